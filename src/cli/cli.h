@@ -1,0 +1,38 @@
+/* cli.h — what every `yubin` subcommand shares: the loaded configuration
+ * (from --config FILE, or the built-in --dev instance) and helpers to open
+ * the account store and print errors.  Subcommands get the arguments that
+ * follow their own name (argv[0] is the subcommand name). */
+#ifndef YUBIN_CLI_H
+#define YUBIN_CLI_H
+
+#include "auth/accounts.h"
+#include "lib/config.h"
+
+typedef struct cli_ctx {
+	config *cfg;          /* loaded before the subcommand runs */
+	const char *config_path;
+	bool dev;
+} cli_ctx;
+
+/* Open the account store of this instance; on failure prints the reason to
+ * stderr and returns NULL. */
+accounts *cli_open_accounts(cli_ctx *ctx);
+/* When run as root, become the configured service user (so that files the
+ * command creates belong to it).  Returns false (after printing why) if that
+ * fails. */
+bool cli_drop_privileges(cli_ctx *ctx);
+/* Read a password: from stdin (one line, trailing newline removed) when
+ * from_stdin, else prompt twice on the terminal without echo.  malloc'd or
+ * NULL after printing why. */
+char *cli_read_password(bool from_stdin);
+/* Print "yubin: <message>" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cmd_serve(cli_ctx *ctx, int argc, char **argv);
+int cmd_config(cli_ctx *ctx, int argc, char **argv);
+int cmd_domain(cli_ctx *ctx, int argc, char **argv);
+int cmd_user(cli_ctx *ctx, int argc, char **argv);
+int cmd_alias(cli_ctx *ctx, int argc, char **argv);
+int cmd_queue(cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,134 @@
+/* cmd_queue.c — `yubin queue list|show ID|delete ID`: reads the queue
+ * folder directly, so it shows the true state while the server runs. */
+#include "cli/cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+#include "queue/qfile.h"
+#include "queue/qid.h"
+
+#define QFILE_MAX ((size_t)4 << 30)
+
+static char *active_path(cli_ctx *ctx, const char *id)
+{
+	char *root = config_path_queue(ctx->cfg);
+	char *p = xasprintf("%s/active/%s", root, id);
+	free(root);
+	return p;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void print_entry(const qenvelope *env, size_t body_len, time_t now)
+{
+	long age = (long)(now - env->time);
+	printf("%s  age=%lds  size=%zu  from=<%s>\n", env->id, age, body_len, env->sender);
+	for (size_t i = 0; i < env->n_rcpts; i++) {
+		const qrcpt *r = &env->rcpts[i];
+		const char *state = r->done ? "done" : r->kind == 'L' ? "local-pending" : "remote-queued";
+		printf("    to=<%s>  %s\n", r->address, state);
+	}
+}
+
+static int queue_list(cli_ctx *ctx)
+{
+	char *root = config_path_queue(ctx->cfg);
+	char *dir = xasprintf("%s/active", root);
+	free(root);
+	DIR *d = opendir(dir);
+	strlist ids;
+	strlist_init(&ids);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			if (qid_valid(e->d_name))
+				strlist_add(&ids, e->d_name);
+		closedir(d);
+	}
+	free(dir);
+	qsort(ids.items, ids.n, sizeof(char *), cmp_str);
+	time_t now = time(NULL);
+	size_t shown = 0;
+	for (size_t i = 0; i < ids.n; i++) {
+		char *p = active_path(ctx, ids.items[i]);
+		size_t len, body_len;
+		char *data = fs_read_file(p, QFILE_MAX, &len);
+		qenvelope env;
+		const char *body, *err;
+		if (data != NULL && qfile_parse(data, len, &env, &body, &body_len, &err)) {
+			print_entry(&env, body_len, now);
+			qenvelope_free(&env);
+			shown++;
+		}
+		free(data);
+		free(p);
+	}
+	printf("%zu message%s in the queue\n", shown, shown == 1 ? "" : "s");
+	strlist_free(&ids);
+	return 0;
+}
+
+static int queue_show(cli_ctx *ctx, const char *id)
+{
+	char *p = active_path(ctx, id);
+	size_t len, body_len;
+	char *data = fs_read_file(p, QFILE_MAX, &len);
+	free(p);
+	if (data == NULL) {
+		cli_error("no message %s in the queue", id);
+		return 1;
+	}
+	qenvelope env;
+	const char *body, *err;
+	if (!qfile_parse(data, len, &env, &body, &body_len, &err)) {
+		cli_error("queue file %s is damaged: %s", id, err);
+		free(data);
+		return 1;
+	}
+	print_entry(&env, body_len, time(NULL));
+	printf("    client=%s helo=%s auth=%s\n\n", env.client, env.helo,
+	       env.auth_user ? env.auth_user : "-");
+	fwrite(body, 1, body_len, stdout);
+	qenvelope_free(&env);
+	free(data);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int queue_delete(cli_ctx *ctx, const char *id)
+{
+	char *p = active_path(ctx, id);
+	int rc = unlink(p) == 0 ? 0 : 1;
+	if (rc == 0)
+		printf("deleted %s\n", id);
+	else
+		cli_error("cannot delete %s: %s", id, errno == ENOENT ? "no such message" : strerror(errno));
+	free(p);
+	return rc;
+}
+
+int cmd_queue(cli_ctx *ctx, int argc, char **argv)
+{
+	if (!cli_drop_privileges(ctx))
+		return 1;
+	if (argc == 2 && strcmp(argv[1], "list") == 0)
+		return queue_list(ctx);
+	if (argc == 3 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "delete") == 0)) {
+		if (!qid_valid(argv[2])) {
+			cli_error("%s is not a queue id", argv[2]);
+			return 1;
+		}
+		return argv[1][0] == 's' ? queue_show(ctx, argv[2]) : queue_delete(ctx, argv[2]);
+	}
+	fprintf(stderr, "usage: yubin queue list | show ID | delete ID\n");
+	return 2;
+}

@@ -1,0 +1,117 @@
+/* cmd_serve.c — `yubin serve`: the start-up order that the security model
+ * depends on (read the TLS key and bind ports as root, then drop to the
+ * service user before touching any mail), recovery, the event loop, and an
+ * orderly stop on SIGTERM / SIGINT. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "auth/throttle.h"
+#include "cli/devmode.h"
+#include "lib/log.h"
+#include "lib/workers.h"
+#include "queue/queue.h"
+#include "smtp/server.h"
+#include "tls/tls.h"
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	smtp_server *srv = arg;
+	log_event(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
+	smtp_server_close_listeners(srv);
+	event_base_loopexit(srv->base, NULL);
+}
+
+/* Everything after the privilege drop that can fail at start-up. */
+static bool open_state(cli_ctx *ctx, smtp_server *srv, char **demo_pw_r)
+{
+	srv->acc = cli_open_accounts(ctx);
+	if (srv->acc == NULL)
+		return false;
+	if (ctx->cfg->dev) {
+		*demo_pw_r = devmode_demo_account(ctx->cfg, srv->acc);
+		if (*demo_pw_r == NULL) {
+			cli_error("cannot create the demo account");
+			return false;
+		}
+	}
+	char *err = NULL;
+	srv->q = queue_open(ctx->cfg, srv->wk, &err);
+	if (srv->q == NULL) {
+		cli_error("%s", err);
+		free(err);
+		return false;
+	}
+	srv->dummy_hash = password_hash("yubin-timing-equaliser");
+	if (srv->dummy_hash == NULL) {
+		cli_error("libcrypt cannot make a yescrypt hash");
+		return false;
+	}
+	srv->thr = throttle_new(&ctx->cfg->auth);
+	return true;
+}
+
+int cmd_serve(cli_ctx *ctx, int argc, char **argv)
+{
+	config *cfg = ctx->cfg;
+	if (argc > 1) {
+		fprintf(stderr, "usage: yubin [--config FILE | --dev] serve\n");
+		return 2;
+	}
+	log_use_syslog(strcmp(cfg->log, "syslog") == 0);
+	if (cfg->dev && !devmode_prepare_tls(cfg))
+		return 1;
+	signal(SIGPIPE, SIG_IGN);
+	smtp_server srv = {.cfg = cfg};
+	char *err = NULL, *demo_pw = NULL;
+	int rc = 1;
+	srv.tls = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, &err);
+	if (srv.tls == NULL) {
+		cli_error("%s", err);
+		free(err);
+		return 1;
+	}
+	srv.base = event_base_new();
+	if (!smtp_server_bind(&srv, &err)) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
+	if (!cli_drop_privileges(ctx))
+		goto out;
+	srv.wk = workers_new(srv.base, cfg->workers);
+	if (!open_state(ctx, &srv, &demo_pw))
+		goto out;
+	queue_recover(srv.q);
+	struct event *sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
+	struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
+	event_add(sigterm, NULL);
+	event_add(sigint, NULL);
+	log_event(LOG_LVL_INFO, "ready", "hostname=%s data_dir=%s listeners=%d", cfg->hostname,
+	          cfg->data_dir, cfg->n_listeners);
+	if (cfg->dev)
+		devmode_banner(cfg, demo_pw);
+	event_base_dispatch(srv.base);
+	event_free(sigterm);
+	event_free(sigint);
+	rc = 0;
+out:
+	smtp_server_close_listeners(&srv);
+	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
+	queue_close(&srv.q);
+	throttle_free(&srv.thr);
+	accounts_close(&srv.acc);
+	free(srv.dummy_hash);
+	free(srv.ip_counts);
+	str_secure_free(demo_pw);
+	SSL_CTX_free(srv.tls);
+	if (srv.base)
+		event_base_free(srv.base);
+	return rc;
+}

@@ -1,0 +1,137 @@
+/* common.c — helpers every subcommand shares (see cli.h): opening the
+ * account store, dropping root privileges, reading passwords. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "lib/fsutil.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("yubin: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+accounts *cli_open_accounts(cli_ctx *ctx)
+{
+	if (!fs_mkdir_p(ctx->cfg->data_dir, 0750)) {
+		cli_error("cannot create %s: %s", ctx->cfg->data_dir, strerror(errno));
+		return NULL;
+	}
+	char *path = config_path_db(ctx->cfg);
+	char *err = NULL;
+	accounts *acc = accounts_open(path, &ctx->cfg->domains, &err);
+	if (acc == NULL) {
+		cli_error("cannot open the account database %s: %s", path, err ? err : "unknown error");
+		free(err);
+	}
+	free(path);
+	return acc;
+}
+
+bool cli_drop_privileges(cli_ctx *ctx)
+{
+	if (geteuid() != 0)
+		return true;
+	const config *cfg = ctx->cfg;
+	if (cfg->user == NULL) {
+		if (cfg->dev)
+			return true; /* the dev folder belongs to whoever started it */
+		cli_error("%s: started as root, but no service user is set; add user = \"yubin\"; "
+		          "(an unprivileged account) to the configuration", cfg->path);
+		return false;
+	}
+	struct passwd *pw = getpwnam(cfg->user);
+	if (pw == NULL) {
+		cli_error("the service user \"%s\" does not exist; create it with: "
+		          "useradd --system --home-dir %s %s", cfg->user, cfg->data_dir, cfg->user);
+		return false;
+	}
+	if (!fs_mkdir_p(cfg->data_dir, 0750) || chown(cfg->data_dir, pw->pw_uid, pw->pw_gid) != 0) {
+		cli_error("cannot prepare %s for user %s: %s", cfg->data_dir, cfg->user, strerror(errno));
+		return false;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		cli_error("cannot switch to user %s: %s", cfg->user, strerror(errno));
+		return false;
+	}
+	if (setuid(0) == 0) {
+		cli_error("dropping root privileges did not stick; refusing to go on");
+		return false;
+	}
+	return true;
+}
+
+static char *read_line_from(FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	return line;
+}
+
+static char *prompt_hidden(const char *prompt)
+{
+	FILE *tty = fopen("/dev/tty", "r+");
+	if (tty == NULL)
+		return NULL;
+	struct termios old, noecho;
+	fputs(prompt, tty);
+	fflush(tty);
+	bool restore = tcgetattr(fileno(tty), &old) == 0;
+	if (restore) {
+		noecho = old;
+		noecho.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fileno(tty), TCSAFLUSH, &noecho);
+	}
+	char *line = read_line_from(tty);
+	if (restore)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	return line;
+}
+
+char *cli_read_password(bool from_stdin)
+{
+	if (from_stdin) {
+		char *p = read_line_from(stdin);
+		if (p == NULL)
+			cli_error("no password on standard input");
+		return p;
+	}
+	char *a = prompt_hidden("Password: ");
+	if (a == NULL) {
+		cli_error("no terminal to ask for a password; use --password-stdin");
+		return NULL;
+	}
+	char *b = prompt_hidden("Again: ");
+	if (b == NULL || strcmp(a, b) != 0) {
+		cli_error("the passwords do not match");
+		str_secure_free(a);
+		str_secure_free(b);
+		return NULL;
+	}
+	str_secure_free(b);
+	return a;
+}

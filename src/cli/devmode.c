@@ -1,0 +1,134 @@
+/* devmode.c — the zero-config development instance (see devmode.h). */
+#include "cli/devmode.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/password.h"
+#include "auth/sasl.h"
+#include "lib/fsutil.h"
+#include "tls/tls.h"
+
+static const struct { listener_role role; int port; } dev_ports[] = {
+	{ROLE_SMTP, 10025}, {ROLE_SUBMISSION, 10587}, {ROLE_SUBMISSIONS, 10465}, {ROLE_SUBMISSION, 12525},
+};
+
+config *devmode_config(void)
+{
+	const char *dir = getenv("YUBIN_DEV_DIR");
+	if (dir == NULL || *dir == '\0')
+		dir = "yubin-dev";
+	if (!fs_mkdir_p(dir, 0700)) {
+		fprintf(stderr, "yubin: cannot create the dev folder %s: %s\n", dir, strerror(errno));
+		return NULL;
+	}
+	char abs[PATH_MAX];
+	if (realpath(dir, abs) == NULL) {
+		fprintf(stderr, "yubin: cannot resolve %s: %s\n", dir, strerror(errno));
+		return NULL;
+	}
+	config *cfg = config_new_defaults();
+	cfg->dev = true;
+	cfg->path = xstrdup("(--dev)");
+	free(cfg->hostname);
+	cfg->hostname = xstrdup("localhost");
+	free(cfg->data_dir);
+	cfg->data_dir = xstrdup(abs);
+	cfg->tls_cert = xasprintf("%s/tls/cert.pem", abs);
+	cfg->tls_key = xasprintf("%s/tls/key.pem", abs);
+	strlist_add(&cfg->domains, DEV_DOMAIN);
+	cfg->n_listeners = 4;
+	cfg->listeners = xcalloc(4, sizeof(config_listener));
+	for (int i = 0; i < 4; i++) {
+		cfg->listeners[i].role = dev_ports[i].role;
+		cfg->listeners[i].port = dev_ports[i].port;
+		cfg->listeners[i].address = xstrdup("127.0.0.1");
+	}
+	cfg->auth.fail_delay_ms = 100;
+	return cfg;
+}
+
+bool devmode_prepare_tls(const config *cfg)
+{
+	if (access(cfg->tls_cert, R_OK) == 0 && access(cfg->tls_key, R_OK) == 0)
+		return true;
+	char *dir = xasprintf("%s/tls", cfg->data_dir);
+	bool ok = fs_mkdir_p(dir, 0700);
+	free(dir);
+	char *err = NULL;
+	if (ok)
+		ok = tls_make_self_signed(cfg->tls_cert, cfg->tls_key, cfg->hostname, &err);
+	if (!ok) {
+		fprintf(stderr, "yubin: cannot make the dev certificate: %s\n", err ? err : strerror(errno));
+		free(err);
+	}
+	return ok;
+}
+
+static char *random_password(void)
+{
+	unsigned char raw[12];
+	FILE *f = fopen("/dev/urandom", "r");
+	if (f == NULL || fread(raw, 1, sizeof raw, f) != sizeof raw) {
+		if (f)
+			fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	char *p = sasl_b64_encode(raw, sizeof raw);
+	for (char *c = p; *c; c++)
+		if (*c == '+' || *c == '/')
+			*c = 'x';
+	return p;
+}
+
+char *devmode_demo_account(const config *cfg, accounts *acc)
+{
+	char *path = xasprintf("%s/demo-password", cfg->data_dir);
+	char *pw = fs_read_file(path, 1024, NULL);
+	if (pw != NULL) {
+		pw[strcspn(pw, "\n")] = '\0';
+		free(path);
+		return pw;
+	}
+	pw = random_password();
+	char *hash = pw ? password_hash(pw) : NULL;
+	bool ok = hash != NULL && accounts_user_add(acc, DEV_USER, hash) != ACC_ERROR;
+	free(hash);
+	if (ok) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		ok = fd >= 0 && fs_write_all(fd, pw, strlen(pw)) && fs_write_all(fd, "\n", 1);
+		if (fd >= 0 && close(fd) != 0)
+			ok = false;
+	}
+	free(path);
+	if (!ok) {
+		free(pw);
+		return NULL;
+	}
+	return pw;
+}
+
+void devmode_banner(const config *cfg, const char *password)
+{
+	printf("\n"
+	       "yubin is running in development mode (data in %s)\n"
+	       "  smtp         127.0.0.1:10025  mail from other servers (no AUTH)\n"
+	       "  submission   127.0.0.1:10587  STARTTLS + AUTH  (also 127.0.0.1:12525)\n"
+	       "  submissions  127.0.0.1:10465  implicit TLS + AUTH\n"
+	       "  demo account: %s password: %s\n\n"
+	       "Send yourself a test message:\n"
+	       "  swaks --server 127.0.0.1:10587 --tls --auth PLAIN --auth-user %s \\\n"
+	       "        --auth-password '%s' --from %s --to %s\n"
+	       "It lands in %s/mail/%s/demo/new/\n"
+	       "The certificate is self-signed (%s); stop with Ctrl-C.\n\n",
+	       cfg->data_dir, DEV_USER, password, DEV_USER, password, DEV_USER, DEV_USER,
+	       cfg->data_dir, DEV_DOMAIN, cfg->tls_cert);
+	fflush(stdout);
+}

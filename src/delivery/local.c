@@ -1,0 +1,128 @@
+/* local.c — local delivery of one queue file (see local.h).  Owns the
+ * Return-Path / Delivered-To lines and the Maildir file name; the Maildir
+ * mechanics are in maildir.c, the file format in qfile.c. */
+#include "delivery/local.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "delivery/maildir.h"
+#include "lib/buf.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+#include "queue/qfile.h"
+
+#define QFILE_MAX ((size_t)4 << 30)
+
+/* "<arrival>.Y<qid>R<index>.<host>": unique per queue entry and recipient,
+ * and the same on every attempt, which is what makes redelivery detectable.
+ * '/' and ':' in the host name are escaped as the Maildir convention asks. */
+static char *unique_name(const qenvelope *env, size_t idx, const char *hostname)
+{
+	buf b;
+	buf_init(&b, 1024);
+	buf_printf(&b, "%lld.Y%sR%zu.", (long long)env->time, env->id, idx);
+	for (const char *p = hostname; *p; p++) {
+		if (*p == '/')
+			buf_puts(&b, "\\057");
+		else if (*p == ':')
+			buf_puts(&b, "\\072");
+		else
+			buf_putc(&b, *p);
+	}
+	return buf_steal(&b);
+}
+
+static bool mark_done(int qfd, size_t idx)
+{
+	char line[48];
+	int n = snprintf(line, sizeof line, "done %zu\n", idx);
+	/* Not fsynced: this record guards against a second delivery after a
+	 * process crash (the page cache survives that); after a power cut the
+	 * Maildir name check of a recovering run does the same job. */
+	return fs_write_all(qfd, line, (size_t)n);
+}
+
+static void deliver_one(const qenvelope *env, size_t idx, const char *body, size_t body_len,
+                        const char *mail_root, const char *hostname, bool recovering,
+                        int qfd, local_outcome *out)
+{
+	const char *to = env->rcpts[idx].address;
+	char *path = maildir_path(mail_root, to);
+	char *name = unique_name(env, idx, hostname);
+	char *prefix = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n", env->sender, to);
+	const char *step = "";
+	maildir_status st = MD_ERROR;
+	if (path != NULL) {
+		if (recovering && maildir_has(path, name))
+			st = MD_ALREADY;
+		else
+			st = maildir_deliver(path, name, prefix, strlen(prefix), body, body_len, &step);
+	}
+	if (st == MD_ERROR) {
+		out->failed++;
+		log_event(LOG_LVL_ERROR, "deliver", "qid=%s to=%s result=deferred step=%s error=%s",
+		          env->id, to, step, strerror(errno));
+	} else {
+		if (!mark_done(qfd, idx))
+			log_event(LOG_LVL_WARN, "queue_mark", "qid=%s error=%s", env->id, strerror(errno));
+		if (st == MD_OK)
+			out->delivered++;
+		else
+			out->already++;
+		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s/new/%s",
+		          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
+	}
+	free(path);
+	free(name);
+	free(prefix);
+}
+
+bool local_deliver(const char *qpath, const char *mail_root, const char *hostname,
+                   bool recovering, local_outcome *out)
+{
+	memset(out, 0, sizeof(*out));
+	size_t len;
+	char *data = fs_read_file(qpath, QFILE_MAX, &len);
+	if (data == NULL) {
+		log_event(LOG_LVL_ERROR, "deliver", "file=%s result=deferred error=%s", qpath, strerror(errno));
+		return false;
+	}
+	qenvelope env;
+	const char *body, *err;
+	size_t body_len;
+	if (!qfile_parse(data, len, &env, &body, &body_len, &err)) {
+		log_event(LOG_LVL_ERROR, "deliver", "file=%s result=refused error=%s", qpath, err);
+		free(data);
+		return false;
+	}
+	int qfd = open(qpath, O_WRONLY | O_APPEND | O_CLOEXEC);
+	bool all_done = qfd >= 0;
+	for (size_t i = 0; qfd >= 0 && i < env.n_rcpts; i++) {
+		if (env.rcpts[i].kind == 'R') {
+			if (!env.rcpts[i].done)
+				out->remote++;
+		} else if (!env.rcpts[i].done) {
+			size_t before = out->failed;
+			deliver_one(&env, i, body, body_len, mail_root, hostname, recovering, qfd, out);
+			if (out->failed != before)
+				all_done = false;
+		}
+	}
+	if (qfd >= 0)
+		close(qfd);
+	if (all_done && out->remote == 0) {
+		if (unlink(qpath) == 0)
+			out->removed = true;
+		log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", env.id,
+		          out->removed ? "delivered" : strerror(errno));
+	}
+	qenvelope_free(&env);
+	free(data);
+	return true;
+}

@@ -1,0 +1,27 @@
+/* local.h — the local delivery agent: takes one committed queue file and
+ * delivers each of its local recipients into their Maildir, marking each
+ * done in the queue file, and removes the file when nothing is left for it.
+ * Runs on a worker thread; reads the queue file afresh, so it is the same
+ * code after a normal acceptance and after a crash. */
+#ifndef YUBIN_LOCAL_H
+#define YUBIN_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct local_outcome {
+	size_t delivered;       /* written now */
+	size_t already;         /* found delivered by an earlier run */
+	size_t failed;          /* left pending after an error */
+	size_t remote;          /* remote recipients still queued */
+	bool removed;           /* the queue file is gone: fully delivered */
+} local_outcome;
+
+/* Deliver the pending local recipients of the queue file qpath.  recovering
+ * also looks in new/ and cur/ for a delivery that happened just before a
+ * crash, so that nothing is delivered twice.  False when the file cannot be
+ * read or parsed (it is then left alone and logged). */
+bool local_deliver(const char *qpath, const char *mail_root, const char *hostname,
+                   bool recovering, local_outcome *out_r);
+
+#endif

@@ -1,0 +1,130 @@
+/* maildir.c — Maildir writing (see maildir.h).  The order of operations is
+ * the durability contract: data fsynced before the link, new/ fsynced before
+ * we report success (the caller then drops its queue copy). */
+#include "delivery/maildir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/fsutil.h"
+#include "lib/strutil.h"
+
+static void put_escaped(buf *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '/' || c == '%' || c < 0x20 || (i == 0 && c == '.'))
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+char *maildir_path(const char *mail_root, const char *address)
+{
+	const char *at = strrchr(address, '@');
+	if (at == NULL)
+		return NULL;
+	buf b;
+	buf_init(&b, 8192);
+	buf_puts(&b, mail_root);
+	buf_putc(&b, '/');
+	put_escaped(&b, at + 1, strlen(at + 1));
+	buf_putc(&b, '/');
+	put_escaped(&b, address, (size_t)(at - address));
+	return buf_steal(&b);
+}
+
+bool maildir_create(const char *path)
+{
+	static const char *const subs[] = {"tmp", "new", "cur"};
+	for (size_t i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/%s", path, subs[i]);
+		bool ok = fs_mkdir_p(p, 0700);
+		free(p);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+maildir_status maildir_deliver(const char *path, const char *name, const char *prefix,
+                               size_t prefix_len, const char *body, size_t body_len,
+                               const char **err_r)
+{
+	char *tmp = xasprintf("%s/tmp/%s", path, name);
+	char *dst = xasprintf("%s/new/%s", path, name);
+	char *newdir = xasprintf("%s/new", path);
+	maildir_status st = MD_ERROR;
+	*err_r = "create";
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT && maildir_create(path))
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	*err_r = "write";
+	bool ok = fs_write_all(fd, prefix, prefix_len) && fs_write_all(fd, body, body_len);
+	if (ok) {
+		*err_r = "fsync";
+		ok = fsync(fd) == 0;
+	}
+	int saved = errno;
+	if (close(fd) != 0 && ok) {
+		*err_r = "close";
+		ok = false;
+		saved = errno;
+	}
+	if (!ok) {
+		unlink(tmp);
+		errno = saved;
+		goto out;
+	}
+	*err_r = "link";
+	if (link(tmp, dst) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		if (saved == EEXIST)
+			st = MD_ALREADY;
+		goto out;
+	}
+	unlink(tmp);
+	*err_r = "fsync new/";
+	if (fs_fsync_dir(newdir))
+		st = MD_OK;
+out:
+	free(tmp);
+	free(dst);
+	free(newdir);
+	return st;
+}
+
+static bool dir_has(const char *dir, const char *name)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return false;
+	size_t n = strlen(name);
+	bool found = false;
+	struct dirent *e;
+	while (!found && (e = readdir(d)) != NULL)
+		found = strncmp(e->d_name, name, n) == 0 && (e->d_name[n] == '\0' || e->d_name[n] == ':');
+	closedir(d);
+	return found;
+}
+
+bool maildir_has(const char *path, const char *name)
+{
+	char *n = xasprintf("%s/new", path), *c = xasprintf("%s/cur", path);
+	bool found = dir_has(n, name) || dir_has(c, name);
+	free(n);
+	free(c);
+	return found;
+}

@@ -1,0 +1,29 @@
+/* maildir.h — writing one message into a Maildir (tmp, fsync, link into new/,
+ * fsync new/), with a caller-chosen unique name so that a repeated delivery
+ * of the same queue entry is detected instead of duplicated.  Knows nothing
+ * about the queue or accounts. */
+#ifndef YUBIN_MAILDIR_H
+#define YUBIN_MAILDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum maildir_status { MD_OK, MD_ALREADY, MD_ERROR } maildir_status;
+
+/* The Maildir of address under mail_root: mail_root/<domain>/<local part>,
+ * with '/', '%' and a leading '.' in either part escaped as %XX so that an
+ * address can never name a path outside its domain folder.  malloc'd. */
+char *maildir_path(const char *mail_root, const char *address);
+/* Create path and its tmp/ new/ cur/ (mode 0700) if missing. */
+bool maildir_create(const char *path);
+/* Deliver prefix + body as new/<name>.  MD_ALREADY when new/<name> exists
+ * (an earlier delivery of the same entry).  On MD_ERROR *err_r names the
+ * step that failed and errno is set. */
+maildir_status maildir_deliver(const char *path, const char *name,
+                               const char *prefix, size_t prefix_len,
+                               const char *body, size_t body_len, const char **err_r);
+/* True when new/ or cur/ holds name, or name followed by ":2,..." (the
+ * message was already delivered and maybe read). */
+bool maildir_has(const char *path, const char *name);
+
+#endif

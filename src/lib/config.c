@@ -1,0 +1,398 @@
+/* config.c — the configuration schema and its loader (see config.h).
+ * The schema table below is the single place where a setting's name, type,
+ * default, bounds and help live; parsing, checking and `config defaults` are
+ * all driven by it.  Settings that are lists (domains, listeners) have their
+ * own small readers. */
+#include "lib/config.h"
+
+#include <libconfig.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_STR, T_INT, T_INT64 } setting_type;
+
+typedef struct setting_def {
+	const char *name;      /* dotted path: "limits.message_size" */
+	setting_type type;
+	size_t offset;         /* into struct config */
+	const char *def_str;   /* default for strings (NULL = no default) */
+	long long def_int;
+	long long min, max;
+	const char *help;
+} setting_def;
+
+#define OFF(field) offsetof(config, field)
+#define STR(n, f, d, h) {n, T_STR, OFF(f), d, 0, 0, 0, h}
+#define INT(n, f, d, lo, hi, h) {n, T_INT, OFF(f), NULL, d, lo, hi, h}
+#define I64(n, f, d, lo, hi, h) {n, T_INT64, OFF(f), NULL, d, lo, hi, h}
+
+static const setting_def schema[] = {
+	STR("hostname", hostname, NULL, "name used in the greeting, EHLO and Received: (required)"),
+	STR("data_dir", data_dir, "/var/lib/yubin", "database, queue and mailboxes"),
+	STR("user", user, NULL, "service user to run as when started as root"),
+	STR("log", log, "stderr", "\"stderr\" or \"syslog\""),
+	STR("tls.cert", tls_cert, NULL, "PEM certificate chain (required)"),
+	STR("tls.key", tls_key, NULL, "PEM private key (required)"),
+	I64("limits.message_size", limits.message_size, 26214400, 1024, 1LL << 31, "largest message in bytes (SIZE)"),
+	INT("limits.recipients", limits.recipients, 1000, 1, 100000, "recipients per message"),
+	INT("limits.line_length", limits.line_length, 2048, 512, 65536, "command line bytes including CRLF"),
+	INT("limits.errors", limits.errors, 10, 1, 1000, "error replies before the session is closed"),
+	INT("limits.commands_before_mail", limits.commands_before_mail, 100, 1, 100000, "non-mail commands per session"),
+	INT("limits.command_timeout", limits.command_timeout, 300, 1, 3600, "seconds to wait for a command"),
+	INT("limits.data_timeout", limits.data_timeout, 600, 1, 3600, "seconds to wait inside DATA/BDAT"),
+	INT("limits.connections", limits.connections, 2000, 1, 1000000, "connections in all"),
+	INT("limits.connections_per_ip", limits.connections_per_ip, 50, 1, 1000000, "connections from one address"),
+	INT("auth.fail_delay_ms", auth.fail_delay_ms, 250, 0, 60000, "delay after the first failed login"),
+	INT("auth.fail_delay_max_ms", auth.fail_delay_max_ms, 4000, 0, 600000, "longest delay after a failed login"),
+	INT("auth.lockout_failures", auth.lockout_failures, 10, 1, 100000, "failures before 454 4.7.0"),
+	INT("auth.lockout_window", auth.lockout_window, 600, 1, 86400 * 7, "seconds over which failures count"),
+	INT("auth.lockout_seconds", auth.lockout_seconds, 300, 1, 86400 * 7, "seconds a locked-out address or account waits"),
+	INT("workers", workers, 8, 1, 256, "threads for password hashing and fsync"),
+};
+/* Settings read by their own functions below, not by the table. */
+static const char *const list_settings[] = {"domains", "listeners", "tls", "limits", "auth"};
+
+static const char *const role_names[] = {"smtp", "submission", "submissions"};
+
+const char *config_role_name(listener_role role)
+{
+	return role_names[role];
+}
+
+static void add_error(strlist *errs, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void add_error(strlist *errs, const char *file, int line, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (line > 0)
+		strlist_add_owned(errs, xasprintf("%s:%d: %s", file, line, msg));
+	else
+		strlist_add_owned(errs, xasprintf("%s: %s", file, msg));
+	free(msg);
+}
+
+config *config_new_defaults(void)
+{
+	config *cfg = xcalloc(1, sizeof(*cfg));
+	strlist_init(&cfg->domains);
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+		const setting_def *d = &schema[i];
+		char *field = (char *)cfg + d->offset;
+		if (d->type == T_STR)
+			*(char **)field = d->def_str ? xstrdup(d->def_str) : NULL;
+		else if (d->type == T_INT)
+			*(int *)field = (int)d->def_int;
+		else
+			*(int64_t *)field = d->def_int;
+	}
+	return cfg;
+}
+
+void config_free(config **cfgp)
+{
+	config *cfg = *cfgp;
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
+		if (schema[i].type == T_STR)
+			free(*(char **)((char *)cfg + schema[i].offset));
+	for (int i = 0; i < cfg->n_listeners; i++)
+		free(cfg->listeners[i].address);
+	free(cfg->listeners);
+	strlist_free(&cfg->domains);
+	free(cfg->path);
+	free(cfg);
+	*cfgp = NULL;
+}
+
+static const setting_def *schema_find(const char *path)
+{
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
+		if (strcmp(schema[i].name, path) == 0)
+			return &schema[i];
+	return NULL;
+}
+
+static const char *type_word(setting_type t)
+{
+	return t == T_STR ? "a string in double quotes" : "a whole number";
+}
+
+/* Store one scalar setting into cfg after checking type and bounds. */
+static void read_scalar(config *cfg, const setting_def *d, config_setting_t *s,
+                        const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(s);
+	int t = config_setting_type(s);
+	char *field = (char *)cfg + d->offset;
+	if (d->type == T_STR) {
+		if (t != CONFIG_TYPE_STRING) {
+			add_error(errs, file, line, "%s must be %s", d->name, type_word(d->type));
+			return;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(config_setting_get_string(s));
+		return;
+	}
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		add_error(errs, file, line, "%s must be %s", d->name, type_word(d->type));
+		return;
+	}
+	long long v = config_setting_get_int64(s);
+	if (v < d->min || v > d->max) {
+		add_error(errs, file, line, "%s is %lld, but must be between %lld and %lld",
+		          d->name, v, d->min, d->max);
+		return;
+	}
+	if (d->type == T_INT)
+		*(int *)field = (int)v;
+	else
+		*(int64_t *)field = v;
+}
+
+static bool valid_domain_name(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 253 || s[0] == '.' || s[len - 1] == '.')
+		return false;
+	for (const char *p = s; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (!(c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '.'))
+			return false;
+		if (c == '.' && p[1] == '.')
+			return false;
+	}
+	return true;
+}
+
+static void read_domains(config *cfg, config_setting_t *s, const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(s);
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		add_error(errs, file, line, "domains must be a list of strings, like [ \"example.org\" ]");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		if (v == NULL || !valid_domain_name(v)) {
+			add_error(errs, file, (int)config_setting_source_line(e),
+			          "domains entry %d is not a domain name", i + 1);
+			continue;
+		}
+		char *d = xstrdup(v);
+		str_ascii_lower(d);
+		strlist_add_owned(&cfg->domains, d);
+	}
+}
+
+static bool valid_address(const char *a)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	return inet_pton(AF_INET, a, tmp) == 1 || inet_pton(AF_INET6, a, tmp) == 1;
+}
+
+/* One { role = ...; address = ...; port = ...; } group. */
+static void read_listener(config *cfg, config_setting_t *g, const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		add_error(errs, file, line, "each listener must be a group like { role = \"smtp\"; address = \"0.0.0.0\"; port = 25; }");
+		return;
+	}
+	config_listener l = {.role = ROLE_SMTP, .address = NULL, .port = 0};
+	bool ok = true, have_role = false;
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		int ml = (int)config_setting_source_line(m);
+		const char *sv = config_setting_get_string(m);
+		if (strcmp(name, "role") == 0) {
+			have_role = true;
+			size_t r;
+			for (r = 0; r < 3; r++)
+				if (sv != NULL && strcmp(sv, role_names[r]) == 0)
+					break;
+			if (r == 3) {
+				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\" or \"submissions\"");
+				ok = false;
+			} else {
+				l.role = (listener_role)r;
+			}
+		} else if (strcmp(name, "address") == 0) {
+			if (sv == NULL || !valid_address(sv)) {
+				add_error(errs, file, ml, "listener address must be an IPv4 or IPv6 address in quotes");
+				ok = false;
+			} else {
+				free(l.address);
+				l.address = xstrdup(sv);
+			}
+		} else if (strcmp(name, "port") == 0) {
+			int t = config_setting_type(m);
+			long long p = (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) ? config_setting_get_int64(m) : -1;
+			if (p < 1 || p > 65535) {
+				add_error(errs, file, ml, "listener port must be a number from 1 to 65535");
+				ok = false;
+			}
+			l.port = (int)p;
+		} else {
+			add_error(errs, file, ml, "unknown listener setting \"%s\" (known: role, address, port)", name);
+			ok = false;
+		}
+	}
+	if (ok && (!have_role || l.port == 0)) {
+		add_error(errs, file, line, "a listener needs at least a role and a port");
+		ok = false;
+	}
+	if (!ok) {
+		free(l.address);
+		return;
+	}
+	if (l.address == NULL)
+		l.address = xstrdup("0.0.0.0");
+	cfg->listeners = realloc(cfg->listeners, sizeof(*cfg->listeners) * (size_t)(cfg->n_listeners + 1));
+	if (cfg->listeners == NULL)
+		abort();
+	cfg->listeners[cfg->n_listeners++] = l;
+}
+
+static void read_listeners(config *cfg, config_setting_t *s, const char *file, strlist *errs)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		add_error(errs, file, (int)config_setting_source_line(s),
+		          "listeners must be a list in parentheses: ( { role = ...; port = ...; }, ... )");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++)
+		read_listener(cfg, config_setting_get_elem(s, (unsigned)i), file, errs);
+}
+
+/* Walk a group: scalars go through the schema, known lists to their readers,
+ * anything else is an unknown setting. */
+static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
+                       const char *file, strlist *errs)
+{
+	for (int i = 0; i < config_setting_length(grp); i++) {
+		config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const char *name = config_setting_name(s);
+		char *path = prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
+		const setting_def *d = schema_find(path);
+		int line = (int)config_setting_source_line(s);
+		if (d != NULL) {
+			read_scalar(cfg, d, s, file, errs);
+		} else if (prefix == NULL && strcmp(name, "domains") == 0) {
+			read_domains(cfg, s, file, errs);
+		} else if (prefix == NULL && strcmp(name, "listeners") == 0) {
+			read_listeners(cfg, s, file, errs);
+		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP &&
+		           (strcmp(name, "tls") == 0 || strcmp(name, "limits") == 0 ||
+		            strcmp(name, "auth") == 0)) {
+			read_group(cfg, s, name, file, errs);
+		} else {
+			bool is_group = false;
+			for (size_t k = 0; k < sizeof(list_settings) / sizeof(list_settings[0]); k++)
+				if (prefix == NULL && strcmp(name, list_settings[k]) == 0)
+					is_group = true;
+			if (is_group)
+				add_error(errs, file, line, "%s must be a group in braces: %s: { ... };", path, path);
+			else
+				add_error(errs, file, line, "unknown setting \"%s\" (see `yubin config defaults` for the list)", path);
+		}
+		free(path);
+	}
+}
+
+bool config_validate(const config *cfg, strlist *errs)
+{
+	size_t before = errs->n;
+	const char *file = cfg->path ? cfg->path : "(config)";
+	if (cfg->hostname == NULL || !valid_domain_name(cfg->hostname))
+		add_error(errs, file, 0, "hostname is required and must be a domain name, like hostname = \"mail.example.org\";");
+	if (cfg->tls_cert == NULL || cfg->tls_key == NULL)
+		add_error(errs, file, 0, "tls.cert and tls.key are required: tls: { cert = \"...pem\"; key = \"...pem\"; };");
+	if (cfg->n_listeners == 0)
+		add_error(errs, file, 0, "no listeners: add listeners = ( { role = \"smtp\"; address = \"0.0.0.0\"; port = 25; } );");
+	if (cfg->log != NULL && strcmp(cfg->log, "stderr") != 0 && strcmp(cfg->log, "syslog") != 0)
+		add_error(errs, file, 0, "log must be \"stderr\" or \"syslog\"");
+	if (cfg->data_dir == NULL || cfg->data_dir[0] != '/')
+		add_error(errs, file, 0, "data_dir must be an absolute path");
+	for (int i = 0; i < cfg->n_listeners; i++)
+		for (int j = 0; j < i; j++)
+			if (cfg->listeners[i].port == cfg->listeners[j].port &&
+			    strcmp(cfg->listeners[i].address, cfg->listeners[j].address) == 0)
+				add_error(errs, file, 0, "two listeners use %s port %d",
+				          cfg->listeners[i].address, cfg->listeners[i].port);
+	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
+		add_error(errs, file, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");
+	return errs->n == before;
+}
+
+config *config_load(const char *path, strlist *errs)
+{
+	config_t cf;
+	config_init(&cf);
+	if (config_read_file(&cf, path) != CONFIG_TRUE) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			add_error(errs, path, 0, "cannot read the file (missing or not readable)");
+		else
+			add_error(errs, config_error_file(&cf) ? config_error_file(&cf) : path,
+			          config_error_line(&cf), "syntax error: %s", config_error_text(&cf));
+		config_destroy(&cf);
+		return NULL;
+	}
+	config *cfg = config_new_defaults();
+	cfg->path = xstrdup(path);
+	size_t before = errs->n;
+	read_group(cfg, config_root_setting(&cf), NULL, path, errs);
+	config_destroy(&cf);
+	if (errs->n == before)
+		config_validate(cfg, errs);
+	if (errs->n != before) {
+		config_free(&cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void config_print_defaults(void)
+{
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
+		const setting_def *d = &schema[i];
+		if (d->type == T_STR)
+			printf("%-28s = %s%s%s;\n", d->name, d->def_str ? "\"" : "",
+			       d->def_str ? d->def_str : "(none)", d->def_str ? "\"" : "");
+		else
+			printf("%-28s = %lld;   # %lld .. %lld\n", d->name, d->def_int, d->min, d->max);
+		printf("%-28s   # %s\n", "", d->help);
+	}
+	printf("%-28s = [ ];   # local domains (more with `yubin domain add`)\n", "domains");
+	printf("%-28s = ( { role = \"smtp|submission|submissions\"; address = \"0.0.0.0\"; port = 25; } );\n", "listeners");
+}
+
+char *config_path_db(const config *cfg)
+{
+	return xasprintf("%s/accounts.db", cfg->data_dir);
+}
+
+char *config_path_queue(const config *cfg)
+{
+	return xasprintf("%s/queue", cfg->data_dir);
+}
+
+char *config_path_mail(const config *cfg)
+{
+	return xasprintf("%s/mail", cfg->data_dir);
+}

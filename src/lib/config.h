@@ -1,0 +1,81 @@
+/* config.h — the configuration snapshot and its schema.  The schema (name,
+ * type, default, bounds, help) is declared once in config.c and drives file
+ * parsing, `yubin config check` and `yubin config defaults`.  Loading never
+ * exits: every problem comes back as "file:line: sentence" messages. */
+#ifndef YUBIN_CONFIG_H
+#define YUBIN_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/strutil.h"
+
+typedef enum listener_role {
+	ROLE_SMTP,         /* port 25: from other servers, no AUTH */
+	ROLE_SUBMISSION,   /* 587 / 2525: STARTTLS, then AUTH */
+	ROLE_SUBMISSIONS,  /* 465: implicit TLS, then AUTH */
+} listener_role;
+
+typedef struct config_listener {
+	listener_role role;
+	char *address;
+	int port;
+} config_listener;
+
+typedef struct config_limits {
+	int64_t message_size;
+	int recipients;
+	int line_length;
+	int errors;
+	int commands_before_mail;
+	int command_timeout;
+	int data_timeout;
+	int connections;
+	int connections_per_ip;
+} config_limits;
+
+typedef struct config_auth {
+	int fail_delay_ms;
+	int fail_delay_max_ms;
+	int lockout_failures;
+	int lockout_window;
+	int lockout_seconds;
+} config_auth;
+
+typedef struct config {
+	char *path;            /* file it came from, or "(dev)" */
+	char *hostname;
+	char *data_dir;
+	char *user;            /* service user, NULL if unset */
+	char *log;             /* "stderr" or "syslog" */
+	strlist domains;       /* local domains from the file, lower case */
+	char *tls_cert;
+	char *tls_key;
+	config_listener *listeners;
+	int n_listeners;
+	config_limits limits;
+	config_auth auth;
+	int workers;
+	bool dev;              /* built by --dev, not read from a file */
+} config;
+
+/* Read and check a file.  Returns NULL and fills errors_r with one
+ * "file:line: sentence" per problem (or "file: sentence" when the problem has
+ * no line) when the file is missing, malformed or invalid. */
+config *config_load(const char *path, strlist *errors_r);
+/* A config with every default; the caller fills what has no default. */
+config *config_new_defaults(void);
+/* Check cross-setting rules (listeners present, TLS files given, ...) of a
+ * config built in code; same message format as config_load. */
+bool config_validate(const config *cfg, strlist *errors_r);
+void config_free(config **cfg);
+/* Write every setting with its default, bounds and help to stdout. */
+void config_print_defaults(void);
+const char *config_role_name(listener_role role);
+
+/* Paths inside data_dir (malloc'd). */
+char *config_path_db(const config *cfg);      /* data_dir/accounts.db */
+char *config_path_queue(const config *cfg);   /* data_dir/queue */
+char *config_path_mail(const config *cfg);    /* data_dir/mail */
+
+#endif

@@ -1,0 +1,136 @@
+/* strutil.c — string list, case folding, checked allocation (see strutil.h). */
+#include "lib/strutil.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return s;
+}
+
+void strlist_init(strlist *l)
+{
+	l->items = NULL;
+	l->n = l->cap = 0;
+}
+
+void strlist_add_owned(strlist *l, char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 4;
+		char **p = realloc(l->items, l->cap * sizeof(*p));
+		if (p == NULL)
+			abort();
+		l->items = p;
+	}
+	l->items[l->n++] = s;
+}
+
+void strlist_add(strlist *l, const char *s)
+{
+	strlist_add_owned(l, xstrdup(s));
+}
+
+bool strlist_contains(const strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i], s) == 0)
+			return true;
+	return false;
+}
+
+void strlist_free(strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	strlist_init(l);
+}
+
+static char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+void str_ascii_lower(char *s)
+{
+	for (; *s; s++)
+		*s = lower(*s);
+}
+
+bool str_ascii_nieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+		if (a[i] == '\0')
+			return true;
+	}
+	return true;
+}
+
+bool str_ascii_ieq(const char *a, const char *b)
+{
+	size_t la = strlen(a);
+	return la == strlen(b) && str_ascii_nieq(a, b, la);
+}
+
+bool str_secure_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char d = (unsigned char)(la != lb);
+	size_t n = la < lb ? la : lb;
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+void str_secure_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}

@@ -1,0 +1,25 @@
+/* workers.h — a small thread pool for work that must not run on the event
+ * loop (password hashing, fsync, Maildir writes).  A job's work function runs
+ * on a worker thread; its done function then runs on the loop thread.  All
+ * jobs that finished while the loop was busy are completed in one batch, so
+ * their replies leave together (the group-commit half that the loop owns). */
+#ifndef YUBIN_WORKERS_H
+#define YUBIN_WORKERS_H
+
+#include <event2/event.h>
+
+typedef struct workers workers;
+typedef void workers_fn(void *arg);
+
+/* Start n threads that report completions into base. */
+workers *workers_new(struct event_base *base, int n);
+/* Queue a job.  work runs on a worker thread, then done (may be NULL) on
+ * the loop thread.  arg belongs to the caller throughout. */
+void workers_submit(workers *w, workers_fn *work, workers_fn *done, void *arg);
+/* Jobs submitted and not yet completed on the loop. */
+unsigned workers_pending(const workers *w);
+/* Finish every queued job (running their done functions), stop the threads
+ * and free the pool. */
+void workers_free(workers **w);
+
+#endif

@@ -1,0 +1,93 @@
+/* main.c — `yubin`: global options (--config FILE, --dev), loading the
+ * configuration once, and dispatch to the subcommand in src/cli. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/devmode.h"
+
+#define DEFAULT_CONFIG "/etc/yubin/yubin.conf"
+
+static const struct {
+	const char *name;
+	int (*run)(cli_ctx *, int, char **);
+} subcommands[] = {
+	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
+	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
+};
+
+static void usage(void)
+{
+	fprintf(stderr,
+	        "usage: yubin [--config FILE | --dev] COMMAND ...\n"
+	        "  serve                          run the server\n"
+	        "  config check | defaults        check the configuration / list settings\n"
+	        "  domain add|del|list [NAME]     local domains\n"
+	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
+	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
+	        "  queue list | show ID | delete ID\n"
+	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
+	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
+}
+
+/* Take --config/--dev out of argv, wherever they are. */
+static bool global_options(int *argc, char **argv, cli_ctx *ctx)
+{
+	int out = 1;
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--dev") == 0) {
+			ctx->dev = true;
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < *argc) {
+			ctx->config_path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			ctx->config_path = argv[i] + 9;
+		} else if (strcmp(argv[i], "--config") == 0) {
+			return false;
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return !(ctx->dev && ctx->config_path != NULL);
+}
+
+int main(int argc, char **argv)
+{
+	cli_ctx ctx = {0};
+	if (!global_options(&argc, argv, &ctx) || argc < 2) {
+		usage();
+		return 2;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage();
+		return 0;
+	}
+	int idx = -1;
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			idx = (int)i;
+	if (idx < 0) {
+		fprintf(stderr, "yubin: unknown command \"%s\"\n", argv[1]);
+		usage();
+		return 2;
+	}
+	if (ctx.dev) {
+		ctx.cfg = devmode_config();
+	} else {
+		if (ctx.config_path == NULL)
+			ctx.config_path = DEFAULT_CONFIG;
+		strlist errs;
+		strlist_init(&errs);
+		ctx.cfg = config_load(ctx.config_path, &errs);
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.items[i]);
+		strlist_free(&errs);
+	}
+	if (ctx.cfg == NULL)
+		return 1;
+	int rc = subcommands[idx].run(&ctx, argc - 1, argv + 1);
+	config_free(&ctx.cfg);
+	return rc;
+}

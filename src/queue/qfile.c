@@ -1,0 +1,190 @@
+/* qfile.c — queue file records: formatting and validating parsing (see
+ * qfile.h).  Values are written with control bytes replaced, so a record is
+ * always one line. */
+#include "queue/qfile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/strutil.h"
+
+#define MAGIC "YUBIN-QUEUE 1\n"
+
+void qenvelope_add_rcpt(qenvelope *env, const char *address, char kind)
+{
+	env->rcpts = realloc(env->rcpts, sizeof(*env->rcpts) * (env->n_rcpts + 1));
+	if (env->rcpts == NULL)
+		abort();
+	env->rcpts[env->n_rcpts++] = (qrcpt){.address = xstrdup(address), .kind = kind};
+}
+
+void qenvelope_free(qenvelope *env)
+{
+	free(env->id);
+	free(env->sender);
+	free(env->client);
+	free(env->helo);
+	free(env->auth_user);
+	for (size_t i = 0; i < env->n_rcpts; i++)
+		free(env->rcpts[i].address);
+	free(env->rcpts);
+	memset(env, 0, sizeof(*env));
+}
+
+static bool put_record(buf *out, const char *key, const char *value)
+{
+	if (!buf_puts(out, key) || !buf_putc(out, ' '))
+		return false;
+	for (const char *p = value ? value : ""; *p; p++)
+		if (!buf_putc(out, (unsigned char)*p < 0x20 ? '?' : *p))
+			return false;
+	return buf_putc(out, '\n');
+}
+
+bool qfile_format_header(const qenvelope *env, buf *out)
+{
+	bool ok = buf_puts(out, MAGIC) && put_record(out, "id", env->id) &&
+	          buf_printf(out, "time %lld\n", (long long)env->time) &&
+	          put_record(out, "from", env->sender) && put_record(out, "client", env->client) &&
+	          put_record(out, "helo", env->helo) &&
+	          put_record(out, "auth", env->auth_user ? env->auth_user : "-") &&
+	          buf_printf(out, "utf8 %d\n", env->utf8 ? 1 : 0);
+	for (size_t i = 0; ok && i < env->n_rcpts; i++) {
+		char key[8] = {'r', 'c', 'p', 't', ' ', env->rcpts[i].kind, '\0'};
+		ok = put_record(out, key, env->rcpts[i].address);
+	}
+	return ok && buf_puts(out, "body\n");
+}
+
+bool qfile_format_trailer(uint64_t body_len, buf *out)
+{
+	return buf_printf(out, "\nend %llu\n", (unsigned long long)body_len);
+}
+
+/* Next line in [*p, end): sets line and n, and advances; false at the end or
+ * when the rest has no newline. */
+static bool next_line(const char **p, const char *end, const char **line, size_t *n)
+{
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	if (nl == NULL)
+		return false;
+	*line = *p;
+	*n = (size_t)(nl - *p);
+	*p = nl + 1;
+	return true;
+}
+
+static bool starts(const char *line, size_t n, const char *key, const char **val)
+{
+	size_t k = strlen(key);
+	if (n < k || memcmp(line, key, k) != 0)
+		return false;
+	*val = line + k;
+	return true;
+}
+
+static bool parse_header_line(qenvelope *env, const char *line, size_t n)
+{
+	const char *v;
+	size_t vl;
+	if (starts(line, n, "id ", &v)) {
+		env->id = xstrndup(v, n - 3);
+	} else if (starts(line, n, "time ", &v)) {
+		char *tmp = xstrndup(v, n - 5);
+		env->time = (time_t)strtoll(tmp, NULL, 10);
+		free(tmp);
+	} else if (starts(line, n, "from ", &v)) {
+		env->sender = xstrndup(v, n - 5);
+	} else if (starts(line, n, "client ", &v)) {
+		env->client = xstrndup(v, n - 7);
+	} else if (starts(line, n, "helo ", &v)) {
+		env->helo = xstrndup(v, n - 5);
+	} else if (starts(line, n, "auth ", &v)) {
+		vl = n - 5;
+		if (!(vl == 1 && v[0] == '-'))
+			env->auth_user = xstrndup(v, vl);
+	} else if (starts(line, n, "utf8 ", &v)) {
+		env->utf8 = n > 5 && v[0] == '1';
+	} else if (starts(line, n, "rcpt ", &v) && n > 7 && (v[0] == 'L' || v[0] == 'R') && v[1] == ' ') {
+		char *a = xstrndup(v + 2, n - 7);
+		qenvelope_add_rcpt(env, a, v[0]);
+		free(a);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Find the "end" record: strip "done" lines from the back until the last
+ * line is "end N" with N matching the body.  Marks done recipients. */
+static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t *body_len_r)
+{
+	const char *stop = end;
+	while (stop > body && stop[-1] != '\n')
+		stop--; /* ignore a torn last line */
+	while (stop > body) {
+		const char *ls = stop - 1;
+		while (ls > body && ls[-1] != '\n')
+			ls--;
+		size_t n = (size_t)(stop - 1 - ls);
+		const char *v;
+		if (starts(ls, n, "end ", &v)) {
+			char *tmp = xstrndup(v, n - 4);
+			char *e;
+			unsigned long long len = strtoull(tmp, &e, 10);
+			bool num_ok = *e == '\0' && e != tmp;
+			free(tmp);
+			/* body, then the "\n" that opens the trailer, then "end N\n" */
+			if (num_ok && ls > body && (size_t)(ls - 1 - body) == len && ls[-1] == '\n') {
+				*body_len_r = (size_t)len;
+				return true;
+			}
+		}
+		if (!starts(ls, n, "done ", &v))
+			return false;
+		char *tmp = xstrndup(v, n - 5);
+		unsigned long idx = strtoul(tmp, NULL, 10);
+		free(tmp);
+		if (idx < env->n_rcpts)
+			env->rcpts[idx].done = true;
+		stop = ls;
+	}
+	return false;
+}
+
+bool qfile_parse(const char *data, size_t len, qenvelope *env, const char **body_r,
+                 size_t *body_len_r, const char **err_r)
+{
+	memset(env, 0, sizeof(*env));
+	const char *p = data, *end = data + len, *line;
+	size_t n;
+	*err_r = "not a yubin queue file";
+	if (len < strlen(MAGIC) || memcmp(data, MAGIC, strlen(MAGIC)) != 0)
+		return false;
+	p += strlen(MAGIC);
+	for (;;) {
+		if (!next_line(&p, end, &line, &n)) {
+			*err_r = "header records are cut off";
+			goto fail;
+		}
+		if (n == 4 && memcmp(line, "body", 4) == 0)
+			break;
+		if (!parse_header_line(env, line, n)) {
+			*err_r = "unknown header record";
+			goto fail;
+		}
+	}
+	if (env->id == NULL || env->sender == NULL || env->n_rcpts == 0) {
+		*err_r = "id, from or rcpt record missing";
+		goto fail;
+	}
+	if (!parse_tail(env, p, end, body_len_r)) {
+		*err_r = "end record missing or wrong: the file is torn";
+		goto fail;
+	}
+	*body_r = p;
+	return true;
+fail:
+	qenvelope_free(env);
+	return false;
+}

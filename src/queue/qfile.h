@@ -1,0 +1,58 @@
+/* qfile.h — the queue file format.  A queue file is self-validating text:
+ *
+ *   YUBIN-QUEUE 1
+ *   id <qid>                time <unix seconds>
+ *   from <sender or empty>  client <ip>   helo <name>   auth <user or ->
+ *   utf8 <0|1>
+ *   rcpt <L|R> <address>    (one per recipient: L local mailbox, R remote)
+ *   body
+ *   <message bytes, LF line ends, Received: header first>
+ *   end <body length>
+ *   done <recipient index> (appended after delivery, one per recipient)
+ *
+ * (one record per line).  A file without a matching "end" record is torn and
+ * is refused.  A torn last "done" line (no newline) is ignored.  This module
+ * only formats and parses; queue.c and commit.c do the I/O. */
+#ifndef YUBIN_QFILE_H
+#define YUBIN_QFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "lib/buf.h"
+
+typedef struct qrcpt {
+	char *address;
+	char kind;          /* 'L' local mailbox, 'R' remote */
+	bool done;
+} qrcpt;
+
+typedef struct qenvelope {
+	char *id;
+	time_t time;
+	char *sender;       /* "" for <> */
+	char *client;
+	char *helo;
+	char *auth_user;    /* NULL when not authenticated */
+	bool utf8;
+	qrcpt *rcpts;
+	size_t n_rcpts;
+} qenvelope;
+
+void qenvelope_add_rcpt(qenvelope *env, const char *address, char kind);
+void qenvelope_free(qenvelope *env);
+
+/* Append the records up to and including "body\n" to out. */
+bool qfile_format_header(const qenvelope *env, buf *out);
+/* Append the "end" record for a body of body_len bytes. */
+bool qfile_format_trailer(uint64_t body_len, buf *out);
+
+/* Parse a whole file.  On success fills env_r (caller frees) and points
+ * *body_r into data.  On failure returns false and sets *err_r to a static
+ * sentence. */
+bool qfile_parse(const char *data, size_t len, qenvelope *env_r,
+                 const char **body_r, size_t *body_len_r, const char **err_r);
+
+#endif

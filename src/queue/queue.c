@@ -1,0 +1,278 @@
+/* queue.c — spool files, commit hand-off and start-up recovery (see
+ * queue.h).  The loop thread only write()s to the page cache; every fsync
+ * happens on a worker. */
+#include "queue/queue.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "delivery/local.h"
+#include "lib/buf.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+#include "queue/commit.h"
+#include "queue/qid.h"
+
+#define SPOOL_BUF (64 * 1024)
+#define SPOOL_HEADER_MAX (4 * 1024 * 1024) /* envelope of 100k recipients */
+
+struct queue {
+	char *staging;
+	char *active;
+	char *corrupt;
+	char *mail_root;
+	char *hostname;
+	workers *w;
+	commit_dir *dir;
+};
+
+struct spool {
+	queue *q;
+	char id[QID_LEN + 1];
+	char *staging_path;
+	char *active_path;
+	int fd;
+	buf pending;          /* bytes not yet written */
+	size_t body_len;
+	int error;            /* first errno seen, 0 if none */
+	void (*done)(void *, bool);
+	void *arg;
+	bool ok;
+};
+
+typedef struct delivery_job {
+	queue *q;
+	char *path;
+	bool recovering;
+} delivery_job;
+
+static void purge_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = xasprintf("%s/%s", dir, e->d_name);
+		if (unlink(p) == 0)
+			log_event(LOG_LVL_INFO, "queue_purge", "file=%s reason=%s", p, "never acknowledged");
+		free(p);
+	}
+	closedir(d);
+}
+
+queue *queue_open(const config *cfg, workers *w, char **err_r)
+{
+	queue *q = xcalloc(1, sizeof(*q));
+	char *root = config_path_queue(cfg);
+	q->staging = xasprintf("%s/staging", root);
+	q->active = xasprintf("%s/active", root);
+	q->corrupt = xasprintf("%s/corrupt", root);
+	free(root);
+	q->mail_root = config_path_mail(cfg);
+	q->hostname = xstrdup(cfg->hostname);
+	q->w = w;
+	const char *dirs[] = {q->staging, q->active, q->corrupt, q->mail_root};
+	for (size_t i = 0; i < 4; i++) {
+		if (!fs_mkdir_p(dirs[i], 0700)) {
+			*err_r = xasprintf("cannot create %s: %s", dirs[i], strerror(errno));
+			queue_close(&q);
+			return NULL;
+		}
+	}
+	purge_dir(q->staging);
+	q->dir = commit_dir_new(q->active);
+	return q;
+}
+
+void queue_close(queue **qp)
+{
+	queue *q = *qp;
+	if (q == NULL)
+		return;
+	commit_dir_free(&q->dir);
+	free(q->staging);
+	free(q->active);
+	free(q->corrupt);
+	free(q->mail_root);
+	free(q->hostname);
+	free(q);
+	*qp = NULL;
+}
+
+/* ---- local delivery hand-off ---- */
+
+static void delivery_work(void *arg)
+{
+	delivery_job *j = arg;
+	local_outcome out;
+	if (!local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &out) &&
+	    access(j->path, F_OK) == 0) {
+		/* unreadable or torn: keep it out of the way, for a human to see */
+		char *base = strrchr(j->path, '/');
+		char *dst = xasprintf("%s%s", j->q->corrupt, base);
+		if (rename(j->path, dst) == 0)
+			log_event(LOG_LVL_ERROR, "queue_corrupt", "file=%s moved_to=%s", j->path, dst);
+		free(dst);
+	}
+}
+
+static void delivery_done(void *arg)
+{
+	delivery_job *j = arg;
+	free(j->path);
+	free(j);
+}
+
+static void deliver_async(queue *q, char *path, bool recovering)
+{
+	delivery_job *j = xmalloc(sizeof(*j));
+	*j = (delivery_job){.q = q, .path = path, .recovering = recovering};
+	workers_submit(q->w, delivery_work, delivery_done, j);
+}
+
+void queue_recover(queue *q)
+{
+	DIR *d = opendir(q->active);
+	if (d == NULL)
+		return;
+	struct dirent *e;
+	size_t n = 0;
+	while ((e = readdir(d)) != NULL) {
+		if (!qid_valid(e->d_name))
+			continue;
+		deliver_async(q, xasprintf("%s/%s", q->active, e->d_name), true);
+		n++;
+	}
+	closedir(d);
+	log_event(LOG_LVL_INFO, "queue_recover", "messages=%zu", n);
+}
+
+/* ---- spooling ---- */
+
+static bool flush_pending(spool *s)
+{
+	if (s->error != 0)
+		return false;
+	if (!fs_write_all(s->fd, s->pending.data, s->pending.len)) {
+		s->error = errno;
+		return false;
+	}
+	buf_clear(&s->pending);
+	return true;
+}
+
+spool *spool_begin(queue *q, const qenvelope *env)
+{
+	spool *s = xcalloc(1, sizeof(*s));
+	s->q = q;
+	memcpy(s->id, env->id, QID_LEN + 1);
+	s->staging_path = xasprintf("%s/%s", q->staging, env->id);
+	s->active_path = xasprintf("%s/%s", q->active, env->id);
+	buf_init(&s->pending, SPOOL_HEADER_MAX);
+	s->fd = open(s->staging_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (s->fd < 0) {
+		int err = errno;
+		spool_abort(&s);
+		errno = err;
+		return NULL;
+	}
+	if (!qfile_format_header(env, &s->pending)) {
+		spool_abort(&s);
+		errno = E2BIG;
+		return NULL;
+	}
+	return s;
+}
+
+bool spool_write(spool *s, const char *data, size_t n)
+{
+	s->body_len += n;
+	if (s->error != 0)
+		return false;
+	if (s->pending.len + n > SPOOL_BUF && !flush_pending(s))
+		return false;
+	if (n >= SPOOL_BUF) {
+		if (!fs_write_all(s->fd, data, n)) {
+			s->error = errno;
+			return false;
+		}
+		return true;
+	}
+	buf_append(&s->pending, data, n);
+	return true;
+}
+
+size_t spool_size(const spool *s)
+{
+	return s->body_len;
+}
+
+static void commit_work(void *arg)
+{
+	spool *s = arg;
+	int fd = s->fd;
+	s->fd = -1;
+	if (s->error != 0) {
+		close(fd);
+		s->ok = false;
+		return;
+	}
+	s->ok = commit_file(fd, s->staging_path, s->active_path, s->q->dir);
+	if (!s->ok)
+		s->error = errno;
+}
+
+static void commit_done(void *arg)
+{
+	spool *s = arg;
+	if (!s->ok) {
+		log_event(LOG_LVL_ERROR, "queue_commit", "qid=%s result=failed error=%s", s->id,
+		          strerror(s->error));
+		unlink(s->staging_path);
+		unlink(s->active_path);
+	}
+	s->done(s->arg, s->ok);
+	if (s->ok) {
+		deliver_async(s->q, s->active_path, false); /* takes the path */
+		s->active_path = NULL;
+	}
+	free(s->staging_path);
+	free(s->active_path);
+	buf_free(&s->pending);
+	free(s);
+}
+
+void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg)
+{
+	s->done = done;
+	s->arg = arg;
+	if (!qfile_format_trailer(s->body_len, &s->pending) && s->error == 0)
+		s->error = E2BIG;
+	flush_pending(s);
+	workers_submit(s->q->w, commit_work, commit_done, s);
+}
+
+void spool_abort(spool **sp)
+{
+	spool *s = *sp;
+	if (s == NULL)
+		return;
+	if (s->fd >= 0) {
+		close(s->fd);
+		unlink(s->staging_path);
+	}
+	free(s->staging_path);
+	free(s->active_path);
+	buf_free(&s->pending);
+	free(s);
+	*sp = NULL;
+}

@@ -1,0 +1,42 @@
+/* queue.h — the durable queue as the event loop sees it.  A spool is one
+ * message being received: its envelope and bytes go to a staging file as
+ * they arrive; spool_commit makes it durable on a worker (commit.c) and only
+ * then calls back, so the 250 can be sent.  After the commit the queue hands
+ * the file to local delivery.  At start, queue_open purges staging (never
+ * acknowledged) and queue_recover finishes what was accepted before a stop
+ * or crash.  Layout: queue/staging/<qid>, queue/active/<qid>, queue/corrupt/. */
+#ifndef YUBIN_QUEUE_H
+#define YUBIN_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/config.h"
+#include "lib/workers.h"
+#include "queue/qfile.h"
+
+typedef struct queue queue;
+typedef struct spool spool;
+
+/* Create the queue folders and purge staging.  NULL with *err_r on failure. */
+queue *queue_open(const config *cfg, workers *w, char **err_r);
+void queue_close(queue **q);
+/* Deliver every local recipient still pending in active/ (after a restart). */
+void queue_recover(queue *q);
+
+/* Start a message: env must have id, time, sender, client, helo, auth and
+ * recipients set.  NULL (errno set) if the staging file cannot be made. */
+spool *spool_begin(queue *q, const qenvelope *env);
+/* Append message bytes (LF line ends).  Buffered; errors are remembered and
+ * reported by spool_commit, so callers may ignore the result. */
+bool spool_write(spool *s, const char *data, size_t n);
+/* Bytes of message written so far. */
+size_t spool_size(const spool *s);
+/* Finish and make durable.  done(arg, ok) runs on the loop thread once the
+ * message is durable (ok) or has failed (the file is removed).  The spool is
+ * consumed. */
+void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg);
+/* Throw the message away (unlink staging). */
+void spool_abort(spool **s);
+
+#endif

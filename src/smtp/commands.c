@@ -1,0 +1,527 @@
+/* commands.c — the SMTP verbs (RFC 5321, 3207 STARTTLS, 4954 AUTH), one
+ * handler each, dispatched from a table.  Each handler checks its
+ * preconditions and answers with a reply id from reply.c; DATA and BDAT are
+ * in data.c. */
+#include "smtp/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/password.h"
+#include "auth/sasl.h"
+#include "lib/log.h"
+#include "smtp/parse.h"
+
+typedef struct smtp_command {
+	const char *verb;
+	void (*handle)(smtp_session *s, const char *args);
+	bool junk;      /* counts toward commands_before_mail */
+} smtp_command;
+
+static bool is_submission(const smtp_session *s)
+{
+	return s->lst->role != ROLE_SMTP;
+}
+
+void session_greet(smtp_session *s)
+{
+	char *text = xasprintf("%s ESMTP yubin", s->srv->cfg->hostname);
+	session_reply_text(s, 220, NULL, text);
+	free(text);
+	session_flush(s);
+}
+
+void txn_reset(smtp_session *s)
+{
+	smtp_txn *t = &s->txn;
+	free(t->sender);
+	t->sender = NULL;
+	t->smtputf8 = t->body_8bit = t->too_big = t->failed = t->bdat = false;
+	strlist_free(&t->rcpt_cmds);
+	strlist_free(&t->local);
+	strlist_free(&t->remote);
+	spool_abort(&t->sp);
+	t->qid[0] = '\0';
+}
+
+static void ehlo_reply(smtp_session *s)
+{
+	buf b;
+	buf_init(&b, 4096);
+	buf_printf(&b, "%s Hello %s [%s]\n", s->srv->cfg->hostname, s->helo, s->ip);
+	buf_puts(&b, "PIPELINING\n");
+	buf_printf(&b, "SIZE %lld\n", (long long)s->srv->cfg->limits.message_size);
+	buf_puts(&b, "8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\n");
+	if (!s->tls)
+		buf_puts(&b, "STARTTLS\n");
+	if (is_submission(s) && s->tls && s->auth_user == NULL)
+		buf_puts(&b, "AUTH PLAIN LOGIN\n");
+	buf_puts(&b, "HELP");
+	session_reply_text(s, 250, NULL, buf_str(&b));
+	buf_free(&b);
+}
+
+/* A HELO/EHLO argument: one printable word (a domain or address literal). */
+static bool valid_helo(const char *a)
+{
+	if (*a == '\0' || strlen(a) > 255)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+static void do_helo(smtp_session *s, const char *args, bool esmtp)
+{
+	if (!valid_helo(args)) {
+		session_reply(s, RPL_SYNTAX);
+		return;
+	}
+	txn_reset(s);
+	free(s->helo);
+	s->helo = xstrdup(args);
+	s->esmtp = esmtp;
+	if (esmtp) {
+		ehlo_reply(s);
+	} else {
+		char *t = xasprintf("%s", s->srv->cfg->hostname);
+		session_reply_text(s, 250, NULL, t);
+		free(t);
+	}
+}
+
+static void cmd_ehlo(smtp_session *s, const char *args)
+{
+	do_helo(s, args, true);
+}
+
+static void cmd_helo(smtp_session *s, const char *args)
+{
+	do_helo(s, args, false);
+}
+
+static void cmd_noop(smtp_session *s, const char *args)
+{
+	session_reply(s, RPL_OK);
+}
+
+static void cmd_rset(smtp_session *s, const char *args)
+{
+	txn_reset(s);
+	session_reply(s, RPL_RESET);
+}
+
+static void cmd_vrfy(smtp_session *s, const char *args)
+{
+	session_reply(s, *args ? RPL_VRFY : RPL_SYNTAX);
+}
+
+static void cmd_help(smtp_session *s, const char *args)
+{
+	session_reply(s, RPL_HELP);
+}
+
+static void cmd_quit(smtp_session *s, const char *args)
+{
+	session_close_with(s, RPL_BYE);
+}
+
+static void cmd_starttls(smtp_session *s, const char *args)
+{
+	if (*args) {
+		session_reply(s, RPL_SYNTAX);
+		return;
+	}
+	if (s->tls) {
+		session_reply(s, RPL_TLS_ALREADY);
+		return;
+	}
+	session_reply(s, RPL_TLS_GO);
+	/* RFC 3207 4.2: forget everything learnt before the handshake */
+	txn_reset(s);
+	free(s->helo);
+	s->helo = NULL;
+	s->esmtp = false;
+	session_start_tls(s);
+}
+
+/* Common gate for MAIL on submission ports: TLS, then AUTH. */
+static bool submission_gate(smtp_session *s)
+{
+	if (!is_submission(s))
+		return true;
+	if (!s->tls) {
+		session_reply(s, RPL_NEED_TLS);
+		return false;
+	}
+	if (s->auth_user == NULL) {
+		session_reply(s, RPL_NEED_AUTH);
+		return false;
+	}
+	return true;
+}
+
+static smtp_reply_id parse_error_reply(smtp_parse_status st, bool sender)
+{
+	switch (st) {
+	case SP_BAD_ADDRESS: return sender ? RPL_SENDER_SYNTAX : RPL_RCPT_SYNTAX;
+	case SP_UNKNOWN_PARAM: return RPL_PARAM_UNKNOWN;
+	case SP_BAD_PARAM: return RPL_PARAM_SYNTAX;
+	case SP_NEEDS_UTF8: return RPL_NEEDS_UTF8;
+	default: return RPL_SYNTAX;
+	}
+}
+
+static void cmd_mail(smtp_session *s, const char *args)
+{
+	if (s->helo == NULL) {
+		session_reply(s, RPL_NEED_HELO);
+		return;
+	}
+	if (s->txn.sender != NULL) {
+		session_reply(s, RPL_NESTED_MAIL);
+		return;
+	}
+	if (!submission_gate(s))
+		return;
+	smtp_path p;
+	smtp_parse_status st = smtp_parse_mail(args, &p);
+	if (st != SP_OK) {
+		session_reply(s, parse_error_reply(st, true));
+		smtp_path_free(&p);
+		return;
+	}
+	if (p.has_size && p.size > (uint64_t)s->srv->cfg->limits.message_size) {
+		session_reply(s, RPL_SIZE_DECLARED);
+		smtp_path_free(&p);
+		return;
+	}
+	if (s->auth_user != NULL && !accounts_user_owns(s->srv->acc, s->auth_user, p.address)) {
+		log_event(LOG_LVL_INFO, "mail_refused", "sid=%s user=%s from=%s reason=%s", s->sid,
+		          s->auth_user, p.address, "sender not owned");
+		session_reply(s, RPL_SENDER_NOT_OWNED);
+		smtp_path_free(&p);
+		return;
+	}
+	s->txn.sender = p.address;
+	s->txn.smtputf8 = p.smtputf8;
+	s->txn.body_8bit = p.body == BODY_8BITMIME;
+	s->junk_commands = 0;
+	session_reply(s, RPL_SENDER_OK);
+}
+
+/* Where RCPT's address goes: local mailboxes and remote targets added to
+ * the transaction, or the refusal. */
+static smtp_reply_id route_rcpt(smtp_session *s, const char *addr)
+{
+	strlist local, remote;
+	strlist_init(&local);
+	strlist_init(&remote);
+	accounts_status st = accounts_resolve(s->srv->acc, addr, &local, &remote);
+	smtp_reply_id r = RPL_RCPT_OK;
+	switch (st) {
+	case ACC_OK:
+		break;
+	case ACC_NO_DOMAIN:
+		if (s->auth_user != NULL)
+			strlist_add(&remote, addr); /* authenticated submission may relay */
+		else
+			r = RPL_RELAY_DENIED;
+		break;
+	case ACC_NOT_FOUND: r = RPL_NO_USER; break;
+	case ACC_LOOP: r = RPL_ALIAS_LOOP; break;
+	case ACC_INVALID: r = RPL_RCPT_SYNTAX; break;
+	default: r = RPL_LOCAL_ERROR; break;
+	}
+	if (r == RPL_RCPT_OK) {
+		for (size_t i = 0; i < local.n; i++)
+			if (!strlist_contains(&s->txn.local, local.items[i]))
+				strlist_add(&s->txn.local, local.items[i]);
+		for (size_t i = 0; i < remote.n; i++)
+			if (!strlist_contains(&s->txn.remote, remote.items[i]))
+				strlist_add(&s->txn.remote, remote.items[i]);
+	}
+	strlist_free(&local);
+	strlist_free(&remote);
+	return r;
+}
+
+static void cmd_rcpt(smtp_session *s, const char *args)
+{
+	if (s->txn.sender == NULL) {
+		session_reply(s, RPL_NEED_MAIL);
+		return;
+	}
+	if (s->txn.rcpt_cmds.n >= (size_t)s->srv->cfg->limits.recipients) {
+		session_reply(s, RPL_TOO_MANY_RCPTS);
+		return;
+	}
+	smtp_path p;
+	smtp_parse_status st = smtp_parse_rcpt(args, s->txn.smtputf8, &p);
+	if (st != SP_OK) {
+		session_reply(s, parse_error_reply(st, false));
+		smtp_path_free(&p);
+		return;
+	}
+	smtp_reply_id r = route_rcpt(s, p.address);
+	log_event(LOG_LVL_INFO, "rcpt", "sid=%s from=%s to=%s result=%d", s->sid, s->txn.sender,
+	          p.address, reply_get(r)->code);
+	if (r == RPL_RCPT_OK)
+		strlist_add(&s->txn.rcpt_cmds, p.address);
+	session_reply(s, r);
+	smtp_path_free(&p);
+}
+
+/* ---- AUTH ---- */
+
+typedef struct auth_job {
+	smtp_session *s;
+	char *user;
+	char *password;
+	char *hash;
+	bool ok;
+} auth_job;
+
+static void auth_work(void *arg)
+{
+	auth_job *j = arg;
+	j->ok = password_verify(j->password, j->hash) && j->user != NULL;
+}
+
+static void on_auth_delay(evutil_socket_t fd, short what, void *arg)
+{
+	smtp_session *s = arg;
+	session_reply(s, s->delayed_reply);
+	session_resume(s);
+}
+
+static void auth_done(void *arg)
+{
+	auth_job *j = arg;
+	smtp_session *s = j->s;
+	char ipkey[80];
+	snprintf(ipkey, sizeof ipkey, "ip:%s", s->ip);
+	char *ukey = xasprintf("user:%s", j->user ? j->user : "");
+	if (!s->dead && j->ok) {
+		throttle_success(s->srv->thr, ipkey);
+		throttle_success(s->srv->thr, ukey);
+		s->auth_user = xstrdup(j->user);
+		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=ok", s->sid, s->ip, j->user);
+		session_reply(s, RPL_AUTH_OK);
+		session_resume(s);
+	} else if (!s->dead) {
+		time_t now = time(NULL);
+		int d1 = throttle_fail(s->srv->thr, ipkey, now);
+		int d2 = j->user ? throttle_fail(s->srv->thr, ukey, now) : 0;
+		int delay = d1 > d2 ? d1 : d2;
+		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=failed delay_ms=%d",
+		          s->sid, s->ip, j->user, delay);
+		s->delayed_reply = RPL_AUTH_FAILED;
+		struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+		if (s->timer == NULL)
+			s->timer = evtimer_new(s->srv->base, on_auth_delay, s);
+		evtimer_add(s->timer, &tv); /* the session stays paused until then */
+	} else {
+		session_resume(s);
+	}
+	free(ukey);
+	free(j->user);
+	str_secure_free(j->password);
+	free(j->hash);
+	free(j);
+}
+
+/* Check user/password off the loop; takes ownership of both. */
+static void auth_check(smtp_session *s, char *user, char *password)
+{
+	s->phase = PH_COMMAND;
+	s->auth = AUTH_NONE;
+	char *norm = accounts_normalize(user);
+	free(user);
+	char ipkey[80];
+	snprintf(ipkey, sizeof ipkey, "ip:%s", s->ip);
+	char *ukey = xasprintf("user:%s", norm ? norm : "");
+	time_t now = time(NULL);
+	bool locked = throttle_locked(s->srv->thr, ipkey, now) ||
+	              (norm && throttle_locked(s->srv->thr, ukey, now));
+	free(ukey);
+	if (locked) {
+		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked", s->sid, s->ip, norm);
+		session_reply(s, RPL_AUTH_LOCKED);
+		free(norm);
+		str_secure_free(password);
+		return;
+	}
+	auth_job *j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->user = norm;
+	j->password = password;
+	if (norm == NULL || accounts_user_get_hash(s->srv->acc, norm, &j->hash) != ACC_OK)
+		j->hash = xstrdup(s->srv->dummy_hash); /* same work for unknown users */
+	if (norm == NULL) {
+		free(j->user);
+		j->user = NULL;
+	}
+	session_pause(s);
+	workers_submit(s->srv->wk, auth_work, auth_done, j);
+}
+
+static void auth_plain(smtp_session *s, const char *b64)
+{
+	char *user, *pass;
+	sasl_status st = sasl_plain_parse(b64, &user, &pass);
+	if (st != SASL_OK) {
+		s->phase = PH_COMMAND;
+		s->auth = AUTH_NONE;
+		session_reply(s, st == SASL_BAD_BASE64 ? RPL_AUTH_BAD_B64 : RPL_AUTH_FAILED);
+		return;
+	}
+	auth_check(s, user, pass);
+}
+
+static void cmd_auth(smtp_session *s, const char *args)
+{
+	if (!is_submission(s)) {
+		session_reply(s, RPL_AUTH_NOT_OFFERED);
+		return;
+	}
+	if (!s->tls) {
+		session_reply(s, RPL_NEED_TLS);
+		return;
+	}
+	if (s->helo == NULL) {
+		session_reply(s, RPL_NEED_HELO);
+		return;
+	}
+	if (s->auth_user != NULL) {
+		session_reply(s, RPL_AUTH_ALREADY);
+		return;
+	}
+	if (s->txn.sender != NULL) {
+		session_reply(s, RPL_BAD_SEQUENCE);
+		return;
+	}
+	char mech[32];
+	const char *initial = smtp_split_verb(args, mech, sizeof mech);
+	if (initial == NULL) {
+		session_reply(s, RPL_SYNTAX);
+		return;
+	}
+	if (strcmp(mech, "PLAIN") == 0) {
+		if (*initial && strcmp(initial, "=") != 0) {
+			auth_plain(s, initial);
+			return;
+		}
+		s->phase = PH_AUTH;
+		s->auth = AUTH_PLAIN_WAIT;
+		session_reply_text(s, 334, NULL, "");
+	} else if (strcmp(mech, "LOGIN") == 0) {
+		s->phase = PH_AUTH;
+		if (*initial) {
+			char *user;
+			if (sasl_login_field(initial, &user) != SASL_OK) {
+				s->phase = PH_COMMAND;
+				session_reply(s, RPL_AUTH_BAD_B64);
+				return;
+			}
+			s->auth_login_user = user;
+			s->auth = AUTH_LOGIN_PASS;
+			session_reply_text(s, 334, NULL, "UGFzc3dvcmQ6"); /* "Password:" */
+		} else {
+			s->auth = AUTH_LOGIN_USER;
+			session_reply_text(s, 334, NULL, "VXNlcm5hbWU6"); /* "Username:" */
+		}
+	} else {
+		session_reply(s, RPL_AUTH_MECH);
+	}
+}
+
+void cmd_auth_response(smtp_session *s, char *line)
+{
+	if (strcmp(line, "*") == 0) {
+		s->phase = PH_COMMAND;
+		s->auth = AUTH_NONE;
+		str_secure_free(s->auth_login_user);
+		s->auth_login_user = NULL;
+		session_reply(s, RPL_AUTH_CANCELLED);
+		return;
+	}
+	if (s->auth == AUTH_PLAIN_WAIT) {
+		auth_plain(s, line);
+		return;
+	}
+	char *field;
+	if (sasl_login_field(line, &field) != SASL_OK) {
+		s->phase = PH_COMMAND;
+		s->auth = AUTH_NONE;
+		str_secure_free(s->auth_login_user);
+		s->auth_login_user = NULL;
+		session_reply(s, RPL_AUTH_BAD_B64);
+		return;
+	}
+	if (s->auth == AUTH_LOGIN_USER) {
+		s->auth_login_user = field;
+		s->auth = AUTH_LOGIN_PASS;
+		session_reply_text(s, 334, NULL, "UGFzc3dvcmQ6");
+		return;
+	}
+	char *user = s->auth_login_user;
+	s->auth_login_user = NULL;
+	auth_check(s, user, field);
+}
+
+/* ---- dispatch ---- */
+
+static void cmd_data(smtp_session *s, const char *args)
+{
+	if (*args) {
+		session_reply(s, RPL_SYNTAX);
+		return;
+	}
+	data_start(s);
+}
+
+static void cmd_bdat(smtp_session *s, const char *args)
+{
+	bdat_command(s, args);
+}
+
+static const smtp_command commands[] = {
+	{"EHLO", cmd_ehlo, true},
+	{"HELO", cmd_helo, true},
+	{"MAIL", cmd_mail, false},
+	{"RCPT", cmd_rcpt, false},
+	{"DATA", cmd_data, false},
+	{"BDAT", cmd_bdat, false},
+	{"RSET", cmd_rset, true},
+	{"NOOP", cmd_noop, true},
+	{"QUIT", cmd_quit, false},
+	{"VRFY", cmd_vrfy, true},
+	{"HELP", cmd_help, true},
+	{"STARTTLS", cmd_starttls, false},
+	{"AUTH", cmd_auth, false},
+};
+
+void cmd_dispatch(smtp_session *s, char *line)
+{
+	char verb[16];
+	const char *args = smtp_split_verb(line, verb, sizeof verb);
+	if (args == NULL) {
+		session_reply(s, RPL_UNKNOWN_CMD);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(verb, commands[i].verb) != 0)
+			continue;
+		if (commands[i].junk &&
+		    ++s->junk_commands > s->srv->cfg->limits.commands_before_mail) {
+			session_close_with(s, RPL_TOO_MANY_COMMANDS);
+			return;
+		}
+		commands[i].handle(s, args);
+		return;
+	}
+	session_reply(s, RPL_UNKNOWN_CMD);
+}

@@ -1,0 +1,232 @@
+/* data.c — the message body: DATA (dot-terminated) and BDAT (RFC 3030
+ * chunks), streamed through dotstream into the spool, then committed.  The
+ * 250 is sent only from commit_done, after the queue says the message is
+ * durable. */
+#include "smtp/session.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "queue/qid.h"
+#include "smtp/parse.h"
+
+/* Open the spool for the transaction: queue id, envelope, Received. */
+static bool begin_spool(smtp_session *s)
+{
+	smtp_txn *t = &s->txn;
+	qenvelope env = {0};
+	char id[QID_LEN + 1];
+	qid_new(id);
+	time_t now = time(NULL);
+	env.id = id;
+	env.time = now;
+	env.sender = t->sender;
+	env.client = s->ip;
+	env.helo = s->helo;
+	env.auth_user = s->auth_user;
+	env.utf8 = t->smtputf8;
+	for (size_t i = 0; i < t->local.n; i++)
+		qenvelope_add_rcpt(&env, t->local.items[i], 'L');
+	for (size_t i = 0; i < t->remote.n; i++)
+		qenvelope_add_rcpt(&env, t->remote.items[i], 'R');
+	t->sp = spool_begin(s->srv->q, &env);
+	for (size_t i = 0; i < env.n_rcpts; i++)
+		free(env.rcpts[i].address);
+	free(env.rcpts);
+	if (t->sp == NULL) {
+		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=%s", s->sid, strerror(errno));
+		return false;
+	}
+	memcpy(t->qid, id, sizeof id);
+	char *rcv = received_header(s, id, now);
+	spool_write(t->sp, rcv, strlen(rcv));
+	free(rcv);
+	log_event(LOG_LVL_INFO, "queue_begin", "sid=%s qid=%s client=%s from=%s rcpts=%zu user=%s tls=%s",
+	          s->sid, id, s->ip, t->sender, t->rcpt_cmds.n, s->auth_user,
+	          s->tls ? session_tls_version(s) : "no");
+	return true;
+}
+
+static bool txn_ready(smtp_session *s)
+{
+	if (s->txn.sender == NULL) {
+		session_reply(s, RPL_NEED_MAIL);
+		return false;
+	}
+	if (s->txn.rcpt_cmds.n == 0) {
+		session_reply(s, RPL_NEED_RCPT);
+		return false;
+	}
+	return true;
+}
+
+void data_start(smtp_session *s)
+{
+	if (s->txn.bdat) {
+		session_reply(s, RPL_BDAT_AFTER_DATA);
+		return;
+	}
+	if (!txn_ready(s))
+		return;
+	if (!begin_spool(s)) {
+		session_reply(s, RPL_LOCAL_ERROR);
+		return;
+	}
+	dotstream_init(&s->txn.ds);
+	s->phase = PH_DATA;
+	session_reply(s, RPL_DATA_GO);
+}
+
+static void commit_done(void *arg, bool ok)
+{
+	smtp_session *s = arg;
+	smtp_txn *t = &s->txn;
+	t->sp = NULL; /* consumed by the queue */
+	log_event(LOG_LVL_INFO, "queue_accept", "sid=%s qid=%s result=%s", s->sid, t->qid,
+	          ok ? "queued" : "failed");
+	if (!s->dead) {
+		if (ok) {
+			char *text = xasprintf("Ok: queued as %s", t->qid);
+			session_reply_text(s, 250, "2.0.0", text);
+			free(text);
+			s->junk_commands = 0;
+		} else {
+			session_reply(s, RPL_LOCAL_ERROR);
+		}
+	}
+	txn_reset(s);
+	session_resume(s);
+}
+
+/* The message is complete: refuse it, or commit it and wait. */
+static void finish_message(smtp_session *s)
+{
+	smtp_txn *t = &s->txn;
+	s->phase = PH_COMMAND;
+	smtp_reply_id refuse = RPL_COUNT;
+	if (t->ds.bare_eol)
+		refuse = RPL_BARE_EOL_DATA;
+	else if (t->too_big)
+		refuse = RPL_SIZE_EXCEEDED;
+	if (refuse != RPL_COUNT) {
+		log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=%s", s->sid, t->qid,
+		          refuse == RPL_BARE_EOL_DATA ? "bare CR or LF" : "too big");
+		session_reply(s, refuse);
+		txn_reset(s);
+		return;
+	}
+	session_pause(s);
+	spool *sp = t->sp;
+	t->sp = NULL;
+	spool_commit(sp, commit_done, s);
+}
+
+/* Pass n decoded bytes to the spool unless the message is already too big. */
+static void store(smtp_session *s, const char *data, size_t n, uint64_t wire_total)
+{
+	smtp_txn *t = &s->txn;
+	if (wire_total > (uint64_t)s->srv->cfg->limits.message_size)
+		t->too_big = true;
+	if (!t->too_big && !t->ds.bare_eol && t->sp != NULL)
+		spool_write(t->sp, data, n);
+}
+
+static bool consume_data(smtp_session *s, struct evbuffer *in)
+{
+	smtp_txn *t = &s->txn;
+	struct evbuffer_iovec v;
+	if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+		return false;
+	char *out = xmalloc(v.iov_len + 2);
+	size_t out_len;
+	bool end;
+	size_t used = dotstream_feed(&t->ds, v.iov_base, v.iov_len, out, &out_len, &end);
+	store(s, out, out_len, t->ds.wire_bytes);
+	free(out);
+	evbuffer_drain(in, used);
+	if (end)
+		finish_message(s);
+	return true;
+}
+
+static bool consume_bdat(smtp_session *s, struct evbuffer *in)
+{
+	smtp_txn *t = &s->txn;
+	struct evbuffer_iovec v;
+	if (s->bdat_left > 0) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
+			return false;
+		size_t n = v.iov_len < s->bdat_left ? v.iov_len : (size_t)s->bdat_left;
+		if (t->sp != NULL && !t->failed) {
+			char *out = xmalloc(n + 2);
+			size_t out_len;
+			bool end;
+			dotstream_feed(&t->ds, v.iov_base, n, out, &out_len, &end);
+			store(s, out, out_len, t->ds.wire_bytes);
+			free(out);
+		}
+		evbuffer_drain(in, n);
+		s->bdat_left -= n;
+		if (s->bdat_left > 0)
+			return true;
+	}
+	/* the whole chunk is in */
+	s->phase = PH_COMMAND;
+	if (t->sp == NULL || t->failed) {
+		session_reply(s, t->failed ? RPL_BAD_SEQUENCE : RPL_LOCAL_ERROR);
+		txn_reset(s);
+		return true;
+	}
+	if (t->too_big) {
+		session_reply(s, RPL_SIZE_EXCEEDED);
+		txn_reset(s);
+		return true;
+	}
+	if (s->bdat_last) {
+		dotstream_finish_raw(&t->ds);
+		finish_message(s);
+	} else {
+		char *text = xasprintf("%llu octets received", (unsigned long long)t->ds.wire_bytes);
+		session_reply_text(s, 250, "2.0.0", text);
+		free(text);
+	}
+	return true;
+}
+
+bool data_consume(smtp_session *s, struct evbuffer *in)
+{
+	return s->phase == PH_DATA ? consume_data(s, in) : consume_bdat(s, in);
+}
+
+void bdat_command(smtp_session *s, const char *args)
+{
+	uint64_t size;
+	bool last;
+	if (!smtp_parse_bdat(args, &size, &last)) {
+		/* without a size we cannot find the next command: close */
+		session_close_with(s, RPL_BDAT_SYNTAX);
+		return;
+	}
+	smtp_txn *t = &s->txn;
+	/* The chunk's bytes are read (and thrown away if refused) in every
+	 * case, so they can never be taken for commands. */
+	s->phase = PH_BDAT;
+	s->bdat_left = size;
+	s->bdat_last = last;
+	if (t->sp == NULL) {
+		if (t->sender == NULL || t->rcpt_cmds.n == 0 || t->failed) {
+			t->failed = true; /* answered once the chunk is read */
+			return;
+		}
+		if (!begin_spool(s)) {
+			t->failed = true;
+			return;
+		}
+		t->bdat = true;
+		dotstream_init_raw(&t->ds);
+	}
+}

@@ -1,0 +1,319 @@
+/* parse.c — SMTP command arguments: paths, mailboxes and ESMTP parameters
+ * (see parse.h).  Strict where the RFC is strict; tolerant of the one common
+ * deviation, a space after "FROM:" / "TO:". */
+#include "smtp/parse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/strutil.h"
+
+const char *smtp_split_verb(const char *line, char *verb, size_t verb_cap)
+{
+	size_t i = 0;
+	while (line[i] != '\0' && line[i] != ' ') {
+		if (i + 1 >= verb_cap)
+			return NULL;
+		char c = line[i];
+		verb[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+		i++;
+	}
+	if (i == 0)
+		return NULL;
+	verb[i] = '\0';
+	return line[i] == ' ' ? line + i + 1 : line + i;
+}
+
+bool smtp_valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t len;
+		unsigned min;
+		unsigned cp;
+		if (c < 0x80) {
+			if (c < 0x20 || c == 0x7f)
+				return false;
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2; min = 0x80; cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3; min = 0x800; cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4; min = 0x10000; cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (i + len > n)
+			return false;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
+static bool is_atext(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/* Dot-string or quoted-string local part of length n. */
+static bool valid_local(const char *s, size_t n, bool utf8, bool *non_ascii)
+{
+	if (n == 0 || n > 64)
+		return false;
+	if (s[0] == '"') {
+		if (n < 2 || s[n - 1] != '"')
+			return false;
+		for (size_t i = 1; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '\\') {
+				i++;
+				if (i + 1 >= n || (unsigned char)s[i] < 0x20)
+					return false;
+			} else if (c >= 0x80) {
+				*non_ascii = true;
+			} else if (c < 0x20 || c == '"' || c == 0x7f) {
+				return false;
+			}
+		}
+	} else {
+		if (s[0] == '.' || s[n - 1] == '.')
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '.') {
+				if (s[i + 1] == '.')
+					return false;
+			} else if (c >= 0x80) {
+				*non_ascii = true;
+			} else if (!is_atext(c)) {
+				return false;
+			}
+		}
+	}
+	return !*non_ascii || (utf8 && smtp_valid_utf8(s, n));
+}
+
+static bool valid_domain(const char *s, size_t n, bool utf8, bool *non_ascii)
+{
+	if (n == 0 || n > 255)
+		return false;
+	if (s[0] == '[') {
+		/* address literal: accept IPv4 / IPv6: / general forms by charset */
+		if (s[n - 1] != ']' || n < 3)
+			return false;
+		for (size_t i = 1; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 0x21 || c > 0x7e || c == '[' || c == ']' || c == '\\')
+				return false;
+		}
+		return true;
+	}
+	size_t label = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (c >= 0x80) {
+			*non_ascii = true;
+		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		             (c >= '0' && c <= '9') || (c == '-' && label > 0))) {
+			return false;
+		}
+		if (++label > 63)
+			return false;
+	}
+	if (label == 0 || s[n - 1] == '-')
+		return false;
+	return !*non_ascii || (utf8 && smtp_valid_utf8(s, n));
+}
+
+bool smtp_valid_mailbox(const char *mbox, bool utf8, bool *non_ascii_r)
+{
+	*non_ascii_r = false;
+	const char *at = strrchr(mbox, '@');
+	if (at == NULL)
+		return false;
+	/* a quoted local part may contain '@': the domain is after the last one */
+	bool na = false;
+	if (!valid_local(mbox, (size_t)(at - mbox), utf8, &na))
+		goto out;
+	if (!valid_domain(at + 1, strlen(at + 1), utf8, &na))
+		goto out;
+	*non_ascii_r = na;
+	return true;
+out:
+	*non_ascii_r = na;
+	return false;
+}
+
+/* Find the closing '>' of a path starting at s ('<'), honouring quotes. */
+static const char *path_end(const char *s)
+{
+	bool quoted = false;
+	for (const char *p = s + 1; *p; p++) {
+		if (quoted && *p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '>' && !quoted)
+			return p;
+	}
+	return NULL;
+}
+
+static bool parse_uint(const char *s, size_t n, uint64_t *v)
+{
+	if (n == 0 || n > 19)
+		return false;
+	uint64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		x = x * 10 + (uint64_t)(s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+/* One "KEY[=VALUE]" parameter. */
+static smtp_parse_status parse_param(const char *s, size_t n, bool is_mail, smtp_path *p)
+{
+	const char *eq = memchr(s, '=', n);
+	size_t klen = eq ? (size_t)(eq - s) : n;
+	const char *v = eq ? eq + 1 : NULL;
+	size_t vlen = eq ? n - klen - 1 : 0;
+	if (klen == 0)
+		return SP_SYNTAX;
+	if (is_mail && klen == 4 && str_ascii_nieq(s, "SIZE", 4)) {
+		if (v == NULL || !parse_uint(v, vlen, &p->size))
+			return SP_BAD_PARAM;
+		p->has_size = true;
+		return SP_OK;
+	}
+	if (is_mail && klen == 4 && str_ascii_nieq(s, "BODY", 4)) {
+		if (v != NULL && vlen == 4 && str_ascii_nieq(v, "7BIT", 4))
+			p->body = BODY_7BIT;
+		else if (v != NULL && vlen == 8 && str_ascii_nieq(v, "8BITMIME", 8))
+			p->body = BODY_8BITMIME;
+		else
+			return SP_BAD_PARAM;
+		return SP_OK;
+	}
+	if (is_mail && klen == 8 && str_ascii_nieq(s, "SMTPUTF8", 8)) {
+		if (v != NULL)
+			return SP_BAD_PARAM;
+		p->smtputf8 = true;
+		return SP_OK;
+	}
+	if (is_mail && klen == 4 && str_ascii_nieq(s, "AUTH", 4))
+		return v != NULL ? SP_OK : SP_BAD_PARAM; /* RFC 4954 5: accepted, not trusted */
+	return SP_UNKNOWN_PARAM;
+}
+
+static smtp_parse_status parse_path_cmd(const char *args, const char *kw, bool is_mail,
+                                        bool utf8_session, smtp_path *p)
+{
+	memset(p, 0, sizeof(*p));
+	size_t kwlen = strlen(kw);
+	if (!str_ascii_nieq(args, kw, kwlen))
+		return SP_SYNTAX;
+	const char *s = args + kwlen;
+	if (*s == ' ')
+		s++; /* tolerated: "MAIL FROM: <a@b>" */
+	if (*s != '<')
+		return SP_SYNTAX;
+	const char *end = path_end(s);
+	if (end == NULL)
+		return SP_SYNTAX;
+	const char *inner = s + 1;
+	size_t ilen = (size_t)(end - inner);
+	if (ilen > 0 && inner[0] == '@') {
+		/* obsolete source route "@a,@b:mbox": ignore the route (RFC 5321 C) */
+		const char *colon = memchr(inner, ':', ilen);
+		if (colon == NULL)
+			return SP_BAD_ADDRESS;
+		ilen -= (size_t)(colon + 1 - inner);
+		inner = colon + 1;
+	}
+	if (ilen > 254)
+		return SP_BAD_ADDRESS;
+	/* parameters first, so that SMTPUTF8 is known when checking the path */
+	const char *q = end + 1;
+	while (*q != '\0') {
+		if (*q != ' ')
+			return SP_SYNTAX;
+		while (*q == ' ')
+			q++;
+		if (*q == '\0')
+			break;
+		const char *pe = strchr(q, ' ');
+		size_t plen = pe ? (size_t)(pe - q) : strlen(q);
+		smtp_parse_status st = parse_param(q, plen, is_mail, p);
+		if (st != SP_OK)
+			return st;
+		q += plen;
+	}
+	p->address = xstrndup(inner, ilen);
+	if (ilen == 0)
+		return is_mail ? SP_OK : SP_BAD_ADDRESS;
+	bool utf8 = is_mail ? p->smtputf8 : utf8_session;
+	if (!smtp_valid_mailbox(p->address, utf8, &p->non_ascii)) {
+		if (p->non_ascii && !utf8) {
+			/* would it be valid with SMTPUTF8? then say so */
+			bool na;
+			if (smtp_valid_mailbox(p->address, true, &na))
+				return SP_NEEDS_UTF8;
+		}
+		return SP_BAD_ADDRESS;
+	}
+	return SP_OK;
+}
+
+smtp_parse_status smtp_parse_mail(const char *args, smtp_path *p)
+{
+	return parse_path_cmd(args, "FROM:", true, false, p);
+}
+
+smtp_parse_status smtp_parse_rcpt(const char *args, bool utf8_session, smtp_path *p)
+{
+	return parse_path_cmd(args, "TO:", false, utf8_session, p);
+}
+
+void smtp_path_free(smtp_path *p)
+{
+	free(p->address);
+	p->address = NULL;
+}
+
+bool smtp_parse_bdat(const char *args, uint64_t *size_r, bool *last_r)
+{
+	const char *sp = strchr(args, ' ');
+	size_t n = sp ? (size_t)(sp - args) : strlen(args);
+	if (!parse_uint(args, n, size_r))
+		return false;
+	*last_r = false;
+	if (sp == NULL)
+		return true;
+	if (str_ascii_ieq(sp + 1, "LAST")) {
+		*last_r = true;
+		return true;
+	}
+	return false;
+}

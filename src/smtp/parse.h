@@ -1,0 +1,55 @@
+/* parse.h — SMTP command-line parsing (RFC 5321 4.1, with the parameters of
+ * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 4954 AUTH=).
+ * Pure functions: no I/O, no replies.  The session turns the status into a
+ * reply in one place (reply.c). */
+#ifndef YUBIN_SMTP_PARSE_H
+#define YUBIN_SMTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum smtp_parse_status {
+	SP_OK = 0,
+	SP_SYNTAX,          /* the command does not follow the grammar */
+	SP_BAD_ADDRESS,     /* the path or mailbox is malformed */
+	SP_UNKNOWN_PARAM,   /* an ESMTP parameter we do not support */
+	SP_BAD_PARAM,       /* a supported parameter with a bad value */
+	SP_NEEDS_UTF8,      /* non-ASCII address without the SMTPUTF8 parameter */
+} smtp_parse_status;
+
+typedef enum smtp_body { BODY_UNSPECIFIED, BODY_7BIT, BODY_8BITMIME } smtp_body;
+
+typedef struct smtp_path {
+	char *address;      /* malloc'd; "" for the null reverse-path <> */
+	bool non_ascii;     /* the address has UTF-8 bytes */
+	bool has_size;
+	uint64_t size;      /* SIZE= */
+	bool smtputf8;      /* SMTPUTF8 parameter */
+	smtp_body body;     /* BODY= */
+} smtp_path;
+
+/* Split "VERB rest": copies the verb (upper-cased, at most verb_cap-1 bytes)
+ * and returns a pointer to the arguments (after one space, or "").  Returns
+ * NULL when the verb is empty or too long. */
+const char *smtp_split_verb(const char *line, char *verb, size_t verb_cap);
+
+/* Parse the argument of MAIL ("FROM:<path> params") into p. */
+smtp_parse_status smtp_parse_mail(const char *args, smtp_path *p);
+/* Parse the argument of RCPT ("TO:<path> params"); null path not allowed.
+ * utf8_session is true when the transaction's MAIL had SMTPUTF8. */
+smtp_parse_status smtp_parse_rcpt(const char *args, bool utf8_session, smtp_path *p);
+/* Free what a parse left in p. */
+void smtp_path_free(smtp_path *p);
+
+/* Check one mailbox "local@domain" (RFC 5321 4.1.2, RFC 6531 with utf8).
+ * Sets *non_ascii_r when it holds UTF-8. */
+bool smtp_valid_mailbox(const char *mbox, bool utf8, bool *non_ascii_r);
+
+/* Parse "BDAT <size> [LAST]". */
+bool smtp_parse_bdat(const char *args, uint64_t *size_r, bool *last_r);
+
+/* True when every byte of s is printable ASCII or a valid UTF-8 sequence. */
+bool smtp_valid_utf8(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,163 @@
+/* server.c — listening sockets and connection admission (see server.h).
+ * Connections over the limits get their 421 and are closed at once, without
+ * a session; everyone else gets a session. */
+#include "smtp/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/strutil.h"
+#include "smtp/reply.h"
+#include "smtp/session.h"
+
+#define IP_BUCKETS 1024
+
+typedef struct ip_count {
+	struct ip_count *next;
+	char ip[64];
+	int n;
+} ip_count;
+
+typedef struct listener_ctx {
+	smtp_server *srv;
+	const config_listener *lst;
+} listener_ctx;
+
+static unsigned ip_hash(const char *ip)
+{
+	unsigned h = 5381;
+	for (; *ip; ip++)
+		h = h * 33 + (unsigned char)*ip;
+	return h % IP_BUCKETS;
+}
+
+static ip_count **ip_slot(smtp_server *srv, const char *ip)
+{
+	if (srv->ip_counts == NULL)
+		srv->ip_counts = xcalloc(IP_BUCKETS, sizeof(ip_count *));
+	ip_count **pp = (ip_count **)srv->ip_counts + ip_hash(ip);
+	while (*pp != NULL && strcmp((*pp)->ip, ip) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+bool smtp_server_ip_acquire(smtp_server *srv, const char *ip)
+{
+	ip_count **pp = ip_slot(srv, ip);
+	if (*pp == NULL) {
+		*pp = xcalloc(1, sizeof(ip_count));
+		snprintf((*pp)->ip, sizeof (*pp)->ip, "%s", ip);
+	}
+	if ((*pp)->n >= srv->cfg->limits.connections_per_ip)
+		return false;
+	(*pp)->n++;
+	return true;
+}
+
+void smtp_server_ip_release(smtp_server *srv, const char *ip)
+{
+	ip_count **pp = ip_slot(srv, ip);
+	ip_count *e = *pp;
+	if (e == NULL)
+		return;
+	if (--e->n <= 0) {
+		*pp = e->next;
+		free(e);
+	}
+}
+
+static void refuse(int fd, smtp_reply_id id)
+{
+	buf b;
+	buf_init(&b, 512);
+	reply_append(&b, id);
+	ssize_t w = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w; /* best effort: the connection is refused either way */
+	buf_free(&b);
+	close(fd);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                      int salen, void *arg)
+{
+	listener_ctx *lc = arg;
+	smtp_server *srv = lc->srv;
+	char ip[64] = "?";
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
+	if (srv->n_sessions >= srv->cfg->limits.connections) {
+		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "connection limit");
+		refuse(fd, RPL_TOO_MANY_CONNECTIONS);
+		return;
+	}
+	if (!smtp_server_ip_acquire(srv, ip)) {
+		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "per-address connection limit");
+		refuse(fd, RPL_TOO_MANY_FROM_IP);
+		return;
+	}
+	smtp_session_start(srv, lc->lst, fd, ip);
+}
+
+bool smtp_server_bind(smtp_server *srv, char **err_r)
+{
+	const config *cfg = srv->cfg;
+	srv->listeners = xcalloc((size_t)cfg->n_listeners, sizeof(*srv->listeners));
+	listener_ctx *ctxs = xcalloc((size_t)cfg->n_listeners, sizeof(*ctxs));
+	srv->listener_ctxs = ctxs;
+	for (int i = 0; i < cfg->n_listeners; i++) {
+		const config_listener *cl = &cfg->listeners[i];
+		struct sockaddr_storage ss;
+		memset(&ss, 0, sizeof ss);
+		socklen_t len;
+		if (strchr(cl->address, ':') != NULL) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)cl->port);
+			inet_pton(AF_INET6, cl->address, &s6->sin6_addr);
+			len = sizeof(*s6);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)cl->port);
+			inet_pton(AF_INET, cl->address, &s4->sin_addr);
+			len = sizeof(*s4);
+		}
+		listener_ctx *lc = &ctxs[i];
+		*lc = (listener_ctx){.srv = srv, .lst = cl};
+		/* a large backlog: reconnecting clients must not be dropped */
+		struct evconnlistener *l = evconnlistener_new_bind(
+			srv->base, on_accept, lc,
+			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
+			(struct sockaddr *)&ss, (int)len);
+		if (l == NULL) {
+			*err_r = xasprintf("cannot listen on %s port %d: %s", cl->address, cl->port,
+			                   strerror(errno));
+			return false;
+		}
+		srv->listeners[srv->n_listeners++] = l;
+		log_event(LOG_LVL_INFO, "listen", "role=%s address=%s port=%d",
+		          config_role_name(cl->role), cl->address, cl->port);
+	}
+	return true;
+}
+
+void smtp_server_close_listeners(smtp_server *srv)
+{
+	for (int i = 0; i < srv->n_listeners; i++) {
+		evconnlistener_free(srv->listeners[i]);
+	}
+	srv->n_listeners = 0;
+	free(srv->listeners);
+	srv->listeners = NULL;
+	free(srv->listener_ctxs);
+	srv->listener_ctxs = NULL;
+}

@@ -1,0 +1,47 @@
+/* server.h — the SMTP server: listening sockets for every configured role,
+ * the connection limits (in all and per client address), and the shared
+ * context that sessions use (config, TLS, accounts, throttle, queue,
+ * workers).  One event loop; no thread or process per connection. */
+#ifndef YUBIN_SMTP_SERVER_H
+#define YUBIN_SMTP_SERVER_H
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/accounts.h"
+#include "auth/throttle.h"
+#include "lib/config.h"
+#include "lib/workers.h"
+#include "queue/queue.h"
+
+typedef struct smtp_server {
+	struct event_base *base;
+	const config *cfg;
+	SSL_CTX *tls;
+	accounts *acc;
+	throttle *thr;
+	workers *wk;
+	queue *q;
+	char *dummy_hash;           /* verified for unknown users, to equalise timing */
+	struct evconnlistener **listeners;
+	int n_listeners;
+	void *listener_ctxs;         /* what each listener's callback gets */
+	int n_sessions;
+	struct ip_count *ip_counts; /* per-address connection counts */
+	uint64_t next_sid;
+} smtp_server;
+
+/* Bind every configured listener (before privileges are dropped).  False
+ * with *err_r naming the address that failed. */
+bool smtp_server_bind(smtp_server *srv, char **err_r);
+/* Stop accepting new connections. */
+void smtp_server_close_listeners(smtp_server *srv);
+
+/* Per-address accounting used by sessions: true when the address may open
+ * one more connection (and counts it). */
+bool smtp_server_ip_acquire(smtp_server *srv, const char *ip);
+void smtp_server_ip_release(smtp_server *srv, const char *ip);
+
+#endif

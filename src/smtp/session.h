@@ -1,0 +1,109 @@
+/* session.h — one SMTP connection: its state, transaction and I/O.  Internal
+ * to src/smtp: session.c owns I/O and the input loop, commands.c the command
+ * verbs, data.c DATA/BDAT.  Nothing outside src/smtp includes this. */
+#ifndef YUBIN_SMTP_SESSION_H
+#define YUBIN_SMTP_SESSION_H
+
+#include <event2/bufferevent.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+#include "lib/strutil.h"
+#include "queue/queue.h"
+#include "smtp/dotstream.h"
+#include "smtp/reply.h"
+#include "smtp/server.h"
+
+typedef enum smtp_phase {
+	PH_COMMAND,         /* reading command lines */
+	PH_DATA,            /* inside DATA, until <CRLF>.<CRLF> */
+	PH_BDAT,            /* reading a BDAT chunk of known size */
+	PH_AUTH,            /* reading a SASL response line */
+} smtp_phase;
+
+typedef enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN_PASS } auth_step;
+
+typedef struct smtp_txn {
+	char *sender;           /* NULL until MAIL */
+	bool smtputf8;
+	bool body_8bit;
+	strlist rcpt_cmds;      /* addresses as given in RCPT (for Received "for") */
+	strlist local;          /* mailboxes after alias expansion */
+	strlist remote;         /* remote addresses after expansion */
+	spool *sp;              /* open while DATA/BDAT runs */
+	char qid[16];
+	dotstream ds;
+	bool too_big;
+	bool failed;            /* BDAT: an earlier chunk failed */
+	bool bdat;              /* BDAT used in this transaction */
+} smtp_txn;
+
+typedef struct smtp_session {
+	smtp_server *srv;
+	const config_listener *lst;
+	uint64_t id;
+	char sid[24];
+	char ip[64];
+	int fd;
+	struct bufferevent *bev;
+	buf out;                /* replies gathered before one write */
+	smtp_phase phase;
+	bool tls;
+	bool esmtp;
+	char *helo;
+	char *auth_user;
+	auth_step auth;
+	char *auth_login_user;
+	smtp_txn txn;
+	uint64_t bdat_left;     /* bytes of the current chunk still to read */
+	bool bdat_last;
+	int errors;
+	int junk_commands;
+	int busy;               /* jobs or timers in flight: input is paused */
+	int in_loop;            /* inside process_input: do not free yet */
+	bool closing;           /* reply flushed, then close */
+	bool tls_pending;       /* STARTTLS accepted: switch once the 220 is out */
+	bool dead;              /* the connection is gone; free when not busy */
+	struct event *timer;    /* auth failure delay */
+	smtp_reply_id delayed_reply;
+} smtp_session;
+
+/* Accept a new connection on fd (already non-blocking). */
+void smtp_session_start(smtp_server *srv, const config_listener *lst, int fd,
+                        const char *ip);
+
+/* Queue a fixed reply; counts it as an error if 4xx/5xx. */
+void session_reply(smtp_session *s, smtp_reply_id id);
+/* Queue a reply with our own text. */
+void session_reply_text(smtp_session *s, int code, const char *esc, const char *text);
+/* Send what is queued. */
+void session_flush(smtp_session *s);
+/* Reply, then close once the reply is written. */
+void session_close_with(smtp_session *s, smtp_reply_id id);
+/* Pause / resume reading input while a job runs for this session. */
+void session_pause(smtp_session *s);
+void session_resume(smtp_session *s);
+/* Switch to TLS on the existing connection (STARTTLS); discards any input
+ * that arrived after the command. */
+void session_start_tls(smtp_session *s);
+/* TLS version and cipher ("" when plain). */
+const char *session_tls_version(smtp_session *s);
+const char *session_tls_cipher(smtp_session *s);
+
+/* commands.c */
+void cmd_dispatch(smtp_session *s, char *line);
+void cmd_auth_response(smtp_session *s, char *line);
+void txn_reset(smtp_session *s);
+void session_greet(smtp_session *s);
+
+/* data.c */
+void data_start(smtp_session *s);
+void bdat_command(smtp_session *s, const char *args);
+/* Consume DATA / BDAT bytes from input; returns false when it must wait. */
+bool data_consume(smtp_session *s, struct evbuffer *in);
+
+/* received.c: the Received: header for this transaction (malloc'd). */
+char *received_header(smtp_session *s, const char *qid, time_t now);
+
+#endif

@@ -1,0 +1,143 @@
+"""`yubin --dev serve`: no config, fixed loopback ports, a self-signed
+certificate and a demo account made on first start and reused after."""
+
+import os
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import time
+
+from conftest import KEEP, YUBIN_BIN, make_tempdir, port_open, uniq, wait_until
+
+DEV_PORTS = {"smtp": 10025, "submission": 10587, "submissions": 10465, "alt": 12525}
+DEMO_RE = re.compile(r"demo account: (\S+@\S+) password: (\S+)")
+
+
+class DevServer:
+    def __init__(self, base):
+        self.base = base
+        self.dev_dir = base / "dev"
+        self.env = dict(os.environ, YUBIN_DEV_DIR=str(self.dev_dir))
+        self.proc = None
+        self.n = 0
+        self.out = None
+
+    def start(self):
+        self.n += 1
+        self.out = self.base / f"dev-{self.n}.out"
+        with open(self.out, "wb") as o:
+            self.proc = subprocess.Popen([YUBIN_BIN, "--dev", "serve"], cwd=str(self.base),
+                                         env=self.env, stdin=subprocess.DEVNULL, stdout=o,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+        def ready():
+            if self.proc.poll() is not None:
+                raise AssertionError(f"dev server exited {self.proc.returncode}: {self.text()[-2000:]}")
+            return all(port_open(p) for p in DEV_PORTS.values())
+        wait_until(ready, 30, what="dev-mode listeners")
+
+    def text(self):
+        return self.out.read_bytes().decode("utf-8", "replace") if self.out else ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        return self.proc.returncode if self.proc else None
+
+    def cli(self, *args, input=None):
+        p = subprocess.run([YUBIN_BIN, "--dev", *args], cwd=str(self.base), env=self.env,
+                           capture_output=True, timeout=30,
+                           input=input.encode() if input is not None else b"")
+        return p.returncode, p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
+
+
+def _peer_cert():
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", DEV_PORTS["submissions"]), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname="localhost") as t:
+            return t.getpeercert(binary_form=True)
+
+
+def _find_delivered(dev_dir, marker):
+    hits = []
+    for p in dev_dir.rglob("*"):
+        if p.is_file() and p.parent.name == "new":
+            try:
+                if marker.encode() in p.read_bytes():
+                    hits.append(p)
+            except OSError:
+                pass
+    return hits
+
+
+def _send(user, pw, rcpt, subject, port):
+    msg = f"From: {user}\r\nTo: {rcpt}\r\nSubject: {subject}\r\n\r\nhello from the dev test\r\n"
+    s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+    try:
+        s.starttls(context=ssl._create_unverified_context())
+        s.login(user, pw)
+        refused = s.sendmail(user, [rcpt], msg)
+        assert refused == {}
+        s.quit()
+    finally:
+        s.close()
+
+
+def test_dev_mode_end_to_end():
+    busy = [p for p in DEV_PORTS.values() if port_open(p)]
+    assert not busy, f"dev-mode ports already in use: {busy}"
+    base = make_tempdir("yubin-e2e-devmode-")
+    dev = DevServer(base)
+    try:
+        dev.start()
+        m = wait_until(lambda: DEMO_RE.search(dev.text()), 15, what="demo account line")
+        user, pw = m.group(1), m.group(2)
+        assert user.endswith("@yubin.test"), user
+        cert1 = _peer_cert()
+
+        subject = "dev " + uniq()
+        _send(user, pw, user, subject, DEV_PORTS["submission"])
+        wait_until(lambda: _find_delivered(dev.dev_dir, subject), 10, what="delivery in dev mode")
+        (path,) = _find_delivered(dev.dev_dir, subject)
+        data = path.read_bytes()
+        assert data.startswith(f"Return-Path: <{user}>\nDelivered-To: {user}\n".encode()), data[:200]
+        assert data.endswith(b"\n\nhello from the dev test\n"), data[-200:]
+
+        # admin commands act on this instance's data while it runs
+        rc, out = dev.cli("user", "list")
+        assert rc == 0 and user in out, out
+        rc, out = dev.cli("user", "add", "second@yubin.test", "--password-stdin",
+                          input="second-pass-42\n")
+        assert rc == 0, out
+        _send("second@yubin.test", "second-pass-42", user, "from second " + uniq(),
+              DEV_PORTS["submission"])
+
+        assert dev.stop() == 0
+        assert pw not in (dev.text().split(m.group(0))[-1]), "password logged beyond the banner"
+
+        # restart in the same folder: same account, same certificate, same data
+        dev.start()
+        time.sleep(0.5)
+        text2 = dev.text()
+        m2 = DEMO_RE.search(text2)
+        if m2:
+            assert (m2.group(1), m2.group(2)) == (user, pw), "demo account changed on restart"
+        assert _peer_cert() == cert1, "certificate regenerated on restart"
+        subject2 = "dev2 " + uniq()
+        _send(user, pw, user, subject2, DEV_PORTS["alt"])
+        wait_until(lambda: _find_delivered(dev.dev_dir, subject2), 10, what="delivery after restart")
+        assert len(_find_delivered(dev.dev_dir, subject)) == 1
+    finally:
+        dev.stop()
+        if not KEEP:
+            shutil.rmtree(base, ignore_errors=True)
