@@ -25,7 +25,15 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	smtp_server *srv = arg;
 	log_event(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
 	smtp_server_close_listeners(srv);
-	event_base_loopexit(srv->base, NULL);
+	smtp_server_drain(srv);
+	/* a moment for the 421s and for commits in flight to answer */
+	struct timeval grace = {1, 0};
+	event_base_loopexit(srv->base, &grace);
+}
+
+static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
+{
+	queue_retry_deferred(arg);
 }
 
 /* Everything after the privilege drop that can fail at start-up. */
@@ -93,6 +101,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
+	struct event *retry = event_new(srv.base, -1, EV_PERSIST, on_retry_timer, srv.q);
+	struct timeval every = {QUEUE_RETRY_AGE, 0};
+	event_add(retry, &every);
 	log_event(LOG_LVL_INFO, "ready", "hostname=%s data_dir=%s listeners=%d", cfg->hostname,
 	          cfg->data_dir, cfg->n_listeners);
 	if (cfg->dev)
@@ -100,10 +111,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	event_base_dispatch(srv.base);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(retry);
 	rc = 0;
 out:
 	smtp_server_close_listeners(&srv);
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
+	smtp_server_free_sessions(&srv);
 	queue_close(&srv.q);
 	throttle_free(&srv.thr);
 	accounts_close(&srv.acc);

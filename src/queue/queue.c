@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "delivery/local.h"
@@ -139,21 +141,39 @@ static void deliver_async(queue *q, char *path, bool recovering)
 	workers_submit(q->w, delivery_work, delivery_done, j);
 }
 
-void queue_recover(queue *q)
+/* Hand every queue file not changed for min_age seconds to delivery. */
+static size_t scan_active(queue *q, time_t min_age)
 {
 	DIR *d = opendir(q->active);
 	if (d == NULL)
-		return;
+		return 0;
 	struct dirent *e;
 	size_t n = 0;
+	time_t now = time(NULL);
 	while ((e = readdir(d)) != NULL) {
 		if (!qid_valid(e->d_name))
 			continue;
-		deliver_async(q, xasprintf("%s/%s", q->active, e->d_name), true);
+		char *path = xasprintf("%s/%s", q->active, e->d_name);
+		struct stat st;
+		if (min_age > 0 && (stat(path, &st) != 0 || st.st_mtime > now - min_age)) {
+			free(path); /* fresh: its first delivery may still be running */
+			continue;
+		}
+		deliver_async(q, path, true);
 		n++;
 	}
 	closedir(d);
-	log_event(LOG_LVL_INFO, "queue_recover", "messages=%zu", n);
+	return n;
+}
+
+void queue_recover(queue *q)
+{
+	log_event(LOG_LVL_INFO, "queue_recover", "messages=%zu", scan_active(q, 0));
+}
+
+void queue_retry_deferred(queue *q)
+{
+	scan_active(q, QUEUE_RETRY_AGE);
 }
 
 /* ---- spooling ---- */

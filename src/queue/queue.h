@@ -24,6 +24,14 @@ void queue_close(queue **q);
 /* Deliver every local recipient still pending in active/ (after a restart). */
 void queue_recover(queue *q);
 
+/* Seconds a queue file must sit unchanged before queue_retry_deferred
+ * tries its local recipients again. */
+#define QUEUE_RETRY_AGE 60
+/* Retry local deliveries that failed (for example on a full disk): called
+ * every QUEUE_RETRY_AGE seconds by the server.  Recipients already delivered
+ * are never delivered again. */
+void queue_retry_deferred(queue *q);
+
 /* Start a message: env must have id, time, sender, client, helo, auth and
  * recipients set.  NULL (errno set) if the staging file cannot be made. */
 spool *spool_begin(queue *q, const qenvelope *env);

@@ -31,6 +31,7 @@ typedef struct smtp_server {
 	int n_sessions;
 	struct ip_count *ip_counts; /* per-address connection counts */
 	uint64_t next_sid;
+	struct smtp_session *sessions; /* every live session, for shutdown */
 } smtp_server;
 
 /* Bind every configured listener (before privileges are dropped).  False
@@ -38,6 +39,13 @@ typedef struct smtp_server {
 bool smtp_server_bind(smtp_server *srv, char **err_r);
 /* Stop accepting new connections. */
 void smtp_server_close_listeners(smtp_server *srv);
+
+/* Shutdown, step 1: say 421 to every session that is between commands and
+ * close it once the reply is out. */
+void smtp_server_drain(smtp_server *srv);
+/* Shutdown, step 2 (after the loop and the workers have stopped): free
+ * every session that is left. */
+void smtp_server_free_sessions(smtp_server *srv);
 
 /* Per-address accounting used by sessions: true when the address may open
  * one more connection (and counts it). */

@@ -22,12 +22,24 @@ static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void process_input(smtp_session *s);
 
+/* Close the socket: a TLS bufferevent owns its fd (BEV_OPT_CLOSE_ON_FREE);
+ * the plain one does not, so that STARTTLS can keep the socket. */
+static void release_connection(smtp_session *s)
+{
+	if (s->bev != NULL) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		if (s->tls)
+			s->fd = -1;
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
 static void session_free(smtp_session *s)
 {
-	if (s->bev != NULL)
-		bufferevent_free(s->bev);
-	else if (s->fd >= 0)
-		close(s->fd);
+	release_connection(s);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	txn_reset(s);
@@ -38,6 +50,12 @@ static void session_free(smtp_session *s)
 	buf_free(&s->out);
 	smtp_server_ip_release(s->srv, s->ip);
 	s->srv->n_sessions--;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		s->srv->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
 	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", s->sid, s->ip);
 	free(s);
 }
@@ -45,11 +63,7 @@ static void session_free(smtp_session *s)
 /* The connection is over; free now, or when the last job comes back. */
 static void session_end(smtp_session *s)
 {
-	if (s->bev != NULL) {
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		s->fd = -1;
-	}
+	release_connection(s);
 	s->dead = true;
 	if (s->busy == 0 && s->in_loop == 0)
 		session_free(s);
@@ -86,9 +100,13 @@ void smtp_session_start(smtp_server *srv, const config_listener *lst, int fd, co
 	strlist_init(&s->txn.local);
 	strlist_init(&s->txn.remote);
 	srv->n_sessions++;
+	s->next = srv->sessions;
+	if (srv->sessions != NULL)
+		srv->sessions->prev = s;
+	srv->sessions = s;
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	log_event(LOG_LVL_INFO, "connect", "sid=%s client=%s role=%s", s->sid, ip,
+	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", s->sid, ip,
 	          config_role_name(lst->role));
 	struct bufferevent *bev;
 	if (lst->role == ROLE_SUBMISSIONS) {
@@ -312,4 +330,21 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		}
 	}
 	session_end(s);
+}
+
+void smtp_server_drain(smtp_server *srv)
+{
+	for (smtp_session *s = srv->sessions; s != NULL; s = s->next)
+		if (!s->closing && !s->dead && s->busy == 0 && s->phase == PH_COMMAND)
+			session_close_with(s, RPL_SHUTDOWN);
+}
+
+void smtp_server_free_sessions(smtp_server *srv)
+{
+	while (srv->sessions != NULL) {
+		smtp_session *s = srv->sessions;
+		s->busy = 0;
+		s->in_loop = 0;
+		session_free(s);
+	}
 }

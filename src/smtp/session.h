@@ -40,6 +40,7 @@ typedef struct smtp_txn {
 } smtp_txn;
 
 typedef struct smtp_session {
+	struct smtp_session *prev, *next; /* srv->sessions */
 	smtp_server *srv;
 	const config_listener *lst;
 	uint64_t id;

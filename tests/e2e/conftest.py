@@ -89,6 +89,10 @@ def port_open(port, host="127.0.0.1", timeout=0.3):
         return False
 
 
+def ascii_lower(s):
+    return "".join(ch.lower() if ch.isascii() else ch for ch in s)
+
+
 def b64(data):
     if isinstance(data, str):
         data = data.encode()
@@ -652,8 +656,10 @@ class Server:
 
     # ---- Maildir
     def maildir(self, address):
+        """data_dir/mail/<domain>/<local part>, both normalised: ASCII
+        letters lower-cased, UTF-8 kept as it is."""
         local, domain = address.rsplit("@", 1)
-        return self.data_dir / "mail" / domain / local
+        return self.data_dir / "mail" / ascii_lower(domain) / ascii_lower(local)
 
     def mail_files(self, address):
         md = self.maildir(address)

@@ -8,7 +8,7 @@ from conftest import Conn, check_delivered, make_message, qid_from
 
 def _big_body(n_bytes):
     line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789"
-    n = n_bytes // (len(line) + 2) + 1
+    n = n_bytes // (len(line) + 6 + 2) + 1
     return [f"{i:06d}{line}" for i in range(n)]
 
 
