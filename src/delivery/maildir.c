@@ -63,6 +63,11 @@ maildir_status maildir_deliver(const char *path, const char *name, const char *p
 	char *dst = xasprintf("%s/new/%s", path, name);
 	char *newdir = xasprintf("%s/new", path);
 	maildir_status st = MD_ERROR;
+	struct stat sb;
+	if (stat(dst, &sb) == 0 && (size_t)sb.st_size == prefix_len + body_len) {
+		st = MD_ALREADY; /* an earlier attempt got this far */
+		goto out;
+	}
 	*err_r = "create";
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == ENOENT && maildir_create(path))
@@ -71,6 +76,15 @@ maildir_status maildir_deliver(const char *path, const char *name, const char *p
 		goto out;
 	*err_r = "write";
 	bool ok = fs_write_all(fd, prefix, prefix_len) && fs_write_all(fd, body, body_len);
+	/* Into new/ before the flush, so that one journal commit carries both
+	 * the data and the name (see queue/commit.c); readers see the whole
+	 * file from the page cache.  If power fails before the flush, the queue
+	 * still holds the message and a torn file here has the wrong size, so
+	 * the next attempt replaces it. */
+	if (ok) {
+		*err_r = "rename";
+		ok = rename(tmp, dst) == 0;
+	}
 	if (ok) {
 		*err_r = "fsync";
 		ok = fsync(fd) == 0;
@@ -81,24 +95,17 @@ maildir_status maildir_deliver(const char *path, const char *name, const char *p
 		ok = false;
 		saved = errno;
 	}
+	if (ok) {
+		*err_r = "fsync new/";
+		ok = fs_fsync_dir(newdir);
+		saved = errno;
+	}
 	if (!ok) {
 		unlink(tmp);
 		errno = saved;
 		goto out;
 	}
-	*err_r = "link";
-	if (link(tmp, dst) != 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		if (saved == EEXIST)
-			st = MD_ALREADY;
-		goto out;
-	}
-	unlink(tmp);
-	*err_r = "fsync new/";
-	if (fs_fsync_dir(newdir))
-		st = MD_OK;
+	st = MD_OK;
 out:
 	free(tmp);
 	free(dst);
@@ -122,9 +129,10 @@ static bool dir_has(const char *dir, const char *name)
 
 bool maildir_has(const char *path, const char *name)
 {
-	char *n = xasprintf("%s/new", path), *c = xasprintf("%s/cur", path);
-	bool found = dir_has(n, name) || dir_has(c, name);
-	free(n);
+	/* new/ is checked by maildir_deliver itself, with the size; a file in
+	 * cur/ was seen whole by a mail reader. */
+	char *c = xasprintf("%s/cur", path);
+	bool found = dir_has(c, name);
 	free(c);
 	return found;
 }

@@ -17,13 +17,14 @@ char *maildir_path(const char *mail_root, const char *address);
 /* Create path and its tmp/ new/ cur/ (mode 0700) if missing. */
 bool maildir_create(const char *path);
 /* Deliver prefix + body as new/<name>.  MD_ALREADY when new/<name> exists
- * (an earlier delivery of the same entry).  On MD_ERROR *err_r names the
- * step that failed and errno is set. */
+ * with exactly that size (an earlier delivery of the same entry); a file of
+ * another size there is a torn earlier attempt and is replaced.  On
+ * MD_ERROR *err_r names the step that failed and errno is set. */
 maildir_status maildir_deliver(const char *path, const char *name,
                                const char *prefix, size_t prefix_len,
                                const char *body, size_t body_len, const char **err_r);
-/* True when new/ or cur/ holds name, or name followed by ":2,..." (the
- * message was already delivered and maybe read). */
+/* True when cur/ holds name followed by ":2,..." (delivered, then seen by
+ * a mail reader).  Used by recovery after a crash. */
 bool maildir_has(const char *path, const char *name);
 
 #endif

@@ -83,17 +83,28 @@ bool commit_dir_sync(commit_dir *d)
 
 bool commit_file(int fd, const char *staging, const char *final, commit_dir *d)
 {
-	if (fdatasync(fd) != 0) {
+	/* Rename first, then flush: the file's flush then commits the rename in
+	 * the same journal transaction (ext4 data=ordered), and the directory
+	 * fsync after it, which POSIX needs, finds little left to do.  A crash
+	 * before the flush completes can leave a torn file under its final
+	 * name; that file was never acknowledged, and its missing end record
+	 * makes recovery set it aside instead of delivering it. */
+	if (rename(staging, final) != 0) {
 		int err = errno;
 		close(fd);
 		errno = err;
 		return false;
 	}
-	if (close(fd) != 0)
-		return false;
-	if (rename(staging, final) != 0)
-		return false;
-	return commit_dir_sync(d);
+	bool ok = fdatasync(fd) == 0;
+	int err = errno;
+	if (close(fd) != 0 && ok) {
+		ok = false;
+		err = errno;
+	}
+	if (ok)
+		return commit_dir_sync(d);
+	errno = err;
+	return false;
 }
 
 uint64_t commit_dir_syncs(commit_dir *d)
