@@ -21,10 +21,17 @@
 #define ACC_DEPTH_MAX 10
 #define ACC_BUSY_MS 5000
 
+#define ACC_STMT_CACHE 32
+
 struct accounts {
 	sqlite3 *db;
 	strlist static_domains;   /* normalised copies */
 	char *last_error;
+	/* Prepared statements, keyed by the address of their SQL text (every
+	 * query here is a string literal): RCPT look-ups are on the hot path,
+	 * and preparing costs more than running them. */
+	struct { const char *sql; sqlite3_stmt *st; } cache[ACC_STMT_CACHE];
+	size_t n_cached;
 };
 
 static const char acc_schema[] =
@@ -137,18 +144,42 @@ static accounts_status acc_db_error(accounts *acc, const char *what)
 	return ACC_ERROR;
 }
 
-/* Prepare sql and bind args[0..nargs) as text parameters ?1..?n. */
+/* Done with a statement from acc_prepare: reset a cached one, finalize one
+ * that did not fit in the cache. */
+static void acc_release(accounts *acc, sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < acc->n_cached; i++) {
+		if (acc->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+/* Prepare sql (or reuse its cached statement) and bind args[0..nargs) as
+ * text parameters ?1..?n.  Pair with acc_release. */
 static accounts_status acc_prepare(accounts *acc, const char *sql,
 				   const char *const *args, size_t nargs,
 				   sqlite3_stmt **stmt_r)
 {
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(acc->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return acc_db_error(acc, "prepare");
+	for (size_t i = 0; i < acc->n_cached && st == NULL; i++)
+		if (acc->cache[i].sql == sql)
+			st = acc->cache[i].st;
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(acc->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+			return acc_db_error(acc, "prepare");
+		if (acc->n_cached < ACC_STMT_CACHE) {
+			acc->cache[acc->n_cached].sql = sql;
+			acc->cache[acc->n_cached++].st = st;
+		}
+	}
 	for (size_t i = 0; i < nargs; i++) {
 		if (sqlite3_bind_text(st, (int)i + 1, args[i], -1,
 				      SQLITE_TRANSIENT) != SQLITE_OK) {
-			sqlite3_finalize(st);
+			acc_release(acc, st);
 			return acc_db_error(acc, "bind");
 		}
 	}
@@ -170,7 +201,7 @@ static accounts_status acc_exec(accounts *acc, const char *sql,
 	int rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE && (rc & 0xff) != SQLITE_CONSTRAINT)
 		s = acc_db_error(acc, "write");
-	sqlite3_finalize(st);
+	acc_release(acc, st);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return ACC_EXISTS;
 	if (s != ACC_OK)
@@ -196,7 +227,7 @@ static accounts_status acc_collect(accounts *acc, const char *sql,
 	}
 	if (rc != SQLITE_DONE)
 		s = acc_db_error(acc, "read");
-	sqlite3_finalize(st);
+	acc_release(acc, st);
 	return s;
 }
 
@@ -256,6 +287,8 @@ void accounts_close(accounts **accp)
 	accounts *acc = *accp;
 	if (acc == NULL)
 		return;
+	for (size_t i = 0; i < acc->n_cached; i++)
+		sqlite3_finalize(acc->cache[i].st);
 	sqlite3_close(acc->db);
 	strlist_free(&acc->static_domains);
 	free(acc->last_error);
