@@ -83,36 +83,45 @@ static bool starts(const char *line, size_t n, const char *key, const char **val
 	return true;
 }
 
+/* Store a record's value; a record that appears twice makes the file invalid. */
+static bool set_once(char **field, const char *v, size_t n)
+{
+	if (*field != NULL)
+		return false;
+	*field = xstrndup(v, n);
+	return true;
+}
+
 static bool parse_header_line(qenvelope *env, const char *line, size_t n)
 {
 	const char *v;
-	size_t vl;
-	if (starts(line, n, "id ", &v)) {
-		env->id = xstrndup(v, n - 3);
-	} else if (starts(line, n, "time ", &v)) {
+	if (starts(line, n, "id ", &v))
+		return set_once(&env->id, v, n - 3);
+	if (starts(line, n, "from ", &v))
+		return set_once(&env->sender, v, n - 5);
+	if (starts(line, n, "client ", &v))
+		return set_once(&env->client, v, n - 7);
+	if (starts(line, n, "helo ", &v))
+		return set_once(&env->helo, v, n - 5);
+	if (starts(line, n, "auth ", &v))
+		return (n - 5 == 1 && v[0] == '-') || set_once(&env->auth_user, v, n - 5);
+	if (starts(line, n, "time ", &v)) {
 		char *tmp = xstrndup(v, n - 5);
 		env->time = (time_t)strtoll(tmp, NULL, 10);
 		free(tmp);
-	} else if (starts(line, n, "from ", &v)) {
-		env->sender = xstrndup(v, n - 5);
-	} else if (starts(line, n, "client ", &v)) {
-		env->client = xstrndup(v, n - 7);
-	} else if (starts(line, n, "helo ", &v)) {
-		env->helo = xstrndup(v, n - 5);
-	} else if (starts(line, n, "auth ", &v)) {
-		vl = n - 5;
-		if (!(vl == 1 && v[0] == '-'))
-			env->auth_user = xstrndup(v, vl);
-	} else if (starts(line, n, "utf8 ", &v)) {
+		return true;
+	}
+	if (starts(line, n, "utf8 ", &v)) {
 		env->utf8 = n > 5 && v[0] == '1';
-	} else if (starts(line, n, "rcpt ", &v) && n > 7 && (v[0] == 'L' || v[0] == 'R') && v[1] == ' ') {
+		return true;
+	}
+	if (starts(line, n, "rcpt ", &v) && n > 7 && (v[0] == 'L' || v[0] == 'R') && v[1] == ' ') {
 		char *a = xstrndup(v + 2, n - 7);
 		qenvelope_add_rcpt(env, a, v[0]);
 		free(a);
-	} else {
-		return false;
+		return true;
 	}
-	return true;
+	return false;
 }
 
 /* Find the "end" record: strip "done" lines from the back until the last
