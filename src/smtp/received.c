@@ -25,7 +25,8 @@ char *received_header(smtp_session *s, const char *qid, time_t now)
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	buf b;
 	buf_init(&b, 8192);
-	buf_printf(&b, "Received: from %s ([%s])\n", s->helo, s->ip);
+	/* RFC 5321 4.1.3: IPv6 address literals carry an "IPv6:" tag */
+	buf_printf(&b, "Received: from %s ([%s%s])\n", s->helo, strchr(s->ip, ':') ? "IPv6:" : "", s->ip);
 	if (s->tls)
 		buf_printf(&b, "\t(using %s with cipher %s)\n", session_tls_version(s), session_tls_cipher(s));
 	buf_printf(&b, "\tby %s (yubin) with %s id %s", s->srv->cfg->hostname, proto, qid);

@@ -107,6 +107,44 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	smtp_session_start(srv, lc->lst, fd, ip);
 }
 
+/* A listening socket for one configured address; -1 with errno on failure.
+ * IPv6 sockets are IPv6-only, so "0.0.0.0" and "::" can both be listed. */
+static int listen_socket(const config_listener *cl)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	socklen_t len;
+	bool v6 = strchr(cl->address, ':') != NULL;
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)cl->port);
+		inet_pton(AF_INET6, cl->address, &s6->sin6_addr);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)cl->port);
+		inet_pton(AF_INET, cl->address, &s4->sin_addr);
+		len = sizeof(*s4);
+	}
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	/* a large backlog: reconnecting clients must not be dropped */
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, 4096) != 0) {
+		int err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 bool smtp_server_bind(smtp_server *srv, char **err_r)
 {
 	const config *cfg = srv->cfg;
@@ -115,32 +153,18 @@ bool smtp_server_bind(smtp_server *srv, char **err_r)
 	srv->listener_ctxs = ctxs;
 	for (int i = 0; i < cfg->n_listeners; i++) {
 		const config_listener *cl = &cfg->listeners[i];
-		struct sockaddr_storage ss;
-		memset(&ss, 0, sizeof ss);
-		socklen_t len;
-		if (strchr(cl->address, ':') != NULL) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t)cl->port);
-			inet_pton(AF_INET6, cl->address, &s6->sin6_addr);
-			len = sizeof(*s6);
-		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons((uint16_t)cl->port);
-			inet_pton(AF_INET, cl->address, &s4->sin_addr);
-			len = sizeof(*s4);
-		}
-		listener_ctx *lc = &ctxs[i];
-		*lc = (listener_ctx){.srv = srv, .lst = cl};
-		/* a large backlog: reconnecting clients must not be dropped */
-		struct evconnlistener *l = evconnlistener_new_bind(
-			srv->base, on_accept, lc,
-			LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 4096,
-			(struct sockaddr *)&ss, (int)len);
-		if (l == NULL) {
+		int fd = listen_socket(cl);
+		if (fd < 0) {
 			*err_r = xasprintf("cannot listen on %s port %d: %s", cl->address, cl->port,
 			                   strerror(errno));
+			return false;
+		}
+		ctxs[i] = (listener_ctx){.srv = srv, .lst = cl};
+		struct evconnlistener *l = evconnlistener_new(
+			srv->base, on_accept, &ctxs[i], LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+		if (l == NULL) {
+			close(fd);
+			*err_r = xasprintf("cannot watch %s port %d", cl->address, cl->port);
 			return false;
 		}
 		srv->listeners[srv->n_listeners++] = l;
