@@ -137,11 +137,11 @@ int throttle_fail(throttle *t, const char *key, time_t now)
 	return (int)delay;
 }
 
-void throttle_success(throttle *t, const char *key)
+void throttle_success(throttle *t, const char *key, time_t now)
 {
 	entry **pp = find(t, key);
 	entry *e = *pp;
-	if (e == NULL || e->locked_until > 0)
+	if (e == NULL || e->locked_until > now)
 		return; /* a lock-out runs its course even after a success */
 	*pp = e->next;
 	free_entry(e);

@@ -19,8 +19,9 @@ void throttle_free(throttle **t);
 bool throttle_locked(throttle *t, const char *key, time_t now);
 /* Count a failure for key; returns the delay (ms) to wait before replying. */
 int throttle_fail(throttle *t, const char *key, time_t now);
-/* A successful login clears the failures of key. */
-void throttle_success(throttle *t, const char *key);
+/* A successful login clears the failures of key, unless key is locked out
+ * at now (a lock-out runs its course). */
+void throttle_success(throttle *t, const char *key, time_t now);
 /* Number of keys tracked (for tests). */
 size_t throttle_size(const throttle *t);
 

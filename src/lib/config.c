@@ -213,7 +213,7 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 		add_error(errs, file, line, "each listener must be a group like { role = \"smtp\"; address = \"0.0.0.0\"; port = 25; }");
 		return;
 	}
-	config_listener l = {.role = ROLE_SMTP, .address = NULL, .port = 0};
+	config_listener l = {.role = ROLE_SMTP, .address = NULL, .port = 0, .line = line};
 	bool ok = true, have_role = false;
 	for (int i = 0; i < config_setting_length(g); i++) {
 		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
@@ -315,6 +315,18 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 	}
 }
 
+/* The same IP address, however it is spelt ("::1" and "0:0:0:0:0:0:0:1"). */
+static bool same_address(const char *a, const char *b)
+{
+	unsigned char ba[sizeof(struct in6_addr)], bb[sizeof(struct in6_addr)];
+	int fam = strchr(a, ':') ? AF_INET6 : AF_INET;
+	if ((strchr(b, ':') ? AF_INET6 : AF_INET) != fam)
+		return false;
+	if (inet_pton(fam, a, ba) != 1 || inet_pton(fam, b, bb) != 1)
+		return strcmp(a, b) == 0;
+	return memcmp(ba, bb, fam == AF_INET6 ? 16 : 4) == 0;
+}
+
 bool config_validate(const config *cfg, strlist *errs)
 {
 	size_t before = errs->n;
@@ -332,8 +344,8 @@ bool config_validate(const config *cfg, strlist *errs)
 	for (int i = 0; i < cfg->n_listeners; i++)
 		for (int j = 0; j < i; j++)
 			if (cfg->listeners[i].port == cfg->listeners[j].port &&
-			    strcmp(cfg->listeners[i].address, cfg->listeners[j].address) == 0)
-				add_error(errs, file, 0, "two listeners use %s port %d",
+			    same_address(cfg->listeners[i].address, cfg->listeners[j].address))
+				add_error(errs, file, cfg->listeners[i].line, "two listeners use %s port %d",
 				          cfg->listeners[i].address, cfg->listeners[i].port);
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
 		add_error(errs, file, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");

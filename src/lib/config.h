@@ -20,6 +20,7 @@ typedef struct config_listener {
 	listener_role role;
 	char *address;
 	int port;
+	int line;          /* where the file defines it (0 when built in code) */
 } config_listener;
 
 typedef struct config_limits {

@@ -3,8 +3,10 @@
  * always one line. */
 #include "queue/qfile.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "lib/strutil.h"
 
@@ -48,7 +50,8 @@ bool qfile_format_header(const qenvelope *env, buf *out)
 	          put_record(out, "from", env->sender) && put_record(out, "client", env->client) &&
 	          put_record(out, "helo", env->helo) &&
 	          put_record(out, "auth", env->auth_user ? env->auth_user : "-") &&
-	          buf_printf(out, "utf8 %d\n", env->utf8 ? 1 : 0);
+	          buf_printf(out, "utf8 %d\n", env->utf8 ? 1 : 0) &&
+	          (env->nonce[0] == '\0' || buf_printf(out, "nonce %s\n", env->nonce));
 	for (size_t i = 0; ok && i < env->n_rcpts; i++) {
 		char key[8] = {'r', 'c', 'p', 't', ' ', env->rcpts[i].kind, '\0'};
 		ok = put_record(out, key, env->rcpts[i].address);
@@ -56,9 +59,20 @@ bool qfile_format_header(const qenvelope *env, buf *out)
 	return ok && buf_puts(out, "body\n");
 }
 
-bool qfile_format_trailer(uint64_t body_len, buf *out)
+void qfile_new_nonce(qenvelope *env)
 {
-	return buf_printf(out, "\nend %llu\n", (unsigned long long)body_len);
+	unsigned char raw[QFILE_NONCE_LEN / 2];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+		abort(); /* the kernel's random source failing is a broken environment */
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(env->nonce + 2 * i, 3, "%02x", raw[i]);
+}
+
+bool qfile_format_trailer(const char *nonce, uint64_t body_len, buf *out)
+{
+	if (nonce[0] == '\0')
+		return buf_printf(out, "\nend %llu\n", (unsigned long long)body_len);
+	return buf_printf(out, "\nend %llu %s\n", (unsigned long long)body_len, nonce);
 }
 
 /* Next line in [*p, end): sets line and n, and advances; false at the end or
@@ -115,6 +129,13 @@ static bool parse_header_line(qenvelope *env, const char *line, size_t n)
 		env->utf8 = n > 5 && v[0] == '1';
 		return true;
 	}
+	if (starts(line, n, "nonce ", &v)) {
+		if (env->nonce[0] != '\0' || n - 6 != QFILE_NONCE_LEN)
+			return false;
+		memcpy(env->nonce, v, QFILE_NONCE_LEN);
+		env->nonce[QFILE_NONCE_LEN] = '\0';
+		return true;
+	}
 	if (starts(line, n, "rcpt ", &v) && n > 7 && (v[0] == 'L' || v[0] == 'R') && v[1] == ' ') {
 		char *a = xstrndup(v + 2, n - 7);
 		qenvelope_add_rcpt(env, a, v[0]);
@@ -124,8 +145,36 @@ static bool parse_header_line(qenvelope *env, const char *line, size_t n)
 	return false;
 }
 
+/* A decimal number of 1 to 19 digits and nothing else. */
+static bool parse_decimal(const char *v, size_t n, unsigned long long *out)
+{
+	if (n == 0 || n > 19)
+		return false;
+	unsigned long long x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		x = x * 10 + (unsigned)(v[i] - '0');
+	}
+	*out = x;
+	return true;
+}
+
+/* "end <len>" or "end <len> <nonce>", matching the header's nonce. */
+static bool parse_end(const qenvelope *env, const char *v, size_t n, unsigned long long *len)
+{
+	size_t nl = strlen(env->nonce);
+	if (nl > 0) {
+		if (n < nl + 2 || v[n - nl - 1] != ' ' || memcmp(v + n - nl, env->nonce, nl) != 0)
+			return false;
+		n -= nl + 1;
+	}
+	return parse_decimal(v, n, len);
+}
+
 /* Find the "end" record: strip "done" lines from the back until the last
- * line is "end N" with N matching the body.  Marks done recipients. */
+ * line is the end record with a length matching the body.  Marks done
+ * recipients; a malformed "done" line (a torn append) marks nothing. */
 static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t *body_len_r)
 {
 	const char *stop = end;
@@ -137,25 +186,17 @@ static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t
 			ls--;
 		size_t n = (size_t)(stop - 1 - ls);
 		const char *v;
-		if (starts(ls, n, "end ", &v)) {
-			char *tmp = xstrndup(v, n - 4);
-			char *e;
-			unsigned long long len = strtoull(tmp, &e, 10);
-			bool num_ok = *e == '\0' && e != tmp;
-			free(tmp);
-			/* body, then the "\n" that opens the trailer, then "end N\n" */
-			if (num_ok && ls > body && (size_t)(ls - 1 - body) == len && ls[-1] == '\n') {
-				*body_len_r = (size_t)len;
-				return true;
-			}
+		unsigned long long num;
+		/* body, then the "\n" that opens the trailer, then the end record */
+		if (starts(ls, n, "end ", &v) && parse_end(env, v, n - 4, &num) && ls > body &&
+		    (size_t)(ls - 1 - body) == num && ls[-1] == '\n') {
+			*body_len_r = (size_t)num;
+			return true;
 		}
 		if (!starts(ls, n, "done ", &v))
 			return false;
-		char *tmp = xstrndup(v, n - 5);
-		unsigned long idx = strtoul(tmp, NULL, 10);
-		free(tmp);
-		if (idx < env->n_rcpts)
-			env->rcpts[idx].done = true;
+		if (parse_decimal(v, n - 5, &num) && num < env->n_rcpts)
+			env->rcpts[num].done = true;
 		stop = ls;
 	}
 	return false;

@@ -3,15 +3,17 @@
  *   YUBIN-QUEUE 1
  *   id <qid>                time <unix seconds>
  *   from <sender or empty>  client <ip>   helo <name>   auth <user or ->
- *   utf8 <0|1>
+ *   utf8 <0|1>              nonce <16 hex digits, random per file>
  *   rcpt <L|R> <address>    (one per recipient: L local mailbox, R remote)
  *   body
  *   <message bytes, LF line ends, Received: header first>
- *   end <body length>
+ *   end <body length> <nonce>
  *   done <recipient index> (appended after delivery, one per recipient)
  *
  * (one record per line).  A file without a matching "end" record is torn and
- * is refused.  A torn last "done" line (no newline) is ignored.  This module
+ * is refused.  The nonce is what makes that check sound: a sender cannot
+ * put a valid-looking "end" record inside the body, since it cannot know
+ * the nonce.  A torn last "done" line (no newline) is ignored.  This module
  * only formats and parses; queue.c and commit.c do the I/O. */
 #ifndef YUBIN_QFILE_H
 #define YUBIN_QFILE_H
@@ -22,6 +24,8 @@
 #include <time.h>
 
 #include "lib/buf.h"
+
+#define QFILE_NONCE_LEN 16
 
 typedef struct qrcpt {
 	char *address;
@@ -37,6 +41,7 @@ typedef struct qenvelope {
 	char *helo;
 	char *auth_user;    /* NULL when not authenticated */
 	bool utf8;
+	char nonce[QFILE_NONCE_LEN + 1];  /* "" when the file has none */
 	qrcpt *rcpts;
 	size_t n_rcpts;
 } qenvelope;
@@ -44,10 +49,13 @@ typedef struct qenvelope {
 void qenvelope_add_rcpt(qenvelope *env, const char *address, char kind);
 void qenvelope_free(qenvelope *env);
 
+/* A fresh random nonce for env (thread-safe). */
+void qfile_new_nonce(qenvelope *env);
 /* Append the records up to and including "body\n" to out. */
 bool qfile_format_header(const qenvelope *env, buf *out);
-/* Append the "end" record for a body of body_len bytes. */
-bool qfile_format_trailer(uint64_t body_len, buf *out);
+/* Append the "end" record for a body of body_len bytes, with the nonce
+ * that the header carried ("" when it had none). */
+bool qfile_format_trailer(const char *nonce, uint64_t body_len, buf *out);
 
 /* Parse a whole file.  On success fills env_r (caller frees) and points
  * *body_r into data.  On failure returns false and sets *err_r to a static

@@ -37,6 +37,7 @@ struct queue {
 struct spool {
 	queue *q;
 	char id[QID_LEN + 1];
+	char nonce[QFILE_NONCE_LEN + 1]; /* written again in the end record */
 	char *staging_path;
 	char *active_path;
 	int fd;
@@ -205,7 +206,10 @@ spool *spool_begin(queue *q, const qenvelope *env)
 		errno = err;
 		return NULL;
 	}
-	if (!qfile_format_header(env, &s->pending)) {
+	qenvelope with_nonce = *env;
+	qfile_new_nonce(&with_nonce);
+	memcpy(s->nonce, with_nonce.nonce, sizeof s->nonce);
+	if (!qfile_format_header(&with_nonce, &s->pending)) {
 		spool_abort(&s);
 		errno = E2BIG;
 		return NULL;
@@ -275,7 +279,7 @@ void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg)
 {
 	s->done = done;
 	s->arg = arg;
-	if (!qfile_format_trailer(s->body_len, &s->pending) && s->error == 0)
+	if (!qfile_format_trailer(s->nonce, s->body_len, &s->pending) && s->error == 0)
 		s->error = E2BIG;
 	flush_pending(s);
 	workers_submit(s->q->w, commit_work, commit_done, s);

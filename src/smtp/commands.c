@@ -212,6 +212,24 @@ static void cmd_mail(smtp_session *s, const char *args)
 	session_reply(s, RPL_SENDER_OK);
 }
 
+/* "<Postmaster>" with no domain (RFC 5321 4.5.1): the postmaster of the
+ * first local domain that has one. */
+static accounts_status resolve_bare_postmaster(smtp_session *s, strlist *local, strlist *remote)
+{
+	strlist domains;
+	strlist_init(&domains);
+	accounts_status st = accounts_domain_list(s->srv->acc, &domains);
+	if (st == ACC_OK)
+		st = ACC_NOT_FOUND;
+	for (size_t i = 0; i < domains.n && st == ACC_NOT_FOUND; i++) {
+		char *a = xasprintf("postmaster@%s", domains.items[i]);
+		st = accounts_resolve(s->srv->acc, a, local, remote);
+		free(a);
+	}
+	strlist_free(&domains);
+	return st;
+}
+
 /* Where RCPT's address goes: local mailboxes and remote targets added to
  * the transaction, or the refusal. */
 static smtp_reply_id route_rcpt(smtp_session *s, const char *addr)
@@ -219,7 +237,9 @@ static smtp_reply_id route_rcpt(smtp_session *s, const char *addr)
 	strlist local, remote;
 	strlist_init(&local);
 	strlist_init(&remote);
-	accounts_status st = accounts_resolve(s->srv->acc, addr, &local, &remote);
+	accounts_status st = strchr(addr, '@') == NULL
+		? resolve_bare_postmaster(s, &local, &remote)
+		: accounts_resolve(s->srv->acc, addr, &local, &remote);
 	smtp_reply_id r = RPL_RCPT_OK;
 	switch (st) {
 	case ACC_OK:
@@ -305,8 +325,9 @@ static void auth_done(void *arg)
 	snprintf(ipkey, sizeof ipkey, "ip:%s", s->ip);
 	char *ukey = xasprintf("user:%s", j->user ? j->user : "");
 	if (!s->dead && j->ok) {
-		throttle_success(s->srv->thr, ipkey);
-		throttle_success(s->srv->thr, ukey);
+		time_t now = time(NULL);
+		throttle_success(s->srv->thr, ipkey, now);
+		throttle_success(s->srv->thr, ukey, now);
 		s->auth_user = xstrdup(j->user);
 		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=ok", s->sid, s->ip, j->user);
 		session_reply(s, RPL_AUTH_OK);

@@ -163,6 +163,25 @@ out:
 	return false;
 }
 
+/* "@dom,@dom,...": the A-d-l of an obsolete source route. */
+static bool valid_route(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (s[i] != '@')
+			return false;
+		const char *comma = memchr(s + i, ',', n - i);
+		size_t end = comma ? (size_t)(comma - s) : n;
+		bool na = false;
+		if (!valid_domain(s + i + 1, end - i - 1, false, &na))
+			return false;
+		i = comma ? end + 1 : n;
+		if (comma && i == n)
+			return false;
+	}
+	return true;
+}
+
 /* Find the closing '>' of a path starting at s ('<'), honouring quotes. */
 static const char *path_end(const char *s)
 {
@@ -245,12 +264,15 @@ static smtp_parse_status parse_path_cmd(const char *args, const char *kw, bool i
 	const char *inner = s + 1;
 	size_t ilen = (size_t)(end - inner);
 	if (ilen > 0 && inner[0] == '@') {
-		/* obsolete source route "@a,@b:mbox": ignore the route (RFC 5321 C) */
+		/* obsolete source route "@a,@b:mbox": checked, then ignored
+		 * (RFC 5321 4.1.2 and appendix C) */
 		const char *colon = memchr(inner, ':', ilen);
-		if (colon == NULL)
+		if (colon == NULL || !valid_route(inner, (size_t)(colon - inner)))
 			return SP_BAD_ADDRESS;
 		ilen -= (size_t)(colon + 1 - inner);
 		inner = colon + 1;
+		if (ilen == 0)
+			return SP_BAD_ADDRESS; /* a route needs a mailbox after it */
 	}
 	if (ilen > 254)
 		return SP_BAD_ADDRESS;
@@ -273,6 +295,8 @@ static smtp_parse_status parse_path_cmd(const char *args, const char *kw, bool i
 	p->address = xstrndup(inner, ilen);
 	if (ilen == 0)
 		return is_mail ? SP_OK : SP_BAD_ADDRESS;
+	if (!is_mail && str_ascii_ieq(p->address, "postmaster"))
+		return SP_OK; /* RFC 5321 4.5.1: "<Postmaster>" with no domain */
 	bool utf8 = is_mail ? p->smtputf8 : utf8_session;
 	if (!smtp_valid_mailbox(p->address, utf8, &p->non_ascii)) {
 		if (p->non_ascii && !utf8) {

@@ -517,6 +517,7 @@ class Server:
         os.chmod(self.config_path, 0o644)
         self.proc = None
         self.starts = 0
+        self.term_statuses = []
         self.log_files = []
         self.secrets = set()
         self._n = 0
@@ -585,9 +586,11 @@ class Server:
                 pass
             try:
                 self.proc.wait(timeout)
+                self.term_statuses.append(self.proc.returncode)
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout)
+                self.term_statuses.append("did not stop on SIGTERM")
         return self.proc.returncode
 
     def kill9(self):
@@ -623,6 +626,16 @@ class Server:
                 except FileNotFoundError:
                     pass
         return "".join(out)
+
+    def assert_clean(self):
+        """No sanitizer report in any log, and every SIGTERM stop exited 0
+        (under ASan a leak at exit makes the exit status non-zero)."""
+        log = self.log_text()
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert marker not in log, f"sanitizer report in the server log:\n{log[-4000:]}"
+        bad = [rc for rc in self.term_statuses if rc != 0]
+        assert not bad, f"yubin serve exited with {bad} after SIGTERM:\n{log[-3000:]}"
+        self.assert_no_secrets()
 
     def assert_no_secrets(self):
         log = self.log_text()
@@ -710,6 +723,8 @@ def server(tls_cert):
     try:
         s.start()
         yield s
+        s.stop()
+        s.assert_clean()
     finally:
         s.cleanup()
 
@@ -727,5 +742,10 @@ def make_server(tls_cert):
         return s
 
     yield make
-    for s in made:
-        s.cleanup()
+    try:
+        for s in made:
+            s.stop()
+            s.assert_clean()     # no sanitizer report, no password in any log, ever
+    finally:
+        for s in made:
+            s.cleanup()

@@ -365,3 +365,26 @@ def test_queue_list_show_delete(server):
     assert server.cli("queue", "show", qid).returncode == 1
     assert server.cli("queue", "delete", qid).returncode == 1
     assert server.cli("queue", "show", "NOSUCHID").returncode == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="privilege drop needs root")
+def test_drops_privileges_to_service_user(server):
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    status = open(f"/proc/{server.proc.pid}/status").read()
+    uids = re.search(r"^Uid:\s+(.*)$", status, re.M).group(1).split()
+    gids = re.search(r"^Gid:\s+(.*)$", status, re.M).group(1).split()
+    assert all(int(u) == nobody.pw_uid for u in uids), f"server still has uid {uids}"
+    assert all(int(g) != 0 for g in gids), f"server still has gid 0: {gids}"
+    rcpt, _ = server.add_user()
+    with server.conn("smtp") as c:
+        c.ehlo()
+        _, final = c.mail_transaction("a@remote.test", [rcpt],
+                                      make_message("a@remote.test", rcpt, "owner", ["x"]))
+        assert final.code == 250
+        c.quit()
+    server.wait_mail(rcpt)
+    for f in server.mail_files(rcpt):
+        st = f.stat()
+        assert st.st_uid == nobody.pw_uid, f"{f} owned by uid {st.st_uid}"
+        assert not (st.st_mode & 0o007), f"{f} is world-accessible: {oct(st.st_mode)}"

@@ -249,3 +249,139 @@ def test_data_idle_not_blocking_others(server):
         server.wait_mail(rcpt)
     finally:
         slow.close()
+
+
+# ---------------------------------------------------------------- timeouts and command counts
+
+def _expect_421_and_close(c, within):
+    r = c.reply(timeout=within)
+    assert r.code == 421 and r.enhanced() and r.enhanced().startswith("4."), r
+    assert c.closed(3.0), "connection not closed after 421"
+
+
+def test_idle_command_timeout(make_server):
+    srv = make_server(limits={"command_timeout": 2, "data_timeout": 2})
+    rcpt, _ = srv.add_user()
+    t0 = time.monotonic()
+    c = srv.conn("smtp")
+    try:
+        c.ehlo()
+        _expect_421_and_close(c, 8)
+        assert time.monotonic() - t0 >= 1.5, "closed before command_timeout"
+    finally:
+        c.close()
+    # idle inside DATA: closed, nothing delivered
+    c = srv.conn("smtp")
+    try:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<a@remote.test>").code == 250
+        assert c.cmd(f"RCPT TO:<{rcpt}>").code == 250
+        assert c.cmd("DATA").code == 354
+        c.send(b"Subject: stalled\r\n\r\nhalf a message\r\n")
+        _expect_421_and_close(c, 8)
+    finally:
+        c.close()
+    srv.assert_no_mail(rcpt, wait=0.5)
+    # an active client is not timed out
+    with srv.conn("smtp") as c:
+        c.ehlo()
+        for _ in range(4):
+            time.sleep(1.0)
+            assert c.cmd("NOOP").code == 250
+        c.quit()
+
+
+def test_commands_before_mail_limit(make_server):
+    srv = make_server(limits={"commands_before_mail": 5})
+    with srv.conn("smtp") as c:
+        c.ehlo()
+        codes = []
+        for _ in range(12):
+            try:
+                r = c.cmd("NOOP", timeout=5)
+            except (ConnectionError, OSError):
+                break
+            codes.append(r.code)
+            if r.code != 250:
+                break
+        assert codes and codes[-1] != 250, f"{len(codes)} NOOPs all accepted: {codes}"
+        assert codes[-1] in (421, 452, 503, 550, 554) and codes[-1] >= 400, codes
+        assert len(codes) <= 7, codes
+        assert c.closed(3.0), "connection not closed after too many commands"
+    # a normal session with mail is not affected
+    rcpt, _ = srv.add_user()
+    with srv.conn("smtp") as c:
+        c.ehlo()
+        for _ in range(2):
+            _, final = c.mail_transaction("a@remote.test", [rcpt],
+                                          make_message("a@remote.test", rcpt, "x", ["y"]))
+            assert final.code == 250
+        c.quit()
+
+
+def test_lockout_expires(make_server):
+    srv = make_server(auth={"lockout_seconds": 2})
+    user, pw = srv.add_user()
+
+    def login(p, src):
+        c = Conn(srv.submissions, tls=True, source=src)
+        try:
+            c.ehlo()
+            return c.auth_plain(user, p)
+        finally:
+            c.close()
+
+    for i in range(3):
+        assert login("wrong", "127.0.0.61").code == 535
+    assert login(pw, "127.0.0.61").code == 454
+    time.sleep(2.5)
+    r = login(pw, "127.0.0.61")
+    assert r.code == 235, f"still locked out after lockout_seconds: {r}"
+
+
+# ---------------------------------------------------------------- many connections
+
+def test_many_concurrent_sessions(make_server):
+    srv = make_server(limits={"connections_per_ip": 40})
+    rcpt, _ = srv.add_user()
+    conns = []
+    t0 = time.monotonic()
+    try:
+        for i in range(200):
+            conns.append(Conn(srv.smtp, source=f"127.0.1.{i // 25 + 1}", read_greeting=False))
+        for c in conns:
+            r = c.reply(timeout=10)
+            assert r.code == 220, r
+        for c in conns:
+            c.send(b"EHLO many.test\r\n")
+        for c in conns:
+            assert c.reply(timeout=10).code == 250
+        # every session can still send a message
+        msg = make_message("m@remote.test", rcpt, "many", ["hi"])
+        for c in conns[:20]:
+            _, final = c.mail_transaction("m@remote.test", [rcpt], msg)
+            assert final.code == 250
+        assert time.monotonic() - t0 < 20
+    finally:
+        for c in conns:
+            c.close()
+    srv.wait_mail(rcpt, 20)
+
+
+def test_total_connection_limit(make_server):
+    srv = make_server(limits={"connections": 4})
+    time.sleep(0.5)
+    conns = []
+    try:
+        for i in range(4):
+            c = Conn(srv.smtp, source=f"127.0.2.{i + 1}")
+            assert c.greeting.code == 220
+            conns.append(c)
+        extra = Conn(srv.submission, source="127.0.2.9", read_greeting=False)
+        conns.append(extra)
+        r = extra.reply(timeout=5)
+        assert r.code == 421 and r.enhanced() == "4.7.0", r
+        assert extra.closed(5.0)
+    finally:
+        for c in conns:
+            c.close()
