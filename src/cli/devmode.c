@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <openssl/rand.h>
 #include <unistd.h>
 
 #include "auth/password.h"
@@ -74,13 +75,8 @@ bool devmode_prepare_tls(const config *cfg)
 static char *random_password(void)
 {
 	unsigned char raw[12];
-	FILE *f = fopen("/dev/urandom", "r");
-	if (f == NULL || fread(raw, 1, sizeof raw, f) != sizeof raw) {
-		if (f)
-			fclose(f);
+	if (RAND_bytes(raw, sizeof raw) != 1)
 		return NULL;
-	}
-	fclose(f);
 	char *p = sasl_b64_encode(raw, sizeof raw);
 	for (char *c = p; *c; c++)
 		if (*c == '+' || *c == '/')

@@ -389,14 +389,22 @@ static void auth_check(smtp_session *s, char *user, char *password)
 	workers_submit(s->srv->wk, auth_work, auth_done, j);
 }
 
+/* Leave the SASL exchange without a login, answering with id. */
+static void auth_abort(smtp_session *s, smtp_reply_id id)
+{
+	s->phase = PH_COMMAND;
+	s->auth = AUTH_NONE;
+	str_secure_free(s->auth_login_user);
+	s->auth_login_user = NULL;
+	session_reply(s, id);
+}
+
 static void auth_plain(smtp_session *s, const char *b64)
 {
 	char *user, *pass;
 	sasl_status st = sasl_plain_parse(b64, &user, &pass);
 	if (st != SASL_OK) {
-		s->phase = PH_COMMAND;
-		s->auth = AUTH_NONE;
-		session_reply(s, st == SASL_BAD_BASE64 ? RPL_AUTH_BAD_B64 : RPL_AUTH_FAILED);
+		auth_abort(s, st == SASL_BAD_BASE64 ? RPL_AUTH_BAD_B64 : RPL_AUTH_FAILED);
 		return;
 	}
 	auth_check(s, user, pass);
@@ -443,8 +451,7 @@ static void cmd_auth(smtp_session *s, const char *args)
 		if (*initial) {
 			char *user;
 			if (sasl_login_field(initial, &user) != SASL_OK) {
-				s->phase = PH_COMMAND;
-				session_reply(s, RPL_AUTH_BAD_B64);
+				auth_abort(s, RPL_AUTH_BAD_B64);
 				return;
 			}
 			s->auth_login_user = user;
@@ -462,11 +469,7 @@ static void cmd_auth(smtp_session *s, const char *args)
 void cmd_auth_response(smtp_session *s, char *line)
 {
 	if (strcmp(line, "*") == 0) {
-		s->phase = PH_COMMAND;
-		s->auth = AUTH_NONE;
-		str_secure_free(s->auth_login_user);
-		s->auth_login_user = NULL;
-		session_reply(s, RPL_AUTH_CANCELLED);
+		auth_abort(s, RPL_AUTH_CANCELLED);
 		return;
 	}
 	if (s->auth == AUTH_PLAIN_WAIT) {
@@ -475,11 +478,7 @@ void cmd_auth_response(smtp_session *s, char *line)
 	}
 	char *field;
 	if (sasl_login_field(line, &field) != SASL_OK) {
-		s->phase = PH_COMMAND;
-		s->auth = AUTH_NONE;
-		str_secure_free(s->auth_login_user);
-		s->auth_login_user = NULL;
-		session_reply(s, RPL_AUTH_BAD_B64);
+		auth_abort(s, RPL_AUTH_BAD_B64);
 		return;
 	}
 	if (s->auth == AUTH_LOGIN_USER) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,14 +107,10 @@ bool tls_make_self_signed(const char *cert_file, const char *key_file, const cha
 		goto out;
 	}
 	unsigned char serial[16];
-	FILE *r = fopen("/dev/urandom", "r");
-	if (r == NULL || fread(serial, 1, sizeof serial, r) != sizeof serial) {
-		if (r)
-			fclose(r);
-		*err_r = xstrdup("cannot read /dev/urandom");
+	if (RAND_bytes(serial, sizeof serial) != 1) {
+		*err_r = ssl_error("cannot get random bytes");
 		goto out;
 	}
-	fclose(r);
 	serial[0] &= 0x7f;
 	BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
