@@ -53,7 +53,7 @@ static int alias_fail(accounts *acc, accounts_status s, const char *alias,
 {
 	switch (s) {
 	case ACC_EXISTS:
-		cli_error("alias %s already has target %s", alias, target);
+		cli_error("alias %s already has target %s", alias, target ? target : "(any)");
 		break;
 	case ACC_NOT_FOUND:
 		if (target != NULL)
