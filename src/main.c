@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/devmode.h"
@@ -56,6 +57,7 @@ static bool global_options(int *argc, char **argv, cli_ctx *ctx)
 int main(int argc, char **argv)
 {
 	cli_ctx ctx = {0};
+	umask(077); /* mail, keys and password hashes are nobody else's business */
 	if (!global_options(&argc, argv, &ctx) || argc < 2) {
 		usage();
 		return 2;

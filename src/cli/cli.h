@@ -12,14 +12,15 @@ typedef struct cli_ctx {
 	config *cfg;          /* loaded before the subcommand runs */
 	const char *config_path;
 	bool dev;
+	bool serving;         /* `serve`: may hand a root-owned --dev folder to nobody */
 } cli_ctx;
 
 /* Open the account store of this instance; on failure prints the reason to
  * stderr and returns NULL. */
 accounts *cli_open_accounts(cli_ctx *ctx);
 /* When run as root, become the configured service user (so that files the
- * command creates belong to it).  Returns false (after printing why) if that
- * fails. */
+ * command creates belong to it); with --dev, the owner of the dev folder.
+ * Returns false (after printing why) if that fails. */
 bool cli_drop_privileges(cli_ctx *ctx);
 /* Read a password: from stdin (one line, trailing newline removed) when
  * from_stdin, else prompt twice on the terminal without echo.  malloc'd or

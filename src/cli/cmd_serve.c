@@ -91,6 +91,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	ctx->serving = true;
 	if (!cli_drop_privileges(ctx))
 		goto out;
 	srv.wk = workers_new(srv.base, cfg->workers);

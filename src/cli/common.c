@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -42,14 +43,82 @@ accounts *cli_open_accounts(cli_ctx *ctx)
 	return acc;
 }
 
+/* Switch for good to uid/gid (and the groups of name, when known). */
+static bool become(const char *name, uid_t uid, gid_t gid)
+{
+	bool groups_ok = name != NULL ? initgroups(name, gid) == 0 : setgroups(0, NULL) == 0;
+	if (!groups_ok || setgid(gid) != 0 || setuid(uid) != 0) {
+		cli_error("cannot switch to uid %u: %s", (unsigned)uid, strerror(errno));
+		return false;
+	}
+	if (setuid(0) == 0) {
+		cli_error("dropping root privileges did not stick; refusing to go on");
+		return false;
+	}
+	return true;
+}
+
+/* True when every folder above path lets others through (o+x), so that an
+ * unprivileged user can reach path. */
+static bool reachable_by_others(const char *path)
+{
+	char *p = xstrdup(path);
+	bool ok = true;
+	for (char *slash = strrchr(p, '/'); ok && slash != NULL; slash = strrchr(p, '/')) {
+		*slash = '\0';
+		struct stat st;
+		ok = stat(*p ? p : "/", &st) == 0 && (st.st_mode & S_IXOTH);
+	}
+	free(p);
+	return ok;
+}
+
+static uid_t chown_uid;
+static gid_t chown_gid;
+
+static int chown_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return lchown(path, chown_uid, chown_gid) == 0 ? 0 : -1;
+}
+
+/* --dev as root: run as whoever owns the dev folder; a root-owned folder
+ * is handed to "nobody" first when nobody can reach it.  Otherwise stay
+ * root, and say so. */
+static bool drop_for_dev(cli_ctx *ctx, bool may_chown)
+{
+	const char *dir = ctx->cfg->data_dir;
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return true;
+	if (st.st_uid == 0 && may_chown) {
+		struct passwd *nobody = getpwnam("nobody");
+		if (nobody != NULL && reachable_by_others(dir)) {
+			chown_uid = nobody->pw_uid;
+			chown_gid = nobody->pw_gid;
+			if (nftw(dir, chown_one, 16, FTW_PHYS) == 0) {
+				st.st_uid = nobody->pw_uid;
+				st.st_gid = nobody->pw_gid;
+			}
+		}
+	}
+	if (st.st_uid == 0) {
+		if (may_chown)
+			fprintf(stderr, "yubin: warning: --dev is running as root, because %s is owned by "
+			        "root and other users cannot reach it; run it as a normal user instead\n", dir);
+		return true;
+	}
+	struct passwd *pw = getpwuid(st.st_uid);
+	return become(pw ? pw->pw_name : NULL, st.st_uid, st.st_gid);
+}
+
 bool cli_drop_privileges(cli_ctx *ctx)
 {
 	if (geteuid() != 0)
 		return true;
 	const config *cfg = ctx->cfg;
+	if (cfg->dev)
+		return drop_for_dev(ctx, ctx->serving);
 	if (cfg->user == NULL) {
-		if (cfg->dev)
-			return true; /* the dev folder belongs to whoever started it */
 		cli_error("%s: started as root, but no service user is set; add user = \"yubin\"; "
 		          "(an unprivileged account) to the configuration", cfg->path);
 		return false;
@@ -64,16 +133,7 @@ bool cli_drop_privileges(cli_ctx *ctx)
 		cli_error("cannot prepare %s for user %s: %s", cfg->data_dir, cfg->user, strerror(errno));
 		return false;
 	}
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0) {
-		cli_error("cannot switch to user %s: %s", cfg->user, strerror(errno));
-		return false;
-	}
-	if (setuid(0) == 0) {
-		cli_error("dropping root privileges did not stick; refusing to go on");
-		return false;
-	}
-	return true;
+	return become(pw->pw_name, pw->pw_uid, pw->pw_gid);
 }
 
 static char *read_line_from(FILE *f)
