@@ -3,6 +3,8 @@ STARTTLS offered but never required, never AUTH."""
 
 import smtplib
 
+import pytest
+
 from conftest import (DOMAIN, HOSTNAME, check_delivered, client_tls_context,
                       make_message, qid_from, uniq)
 
@@ -216,3 +218,35 @@ def test_bad_syntax_replies(server):
         r = c.cmd("MAIL FROM:<a@remote.test>")
         assert r.code == 503, f"nested MAIL: {r}"
         c.quit()
+
+
+def test_ipv6_listener_beside_ipv4_on_the_same_port(make_server):
+    """A listener on ::1 and one on 127.0.0.1 may share a port (the IPv6
+    socket is IPv6-only), and the Received header tags the client address
+    as an IPv6 literal (RFC 5321 4.1.3)."""
+    import socket
+    probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    finally:
+        probe.close()
+    srv = make_server(start=False)
+    port = srv.ports["smtp"]
+    text = srv.config_path.read_text().replace(
+        "listeners = (",
+        f'listeners = (\n  {{ role = "smtp"; address = "::1"; port = {port}; }},', 1)
+    srv.config_path.write_text(text)
+    srv.start()
+    rcpt, _ = srv.add_user()
+    sender = f"{uniq('v6')}@remote.test"
+    msg = make_message(sender, rcpt, "over IPv6", ["hello from ::1"])
+    with smtplib.SMTP("::1", port, timeout=10) as c:
+        c.ehlo("mta6.remote.test")
+        assert c.sendmail(sender, [rcpt], msg) == {}
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as c:
+        assert c.ehlo()[0] == 250
+    (data,) = srv.wait_mail(rcpt)
+    rcv = check_delivered(data, sender, rcpt, msg, rcpt=rcpt, proto="ESMTP")
+    assert "[IPv6:::1]" in rcv, rcv
