@@ -15,6 +15,8 @@
 #   SERVERS="postfix yubin" which servers to measure
 #   YUBIN_BIN=path          use this binary instead of building build-bench/yubin
 #   WARMUP=200              messages sent (and discarded) before measuring
+#   REPEAT=1                measure every row this many times (servers in
+#                           alternating order) and report the median run
 #   RUN_TIMEOUT=seconds     bound on one smtp-source run
 #                           (default max(300, MESSAGES/20))
 #   DELIVERY_TIMEOUT=seconds bound on the wait for delivery after acceptance

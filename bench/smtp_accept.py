@@ -20,6 +20,7 @@ import os
 import platform
 import pwd
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -39,6 +40,7 @@ MODES = os.environ.get("MODES", "reconnect persistent").split()
 SIZE = int(os.environ.get("SIZE", "4096"))
 SERVERS = os.environ.get("SERVERS", "postfix yubin").split()
 WARMUP = int(os.environ.get("WARMUP", "200"))
+REPEAT = max(1, int(os.environ.get("REPEAT", "1")))
 RUN_TIMEOUT = float(os.environ.get("RUN_TIMEOUT", max(300, MESSAGES / 20)))
 DELIVERY_TIMEOUT = float(os.environ.get("DELIVERY_TIMEOUT",
                                         max(120, MESSAGES / 50)))
@@ -50,6 +52,9 @@ SENDER = "bench@client.test"
 SAMPLE_INTERVAL = 0.5
 
 MEMORY_METHOD = (
+    "Each row runs on a freshly started server, after a warm-up with the "
+    "same sessions and mode, so rows do not inherit each other's processes "
+    "or peaks. "
     "Memory is sampled every %.2f s during each run (accept and delivery) "
     "from /proc: at each sample the PSS (/proc/PID/smaps_rollup, shared "
     "pages divided among the processes that map them) of every process of "
@@ -58,8 +63,10 @@ MEMORY_METHOD = (
     "cleanup, qmgr, trivial-rewrite, virtual, anvil, postlogd, ...), which "
     "come and go, so summing per-process peaks (VmHWM) would overstate it. "
     "For yubin the kernel's own peak RSS (VmHWM from /proc/PID/status, "
-    "reset before each run by writing 5 to /proc/PID/clear_refs) is shown "
-    "too." % SAMPLE_INTERVAL)
+    "of the process; reset before the measured run by writing 5 to "
+    "/proc/PID/clear_refs) is shown "
+    "too; it counts shared library pages in full, which PSS divides." %
+    SAMPLE_INTERVAL)
 
 BUILD_NOTES = []           # anything odd about the yubin build
 started_pids = []          # processes we started ourselves (by PID)
@@ -277,6 +284,40 @@ def read_kib(path, key):
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root):
+    """CPU time of a process tree: utime+stime of every live process plus
+    cutime+cstime (children already reaped, e.g. Postfix's exited smtpd and
+    cleanup processes, are folded into their parent's counters)."""
+    user = system = 0
+    for p in process_tree(root):
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = [int(x) for x in
+                          f.read().rsplit(")", 1)[1].split()[11:15]]
+            user += fields[0] + fields[2]
+            system += fields[1] + fields[3]
+        except (OSError, ValueError, IndexError):
+            pass
+    return user / CLK_TCK, system / CLK_TCK
+
+
+def machine_cpu():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    total = sum(v[:8])
+    return total - idle, total
+
+
+def client_cpu_seconds():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 class MemSampler(threading.Thread):
@@ -651,13 +692,21 @@ def measure(server, sessions, mode, count=MESSAGES, quiet=False):
     server.reset_peak()
     sampler = MemSampler(server.mem_root())
     sampler.start()
+    cpu0, mach0, cli0 = (tree_cpu_seconds(server.mem_root()), machine_cpu(),
+                         client_cpu_seconds())
     t0, t1, rc, err, cmd = smtp_source(server, sessions, count, persistent)
+    cli1 = client_cpu_seconds()
     # After a failed smtp-source run fewer messages were accepted than sent:
     # wait only until delivery stops making progress.
     delivered_at, n = wait_delivery(server, count, t0,
                                     STALL_TIMEOUT if rc == 0 else 5.0)
+    cpu1, mach1 = tree_cpu_seconds(server.mem_root()), machine_cpu()
     sampler.stop()
+    busy = (mach1[0] - mach0[0]) / max(1, mach1[1] - mach0[1])
     res = {
+        "cpu_s": sum(cpu1) - sum(cpu0), "cpu_sys_s": cpu1[1] - cpu0[1],
+        "client_cpu_s": cli1 - cli0,
+        "busy_pct": 100.0 * busy,
         "server": server.name, "sessions": sessions, "mode": mode,
         "count": count, "cmd": cmd, "rc": rc, "stderr": err,
         "accept_s": t1 - t0,
@@ -678,14 +727,16 @@ def measure(server, sessions, mode, count=MESSAGES, quiet=False):
     clear_maildir(server.maildir)
     if not quiet:
         log("%-7s s=%-3d %-10s accepted %s msgs/s (%.1f s, rc=%s), "
-            "delivered %d/%d %s, peak PSS %.1f MiB%s"
+            "delivered %d/%d %s, peak PSS %.1f MiB%s; CPU server %.1f s, "
+            "smtp-source %.1f s, machine %.0f%% busy"
             % (server.name, sessions, mode, fmt_rate(res["accept_rate"]),
                res["accept_s"], rc, n, count,
                ("%s msgs/s" % fmt_rate(res["deliver_rate"]))
                if res["deliver_rate"] else "(incomplete)",
                res["pss_kib"] / 1024,
                (", VmHWM %.1f MiB" % (res["hwm_kib"] / 1024))
-               if res["hwm_kib"] else ""))
+               if res["hwm_kib"] else "",
+               res["cpu_s"], res["client_cpu_s"], res["busy_pct"]))
         if rc != 0 or err:
             log("  smtp-source output: %s" % err[:2000])
         if res["sample_problem"]:
@@ -693,36 +744,41 @@ def measure(server, sessions, mode, count=MESSAGES, quiet=False):
     return res
 
 
-def bench_server(server):
-    """Each row on a freshly started server, after a warm-up with the same
+class ServerDied(BenchError):
+    pass
+
+
+def bench_row(server, sessions, mode):
+    """One row on a freshly started server, after a warm-up with the same
     sessions and mode, so that rows do not inherit each other's processes
     or memory peaks."""
-    results = []
-    server.setup()
-    for mode in MODES:
-        for s in SESSIONS:
-            server.start()
-            try:
-                if WARMUP:
-                    w = measure(server, s, mode, count=max(WARMUP, s),
-                                quiet=True)
-                    if w["rc"] != 0 or w["deliver_rate"] is None:
-                        log("warm-up against %s failed: rc=%s "
-                            "delivered=%d/%d: %s"
-                            % (server.name, w["rc"], w["delivered"],
-                               w["count"], w["stderr"][:2000]))
-                    elif w["sample_problem"]:
-                        log("warm-up against %s: %s"
-                            % (server.name, w["sample_problem"]))
-                results.append(measure(server, s, mode))
-                if hasattr(server, "alive") and not server.alive():
-                    log("%s died; log tail:\n%s"
-                        % (server.name, server.log_tail()))
-                    raise BenchError("%s exited during the run"
-                                     % server.name)
-            finally:
-                server.stop()
-    return results
+    server.start()
+    try:
+        if WARMUP:
+            w = measure(server, sessions, mode,
+                        count=max(WARMUP, sessions), quiet=True)
+            if w["rc"] != 0 or w["deliver_rate"] is None:
+                log("warm-up against %s failed: rc=%s delivered=%d/%d: %s"
+                    % (server.name, w["rc"], w["delivered"], w["count"],
+                       w["stderr"][:2000]))
+            elif w["sample_problem"]:
+                log("warm-up against %s: %s"
+                    % (server.name, w["sample_problem"]))
+        res = measure(server, sessions, mode)
+        if hasattr(server, "alive") and not server.alive():
+            log("%s died; log tail:\n%s" % (server.name, server.log_tail()))
+            res["sample_problem"] = ((res["sample_problem"] or "") +
+                                     " server process exited").strip()
+            res["rc"] = res["rc"] if res["rc"] != 0 else "server exited"
+        return res
+    finally:
+        server.stop()
+
+
+def median_run(runs):
+    """The run with the median accepted rate (failed runs rank lowest)."""
+    ranked = sorted(runs, key=lambda r: r["accept_rate"] or 0)
+    return ranked[(len(ranked) - 1) // 2]
 
 
 # ---------------------------------------------------------------- report
@@ -742,6 +798,27 @@ def fmt_mib(kib):
 def postfix_version():
     r = run(["postconf", "-d", "-h", "mail_version"], timeout=20)
     return r.stdout.strip() or "?"
+
+
+def fsync_rate(tmp, n=500):
+    """Baseline of the disk: durable 4 KiB file creations per second."""
+    d = tempfile.mkdtemp(prefix="fsync-", dir=tmp)
+    data = b"x" * 4096
+    dfd = os.open(d, os.O_RDONLY)
+    try:
+        t = time.monotonic()
+        for i in range(n):
+            p = os.path.join(d, "f%d" % i)
+            fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT, 0o644)
+            os.write(fd, data)
+            os.fsync(fd)
+            os.close(fd)
+            os.rename(p + ".tmp", p)
+            os.fsync(dfd)
+        return "%.0f" % (n / (time.monotonic() - t))
+    finally:
+        os.close(dfd)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def machine_info(tmp):
@@ -778,13 +855,29 @@ def machine_info(tmp):
         "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
         "os": osrel, "fs": "%s (%s on %s, %s)" % (fs[1], fs[0], fs[2], opts),
         "postfix": postfix_version(), "commit": commit,
+        "fsync_rate": fsync_rate(tmp),
+        "fsync_rate_end": None,
         "date": datetime.datetime.now().astimezone().strftime(
             "%Y-%m-%d %H:%M %Z"),
     }
 
 
 def build_tables(results, info):
-    by = {(r["server"], r["sessions"], r["mode"]): r for r in results}
+    groups = {}
+    for r in results:
+        groups.setdefault((r["server"], r["sessions"], r["mode"]), []).append(r)
+    by = {k: median_run(v) for k, v in groups.items()}
+
+    def rate(key, field):
+        """Median run's rate, with the range over repetitions if any."""
+        runs = groups.get(key)
+        if not runs:
+            return "—"
+        med = by[key].get(field)
+        if len(runs) == 1 or not med:
+            return fmt_rate(med)
+        vals = [x[field] or 0 for x in runs]
+        return "%s (%.0f–%.0f)" % (fmt_rate(med), min(vals), max(vals))
     mode_label = {"reconnect": "1 msg/connection",
                   "persistent": "persistent (-d)"}
     out = []
@@ -799,9 +892,11 @@ def build_tables(results, info):
             p = by.get(("Postfix", s, mode), {})
             out.append("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
                 s, mode_label.get(mode, mode),
-                fmt_rate(y.get("accept_rate")), fmt_rate(p.get("accept_rate")),
+                rate(("yubin", s, mode), "accept_rate"),
+                rate(("Postfix", s, mode), "accept_rate"),
                 fmt_ratio(y.get("accept_rate"), p.get("accept_rate")),
-                fmt_rate(y.get("deliver_rate")), fmt_rate(p.get("deliver_rate")),
+                rate(("yubin", s, mode), "deliver_rate"),
+                rate(("Postfix", s, mode), "deliver_rate"),
                 fmt_ratio(y.get("deliver_rate"), p.get("deliver_rate"))))
     mem = []
     mem.append("| sessions | connections | yubin peak PSS MiB | "
@@ -819,23 +914,59 @@ def build_tables(results, info):
                 fmt_mib(p.get("pss_kib")), fmt_mib(p.get("rss_kib")),
                 p.get("procs", "—"),
                 fmt_ratio(y.get("pss_kib"), p.get("pss_kib"))))
-    return "\n".join(out), "\n".join(mem)
+    cpu = []
+    cpu.append("| sessions | connections | yubin CPU ms/msg | "
+               "Postfix CPU ms/msg | ratio yubin/Postfix | "
+               "smtp-source CPU ms/msg (yubin run / Postfix run) | "
+               "machine busy % (yubin run / Postfix run) |")
+    cpu.append("|---:|---|---:|---:|---:|---:|---:|")
+
+    def ms(r, key):
+        v = r.get(key)
+        if v is None:
+            return "—"
+        out = "%.2f" % (1000.0 * v / r["count"])
+        if key == "cpu_s":
+            out += " (%.0f%% sys)" % (100.0 * r["cpu_sys_s"] / v if v else 0)
+        return out
+
+    for mode in MODES:
+        for s in SESSIONS:
+            y = by.get(("yubin", s, mode), {})
+            p = by.get(("Postfix", s, mode), {})
+            cpu.append("| %d | %s | %s | %s | %s | %s / %s | %s / %s |" % (
+                s, mode_label.get(mode, mode), ms(y, "cpu_s"),
+                ms(p, "cpu_s"), fmt_ratio(y.get("cpu_s"), p.get("cpu_s")),
+                ms(y, "client_cpu_s"), ms(p, "client_cpu_s"),
+                ("%.0f" % y["busy_pct"]) if y else "—",
+                ("%.0f" % p["busy_pct"]) if p else "—"))
+    return "\n".join(out), "\n".join(mem), "\n".join(cpu)
 
 
 def section_text(results, info, problems):
-    tput, mem = build_tables(results, info)
+    tput, mem, cpu = build_tables(results, info)
     lines = [
         SECTION, "",
         "Run %s with `bench/smtp-accept.sh`: %d messages per row, "
         "%d-byte payload (`smtp-source -l %d`, plus smtp-source's few "
         "headers), one recipient, sessions %s, both servers on 127.0.0.1 "
-        "on the same machine as the load generator, one after the other."
+        "on the same machine as the load generator, one at a time: each "
+        "row is measured on Postfix and then on yubin (or the other way "
+        "round), each on a freshly started server. %s"
         % (info["date"], MESSAGES, SIZE, SIZE,
-           "/".join(str(s) for s in SESSIONS)),
+           "/".join(str(s) for s in SESSIONS),
+           ("Every row was measured %d times (servers in alternating "
+            "order); the tables show the run with the median accepted rate, "
+            "and the range over the repetitions in brackets." % REPEAT)
+           if REPEAT > 1 else "Each row was measured once."),
         "",
         "- Machine: %s, %s cores, %s, kernel %s" % (
             info["cpu"], info["cores"], info["os"], info["kernel"]),
-        "- Disk (queues and Maildirs): %s" % info["fs"],
+        "- Disk (queues and Maildirs): %s; one thread writing 4 KiB files "
+        "with fsync + rename + directory fsync: %s per second before the "
+        "run, %s after it (the disk is shared, so this drifts; rows "
+        "alternate the servers so the drift hits both)"
+        % (info["fs"], info["fsync_rate"], info["fsync_rate_end"] or "?"),
         "- Postfix %s (Debian package), yubin commit %s (%s)"
         % (info["postfix"], info["commit"],
            "; ".join(["release build"] + BUILD_NOTES)),
@@ -851,6 +982,15 @@ def section_text(results, info, problems):
         "",
         mem, "",
         MEMORY_METHOD, "",
+        "CPU time over the same interval (start of smtp-source until the "
+        "last delivery), per message: the server's processes (user + "
+        "system, including Postfix processes that exited during the run, "
+        "which their master has reaped; the share spent in the kernel in "
+        "brackets), smtp-source itself, and how busy "
+        "the machine's %s cores were in all (from /proc/stat)."
+        % info["cores"],
+        "",
+        cpu, "",
         "Postfix set-up: a private instance (own config, queue and data "
         "directories in a temporary directory, `postfix -c DIR start`), "
         "Debian's master.cf services with chroot off, smtpd on "
@@ -884,7 +1024,9 @@ package; builds yubin in `build-bench/` in release mode):
 
 Environment overrides: `MESSAGES` (default 20000), `SESSIONS` (default
 "1 10 50"), `MODES` ("reconnect persistent"), `SIZE` (4096), `SERVERS`
-("postfix yubin"), `YUBIN_BIN`; see the header of `bench/smtp-accept.sh`.
+("postfix yubin"), `REPEAT` (1; the machine's shared disk is noisy, so use 3
+for figures worth quoting), `YUBIN_BIN`; see the header of
+`bench/smtp-accept.sh`.
 
 """
 
@@ -991,16 +1133,36 @@ def main():
         % (tmp_root, MESSAGES, SESSIONS, MODES))
     info = machine_info(tmp_root)
     results, problems, failed = [], [], []
+    servers = []
     for name in SERVERS:
         server = Postfix(tmp_root) if name == "postfix" else \
             Yubin(tmp_root, yubin_bin)
         try:
-            results += bench_server(server)
+            server.setup()
+            servers.append(server)
         except BenchError as e:
             log("%s: %s" % (server.name, e))
-            problems.append("%s: %s" % (server.name,
-                                        str(e).splitlines()[0]))
+            problems.append("%s: %s" % (server.name, str(e).splitlines()[0]))
             failed.append(server.name)
+    # Rows interleave the servers (and alternate their order on each
+    # repetition) so that a drift of the shared disk or CPU during the run
+    # affects both sides alike.
+    for rep_no in range(REPEAT):
+        order = servers if rep_no % 2 == 0 else servers[::-1]
+        for mode in MODES:
+            for sess in SESSIONS:
+                for server in order:
+                    if server.name in failed:
+                        continue
+                    try:
+                        r = bench_row(server, sess, mode)
+                        r["rep"] = rep_no
+                        results.append(r)
+                    except BenchError as e:
+                        log("%s: %s" % (server.name, e))
+                        problems.append("%s, %d sessions, %s: %s" % (
+                            server.name, sess, mode, str(e).splitlines()[0]))
+                        failed.append(server.name)
     for r in results:
         if r["rc"] != 0 or r["deliver_rate"] is None or r["sample_problem"]:
             first = (r["stderr"].splitlines() or [""])[0] if r["stderr"] \
@@ -1011,6 +1173,7 @@ def main():
                    (", `%s`" % first) if first else "", r["delivered"],
                    r["count"], ("; " + r["sample_problem"])
                    if r["sample_problem"] else ""))
+    info["fsync_rate_end"] = fsync_rate(tmp_root)
     text = section_text(results, info, problems)
     print()
     print(text)
