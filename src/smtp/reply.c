@@ -74,15 +74,20 @@ void reply_append(buf *out, smtp_reply_id id)
 void reply_append_text(buf *out, int code, const char *esc, const char *text)
 {
 	const char *p = text;
+	size_t start = out->len;
 	for (;;) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		/* A reply that would pass the buffer's maximum is a bug in us, not
-		 * a client error: the table and EHLO list are bounded. */
 		if (!buf_printf(out, "%03d%c", code, nl ? '-' : ' ') ||
 		    (esc != NULL && !buf_printf(out, "%s ", esc)) ||
-		    !buf_append(out, p, n) || !buf_puts(out, "\r\n"))
+		    !buf_append(out, p, n) || !buf_puts(out, "\r\n")) {
+			/* never half a reply: a reply past the buffer's maximum is
+			 * dropped whole (our replies are bounded; this is a bug guard) */
+			out->len = start;
+			if (out->data != NULL)
+				out->data[start] = '\0';
 			return;
+		}
 		if (nl == NULL)
 			break;
 		p = nl + 1;
