@@ -91,6 +91,14 @@ bool buf_printf(buf *b, const char *fmt, ...)
 	return ok;
 }
 
+void buf_truncate(buf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
 void buf_consume(buf *b, size_t n)
 {
 	if (n >= b->len) {

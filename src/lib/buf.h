@@ -29,6 +29,8 @@ bool buf_puts(buf *b, const char *s);
 bool buf_putc(buf *b, char c);
 bool buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_vprintf(buf *b, const char *fmt, va_list ap);
+/* Cut the contents back to len bytes (len <= current length). */
+void buf_truncate(buf *b, size_t len);
 /* Drop the first n bytes (n <= len). */
 void buf_consume(buf *b, size_t n);
 /* Contents as a C string ("" when empty). */

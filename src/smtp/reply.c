@@ -83,9 +83,7 @@ void reply_append_text(buf *out, int code, const char *esc, const char *text)
 		    !buf_append(out, p, n) || !buf_puts(out, "\r\n")) {
 			/* never half a reply: a reply past the buffer's maximum is
 			 * dropped whole (our replies are bounded; this is a bug guard) */
-			out->len = start;
-			if (out->data != NULL)
-				out->data[start] = '\0';
+			buf_truncate(out, start);
 			return;
 		}
 		if (nl == NULL)
