@@ -53,9 +53,22 @@ static const setting_def schema[] = {
 	INT("auth.lockout_window", auth.lockout_window, 600, 1, 86400 * 7, "seconds over which failures count"),
 	INT("auth.lockout_seconds", auth.lockout_seconds, 300, 1, 86400 * 7, "seconds a locked-out address or account waits"),
 	INT("workers", workers, 8, 1, 256, "threads for password hashing and fsync"),
+	STR("dns.resolver", dns_resolver, "", "DNS server to ask: \"\" for /etc/resolv.conf, or \"IP\" / \"IP@port\""),
+	INT("dns.timeout", dns_timeout, 10, 1, 300, "seconds before a DNS look-up counts as a temporary failure"),
+	INT("delivery.port", delivery.port, 25, 1, 65535, "TCP port of the MX hosts"),
+	INT("delivery.lifetime", delivery.lifetime, 432000, 1, 86400 * 60, "seconds a message may stay deferred before it bounces"),
+	INT("delivery.delay_warning", delivery.delay_warning, 14400, 1, 86400 * 60, "seconds before the sender is told of a delay (once)"),
+	INT("delivery.connect_timeout", delivery.connect_timeout, 30, 1, 600, "seconds to connect to a remote server"),
+	INT("delivery.command_timeout", delivery.command_timeout, 300, 1, 3600, "seconds to wait for a reply (greeting, EHLO, MAIL, RCPT)"),
+	INT("delivery.data_timeout", delivery.data_timeout, 600, 1, 3600, "seconds to wait for the reply after the message"),
+	INT("delivery.connections", delivery.connections, 100, 1, 100000, "outbound connections in all"),
+	INT("delivery.connections_per_destination", delivery.connections_per_destination, 10, 1, 10000, "outbound connections to one domain"),
+	STR("delivery.tls_ca_file", delivery.tls_ca_file, NULL, "extra CA certificates (PEM) for verifying remote servers"),
 };
 /* Settings read by their own functions below, not by the table. */
-static const char *const list_settings[] = {"domains", "listeners", "tls", "limits", "auth"};
+static const char *const list_settings[] = {"domains", "listeners", "tls", "limits", "auth",
+                                           "dns", "delivery"};
+static const int default_retry[] = {60, 300, 900, 1800, 3600, 7200};
 
 static const char *const role_names[] = {"smtp", "submission", "submissions"};
 
@@ -86,6 +99,9 @@ config *config_new_defaults(void)
 {
 	config *cfg = xcalloc(1, sizeof(*cfg));
 	strlist_init(&cfg->domains);
+	cfg->delivery.n_retry = (int)(sizeof(default_retry) / sizeof(default_retry[0]));
+	cfg->delivery.retry = xcalloc((size_t)cfg->delivery.n_retry, sizeof(int));
+	memcpy(cfg->delivery.retry, default_retry, sizeof(default_retry));
 	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
 		const setting_def *d = &schema[i];
 		char *field = (char *)cfg + d->offset;
@@ -110,6 +126,7 @@ void config_free(config **cfgp)
 	for (int i = 0; i < cfg->n_listeners; i++)
 		free(cfg->listeners[i].address);
 	free(cfg->listeners);
+	free(cfg->delivery.retry);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -280,6 +297,34 @@ static void read_listeners(config *cfg, config_setting_t *s, const char *file, s
 		read_listener(cfg, config_setting_get_elem(s, (unsigned)i), file, errs);
 }
 
+/* delivery.retry = [ seconds, ... ]: at least one, each 1 .. 86400. */
+static void read_retry(config *cfg, config_setting_t *s, const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(s);
+	int t = config_setting_type(s);
+	int n = (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST) ? config_setting_length(s) : 0;
+	if (n == 0) {
+		add_error(errs, file, line, "delivery.retry must be a list of seconds, like [ 60, 300, 900 ]");
+		return;
+	}
+	int *v = xcalloc((size_t)n, sizeof(int));
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		int et = config_setting_type(e);
+		long long x = (et == CONFIG_TYPE_INT || et == CONFIG_TYPE_INT64) ? config_setting_get_int64(e) : -1;
+		if (x < 1 || x > 86400) {
+			add_error(errs, file, (int)config_setting_source_line(e),
+			          "delivery.retry entry %d must be a number of seconds from 1 to 86400", i + 1);
+			free(v);
+			return;
+		}
+		v[i] = (int)x;
+	}
+	free(cfg->delivery.retry);
+	cfg->delivery.retry = v;
+	cfg->delivery.n_retry = n;
+}
+
 /* Walk a group: scalars go through the schema, known lists to their readers,
  * anything else is an unknown setting. */
 static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
@@ -297,9 +342,12 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			read_domains(cfg, s, file, errs);
 		} else if (prefix == NULL && strcmp(name, "listeners") == 0) {
 			read_listeners(cfg, s, file, errs);
+		} else if (prefix != NULL && strcmp(path, "delivery.retry") == 0) {
+			read_retry(cfg, s, file, errs);
 		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP &&
 		           (strcmp(name, "tls") == 0 || strcmp(name, "limits") == 0 ||
-		            strcmp(name, "auth") == 0)) {
+		            strcmp(name, "auth") == 0 || strcmp(name, "dns") == 0 ||
+		            strcmp(name, "delivery") == 0)) {
 			read_group(cfg, s, name, file, errs);
 		} else {
 			bool is_group = false;
@@ -391,6 +439,8 @@ void config_print_defaults(void)
 		printf("%-28s   # %s\n", "", d->help);
 	}
 	printf("%-28s = [ ];   # local domains (more with `yubin domain add`)\n", "domains");
+	printf("%-28s = [ 60, 300, 900, 1800, 3600, 7200 ];   # seconds between attempts; the last repeats\n",
+	       "delivery.retry");
 	printf("%-28s = ( { role = \"smtp|submission|submissions\"; address = \"0.0.0.0\"; port = 25; } );\n", "listeners");
 }
 

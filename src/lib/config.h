@@ -43,6 +43,20 @@ typedef struct config_auth {
 	int lockout_seconds;
 } config_auth;
 
+typedef struct config_delivery {
+	int port;                  /* TCP port of MX hosts (25) */
+	int *retry;                /* seconds between attempts; the last repeats */
+	int n_retry;
+	int lifetime;              /* seconds before a deferred recipient bounces */
+	int delay_warning;         /* seconds before one delay DSN */
+	int connect_timeout;
+	int command_timeout;
+	int data_timeout;
+	int connections;           /* outbound connections in all */
+	int connections_per_destination;
+	char *tls_ca_file;         /* extra CAs for verifying remote servers */
+} config_delivery;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -56,6 +70,9 @@ typedef struct config {
 	int n_listeners;
 	config_limits limits;
 	config_auth auth;
+	config_delivery delivery;
+	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
+	int dns_timeout;
 	int workers;
 	bool dev;              /* built by --dev, not read from a file */
 } config;

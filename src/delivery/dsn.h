@@ -1,0 +1,48 @@
+/* dsn.h — delivery status notifications (RFC 3464, RFC 3462 multipart/report,
+ * RFC 6522): the bounce or delay-warning message that goes back to the
+ * envelope sender.  Pure: builds bytes from facts; deciding when to send one
+ * is the scheduler's job. */
+#ifndef YUBIN_DSN_H
+#define YUBIN_DSN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "lib/buf.h"
+
+typedef struct dsn_rcpt {
+	const char *address;      /* final recipient (rfc822;...) */
+	const char *orig;         /* original recipient (ORCPT), NULL if none */
+	bool delayed;             /* true: still trying (Action: delayed); false: failed */
+	const char *status;       /* RFC 3463 code, e.g. "5.1.1" */
+	const char *remote_mta;   /* host name that answered, NULL if none */
+	const char *diagnostic;   /* the remote reply, e.g. "550 5.1.1 No such user", or our reason */
+	time_t last_attempt;      /* 0 if never attempted */
+	time_t will_retry_until;  /* for delayed recipients: when we give up */
+} dsn_rcpt;
+
+typedef struct dsn_info {
+	const char *reporting_mta;   /* our host name */
+	const char *qid;             /* queue id of the original message */
+	const char *envid;           /* ENVID (RFC 3461), NULL if none */
+	const char *sender;          /* envelope sender: the To: of the report */
+	time_t arrival;              /* when we accepted the original */
+	time_t now;                  /* Date: of the report */
+	bool headers_only;           /* RET=HDRS (or no RET): attach only the headers */
+} dsn_info;
+
+/* Build the whole report message into out, with LF line ends (the spool's
+ * convention): From: MAILER-DAEMON@reporting_mta, To: sender, Subject,
+ * Date, Message-ID, Auto-Submitted: auto-replied, MIME-Version, a
+ * multipart/report; report-type=delivery-status body with (1) a text/plain
+ * part a person can read (which recipients failed or are delayed, and the
+ * remote server's exact reply), (2) message/delivery-status (per-message
+ * and per-recipient fields), (3) text/rfc822-headers with the original
+ * header block, or message/rfc822 with the whole original when
+ * !headers_only.  original is the message as queued (LF line ends).
+ * False when out's maximum is reached. */
+bool dsn_build(const dsn_info *info, const dsn_rcpt *rcpts, size_t n_rcpts,
+               const char *original, size_t original_len, buf *out);
+
+#endif

@@ -1,0 +1,224 @@
+/* resolver.c — libunbound glued to libevent (see resolver.h): unbound's
+ * file descriptor is watched by the loop, ub_process delivers answers, and
+ * a timer per query bounds its time.  Owns the decoding of MX, A, AAAA and
+ * TXT record data. */
+#include "dns/resolver.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unbound.h>
+
+typedef struct dns_query {
+	struct dns_query *prev, *next;
+	dns_resolver *r;
+	int rrtype;
+	int async_id;
+	dns_callback *cb;
+	void *arg;
+	struct event *timer;
+	bool started;
+} dns_query;
+
+struct dns_resolver {
+	struct event_base *base;
+	struct ub_ctx *ctx;
+	struct event *ev;
+	int timeout;
+	dns_query *queries;
+};
+
+static void query_unlink(dns_query *q)
+{
+	dns_resolver *r = q->r;
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		r->queries = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	event_free(q->timer);
+	free(q);
+}
+
+static void answer_free(dns_answer *a)
+{
+	strlist_free(&a->values);
+	free(a->prefs);
+}
+
+/* A domain name in uncompressed wire format at p[0..n) as text. */
+static bool wire_name(const unsigned char *p, size_t n, char *out, size_t cap)
+{
+	size_t i = 0, o = 0;
+	while (i < n && p[i] != 0) {
+		size_t len = p[i++];
+		if (len > 63 || i + len > n || o + len + 2 > cap)
+			return false;
+		if (o > 0)
+			out[o++] = '.';
+		memcpy(out + o, p + i, len);
+		o += len;
+		i += len;
+	}
+	if (i >= n)
+		return false;
+	if (o == 0)
+		out[o++] = '.'; /* the root: a null MX */
+	out[o] = '\0';
+	return true;
+}
+
+static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
+{
+	for (int i = 0; res->data[i] != NULL; i++) {
+		const unsigned char *d = (const unsigned char *)res->data[i];
+		size_t n = (size_t)res->len[i];
+		char text[1024];
+		if (rrtype == DNS_TYPE_A && n == 4) {
+			inet_ntop(AF_INET, d, text, sizeof text);
+		} else if (rrtype == DNS_TYPE_AAAA && n == 16) {
+			inet_ntop(AF_INET6, d, text, sizeof text);
+		} else if (rrtype == DNS_TYPE_MX && n >= 3) {
+			if (!wire_name(d + 2, n - 2, text, sizeof text))
+				continue;
+			a->prefs = realloc(a->prefs, sizeof(int) * (a->values.n + 1));
+			if (a->prefs == NULL)
+				abort();
+			a->prefs[a->values.n] = (d[0] << 8) | d[1];
+		} else if (rrtype == DNS_TYPE_TXT) {
+			/* character-strings, joined (RFC 7208 3.3) */
+			size_t o = 0;
+			for (size_t k = 0; k < n;) {
+				size_t len = d[k++];
+				if (k + len > n || o + len >= sizeof text)
+					break;
+				memcpy(text + o, d + k, len);
+				o += len;
+				k += len;
+			}
+			text[o] = '\0';
+		} else {
+			continue;
+		}
+		strlist_add(&a->values, text);
+	}
+}
+
+static void on_result(void *arg, int err, struct ub_result *res)
+{
+	dns_query *q = arg;
+	dns_answer a = {.status = DNS_TEMPFAIL};
+	strlist_init(&a.values);
+	if (err == 0 && res != NULL) {
+		a.secure = res->secure;
+		if (res->rcode == 3 || res->nxdomain)
+			a.status = DNS_NXDOMAIN;
+		else if (res->rcode != 0 || res->bogus)
+			a.status = DNS_TEMPFAIL;
+		else if (res->havedata) {
+			decode(res, q->rrtype, &a);
+			a.status = a.values.n > 0 ? DNS_OK : DNS_NODATA;
+		} else
+			a.status = DNS_NODATA;
+	}
+	if (res != NULL)
+		ub_resolve_free(res);
+	dns_callback *cb = q->cb;
+	void *cb_arg = q->arg;
+	query_unlink(q);
+	cb(cb_arg, &a);
+	answer_free(&a);
+}
+
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	dns_query *q = arg;
+	if (q->started)
+		ub_cancel(q->r->ctx, q->async_id);
+	dns_answer a = {.status = DNS_TEMPFAIL};
+	strlist_init(&a.values);
+	dns_callback *cb = q->cb;
+	void *cb_arg = q->arg;
+	query_unlink(q);
+	cb(cb_arg, &a);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	dns_resolver *r = arg;
+	ub_process(r->ctx);
+}
+
+dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_secs, char **err_r)
+{
+	dns_resolver *r = xcalloc(1, sizeof(*r));
+	r->base = base;
+	r->timeout = timeout_secs;
+	r->ctx = ub_ctx_create();
+	int rc = 0;
+	if (r->ctx == NULL) {
+		*err_r = xstrdup("cannot create the DNS resolver");
+		free(r);
+		return NULL;
+	}
+	/* answers from a resolver on this machine (tests, a local unbound) */
+	ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
+	if (server != NULL && *server != '\0')
+		rc = ub_ctx_set_fwd(r->ctx, server);
+	else
+		rc = ub_ctx_resolvconf(r->ctx, NULL);
+	if (rc == 0)
+		rc = ub_ctx_async(r->ctx, 1);
+	if (rc != 0) {
+		*err_r = xasprintf("DNS resolver set-up (%s): %s", server && *server ? server : "/etc/resolv.conf",
+		                   ub_strerror(rc));
+		ub_ctx_delete(r->ctx);
+		free(r);
+		return NULL;
+	}
+	r->ev = event_new(base, ub_fd(r->ctx), EV_READ | EV_PERSIST, on_readable, r);
+	event_add(r->ev, NULL);
+	return r;
+}
+
+void dns_free(dns_resolver **rp)
+{
+	dns_resolver *r = *rp;
+	if (r == NULL)
+		return;
+	while (r->queries != NULL) {
+		if (r->queries->started)
+			ub_cancel(r->ctx, r->queries->async_id);
+		query_unlink(r->queries);
+	}
+	event_free(r->ev);
+	ub_ctx_delete(r->ctx);
+	free(r);
+	*rp = NULL;
+}
+
+/* Report a failure to start on the next loop turn (never re-entrantly). */
+static void start_failed(evutil_socket_t fd, short what, void *arg)
+{
+	on_timeout(fd, what, arg);
+}
+
+void dns_lookup(dns_resolver *r, const char *name, int rrtype, dns_callback *cb, void *arg)
+{
+	dns_query *q = xcalloc(1, sizeof(*q));
+	q->r = r;
+	q->rrtype = rrtype;
+	q->cb = cb;
+	q->arg = arg;
+	q->next = r->queries;
+	if (r->queries)
+		r->queries->prev = q;
+	r->queries = q;
+	int rc = ub_resolve_async(r->ctx, name, rrtype, 1 /* IN */, q, on_result, &q->async_id);
+	struct timeval tv = {rc == 0 ? r->timeout : 0, 0};
+	q->started = rc == 0;
+	q->timer = evtimer_new(r->base, rc == 0 ? on_timeout : start_failed, q);
+	evtimer_add(q->timer, &tv);
+}

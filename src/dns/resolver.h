@@ -1,0 +1,45 @@
+/* resolver.h — asynchronous DNS look-ups on the event loop, with libunbound
+ * (its answers carry the DNSSEC verdict that later work needs).  The server
+ * to ask is configurable: the system's /etc/resolv.conf, or "IP[@port]".
+ * Every look-up is bounded in time: after the timeout it reports a
+ * temporary failure, never a hang. */
+#ifndef YUBIN_DNS_RESOLVER_H
+#define YUBIN_DNS_RESOLVER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "lib/strutil.h"
+
+#define DNS_TYPE_A 1
+#define DNS_TYPE_MX 15
+#define DNS_TYPE_TXT 16
+#define DNS_TYPE_AAAA 28
+
+typedef enum dns_status {
+	DNS_OK,          /* records found */
+	DNS_NODATA,      /* the name exists, with no records of this type */
+	DNS_NXDOMAIN,    /* the name does not exist */
+	DNS_TEMPFAIL,    /* SERVFAIL, timeout, network: try again later */
+} dns_status;
+
+typedef struct dns_answer {
+	dns_status status;
+	bool secure;         /* DNSSEC-validated */
+	strlist values;      /* MX: host names; A/AAAA: addresses as text; TXT: strings */
+	int *prefs;          /* MX only: preference of values.items[i] */
+} dns_answer;
+
+typedef struct dns_resolver dns_resolver;
+/* Called on the loop thread, once per look-up; the answer is freed after. */
+typedef void dns_callback(void *arg, const dns_answer *ans);
+
+/* server: NULL or "" for /etc/resolv.conf, else "IP" or "IP@port".
+ * NULL with *err_r on failure. */
+dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_secs, char **err_r);
+/* Cancel every look-up in flight (their callbacks do not run) and free. */
+void dns_free(dns_resolver **r);
+/* Look name up; cb runs later (never before dns_lookup returns). */
+void dns_lookup(dns_resolver *r, const char *name, int rrtype, dns_callback *cb, void *arg);
+
+#endif
