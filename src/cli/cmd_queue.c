@@ -32,11 +32,19 @@ static int cmp_str(const void *a, const void *b)
 static void print_entry(const qenvelope *env, size_t body_len, time_t now)
 {
 	long age = (long)(now - env->time);
-	printf("%s  age=%lds  size=%zu  from=<%s>\n", env->id, age, body_len, env->sender);
+	printf("%s  age=%lds  size=%zu  from=<%s>", env->id, age, body_len, env->sender);
+	if (env->attempts > 0)
+		printf("  attempts=%d  next=%+lds", env->attempts, (long)(env->next_attempt - now));
+	putchar('\n');
 	for (size_t i = 0; i < env->n_rcpts; i++) {
 		const qrcpt *r = &env->rcpts[i];
-		const char *state = r->done ? "done" : r->kind == 'L' ? "local-pending" : "remote-queued";
-		printf("    to=<%s>  %s\n", r->address, state);
+		const char *state = r->done ? "delivered" : r->failed ? "bounced"
+		                  : r->kind == 'L' ? "local-pending"
+		                  : r->last_reply ? "deferred" : "remote-queued";
+		printf("    to=<%s>  %s", r->address, state);
+		if (r->last_reply != NULL && !r->done)
+			printf("  last=\"%s\"", r->last_reply);
+		putchar('\n');
 	}
 }
 

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "cli/devmode.h"
+#include "delivery/outbound.h"
+#include "dns/resolver.h"
 #include "lib/log.h"
 #include "lib/workers.h"
 #include "queue/queue.h"
@@ -34,6 +37,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 {
 	queue_retry_deferred(arg);
+}
+
+/* Remote delivery: the resolver and the scheduler, fed by the queue. */
+static bool open_outbound(cli_ctx *ctx, smtp_server *srv, dns_resolver **dns_r, outbound **ob_r)
+{
+	char *err = NULL;
+	*dns_r = dns_new(srv->base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
+	if (*dns_r != NULL)
+		*ob_r = outbound_new(srv->base, ctx->cfg, *dns_r, srv->wk, srv->q, srv->acc, &err);
+	if (*dns_r == NULL || *ob_r == NULL) {
+		cli_error("%s", err);
+		free(err);
+		return false;
+	}
+	queue_set_remote_handler(srv->q, outbound_on_remote, *ob_r);
+	return true;
 }
 
 /* Everything after the privilege drop that can fail at start-up. */
@@ -73,12 +92,22 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	log_use_syslog(strcmp(cfg->log, "syslog") == 0);
+	/* SIGTERM / SIGINT wait until the loop can handle them in order (they
+	 * are unblocked once their events exist); threads inherit the mask, so
+	 * only the loop thread ever takes them. */
+	sigset_t stop_signals;
+	sigemptyset(&stop_signals);
+	sigaddset(&stop_signals, SIGTERM);
+	sigaddset(&stop_signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 	if (cfg->dev && !devmode_prepare_tls(cfg))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
 	smtp_server srv = {.cfg = cfg};
 	char *err = NULL, *demo_pw = NULL;
 	int rc = 1;
+	dns_resolver *dns = NULL;
+	outbound *ob = NULL;
 	srv.tls = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, &err);
 	if (srv.tls == NULL) {
 		cli_error("%s", err);
@@ -95,13 +124,14 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!cli_drop_privileges(ctx))
 		goto out;
 	srv.wk = workers_new(srv.base, cfg->workers);
-	if (!open_state(ctx, &srv, &demo_pw))
+	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
 	queue_recover(srv.q);
 	struct event *sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
 	event_add(sigterm, NULL);
 	event_add(sigint, NULL);
+	pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL);
 	struct event *retry = event_new(srv.base, -1, EV_PERSIST, on_retry_timer, srv.q);
 	struct timeval every = {QUEUE_RETRY_AGE, 0};
 	event_add(retry, &every);
@@ -118,6 +148,8 @@ out:
 	smtp_server_close_listeners(&srv);
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
 	smtp_server_free_sessions(&srv);
+	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
+	dns_free(&dns);
 	queue_close(&srv.q);
 	throttle_free(&srv.thr);
 	accounts_close(&srv.acc);

@@ -105,7 +105,7 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 	bool all_done = qfd >= 0;
 	for (size_t i = 0; qfd >= 0 && i < env.n_rcpts; i++) {
 		if (env.rcpts[i].kind == 'R') {
-			if (!env.rcpts[i].done)
+			if (!env.rcpts[i].done && !env.rcpts[i].failed)
 				out->remote++;
 		} else if (!env.rcpts[i].done) {
 			size_t before = out->failed;
@@ -116,6 +116,7 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 	}
 	if (qfd >= 0)
 		close(qfd);
+	out->next_attempt = env.next_attempt;
 	if (all_done && out->remote == 0) {
 		if (unlink(qpath) == 0)
 			out->removed = true;

@@ -8,12 +8,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 typedef struct local_outcome {
 	size_t delivered;       /* written now */
 	size_t already;         /* found delivered by an earlier run */
 	size_t failed;          /* left pending after an error */
 	size_t remote;          /* remote recipients still queued */
+	time_t next_attempt;    /* when they are due (0: now) */
 	bool removed;           /* the queue file is gone: fully delivered */
 } local_outcome;
 

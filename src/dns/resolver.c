@@ -163,14 +163,19 @@ dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_s
 		free(r);
 		return NULL;
 	}
+	/* threads, not a forked process; must be set before anything that
+	 * finalizes the context (ub_ctx_zone_add does) */
+	rc = ub_ctx_async(r->ctx, 1);
 	/* answers from a resolver on this machine (tests, a local unbound) */
 	ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
-	if (server != NULL && *server != '\0')
-		rc = ub_ctx_set_fwd(r->ctx, server);
-	else
-		rc = ub_ctx_resolvconf(r->ctx, NULL);
+	bool custom = server != NULL && *server != '\0';
 	if (rc == 0)
-		rc = ub_ctx_async(r->ctx, 1);
+		rc = custom ? ub_ctx_set_fwd(r->ctx, server) : ub_ctx_resolvconf(r->ctx, NULL);
+	/* a chosen server answers for every name, even the special-use ones
+	 * unbound would otherwise answer NXDOMAIN itself (RFC 6761 "test.",
+	 * which test set-ups use) */
+	if (rc == 0 && custom)
+		rc = ub_ctx_zone_add(r->ctx, "test.", "nodefault");
 	if (rc != 0) {
 		*err_r = xasprintf("DNS resolver set-up (%s): %s", server && *server ? server : "/etc/resolv.conf",
 		                   ub_strerror(rc));

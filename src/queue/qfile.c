@@ -27,8 +27,11 @@ void qenvelope_free(qenvelope *env)
 	free(env->client);
 	free(env->helo);
 	free(env->auth_user);
-	for (size_t i = 0; i < env->n_rcpts; i++)
+	for (size_t i = 0; i < env->n_rcpts; i++) {
 		free(env->rcpts[i].address);
+		free(env->rcpts[i].status);
+		free(env->rcpts[i].last_reply);
+	}
 	free(env->rcpts);
 	memset(env, 0, sizeof(*env));
 }
@@ -57,6 +60,17 @@ bool qfile_format_header(const qenvelope *env, buf *out)
 		ok = put_record(out, key, env->rcpts[i].address);
 	}
 	return ok && buf_puts(out, "body\n");
+}
+
+bool qfile_format_state(buf *out, const char *kind, size_t idx, const char *a, const char *b)
+{
+	bool ok = buf_printf(out, "%s %zu", kind, idx);
+	for (const char *v = a; ok && v != NULL; v = (v == a ? b : NULL)) {
+		ok = buf_putc(out, ' ');
+		for (const char *p = v; ok && *p; p++)
+			ok = buf_putc(out, (unsigned char)*p < 0x20 ? ' ' : *p);
+	}
+	return ok && buf_putc(out, '\n');
 }
 
 void qfile_new_nonce(qenvelope *env)
@@ -172,12 +186,65 @@ static bool parse_end(const qenvelope *env, const char *v, size_t n, unsigned lo
 	return parse_decimal(v, n, len);
 }
 
-/* Find the "end" record: strip "done" lines from the back until the last
- * line is the end record with a length matching the body.  Marks done
- * recipients; a malformed "done" line (a torn append) marks nothing. */
+/* "<index> <rest>": the recipient the record is about, or NULL. */
+static qrcpt *record_rcpt(qenvelope *env, const char *v, size_t n, const char **rest, size_t *rest_n)
+{
+	const char *sp = memchr(v, ' ', n);
+	size_t idx_len = sp ? (size_t)(sp - v) : n;
+	unsigned long long idx;
+	if (!parse_decimal(v, idx_len, &idx) || idx >= env->n_rcpts)
+		return NULL;
+	*rest = sp ? sp + 1 : v + n;
+	*rest_n = sp ? n - idx_len - 1 : 0;
+	return &env->rcpts[idx];
+}
+
+/* One delivery-state record after the end record, read from the back: the
+ * first one seen for a field is the latest and wins.  A malformed record (a
+ * torn append) changes nothing. */
+static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *seen_next)
+{
+	const char *v, *rest;
+	size_t rn;
+	qrcpt *r;
+	if (starts(ls, n, "done ", &v)) {
+		if (memchr(v, ' ', n - 5) == NULL && (r = record_rcpt(env, v, n - 5, &rest, &rn)) != NULL)
+			r->done = true;
+	} else if (starts(ls, n, "fail ", &v)) {
+		if ((r = record_rcpt(env, v, n - 5, &rest, &rn)) != NULL && !r->failed) {
+			const char *sp = memchr(rest, ' ', rn);
+			size_t sl = sp ? (size_t)(sp - rest) : rn;
+			r->failed = true;
+			r->status = xstrndup(rest, sl);
+			free(r->last_reply);
+			r->last_reply = sp ? xstrndup(sp + 1, rn - sl - 1) : xstrdup("");
+		}
+	} else if (starts(ls, n, "defer ", &v)) {
+		if ((r = record_rcpt(env, v, n - 6, &rest, &rn)) != NULL && r->last_reply == NULL)
+			r->last_reply = xstrndup(rest, rn);
+	} else if (starts(ls, n, "next ", &v)) {
+		const char *sp = memchr(v, ' ', n - 5);
+		unsigned long long t, a;
+		if (!*seen_next && sp != NULL && parse_decimal(v, (size_t)(sp - v), &t) &&
+		    parse_decimal(sp + 1, n - 5 - (size_t)(sp - v) - 1, &a)) {
+			env->next_attempt = (time_t)t;
+			env->attempts = (int)a;
+			*seen_next = true;
+		}
+	} else if (n == 6 && memcmp(ls, "warned", 6) == 0) {
+		env->warned = true;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* Find the "end" record: strip delivery-state records from the back until
+ * the last line is the end record with a length matching the body. */
 static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t *body_len_r)
 {
 	const char *stop = end;
+	bool seen_next = false;
 	while (stop > body && stop[-1] != '\n')
 		stop--; /* ignore a torn last line */
 	while (stop > body) {
@@ -193,10 +260,8 @@ static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t
 			*body_len_r = (size_t)num;
 			return true;
 		}
-		if (!starts(ls, n, "done ", &v))
+		if (!parse_state_record(env, ls, n, &seen_next))
 			return false;
-		if (parse_decimal(v, n - 5, &num) && num < env->n_rcpts)
-			env->rcpts[num].done = true;
 		stop = ls;
 	}
 	return false;

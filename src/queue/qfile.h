@@ -9,6 +9,10 @@
  *   <message bytes, LF line ends, Received: header first>
  *   end <body length> <nonce>
  *   done <recipient index> (appended after delivery, one per recipient)
+ *   fail <index> <status> <reply>   (permanent failure: bounced)
+ *   defer <index> <reply>           (last temporary failure, for `queue list`)
+ *   next <unix time> <attempts>     (when to try the remote recipients again)
+ *   warned                          (the delay warning went out)
  *
  * (one record per line).  A file without a matching "end" record is torn and
  * is refused.  The nonce is what makes that check sound: a sender cannot
@@ -30,7 +34,10 @@
 typedef struct qrcpt {
 	char *address;
 	char kind;          /* 'L' local mailbox, 'R' remote */
-	bool done;
+	bool done;          /* delivered */
+	bool failed;        /* failed for good (bounced) */
+	char *status;       /* failed: the RFC 3463 status */
+	char *last_reply;   /* failed or deferred: the last reply */
 } qrcpt;
 
 typedef struct qenvelope {
@@ -42,6 +49,9 @@ typedef struct qenvelope {
 	char *auth_user;    /* NULL when not authenticated */
 	bool utf8;
 	char nonce[QFILE_NONCE_LEN + 1];  /* "" when the file has none */
+	time_t next_attempt;              /* 0: as soon as possible */
+	int attempts;                     /* remote delivery attempts so far */
+	bool warned;                      /* the delay DSN was sent */
 	qrcpt *rcpts;
 	size_t n_rcpts;
 } qenvelope;
@@ -56,6 +66,10 @@ bool qfile_format_header(const qenvelope *env, buf *out);
 /* Append the "end" record for a body of body_len bytes, with the nonce
  * that the header carried ("" when it had none). */
 bool qfile_format_trailer(const char *nonce, uint64_t body_len, buf *out);
+
+/* Append a delivery-state record "kind idx [a [b]]" (control bytes in a and
+ * b become spaces, so a remote reply cannot add records). */
+bool qfile_format_state(buf *out, const char *kind, size_t idx, const char *a, const char *b);
 
 /* Parse a whole file.  On success fills env_r (caller frees) and points
  * *body_r into data.  On failure returns false and sets *err_r to a static

@@ -32,6 +32,8 @@ struct queue {
 	char *hostname;
 	workers *w;
 	commit_dir *dir;
+	queue_remote_fn *remote_fn;
+	void *remote_arg;
 };
 
 struct spool {
@@ -53,6 +55,8 @@ typedef struct delivery_job {
 	queue *q;
 	char *path;
 	bool recovering;
+	bool parsed;
+	local_outcome out;
 } delivery_job;
 
 static void purge_dir(const char *dir)
@@ -116,9 +120,8 @@ void queue_close(queue **qp)
 static void delivery_work(void *arg)
 {
 	delivery_job *j = arg;
-	local_outcome out;
-	if (!local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &out) &&
-	    access(j->path, F_OK) == 0) {
+	j->parsed = local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &j->out);
+	if (!j->parsed && access(j->path, F_OK) == 0) {
 		/* unreadable or torn: keep it out of the way, for a human to see */
 		char *base = strrchr(j->path, '/');
 		char *dst = xasprintf("%s%s", j->q->corrupt, base);
@@ -131,6 +134,8 @@ static void delivery_work(void *arg)
 static void delivery_done(void *arg)
 {
 	delivery_job *j = arg;
+	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)
+		j->q->remote_fn(j->q->remote_arg, j->path, j->out.next_attempt);
 	free(j->path);
 	free(j);
 }
@@ -175,6 +180,32 @@ void queue_recover(queue *q)
 void queue_retry_deferred(queue *q)
 {
 	scan_active(q, QUEUE_RETRY_AGE);
+}
+
+void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg)
+{
+	q->remote_fn = fn;
+	q->remote_arg = arg;
+}
+
+static void inject_done(void *arg, bool ok)
+{
+	(void)arg;
+	(void)ok; /* commit_done has logged a failure */
+}
+
+bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len)
+{
+	spool *s = spool_begin(q, env);
+	if (s == NULL) {
+		log_event(LOG_LVL_ERROR, "queue_inject", "qid=%s error=%s", env->id, strerror(errno));
+		return false;
+	}
+	spool_write(s, body, len);
+	spool_commit(s, inject_done, NULL);
+	log_event(LOG_LVL_INFO, "queue_inject", "qid=%s from=%s to=%s size=%zu", env->id, env->sender,
+	          env->rcpts[0].address, len);
+	return true;
 }
 
 /* ---- spooling ---- */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "lib/config.h"
 #include "lib/workers.h"
@@ -31,6 +32,16 @@ void queue_recover(queue *q);
  * every QUEUE_RETRY_AGE seconds by the server.  Recipients already delivered
  * are never delivered again. */
 void queue_retry_deferred(queue *q);
+
+/* Who takes files that still have remote recipients after local delivery
+ * (the outbound scheduler): fn(arg, path, due) on the loop thread. */
+typedef void queue_remote_fn(void *arg, const char *path, time_t due);
+void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg);
+
+/* Queue a message made here (a bounce): env as for spool_begin, body with
+ * LF line ends.  It is committed and delivered like any other; false (and
+ * logged) if it could not be queued. */
+bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len);
 
 /* Start a message: env must have id, time, sender, client, helo, auth and
  * recipients set.  NULL (errno set) if the staging file cannot be made. */

@@ -455,6 +455,12 @@ DEFAULT_AUTH = {
 }
 
 
+# a UDP port on which nothing answers (reserved for the whole test run)
+_dead_dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+_dead_dns.bind(("127.0.0.1", 0))
+DEAD_DNS_PORT = _dead_dns.getsockname()[1]
+
+
 def config_text(data_dir, cert, key, ports, limits=None, auth=None, hostname=HOSTNAME,
                 domains=(DOMAIN,), extra=""):
     lim = dict(DEFAULT_LIMITS)
@@ -482,6 +488,11 @@ def config_text(data_dir, cert, key, ports, limits=None, auth=None, hostname=HOS
     lines.append("limits: { " + " ".join(f"{k} = {v};" for k, v in lim.items()) + " };")
     lines.append("auth: { " + " ".join(f"{k} = {v};" for k, v in au.items()) + " };")
     lines.append("workers = 4;")
+    if "dns:" not in extra:
+        # Hermetic by default: a DNS server that never answers, so mail for
+        # remote domains is deferred (and stays queued) instead of asking the
+        # machine's resolver.  Outbound tests bring their own (mxworld.py).
+        lines.append(f'dns: {{ resolver = "127.0.0.1@{DEAD_DNS_PORT}"; timeout = 2; }};')
     if extra:
         lines.append(extra)
     return "\n".join(lines) + "\n"
@@ -749,3 +760,406 @@ def make_server(tls_cert):
     finally:
         for s in made:
             s.cleanup()
+
+
+# --------------------------------------------------------------------------
+# outbound delivery (issue 3): a test DNS server, receiving MX hosts
+# (aiosmtpd on 127.0.0.2, 127.0.0.3, ... all on one port), config, log and
+# DSN helpers.  aiosmtpd and dnslib are imported lazily so that the suites
+# above never depend on them.
+
+OUT_DEFAULTS = {
+    "retry": (1, 2),
+    "lifetime": 60,
+    "delay_warning": 3600,
+    "connect_timeout": 3,
+    "command_timeout": 10,
+    "data_timeout": 20,
+}
+
+
+def outbound_config(dns, port, ca_file=None, dns_timeout=5, **delivery):
+    """The dns: and delivery: groups for Server(extra=...)."""
+    d = dict(OUT_DEFAULTS)
+    d.update(delivery)
+    parts = []
+    for k, v in d.items():
+        if isinstance(v, (list, tuple)):
+            parts.append(f"{k} = [ " + ", ".join(str(x) for x in v) + " ];")
+        elif isinstance(v, str):
+            parts.append(f'{k} = "{v}";')
+        else:
+            parts.append(f"{k} = {v};")
+    if ca_file:
+        parts.append(f'tls_ca_file = "{ca_file}";')
+    return (f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = {dns_timeout}; }};\n'
+            f"delivery: {{ port = {port}; " + " ".join(parts) + " };")
+
+
+@pytest.fixture
+def dns():
+    """A TestDNS (tests/e2e/dnsserver.py) on 127.0.0.1:<free port>, per test."""
+    from dnsserver import TestDNS
+    d = TestDNS().start()
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+class _Seq:
+    """Replies handed out in order, then `then` forever (None: accept)."""
+
+    def __init__(self, replies, then=None):
+        self.replies = list(replies)
+        self.then = then
+
+    def next(self):
+        if self.replies:
+            return self.replies.pop(0)
+        return self.then
+
+
+class Receiver:
+    """One aiosmtpd SMTP server (a remote MX) on ip:port.
+
+    Records every accepted message in .messages (dicts: mail_from, rcpt_tos,
+    content (bytes as received, dot-unstuffed, CRLF), tls (TLS version or
+    None), mail_options, peer) and every command in .commands as
+    (verb, argument).  Replies can be scripted:
+        r.rcpt("a@x.test", "450 4.2.0 busy", then=None)   # 450 once, then 250
+        r.rcpt("*", then="550 5.1.1 no")                   # any rcpt, always
+        r.data("451 4.3.0 later")                          # DATA end, once
+        r.mail(...)                                        # MAIL FROM
+    """
+
+    def __init__(self, ip, port, hostname=None, cert=None, size=None):
+        self.ip = ip
+        self.port = port
+        self.hostname = hostname or f"rx-{ip}"
+        self.cert = cert
+        self.size = size
+        self.lock = threading.Lock()
+        self.messages = []
+        self.rejected = []          # (reply, mail_from, rcpt_tos) refused at DATA
+        self.commands = []
+        self.sessions = []          # one dict per connection that said EHLO/HELO
+        self._rcpt = {}
+        self._data = _Seq([])
+        self._mail = _Seq([])
+        self.controller = None
+
+    # ---- scripting
+    def rcpt(self, addr, *replies, then=None):
+        with self.lock:
+            self._rcpt[addr.lower()] = _Seq(replies, then)
+        return self
+
+    def data(self, *replies, then=None):
+        with self.lock:
+            self._data = _Seq(replies, then)
+        return self
+
+    def mail(self, *replies, then=None):
+        with self.lock:
+            self._mail = _Seq(replies, then)
+        return self
+
+    def accept_all(self):
+        with self.lock:
+            self._rcpt = {}
+            self._data = _Seq([])
+            self._mail = _Seq([])
+        return self
+
+    # ---- views
+    def verbs(self):
+        with self.lock:
+            return [v for v, _ in self.commands]
+
+    def count(self, verb):
+        return self.verbs().count(verb.upper())
+
+    def wait_messages(self, n=1, timeout=MAIL_TIMEOUT):
+        wait_until(lambda: len(self.messages) >= n, timeout,
+                   what=f"{n} message(s) at the receiver {self.ip}")
+        with self.lock:
+            return list(self.messages)
+
+    # ---- aiosmtpd handler hooks
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self.lock:
+            self.sessions.append({"helo": hostname, "peer": session.peer})
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, options):
+        with self.lock:
+            reply = self._mail.next()
+        if reply:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 2.1.0 Ok"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        with self.lock:
+            seq = self._rcpt.get(address.lower()) or self._rcpt.get("*")
+            reply = seq.next() if seq else None
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 2.1.5 Ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        tls = None
+        if session.ssl is not None:
+            obj = session.ssl.get("ssl_object")
+            tls = obj.version() if obj is not None else "?"
+        with self.lock:
+            reply = self._data.next()
+            if reply:
+                self.rejected.append((reply, envelope.mail_from, list(envelope.rcpt_tos)))
+                return reply
+            self.messages.append({
+                "mail_from": envelope.mail_from,
+                "rcpt_tos": list(envelope.rcpt_tos),
+                "content": bytes(envelope.original_content),
+                "tls": tls,
+                "mail_options": list(envelope.mail_options),
+                "peer": session.peer,
+            })
+        return "250 2.0.0 Ok: queued"
+
+    # ---- control
+    def start(self):
+        import functools
+        import ssl as _ssl
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
+
+        recv = self
+
+        class RecordingSMTP(SMTP):
+            def __init__(self, *a, **kw):
+                super().__init__(*a, **kw)
+                for verb, meth in list(self._smtp_methods.items()):
+                    self._smtp_methods[verb] = self._wrap(verb, meth)
+
+            @staticmethod
+            def _wrap(verb, meth):
+                @functools.wraps(meth)
+                async def rec(arg):
+                    with recv.lock:
+                        recv.commands.append((verb, arg))
+                    return await meth(arg)
+                return rec
+
+        tls_ctx = None
+        if self.cert is not None:
+            tls_ctx = _ssl.create_default_context(_ssl.Purpose.CLIENT_AUTH)
+            tls_ctx.load_cert_chain(self.cert["cert"], self.cert["key"])
+        kw = {"server_hostname": self.hostname, "enable_SMTPUTF8": True,
+              "require_starttls": False, "tls_context": tls_ctx, "timeout": 30}
+        kw["data_size_limit"] = self.size if self.size is not None else 33554432
+
+        class Ctl(Controller):
+            def factory(self):
+                return RecordingSMTP(self.handler, **self.SMTP_kwargs)
+
+        self.controller = Ctl(self, hostname=self.ip, port=self.port, ready_timeout=5.0, **kw)
+        self.controller.start()
+        with self.lock:           # the controller's own readiness probe
+            self.commands.clear()
+            self.sessions.clear()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            try:
+                self.controller.stop()
+            except Exception:
+                pass
+            self.controller = None
+
+
+class MXFarm:
+    """Receivers on 127.0.0.2, 127.0.0.3, ... all on one port (delivery.port)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.receivers = {}
+
+    def add(self, ip, hostname=None, cert=None, size=None):
+        r = Receiver(ip, self.port, hostname=hostname, cert=cert, size=size)
+        r.start()
+        self.receivers[ip] = r
+        return r
+
+    def stop_all(self):
+        for r in self.receivers.values():
+            r.stop()
+        self.receivers = {}
+
+
+@pytest.fixture
+def mx():
+    farm = MXFarm(free_port())
+    try:
+        yield farm
+    finally:
+        farm.stop_all()
+
+
+@pytest.fixture(scope="session")
+def test_ca():
+    """A test CA and a certificate it signs for mx1.remote.test (and for
+    mx2.remote.test), for verified STARTTLS to a remote MX."""
+    d = make_tempdir("yubin-e2e-ca-")
+    ca_key, ca_cert = d / "ca.key", d / "ca.pem"
+    key, csr, cert = d / "mx.key", d / "mx.csr", d / "mx.pem"
+    ext = d / "ext.cnf"
+    run = lambda *a: subprocess.run(list(a), check=True, capture_output=True, timeout=60)
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+        "-nodes", "-keyout", str(ca_key), "-out", str(ca_cert), "-days", "400",
+        "-subj", "/CN=yubin e2e test CA",
+        "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(key), "-out", str(csr), "-subj", "/CN=mx1.remote.test")
+    ext.write_text("subjectAltName=DNS:mx1.remote.test,DNS:mx2.remote.test\n"
+                   "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    run("openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
+        "-CAcreateserial", "-out", str(cert), "-days", "400", "-extfile", str(ext))
+    for f in (ca_cert, cert):
+        os.chmod(f, 0o644)
+    os.chmod(key, 0o644)
+    yield {"ca": str(ca_cert), "cert": str(cert), "key": str(key), "dir": d}
+    if not KEEP:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def submit(srv, user, pw, rcpts, msg, sender=None):
+    """Submit msg on 587 (STARTTLS + AUTH); all recipients must be accepted.
+    Returns the queue id."""
+    with srv.submit_conn(user, pw) as c:
+        rr, final = c.mail_transaction(sender if sender is not None else user, list(rcpts), msg)
+        for r in rr:
+            assert r.code == 250, r
+        assert final.code == 250, final
+        c.quit()
+    return qid_from(final.text)
+
+
+_LOGFMT_RE = re.compile(r'([A-Za-z0-9_.-]+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def parse_logfmt(line):
+    """key=value pairs of one log line; quoted values unescaped."""
+    out = {}
+    for k, v in _LOGFMT_RE.findall(line):
+        if v.startswith('"') and v.endswith('"') and len(v) >= 2:
+            v = re.sub(r'\\x([0-9a-fA-F]{2})|\\(.)',
+                       lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2), v[1:-1])
+        out[k] = v
+    return out
+
+
+def _addr(v):
+    return (v or "").strip().strip("<>").lower()
+
+
+def qid_lines(srv, qid):
+    """Parsed log lines that carry qid=<qid>."""
+    out = []
+    for line in srv.log_text().splitlines():
+        if f"qid={qid}" in line:
+            d = parse_logfmt(line)
+            if d.get("qid") == qid:
+                d["_line"] = line
+                out.append(d)
+    return out
+
+
+def attempt_lines(srv, qid, rcpt=None):
+    """Delivery-attempt lines: qid=, to=, mx=, ip=, port=, reply= and no result=."""
+    return [d for d in qid_lines(srv, qid)
+            if all(k in d for k in ("to", "mx", "ip", "port", "reply")) and "result" not in d
+            and (rcpt is None or _addr(d["to"]) == rcpt.lower())]
+
+
+def final_lines(srv, qid, rcpt=None):
+    """Final per-recipient lines: result=sent|bounced|expired."""
+    return [d for d in qid_lines(srv, qid)
+            if d.get("result") in ("sent", "bounced", "expired") and "to" in d
+            and (rcpt is None or _addr(d["to"]) == rcpt.lower())]
+
+
+def wait_final(srv, qid, rcpt, timeout=MAIL_TIMEOUT):
+    """Wait for the final line of one recipient; returns it."""
+    lines = wait_until(lambda: final_lines(srv, qid, rcpt), timeout,
+                       what=f"a result= line for qid={qid} to={rcpt}")
+    return lines[-1]
+
+
+def queue_text(srv):
+    p = srv.cli("queue", "list")
+    assert p.returncode == 0, f"queue list failed: {p.stdout}{p.stderr}"
+    return p.stdout
+
+
+def wait_queue_empty(srv, qid, timeout=MAIL_TIMEOUT):
+    wait_until(lambda: qid not in queue_text(srv), timeout, what=f"{qid} to leave the queue")
+    text = queue_text(srv)
+    m = re.search(r"\b(\d+) messages?\b", text)
+    assert m is None or m.group(1) == "0", f"queue not empty: {text}"
+    return text
+
+
+def parse_dsn(data):
+    """Parse a delivered DSN (Maildir file bytes).  Returns a dict:
+    msg (email.message.Message), report (the message/delivery-status part),
+    per_message (Message of per-message fields), recipients (list of
+    Messages of per-recipient fields), headers (text of the
+    text/rfc822-headers part, or the headers of a message/rfc822 part),
+    text (the first text/plain part)."""
+    import email
+    import email.policy
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    assert msg.get_content_type() == "multipart/report", msg.get_content_type()
+    assert (msg.get_param("report-type") or "").lower() == "delivery-status", msg["Content-Type"]
+    parts = msg.get_payload()
+    assert isinstance(parts, list) and len(parts) >= 2, "multipart/report with fewer than 2 parts"
+    out = {"msg": msg, "text": None, "report": None, "headers": None}
+    for p in parts:
+        ct = p.get_content_type()
+        if ct == "text/plain" and out["text"] is None:
+            out["text"] = p.get_payload(decode=True).decode("utf-8", "replace")
+        elif ct == "message/delivery-status":
+            out["report"] = p
+        elif ct == "text/rfc822-headers":
+            pl = p.get_payload(decode=True)
+            out["headers"] = pl.decode("utf-8", "replace") if isinstance(pl, bytes) else str(pl)
+        elif ct == "message/rfc822":
+            inner = p.get_payload()
+            inner = inner[0] if isinstance(inner, list) else inner
+            out["headers"] = "".join(f"{k}: {v}\n" for k, v in inner.items())
+    assert out["report"] is not None, "no message/delivery-status part"
+    blocks = out["report"].get_payload()
+    assert isinstance(blocks, list) and len(blocks) >= 2, \
+        f"delivery-status without per-recipient fields: {blocks!r}"
+    out["per_message"] = blocks[0]
+    out["recipients"] = blocks[1:]
+    return out
+
+
+def dsn_recipient(dsn, rcpt):
+    """The per-recipient block for rcpt (Final-Recipient: rfc822;rcpt)."""
+    for b in dsn["recipients"]:
+        fr = b.get("Final-Recipient", "")
+        typ, _, addr = fr.partition(";")
+        if typ.strip().lower() == "rfc822" and addr.strip().lower() == rcpt.lower():
+            return b
+    raise AssertionError(f"no Final-Recipient rfc822;{rcpt} in "
+                         f"{[b.get('Final-Recipient') for b in dsn['recipients']]}")

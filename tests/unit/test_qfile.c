@@ -267,6 +267,42 @@ static void test_format_respects_buffer_max(void **state)
 
 /* ---- done records ---- */
 
+/* Remote delivery state: fail / defer / next / warned, latest wins, and
+ * what qfile_format_state writes reads back. */
+static void test_state_records(void **state)
+{
+	qenvelope env;
+	make_env(&env);
+	buf extra;
+	buf_init(&extra, 4096);
+	assert_true(qfile_format_state(&extra, "defer", 2, "451 4.4.1 first\r\ninjected 9", NULL));
+	assert_true(buf_puts(&extra, "next 1700000100 1\n"));
+	assert_true(qfile_format_state(&extra, "defer", 2, "452 4.2.2 mailbox full", NULL));
+	assert_true(qfile_format_state(&extra, "fail", 1, "5.1.1", "550 5.1.1 no such user"));
+	assert_true(buf_puts(&extra, "warned\nnext 1700000500 2\n"));
+	size_t len;
+	char *file = make_file(&env, body_plain, strlen(body_plain), buf_str(&extra), &len);
+	qenvelope got;
+	size_t off, blen;
+	const char *err;
+	assert_true(parse_copy(file, len, &got, &off, &blen, &err));
+	assert_true(got.rcpts[1].failed);
+	assert_string_equal(got.rcpts[1].status, "5.1.1");
+	assert_string_equal(got.rcpts[1].last_reply, "550 5.1.1 no such user");
+	assert_false(got.rcpts[2].failed);
+	assert_string_equal(got.rcpts[2].last_reply, "452 4.2.2 mailbox full"); /* the latest */
+	assert_int_equal(got.next_attempt, 1700000500);
+	assert_int_equal(got.attempts, 2);
+	assert_true(got.warned);
+	assert_null(got.rcpts[0].last_reply);
+	/* a CR/LF in a remote reply did not become a record of its own */
+	assert_null(strstr(file, "\ninjected"));
+	qenvelope_free(&got);
+	free(file);
+	buf_free(&extra);
+	qenvelope_free(&env);
+}
+
 static void test_done_records(void **state)
 {
 	static const struct {
@@ -623,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_format_layout),
 		cmocka_unit_test(test_format_respects_buffer_max),
 		cmocka_unit_test(test_done_records),
+		cmocka_unit_test(test_state_records),
 		cmocka_unit_test(test_malformed_done_records),
 		cmocka_unit_test(test_every_cut_plain),
 		cmocka_unit_test(test_every_cut_tricky_body),

@@ -1,0 +1,690 @@
+/* outbound.c — the remote delivery scheduler (see outbound.h).  An attempt
+ * on one queue file goes: read and parse it (worker) -> group the pending
+ * remote recipients by domain -> per domain: MX look-up, then host by host
+ * and address by address, one SMTP transaction (smtpc.c) until a server
+ * gives an answer that is not a connection-level temporary failure ->
+ * record the results, send DSNs, schedule the next attempt or remove the
+ * file. */
+#include "delivery/outbound.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "delivery/dsn.h"
+#include "delivery/mx.h"
+#include "delivery/smtpc.h"
+#include "lib/buf.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "queue/qfile.h"
+#include "queue/qid.h"
+
+#define QFILE_MAX ((size_t)4 << 30)
+#define DSN_MAX ((size_t)64 << 20)
+
+typedef struct ob_entry {
+	struct ob_entry *next;
+	char *path;
+	time_t due;
+	bool busy;
+} ob_entry;
+
+struct outbound {
+	struct event_base *base;
+	const config *cfg;
+	dns_resolver *dns;
+	workers *wk;
+	queue *q;
+	accounts *acc;
+	SSL_CTX *tls;
+	ob_entry *entries;
+	struct ob_attempt *attempts;   /* in flight, for shutdown */
+	struct event *timer;
+	unsigned rnd;
+};
+
+typedef struct ob_attempt ob_attempt;
+
+/* The recipients of one attempt at one domain. */
+typedef struct ob_group {
+	ob_attempt *a;
+	char *domain;
+	size_t *idx;          /* indexes into a->env.rcpts */
+	const char **addrs;   /* their addresses, for smtpc */
+	size_t n;
+	strlist hosts;
+	size_t host_i;
+	strlist ips;          /* addresses of hosts[host_i] */
+	size_t ip_i;
+	int lookups;          /* A / AAAA look-ups in flight */
+	char *last_reply;     /* the last temporary failure, if all fail */
+	smtpc_job job;
+	bool job_running;
+} ob_group;
+
+/* Per-recipient outcome of this attempt. */
+typedef struct ob_result {
+	char kind;            /* 0 untouched, 'd' delivered, 'f' failed, 't' temporary */
+	char *status;
+	char *reply;
+	char *mx;
+} ob_result;
+
+struct ob_attempt {
+	struct ob_attempt *prev, *next;
+	outbound *o;
+	ob_entry *e;
+	char *data;
+	size_t len;
+	qenvelope env;
+	const char *body;
+	size_t body_len;
+	bool parsed;
+	const char *parse_error;
+	ob_group *groups;
+	size_t n_groups;
+	size_t groups_left;
+	ob_result *res;
+	time_t now;
+};
+
+static void next_host(ob_group *g);
+static void try_next_ip(ob_group *g);
+static void group_done(ob_group *g);
+
+/* ---- results ---- */
+
+/* The RFC 3463 code in a reply ("550 5.1.1 ..."), or one made from the
+ * reply code. */
+static char *status_of(int code, const char *reply)
+{
+	const char *p = reply;
+	if (strlen(p) > 4)
+		p += 4;
+	if ((p[0] == '2' || p[0] == '4' || p[0] == '5') && p[1] == '.') {
+		size_t n = strspn(p, "0123456789.");
+		if (n >= 5 && n <= 11)
+			return xstrndup(p, n);
+	}
+	return xasprintf("%d.0.0", code / 100);
+}
+
+static void set_result(ob_attempt *a, size_t i, char kind, int code, const char *reply, const char *mx)
+{
+	ob_result *r = &a->res[i];
+	free(r->status);
+	free(r->reply);
+	free(r->mx);
+	r->kind = kind;
+	r->status = status_of(code, reply);
+	r->reply = xstrdup(reply);
+	r->mx = mx ? xstrdup(mx) : NULL;
+}
+
+static void group_set_all(ob_group *g, char kind, int code, const char *reply, const char *mx)
+{
+	for (size_t k = 0; k < g->n; k++)
+		set_result(g->a, g->idx[k], kind, code, reply, mx);
+}
+
+/* ---- per-domain work ---- */
+
+static void on_smtp_done(smtpc_job *job)
+{
+	ob_group *g = job->arg;
+	ob_attempt *a = g->a;
+	g->job_running = false;
+	bool all_temp = true;
+	for (size_t k = 0; k < g->n; k++)
+		if (job->codes[k] / 100 != 4)
+			all_temp = false;
+	const char *ip = g->ips.items[g->ip_i];
+	for (size_t k = 0; k < g->n; k++)
+		log_event(LOG_LVL_INFO, "delivery_attempt",
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s reply=%s",
+		          a->env.id, g->addrs[k], job->mx_host, ip, a->o->cfg->delivery.port,
+		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
+		          job->replies[k]);
+	if (!job->connected || (all_temp && !job->data_sent)) {
+		/* this server did not take part: try the next address or MX */
+		free(g->last_reply);
+		g->last_reply = xstrdup(job->replies[0]);
+		smtpc_job_clear(job);
+		g->ip_i++;
+		try_next_ip(g);
+		return;
+	}
+	for (size_t k = 0; k < g->n; k++) {
+		int c = job->codes[k];
+		set_result(a, g->idx[k], c / 100 == 2 ? 'd' : c / 100 == 5 ? 'f' : 't', c,
+		           job->replies[k], job->mx_host);
+	}
+	smtpc_job_clear(job);
+	group_done(g);
+}
+
+static void start_smtp(ob_group *g, const char *ip)
+{
+	ob_attempt *a = g->a;
+	const config *cfg = a->o->cfg;
+	smtpc_job *j = &g->job;
+	memset(j, 0, sizeof(*j));
+	if (strchr(ip, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&j->addr;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)cfg->delivery.port);
+		inet_pton(AF_INET6, ip, &s6->sin6_addr);
+		j->addr_len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&j->addr;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)cfg->delivery.port);
+		inet_pton(AF_INET, ip, &s4->sin_addr);
+		j->addr_len = sizeof(*s4);
+	}
+	j->base = a->o->base;
+	j->tls = a->o->tls;
+	j->helo = cfg->hostname;
+	j->mx_host = g->hosts.items[g->host_i];
+	j->sender = a->env.sender;
+	j->rcpts = g->addrs;
+	j->n_rcpts = g->n;
+	j->body = a->body;
+	j->body_len = a->body_len;
+	j->needs_smtputf8 = a->env.utf8;
+	j->connect_timeout = cfg->delivery.connect_timeout;
+	j->command_timeout = cfg->delivery.command_timeout;
+	j->data_timeout = cfg->delivery.data_timeout;
+	j->done = on_smtp_done;
+	j->arg = g;
+	g->job_running = true;
+	smtpc_start(j);
+}
+
+static void try_next_ip(ob_group *g)
+{
+	if (g->ip_i < g->ips.n) {
+		start_smtp(g, g->ips.items[g->ip_i]);
+		return;
+	}
+	g->host_i++;
+	next_host(g);
+}
+
+static void on_address(void *arg, const dns_answer *ans)
+{
+	ob_group *g = arg;
+	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
+		strlist_add(&g->ips, ans->values.items[i]);
+	if (ans->status == DNS_TEMPFAIL && g->last_reply == NULL)
+		g->last_reply = xasprintf("451 4.4.3 Temporary DNS failure looking up %s",
+		                          g->hosts.items[g->host_i]);
+	if (--g->lookups > 0)
+		return;
+	g->ip_i = 0;
+	try_next_ip(g);
+}
+
+static void next_host(ob_group *g)
+{
+	strlist_free(&g->ips);
+	if (g->host_i >= g->hosts.n) {
+		/* every MX failed at connection level: defer with the last reason */
+		const char *why = g->last_reply ? g->last_reply : "451 4.4.4 No reachable mail server";
+		group_set_all(g, 't', 451, why, NULL);
+		group_done(g);
+		return;
+	}
+	g->lookups = 2;
+	dns_lookup(g->a->o->dns, g->hosts.items[g->host_i], DNS_TYPE_A, on_address, g);
+	dns_lookup(g->a->o->dns, g->hosts.items[g->host_i], DNS_TYPE_AAAA, on_address, g);
+}
+
+static uint32_t ob_random(void *arg)
+{
+	return (uint32_t)rand_r(arg);
+}
+
+static void on_mx(void *arg, const dns_answer *ans)
+{
+	ob_group *g = arg;
+	char *why = NULL;
+	switch (ans->status) {
+	case DNS_OK: {
+		mx_status st = mx_order((const char *const *)ans->values.items, ans->prefs, ans->values.n,
+		                        ob_random, &g->a->o->rnd, &g->hosts);
+		if (st == MX_NULL) {
+			why = xasprintf("556 5.1.10 Domain %s accepts no mail (null MX, RFC 7505)", g->domain);
+			group_set_all(g, 'f', 556, why, NULL);
+		}
+		break;
+	}
+	case DNS_NODATA:
+		strlist_add(&g->hosts, g->domain); /* no MX: the domain's own address */
+		break;
+	case DNS_NXDOMAIN:
+		why = xasprintf("550 5.1.2 Domain %s does not exist (NXDOMAIN)", g->domain);
+		group_set_all(g, 'f', 550, why, NULL);
+		break;
+	case DNS_TEMPFAIL:
+		why = xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s", g->domain);
+		group_set_all(g, 't', 451, why, NULL);
+		break;
+	}
+	if (why != NULL) {
+		free(why);
+		group_done(g);
+		return;
+	}
+	g->host_i = 0;
+	next_host(g);
+}
+
+/* ---- the attempt ---- */
+
+static void read_work(void *arg)
+{
+	ob_attempt *a = arg;
+	a->data = fs_read_file(a->e->path, QFILE_MAX, &a->len);
+	if (a->data == NULL) {
+		a->parse_error = strerror(errno);
+		return;
+	}
+	a->parsed = qfile_parse(a->data, a->len, &a->env, &a->body, &a->body_len, &a->parse_error);
+}
+
+static const char *domain_of(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : "";
+}
+
+/* Group the pending remote recipients by domain; false when there are none. */
+static bool make_groups(ob_attempt *a)
+{
+	a->groups = xcalloc(a->env.n_rcpts, sizeof(ob_group));
+	for (size_t i = 0; i < a->env.n_rcpts; i++) {
+		qrcpt *r = &a->env.rcpts[i];
+		if (r->kind != 'R' || r->done || r->failed)
+			continue;
+		ob_group *g = NULL;
+		for (size_t k = 0; k < a->n_groups && g == NULL; k++)
+			if (str_ascii_ieq(a->groups[k].domain, domain_of(r->address)))
+				g = &a->groups[k];
+		if (g == NULL) {
+			g = &a->groups[a->n_groups++];
+			g->a = a;
+			g->domain = xstrdup(domain_of(r->address));
+			str_ascii_lower(g->domain);
+			g->idx = xcalloc(a->env.n_rcpts, sizeof(size_t));
+			g->addrs = xcalloc(a->env.n_rcpts, sizeof(char *));
+			strlist_init(&g->hosts);
+			strlist_init(&g->ips);
+		}
+		g->idx[g->n] = i;
+		g->addrs[g->n++] = r->address;
+	}
+	a->groups_left = a->n_groups;
+	return a->n_groups > 0;
+}
+
+static void attempt_free(ob_attempt *a)
+{
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		a->o->attempts = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	for (size_t k = 0; k < a->n_groups; k++) {
+		ob_group *g = &a->groups[k];
+		free(g->domain);
+		free(g->idx);
+		free(g->addrs);
+		strlist_free(&g->hosts);
+		strlist_free(&g->ips);
+		free(g->last_reply);
+	}
+	free(a->groups);
+	for (size_t i = 0; a->res != NULL && i < a->env.n_rcpts; i++) {
+		free(a->res[i].status);
+		free(a->res[i].reply);
+		free(a->res[i].mx);
+	}
+	free(a->res);
+	if (a->parsed)
+		qenvelope_free(&a->env);
+	free(a->data);
+	free(a);
+}
+
+static void entry_remove(outbound *o, ob_entry *e)
+{
+	for (ob_entry **pp = &o->entries; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			free(e->path);
+			free(e);
+			return;
+		}
+	}
+}
+
+static void arm_timer(outbound *o);
+
+static void read_done(void *arg)
+{
+	ob_attempt *a = arg;
+	outbound *o = a->o;
+	if (!a->parsed) {
+		log_event(LOG_LVL_ERROR, "delivery", "file=%s result=skipped error=%s", a->e->path,
+		          a->parse_error ? a->parse_error : "unreadable");
+		entry_remove(o, a->e);
+		attempt_free(a);
+		return;
+	}
+	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
+	if (!make_groups(a)) {
+		entry_remove(o, a->e); /* nothing remote left */
+		attempt_free(a);
+		return;
+	}
+	for (size_t k = 0; k < a->n_groups; k++)
+		dns_lookup(o->dns, a->groups[k].domain, DNS_TYPE_MX, on_mx, &a->groups[k]);
+}
+
+/* ---- finishing an attempt ---- */
+
+static bool sender_is_null(const ob_attempt *a)
+{
+	return a->env.sender[0] == '\0';
+}
+
+/* Send a DSN about the recipients whose result kind is `kind` (or, for a
+ * delay warning, the still-deferred ones) to the envelope sender. */
+static void send_dsn(ob_attempt *a, bool delay)
+{
+	outbound *o = a->o;
+	if (sender_is_null(a))
+		return; /* never bounce a bounce (RFC 5321 4.5.5) */
+	dsn_rcpt *dr = xcalloc(a->env.n_rcpts, sizeof(dsn_rcpt));
+	size_t n = 0;
+	for (size_t i = 0; i < a->env.n_rcpts; i++) {
+		ob_result *r = &a->res[i];
+		if (r->kind != (delay ? 't' : 'f'))
+			continue;
+		dr[n++] = (dsn_rcpt){.address = a->env.rcpts[i].address, .delayed = delay,
+		                     .status = r->status, .remote_mta = r->mx, .diagnostic = r->reply,
+		                     .last_attempt = a->now,
+		                     .will_retry_until = a->env.time + o->cfg->delivery.lifetime};
+	}
+	if (n == 0) {
+		free(dr);
+		return;
+	}
+	char id[QID_LEN + 1];
+	qid_new(id);
+	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .sender = a->env.sender,
+	                 .arrival = a->env.time, .now = a->now, .headers_only = true};
+	buf msg;
+	buf_init(&msg, DSN_MAX);
+	if (dsn_build(&info, dr, n, a->body, a->body_len, &msg)) {
+		strlist local, remote;
+		strlist_init(&local);
+		strlist_init(&remote);
+		accounts_status st = accounts_resolve(o->acc, a->env.sender, &local, &remote);
+		qenvelope env = {.id = id, .time = a->now, .sender = (char *)"", .client = (char *)"127.0.0.1",
+		                 .helo = o->cfg->hostname};
+		if (st == ACC_OK) {
+			for (size_t i = 0; i < local.n; i++)
+				qenvelope_add_rcpt(&env, local.items[i], 'L');
+			for (size_t i = 0; i < remote.n; i++)
+				qenvelope_add_rcpt(&env, remote.items[i], 'R');
+		} else if (st == ACC_NO_DOMAIN) {
+			qenvelope_add_rcpt(&env, a->env.sender, 'R');
+		}
+		if (env.n_rcpts > 0)
+			queue_inject(o->q, &env, msg.data, msg.len);
+		else
+			log_event(LOG_LVL_WARN, "dsn", "qid=%s to=%s result=dropped reason=%s", a->env.id,
+			          a->env.sender, "sender cannot be resolved");
+		for (size_t i = 0; i < env.n_rcpts; i++)
+			free(env.rcpts[i].address);
+		free(env.rcpts);
+		strlist_free(&local);
+		strlist_free(&remote);
+		log_event(LOG_LVL_INFO, "dsn", "qid=%s dsn_qid=%s kind=%s to=%s recipients=%zu", a->env.id, id,
+		          delay ? "delayed" : "failed", a->env.sender, n);
+	}
+	buf_free(&msg);
+	free(dr);
+}
+
+/* Deferred recipients past the lifetime fail with 4.4.7. */
+static size_t expire(ob_attempt *a, time_t next)
+{
+	size_t still = 0;
+	bool too_late = next > a->env.time + a->o->cfg->delivery.lifetime;
+	for (size_t i = 0; i < a->env.n_rcpts; i++) {
+		ob_result *r = &a->res[i];
+		if (r->kind != 't')
+			continue;
+		if (!too_late) {
+			still++;
+			continue;
+		}
+		char *why = xasprintf("Delivery time expired (4.4.7); last reply: %s", r->reply);
+		free(r->reply);
+		r->reply = why;
+		free(r->status);
+		r->status = xstrdup("4.4.7");
+		r->kind = 'x';
+	}
+	return still;
+}
+
+static void append_records(ob_attempt *a, time_t next, bool warned_now)
+{
+	buf rec;
+	buf_init(&rec, (size_t)16 << 20);
+	for (size_t i = 0; i < a->env.n_rcpts; i++) {
+		ob_result *r = &a->res[i];
+		if (r->kind == 'd')
+			qfile_format_state(&rec, "done", i, NULL, NULL);
+		else if (r->kind == 'f' || r->kind == 'x')
+			qfile_format_state(&rec, "fail", i, r->status, r->reply);
+		else if (r->kind == 't')
+			qfile_format_state(&rec, "defer", i, r->reply, NULL);
+	}
+	if (warned_now)
+		buf_puts(&rec, "warned\n");
+	if (next > 0)
+		buf_printf(&rec, "next %lld %d\n", (long long)next, a->env.attempts + 1);
+	int fd = open(a->e->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 || !fs_write_all(fd, rec.data, rec.len) || fdatasync(fd) != 0)
+		log_event(LOG_LVL_ERROR, "queue_update", "qid=%s error=%s", a->env.id, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	buf_free(&rec);
+}
+
+static void log_final(ob_attempt *a)
+{
+	static const struct { char kind; const char *word; } words[] = {
+		{'d', "sent"}, {'f', "bounced"}, {'x', "expired"}, {'t', "deferred"}};
+	for (size_t i = 0; i < a->env.n_rcpts; i++)
+		for (size_t w = 0; w < 4; w++)
+			if (a->res[i].kind == words[w].kind)
+				log_event(LOG_LVL_INFO, "delivery",
+				          "qid=%s to=%s result=%s status=%s mx=%s reply=%s", a->env.id,
+				          a->env.rcpts[i].address, words[w].word, a->res[i].status,
+				          a->res[i].mx, a->res[i].reply);
+}
+
+static void finish_attempt(ob_attempt *a)
+{
+	outbound *o = a->o;
+	const config_delivery *d = &o->cfg->delivery;
+	int step = a->env.attempts < d->n_retry ? d->retry[a->env.attempts] : d->retry[d->n_retry - 1];
+	time_t next = a->now + step;
+	size_t deferred = expire(a, next);
+	bool warn = deferred > 0 && !a->env.warned && a->now >= a->env.time + d->delay_warning;
+	log_final(a);
+	/* bounce first, then record: a crash in between repeats the bounce
+	 * rather than losing it */
+	for (size_t i = 0; i < a->env.n_rcpts; i++)
+		if (a->res[i].kind == 'x')
+			a->res[i].kind = 'f';
+	send_dsn(a, false);
+	if (warn)
+		send_dsn(a, true);
+	append_records(a, deferred > 0 ? next : 0, warn);
+	bool all_final = true;
+	for (size_t i = 0; i < a->env.n_rcpts; i++) {
+		qrcpt *r = &a->env.rcpts[i];
+		char k = a->res[i].kind;
+		if (!(r->done || r->failed || k == 'd' || k == 'f'))
+			all_final = false;
+	}
+	if (all_final) {
+		if (unlink(a->e->path) == 0)
+			log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", a->env.id, "finished");
+		entry_remove(o, a->e);
+	} else {
+		a->e->due = next;
+		a->e->busy = false;
+		arm_timer(o);
+	}
+	attempt_free(a);
+}
+
+static void group_done(ob_group *g)
+{
+	ob_attempt *a = g->a;
+	if (--a->groups_left == 0) {
+		a->now = time(NULL);
+		finish_attempt(a);
+	}
+}
+
+/* ---- scheduling ---- */
+
+static void start_attempt(outbound *o, ob_entry *e)
+{
+	ob_attempt *a = xcalloc(1, sizeof(*a));
+	a->o = o;
+	a->e = e;
+	a->now = time(NULL);
+	a->next = o->attempts;
+	if (o->attempts != NULL)
+		o->attempts->prev = a;
+	o->attempts = a;
+	e->busy = true;
+	workers_submit(o->wk, read_work, read_done, a);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	outbound *o = arg;
+	time_t now = time(NULL);
+	for (ob_entry *e = o->entries; e != NULL; e = e->next)
+		if (!e->busy && e->due <= now)
+			start_attempt(o, e);
+	arm_timer(o);
+}
+
+/* Wake at the earliest due entry that is not running. */
+static void arm_timer(outbound *o)
+{
+	time_t now = time(NULL), first = 0;
+	bool any = false;
+	for (ob_entry *e = o->entries; e != NULL; e = e->next) {
+		if (!e->busy && (!any || e->due < first))
+			first = e->due;
+		any = any || !e->busy;
+	}
+	if (!any) {
+		evtimer_del(o->timer);
+		return;
+	}
+	struct timeval tv = {first > now ? first - now : 0, 0};
+	evtimer_add(o->timer, &tv);
+}
+
+void outbound_schedule(outbound *o, const char *path, time_t due)
+{
+	for (ob_entry *e = o->entries; e != NULL; e = e->next)
+		if (strcmp(e->path, path) == 0)
+			return;
+	ob_entry *e = xcalloc(1, sizeof(*e));
+	e->path = xstrdup(path);
+	e->due = due;
+	e->next = o->entries;
+	o->entries = e;
+	arm_timer(o);
+}
+
+void outbound_on_remote(void *o, const char *path, time_t due)
+{
+	outbound_schedule(o, path, due);
+}
+
+static SSL_CTX *client_tls(const config *cfg, char **err_r)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL) {
+		*err_r = xstrdup("cannot create the client TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* opportunistic: verify, remember the verdict, but do not refuse */
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_default_verify_paths(ctx);
+	if (cfg->delivery.tls_ca_file != NULL && *cfg->delivery.tls_ca_file &&
+	    SSL_CTX_load_verify_locations(ctx, cfg->delivery.tls_ca_file, NULL) != 1) {
+		*err_r = xasprintf("cannot load delivery.tls_ca_file %s", cfg->delivery.tls_ca_file);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver *dns, workers *w,
+                       queue *q, accounts *acc, char **err_r)
+{
+	SSL_CTX *tls = client_tls(cfg, err_r);
+	if (tls == NULL)
+		return NULL;
+	outbound *o = xcalloc(1, sizeof(*o));
+	*o = (outbound){.base = base, .cfg = cfg, .dns = dns, .wk = w, .q = q, .acc = acc, .tls = tls,
+	                .rnd = (unsigned)time(NULL) ^ (unsigned)getpid()};
+	o->timer = evtimer_new(base, on_timer, o);
+	return o;
+}
+
+void outbound_free(outbound **op)
+{
+	outbound *o = *op;
+	if (o == NULL)
+		return;
+	while (o->attempts != NULL) {
+		ob_attempt *a = o->attempts;
+		for (size_t k = 0; k < a->n_groups; k++)
+			if (a->groups[k].job_running)
+				smtpc_abort(&a->groups[k].job);
+		attempt_free(a);
+	}
+	while (o->entries != NULL)
+		entry_remove(o, o->entries);
+	event_free(o->timer);
+	SSL_CTX_free(o->tls);
+	free(o);
+	*op = NULL;
+}

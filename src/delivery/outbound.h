@@ -1,0 +1,33 @@
+/* outbound.h — remote delivery: the scheduler that owns every queue file
+ * with remote recipients.  For each due file it groups the recipients by
+ * domain (one transaction per domain), finds the MX hosts (RFC 5321 5.1),
+ * tries them in order with the SMTP client, records each recipient's
+ * result in the queue file, retries deferred ones on the configured
+ * schedule (kept in the file, so it survives restarts), and sends the
+ * delay warning and the bounce (RFC 3464) to the envelope sender. */
+#ifndef YUBIN_OUTBOUND_H
+#define YUBIN_OUTBOUND_H
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+#include <time.h>
+
+#include "auth/accounts.h"
+#include "dns/resolver.h"
+#include "lib/config.h"
+#include "lib/workers.h"
+#include "queue/queue.h"
+
+typedef struct outbound outbound;
+
+/* NULL with *err_r when the client TLS context cannot be made. */
+outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver *dns,
+                       workers *w, queue *q, accounts *acc, char **err_r);
+void outbound_free(outbound **o);
+/* Take charge of the queue file at path; try it at due (0: now).  A file
+ * already known keeps its place. */
+void outbound_schedule(outbound *o, const char *path, time_t due);
+/* The queue's remote handler (queue_set_remote_handler). */
+void outbound_on_remote(void *o, const char *path, time_t due);
+
+#endif
