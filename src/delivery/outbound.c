@@ -46,6 +46,7 @@ struct outbound {
 	SSL_CTX *tls;
 	ob_entry *entries;
 	struct ob_attempt *attempts;   /* in flight, for shutdown */
+	char *relay_password;          /* from relay.password_file */
 	struct event *timer;
 	unsigned rnd;
 };
@@ -63,6 +64,8 @@ typedef struct ob_group {
 	size_t host_i;
 	strlist ips;          /* addresses of hosts[host_i] */
 	size_t ip_i;
+	bool relay;           /* through relay.host, not by MX */
+	int port_i;           /* relay: index into relay.ports */
 	int lookups;          /* A / AAAA look-ups in flight */
 	char *last_reply;     /* the last temporary failure, if all fail */
 	smtpc_job job;
@@ -97,6 +100,7 @@ struct ob_attempt {
 
 static void next_host(ob_group *g);
 static void try_next_ip(ob_group *g);
+static int group_port(const ob_group *g);
 static void group_done(ob_group *g);
 
 /* ---- results ---- */
@@ -149,7 +153,7 @@ static void on_smtp_done(smtpc_job *job)
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
 		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s reply=%s",
-		          a->env.id, g->addrs[k], job->mx_host, ip, a->o->cfg->delivery.port,
+		          a->env.id, g->addrs[k], job->mx_host, ip, group_port(g),
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
 		          job->replies[k]);
 	if (!job->connected || (all_temp && !job->data_sent)) {
@@ -170,22 +174,29 @@ static void on_smtp_done(smtpc_job *job)
 	group_done(g);
 }
 
+static int group_port(const ob_group *g)
+{
+	const config *cfg = g->a->o->cfg;
+	return g->relay ? cfg->relay.ports[g->port_i] : cfg->delivery.port;
+}
+
 static void start_smtp(ob_group *g, const char *ip)
 {
 	ob_attempt *a = g->a;
 	const config *cfg = a->o->cfg;
 	smtpc_job *j = &g->job;
 	memset(j, 0, sizeof(*j));
+	int port = group_port(g);
 	if (strchr(ip, ':') != NULL) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&j->addr;
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)cfg->delivery.port);
+		s6->sin6_port = htons((uint16_t)port);
 		inet_pton(AF_INET6, ip, &s6->sin6_addr);
 		j->addr_len = sizeof(*s6);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&j->addr;
 		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)cfg->delivery.port);
+		s4->sin_port = htons((uint16_t)port);
 		inet_pton(AF_INET, ip, &s4->sin_addr);
 		j->addr_len = sizeof(*s4);
 	}
@@ -199,6 +210,15 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->body = a->body;
 	j->body_len = a->body_len;
 	j->needs_smtputf8 = a->env.utf8;
+	if (g->relay) {
+		/* a relay gets credentials: never in the clear, and only to the
+		 * host whose certificate says so (unless relay.verify = 0) */
+		j->implicit_tls = port == 465;
+		j->require_tls = true;
+		j->require_verified = cfg->relay.verify != 0;
+		j->auth_user = cfg->relay.user;
+		j->auth_pass = a->o->relay_password;
+	}
 	j->connect_timeout = cfg->delivery.connect_timeout;
 	j->command_timeout = cfg->delivery.command_timeout;
 	j->data_timeout = cfg->delivery.data_timeout;
@@ -212,6 +232,14 @@ static void try_next_ip(ob_group *g)
 {
 	if (g->ip_i < g->ips.n) {
 		start_smtp(g, g->ips.items[g->ip_i]);
+		return;
+	}
+	if (g->relay && g->ips.n > 0 && g->port_i + 1 < g->a->o->cfg->relay.n_ports) {
+		/* the relay's port is blocked or closed: the next one (587, then
+		 * 465, then 2525 by default) */
+		g->port_i++;
+		g->ip_i = 0;
+		start_smtp(g, g->ips.items[0]);
 		return;
 	}
 	g->host_i++;
@@ -379,6 +407,15 @@ static void entry_remove(outbound *o, ob_entry *e)
 
 static void arm_timer(outbound *o);
 
+/* Mail for domain goes through relay.host: all of it when relay.domains
+ * is empty, else only the listed domains. */
+static bool relay_applies(const config *cfg, const char *domain)
+{
+	if (cfg->relay.host == NULL)
+		return false;
+	return cfg->relay.domains.n == 0 || strlist_contains(&cfg->relay.domains, domain);
+}
+
 static void read_done(void *arg)
 {
 	ob_attempt *a = arg;
@@ -396,8 +433,16 @@ static void read_done(void *arg)
 		attempt_free(a);
 		return;
 	}
-	for (size_t k = 0; k < a->n_groups; k++)
-		dns_lookup(o->dns, a->groups[k].domain, DNS_TYPE_MX, on_mx, &a->groups[k]);
+	for (size_t k = 0; k < a->n_groups; k++) {
+		ob_group *g = &a->groups[k];
+		if (relay_applies(o->cfg, g->domain)) {
+			g->relay = true;
+			strlist_add(&g->hosts, o->cfg->relay.host);
+			next_host(g);
+		} else {
+			dns_lookup(o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
+		}
+	}
 }
 
 /* ---- finishing an attempt ---- */
@@ -467,16 +512,21 @@ static void send_dsn(ob_attempt *a, bool delay)
 	free(dr);
 }
 
-/* Deferred recipients past the lifetime fail with 4.4.7. */
-static size_t expire(ob_attempt *a, time_t next)
+/* Deferred recipients fail with 4.4.7 once the lifetime is over; before
+ * that, the next attempt is never later than the end of the lifetime.
+ * Returns how many are still deferred; *next_r is when to try again. */
+static size_t expire(ob_attempt *a, time_t *next_r)
 {
+	time_t end = a->env.time + a->o->cfg->delivery.lifetime;
+	bool over = a->now >= end;
+	if (*next_r > end)
+		*next_r = end;
 	size_t still = 0;
-	bool too_late = next > a->env.time + a->o->cfg->delivery.lifetime;
 	for (size_t i = 0; i < a->env.n_rcpts; i++) {
 		ob_result *r = &a->res[i];
 		if (r->kind != 't')
 			continue;
-		if (!too_late) {
+		if (!over) {
 			still++;
 			continue;
 		}
@@ -534,7 +584,7 @@ static void finish_attempt(ob_attempt *a)
 	const config_delivery *d = &o->cfg->delivery;
 	int step = a->env.attempts < d->n_retry ? d->retry[a->env.attempts] : d->retry[d->n_retry - 1];
 	time_t next = a->now + step;
-	size_t deferred = expire(a, next);
+	size_t deferred = expire(a, &next);
 	bool warn = deferred > 0 && !a->env.warned && a->now >= a->env.time + d->delay_warning;
 	log_final(a);
 	/* bounce first, then record: a crash in between repeats the bounce
@@ -659,13 +709,26 @@ static SSL_CTX *client_tls(const config *cfg, char **err_r)
 outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver *dns, workers *w,
                        queue *q, accounts *acc, char **err_r)
 {
+	char *password = NULL;
+	if (cfg->relay.password_file != NULL) {
+		password = fs_read_file(cfg->relay.password_file, 4096, NULL);
+		if (password == NULL) {
+			*err_r = xasprintf("cannot read relay.password_file %s: %s", cfg->relay.password_file,
+			                   strerror(errno));
+			return NULL;
+		}
+		password[strcspn(password, "\r\n")] = '\0';
+	}
 	SSL_CTX *tls = client_tls(cfg, err_r);
-	if (tls == NULL)
+	if (tls == NULL) {
+		str_secure_free(password);
 		return NULL;
+	}
 	outbound *o = xcalloc(1, sizeof(*o));
 	*o = (outbound){.base = base, .cfg = cfg, .dns = dns, .wk = w, .q = q, .acc = acc, .tls = tls,
 	                .rnd = (unsigned)time(NULL) ^ (unsigned)getpid()};
 	o->timer = evtimer_new(base, on_timer, o);
+	o->relay_password = password;
 	return o;
 }
 
@@ -685,6 +748,7 @@ void outbound_free(outbound **op)
 		entry_remove(o, o->entries);
 	event_free(o->timer);
 	SSL_CTX_free(o->tls);
+	str_secure_free(o->relay_password);
 	free(o);
 	*op = NULL;
 }

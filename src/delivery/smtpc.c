@@ -17,12 +17,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/sasl.h"
 #include "lib/buf.h"
 
 #define REPLY_MAX (64 * 1024)
 
-enum step { ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_HANDSHAKE, ST_MAIL,
-            ST_RCPT, ST_DATA, ST_BODY, ST_QUIT, ST_DONE };
+enum step { ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_HANDSHAKE, ST_AUTH,
+            ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_QUIT, ST_DONE };
 
 typedef struct smtpc_state {
 	struct bufferevent *bev;
@@ -32,7 +33,8 @@ typedef struct smtpc_state {
 	size_t rcpt_i;
 	size_t accepted;
 	buf reply;
-	bool ext_starttls, ext_size, ext_8bit, ext_utf8;
+	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_auth;
+	bool authed;
 	unsigned long long remote_size;
 	bool finished;
 } smtpc_state;
@@ -157,7 +159,7 @@ static bool has_8bit(const smtpc_job *j)
 
 static void parse_ehlo(smtpc_state *st, const char *text)
 {
-	st->ext_starttls = st->ext_size = st->ext_8bit = st->ext_utf8 = false;
+	st->ext_starttls = st->ext_size = st->ext_8bit = st->ext_utf8 = st->ext_auth = false;
 	st->remote_size = 0;
 	for (const char *line = strchr(text, '\n'); line != NULL; line = strchr(line + 1, '\n')) {
 		const char *kw = line + 1 + 4; /* skip "250-" / "250 " */
@@ -169,6 +171,8 @@ static void parse_ehlo(smtpc_state *st, const char *text)
 			st->ext_8bit = true;
 		else if (strncasecmp(kw, "SMTPUTF8", 8) == 0)
 			st->ext_utf8 = true;
+		else if (strncasecmp(kw, "AUTH", 4) == 0)
+			st->ext_auth = true;
 		else if (strncasecmp(kw, "SIZE", 4) == 0) {
 			st->ext_size = true;
 			st->remote_size = strtoull(kw + 4, NULL, 10);
@@ -231,8 +235,49 @@ static void after_tls(smtpc_job *j)
 	j->tls_version = xstrdup(SSL_get_version(ssl));
 	j->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK &&
 	                  SSL_get0_peer_certificate(ssl) != NULL;
+	if (j->require_verified && !j->tls_verified) {
+		char *t = xasprintf("451 4.7.5 The certificate of %s does not verify (%s)", j->mx_host,
+		                    X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+		finish(j, 451, t);
+		free(t);
+		return;
+	}
+	if (j->implicit_tls && j->st->step == ST_HANDSHAKE && !j->st->ext_starttls) {
+		j->st->step = ST_GREETING; /* implicit TLS: the greeting comes inside */
+		return;
+	}
 	j->st->step = ST_EHLO;
 	send_line(j, "EHLO %s", j->helo);
+}
+
+/* After EHLO (and TLS when there is to be TLS): log in, or go to MAIL. */
+static void after_ehlo(smtpc_job *j)
+{
+	smtpc_state *st = j->st;
+	if (j->require_tls && !st->tls) {
+		char *t = xasprintf("451 4.7.10 %s offers no STARTTLS; not sending credentials or mail in the clear",
+		                    j->mx_host);
+		finish(j, 451, t);
+		free(t);
+		return;
+	}
+	if (j->auth_user != NULL && !st->authed) {
+		buf raw;
+		buf_init(&raw, 4096);
+		buf_putc(&raw, '\0');
+		buf_puts(&raw, j->auth_user);
+		buf_putc(&raw, '\0');
+		buf_puts(&raw, j->auth_pass ? j->auth_pass : "");
+		char *b64 = sasl_b64_encode(raw.data, raw.len);
+		explicit_bzero(raw.data, raw.len);
+		buf_free(&raw);
+		st->step = ST_AUTH;
+		send_line(j, "AUTH PLAIN %s", b64);
+		explicit_bzero(b64, strlen(b64));
+		free(b64);
+		return;
+	}
+	start_mail(j);
 }
 
 /* One complete reply: code and the whole text (lines joined by '\n'). */
@@ -261,20 +306,32 @@ static void on_reply(smtpc_job *j, int code, const char *text)
 			send_line(j, "STARTTLS");
 			return;
 		}
-		start_mail(j);
+		after_ehlo(j);
 		return;
 	case ST_HELO:
 		if (cls != 2) {
 			finish(j, code, text);
 			return;
 		}
-		start_mail(j);
+		after_ehlo(j);
 		return;
 	case ST_STARTTLS:
 		if (code == 220)
 			start_tls(j);
 		else
-			start_mail(j); /* refused: go on in the clear (opportunistic) */
+			after_ehlo(j); /* refused: go on in the clear unless TLS is required */
+		return;
+	case ST_AUTH:
+		if (code != 235) {
+			/* a refused login is our configuration's problem: defer, so
+			 * that mail flows again once it is fixed */
+			char *t = xasprintf("451 4.7.0 %s refused our login: %s", j->mx_host, text);
+			finish(j, 451, t);
+			free(t);
+			return;
+		}
+		st->authed = true;
+		start_mail(j);
 		return;
 	case ST_MAIL:
 		if (cls != 2) {
@@ -370,6 +427,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			int one = 1;
 			setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 			set_timeouts(j, j->command_timeout);
+			if (j->implicit_tls && j->tls != NULL)
+				start_tls(j);
 		} else if (st->step == ST_HANDSHAKE) {
 			after_tls(j);
 		}

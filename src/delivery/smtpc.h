@@ -32,6 +32,11 @@ struct smtpc_job {
 	const char *body;             /* LF line ends, as spooled */
 	size_t body_len;
 	bool needs_smtputf8;
+	bool implicit_tls;            /* TLS from the first byte (port 465) */
+	bool require_tls;             /* no TLS, no transaction (relay hosts) */
+	bool require_verified;        /* the certificate must verify for mx_host */
+	const char *auth_user;        /* AUTH PLAIN with these, when set */
+	const char *auth_pass;
 	int connect_timeout, command_timeout, data_timeout;
 	smtpc_done_fn *done;
 	void *arg;

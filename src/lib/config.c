@@ -64,10 +64,15 @@ static const setting_def schema[] = {
 	INT("delivery.connections", delivery.connections, 100, 1, 100000, "outbound connections in all"),
 	INT("delivery.connections_per_destination", delivery.connections_per_destination, 10, 1, 10000, "outbound connections to one domain"),
 	STR("delivery.tls_ca_file", delivery.tls_ca_file, NULL, "extra CA certificates (PEM) for verifying remote servers"),
+	STR("relay.host", relay.host, NULL, "smarthost for outbound mail (unset: deliver by MX)"),
+	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),
+	STR("relay.password_file", relay.password_file, NULL, "file with the relay password (mode 0600)"),
+	INT("relay.verify", relay.verify, 1, 0, 1, "1: refuse a relay whose certificate does not verify"),
 };
 /* Settings read by their own functions below, not by the table. */
 static const char *const list_settings[] = {"domains", "listeners", "tls", "limits", "auth",
-                                           "dns", "delivery"};
+                                           "dns", "delivery", "relay"};
+static const int default_relay_ports[] = {587, 465, 2525};
 static const int default_retry[] = {60, 300, 900, 1800, 3600, 7200};
 
 static const char *const role_names[] = {"smtp", "submission", "submissions"};
@@ -102,6 +107,10 @@ config *config_new_defaults(void)
 	cfg->delivery.n_retry = (int)(sizeof(default_retry) / sizeof(default_retry[0]));
 	cfg->delivery.retry = xcalloc((size_t)cfg->delivery.n_retry, sizeof(int));
 	memcpy(cfg->delivery.retry, default_retry, sizeof(default_retry));
+	strlist_init(&cfg->relay.domains);
+	cfg->relay.n_ports = (int)(sizeof(default_relay_ports) / sizeof(default_relay_ports[0]));
+	cfg->relay.ports = xcalloc((size_t)cfg->relay.n_ports, sizeof(int));
+	memcpy(cfg->relay.ports, default_relay_ports, sizeof(default_relay_ports));
 	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
 		const setting_def *d = &schema[i];
 		char *field = (char *)cfg + d->offset;
@@ -127,6 +136,8 @@ void config_free(config **cfgp)
 		free(cfg->listeners[i].address);
 	free(cfg->listeners);
 	free(cfg->delivery.retry);
+	free(cfg->relay.ports);
+	strlist_free(&cfg->relay.domains);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -194,12 +205,13 @@ static bool valid_domain_name(const char *s)
 	return true;
 }
 
-static void read_domains(config *cfg, config_setting_t *s, const char *file, strlist *errs)
+static void read_domains(config *cfg, config_setting_t *s, const char *file, strlist *errs,
+                         strlist *out, const char *name)
 {
 	int line = (int)config_setting_source_line(s);
 	int t = config_setting_type(s);
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
-		add_error(errs, file, line, "domains must be a list of strings, like [ \"example.org\" ]");
+		add_error(errs, file, line, "%s must be a list of strings, like [ \"example.org\" ]", name);
 		return;
 	}
 	for (int i = 0; i < config_setting_length(s); i++) {
@@ -207,12 +219,12 @@ static void read_domains(config *cfg, config_setting_t *s, const char *file, str
 		const char *v = config_setting_get_string(e);
 		if (v == NULL || !valid_domain_name(v)) {
 			add_error(errs, file, (int)config_setting_source_line(e),
-			          "domains entry %d is not a domain name", i + 1);
+			          "%s entry %d is not a domain name", name, i + 1);
 			continue;
 		}
 		char *d = xstrdup(v);
 		str_ascii_lower(d);
-		strlist_add_owned(&cfg->domains, d);
+		strlist_add_owned(out, d);
 	}
 }
 
@@ -297,14 +309,16 @@ static void read_listeners(config *cfg, config_setting_t *s, const char *file, s
 		read_listener(cfg, config_setting_get_elem(s, (unsigned)i), file, errs);
 }
 
-/* delivery.retry = [ seconds, ... ]: at least one, each 1 .. 86400. */
-static void read_retry(config *cfg, config_setting_t *s, const char *file, strlist *errs)
+/* A non-empty list of whole numbers in [lo, hi] (delivery.retry,
+ * relay.ports); replaces *out / *n_out. */
+static void read_int_list(config_setting_t *s, const char *name, long long lo, long long hi,
+                          const char *example, int **out, int *n_out, const char *file, strlist *errs)
 {
 	int line = (int)config_setting_source_line(s);
 	int t = config_setting_type(s);
 	int n = (t == CONFIG_TYPE_ARRAY || t == CONFIG_TYPE_LIST) ? config_setting_length(s) : 0;
 	if (n == 0) {
-		add_error(errs, file, line, "delivery.retry must be a list of seconds, like [ 60, 300, 900 ]");
+		add_error(errs, file, line, "%s must be a list of numbers, like %s", name, example);
 		return;
 	}
 	int *v = xcalloc((size_t)n, sizeof(int));
@@ -312,17 +326,17 @@ static void read_retry(config *cfg, config_setting_t *s, const char *file, strli
 		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		int et = config_setting_type(e);
 		long long x = (et == CONFIG_TYPE_INT || et == CONFIG_TYPE_INT64) ? config_setting_get_int64(e) : -1;
-		if (x < 1 || x > 86400) {
+		if (x < lo || x > hi) {
 			add_error(errs, file, (int)config_setting_source_line(e),
-			          "delivery.retry entry %d must be a number of seconds from 1 to 86400", i + 1);
+			          "%s entry %d must be a number from %lld to %lld", name, i + 1, lo, hi);
 			free(v);
 			return;
 		}
 		v[i] = (int)x;
 	}
-	free(cfg->delivery.retry);
-	cfg->delivery.retry = v;
-	cfg->delivery.n_retry = n;
+	free(*out);
+	*out = v;
+	*n_out = n;
 }
 
 /* Walk a group: scalars go through the schema, known lists to their readers,
@@ -339,15 +353,21 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 		if (d != NULL) {
 			read_scalar(cfg, d, s, file, errs);
 		} else if (prefix == NULL && strcmp(name, "domains") == 0) {
-			read_domains(cfg, s, file, errs);
+			read_domains(cfg, s, file, errs, &cfg->domains, "domains");
 		} else if (prefix == NULL && strcmp(name, "listeners") == 0) {
 			read_listeners(cfg, s, file, errs);
 		} else if (prefix != NULL && strcmp(path, "delivery.retry") == 0) {
-			read_retry(cfg, s, file, errs);
+			read_int_list(s, path, 1, 86400, "[ 60, 300, 900 ]", &cfg->delivery.retry,
+			              &cfg->delivery.n_retry, file, errs);
+		} else if (prefix != NULL && strcmp(path, "relay.ports") == 0) {
+			read_int_list(s, path, 1, 65535, "[ 587, 465, 2525 ]", &cfg->relay.ports,
+			              &cfg->relay.n_ports, file, errs);
+		} else if (prefix != NULL && strcmp(path, "relay.domains") == 0) {
+			read_domains(cfg, s, file, errs, &cfg->relay.domains, path);
 		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP &&
 		           (strcmp(name, "tls") == 0 || strcmp(name, "limits") == 0 ||
 		            strcmp(name, "auth") == 0 || strcmp(name, "dns") == 0 ||
-		            strcmp(name, "delivery") == 0)) {
+		            strcmp(name, "delivery") == 0 || strcmp(name, "relay") == 0)) {
 			read_group(cfg, s, name, file, errs);
 		} else {
 			bool is_group = false;
@@ -395,6 +415,8 @@ bool config_validate(const config *cfg, strlist *errs)
 			    same_address(cfg->listeners[i].address, cfg->listeners[j].address))
 				add_error(errs, file, cfg->listeners[i].line, "two listeners use %s port %d",
 				          cfg->listeners[i].address, cfg->listeners[i].port);
+	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
+		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
 		add_error(errs, file, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");
 	return errs->n == before;

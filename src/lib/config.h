@@ -57,6 +57,16 @@ typedef struct config_delivery {
 	char *tls_ca_file;         /* extra CAs for verifying remote servers */
 } config_delivery;
 
+typedef struct config_relay {
+	char *host;                /* NULL: deliver by MX */
+	int *ports;                /* tried in order while unreachable */
+	int n_ports;
+	char *user;
+	char *password_file;       /* the password, one line, readable by the service user */
+	strlist domains;           /* only these go through the relay; empty: all */
+	int verify;                /* 1: the relay's certificate must verify */
+} config_relay;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -71,6 +81,7 @@ typedef struct config {
 	config_limits limits;
 	config_auth auth;
 	config_delivery delivery;
+	config_relay relay;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

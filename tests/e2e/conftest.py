@@ -833,12 +833,16 @@ class Receiver:
         r.mail(...)                                        # MAIL FROM
     """
 
-    def __init__(self, ip, port, hostname=None, cert=None, size=None):
+    def __init__(self, ip, port, hostname=None, cert=None, size=None, logins=None,
+                 implicit_tls=False):
         self.ip = ip
         self.port = port
         self.hostname = hostname or f"rx-{ip}"
         self.cert = cert
         self.size = size
+        self.logins = logins        # {user: password}: AUTH required (after TLS)
+        self.implicit_tls = implicit_tls
+        self.auth_seen = []         # (mechanism, login, password) tried
         self.lock = threading.Lock()
         self.messages = []
         self.rejected = []          # (reply, mail_from, rcpt_tos) refused at DATA
@@ -917,6 +921,8 @@ class Receiver:
         if session.ssl is not None:
             obj = session.ssl.get("ssl_object")
             tls = obj.version() if obj is not None else "?"
+        elif self.implicit_tls:
+            tls = "implicit"   # the whole connection is TLS (aiosmtpd sets no session.ssl)
         with self.lock:
             reply = self._data.next()
             if reply:
@@ -961,14 +967,28 @@ class Receiver:
             tls_ctx = _ssl.create_default_context(_ssl.Purpose.CLIENT_AUTH)
             tls_ctx.load_cert_chain(self.cert["cert"], self.cert["key"])
         kw = {"server_hostname": self.hostname, "enable_SMTPUTF8": True,
-              "require_starttls": False, "tls_context": tls_ctx, "timeout": 30}
+              "require_starttls": False, "tls_context": None if self.implicit_tls else tls_ctx,
+              "timeout": 30}
         kw["data_size_limit"] = self.size if self.size is not None else 33554432
+        if self.logins is not None:
+            from aiosmtpd.smtp import AuthResult
+
+            def authenticator(server, session, envelope, mechanism, data):
+                login = data.login.decode() if data.login else ""
+                password = data.password.decode() if data.password else ""
+                with recv.lock:
+                    recv.auth_seen.append((mechanism, login, password))
+                return AuthResult(success=recv.logins.get(login) == password)
+            # aiosmtpd counts only STARTTLS as TLS for its own check
+            kw.update(authenticator=authenticator, auth_required=True,
+                      auth_require_tls=not self.implicit_tls)
 
         class Ctl(Controller):
             def factory(self):
                 return RecordingSMTP(self.handler, **self.SMTP_kwargs)
 
-        self.controller = Ctl(self, hostname=self.ip, port=self.port, ready_timeout=5.0, **kw)
+        extra = {"ssl_context": tls_ctx} if self.implicit_tls else {}
+        self.controller = Ctl(self, hostname=self.ip, port=self.port, ready_timeout=5.0, **extra, **kw)
         self.controller.start()
         with self.lock:           # the controller's own readiness probe
             self.commands.clear()
@@ -991,8 +1011,8 @@ class MXFarm:
         self.port = port
         self.receivers = {}
 
-    def add(self, ip, hostname=None, cert=None, size=None):
-        r = Receiver(ip, self.port, hostname=hostname, cert=cert, size=size)
+    def add(self, ip, hostname=None, cert=None, size=None, **kw):
+        r = Receiver(ip, self.port, hostname=hostname, cert=cert, size=size, **kw)
         r.start()
         self.receivers[ip] = r
         return r

@@ -1,0 +1,209 @@
+"""A small authoritative DNS server for the outbound-delivery tests.
+
+Serves a dict of records that a test can change while it runs, over UDP and
+TCP on 127.0.0.1:<port>, from threads inside the pytest process (dnslib's
+DNSServer).  Every answer carries AA and RA (yubin's libunbound forwards to
+it with RD set, as to a recursive resolver) and TTL 0 by default, so that a
+change made by the test is seen by the next look-up.
+
+    dns = TestDNS().start()
+    dns.set("remote.test", "MX", [(10, "mx1.remote.test")])
+    dns.set("mx1.remote.test", "A", ["127.0.0.2"])
+    dns.set("nullmx.test", "MX", [(0, ".")])          # RFC 7505 null MX
+    dns.set("txt.test", "TXT", ["v=spf1 -all"])
+    dns.servfail("broken.test")                       # SERVFAIL for every type
+    dns.clear("broken.test")                          # unknown again: NXDOMAIN
+    dns.stop()
+
+Names not known at all get NXDOMAIN; a known name without records of the
+asked type gets NOERROR with no answer (NODATA).  Both negative answers carry
+a SOA in the authority section with minimum 0 (no negative caching).
+"""
+
+import socket
+import time
+import threading
+
+from dnslib import AAAA, A, MX, QTYPE, RCODE, RR, SOA, TXT, DNSLabel
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
+
+SUPPORTED = ("MX", "A", "AAAA", "TXT")
+
+
+def _norm(name):
+    name = str(name).strip().lower()
+    return name.rstrip(".") if name != "." else "."
+
+
+def _free_udp_tcp_port():
+    """A port free on 127.0.0.1 for both UDP and TCP."""
+    for _ in range(100):
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            try:
+                u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+        finally:
+            t.close()
+            u.close()
+    raise RuntimeError("no free UDP+TCP port")
+
+
+class _Resolver(BaseResolver):
+    def __init__(self, owner):
+        self.owner = owner
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        reply.header.aa = 1
+        reply.header.ra = 1
+        q = request.q
+        name = _norm(q.qname)
+        qtype = QTYPE.get(q.qtype)
+        o = self.owner
+        with o.lock:
+            o.queries.append((name, qtype, handler.protocol, time.monotonic()))
+            if name in o.servfails:
+                reply.header.rcode = RCODE.SERVFAIL
+                return reply
+            recs = o.records.get(name)
+            ttl = o.ttl
+            if recs is None or not any(recs.values()):
+                reply.header.rcode = RCODE.NXDOMAIN
+                reply.add_auth(o.soa_rr())
+                return reply
+            values = list(recs.get(qtype, ()))
+        if not values:
+            reply.add_auth(o.soa_rr())        # NODATA
+            return reply
+        for v in values:
+            reply.add_answer(RR(q.qname, q.qtype, ttl=ttl, rdata=_rdata(qtype, v)))
+        return reply
+
+
+def _rdata(qtype, v):
+    if qtype == "MX":
+        pref, host = v
+        return MX(DNSLabel(host if host.endswith(".") else host + "."), int(pref))
+    if qtype == "A":
+        return A(v)
+    if qtype == "AAAA":
+        return AAAA(v)
+    if qtype == "TXT":
+        if isinstance(v, (list, tuple)):
+            return TXT([s.encode() if isinstance(s, str) else s for s in v])
+        return TXT(v.encode() if isinstance(v, str) else v)
+    raise ValueError(f"unsupported type {qtype}")
+
+
+class TestDNS:
+    __test__ = False            # not a pytest test class
+
+    def __init__(self, address="127.0.0.1", port=None, ttl=0):
+        self.address = address
+        self.port = port or _free_udp_tcp_port()
+        self.ttl = ttl
+        self.lock = threading.Lock()
+        self.records = {}       # name -> {rtype: [values]}
+        self.servfails = set()
+        self.queries = []       # (name, rtype, "udp"/"tcp", monotonic time) in arrival order
+        self._servers = []
+
+    # ---- records
+    def set(self, name, rtype, values):
+        """Replace all records of one type at name.  MX values are
+        (preference, host) pairs; A/AAAA are address strings; TXT strings
+        (or lists of strings for several character-strings in one record).
+        An empty list removes that type.  Also ends a servfail on name."""
+        rtype = rtype.upper()
+        assert rtype in SUPPORTED, rtype
+        if rtype == "MX":
+            values = [(int(p), str(h)) for p, h in values]
+        name = _norm(name)
+        with self.lock:
+            self.servfails.discard(name)
+            self.records.setdefault(name, {})[rtype] = list(values)
+        return self
+
+    def servfail(self, name):
+        """Every query for name is answered SERVFAIL."""
+        with self.lock:
+            self.servfails.add(_norm(name))
+        return self
+
+    def clear(self, name):
+        """Forget name entirely (NXDOMAIN from now on)."""
+        name = _norm(name)
+        with self.lock:
+            self.servfails.discard(name)
+            self.records.pop(name, None)
+        return self
+
+    def mx(self, domain, *pairs):
+        return self.set(domain, "MX", pairs)
+
+    def a(self, name, *addrs):
+        return self.set(name, "A", addrs)
+
+    def queried(self, name, rtype=None):
+        name = _norm(name)
+        with self.lock:
+            return [q for q in self.queries if q[0] == name and (rtype is None or q[1] == rtype)]
+
+    def soa_rr(self):
+        return RR("test.", QTYPE.SOA, ttl=0,
+                  rdata=SOA("ns.test.", "hostmaster.test.", (1, 60, 60, 600, 0)))
+
+    # ---- server control
+    @property
+    def resolver_spec(self):
+        """The value for yubin's dns.resolver."""
+        return f"{self.address}@{self.port}"
+
+    def start(self):
+        logger = DNSLogger(log="-request,-reply,-truncated,-error,-recv,-send,-data", prefix=False,
+                           logf=lambda *a: None)
+        resolver = _Resolver(self)
+        for tcp in (False, True):
+            s = DNSServer(resolver, address=self.address, port=self.port, tcp=tcp, logger=logger)
+            s.thread = threading.Thread(target=s.server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+            s.thread.start()
+            self._servers.append(s)
+        return self
+
+    def stop(self):
+        for s in self._servers:
+            try:
+                s.server.shutdown()
+                s.server.server_close()
+            except Exception:
+                pass
+        for s in self._servers:
+            if s.thread is not None:
+                s.thread.join(5)
+        self._servers = []
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *a):
+        self.stop()
+
+
+if __name__ == "__main__":          # manual check: python3 dnsserver.py, then dig
+    import time
+    d = TestDNS(port=5353).start()
+    d.set("remote.test", "MX", [(10, "mx1.remote.test")]).set("mx1.remote.test", "A", ["127.0.0.2"])
+    d.set("nullmx.test", "MX", [(0, ".")]).servfail("broken.test")
+    print("listening on", d.resolver_spec)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        d.stop()
