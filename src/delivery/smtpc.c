@@ -19,6 +19,7 @@
 
 #include "auth/sasl.h"
 #include "lib/buf.h"
+#include "tls/bevtls.h"
 
 #define REPLY_MAX (64 * 1024)
 
@@ -59,15 +60,7 @@ static void decide_rest(smtpc_job *j, int code, const char *text)
 
 static void close_connection(smtpc_state *st)
 {
-	if (st->bev != NULL) {
-		bufferevent_free(st->bev);
-		st->bev = NULL;
-		if (st->tls)
-			st->fd = -1;
-	}
-	if (st->fd >= 0)
-		close(st->fd);
-	st->fd = -1;
+	bevtls_close(&st->bev, &st->fd, st->tls);
 }
 
 static void finish_cb(evutil_socket_t fd, short what, void *arg)
@@ -209,16 +202,8 @@ static void start_mail(smtpc_job *j)
 static void start_tls(smtpc_job *j)
 {
 	smtpc_state *st = j->st;
-	bufferevent_free(st->bev); /* plain: does not own the socket */
-	st->bev = NULL;
-	SSL *ssl = SSL_new(j->tls);
-	SSL_set_tlsext_host_name(ssl, j->mx_host);
-	SSL_set1_host(ssl, j->mx_host);
-	st->bev = bufferevent_openssl_socket_new(j->base, st->fd, ssl, BUFFEREVENT_SSL_CONNECTING,
-	                                         BEV_OPT_CLOSE_ON_FREE);
 	st->tls = true;
-	if (st->bev == NULL) {
-		close(st->fd);
+	if (!bevtls_start(j->base, &st->bev, st->fd, j->tls, false, j->mx_host)) {
 		st->fd = -1;
 		finish(j, 451, "451 4.7.5 TLS set-up failed on our side");
 		return;
@@ -461,7 +446,7 @@ void smtpc_start(smtpc_job *j)
 		finish(j, 451, "451 4.3.0 Cannot create a socket");
 		return;
 	}
-	st->bev = bufferevent_socket_new(j->base, st->fd, 0);
+	st->bev = bevtls_plain(j->base, st->fd);
 	bufferevent_setcb(st->bev, on_read, NULL, on_event, j);
 	struct timeval r = {j->command_timeout, 0}, w = {j->connect_timeout, 0};
 	bufferevent_set_timeouts(st->bev, &r, &w);

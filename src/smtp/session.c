@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "tls/bevtls.h"
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
@@ -26,15 +27,7 @@ static void process_input(smtp_session *s);
  * the plain one does not, so that STARTTLS can keep the socket. */
 static void release_connection(smtp_session *s)
 {
-	if (s->bev != NULL) {
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		if (s->tls)
-			s->fd = -1;
-	}
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
+	bevtls_close(&s->bev, &s->fd, s->tls);
 }
 
 static void session_free(smtp_session *s)
@@ -108,14 +101,13 @@ void smtp_session_start(smtp_server *srv, const config_listener *lst, int fd, co
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", s->sid, ip,
 	          config_role_name(lst->role));
-	struct bufferevent *bev;
+	struct bufferevent *bev = NULL;
 	if (lst->role == ROLE_SUBMISSIONS) {
-		SSL *ssl = SSL_new(srv->tls);
-		bev = bufferevent_openssl_socket_new(srv->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-		                                     BEV_OPT_CLOSE_ON_FREE);
 		s->tls = true;
+		if (!bevtls_start(srv->base, &bev, fd, srv->tls, true, NULL))
+			s->fd = -1;
 	} else {
-		bev = bufferevent_socket_new(srv->base, fd, 0);
+		bev = bevtls_plain(srv->base, fd);
 	}
 	if (bev == NULL) {
 		session_end(s);
@@ -208,14 +200,10 @@ void session_start_tls(smtp_session *s)
 static void switch_to_tls(smtp_session *s)
 {
 	s->tls_pending = false;
-	bufferevent_free(s->bev);
-	s->bev = NULL;
-	SSL *ssl = SSL_new(s->srv->tls);
-	struct bufferevent *bev = bufferevent_openssl_socket_new(
-		s->srv->base, s->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 	s->tls = true;
-	if (bev == NULL) {
-		close(s->fd);
+	struct bufferevent *bev = s->bev;
+	if (!bevtls_start(s->srv->base, &bev, s->fd, s->srv->tls, true, NULL)) {
+		s->bev = NULL;
 		s->fd = -1;
 		s->busy--;
 		session_end(s);

@@ -1,0 +1,48 @@
+/* bevtls.c — bufferevents and socket ownership (see bevtls.h). */
+#include "tls/bevtls.h"
+
+#include <event2/bufferevent_ssl.h>
+#include <unistd.h>
+
+struct bufferevent *bevtls_plain(struct event_base *base, int fd)
+{
+	return bufferevent_socket_new(base, fd, 0);
+}
+
+bool bevtls_start(struct event_base *base, struct bufferevent **bev, int fd, SSL_CTX *ctx,
+                  bool accepting, const char *sni)
+{
+	if (*bev != NULL)
+		bufferevent_free(*bev); /* plain: the socket stays open */
+	*bev = NULL;
+	SSL *ssl = SSL_new(ctx);
+	if (ssl != NULL && sni != NULL) {
+		SSL_set_tlsext_host_name(ssl, sni);
+		SSL_set1_host(ssl, sni);
+	}
+	if (ssl != NULL)
+		*bev = bufferevent_openssl_socket_new(base, fd, ssl,
+		                                      accepting ? BUFFEREVENT_SSL_ACCEPTING
+		                                                : BUFFEREVENT_SSL_CONNECTING,
+		                                      BEV_OPT_CLOSE_ON_FREE);
+	if (*bev == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		close(fd);
+		return false;
+	}
+	return true;
+}
+
+void bevtls_close(struct bufferevent **bev, int *fd, bool tls)
+{
+	if (*bev != NULL) {
+		bufferevent_free(*bev);
+		*bev = NULL;
+		if (tls)
+			*fd = -1;
+	}
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
