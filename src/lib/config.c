@@ -61,8 +61,6 @@ static const setting_def schema[] = {
 	INT("delivery.connect_timeout", delivery.connect_timeout, 30, 1, 600, "seconds to connect to a remote server"),
 	INT("delivery.command_timeout", delivery.command_timeout, 300, 1, 3600, "seconds to wait for a reply (greeting, EHLO, MAIL, RCPT)"),
 	INT("delivery.data_timeout", delivery.data_timeout, 600, 1, 3600, "seconds to wait for the reply after the message"),
-	INT("delivery.connections", delivery.connections, 100, 1, 100000, "outbound connections in all"),
-	INT("delivery.connections_per_destination", delivery.connections_per_destination, 10, 1, 10000, "outbound connections to one domain"),
 	STR("delivery.tls_ca_file", delivery.tls_ca_file, NULL, "extra CA certificates (PEM) for verifying remote servers"),
 	STR("relay.host", relay.host, NULL, "smarthost for outbound mail (unset: deliver by MX)"),
 	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),

@@ -52,8 +52,6 @@ typedef struct config_delivery {
 	int connect_timeout;
 	int command_timeout;
 	int data_timeout;
-	int connections;           /* outbound connections in all */
-	int connections_per_destination;
 	char *tls_ca_file;         /* extra CAs for verifying remote servers */
 } config_delivery;
 
