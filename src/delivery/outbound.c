@@ -573,9 +573,9 @@ static void log_final(ob_attempt *a)
 		for (size_t w = 0; w < 4; w++)
 			if (a->res[i].kind == words[w].kind)
 				log_event(LOG_LVL_INFO, "delivery",
-				          "qid=%s to=%s result=%s status=%s mx=%s reply=%s", a->env.id,
+				          "qid=%s to=%s result=%s status=%s mx=%s delay=%llds reply=%s", a->env.id,
 				          a->env.rcpts[i].address, words[w].word, a->res[i].status,
-				          a->res[i].mx, a->res[i].reply);
+				          a->res[i].mx, (long long)(a->now - a->env.time), a->res[i].reply);
 }
 
 static void finish_attempt(ob_attempt *a)
