@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/control.h"
 #include "lib/fsutil.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
@@ -130,6 +131,18 @@ int cmd_queue(cli_ctx *ctx, int argc, char **argv)
 		return 1;
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
 		return queue_list(ctx);
+	if (argc == 2 && strcmp(argv[1], "flush") == 0)
+		return control_request(ctx->cfg, "flush");
+	if (argc == 3 && strcmp(argv[1], "flush") == 0) {
+		if (!qid_valid(argv[2])) {
+			cli_error("%s is not a queue id", argv[2]);
+			return 1;
+		}
+		char *req = xasprintf("flush %s", argv[2]);
+		int rc = control_request(ctx->cfg, req);
+		free(req);
+		return rc;
+	}
 	if (argc == 3 && (strcmp(argv[1], "show") == 0 || strcmp(argv[1], "delete") == 0)) {
 		if (!qid_valid(argv[2])) {
 			cli_error("%s is not a queue id", argv[2]);
@@ -137,6 +150,6 @@ int cmd_queue(cli_ctx *ctx, int argc, char **argv)
 		}
 		return argv[1][0] == 's' ? queue_show(ctx, argv[2]) : queue_delete(ctx, argv[2]);
 	}
-	fprintf(stderr, "usage: yubin queue list | show ID | delete ID\n");
+	fprintf(stderr, "usage: yubin queue list | show ID | delete ID | flush [ID]\n");
 	return 2;
 }

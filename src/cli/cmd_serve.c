@@ -14,6 +14,7 @@
 
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "cli/control.h"
 #include "cli/devmode.h"
 #include "delivery/outbound.h"
 #include "dns/resolver.h"
@@ -108,6 +109,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	int rc = 1;
 	dns_resolver *dns = NULL;
 	outbound *ob = NULL;
+	control *ctl = NULL;
 	srv.tls = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, &err);
 	if (srv.tls == NULL) {
 		cli_error("%s", err);
@@ -126,6 +128,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	srv.wk = workers_new(srv.base, cfg->workers);
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
+	ctl = control_open(srv.base, cfg, ob, &err);
+	if (ctl == NULL) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	queue_recover(srv.q);
 	struct event *sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
@@ -146,6 +154,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	rc = 0;
 out:
 	smtp_server_close_listeners(&srv);
+	control_close(&ctl);
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
 	smtp_server_free_sessions(&srv);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */

@@ -681,6 +681,25 @@ void outbound_schedule(outbound *o, const char *path, time_t due)
 	arm_timer(o);
 }
 
+size_t outbound_flush(outbound *o, const char *qid)
+{
+	size_t n = 0;
+	time_t now = time(NULL);
+	for (ob_entry *e = o->entries; e != NULL; e = e->next) {
+		const char *base = strrchr(e->path, '/');
+		base = base ? base + 1 : e->path;
+		if (e->busy || (qid != NULL && strcmp(base, qid) != 0))
+			continue;
+		e->due = now;
+		n++;
+	}
+	if (n > 0) {
+		log_event(LOG_LVL_INFO, "queue_flush", "qid=%s messages=%zu", qid ? qid : "all", n);
+		arm_timer(o);
+	}
+	return n;
+}
+
 void outbound_on_remote(void *o, const char *path, time_t due)
 {
 	outbound_schedule(o, path, due);

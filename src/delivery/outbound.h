@@ -27,6 +27,10 @@ void outbound_free(outbound **o);
 /* Take charge of the queue file at path; try it at due (0: now).  A file
  * already known keeps its place. */
 void outbound_schedule(outbound *o, const char *path, time_t due);
+/* Try the message with queue id qid (or every message when qid is NULL)
+ * now instead of at its scheduled time.  Returns how many were rescheduled
+ * (0 when qid is unknown or an attempt is already running). */
+size_t outbound_flush(outbound *o, const char *qid);
 /* The queue's remote handler (queue_set_remote_handler). */
 void outbound_on_remote(void *o, const char *path, time_t due);
 

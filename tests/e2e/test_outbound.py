@@ -878,7 +878,6 @@ def test_smarthost_implicit_tls_on_465(make_server, dns, tmp_path, test_ca):
         rx.stop()
 
 
-@SKIP
 def test_queue_flush_retries_now(make_server, dns, mx):
     one_mx(dns)
     rx = mx.add(IP1, hostname=MX1).rcpt("*", "450 4.2.0 busy")
@@ -887,8 +886,22 @@ def test_queue_flush_retries_now(make_server, dns, mx):
     rcpt = f"{uniq('f')}@{REMOTE}"
     qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "flush", ["now"]))
     wait_until(lambda: attempt_lines(srv, qid, rcpt), DELIVERY_TIMEOUT, what="a first attempt")
-    assert srv.cli("queue", "flush", qid).returncode == 0
+    rx.accept_all()
+    p = srv.cli("queue", "flush", qid)
+    assert p.returncode == 0, p.stderr
     rx.wait_messages(1, 5.0)
+    # nothing left to flush: a clear error, exit 1
+    wait_queue_empty(srv, qid)
+    p = srv.cli("queue", "flush", qid)
+    assert p.returncode == 1 and "not waiting" in p.stderr, (p.stdout, p.stderr)
+
+
+def test_queue_flush_without_a_running_server(make_server):
+    srv = make_server(start=False)
+    p = srv.cli("queue", "flush")
+    assert p.returncode == 1 and "is `yubin serve` running?" in p.stderr, p.stderr
+    p = srv.cli("queue", "flush", "not-a-qid")
+    assert p.returncode == 1 and "not a queue id" in p.stderr, p.stderr
 
 
 @SKIP
