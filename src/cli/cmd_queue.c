@@ -36,6 +36,8 @@ static void print_entry(const qenvelope *env, size_t body_len, time_t now)
 	printf("%s  age=%lds  size=%zu  from=<%s>", env->id, age, body_len, env->sender);
 	if (env->attempts > 0)
 		printf("  attempts=%d  next=%+lds", env->attempts, (long)(env->next_attempt - now));
+	if (env->held)
+		printf("  HELD");
 	putchar('\n');
 	for (size_t i = 0; i < env->n_rcpts; i++) {
 		const qrcpt *r = &env->rcpts[i];
@@ -133,12 +135,13 @@ int cmd_queue(cli_ctx *ctx, int argc, char **argv)
 		return queue_list(ctx);
 	if (argc == 2 && strcmp(argv[1], "flush") == 0)
 		return control_request(ctx->cfg, "flush");
-	if (argc == 3 && strcmp(argv[1], "flush") == 0) {
+	if (argc == 3 && (strcmp(argv[1], "flush") == 0 || strcmp(argv[1], "hold") == 0 ||
+	                  strcmp(argv[1], "release") == 0 || strcmp(argv[1], "bounce") == 0)) {
 		if (!qid_valid(argv[2])) {
 			cli_error("%s is not a queue id", argv[2]);
 			return 1;
 		}
-		char *req = xasprintf("flush %s", argv[2]);
+		char *req = xasprintf("%s %s", argv[1], argv[2]);
 		int rc = control_request(ctx->cfg, req);
 		free(req);
 		return rc;
@@ -150,6 +153,6 @@ int cmd_queue(cli_ctx *ctx, int argc, char **argv)
 		}
 		return argv[1][0] == 's' ? queue_show(ctx, argv[2]) : queue_delete(ctx, argv[2]);
 	}
-	fprintf(stderr, "usage: yubin queue list | show ID | delete ID | flush [ID]\n");
+	fprintf(stderr, "usage: yubin queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n");
 	return 2;
 }

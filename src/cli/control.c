@@ -40,6 +40,17 @@ static void answer(control *c, const char *req, struct evbuffer *out)
 			evbuffer_add_printf(out, "ok %s scheduled now\n", req + 6);
 		else
 			evbuffer_add_printf(out, "error %s is not waiting for a retry\n", req + 6);
+	} else if ((strncmp(req, "hold ", 5) == 0 && qid_valid(req + 5)) ||
+	           (strncmp(req, "release ", 8) == 0 && qid_valid(req + 8)) ||
+	           (strncmp(req, "bounce ", 7) == 0 && qid_valid(req + 7))) {
+		const char *qid = strchr(req, ' ') + 1;
+		const char *why = req[0] == 'b' ? outbound_bounce(c->ob, qid)
+		                                : outbound_hold(c->ob, qid, req[0] == 'h');
+		if (why == NULL)
+			evbuffer_add_printf(out, "ok %s %s\n", qid,
+			                    req[0] == 'h' ? "held" : req[0] == 'r' ? "released" : "returned to the sender");
+		else
+			evbuffer_add_printf(out, "error %s: %s\n", qid, why);
 	} else {
 		evbuffer_add_printf(out, "error unknown request\n");
 	}

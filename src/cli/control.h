@@ -1,7 +1,8 @@
 /* control.h — the admin control socket (data_dir/control.sock, mode 0600,
  * owned by the service user): how `yubin queue flush` reaches the running
  * server.  One request line, one reply line ("ok ..." or "error ...").
- * Requests: "flush" (every deferred message), "flush <qid>". */
+ * Requests: "flush" (every deferred message), "flush <qid>", "hold <qid>",
+ * "release <qid>", "bounce <qid>". */
 #ifndef YUBIN_CONTROL_H
 #define YUBIN_CONTROL_H
 

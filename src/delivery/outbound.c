@@ -34,6 +34,8 @@ typedef struct ob_entry {
 	char *path;
 	time_t due;
 	bool busy;
+	bool held;            /* `queue hold`: no attempts */
+	bool bounce;          /* `queue bounce`: the next "attempt" returns it */
 } ob_entry;
 
 struct outbound {
@@ -406,6 +408,7 @@ static void entry_remove(outbound *o, ob_entry *e)
 }
 
 static void arm_timer(outbound *o);
+static void finish_attempt(ob_attempt *a);
 
 /* Mail for domain goes through relay.host: all of it when relay.domains
  * is empty, else only the listed domains. */
@@ -428,6 +431,24 @@ static void read_done(void *arg)
 		return;
 	}
 	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
+	if (a->e->bounce) {
+		/* returned by the postmaster: every pending remote recipient fails */
+		a->e->bounce = false;
+		for (size_t i = 0; i < a->env.n_rcpts; i++) {
+			qrcpt *r = &a->env.rcpts[i];
+			if (r->kind == 'R' && !r->done && !r->failed)
+				set_result(a, i, 'f', 550, "550 5.0.0 Returned to the sender by the postmaster", NULL);
+		}
+		a->now = time(NULL);
+		finish_attempt(a);
+		return;
+	}
+	if (a->env.held) {
+		a->e->held = true; /* learnt from the file, e.g. after a restart */
+		a->e->busy = false;
+		attempt_free(a);
+		return;
+	}
 	if (!make_groups(a)) {
 		entry_remove(o, a->e); /* nothing remote left */
 		attempt_free(a);
@@ -608,7 +629,7 @@ static void finish_attempt(ob_attempt *a)
 			log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", a->env.id, "finished");
 		entry_remove(o, a->e);
 	} else {
-		a->e->due = next;
+		a->e->due = a->e->bounce ? a->now : next;
 		a->e->busy = false;
 		arm_timer(o);
 	}
@@ -645,7 +666,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	outbound *o = arg;
 	time_t now = time(NULL);
 	for (ob_entry *e = o->entries; e != NULL; e = e->next)
-		if (!e->busy && e->due <= now)
+		if (!e->busy && (!e->held || e->bounce) && e->due <= now)
 			start_attempt(o, e);
 	arm_timer(o);
 }
@@ -656,9 +677,11 @@ static void arm_timer(outbound *o)
 	time_t now = time(NULL), first = 0;
 	bool any = false;
 	for (ob_entry *e = o->entries; e != NULL; e = e->next) {
-		if (!e->busy && (!any || e->due < first))
+		if (e->busy || (e->held && !e->bounce))
+			continue;
+		if (!any || e->due < first)
 			first = e->due;
-		any = any || !e->busy;
+		any = true;
 	}
 	if (!any) {
 		evtimer_del(o->timer);
@@ -688,7 +711,7 @@ size_t outbound_flush(outbound *o, const char *qid)
 	for (ob_entry *e = o->entries; e != NULL; e = e->next) {
 		const char *base = strrchr(e->path, '/');
 		base = base ? base + 1 : e->path;
-		if (e->busy || (qid != NULL && strcmp(base, qid) != 0))
+		if (e->busy || e->held || (qid != NULL && strcmp(base, qid) != 0))
 			continue;
 		e->due = now;
 		n++;
@@ -698,6 +721,49 @@ size_t outbound_flush(outbound *o, const char *qid)
 		arm_timer(o);
 	}
 	return n;
+}
+
+static ob_entry *entry_by_qid(outbound *o, const char *qid)
+{
+	for (ob_entry *e = o->entries; e != NULL; e = e->next) {
+		const char *base = strrchr(e->path, '/');
+		if (strcmp(base ? base + 1 : e->path, qid) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+const char *outbound_hold(outbound *o, const char *qid, bool hold)
+{
+	ob_entry *e = entry_by_qid(o, qid);
+	if (e == NULL)
+		return "no such message waiting for remote delivery";
+	/* an attempt may be running: it finishes, and the next one waits */
+	int fd = open(e->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	const char *rec = hold ? "held\n" : "released\n";
+	bool ok = fd >= 0 && fs_write_all(fd, rec, strlen(rec)) && fdatasync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		return "cannot update the queue file";
+	e->held = hold;
+	if (!hold)
+		e->due = time(NULL);
+	log_event(LOG_LVL_INFO, hold ? "queue_hold" : "queue_release", "qid=%s", qid);
+	arm_timer(o);
+	return NULL;
+}
+
+const char *outbound_bounce(outbound *o, const char *qid)
+{
+	ob_entry *e = entry_by_qid(o, qid);
+	if (e == NULL)
+		return "no such message waiting for remote delivery";
+	e->bounce = true; /* after an attempt that is running, if any */
+	e->due = time(NULL);
+	log_event(LOG_LVL_INFO, "queue_bounce", "qid=%s", qid);
+	arm_timer(o);
+	return NULL;
 }
 
 void outbound_on_remote(void *o, const char *path, time_t due)

@@ -31,6 +31,12 @@ void outbound_schedule(outbound *o, const char *path, time_t due);
  * now instead of at its scheduled time.  Returns how many were rescheduled
  * (0 when qid is unknown or an attempt is already running). */
 size_t outbound_flush(outbound *o, const char *qid);
+/* Hold (no attempts) or release the message qid; recorded in its queue
+ * file, so it lasts across restarts.  Bounce: return its pending remote
+ * recipients to the sender now (5.0.0).  Each returns NULL on success or a
+ * sentence saying why not. */
+const char *outbound_hold(outbound *o, const char *qid, bool hold);
+const char *outbound_bounce(outbound *o, const char *qid);
 /* The queue's remote handler (queue_set_remote_handler). */
 void outbound_on_remote(void *o, const char *path, time_t due);
 

@@ -202,7 +202,8 @@ static qrcpt *record_rcpt(qenvelope *env, const char *v, size_t n, const char **
 /* One delivery-state record after the end record, read from the back: the
  * first one seen for a field is the latest and wins.  A malformed record (a
  * torn append) changes nothing. */
-static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *seen_next)
+static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *seen_next,
+                               bool *seen_hold)
 {
 	const char *v, *rest;
 	size_t rn;
@@ -233,6 +234,10 @@ static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *s
 		}
 	} else if (n == 6 && memcmp(ls, "warned", 6) == 0) {
 		env->warned = true;
+	} else if ((n == 4 && memcmp(ls, "held", 4) == 0) || (n == 8 && memcmp(ls, "released", 8) == 0)) {
+		if (!*seen_hold)
+			env->held = n == 4;
+		*seen_hold = true;
 	} else {
 		return false;
 	}
@@ -244,7 +249,7 @@ static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *s
 static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t *body_len_r)
 {
 	const char *stop = end;
-	bool seen_next = false;
+	bool seen_next = false, seen_hold = false;
 	while (stop > body && stop[-1] != '\n')
 		stop--; /* ignore a torn last line */
 	while (stop > body) {
@@ -260,7 +265,7 @@ static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t
 			*body_len_r = (size_t)num;
 			return true;
 		}
-		if (!parse_state_record(env, ls, n, &seen_next))
+		if (!parse_state_record(env, ls, n, &seen_next, &seen_hold))
 			return false;
 		stop = ls;
 	}

@@ -13,6 +13,7 @@
  *   defer <index> <reply>           (last temporary failure, for `queue list`)
  *   next <unix time> <attempts>     (when to try the remote recipients again)
  *   warned                          (the delay warning went out)
+ *   held / released                 (`yubin queue hold|release`)
  *
  * (one record per line).  A file without a matching "end" record is torn and
  * is refused.  The nonce is what makes that check sound: a sender cannot
@@ -52,6 +53,7 @@ typedef struct qenvelope {
 	time_t next_attempt;              /* 0: as soon as possible */
 	int attempts;                     /* remote delivery attempts so far */
 	bool warned;                      /* the delay DSN was sent */
+	bool held;                        /* no remote attempts until released */
 	qrcpt *rcpts;
 	size_t n_rcpts;
 } qenvelope;

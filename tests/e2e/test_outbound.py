@@ -904,7 +904,6 @@ def test_queue_flush_without_a_running_server(make_server):
     assert p.returncode == 1 and "not a queue id" in p.stderr, p.stderr
 
 
-@SKIP
 def test_queue_hold_release_bounce(make_server, dns, mx):
     one_mx(dns)
     rx = mx.add(IP1, hostname=MX1).rcpt("*", "450 4.2.0 busy")
@@ -915,12 +914,23 @@ def test_queue_hold_release_bounce(make_server, dns, mx):
     wait_until(lambda: attempt_lines(srv, qid, rcpt), DELIVERY_TIMEOUT, what="a first attempt")
     assert srv.cli("queue", "hold", qid).returncode == 0
     time.sleep(2.5)
-    assert rx.messages == [] and "hold" in queue_text(srv).lower()
+    assert rx.messages == [] and "held" in queue_text(srv).lower()
+    # held survives a restart
+    srv.stop()
+    srv.start()
+    time.sleep(2.5)
+    assert rx.messages == [] and "held" in queue_text(srv).lower()
     assert srv.cli("queue", "release", qid).returncode == 0
     rx.wait_messages(1, 5.0)
+    # bounce: returned to the sender at once, with status 5.0.0
+    rx.rcpt("*", "450 4.2.0 busy", then="450 4.2.0 busy")
     qid2 = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "bounce me", ["x"]))
-    assert srv.cli("queue", "bounce", qid2).returncode == 0
-    srv.wait_mail(user, 1, 5.0)
+    wait_until(lambda: attempt_lines(srv, qid2, rcpt), DELIVERY_TIMEOUT, what="an attempt")
+    p = srv.cli("queue", "bounce", qid2)
+    assert p.returncode == 0, p.stderr
+    (data,) = srv.wait_mail(user, 1, 5.0)
+    assert b"Status: 5.0.0" in data and b"postmaster" in data
+    wait_queue_empty(srv, qid2)
 
 
 @SKIP
