@@ -538,10 +538,12 @@ static void send_dsn(ob_attempt *a, bool delay)
  * Returns how many are still deferred; *next_r is when to try again. */
 static size_t expire(ob_attempt *a, time_t *next_r)
 {
+	/* times are whole seconds and the arrival was truncated: "over" means
+	 * strictly past the end, so a recipient never expires early */
 	time_t end = a->env.time + a->o->cfg->delivery.lifetime;
-	bool over = a->now >= end;
-	if (*next_r > end)
-		*next_r = end;
+	bool over = a->now > end;
+	if (*next_r > end + 1)
+		*next_r = end + 1;
 	size_t still = 0;
 	for (size_t i = 0; i < a->env.n_rcpts; i++) {
 		ob_result *r = &a->res[i];
