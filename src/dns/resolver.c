@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unbound.h>
 
+#include "lib/log.h"
+
 typedef struct dns_query {
 	struct dns_query *prev, *next;
 	dns_resolver *r;
@@ -169,8 +171,11 @@ dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_s
 	/* answers from a resolver on this machine (tests, a local unbound) */
 	ub_ctx_set_option(r->ctx, "do-not-query-localhost:", "no");
 	bool custom = server != NULL && *server != '\0';
-	if (rc == 0)
-		rc = custom ? ub_ctx_set_fwd(r->ctx, server) : ub_ctx_resolvconf(r->ctx, NULL);
+	if (rc == 0 && custom)
+		rc = ub_ctx_set_fwd(r->ctx, server);
+	else if (rc == 0 && ub_ctx_resolvconf(r->ctx, NULL) != 0)
+		/* no usable /etc/resolv.conf: unbound resolves from the root itself */
+		log_event(LOG_LVL_WARN, "dns", "resolver=%s", "recursive (no /etc/resolv.conf)");
 	/* a chosen server answers for every name, even the special-use ones
 	 * unbound would otherwise answer NXDOMAIN itself (RFC 6761 "test.",
 	 * which test set-ups use) */

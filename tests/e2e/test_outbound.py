@@ -695,7 +695,7 @@ def smtp_sink(mx):
     import subprocess
     from conftest import IS_ROOT, KEEP, make_tempdir, port_open, to_lf
     if not shutil.which("smtp-sink") and not os.path.exists("/usr/sbin/smtp-sink"):
-        pytest.skip("smtp-sink (postfix) not installed")
+        pytest.fail("smtp-sink (postfix) not installed: run scripts/install-deps")
     d = make_tempdir("yubin-e2e-sink-")
     os.chmod(d, 0o777)
     dump = d / "dump"
@@ -933,6 +933,26 @@ def test_queue_hold_release_bounce(make_server, dns, mx):
     (data,) = srv.wait_mail(user, 1, 5.0)
     assert b"Status: 5.0.0" in data and b"postmaster" in data
     wait_queue_empty(srv, qid2)
+
+
+def test_queue_control_bad_requests(make_server):
+    """Unknown ids and malformed requests on the control socket get a clear
+    error, and the server goes on."""
+    import socket as _socket
+    srv = make_server()
+    for verb in ("hold", "release", "bounce", "flush"):
+        p = srv.cli("queue", verb, "0000000000BC")
+        assert p.returncode == 1, (verb, p.stdout, p.stderr)
+        assert "0000000000BC" in p.stderr, p.stderr
+    for req in (b"garbage\n", b"hold not-a-qid\n", b"flush 0000000000BC extra\n"):
+        s = _socket.socket(_socket.AF_UNIX)
+        s.settimeout(5)
+        s.connect(str(srv.data_dir / "control.sock"))
+        s.sendall(req)
+        reply = s.recv(512)
+        s.close()
+        assert reply.startswith(b"error "), (req, reply)
+    assert srv.cli("queue", "flush").returncode == 0
 
 
 @SKIP
