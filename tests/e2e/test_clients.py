@@ -246,7 +246,13 @@ def test_smtp_source_load(server):
     rc, out = _run([SMTP_SOURCE, "-s", "6", "-m", str(n), "-l", "4096",
                     "-f", "load@remote.test", "-t", rcpt, f"127.0.0.1:{server.smtp}"], timeout=60)
     assert rc == 0, out
-    server.wait_mail(rcpt, n, timeout=20)
+    try:
+        server.wait_mail(rcpt, n, timeout=45)
+    except AssertionError as e:
+        log = server.stderr_text()
+        bad = [l for l in log.splitlines() if "level=warn" in l or "level=error" in l]
+        raise AssertionError(f"{e}; {len(server.mail_files(rcpt))} delivered; "
+                             f"warnings/errors: {bad[-20:]}; log tail: {log[-3000:]}")
     time.sleep(0.5)
     files = server.mails(rcpt)
     assert len(files) == n

@@ -940,6 +940,8 @@ def test_queue_control_bad_requests(make_server):
     error, and the server goes on."""
     import socket as _socket
     srv = make_server()
+    sock = srv.data_dir / "control.sock"
+    wait_until(sock.exists, 10, what="the control socket")  # made after the ports
     for verb in ("hold", "release", "bounce", "flush"):
         p = srv.cli("queue", verb, "0000000000BC")
         assert p.returncode == 1, (verb, p.stdout, p.stderr)
@@ -947,7 +949,7 @@ def test_queue_control_bad_requests(make_server):
     for req in (b"garbage\n", b"hold not-a-qid\n", b"flush 0000000000BC extra\n"):
         s = _socket.socket(_socket.AF_UNIX)
         s.settimeout(5)
-        s.connect(str(srv.data_dir / "control.sock"))
+        s.connect(str(sock))
         s.sendall(req)
         reply = s.recv(512)
         s.close()
