@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "delivery/connpool.h"
 #include "delivery/dsn.h"
 #include "delivery/mx.h"
 #include "delivery/smtpc.h"
@@ -48,6 +49,10 @@ struct outbound {
 	SSL_CTX *tls;
 	ob_entry *entries;
 	struct ob_attempt *attempts;   /* in flight, for shutdown */
+	size_t n_attempts;
+	size_t max_attempts;           /* messages in memory at once */
+	bool throttled;                /* due messages wait for max_attempts */
+	connpool *pool;
 	char *relay_password;          /* from relay.password_file */
 	struct event *timer;
 	unsigned rnd;
@@ -67,6 +72,11 @@ typedef struct ob_group {
 	strlist ips;          /* addresses of hosts[host_i] */
 	size_t ip_i;
 	bool relay;           /* through relay.host, not by MX */
+	bool has_slot;        /* holds a connection slot (connpool) */
+	smtpc_conn *conn;     /* an idle connection to use next, or the one kept */
+	char *cur_host;       /* the server of the transaction in flight */
+	char cur_ip[INET6_ADDRSTRLEN];
+	int cur_port;
 	int port_i;           /* relay: index into relay.ports */
 	int lookups;          /* A / AAAA look-ups in flight */
 	char *last_reply;     /* the last temporary failure, if all fail */
@@ -98,10 +108,16 @@ struct ob_attempt {
 	size_t groups_left;
 	ob_result *res;
 	time_t now;
+	/* the outcome, written to the file by a worker */
+	bool all_final;       /* nothing left to try: the file goes */
+	bool warn;            /* a delay warning went out now */
+	time_t next_due;
+	int io_errno;
 };
 
 static void next_host(ob_group *g);
 static void try_next_ip(ob_group *g);
+static void group_lookup(ob_group *g);
 static int group_port(const ob_group *g);
 static void group_done(ob_group *g);
 
@@ -146,16 +162,26 @@ static void on_smtp_done(smtpc_job *job)
 {
 	ob_group *g = job->arg;
 	ob_attempt *a = g->a;
+	outbound *o = a->o;
 	g->job_running = false;
+	smtpc_conn *kept = job->kept;
+	job->kept = NULL;
+	if (job->stale) {
+		/* the idle connection was gone: nothing was said, start afresh */
+		smtpc_job_clear(job);
+		if (kept != NULL)
+			connpool_discard(o->pool, kept);
+		group_lookup(g);
+		return;
+	}
 	bool all_temp = true;
 	for (size_t k = 0; k < g->n; k++)
 		if (job->codes[k] / 100 != 4)
 			all_temp = false;
-	const char *ip = g->ips.items[g->ip_i];
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
-		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s reply=%s",
-		          a->env.id, g->addrs[k], job->mx_host, ip, group_port(g),
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s reply=%s", a->env.id,
+		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
 		          job->replies[k]);
 	if (!job->connected || (all_temp && !job->data_sent)) {
@@ -163,6 +189,12 @@ static void on_smtp_done(smtpc_job *job)
 		free(g->last_reply);
 		g->last_reply = xstrdup(job->replies[0]);
 		smtpc_job_clear(job);
+		if (kept != NULL)
+			connpool_discard(o->pool, kept);
+		if (g->hosts.n == 0) {
+			group_lookup(g); /* that was a reused connection: now by the book */
+			return;
+		}
 		g->ip_i++;
 		try_next_ip(g);
 		return;
@@ -170,9 +202,10 @@ static void on_smtp_done(smtpc_job *job)
 	for (size_t k = 0; k < g->n; k++) {
 		int c = job->codes[k];
 		set_result(a, g->idx[k], c / 100 == 2 ? 'd' : c / 100 == 5 ? 'f' : 't', c,
-		           job->replies[k], job->mx_host);
+		           job->replies[k], g->cur_host);
 	}
 	smtpc_job_clear(job);
+	g->conn = kept; /* back to the pool for the next message */
 	group_done(g);
 }
 
@@ -182,6 +215,8 @@ static int group_port(const ob_group *g)
 	return g->relay ? cfg->relay.ports[g->port_i] : cfg->delivery.port;
 }
 
+/* One transaction: on a new connection to ip, or (ip NULL) on the idle
+ * connection g->conn. */
 static void start_smtp(ob_group *g, const char *ip)
 {
 	ob_attempt *a = g->a;
@@ -189,23 +224,36 @@ static void start_smtp(ob_group *g, const char *ip)
 	smtpc_job *j = &g->job;
 	memset(j, 0, sizeof(*j));
 	int port = group_port(g);
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&j->addr;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		inet_pton(AF_INET6, ip, &s6->sin6_addr);
-		j->addr_len = sizeof(*s6);
+	free(g->cur_host);
+	if (ip == NULL) {
+		j->reuse = g->conn;
+		g->conn = NULL;
+		g->cur_host = xstrdup(smtpc_conn_host(j->reuse));
+		snprintf(g->cur_ip, sizeof g->cur_ip, "%s", smtpc_conn_ip(j->reuse));
+		g->cur_port = smtpc_conn_port(j->reuse);
 	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&j->addr;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		inet_pton(AF_INET, ip, &s4->sin_addr);
-		j->addr_len = sizeof(*s4);
+		g->cur_host = xstrdup(g->hosts.items[g->host_i]);
+		snprintf(g->cur_ip, sizeof g->cur_ip, "%s", ip);
+		g->cur_port = port;
+		if (strchr(ip, ':') != NULL) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&j->addr;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)port);
+			inet_pton(AF_INET6, ip, &s6->sin6_addr);
+			j->addr_len = sizeof(*s6);
+		} else {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&j->addr;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)port);
+			inet_pton(AF_INET, ip, &s4->sin_addr);
+			j->addr_len = sizeof(*s4);
+		}
 	}
 	j->base = a->o->base;
+	j->keep = true;
 	j->tls = a->o->tls;
 	j->helo = cfg->hostname;
-	j->mx_host = g->hosts.items[g->host_i];
+	j->mx_host = g->cur_host;
 	j->sender = a->env.sender;
 	j->rcpts = g->addrs;
 	j->n_rcpts = g->n;
@@ -317,6 +365,41 @@ static void on_mx(void *arg, const dns_answer *ans)
 	next_host(g);
 }
 
+/* How a group finds its server: the relay host, or the domain's MX. */
+static void group_lookup(ob_group *g)
+{
+	strlist_free(&g->hosts);
+	strlist_init(&g->hosts);
+	g->host_i = 0;
+	g->port_i = 0;
+	if (g->relay) {
+		strlist_add(&g->hosts, g->a->o->cfg->relay.host);
+		next_host(g);
+	} else {
+		dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
+	}
+}
+
+/* The connection-pool key: the relay host, or the recipient domain. */
+static const char *group_dest(const ob_group *g)
+{
+	return g->relay ? "[relay]" : g->domain;
+}
+
+/* A connection slot for the group: with an idle connection to the same
+ * destination, or leave to open one. */
+static void on_grant(void *arg, smtpc_conn *idle)
+{
+	ob_group *g = arg;
+	g->has_slot = true;
+	if (idle != NULL) {
+		g->conn = idle;
+		start_smtp(g, NULL);
+	} else {
+		group_lookup(g);
+	}
+}
+
 /* ---- the attempt ---- */
 
 static void read_work(void *arg)
@@ -367,6 +450,13 @@ static bool make_groups(ob_attempt *a)
 
 static void attempt_free(ob_attempt *a)
 {
+	outbound *o = a->o;
+	if (--o->n_attempts <= o->max_attempts / 2 && o->throttled) {
+		/* room again for messages that are due */
+		o->throttled = false;
+		struct timeval now = {0, 0};
+		evtimer_add(o->timer, &now);
+	}
 	if (a->prev != NULL)
 		a->prev->next = a->next;
 	else
@@ -381,6 +471,7 @@ static void attempt_free(ob_attempt *a)
 		strlist_free(&g->hosts);
 		strlist_free(&g->ips);
 		free(g->last_reply);
+		free(g->cur_host);
 	}
 	free(a->groups);
 	for (size_t i = 0; a->res != NULL && i < a->env.n_rcpts; i++) {
@@ -456,13 +547,10 @@ static void read_done(void *arg)
 	}
 	for (size_t k = 0; k < a->n_groups; k++) {
 		ob_group *g = &a->groups[k];
-		if (relay_applies(o->cfg, g->domain)) {
-			g->relay = true;
-			strlist_add(&g->hosts, o->cfg->relay.host);
-			next_host(g);
-		} else {
-			dns_lookup(o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
-		}
+		g->relay = relay_applies(o->cfg, g->domain);
+		smtpc_conn *idle;
+		if (connpool_acquire(o->pool, group_dest(g), on_grant, g, &idle))
+			on_grant(g, idle);
 	}
 }
 
@@ -582,7 +670,7 @@ static void append_records(ob_attempt *a, time_t next, bool warned_now)
 		buf_printf(&rec, "next %lld %d\n", (long long)next, a->env.attempts + 1);
 	int fd = open(a->e->path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0 || !fs_write_all(fd, rec.data, rec.len) || fdatasync(fd) != 0)
-		log_event(LOG_LVL_ERROR, "queue_update", "qid=%s error=%s", a->env.id, strerror(errno));
+		a->io_errno = errno;
 	if (fd >= 0)
 		close(fd);
 	buf_free(&rec);
@@ -601,6 +689,43 @@ static void log_final(ob_attempt *a)
 				          a->res[i].mx, (long long)(a->now - a->env.time), a->res[i].reply);
 }
 
+/* Worker: make the file say what happened.  When nothing is left to try
+ * the file just goes (no record first: a crash before the unlink is on
+ * disk repeats the attempt, and SMTP promises at-least-once); otherwise
+ * the results and the next attempt time are appended and synced. */
+static void record_work(void *arg)
+{
+	ob_attempt *a = arg;
+	if (a->all_final) {
+		if (unlink(a->e->path) != 0)
+			a->io_errno = errno;
+		return;
+	}
+	append_records(a, a->next_due, a->warn);
+}
+
+static void record_done(void *arg)
+{
+	ob_attempt *a = arg;
+	outbound *o = a->o;
+	if (a->all_final) {
+		if (a->io_errno == 0)
+			log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", a->env.id, "finished");
+		else
+			log_event(LOG_LVL_ERROR, "queue_remove", "qid=%s error=%s", a->env.id,
+			          strerror(a->io_errno));
+		entry_remove(o, a->e);
+	} else {
+		if (a->io_errno != 0)
+			log_event(LOG_LVL_ERROR, "queue_update", "qid=%s error=%s", a->env.id,
+			          strerror(a->io_errno));
+		a->e->due = a->e->bounce ? a->now : a->next_due;
+		a->e->busy = false;
+	}
+	attempt_free(a);
+	arm_timer(o);
+}
+
 static void finish_attempt(ob_attempt *a)
 {
 	outbound *o = a->o;
@@ -608,7 +733,8 @@ static void finish_attempt(ob_attempt *a)
 	int step = a->env.attempts < d->n_retry ? d->retry[a->env.attempts] : d->retry[d->n_retry - 1];
 	time_t next = a->now + step;
 	size_t deferred = expire(a, &next);
-	bool warn = deferred > 0 && !a->env.warned && a->now >= a->env.time + d->delay_warning;
+	a->warn = deferred > 0 && !a->env.warned && a->now >= a->env.time + d->delay_warning;
+	a->next_due = deferred > 0 ? next : 0;
 	log_final(a);
 	/* bounce first, then record: a crash in between repeats the bounce
 	 * rather than losing it */
@@ -616,31 +742,26 @@ static void finish_attempt(ob_attempt *a)
 		if (a->res[i].kind == 'x')
 			a->res[i].kind = 'f';
 	send_dsn(a, false);
-	if (warn)
+	if (a->warn)
 		send_dsn(a, true);
-	append_records(a, deferred > 0 ? next : 0, warn);
-	bool all_final = true;
+	a->all_final = true;
 	for (size_t i = 0; i < a->env.n_rcpts; i++) {
 		qrcpt *r = &a->env.rcpts[i];
 		char k = a->res[i].kind;
 		if (!(r->done || r->failed || k == 'd' || k == 'f'))
-			all_final = false;
+			a->all_final = false;
 	}
-	if (all_final) {
-		if (unlink(a->e->path) == 0)
-			log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", a->env.id, "finished");
-		entry_remove(o, a->e);
-	} else {
-		a->e->due = a->e->bounce ? a->now : next;
-		a->e->busy = false;
-		arm_timer(o);
-	}
-	attempt_free(a);
+	workers_submit(o->wk, record_work, record_done, a);
 }
 
 static void group_done(ob_group *g)
 {
 	ob_attempt *a = g->a;
+	if (g->has_slot) {
+		connpool_release(a->o->pool, group_dest(g), g->conn);
+		g->conn = NULL;
+		g->has_slot = false;
+	}
 	if (--a->groups_left == 0) {
 		a->now = time(NULL);
 		finish_attempt(a);
@@ -652,6 +773,7 @@ static void group_done(ob_group *g)
 static void start_attempt(outbound *o, ob_entry *e)
 {
 	ob_attempt *a = xcalloc(1, sizeof(*a));
+	o->n_attempts++;
 	a->o = o;
 	a->e = e;
 	a->now = time(NULL);
@@ -667,9 +789,14 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	outbound *o = arg;
 	time_t now = time(NULL);
-	for (ob_entry *e = o->entries; e != NULL; e = e->next)
-		if (!e->busy && (!e->held || e->bounce) && e->due <= now)
+	for (ob_entry *e = o->entries; e != NULL && !o->throttled; e = e->next) {
+		if (e->busy || (e->held && !e->bounce) || e->due > now)
+			continue;
+		if (o->n_attempts >= o->max_attempts)
+			o->throttled = true; /* attempt_free wakes us when there is room */
+		else
 			start_attempt(o, e);
+	}
 	arm_timer(o);
 }
 
@@ -678,6 +805,8 @@ static void arm_timer(outbound *o)
 {
 	time_t now = time(NULL), first = 0;
 	bool any = false;
+	if (o->throttled)
+		return; /* attempt_free re-arms it */
 	for (ob_entry *e = o->entries; e != NULL; e = e->next) {
 		if (e->busy || (e->held && !e->bounce))
 			continue;
@@ -695,14 +824,15 @@ static void arm_timer(outbound *o)
 
 void outbound_schedule(outbound *o, const char *path, time_t due)
 {
-	for (ob_entry *e = o->entries; e != NULL; e = e->next)
-		if (strcmp(e->path, path) == 0)
+	ob_entry **tail = &o->entries;
+	for (; *tail != NULL; tail = &(*tail)->next)
+		if (strcmp((*tail)->path, path) == 0)
 			return;
+	/* at the end: messages due at once are tried oldest first */
 	ob_entry *e = xcalloc(1, sizeof(*e));
 	e->path = xstrdup(path);
 	e->due = due;
-	e->next = o->entries;
-	o->entries = e;
+	*tail = e;
 	arm_timer(o);
 }
 
@@ -815,6 +945,10 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	*o = (outbound){.base = base, .cfg = cfg, .dns = dns, .wk = w, .q = q, .acc = acc, .tls = tls,
 	                .rnd = (unsigned)time(NULL) ^ (unsigned)getpid()};
 	o->timer = evtimer_new(base, on_timer, o);
+	o->pool = connpool_new(base, cfg->delivery.max_connections, cfg->delivery.max_per_destination);
+	/* enough messages in memory to keep every connection busy, with a
+	 * next message waiting for each */
+	o->max_attempts = (size_t)cfg->delivery.max_connections * 4;
 	o->relay_password = password;
 	return o;
 }
@@ -826,11 +960,17 @@ void outbound_free(outbound **op)
 		return;
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
-		for (size_t k = 0; k < a->n_groups; k++)
-			if (a->groups[k].job_running)
-				smtpc_abort(&a->groups[k].job);
+		for (size_t k = 0; k < a->n_groups; k++) {
+			ob_group *g = &a->groups[k];
+			if (g->job_running)
+				smtpc_abort(&g->job);
+			else if (!g->has_slot)
+				connpool_cancel(o->pool, g); /* maybe waiting in line */
+			smtpc_conn_free(g->conn);
+		}
 		attempt_free(a);
 	}
+	connpool_free(&o->pool);
 	while (o->entries != NULL)
 		entry_remove(o, o->entries);
 	event_free(o->timer);

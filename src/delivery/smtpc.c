@@ -1,9 +1,11 @@
-/* smtpc.c — one outbound SMTP transaction (see smtpc.h).  A reply-driven
- * state machine: each complete (possibly multi-line) reply moves it one
- * step.  Any failure before the end decides every recipient not yet
- * decided, so done() always has a code for each. */
+/* smtpc.c — the outbound SMTP client (see smtpc.h).  A reply-driven state
+ * machine on one connection (smtpc_conn): each complete (possibly
+ * multi-line) reply moves it one step.  Any failure before the end of a
+ * transaction decides every recipient not yet decided, so done() always has
+ * a code for each. */
 #include "delivery/smtpc.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -22,23 +24,41 @@
 #include "tls/bevtls.h"
 
 #define REPLY_MAX (64 * 1024)
+#define QUIT_TIMEOUT 5
 
-enum step { ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_HANDSHAKE, ST_AUTH,
-            ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_QUIT, ST_DONE };
+enum step { ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_HANDSHAKE,
+            ST_AUTH, ST_AUTH_USER, ST_AUTH_PASS,
+            ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_DISCARD, ST_SKIP, ST_RSET,
+            ST_IDLE, ST_QUIT };
 
-typedef struct smtpc_state {
+struct smtpc_conn {
+	struct event_base *base;
 	struct bufferevent *bev;
 	int fd;
 	bool tls;
 	enum step step;
-	size_t rcpt_i;
-	size_t accepted;
 	buf reply;
-	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_auth;
-	bool authed;
+	char *host;
+	char ip[INET6_ADDRSTRLEN];
+	int port;
+	time_t opened;
+	char *tls_version;
+	bool tls_verified;
+	/* what the server offers (EHLO) */
+	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking;
+	bool auth_plain, auth_login;
 	unsigned long long remote_size;
+	bool authed;
+	bool dead;                /* closed, or in a state no transaction can follow */
+	/* the transaction in progress */
+	smtpc_job *job;
+	size_t rcpt_i, accepted, skip;
+	bool replied;             /* the server answered something in this transaction */
 	bool finished;
-} smtpc_state;
+	/* idle or quitting: whom to tell when it ends */
+	smtpc_conn_fn *notify;
+	void *notify_arg;
+};
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
@@ -58,37 +78,52 @@ static void decide_rest(smtpc_job *j, int code, const char *text)
 			set_reply(j, i, code, text);
 }
 
-static void close_connection(smtpc_state *st)
+static void close_socket(smtpc_conn *c)
 {
-	bevtls_close(&st->bev, &st->fd, st->tls);
+	bevtls_close(&c->bev, &c->fd, c->tls);
+	c->dead = true;
+}
+
+void smtpc_conn_free(smtpc_conn *c)
+{
+	if (c == NULL)
+		return;
+	close_socket(c);
+	buf_free(&c->reply);
+	free(c->host);
+	free(c->tls_version);
+	free(c);
 }
 
 static void finish_cb(evutil_socket_t fd, short what, void *arg)
 {
 	smtpc_job *j = arg;
-	smtpc_state *st = j->st;
-	close_connection(st);
-	buf_free(&st->reply);
-	free(st);
+	smtpc_conn *c = j->st;
 	j->st = NULL;
+	if (j->kept != c)
+		smtpc_conn_free(c);
 	j->done(j);
 }
 
-/* End the transaction; done() runs on the next loop turn. */
+/* End the job; done() runs on the next loop turn.  The connection is freed
+ * then, unless it was handed back (job->kept). */
 static void finish(smtpc_job *j, int code, const char *text)
 {
-	if (j->st->finished)
+	smtpc_conn *c = j->st;
+	if (c->finished)
 		return;
-	j->st->finished = true;
+	c->finished = true;
 	decide_rest(j, code, text);
-	if (j->st->bev != NULL)
-		bufferevent_disable(j->st->bev, EV_READ | EV_WRITE);
+	if (j->kept == NULL && c->bev != NULL)
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	event_base_once(j->base, -1, EV_TIMEOUT, finish_cb, j, NULL);
 }
 
-static void send_line(smtpc_job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void send_line(smtpc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void send_line(smtpc_job *j, const char *fmt, ...)
+/* Queue a command line; everything queued in one loop turn leaves in one
+ * write, which is what makes PIPELINING cheap. */
+static void send_line(smtpc_conn *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -97,39 +132,38 @@ static void send_line(smtpc_job *j, const char *fmt, ...)
 	buf_vprintf(&b, fmt, ap);
 	va_end(ap);
 	buf_puts(&b, "\r\n");
-	bufferevent_write(j->st->bev, b.data, b.len);
+	bufferevent_write(c->bev, b.data, b.len);
 	buf_free(&b);
 }
 
-static void set_timeouts(smtpc_job *j, int read_secs)
+static void set_timeouts(smtpc_conn *c, int read_secs, int write_secs)
 {
-	struct timeval r = {read_secs, 0}, w = {j->command_timeout, 0};
-	bufferevent_set_timeouts(j->st->bev, &r, &w);
+	struct timeval r = {read_secs, 0}, w = {write_secs, 0};
+	bufferevent_set_timeouts(c->bev, &r, &w);
 }
 
 static void quit(smtpc_job *j)
 {
-	smtpc_state *st = j->st;
-	st->step = ST_QUIT;
-	send_line(j, "QUIT");
+	j->st->step = ST_QUIT;
+	send_line(j->st, "QUIT");
 }
 
-/* The body: LF line ends become CRLF, a leading dot is doubled (RFC 5321
- * 4.5.2), then the end-of-data line. */
-static void send_body(smtpc_job *j)
+/* The body on the wire: LF line ends become CRLF; for DATA a leading dot
+ * is doubled (RFC 5321 4.5.2) and the end-of-data line follows. */
+static void body_to_wire(const smtpc_job *j, struct evbuffer *out, bool dot_stuff)
 {
-	struct evbuffer *out = bufferevent_get_output(j->st->bev);
 	const char *p = j->body, *end = j->body + j->body_len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (n > 0 && p[0] == '.')
+		if (dot_stuff && n > 0 && p[0] == '.')
 			evbuffer_add(out, ".", 1);
 		evbuffer_add(out, p, n);
 		evbuffer_add(out, "\r\n", 2);
 		p += n + (nl ? 1 : 0);
 	}
-	evbuffer_add(out, ".\r\n", 3);
+	if (dot_stuff)
+		evbuffer_add(out, ".\r\n", 3);
 }
 
 /* Bytes of the body on the wire (for SIZE=): LF becomes CRLF. */
@@ -150,151 +184,364 @@ static bool has_8bit(const smtpc_job *j)
 	return false;
 }
 
-static void parse_ehlo(smtpc_state *st, const char *text)
+static bool keyword(const char *kw, const char *name)
 {
-	st->ext_starttls = st->ext_size = st->ext_8bit = st->ext_utf8 = st->ext_auth = false;
-	st->remote_size = 0;
+	size_t n = strlen(name);
+	return strncasecmp(kw, name, n) == 0 && (kw[n] == '\0' || kw[n] == ' ' || kw[n] == '\n');
+}
+
+static void parse_auth(smtpc_conn *c, const char *mechs)
+{
+	for (const char *p = mechs; *p != '\0' && *p != '\n';) {
+		p += strspn(p, " ");
+		if (keyword(p, "PLAIN"))
+			c->auth_plain = true;
+		else if (keyword(p, "LOGIN"))
+			c->auth_login = true;
+		p += strcspn(p, " \n");
+	}
+}
+
+static void parse_ehlo(smtpc_conn *c, const char *text)
+{
+	c->ext_starttls = c->ext_size = c->ext_8bit = c->ext_utf8 = false;
+	c->ext_pipelining = c->ext_chunking = c->auth_plain = c->auth_login = false;
+	c->remote_size = 0;
 	for (const char *line = strchr(text, '\n'); line != NULL; line = strchr(line + 1, '\n')) {
-		const char *kw = line + 1 + 4; /* skip "250-" / "250 " */
-		if (strlen(line + 1) < 4)
+		if (strcspn(line + 1, "\n") < 4)
 			continue;
-		if (strncasecmp(kw, "STARTTLS", 8) == 0)
-			st->ext_starttls = true;
-		else if (strncasecmp(kw, "8BITMIME", 8) == 0)
-			st->ext_8bit = true;
-		else if (strncasecmp(kw, "SMTPUTF8", 8) == 0)
-			st->ext_utf8 = true;
-		else if (strncasecmp(kw, "AUTH", 4) == 0)
-			st->ext_auth = true;
-		else if (strncasecmp(kw, "SIZE", 4) == 0) {
-			st->ext_size = true;
-			st->remote_size = strtoull(kw + 4, NULL, 10);
+		const char *kw = line + 1 + 4; /* skip "250-" / "250 " */
+		if (keyword(kw, "STARTTLS"))
+			c->ext_starttls = true;
+		else if (keyword(kw, "8BITMIME"))
+			c->ext_8bit = true;
+		else if (keyword(kw, "SMTPUTF8"))
+			c->ext_utf8 = true;
+		else if (keyword(kw, "PIPELINING"))
+			c->ext_pipelining = true;
+		else if (keyword(kw, "CHUNKING"))
+			c->ext_chunking = true;
+		else if (keyword(kw, "AUTH"))
+			parse_auth(c, kw + 4);
+		else if (keyword(kw, "SIZE")) {
+			c->ext_size = true;
+			c->remote_size = strtoull(kw + 4, NULL, 10);
 		}
 	}
 }
 
+/* ---- the end of a transaction ---- */
+
+static void hand_back(smtpc_job *j)
+{
+	smtpc_conn *c = j->st;
+	c->step = ST_IDLE;
+	c->job = NULL;
+	j->kept = c;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	finish(j, 421, "421 4.4.2 connection closed");
+}
+
+/* The transaction is over (every recipient decided).  clean: the server is
+ * ready for the next MAIL as it is; otherwise it gets an RSET first. */
+static void txn_end(smtpc_job *j, bool clean)
+{
+	smtpc_conn *c = j->st;
+	if (!j->keep || c->dead)
+		quit(j);
+	else if (!clean) {
+		c->step = ST_RSET;
+		send_line(c, "RSET");
+	} else
+		hand_back(j);
+}
+
+/* ---- the transaction ---- */
+
+static void send_rcpt(smtpc_job *j, size_t i)
+{
+	send_line(j->st, "RCPT TO:<%s>", j->rcpts[i]);
+}
+
+static void send_body(smtpc_job *j)
+{
+	smtpc_conn *c = j->st;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (c->ext_chunking) {
+		/* one chunk: no dot-stuffing, and the reply needs no 354 first */
+		struct evbuffer *payload = evbuffer_new();
+		body_to_wire(j, payload, false);
+		send_line(c, "BDAT %zu LAST", evbuffer_get_length(payload));
+		evbuffer_add_buffer(out, payload);
+		evbuffer_free(payload);
+	} else {
+		body_to_wire(j, out, true);
+	}
+	c->step = ST_BODY;
+	set_timeouts(c, j->data_timeout, j->data_timeout);
+	j->data_sent = true;
+}
+
 static void start_mail(smtpc_job *j)
 {
-	smtpc_state *st = j->st;
+	smtpc_conn *c = j->st;
 	unsigned long long size = wire_size(j);
-	if (st->ext_size && st->remote_size > 0 && size > st->remote_size) {
+	if (c->ext_size && c->remote_size > 0 && size > c->remote_size) {
 		char *t = xasprintf("552 5.3.4 Message size %llu exceeds the remote server's limit (SIZE %llu)",
-		                    size, st->remote_size);
+		                    size, c->remote_size);
 		decide_rest(j, 552, t);
 		free(t);
-		quit(j);
+		txn_end(j, true); /* nothing was sent */
 		return;
 	}
-	if (j->needs_smtputf8 && !st->ext_utf8) {
+	if (j->needs_smtputf8 && !c->ext_utf8) {
 		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs");
-		quit(j);
+		txn_end(j, true);
 		return;
 	}
-	st->step = ST_MAIL;
+	c->step = ST_MAIL;
+	c->rcpt_i = c->accepted = 0;
 	char sz[32] = "";
-	if (st->ext_size)
+	if (c->ext_size)
 		snprintf(sz, sizeof sz, " SIZE=%llu", size);
-	send_line(j, "MAIL FROM:<%s>%s%s%s", j->sender, sz,
-	          st->ext_8bit && has_8bit(j) ? " BODY=8BITMIME" : "",
+	send_line(c, "MAIL FROM:<%s>%s%s%s", j->sender, sz,
+	          c->ext_8bit && has_8bit(j) ? " BODY=8BITMIME" : "",
 	          j->needs_smtputf8 ? " SMTPUTF8" : "");
+	if (!c->ext_pipelining)
+		return;
+	/* RFC 2920: every RCPT, and DATA as the last of the group; BDAT waits
+	 * for the RCPT replies, so no body is sent to nobody */
+	for (size_t i = 0; i < j->n_rcpts; i++)
+		send_rcpt(j, i);
+	if (!c->ext_chunking)
+		send_line(c, "DATA");
 }
+
+/* A pipelined group's replies that no longer matter still have to be read. */
+static void skip_replies(smtpc_job *j, size_t n)
+{
+	smtpc_conn *c = j->st;
+	if (n == 0) {
+		txn_end(j, false);
+		return;
+	}
+	c->skip = n;
+	c->step = ST_SKIP;
+}
+
+static void on_mail_reply(smtpc_job *j, int code, const char *text)
+{
+	smtpc_conn *c = j->st;
+	if (code / 100 != 2) {
+		decide_rest(j, code, text);
+		skip_replies(j, c->ext_pipelining ? j->n_rcpts + !c->ext_chunking : 0);
+		return;
+	}
+	c->step = ST_RCPT;
+	if (!c->ext_pipelining)
+		send_rcpt(j, 0);
+}
+
+static void on_rcpt_reply(smtpc_job *j, int code, const char *text)
+{
+	smtpc_conn *c = j->st;
+	if (code / 100 == 2)
+		c->accepted++;
+	else
+		set_reply(j, c->rcpt_i, code, text);
+	if (++c->rcpt_i < j->n_rcpts) {
+		if (!c->ext_pipelining)
+			send_rcpt(j, c->rcpt_i);
+		return;
+	}
+	if (c->ext_chunking) {
+		if (c->accepted == 0)
+			txn_end(j, false);
+		else
+			send_body(j);
+		return;
+	}
+	if (c->ext_pipelining) {
+		c->step = ST_DATA; /* DATA was sent with the group */
+		return;
+	}
+	if (c->accepted == 0) {
+		txn_end(j, false);
+		return;
+	}
+	c->step = ST_DATA;
+	send_line(c, "DATA");
+}
+
+static void on_data_reply(smtpc_job *j, int code, const char *text)
+{
+	smtpc_conn *c = j->st;
+	if (code != 354) {
+		decide_rest(j, code, text);
+		txn_end(j, false);
+	} else if (c->accepted == 0) {
+		/* a pipelined DATA accepted with no recipient: end it empty */
+		c->step = ST_DISCARD;
+		send_line(c, ".");
+	} else {
+		send_body(j);
+	}
+}
+
+/* ---- connection set-up ---- */
 
 static void start_tls(smtpc_job *j)
 {
-	smtpc_state *st = j->st;
-	st->tls = true;
-	if (!bevtls_start(j->base, &st->bev, st->fd, j->tls, false, j->mx_host)) {
-		st->fd = -1;
+	smtpc_conn *c = j->st;
+	c->tls = true;
+	if (!bevtls_start(j->base, &c->bev, c->fd, j->tls, false, j->mx_host)) {
+		c->fd = -1;
+		c->dead = true;
 		finish(j, 451, "451 4.7.5 TLS set-up failed on our side");
 		return;
 	}
-	st->step = ST_HANDSHAKE;
-	bufferevent_setcb(st->bev, on_read, NULL, on_event, j);
-	set_timeouts(j, j->command_timeout);
-	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
+	c->step = ST_HANDSHAKE;
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	set_timeouts(c, j->command_timeout, j->command_timeout);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 
 static void after_tls(smtpc_job *j)
 {
-	SSL *ssl = bufferevent_openssl_get_ssl(j->st->bev);
-	j->tls_version = xstrdup(SSL_get_version(ssl));
-	j->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK &&
-	                  SSL_get0_peer_certificate(ssl) != NULL;
-	if (j->require_verified && !j->tls_verified) {
+	smtpc_conn *c = j->st;
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+	c->tls_version = xstrdup(SSL_get_version(ssl));
+	c->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_peer_certificate(ssl) != NULL;
+	j->tls_version = xstrdup(c->tls_version);
+	j->tls_verified = c->tls_verified;
+	if (j->require_verified && !c->tls_verified) {
 		char *t = xasprintf("451 4.7.5 The certificate of %s does not verify (%s)", j->mx_host,
 		                    X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+		c->dead = true;
 		finish(j, 451, t);
 		free(t);
 		return;
 	}
-	if (j->implicit_tls && j->st->step == ST_HANDSHAKE && !j->st->ext_starttls) {
-		j->st->step = ST_GREETING; /* implicit TLS: the greeting comes inside */
+	if (j->implicit_tls && !c->ext_starttls) {
+		c->step = ST_GREETING; /* implicit TLS: the greeting comes inside */
 		return;
 	}
-	j->st->step = ST_EHLO;
-	send_line(j, "EHLO %s", j->helo);
+	c->step = ST_EHLO;
+	send_line(c, "EHLO %s", j->helo);
+}
+
+static void send_b64(smtpc_conn *c, const char *prefix, const void *data, size_t n)
+{
+	char *b64 = sasl_b64_encode(data, n);
+	send_line(c, "%s%s", prefix, b64);
+	explicit_bzero(b64, strlen(b64));
+	free(b64);
 }
 
 /* After EHLO (and TLS when there is to be TLS): log in, or go to MAIL. */
 static void after_ehlo(smtpc_job *j)
 {
-	smtpc_state *st = j->st;
-	if (j->require_tls && !st->tls) {
+	smtpc_conn *c = j->st;
+	if (j->require_tls && !c->tls) {
 		char *t = xasprintf("451 4.7.10 %s offers no STARTTLS; not sending credentials or mail in the clear",
 		                    j->mx_host);
+		c->dead = true;
 		finish(j, 451, t);
 		free(t);
 		return;
 	}
-	if (j->auth_user != NULL && !st->authed) {
+	if (j->auth_user != NULL && !c->authed) {
+		if (c->auth_login && !c->auth_plain) {
+			c->step = ST_AUTH_USER;
+			send_line(c, "AUTH LOGIN");
+			return;
+		}
 		buf raw;
 		buf_init(&raw, 4096);
 		buf_putc(&raw, '\0');
 		buf_puts(&raw, j->auth_user);
 		buf_putc(&raw, '\0');
 		buf_puts(&raw, j->auth_pass ? j->auth_pass : "");
-		char *b64 = sasl_b64_encode(raw.data, raw.len);
+		c->step = ST_AUTH;
+		send_b64(c, "AUTH PLAIN ", raw.data, raw.len);
 		explicit_bzero(raw.data, raw.len);
 		buf_free(&raw);
-		st->step = ST_AUTH;
-		send_line(j, "AUTH PLAIN %s", b64);
-		explicit_bzero(b64, strlen(b64));
-		free(b64);
 		return;
 	}
 	start_mail(j);
 }
 
-/* One complete reply: code and the whole text (lines joined by '\n'). */
-static void on_reply(smtpc_job *j, int code, const char *text)
+static void on_auth_reply(smtpc_job *j, int code, const char *text)
 {
-	smtpc_state *st = j->st;
+	smtpc_conn *c = j->st;
+	if (c->step == ST_AUTH_USER && code == 334) {
+		c->step = ST_AUTH_PASS;
+		send_b64(c, "", j->auth_user, strlen(j->auth_user));
+		return;
+	}
+	if (c->step == ST_AUTH_PASS && code == 334) {
+		const char *pw = j->auth_pass ? j->auth_pass : "";
+		c->step = ST_AUTH;
+		send_b64(c, "", pw, strlen(pw));
+		return;
+	}
+	if (code != 235) {
+		/* a refused login is our configuration's problem: defer, so that
+		 * mail flows again once it is fixed */
+		char *t = xasprintf("451 4.7.0 %s refused our login: %s", j->mx_host, text);
+		c->dead = true;
+		finish(j, 451, t);
+		free(t);
+		return;
+	}
+	c->authed = true;
+	start_mail(j);
+}
+
+/* One complete reply: code and the whole text (lines joined by '\n'). */
+static void on_reply(smtpc_conn *c, int code, const char *text)
+{
+	smtpc_job *j = c->job;
+	if (j == NULL) {
+		/* idle: the server speaks first only to say goodbye (421);
+		 * quitting: that was the reply to QUIT.  Not yet parked: the
+		 * owner finds it dead when it tries to park it. */
+		close_socket(c);
+		if (c->notify != NULL) {
+			c->notify(c->notify_arg, c);
+			smtpc_conn_free(c);
+		}
+		return;
+	}
 	int cls = code / 100;
-	switch (st->step) {
+	c->replied = true;
+	switch (c->step) {
 	case ST_GREETING:
 		if (cls != 2) {
+			c->dead = true;
 			finish(j, code, text);
 			return;
 		}
-		st->step = ST_EHLO;
-		send_line(j, "EHLO %s", j->helo);
+		c->step = ST_EHLO;
+		send_line(c, "EHLO %s", j->helo);
 		return;
 	case ST_EHLO:
 		if (cls != 2) {
-			st->step = ST_HELO;
-			send_line(j, "HELO %s", j->helo);
+			c->step = ST_HELO;
+			send_line(c, "HELO %s", j->helo);
 			return;
 		}
-		parse_ehlo(st, text);
-		if (st->ext_starttls && !st->tls && j->tls != NULL) {
-			st->step = ST_STARTTLS;
-			send_line(j, "STARTTLS");
+		parse_ehlo(c, text);
+		if (c->ext_starttls && !c->tls && j->tls != NULL) {
+			c->step = ST_STARTTLS;
+			send_line(c, "STARTTLS");
 			return;
 		}
 		after_ehlo(j);
 		return;
 	case ST_HELO:
 		if (cls != 2) {
+			c->dead = true;
 			finish(j, code, text);
 			return;
 		}
@@ -307,58 +554,42 @@ static void on_reply(smtpc_job *j, int code, const char *text)
 			after_ehlo(j); /* refused: go on in the clear unless TLS is required */
 		return;
 	case ST_AUTH:
-		if (code != 235) {
-			/* a refused login is our configuration's problem: defer, so
-			 * that mail flows again once it is fixed */
-			char *t = xasprintf("451 4.7.0 %s refused our login: %s", j->mx_host, text);
-			finish(j, 451, t);
-			free(t);
-			return;
-		}
-		st->authed = true;
-		start_mail(j);
+	case ST_AUTH_USER:
+	case ST_AUTH_PASS:
+		on_auth_reply(j, code, text);
 		return;
 	case ST_MAIL:
-		if (cls != 2) {
-			decide_rest(j, code, text);
-			quit(j);
-			return;
-		}
-		st->step = ST_RCPT;
-		st->rcpt_i = 0;
-		send_line(j, "RCPT TO:<%s>", j->rcpts[0]);
+		if (code == 421 && j->reuse != NULL)
+			j->stale = true; /* it timed us out while idle */
+		on_mail_reply(j, code, text);
 		return;
 	case ST_RCPT:
-		if (cls == 2)
-			st->accepted++;
-		else
-			set_reply(j, st->rcpt_i, code, text);
-		if (++st->rcpt_i < j->n_rcpts) {
-			send_line(j, "RCPT TO:<%s>", j->rcpts[st->rcpt_i]);
-			return;
-		}
-		if (st->accepted == 0) {
-			quit(j);
-			return;
-		}
-		st->step = ST_DATA;
-		send_line(j, "DATA");
+		on_rcpt_reply(j, code, text);
 		return;
 	case ST_DATA:
-		if (code != 354) {
-			decide_rest(j, code, text);
-			quit(j);
-			return;
-		}
-		st->step = ST_BODY;
-		set_timeouts(j, j->data_timeout);
-		send_body(j);
-		j->data_sent = true;
+		on_data_reply(j, code, text);
 		return;
 	case ST_BODY:
 		decide_rest(j, code, text);
-		set_timeouts(j, j->command_timeout);
-		quit(j);
+		set_timeouts(c, j->command_timeout, j->command_timeout);
+		txn_end(j, cls == 2);
+		return;
+	case ST_DISCARD:
+		txn_end(j, false);
+		return;
+	case ST_SKIP:
+		if (code == 354) {
+			send_line(c, "."); /* a DATA we did not want was accepted */
+			c->skip++;
+		}
+		if (--c->skip == 0)
+			txn_end(j, false);
+		return;
+	case ST_RSET:
+		if (cls != 2)
+			quit(j);
+		else
+			hand_back(j);
 		return;
 	case ST_QUIT:
 		finish(j, 421, "421 4.4.2 connection closed");
@@ -370,18 +601,22 @@ static void on_reply(smtpc_job *j, int code, const char *text)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-	smtpc_job *j = arg;
-	smtpc_state *st = j->st;
+	smtpc_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	char *line;
 	size_t len;
-	while (!st->finished && (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
+	while (c->bev != NULL && (c->job == NULL || !c->finished) &&
+	       (line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF)) != NULL) {
 		bool ok = len >= 3 && line[0] >= '2' && line[0] <= '5' && line[1] >= '0' && line[1] <= '9' &&
 		          line[2] >= '0' && line[2] <= '9' && (len == 3 || line[3] == ' ' || line[3] == '-');
-		if (!ok || (st->reply.len > 0 && !buf_putc(&st->reply, '\n')) ||
-		    !buf_append(&st->reply, line, len)) {
+		if (!ok || (c->reply.len > 0 && !buf_putc(&c->reply, '\n')) ||
+		    !buf_append(&c->reply, line, len)) {
 			free(line);
-			finish(j, 451, "451 4.5.0 The remote server sent a malformed or oversized reply");
+			c->dead = true;
+			if (c->job != NULL)
+				finish(c->job, 451, "451 4.5.0 The remote server sent a malformed or oversized reply");
+			else
+				on_reply(c, 0, "");
 			return;
 		}
 		bool last = len == 3 || line[3] == ' ';
@@ -389,43 +624,56 @@ static void on_read(struct bufferevent *bev, void *arg)
 		free(line);
 		if (!last)
 			continue;
-		char *text = buf_steal(&st->reply);
-		buf_init(&st->reply, REPLY_MAX);
-		on_reply(j, code, text);
+		char *text = buf_steal(&c->reply);
+		buf_init(&c->reply, REPLY_MAX);
+		struct bufferevent *before = c->bev;
+		bool idle = c->job == NULL;
+		on_reply(c, code, text);
 		free(text);
-		if (j->st == NULL || st->bev == NULL)
-			return; /* the bufferevent changed (STARTTLS) or we finished */
-		in = bufferevent_get_input(st->bev);
+		if (idle || c->job == NULL || c->bev != before)
+			return; /* the connection may be freed, or idle, or its
+			         * bufferevent changed (STARTTLS) */
+		in = bufferevent_get_input(c->bev);
 	}
-	if (!st->finished && evbuffer_get_length(in) > REPLY_MAX)
-		finish(j, 451, "451 4.5.0 The remote server sent an oversized reply");
+	if (c->bev != NULL && c->job != NULL && !c->finished && evbuffer_get_length(in) > REPLY_MAX) {
+		c->dead = true;
+		finish(c->job, 451, "451 4.5.0 The remote server sent an oversized reply");
+	}
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-	smtpc_job *j = arg;
-	smtpc_state *st = j->st;
+	smtpc_conn *c = arg;
+	smtpc_job *j = c->job;
+	if (j == NULL) {
+		if (!(what & BEV_EVENT_CONNECTED))
+			on_reply(c, 0, ""); /* idle or quitting: it is gone */
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
-		if (st->step == ST_CONNECT) {
+		if (c->step == ST_CONNECT) {
 			j->connected = true;
-			st->step = ST_GREETING;
+			c->step = ST_GREETING;
 			int one = 1;
-			setsockopt(st->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-			set_timeouts(j, j->command_timeout);
+			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			set_timeouts(c, j->command_timeout, j->command_timeout);
 			if (j->implicit_tls && j->tls != NULL)
 				start_tls(j);
-		} else if (st->step == ST_HANDSHAKE) {
+		} else if (c->step == ST_HANDSHAKE) {
 			after_tls(j);
 		}
 		return;
 	}
+	c->dead = true;
+	if (j->reuse != NULL && !c->replied)
+		j->stale = true;
 	char *t;
-	if (st->step == ST_CONNECT)
+	if (c->step == ST_CONNECT)
 		t = xasprintf("451 4.4.1 Cannot connect to %s: %s", j->mx_host,
 		              what & BEV_EVENT_TIMEOUT ? "timed out" : strerror(EVUTIL_SOCKET_ERROR()));
-	else if (st->step == ST_HANDSHAKE)
+	else if (c->step == ST_HANDSHAKE)
 		t = xasprintf("451 4.7.5 TLS handshake with %s failed", j->mx_host);
-	else if (st->step == ST_QUIT)
+	else if (c->step == ST_QUIT)
 		t = xstrdup("221 2.0.0 closed"); /* everything was decided before QUIT */
 	else
 		t = xasprintf("451 4.4.2 Connection to %s %s", j->mx_host,
@@ -434,25 +682,74 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	free(t);
 }
 
+static smtpc_conn *conn_new(smtpc_job *j)
+{
+	smtpc_conn *c = xcalloc(1, sizeof(*c));
+	c->base = j->base;
+	c->fd = -1;
+	c->host = xstrdup(j->mx_host);
+	c->opened = time(NULL);
+	buf_init(&c->reply, REPLY_MAX);
+	const struct sockaddr *sa = (const struct sockaddr *)&j->addr;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, c->ip, sizeof c->ip);
+		c->port = ntohs(s6->sin6_port);
+	} else {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, c->ip, sizeof c->ip);
+		c->port = ntohs(s4->sin_port);
+	}
+	return c;
+}
+
+/* A transaction on a connection that has already said EHLO. */
+static void start_reused(smtpc_job *j)
+{
+	smtpc_conn *c = j->reuse;
+	c->notify = NULL;
+	c->job = j;
+	j->st = c;
+	j->connected = true;
+	if (c->tls_version != NULL)
+		j->tls_version = xstrdup(c->tls_version);
+	j->tls_verified = c->tls_verified;
+	if (c->dead || c->bev == NULL) {
+		j->stale = true;
+		finish(j, 451, "451 4.4.2 The connection closed while idle");
+		return;
+	}
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	set_timeouts(c, j->command_timeout, j->command_timeout);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	start_mail(j);
+}
+
 void smtpc_start(smtpc_job *j)
 {
 	j->codes = xcalloc(j->n_rcpts, sizeof(int));
 	j->replies = xcalloc(j->n_rcpts, sizeof(char *));
-	smtpc_state *st = xcalloc(1, sizeof(*st));
-	j->st = st;
-	buf_init(&st->reply, REPLY_MAX);
-	st->fd = socket(j->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (st->fd < 0) {
+	j->kept = NULL;
+	if (j->reuse != NULL) {
+		start_reused(j);
+		return;
+	}
+	smtpc_conn *c = conn_new(j);
+	c->job = j;
+	j->st = c;
+	c->fd = socket(j->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		c->dead = true;
 		finish(j, 451, "451 4.3.0 Cannot create a socket");
 		return;
 	}
-	st->bev = bevtls_plain(j->base, st->fd);
-	bufferevent_setcb(st->bev, on_read, NULL, on_event, j);
-	struct timeval r = {j->command_timeout, 0}, w = {j->connect_timeout, 0};
-	bufferevent_set_timeouts(st->bev, &r, &w);
-	bufferevent_enable(st->bev, EV_READ | EV_WRITE);
-	if (bufferevent_socket_connect(st->bev, (struct sockaddr *)&j->addr, (int)j->addr_len) != 0) {
+	c->bev = bevtls_plain(j->base, c->fd);
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	set_timeouts(c, j->command_timeout, j->connect_timeout);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&j->addr, (int)j->addr_len) != 0) {
 		char *t = xasprintf("451 4.4.1 Cannot connect to %s: %s", j->mx_host, strerror(errno));
+		c->dead = true;
 		finish(j, 451, t);
 		free(t);
 	}
@@ -461,10 +758,12 @@ void smtpc_start(smtpc_job *j)
 void smtpc_abort(smtpc_job *j)
 {
 	if (j->st != NULL) {
-		close_connection(j->st);
-		buf_free(&j->st->reply);
-		free(j->st);
+		smtpc_conn_free(j->st);
 		j->st = NULL;
+	}
+	if (j->kept != NULL) {
+		smtpc_conn_free(j->kept);
+		j->kept = NULL;
 	}
 	smtpc_job_clear(j);
 }
@@ -479,4 +778,58 @@ void smtpc_job_clear(smtpc_job *j)
 	j->replies = NULL;
 	j->codes = NULL;
 	j->tls_version = NULL;
+}
+
+/* ---- connections between transactions ---- */
+
+bool smtpc_conn_park(smtpc_conn *c, smtpc_conn_fn *closed, void *arg)
+{
+	if (c->dead || c->bev == NULL)
+		return false;
+	c->job = NULL;
+	c->finished = false;
+	c->replied = false;
+	c->notify = closed;
+	c->notify_arg = arg;
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_enable(c->bev, EV_READ);
+	return true;
+}
+
+void smtpc_conn_quit(smtpc_conn *c, smtpc_conn_fn *gone, void *arg)
+{
+	c->job = NULL;
+	c->notify = gone;
+	c->notify_arg = arg;
+	if (c->dead || c->bev == NULL) {
+		gone(arg, c);
+		smtpc_conn_free(c);
+		return;
+	}
+	c->step = ST_QUIT;
+	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+	set_timeouts(c, QUIT_TIMEOUT, QUIT_TIMEOUT);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	send_line(c, "QUIT");
+}
+
+const char *smtpc_conn_host(const smtpc_conn *c)
+{
+	return c->host;
+}
+
+const char *smtpc_conn_ip(const smtpc_conn *c)
+{
+	return c->ip;
+}
+
+int smtpc_conn_port(const smtpc_conn *c)
+{
+	return c->port;
+}
+
+time_t smtpc_conn_opened(const smtpc_conn *c)
+{
+	return c->opened;
 }

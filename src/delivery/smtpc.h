@@ -1,9 +1,15 @@
-/* smtpc.h — the SMTP client for one transaction on one connection: connect,
- * greeting, EHLO, STARTTLS whenever offered (opportunistic: an unverified
- * certificate still gets encryption, and the result says whether it was
- * verified), the SIZE and SMTPUTF8 checks, MAIL, RCPT for each recipient,
- * DATA with dot-stuffing and CRLF line ends, QUIT.  It reports a reply per
- * recipient; deciding what a reply means for the queue is outbound.c's job. */
+/* smtpc.h — the SMTP client: one transaction at a time on a connection
+ * that can carry several.  A new connection goes: connect, greeting, EHLO,
+ * STARTTLS whenever offered (opportunistic: an unverified certificate still
+ * gets encryption, and the result says whether it was verified), AUTH when
+ * asked (PLAIN, or LOGIN when that is all the server offers).  A
+ * transaction: the SIZE and SMTPUTF8 checks, MAIL, RCPT for each
+ * recipient, then DATA (dot-stuffed, CRLF line ends) or, where the server
+ * offers CHUNKING, one BDAT LAST; with PIPELINING, MAIL and every RCPT (and
+ * DATA) leave in one write (RFC 2920).  It reports a reply per recipient;
+ * what a reply means for the queue is outbound.c's job.  Afterwards the
+ * connection is closed with QUIT, or handed back for the next message to
+ * the same server. */
 #ifndef YUBIN_SMTPC_H
 #define YUBIN_SMTPC_H
 
@@ -12,15 +18,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "lib/strutil.h"
 
 typedef struct smtpc_job smtpc_job;
+typedef struct smtpc_conn smtpc_conn;
 typedef void smtpc_done_fn(smtpc_job *job);
+typedef void smtpc_conn_fn(void *arg, smtpc_conn *conn);
 
 struct smtpc_job {
 	/* inputs */
 	struct event_base *base;
+	smtpc_conn *reuse;            /* an idle connection to use (then the
+	                               * connection inputs below are ignored) */
+	bool keep;                    /* at the end, hand the connection back
+	                               * (job->kept) instead of QUIT */
 	SSL_CTX *tls;                 /* client context, NULL: never STARTTLS */
 	const char *helo;             /* our host name */
 	const char *mx_host;          /* for SNI, certificate checks and logs */
@@ -35,7 +48,7 @@ struct smtpc_job {
 	bool implicit_tls;            /* TLS from the first byte (port 465) */
 	bool require_tls;             /* no TLS, no transaction (relay hosts) */
 	bool require_verified;        /* the certificate must verify for mx_host */
-	const char *auth_user;        /* AUTH PLAIN with these, when set */
+	const char *auth_user;        /* log in with these, when set */
 	const char *auth_pass;
 	int connect_timeout, command_timeout, data_timeout;
 	smtpc_done_fn *done;
@@ -43,23 +56,45 @@ struct smtpc_job {
 
 	/* outputs, valid in done() */
 	bool connected;               /* false: the connection itself failed */
+	bool stale;                   /* a reused connection was gone before the
+	                               * transaction began: nothing was decided by
+	                               * the server, try a fresh connection */
 	int *codes;                   /* per recipient: the deciding reply code */
 	char **replies;               /* per recipient: that reply's text ("550 5.1.1 ...") */
 	char *tls_version;            /* NULL: no TLS */
 	bool tls_verified;
 	bool data_sent;
+	smtpc_conn *kept;             /* keep was set and the connection is still
+	                               * good: it is the caller's now */
 
 	/* private */
-	struct smtpc_state *st;
+	smtpc_conn *st;
 };
 
 /* Start the transaction; job->done runs on the loop when it ends (never
  * before smtpc_start returns).  The job's inputs must stay valid until then. */
 void smtpc_start(smtpc_job *job);
 /* Stop a transaction in flight without calling done (shutdown), and free
- * everything it holds. */
+ * everything it holds, its connection too. */
 void smtpc_abort(smtpc_job *job);
-/* Free the outputs. */
+/* Free the outputs (not job->kept). */
 void smtpc_job_clear(smtpc_job *job);
+
+/* ---- connections between transactions ---- */
+
+/* Wait idle for the next transaction; closed(arg, conn) runs if the server
+ * drops it meanwhile, and conn is freed right after.  False when it is no
+ * longer usable (then free it now). */
+bool smtpc_conn_park(smtpc_conn *c, smtpc_conn_fn *closed, void *arg);
+/* Say QUIT and close; gone(arg, conn) runs just before conn is freed, after
+ * the reply or a short timeout. */
+void smtpc_conn_quit(smtpc_conn *c, smtpc_conn_fn *gone, void *arg);
+/* Close at once, without a word. */
+void smtpc_conn_free(smtpc_conn *c);
+/* The server's name and address, as the first job gave them. */
+const char *smtpc_conn_host(const smtpc_conn *c);
+const char *smtpc_conn_ip(const smtpc_conn *c);
+int smtpc_conn_port(const smtpc_conn *c);
+time_t smtpc_conn_opened(const smtpc_conn *c);
 
 #endif

@@ -61,6 +61,8 @@ static const setting_def schema[] = {
 	INT("delivery.connect_timeout", delivery.connect_timeout, 30, 1, 600, "seconds to connect to a remote server"),
 	INT("delivery.command_timeout", delivery.command_timeout, 300, 1, 3600, "seconds to wait for a reply (greeting, EHLO, MAIL, RCPT)"),
 	INT("delivery.data_timeout", delivery.data_timeout, 600, 1, 3600, "seconds to wait for the reply after the message"),
+	INT("delivery.max_connections", delivery.max_connections, 100, 1, 10000, "outbound connections open at once, overall"),
+	INT("delivery.max_per_destination", delivery.max_per_destination, 20, 1, 1000, "outbound connections open at once to one destination (domain or relay host)"),
 	STR("delivery.tls_ca_file", delivery.tls_ca_file, NULL, "extra CA certificates (PEM) for verifying remote servers"),
 	STR("relay.host", relay.host, NULL, "smarthost for outbound mail (unset: deliver by MX)"),
 	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),

@@ -52,6 +52,8 @@ typedef struct config_delivery {
 	int connect_timeout;
 	int command_timeout;
 	int data_timeout;
+	int max_connections;       /* outbound connections at once, overall */
+	int max_per_destination;   /* ... to one domain or relay host */
 	char *tls_ca_file;         /* extra CAs for verifying remote servers */
 } config_delivery;
 

@@ -834,7 +834,7 @@ class Receiver:
     """
 
     def __init__(self, ip, port, hostname=None, cert=None, size=None, logins=None,
-                 implicit_tls=False):
+                 implicit_tls=False, extensions=(), delay=0.0, auth_exclude=(), smtputf8=True):
         self.ip = ip
         self.port = port
         self.hostname = hostname or f"rx-{ip}"
@@ -842,6 +842,12 @@ class Receiver:
         self.size = size
         self.logins = logins        # {user: password}: AUTH required (after TLS)
         self.implicit_tls = implicit_tls
+        self.extensions = list(extensions)  # more EHLO keywords, e.g. "PIPELINING"
+        self.delay = delay                  # seconds before the reply to the message
+        self.auth_exclude = list(auth_exclude)
+        self.smtputf8 = smtputf8
+        self.active = 0             # connections open now, and the most at once
+        self.max_active = 0
         self.auth_seen = []         # (mechanism, login, password) tried
         self.lock = threading.Lock()
         self.messages = []
@@ -895,7 +901,7 @@ class Receiver:
         session.host_name = hostname
         with self.lock:
             self.sessions.append({"helo": hostname, "peer": session.peer})
-        return responses
+        return responses[:-1] + [f"250-{e}" for e in self.extensions] + responses[-1:]
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         with self.lock:
@@ -917,6 +923,9 @@ class Receiver:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            import asyncio
+            await asyncio.sleep(self.delay)
         tls = None
         if session.ssl is not None:
             obj = session.ssl.get("ssl_object")
@@ -953,6 +962,17 @@ class Receiver:
                 for verb, meth in list(self._smtp_methods.items()):
                     self._smtp_methods[verb] = self._wrap(verb, meth)
 
+            def connection_made(self, transport):
+                with recv.lock:
+                    recv.active += 1
+                    recv.max_active = max(recv.max_active, recv.active)
+                super().connection_made(transport)
+
+            def connection_lost(self, exc):
+                with recv.lock:
+                    recv.active -= 1
+                super().connection_lost(exc)
+
             @staticmethod
             def _wrap(verb, meth):
                 @functools.wraps(meth)
@@ -966,7 +986,7 @@ class Receiver:
         if self.cert is not None:
             tls_ctx = _ssl.create_default_context(_ssl.Purpose.CLIENT_AUTH)
             tls_ctx.load_cert_chain(self.cert["cert"], self.cert["key"])
-        kw = {"server_hostname": self.hostname, "enable_SMTPUTF8": True,
+        kw = {"server_hostname": self.hostname, "enable_SMTPUTF8": self.smtputf8,
               "require_starttls": False, "tls_context": None if self.implicit_tls else tls_ctx,
               "timeout": 30}
         kw["data_size_limit"] = self.size if self.size is not None else 33554432
@@ -981,7 +1001,8 @@ class Receiver:
                 return AuthResult(success=recv.logins.get(login) == password)
             # aiosmtpd counts only STARTTLS as TLS for its own check
             kw.update(authenticator=authenticator, auth_required=True,
-                      auth_require_tls=not self.implicit_tls)
+                      auth_require_tls=not self.implicit_tls,
+                      auth_exclude_mechanism=self.auth_exclude)
 
         class Ctl(Controller):
             def factory(self):
@@ -990,9 +1011,12 @@ class Receiver:
         extra = {"ssl_context": tls_ctx} if self.implicit_tls else {}
         self.controller = Ctl(self, hostname=self.ip, port=self.port, ready_timeout=5.0, **extra, **kw)
         self.controller.start()
-        with self.lock:           # the controller's own readiness probe
+        # the controller's own readiness probe is not a client
+        wait_until(lambda: self.active == 0, 5, what="the readiness probe to close")
+        with self.lock:
             self.commands.clear()
             self.sessions.clear()
+            self.max_active = 0
         return self
 
     def stop(self):
