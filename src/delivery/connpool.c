@@ -60,8 +60,10 @@ static cp_dest *dest_get(connpool *cp, const char *name)
 	if (d == NULL) {
 		d = xcalloc(1, sizeof(*d));
 		d->name = xstrdup(name);
-		d->next = cp->dests;
-		cp->dests = d;
+		cp_dest **pp = &cp->dests;
+		while (*pp != NULL)
+			pp = &(*pp)->next;
+		*pp = d;
 	}
 	return d;
 }
@@ -157,25 +159,39 @@ static bool try_grant(connpool *cp, cp_dest *d, smtpc_conn **idle)
 	return true;
 }
 
-/* Hand out slots: one per destination per round, so that a destination
- * with a long line does not starve the others. */
+/* Put d last, so that the other destinations go first next time. */
+static void dest_to_tail(connpool *cp, cp_dest *d)
+{
+	cp_dest **pp = &cp->dests;
+	while (*pp != d)
+		pp = &(*pp)->next;
+	*pp = d->next;
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	*pp = d;
+	d->next = NULL;
+}
+
+/* Hand out free slots, one at a time, to the first destination in line
+ * that can take one; it then goes to the back, so a destination with a
+ * long line does not starve the others. */
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	connpool *cp = arg;
-	for (bool progress = true; progress;) {
-		progress = false;
-		for (cp_dest *d = cp->dests; d != NULL; d = d->next) {
-			smtpc_conn *idle;
-			if (d->head == NULL || !try_grant(cp, d, &idle))
-				continue;
-			cp_wait *w = d->head;
-			d->head = w->next;
-			if (d->head == NULL)
-				d->tail = NULL;
-			w->grant(w->arg, idle);
-			free(w);
-			progress = true;
-		}
+	for (;;) {
+		smtpc_conn *idle = NULL;
+		cp_dest *d = cp->dests;
+		while (d != NULL && (d->head == NULL || !try_grant(cp, d, &idle)))
+			d = d->next;
+		if (d == NULL)
+			break;
+		cp_wait *w = d->head;
+		d->head = w->next;
+		if (d->head == NULL)
+			d->tail = NULL;
+		dest_to_tail(cp, d);
+		w->grant(w->arg, idle); /* may acquire or release: the walk starts over */
+		free(w);
 	}
 	dest_gc(cp);
 }
