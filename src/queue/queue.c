@@ -34,6 +34,7 @@ struct queue {
 	commit_dir *dir;
 	queue_remote_fn *remote_fn;
 	void *remote_arg;
+	strlist local_retry;  /* files whose local delivery failed, for the next retry */
 };
 
 struct spool {
@@ -79,6 +80,7 @@ static void purge_dir(const char *dir)
 queue *queue_open(const config *cfg, workers *w, char **err_r)
 {
 	queue *q = xcalloc(1, sizeof(*q));
+	strlist_init(&q->local_retry);
 	char *root = config_path_queue(cfg);
 	q->staging = xasprintf("%s/staging", root);
 	q->active = xasprintf("%s/active", root);
@@ -106,6 +108,7 @@ void queue_close(queue **qp)
 	if (q == NULL)
 		return;
 	commit_dir_free(&q->dir);
+	strlist_free(&q->local_retry);
 	free(q->staging);
 	free(q->active);
 	free(q->corrupt);
@@ -136,6 +139,8 @@ static void delivery_done(void *arg)
 	delivery_job *j = arg;
 	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)
 		j->q->remote_fn(j->q->remote_arg, j->path, j->out.next_attempt);
+	if (j->parsed && j->out.failed > 0 && !strlist_contains(&j->q->local_retry, j->path))
+		strlist_add(&j->q->local_retry, j->path);
 	free(j->path);
 	free(j);
 }
@@ -147,39 +152,33 @@ static void deliver_async(queue *q, char *path, bool recovering)
 	workers_submit(q->w, delivery_work, delivery_done, j);
 }
 
-/* Hand every queue file not changed for min_age seconds to delivery. */
-static size_t scan_active(queue *q, time_t min_age)
+void queue_recover(queue *q)
 {
 	DIR *d = opendir(q->active);
 	if (d == NULL)
-		return 0;
+		return;
 	struct dirent *e;
 	size_t n = 0;
-	time_t now = time(NULL);
 	while ((e = readdir(d)) != NULL) {
 		if (!qid_valid(e->d_name))
 			continue;
-		char *path = xasprintf("%s/%s", q->active, e->d_name);
-		struct stat st;
-		if (min_age > 0 && (stat(path, &st) != 0 || st.st_mtime > now - min_age)) {
-			free(path); /* fresh: its first delivery may still be running */
-			continue;
-		}
-		deliver_async(q, path, true);
+		deliver_async(q, xasprintf("%s/%s", q->active, e->d_name), true);
 		n++;
 	}
 	closedir(d);
-	return n;
-}
-
-void queue_recover(queue *q)
-{
-	log_event(LOG_LVL_INFO, "queue_recover", "messages=%zu", scan_active(q, 0));
+	log_event(LOG_LVL_INFO, "queue_recover", "messages=%zu", n);
 }
 
 void queue_retry_deferred(queue *q)
 {
-	scan_active(q, QUEUE_RETRY_AGE);
+	/* only files whose local delivery failed: remote recipients are the
+	 * outbound scheduler's, and it keeps their times itself */
+	strlist todo = q->local_retry;
+	strlist_init(&q->local_retry);
+	for (size_t i = 0; i < todo.n; i++)
+		if (access(todo.items[i], F_OK) == 0)
+			deliver_async(q, xstrdup(todo.items[i]), true);
+	strlist_free(&todo);
 }
 
 void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg)

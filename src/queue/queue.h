@@ -25,12 +25,11 @@ void queue_close(queue **q);
 /* Deliver every local recipient still pending in active/ (after a restart). */
 void queue_recover(queue *q);
 
-/* Seconds a queue file must sit unchanged before queue_retry_deferred
- * tries its local recipients again. */
+/* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60
-/* Retry local deliveries that failed (for example on a full disk): called
- * every QUEUE_RETRY_AGE seconds by the server.  Recipients already delivered
- * are never delivered again. */
+/* Retry the local deliveries that failed since the last call (for example
+ * on a full disk): called every QUEUE_RETRY_AGE seconds by the server.
+ * Recipients already delivered are never delivered again. */
 void queue_retry_deferred(queue *q);
 
 /* Who takes files that still have remote recipients after local delivery
