@@ -968,9 +968,3 @@ def test_rfc3461_notify_never_and_ret_full(make_server, dns, mx):
 def test_smtputf8_message_to_server_without_smtputf8():
     """A message that needs SMTPUTF8 to a receiver without it bounces with a
     clear reason."""
-
-
-@SKIP
-def test_interop_postfix_both_ways():
-    """Submitted to yubin on 587 lands in a real Postfix's mailbox; a message
-    that Postfix sends lands in yubin's Maildir."""
