@@ -33,6 +33,7 @@ typedef struct cp_idle {
 typedef struct cp_closing {
 	struct cp_closing *next;
 	smtpc_conn *conn;
+	cp_dest *d;               /* its slot is free once it is gone */
 } cp_closing;
 
 struct connpool {
@@ -42,6 +43,7 @@ struct connpool {
 	cp_dest *dests;
 	cp_idle *idle_old, *idle_new;
 	cp_closing *closing;      /* saying QUIT */
+	int n_closing;
 	struct event *kick;       /* hands out freed slots on the next loop turn */
 	struct event *sweep;      /* closes connections idle too long */
 };
@@ -96,6 +98,8 @@ static void idle_unlink(connpool *cp, cp_idle *e)
 	e->d->n_idle--;
 }
 
+static void kick(connpool *cp);
+
 static void closing_gone(void *arg, smtpc_conn *conn)
 {
 	connpool *cp = arg;
@@ -103,27 +107,37 @@ static void closing_gone(void *arg, smtpc_conn *conn)
 		if ((*pp)->conn == conn) {
 			cp_closing *x = *pp;
 			*pp = x->next;
+			x->d->open--;
+			cp->total--;
+			cp->n_closing--;
 			free(x);
+			kick(cp);
 			return;
 		}
 	}
 }
 
-void connpool_discard(connpool *cp, smtpc_conn *conn)
+/* Say QUIT on a connection counted against d; the slot is free when the
+ * connection is gone, so the limits hold for sockets, not just for work. */
+static void close_conn(connpool *cp, cp_dest *d, smtpc_conn *conn)
 {
 	cp_closing *x = xcalloc(1, sizeof(*x));
 	x->conn = conn;
+	x->d = d;
 	x->next = cp->closing;
 	cp->closing = x;
+	cp->n_closing++;
 	smtpc_conn_quit(conn, closing_gone, cp);
 }
 
-/* Close a connection politely; its slot is free at once. */
-static void close_conn(connpool *cp, cp_dest *d, smtpc_conn *conn)
+void connpool_discard(connpool *cp, const char *dest, smtpc_conn *conn)
 {
-	d->open--;
-	cp->total--;
-	connpool_discard(cp, conn);
+	cp_dest *d = dest_find(cp, dest);
+	if (d == NULL)
+		abort(); /* only a slot's holder discards */
+	d->open++; /* until it is gone, beside the holder's next connection */
+	cp->total++;
+	close_conn(cp, d, conn);
 }
 
 static void close_idle(connpool *cp, cp_idle *e)
@@ -133,30 +147,58 @@ static void close_idle(connpool *cp, cp_idle *e)
 	free(e);
 }
 
-/* A slot for d if there is one: *idle gets its newest idle connection, or
- * NULL for a new connection. */
-static bool try_grant(connpool *cp, cp_dest *d, smtpc_conn **idle)
+static smtpc_conn *take_idle(connpool *cp, cp_dest *d)
 {
-	*idle = NULL;
-	if (d->n_idle > 0) {
-		for (cp_idle *e = cp->idle_new; e != NULL; e = e->prev) {
-			if (e->d == d) {
-				idle_unlink(cp, e);
-				*idle = e->conn;
-				free(e);
-				return true;
-			}
+	for (cp_idle *e = cp->idle_new; e != NULL; e = e->prev) {
+		if (e->d == d) {
+			smtpc_conn *conn = e->conn;
+			idle_unlink(cp, e);
+			free(e);
+			return conn;
 		}
 	}
+	return NULL;
+}
+
+/* A new connection for d, if the limits allow.  When all slots are taken
+ * and may_steal, an idle connection of a destination that nobody waits for
+ * makes room (its slot comes free when it is gone). */
+static bool try_new(connpool *cp, cp_dest *d, bool may_steal)
+{
 	if (d->open >= cp->max_dest)
 		return false;
-	if (cp->total >= cp->max_total && cp->idle_old != NULL)
-		close_idle(cp, cp->idle_old); /* an idle connection elsewhere makes room */
-	if (cp->total >= cp->max_total)
+	if (cp->total >= cp->max_total) {
+		if (!may_steal)
+			return false;
+		for (cp_idle *e = cp->idle_old; e != NULL; e = e->next) {
+			if (e->d->head == NULL) {
+				close_idle(cp, e);
+				break;
+			}
+		}
 		return false;
+	}
 	d->open++;
 	cp->total++;
 	return true;
+}
+
+/* All slots are taken, d holds more than an even share, and some other
+ * destination waits with less: d should give one up. */
+static bool over_share(connpool *cp, const cp_dest *d)
+{
+	if (cp->total < cp->max_total)
+		return false;
+	int active = 0;
+	for (const cp_dest *e = cp->dests; e != NULL; e = e->next)
+		active += e->open > 0 || e->head != NULL;
+	int fair = cp->max_total / (active > 0 ? active : 1);
+	if (d->open <= fair)
+		return false;
+	for (const cp_dest *e = cp->dests; e != NULL; e = e->next)
+		if (e != d && e->head != NULL && e->n_idle == 0 && e->open < fair && e->open < cp->max_dest)
+			return true;
+	return false;
 }
 
 /* Put d last, so that the other destinations go first next time. */
@@ -172,25 +214,48 @@ static void dest_to_tail(connpool *cp, cp_dest *d)
 	d->next = NULL;
 }
 
-/* Hand out free slots, one at a time, to the first destination in line
- * that can take one; it then goes to the back, so a destination with a
- * long line does not starve the others. */
+/* Who gets the next slot: first a destination whose own idle connection
+ * can serve it (reuse), unless it holds more than its share while another
+ * destination starves (then that connection closes, for the other); then a
+ * new connection, destinations taking turns. */
+static cp_dest *pick(connpool *cp, smtpc_conn **idle)
+{
+	*idle = NULL;
+	for (cp_dest *d = cp->dests; d != NULL; d = d->next) {
+		if (d->head == NULL || d->n_idle == 0)
+			continue;
+		if (over_share(cp, d)) {
+			close_conn(cp, d, take_idle(cp, d));
+			continue;
+		}
+		*idle = take_idle(cp, d);
+		return d;
+	}
+	/* close no more idle connections than there are destinations waiting
+	 * for a new one */
+	int starved = 0;
+	for (cp_dest *d = cp->dests; d != NULL; d = d->next)
+		starved += d->head != NULL && d->open < cp->max_dest;
+	for (cp_dest *d = cp->dests; d != NULL; d = d->next)
+		if (d->head != NULL && try_new(cp, d, cp->n_closing < starved))
+			return d;
+	return NULL;
+}
+
+/* Hand out what is free, one slot at a time; the destination served goes
+ * to the back of the turn. */
 static void on_kick(evutil_socket_t fd, short what, void *arg)
 {
 	connpool *cp = arg;
-	for (;;) {
-		smtpc_conn *idle = NULL;
-		cp_dest *d = cp->dests;
-		while (d != NULL && (d->head == NULL || !try_grant(cp, d, &idle)))
-			d = d->next;
-		if (d == NULL)
-			break;
+	smtpc_conn *idle;
+	cp_dest *d;
+	while ((d = pick(cp, &idle)) != NULL) {
 		cp_wait *w = d->head;
 		d->head = w->next;
 		if (d->head == NULL)
 			d->tail = NULL;
 		dest_to_tail(cp, d);
-		w->grant(w->arg, idle); /* may acquire or release: the walk starts over */
+		w->grant(w->arg, idle); /* may acquire or release: pick starts over */
 		free(w);
 	}
 	dest_gc(cp);
@@ -211,7 +276,6 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 		struct timeval tv = {1, 0};
 		evtimer_add(cp->sweep, &tv);
 	}
-	kick(cp);
 }
 
 /* The server closed an idle connection. */
@@ -230,7 +294,12 @@ bool connpool_acquire(connpool *cp, const char *dest, connpool_grant_fn *grant, 
                       smtpc_conn **idle)
 {
 	cp_dest *d = dest_get(cp, dest);
-	if (d->head == NULL && try_grant(cp, d, idle))
+	*idle = NULL;
+	if (d->head == NULL && d->n_idle > 0) {
+		*idle = take_idle(cp, d);
+		return true;
+	}
+	if (d->head == NULL && try_new(cp, d, cp->n_closing == 0))
 		return true;
 	cp_wait *w = xcalloc(1, sizeof(*w));
 	w->grant = grant;
@@ -271,11 +340,11 @@ void connpool_release(connpool *cp, const char *dest, smtpc_conn *conn)
 		conn = NULL;
 	}
 	if (conn != NULL) {
-		close_conn(cp, d, conn);
-	} else {
-		d->open--;
-		cp->total--;
+		close_conn(cp, d, conn); /* too old to reuse */
+		return;
 	}
+	d->open--;
+	cp->total--;
 	kick(cp);
 }
 

@@ -3,10 +3,12 @@
  * at most delivery.max_connections are open overall and at most
  * delivery.max_per_destination to one destination.  Who wants a slot when
  * none is free waits in line (first come, first served within a
- * destination; destinations take turns).  A connection whose transaction
- * went well stays open for a moment (CONNPOOL_IDLE seconds) and goes to the
- * next message for the same destination, which then needs no look-up and
- * no handshake. */
+ * destination; destinations take turns).  A connection counts until its
+ * QUIT is answered.  A connection whose transaction went well stays open
+ * for a moment (CONNPOOL_IDLE seconds) and goes to the next message for the
+ * same destination, which then needs no look-up and no handshake; while
+ * all slots are taken, a destination holding more than an even share gives
+ * one up to a destination that has none. */
 #ifndef YUBIN_CONNPOOL_H
 #define YUBIN_CONNPOOL_H
 
@@ -33,9 +35,9 @@ bool connpool_acquire(connpool *cp, const char *dest, connpool_grant_fn *grant, 
 /* Give the slot back.  conn: the connection, still good, to keep for the
  * next message (NULL: it is closed, or none was made). */
 void connpool_release(connpool *cp, const char *dest, smtpc_conn *conn);
-/* Close a connection the holder of a slot will not keep (it goes on with
- * a new one on the same slot). */
-void connpool_discard(connpool *cp, smtpc_conn *conn);
+/* Close a connection the holder of a slot for dest will not keep (it goes
+ * on with a new one on the same slot); it counts until it is gone. */
+void connpool_discard(connpool *cp, const char *dest, smtpc_conn *conn);
 /* Leave the line without a slot (shutdown of the one waiting). */
 void connpool_cancel(connpool *cp, void *arg);
 

@@ -118,6 +118,7 @@ struct ob_attempt {
 static void next_host(ob_group *g);
 static void try_next_ip(ob_group *g);
 static void group_lookup(ob_group *g);
+static const char *group_dest(const ob_group *g);
 static int group_port(const ob_group *g);
 static void group_done(ob_group *g);
 
@@ -170,7 +171,7 @@ static void on_smtp_done(smtpc_job *job)
 		/* the idle connection was gone: nothing was said, start afresh */
 		smtpc_job_clear(job);
 		if (kept != NULL)
-			connpool_discard(o->pool, kept);
+			connpool_discard(o->pool, group_dest(g), kept);
 		group_lookup(g);
 		return;
 	}
@@ -190,7 +191,7 @@ static void on_smtp_done(smtpc_job *job)
 		g->last_reply = xstrdup(job->replies[0]);
 		smtpc_job_clear(job);
 		if (kept != NULL)
-			connpool_discard(o->pool, kept);
+			connpool_discard(o->pool, group_dest(g), kept);
 		if (g->hosts.n == 0) {
 			group_lookup(g); /* that was a reused connection: now by the book */
 			return;
@@ -316,7 +317,7 @@ static void next_host(ob_group *g)
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with the last reason */
 		const char *why = g->last_reply ? g->last_reply : "451 4.4.4 No reachable mail server";
-		group_set_all(g, 't', 451, why, NULL);
+		group_set_all(g, 't', 451, why, g->cur_host); /* the last one tried, if any */
 		group_done(g);
 		return;
 	}
