@@ -1,7 +1,7 @@
 /* resolver.c — libunbound glued to libevent (see resolver.h): unbound's
  * file descriptor is watched by the loop, ub_process delivers answers, and
- * a timer per query bounds its time.  Owns the decoding of MX, A, AAAA and
- * TXT record data. */
+ * a timer per query bounds its time.  Owns the decoding of MX, A, AAAA,
+ * TXT and TLSA record data. */
 #include "dns/resolver.h"
 
 #include <arpa/inet.h>
@@ -72,6 +72,37 @@ static bool wire_name(const unsigned char *p, size_t n, char *out, size_t cap)
 	return true;
 }
 
+/* TXT: the character-strings, joined (RFC 7208 3.3); NULL if malformed. */
+static char *txt_text(const unsigned char *d, size_t n)
+{
+	char *text = xmalloc(n + 1);
+	size_t o = 0;
+	for (size_t k = 0; k < n;) {
+		size_t len = d[k++];
+		if (k + len > n) {
+			free(text);
+			return NULL;
+		}
+		memcpy(text + o, d + k, len);
+		o += len;
+		k += len;
+	}
+	text[o] = '\0';
+	return text;
+}
+
+/* TLSA (RFC 6698): "usage selector matching-type hex-data". */
+static char *tlsa_text(const unsigned char *d, size_t n)
+{
+	if (n < 4)
+		return NULL;
+	char *text = xmalloc(16 + 2 * n);
+	int o = sprintf(text, "%u %u %u ", d[0], d[1], d[2]);
+	for (size_t k = 3; k < n; k++)
+		o += sprintf(text + o, "%02x", d[k]);
+	return text;
+}
+
 static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 {
 	for (int i = 0; res->data[i] != NULL; i++) {
@@ -89,18 +120,11 @@ static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 			if (a->prefs == NULL)
 				abort();
 			a->prefs[a->values.n] = (d[0] << 8) | d[1];
-		} else if (rrtype == DNS_TYPE_TXT) {
-			/* character-strings, joined (RFC 7208 3.3) */
-			size_t o = 0;
-			for (size_t k = 0; k < n;) {
-				size_t len = d[k++];
-				if (k + len > n || o + len >= sizeof text)
-					break;
-				memcpy(text + o, d + k, len);
-				o += len;
-				k += len;
-			}
-			text[o] = '\0';
+		} else if (rrtype == DNS_TYPE_TXT || rrtype == DNS_TYPE_TLSA) {
+			char *t = rrtype == DNS_TYPE_TXT ? txt_text(d, n) : tlsa_text(d, n);
+			if (t != NULL)
+				strlist_add_owned(&a->values, t);
+			continue;
 		} else {
 			continue;
 		}

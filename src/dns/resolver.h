@@ -15,6 +15,7 @@
 #define DNS_TYPE_MX 15
 #define DNS_TYPE_TXT 16
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_TLSA 52
 
 typedef enum dns_status {
 	DNS_OK,          /* records found */
@@ -26,7 +27,8 @@ typedef enum dns_status {
 typedef struct dns_answer {
 	dns_status status;
 	bool secure;         /* DNSSEC-validated */
-	strlist values;      /* MX: host names; A/AAAA: addresses as text; TXT: strings */
+	strlist values;      /* MX: host names; A/AAAA: addresses as text; TXT: the
+	                      * strings joined; TLSA: "usage selector type hex" */
 	int *prefs;          /* MX only: preference of values.items[i] */
 } dns_answer;
 
