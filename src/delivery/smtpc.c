@@ -19,6 +19,7 @@
 
 #include "auth/sasl.h"
 #include "lib/buf.h"
+#include "smtp/dsnparam.h"
 #include "tls/bevtls.h"
 
 #define REPLY_MAX (64 * 1024)
@@ -34,7 +35,7 @@ typedef struct smtpc_state {
 	size_t rcpt_i;
 	size_t accepted;
 	buf reply;
-	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_auth;
+	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_auth, ext_dsn;
 	bool authed;
 	unsigned long long remote_size;
 	bool finished;
@@ -152,7 +153,7 @@ static bool has_8bit(const smtpc_job *j)
 
 static void parse_ehlo(smtpc_state *st, const char *text)
 {
-	st->ext_starttls = st->ext_size = st->ext_8bit = st->ext_utf8 = st->ext_auth = false;
+	st->ext_starttls = st->ext_size = st->ext_8bit = st->ext_utf8 = st->ext_auth = st->ext_dsn = false;
 	st->remote_size = 0;
 	for (const char *line = strchr(text, '\n'); line != NULL; line = strchr(line + 1, '\n')) {
 		const char *kw = line + 1 + 4; /* skip "250-" / "250 " */
@@ -166,6 +167,8 @@ static void parse_ehlo(smtpc_state *st, const char *text)
 			st->ext_utf8 = true;
 		else if (strncasecmp(kw, "AUTH", 4) == 0)
 			st->ext_auth = true;
+		else if (strncasecmp(kw, "DSN", 3) == 0 && (kw[3] == '\0' || kw[3] == '\n' || kw[3] == ' '))
+			st->ext_dsn = true;
 		else if (strncasecmp(kw, "SIZE", 4) == 0) {
 			st->ext_size = true;
 			st->remote_size = strtoull(kw + 4, NULL, 10);
@@ -194,9 +197,25 @@ static void start_mail(smtpc_job *j)
 	char sz[32] = "";
 	if (st->ext_size)
 		snprintf(sz, sizeof sz, " SIZE=%llu", size);
-	send_line(j, "MAIL FROM:<%s>%s%s%s", j->sender, sz,
+	buf dsn;
+	buf_init(&dsn, 1024);
+	if (st->ext_dsn)
+		dsnparam_mail(j->dsn_ret, j->envid, &dsn);
+	send_line(j, "MAIL FROM:<%s>%s%s%s%s", j->sender, sz,
 	          st->ext_8bit && has_8bit(j) ? " BODY=8BITMIME" : "",
-	          j->needs_smtputf8 ? " SMTPUTF8" : "");
+	          j->needs_smtputf8 ? " SMTPUTF8" : "", buf_str(&dsn));
+	buf_free(&dsn);
+}
+
+/* RCPT for recipient i, with its NOTIFY and ORCPT when the server has DSN. */
+static void send_rcpt(smtpc_job *j, size_t i)
+{
+	buf dsn;
+	buf_init(&dsn, 2048);
+	if (j->st->ext_dsn)
+		dsnparam_rcpt(j->notify ? j->notify[i] : 0, j->orcpt ? j->orcpt[i] : NULL, &dsn);
+	send_line(j, "RCPT TO:<%s>%s", j->rcpts[i], buf_str(&dsn));
+	buf_free(&dsn);
 }
 
 static void start_tls(smtpc_job *j)
@@ -286,6 +305,7 @@ static void on_reply(smtpc_job *j, int code, const char *text)
 			return;
 		}
 		parse_ehlo(st, text);
+		j->dsn_offered = st->ext_dsn;
 		if (st->ext_starttls && !st->tls && j->tls != NULL) {
 			st->step = ST_STARTTLS;
 			send_line(j, "STARTTLS");
@@ -326,7 +346,7 @@ static void on_reply(smtpc_job *j, int code, const char *text)
 		}
 		st->step = ST_RCPT;
 		st->rcpt_i = 0;
-		send_line(j, "RCPT TO:<%s>", j->rcpts[0]);
+		send_rcpt(j, 0);
 		return;
 	case ST_RCPT:
 		if (cls == 2)
@@ -334,7 +354,7 @@ static void on_reply(smtpc_job *j, int code, const char *text)
 		else
 			set_reply(j, st->rcpt_i, code, text);
 		if (++st->rcpt_i < j->n_rcpts) {
-			send_line(j, "RCPT TO:<%s>", j->rcpts[st->rcpt_i]);
+			send_rcpt(j, st->rcpt_i);
 			return;
 		}
 		if (st->accepted == 0) {

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "lib/strutil.h"
+#include "smtp/dsnparam.h"
 
 typedef struct smtpc_job smtpc_job;
 typedef void smtpc_done_fn(smtpc_job *job);
@@ -37,6 +38,11 @@ struct smtpc_job {
 	bool require_verified;        /* the certificate must verify for mx_host */
 	const char *auth_user;        /* AUTH PLAIN with these, when set */
 	const char *auth_pass;
+	/* RFC 3461, passed on only when the server advertises DSN: */
+	dsn_ret dsn_ret;              /* RET= (DSN_RET_UNSET: none) */
+	const char *envid;            /* ENVID=, decoded; NULL: none */
+	const unsigned *notify;       /* per recipient NOTIFY= mask (0: none); NULL: none at all */
+	const char *const *orcpt;     /* per recipient ORCPT "type;address" or NULL; NULL: none at all */
 	int connect_timeout, command_timeout, data_timeout;
 	smtpc_done_fn *done;
 	void *arg;
@@ -48,6 +54,7 @@ struct smtpc_job {
 	char *tls_version;            /* NULL: no TLS */
 	bool tls_verified;
 	bool data_sent;
+	bool dsn_offered;             /* the server advertised DSN (it reports from now on) */
 
 	/* private */
 	struct smtpc_state *st;
