@@ -17,6 +17,7 @@
 #include "cli/control.h"
 #include "cli/devmode.h"
 #include "delivery/outbound.h"
+#include "delivery/report.h"
 #include "dns/resolver.h"
 #include "lib/log.h"
 #include "lib/workers.h"
@@ -54,6 +55,14 @@ static bool open_outbound(cli_ctx *ctx, smtp_server *srv, dns_resolver **dns_r, 
 	}
 	queue_set_remote_handler(srv->q, outbound_on_remote, *ob_r);
 	return true;
+}
+
+/* Success reports for local deliveries (NOTIFY=SUCCESS) go back through
+ * the queue; rep must live as long as the queue does. */
+static void open_reports(smtp_server *srv, report_ctx *rep)
+{
+	*rep = (report_ctx){.q = srv->q, .acc = srv->acc, .hostname = srv->cfg->hostname};
+	queue_set_report_handler(srv->q, report_on_queue, rep);
 }
 
 /* Everything after the privilege drop that can fail at start-up. */
@@ -110,6 +119,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	dns_resolver *dns = NULL;
 	outbound *ob = NULL;
 	control *ctl = NULL;
+	report_ctx rep;
 	srv.tls = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, &err);
 	if (srv.tls == NULL) {
 		cli_error("%s", err);
@@ -128,6 +138,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	srv.wk = workers_new(srv.base, cfg->workers);
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
+	open_reports(&srv, &rep);
 	ctl = control_open(srv.base, cfg, ob, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "lib/strutil.h"
+#include "smtp/xtext.h"
 
 #define FOLD_COL 76   /* fold at the first space after this column */
 #define FORCE_COL 900 /* no space for this long: break anyway (RFC 5322 2.1.1) */
@@ -97,55 +98,6 @@ static bool has_non_ascii(const char *s)
 	return false;
 }
 
-/* Decode one UTF-8 sequence at s (NUL-terminated); U+FFFD for a bad one. */
-static unsigned long utf8_next(const unsigned char **s)
-{
-	const unsigned char *p = *s;
-	unsigned long cp;
-	int more;
-	if (p[0] < 0x80) {
-		*s = p + 1;
-		return p[0];
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		cp = p[0] & 0x1f, more = 1;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		cp = p[0] & 0x0f, more = 2;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		cp = p[0] & 0x07, more = 3;
-	} else {
-		*s = p + 1;
-		return 0xfffd;
-	}
-	for (int i = 1; i <= more; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			*s = p + i;
-			return 0xfffd;
-		}
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	*s = p + more + 1;
-	static const unsigned long min[] = {0, 0x80, 0x800, 0x10000};
-	if (cp < min[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0xfffd;
-	return cp;
-}
-
-/* RFC 6533 utf-8-addr-xtext: printable ASCII other than '+', '=' and '\'
- * as is, everything else as \x{HEX} of its code point.  This is the form
- * message/delivery-status (7bit) requires. */
-static bool put_utf8_xtext(buf *out, const char *addr)
-{
-	const unsigned char *p = (const unsigned char *)addr;
-	while (*p) {
-		unsigned long cp = utf8_next(&p);
-		bool plain = cp >= 0x21 && cp <= 0x7e && cp != '+' && cp != '=' && cp != '\\';
-		if (!(plain ? buf_putc(out, (char)cp) : buf_printf(out, "\\x{%02lX}", cp)))
-			return false;
-	}
-	return true;
-}
-
 /* "Name: type;address\n": rfc822 for ASCII, utf-8 (RFC 6533) otherwise.
  * An ORCPT that already carries its type ("rfc822;..." or "utf-8;...",
  * RFC 3461 4.2) is written as given. */
@@ -156,11 +108,11 @@ static bool put_address_field(buf *out, const char *name, const char *addr)
 		return put_field(out, name, addr, V_ASCII);
 	if (t > 0 && addr[t] == ';') /* typed but raw UTF-8: encode it, keep the type */
 		return buf_printf(out, "%s: %.*s", name, (int)(t + 1), addr) &&
-		       put_utf8_xtext(out, addr + t + 1) && buf_putc(out, '\n');
+		       xtext_utf8_encode(addr + t + 1, out) && buf_putc(out, '\n');
 	if (!has_non_ascii(addr))
 		return buf_printf(out, "%s: rfc822;", name) && put_value(out, addr, V_ASCII, 0, "\n ") &&
 		       buf_putc(out, '\n');
-	return buf_printf(out, "%s: utf-8;", name) && put_utf8_xtext(out, addr) && buf_putc(out, '\n');
+	return buf_printf(out, "%s: utf-8;", name) && xtext_utf8_encode(addr, out) && buf_putc(out, '\n');
 }
 
 /* Copy s keeping only characters that may stand in a Message-ID or a MIME
@@ -210,20 +162,47 @@ static bool status_ok(const char *s)
 	return true;
 }
 
+/* What is said about each action: the Action field, the code when the
+ * status given is unusable, the Subject when it is the gravest action of
+ * the report, the first sentence, and the heading over its recipients. */
+static const struct {
+	const char *field, *status, *subject, *intro, *heading;
+} actions[] = {
+	[DSN_ACTION_FAILED] = {"failed", "5.0.0", "Undelivered Mail Returned to Sender",
+	                       "could not be delivered to one or more",
+	                       "Could not be delivered; the mail system has given up:\n\n"},
+	[DSN_ACTION_DELAYED] = {"delayed", "4.0.0", "Delayed Mail (still being retried)",
+	                        "has not yet been delivered to one or more",
+	                        "Not delivered yet; the mail system keeps trying, you do not\n"
+	                        "need to send the message again:\n\n"},
+	[DSN_ACTION_DELIVERED] = {"delivered", "2.0.0", "Delivered Mail (delivery report)",
+	                          "has been delivered to one or more",
+	                          "Delivered into the recipient's mailbox, as you asked to be told:\n\n"},
+	[DSN_ACTION_RELAYED] = {"relayed", "2.0.0", "Delivered Mail (delivery report)",
+	                        "has been delivered to one or more",
+	                        "Handed to the next mail server, which sends no delivery reports;\n"
+	                        "this is the last report about these recipients:\n\n"},
+};
+
 static const char *rcpt_status(const dsn_rcpt *r)
 {
-	return status_ok(r->status) ? r->status : r->delayed ? "4.0.0" : "5.0.0";
+	return status_ok(r->status) ? r->status : actions[r->action].status;
 }
 
-static bool any_failed(const dsn_rcpt *r, size_t n)
+/* The action that names the report: failed before delayed before success. */
+static dsn_action gravest(const dsn_rcpt *r, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!r[i].delayed)
-			return true;
-	return false;
+	dsn_action g = DSN_ACTION_DELIVERED;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].action == DSN_ACTION_FAILED)
+			return DSN_ACTION_FAILED;
+		if (r[i].action == DSN_ACTION_DELAYED)
+			g = DSN_ACTION_DELAYED;
+	}
+	return g;
 }
 
-static bool put_headers(const dsn_info *info, bool failed, const char *boundary, buf *out)
+static bool put_headers(const dsn_info *info, dsn_action kind, const char *boundary, buf *out)
 {
 	char q[65], h[256];
 	safe_token(q, 64, info->qid);
@@ -231,8 +210,7 @@ static bool put_headers(const dsn_info *info, bool failed, const char *boundary,
 	return buf_printf(out, "From: Mail Delivery System <MAILER-DAEMON@%s>\n", h) &&
 	       buf_puts(out, "To: <") && put_value(out, info->sender, V_UTF8, 5, "\n ") &&
 	       buf_puts(out, ">\n") &&
-	       buf_printf(out, "Subject: %s\n", failed ? "Undelivered Mail Returned to Sender"
-	                                               : "Delayed Mail (still being retried)") &&
+	       buf_printf(out, "Subject: %s\n", actions[kind].subject) &&
 	       put_date_field(out, "Date", info->now) &&
 	       buf_printf(out, "Message-ID: <%s.%lld.dsn@%s>\n", q, (long long)info->now, h) &&
 	       buf_puts(out, "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n") &&
@@ -255,44 +233,44 @@ static bool put_text_rcpt(const dsn_rcpt *r, buf *out)
 		     put_value(out, r->diagnostic, V_UTF8, 16, cont) && buf_putc(out, '\n');
 	else if (ok)
 		ok = buf_printf(out, "    status: %s\n", rcpt_status(r));
-	if (ok && r->delayed && r->will_retry_until > 0)
+	if (ok && r->action == DSN_ACTION_DELAYED && r->will_retry_until > 0)
 		ok = buf_puts(out, "    we keep trying until: ") && put_date(out, r->will_retry_until) &&
 		     buf_putc(out, '\n');
 	return ok && buf_putc(out, '\n');
 }
 
-/* The recipients whose delayed flag is `delayed`, under a heading. */
-static bool put_text_group(const dsn_rcpt *r, size_t n, bool delayed, buf *out)
+/* The recipients whose action is `action`, under its heading. */
+static bool put_text_group(const dsn_rcpt *r, size_t n, dsn_action action, buf *out)
 {
 	bool any = false, ok = true;
 	for (size_t i = 0; ok && i < n; i++) {
-		if (r[i].delayed != delayed)
+		if (r[i].action != action)
 			continue;
 		if (!any)
-			ok = buf_puts(out, delayed ? "Not delivered yet; the mail system keeps trying, you do not\n"
-			                             "need to send the message again:\n\n"
-			                           : "Could not be delivered; the mail system has given up:\n\n");
+			ok = buf_puts(out, actions[action].heading);
 		any = true;
 		ok = ok && put_text_rcpt(&r[i], out);
 	}
 	return ok;
 }
 
-static bool put_text_part(const dsn_info *info, const dsn_rcpt *r, size_t n, bool failed,
+static bool put_text_part(const dsn_info *info, const dsn_rcpt *r, size_t n, dsn_action kind,
                           const char *boundary, buf *out)
 {
-	return buf_printf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n\n", boundary) &&
+	bool ok = buf_printf(out, "--%s\nContent-Type: text/plain; charset=utf-8\n\n", boundary) &&
 	       buf_puts(out, "This is the mail system at ") &&
 	       put_value(out, info->reporting_mta, V_UTF8, 27, "\n ") &&
-	       buf_puts(out, failed ? ".\n\nA message you sent could not be delivered to one or more\n"
-	                            : ".\n\nA message you sent has not yet been delivered to one or more\n") &&
+	       buf_printf(out, ".\n\nA message you sent %s\n", actions[kind].intro) &&
 	       buf_puts(out, "of its recipients.  The message had queue id ") &&
 	       put_value(out, info->qid, V_UTF8, 45, "\n ") &&
 	       buf_puts(out, " and arrived on\n") && put_date(out, info->arrival) &&
-	       buf_puts(out, ".\n\n") && put_text_group(r, n, false, out) &&
-	       put_text_group(r, n, true, out) &&
-	       buf_puts(out, "The machine-readable report and the original message's\n"
-	                     "headers follow.\n\n");
+	       buf_puts(out, ".\n\n");
+	for (dsn_action a = DSN_ACTION_FAILED; ok && a <= DSN_ACTION_RELAYED; a++)
+		ok = put_text_group(r, n, a, out);
+	return ok && buf_puts(out, info->headers_only ? "The machine-readable report and the original message's\n"
+	                                                "headers follow.\n\n"
+	                                              : "The machine-readable report and the original message\n"
+	                                                "follow.\n\n");
 }
 
 /* The per-recipient fields of message/delivery-status (RFC 3464 2.3). */
@@ -302,8 +280,7 @@ static bool put_status_rcpt(const dsn_rcpt *r, buf *out)
 	if (ok && r->orig != NULL)
 		ok = put_address_field(out, "Original-Recipient", r->orig);
 	ok = ok && put_address_field(out, "Final-Recipient", r->address) &&
-	     buf_printf(out, "Action: %s\nStatus: %s\n", r->delayed ? "delayed" : "failed",
-	                rcpt_status(r));
+	     buf_printf(out, "Action: %s\nStatus: %s\n", actions[r->action].field, rcpt_status(r));
 	if (ok && r->remote_mta != NULL)
 		ok = buf_puts(out, "Remote-MTA: dns; ") &&
 		     put_value(out, r->remote_mta, V_ASCII, 17, "\n ") && buf_putc(out, '\n');
@@ -318,7 +295,7 @@ static bool put_status_rcpt(const dsn_rcpt *r, buf *out)
 	}
 	if (ok && r->last_attempt > 0)
 		ok = put_date_field(out, "Last-Attempt-Date", r->last_attempt);
-	if (ok && r->delayed && r->will_retry_until > 0)
+	if (ok && r->action == DSN_ACTION_DELAYED && r->will_retry_until > 0)
 		ok = put_date_field(out, "Will-Retry-Until", r->will_retry_until);
 	return ok;
 }
@@ -367,14 +344,14 @@ bool dsn_build(const dsn_info *info, const dsn_rcpt *rcpts, size_t n_rcpts, cons
 	assert(info != NULL && info->reporting_mta != NULL && info->qid != NULL);
 	assert(n_rcpts > 0 && rcpts != NULL);
 	for (size_t i = 0; i < n_rcpts; i++)
-		assert(rcpts[i].address != NULL);
+		assert(rcpts[i].address != NULL && rcpts[i].action <= DSN_ACTION_RELAYED);
 	if (original == NULL)
 		original = "", original_len = 0;
 	size_t start = out->len;
 	char *boundary = make_boundary(info, original, original_len);
-	bool failed = any_failed(rcpts, n_rcpts);
-	bool ok = put_headers(info, failed, boundary, out) &&
-	          put_text_part(info, rcpts, n_rcpts, failed, boundary, out) &&
+	dsn_action kind = gravest(rcpts, n_rcpts);
+	bool ok = put_headers(info, kind, boundary, out) &&
+	          put_text_part(info, rcpts, n_rcpts, kind, boundary, out) &&
 	          put_status_part(info, rcpts, n_rcpts, boundary, out) &&
 	          put_original_part(info, original, original_len, boundary, out);
 	free(boundary);

@@ -1,6 +1,6 @@
 /* dsn.h — delivery status notifications (RFC 3464, RFC 3462 multipart/report,
- * RFC 6522): the bounce or delay-warning message that goes back to the
- * envelope sender.  Pure: builds bytes from facts; deciding when to send one
+ * RFC 6522): the bounce, delay-warning or success report that goes back to
+ * the envelope sender.  Pure: builds bytes from facts; deciding when to send one
  * is the scheduler's job. */
 #ifndef YUBIN_DSN_H
 #define YUBIN_DSN_H
@@ -11,10 +11,18 @@
 
 #include "lib/buf.h"
 
+/* The Action field (RFC 3464 2.3.3). */
+typedef enum dsn_action {
+	DSN_ACTION_FAILED = 0,    /* given up */
+	DSN_ACTION_DELAYED,       /* still trying */
+	DSN_ACTION_DELIVERED,     /* in the recipient's mailbox (NOTIFY=SUCCESS) */
+	DSN_ACTION_RELAYED,       /* handed to a server that sends no DSNs (NOTIFY=SUCCESS) */
+} dsn_action;
+
 typedef struct dsn_rcpt {
 	const char *address;      /* final recipient (rfc822;...) */
 	const char *orig;         /* original recipient (ORCPT), NULL if none */
-	bool delayed;             /* true: still trying (Action: delayed); false: failed */
+	dsn_action action;
 	const char *status;       /* RFC 3463 code, e.g. "5.1.1" */
 	const char *remote_mta;   /* host name that answered, NULL if none */
 	const char *diagnostic;   /* the remote reply, e.g. "550 5.1.1 No such user", or our reason */
@@ -25,18 +33,20 @@ typedef struct dsn_rcpt {
 typedef struct dsn_info {
 	const char *reporting_mta;   /* our host name */
 	const char *qid;             /* queue id of the original message */
-	const char *envid;           /* ENVID (RFC 3461), NULL if none */
+	const char *envid;           /* ENVID (RFC 3461), decoded; NULL if none */
 	const char *sender;          /* envelope sender: the To: of the report */
 	time_t arrival;              /* when we accepted the original */
 	time_t now;                  /* Date: of the report */
-	bool headers_only;           /* RET=HDRS (or no RET): attach only the headers */
+	bool headers_only;           /* attach only the headers: RET=HDRS or no RET, and
+	                              * every report that is not about a failure */
 } dsn_info;
 
 /* Build the whole report message into out, with LF line ends (the spool's
- * convention): From: MAILER-DAEMON@reporting_mta, To: sender, Subject,
+ * convention): From: MAILER-DAEMON@reporting_mta, To: sender, Subject (by
+ * the gravest action: failed, then delayed, then delivered / relayed),
  * Date, Message-ID, Auto-Submitted: auto-replied, MIME-Version, a
  * multipart/report; report-type=delivery-status body with (1) a text/plain
- * part a person can read (which recipients failed or are delayed, and the
+ * part a person can read (the recipients grouped by action, and the
  * remote server's exact reply), (2) message/delivery-status (per-message
  * and per-recipient fields), (3) text/rfc822-headers with the original
  * header block, or message/rfc822 with the whole original when

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "delivery/dsn.h"
 #include "delivery/maildir.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
@@ -18,6 +19,7 @@
 #include "queue/qfile.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
+#define REPORT_MAX ((size_t)64 << 20)
 
 /* "<arrival>.Y<qid>R<index>.<host>": unique per queue entry and recipient,
  * and the same on every attempt, which is what makes redelivery detectable.
@@ -48,7 +50,9 @@ static bool mark_done(int qfd, size_t idx)
 	return fs_write_all(qfd, line, (size_t)n);
 }
 
-static void deliver_one(const qenvelope *env, size_t idx, const char *body, size_t body_len,
+/* Deliver recipient idx; true when it is in its Maildir now (written now,
+ * or found there by a recovering run). */
+static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size_t body_len,
                         const char *mail_root, const char *hostname, bool recovering,
                         int qfd, local_outcome *out)
 {
@@ -81,6 +85,45 @@ static void deliver_one(const qenvelope *env, size_t idx, const char *body, size
 	free(path);
 	free(name);
 	free(prefix);
+	return st != MD_ERROR;
+}
+
+/* The success report for the recipients marked in now[] that asked for one
+ * (NOTIFY=SUCCESS).  A recipient found delivered by a recovering run is
+ * included: its done record was never written, so neither was its report
+ * (a duplicate report is better than none).  Never for the null sender. */
+static void success_report(const qenvelope *env, const bool *now, const char *body, size_t body_len,
+                           const char *hostname, local_outcome *out)
+{
+	if (env->sender[0] == '\0')
+		return;
+	dsn_rcpt *dr = xcalloc(env->n_rcpts, sizeof(dsn_rcpt));
+	size_t n = 0;
+	time_t t = time(NULL);
+	for (size_t i = 0; i < env->n_rcpts; i++)
+		if (now[i] && dsnparam_wants(env->rcpts[i].notify, DSN_NOTIFY_SUCCESS))
+			dr[n++] = (dsn_rcpt){.address = env->rcpts[i].address, .orig = env->rcpts[i].orcpt,
+			                     .action = DSN_ACTION_DELIVERED, .status = "2.0.0", .last_attempt = t};
+	dsn_info info = {.reporting_mta = hostname, .qid = env->id, .envid = env->envid,
+	                 .sender = env->sender, .arrival = env->time, .now = t, .headers_only = true};
+	buf msg;
+	buf_init(&msg, REPORT_MAX);
+	if (n > 0 && dsn_build(&info, dr, n, body, body_len, &msg)) {
+		out->report_len = msg.len;
+		out->report = buf_steal(&msg);
+		out->report_rcpts = n;
+		out->report_to = xstrdup(env->sender);
+	}
+	buf_free(&msg);
+	free(dr);
+}
+
+void local_outcome_free(local_outcome *out)
+{
+	free(out->report);
+	free(out->report_to);
+	free(out->qid);
+	out->report = out->report_to = out->qid = NULL;
 }
 
 bool local_deliver(const char *qpath, const char *mail_root, const char *hostname,
@@ -103,19 +146,22 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 	}
 	int qfd = open(qpath, O_WRONLY | O_APPEND | O_CLOEXEC);
 	bool all_done = qfd >= 0;
+	bool *now = xcalloc(env.n_rcpts, sizeof(bool));
 	for (size_t i = 0; qfd >= 0 && i < env.n_rcpts; i++) {
 		if (env.rcpts[i].kind == 'R') {
 			if (!env.rcpts[i].done && !env.rcpts[i].failed)
 				out->remote++;
 		} else if (!env.rcpts[i].done) {
-			size_t before = out->failed;
-			deliver_one(&env, i, body, body_len, mail_root, hostname, recovering, qfd, out);
-			if (out->failed != before)
+			now[i] = deliver_one(&env, i, body, body_len, mail_root, hostname, recovering, qfd, out);
+			if (!now[i])
 				all_done = false;
 		}
 	}
 	if (qfd >= 0)
 		close(qfd);
+	success_report(&env, now, body, body_len, hostname, out);
+	free(now);
+	out->qid = xstrdup(env.id);
 	out->next_attempt = env.next_attempt;
 	if (all_done && out->remote == 0) {
 		if (unlink(qpath) == 0)

@@ -2,7 +2,9 @@
  * delivers each of its local recipients into their Maildir, marking each
  * done in the queue file, and removes the file when nothing is left for it.
  * Runs on a worker thread; reads the queue file afresh, so it is the same
- * code after a normal acceptance and after a crash. */
+ * code after a normal acceptance and after a crash.  For recipients that
+ * asked for it (NOTIFY=SUCCESS) it builds the success report; queueing that
+ * report is the loop's job (queue.c), since it needs the queue. */
 #ifndef YUBIN_LOCAL_H
 #define YUBIN_LOCAL_H
 
@@ -17,7 +19,15 @@ typedef struct local_outcome {
 	size_t remote;          /* remote recipients still queued */
 	time_t next_attempt;    /* when they are due (0: now) */
 	bool removed;           /* the queue file is gone: fully delivered */
+	char *report;           /* success DSN to send (malloc'd, LF line ends), or NULL */
+	size_t report_len;
+	size_t report_rcpts;    /* recipients it is about */
+	char *report_to;        /* the envelope sender, malloc'd */
+	char *qid;              /* the message's queue id, malloc'd (when parsed) */
 } local_outcome;
+
+/* Free what an outcome holds. */
+void local_outcome_free(local_outcome *out);
 
 /* Deliver the pending local recipients of the queue file qpath.  recovering
  * also looks in new/ and cur/ for a delivery that happened just before a

@@ -20,6 +20,7 @@
 #include "delivery/connpool.h"
 #include "delivery/dsn.h"
 #include "delivery/mx.h"
+#include "delivery/report.h"
 #include "delivery/smtpc.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
@@ -66,6 +67,8 @@ typedef struct ob_group {
 	char *domain;
 	size_t *idx;          /* indexes into a->env.rcpts */
 	const char **addrs;   /* their addresses, for smtpc */
+	unsigned *notify;     /* their NOTIFY= and ORCPT, for smtpc (RFC 3461) */
+	const char **orcpt;
 	size_t n;
 	strlist hosts;
 	size_t host_i;
@@ -90,6 +93,7 @@ typedef struct ob_result {
 	char *status;
 	char *reply;
 	char *mx;
+	bool remote_dsn;      /* delivered to a server that advertised DSN */
 } ob_result;
 
 struct ob_attempt {
@@ -204,6 +208,7 @@ static void on_smtp_done(smtpc_job *job)
 		int c = job->codes[k];
 		set_result(a, g->idx[k], c / 100 == 2 ? 'd' : c / 100 == 5 ? 'f' : 't', c,
 		           job->replies[k], g->cur_host);
+		a->res[g->idx[k]].remote_dsn = job->dsn_offered;
 	}
 	smtpc_job_clear(job);
 	g->conn = kept; /* back to the pool for the next message */
@@ -261,6 +266,10 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->body = a->body;
 	j->body_len = a->body_len;
 	j->needs_smtputf8 = a->env.utf8;
+	j->dsn_ret = a->env.ret;
+	j->envid = a->env.envid;
+	j->notify = g->notify;
+	j->orcpt = g->orcpt;
 	if (g->relay) {
 		/* a relay gets credentials: never in the clear, and only to the
 		 * host whose certificate says so (unless relay.verify = 0) */
@@ -439,10 +448,14 @@ static bool make_groups(ob_attempt *a)
 			str_ascii_lower(g->domain);
 			g->idx = xcalloc(a->env.n_rcpts, sizeof(size_t));
 			g->addrs = xcalloc(a->env.n_rcpts, sizeof(char *));
+			g->notify = xcalloc(a->env.n_rcpts, sizeof(unsigned));
+			g->orcpt = xcalloc(a->env.n_rcpts, sizeof(char *));
 			strlist_init(&g->hosts);
 			strlist_init(&g->ips);
 		}
 		g->idx[g->n] = i;
+		g->notify[g->n] = r->notify;
+		g->orcpt[g->n] = r->orcpt;
 		g->addrs[g->n++] = r->address;
 	}
 	a->groups_left = a->n_groups;
@@ -469,6 +482,8 @@ static void attempt_free(ob_attempt *a)
 		free(g->domain);
 		free(g->idx);
 		free(g->addrs);
+		free(g->notify);
+		free(g->orcpt);
 		strlist_free(&g->hosts);
 		strlist_free(&g->ips);
 		free(g->last_reply);
@@ -562,9 +577,27 @@ static bool sender_is_null(const ob_attempt *a)
 	return a->env.sender[0] == '\0';
 }
 
-/* Send a DSN about the recipients whose result kind is `kind` (or, for a
- * delay warning, the still-deferred ones) to the envelope sender. */
-static void send_dsn(ob_attempt *a, bool delay)
+/* The report a recipient gets from this attempt (RFC 3461 4.1): a failure
+ * or a delay when its NOTIFY asks for one (or is absent); a success only
+ * with NOTIFY=SUCCESS, and only when the server that took it did not
+ * advertise DSN (one that did was given the NOTIFY and reports itself). */
+static bool dsn_due(const ob_attempt *a, size_t i, dsn_action action)
+{
+	const ob_result *r = &a->res[i];
+	unsigned notify = a->env.rcpts[i].notify;
+	switch (action) {
+	case DSN_ACTION_FAILED: return r->kind == 'f' && dsnparam_wants(notify, DSN_NOTIFY_FAILURE);
+	case DSN_ACTION_DELAYED: return r->kind == 't' && dsnparam_wants(notify, DSN_NOTIFY_DELAY);
+	case DSN_ACTION_RELAYED:
+		return r->kind == 'd' && !r->remote_dsn && dsnparam_wants(notify, DSN_NOTIFY_SUCCESS);
+	default: return false;
+	}
+}
+
+/* Send the report of one kind (failed, delayed or relayed) about the
+ * recipients it is due for to the envelope sender.  RET=FULL returns the
+ * whole message with a failure report; everything else only its headers. */
+static void send_dsn(ob_attempt *a, dsn_action action)
 {
 	outbound *o = a->o;
 	if (sender_is_null(a))
@@ -573,50 +606,22 @@ static void send_dsn(ob_attempt *a, bool delay)
 	size_t n = 0;
 	for (size_t i = 0; i < a->env.n_rcpts; i++) {
 		ob_result *r = &a->res[i];
-		if (r->kind != (delay ? 't' : 'f'))
+		if (!dsn_due(a, i, action))
 			continue;
-		dr[n++] = (dsn_rcpt){.address = a->env.rcpts[i].address, .delayed = delay,
-		                     .status = r->status, .remote_mta = r->mx, .diagnostic = r->reply,
-		                     .last_attempt = a->now,
+		dr[n++] = (dsn_rcpt){.address = a->env.rcpts[i].address, .orig = a->env.rcpts[i].orcpt,
+		                     .action = action, .status = r->status, .remote_mta = r->mx,
+		                     .diagnostic = r->reply, .last_attempt = a->now,
 		                     .will_retry_until = a->env.time + o->cfg->delivery.lifetime};
 	}
-	if (n == 0) {
-		free(dr);
-		return;
-	}
-	char id[QID_LEN + 1];
-	qid_new(id);
-	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .sender = a->env.sender,
-	                 .arrival = a->env.time, .now = a->now, .headers_only = true};
+	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .envid = a->env.envid,
+	                 .sender = a->env.sender, .arrival = a->env.time, .now = a->now,
+	                 .headers_only = !(action == DSN_ACTION_FAILED && a->env.ret == DSN_RET_FULL)};
 	buf msg;
 	buf_init(&msg, DSN_MAX);
-	if (dsn_build(&info, dr, n, a->body, a->body_len, &msg)) {
-		strlist local, remote;
-		strlist_init(&local);
-		strlist_init(&remote);
-		accounts_status st = accounts_resolve(o->acc, a->env.sender, &local, &remote);
-		qenvelope env = {.id = id, .time = a->now, .sender = (char *)"", .client = (char *)"127.0.0.1",
-		                 .helo = o->cfg->hostname};
-		if (st == ACC_OK) {
-			for (size_t i = 0; i < local.n; i++)
-				qenvelope_add_rcpt(&env, local.items[i], 'L');
-			for (size_t i = 0; i < remote.n; i++)
-				qenvelope_add_rcpt(&env, remote.items[i], 'R');
-		} else if (st == ACC_NO_DOMAIN) {
-			qenvelope_add_rcpt(&env, a->env.sender, 'R');
-		}
-		if (env.n_rcpts > 0)
-			queue_inject(o->q, &env, msg.data, msg.len);
-		else
-			log_event(LOG_LVL_WARN, "dsn", "qid=%s to=%s result=dropped reason=%s", a->env.id,
-			          a->env.sender, "sender cannot be resolved");
-		for (size_t i = 0; i < env.n_rcpts; i++)
-			free(env.rcpts[i].address);
-		free(env.rcpts);
-		strlist_free(&local);
-		strlist_free(&remote);
-		log_event(LOG_LVL_INFO, "dsn", "qid=%s dsn_qid=%s kind=%s to=%s recipients=%zu", a->env.id, id,
-		          delay ? "delayed" : "failed", a->env.sender, n);
+	if (n > 0 && dsn_build(&info, dr, n, a->body, a->body_len, &msg)) {
+		static const char *const kinds[] = {"failed", "delayed", "delivered", "relayed"};
+		report_ctx rep = {.q = o->q, .acc = o->acc, .hostname = o->cfg->hostname};
+		report_send(&rep, a->env.id, a->env.sender, kinds[action], n, msg.data, msg.len);
 	}
 	buf_free(&msg);
 	free(dr);
@@ -742,9 +747,10 @@ static void finish_attempt(ob_attempt *a)
 	for (size_t i = 0; i < a->env.n_rcpts; i++)
 		if (a->res[i].kind == 'x')
 			a->res[i].kind = 'f';
-	send_dsn(a, false);
+	send_dsn(a, DSN_ACTION_FAILED);
 	if (a->warn)
-		send_dsn(a, true);
+		send_dsn(a, DSN_ACTION_DELAYED);
+	send_dsn(a, DSN_ACTION_RELAYED);
 	a->all_final = true;
 	for (size_t i = 0; i < a->env.n_rcpts; i++) {
 		qrcpt *r = &a->env.rcpts[i];

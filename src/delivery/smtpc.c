@@ -21,6 +21,7 @@
 
 #include "auth/sasl.h"
 #include "lib/buf.h"
+#include "smtp/dsnparam.h"
 #include "tls/bevtls.h"
 
 #define REPLY_MAX (64 * 1024)
@@ -45,7 +46,7 @@ struct smtpc_conn {
 	char *tls_version;
 	bool tls_verified;
 	/* what the server offers (EHLO) */
-	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking;
+	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking, ext_dsn;
 	bool auth_plain, auth_login;
 	unsigned long long remote_size;
 	bool authed;
@@ -205,7 +206,7 @@ static void parse_auth(smtpc_conn *c, const char *mechs)
 static void parse_ehlo(smtpc_conn *c, const char *text)
 {
 	c->ext_starttls = c->ext_size = c->ext_8bit = c->ext_utf8 = false;
-	c->ext_pipelining = c->ext_chunking = c->auth_plain = c->auth_login = false;
+	c->ext_pipelining = c->ext_chunking = c->ext_dsn = c->auth_plain = c->auth_login = false;
 	c->remote_size = 0;
 	for (const char *line = strchr(text, '\n'); line != NULL; line = strchr(line + 1, '\n')) {
 		if (strcspn(line + 1, "\n") < 4)
@@ -221,6 +222,8 @@ static void parse_ehlo(smtpc_conn *c, const char *text)
 			c->ext_pipelining = true;
 		else if (keyword(kw, "CHUNKING"))
 			c->ext_chunking = true;
+		else if (keyword(kw, "DSN"))
+			c->ext_dsn = true;
 		else if (keyword(kw, "AUTH"))
 			parse_auth(c, kw + 4);
 		else if (keyword(kw, "SIZE")) {
@@ -258,9 +261,15 @@ static void txn_end(smtpc_job *j, bool clean)
 
 /* ---- the transaction ---- */
 
+/* RCPT for recipient i, with its NOTIFY and ORCPT when the server has DSN. */
 static void send_rcpt(smtpc_job *j, size_t i)
 {
-	send_line(j->st, "RCPT TO:<%s>", j->rcpts[i]);
+	buf dsn;
+	buf_init(&dsn, 2048);
+	if (j->st->ext_dsn)
+		dsnparam_rcpt(j->notify ? j->notify[i] : 0, j->orcpt ? j->orcpt[i] : NULL, &dsn);
+	send_line(j->st, "RCPT TO:<%s>%s", j->rcpts[i], buf_str(&dsn));
+	buf_free(&dsn);
 }
 
 static void send_body(smtpc_job *j)
@@ -304,9 +313,14 @@ static void start_mail(smtpc_job *j)
 	char sz[32] = "";
 	if (c->ext_size)
 		snprintf(sz, sizeof sz, " SIZE=%llu", size);
-	send_line(c, "MAIL FROM:<%s>%s%s%s", j->sender, sz,
+	buf dsn;
+	buf_init(&dsn, 1024);
+	if (c->ext_dsn)
+		dsnparam_mail(j->dsn_ret, j->envid, &dsn);
+	send_line(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sz,
 	          c->ext_8bit && has_8bit(j) ? " BODY=8BITMIME" : "",
-	          j->needs_smtputf8 ? " SMTPUTF8" : "");
+	          j->needs_smtputf8 ? " SMTPUTF8" : "", buf_str(&dsn));
+	buf_free(&dsn);
 	if (!c->ext_pipelining)
 		return;
 	/* RFC 2920: every RCPT, and DATA as the last of the group; BDAT waits
@@ -532,6 +546,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 			return;
 		}
 		parse_ehlo(c, text);
+		j->dsn_offered = c->ext_dsn;
 		if (c->ext_starttls && !c->tls && j->tls != NULL) {
 			c->step = ST_STARTTLS;
 			send_line(c, "STARTTLS");
@@ -714,6 +729,7 @@ static void start_reused(smtpc_job *j)
 	if (c->tls_version != NULL)
 		j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;
+	j->dsn_offered = c->ext_dsn;
 	if (c->dead || c->bev == NULL) {
 		j->stale = true;
 		finish(j, 451, "451 4.4.2 The connection closed while idle");

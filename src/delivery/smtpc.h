@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "lib/strutil.h"
+#include "smtp/dsnparam.h"
 
 typedef struct smtpc_job smtpc_job;
 typedef struct smtpc_conn smtpc_conn;
@@ -50,6 +51,11 @@ struct smtpc_job {
 	bool require_verified;        /* the certificate must verify for mx_host */
 	const char *auth_user;        /* log in with these, when set */
 	const char *auth_pass;
+	/* RFC 3461, passed on only when the server advertises DSN: */
+	dsn_ret dsn_ret;              /* RET= (DSN_RET_UNSET: none) */
+	const char *envid;            /* ENVID=, decoded; NULL: none */
+	const unsigned *notify;       /* per recipient NOTIFY= mask (0: none); NULL: none at all */
+	const char *const *orcpt;     /* per recipient ORCPT "type;address" or NULL; NULL: none at all */
 	int connect_timeout, command_timeout, data_timeout;
 	smtpc_done_fn *done;
 	void *arg;
@@ -66,6 +72,7 @@ struct smtpc_job {
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still
 	                               * good: it is the caller's now */
+	bool dsn_offered;             /* the server advertised DSN (it reports from now on) */
 
 	/* private */
 	smtpc_conn *st;

@@ -9,15 +9,30 @@
 #include <sys/random.h>
 
 #include "lib/strutil.h"
+#include "smtp/xtext.h"
 
 #define MAGIC "YUBIN-QUEUE 1\n"
 
-void qenvelope_add_rcpt(qenvelope *env, const char *address, char kind)
+qrcpt *qenvelope_add_rcpt(qenvelope *env, const char *address, char kind)
 {
 	env->rcpts = realloc(env->rcpts, sizeof(*env->rcpts) * (env->n_rcpts + 1));
 	if (env->rcpts == NULL)
 		abort();
-	env->rcpts[env->n_rcpts++] = (qrcpt){.address = xstrdup(address), .kind = kind};
+	env->rcpts[env->n_rcpts] = (qrcpt){.address = xstrdup(address), .kind = kind};
+	return &env->rcpts[env->n_rcpts++];
+}
+
+void qenvelope_free_rcpts(qenvelope *env)
+{
+	for (size_t i = 0; i < env->n_rcpts; i++) {
+		free(env->rcpts[i].address);
+		free(env->rcpts[i].status);
+		free(env->rcpts[i].last_reply);
+		free(env->rcpts[i].orcpt);
+	}
+	free(env->rcpts);
+	env->rcpts = NULL;
+	env->n_rcpts = 0;
 }
 
 void qenvelope_free(qenvelope *env)
@@ -27,12 +42,8 @@ void qenvelope_free(qenvelope *env)
 	free(env->client);
 	free(env->helo);
 	free(env->auth_user);
-	for (size_t i = 0; i < env->n_rcpts; i++) {
-		free(env->rcpts[i].address);
-		free(env->rcpts[i].status);
-		free(env->rcpts[i].last_reply);
-	}
-	free(env->rcpts);
+	free(env->envid);
+	qenvelope_free_rcpts(env);
 	memset(env, 0, sizeof(*env));
 }
 
@@ -44,6 +55,32 @@ static bool put_record(buf *out, const char *key, const char *value)
 		if (!buf_putc(out, (unsigned char)*p < 0x20 ? '?' : *p))
 			return false;
 	return buf_putc(out, '\n');
+}
+
+/* "key <xtext of value>\n" */
+static bool put_xtext_record(buf *out, const char *key, const char *value)
+{
+	return buf_printf(out, "%s ", key) && xtext_encode(value, strlen(value), out) &&
+	       buf_putc(out, '\n');
+}
+
+/* The optional DSN records: ret, envid, then notify / orcpt per recipient. */
+static bool format_dsn_records(const qenvelope *env, buf *out)
+{
+	bool ok = env->ret == DSN_RET_UNSET || buf_printf(out, "ret %s\n", dsnparam_ret_name(env->ret));
+	if (ok && env->envid != NULL)
+		ok = put_xtext_record(out, "envid", env->envid);
+	for (size_t i = 0; ok && i < env->n_rcpts; i++) {
+		const qrcpt *r = &env->rcpts[i];
+		if (r->notify != 0)
+			ok = buf_printf(out, "notify %zu ", i) && dsnparam_notify_format(r->notify, out) &&
+			     buf_putc(out, '\n');
+		const char *semi = r->orcpt ? strchr(r->orcpt, ';') : NULL;
+		if (ok && semi != NULL)
+			ok = buf_printf(out, "orcpt %zu %.*s", i, (int)(semi + 1 - r->orcpt), r->orcpt) &&
+			     xtext_encode(semi + 1, strlen(semi + 1), out) && buf_putc(out, '\n');
+	}
+	return ok;
 }
 
 bool qfile_format_header(const qenvelope *env, buf *out)
@@ -59,7 +96,7 @@ bool qfile_format_header(const qenvelope *env, buf *out)
 		char key[8] = {'r', 'c', 'p', 't', ' ', env->rcpts[i].kind, '\0'};
 		ok = put_record(out, key, env->rcpts[i].address);
 	}
-	return ok && buf_puts(out, "body\n");
+	return ok && format_dsn_records(env, out) && buf_puts(out, "body\n");
 }
 
 bool qfile_format_state(buf *out, const char *kind, size_t idx, const char *a, const char *b)
@@ -120,6 +157,50 @@ static bool set_once(char **field, const char *v, size_t n)
 	return true;
 }
 
+/* xtext v[0..n) decoded into a malloc'd string; NULL when it is not xtext
+ * or decodes to a NUL. */
+static char *decode_xtext(const char *v, size_t n)
+{
+	buf b;
+	buf_init(&b, n + 1);
+	char *s = NULL;
+	if (n > 0 && xtext_decode(v, n, &b) && memchr(b.data, '\0', b.len) == NULL)
+		s = buf_steal(&b);
+	buf_free(&b);
+	return s;
+}
+
+static qrcpt *record_rcpt(qenvelope *env, const char *v, size_t n, const char **rest, size_t *rest_n);
+
+/* The DSN records (see qfile.h); false when malformed or repeated. */
+static bool parse_dsn_line(qenvelope *env, const char *line, size_t n)
+{
+	const char *v, *rest;
+	size_t rn;
+	qrcpt *r;
+	if (starts(line, n, "ret ", &v)) {
+		return env->ret == DSN_RET_UNSET && dsnparam_parse_ret(v, n - 4, &env->ret);
+	} else if (starts(line, n, "envid ", &v)) {
+		return env->envid == NULL && (env->envid = decode_xtext(v, n - 6)) != NULL;
+	} else if (starts(line, n, "notify ", &v)) {
+		return (r = record_rcpt(env, v, n - 7, &rest, &rn)) != NULL && r->notify == 0 &&
+		       dsnparam_parse_notify(rest, rn, &r->notify);
+	} else if (starts(line, n, "orcpt ", &v)) {
+		if ((r = record_rcpt(env, v, n - 6, &rest, &rn)) == NULL || r->orcpt != NULL)
+			return false;
+		const char *semi = memchr(rest, ';', rn);
+		size_t tl = semi ? (size_t)(semi - rest) : 0;
+		bool typed = (tl == 6 && memcmp(rest, "rfc822", 6) == 0) ||
+		             (tl == 5 && memcmp(rest, "utf-8", 5) == 0);
+		char *a = typed ? decode_xtext(semi + 1, rn - tl - 1) : NULL;
+		if (a != NULL)
+			r->orcpt = xasprintf("%.*s;%s", (int)tl, rest, a);
+		free(a);
+		return r->orcpt != NULL;
+	}
+	return false;
+}
+
 static bool parse_header_line(qenvelope *env, const char *line, size_t n)
 {
 	const char *v;
@@ -156,7 +237,7 @@ static bool parse_header_line(qenvelope *env, const char *line, size_t n)
 		free(a);
 		return true;
 	}
-	return false;
+	return parse_dsn_line(env, line, n);
 }
 
 /* A decimal number of 1 to 19 digits and nothing else. */

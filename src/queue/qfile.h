@@ -5,6 +5,11 @@
  *   from <sender or empty>  client <ip>   helo <name>   auth <user or ->
  *   utf8 <0|1>              nonce <16 hex digits, random per file>
  *   rcpt <L|R> <address>    (one per recipient: L local mailbox, R remote)
+ *   ret <FULL|HDRS>         (RFC 3461 RET=, when given)
+ *   envid <xtext>           (RFC 3461 ENVID=, when given)
+ *   notify <index> <NEVER | SUCCESS,FAILURE,DELAY>   (NOTIFY=, when given)
+ *   orcpt <index> <rfc822|utf-8>;<xtext of the address>  (ORCPT=, or the
+ *                           address before alias expansion)
  *   body
  *   <message bytes, LF line ends, Received: header first>
  *   end <body length> <nonce>
@@ -18,8 +23,11 @@
  * (one record per line).  A file without a matching "end" record is torn and
  * is refused.  The nonce is what makes that check sound: a sender cannot
  * put a valid-looking "end" record inside the body, since it cannot know
- * the nonce.  A torn last "done" line (no newline) is ignored.  This module
- * only formats and parses; queue.c and commit.c do the I/O. */
+ * the nonce.  A torn last "done" line (no newline) is ignored.  The DSN
+ * records (ret, envid, notify, orcpt) are optional, so files written before
+ * them still parse; their values are stored as RFC 3461 xtext, which is
+ * printable ASCII and therefore always one line.  This module only formats
+ * and parses; queue.c and commit.c do the I/O. */
 #ifndef YUBIN_QFILE_H
 #define YUBIN_QFILE_H
 
@@ -29,6 +37,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "smtp/dsnparam.h"
 
 #define QFILE_NONCE_LEN 16
 
@@ -39,6 +48,8 @@ typedef struct qrcpt {
 	bool failed;        /* failed for good (bounced) */
 	char *status;       /* failed: the RFC 3463 status */
 	char *last_reply;   /* failed or deferred: the last reply */
+	unsigned notify;    /* NOTIFY= mask (dsnparam.h); 0 when absent */
+	char *orcpt;        /* "rfc822;<address>" or "utf-8;<address>", decoded; or NULL */
 } qrcpt;
 
 typedef struct qenvelope {
@@ -54,11 +65,17 @@ typedef struct qenvelope {
 	int attempts;                     /* remote delivery attempts so far */
 	bool warned;                      /* the delay DSN was sent */
 	bool held;                        /* no remote attempts until released */
+	dsn_ret ret;                      /* RET=: what a failure report returns */
+	char *envid;                      /* ENVID= decoded, NULL when absent */
 	qrcpt *rcpts;
 	size_t n_rcpts;
 } qenvelope;
 
-void qenvelope_add_rcpt(qenvelope *env, const char *address, char kind);
+/* Append a recipient (no NOTIFY, no ORCPT: set them on the result, the
+ * orcpt malloc'd); the pointer is valid until the next add. */
+qrcpt *qenvelope_add_rcpt(qenvelope *env, const char *address, char kind);
+/* Free the recipients only (for envelopes whose other fields are borrowed). */
+void qenvelope_free_rcpts(qenvelope *env);
 void qenvelope_free(qenvelope *env);
 
 /* A fresh random nonce for env (thread-safe). */

@@ -35,6 +35,8 @@ struct queue {
 	queue_remote_fn *remote_fn;
 	void *remote_arg;
 	strlist local_retry;  /* files whose local delivery failed, for the next retry */
+	queue_report_fn *report_fn;
+	void *report_arg;
 };
 
 struct spool {
@@ -137,10 +139,18 @@ static void delivery_work(void *arg)
 static void delivery_done(void *arg)
 {
 	delivery_job *j = arg;
+	/* Report first: the delivery is durable, and the report is queued
+	 * (committed on a worker) before anything else happens to the file.
+	 * A crash between the delivery and this point loses the report, never
+	 * the message (see docs/DESIGN.md). */
+	if (j->out.report != NULL && j->q->report_fn != NULL)
+		j->q->report_fn(j->q->report_arg, j->out.qid, j->out.report_to, j->out.report_rcpts,
+		                j->out.report, j->out.report_len);
 	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)
 		j->q->remote_fn(j->q->remote_arg, j->path, j->out.next_attempt);
 	if (j->parsed && j->out.failed > 0 && !strlist_contains(&j->q->local_retry, j->path))
 		strlist_add(&j->q->local_retry, j->path);
+	local_outcome_free(&j->out);
 	free(j->path);
 	free(j);
 }
@@ -185,6 +195,12 @@ void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg)
 {
 	q->remote_fn = fn;
 	q->remote_arg = arg;
+}
+
+void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg)
+{
+	q->report_fn = fn;
+	q->report_arg = arg;
 }
 
 static void inject_done(void *arg, bool ok)

@@ -37,6 +37,13 @@ void queue_retry_deferred(queue *q);
 typedef void queue_remote_fn(void *arg, const char *path, time_t due);
 void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg);
 
+/* Who sends the success reports that local delivery builds (NOTIFY=
+ * SUCCESS, delivery/report.c): fn(arg, about_qid, sender, recipients, msg,
+ * len) on the loop thread.  Without a handler no report is sent. */
+typedef void queue_report_fn(void *arg, const char *about_qid, const char *sender, size_t recipients,
+                             const char *msg, size_t len);
+void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg);
+
 /* Queue a message made here (a bounce): env as for spool_begin, body with
  * LF line ends.  It is committed and delivered like any other; false (and
  * logged) if it could not be queued. */

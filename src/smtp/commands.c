@@ -38,9 +38,11 @@ void txn_reset(smtp_session *s)
 	free(t->sender);
 	t->sender = NULL;
 	t->smtputf8 = t->body_8bit = t->too_big = t->failed = t->bdat = false;
+	t->ret = DSN_RET_UNSET;
+	free(t->envid);
+	t->envid = NULL;
 	strlist_free(&t->rcpt_cmds);
-	strlist_free(&t->local);
-	strlist_free(&t->remote);
+	qenvelope_free_rcpts(&t->targets);
 	spool_abort(&t->sp);
 	t->qid[0] = '\0';
 }
@@ -52,7 +54,7 @@ static void ehlo_reply(smtp_session *s)
 	buf_printf(&b, "%s Hello %s [%s]\n", s->srv->cfg->hostname, s->helo, s->ip);
 	buf_puts(&b, "PIPELINING\n");
 	buf_printf(&b, "SIZE %lld\n", (long long)s->srv->cfg->limits.message_size);
-	buf_puts(&b, "8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\n");
+	buf_puts(&b, "8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\nDSN\n");
 	if (!s->tls)
 		buf_puts(&b, "STARTTLS\n");
 	if (is_submission(s) && s->tls && s->auth_user == NULL)
@@ -170,6 +172,11 @@ static smtp_reply_id parse_error_reply(smtp_parse_status st, bool sender)
 	case SP_UNKNOWN_PARAM: return RPL_PARAM_UNKNOWN;
 	case SP_BAD_PARAM: return RPL_PARAM_SYNTAX;
 	case SP_NEEDS_UTF8: return RPL_NEEDS_UTF8;
+	case SP_BAD_RET: return RPL_DSN_RET;
+	case SP_BAD_ENVID: return RPL_DSN_ENVID;
+	case SP_BAD_NOTIFY: return RPL_DSN_NOTIFY;
+	case SP_BAD_ORCPT: return RPL_DSN_ORCPT;
+	case SP_REPEATED_PARAM: return RPL_PARAM_REPEATED;
 	default: return RPL_SYNTAX;
 	}
 }
@@ -206,6 +213,9 @@ static void cmd_mail(smtp_session *s, const char *args)
 		return;
 	}
 	s->txn.sender = p.address;
+	s->txn.ret = p.ret;
+	s->txn.envid = p.envid;
+	p.envid = NULL;
 	s->txn.smtputf8 = p.smtputf8;
 	s->txn.body_8bit = p.body == BODY_8BITMIME;
 	s->junk_commands = 0;
@@ -230,10 +240,34 @@ static accounts_status resolve_bare_postmaster(smtp_session *s, strlist *local, 
 	return st;
 }
 
+/* Add the targets of one RCPT (kind 'L' or 'R') to the transaction, once
+ * each.  They keep the RCPT's NOTIFY and ORCPT; a target that is not the
+ * address the client gave (an alias, a +tag, another case) gets that
+ * address as its ORCPT when the client sent none (RFC 3461 4.2), so that
+ * reports name the address the sender knows. */
+static void add_targets(smtp_txn *t, const strlist *to, char kind, const smtp_path *p)
+{
+	for (size_t i = 0; i < to->n; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < t->targets.n_rcpts && !dup; k++)
+			dup = t->targets.rcpts[k].kind == kind &&
+			      strcmp(t->targets.rcpts[k].address, to->items[i]) == 0;
+		if (dup)
+			continue; /* the first RCPT's NOTIFY and ORCPT stay */
+		qrcpt *r = qenvelope_add_rcpt(&t->targets, to->items[i], kind);
+		r->notify = p->notify;
+		if (p->orcpt != NULL)
+			r->orcpt = xstrdup(p->orcpt);
+		else if (strcmp(to->items[i], p->address) != 0)
+			r->orcpt = xasprintf("%s;%s", p->non_ascii ? "utf-8" : "rfc822", p->address);
+	}
+}
+
 /* Where RCPT's address goes: local mailboxes and remote targets added to
  * the transaction, or the refusal. */
-static smtp_reply_id route_rcpt(smtp_session *s, const char *addr)
+static smtp_reply_id route_rcpt(smtp_session *s, const smtp_path *p)
 {
+	const char *addr = p->address;
 	strlist local, remote;
 	strlist_init(&local);
 	strlist_init(&remote);
@@ -256,12 +290,8 @@ static smtp_reply_id route_rcpt(smtp_session *s, const char *addr)
 	default: r = RPL_LOCAL_ERROR; break;
 	}
 	if (r == RPL_RCPT_OK) {
-		for (size_t i = 0; i < local.n; i++)
-			if (!strlist_contains(&s->txn.local, local.items[i]))
-				strlist_add(&s->txn.local, local.items[i]);
-		for (size_t i = 0; i < remote.n; i++)
-			if (!strlist_contains(&s->txn.remote, remote.items[i]))
-				strlist_add(&s->txn.remote, remote.items[i]);
+		add_targets(&s->txn, &local, 'L', p);
+		add_targets(&s->txn, &remote, 'R', p);
 	}
 	strlist_free(&local);
 	strlist_free(&remote);
@@ -285,7 +315,7 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
-	smtp_reply_id r = route_rcpt(s, p.address);
+	smtp_reply_id r = route_rcpt(s, &p);
 	log_event(LOG_LVL_INFO, "rcpt", "sid=%s from=%s to=%s result=%d", s->sid, s->txn.sender,
 	          p.address, reply_get(r)->code);
 	if (r == RPL_RCPT_OK)

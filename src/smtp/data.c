@@ -29,14 +29,21 @@ static bool begin_spool(smtp_session *s)
 	env.helo = s->helo;
 	env.auth_user = s->auth_user;
 	env.utf8 = t->smtputf8;
-	for (size_t i = 0; i < t->local.n; i++)
-		qenvelope_add_rcpt(&env, t->local.items[i], 'L');
-	for (size_t i = 0; i < t->remote.n; i++)
-		qenvelope_add_rcpt(&env, t->remote.items[i], 'R');
+	env.ret = t->ret;
+	env.envid = t->envid;
+	/* local mailboxes first, then remote addresses */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < t->targets.n_rcpts; i++) {
+			const qrcpt *from = &t->targets.rcpts[i];
+			if (from->kind != (pass == 0 ? 'L' : 'R'))
+				continue;
+			qrcpt *r = qenvelope_add_rcpt(&env, from->address, from->kind);
+			r->notify = from->notify;
+			r->orcpt = from->orcpt ? xstrdup(from->orcpt) : NULL;
+		}
+	}
 	t->sp = spool_begin(s->srv->q, &env);
-	for (size_t i = 0; i < env.n_rcpts; i++)
-		free(env.rcpts[i].address);
-	free(env.rcpts);
+	qenvelope_free_rcpts(&env);
 	if (t->sp == NULL) {
 		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=%s", s->sid, strerror(errno));
 		return false;

@@ -211,8 +211,39 @@ static bool parse_uint(const char *s, size_t n, uint64_t *v)
 	return true;
 }
 
-/* One "KEY[=VALUE]" parameter. */
-static smtp_parse_status parse_param(const char *s, size_t n, bool is_mail, smtp_path *p)
+/* RFC 3461 parameters; SP_UNKNOWN_PARAM when key is none of them. */
+static smtp_parse_status parse_dsn_param(const char *s, size_t klen, const char *v, size_t vlen,
+                                         bool is_mail, bool utf8, smtp_path *p)
+{
+	bool is_ret = klen == 3 && str_ascii_nieq(s, "RET", 3);
+	bool is_envid = klen == 5 && str_ascii_nieq(s, "ENVID", 5);
+	bool is_notify = klen == 6 && str_ascii_nieq(s, "NOTIFY", 6);
+	bool is_orcpt = klen == 5 && str_ascii_nieq(s, "ORCPT", 5);
+	if (is_mail && is_ret) {
+		if (p->ret != DSN_RET_UNSET)
+			return SP_REPEATED_PARAM;
+		return v != NULL && dsnparam_parse_ret(v, vlen, &p->ret) ? SP_OK : SP_BAD_RET;
+	}
+	if (is_mail && is_envid) {
+		if (p->envid != NULL)
+			return SP_REPEATED_PARAM;
+		return v != NULL && dsnparam_parse_envid(v, vlen, &p->envid) ? SP_OK : SP_BAD_ENVID;
+	}
+	if (!is_mail && is_notify) {
+		if (p->notify != 0)
+			return SP_REPEATED_PARAM;
+		return v != NULL && dsnparam_parse_notify(v, vlen, &p->notify) ? SP_OK : SP_BAD_NOTIFY;
+	}
+	if (!is_mail && is_orcpt) {
+		if (p->orcpt != NULL)
+			return SP_REPEATED_PARAM;
+		return v != NULL && dsnparam_parse_orcpt(v, vlen, utf8, &p->orcpt) ? SP_OK : SP_BAD_ORCPT;
+	}
+	return SP_UNKNOWN_PARAM;
+}
+
+/* One "KEY[=VALUE]" parameter; utf8: the transaction uses SMTPUTF8 (RCPT). */
+static smtp_parse_status parse_param(const char *s, size_t n, bool is_mail, bool utf8, smtp_path *p)
 {
 	const char *eq = memchr(s, '=', n);
 	size_t klen = eq ? (size_t)(eq - s) : n;
@@ -243,7 +274,7 @@ static smtp_parse_status parse_param(const char *s, size_t n, bool is_mail, smtp
 	}
 	if (is_mail && klen == 4 && str_ascii_nieq(s, "AUTH", 4))
 		return v != NULL ? SP_OK : SP_BAD_PARAM; /* RFC 4954 5: accepted, not trusted */
-	return SP_UNKNOWN_PARAM;
+	return parse_dsn_param(s, klen, v, vlen, is_mail, utf8, p);
 }
 
 static smtp_parse_status parse_path_cmd(const char *args, const char *kw, bool is_mail,
@@ -287,7 +318,7 @@ static smtp_parse_status parse_path_cmd(const char *args, const char *kw, bool i
 			break;
 		const char *pe = strchr(q, ' ');
 		size_t plen = pe ? (size_t)(pe - q) : strlen(q);
-		smtp_parse_status st = parse_param(q, plen, is_mail, p);
+		smtp_parse_status st = parse_param(q, plen, is_mail, utf8_session, p);
 		if (st != SP_OK)
 			return st;
 		q += plen;
@@ -323,7 +354,11 @@ smtp_parse_status smtp_parse_rcpt(const char *args, bool utf8_session, smtp_path
 void smtp_path_free(smtp_path *p)
 {
 	free(p->address);
+	free(p->envid);
+	free(p->orcpt);
 	p->address = NULL;
+	p->envid = NULL;
+	p->orcpt = NULL;
 }
 
 bool smtp_parse_bdat(const char *args, uint64_t *size_r, bool *last_r)

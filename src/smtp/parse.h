@@ -1,5 +1,6 @@
 /* parse.h — SMTP command-line parsing (RFC 5321 4.1, with the parameters of
- * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 4954 AUTH=).
+ * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 4954 AUTH=, and
+ * RFC 3461 DSN: RET, ENVID, NOTIFY, ORCPT, whose values dsnparam.c reads).
  * Pure functions: no I/O, no replies.  The session turns the status into a
  * reply in one place (reply.c). */
 #ifndef YUBIN_SMTP_PARSE_H
@@ -9,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smtp/dsnparam.h"
+
 typedef enum smtp_parse_status {
 	SP_OK = 0,
 	SP_SYNTAX,          /* the command does not follow the grammar */
@@ -16,6 +19,11 @@ typedef enum smtp_parse_status {
 	SP_UNKNOWN_PARAM,   /* an ESMTP parameter we do not support */
 	SP_BAD_PARAM,       /* a supported parameter with a bad value */
 	SP_NEEDS_UTF8,      /* non-ASCII address without the SMTPUTF8 parameter */
+	SP_BAD_RET,         /* RET= other than FULL or HDRS */
+	SP_BAD_ENVID,       /* ENVID= not xtext, or too long */
+	SP_BAD_NOTIFY,      /* NOTIFY= not NEVER or a list of SUCCESS, FAILURE, DELAY */
+	SP_BAD_ORCPT,       /* ORCPT= not rfc822 / utf-8 typed xtext, or too long */
+	SP_REPEATED_PARAM,  /* a DSN parameter given twice */
 } smtp_parse_status;
 
 typedef enum smtp_body { BODY_UNSPECIFIED, BODY_7BIT, BODY_8BITMIME } smtp_body;
@@ -27,6 +35,10 @@ typedef struct smtp_path {
 	uint64_t size;      /* SIZE= */
 	bool smtputf8;      /* SMTPUTF8 parameter */
 	smtp_body body;     /* BODY= */
+	dsn_ret ret;        /* RET= (MAIL) */
+	char *envid;        /* ENVID= decoded, malloc'd; NULL when absent (MAIL) */
+	unsigned notify;    /* NOTIFY= mask, 0 when absent (RCPT) */
+	char *orcpt;        /* ORCPT= as "type;decoded address", malloc'd (RCPT) */
 } smtp_path;
 
 /* Split "VERB rest": copies the verb (upper-cased, at most verb_cap-1 bytes)

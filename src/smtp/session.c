@@ -90,8 +90,6 @@ void smtp_session_start(smtp_server *srv, const config_listener *lst, int fd, co
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
 	buf_init(&s->out, 64 * 1024);
 	strlist_init(&s->txn.rcpt_cmds);
-	strlist_init(&s->txn.local);
-	strlist_init(&s->txn.remote);
 	srv->n_sessions++;
 	s->next = srv->sessions;
 	if (srv->sessions != NULL)

@@ -28,9 +28,12 @@ typedef struct smtp_txn {
 	char *sender;           /* NULL until MAIL */
 	bool smtputf8;
 	bool body_8bit;
+	dsn_ret ret;            /* RET= of MAIL */
+	char *envid;            /* ENVID= of MAIL, decoded */
 	strlist rcpt_cmds;      /* addresses as given in RCPT (for Received "for") */
-	strlist local;          /* mailboxes after alias expansion */
-	strlist remote;         /* remote addresses after expansion */
+	qenvelope targets;      /* only its rcpts: the local mailboxes and remote
+	                         * addresses after alias expansion, each with
+	                         * the NOTIFY and ORCPT of its RCPT */
 	spool *sp;              /* open while DATA/BDAT runs */
 	char qid[16];
 	dotstream ds;

@@ -958,13 +958,6 @@ def test_queue_control_bad_requests(make_server):
 
 
 @SKIP
-def test_rfc3461_notify_never_and_ret_full(make_server, dns, mx):
-    """NOTIFY=NEVER: no bounce; NOTIFY=SUCCESS: a 'delivered' DSN (relayed if
-    the remote offers DSN); RET=FULL: message/rfc822 part; ENVID and ORCPT
-    echoed in the report."""
-
-
-@SKIP
 def test_smtputf8_message_to_server_without_smtputf8():
     """A message that needs SMTPUTF8 to a receiver without it bounces with a
     clear reason."""

@@ -50,7 +50,7 @@ static dsn_rcpt failed_rcpt(void)
 
 static dsn_rcpt delayed_rcpt(void)
 {
-	return (dsn_rcpt){.address = "carol@example.com", .delayed = true, .status = "4.4.1",
+	return (dsn_rcpt){.address = "carol@example.com", .action = DSN_ACTION_DELAYED, .status = "4.4.1",
 	                  .remote_mta = "mx.example.com", .diagnostic = "451 4.4.1 Try again later",
 	                  .last_attempt = T_NOW, .will_retry_until = T_UNTIL};
 }
@@ -339,6 +339,58 @@ static void test_subject_action_table(void **state)
 			assert_non_null(strstr(r.part_body[0], addrs[i]));
 		}
 		free_groups(g, cases[c].n);
+		report_free(&r);
+	}
+}
+
+/* NOTIFY=SUCCESS reports: delivered into a mailbox, or relayed to a server
+ * without DSN; the Subject names the gravest action of the report. */
+static void test_success_actions(void **state)
+{
+	static const struct {
+		dsn_action actions[3];
+		size_t n;
+		const char *subject;
+		const char *heading; /* in the text part */
+	} cases[] = {
+	    {{DSN_ACTION_DELIVERED}, 1, "Delivered Mail (delivery report)", "Delivered into the recipient's mailbox"},
+	    {{DSN_ACTION_RELAYED}, 1, "Delivered Mail (delivery report)", "Handed to the next mail server"},
+	    {{DSN_ACTION_DELIVERED, DSN_ACTION_RELAYED}, 2, "Delivered Mail (delivery report)", "Handed to"},
+	    {{DSN_ACTION_DELIVERED, DSN_ACTION_DELAYED}, 2, "Delayed Mail (still being retried)", "Not delivered yet"},
+	    {{DSN_ACTION_RELAYED, DSN_ACTION_DELAYED, DSN_ACTION_FAILED}, 3, "Undelivered Mail Returned to Sender",
+	     "Could not be delivered"},
+	};
+	static const char *const fields[] = {"failed", "delayed", "delivered", "relayed"};
+	static const char *const addrs[] = {"a@x.example", "b@y.example", "c@z.example"};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		dsn_info info = default_info();
+		info.envid = "ENV+1";
+		dsn_rcpt rc[3];
+		for (size_t i = 0; i < cases[c].n; i++) {
+			rc[i] = (dsn_rcpt){.address = addrs[i], .orig = "rfc822;Orig@x.example",
+			                   .action = cases[c].actions[i], .last_attempt = T_NOW};
+			if (rc[i].action == DSN_ACTION_DELAYED)
+				rc[i].will_retry_until = T_UNTIL;
+		}
+		report r;
+		build(&info, rc, cases[c].n, ORIGINAL, &r);
+		expect_field(r.head, "Subject", cases[c].subject);
+		expect_field(r.part_body[1], "Original-Envelope-Id", "ENV+1");
+		assert_non_null(strstr(r.part_body[0], cases[c].heading));
+		char *g[4];
+		assert_int_equal(status_groups(&r, g, 4), cases[c].n);
+		for (size_t i = 0; i < cases[c].n; i++) {
+			dsn_action a = cases[c].actions[i];
+			expect_field(g[i], "Action", fields[a]);
+			expect_field(g[i], "Original-Recipient", "rfc822;Orig@x.example");
+			expect_field(g[i], "Status", a == DSN_ACTION_FAILED ? "5.0.0" : a == DSN_ACTION_DELAYED ? "4.0.0"
+			                                                                                      : "2.0.0");
+			if (a != DSN_ACTION_DELAYED)
+				expect_no_field(g[i], "Will-Retry-Until");
+		}
+		free_groups(g, cases[c].n);
+		/* only the headers come back with a success report */
+		assert_non_null(strstr(r.part_head[2], "text/rfc822-headers"));
 		report_free(&r);
 	}
 }
@@ -729,6 +781,7 @@ int main(void)
 	    cmocka_unit_test(test_structure_failure),
 	    cmocka_unit_test(test_delay_fields),
 	    cmocka_unit_test(test_subject_action_table),
+	    cmocka_unit_test(test_success_actions),
 	    cmocka_unit_test(test_multiple_recipients),
 	    cmocka_unit_test(test_address_types),
 	    cmocka_unit_test(test_diagnostic_neutralised),

@@ -22,6 +22,11 @@ static const char *status_name(smtp_parse_status st)
 	case SP_UNKNOWN_PARAM: return "SP_UNKNOWN_PARAM";
 	case SP_BAD_PARAM: return "SP_BAD_PARAM";
 	case SP_NEEDS_UTF8: return "SP_NEEDS_UTF8";
+	case SP_BAD_RET: return "SP_BAD_RET";
+	case SP_BAD_ENVID: return "SP_BAD_ENVID";
+	case SP_BAD_NOTIFY: return "SP_BAD_NOTIFY";
+	case SP_BAD_ORCPT: return "SP_BAD_ORCPT";
+	case SP_REPEATED_PARAM: return "SP_REPEATED_PARAM";
 	}
 	return "?";
 }
@@ -216,7 +221,8 @@ static const pcase mail_cases[] = {
 	/* unknown parameters */
 	ERR("FROM:<a@b.example> FOO=bar", SP_UNKNOWN_PARAM),
 	ERR("FROM:<a@b.example> FOO", SP_UNKNOWN_PARAM),
-	ERR("FROM:<a@b.example> RET=HDRS", SP_UNKNOWN_PARAM),
+	ERR("FROM:<a@b.example> NOTIFY=NEVER", SP_UNKNOWN_PARAM),   /* RCPT's, not MAIL's */
+	ERR("FROM:<a@b.example> ORCPT=rfc822;a@b.example", SP_UNKNOWN_PARAM),
 	ERR("FROM:<a@b.example> SIZES=10", SP_UNKNOWN_PARAM),
 	ERR("FROM:<a@b.example> SIZE=10 FOO=bar", SP_UNKNOWN_PARAM),
 	/* quoted local parts */
@@ -346,8 +352,8 @@ static const pcase rcpt_cases[] = {
 	ERR("TO:<a@b.example> BODY=8BITMIME", SP_UNKNOWN_PARAM),
 	ERR("TO:<a@b.example> SMTPUTF8", SP_UNKNOWN_PARAM),
 	ERR("TO:<a@b.example> AUTH=<>", SP_UNKNOWN_PARAM),
-	ERR("TO:<a@b.example> NOTIFY=NEVER", SP_UNKNOWN_PARAM),
-	ERR("TO:<a@b.example> ORCPT=rfc822;a@b.example", SP_UNKNOWN_PARAM),
+	ERR("TO:<a@b.example> RET=HDRS", SP_UNKNOWN_PARAM),          /* MAIL's, not RCPT's */
+	ERR("TO:<a@b.example> ENVID=x", SP_UNKNOWN_PARAM),
 	/* UTF-8 depends on the transaction */
 	ERR("TO:<\xc3\xbc@b.example>", SP_NEEDS_UTF8),
 	{"TO:<\xc3\xbc@b.example>", true, SP_OK, "\xc3\xbc@b.example", true, false, 0, false, BODY_UNSPECIFIED},
@@ -369,6 +375,103 @@ static void test_rcpt_table(void **state)
 }
 
 /* A path of exactly the longest allowed length and one byte more. */
+/* ---- DSN parameters (RFC 3461) ---- */
+
+typedef struct dcase {
+	const char *args;
+	bool is_mail;
+	bool utf8_session;
+	smtp_parse_status st;
+	/* checked when st == SP_OK: */
+	dsn_ret ret;
+	const char *envid;    /* NULL: none */
+	unsigned notify;
+	const char *orcpt;    /* NULL: none */
+} dcase;
+
+#define N_S DSN_NOTIFY_SUCCESS
+#define N_F DSN_NOTIFY_FAILURE
+#define N_D DSN_NOTIFY_DELAY
+
+static const dcase dsn_cases[] = {
+	{"FROM:<a@b.example> RET=FULL", true, false, SP_OK, DSN_RET_FULL, NULL, 0, NULL},
+	{"FROM:<a@b.example> ret=hdrs", true, false, SP_OK, DSN_RET_HDRS, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID=QQ314159", true, false, SP_OK, DSN_RET_UNSET, "QQ314159", 0, NULL},
+	{"FROM:<a@b.example> RET=HDRS ENVID=a+2Bb SIZE=10", true, false, SP_OK, DSN_RET_HDRS, "a+b", 0, NULL},
+	{"FROM:<> ENVID=x RET=FULL", true, false, SP_OK, DSN_RET_FULL, "x", 0, NULL},
+	{"FROM:<a@b.example> RET=", true, false, SP_BAD_RET, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> RET", true, false, SP_BAD_RET, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> RET=BODY", true, false, SP_BAD_RET, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> RET=FULL RET=FULL", true, false, SP_REPEATED_PARAM, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> RET=FULL ret=HDRS", true, false, SP_REPEATED_PARAM, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID=", true, false, SP_BAD_ENVID, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID", true, false, SP_BAD_ENVID, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID=a=b", true, false, SP_BAD_ENVID, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID=a+0Db", true, false, SP_BAD_ENVID, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID=\xc3\xa9", true, true, SP_BAD_ENVID, 0, NULL, 0, NULL},
+	{"FROM:<a@b.example> ENVID=" L64 "0123456789012345678901234567890123456", true, false,
+	 SP_BAD_ENVID, 0, NULL, 0, NULL},                      /* 101 characters */
+	{"FROM:<a@b.example> ENVID=" L64 "012345678901234567890123456789012345", true, false,
+	 SP_OK, DSN_RET_UNSET, L64 "012345678901234567890123456789012345", 0, NULL}, /* 100 */
+	{"FROM:<a@b.example> ENVID=a ENVID=a", true, false, SP_REPEATED_PARAM, 0, NULL, 0, NULL},
+	/* RCPT */
+	{"TO:<a@b.example> NOTIFY=NEVER", false, false, SP_OK, 0, NULL, DSN_NOTIFY_NEVER, NULL},
+	{"TO:<a@b.example> NOTIFY=SUCCESS,FAILURE", false, false, SP_OK, 0, NULL, N_S | N_F, NULL},
+	{"TO:<a@b.example> notify=delay", false, false, SP_OK, 0, NULL, N_D, NULL},
+	{"TO:<a@b.example> NOTIFY=NEVER,DELAY", false, false, SP_BAD_NOTIFY, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> NOTIFY=", false, false, SP_BAD_NOTIFY, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> NOTIFY", false, false, SP_BAD_NOTIFY, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> NOTIFY=SOMETIMES", false, false, SP_BAD_NOTIFY, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> NOTIFY=DELAY NOTIFY=DELAY", false, false, SP_REPEATED_PARAM, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> ORCPT=rfc822;a@b.example", false, false, SP_OK, 0, NULL, 0, "rfc822;a@b.example"},
+	{"TO:<a@b.example> NOTIFY=SUCCESS ORCPT=rfc822;x+2By@b.example", false, false, SP_OK, 0, NULL, N_S,
+	 "rfc822;x+y@b.example"},
+	{"TO:<a@b.example> ORCPT=utf-8;\\x{E9}@b.example", false, false, SP_OK, 0, NULL, 0,
+	 "utf-8;\xc3\xa9@b.example"},
+	{"TO:<a@b.example> ORCPT=utf-8;\xc3\xa9@b.example", false, true, SP_OK, 0, NULL, 0,
+	 "utf-8;\xc3\xa9@b.example"},                          /* unitext with SMTPUTF8 */
+	{"TO:<a@b.example> ORCPT=utf-8;\xc3\xa9@b.example", false, false, SP_BAD_ORCPT, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> ORCPT=a@b.example", false, false, SP_BAD_ORCPT, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> ORCPT=x400;a", false, false, SP_BAD_ORCPT, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> ORCPT=rfc822;", false, false, SP_BAD_ORCPT, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> ORCPT", false, false, SP_BAD_ORCPT, 0, NULL, 0, NULL},
+	{"TO:<a@b.example> ORCPT=rfc822;a ORCPT=rfc822;a", false, false, SP_REPEATED_PARAM, 0, NULL, 0, NULL},
+	/* good DSN parameters do not save a bad address */
+	{"TO:<bad address> NOTIFY=NEVER", false, false, SP_BAD_ADDRESS, 0, NULL, 0, NULL},
+};
+
+static void test_dsn_table(void **state)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < sizeof(dsn_cases) / sizeof(dsn_cases[0]); i++) {
+		const dcase *c = &dsn_cases[i];
+		smtp_path p;
+		memset(&p, 0xa5, sizeof(p));
+		smtp_parse_status st = c->is_mail ? smtp_parse_mail(c->args, &p)
+		                                  : smtp_parse_rcpt(c->args, c->utf8_session, &p);
+		char shown[512];
+		const char *args = esc(c->args, shown, sizeof(shown));
+		if (st != c->st) {
+			print_error("DSN case %zu \"%s\": want %s, got %s\n", i, args, status_name(c->st),
+			            status_name(st));
+			bad++;
+		} else if (st == SP_OK &&
+		           (p.ret != c->ret || p.notify != c->notify ||
+		            (c->envid == NULL) != (p.envid == NULL) ||
+		            (c->envid != NULL && strcmp(c->envid, p.envid) != 0) ||
+		            (c->orcpt == NULL) != (p.orcpt == NULL) ||
+		            (c->orcpt != NULL && strcmp(c->orcpt, p.orcpt) != 0))) {
+			print_error("DSN case %zu \"%s\": got ret %d envid %s notify %u orcpt %s\n", i, args,
+			            (int)p.ret, p.envid ? p.envid : "-", p.notify, p.orcpt ? p.orcpt : "-");
+			bad++;
+		}
+		smtp_path_free(&p);
+		assert_null(p.envid);
+		assert_null(p.orcpt);
+	}
+	assert_int_equal(bad, 0);
+}
+
 static void test_path_length(void **state)
 {
 	char args[400];
@@ -554,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_split_verb),
 		cmocka_unit_test(test_mail_table),
 		cmocka_unit_test(test_rcpt_table),
+		cmocka_unit_test(test_dsn_table),
 		cmocka_unit_test(test_path_length),
 		cmocka_unit_test(test_path_free_twice),
 		cmocka_unit_test(test_valid_mailbox),

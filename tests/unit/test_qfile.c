@@ -3,7 +3,10 @@
  * records must be read back; and a torn file — the first k bytes of a valid
  * file, for every k — must be refused, except when the cut falls inside the
  * trailing "done" records.  Bodies that contain lines looking like records
- * ("end 5", "done 0", "body") must not confuse the parser.  Each parse gets
+ * ("end 5", "done 0", "body") must not confuse the parser.  The DSN records
+ * (ret, envid, notify, orcpt) round-trip, are optional (a file written
+ * before them parses with their defaults), and a malformed or repeated one
+ * refuses the file.  Each parse gets
  * an exact-size heap copy of its input, so ASan catches any overread. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,7 +99,29 @@ static void expect_same_env(const qenvelope *got, const qenvelope *want)
 	for (size_t i = 0; i < want->n_rcpts; i++) {
 		assert_string_equal(got->rcpts[i].address, want->rcpts[i].address);
 		assert_int_equal(got->rcpts[i].kind, want->rcpts[i].kind);
+		assert_int_equal(got->rcpts[i].notify, want->rcpts[i].notify);
+		if (want->rcpts[i].orcpt == NULL)
+			assert_null(got->rcpts[i].orcpt);
+		else
+			assert_string_equal(got->rcpts[i].orcpt, want->rcpts[i].orcpt);
 	}
+	assert_int_equal(got->ret, want->ret);
+	if (want->envid == NULL)
+		assert_null(got->envid);
+	else
+		assert_string_equal(got->envid, want->envid);
+}
+
+/* make_env with every DSN field set, values that need xtext encoding. */
+static void make_env_dsn(qenvelope *env)
+{
+	make_env(env);
+	env->ret = DSN_RET_FULL;
+	env->envid = xstrdup("Q+1 =x");
+	env->rcpts[0].notify = DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE;
+	env->rcpts[0].orcpt = xstrdup("rfc822;Bob+x@example.org");
+	env->rcpts[1].notify = DSN_NOTIFY_NEVER;
+	env->rcpts[2].orcpt = xstrdup("utf-8;d\xc3\xa4ve@example.org");
 }
 
 /* Format, parse, compare; returns the parsed done flags as a bit mask. */
@@ -248,6 +273,100 @@ static void test_format_layout(void **state)
 	free(file);
 	qenvelope_free(&env);
 	assert_null(env.id);
+}
+
+/* The DSN records: where they are, how they are encoded, and that they
+ * read back (latin and UTF-8 values, characters that xtext escapes). */
+static void test_dsn_records(void **state)
+{
+	qenvelope env;
+	make_env_dsn(&env);
+	size_t len;
+	char *file = make_file(&env, body_plain, strlen(body_plain), "", &len);
+	assert_non_null(strstr(file, "rcpt L dave@example.org\n"
+	                             "ret FULL\n"
+	                             "envid Q+2B1+20+3Dx\n"
+	                             "notify 0 SUCCESS,FAILURE\n"
+	                             "orcpt 0 rfc822;Bob+2Bx@example.org\n"
+	                             "notify 1 NEVER\n"
+	                             "orcpt 2 utf-8;d+C3+A4ve@example.org\n"
+	                             "body\n"));
+	free(file);
+	assert_int_equal(round_trip(&env, body_plain, strlen(body_plain), "done 1\n"), 2);
+	assert_int_equal(round_trip(&env, body_tricky, strlen(body_tricky), ""), 0);
+	env.ret = DSN_RET_HDRS;
+	free(env.envid);
+	env.envid = NULL;
+	assert_int_equal(round_trip(&env, "", 0, ""), 0);
+	qenvelope_free(&env);
+}
+
+/* A file written before the DSN records existed: parsed, with the defaults
+ * (no RET, no ENVID, no NOTIFY, no ORCPT), which mean the old behaviour. */
+static void test_file_without_dsn_records(void **state)
+{
+	static const char old[] =
+		"YUBIN-QUEUE 1\nid 0123456789BC\ntime 1700000000\nfrom a@b.example\nclient ::1\n"
+		"helo h\nauth -\nutf8 0\nnonce 0123456789abcdef\nrcpt L c@d.example\n"
+		"rcpt R e@f.example\nbody\nhi\n\nend 3 0123456789abcdef\ndone 0\n";
+	qenvelope got;
+	size_t off, blen;
+	const char *err;
+	if (!parse_copy(old, strlen(old), &got, &off, &blen, &err))
+		fail_msg("old file refused: %s", err);
+	assert_int_equal(got.ret, DSN_RET_UNSET);
+	assert_null(got.envid);
+	assert_int_equal(got.n_rcpts, 2);
+	for (size_t i = 0; i < got.n_rcpts; i++) {
+		assert_int_equal(got.rcpts[i].notify, 0);
+		assert_null(got.rcpts[i].orcpt);
+	}
+	assert_true(got.rcpts[0].done);
+	assert_int_equal(blen, 3);
+	qenvelope_free(&got);
+}
+
+/* A malformed, misplaced or repeated DSN record is a damaged file. */
+static void test_bad_dsn_records(void **state)
+{
+	static const char *const recs[] = {
+		"ret BODY\n", "ret \n", "ret FULL\nret FULL\n", "ret FULL\nret HDRS\n",
+		"envid \n", "envid a b\n", "envid a=b\n", "envid a+0\n", "envid a+00\n", "envid a\nenvid a\n",
+		"notify 0\n", "notify 0 \n", "notify 0 SOMETIMES\n", "notify 0 NEVER,SUCCESS\n",
+		"notify 1 NEVER\n", "notify x NEVER\n", "notify 0 NEVER\nnotify 0 NEVER\n",
+		"orcpt 0 x400;a\n", "orcpt 0 rfc822;\n", "orcpt 0 rfc822\n", "orcpt 0 RFC822;a\n",
+		"orcpt 0 rfc822;a=b\n", "orcpt 1 rfc822;a\n", "orcpt 0 rfc822;a\norcpt 0 rfc822;a\n",
+		"orcpt 0 rfc822;a+00\n",
+	};
+	for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++) {
+		char *text = xasprintf("YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrcpt L c@d\n%sbody\nx\n\nend 2\n",
+		                       recs[i]);
+		qenvelope got;
+		size_t off, blen;
+		const char *err;
+		if (parse_copy(text, strlen(text), &got, &off, &blen, &err)) {
+			qenvelope_free(&got);
+			fail_msg("record \"%s\": accepted", recs[i]);
+		}
+		assert_string_equal(err, "unknown header record");
+		free(text);
+	}
+	/* before the recipient it names: refused too */
+	static const char early[] =
+		"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nnotify 0 NEVER\nrcpt L c@d\nbody\nx\n\nend 2\n";
+	qenvelope got;
+	size_t off, blen;
+	const char *err;
+	assert_false(parse_copy(early, strlen(early), &got, &off, &blen, &err));
+	/* and the same records, well formed, are accepted */
+	static const char good[] = "YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nret HDRS\n"
+	                           "envid a+2Bb\nnotify 0 DELAY\norcpt 0 rfc822;x+2By\nbody\nx\n\nend 2\n";
+	assert_true(parse_copy(good, strlen(good), &got, &off, &blen, &err));
+	assert_int_equal(got.ret, DSN_RET_HDRS);
+	assert_string_equal(got.envid, "a+b");
+	assert_int_equal(got.rcpts[0].notify, DSN_NOTIFY_DELAY);
+	assert_string_equal(got.rcpts[0].orcpt, "rfc822;x+y");
+	qenvelope_free(&got);
 }
 
 static void test_format_respects_buffer_max(void **state)
@@ -456,6 +575,16 @@ static void test_every_cut_plain(void **state)
 }
 
 /* A body with record-like lines, none placed to match a prefix length. */
+/* The DSN records are header records: a cut inside them is refused. */
+static void test_every_cut_dsn_records(void **state)
+{
+	qenvelope env;
+	make_env_dsn(&env);
+	assert_int_equal(check_every_cut(&env, body_plain, strlen(body_plain), ""), 0);
+	assert_int_equal(check_every_cut(&env, body_plain, strlen(body_plain), "done 2\ndone 0\n"), 0);
+	qenvelope_free(&env);
+}
+
 static void test_every_cut_tricky_body(void **state)
 {
 	qenvelope env;
@@ -658,6 +787,10 @@ int main(void)
 		cmocka_unit_test(test_values_cannot_inject_records),
 		cmocka_unit_test(test_format_layout),
 		cmocka_unit_test(test_format_respects_buffer_max),
+		cmocka_unit_test(test_dsn_records),
+		cmocka_unit_test(test_file_without_dsn_records),
+		cmocka_unit_test(test_bad_dsn_records),
+		cmocka_unit_test(test_every_cut_dsn_records),
 		cmocka_unit_test(test_done_records),
 		cmocka_unit_test(test_state_records),
 		cmocka_unit_test(test_malformed_done_records),
