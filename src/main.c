@@ -16,6 +16,7 @@ static const struct {
 } subcommands[] = {
 	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
 	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
+	{"dns", cmd_dns},
 };
 
 static void usage(void)
@@ -27,7 +28,8 @@ static void usage(void)
 	        "  domain add|del|list [NAME]     local domains\n"
 	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
-	        "  queue list | show ID | delete ID\n"
+	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
+	        "  dns query NAME [mx|a|aaaa|txt|tlsa]   a look-up as delivery makes it\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

@@ -24,10 +24,10 @@ import socket
 import time
 import threading
 
-from dnslib import AAAA, A, MX, QTYPE, RCODE, RR, SOA, TXT, DNSLabel
-from dnslib.server import BaseResolver, DNSLogger, DNSServer
+from dnslib import AAAA, A, MX, QTYPE, RCODE, RR, SOA, TLSA, TXT, DNSLabel, DNSRecord
+from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
-SUPPORTED = ("MX", "A", "AAAA", "TXT")
+SUPPORTED = ("MX", "A", "AAAA", "TXT", "TLSA")
 
 
 def _norm(name):
@@ -98,7 +98,28 @@ def _rdata(qtype, v):
         if isinstance(v, (list, tuple)):
             return TXT([s.encode() if isinstance(s, str) else s for s in v])
         return TXT(v.encode() if isinstance(v, str) else v)
+    if qtype == "TLSA":
+        usage, selector, mtype, data = v
+        return TLSA(usage, selector, mtype, bytes.fromhex(data))
     raise ValueError(f"unsupported type {qtype}")
+
+
+class _Handler(DNSHandler):
+    """Answers over UDP that do not fit 512 bytes go out truncated (TC set,
+    the question kept, no records), as from a server without EDNS, so the
+    client asks again over TCP."""
+
+    def get_reply(self, data):
+        request = DNSRecord.parse(data)
+        reply = self.server.resolver.resolve(request, self)
+        rdata = reply.pack()
+        if self.protocol == "udp" and len(rdata) > 512:
+            short = request.reply()
+            short.header.aa = 1
+            short.header.ra = 1
+            short.header.tc = 1
+            rdata = short.pack()
+        return rdata
 
 
 class TestDNS:
@@ -118,7 +139,8 @@ class TestDNS:
     def set(self, name, rtype, values):
         """Replace all records of one type at name.  MX values are
         (preference, host) pairs; A/AAAA are address strings; TXT strings
-        (or lists of strings for several character-strings in one record).
+        (or lists of strings for several character-strings in one record);
+        TLSA (usage, selector, matching type, hex data).
         An empty list removes that type.  Also ends a servfail on name."""
         rtype = rtype.upper()
         assert rtype in SUPPORTED, rtype
@@ -170,7 +192,8 @@ class TestDNS:
                            logf=lambda *a: None)
         resolver = _Resolver(self)
         for tcp in (False, True):
-            s = DNSServer(resolver, address=self.address, port=self.port, tcp=tcp, logger=logger)
+            s = DNSServer(resolver, address=self.address, port=self.port, tcp=tcp, logger=logger,
+                          handler=_Handler)
             s.thread = threading.Thread(target=s.server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
             s.thread.start()

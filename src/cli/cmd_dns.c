@@ -1,0 +1,72 @@
+/* cmd_dns.c — `yubin dns query NAME [TYPE]`: one look-up through the same
+ * resolver and settings the server uses (dns.resolver, dns.timeout), so an
+ * operator sees what delivery will see: the status, whether the answer was
+ * DNSSEC-validated, and the records. */
+#include "cli/cli.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dns/resolver.h"
+
+static const struct {
+	const char *name;
+	int type;
+} types[] = {{"mx", DNS_TYPE_MX}, {"a", DNS_TYPE_A}, {"aaaa", DNS_TYPE_AAAA},
+             {"txt", DNS_TYPE_TXT}, {"tlsa", DNS_TYPE_TLSA}};
+
+typedef struct query {
+	struct event_base *base;
+	int type;
+	int rc;
+} query;
+
+static void on_answer(void *arg, const dns_answer *ans)
+{
+	query *q = arg;
+	static const char *const status[] = {"ok", "nodata", "nxdomain", "tempfail"};
+	printf("status=%s secure=%s\n", status[ans->status], ans->secure ? "yes" : "no");
+	for (size_t i = 0; i < ans->values.n; i++) {
+		if (q->type == DNS_TYPE_MX)
+			printf("%d %s\n", ans->prefs[i], ans->values.items[i]);
+		else
+			printf("%s\n", ans->values.items[i]);
+	}
+	q->rc = ans->status == DNS_OK ? 0 : 1;
+	event_base_loopbreak(q->base);
+}
+
+int cmd_dns(cli_ctx *ctx, int argc, char **argv)
+{
+	if ((argc != 3 && argc != 4) || strcmp(argv[1], "query") != 0) {
+		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa]\n");
+		return 2;
+	}
+	query q = {.type = -1, .rc = 1};
+	const char *tname = argc == 4 ? argv[3] : "mx";
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcasecmp(tname, types[i].name) == 0)
+			q.type = types[i].type;
+	if (q.type < 0) {
+		cli_error("unknown record type %s (mx, a, aaaa, txt or tlsa)", tname);
+		return 2;
+	}
+	struct event_base *base = event_base_new();
+	q.base = base;
+	char *err = NULL;
+	dns_resolver *r = dns_new(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
+	if (r == NULL) {
+		cli_error("%s", err);
+		free(err);
+		event_base_free(base);
+		return 1;
+	}
+	dns_lookup(r, argv[2], q.type, on_answer, &q);
+	event_base_dispatch(base); /* until the answer (or the timeout) is in */
+	dns_free(&r);
+	event_base_free(base);
+	return q.rc;
+}

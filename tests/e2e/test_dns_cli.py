@@ -1,0 +1,45 @@
+"""`yubin dns query NAME [TYPE]`: one look-up through the resolver the
+server uses (dns.resolver pointed at the tests' DNS server), printing the
+status, the DNSSEC verdict and the records as delivery sees them."""
+
+from conftest import outbound_config
+
+
+def query(srv, *args):
+    p = srv.cli("dns", "query", *args)
+    lines = p.stdout.splitlines()
+    return p.returncode, lines[0] if lines else "", lines[1:]
+
+
+def test_dns_query_types(make_server, dns):
+    dns.set("q.test", "MX", [(20, "b.q.test"), (10, "a.q.test")])
+    dns.set("a.q.test", "A", ["127.0.0.7"]).set("a.q.test", "AAAA", ["::1"])
+    long_txt = ["v=DKIM1; k=rsa; p=" + "A" * 230, "B" * 250, "C" * 250, "D" * 250, "E" * 250]
+    dns.set("sel._domainkey.q.test", "TXT", [long_txt])
+    dns.set("_25._tcp.a.q.test", "TLSA", [(3, 1, 1, "ab" * 32)])
+    srv = make_server(extra=outbound_config(dns, 25))
+    rc, status, recs = query(srv, "q.test")
+    assert rc == 0 and status == "status=ok secure=no", (status, recs)
+    assert sorted(recs) == ["10 a.q.test", "20 b.q.test"], recs
+    assert query(srv, "a.q.test", "a") == (0, "status=ok secure=no", ["127.0.0.7"])
+    assert query(srv, "a.q.test", "AAAA") == (0, "status=ok secure=no", ["::1"])
+    # a TXT record of several strings is joined, all 1,248 bytes of it (the
+    # UDP answer is truncated, the resolver asks again over TCP)
+    rc, _, recs = query(srv, "sel._domainkey.q.test", "txt")
+    assert [q[2] for q in dns.queries if q[0] == "sel._domainkey.q.test"][-1] == "tcp"
+    assert rc == 0 and recs == ["".join(long_txt)], recs
+    assert query(srv, "_25._tcp.a.q.test", "tlsa") == (0, "status=ok secure=no",
+                                                       ["3 1 1 " + "ab" * 32])
+
+
+def test_dns_query_failures(make_server, dns):
+    dns.set("q.test", "A", ["127.0.0.7"])
+    dns.servfail("broken.test")
+    srv = make_server(extra=outbound_config(dns, 25, dns_timeout=3))
+    assert query(srv, "nowhere.test") == (1, "status=nxdomain secure=no", [])
+    assert query(srv, "q.test", "mx") == (1, "status=nodata secure=no", [])
+    assert query(srv, "broken.test") == (1, "status=tempfail secure=no", [])
+    p = srv.cli("dns", "query", "q.test", "srv")
+    assert p.returncode == 2 and "unknown record type" in p.stderr, p.stderr
+    p = srv.cli("dns", "lookup", "q.test")
+    assert p.returncode == 2 and "usage" in p.stderr, p.stderr
