@@ -48,7 +48,11 @@ def test_kill9_right_after_250(make_server, delay):
     msg, qid = _send_and_kill(srv, rcpt, tid, delay)
     assert not srv.alive()
     srv.start()
-    srv.wait_mail(rcpt, 1, timeout=15)
+    try:
+        srv.wait_mail(rcpt, 1, timeout=15)
+    except AssertionError as e:
+        files = sorted(str(p.relative_to(srv.data_dir)) for p in srv.data_dir.rglob("*") if p.is_file())
+        raise AssertionError(f"{e}\nfiles: {files}\nlog:\n{srv.log_text()[-6000:]}") from None
     time.sleep(1.0)
     datas = srv.mails(rcpt)
     assert len(datas) == 1, f"message delivered {len(datas)} times"
