@@ -122,7 +122,8 @@ static bool dir_has(const char *dir, const char *name)
 	bool found = false;
 	struct dirent *e;
 	while (!found && (e = readdir(d)) != NULL)
-		found = strncmp(e->d_name, name, n) == 0 && (e->d_name[n] == '\0' || e->d_name[n] == ':');
+		found = strncmp(e->d_name, name, n) == 0 &&
+		        (e->d_name[n] == '\0' || e->d_name[n] == ':' || e->d_name[n] == ',');
 	closedir(d);
 	return found;
 }

@@ -23,8 +23,9 @@ bool maildir_create(const char *path);
 maildir_status maildir_deliver(const char *path, const char *name,
                                const char *prefix, size_t prefix_len,
                                const char *body, size_t body_len, const char **err_r);
-/* True when cur/ holds name followed by ":2,..." (delivered, then seen by
- * a mail reader).  Used by recovery after a crash. */
+/* True when cur/ holds name, or name followed by ":2,..." or by the
+ * store's ",U=..." fields (delivered, then taken in by a mail reader or the
+ * store).  Used by recovery after a crash. */
 bool maildir_has(const char *path, const char *name);
 
 #endif

@@ -22,6 +22,14 @@ void *xcalloc(size_t n, size_t size)
 	return p;
 }
 
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);

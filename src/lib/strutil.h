@@ -24,6 +24,7 @@ void strlist_free(strlist *l);
 /* malloc/strdup that abort on failure (out of memory is not a client error). */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
