@@ -22,15 +22,15 @@
 #include "lib/log.h"
 #include "lib/workers.h"
 #include "queue/queue.h"
-#include "smtp/server.h"
+#include "net/server.h"
 #include "tls/tls.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	smtp_server *srv = arg;
+	server *srv = arg;
 	log_event(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
-	smtp_server_close_listeners(srv);
-	smtp_server_drain(srv);
+	server_close_listeners(srv);
+	server_drain(srv);
 	/* a moment for the 421s and for commits in flight to answer */
 	struct timeval grace = {1, 0};
 	event_base_loopexit(srv->base, &grace);
@@ -42,7 +42,7 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Remote delivery: the resolver and the scheduler, fed by the queue. */
-static bool open_outbound(cli_ctx *ctx, smtp_server *srv, dns_resolver **dns_r, outbound **ob_r)
+static bool open_outbound(cli_ctx *ctx, server *srv, dns_resolver **dns_r, outbound **ob_r)
 {
 	char *err = NULL;
 	*dns_r = dns_new(srv->base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
@@ -59,14 +59,14 @@ static bool open_outbound(cli_ctx *ctx, smtp_server *srv, dns_resolver **dns_r, 
 
 /* Success reports for local deliveries (NOTIFY=SUCCESS) go back through
  * the queue; rep must live as long as the queue does. */
-static void open_reports(smtp_server *srv, report_ctx *rep)
+static void open_reports(server *srv, report_ctx *rep)
 {
 	*rep = (report_ctx){.q = srv->q, .acc = srv->acc, .hostname = srv->cfg->hostname};
 	queue_set_report_handler(srv->q, report_on_queue, rep);
 }
 
 /* Everything after the privilege drop that can fail at start-up. */
-static bool open_state(cli_ctx *ctx, smtp_server *srv, char **demo_pw_r)
+static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 {
 	srv->acc = cli_open_accounts(ctx);
 	if (srv->acc == NULL)
@@ -91,6 +91,8 @@ static bool open_state(cli_ctx *ctx, smtp_server *srv, char **demo_pw_r)
 		return false;
 	}
 	srv->thr = throttle_new(&ctx->cfg->auth);
+	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
+	                         .dummy_hash = srv->dummy_hash};
 	return true;
 }
 
@@ -113,7 +115,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (cfg->dev && !devmode_prepare_tls(cfg))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	smtp_server srv = {.cfg = cfg};
+	server srv = {.cfg = cfg};
 	char *err = NULL, *demo_pw = NULL;
 	int rc = 1;
 	dns_resolver *dns = NULL;
@@ -127,7 +129,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	srv.base = event_base_new();
-	if (!smtp_server_bind(&srv, &err)) {
+	if (!server_bind(&srv, &err)) {
 		cli_error("%s", err);
 		free(err);
 		goto out;
@@ -164,10 +166,10 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	event_free(retry);
 	rc = 0;
 out:
-	smtp_server_close_listeners(&srv);
+	server_close_listeners(&srv);
 	control_close(&ctl);
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
-	smtp_server_free_sessions(&srv);
+	server_free_sessions(&srv);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
 	dns_free(&dns);
 	queue_close(&srv.q);

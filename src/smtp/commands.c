@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth/password.h"
+#include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
 #include "smtp/parse.h"
@@ -326,62 +326,16 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 
 /* ---- AUTH ---- */
 
-typedef struct auth_job {
-	smtp_session *s;
-	char *user;
-	char *password;
-	char *hash;
-	bool ok;
-} auth_job;
-
-static void auth_work(void *arg)
-{
-	auth_job *j = arg;
-	j->ok = password_verify(j->password, j->hash) && j->user != NULL;
-}
-
-static void on_auth_delay(evutil_socket_t fd, short what, void *arg)
+static void auth_done(void *arg, login_result r, const char *user)
 {
 	smtp_session *s = arg;
-	session_reply(s, s->delayed_reply);
-	session_resume(s);
-}
-
-static void auth_done(void *arg)
-{
-	auth_job *j = arg;
-	smtp_session *s = j->s;
-	char ipkey[80];
-	snprintf(ipkey, sizeof ipkey, "ip:%s", s->ip);
-	char *ukey = xasprintf("user:%s", j->user ? j->user : "");
-	if (!s->dead && j->ok) {
-		time_t now = time(NULL);
-		throttle_success(s->srv->thr, ipkey, now);
-		throttle_success(s->srv->thr, ukey, now);
-		s->auth_user = xstrdup(j->user);
-		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=ok", s->sid, s->ip, j->user);
+	if (!s->dead && r == LOGIN_OK) {
+		s->auth_user = xstrdup(user);
 		session_reply(s, RPL_AUTH_OK);
-		session_resume(s);
 	} else if (!s->dead) {
-		time_t now = time(NULL);
-		int d1 = throttle_fail(s->srv->thr, ipkey, now);
-		int d2 = j->user ? throttle_fail(s->srv->thr, ukey, now) : 0;
-		int delay = d1 > d2 ? d1 : d2;
-		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=failed delay_ms=%d",
-		          s->sid, s->ip, j->user, delay);
-		s->delayed_reply = RPL_AUTH_FAILED;
-		struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-		if (s->timer == NULL)
-			s->timer = evtimer_new(s->srv->base, on_auth_delay, s);
-		evtimer_add(s->timer, &tv); /* the session stays paused until then */
-	} else {
-		session_resume(s);
+		session_reply(s, r == LOGIN_LOCKED ? RPL_AUTH_LOCKED : RPL_AUTH_FAILED);
 	}
-	free(ukey);
-	free(j->user);
-	str_secure_free(j->password);
-	free(j->hash);
-	free(j);
+	session_resume(s);
 }
 
 /* Check user/password off the loop; takes ownership of both. */
@@ -389,34 +343,8 @@ static void auth_check(smtp_session *s, char *user, char *password)
 {
 	s->phase = PH_COMMAND;
 	s->auth = AUTH_NONE;
-	char *norm = accounts_normalize(user);
-	free(user);
-	char ipkey[80];
-	snprintf(ipkey, sizeof ipkey, "ip:%s", s->ip);
-	char *ukey = xasprintf("user:%s", norm ? norm : "");
-	time_t now = time(NULL);
-	bool locked = throttle_locked(s->srv->thr, ipkey, now) ||
-	              (norm && throttle_locked(s->srv->thr, ukey, now));
-	free(ukey);
-	if (locked) {
-		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked", s->sid, s->ip, norm);
-		session_reply(s, RPL_AUTH_LOCKED);
-		free(norm);
-		str_secure_free(password);
-		return;
-	}
-	auth_job *j = xcalloc(1, sizeof(*j));
-	j->s = s;
-	j->user = norm;
-	j->password = password;
-	if (norm == NULL || accounts_user_get_hash(s->srv->acc, norm, &j->hash) != ACC_OK)
-		j->hash = xstrdup(s->srv->dummy_hash); /* same work for unknown users */
-	if (norm == NULL) {
-		free(j->user);
-		j->user = NULL;
-	}
-	session_pause(s);
-	workers_submit(s->srv->wk, auth_work, auth_done, j);
+	session_pause(s); /* until the answer, after any delay */
+	login_check(&s->srv->login, s->sid, s->ip, user, password, auth_done, s);
 }
 
 /* Leave the SASL exchange without a login, answering with id. */

@@ -33,15 +33,13 @@ static void release_connection(smtp_session *s)
 static void session_free(smtp_session *s)
 {
 	release_connection(s);
-	if (s->timer != NULL)
-		event_free(s->timer);
 	txn_reset(s);
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);
 	free(s->auth_user);
 	str_secure_free(s->auth_login_user);
 	buf_free(&s->out);
-	smtp_server_ip_release(s->srv, s->ip);
+	server_ip_release(s->srv, s->ip);
 	s->srv->n_sessions--;
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -79,7 +77,7 @@ static void attach_bev(smtp_session *s, struct bufferevent *bev)
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-void smtp_session_start(smtp_server *srv, const config_listener *lst, int fd, const char *ip)
+void smtp_session_start(server *srv, const config_listener *lst, int fd, const char *ip)
 {
 	smtp_session *s = xcalloc(1, sizeof(*s));
 	s->srv = srv;
@@ -318,14 +316,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	session_end(s);
 }
 
-void smtp_server_drain(smtp_server *srv)
+void server_drain(server *srv)
 {
 	for (smtp_session *s = srv->sessions; s != NULL; s = s->next)
 		if (!s->closing && !s->dead && s->busy == 0 && s->phase == PH_COMMAND)
 			session_close_with(s, RPL_SHUTDOWN);
 }
 
-void smtp_server_free_sessions(smtp_server *srv)
+void server_free_sessions(server *srv)
 {
 	while (srv->sessions != NULL) {
 		smtp_session *s = srv->sessions;

@@ -13,7 +13,7 @@
 #include "queue/queue.h"
 #include "smtp/dotstream.h"
 #include "smtp/reply.h"
-#include "smtp/server.h"
+#include "net/server.h"
 
 typedef enum smtp_phase {
 	PH_COMMAND,         /* reading command lines */
@@ -44,7 +44,7 @@ typedef struct smtp_txn {
 
 typedef struct smtp_session {
 	struct smtp_session *prev, *next; /* srv->sessions */
-	smtp_server *srv;
+	server *srv;
 	const config_listener *lst;
 	uint64_t id;
 	char sid[24];
@@ -69,12 +69,10 @@ typedef struct smtp_session {
 	bool closing;           /* reply flushed, then close */
 	bool tls_pending;       /* STARTTLS accepted: switch once the 220 is out */
 	bool dead;              /* the connection is gone; free when not busy */
-	struct event *timer;    /* auth failure delay */
-	smtp_reply_id delayed_reply;
 } smtp_session;
 
 /* Accept a new connection on fd (already non-blocking). */
-void smtp_session_start(smtp_server *srv, const config_listener *lst, int fd,
+void smtp_session_start(server *srv, const config_listener *lst, int fd,
                         const char *ip);
 
 /* Queue a fixed reply; counts it as an error if 4xx/5xx. */

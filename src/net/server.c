@@ -1,7 +1,7 @@
 /* server.c — listening sockets and connection admission (see server.h).
  * Connections over the limits get their 421 and are closed at once, without
  * a session; everyone else gets a session. */
-#include "smtp/server.h"
+#include "net/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +26,7 @@ typedef struct ip_count {
 } ip_count;
 
 typedef struct listener_ctx {
-	smtp_server *srv;
+	server *srv;
 	const config_listener *lst;
 } listener_ctx;
 
@@ -38,7 +38,7 @@ static unsigned ip_hash(const char *ip)
 	return h % IP_BUCKETS;
 }
 
-static ip_count **ip_slot(smtp_server *srv, const char *ip)
+static ip_count **ip_slot(server *srv, const char *ip)
 {
 	if (srv->ip_counts == NULL)
 		srv->ip_counts = xcalloc(IP_BUCKETS, sizeof(ip_count *));
@@ -48,7 +48,7 @@ static ip_count **ip_slot(smtp_server *srv, const char *ip)
 	return pp;
 }
 
-bool smtp_server_ip_acquire(smtp_server *srv, const char *ip)
+bool server_ip_acquire(server *srv, const char *ip)
 {
 	ip_count **pp = ip_slot(srv, ip);
 	if (*pp == NULL) {
@@ -61,7 +61,7 @@ bool smtp_server_ip_acquire(smtp_server *srv, const char *ip)
 	return true;
 }
 
-void smtp_server_ip_release(smtp_server *srv, const char *ip)
+void server_ip_release(server *srv, const char *ip)
 {
 	ip_count **pp = ip_slot(srv, ip);
 	ip_count *e = *pp;
@@ -88,7 +88,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       int salen, void *arg)
 {
 	listener_ctx *lc = arg;
-	smtp_server *srv = lc->srv;
+	server *srv = lc->srv;
 	char ip[64] = "?";
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip, sizeof ip);
@@ -99,7 +99,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		refuse(fd, RPL_TOO_MANY_CONNECTIONS);
 		return;
 	}
-	if (!smtp_server_ip_acquire(srv, ip)) {
+	if (!server_ip_acquire(srv, ip)) {
 		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "per-address connection limit");
 		refuse(fd, RPL_TOO_MANY_FROM_IP);
 		return;
@@ -145,7 +145,7 @@ static int listen_socket(const config_listener *cl)
 	return fd;
 }
 
-bool smtp_server_bind(smtp_server *srv, char **err_r)
+bool server_bind(server *srv, char **err_r)
 {
 	const config *cfg = srv->cfg;
 	srv->listeners = xcalloc((size_t)cfg->n_listeners, sizeof(*srv->listeners));
@@ -174,7 +174,7 @@ bool smtp_server_bind(smtp_server *srv, char **err_r)
 	return true;
 }
 
-void smtp_server_close_listeners(smtp_server *srv)
+void server_close_listeners(server *srv)
 {
 	for (int i = 0; i < srv->n_listeners; i++) {
 		evconnlistener_free(srv->listeners[i]);

@@ -11,12 +11,13 @@
 #include <stdint.h>
 
 #include "auth/accounts.h"
+#include "auth/login.h"
 #include "auth/throttle.h"
 #include "lib/config.h"
 #include "lib/workers.h"
 #include "queue/queue.h"
 
-typedef struct smtp_server {
+typedef struct server {
 	struct event_base *base;
 	const config *cfg;
 	SSL_CTX *tls;
@@ -25,6 +26,7 @@ typedef struct smtp_server {
 	workers *wk;
 	queue *q;
 	char *dummy_hash;           /* verified for unknown users, to equalise timing */
+	login_ctx login;            /* password checks, for every protocol */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */
@@ -32,24 +34,24 @@ typedef struct smtp_server {
 	struct ip_count *ip_counts; /* per-address connection counts */
 	uint64_t next_sid;
 	struct smtp_session *sessions; /* every live session, for shutdown */
-} smtp_server;
+} server;
 
 /* Bind every configured listener (before privileges are dropped).  False
  * with *err_r naming the address that failed. */
-bool smtp_server_bind(smtp_server *srv, char **err_r);
+bool server_bind(server *srv, char **err_r);
 /* Stop accepting new connections. */
-void smtp_server_close_listeners(smtp_server *srv);
+void server_close_listeners(server *srv);
 
 /* Shutdown, step 1: say 421 to every session that is between commands and
  * close it once the reply is out. */
-void smtp_server_drain(smtp_server *srv);
+void server_drain(server *srv);
 /* Shutdown, step 2 (after the loop and the workers have stopped): free
  * every session that is left. */
-void smtp_server_free_sessions(smtp_server *srv);
+void server_free_sessions(server *srv);
 
 /* Per-address accounting used by sessions: true when the address may open
  * one more connection (and counts it). */
-bool smtp_server_ip_acquire(smtp_server *srv, const char *ip);
-void smtp_server_ip_release(smtp_server *srv, const char *ip);
+bool server_ip_acquire(server *srv, const char *ip);
+void server_ip_release(server *srv, const char *ip);
 
 #endif

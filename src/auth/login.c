@@ -1,0 +1,116 @@
+/* login.c — password checks for every protocol (see login.h). */
+#include "auth/login.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/password.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+
+typedef struct login_job {
+	login_ctx ctx;
+	char sid[32];
+	char ip[64];
+	char *user;           /* normalised; NULL when it is no address at all */
+	char *password;
+	char *hash;
+	bool ok;
+	struct event *delay;
+	login_done_fn *done;
+	void *arg;
+} login_job;
+
+static void job_free(login_job *j)
+{
+	if (j->delay != NULL)
+		event_free(j->delay);
+	free(j->user);
+	str_secure_free(j->password);
+	free(j->hash);
+	free(j);
+}
+
+static void keys(const login_job *j, char ipkey[80], char **ukey)
+{
+	snprintf(ipkey, 80, "ip:%s", j->ip);
+	*ukey = xasprintf("user:%s", j->user ? j->user : "");
+}
+
+static void work(void *arg)
+{
+	login_job *j = arg;
+	j->ok = password_verify(j->password, j->hash) && j->user != NULL;
+}
+
+static void on_delay(evutil_socket_t fd, short what, void *arg)
+{
+	login_job *j = arg;
+	j->done(j->arg, LOGIN_FAILED, NULL);
+	job_free(j);
+}
+
+static void checked(void *arg)
+{
+	login_job *j = arg;
+	char ipkey[80], *ukey;
+	keys(j, ipkey, &ukey);
+	time_t now = time(NULL);
+	if (j->ok) {
+		throttle_success(j->ctx.thr, ipkey, now);
+		throttle_success(j->ctx.thr, ukey, now);
+		free(ukey);
+		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=ok", j->sid, j->ip, j->user);
+		j->done(j->arg, LOGIN_OK, j->user);
+		job_free(j);
+		return;
+	}
+	int d1 = throttle_fail(j->ctx.thr, ipkey, now);
+	int d2 = j->user ? throttle_fail(j->ctx.thr, ukey, now) : 0;
+	free(ukey);
+	int delay = d1 > d2 ? d1 : d2;
+	log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=failed delay_ms=%d", j->sid,
+	          j->ip, j->user, delay);
+	struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
+	j->delay = evtimer_new(j->ctx.base, on_delay, j);
+	evtimer_add(j->delay, &tv);
+}
+
+static void on_locked(evutil_socket_t fd, short what, void *arg)
+{
+	login_job *j = arg;
+	j->done(j->arg, LOGIN_LOCKED, NULL);
+	job_free(j);
+}
+
+void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *user, char *password,
+                 login_done_fn *done, void *arg)
+{
+	login_job *j = xcalloc(1, sizeof(*j));
+	j->ctx = *ctx;
+	snprintf(j->sid, sizeof j->sid, "%s", sid);
+	snprintf(j->ip, sizeof j->ip, "%s", ip);
+	j->user = accounts_normalize(user);
+	free(user);
+	j->password = password;
+	j->done = done;
+	j->arg = arg;
+	char ipkey[80], *ukey;
+	keys(j, ipkey, &ukey);
+	time_t now = time(NULL);
+	bool locked = throttle_locked(ctx->thr, ipkey, now) ||
+	              (j->user && throttle_locked(ctx->thr, ukey, now));
+	free(ukey);
+	if (locked) {
+		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked", j->sid, j->ip,
+		          j->user);
+		j->delay = evtimer_new(ctx->base, on_locked, j); /* answered on the next turn */
+		struct timeval zero = {0, 0};
+		evtimer_add(j->delay, &zero);
+		return;
+	}
+	if (j->user == NULL || accounts_user_get_hash(ctx->acc, j->user, &j->hash) != ACC_OK)
+		j->hash = xstrdup(ctx->dummy_hash); /* the same work for unknown users */
+	workers_submit(ctx->wk, work, checked, j);
+}
