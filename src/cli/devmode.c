@@ -18,6 +18,7 @@
 
 static const struct { listener_role role; int port; } dev_ports[] = {
 	{ROLE_SMTP, 10025}, {ROLE_SUBMISSION, 10587}, {ROLE_SUBMISSIONS, 10465}, {ROLE_SUBMISSION, 12525},
+	{ROLE_POP3, 10110}, {ROLE_POP3S, 10995},
 };
 
 config *devmode_config(void)

@@ -75,7 +75,8 @@ static const char *const list_settings[] = {"domains", "listeners", "tls", "limi
 static const int default_relay_ports[] = {587, 465, 2525};
 static const int default_retry[] = {60, 300, 900, 1800, 3600, 7200};
 
-static const char *const role_names[] = {"smtp", "submission", "submissions"};
+static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
+                                                   "pop3s"};
 
 const char *config_role_name(listener_role role)
 {
@@ -252,11 +253,12 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 		if (strcmp(name, "role") == 0) {
 			have_role = true;
 			size_t r;
-			for (r = 0; r < 3; r++)
+			for (r = 0; r < ROLE_COUNT; r++)
 				if (sv != NULL && strcmp(sv, role_names[r]) == 0)
 					break;
-			if (r == 3) {
-				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\" or \"submissions\"");
+			if (r == ROLE_COUNT) {
+				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
+				                          "\"pop3\" or \"pop3s\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;

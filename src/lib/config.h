@@ -14,6 +14,9 @@ typedef enum listener_role {
 	ROLE_SMTP,         /* port 25: from other servers, no AUTH */
 	ROLE_SUBMISSION,   /* 587 / 2525: STARTTLS, then AUTH */
 	ROLE_SUBMISSIONS,  /* 465: implicit TLS, then AUTH */
+	ROLE_POP3,         /* 110: STLS, then USER/PASS or AUTH */
+	ROLE_POP3S,        /* 995: implicit TLS */
+	ROLE_COUNT
 } listener_role;
 
 typedef struct config_listener {

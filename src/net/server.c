@@ -1,4 +1,5 @@
-/* server.c — listening sockets and connection admission (see server.h).
+/* server.c — listening sockets, connection admission and shutdown of the
+ * sessions of every protocol (see server.h).
  * Connections over the limits get their 421 and are closed at once, without
  * a session; everyone else gets a session. */
 #include "net/server.h"
@@ -172,6 +173,16 @@ bool server_bind(server *srv, char **err_r)
 		          config_role_name(cl->role), cl->address, cl->port);
 	}
 	return true;
+}
+
+void server_drain(server *srv)
+{
+	smtp_sessions_drain(srv);
+}
+
+void server_free_sessions(server *srv)
+{
+	smtp_sessions_free(srv);
 }
 
 void server_close_listeners(server *srv)

@@ -1,9 +1,9 @@
-/* server.h — the SMTP server: listening sockets for every configured role,
+/* server.h — the server: listening sockets for every configured role,
  * the connection limits (in all and per client address), and the shared
  * context that sessions use (config, TLS, accounts, throttle, queue,
  * workers).  One event loop; no thread or process per connection. */
-#ifndef YUBIN_SMTP_SERVER_H
-#define YUBIN_SMTP_SERVER_H
+#ifndef YUBIN_NET_SERVER_H
+#define YUBIN_NET_SERVER_H
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -33,7 +33,8 @@ typedef struct server {
 	int n_sessions;
 	struct ip_count *ip_counts; /* per-address connection counts */
 	uint64_t next_sid;
-	struct smtp_session *sessions; /* every live session, for shutdown */
+	struct smtp_session *smtp_sessions; /* every live session, for shutdown */
+	struct pop3_session *pop3_sessions;
 } server;
 
 /* Bind every configured listener (before privileges are dropped).  False

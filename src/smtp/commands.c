@@ -55,9 +55,9 @@ static void ehlo_reply(smtp_session *s)
 	buf_puts(&b, "PIPELINING\n");
 	buf_printf(&b, "SIZE %lld\n", (long long)s->srv->cfg->limits.message_size);
 	buf_puts(&b, "8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\nDSN\n");
-	if (!s->tls)
+	if (!conn_is_tls(s->c))
 		buf_puts(&b, "STARTTLS\n");
-	if (is_submission(s) && s->tls && s->auth_user == NULL)
+	if (is_submission(s) && conn_is_tls(s->c) && s->auth_user == NULL)
 		buf_puts(&b, "AUTH PLAIN LOGIN\n");
 	buf_puts(&b, "HELP");
 	session_reply_text(s, 250, NULL, buf_str(&b));
@@ -136,7 +136,7 @@ static void cmd_starttls(smtp_session *s, const char *args)
 		session_reply(s, RPL_SYNTAX);
 		return;
 	}
-	if (s->tls) {
+	if (conn_is_tls(s->c)) {
 		session_reply(s, RPL_TLS_ALREADY);
 		return;
 	}
@@ -154,7 +154,7 @@ static bool submission_gate(smtp_session *s)
 {
 	if (!is_submission(s))
 		return true;
-	if (!s->tls) {
+	if (!conn_is_tls(s->c)) {
 		session_reply(s, RPL_NEED_TLS);
 		return false;
 	}
@@ -329,10 +329,10 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 static void auth_done(void *arg, login_result r, const char *user)
 {
 	smtp_session *s = arg;
-	if (!s->dead && r == LOGIN_OK) {
+	if (!conn_is_closing(s->c) && r == LOGIN_OK) {
 		s->auth_user = xstrdup(user);
 		session_reply(s, RPL_AUTH_OK);
-	} else if (!s->dead) {
+	} else if (!conn_is_closing(s->c)) {
 		session_reply(s, r == LOGIN_LOCKED ? RPL_AUTH_LOCKED : RPL_AUTH_FAILED);
 	}
 	session_resume(s);
@@ -374,7 +374,7 @@ static void cmd_auth(smtp_session *s, const char *args)
 		session_reply(s, RPL_AUTH_NOT_OFFERED);
 		return;
 	}
-	if (!s->tls) {
+	if (!conn_is_tls(s->c)) {
 		session_reply(s, RPL_NEED_TLS);
 		return;
 	}

@@ -54,7 +54,7 @@ static bool begin_spool(smtp_session *s)
 	free(rcv);
 	log_event(LOG_LVL_INFO, "queue_begin", "sid=%s qid=%s client=%s from=%s rcpts=%zu user=%s tls=%s",
 	          s->sid, id, s->ip, t->sender, t->rcpt_cmds.n, s->auth_user,
-	          s->tls ? session_tls_version(s) : "no");
+	          conn_is_tls(s->c) ? session_tls_version(s) : "no");
 	return true;
 }
 
@@ -95,7 +95,7 @@ static void commit_done(void *arg, bool ok)
 	t->sp = NULL; /* consumed by the queue */
 	log_event(LOG_LVL_INFO, "queue_accept", "sid=%s qid=%s result=%s", s->sid, t->qid,
 	          ok ? "queued" : "failed");
-	if (!s->dead) {
+	if (!conn_is_closing(s->c)) {
 		if (ok) {
 			char *text = xasprintf("Ok: queued as %s", t->qid);
 			session_reply_text(s, 250, "2.0.0", text);

@@ -12,7 +12,7 @@ static void protocol_name(smtp_session *s, char *out, size_t n)
 {
 	const char *base = s->txn.smtputf8 ? "UTF8SMTP" : s->esmtp ? "ESMTP" : "SMTP";
 	bool ext = s->txn.smtputf8 || s->esmtp;
-	snprintf(out, n, "%s%s%s", base, ext && s->tls ? "S" : "",
+	snprintf(out, n, "%s%s%s", base, ext && conn_is_tls(s->c) ? "S" : "",
 	         ext && s->auth_user != NULL ? "A" : "");
 }
 
@@ -27,7 +27,7 @@ char *received_header(smtp_session *s, const char *qid, time_t now)
 	buf_init(&b, 8192);
 	/* RFC 5321 4.1.3: IPv6 address literals carry an "IPv6:" tag */
 	buf_printf(&b, "Received: from %s ([%s%s])\n", s->helo, strchr(s->ip, ':') ? "IPv6:" : "", s->ip);
-	if (s->tls)
+	if (conn_is_tls(s->c))
 		buf_printf(&b, "\t(using %s with cipher %s)\n", session_tls_version(s), session_tls_cipher(s));
 	buf_printf(&b, "\tby %s (yubin) with %s id %s", s->srv->cfg->hostname, proto, qid);
 	if (s->txn.rcpt_cmds.n == 1)

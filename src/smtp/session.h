@@ -1,6 +1,6 @@
-/* session.h — one SMTP connection: its state, transaction and I/O.  Internal
- * to src/smtp: session.c owns I/O and the input loop, commands.c the command
- * verbs, data.c DATA/BDAT.  Nothing outside src/smtp includes this. */
+/* session.h — one SMTP session: its state and transaction.  session.c owns
+ * the input loop over the connection (net/conn.c), commands.c the command
+ * verbs, data.c DATA/BDAT. */
 #ifndef YUBIN_SMTP_SESSION_H
 #define YUBIN_SMTP_SESSION_H
 
@@ -13,6 +13,7 @@
 #include "queue/queue.h"
 #include "smtp/dotstream.h"
 #include "smtp/reply.h"
+#include "net/conn.h"
 #include "net/server.h"
 
 typedef enum smtp_phase {
@@ -49,11 +50,8 @@ typedef struct smtp_session {
 	uint64_t id;
 	char sid[24];
 	char ip[64];
-	int fd;
-	struct bufferevent *bev;
-	buf out;                /* replies gathered before one write */
+	conn *c;
 	smtp_phase phase;
-	bool tls;
 	bool esmtp;
 	char *helo;
 	char *auth_user;
@@ -64,11 +62,6 @@ typedef struct smtp_session {
 	bool bdat_last;
 	int errors;
 	int junk_commands;
-	int busy;               /* jobs or timers in flight: input is paused */
-	int in_loop;            /* inside process_input: do not free yet */
-	bool closing;           /* reply flushed, then close */
-	bool tls_pending;       /* STARTTLS accepted: switch once the 220 is out */
-	bool dead;              /* the connection is gone; free when not busy */
 } smtp_session;
 
 /* Accept a new connection on fd (already non-blocking). */
@@ -92,6 +85,9 @@ void session_start_tls(smtp_session *s);
 /* TLS version and cipher ("" when plain). */
 const char *session_tls_version(smtp_session *s);
 const char *session_tls_cipher(smtp_session *s);
+/* Shutdown: say 421 to sessions between commands; free every session. */
+void smtp_sessions_drain(server *srv);
+void smtp_sessions_free(server *srv);
 
 /* commands.c */
 void cmd_dispatch(smtp_session *s, char *line);

@@ -1,0 +1,285 @@
+/* conn.c — one client connection's I/O (see conn.h). */
+#include "net/conn.h"
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lib/log.h"
+#include "lib/strutil.h"
+#include "tls/bevtls.h"
+
+struct conn {
+	struct event_base *base;
+	SSL_CTX *tls_ctx;
+	int fd;
+	struct bufferevent *bev;
+	bool tls;
+	buf out;
+	int timeout;
+	int busy;               /* pauses */
+	int in_loop;            /* inside process(): do not free yet */
+	bool closing;           /* send what is gathered, then close */
+	bool tls_pending;       /* STARTTLS accepted: switch once the reply is out */
+	bool dead;              /* closed; the owner is told when nothing is pending */
+	char sid[24];
+	char ip[64];
+	const conn_handler *h;
+	void *owner;
+};
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+static void process(conn *c);
+
+/* Tell the owner once the connection is closed and nothing is pending. */
+static void maybe_gone(conn *c)
+{
+	if (c->dead && c->busy == 0 && c->in_loop == 0)
+		c->h->gone(c->owner);
+}
+
+void conn_end(conn *c)
+{
+	bevtls_close(&c->bev, &c->fd, c->tls);
+	c->dead = true;
+	maybe_gone(c);
+}
+
+static void apply_timeout(conn *c)
+{
+	struct timeval tv = {c->timeout, 0};
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+static void attach(conn *c, struct bufferevent *bev)
+{
+	c->bev = bev;
+	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	apply_timeout(c);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls, const char *sid,
+               const char *ip, const conn_handler *h, void *owner)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	struct bufferevent *bev = NULL;
+	if (implicit_tls) {
+		if (!bevtls_start(base, &bev, fd, tls, true, NULL))
+			return NULL; /* fd is closed */
+	} else {
+		bev = bevtls_plain(base, fd);
+	}
+	conn *c = xcalloc(1, sizeof(*c));
+	*c = (conn){.base = base, .tls_ctx = tls, .fd = fd, .tls = implicit_tls, .timeout = 300,
+	            .h = h, .owner = owner};
+	snprintf(c->sid, sizeof c->sid, "%s", sid);
+	snprintf(c->ip, sizeof c->ip, "%s", ip);
+	buf_init(&c->out, 64 * 1024); /* replies; bulk data goes by conn_send */
+	attach(c, bev);
+	return c;
+}
+
+void conn_free(conn *c)
+{
+	if (c == NULL)
+		return;
+	bevtls_close(&c->bev, &c->fd, c->tls);
+	buf_free(&c->out);
+	free(c);
+}
+
+buf *conn_out(conn *c)
+{
+	return &c->out;
+}
+
+void conn_flush(conn *c)
+{
+	if (c->out.len == 0 || c->bev == NULL)
+		return;
+	/* one contiguous chunk: one write(2) / one TLS record per batch */
+	bufferevent_write(c->bev, c->out.data, c->out.len);
+	buf_clear(&c->out);
+}
+
+void conn_send(conn *c, const void *data, size_t len)
+{
+	conn_flush(c);
+	if (c->bev != NULL)
+		bufferevent_write(c->bev, data, len);
+}
+
+void conn_set_timeout(conn *c, int secs)
+{
+	c->timeout = secs;
+	if (c->bev != NULL)
+		apply_timeout(c);
+}
+
+int conn_read_line(conn *c, struct evbuffer *in, size_t max, char **line_r)
+{
+	size_t eol_len;
+	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_CRLF_STRICT);
+	if (p.pos < 0)
+		return evbuffer_get_length(in) >= max ? -1 : 0;
+	if ((size_t)p.pos + 2 > max)
+		return -1;
+	char *line = xmalloc((size_t)p.pos + 1);
+	evbuffer_remove(in, line, (size_t)p.pos);
+	evbuffer_drain(in, 2);
+	line[p.pos] = '\0';
+	*line_r = line;
+	/* a bare CR or LF, or a NUL, inside the line */
+	if (memchr(line, '\r', (size_t)p.pos) || memchr(line, '\n', (size_t)p.pos) ||
+	    strlen(line) != (size_t)p.pos)
+		return 2;
+	return 1;
+}
+
+void conn_pause(conn *c)
+{
+	c->busy++;
+	if (c->bev != NULL)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void conn_resume(conn *c)
+{
+	c->busy--;
+	if (c->dead) {
+		maybe_gone(c);
+		return;
+	}
+	conn_flush(c);
+	if (c->busy == 0 && !c->closing) {
+		bufferevent_enable(c->bev, EV_READ);
+		process(c); /* pipelined commands waiting in the buffer */
+	}
+}
+
+void conn_close_after(conn *c)
+{
+	conn_flush(c);
+	c->closing = true; /* on_write ends it once the output is out */
+	if (c->bev != NULL)
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void conn_start_tls(conn *c)
+{
+	/* Anything the client pipelined after the command was sent in the
+	 * clear before the handshake: it is dropped, never run inside TLS. */
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	conn_flush(c);
+	/* The switch happens in on_write, once the reply has left in the
+	 * clear; until then nothing more is read. */
+	c->tls_pending = true;
+	conn_pause(c);
+}
+
+/* The reply to STARTTLS is out: a TLS bufferevent on the same socket. */
+static void switch_to_tls(conn *c)
+{
+	c->tls_pending = false;
+	c->tls = true;
+	struct bufferevent *bev = c->bev;
+	if (!bevtls_start(c->base, &bev, c->fd, c->tls_ctx, true, NULL)) {
+		c->bev = NULL;
+		c->fd = -1;
+		c->busy--;
+		conn_end(c);
+		return;
+	}
+	attach(c, bev);
+	conn_resume(c);
+}
+
+bool conn_is_tls(const conn *c)
+{
+	return c->tls;
+}
+
+bool conn_is_closing(const conn *c)
+{
+	return c->closing || c->dead;
+}
+
+bool conn_is_busy(const conn *c)
+{
+	return c->busy > 0;
+}
+
+const char *conn_tls_version(const conn *c)
+{
+	SSL *ssl = c->tls && c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	return ssl ? SSL_get_version(ssl) : "";
+}
+
+const char *conn_tls_cipher(const conn *c)
+{
+	SSL *ssl = c->tls && c->bev ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	return ssl ? SSL_get_cipher_name(ssl) : "";
+}
+
+static void process(conn *c)
+{
+	c->in_loop++; /* the handler may end the connection: tell the owner below */
+	while (!c->dead && !c->closing && c->busy == 0 &&
+	       c->h->input(c->owner, bufferevent_get_input(c->bev)))
+		;
+	c->in_loop--;
+	if (c->dead) {
+		maybe_gone(c);
+		return;
+	}
+	conn_flush(c);
+	if (c->h->after_input != NULL)
+		c->h->after_input(c->owner);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	process(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	conn *c = arg;
+	if (c->closing)
+		conn_end(c);
+	else if (c->tls_pending)
+		switch_to_tls(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	conn *c = arg;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if ((what & BEV_EVENT_TIMEOUT) && !c->closing) {
+		log_event(LOG_LVL_INFO, "timeout", "sid=%s client=%s", c->sid, c->ip);
+		c->h->timeout(c->owner);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(bev);
+		if (e != 0) {
+			char msg[256];
+			ERR_error_string_n(e, msg, sizeof msg);
+			log_event(LOG_LVL_INFO, "tls_error", "sid=%s client=%s error=%s", c->sid, c->ip, msg);
+		}
+	}
+	conn_end(c);
+}
