@@ -45,9 +45,9 @@ config *devmode_config(void)
 	cfg->tls_cert = xasprintf("%s/tls/cert.pem", abs);
 	cfg->tls_key = xasprintf("%s/tls/key.pem", abs);
 	strlist_add(&cfg->domains, DEV_DOMAIN);
-	cfg->n_listeners = 4;
-	cfg->listeners = xcalloc(4, sizeof(config_listener));
-	for (int i = 0; i < 4; i++) {
+	cfg->n_listeners = (int)(sizeof(dev_ports) / sizeof(dev_ports[0]));
+	cfg->listeners = xcalloc((size_t)cfg->n_listeners, sizeof(config_listener));
+	for (int i = 0; i < cfg->n_listeners; i++) {
 		cfg->listeners[i].role = dev_ports[i].role;
 		cfg->listeners[i].port = dev_ports[i].port;
 		cfg->listeners[i].address = xstrdup("127.0.0.1");
@@ -119,13 +119,16 @@ void devmode_banner(const config *cfg, const char *password)
 	       "  smtp         127.0.0.1:10025  mail from other servers (no AUTH)\n"
 	       "  submission   127.0.0.1:10587  STARTTLS + AUTH  (also 127.0.0.1:12525)\n"
 	       "  submissions  127.0.0.1:10465  implicit TLS + AUTH\n"
+	       "  pop3         127.0.0.1:10110  STLS, then USER/PASS or AUTH\n"
+	       "  pop3s        127.0.0.1:10995  implicit TLS\n"
 	       "  demo account: %s password: %s\n\n"
 	       "Send yourself a test message:\n"
 	       "  swaks --server 127.0.0.1:10587 --tls --auth PLAIN --auth-user %s \\\n"
 	       "        --auth-password '%s' --from %s --to %s\n"
-	       "It lands in %s/mail/%s/demo/new/\n"
+	       "It lands in %s/mail/%s/demo/new/; read it with\n"
+	       "  curl -k --user %s:'%s' pop3s://127.0.0.1:10995/1\n"
 	       "The certificate is self-signed (%s); stop with Ctrl-C.\n\n",
 	       cfg->data_dir, DEV_USER, password, DEV_USER, password, DEV_USER, DEV_USER,
-	       cfg->data_dir, DEV_DOMAIN, cfg->tls_cert);
+	       cfg->data_dir, DEV_DOMAIN, DEV_USER, password, cfg->tls_cert);
 	fflush(stdout);
 }

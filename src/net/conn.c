@@ -254,13 +254,26 @@ static void on_read(struct bufferevent *bev, void *arg)
 	process(arg);
 }
 
+/* Before a close we chose: read and drop what the client already sent, so
+ * that the close is a FIN and our last reply reaches it, not a reset. */
+static void drain_socket(conn *c)
+{
+	evutil_socket_t fd = c->bev ? bufferevent_getfd(c->bev) : -1;
+	char scratch[16384];
+	for (int i = 0; fd >= 0 && i < 64; i++)
+		if (recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) <= 0)
+			break;
+}
+
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	conn *c = arg;
-	if (c->closing)
+	if (c->closing) {
+		drain_socket(c);
 		conn_end(c);
-	else if (c->tls_pending)
+	} else if (c->tls_pending) {
 		switch_to_tls(c);
+	}
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

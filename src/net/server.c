@@ -16,6 +16,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "smtp/reply.h"
+#include "pop3/session.h"
 #include "smtp/session.h"
 
 #define IP_BUCKETS 1024
@@ -74,11 +75,20 @@ void server_ip_release(server *srv, const char *ip)
 	}
 }
 
-static void refuse(int fd, smtp_reply_id id)
+static bool is_pop3(listener_role role)
+{
+	return role == ROLE_POP3 || role == ROLE_POP3S;
+}
+
+/* Over a limit: the protocol's "try later", then close. */
+static void refuse(int fd, listener_role role, smtp_reply_id id)
 {
 	buf b;
 	buf_init(&b, 512);
-	reply_append(&b, id);
+	if (is_pop3(role))
+		buf_puts(&b, "-ERR [SYS/TEMP] Too many connections; try again later\r\n");
+	else
+		reply_append(&b, id);
 	ssize_t w = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w; /* best effort: the connection is refused either way */
 	buf_free(&b);
@@ -97,15 +107,18 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
 	if (srv->n_sessions >= srv->cfg->limits.connections) {
 		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "connection limit");
-		refuse(fd, RPL_TOO_MANY_CONNECTIONS);
+		refuse(fd, lc->lst->role, RPL_TOO_MANY_CONNECTIONS);
 		return;
 	}
 	if (!server_ip_acquire(srv, ip)) {
 		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "per-address connection limit");
-		refuse(fd, RPL_TOO_MANY_FROM_IP);
+		refuse(fd, lc->lst->role, RPL_TOO_MANY_FROM_IP);
 		return;
 	}
-	smtp_session_start(srv, lc->lst, fd, ip);
+	if (is_pop3(lc->lst->role))
+		pop3_session_start(srv, lc->lst, fd, ip);
+	else
+		smtp_session_start(srv, lc->lst, fd, ip);
 }
 
 /* A listening socket for one configured address; -1 with errno on failure.
@@ -178,11 +191,14 @@ bool server_bind(server *srv, char **err_r)
 void server_drain(server *srv)
 {
 	smtp_sessions_drain(srv);
+	pop3_sessions_drain(srv);
 }
 
 void server_free_sessions(server *srv)
 {
 	smtp_sessions_free(srv);
+	pop3_sessions_free(srv);
+	strlist_free(&srv->pop3_locks);
 }
 
 void server_close_listeners(server *srv)

@@ -35,6 +35,7 @@ typedef struct server {
 	uint64_t next_sid;
 	struct smtp_session *smtp_sessions; /* every live session, for shutdown */
 	struct pop3_session *pop3_sessions;
+	strlist pop3_locks;          /* maildrops a POP3 session has open */
 } server;
 
 /* Bind every configured listener (before privileges are dropped).  False

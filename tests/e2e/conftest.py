@@ -482,6 +482,8 @@ def config_text(data_dir, cert, key, ports, limits=None, auth=None, hostname=HOS
         f'  {{ role = "submission"; address = "127.0.0.1"; port = {ports["submission"]}; }}',
         f'  {{ role = "submission"; address = "127.0.0.1"; port = {ports["alt"]}; }}',
         f'  {{ role = "submissions"; address = "127.0.0.1"; port = {ports["submissions"]}; }}',
+        f'  {{ role = "pop3"; address = "127.0.0.1"; port = {ports["pop3"]}; }}',
+        f'  {{ role = "pop3s"; address = "127.0.0.1"; port = {ports["pop3s"]}; }}',
     ]
     lines.append(",\n".join(ls))
     lines.append(");")
@@ -518,7 +520,8 @@ class Server:
         self.data_dir = self.base / "data"
         self.cert = cert
         self.ports = {"smtp": free_port(), "submission": free_port(),
-                      "alt": free_port(), "submissions": free_port()}
+                      "alt": free_port(), "submissions": free_port(),
+                      "pop3": free_port(), "pop3s": free_port()}
         self.limits = dict(DEFAULT_LIMITS, **(limits or {}))
         self.auth = dict(DEFAULT_AUTH, **(auth or {}))
         self.config_path = self.base / "yubin.conf"
@@ -549,6 +552,14 @@ class Server:
     @property
     def submissions(self):
         return self.ports["submissions"]
+
+    @property
+    def pop3(self):
+        return self.ports["pop3"]
+
+    @property
+    def pop3s(self):
+        return self.ports["pop3s"]
 
     # ---- process control
     def start(self, timeout=START_TIMEOUT):

@@ -2,6 +2,7 @@
 certificate and a demo account made on first start and reused after."""
 
 import os
+import poplib
 import re
 import shutil
 import signal
@@ -13,7 +14,8 @@ import time
 
 from conftest import KEEP, YUBIN_BIN, make_tempdir, port_open, uniq, wait_until
 
-DEV_PORTS = {"smtp": 10025, "submission": 10587, "submissions": 10465, "alt": 12525}
+DEV_PORTS = {"smtp": 10025, "submission": 10587, "submissions": 10465, "alt": 12525,
+             "pop3": 10110, "pop3s": 10995}
 DEMO_RE = re.compile(r"demo account: (\S+@\S+) password: (\S+)")
 
 
@@ -71,7 +73,7 @@ def _peer_cert():
 def _find_delivered(dev_dir, marker):
     hits = []
     for p in dev_dir.rglob("*"):
-        if p.is_file() and p.parent.name == "new":
+        if p.is_file() and p.parent.name in ("new", "cur"):
             try:
                 if marker.encode() in p.read_bytes():
                     hits.append(p)
@@ -117,6 +119,14 @@ def test_dev_mode_end_to_end():
         data = path.read_bytes()
         assert data.startswith(f"Return-Path: <{user}>\nDelivered-To: {user}\n".encode()), data[:200]
         assert data.endswith(b"\n\nhello from the dev test\n"), data[-200:]
+        # and read it back over POP3S, as the banner shows
+        pop = poplib.POP3_SSL("127.0.0.1", DEV_PORTS["pop3s"],
+                              context=ssl._create_unverified_context(), timeout=10)
+        pop.user(user)
+        pop.pass_(pw)
+        assert b"\r\n".join(pop.retr(1)[1]) + b"\r\n" == data.replace(b"\n", b"\r\n")
+        pop.quit()
+        assert "pop3s://127.0.0.1:10995/1" in dev.text()
 
         # admin commands act on this instance's data while it runs
         rc, out = dev.cli("user", "list")

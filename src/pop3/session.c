@@ -1,0 +1,142 @@
+/* session.c — one POP3 session over its connection (see session.h): start
+ * and end, the input loop, the line and error limits, the timeout, and the
+ * replies. */
+#include "pop3/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+static bool on_input(void *arg, struct evbuffer *in);
+static void on_timeout(void *arg);
+static void on_gone(void *arg);
+
+static const conn_handler handler = {.input = on_input, .timeout = on_timeout, .gone = on_gone};
+
+static void session_free(pop3_session *s)
+{
+	maildrop_release(s);
+	mbox_free(&s->mb);
+	free(s->deleted);
+	free(s->user);
+	free(s->account);
+	conn_free(s->c);
+	server_ip_release(s->srv, s->ip);
+	s->srv->n_sessions--;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		s->srv->pop3_sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", s->sid, s->ip);
+	free(s);
+}
+
+static void on_gone(void *arg)
+{
+	session_free(arg);
+}
+
+static void on_timeout(void *arg)
+{
+	pop3_close_with_err(arg, "Autologout; idle for too long");
+}
+
+void pop3_session_start(server *srv, const config_listener *lst, int fd, const char *ip)
+{
+	pop3_session *s = xcalloc(1, sizeof(*s));
+	s->srv = srv;
+	s->lst = lst;
+	snprintf(s->sid, sizeof s->sid, "P%llx", (unsigned long long)++srv->next_sid);
+	snprintf(s->ip, sizeof s->ip, "%s", ip);
+	srv->n_sessions++;
+	s->next = srv->pop3_sessions;
+	if (srv->pop3_sessions != NULL)
+		srv->pop3_sessions->prev = s;
+	srv->pop3_sessions = s;
+	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", s->sid, ip,
+	          config_role_name(lst->role));
+	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_POP3S, s->sid, ip, &handler, s);
+	if (s->c == NULL) {
+		session_free(s);
+		return;
+	}
+	conn_set_timeout(s->c, POP3_TIMEOUT);
+	pop3_greet(s);
+	conn_flush(s->c);
+}
+
+static void reply(pop3_session *s, const char *status, const char *fmt, va_list ap)
+{
+	buf *out = conn_out(s->c);
+	buf_puts(out, status);
+	buf_vprintf(out, fmt, ap);
+	buf_puts(out, "\r\n");
+}
+
+void pop3_ok(pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply(s, "+OK ", fmt, ap);
+	va_end(ap);
+}
+
+void pop3_err(pop3_session *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	reply(s, "-ERR ", fmt, ap);
+	va_end(ap);
+	s->errors++;
+}
+
+void pop3_close_with_err(pop3_session *s, const char *text)
+{
+	pop3_err(s, "%s", text);
+	conn_close_after(s->c);
+}
+
+static bool on_input(void *arg, struct evbuffer *in)
+{
+	pop3_session *s = arg;
+	char *line = NULL;
+	int r = conn_read_line(s->c, in, POP3_LINE_MAX, &line);
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		pop3_close_with_err(s, "Line too long");
+		return false;
+	}
+	if (r == 2) {
+		if (s->state == P_SASL)
+			s->state = P_AUTH;
+		pop3_err(s, "Bare CR or LF, or NUL, in a command line");
+	} else if (s->state == P_SASL) {
+		pop3_sasl_response(s, line);
+	} else {
+		pop3_command(s, line);
+	}
+	explicit_bzero(line, strlen(line)); /* may have held a password */
+	free(line);
+	if (!conn_is_closing(s->c) && s->errors >= s->srv->cfg->limits.errors)
+		pop3_close_with_err(s, "Too many errors");
+	return true;
+}
+
+void pop3_sessions_drain(server *srv)
+{
+	for (pop3_session *s = srv->pop3_sessions; s != NULL; s = s->next)
+		if (!conn_is_closing(s->c) && !conn_is_busy(s->c))
+			pop3_close_with_err(s, "[SYS/TEMP] The server is shutting down");
+}
+
+void pop3_sessions_free(server *srv)
+{
+	while (srv->pop3_sessions != NULL)
+		session_free(srv->pop3_sessions);
+}
