@@ -9,12 +9,15 @@
 
 #include "auth/password.h"
 #include "cli/cli.h"
+#include "delivery/maildir.h"
+#include "store/folders.h"
 
 /* The parsed arguments that follow the verb. */
 typedef struct user_args {
 	const char *address;
 	bool from_stdin;         /* --password-stdin */
 	const char *hash;        /* --hash HASH */
+	const config *cfg;
 } user_args;
 
 typedef struct user_verb {
@@ -166,7 +169,21 @@ static int user_set(accounts *acc, const user_args *a, bool adding)
 
 static int user_add(accounts *acc, const user_args *a)
 {
-	return user_set(acc, a, true);
+	int rc = user_set(acc, a, true);
+	if (rc != 0)
+		return rc;
+	/* the mailbox and its folders, so that mail programs find them */
+	char *root = config_path_mail(a->cfg);
+	char *maildir = maildir_path(root, a->address);
+	char *err = NULL;
+	if (maildir == NULL || !store_create_account(maildir, &err)) {
+		cli_error("user added, but %s", err ? err : "its mailbox path is not valid");
+		rc = 1;
+	}
+	free(err);
+	free(maildir);
+	free(root);
+	return rc;
 }
 
 static int user_passwd(accounts *acc, const user_args *a)
@@ -243,6 +260,7 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv)
 	user_args a;
 	if (v == NULL || !user_parse(v, argc - 2, argv + 2, &a))
 		return user_usage();
+	a.cfg = ctx->cfg;
 	char *norm;
 	int rc = user_check_args(&a, &norm);
 	if (rc == 0)

@@ -17,6 +17,7 @@
 
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
+#include "store/folders.h"
 #include "store/mdname.h"
 #include "store/uidlist.h"
 
@@ -245,16 +246,8 @@ bool mbox_sync(mbox *m, char **err_r)
 
 mbox *mbox_open(const char *path, char **err_r)
 {
-	static const char *const subs[] = {"tmp", "new", "cur"};
-	for (size_t i = 0; i < 3; i++) {
-		char *p = xasprintf("%s/%s", path, subs[i]);
-		bool ok = fs_mkdir_p(p, 0700);
-		free(p);
-		if (!ok) {
-			*err_r = xasprintf("cannot create %s: %s", path, strerror(errno));
-			return NULL;
-		}
-	}
+	if (!store_make_maildir(path, false, err_r))
+		return NULL;
 	mbox *m = xcalloc(1, sizeof(*m));
 	m->path = xstrdup(path);
 	if (!mbox_sync(m, err_r))
