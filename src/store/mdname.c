@@ -66,29 +66,33 @@ bool mdname_parse(const char *name, mdname *out)
 		base_len = (size_t)(colon - name);
 		parse_info(colon + 3, out);
 	}
-	/* the first comma-separated part is the base proper; our fields come
-	 * out, anyone else's stay */
-	size_t o = 0;
-	for (size_t i = 0; i < base_len;) {
-		size_t end = i;
-		while (end < base_len && (end == i || name[end] != ','))
-			end++;
-		const char *seg = name + i;
-		size_t n = end - i;
+	/* our fields are the last comma-separated parts (where mdname_format
+	 * puts them); everything before them is the base, kept as it is */
+	for (;;) {
+		const char *comma = NULL;
+		for (size_t i = base_len; i > 0; i--)
+			if (name[i - 1] == ',') {
+				comma = name + i - 1;
+				break;
+			}
+		if (comma == NULL || comma == name)
+			break;
+		const char *seg = comma + 1;
+		size_t n = base_len - (size_t)(seg - name);
 		uint64_t v;
-		if (i > 0 && n > 3 && seg[1] == 'U' && seg[2] == '=' && out->uid == 0 &&
-		    parse_u64(seg + 3, n - 3, UINT32_MAX, &v) && v > 0) {
+		if (n > 2 && seg[0] == 'U' && seg[1] == '=' && out->uid == 0 &&
+		    parse_u64(seg + 2, n - 2, UINT32_MAX, &v) && v > 0)
 			out->uid = (uint32_t)v;
-		} else if (i > 0 && n > 3 && seg[1] == 'W' && seg[2] == '=' && !out->has_vsize &&
-		           parse_u64(seg + 3, n - 3, UINT64_MAX, &v)) {
+		else if (n > 2 && seg[0] == 'W' && seg[1] == '=' && !out->has_vsize &&
+		         parse_u64(seg + 2, n - 2, UINT64_MAX, &v)) {
 			out->vsize = v;
 			out->has_vsize = true;
-		} else {
-			memcpy(out->base + o, seg, n);
-			o += n;
-		}
-		i = end;
+		} else
+			break;
+		base_len = (size_t)(comma - name);
 	}
+	size_t o = base_len;
+	memcpy(out->base, name, o);
 	out->base[o] = '\0';
 	return o > 0;
 }

@@ -10,7 +10,7 @@
  * ":2," are the standard Maildir letters in ASCII order: D draft, F flagged,
  * P passed, R replied (\Answered), S seen, T trashed (\Deleted).  Names
  * other tools wrote, with other ",X=" fields or lower-case keyword letters,
- * are kept as they are. */
+ * are kept as they are; only the last comma-separated fields can be ours. */
 #ifndef YUBIN_STORE_MDNAME_H
 #define YUBIN_STORE_MDNAME_H
 

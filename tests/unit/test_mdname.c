@@ -55,6 +55,12 @@ static void test_fields_and_flags(void **state)
 	round_trip("b.h,U=12x:2,S", "b.h,U=12x:2,S");
 	assert_true(mdname_parse("b.h,U=4294967295:2,", &n));
 	assert_int_equal(n.uid, 4294967295u);
+	/* only trailing fields are ours: one further in is part of the base */
+	assert_true(mdname_parse("b.h,W=4,x,U=9,W=12:2,", &n));
+	assert_string_equal(n.base, "b.h,W=4,x");
+	assert_int_equal(n.uid, 9);
+	assert_int_equal(n.vsize, 12);
+	round_trip("b.h,W=4,x,W=12,U=9:2,S", "b.h,W=4,x,U=9,W=12:2,S");
 	/* an info that is not version 2 stays part of the name */
 	round_trip("b.h:1,xyz", "b.h:1,xyz:2,");
 }
