@@ -161,10 +161,18 @@ static bool usable_boundary(const char *b)
 	return n > 0 && n <= MIME_MAX_BOUNDARY;
 }
 
+/* message/rfc822 or message/global: IMAP shows these with an envelope, so
+ * one that cannot be looked into is made opaque. */
+static bool is_message(const mime_part *p)
+{
+	return strcmp(p->type, "message") == 0 &&
+	       (strcmp(p->subtype, "rfc822") == 0 || strcmp(p->subtype, "global") == 0);
+}
+
+/* A message part in an encoding we can look through (RFC 2046 5.2.1). */
 static bool encapsulates(const mime_part *p)
 {
-	if (strcmp(p->type, "message") != 0 ||
-	    (strcmp(p->subtype, "rfc822") != 0 && strcmp(p->subtype, "global") != 0))
+	if (!is_message(p))
 		return false;
 	return p->encoding == NULL || strcmp(p->encoding, "7bit") == 0 ||
 	       strcmp(p->encoding, "8bit") == 0 || strcmp(p->encoding, "binary") == 0;
@@ -189,7 +197,7 @@ static stop parse_body(parser *ps, mime_part *p)
 		p->message = new_part(ps, p, p->body_start);
 		s = parse_entity(ps, p->message);
 	} else {
-		p->opaque = encapsulates(p);
+		p->opaque = is_message(p);
 		s = scan(ps, p->body_start);
 	}
 	if (!room && (p->opaque || p->depth >= MIME_MAX_DEPTH))
@@ -209,7 +217,7 @@ static stop parse_entity(parser *ps, mime_part *p)
 		      strcmp(p->parent->subtype, "digest") == 0;
 	mime_part_read_fields(ps->data, p, digest);
 	if (!has_body) {
-		p->opaque = strcmp(p->type, "multipart") == 0 || encapsulates(p);
+		p->opaque = strcmp(p->type, "multipart") == 0 || is_message(p);
 		return s;
 	}
 	return parse_body(ps, p);

@@ -75,13 +75,20 @@ static char *read_quoted(const char *s, size_t *i)
 	return buf_steal(&b);
 }
 
-/* A parameter value: quoted string, or everything up to ';' trimmed (a
- * token is the well-formed case of that). */
+/* A parameter value: a quoted string, a token (then comments may follow),
+ * or else everything up to ';' trimmed (unquoted "foo bar.txt"). */
 static char *read_value(const char *s, size_t *i)
 {
 	if (s[*i] == '"')
 		return read_quoted(s, i);
 	size_t a = *i;
+	while (s[*i] != '\0' && !is_tspecial((unsigned char)s[*i]))
+		(*i)++;
+	size_t te = *i;
+	skip_cfws(s, i);
+	if (te > a && (s[*i] == ';' || s[*i] == '\0'))
+		return xstrndup(s + a, te - a);
+	*i = a;
 	while (s[*i] != '\0' && s[*i] != ';')
 		(*i)++;
 	size_t e = *i;
