@@ -49,7 +49,7 @@ static void delimited(const char *s, size_t *i, char open, char close, token *t)
 	size_t a = *i;
 	int depth = 0;
 	buf b;
-	buf_init(&b, strlen(s) + 1);
+	buf_init(&b, (size_t)-2);   /* no strlen here: that would be quadratic */
 	do {
 		char c = s[*i];
 		if (c == '\\' && s[*i + 1] != '\0') {

@@ -114,9 +114,9 @@ static bool scan_header(const parser *ps, mime_part *p, stop *s)
 		size_t le = line_end(ps, q);
 		bool close;
 		int k = match_boundary(ps, q, le, &close);
-		if (k >= 0) {
+		if (k >= 0) {            /* its line end is the delimiter's */
 			*s = (stop){ q, le, k, close };
-			p->hdr_end = p->body_start = p->body_end = q;
+			p->hdr_end = p->body_start = p->body_end = content_end(ps, p->hdr_start, s);
 			return false;
 		}
 		if (ps->data[q] == '\n' || (ps->data[q] == '\r' && le == q + 2 && ps->data[q + 1] == '\n')) {

@@ -62,7 +62,7 @@ static char *read_token(const char *s, size_t *i)
 static char *read_quoted(const char *s, size_t *i)
 {
 	buf b;
-	buf_init(&b, strlen(s) + 1);
+	buf_init(&b, (size_t)-2);   /* no strlen here: that would be quadratic */
 	(*i)++;
 	while (s[*i] != '\0' && s[*i] != '"') {
 		if (s[*i] == '\\' && s[*i + 1] != '\0')

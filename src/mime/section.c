@@ -25,7 +25,7 @@ static char *field_name(const char *s, size_t *i)
 	size_t a = *i;
 	if (s[a] == '"') {
 		buf b;
-		buf_init(&b, strlen(s));
+		buf_init(&b, (size_t)-2);
 		for ((*i)++; s[*i] != '"'; (*i)++) {
 			if (s[*i] == '\0')
 				return buf_free(&b), NULL;

@@ -170,6 +170,25 @@ static void test_envelope_addresses(void **state)
 		"\"<a@b>\" NIL)");
 }
 
+/* A long address list with many quoted names is handled in linear time. */
+static void test_envelope_long_list(void **state)
+{
+	buf msg;
+	buf_init(&msg, 1 << 24);
+	buf_puts(&msg, "To: ");
+	for (int i = 0; i < 40000; i++)
+		buf_printf(&msg, "\"n%d\" <a%d@b.test>,\n ", i, i);
+	buf_puts(&msg, "last@b.test\n\n");
+	mime_message *m = mime_parse(msg.data, msg.len);
+	buf b;
+	buf_init(&b, 1 << 24);
+	assert_true(imap_write_envelope(&b, m, m->root));
+	assert_non_null(strstr(b.data, "(\"n39999\" NIL \"a39999\" \"b.test\")(NIL NIL \"last\" \"b.test\"))"));
+	buf_free(&b);
+	mime_free(&m);
+	buf_free(&msg);
+}
+
 static void test_envelope_missing_and_defaults(void **state)
 {
 	expect_envelope("Subject: x\n\nbody\n",
@@ -458,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_rfc_example),
 		cmocka_unit_test(test_envelope_addresses),
 		cmocka_unit_test(test_envelope_missing_and_defaults),
+		cmocka_unit_test(test_envelope_long_list),
 		cmocka_unit_test(test_bodystructure_single),
 		cmocka_unit_test(test_bodystructure_mixed),
 		cmocka_unit_test(test_bodystructure_nested_and_opaque),
