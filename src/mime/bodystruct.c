@@ -97,7 +97,9 @@ static bool write_multipart(buf *out, const mime_message *m, const mime_part *p,
 /* body-fields: params id description encoding size */
 static bool write_fields(buf *out, const mime_message *m, const mime_part *p)
 {
-	bool plain = p->opaque || !p->type_given;
+	/* RFC 2045 5.2: only the text/plain default implies a charset (the
+	 * message/rfc822 default of multipart/digest has none) */
+	bool plain = p->opaque || (!p->type_given && strcmp(p->type, "text") == 0);
 	mime_params none = { NULL, 0 };
 	return write_params(out, p->opaque ? &none : &p->params, plain) &&
 	       buf_putc(out, ' ') && imap_write_nstring(out, p->id) &&

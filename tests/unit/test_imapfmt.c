@@ -258,7 +258,13 @@ static void test_bodystructure_nested_and_opaque(void **state)
 		"(((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1)"
 		"(\"TEXT\" \"HTML\" NIL NIL NIL \"7BIT\" 3 1) \"ALTERNATIVE\")"
 		"(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 11 1) \"MIXED\")");
-	/* message/rfc822 in base64 cannot be looked into: a basic body */
+	/* multipart/digest: parts are message/rfc822 by default, with no charset */
+	expect_body("Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: one\n\nbody\n--d--\n",
+		    false,
+		    "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 20 "
+		    "(NIL \"one\" NIL NIL NIL NIL NIL NIL NIL NIL) "
+		    "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 4 1) 3) \"DIGEST\")");
+	/* message/rfc822 in base64 cannot be looked into: opaque text */
 	expect_body("Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nU3ViamVjdDogeA==\n",
 		    false, "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"BASE64\" 18 1)");
 }
