@@ -178,6 +178,17 @@ static bool encapsulates(const mime_part *p)
 	       strcmp(p->encoding, "8bit") == 0 || strcmp(p->encoding, "binary") == 0;
 }
 
+/* A malformed message can use one line end twice ("--inner\n--outer": the
+ * LF ends the inner delimiter line and starts the outer delimiter).  The
+ * part then keeps that line end, so that its children stay inside it. */
+static size_t inner_end(const mime_part *p, size_t end)
+{
+	const mime_part *last = p->message;
+	for (const mime_part *c = p->children; c != NULL; c = c->next)
+		last = c;
+	return last != NULL && last->body_end > end ? last->body_end : end;
+}
+
 /* The body of p, whose header has been read. */
 static stop parse_body(parser *ps, mime_part *p)
 {
@@ -203,6 +214,7 @@ static stop parse_body(parser *ps, mime_part *p)
 	if (!room && (p->opaque || p->depth >= MIME_MAX_DEPTH))
 		ps->m->limited = true;
 	p->body_end = content_end(ps, p->body_start, &s);
+	p->body_end = inner_end(p, p->body_end);
 	return s;
 }
 

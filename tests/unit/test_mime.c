@@ -314,6 +314,20 @@ static void test_malformed_multipart(void **state)
 	expect_header(m, c->message, "Subject: x");
 	assert_int_equal(c->message->body_end, c->body_end);
 	mime_free(&m);
+	/* one LF that ends a delimiter line and starts the next delimiter: the
+	 * part keeps it, so its empty child is still inside it */
+	m = parse("Content-Type: multipart/mixed; boundary=o\n\n--o\n"
+		  "Content-Type: multipart/mixed; boundary=i\n\n--i\n--o--\n");
+	c = mime_part_child(m->root, 1);
+	const mime_part *e = mime_part_child(c, 1);
+	assert_int_equal(e->hdr_start, e->body_end);
+	assert_true(e->body_end <= c->body_end);
+	mime_free(&m);
+	m = parse("Content-Type: multipart/digest; boundary=d\n\n--d\n\nSubject: x\n\n--d--\n");
+	c = mime_part_child(m->root, 1);
+	expect_header(m, c->message, "Subject: x\n\n");
+	assert_true(c->message->body_end <= c->body_end);
+	mime_free(&m);
 }
 
 static void test_rfc2231_parameters(void **state)
