@@ -246,10 +246,19 @@ static bool read_separator(parser *ps, unsigned depth, bool *end_r)
 	if (c == ')')
 		return true;
 	if (c != ' ') {
-		ps->err = "Missing space between arguments.";
+		if (c >= 0x80)
+			ps->err = "8-bit characters must be in a quoted string or literal.";
+		else if (c < 0x20 || c == 0x7f)
+			ps->err = "Invalid character in the command.";
+		else
+			ps->err = "Missing space between arguments.";
 		return false;
 	}
 	ps->pos++;
+	if (ps->pos < ps->len && ps->p[ps->pos] == ')' && depth == 0) {
+		ps->err = "Unexpected ) without a matching (.";
+		return false;
+	}
 	if (ps->pos == ps->len || ps->p[ps->pos] == ' ' || ps->p[ps->pos] == ')') {
 		ps->err = "Unexpected space in the command.";
 		return false;
