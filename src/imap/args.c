@@ -37,6 +37,23 @@ bool imap_arg_astring(const imap_arg *a, const char **s_r, size_t *len_r)
 	return true;
 }
 
+bool imap_arg_list_mailbox(const imap_arg *a, const char **s_r, size_t *len_r)
+{
+	if (a == NULL)
+		return false;
+	if (a->type == IMAP_ARG_ATOM || a->type == IMAP_ARG_NIL) {
+		for (size_t i = 0; i < a->len; i++) {
+			unsigned char c = (unsigned char)a->str[i];
+			if (!imap_is_astring_char(c) && c != '%' && c != '*')
+				return false;
+		}
+		*s_r = a->str;
+		*len_r = a->len;
+		return true;
+	}
+	return imap_arg_astring(a, s_r, len_r);
+}
+
 bool imap_arg_string(const imap_arg *a, const char **s_r, size_t *len_r)
 {
 	if (a == NULL || (a->type != IMAP_ARG_QUOTED && a->type != IMAP_ARG_LITERAL))

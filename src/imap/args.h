@@ -25,6 +25,9 @@ bool imap_arg_atom_is(const imap_arg *a, const char *word);
 /* astring: an atom of ASTRING-CHARs (NIL counts as the text "NIL"), a quoted
  * string or a literal (not literal8, whose bytes may include NUL). */
 bool imap_arg_astring(const imap_arg *a, const char **s_r, size_t *len_r);
+/* list-mailbox (LIST / LSUB patterns): like astring, but atoms may also hold
+ * the wildcards "%" and "*". */
+bool imap_arg_list_mailbox(const imap_arg *a, const char **s_r, size_t *len_r);
 /* string: quoted or literal. */
 bool imap_arg_string(const imap_arg *a, const char **s_r, size_t *len_r);
 /* nstring: NIL (sets *s_r NULL) or a string. */

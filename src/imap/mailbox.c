@@ -20,6 +20,33 @@ static bool has_control(const char *s, size_t len)
 	return false;
 }
 
+/* The name in s[0..len) as UTF-8 without control characters, malloc'd. */
+static char *decode_name(const char *s, size_t len, bool utf8, const char **error_r)
+{
+	buf out;
+	buf_init(&out, IMAP_MAILBOX_MAX);
+	if (utf8) {
+		if (!imap_utf8_valid(s, len)) {
+			*error_r = "Mailbox name is not valid UTF-8.";
+			return NULL;
+		}
+		if (!buf_append(&out, s, len)) {
+			buf_free(&out);
+			*error_r = "Mailbox name is too long.";
+			return NULL;
+		}
+	} else if (!imap_mutf7_decode(s, len, &out, error_r)) {
+		buf_free(&out);
+		return NULL;
+	}
+	if (has_control(buf_str(&out), out.len)) {
+		buf_free(&out);
+		*error_r = "Mailbox names cannot contain control characters.";
+		return NULL;
+	}
+	return buf_steal(&out);
+}
+
 bool imap_mailbox_parse(const imap_arg *a, bool utf8, char **name_r, const char **error_r)
 {
 	const char *s;
@@ -33,32 +60,27 @@ bool imap_mailbox_parse(const imap_arg *a, bool utf8, char **name_r, const char 
 		*error_r = "Mailbox name is empty.";
 		return false;
 	}
-	buf out;
-	buf_init(&out, IMAP_MAILBOX_MAX);
-	if (utf8) {
-		if (!imap_utf8_valid(s, len)) {
-			*error_r = "Mailbox name is not valid UTF-8.";
-			return false;
-		}
-		if (!buf_append(&out, s, len)) {
-			buf_free(&out);
-			*error_r = "Mailbox name is too long.";
-			return false;
-		}
-	} else if (!imap_mutf7_decode(s, len, &out, error_r)) {
-		buf_free(&out);
+	char *name = decode_name(s, len, utf8, error_r);
+	if (name == NULL)
 		return false;
-	}
-	if (has_control(buf_str(&out), out.len)) {
-		buf_free(&out);
-		*error_r = "Mailbox names cannot contain control characters.";
-		return false;
-	}
-	char *name = buf_steal(&out);
 	if (str_ascii_ieq(name, "INBOX"))
 		memcpy(name, "INBOX", 5);
 	*name_r = name;
 	return true;
+}
+
+bool imap_mailbox_parse_pattern(const imap_arg *a, bool utf8, char **pattern_r,
+                                const char **error_r)
+{
+	const char *s;
+	size_t len;
+	*pattern_r = NULL;
+	if (!imap_arg_list_mailbox(a, &s, &len)) {
+		*error_r = "Expected a mailbox name or pattern.";
+		return false;
+	}
+	*pattern_r = decode_name(s, len, utf8, error_r);
+	return *pattern_r != NULL;
 }
 
 char *imap_mailbox_encode(const char *name, bool utf8)

@@ -19,6 +19,12 @@
  * name without control characters.  On failure a sentence for BAD. */
 bool imap_mailbox_parse(const imap_arg *a, bool utf8, char **name_r, const char **error_r);
 
+/* Read a LIST / LSUB reference or pattern the same way: it may be empty and
+ * hold the wildcards "%" and "*"; INBOX is not folded (matching is the
+ * server's job). */
+bool imap_mailbox_parse_pattern(const imap_arg *a, bool utf8, char **pattern_r,
+                                const char **error_r);
+
 /* The name as a client expects it back: modified UTF-7 unless utf8.  A
  * malloc'd string, or NULL when name is not valid UTF-8. */
 char *imap_mailbox_encode(const char *name, bool utf8);

@@ -59,6 +59,8 @@ static void check_mailbox(const imap_arg *a)
 	}
 	if (imap_mailbox_parse(a, true, &name, &err))
 		free(name);
+	if (imap_mailbox_parse_pattern(a, (a->len & 1) != 0, &name, &err))
+		free(name);
 	/* any valid UTF-8 string survives encode + decode */
 	buf e, d;
 	buf_init(&e, a->len * 8 + 16);

@@ -584,6 +584,23 @@ static void test_mailbox(void **state)
 	assert_string_equal(err, "Mailbox name is too long.");
 	assert_false(imap_mailbox_parse(cmd.args, true, &name, &err));
 	imap_command_free(&cmd);
+	/* LIST patterns: wildcards, empty, not folded */
+	const char *lin = "a LIST \"\" * % inbox/&APw-% Entw&APw-* a(";
+	assert_false(imap_command_parse(lin, strlen(lin), NULL, &cmd, &err));
+	imap_command_free(&cmd);
+	lin = "a LIST \"\" * % inbox/&APw-% (x)";
+	assert_true(imap_command_parse(lin, strlen(lin), NULL, &cmd, &err));
+	static const char *const pats[] = {"", "*", "%", "inbox/\xc3\xbc%"};
+	const imap_arg *pa = cmd.args;
+	for (size_t i = 0; i < 4; i++, pa = pa->next) {
+		assert_true(imap_mailbox_parse_pattern(pa, false, &name, &err));
+		assert_string_equal(name, pats[i]);
+		free(name);
+	}
+	assert_false(imap_mailbox_parse_pattern(pa, false, &name, &err));
+	assert_string_equal(err, "Expected a mailbox name or pattern.");
+	assert_false(imap_mailbox_parse(cmd.args->next, false, &name, &err));
+	imap_command_free(&cmd);
 	char *enc = imap_mailbox_encode("Entw\xc3\xbcrfe", false);
 	assert_string_equal(enc, "Entw&APw-rfe");
 	free(enc);
