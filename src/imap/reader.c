@@ -265,8 +265,7 @@ static size_t feed_line(imap_reader *r, const unsigned char *p, size_t len, imap
 				abort(); /* within max_command by the test above */
 			begin_skip(r, r->line_bytes > r->lim.max_line + 1 ? IMAP_READ_LINE_TOO_LONG
 			                                                 : IMAP_READ_COMMAND_TOO_LARGE);
-			size_t more = feed_line(r, p + i, len - i, st_r);
-			return i + more;
+			/* the rest of this line is skipped by the same loop */
 		}
 	}
 	if (r->st == RS_LINE && !buf_append(&r->cmd, p, i))
