@@ -22,6 +22,7 @@
 #include "imap/search.h"
 #include "imap/seqset.h"
 #include "imap/store.h"
+#include "imap/utf8.h"
 #include "lib/buf.h"
 
 /* ---- the argument tree ---- */
@@ -441,6 +442,36 @@ static void test_seqset_walk(void **state)
 	assert_false(imap_seqset_contains(&set, 19, 20));
 	assert_int_equal(imap_seqset_largest(&set), 600);
 	imap_seqset_free(&set);
+}
+
+/* ---- UTF-8 ---- */
+
+static void test_utf8(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+		{"abc", true}, {"\xc3\xbc", true}, {"\xe2\x82\xac", true}, {"\xf0\x9f\x98\x80", true},
+		{"\xf4\x8f\xbf\xbf", true},       /* U+10FFFF */
+		{"\xf4\x90\x80\x80", false},      /* past U+10FFFF */
+		{"\xc0\xaf", false},               /* overlong */
+		{"\xe0\x80\xaf", false},           /* overlong */
+		{"\xed\xa0\x80", false},           /* surrogate */
+		{"\xc3", false}, {"\xe2\x82", false}, {"\x80", false}, {"\xff", false},
+		{"\xc3\x28", false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (imap_utf8_valid(cases[i].s, strlen(cases[i].s)) != cases[i].ok)
+			fail_msg("utf8 case %zu", i);
+	static const uint32_t cps[] = {0, 0x7f, 0x80, 0x7ff, 0x800, 0xffff, 0x10000, 0x10ffff};
+	for (size_t i = 0; i < sizeof(cps) / sizeof(cps[0]); i++) {
+		char tmp[4];
+		uint32_t back;
+		size_t n = imap_utf8_encode(cps[i], tmp);
+		assert_int_equal(imap_utf8_decode((const unsigned char *)tmp, n, &back), n);
+		assert_int_equal(back, cps[i]);
+	}
 }
 
 /* ---- modified UTF-7 and mailbox names ---- */
@@ -1148,6 +1179,7 @@ int main(void)
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_seqset_parse),
 		cmocka_unit_test(test_seqset_walk),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_mutf7_round_trip),
 		cmocka_unit_test(test_mutf7_invalid),
 		cmocka_unit_test(test_mailbox),
