@@ -1,0 +1,186 @@
+/* fuzz_imap.c — libFuzzer target for the IMAP reader, parser and typed
+ * readers: the input is fed to the reader in pieces whose sizes come from
+ * its first byte; every command found is parsed, and every argument is
+ * tried with each typed reader.  Checks what must always hold: split feeding
+ * gives the same commands as one feed, modified UTF-7 round-trips, a
+ * resolved sequence set is sorted and within range. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/args.h"
+#include "imap/date.h"
+#include "imap/fetch.h"
+#include "imap/flags.h"
+#include "imap/mailbox.h"
+#include "imap/mutf7.h"
+#include "imap/parse.h"
+#include "imap/reader.h"
+#include "imap/search.h"
+#include "imap/seqset.h"
+#include "imap/store.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_seqset(const imap_arg *a)
+{
+	imap_seqset set, res;
+	const char *err;
+	if (!imap_seqset_parse_arg(a, &set, &err) || set.searchres) {
+		imap_seqset_free(&set);
+		return;
+	}
+	uint32_t max = (uint32_t)(a->len * 7);
+	imap_seqset_resolve(&set, max, &res);
+	imap_seqset_iter it;
+	imap_seqset_iter_init(&it, &res);
+	uint32_t n, prev = 0, count = 0;
+	while (count < 1000 && imap_seqset_iter_next(&it, &n)) {
+		if (n <= prev || n > max || !imap_seqset_contains(&set, n, max))
+			abort();
+		prev = n;
+		count++;
+	}
+	imap_seqset_free(&res);
+	imap_seqset_free(&set);
+}
+
+static void check_mailbox(const imap_arg *a)
+{
+	char *name;
+	const char *err;
+	if (imap_mailbox_parse(a, false, &name, &err)) {
+		/* decode then encode gives back what was sent (INBOX aside) */
+		char *enc = imap_mailbox_encode(name, false);
+		if (enc == NULL || (strcmp(name, "INBOX") != 0 && strcmp(enc, a->str) != 0))
+			abort();
+		free(enc);
+		free(name);
+	}
+	if (imap_mailbox_parse(a, true, &name, &err))
+		free(name);
+	if (imap_mailbox_parse_pattern(a, (a->len & 1) != 0, &name, &err))
+		free(name);
+	/* any valid UTF-8 string survives encode + decode */
+	buf e, d;
+	buf_init(&e, a->len * 8 + 16);
+	buf_init(&d, a->len + 16);
+	if (imap_mutf7_encode(a->str, a->len, &e)) {
+		if (!imap_mutf7_decode(e.data ? e.data : "", e.len, &d, &err) || d.len != a->len ||
+		    memcmp(buf_str(&d), a->str, a->len) != 0)
+			abort();
+	}
+	buf_free(&e);
+	buf_free(&d);
+}
+
+static void check_arg(const imap_arg *a)
+{
+	const char *err;
+	time_t t;
+	int off;
+	uint32_t n;
+	uint64_t n64;
+	const char *s;
+	size_t len;
+	check_seqset(a);
+	if (a->type != IMAP_ARG_LIST)
+		check_mailbox(a);
+	imap_date_parse_arg(a, &t);
+	imap_datetime_parse_arg(a, &t, &off);
+	imap_arg_number(a, &n);
+	imap_arg_number64(a, &n64);
+	imap_arg_astring(a, &s, &len);
+	imap_arg_nstring(a, &s, &len);
+	imap_flags f;
+	imap_flags_init(&f);
+	if (a->type == IMAP_ARG_LIST)
+		imap_flags_parse_list(a, &f, &err);
+	else
+		imap_flags_add_arg(&f, a, &err);
+	imap_flags_free(&f);
+}
+
+/* Every typed reader on every argument position. */
+static void check_command(const imap_command *cmd)
+{
+	const char *err;
+	for (const imap_arg *a = cmd->args; a != NULL; a = a->next) {
+		check_arg(a);
+		if (a->type == IMAP_ARG_LIST)
+			for (const imap_arg *c = a->child; c != NULL; c = c->next)
+				check_arg(c);
+		imap_fetch fe;
+		imap_fetch_parse(a, &fe, &err);
+		imap_fetch_free(&fe);
+		imap_search se;
+		imap_search_parse(a, &se, &err);
+		imap_search_free(&se);
+		imap_store st;
+		imap_store_parse(a, &st, &err);
+		imap_store_free(&st);
+	}
+}
+
+static void parse_one(const char *c, size_t n, bool utf8)
+{
+	imap_command cmd;
+	const char *err;
+	imap_parse_opts o = {.utf8 = utf8};
+	if (imap_command_parse(c, n, &o, &cmd, &err))
+		check_command(&cmd);
+	else if (err == NULL || err[0] == '\0')
+		abort();
+	imap_command_free(&cmd);
+}
+
+/* Feed all of data with piece sizes from step; returns a digest of events. */
+static uint64_t run_reader(const uint8_t *data, size_t size, size_t step, bool parse)
+{
+	imap_reader_limits lim = {.max_line = 200, .max_literal = 300, .max_nonsync = 40,
+	                          .max_command = 600};
+	imap_reader *r = imap_reader_new(&lim);
+	uint64_t digest = 0;
+	size_t pos = 0;
+	while (pos < size) {
+		size_t chunk = size - pos < step ? size - pos : step;
+		size_t used = 0;
+		while (used < chunk) {
+			imap_read_status st;
+			size_t u = imap_reader_feed(r, data + pos + used, chunk - used, &st);
+			used += u;
+			if (st != IMAP_READ_MORE)
+				digest = digest * 31 + (uint64_t)st;
+			if (st == IMAP_READ_CLOSED)
+				goto out;
+			if (st == IMAP_READ_COMMAND) {
+				size_t n;
+				const char *c = imap_reader_command(r, &n);
+				digest = digest * 31 + n;
+				if (parse)
+					parse_one(c, n, (n & 1) != 0);
+			}
+			if (u == 0 && st == IMAP_READ_MORE)
+				abort(); /* no progress */
+		}
+		pos += chunk;
+	}
+out:
+	imap_reader_destroy(&r);
+	return digest;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	size_t step = (size_t)(data[0] % 17) + 1;
+	data++;
+	size--;
+	uint64_t whole = run_reader(data, size, size + 1, true);
+	if (run_reader(data, size, step, false) != whole)
+		abort(); /* split feeding must not change what is found */
+	/* the whole input as one command, too (the parser must stand alone) */
+	parse_one((const char *)data, size, true);
+	return 0;
+}
