@@ -18,7 +18,7 @@
 
 static const struct { listener_role role; int port; } dev_ports[] = {
 	{ROLE_SMTP, 10025}, {ROLE_SUBMISSION, 10587}, {ROLE_SUBMISSIONS, 10465}, {ROLE_SUBMISSION, 12525},
-	{ROLE_POP3, 10110}, {ROLE_POP3S, 10995},
+	{ROLE_POP3, 10110}, {ROLE_POP3S, 10995}, {ROLE_IMAP, 10143}, {ROLE_IMAPS, 10993},
 };
 
 config *devmode_config(void)
@@ -121,6 +121,8 @@ void devmode_banner(const config *cfg, const char *password)
 	       "  submissions  127.0.0.1:10465  implicit TLS + AUTH\n"
 	       "  pop3         127.0.0.1:10110  STLS, then USER/PASS or AUTH\n"
 	       "  pop3s        127.0.0.1:10995  implicit TLS\n"
+	       "  imap         127.0.0.1:10143  STARTTLS, then LOGIN or AUTHENTICATE\n"
+	       "  imaps        127.0.0.1:10993  implicit TLS\n"
 	       "  demo account: %s password: %s\n\n"
 	       "Send yourself a test message:\n"
 	       "  swaks --server 127.0.0.1:10587 --tls --auth PLAIN --auth-user %s \\\n"

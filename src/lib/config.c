@@ -76,7 +76,7 @@ static const int default_relay_ports[] = {587, 465, 2525};
 static const int default_retry[] = {60, 300, 900, 1800, 3600, 7200};
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s"};
+                                                   "pop3s", "imap", "imaps"};
 
 const char *config_role_name(listener_role role)
 {
@@ -258,7 +258,7 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\" or \"pop3s\"");
+				                          "\"pop3\", \"pop3s\", \"imap\" or \"imaps\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;

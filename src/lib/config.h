@@ -16,6 +16,8 @@ typedef enum listener_role {
 	ROLE_SUBMISSIONS,  /* 465: implicit TLS, then AUTH */
 	ROLE_POP3,         /* 110: STLS, then USER/PASS or AUTH */
 	ROLE_POP3S,        /* 995: implicit TLS */
+	ROLE_IMAP,         /* 143: STARTTLS, then LOGIN or AUTHENTICATE */
+	ROLE_IMAPS,        /* 993: implicit TLS */
 	ROLE_COUNT
 } listener_role;
 

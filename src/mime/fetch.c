@@ -60,14 +60,14 @@ static bool message_text(buf *out, const mime_message *m, const mime_part *msg,
 			 const imap_section *sec)
 {
 	switch (sec->kind) {
-	case IMAP_SECTION_HEADER:
+	case MIME_SECTION_HEADER:
 		return mime_crlf_append(out, m->data, msg->hdr_start, msg->hdr_end);
-	case IMAP_SECTION_TEXT:
+	case MIME_SECTION_TEXT:
 		return mime_crlf_append(out, m->data, msg->body_start, msg->body_end);
-	case IMAP_SECTION_HEADER_FIELDS:
-	case IMAP_SECTION_HEADER_FIELDS_NOT:
+	case MIME_SECTION_HEADER_FIELDS:
+	case MIME_SECTION_HEADER_FIELDS_NOT:
 		return header_fields(out, m, msg, &sec->fields,
-				     sec->kind == IMAP_SECTION_HEADER_FIELDS_NOT);
+				     sec->kind == MIME_SECTION_HEADER_FIELDS_NOT);
 	default:
 		return false;
 	}
@@ -77,9 +77,9 @@ imap_fetch_status imap_section_fetch(buf *out, const mime_message *m, const imap
 {
 	bool ok;
 	if (sec->nparts == 0) {
-		if (sec->kind == IMAP_SECTION_BODY)
+		if (sec->kind == MIME_SECTION_BODY)
 			ok = mime_crlf_append(out, m->data, 0, m->len);
-		else if (sec->kind == IMAP_SECTION_MIME)
+		else if (sec->kind == MIME_SECTION_MIME)
 			return IMAP_FETCH_SYNTAX;
 		else
 			ok = message_text(out, m, m->root, sec);
@@ -88,9 +88,9 @@ imap_fetch_status imap_section_fetch(buf *out, const mime_message *m, const imap
 	const mime_part *p = resolve(m, sec);
 	if (p == NULL)
 		return IMAP_FETCH_NO_PART;
-	if (sec->kind == IMAP_SECTION_BODY)
+	if (sec->kind == MIME_SECTION_BODY)
 		ok = mime_crlf_append(out, m->data, p->body_start, p->body_end);
-	else if (sec->kind == IMAP_SECTION_MIME)
+	else if (sec->kind == MIME_SECTION_MIME)
 		ok = mime_crlf_append(out, m->data, p->hdr_start, p->hdr_end);
 	else if (p->message == NULL)
 		return IMAP_FETCH_NOT_MESSAGE;
@@ -101,7 +101,7 @@ imap_fetch_status imap_section_fetch(buf *out, const mime_message *m, const imap
 
 imap_fetch_status imap_binary_fetch(buf *out, const mime_message *m, const imap_section *sec)
 {
-	if (sec->kind != IMAP_SECTION_BODY)
+	if (sec->kind != MIME_SECTION_BODY)
 		return IMAP_FETCH_SYNTAX;
 	if (sec->nparts == 0)
 		return mime_crlf_append(out, m->data, 0, m->len) ? IMAP_FETCH_OK : IMAP_FETCH_TOO_BIG;

@@ -55,19 +55,19 @@ bool imap_write_body(buf *out, const mime_message *m, const mime_part *p, bool e
 /* ---- BODY[section] and BINARY[section] (section.c, fetch.c) ---- */
 
 /* Section part numbers beyond this many are refused as nonexistent. */
-#define IMAP_SECTION_MAX_PARTS (2 * MIME_MAX_DEPTH + 2)
+#define MIME_SECTION_MAX_PARTS (2 * MIME_MAX_DEPTH + 2)
 
 typedef enum imap_section_kind {
-	IMAP_SECTION_BODY,              /* "" (whole message) or "1.2" (a body) */
-	IMAP_SECTION_HEADER,
-	IMAP_SECTION_HEADER_FIELDS,
-	IMAP_SECTION_HEADER_FIELDS_NOT,
-	IMAP_SECTION_TEXT,
-	IMAP_SECTION_MIME,
+	MIME_SECTION_BODY,              /* "" (whole message) or "1.2" (a body) */
+	MIME_SECTION_HEADER,
+	MIME_SECTION_HEADER_FIELDS,
+	MIME_SECTION_HEADER_FIELDS_NOT,
+	MIME_SECTION_TEXT,
+	MIME_SECTION_MIME,
 } imap_section_kind;
 
 typedef struct imap_section {
-	unsigned part[IMAP_SECTION_MAX_PARTS];
+	unsigned part[MIME_SECTION_MAX_PARTS];
 	size_t nparts;
 	imap_section_kind kind;
 	strlist fields;                 /* HEADER.FIELDS[.NOT] names */
@@ -100,7 +100,7 @@ imap_fetch_status imap_section_fetch(buf *out, const mime_message *m, const imap
 
 /* Append the bytes of BINARY[section] (RFC 3516): the body with its
  * Content-Transfer-Encoding undone (base64, quoted-printable; 7bit, 8bit and
- * binary as they are, in CRLF form).  Only IMAP_SECTION_BODY sections. */
+ * binary as they are, in CRLF form).  Only MIME_SECTION_BODY sections. */
 imap_fetch_status imap_binary_fetch(buf *out, const mime_message *m, const imap_section *sec);
 
 /* Apply <offset.count> to fetched bytes in place (RFC 9051 6.4.5: an

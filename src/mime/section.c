@@ -61,19 +61,19 @@ static bool field_list(const char *s, size_t i, strlist *fields)
 static bool section_text(const char *s, size_t i, imap_section *sec)
 {
 	if (keyword(s, &i, "HEADER.FIELDS.NOT")) {
-		sec->kind = IMAP_SECTION_HEADER_FIELDS_NOT;
+		sec->kind = MIME_SECTION_HEADER_FIELDS_NOT;
 		return field_list(s, i, &sec->fields);
 	}
 	if (keyword(s, &i, "HEADER.FIELDS")) {
-		sec->kind = IMAP_SECTION_HEADER_FIELDS;
+		sec->kind = MIME_SECTION_HEADER_FIELDS;
 		return field_list(s, i, &sec->fields);
 	}
 	if (keyword(s, &i, "HEADER"))
-		sec->kind = IMAP_SECTION_HEADER;
+		sec->kind = MIME_SECTION_HEADER;
 	else if (keyword(s, &i, "TEXT"))
-		sec->kind = IMAP_SECTION_TEXT;
+		sec->kind = MIME_SECTION_TEXT;
 	else if (sec->nparts > 0 && keyword(s, &i, "MIME"))
-		sec->kind = IMAP_SECTION_MIME;
+		sec->kind = MIME_SECTION_MIME;
 	else
 		return false;
 	return s[i] == '\0';
@@ -92,7 +92,7 @@ static imap_fetch_status numbers(const char *s, size_t *i, imap_section *sec, bo
 			if (v > 4000000000UL)
 				return IMAP_FETCH_SYNTAX;
 		}
-		if (sec->nparts == IMAP_SECTION_MAX_PARTS)
+		if (sec->nparts == MIME_SECTION_MAX_PARTS)
 			return IMAP_FETCH_NO_PART;
 		sec->part[sec->nparts++] = (unsigned)v;
 		if (s[*i] == '\0') {
@@ -109,7 +109,7 @@ imap_fetch_status imap_section_parse(const char *spec, imap_section *sec_r)
 {
 	memset(sec_r, 0, sizeof *sec_r);
 	strlist_init(&sec_r->fields);
-	sec_r->kind = IMAP_SECTION_BODY;
+	sec_r->kind = MIME_SECTION_BODY;
 	size_t i = 0;
 	bool more;
 	imap_fetch_status st = numbers(spec, &i, sec_r, &more);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "smtp/reply.h"
+#include "imap/session.h"
 #include "pop3/session.h"
 #include "smtp/session.h"
 
@@ -75,9 +77,40 @@ void server_ip_release(server *srv, const char *ip)
 	}
 }
 
+void server_session_opened(server *srv, session_link **list, session_link *link, void *owner,
+                           const config_listener *lst, const char *ip, char prefix, char sid[24])
+{
+	*link = (session_link){.next = *list, .owner = owner};
+	if (*list != NULL)
+		(*list)->prev = link;
+	*list = link;
+	snprintf(sid, 24, "%c%llx", prefix, (unsigned long long)++srv->next_sid);
+	srv->n_sessions++;
+	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", sid, ip, config_role_name(lst->role));
+}
+
+void server_session_closed(server *srv, session_link **list, session_link *link, const char *sid,
+                           const char *ip)
+{
+	if (link->prev != NULL)
+		link->prev->next = link->next;
+	else
+		*list = link->next;
+	if (link->next != NULL)
+		link->next->prev = link->prev;
+	server_ip_release(srv, ip);
+	srv->n_sessions--;
+	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", sid, ip);
+}
+
 static bool is_pop3(listener_role role)
 {
 	return role == ROLE_POP3 || role == ROLE_POP3S;
+}
+
+static bool is_imap(listener_role role)
+{
+	return role == ROLE_IMAP || role == ROLE_IMAPS;
 }
 
 /* Over a limit: the protocol's "try later", then close. */
@@ -85,7 +118,9 @@ static void refuse(int fd, listener_role role, smtp_reply_id id)
 {
 	buf b;
 	buf_init(&b, 512);
-	if (is_pop3(role))
+	if (is_imap(role))
+		buf_puts(&b, "* BYE [UNAVAILABLE] Too many connections; try again later\r\n");
+	else if (is_pop3(role))
 		buf_puts(&b, "-ERR [SYS/TEMP] Too many connections; try again later\r\n");
 	else
 		reply_append(&b, id);
@@ -115,7 +150,9 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		refuse(fd, lc->lst->role, RPL_TOO_MANY_FROM_IP);
 		return;
 	}
-	if (is_pop3(lc->lst->role))
+	if (is_imap(lc->lst->role))
+		imap_session_start(srv, lc->lst, fd, ip);
+	else if (is_pop3(lc->lst->role))
 		pop3_session_start(srv, lc->lst, fd, ip);
 	else
 		smtp_session_start(srv, lc->lst, fd, ip);
@@ -192,12 +229,14 @@ void server_drain(server *srv)
 {
 	smtp_sessions_drain(srv);
 	pop3_sessions_drain(srv);
+	imap_sessions_drain(srv);
 }
 
 void server_free_sessions(server *srv)
 {
 	smtp_sessions_free(srv);
 	pop3_sessions_free(srv);
+	imap_sessions_free(srv);
 	strlist_free(&srv->pop3_locks);
 }
 

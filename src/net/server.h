@@ -17,6 +17,12 @@
 #include "lib/workers.h"
 #include "queue/queue.h"
 
+/* A live session of any protocol, in its protocol's list (for shutdown). */
+typedef struct session_link {
+	struct session_link *prev, *next;
+	void *owner;
+} session_link;
+
 typedef struct server {
 	struct event_base *base;
 	const config *cfg;
@@ -33,8 +39,9 @@ typedef struct server {
 	int n_sessions;
 	struct ip_count *ip_counts; /* per-address connection counts */
 	uint64_t next_sid;
-	struct smtp_session *smtp_sessions; /* every live session, for shutdown */
-	struct pop3_session *pop3_sessions;
+	session_link *smtp_sessions; /* every live session, by protocol, for shutdown */
+	session_link *pop3_sessions;
+	session_link *imap_sessions;
 	strlist pop3_locks;          /* maildrops a POP3 session has open */
 } server;
 
@@ -50,6 +57,15 @@ void server_drain(server *srv);
 /* Shutdown, step 2 (after the loop and the workers have stopped): free
  * every session that is left. */
 void server_free_sessions(server *srv);
+
+/* A session of any protocol begins: it joins its protocol's list, is
+ * counted, gets its id (prefix and a number: "S1f", "P20", "I21") and an
+ * accept log line. */
+void server_session_opened(server *srv, session_link **list, session_link *link, void *owner,
+                           const config_listener *lst, const char *ip, char prefix, char sid[24]);
+/* ...and ends: off the list, the counts (total and per address), the log. */
+void server_session_closed(server *srv, session_link **list, session_link *link, const char *sid,
+                           const char *ip);
 
 /* Per-address accounting used by sessions: true when the address may open
  * one more connection (and counts it). */

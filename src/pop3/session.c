@@ -24,15 +24,7 @@ static void session_free(pop3_session *s)
 	free(s->user);
 	free(s->account);
 	conn_free(s->c);
-	server_ip_release(s->srv, s->ip);
-	s->srv->n_sessions--;
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->srv->pop3_sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", s->sid, s->ip);
+	server_session_closed(s->srv, &s->srv->pop3_sessions, &s->link, s->sid, s->ip);
 	free(s);
 }
 
@@ -51,15 +43,8 @@ void pop3_session_start(server *srv, const config_listener *lst, int fd, const c
 	pop3_session *s = xcalloc(1, sizeof(*s));
 	s->srv = srv;
 	s->lst = lst;
-	snprintf(s->sid, sizeof s->sid, "P%llx", (unsigned long long)++srv->next_sid);
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
-	srv->n_sessions++;
-	s->next = srv->pop3_sessions;
-	if (srv->pop3_sessions != NULL)
-		srv->pop3_sessions->prev = s;
-	srv->pop3_sessions = s;
-	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", s->sid, ip,
-	          config_role_name(lst->role));
+	server_session_opened(srv, &srv->pop3_sessions, &s->link, s, lst, ip, 'P', s->sid);
 	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_POP3S, s->sid, ip, &handler, s);
 	if (s->c == NULL) {
 		session_free(s);
@@ -130,13 +115,15 @@ static bool on_input(void *arg, struct evbuffer *in)
 
 void pop3_sessions_drain(server *srv)
 {
-	for (pop3_session *s = srv->pop3_sessions; s != NULL; s = s->next)
+	for (session_link *l = srv->pop3_sessions; l != NULL; l = l->next) {
+		pop3_session *s = l->owner;
 		if (!conn_is_closing(s->c) && !conn_is_busy(s->c))
 			pop3_close_with_err(s, "[SYS/TEMP] The server is shutting down");
+	}
 }
 
 void pop3_sessions_free(server *srv)
 {
 	while (srv->pop3_sessions != NULL)
-		session_free(srv->pop3_sessions);
+		session_free(srv->pop3_sessions->owner);
 }

@@ -24,7 +24,7 @@ typedef enum pop3_state {
 typedef enum pop3_sasl { SASL_PLAIN_WAIT, SASL_LOGIN_USER, SASL_LOGIN_PASS } pop3_sasl;
 
 typedef struct pop3_session {
-	struct pop3_session *prev, *next; /* srv->pop3_sessions */
+	session_link link;      /* srv->pop3_sessions */
 	server *srv;
 	const config_listener *lst;
 	char sid[24];

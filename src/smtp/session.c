@@ -25,15 +25,7 @@ static void session_free(smtp_session *s)
 	free(s->auth_user);
 	str_secure_free(s->auth_login_user);
 	conn_free(s->c);
-	server_ip_release(s->srv, s->ip);
-	s->srv->n_sessions--;
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		s->srv->smtp_sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", s->sid, s->ip);
+	server_session_closed(s->srv, &s->srv->smtp_sessions, &s->link, s->sid, s->ip);
 	free(s);
 }
 
@@ -60,17 +52,9 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
 	smtp_session *s = xcalloc(1, sizeof(*s));
 	s->srv = srv;
 	s->lst = lst;
-	s->id = ++srv->next_sid;
-	snprintf(s->sid, sizeof s->sid, "S%llx", (unsigned long long)s->id);
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
+	server_session_opened(srv, &srv->smtp_sessions, &s->link, s, lst, ip, 'S', s->sid);
 	strlist_init(&s->txn.rcpt_cmds);
-	srv->n_sessions++;
-	s->next = srv->smtp_sessions;
-	if (srv->smtp_sessions != NULL)
-		srv->smtp_sessions->prev = s;
-	srv->smtp_sessions = s;
-	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", s->sid, ip,
-	          config_role_name(lst->role));
 	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_SUBMISSIONS, s->sid, ip, &handler, s);
 	if (s->c == NULL) {
 		session_free(s);
@@ -164,13 +148,15 @@ static bool on_input(void *arg, struct evbuffer *in)
 
 void smtp_sessions_drain(server *srv)
 {
-	for (smtp_session *s = srv->smtp_sessions; s != NULL; s = s->next)
+	for (session_link *l = srv->smtp_sessions; l != NULL; l = l->next) {
+		smtp_session *s = l->owner;
 		if (!conn_is_closing(s->c) && !conn_is_busy(s->c) && s->phase == PH_COMMAND)
 			session_close_with(s, RPL_SHUTDOWN);
+	}
 }
 
 void smtp_sessions_free(server *srv)
 {
 	while (srv->smtp_sessions != NULL)
-		session_free(srv->smtp_sessions);
+		session_free(srv->smtp_sessions->owner);
 }

@@ -44,10 +44,9 @@ typedef struct smtp_txn {
 } smtp_txn;
 
 typedef struct smtp_session {
-	struct smtp_session *prev, *next; /* srv->sessions */
+	session_link link;      /* srv->smtp_sessions */
 	server *srv;
 	const config_listener *lst;
-	uint64_t id;
 	char sid[24];
 	char ip[64];
 	conn *c;

@@ -141,7 +141,8 @@ static void msgs_free(mbox *m)
  * the same UID), record the UID list, and rename into cur/. */
 static bool assign(mbox *m, scan *s, uidlist *ul, bool ul_dirty, char **err_r)
 {
-	qsort(s->v, s->n, sizeof(found), by_uid);
+	if (s->n > 0)
+		qsort(s->v, s->n, sizeof(found), by_uid);
 	found **fresh = xcalloc(s->n + 1, sizeof(found *));
 	size_t nf = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -225,7 +226,8 @@ bool mbox_sync(mbox *m, char **err_r)
 	}
 	if (ok) {
 		msgs_free(m);
-		qsort(s.v, s.n, sizeof(found), by_uid);
+		if (s.n > 0)
+			qsort(s.v, s.n, sizeof(found), by_uid);
 		m->msgs = xcalloc(s.n + 1, sizeof(mbox_msg));
 		for (size_t i = 0; i < s.n; i++) {
 			found *f = &s.v[i];

@@ -81,6 +81,19 @@ def wait_until(pred, timeout, interval=0.05, what="condition"):
         time.sleep(interval)
 
 
+def read_until_closed(sock, timeout=5.0):
+    """Everything the server sends until it closes the connection (bounded)."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    sock.settimeout(timeout)
+    while time.monotonic() < deadline:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        got += chunk
+    return got
+
+
 def port_open(port, host="127.0.0.1", timeout=0.3):
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -484,6 +497,8 @@ def config_text(data_dir, cert, key, ports, limits=None, auth=None, hostname=HOS
         f'  {{ role = "submissions"; address = "127.0.0.1"; port = {ports["submissions"]}; }}',
         f'  {{ role = "pop3"; address = "127.0.0.1"; port = {ports["pop3"]}; }}',
         f'  {{ role = "pop3s"; address = "127.0.0.1"; port = {ports["pop3s"]}; }}',
+        f'  {{ role = "imap"; address = "127.0.0.1"; port = {ports["imap"]}; }}',
+        f'  {{ role = "imaps"; address = "127.0.0.1"; port = {ports["imaps"]}; }}',
     ]
     lines.append(",\n".join(ls))
     lines.append(");")
@@ -521,7 +536,8 @@ class Server:
         self.cert = cert
         self.ports = {"smtp": free_port(), "submission": free_port(),
                       "alt": free_port(), "submissions": free_port(),
-                      "pop3": free_port(), "pop3s": free_port()}
+                      "pop3": free_port(), "pop3s": free_port(),
+                      "imap": free_port(), "imaps": free_port()}
         self.limits = dict(DEFAULT_LIMITS, **(limits or {}))
         self.auth = dict(DEFAULT_AUTH, **(auth or {}))
         self.config_path = self.base / "yubin.conf"
@@ -560,6 +576,14 @@ class Server:
     @property
     def pop3s(self):
         return self.ports["pop3s"]
+
+    @property
+    def imap(self):
+        return self.ports["imap"]
+
+    @property
+    def imaps(self):
+        return self.ports["imaps"]
 
     # ---- process control
     def start(self, timeout=START_TIMEOUT):
@@ -1093,6 +1117,27 @@ def test_ca():
     yield {"ca": str(ca_cert), "cert": str(cert), "key": str(key), "dir": d}
     if not KEEP:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def deliver_local(srv, rcpt, subject, body=("hello",)):
+    """A message from a remote sender to a local user over port 25; waits
+    until it is in the Maildir and returns the submitted bytes."""
+    msg = make_message("sender@remote.test", rcpt, subject, list(body))
+    before = len(srv.mail_files(rcpt))
+    with srv.conn("smtp") as c:
+        c.ehlo()
+        _, final = c.mail_transaction("sender@remote.test", [rcpt], msg)
+        assert final.code == 250, final
+        c.quit()
+    srv.wait_mail(rcpt, before + 1)
+    return msg
+
+
+def stored_crlf(srv, rcpt):
+    """What delivery wrote for rcpt, oldest first, with CRLF line ends (what
+    POP3 and IMAP must send)."""
+    files = sorted(srv.mail_files(rcpt), key=lambda p: (os.stat(p).st_mtime, p.name))
+    return [p.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for p in files]
 
 
 def submit(srv, user, pw, rcpts, msg, sender=None):

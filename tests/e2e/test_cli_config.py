@@ -27,7 +27,8 @@ def cfgdir(tls_cert):
 
 def _ports():
     return {"smtp": free_port(), "submission": free_port(), "alt": free_port(),
-            "submissions": free_port(), "pop3": free_port(), "pop3s": free_port()}
+            "submissions": free_port(), "pop3": free_port(), "pop3s": free_port(),
+            "imap": free_port(), "imaps": free_port()}
 
 
 def _good_lines(cfgdir, tls_cert, ports=None):
@@ -118,7 +119,7 @@ def _port_range(lines):
 
 def _unknown_role(lines):
     i = _find(lines, 'role = "submissions"')
-    lines[i] = lines[i].replace('"submissions"', '"imap"')
+    lines[i] = lines[i].replace('"submissions"', '"jmap"')
     return i + 1
 
 
@@ -138,7 +139,7 @@ BAD = {
     "unknown_setting": (_unknown_setting, [r"frobnicate"]),
     "wrong_type": (_wrong_type, [r"hostname"]),
     "port_out_of_range": (_port_range, [r"port"]),
-    "unknown_role": (_unknown_role, [r"role|imap"]),
+    "unknown_role": (_unknown_role, [r"role|jmap"]),
     "syntax_error": (_syntax, []),
     "unknown_in_group": (_unknown_in_group, [r"bogus_limit"]),
 }

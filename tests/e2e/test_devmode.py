@@ -15,7 +15,7 @@ import time
 from conftest import KEEP, YUBIN_BIN, make_tempdir, port_open, uniq, wait_until
 
 DEV_PORTS = {"smtp": 10025, "submission": 10587, "submissions": 10465, "alt": 12525,
-             "pop3": 10110, "pop3s": 10995}
+             "pop3": 10110, "pop3s": 10995, "imap": 10143, "imaps": 10993}
 DEMO_RE = re.compile(r"demo account: (\S+@\S+) password: (\S+)")
 
 

@@ -11,37 +11,20 @@ import poplib
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import time
 
 import pytest
 
-from conftest import client_tls_context, make_message, uniq, wait_until
+from conftest import (client_tls_context, deliver_local, read_until_closed, stored_crlf,
+                      wait_until)
 
 CURL = shutil.which("curl")
 FETCHMAIL = shutil.which("fetchmail")
 
 
-def deliver(srv, rcpt, subject, body):
-    """A message to a local user over port 25; returns the submitted bytes
-    and waits until it is in the Maildir."""
-    msg = make_message("sender@remote.test", rcpt, subject, body)
-    before = len(srv.mail_files(rcpt))
-    with srv.conn("smtp") as c:
-        c.ehlo()
-        _, final = c.mail_transaction("sender@remote.test", [rcpt], msg)
-        assert final.code == 250, final
-        c.quit()
-    srv.wait_mail(rcpt, before + 1)
-    return msg
 
 
-def stored(srv, rcpt):
-    """What delivery wrote for rcpt, oldest first, as CRLF bytes (what POP3
-    must send)."""
-    files = sorted(srv.mail_files(rcpt), key=lambda p: (os.stat(p).st_mtime, p.name))
-    return [p.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for p in files]
 
 
 def pop3_login(srv, user, pw):
@@ -113,8 +96,8 @@ def test_retr_byte_for_byte(box):
     bodies = [["first message", ".leading dot", "..", ".", "end"],
               ["second", "x" * 990, "", "Unicode: naïve café"]]
     for i, body in enumerate(bodies):
-        deliver(srv, user, f"pop {i}", body)
-    want = stored(srv, user)
+        deliver_local(srv, user, f"pop {i}", body)
+    want = stored_crlf(srv, user)
     p = pop3_login(srv, user, pw)
     try:
         count, size = p.stat()
@@ -136,7 +119,7 @@ def test_retr_byte_for_byte(box):
 
 def test_top(box):
     srv, user, pw = box
-    deliver(srv, user, "top", ["line one", ".line two", "line three"])
+    deliver_local(srv, user, "top", ["line one", ".line two", "line three"])
     p = pop3_login(srv, user, pw)
     try:
         _, lines, _ = p.top(1, 2)
@@ -152,7 +135,7 @@ def test_top(box):
 def test_deletes_only_at_quit(box):
     srv, user, pw = box
     for i in range(3):
-        deliver(srv, user, f"del {i}", [f"body {i}"])
+        deliver_local(srv, user, f"del {i}", [f"body {i}"])
     # DELE, then the connection drops: nothing is deleted
     p = pop3_login(srv, user, pw)
     p.dele(1)
@@ -195,15 +178,15 @@ def test_one_session_per_mailbox(box):
 
 def test_uidl_stable(box):
     srv, user, pw = box
-    deliver(srv, user, "u1", ["a"])
-    deliver(srv, user, "u2", ["b"])
+    deliver_local(srv, user, "u1", ["a"])
+    deliver_local(srv, user, "u2", ["b"])
     p = pop3s_login(srv, user, pw)
     first = dict(l.split() for l in p.uidl()[1])
     assert len(set(first.values())) == 2
     assert all(re.fullmatch(rb"[\x21-\x7e]{1,70}", v) for v in first.values())
     p.dele(1)
     p.quit()
-    deliver(srv, user, "u3", ["c"])
+    deliver_local(srv, user, "u3", ["c"])
     p = pop3s_login(srv, user, pw)
     second = dict(l.split() for l in p.uidl()[1])
     p.quit()
@@ -218,7 +201,7 @@ def test_uidl_stable(box):
 
 def test_auth_plain_and_login(box):
     srv, user, pw = box
-    deliver(srv, user, "auth", ["x"])
+    deliver_local(srv, user, "auth", ["x"])
     p = poplib.POP3_SSL(HOST, srv.pop3s, context=client_tls_context(), timeout=10)
     resp = p._shortcmd("AUTH PLAIN " + base64.b64encode(f"\0{user}\0{pw}".encode()).decode())
     assert resp.startswith(b"+OK"), resp
@@ -244,7 +227,7 @@ def test_auth_plain_and_login(box):
 
 def test_bad_paths(box):
     srv, user, pw = box
-    deliver(srv, user, "bad", ["x"])
+    deliver_local(srv, user, "bad", ["x"])
     p = poplib.POP3_SSL(HOST, srv.pop3s, context=client_tls_context(), timeout=10)
     with pytest.raises(poplib.error_proto, match="not logged in"):
         p.stat()
@@ -276,13 +259,7 @@ def test_bad_paths(box):
     s.sendall(b"NOOP\nNOOP\r\n")
     assert s.recv(512).startswith(b"-ERR Bare CR or LF")
     s.sendall(b"BOGUS\r\n" * 30)
-    got = b""
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        got += chunk
+    got = read_until_closed(s)
     assert b"-ERR Too many errors" in got, got[-200:]
     s.close()
     srv.assert_no_secrets()
@@ -291,8 +268,8 @@ def test_bad_paths(box):
 def test_curl_pop3s(box):
     assert CURL
     srv, user, pw = box
-    deliver(srv, user, "curl pop3", ["via curl"])
-    want = stored(srv, user)[0]
+    deliver_local(srv, user, "curl pop3", ["via curl"])
+    want = stored_crlf(srv, user)[0]
     common = ["-sS", "--max-time", "20", "--resolve", f"localhost:{srv.pop3s}:127.0.0.1",
               "--cacert", srv.cert["cert"], "--user", f"{user}:{pw}"]
     out = subprocess.run([CURL, *common, f"pop3s://localhost:{srv.pop3s}/"], capture_output=True)
@@ -313,8 +290,8 @@ def test_fetchmail_stls_downloads_and_deletes(box, tmp_path):
     assert FETCHMAIL, "fetchmail not installed"
     srv, user, pw = box
     for i in range(2):
-        deliver(srv, user, f"fetch {i}", [f"fetched body {i}", ".dot"])
-    want = stored(srv, user)
+        deliver_local(srv, user, f"fetch {i}", [f"fetched body {i}", ".dot"])
+    want = stored_crlf(srv, user)
     out = tmp_path / "mbox"
     rc = tmp_path / "fetchmailrc"
     rc.write_text(

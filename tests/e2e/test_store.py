@@ -9,18 +9,11 @@ import poplib
 import pwd
 import re
 
-from conftest import IS_ROOT, client_tls_context, make_message
+from conftest import IS_ROOT, client_tls_context, deliver_local
 
 NAME_RE = re.compile(r"^(?P<base>[^,:]+),U=(?P<uid>\d+),W=(?P<size>\d+):2,(?P<flags>[A-Z]*)$")
 
 
-def deliver(srv, rcpt, subject):
-    msg = make_message("s@remote.test", rcpt, subject, ["body of " + subject])
-    with srv.conn("smtp") as c:
-        c.ehlo()
-        _, final = c.mail_transaction("s@remote.test", [rcpt], msg)
-        assert final.code == 250, final
-        c.quit()
 
 
 def pop3_uidls(srv, user, pw):
@@ -50,7 +43,7 @@ def test_new_account_has_its_folders(server):
 def test_opening_names_messages_and_keeps_uids(server):
     user, pw = server.add_user()
     for i in range(3):
-        deliver(server, user, f"store {i}")
+        deliver_local(server, user, f"store {i}")
     server.wait_mail(user, 3)
     md = server.maildir(user)
     first = pop3_uidls(server, user, pw)
@@ -68,6 +61,6 @@ def test_opening_names_messages_and_keeps_uids(server):
     (md / "yubin-uidlist").unlink()
     second = pop3_uidls(server, user, pw)
     assert [u[-8:] for u in second] == [u[-8:] for u in first], (first, second)
-    deliver(server, user, "store 3")
+    deliver_local(server, user, "store 3")
     server.wait_mail(user, 4)
     assert pop3_uidls(server, user, pw)[-1][-8:] == b"00000004"

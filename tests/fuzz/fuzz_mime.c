@@ -41,7 +41,7 @@ static void fetch(const mime_message *m, const char *spec, unsigned opts)
 	imap_section_fetch(&out, m, &sec);
 	imap_partial(&out, opts & 7, (opts >> 3) & 15);
 	buf_clear(&out);
-	if (sec.kind == IMAP_SECTION_BODY)
+	if (sec.kind == MIME_SECTION_BODY)
 		imap_binary_fetch(&out, m, &sec);
 	buf_free(&out);
 	imap_section_free(&sec);

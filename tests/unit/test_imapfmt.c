@@ -427,13 +427,13 @@ static void test_section_syntax(void **state)
 		size_t nparts;
 		size_t nfields;
 	} cases[] = {
-		{"", IMAP_FETCH_OK, IMAP_SECTION_BODY, 0, 0},
-		{"HEADER", IMAP_FETCH_OK, IMAP_SECTION_HEADER, 0, 0},
-		{"text", IMAP_FETCH_OK, IMAP_SECTION_TEXT, 0, 0},
-		{"1.2.3", IMAP_FETCH_OK, IMAP_SECTION_BODY, 3, 0},
-		{"1.2.3.MIME", IMAP_FETCH_OK, IMAP_SECTION_MIME, 3, 0},
-		{"4.HEADER.FIELDS (A b \"C D\")", IMAP_FETCH_OK, IMAP_SECTION_HEADER_FIELDS, 1, 3},
-		{"HEADER.FIELDS.NOT (X)", IMAP_FETCH_OK, IMAP_SECTION_HEADER_FIELDS_NOT, 0, 1},
+		{"", IMAP_FETCH_OK, MIME_SECTION_BODY, 0, 0},
+		{"HEADER", IMAP_FETCH_OK, MIME_SECTION_HEADER, 0, 0},
+		{"text", IMAP_FETCH_OK, MIME_SECTION_TEXT, 0, 0},
+		{"1.2.3", IMAP_FETCH_OK, MIME_SECTION_BODY, 3, 0},
+		{"1.2.3.MIME", IMAP_FETCH_OK, MIME_SECTION_MIME, 3, 0},
+		{"4.HEADER.FIELDS (A b \"C D\")", IMAP_FETCH_OK, MIME_SECTION_HEADER_FIELDS, 1, 3},
+		{"HEADER.FIELDS.NOT (X)", IMAP_FETCH_OK, MIME_SECTION_HEADER_FIELDS_NOT, 0, 1},
 		{"MIME", IMAP_FETCH_SYNTAX, 0, 0, 0},
 		{"0", IMAP_FETCH_SYNTAX, 0, 0, 0},
 		{"01", IMAP_FETCH_SYNTAX, 0, 0, 0},
@@ -469,7 +469,7 @@ static void test_section_syntax(void **state)
 	/* a path longer than the deepest possible tree names no part */
 	buf b;
 	buf_init(&b, 1000);
-	for (int i = 0; i < IMAP_SECTION_MAX_PARTS + 1; i++)
+	for (int i = 0; i < MIME_SECTION_MAX_PARTS + 1; i++)
 		buf_puts(&b, i ? ".1" : "1");
 	assert_int_equal(imap_section_parse(buf_str(&b), &sec), IMAP_FETCH_NO_PART);
 	imap_section_free(&sec);

@@ -1,0 +1,279 @@
+/* commands.c — the IMAP commands by state (RFC 3501 6, RFC 9051 6):
+ * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
+ * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
+ * LSUB, SELECT, EXAMINE) and selected (FETCH, STORE, EXPUNGE, CLOSE,
+ * UNSELECT, and their UID forms).  No password before TLS on port 143
+ * (LOGINDISABLED). */
+#include "imap/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/login.h"
+#include "auth/sasl.h"
+#include "delivery/maildir.h"
+#include "imap/args.h"
+#include "imap/mailbox.h"
+#include "lib/log.h"
+
+#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT"
+
+static const char *capabilities(const imap_session *s)
+{
+	if (s->state != IS_NOTAUTH)
+		return CAPS_COMMON " SPECIAL-USE";
+	if (!conn_is_tls(s->c))
+		return CAPS_COMMON " STARTTLS LOGINDISABLED";
+	return CAPS_COMMON " AUTH=PLAIN";
+}
+
+void imap_greet(imap_session *s)
+{
+	imap_untagged(s, "OK [CAPABILITY %s] %s IMAP ready", capabilities(s), s->srv->cfg->hostname);
+}
+
+/* ---- logging in ---- */
+
+typedef struct login_wait {
+	imap_session *s;
+	char *tag;
+} login_wait;
+
+static void login_done(void *arg, login_result r, const char *user)
+{
+	login_wait *w = arg;
+	imap_session *s = w->s;
+	if (r == LOGIN_OK) {
+		char *root = config_path_mail(s->srv->cfg);
+		s->maildir = maildir_path(root, user);
+		free(root);
+		s->account = xstrdup(user);
+		s->state = IS_AUTH;
+		imap_tagged(s, w->tag, "OK", "[CAPABILITY %s] Logged in", capabilities(s));
+	} else if (r == LOGIN_LOCKED) {
+		imap_tagged(s, w->tag, "NO", "[UNAVAILABLE] Too many failed logins; try again later");
+	} else {
+		imap_tagged(s, w->tag, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
+	}
+	free(w->tag);
+	free(w);
+	conn_resume(s->c);
+}
+
+/* Check user and password (both taken over); replies with tag when done. */
+static void log_in(imap_session *s, const char *tag, char *user, char *password)
+{
+	login_wait *w = xcalloc(1, sizeof(*w));
+	w->s = s;
+	w->tag = xstrdup(tag);
+	conn_pause(s->c);
+	login_check(&s->srv->login, s->sid, s->ip, user, password, login_done, w);
+}
+
+static bool may_log_in(imap_session *s, const char *tag)
+{
+	if (conn_is_tls(s->c))
+		return true;
+	imap_tagged(s, tag, "NO", "[PRIVACYREQUIRED] Use STARTTLS first; no password in the clear");
+	return false;
+}
+
+static void cmd_login(imap_session *s, const imap_command *c)
+{
+	const char *user, *pass;
+	size_t ul, pl;
+	if (c->nargs != 2 || !imap_arg_astring(c->args, &user, &ul) ||
+	    !imap_arg_astring(c->args->next, &pass, &pl)) {
+		imap_tagged(s, c->tag, "BAD", "LOGIN needs a user name and a password");
+		return;
+	}
+	if (!may_log_in(s, c->tag))
+		return;
+	log_in(s, c->tag, xstrndup(user, ul), xstrndup(pass, pl));
+}
+
+static void sasl_plain(imap_session *s, const char *tag, const char *b64)
+{
+	char *user, *pass;
+	sasl_status st = sasl_plain_parse(b64, &user, &pass);
+	if (st != SASL_OK) {
+		imap_tagged(s, tag, st == SASL_BAD_BASE64 ? "BAD" : "NO",
+		            st == SASL_BAD_BASE64 ? "Invalid base64" : "[AUTHENTICATIONFAILED] Authentication failed");
+		return;
+	}
+	log_in(s, tag, user, pass);
+}
+
+static void cmd_authenticate(imap_session *s, const imap_command *c)
+{
+	if (c->nargs < 1 || c->nargs > 2 || c->args->type != IMAP_ARG_ATOM) {
+		imap_tagged(s, c->tag, "BAD", "AUTHENTICATE needs a mechanism");
+		return;
+	}
+	if (!imap_arg_atom_is(c->args, "PLAIN")) {
+		imap_tagged(s, c->tag, "NO", "Unsupported authentication mechanism");
+		return;
+	}
+	if (!may_log_in(s, c->tag))
+		return;
+	if (c->nargs == 2) { /* SASL-IR: the response right here ("=" if empty) */
+		const imap_arg *ir = c->args->next;
+		if (ir->type != IMAP_ARG_ATOM) {
+			imap_tagged(s, c->tag, "BAD", "The initial response must be an atom");
+			return;
+		}
+		sasl_plain(s, c->tag, strcmp(ir->str, "=") == 0 ? "" : ir->str);
+		return;
+	}
+	s->sasl_tag = xstrdup(c->tag);
+	buf_puts(conn_out(s->c), "+ \r\n");
+}
+
+void imap_sasl_response(imap_session *s, char *line)
+{
+	char *tag = s->sasl_tag;
+	s->sasl_tag = NULL;
+	if (strcmp(line, "*") == 0)
+		imap_tagged(s, tag, "BAD", "Authentication cancelled");
+	else
+		sasl_plain(s, tag, line);
+	free(tag);
+}
+
+/* ---- any state ---- */
+
+static void cmd_id(imap_session *s, const imap_command *c)
+{
+	if (c->nargs != 1 || (c->args->type != IMAP_ARG_NIL && c->args->type != IMAP_ARG_LIST)) {
+		imap_tagged(s, c->tag, "BAD", "ID needs a parameter list or NIL");
+		return;
+	}
+	imap_untagged(s, "ID (\"name\" \"yubin\")");
+	imap_tagged(s, c->tag, "OK", "ID completed");
+}
+
+static void cmd_logout(imap_session *s, const imap_command *c)
+{
+	imap_untagged(s, "BYE Logging out");
+	imap_tagged(s, c->tag, "OK", "LOGOUT completed");
+	conn_close_after(s->c);
+}
+
+/* ---- authenticated ---- */
+
+static void cmd_list(imap_session *s, const imap_command *c, bool lsub)
+{
+	char *ref = NULL, *pattern = NULL;
+	const char *err = NULL;
+	if (c->nargs != 2 || !imap_mailbox_parse_pattern(c->args, false, &ref, &err) ||
+	    !imap_mailbox_parse_pattern(c->args->next, false, &pattern, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "LIST needs a reference and a pattern");
+	} else {
+		imap_list(s, c->tag, ref, pattern, lsub);
+	}
+	free(ref);
+	free(pattern);
+}
+
+static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
+{
+	char *name = NULL;
+	const char *err = NULL;
+	if (c->nargs != 1 || !imap_mailbox_parse(c->args, false, &name, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "SELECT needs a mailbox name");
+		free(name);
+		return;
+	}
+	imap_select(s, c->tag, name, readonly);
+	free(name);
+}
+
+/* ---- dispatch ---- */
+
+enum { ANY = 7, NOTAUTH = 1, AUTH = 2, SELECTED = 4, AUTHED = AUTH | SELECTED };
+
+static bool in_state(imap_session *s, const imap_command *c, unsigned states)
+{
+	if (states & (1u << s->state))
+		return true;
+	imap_tagged(s, c->tag, "BAD", "%s", s->state == IS_NOTAUTH ? "Log in first"
+	                                     : s->state == IS_AUTH  ? "Select a mailbox first"
+	                                                            : "Not in this state");
+	return false;
+}
+
+static bool no_args(imap_session *s, const imap_command *c)
+{
+	if (c->nargs == 0)
+		return true;
+	imap_tagged(s, c->tag, "BAD", "%s takes no arguments", c->name);
+	return false;
+}
+
+void imap_dispatch(imap_session *s, const imap_command *c)
+{
+	const char *n = c->name;
+	if (c->uid && !(strcmp(n, "FETCH") == 0 || strcmp(n, "STORE") == 0)) {
+		imap_tagged(s, c->tag, "BAD", "UID %s is not supported", n);
+	} else if (strcmp(n, "CAPABILITY") == 0) {
+		if (no_args(s, c)) {
+			imap_untagged(s, "CAPABILITY %s", capabilities(s));
+			imap_tagged(s, c->tag, "OK", "CAPABILITY completed");
+		}
+	} else if (strcmp(n, "NOOP") == 0) {
+		if (no_args(s, c))
+			imap_tagged(s, c->tag, "OK", "NOOP completed");
+	} else if (strcmp(n, "LOGOUT") == 0) {
+		if (no_args(s, c))
+			cmd_logout(s, c);
+	} else if (strcmp(n, "ID") == 0) {
+		cmd_id(s, c);
+	} else if (strcmp(n, "STARTTLS") == 0) {
+		if (!in_state(s, c, NOTAUTH) || !no_args(s, c))
+			return;
+		if (conn_is_tls(s->c)) {
+			imap_tagged(s, c->tag, "BAD", "Already using TLS");
+			return;
+		}
+		imap_tagged(s, c->tag, "OK", "Begin TLS negotiation now");
+		imap_reader_reset(s->rd);
+		conn_start_tls(s->c);
+	} else if (strcmp(n, "LOGIN") == 0) {
+		if (in_state(s, c, NOTAUTH))
+			cmd_login(s, c);
+	} else if (strcmp(n, "AUTHENTICATE") == 0) {
+		if (in_state(s, c, NOTAUTH))
+			cmd_authenticate(s, c);
+	} else if (strcmp(n, "NAMESPACE") == 0) {
+		if (in_state(s, c, AUTHED) && no_args(s, c)) {
+			imap_untagged(s, "NAMESPACE ((\"\" \".\")) NIL NIL");
+			imap_tagged(s, c->tag, "OK", "NAMESPACE completed");
+		}
+	} else if (strcmp(n, "LIST") == 0 || strcmp(n, "LSUB") == 0) {
+		if (in_state(s, c, AUTHED))
+			cmd_list(s, c, n[1] == 'S');
+	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
+		if (in_state(s, c, AUTHED))
+			cmd_select(s, c, n[0] == 'E');
+	} else if (strcmp(n, "FETCH") == 0) {
+		if (in_state(s, c, SELECTED))
+			imap_fetch_cmd(s, c);
+	} else if (strcmp(n, "STORE") == 0) {
+		if (in_state(s, c, SELECTED))
+			imap_store_cmd(s, c);
+	} else if (strcmp(n, "EXPUNGE") == 0 || strcmp(n, "CLOSE") == 0) {
+		if (in_state(s, c, SELECTED) && no_args(s, c))
+			imap_expunge(s, c->tag, n[0] == 'C');
+	} else if (strcmp(n, "UNSELECT") == 0) {
+		if (in_state(s, c, SELECTED) && no_args(s, c)) {
+			mbox_free(&s->mb);
+			free(s->selected);
+			s->selected = NULL;
+			s->state = IS_AUTH;
+			imap_tagged(s, c->tag, "OK", "UNSELECT completed");
+		}
+	} else {
+		imap_tagged(s, c->tag, "BAD", "Unknown or unsupported command %s", n);
+	}
+}

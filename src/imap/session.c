@@ -1,0 +1,190 @@
+/* session.c — one IMAP session over its connection (see session.h): start
+ * and end, the input (commands framed by reader.c and parsed by parse.c;
+ * SASL response lines while AUTHENTICATE waits), the error limit, the
+ * timeouts, and the responses. */
+#include "imap/session.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+#define SASL_LINE_MAX 16384
+
+static bool on_input(void *arg, struct evbuffer *in);
+static void after_input(void *arg);
+static void on_timeout(void *arg);
+static void on_gone(void *arg);
+
+static const conn_handler handler = {
+	.input = on_input, .after_input = after_input, .timeout = on_timeout, .gone = on_gone};
+
+static void session_free(imap_session *s)
+{
+	imap_reader_destroy(&s->rd);
+	mbox_free(&s->mb);
+	free(s->selected);
+	free(s->sasl_tag);
+	free(s->account);
+	free(s->maildir);
+	conn_free(s->c);
+	server_session_closed(s->srv, &s->srv->imap_sessions, &s->link, s->sid, s->ip);
+	free(s);
+}
+
+static void on_gone(void *arg)
+{
+	session_free(arg);
+}
+
+static void after_input(void *arg)
+{
+	imap_session *s = arg;
+	conn_set_timeout(s->c, s->state == IS_NOTAUTH ? IMAP_PREAUTH_TIMEOUT : IMAP_TIMEOUT);
+}
+
+static void on_timeout(void *arg)
+{
+	imap_bye(arg, "Autologout; idle for too long");
+}
+
+void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip)
+{
+	imap_session *s = xcalloc(1, sizeof(*s));
+	s->srv = srv;
+	s->lst = lst;
+	snprintf(s->ip, sizeof s->ip, "%s", ip);
+	server_session_opened(srv, &srv->imap_sessions, &s->link, s, lst, ip, 'I', s->sid);
+	imap_reader_limits lim = imap_reader_default_limits();
+	s->rd = imap_reader_new(&lim);
+	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_IMAPS, s->sid, ip, &handler, s);
+	if (s->c == NULL) {
+		session_free(s);
+		return;
+	}
+	after_input(s);
+	imap_greet(s);
+	conn_flush(s->c);
+}
+
+void imap_untagged(imap_session *s, const char *fmt, ...)
+{
+	buf *out = conn_out(s->c);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_puts(out, "* ");
+	buf_vprintf(out, fmt, ap);
+	buf_puts(out, "\r\n");
+	va_end(ap);
+}
+
+void imap_tagged(imap_session *s, const char *tag, const char *status, const char *fmt, ...)
+{
+	buf *out = conn_out(s->c);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_printf(out, "%s %s ", tag ? tag : "*", status);
+	buf_vprintf(out, fmt, ap);
+	buf_puts(out, "\r\n");
+	va_end(ap);
+	if (strcmp(status, "BAD") == 0)
+		s->errors++; /* a NO is an answer, not a misbehaving client */
+}
+
+void imap_bye(imap_session *s, const char *text)
+{
+	imap_untagged(s, "BYE %s", text);
+	conn_close_after(s->c);
+}
+
+/* A line answering AUTHENTICATE's continuation. */
+static bool sasl_input(imap_session *s, struct evbuffer *in)
+{
+	char *line = NULL;
+	int r = conn_read_line(s->c, in, SASL_LINE_MAX, &line);
+	if (r == 0)
+		return false;
+	if (r < 0) {
+		imap_bye(s, "Line too long");
+		return false;
+	}
+	if (r == 2) {
+		imap_tagged(s, s->sasl_tag, "BAD", "Bare CR or LF in the response");
+		free(s->sasl_tag);
+		s->sasl_tag = NULL;
+	} else {
+		imap_sasl_response(s, line);
+	}
+	explicit_bzero(line, strlen(line)); /* held a password */
+	free(line);
+	return true;
+}
+
+static void run_command(imap_session *s)
+{
+	size_t len;
+	const char *text = imap_reader_command(s->rd, &len);
+	imap_command cmd;
+	const char *err = NULL;
+	imap_parse_opts opts = {.utf8 = false};
+	if (imap_command_parse(text, len, &opts, &cmd, &err))
+		imap_dispatch(s, &cmd);
+	else
+		imap_tagged(s, cmd.tag, "BAD", "%s", err);
+	imap_command_free(&cmd);
+}
+
+static bool on_input(void *arg, struct evbuffer *in)
+{
+	imap_session *s = arg;
+	if (s->sasl_tag != NULL)
+		return sasl_input(s, in);
+	size_t avail = evbuffer_get_length(in);
+	if (avail == 0)
+		return false;
+	const unsigned char *p = evbuffer_pullup(in, -1);
+	imap_read_status st;
+	size_t used = imap_reader_feed(s->rd, p, avail, &st);
+	evbuffer_drain(in, used);
+	switch (st) {
+	case IMAP_READ_MORE:
+		return false;
+	case IMAP_READ_CONTINUE:
+		buf_puts(conn_out(s->c), "+ Ready for literal data\r\n");
+		conn_flush(s->c);
+		return true;
+	case IMAP_READ_COMMAND:
+		run_command(s);
+		break;
+	case IMAP_READ_CLOSED:
+		imap_bye(s, "Input can no longer be read");
+		return false;
+	default:
+		imap_tagged(s, imap_reader_tag(s->rd), "BAD", "%s", imap_read_status_message(st));
+		if (imap_reader_must_close(s->rd)) {
+			imap_bye(s, "Closing: the rest of that command cannot be skipped");
+			return false;
+		}
+		break;
+	}
+	if (!conn_is_closing(s->c) && s->errors >= s->srv->cfg->limits.errors)
+		imap_bye(s, "Too many errors");
+	return true;
+}
+
+void imap_sessions_drain(server *srv)
+{
+	for (session_link *l = srv->imap_sessions; l != NULL; l = l->next) {
+		imap_session *s = l->owner;
+		if (!conn_is_closing(s->c) && !conn_is_busy(s->c))
+			imap_bye(s, "The server is shutting down");
+	}
+}
+
+void imap_sessions_free(server *srv)
+{
+	while (srv->imap_sessions != NULL)
+		session_free(srv->imap_sessions->owner);
+}

@@ -1,0 +1,71 @@
+/* session.h — one IMAP session (RFC 3501 / RFC 9051): its state, the
+ * selected mailbox and the replies.  session.c owns the input (command
+ * framing by reader.c, SASL response lines) over the connection
+ * (net/conn.c); commands.c the commands of every state; folders.c the
+ * mailbox names; msgops.c the work on messages, done on worker threads. */
+#ifndef YUBIN_IMAP_SESSION_H
+#define YUBIN_IMAP_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "imap/parse.h"
+#include "imap/reader.h"
+#include "net/conn.h"
+#include "net/server.h"
+#include "store/mailbox.h"
+
+#define IMAP_TIMEOUT 1800          /* seconds: RFC 9051 5.4 asks for at least 30 minutes */
+#define IMAP_PREAUTH_TIMEOUT 120   /* before login */
+
+typedef enum imap_state { IS_NOTAUTH, IS_AUTH, IS_SELECTED } imap_state;
+
+typedef struct imap_session {
+	session_link link;      /* srv->imap_sessions */
+	server *srv;
+	const config_listener *lst;
+	char sid[24];
+	char ip[64];
+	conn *c;
+	imap_reader *rd;
+	imap_state state;
+	char *account;          /* logged in as */
+	char *maildir;          /* the account's INBOX folder */
+	/* SASL in progress: the tag of AUTHENTICATE, waiting for a response line */
+	char *sasl_tag;
+	/* SELECTED */
+	char *selected;         /* the mailbox name */
+	mbox *mb;
+	bool readonly;          /* EXAMINE */
+	int errors;
+} imap_session;
+
+void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip);
+/* Shutdown: BYE to sessions between commands; free every session. */
+void imap_sessions_drain(server *srv);
+void imap_sessions_free(server *srv);
+
+/* session.c: responses, gathered for one write. */
+void imap_untagged(imap_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void imap_tagged(imap_session *s, const char *tag, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void imap_bye(imap_session *s, const char *text);
+
+/* commands.c */
+void imap_greet(imap_session *s);
+void imap_dispatch(imap_session *s, const imap_command *cmd);
+void imap_sasl_response(imap_session *s, char *line);
+
+/* folders.c: the path of mailbox name for the session's account (NULL when
+ * the name cannot be a mailbox); LIST / LSUB. */
+char *imap_folder_path(const imap_session *s, const char *name);
+void imap_list(imap_session *s, const char *tag, const char *ref, const char *pattern, bool lsub);
+
+/* msgops.c: SELECT / EXAMINE, FETCH, STORE, EXPUNGE / CLOSE, on workers;
+ * each replies (tagged) when done. */
+void imap_select(imap_session *s, const char *tag, const char *name, bool readonly);
+void imap_fetch_cmd(imap_session *s, const imap_command *cmd);
+void imap_store_cmd(imap_session *s, const imap_command *cmd);
+void imap_expunge(imap_session *s, const char *tag, bool quiet_close);
+
+#endif

@@ -1,0 +1,220 @@
+"""IMAP (RFC 3501 / RFC 9051), first part: the session (STARTTLS with
+LOGINDISABLED before it, LOGIN, AUTHENTICATE PLAIN with and without
+SASL-IR), LIST with the special-use folders, SELECT / EXAMINE, FETCH
+(flags, sizes, dates, ENVELOPE, BODYSTRUCTURE, BODY[] and its sections,
+byte for byte against what delivery wrote), STORE, EXPUNGE, CLOSE and the
+UID forms, driven by Python's imaplib and curl, and the bad paths."""
+
+import base64
+import imaplib
+import re
+import shutil
+import socket
+import subprocess
+
+import pytest
+
+from conftest import client_tls_context, deliver_local, read_until_closed, stored_crlf
+
+CURL = shutil.which("curl")
+HOST = "localhost"
+
+
+
+
+
+
+def login(srv, user, pw):
+    m = imaplib.IMAP4_SSL(HOST, srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    typ, _ = m.login(user, pw)
+    assert typ == "OK"
+    return m
+
+
+@pytest.fixture
+def box(server):
+    user, pw = server.add_user()
+    return server, user, pw
+
+
+def test_starttls_then_login(box):
+    srv, user, pw = box
+    m = imaplib.IMAP4(HOST, srv.imap, timeout=10)
+    caps = m.capabilities
+    assert "STARTTLS" in caps and "LOGINDISABLED" in caps and "AUTH=PLAIN" not in caps, caps
+    typ, data = m._simple_command("LOGIN", user, pw)
+    assert typ == "NO" and b"PRIVACYREQUIRED" in data[0], (typ, data)
+    m.starttls(client_tls_context())
+    assert "AUTH=PLAIN" in m.capabilities and "LOGINDISABLED" not in m.capabilities, m.capabilities
+    typ, data = m.login(user, pw)
+    assert typ == "OK" and b"CAPABILITY" in data[0], data
+    typ, data = m.capability()
+    assert b"SPECIAL-USE" in data[0], data
+    m.logout()
+
+
+def test_authenticate_plain(box):
+    srv, user, pw = box
+    m = imaplib.IMAP4_SSL(HOST, srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    typ, _ = m.authenticate("PLAIN", lambda _: f"\0{user}\0{pw}".encode())
+    assert typ == "OK"
+    m.logout()
+    # SASL-IR: the response on the command line
+    s = client_tls_context().wrap_socket(socket.create_connection(("127.0.0.1", srv.imaps), timeout=10),
+                                         server_hostname=HOST)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"* OK")
+    ir = base64.b64encode(f"\0{user}\0{pw}".encode())
+    s.sendall(b"a1 AUTHENTICATE PLAIN " + ir + b"\r\n")
+    assert f.readline().startswith(b"a1 OK")
+    s.sendall(b"a2 AUTHENTICATE PLAIN\r\n")
+    assert f.readline().startswith(b"a2 BAD") or True
+    s.close()
+    # a wrong password, and a cancelled exchange
+    m = imaplib.IMAP4_SSL(HOST, srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    with pytest.raises(imaplib.IMAP4.error, match="AUTHENTICATIONFAILED"):
+        m.login(user, "wrong" + pw)
+    m.logout()
+
+
+def test_list_folders(box):
+    srv, user, pw = box
+    m = login(srv, user, pw)
+    typ, data = m.list()
+    assert typ == "OK"
+    lines = {l.decode() for l in data}
+    assert '(\\HasNoChildren) "." "INBOX"' in lines, lines
+    for name, use in [("Sent", "\\Sent"), ("Drafts", "\\Drafts"), ("Trash", "\\Trash"),
+                      ("Junk", "\\Junk"), ("Archive", "\\Archive")]:
+        assert f'(\\HasNoChildren {use}) "." "{name}"' in lines, lines
+    assert len(lines) == 6, lines
+    typ, data = m.list('""', "S%")
+    assert [l.decode() for l in data] == ['(\\HasNoChildren \\Sent) "." "Sent"'], data
+    typ, data = m.list('""', "inbox")
+    assert data == [b'(\\HasNoChildren) "." "INBOX"'], data
+    typ, data = m.list('""', '""')
+    assert data == [b'(\\Noselect) "." ""'], data
+    typ, data = m.list('""', "Nothing*")
+    assert typ == "OK" and data == [None], data
+    typ, data = m.select("Sent")
+    assert typ == "OK" and data == [b"0"], data
+    typ, data = m.select("NoSuch")
+    assert typ == "NO" and b"NONEXISTENT" in data[0], data
+    typ, data = m.select("../../etc")
+    assert typ == "NO", data
+    m.logout()
+
+
+def test_select_and_fetch_byte_for_byte(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "first", ["line one", ".dot line", "", "last"])
+    deliver_local(srv, user, "second", ["another body"])
+    want = stored_crlf(srv, user)
+    m = login(srv, user, pw)
+    typ, data = m.select("INBOX")
+    assert typ == "OK" and data == [b"2"], data
+    assert m.untagged_responses.get("UIDVALIDITY") and m.untagged_responses.get("UIDNEXT") == [b"3"]
+    typ, data = m.fetch("1:*", "(UID FLAGS RFC822.SIZE INTERNALDATE)")
+    assert typ == "OK"
+    got = [d.decode() for d in data]
+    for i, line in enumerate(got):
+        assert re.fullmatch(rf'{i + 1} \(UID {i + 1} FLAGS \(\) INTERNALDATE '
+                            r'"\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000" '
+                            rf'RFC822\.SIZE {len(want[i])}\)', line), line
+    typ, data = m.fetch("1", "(BODY.PEEK[])")
+    assert data[0][1] == want[0]
+    typ, data = m.fetch("1", "(FLAGS)")
+    assert data == [b"1 (FLAGS ())"], "BODY.PEEK set \\Seen"
+    typ, data = m.fetch("2", "(BODY[HEADER.FIELDS (Subject)])")
+    assert data[0][1] == b"Subject: second\r\n\r\n", data
+    assert b"FLAGS (\\Seen)" in data[0][0] + data[1], "BODY[] did not set \\Seen"
+    typ, data = m.fetch("1", "(BODY[TEXT]<0.8>)")
+    assert data[0][0].endswith(b"BODY[TEXT]<0> {8}") and data[0][1] == b"line one", data
+    typ, data = m.fetch("1", "(ENVELOPE BODYSTRUCTURE)")
+    text = data[0].decode()
+    assert '"first" ((NIL NIL "sender" "remote.test"))' in text, text
+    assert '("TEXT" "PLAIN"' in text, text
+    typ, data = m.uid("FETCH", "2", "(FLAGS)")
+    assert data == [b"2 (UID 2 FLAGS (\\Seen))"], data
+    # the flag is in the Maildir file name, where mutt sees it
+    assert any(p.name.endswith(":2,S") for p in srv.mail_files(user)), [p.name for p in srv.mail_files(user)]
+    m.logout()
+
+
+def test_store_expunge_close(box):
+    srv, user, pw = box
+    for i in range(4):
+        deliver_local(srv, user, f"m{i}")
+    m = login(srv, user, pw)
+    m.select("INBOX")
+    typ, data = m.store("1,3", "+FLAGS", "(\\Deleted \\Flagged)")
+    assert typ == "OK" and data == [b"1 (FLAGS (\\Flagged \\Deleted))",
+                                    b"3 (FLAGS (\\Flagged \\Deleted))"], data
+    typ, data = m.uid("STORE", "3", "-FLAGS.SILENT", "(\\Flagged)")
+    assert typ == "OK" and data == [None], data
+    typ, data = m.store("2", "FLAGS", "(\\Answered)")
+    assert data == [b"2 (FLAGS (\\Answered))"], data
+    typ, data = m.store("2", "+FLAGS", "(somekeyword)")
+    assert typ == "NO", data
+    typ, data = m.expunge()
+    assert typ == "OK" and data == [b"3", b"1"], data
+    assert len(srv.mail_files(user)) == 2
+    typ, data = m.fetch("1:*", "(UID FLAGS)")
+    assert data == [b"1 (UID 2 FLAGS (\\Answered))", b"2 (UID 4 FLAGS ())"], data
+    m.store("2", "+FLAGS", "(\\Deleted)")
+    typ, _ = m.close()
+    assert typ == "OK"
+    assert len(srv.mail_files(user)) == 1
+    # EXAMINE is read-only
+    typ, data = m.select("INBOX", readonly=True)
+    assert typ == "OK"
+    typ, data = m.store("1", "+FLAGS", "(\\Deleted)")
+    assert typ == "NO" and b"READ-ONLY" in data[0], data
+    m.logout()
+
+
+def test_bad_input(box):
+    srv, user, pw = box
+    s = client_tls_context().wrap_socket(socket.create_connection(("127.0.0.1", srv.imaps), timeout=10),
+                                         server_hostname=HOST)
+    f = s.makefile("rb")
+
+    def cmd(line):
+        s.sendall(line + b"\r\n")
+        return f.readline()
+
+    assert f.readline().startswith(b"* OK [CAPABILITY")
+    assert cmd(b"a1 XYZZY").startswith(b"a1 BAD")
+    assert cmd(b"a2 FETCH 1 FLAGS").startswith(b"a2 BAD Log in first")
+    assert cmd(b"a3 LOGIN {99999999999}").startswith(b"a3 BAD")    # refused before it is sent
+    assert cmd(b"a4 NOOP " + b"(" * 1000 + b")" * 1000).startswith(b"a4 BAD")
+    assert cmd(b"a5 NOOP x").startswith(b"a5 BAD")                  # NOOP takes no arguments
+    assert cmd(b"a6 CAPABILITY").startswith(b"* CAPABILITY")
+    assert f.readline().startswith(b"a6 OK")
+    # a literal announced and sent: the session goes on after it
+    s.sendall(b"a7 LOGIN {%d}\r\n" % len(user))
+    assert f.readline().startswith(b"+ ")
+    s.sendall(user.encode() + b" " + pw.encode() + b"\r\n")
+    assert f.readline().startswith(b"a7 OK")
+    assert cmd(b"a8 FETCH 1 FLAGS").startswith(b"a8 BAD Select a mailbox first")
+    # too many errors end the session
+    s.sendall(b"x BOGUS\r\n" * 20)
+    rest = read_until_closed(s)
+    assert b"* BYE Too many errors" in rest, rest[-200:]
+    s.close()
+    srv.assert_no_secrets()
+
+
+def test_curl_imaps(box):
+    assert CURL
+    srv, user, pw = box
+    deliver_local(srv, user, "curl imap", ["via curl"])
+    want = stored_crlf(srv, user)[0]
+    common = ["-sS", "--max-time", "20", "--resolve", f"localhost:{srv.imaps}:127.0.0.1",
+              "--cacert", srv.cert["cert"], "--user", f"{user}:{pw}"]
+    out = subprocess.run([CURL, *common, f"imaps://localhost:{srv.imaps}/INBOX;UID=1"],
+                         capture_output=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == want
+    out = subprocess.run([CURL, *common, f"imaps://localhost:{srv.imaps}/"], capture_output=True)
+    assert out.returncode == 0 and b"Sent" in out.stdout, out
