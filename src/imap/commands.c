@@ -1,8 +1,9 @@
 /* commands.c — the IMAP commands by state (RFC 3501 6, RFC 9051 6):
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
  * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
- * LSUB, SELECT, EXAMINE) and selected (FETCH, STORE, EXPUNGE, CLOSE,
- * UNSELECT, and their UID forms).  No password before TLS on port 143
+ * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE) and selected
+ * (FETCH, STORE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling of changes,
+ * and the UID forms).  No password before TLS on port 143
  * (LOGINDISABLED). */
 #include "imap/session.h"
 
@@ -221,8 +222,12 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 			imap_untagged(s, "CAPABILITY %s", capabilities(s));
 			imap_tagged(s, c->tag, "OK", "CAPABILITY completed");
 		}
-	} else if (strcmp(n, "NOOP") == 0) {
-		if (no_args(s, c))
+	} else if (strcmp(n, "NOOP") == 0 || strcmp(n, "CHECK") == 0) {
+		if (!no_args(s, c) || (n[0] == 'C' && !in_state(s, c, SELECTED)))
+			return;
+		if (s->state == IS_SELECTED)
+			imap_sync(s, c->tag, n[0] == 'C' ? "CHECK" : "NOOP");
+		else
 			imap_tagged(s, c->tag, "OK", "NOOP completed");
 	} else if (strcmp(n, "LOGOUT") == 0) {
 		if (no_args(s, c))
@@ -256,6 +261,15 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
 		if (in_state(s, c, AUTHED))
 			cmd_select(s, c, n[0] == 'E');
+	} else if (strcmp(n, "STATUS") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_status(s, c);
+	} else if (strcmp(n, "APPEND") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_append(s, c);
+	} else if (strcmp(n, "CREATE") == 0 || strcmp(n, "DELETE") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_create_delete(s, c, n[0] == 'C');
 	} else if (strcmp(n, "FETCH") == 0) {
 		if (in_state(s, c, SELECTED))
 			imap_fetch_cmd(s, c);

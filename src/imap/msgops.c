@@ -461,6 +461,79 @@ void imap_store_cmd(imap_session *s, const imap_command *c)
 	free(j);
 }
 
+/* ---- NOOP / CHECK: what changed meanwhile ---- */
+
+typedef struct sync_job {
+	imap_session *s;
+	char *tag;
+	const char *verb;
+	uint32_t *uids;       /* the session's view before: UIDs and flags by sequence number */
+	unsigned *flags;
+	size_t n;
+	bool ok;
+	char *err;
+} sync_job;
+
+static void sync_work(void *arg)
+{
+	sync_job *j = arg;
+	j->ok = mbox_sync(j->s->mb, &j->err);
+}
+
+/* Tell the session what others did: messages gone (EXPUNGE, from the
+ * highest sequence number down), new ones (EXISTS), changed flags. */
+static void sync_done(void *arg)
+{
+	sync_job *j = arg;
+	imap_session *s = j->s;
+	if (j->ok) {
+		for (size_t k = j->n; k > 0; k--)
+			if (mbox_find(s->mb, j->uids[k - 1]) < 0)
+				imap_untagged(s, "%zu EXPUNGE", k);
+		size_t kept = 0;
+		for (size_t k = 0; k < j->n; k++)
+			kept += mbox_find(s->mb, j->uids[k]) >= 0;
+		if (s->mb->n != kept)
+			imap_untagged(s, "%zu EXISTS", s->mb->n);
+		buf *out = conn_out(s->c);
+		for (size_t k = 0; k < j->n; k++) {
+			long i = mbox_find(s->mb, j->uids[k]);
+			if (i < 0 || s->mb->msgs[i].flags == j->flags[k])
+				continue;
+			buf_printf(out, "* %ld FETCH (FLAGS ", i + 1);
+			write_flags(out, s->mb->msgs[i].flags);
+			buf_puts(out, ")\r\n");
+		}
+		imap_tagged(s, j->tag, "OK", "%s completed", j->verb);
+	} else {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s sync_error=%s", s->sid, s->account, j->err);
+		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot read the mailbox");
+	}
+	free(j->uids);
+	free(j->flags);
+	free(j->err);
+	free(j->tag);
+	free(j);
+	conn_resume(s->c);
+}
+
+void imap_sync(imap_session *s, const char *tag, const char *verb)
+{
+	sync_job *j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->tag = xstrdup(tag);
+	j->verb = verb;
+	j->uids = xcalloc(s->mb->n + 1, sizeof(uint32_t));
+	j->flags = xcalloc(s->mb->n + 1, sizeof(unsigned));
+	for (size_t i = 0; i < s->mb->n; i++) {
+		j->uids[i] = s->mb->msgs[i].uid;
+		j->flags[i] = s->mb->msgs[i].flags;
+	}
+	j->n = s->mb->n;
+	conn_pause(s->c);
+	workers_submit(s->srv->wk, sync_work, sync_done, j);
+}
+
 /* ---- EXPUNGE / CLOSE ---- */
 
 typedef struct expunge_job {

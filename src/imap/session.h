@@ -67,5 +67,12 @@ void imap_select(imap_session *s, const char *tag, const char *name, bool readon
 void imap_fetch_cmd(imap_session *s, const imap_command *cmd);
 void imap_store_cmd(imap_session *s, const imap_command *cmd);
 void imap_expunge(imap_session *s, const char *tag, bool quiet_close);
+/* mboxops.c: STATUS, APPEND, CREATE / DELETE, on workers. */
+void imap_status(imap_session *s, const imap_command *c);
+void imap_append(imap_session *s, const imap_command *c);
+void imap_create_delete(imap_session *s, const imap_command *c, bool create);
+/* NOOP / CHECK in the selected state: take in what changed, tell it (verb:
+ * a string that lives on, for the tagged reply). */
+void imap_sync(imap_session *s, const char *tag, const char *verb);
 
 #endif

@@ -218,3 +218,57 @@ def test_curl_imaps(box):
     assert out.stdout == want
     out = subprocess.run([CURL, *common, f"imaps://localhost:{srv.imaps}/"], capture_output=True)
     assert out.returncode == 0 and b"Sent" in out.stdout, out
+
+
+def test_create_append_status_delete(box):
+    srv, user, pw = box
+    m = login(srv, user, pw)
+    assert m.create("Work")[0] == "OK"
+    assert m.create("Work")[0] == "NO"
+    assert m.create("INBOX")[0] == "NO"
+    assert any(b'"Work"' in l for l in m.list()[1])
+    body = (b"From: a@remote.test\r\nTo: " + user.encode() + b"\r\nSubject: appended\r\n\r\n"
+            b"line one\r\n.dot\r\n")
+    typ, data = m.append("Work", "(\\Seen \\Flagged)", imaplib.Time2Internaldate(1700000000), body)
+    assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 1\]", data[0]), data
+    typ, data = m.append("Nowhere", None, None, body)
+    assert typ == "NO" and b"TRYCREATE" in data[0], data
+    typ, data = m.status("Work", "(MESSAGES UIDNEXT UNSEEN)")
+    assert data == [b'"Work" (MESSAGES 1 UIDNEXT 2 UNSEEN 0)'], data
+    m.select("Work")
+    typ, data = m.fetch("1", "(FLAGS INTERNALDATE BODY.PEEK[])")
+    assert data[0][1] == body, data
+    assert b"FLAGS (\\Flagged \\Seen)" in data[0][0] and b'INTERNALDATE "14-Nov-2023 22:13:20 +0000"' in data[0][0], data
+    stored_file = [p for p in (srv.maildir(user) / ".Work" / "cur").iterdir()]
+    assert len(stored_file) == 1 and stored_file[0].name.endswith(":2,FS"), stored_file
+    assert stored_file[0].read_bytes() == body.replace(b"\r\n", b"\n"), "not stored with LF line ends"
+    assert m.delete("Work")[0] == "NO"  # selected
+    m.unselect() if hasattr(m, "unselect") else m.close()
+    assert m.delete("Work")[0] == "OK"
+    assert not (srv.maildir(user) / ".Work").exists()
+    assert m.delete("Work")[0] == "NO"
+    assert m.delete("INBOX")[0] == "NO"
+    m.logout()
+
+
+def test_noop_tells_of_changes(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "one")
+    a = login(srv, user, pw)
+    a.select("INBOX")
+    deliver_local(srv, user, "two")
+    a.untagged_responses.clear()
+    typ, _ = a.noop()
+    assert typ == "OK" and a.untagged_responses.pop("EXISTS", None) == [b"2"], a.untagged_responses
+    b = login(srv, user, pw)
+    b.select("INBOX")
+    b.store("1", "+FLAGS", "(\\Seen)")
+    b.store("2", "+FLAGS", "(\\Deleted)")
+    b.expunge()
+    b.logout()
+    a.untagged_responses.clear()
+    typ, _ = a.noop()
+    assert a.untagged_responses.get("EXPUNGE") == [b"2"], a.untagged_responses
+    assert a.untagged_responses.get("FETCH") == [b"1 (FLAGS (\\Seen))"], a.untagged_responses
+    assert "EXISTS" not in a.untagged_responses, a.untagged_responses
+    a.logout()

@@ -1,0 +1,381 @@
+/* mboxops.c — IMAP commands on whole mailboxes, on worker threads while
+ * the session is paused: STATUS (opening the folder takes in new mail),
+ * APPEND (the message goes into the folder as delivery would put it, then
+ * gets its UID: APPENDUID, RFC 4315), CREATE and DELETE. */
+#include "imap/session.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "imap/args.h"
+#include "imap/date.h"
+#include "imap/flags.h"
+#include "imap/mailbox.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "mime/imapfmt.h"
+#include "store/folders.h"
+#include "store/mdname.h"
+
+enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UNSEEN = 16, ST_SIZE = 32 };
+
+typedef struct box_job {
+	imap_session *s;
+	char *tag;
+	char *name;
+	char *path;
+	unsigned items;       /* STATUS */
+	char *data;           /* APPEND: the message, LF line ends */
+	size_t len;
+	time_t when;
+	unsigned md_flags;
+	uint32_t uidvalidity, uid;
+	mbox *mb;
+	const char *no;       /* the NO to answer, or NULL */
+	char *err;
+} box_job;
+
+static void job_free(box_job *j)
+{
+	mbox_free(&j->mb);
+	free(j->tag);
+	free(j->name);
+	free(j->path);
+	free(j->data);
+	free(j->err);
+	free(j);
+}
+
+static bool folder_exists(const imap_session *s, const char *path)
+{
+	struct stat st;
+	char *cur = xasprintf("%s/cur", path);
+	bool ok = strcmp(path, s->maildir) == 0 || stat(cur, &st) == 0;
+	free(cur);
+	return ok;
+}
+
+/* The folder of a mailbox argument; NULL after a reply. */
+static char *folder_arg(imap_session *s, const imap_command *c, const imap_arg *a, char **name_r,
+                        bool must_exist)
+{
+	const char *err = NULL;
+	if (a == NULL || !imap_mailbox_parse(a, false, name_r, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
+		return NULL;
+	}
+	char *path = imap_folder_path(s, *name_r);
+	if (path == NULL) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
+	} else if (must_exist && !folder_exists(s, path)) {
+		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
+		free(path);
+		path = NULL;
+	}
+	if (path == NULL) {
+		free(*name_r);
+		*name_r = NULL;
+	}
+	return path;
+}
+
+static void submit(imap_session *s, box_job *j, workers_fn *work, workers_fn *done)
+{
+	conn_pause(s->c);
+	workers_submit(s->srv->wk, work, done, j);
+}
+
+/* ---- STATUS ---- */
+
+static void status_work(void *arg)
+{
+	box_job *j = arg;
+	j->mb = mbox_open(j->path, &j->err);
+}
+
+static void status_done(void *arg)
+{
+	box_job *j = arg;
+	imap_session *s = j->s;
+	if (j->mb == NULL) {
+		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot open the mailbox");
+	} else {
+		size_t unseen = 0;
+		unsigned long long size = 0;
+		for (size_t i = 0; i < j->mb->n; i++) {
+			unseen += !(j->mb->msgs[i].flags & MDF_SEEN);
+			size += j->mb->msgs[i].vsize;
+		}
+		buf items;
+		buf_init(&items, 512);
+		if (j->items & ST_MESSAGES)
+			buf_printf(&items, " MESSAGES %zu", j->mb->n);
+		if (j->items & ST_RECENT)
+			buf_puts(&items, " RECENT 0");
+		if (j->items & ST_UIDNEXT)
+			buf_printf(&items, " UIDNEXT %u", j->mb->uidnext);
+		if (j->items & ST_UIDVALIDITY)
+			buf_printf(&items, " UIDVALIDITY %u", j->mb->uidvalidity);
+		if (j->items & ST_UNSEEN)
+			buf_printf(&items, " UNSEEN %zu", unseen);
+		if (j->items & ST_SIZE)
+			buf_printf(&items, " SIZE %llu", size);
+		char *enc = imap_mailbox_encode(j->name, false);
+		buf *out = conn_out(s->c);
+		buf_puts(out, "* STATUS ");
+		imap_write_string(out, enc, strlen(enc));
+		buf_printf(out, " (%s)\r\n", items.len > 0 ? items.data + 1 : "");
+		free(enc);
+		buf_free(&items);
+		imap_tagged(s, j->tag, "OK", "STATUS completed");
+	}
+	job_free(j);
+	conn_resume(s->c);
+}
+
+void imap_status(imap_session *s, const imap_command *c)
+{
+	static const struct { const char *name; unsigned bit; } names[] = {
+		{"MESSAGES", ST_MESSAGES}, {"RECENT", ST_RECENT},   {"UIDNEXT", ST_UIDNEXT},
+		{"UIDVALIDITY", ST_UIDVALIDITY}, {"UNSEEN", ST_UNSEEN}, {"SIZE", ST_SIZE}};
+	if (c->nargs != 2 || c->args->next->type != IMAP_ARG_LIST || c->args->next->count == 0) {
+		imap_tagged(s, c->tag, "BAD", "STATUS needs a mailbox and a list of items");
+		return;
+	}
+	unsigned items = 0;
+	for (const imap_arg *a = c->args->next->child; a != NULL; a = a->next) {
+		unsigned bit = 0;
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (imap_arg_atom_is(a, names[k].name))
+				bit = names[k].bit;
+		if (bit == 0) {
+			imap_tagged(s, c->tag, "BAD", "Unknown STATUS item");
+			return;
+		}
+		items |= bit;
+	}
+	char *name = NULL;
+	char *path = folder_arg(s, c, c->args, &name, true);
+	if (path == NULL)
+		return;
+	box_job *j = xcalloc(1, sizeof(*j));
+	*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .items = items};
+	submit(s, j, status_work, status_done);
+}
+
+/* ---- APPEND ---- */
+
+static void append_work(void *arg)
+{
+	box_job *j = arg;
+	unsigned char rnd[8];
+	RAND_bytes(rnd, sizeof rnd);
+	char base[128];
+	snprintf(base, sizeof base, "%lld.A%02x%02x%02x%02x%02x%02x%02x%02x.%s", (long long)time(NULL),
+	         rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], j->s->srv->cfg->hostname);
+	char *tmp = xasprintf("%s/tmp/%s", j->path, base);
+	char *dst = xasprintf("%s/new/%s", j->path, base);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && fs_write_all(fd, j->data, j->len) && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	struct timeval tv[2] = {{j->when, 0}, {j->when, 0}};
+	ok = ok && utimes(tmp, tv) == 0 && rename(tmp, dst) == 0;
+	if (!ok) {
+		j->err = xasprintf("%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	free(dst);
+	if (ok)
+		j->mb = mbox_open(j->path, &j->err); /* gives it its UID */
+	for (size_t i = 0; j->mb != NULL && i < j->mb->n; i++) {
+		mdname n;
+		if (mdname_parse(j->mb->msgs[i].file, &n) && strcmp(n.base, base) == 0) {
+			j->uid = j->mb->msgs[i].uid;
+			j->uidvalidity = j->mb->uidvalidity;
+			char *err = NULL;
+			if (j->md_flags != 0 && !mbox_set_flags(j->mb, i, j->md_flags, &err))
+				free(err);
+		}
+	}
+	if (j->uid == 0 && j->err == NULL)
+		j->err = xstrdup("the appended message was not found");
+}
+
+static void append_done(void *arg)
+{
+	box_job *j = arg;
+	imap_session *s = j->s;
+	if (j->uid == 0) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s append_error=%s", s->sid, s->account, j->err);
+		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The message could not be stored");
+	} else {
+		log_event(LOG_LVL_INFO, "imap_append", "sid=%s user=%s mailbox=%s uid=%u size=%zu", s->sid,
+		          s->account, j->name, j->uid, j->len);
+		imap_tagged(s, j->tag, "OK", "[APPENDUID %u %u] APPEND completed", j->uidvalidity, j->uid);
+	}
+	job_free(j);
+	conn_resume(s->c);
+}
+
+void imap_append(imap_session *s, const imap_command *c)
+{
+	/* APPEND mailbox [(flags)] [date-time] literal */
+	const imap_arg *a = c->args, *msg = NULL, *flags = NULL, *date = NULL;
+	if (c->nargs >= 2) {
+		const imap_arg *x = a->next;
+		if (x->type == IMAP_ARG_LIST) {
+			flags = x;
+			x = x->next;
+		}
+		if (x != NULL && x->type == IMAP_ARG_QUOTED && x->next != NULL) {
+			date = x;
+			x = x->next;
+		}
+		if (x != NULL && x->next == NULL && (x->type == IMAP_ARG_LITERAL || x->type == IMAP_ARG_LITERAL8))
+			msg = x;
+	}
+	if (msg == NULL) {
+		imap_tagged(s, c->tag, "BAD", "APPEND needs a mailbox, optional flags and date, and a literal");
+		return;
+	}
+	imap_flags fl;
+	imap_flags_init(&fl);
+	const char *err = NULL;
+	time_t when = time(NULL);
+	int offset;
+	if ((flags != NULL && !imap_flags_parse_list(flags, &fl, &err)) ||
+	    (date != NULL && !imap_datetime_parse_arg(date, &when, &offset))) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid date-time");
+		imap_flags_free(&fl);
+		return;
+	}
+	if (msg->len > (size_t)s->srv->cfg->limits.message_size) {
+		imap_tagged(s, c->tag, "NO", "[TOOBIG] The message is larger than the server accepts");
+		imap_flags_free(&fl);
+		return;
+	}
+	if (fl.keywords.n > 0) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] Keywords are not supported yet");
+		imap_flags_free(&fl);
+		return;
+	}
+	char *name = NULL;
+	char *path = folder_arg(s, c, a, &name, false);
+	if (path != NULL && !folder_exists(s, path)) {
+		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");
+		free(path);
+		free(name);
+		path = NULL;
+	}
+	if (path == NULL) {
+		imap_flags_free(&fl);
+		return;
+	}
+	box_job *j = xcalloc(1, sizeof(*j));
+	*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .when = when};
+	/* stored with LF line ends, as delivery stores mail */
+	j->data = xmalloc(msg->len + 1);
+	for (size_t i = 0; i < msg->len; i++)
+		if (!(msg->str[i] == '\r' && i + 1 < msg->len && msg->str[i + 1] == '\n'))
+			j->data[j->len++] = msg->str[i];
+	static const struct { unsigned imap, md; } map[] = {
+		{IMAP_FLAG_SEEN, MDF_SEEN},       {IMAP_FLAG_ANSWERED, MDF_ANSWERED},
+		{IMAP_FLAG_FLAGGED, MDF_FLAGGED}, {IMAP_FLAG_DELETED, MDF_DELETED},
+		{IMAP_FLAG_DRAFT, MDF_DRAFT}};
+	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+		if (fl.system & map[k].imap)
+			j->md_flags |= map[k].md;
+	imap_flags_free(&fl);
+	submit(s, j, append_work, append_done);
+}
+
+/* ---- CREATE / DELETE ---- */
+
+static void create_work(void *arg)
+{
+	box_job *j = arg;
+	if (!store_make_maildir(j->path, true, &j->err))
+		j->no = "[SERVERBUG] The mailbox could not be created";
+}
+
+/* Remove a folder: its files, then tmp/ new/ cur/, then itself. */
+static void delete_work(void *arg)
+{
+	box_job *j = arg;
+	static const char *const subs[] = {"tmp", "new", "cur"};
+	for (size_t i = 0; i < 3; i++) {
+		char *dir = xasprintf("%s/%s", j->path, subs[i]);
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d != NULL && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' || (e->d_name[1] != '\0' && strcmp(e->d_name, "..") != 0))
+				unlinkat(dirfd(d), e->d_name, 0);
+		if (d != NULL)
+			closedir(d);
+		rmdir(dir);
+		free(dir);
+	}
+	DIR *d = opendir(j->path);
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (e->d_type != DT_DIR)
+			unlinkat(dirfd(d), e->d_name, 0); /* maildirfolder, yubin-uidlist, yubin-lock */
+	if (d != NULL)
+		closedir(d);
+	if (rmdir(j->path) != 0) {
+		j->err = xasprintf("%s: %s", j->path, strerror(errno));
+		j->no = "[INUSE] The mailbox could not be removed";
+	}
+}
+
+static void box_done(void *arg)
+{
+	box_job *j = arg;
+	imap_session *s = j->s;
+	const char *verb = j->items ? "DELETE" : "CREATE";
+	if (j->no != NULL) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s %s_error=%s", s->sid, s->account, verb, j->err);
+		imap_tagged(s, j->tag, "NO", "%s", j->no);
+	} else {
+		imap_tagged(s, j->tag, "OK", "%s completed", verb);
+	}
+	job_free(j);
+	conn_resume(s->c);
+}
+
+void imap_create_delete(imap_session *s, const imap_command *c, bool create)
+{
+	char *name = NULL;
+	char *path = c->nargs == 1 ? folder_arg(s, c, c->args, &name, !create) : NULL;
+	if (c->nargs != 1) {
+		imap_tagged(s, c->tag, "BAD", "%s needs one mailbox name", c->name);
+		return;
+	}
+	if (path == NULL)
+		return;
+	if (strcasecmp(name, "INBOX") == 0) {
+		imap_tagged(s, c->tag, "NO", create ? "[ALREADYEXISTS] INBOX always exists" : "[CANNOT] INBOX cannot be deleted");
+	} else if (create && folder_exists(s, path)) {
+		imap_tagged(s, c->tag, "NO", "[ALREADYEXISTS] The mailbox exists");
+	} else if (!create && s->selected != NULL && strcmp(s->selected, name) == 0) {
+		imap_tagged(s, c->tag, "NO", "[INUSE] The mailbox is selected");
+	} else {
+		box_job *j = xcalloc(1, sizeof(*j));
+		*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .items = !create};
+		submit(s, j, create ? create_work : delete_work, box_done);
+		return;
+	}
+	free(path);
+	free(name);
+}
