@@ -2,8 +2,8 @@
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
  * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
  * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE) and selected
- * (FETCH, STORE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling of changes,
- * and the UID forms).  No password before TLS on port 143
+ * (FETCH, STORE, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
+ * of changes, and the UID forms, UID EXPUNGE included).  No password before TLS on port 143
  * (LOGINDISABLED). */
 #include "imap/session.h"
 
@@ -18,7 +18,7 @@
 #include "imap/mailbox.h"
 #include "lib/log.h"
 
-#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT"
+#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -215,7 +215,7 @@ static bool no_args(imap_session *s, const imap_command *c)
 void imap_dispatch(imap_session *s, const imap_command *c)
 {
 	const char *n = c->name;
-	if (c->uid && !(strcmp(n, "FETCH") == 0 || strcmp(n, "STORE") == 0)) {
+	if (c->uid && strcmp(n, "SEARCH") == 0) {
 		imap_tagged(s, c->tag, "BAD", "UID %s is not supported", n);
 	} else if (strcmp(n, "CAPABILITY") == 0) {
 		if (no_args(s, c)) {
@@ -276,9 +276,25 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "STORE") == 0) {
 		if (in_state(s, c, SELECTED))
 			imap_store_cmd(s, c);
+	} else if (strcmp(n, "COPY") == 0 || strcmp(n, "MOVE") == 0) {
+		if (in_state(s, c, SELECTED))
+			imap_copy(s, c, n[0] == 'M');
+	} else if (strcmp(n, "EXPUNGE") == 0 && c->uid) {
+		imap_seqset set;
+		const char *err = NULL;
+		if (!in_state(s, c, SELECTED))
+			return;
+		if (c->nargs != 1 || !imap_seqset_parse_arg(c->args, &set, &err) || set.searchres) {
+			imap_tagged(s, c->tag, "BAD", "%s", err ? err : "UID EXPUNGE needs a UID set");
+			if (err == NULL && c->nargs == 1)
+				imap_seqset_free(&set);
+			return;
+		}
+		imap_expunge(s, c->tag, false, &set);
+		imap_seqset_free(&set);
 	} else if (strcmp(n, "EXPUNGE") == 0 || strcmp(n, "CLOSE") == 0) {
 		if (in_state(s, c, SELECTED) && no_args(s, c))
-			imap_expunge(s, c->tag, n[0] == 'C');
+			imap_expunge(s, c->tag, n[0] == 'C', NULL);
 	} else if (strcmp(n, "UNSELECT") == 0) {
 		if (in_state(s, c, SELECTED) && no_args(s, c)) {
 			mbox_free(&s->mb);

@@ -55,7 +55,7 @@ static void job_free(box_job *j)
 	free(j);
 }
 
-static bool folder_exists(const imap_session *s, const char *path)
+bool imap_folder_exists(const imap_session *s, const char *path)
 {
 	struct stat st;
 	char *cur = xasprintf("%s/cur", path);
@@ -76,7 +76,7 @@ static char *folder_arg(imap_session *s, const imap_command *c, const imap_arg *
 	char *path = imap_folder_path(s, *name_r);
 	if (path == NULL) {
 		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
-	} else if (must_exist && !folder_exists(s, path)) {
+	} else if (must_exist && !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
 		free(path);
 		path = NULL;
@@ -272,7 +272,7 @@ void imap_append(imap_session *s, const imap_command *c)
 	}
 	char *name = NULL;
 	char *path = folder_arg(s, c, a, &name, false);
-	if (path != NULL && !folder_exists(s, path)) {
+	if (path != NULL && !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");
 		free(path);
 		free(name);
@@ -366,7 +366,7 @@ void imap_create_delete(imap_session *s, const imap_command *c, bool create)
 		return;
 	if (strcasecmp(name, "INBOX") == 0) {
 		imap_tagged(s, c->tag, "NO", create ? "[ALREADYEXISTS] INBOX always exists" : "[CANNOT] INBOX cannot be deleted");
-	} else if (create && folder_exists(s, path)) {
+	} else if (create && imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[ALREADYEXISTS] The mailbox exists");
 	} else if (!create && s->selected != NULL && strcmp(s->selected, name) == 0) {
 		imap_tagged(s, c->tag, "NO", "[INUSE] The mailbox is selected");

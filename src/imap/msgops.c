@@ -56,8 +56,7 @@ static unsigned md_of(unsigned imap)
 	return md;
 }
 
-/* Which messages a set names: indexes into m->msgs, ascending. */
-static size_t *targets(const mbox *m, const imap_seqset *set, bool uid, size_t *n_r)
+size_t *imap_targets(const mbox *m, const imap_seqset *set, bool uid, size_t *n_r)
 {
 	size_t *idx = xcalloc(m->n + 1, sizeof(size_t));
 	size_t n = 0;
@@ -368,7 +367,7 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	j->tag = xstrdup(c->tag);
 	j->uid = c->uid;
 	j->readonly = s->readonly;
-	j->idx = targets(s->mb, &set, c->uid, &j->n);
+	j->idx = imap_targets(s->mb, &set, c->uid, &j->n);
 	imap_seqset_free(&set);
 	buf_init(&j->out, RESPONSE_MAX);
 	conn_pause(s->c);
@@ -449,7 +448,7 @@ void imap_store_cmd(imap_session *s, const imap_command *c)
 		j->s = s;
 		j->tag = xstrdup(c->tag);
 		j->uid = c->uid;
-		j->idx = targets(s->mb, &set, c->uid, &j->n);
+		j->idx = imap_targets(s->mb, &set, c->uid, &j->n);
 		imap_seqset_free(&set);
 		buf_init(&j->out, RESPONSE_MAX);
 		conn_pause(s->c);
@@ -584,7 +583,7 @@ static void expunge_done(void *arg)
 	conn_resume(s->c);
 }
 
-void imap_expunge(imap_session *s, const char *tag, bool close)
+void imap_expunge(imap_session *s, const char *tag, bool close, const imap_seqset *uids)
 {
 	if (s->readonly) {
 		if (close) { /* CLOSE after EXAMINE removes nothing */
@@ -604,10 +603,13 @@ void imap_expunge(imap_session *s, const char *tag, bool close)
 	j->close = close;
 	j->before = xcalloc(s->mb->n + 1, sizeof(uint32_t));
 	j->uids = xcalloc(s->mb->n + 1, sizeof(uint32_t));
+	uint32_t max_uid = s->mb->n > 0 ? s->mb->msgs[s->mb->n - 1].uid : 0;
 	for (size_t i = 0; i < s->mb->n; i++) {
-		j->before[j->n_before++] = s->mb->msgs[i].uid;
-		if (s->mb->msgs[i].flags & MDF_DELETED)
-			j->uids[j->n++] = s->mb->msgs[i].uid;
+		uint32_t uid = s->mb->msgs[i].uid;
+		j->before[j->n_before++] = uid;
+		if ((s->mb->msgs[i].flags & MDF_DELETED) &&
+		    (uids == NULL || imap_seqset_contains(uids, uid, max_uid)))
+			j->uids[j->n++] = uid;
 	}
 	conn_pause(s->c);
 	workers_submit(s->srv->wk, expunge_work, expunge_done, j);

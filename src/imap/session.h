@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "imap/parse.h"
+#include "imap/seqset.h"
 #include "imap/reader.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -59,6 +60,8 @@ void imap_sasl_response(imap_session *s, char *line);
 /* folders.c: the path of mailbox name for the session's account (NULL when
  * the name cannot be a mailbox); LIST / LSUB. */
 char *imap_folder_path(const imap_session *s, const char *name);
+/* mboxops.c: true when the folder at path exists (INBOX always does). */
+bool imap_folder_exists(const imap_session *s, const char *path);
 void imap_list(imap_session *s, const char *tag, const char *ref, const char *pattern, bool lsub);
 
 /* msgops.c: SELECT / EXAMINE, FETCH, STORE, EXPUNGE / CLOSE, on workers;
@@ -66,7 +69,13 @@ void imap_list(imap_session *s, const char *tag, const char *ref, const char *pa
 void imap_select(imap_session *s, const char *tag, const char *name, bool readonly);
 void imap_fetch_cmd(imap_session *s, const imap_command *cmd);
 void imap_store_cmd(imap_session *s, const imap_command *cmd);
-void imap_expunge(imap_session *s, const char *tag, bool quiet_close);
+/* EXPUNGE (uids NULL), UID EXPUNGE (only these UIDs), or CLOSE (quiet). */
+void imap_expunge(imap_session *s, const char *tag, bool quiet_close, const imap_seqset *uids);
+/* Which messages a set names (sequence numbers, or UIDs): indexes into
+ * m->msgs, ascending; *n_r of them. */
+size_t *imap_targets(const mbox *m, const imap_seqset *set, bool uid, size_t *n_r);
+/* copy.c: COPY and MOVE, and their UID forms. */
+void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* mboxops.c: STATUS, APPEND, CREATE / DELETE, on workers. */
 void imap_status(imap_session *s, const imap_command *c);
 void imap_append(imap_session *s, const imap_command *c);

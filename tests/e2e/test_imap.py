@@ -272,3 +272,40 @@ def test_noop_tells_of_changes(box):
     assert a.untagged_responses.get("FETCH") == [b"1 (FLAGS (\\Seen))"], a.untagged_responses
     assert "EXISTS" not in a.untagged_responses, a.untagged_responses
     a.logout()
+
+
+def test_copy_move_and_uid_expunge(box):
+    srv, user, pw = box
+    for i in range(3):
+        deliver_local(srv, user, f"c{i}", [f"copy body {i}"])
+    want = stored_crlf(srv, user)
+    m = login(srv, user, pw)
+    m.select("INBOX")
+    m.store("2", "+FLAGS", "(\\Flagged)")
+    typ, data = m.copy("1:2", "Archive")
+    assert typ == "OK" and re.match(rb"\[COPYUID \d+ 1,2 1,2\] COPY completed", data[0]), data
+    typ, data = m.copy("1", "Nowhere")
+    assert typ == "NO" and b"TRYCREATE" in data[0], data
+    m.untagged_responses.clear()
+    typ, data = m._simple_command("MOVE", "3", "Trash")
+    assert typ == "OK", data
+    assert m.untagged_responses.get("EXPUNGE") == [b"3"], m.untagged_responses
+    assert any(b"COPYUID" in x for x in m.untagged_responses.get("OK", [])), m.untagged_responses
+    typ, data = m.status("Archive", "(MESSAGES)")
+    assert data == [b'"Archive" (MESSAGES 2)'], data
+    m.select("Archive")
+    typ, data = m.fetch("1:2", "(FLAGS BODY.PEEK[])")
+    assert [d[1] for d in data if isinstance(d, tuple)] == want[:2]
+    assert b"\\Flagged" in data[2][0], data   # flags travel with the copy
+    m.select("Trash")
+    typ, data = m.fetch("1", "(BODY.PEEK[])")
+    assert data[0][1] == want[2]
+    # UID EXPUNGE removes only the UIDs given
+    m.select("INBOX")
+    m.store("1:2", "+FLAGS", "(\\Deleted)")
+    m.untagged_responses.clear()
+    typ, data = m.uid("EXPUNGE", "1")
+    assert typ == "OK" and m.untagged_responses.get("EXPUNGE") == [b"1"], m.untagged_responses
+    typ, data = m.fetch("1:*", "(UID)")
+    assert data == [b"1 (UID 2)"], data
+    m.logout()
