@@ -2,7 +2,7 @@
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
  * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
  * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE) and selected
- * (FETCH, STORE, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
+ * (FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
  * of changes, and the UID forms, UID EXPUNGE included).  No password before TLS on port 143
  * (LOGINDISABLED). */
 #include "imap/session.h"
@@ -18,7 +18,7 @@
 #include "imap/mailbox.h"
 #include "lib/log.h"
 
-#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE"
+#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -215,8 +215,9 @@ static bool no_args(imap_session *s, const imap_command *c)
 void imap_dispatch(imap_session *s, const imap_command *c)
 {
 	const char *n = c->name;
-	if (c->uid && strcmp(n, "SEARCH") == 0) {
-		imap_tagged(s, c->tag, "BAD", "UID %s is not supported", n);
+	if (strcmp(n, "SEARCH") == 0) {
+		if (in_state(s, c, SELECTED))
+			imap_search_cmd(s, c, s->raw, s->raw_len);
 	} else if (strcmp(n, "CAPABILITY") == 0) {
 		if (no_args(s, c)) {
 			imap_untagged(s, "CAPABILITY %s", capabilities(s));

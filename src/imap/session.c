@@ -129,9 +129,12 @@ static void run_command(imap_session *s)
 	imap_command cmd;
 	const char *err = NULL;
 	imap_parse_opts opts = {.utf8 = false};
-	if (imap_command_parse(text, len, &opts, &cmd, &err))
+	if (imap_command_parse(text, len, &opts, &cmd, &err)) {
+		s->raw = text;
+		s->raw_len = len;
 		imap_dispatch(s, &cmd);
-	else
+		s->raw = NULL;
+	} else
 		imap_tagged(s, cmd.tag, "BAD", "%s", err);
 	imap_command_free(&cmd);
 }

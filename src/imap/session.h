@@ -39,6 +39,8 @@ typedef struct imap_session {
 	mbox *mb;
 	bool readonly;          /* EXAMINE */
 	int errors;
+	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
+	size_t raw_len;
 } imap_session;
 
 void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip);
@@ -74,6 +76,8 @@ void imap_expunge(imap_session *s, const char *tag, bool quiet_close, const imap
 /* Which messages a set names (sequence numbers, or UIDs): indexes into
  * m->msgs, ascending; *n_r of them. */
 size_t *imap_targets(const mbox *m, const imap_seqset *set, bool uid, size_t *n_r);
+/* searcheval.c: SEARCH and UID SEARCH (raw: the command as framed). */
+void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* mboxops.c: STATUS, APPEND, CREATE / DELETE, on workers. */

@@ -309,3 +309,45 @@ def test_copy_move_and_uid_expunge(box):
     typ, data = m.fetch("1:*", "(UID)")
     assert data == [b"1 (UID 2)"], data
     m.logout()
+
+
+def test_search(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "apples and pears", ["the quick brown fox"])
+    deliver_local(srv, user, "Bananas", ["jumps over the lazy dog", "MAGIC word"])
+    deliver_local(srv, user, "cherries", ["nothing here"])
+    m = login(srv, user, pw)
+    m.select("INBOX")
+    m.store("2", "+FLAGS", "(\\Seen \\Flagged)")
+
+    def search(*keys):
+        typ, data = m.search(None, *keys)
+        assert typ == "OK", data
+        return data[0].split()
+
+    assert search("ALL") == [b"1", b"2", b"3"]
+    assert search("SEEN") == [b"2"] and search("UNSEEN") == [b"1", b"3"]
+    assert search("FLAGGED", "SEEN") == [b"2"]
+    assert search("OR", "SUBJECT", "apples", "SUBJECT", "cherries") == [b"1", b"3"]
+    assert search("SUBJECT", "BANANAS") == [b"2"]            # any case
+    assert search("BODY", '"magic word"') == [b"2"]
+    assert search("TEXT", '"brown fox"') == [b"1"]
+    assert search("BODY", "Subject") == []                    # the header is not the body
+    assert search("NOT", "BODY", "nothing") == [b"1", b"2"]
+    assert search("FROM", "sender@remote.test") == [b"1", b"2", b"3"]
+    assert search("HEADER", "Subject", "pears") == [b"1"]
+    assert search("2:3", "UNSEEN") == [b"3"]
+    assert search("LARGER", "1") == [b"1", b"2", b"3"] and search("SMALLER", "1") == []
+    assert search("SINCE", "1-Jan-2000", "BEFORE", "1-Jan-2100") == [b"1", b"2", b"3"]
+    assert search("SENTSINCE", "1-Jan-2024", "SENTBEFORE", "2-Jan-2024") == [b"1", b"2", b"3"]
+    assert search("SENTON", "2-Jan-2024") == []
+    typ, data = m.uid("SEARCH", "UID", "2:*")
+    assert data == [b"2 3"], data
+    typ, data = m._simple_command("SEARCH", "RETURN", "(MIN MAX COUNT ALL)", "UNSEEN")
+    assert typ == "OK"
+    assert m.untagged_responses.pop("ESEARCH")[0].endswith(b"MIN 1 MAX 3 ALL 1,3 COUNT 2"), data
+    typ, data = m.search("KOI8-R", "ALL")
+    assert typ == "NO" and b"BADCHARSET" in data[0], data
+    with pytest.raises(imaplib.IMAP4.error):
+        m.search(None, "BOGUSKEY")
+    m.logout()

@@ -1,0 +1,287 @@
+/* searcheval.c — SEARCH and UID SEARCH (RFC 3501 6.4.4, RFC 9051 6.4.4),
+ * with ESEARCH results when RETURN is given (RFC 4731): the key tree from
+ * search.c evaluated for each message on a worker.  Flags, sizes, UIDs and
+ * arrival dates come from the folder; header keys (FROM, SUBJECT, HEADER,
+ * SENT*) read the message's header; BODY and TEXT read the message.
+ * Substrings are matched without regard to ASCII case, as RFC 9051 asks;
+ * the bytes are matched as they are stored (no decoding of MIME encodings). */
+#include "imap/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "imap/search.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+#include "mime/header.h"
+#include "store/mdname.h"
+
+typedef struct search_job {
+	imap_session *s;
+	char *tag;
+	char *text;           /* the command, re-parsed here: the tree points into it */
+	imap_command cmd;
+	imap_search q;
+	bool uid;
+	bool *hit;            /* per message */
+	const char *no;
+} search_job;
+
+/* One message as the keys see it: loaded only when a key needs it. */
+typedef struct msg_view {
+	const mbox *mb;
+	size_t i;
+	char *data;
+	size_t len;
+	size_t hdr_end;
+	bool loaded, missing;
+} msg_view;
+
+static bool load(msg_view *v)
+{
+	if (!v->loaded) {
+		v->loaded = true;
+		char *path = mbox_msg_path(v->mb, v->i);
+		v->data = fs_read_file(path, (size_t)1 << 31, &v->len);
+		free(path);
+		v->missing = v->data == NULL;
+		if (!v->missing) {
+			const char *p = v->data;
+			const char *e = NULL;
+			for (size_t k = 0; k + 1 < v->len && e == NULL; k++)
+				if (p[k] == '\n' && (p[k + 1] == '\n' || (p[k + 1] == '\r' && k + 2 < v->len && p[k + 2] == '\n')))
+					e = p + k + 1;
+			v->hdr_end = e ? (size_t)(e - p) : v->len;
+		}
+	}
+	return !v->missing;
+}
+
+static bool contains_ci(const char *hay, size_t n, const char *needle, size_t m)
+{
+	if (m == 0)
+		return true;
+	for (size_t i = 0; i + m <= n; i++)
+		if (strncasecmp(hay + i, needle, m) == 0)
+			return true;
+	return false;
+}
+
+/* Any field called name whose unfolded value holds str. */
+static bool header_has(msg_view *v, const char *name, const char *str, size_t len)
+{
+	if (!load(v))
+		return false;
+	size_t pos = 0;
+	mime_field f;
+	while (mime_header_next(v->data, v->hdr_end, &pos, &f)) {
+		if (!mime_field_is(v->data, &f, name))
+			continue;
+		char *val = mime_field_value(v->data, &f);
+		bool hit = contains_ci(val, strlen(val), str, len);
+		free(val);
+		if (hit)
+			return true;
+	}
+	return false;
+}
+
+/* The day of a Date: header (RFC 5322 3.3), time and zone disregarded as
+ * SENT* asks; -1 when there is none or it cannot be read. */
+static time_t sent_day(msg_view *v)
+{
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	if (!load(v))
+		return -1;
+	mime_field f;
+	if (!mime_header_find(v->data, 0, v->hdr_end, "Date", &f))
+		return -1;
+	char *val = mime_field_value(v->data, &f);
+	int day = 0, year = 0, mon = -1;
+	char name[4] = "";
+	const char *p = strchr(val, ',');
+	p = p ? p + 1 : val;
+	if (sscanf(p, " %d %3s %d", &day, name, &year) == 3)
+		for (int k = 0; k < 12; k++)
+			if (strcasecmp(name, months[k]) == 0)
+				mon = k;
+	free(val);
+	if (mon < 0 || day < 1 || day > 31 || year < 1900)
+		return -1;
+	struct tm tm = {.tm_mday = day, .tm_mon = mon, .tm_year = year - 1900};
+	return timegm(&tm);
+}
+
+static time_t day_of(time_t t)
+{
+	return t - (t % 86400 + 86400) % 86400;
+}
+
+static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t max_seq, uint32_t max_uid)
+{
+	const mbox_msg *m = &v->mb->msgs[v->i];
+	unsigned f = m->flags;
+	switch (k->op) {
+	case IMAP_SK_ALL: return true;
+	case IMAP_SK_ANSWERED: return f & MDF_ANSWERED;
+	case IMAP_SK_DELETED: return f & MDF_DELETED;
+	case IMAP_SK_DRAFT: return f & MDF_DRAFT;
+	case IMAP_SK_FLAGGED: return f & MDF_FLAGGED;
+	case IMAP_SK_SEEN: return f & MDF_SEEN;
+	case IMAP_SK_UNANSWERED: return !(f & MDF_ANSWERED);
+	case IMAP_SK_UNDELETED: return !(f & MDF_DELETED);
+	case IMAP_SK_UNDRAFT: return !(f & MDF_DRAFT);
+	case IMAP_SK_UNFLAGGED: return !(f & MDF_FLAGGED);
+	case IMAP_SK_UNSEEN: return !(f & MDF_SEEN);
+	case IMAP_SK_NEW: case IMAP_SK_RECENT: return false; /* no session sees \Recent */
+	case IMAP_SK_OLD: return true;
+	case IMAP_SK_KEYWORD: return false;                  /* no keywords are kept yet */
+	case IMAP_SK_UNKEYWORD: return true;
+	case IMAP_SK_FROM: return header_has(v, "From", k->str, k->len);
+	case IMAP_SK_TO: return header_has(v, "To", k->str, k->len);
+	case IMAP_SK_CC: return header_has(v, "Cc", k->str, k->len);
+	case IMAP_SK_BCC: return header_has(v, "Bcc", k->str, k->len);
+	case IMAP_SK_SUBJECT: return header_has(v, "Subject", k->str, k->len);
+	case IMAP_SK_HEADER: return header_has(v, k->field, k->str, k->len);
+	case IMAP_SK_BODY:
+		return load(v) && contains_ci(v->data + v->hdr_end, v->len - v->hdr_end, k->str, k->len);
+	case IMAP_SK_TEXT: return load(v) && contains_ci(v->data, v->len, k->str, k->len);
+	case IMAP_SK_BEFORE: return day_of(m->internal) < k->date;
+	case IMAP_SK_ON: return day_of(m->internal) == k->date;
+	case IMAP_SK_SINCE: return day_of(m->internal) >= k->date;
+	case IMAP_SK_SENTBEFORE: { time_t d = sent_day(v); return d >= 0 && d < k->date; }
+	case IMAP_SK_SENTON: return sent_day(v) == k->date;
+	case IMAP_SK_SENTSINCE: { time_t d = sent_day(v); return d >= 0 && d >= k->date; }
+	case IMAP_SK_LARGER: return m->vsize > k->number;
+	case IMAP_SK_SMALLER: return m->vsize < k->number;
+	case IMAP_SK_UID: return imap_seqset_contains(&k->set, m->uid, max_uid);
+	case IMAP_SK_SEQSET: return imap_seqset_contains(&k->set, seq, max_seq);
+	case IMAP_SK_MODSEQ: return false; /* refused before evaluation */
+	case IMAP_SK_NOT: return !eval(k->child, v, seq, max_seq, max_uid);
+	case IMAP_SK_OR:
+		return eval(k->child, v, seq, max_seq, max_uid) || eval(k->child->next, v, seq, max_seq, max_uid);
+	case IMAP_SK_AND:
+		for (const imap_search_key *c = k->child; c != NULL; c = c->next)
+			if (!eval(c, v, seq, max_seq, max_uid))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+/* True when a key uses "$" or MODSEQ, which this server does not offer. */
+static bool unsupported(const imap_search_key *k)
+{
+	for (; k != NULL; k = k->next) {
+		if (k->op == IMAP_SK_MODSEQ || ((k->op == IMAP_SK_UID || k->op == IMAP_SK_SEQSET) && k->set.searchres))
+			return true;
+		if (unsupported(k->child))
+			return true;
+	}
+	return false;
+}
+
+static void search_work(void *arg)
+{
+	search_job *j = arg;
+	const mbox *mb = j->s->mb;
+	uint32_t max_uid = mb->n > 0 ? mb->msgs[mb->n - 1].uid : 0;
+	for (size_t i = 0; i < mb->n; i++) {
+		msg_view v = {.mb = mb, .i = i};
+		j->hit[i] = eval(j->q.root, &v, (uint32_t)(i + 1), (uint32_t)mb->n, max_uid);
+		free(v.data);
+	}
+}
+
+/* ESEARCH's ALL: a compact set (1:3,7). */
+static void write_set(buf *out, const uint32_t *v, size_t n)
+{
+	for (size_t k = 0; k < n;) {
+		size_t e = k;
+		while (e + 1 < n && v[e + 1] == v[e] + 1)
+			e++;
+		buf_printf(out, "%s%u", k ? "," : "", v[k]);
+		if (e > k)
+			buf_printf(out, ":%u", v[e]);
+		k = e + 1;
+	}
+}
+
+static void search_done(void *arg)
+{
+	search_job *j = arg;
+	imap_session *s = j->s;
+	const mbox *mb = s->mb;
+	uint32_t *found = xcalloc(mb->n + 1, sizeof(uint32_t));
+	size_t n = 0;
+	for (size_t i = 0; i < mb->n; i++)
+		if (j->hit[i])
+			found[n++] = j->uid ? mb->msgs[i].uid : (uint32_t)(i + 1);
+	buf *out = conn_out(s->c);
+	if (!j->q.esearch) {
+		buf_puts(out, "* SEARCH");
+		for (size_t k = 0; k < n; k++)
+			buf_printf(out, " %u", found[k]);
+		buf_puts(out, "\r\n");
+	} else {
+		unsigned r = j->q.ret ? j->q.ret : IMAP_SEARCH_RET_ALL;
+		buf_printf(out, "* ESEARCH (TAG \"%s\")%s", j->tag, j->uid ? " UID" : "");
+		if ((r & IMAP_SEARCH_RET_MIN) && n > 0)
+			buf_printf(out, " MIN %u", found[0]);
+		if ((r & IMAP_SEARCH_RET_MAX) && n > 0)
+			buf_printf(out, " MAX %u", found[n - 1]);
+		if ((r & IMAP_SEARCH_RET_ALL) && n > 0) {
+			buf_puts(out, " ALL ");
+			write_set(out, found, n);
+		}
+		if (r & IMAP_SEARCH_RET_COUNT)
+			buf_printf(out, " COUNT %zu", n);
+		buf_puts(out, "\r\n");
+	}
+	imap_tagged(s, j->tag, "OK", "%sSEARCH completed", j->uid ? "UID " : "");
+	free(found);
+	imap_search_free(&j->q);
+	imap_command_free(&j->cmd);
+	free(j->text);
+	free(j->hit);
+	free(j->tag);
+	free(j);
+	conn_resume(s->c);
+}
+
+void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len)
+{
+	search_job *j = xcalloc(1, sizeof(*j));
+	/* the key tree points into the command: parse a copy this job keeps */
+	j->text = xmalloc(raw_len + 1);
+	memcpy(j->text, raw, raw_len);
+	j->text[raw_len] = '\0';
+	const char *err = NULL;
+	imap_parse_opts opts = {.utf8 = false};
+	imap_search_status st = IMAP_SEARCH_BAD;
+	if (imap_command_parse(j->text, raw_len, &opts, &j->cmd, &err))
+		st = imap_search_parse(j->cmd.args, &j->q, &err);
+	if (st == IMAP_SEARCH_BADCHARSET) {
+		imap_tagged(s, c->tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unknown charset");
+	} else if (st != IMAP_SEARCH_OK) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid SEARCH");
+	} else if (unsupported(j->q.root) || (j->q.ret & IMAP_SEARCH_RET_SAVE)) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] MODSEQ, SAVE and $ are not supported yet");
+	} else {
+		j->s = s;
+		j->tag = xstrdup(c->tag);
+		j->uid = c->uid;
+		j->hit = xcalloc(s->mb->n + 1, sizeof(bool));
+		conn_pause(s->c);
+		workers_submit(s->srv->wk, search_work, search_done, j);
+		return;
+	}
+	imap_search_free(&j->q);
+	imap_command_free(&j->cmd);
+	free(j->text);
+	free(j);
+}
