@@ -3,6 +3,7 @@
  * service user before touching any mail), recovery, the event loop, and an
  * orderly stop on SIGTERM / SIGINT. */
 #include "cli/cli.h"
+#include "store/watch.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -91,6 +92,7 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 		return false;
 	}
 	srv->thr = throttle_new(&ctx->cfg->auth);
+	srv->watch = folder_watch_new(srv->base); /* NULL: IMAP IDLE then only sees changes at DONE */
 	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
 	                         .dummy_hash = srv->dummy_hash};
 	return true;
@@ -174,6 +176,7 @@ out:
 	dns_free(&dns);
 	queue_close(&srv.q);
 	throttle_free(&srv.thr);
+	folder_watch_free(&srv.watch);
 	accounts_close(&srv.acc);
 	free(srv.dummy_hash);
 	free(srv.ip_counts);

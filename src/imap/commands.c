@@ -18,7 +18,7 @@
 #include "imap/mailbox.h"
 #include "lib/log.h"
 
-#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH"
+#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -262,6 +262,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
 		if (in_state(s, c, AUTHED))
 			cmd_select(s, c, n[0] == 'E');
+	} else if (strcmp(n, "IDLE") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_idle_start(s, c);
 	} else if (strcmp(n, "STATUS") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_status(s, c);

@@ -503,11 +503,15 @@ static void sync_done(void *arg)
 			write_flags(out, s->mb->msgs[i].flags);
 			buf_puts(out, ")\r\n");
 		}
-		imap_tagged(s, j->tag, "OK", "%s completed", j->verb);
+		if (j->tag != NULL)
+			imap_tagged(s, j->tag, "OK", "%s completed", j->verb);
 	} else {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s sync_error=%s", s->sid, s->account, j->err);
-		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot read the mailbox");
+		if (j->tag != NULL)
+			imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot read the mailbox");
 	}
+	if (j->tag == NULL)
+		imap_idle_synced(s);
 	free(j->uids);
 	free(j->flags);
 	free(j->err);
@@ -520,7 +524,7 @@ void imap_sync(imap_session *s, const char *tag, const char *verb)
 {
 	sync_job *j = xcalloc(1, sizeof(*j));
 	j->s = s;
-	j->tag = xstrdup(tag);
+	j->tag = tag ? xstrdup(tag) : NULL;
 	j->verb = verb;
 	j->uids = xcalloc(s->mb->n + 1, sizeof(uint32_t));
 	j->flags = xcalloc(s->mb->n + 1, sizeof(unsigned));

@@ -23,6 +23,7 @@ static const conn_handler handler = {
 
 static void session_free(imap_session *s)
 {
+	imap_idle_stop(s);
 	imap_reader_destroy(&s->rd);
 	mbox_free(&s->mb);
 	free(s->selected);
@@ -99,8 +100,9 @@ void imap_bye(imap_session *s, const char *text)
 	conn_close_after(s->c);
 }
 
-/* A line answering AUTHENTICATE's continuation. */
-static bool sasl_input(imap_session *s, struct evbuffer *in)
+/* A line that is no command: the answer to AUTHENTICATE's continuation,
+ * or the DONE that ends IDLE. */
+static bool line_input(imap_session *s, struct evbuffer *in)
 {
 	char *line = NULL;
 	int r = conn_read_line(s->c, in, SASL_LINE_MAX, &line);
@@ -110,7 +112,9 @@ static bool sasl_input(imap_session *s, struct evbuffer *in)
 		imap_bye(s, "Line too long");
 		return false;
 	}
-	if (r == 2) {
+	if (s->idle_tag != NULL) {
+		imap_idle_line(s, r == 2 ? "" : line);
+	} else if (r == 2) {
 		imap_tagged(s, s->sasl_tag, "BAD", "Bare CR or LF in the response");
 		free(s->sasl_tag);
 		s->sasl_tag = NULL;
@@ -142,8 +146,8 @@ static void run_command(imap_session *s)
 static bool on_input(void *arg, struct evbuffer *in)
 {
 	imap_session *s = arg;
-	if (s->sasl_tag != NULL)
-		return sasl_input(s, in);
+	if (s->sasl_tag != NULL || s->idle_tag != NULL)
+		return line_input(s, in);
 	size_t avail = evbuffer_get_length(in);
 	if (avail == 0)
 		return false;

@@ -39,6 +39,10 @@ typedef struct imap_session {
 	mbox *mb;
 	bool readonly;          /* EXAMINE */
 	int errors;
+	/* IDLE: the tag, the folder watch, a look at the folder in progress */
+	char *idle_tag;
+	struct watch_sub *idle_sub;
+	bool idle_syncing, idle_again;
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
 	size_t raw_len;
 } imap_session;
@@ -58,6 +62,12 @@ void imap_bye(imap_session *s, const char *text);
 void imap_greet(imap_session *s);
 void imap_dispatch(imap_session *s, const imap_command *cmd);
 void imap_sasl_response(imap_session *s, char *line);
+/* idle.c: IDLE (RFC 2177): start, the line that ends it, and the end of a
+ * look at the folder made while idling. */
+void imap_idle_start(imap_session *s, const imap_command *c);
+void imap_idle_line(imap_session *s, const char *line);
+void imap_idle_synced(imap_session *s);
+void imap_idle_stop(imap_session *s);
 
 /* folders.c: the path of mailbox name for the session's account (NULL when
  * the name cannot be a mailbox); LIST / LSUB. */
@@ -85,7 +95,8 @@ void imap_status(imap_session *s, const imap_command *c);
 void imap_append(imap_session *s, const imap_command *c);
 void imap_create_delete(imap_session *s, const imap_command *c, bool create);
 /* NOOP / CHECK in the selected state: take in what changed, tell it (verb:
- * a string that lives on, for the tagged reply). */
+ * a string that lives on, for the tagged reply; tag NULL: no tagged reply,
+ * as for a look while in IDLE). */
 void imap_sync(imap_session *s, const char *tag, const char *verb);
 
 #endif

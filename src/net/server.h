@@ -33,6 +33,7 @@ typedef struct server {
 	queue *q;
 	char *dummy_hash;           /* verified for unknown users, to equalise timing */
 	login_ctx login;            /* password checks, for every protocol */
+	struct folder_watch *watch; /* mailbox change notification (IMAP IDLE) */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

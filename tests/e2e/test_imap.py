@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 
 import pytest
 
@@ -351,3 +352,40 @@ def test_search(box):
     with pytest.raises(imaplib.IMAP4.error):
         m.search(None, "BOGUSKEY")
     m.logout()
+
+
+def test_idle_woken_by_delivery_and_other_sessions(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "before idle")
+    s = client_tls_context().wrap_socket(socket.create_connection(("127.0.0.1", srv.imaps), timeout=10),
+                                         server_hostname=HOST)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b"a1 LOGIN " + user.encode() + b" " + pw.encode() + b"\r\na2 SELECT INBOX\r\n")
+    while not f.readline().startswith(b"a2 OK"):
+        pass
+    s.sendall(b"a3 IDLE\r\n")
+    assert f.readline() == b"+ idling\r\n"
+    t0 = time.monotonic()
+    deliver_local(srv, user, "during idle")
+    s.settimeout(5)
+    assert f.readline() == b"* 2 EXISTS\r\n"
+    assert time.monotonic() - t0 < 3, "IDLE was not woken promptly"
+    # another session's flag change and expunge are pushed too
+    other = login(srv, user, pw)
+    other.select("INBOX")
+    other.store("1", "+FLAGS", "(\\Seen)")
+    assert f.readline() == b"* 1 FETCH (FLAGS (\\Seen))\r\n"
+    other.store("2", "+FLAGS", "(\\Deleted)")
+    assert f.readline() == b"* 2 FETCH (FLAGS (\\Deleted))\r\n"
+    other.expunge()
+    other.logout()
+    assert f.readline() == b"* 2 EXPUNGE\r\n"
+    s.sendall(b"DONE\r\n")
+    assert f.readline().startswith(b"a3 OK IDLE terminated")
+    s.sendall(b"a4 IDLE\r\na4x\r\n")
+    assert f.readline() == b"+ idling\r\n"
+    assert f.readline().startswith(b"a4 BAD")
+    s.sendall(b"a5 LOGOUT\r\n")
+    assert f.readline().startswith(b"* BYE")
+    s.close()
