@@ -1,0 +1,77 @@
+"""Real IMAP clients this project did not write, against the real server:
+mbsync (isync) syncing a mailbox both ways over implicit TLS with the
+certificate checked (down: byte-exact into a local Maildir; up: a message
+written locally lands on the server via APPEND; flags and deletions travel
+both ways)."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import deliver_local, stored_crlf
+
+MBSYNC = shutil.which("mbsync")
+
+
+def mbsync(tmp_path, srv, user, pw):
+    rc = tmp_path / "mbsyncrc"
+    local = tmp_path / "local"
+    local.mkdir(exist_ok=True)
+    rc.write_text(
+        f"IMAPAccount yubin\nHost localhost\nPort {srv.imaps}\nUser {user}\nPass {pw}\n"
+        f"SSLType IMAPS\nCertificateFile {srv.cert['cert']}\n\n"
+        f"IMAPStore remote\nAccount yubin\n\n"
+        f"MaildirStore local\nPath {local}/\nInbox {local}/INBOX\nSubFolders Verbatim\n\n"
+        f"Channel all\nFar :remote:\nNear :local:\nPatterns *\nCreate Both\nExpunge Both\n"
+        f"SyncState *\nSync All\n")
+    p = subprocess.run([MBSYNC, "-c", str(rc), "-a"], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, HOME=str(tmp_path)))
+    assert p.returncode == 0, p.stdout + p.stderr
+    return local
+
+
+def files(d):
+    return sorted(p for sub in ("cur", "new") if (d / sub).is_dir() for p in (d / sub).iterdir())
+
+
+def test_mbsync_both_ways(server, tmp_path):
+    assert MBSYNC, "mbsync (isync) not installed"
+    srv = server
+    user, pw = srv.add_user()
+    for i in range(3):
+        deliver_local(srv, user, f"sync {i}", [f"synced body {i}", ".dot"])
+    want = stored_crlf(srv, user)
+    local = mbsync(tmp_path, srv, user, pw)
+    got = files(local / "INBOX")
+    assert len(got) == 3, got
+    # mbsync adds its own X-TUID: tracking header; everything else is ours
+    local_bytes = [re.sub(rb"X-TUID: [^\n]*\n", b"", p.read_bytes()) for p in got]
+    assert sorted(local_bytes) == sorted(w.replace(b"\r\n", b"\n") for w in want)
+    # the special-use folders came down too
+    for name in ("Sent", "Drafts", "Trash", "Junk", "Archive"):
+        assert (local / name / "cur").is_dir(), list(local.iterdir())
+    # up: a message written locally (say, a sent mail) lands on the server
+    msg = b"From: " + user.encode() + b"\nTo: x@remote.test\nSubject: sent locally\n\nhello up there\n"
+    (local / "Sent" / "new" / "1700000000.local1.host").write_bytes(msg)
+    # and a local deletion: mark the first INBOX message trashed
+    first = files(local / "INBOX")[0]
+    first.rename(first.parent.parent / "cur" / (first.name.split(":2,")[0] + ":2,ST"))
+    mbsync(tmp_path, srv, user, pw)
+    sent = [re.sub(rb"X-TUID: [^\n]*\n", b"", p.read_bytes())
+            for p in (srv.maildir(user) / ".Sent" / "cur").iterdir()]
+    assert sent == [msg], sent
+    assert len(srv.mail_files(user)) == 2, "the locally deleted message is still on the server"
+    # a flag set on the server comes down
+    import imaplib
+    from conftest import client_tls_context
+    m = imaplib.IMAP4_SSL("localhost", srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    m.login(user, pw)
+    m.select("INBOX")
+    m.store("1", "+FLAGS", "(\\Flagged)")
+    m.logout()
+    mbsync(tmp_path, srv, user, pw)
+    names = [p.name for p in files(local / "INBOX")]
+    assert len(names) == 2 and sum(":2,F" in n for n in names) == 1, names
