@@ -1,7 +1,8 @@
 /* commands.c — the IMAP commands by state (RFC 3501 6, RFC 9051 6):
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
  * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
- * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE) and selected
+ * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE) and selected
  * (FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
  * of changes, and the UID forms, UID EXPUNGE included).  No password before TLS on port 143
  * (LOGINDISABLED). */
@@ -271,6 +272,12 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "APPEND") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_append(s, c);
+	} else if (strcmp(n, "SUBSCRIBE") == 0 || strcmp(n, "UNSUBSCRIBE") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_subscribe(s, c, n[0] == 'S');
+	} else if (strcmp(n, "RENAME") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_rename(s, c);
 	} else if (strcmp(n, "CREATE") == 0 || strcmp(n, "DELETE") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_create_delete(s, c, n[0] == 'C');

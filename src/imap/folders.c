@@ -2,17 +2,25 @@
  * INBOX is the Maildir itself, "Sent" is <maildir>/.Sent, "a.b" is
  * <maildir>/.a.b (the hierarchy delimiter is "."), and LIST / LSUB with
  * their wildcards ("*" anything, "%" anything but the delimiter), with the
- * special-use attributes of RFC 6154.  Every folder counts as subscribed
- * for now. */
+ * special-use attributes of RFC 6154; RENAME; SUBSCRIBE and UNSUBSCRIBE,
+ * kept in <maildir>/subscriptions (one name a line; until the first
+ * change every folder counts as subscribed). */
 #include "imap/session.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "imap/args.h"
 #include "imap/mailbox.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
 #include "lib/strutil.h"
 #include "mime/imapfmt.h"
 #include "store/folders.h"
@@ -106,6 +114,41 @@ static bool has_children(const strlist *names, const char *name)
 	return false;
 }
 
+/* The subscribed names; false when nothing was ever changed (then every
+ * folder counts as subscribed). */
+static bool read_subscriptions(const imap_session *s, strlist *out)
+{
+	char *path = xasprintf("%s/subscriptions", s->maildir);
+	char *text = fs_read_file(path, (size_t)1 << 20, NULL);
+	free(path);
+	if (text == NULL)
+		return false;
+	for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		if (*line != '\0' && !strlist_contains(out, line))
+			strlist_add(out, line);
+	free(text);
+	return true;
+}
+
+static bool write_subscriptions(const imap_session *s, const strlist *names)
+{
+	char *tmp = xasprintf("%s/subscriptions.tmp", s->maildir);
+	char *path = xasprintf("%s/subscriptions", s->maildir);
+	buf b;
+	buf_init(&b, (size_t)1 << 20);
+	for (size_t i = 0; i < names->n; i++)
+		buf_printf(&b, "%s\n", names->items[i]);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && fs_write_all(fd, b.data, b.len);
+	if (fd >= 0)
+		close(fd);
+	ok = ok && rename(tmp, path) == 0;
+	buf_free(&b);
+	free(tmp);
+	free(path);
+	return ok;
+}
+
 void imap_list(imap_session *s, const char *tag, const char *ref, const char *pattern, bool lsub)
 {
 	const char *verb = lsub ? "LSUB" : "LIST";
@@ -128,10 +171,13 @@ void imap_list(imap_session *s, const char *tag, const char *ref, const char *pa
 	strlist names;
 	strlist_init(&names);
 	folder_names(s, &names);
+	strlist subscribed;
+	strlist_init(&subscribed);
+	bool kept = lsub && read_subscriptions(s, &subscribed);
 	buf *out = conn_out(s->c);
 	for (size_t i = 0; i < names.n; i++) {
 		const char *name = names.items[i];
-		if (!matches(i == 0 ? full_inbox : full, name))
+		if (!matches(i == 0 ? full_inbox : full, name) || (kept && !strlist_contains(&subscribed, name)))
 			continue;
 		const char *use = special_use(name);
 		buf_printf(out, "* %s (%s%s%s) \".\" ", verb,
@@ -143,7 +189,99 @@ void imap_list(imap_session *s, const char *tag, const char *ref, const char *pa
 		buf_puts(out, "\r\n");
 	}
 	strlist_free(&names);
+	strlist_free(&subscribed);
 	free(full);
 	free(full_inbox);
 	imap_tagged(s, tag, "OK", "%s completed", verb);
+}
+
+void imap_subscribe(imap_session *s, const imap_command *c, bool on)
+{
+	char *name = NULL;
+	const char *err = NULL;
+	if (c->nargs != 1 || !imap_mailbox_parse(c->args, false, &name, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
+		free(name);
+		return;
+	}
+	strlist names;
+	strlist_init(&names);
+	if (!read_subscriptions(s, &names))
+		folder_names(s, &names); /* the first change: start from every folder */
+	char *path = imap_folder_path(s, name);
+	if (on && (path == NULL || !imap_folder_exists(s, path))) {
+		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
+	} else {
+		strlist next;
+		strlist_init(&next);
+		for (size_t i = 0; i < names.n; i++)
+			if (strcmp(names.items[i], name) != 0)
+				strlist_add(&next, names.items[i]);
+		if (on)
+			strlist_add(&next, name);
+		if (write_subscriptions(s, &next))
+			imap_tagged(s, c->tag, "OK", "%s completed", on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+		else
+			imap_tagged(s, c->tag, "NO", "[SERVERBUG] The subscriptions could not be saved");
+		strlist_free(&next);
+	}
+	strlist_free(&names);
+	free(path);
+	free(name);
+}
+
+/* RENAME: the folder and every folder below it ("a" takes "a.b" along). */
+void imap_rename(imap_session *s, const imap_command *c)
+{
+	char *from = NULL, *to = NULL;
+	const char *err = NULL;
+	if (c->nargs != 2 || !imap_mailbox_parse(c->args, false, &from, &err) ||
+	    !imap_mailbox_parse(c->args->next, false, &to, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "RENAME needs two mailbox names");
+		free(from);
+		free(to);
+		return;
+	}
+	char *src = imap_folder_path(s, from), *dst = imap_folder_path(s, to);
+	if (strcasecmp(from, "INBOX") == 0) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] Renaming INBOX is not supported");
+	} else if (src == NULL || !imap_folder_exists(s, src)) {
+		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
+	} else if (dst == NULL || strcasecmp(to, "INBOX") == 0) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
+	} else if (imap_folder_exists(s, dst)) {
+		imap_tagged(s, c->tag, "NO", "[ALREADYEXISTS] The target mailbox exists");
+	} else if (s->selected != NULL && (strcmp(s->selected, from) == 0 ||
+	                                   (strncmp(s->selected, from, strlen(from)) == 0 &&
+	                                    s->selected[strlen(from)] == '.'))) {
+		imap_tagged(s, c->tag, "NO", "[INUSE] The mailbox is selected");
+	} else {
+		strlist names;
+		strlist_init(&names);
+		folder_names(s, &names);
+		size_t n = strlen(from);
+		bool ok = rename(src, dst) == 0;
+		for (size_t i = 1; ok && i < names.n; i++) {
+			const char *old = names.items[i];
+			if (strncmp(old, from, n) != 0 || old[n] != '.')
+				continue;
+			char *a = xasprintf("%s/.%s", s->maildir, old);
+			char *b = xasprintf("%s/.%s%s", s->maildir, to, old + n);
+			ok = rename(a, b) == 0;
+			free(a);
+			free(b);
+		}
+		if (ok) {
+			imap_tagged(s, c->tag, "OK", "RENAME completed");
+		} else {
+			log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s rename_error=%s", s->sid, s->account,
+			          strerror(errno));
+			imap_tagged(s, c->tag, "NO", "[SERVERBUG] The mailbox could not be renamed");
+		}
+		strlist_free(&names);
+	}
+	free(src);
+	free(dst);
+	free(from);
+	free(to);
 }

@@ -75,6 +75,8 @@ char *imap_folder_path(const imap_session *s, const char *name);
 /* mboxops.c: true when the folder at path exists (INBOX always does). */
 bool imap_folder_exists(const imap_session *s, const char *path);
 void imap_list(imap_session *s, const char *tag, const char *ref, const char *pattern, bool lsub);
+void imap_subscribe(imap_session *s, const imap_command *c, bool on);
+void imap_rename(imap_session *s, const imap_command *c);
 
 /* msgops.c: SELECT / EXAMINE, FETCH, STORE, EXPUNGE / CLOSE, on workers;
  * each replies (tagged) when done. */

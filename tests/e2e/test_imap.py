@@ -389,3 +389,30 @@ def test_idle_woken_by_delivery_and_other_sessions(box):
     s.sendall(b"a5 LOGOUT\r\n")
     assert f.readline().startswith(b"* BYE")
     s.close()
+
+
+def test_rename_and_subscriptions(box):
+    srv, user, pw = box
+    m = login(srv, user, pw)
+    assert m.create("Proj")[0] == "OK" and m.create("Proj.Sub")[0] == "OK"
+    m.select("Proj.Sub")
+    assert m.rename("Proj", "Work")[0] == "NO"      # a folder below it is selected
+    m.close()
+    m.append("Proj.Sub", None, None, b"Subject: kept\r\n\r\nbody\r\n")
+    assert m.rename("Proj", "Work")[0] == "OK"
+    lines = {l.decode() for l in m.list('""', "Work*")[1]}
+    assert lines == {'(\\HasChildren) "." "Work"', '(\\HasNoChildren) "." "Work.Sub"'}, lines
+    assert m.status("Work.Sub", "(MESSAGES)")[1] == [b'"Work.Sub" (MESSAGES 1)']
+    assert m.rename("Work", "Sent")[0] == "NO"      # exists
+    assert m.rename("INBOX", "Old")[0] == "NO"
+    assert m.rename("Nope", "Other")[0] == "NO"
+    # subscriptions: every folder until the first change
+    def lsub():
+        return {l.decode().rsplit(" ", 1)[1].strip('"') for l in m.lsub('""', "*")[1]}
+    assert {"INBOX", "Sent", "Junk", "Work", "Work.Sub"} <= lsub()
+    assert m.unsubscribe("Junk")[0] == "OK"
+    assert "Junk" not in lsub() and "Sent" in lsub()
+    assert m.subscribe("Junk")[0] == "OK" and "Junk" in lsub()
+    assert m.subscribe("Nothing")[0] == "NO"
+    m.logout()
+    assert (srv.maildir(user) / "subscriptions").is_file()
