@@ -43,7 +43,9 @@ static void on_gone(void *arg)
 static void after_input(void *arg)
 {
 	imap_session *s = arg;
-	conn_set_timeout(s->c, s->state == IS_NOTAUTH ? IMAP_PREAUTH_TIMEOUT : IMAP_TIMEOUT);
+	conn_set_timeout(s->c, s->idle_tag != NULL        ? IMAP_IDLE_TIMEOUT
+	                       : s->state == IS_NOTAUTH ? IMAP_PREAUTH_TIMEOUT
+	                                                : IMAP_TIMEOUT);
 }
 
 static void on_timeout(void *arg)

@@ -18,6 +18,7 @@
 
 #define IMAP_TIMEOUT 1800          /* seconds: RFC 9051 5.4 asks for at least 30 minutes */
 #define IMAP_PREAUTH_TIMEOUT 120   /* before login */
+#define IMAP_IDLE_TIMEOUT 3600     /* in IDLE: clients re-issue it every 29 minutes */
 
 typedef enum imap_state { IS_NOTAUTH, IS_AUTH, IS_SELECTED } imap_state;
 

@@ -75,3 +75,29 @@ def test_mbsync_both_ways(server, tmp_path):
     mbsync(tmp_path, srv, user, pw)
     names = [p.name for p in files(local / "INBOX")]
     assert len(names) == 2 and sum(":2,F" in n for n in names) == 1, names
+
+
+def test_submitted_on_587_read_back_over_imap_and_pop3(server):
+    """The whole path: submitted with AUTH on 587, delivered, read back
+    byte for byte over IMAP and over POP3."""
+    import imaplib
+    import poplib
+    from conftest import client_tls_context, make_message, submit
+    srv = server
+    sender, spw = srv.add_user()
+    rcpt, rpw = srv.add_user()
+    msg = make_message(sender, rcpt, "the whole path", ["over 587", ".then IMAP and POP3", "end"])
+    submit(srv, sender, spw, [rcpt], msg)
+    (data,) = srv.wait_mail(rcpt)
+    want = data.replace(b"\n", b"\r\n")
+    assert want.endswith(msg), "the Maildir does not end with what was submitted"
+    m = imaplib.IMAP4_SSL("localhost", srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    m.login(rcpt, rpw)
+    m.select("INBOX")
+    assert m.fetch("1", "(BODY.PEEK[])")[1][0][1] == want
+    m.logout()
+    p = poplib.POP3_SSL("localhost", srv.pop3s, context=client_tls_context(), timeout=10)
+    p.user(rcpt)
+    p.pass_(rpw)
+    assert b"\r\n".join(p.retr(1)[1]) + b"\r\n" == want
+    p.quit()
