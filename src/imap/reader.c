@@ -82,9 +82,15 @@ static void start_line(imap_reader *r)
 	memset(&r->mk, 0, sizeof(r->mk));
 }
 
-/* Ready for the next command. */
+/* Ready for the next command.  A buffer grown by a big command (an APPEND
+ * literal) is let go, so an idle session keeps nothing large. */
 static void start_command(imap_reader *r)
 {
+	if (r->cmd.cap > 64 * 1024) {
+		size_t max = r->cmd.max;
+		buf_free(&r->cmd);
+		buf_init(&r->cmd, max);
+	}
 	buf_clear(&r->cmd);
 	r->total = 0;
 	r->remaining = 0;

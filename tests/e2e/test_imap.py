@@ -416,3 +416,16 @@ def test_rename_and_subscriptions(box):
     assert m.subscribe("Nothing")[0] == "NO"
     m.logout()
     assert (srv.maildir(user) / "subscriptions").is_file()
+
+
+def test_large_append_then_more_commands(box):
+    srv, user, pw = box
+    m = login(srv, user, pw)
+    body = b"Subject: big\r\n\r\n" + b"".join(b"line %06d of a big message\r\n" % i for i in range(8000))
+    typ, data = m.append("INBOX", None, None, body)
+    assert typ == "OK", data
+    m.select("INBOX")
+    assert m.fetch("1", "(RFC822.SIZE)")[1] == [b"1 (RFC822.SIZE %d)" % len(body)]
+    assert m.fetch("1", "(BODY.PEEK[])")[1][0][1] == body
+    assert m.noop()[0] == "OK"
+    m.logout()
