@@ -42,11 +42,25 @@ typedef struct login_wait {
 	char *tag;
 } login_wait;
 
+/* IMAP sessions logged in as user now. */
+static int sessions_of(server *srv, const char *user)
+{
+	int n = 0;
+	for (session_link *l = srv->imap_sessions; l != NULL; l = l->next) {
+		const imap_session *o = l->owner;
+		n += o->account != NULL && strcmp(o->account, user) == 0;
+	}
+	return n;
+}
+
 static void login_done(void *arg, login_result r, const char *user)
 {
 	login_wait *w = arg;
 	imap_session *s = w->s;
-	if (r == LOGIN_OK) {
+	if (r == LOGIN_OK && sessions_of(s->srv, user) >= s->srv->cfg->limits.imap_sessions_per_user) {
+		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s refused=%s", s->sid, user, "sessions per user");
+		imap_tagged(s, w->tag, "NO", "[LIMIT] Too many IMAP sessions for this account");
+	} else if (r == LOGIN_OK) {
 		char *root = config_path_mail(s->srv->cfg);
 		s->maildir = maildir_path(root, user);
 		free(root);

@@ -38,6 +38,7 @@ typedef struct config_limits {
 	int data_timeout;
 	int connections;
 	int connections_per_ip;
+	int imap_sessions_per_user;
 } config_limits;
 
 typedef struct config_auth {

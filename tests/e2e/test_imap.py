@@ -429,3 +429,19 @@ def test_large_append_then_more_commands(box):
     assert m.fetch("1", "(BODY.PEEK[])")[1][0][1] == body
     assert m.noop()[0] == "OK"
     m.logout()
+
+
+def test_sessions_per_user_limit(make_server):
+    srv = make_server(limits={"imap_sessions_per_user": 2})
+    user, pw = srv.add_user()
+    a, b = login(srv, user, pw), login(srv, user, pw)
+    c = imaplib.IMAP4_SSL(HOST, srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    with pytest.raises(imaplib.IMAP4.error, match="LIMIT"):
+        c.login(user, pw)
+    other, opw = srv.add_user()
+    assert login(srv, other, opw).logout()[0] == "BYE"   # other accounts are not held up
+    a.logout()
+    time.sleep(0.3)                                      # the server closes after BYE
+    assert c.login(user, pw)[0] == "OK"                  # a place came free
+    b.logout()
+    c.logout()
