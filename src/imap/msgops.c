@@ -230,8 +230,13 @@ static void fetch_one(fetch_job *j, size_t i)
 		char *path = mbox_msg_path(mb, i);
 		data = fs_read_file(path, RESPONSE_MAX, &len);
 		free(path);
+		if (data == NULL && mbox_relocate(mb, i)) { /* renamed by another session */
+			path = mbox_msg_path(mb, i);
+			data = fs_read_file(path, RESPONSE_MAX, &len);
+			free(path);
+		}
 		if (data == NULL)
-			return; /* gone under us (another session expunged it) */
+			return; /* expunged by another session: the next NOOP tells */
 		m = mime_parse(data, len);
 	}
 	bool flags_changed = false;

@@ -111,6 +111,11 @@ static void send_work(void *arg)
 	md_job *j = arg;
 	size_t len;
 	char *msg = fs_read_file(j->path, (size_t)1 << 31, &len);
+	if (msg == NULL && mbox_relocate(j->s->mb, j->i)) { /* an IMAP session changed its flags */
+		free(j->path);
+		j->path = mbox_msg_path(j->s->mb, j->i);
+		msg = fs_read_file(j->path, (size_t)1 << 31, &len);
+	}
 	if (msg == NULL) {
 		j->err = xstrdup(strerror(errno));
 		return;

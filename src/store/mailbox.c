@@ -314,6 +314,31 @@ bool mbox_expunge(mbox *m, const uint32_t *uids, size_t n, char **err_r)
 	return ok;
 }
 
+bool mbox_relocate(mbox *m, size_t i)
+{
+	mdname want;
+	if (!mdname_parse(m->msgs[i].file, &want))
+		return false;
+	char *cur = xasprintf("%s/cur", m->path);
+	DIR *d = opendir(cur);
+	free(cur);
+	if (d == NULL)
+		return false;
+	bool hit = false;
+	struct dirent *e;
+	while (!hit && (e = readdir(d)) != NULL) {
+		mdname n;
+		if (mdname_parse(e->d_name, &n) && n.uid == want.uid && strcmp(n.base, want.base) == 0) {
+			free(m->msgs[i].file);
+			m->msgs[i].file = xstrdup(e->d_name);
+			m->msgs[i].flags = n.flags;
+			hit = true;
+		}
+	}
+	closedir(d);
+	return hit;
+}
+
 bool mbox_set_flags(mbox *m, size_t i, unsigned flags, char **err_r)
 {
 	mdname n;
@@ -330,6 +355,12 @@ bool mbox_set_flags(mbox *m, size_t i, unsigned flags, char **err_r)
 	char *from = mbox_msg_path(m, i);
 	char *to = xasprintf("%s/cur/%s", m->path, name);
 	bool ok = rename(from, to) == 0;
+	if (!ok && errno == ENOENT && mbox_relocate(m, i)) {
+		/* another session renamed it (its flags): once more, from there */
+		free(from);
+		from = mbox_msg_path(m, i);
+		ok = rename(from, to) == 0;
+	}
 	if (ok) {
 		free(m->msgs[i].file);
 		m->msgs[i].file = xstrdup(name);

@@ -45,6 +45,9 @@ char *mbox_msg_path(const mbox *m, size_t i);
  * as removed).  False with *err_r if any could not be removed; those that
  * were are gone from m either way. */
 bool mbox_expunge(mbox *m, const uint32_t *uids, size_t n, char **err_r);
+/* Find message i again after someone else renamed its file (changed its
+ * flags): updates its name and flags; false when it is gone. */
+bool mbox_relocate(mbox *m, size_t i);
 /* Give message i these flags (a rename: the flags are in the name). */
 bool mbox_set_flags(mbox *m, size_t i, unsigned flags, char **err_r);
 

@@ -445,3 +445,19 @@ def test_sessions_per_user_limit(make_server):
     assert c.login(user, pw)[0] == "OK"                  # a place came free
     b.logout()
     c.logout()
+
+
+def test_message_renamed_by_another_session_is_still_read(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "shared")
+    want = stored_crlf(srv, user)[0]
+    a = login(srv, user, pw)
+    a.select("INBOX")
+    b = login(srv, user, pw)
+    b.select("INBOX")
+    b.store("1", "+FLAGS", "(\\Flagged)")          # renames the file under a
+    assert a.fetch("1", "(BODY.PEEK[])")[1][0][1] == want
+    typ, data = a.store("1", "+FLAGS", "(\\Seen)")  # a's view catches up
+    assert typ == "OK" and data == [b"1 (FLAGS (\\Flagged \\Seen))"], data
+    b.logout()
+    a.logout()

@@ -171,6 +171,26 @@ static void test_flags(void **state)
 	mbox_free(&m);
 }
 
+static void test_renamed_by_someone_else(void **state)
+{
+	put("new", "1.a", "a\n", 1);
+	mbox *mine = open_ok(), *theirs = open_ok();
+	char *err = NULL;
+	/* the other view changes the flags (a rename) */
+	assert_true(mbox_set_flags(theirs, 0, MDF_SEEN, &err));
+	/* this view finds the file again, with its new flags, and can go on */
+	assert_true(mbox_set_flags(mine, 0, MDF_SEEN | MDF_FLAGGED, &err));
+	assert_string_equal(mine->msgs[0].file, "1.a,U=1,W=3:2,FS");
+	assert_true(exists("cur", "1.a,U=1,W=3:2,FS"));
+	/* gone for good: nothing to find */
+	char *p = mbox_msg_path(mine, 0);
+	unlink(p);
+	free(p);
+	assert_false(mbox_relocate(theirs, 0));
+	mbox_free(&mine);
+	mbox_free(&theirs);
+}
+
 static void test_broken_uid_list(void **state)
 {
 	put("new", "1.a", "a\n", 1);
@@ -192,6 +212,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_uids_never_reused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copies_and_foreign_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renamed_by_someone_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_uid_list, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
