@@ -360,7 +360,7 @@ listeners = (
   {{ role = "imap";  address = "127.0.0.1"; port = {imap}; }},
   {{ role = "imaps"; address = "127.0.0.1"; port = {imaps}; }}
 );
-limits: {{ connections = {conns}; connections_per_ip = {conns}; }};
+limits: {{ connections = {conns}; connections_per_ip = {conns}; imap_sessions_per_user = {conns}; }};
 """
 
 
@@ -381,7 +381,8 @@ class Yubin:
                                       domain=DOMAIN, imap=self.imap_port,
                                       imaps=self.port,
                                       conns=IDLE_CONNS + 500))
-        self.config_note = ("`limits.connections` and `connections_per_ip` = "
+        self.config_note = ("`limits.connections`, `connections_per_ip` and "
+                            "`imap_sessions_per_user` = "
                             "%d, every other setting at its default "
                             "(`workers = 8`)" % (IDLE_CONNS + 500))
 
