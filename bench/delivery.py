@@ -593,15 +593,7 @@ def section(results, info, problems):
 
 
 def write_docs(text):
-    with open(sa.DOCS) as f:
-        old = f.read()
-    if BEGIN in old and END in old:
-        new = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END):]
-    else:
-        new = old.rstrip("\n") + "\n\n" + SECTION + "\n\n" + text + "\n"
-    with open(sa.DOCS, "w") as f:
-        f.write(new)
-    log("wrote %s" % sa.DOCS)
+    sa.write_generated(SECTION, BEGIN, END, text)
 
 
 def main():

@@ -33,6 +33,8 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(REPO, "docs", "BENCHMARKS.md")
 SECTION = "## SMTP acceptance (issue 2)"
+BEGIN, END = ("<!-- bench/smtp-accept.sh: generated, begin -->",
+              "<!-- bench/smtp-accept.sh: generated, end -->")
 
 MESSAGES = int(os.environ.get("MESSAGES", "20000"))
 SESSIONS = [int(s) for s in os.environ.get("SESSIONS", "1 10 50").split()]
@@ -946,7 +948,7 @@ def build_tables(results, info):
 def section_text(results, info, problems):
     tput, mem, cpu = build_tables(results, info)
     lines = [
-        SECTION, "",
+        BEGIN,
         "Run %s with `bench/smtp-accept.sh`: %d messages per row, "
         "%d-byte payload (`smtp-source -l %d`, plus smtp-source's few "
         "headers), one recipient, sessions %s, both servers on 127.0.0.1 "
@@ -1006,7 +1008,8 @@ def section_text(results, info, problems):
     if problems:
         lines += ["", "Problems seen in this run:", ""]
         lines += ["- %s" % p for p in problems]
-    return "\n".join(lines) + "\n"
+    lines.append(END)
+    return "\n".join(lines)
 
 
 DOCS_INTRO = """\
@@ -1031,23 +1034,26 @@ for figures worth quoting), `YUBIN_BIN`; see the header of
 """
 
 
-def write_docs(text):
+def write_generated(section, begin, end, text):
+    """Put text (a generated part, from its begin marker to its end marker)
+    into docs/BENCHMARKS.md: in place of the part it replaces, so that the
+    prose around it stays; or, the first time, as a new section."""
     os.makedirs(os.path.dirname(DOCS), exist_ok=True)
+    old = DOCS_INTRO
     if os.path.exists(DOCS):
         with open(DOCS) as f:
             old = f.read()
+    if begin in old and end in old:
+        new = old[:old.index(begin)] + text + old[old.index(end) + len(end):]
     else:
-        old = DOCS_INTRO
-    pat = re.compile(r"^%s[ \t]*\n.*?(?=^## |\Z)" % re.escape(SECTION),
-                     re.M | re.S)
-    if pat.search(old):
-        new = pat.sub(lambda m: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    new = new.rstrip("\n") + "\n"
+        new = old.rstrip("\n") + "\n\n" + section + "\n\n" + text + "\n"
     with open(DOCS, "w") as f:
         f.write(new)
     log("wrote %s" % DOCS)
+
+
+def write_docs(text):
+    write_generated(SECTION, BEGIN, END, text)
 
 
 # ---------------------------------------------------------------- main

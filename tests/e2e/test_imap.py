@@ -461,3 +461,27 @@ def test_message_renamed_by_another_session_is_still_read(box):
     assert typ == "OK" and data == [b"1 (FLAGS (\\Flagged \\Seen))"], data
     b.logout()
     a.logout()
+
+
+def test_failure_replies(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "one")
+    m = login(srv, user, pw)
+    with pytest.raises(imaplib.IMAP4.error, match="Unknown STATUS item"):
+        m.status("INBOX", "(BOGUS)")
+    assert m.status("Nowhere", "(MESSAGES)")[0] == "NO"
+    big = b"Subject: big\r\n\r\n" + b"x" * (srv.limits["message_size"] + 10)
+    typ, data = m.append("INBOX", None, None, big)
+    assert typ == "NO" and b"TOOBIG" in data[0], data
+    for bad in ("a..b", ".hidden", "trail.", "x/y"):
+        typ, data = m.create(bad)
+        assert typ == "NO" and b"CANNOT" in data[0], (bad, data)
+    m.select("INBOX")
+    for cmd, args in [("COPY", ("$", "Trash")), ("FETCH", ("0", "(FLAGS)")),
+                      ("STORE", ("1", "+FLAGS", "(\\Recent)"))]:
+        with pytest.raises(imaplib.IMAP4.error):
+            m._simple_command(cmd, *args)
+    with pytest.raises(imaplib.IMAP4.error, match="UID EXPUNGE needs a UID set"):
+        m._simple_command("UID", "EXPUNGE")
+    assert m.fetch("1", "(FLAGS)")[0] == "OK"   # the session goes on
+    m.logout()
