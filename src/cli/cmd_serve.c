@@ -3,6 +3,7 @@
  * service user before touching any mail), recovery, the event loop, and an
  * orderly stop on SIGTERM / SIGINT. */
 #include "cli/cli.h"
+#include "store/view.h"
 #include "store/watch.h"
 
 #include <errno.h>
@@ -92,7 +93,8 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 		return false;
 	}
 	srv->thr = throttle_new(&ctx->cfg->auth);
-	srv->watch = folder_watch_new(srv->base); /* NULL: IMAP IDLE then only sees changes at DONE */
+	srv->watch = folder_watch_new(srv->base); /* NULL: open folders are looked at on NOOP and SELECT */
+	srv->views = store_views_new(srv->base, srv->wk, srv->watch);
 	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
 	                         .dummy_hash = srv->dummy_hash};
 	return true;
@@ -176,6 +178,7 @@ out:
 	dns_free(&dns);
 	queue_close(&srv.q);
 	throttle_free(&srv.thr);
+	store_views_free(&srv.views); /* after the sessions that held them */
 	folder_watch_free(&srv.watch);
 	accounts_close(&srv.acc);
 	free(srv.dummy_hash);

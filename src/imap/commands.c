@@ -19,7 +19,7 @@
 #include "imap/mailbox.h"
 #include "lib/log.h"
 
-#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE"
+#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE CONDSTORE"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -192,16 +192,29 @@ static void cmd_list(imap_session *s, const imap_command *c, bool lsub)
 	free(pattern);
 }
 
+/* SELECT / EXAMINE mailbox [(CONDSTORE)] (RFC 4466 select parameters;
+ * CONDSTORE is the only one known, RFC 7162 3.1.8). */
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 {
 	char *name = NULL;
 	const char *err = NULL;
-	if (c->nargs != 1 || !imap_mailbox_parse(c->args, false, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "SELECT needs a mailbox name");
+	bool condstore = false, params_ok = c->nargs == 1;
+	if (c->nargs == 2 && c->args->next->type == IMAP_ARG_LIST) {
+		params_ok = true;
+		for (const imap_arg *a = c->args->next->child; a != NULL; a = a->next) {
+			if (imap_arg_atom_is(a, "CONDSTORE"))
+				condstore = true;
+			else
+				params_ok = false;
+		}
+	}
+	if (!params_ok || !imap_mailbox_parse(c->args, false, &name, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s",
+		            err ? err : params_ok ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
 		free(name);
 		return;
 	}
-	imap_select(s, c->tag, name, readonly);
+	imap_select(s, c->tag, name, readonly, condstore);
 	free(name);
 }
 
@@ -322,10 +335,7 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 			imap_expunge(s, c->tag, n[0] == 'C', NULL);
 	} else if (strcmp(n, "UNSELECT") == 0) {
 		if (in_state(s, c, SELECTED) && no_args(s, c)) {
-			mbox_free(&s->mb);
-			free(s->selected);
-			s->selected = NULL;
-			s->state = IS_AUTH;
+			imap_unselect(s);
 			imap_tagged(s, c->tag, "OK", "UNSELECT completed");
 		}
 	} else {

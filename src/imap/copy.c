@@ -2,7 +2,8 @@
  * the session is paused.  A copy is a hard link of the message file into
  * the target folder under a new name (same bytes, same arrival time, same
  * flags), then the target folder gives it a UID; the reply carries COPYUID
- * (RFC 4315).  MOVE then removes the originals and says EXPUNGE for each. */
+ * (RFC 4315).  MOVE then removes the originals and says EXPUNGE for each.
+ * Runs under the source folder's gate: a reader, a writer for MOVE. */
 #include "imap/session.h"
 
 #include <errno.h>
@@ -21,18 +22,16 @@
 
 typedef struct copy_job {
 	imap_session *s;
+	store_view *v;        /* the source */
 	char *tag;
 	bool move, uid;
 	char *dst_path;
-	size_t *idx;          /* source messages */
+	uint32_t *src_uids;   /* source messages */
 	size_t n;
-	uint32_t *src_uids;
 	char **bases;         /* their new names in the target */
 	uint32_t *dst_uids;
 	uint32_t dst_validity;
-	uint32_t *before;     /* MOVE: the source UIDs by sequence number before */
-	size_t n_before;
-	bool ok;
+	bool ok, gone;
 	char *err;
 } copy_job;
 
@@ -58,10 +57,15 @@ static bool link_or_copy(const char *src, const char *dst)
 static void copy_work(void *arg)
 {
 	copy_job *j = arg;
-	mbox *src = j->s->mb;
+	mbox *src = j->v->mb;
 	j->ok = true;
+	for (size_t k = 0; k < j->n; k++)
+		j->gone = j->gone || mbox_find(src, j->src_uids[k]) < 0;
+	if (j->gone)
+		return; /* all or nothing (RFC 9051 6.4.7) */
 	for (size_t k = 0; k < j->n && j->ok; k++) {
-		mbox_msg *m = &src->msgs[j->idx[k]];
+		size_t i = (size_t)mbox_find(src, j->src_uids[k]);
+		mbox_msg *m = &src->msgs[i];
 		unsigned char rnd[6];
 		RAND_bytes(rnd, sizeof rnd);
 		/* the copies of one second take UIDs in the order of the originals */
@@ -70,10 +74,10 @@ static void copy_work(void *arg)
 		mdname n = {.flags = m->flags, .vsize = m->vsize, .has_vsize = true};
 		snprintf(n.base, sizeof n.base, "%s", j->bases[k]);
 		char name[MDNAME_MAX + 1];
-		char *from = mbox_msg_path(src, j->idx[k]);
+		char *from = mbox_locate(src, i);
 		char *to = mdname_format(&n, name) ? xasprintf("%s/cur/%s", j->dst_path, name) : NULL;
-		if (to == NULL || !link_or_copy(from, to)) {
-			j->err = xasprintf("%s: %s", from, strerror(errno));
+		if (from == NULL || to == NULL || !link_or_copy(from, to)) {
+			j->err = xasprintf("%s: %s", from ? from : "message file", strerror(errno));
 			j->ok = false;
 		}
 		free(from);
@@ -96,7 +100,7 @@ static void copy_work(void *arg)
 	if (dst != NULL)
 		j->dst_validity = dst->uidvalidity;
 	mbox_free(&dst);
-	if (j->ok && j->move && !mbox_expunge(src, j->src_uids, j->n, &j->err))
+	if (j->ok && j->move && !store_view_expunge(j->v, j->src_uids, j->n, &j->err))
 		j->ok = false;
 }
 
@@ -111,7 +115,9 @@ static void copy_done(void *arg)
 	copy_job *j = arg;
 	imap_session *s = j->s;
 	const char *verb = j->move ? "MOVE" : "COPY";
-	if (!j->ok) {
+	if (j->gone) {
+		imap_tagged(s, j->tag, "NO", "[EXPUNGEISSUED] Some of the messages no longer exist");
+	} else if (!j->ok) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s %s_error=%s", s->sid, s->account, verb,
 		          j->err ? j->err : "?");
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The messages could not be copied");
@@ -129,9 +135,7 @@ static void copy_done(void *arg)
 			/* RFC 6851: the COPYUID comes untagged, before the EXPUNGEs */
 			if (j->n > 0)
 				imap_untagged(s, "OK %sMoved", code.data);
-			for (size_t k = j->n_before; k > 0; k--)
-				if (mbox_find(s->mb, j->before[k - 1]) < 0)
-					imap_untagged(s, "%zu EXPUNGE", k);
+			imap_report(s, true);
 			imap_tagged(s, j->tag, "OK", "%sMOVE completed", j->uid ? "UID " : "");
 		} else {
 			imap_tagged(s, j->tag, "OK", "%s%sCOPY completed", code.len ? code.data : "",
@@ -144,8 +148,6 @@ static void copy_done(void *arg)
 	free(j->bases);
 	free(j->src_uids);
 	free(j->dst_uids);
-	free(j->idx);
-	free(j->before);
 	free(j->dst_path);
 	free(j->err);
 	free(j->tag);
@@ -179,17 +181,16 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 		j->uid = c->uid;
 		j->dst_path = path;
 		path = NULL;
-		j->idx = imap_targets(s->mb, &set, c->uid, &j->n);
+		j->v = s->view;
+		imap_target *t = imap_targets(s, &set, c->uid, &j->n);
 		j->src_uids = xcalloc(j->n + 1, sizeof(uint32_t));
 		j->dst_uids = xcalloc(j->n + 1, sizeof(uint32_t));
 		j->bases = xcalloc(j->n + 1, sizeof(char *));
 		for (size_t k = 0; k < j->n; k++)
-			j->src_uids[k] = s->mb->msgs[j->idx[k]].uid;
-		j->before = xcalloc(s->mb->n + 1, sizeof(uint32_t));
-		for (size_t i = 0; i < s->mb->n; i++)
-			j->before[j->n_before++] = s->mb->msgs[i].uid;
+			j->src_uids[k] = t[k].uid;
+		free(t);
 		conn_pause(s->c);
-		workers_submit(s->srv->wk, copy_work, copy_done, j);
+		store_view_run(s->view, move ? STORE_WRITE : STORE_READ, copy_work, copy_done, j);
 	}
 	free(path);
 	free(name);

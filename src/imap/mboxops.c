@@ -204,7 +204,7 @@ static void append_work(void *arg)
 			j->uid = j->mb->msgs[i].uid;
 			j->uidvalidity = j->mb->uidvalidity;
 			char *err = NULL;
-			if (j->md_flags != 0 && !mbox_set_flags(j->mb, i, j->md_flags, &err))
+			if (j->md_flags != 0 && !mbox_set_flags(j->mb, i, j->md_flags, 0, &err))
 				free(err);
 		}
 	}

@@ -21,17 +21,22 @@
 
 typedef struct search_job {
 	imap_session *s;
+	store_view *v;
 	char *tag;
 	char *text;           /* the command, re-parsed here: the tree points into it */
 	imap_command cmd;
 	imap_search q;
 	bool uid;
+	uint32_t *uids;       /* the session's messages by number */
+	size_t n;
 	bool *hit;            /* per message */
+	uint64_t modseq;      /* the highest of the hits, for a MODSEQ search */
 	const char *no;
 } search_job;
 
 /* One message as the keys see it: loaded only when a key needs it. */
 typedef struct msg_view {
+	const store_view *sv;
 	const mbox *mb;
 	size_t i;
 	char *data;
@@ -44,9 +49,7 @@ static bool load(msg_view *v)
 {
 	if (!v->loaded) {
 		v->loaded = true;
-		char *path = mbox_msg_path(v->mb, v->i);
-		v->data = fs_read_file(path, (size_t)1 << 31, &v->len);
-		free(path);
+		v->data = mbox_read(v->mb, v->i, (size_t)1 << 31, &v->len);
 		v->missing = v->data == NULL;
 		if (!v->missing) {
 			const char *p = v->data;
@@ -121,6 +124,12 @@ static time_t day_of(time_t t)
 	return t - (t % 86400 + 86400) % 86400;
 }
 
+static bool has_keyword(const msg_view *v, const char *name)
+{
+	int k = store_keywords_find(&v->sv->kw, name);
+	return k >= 0 && (v->mb->msgs[v->i].kw & (1u << k));
+}
+
 static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t max_seq, uint32_t max_uid)
 {
 	const mbox_msg *m = &v->mb->msgs[v->i];
@@ -139,8 +148,8 @@ static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t m
 	case IMAP_SK_UNSEEN: return !(f & MDF_SEEN);
 	case IMAP_SK_NEW: case IMAP_SK_RECENT: return false; /* no session sees \Recent */
 	case IMAP_SK_OLD: return true;
-	case IMAP_SK_KEYWORD: return false;                  /* no keywords are kept yet */
-	case IMAP_SK_UNKEYWORD: return true;
+	case IMAP_SK_KEYWORD: return has_keyword(v, k->str);
+	case IMAP_SK_UNKEYWORD: return !has_keyword(v, k->str);
 	case IMAP_SK_FROM: return header_has(v, "From", k->str, k->len);
 	case IMAP_SK_TO: return header_has(v, "To", k->str, k->len);
 	case IMAP_SK_CC: return header_has(v, "Cc", k->str, k->len);
@@ -160,7 +169,7 @@ static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t m
 	case IMAP_SK_SMALLER: return m->vsize < k->number;
 	case IMAP_SK_UID: return imap_seqset_contains(&k->set, m->uid, max_uid);
 	case IMAP_SK_SEQSET: return imap_seqset_contains(&k->set, seq, max_seq);
-	case IMAP_SK_MODSEQ: return false; /* refused before evaluation */
+	case IMAP_SK_MODSEQ: return m->modseq >= k->number; /* one mod-sequence for all metadata */
 	case IMAP_SK_NOT: return !eval(k->child, v, seq, max_seq, max_uid);
 	case IMAP_SK_OR:
 		return eval(k->child, v, seq, max_seq, max_uid) || eval(k->child->next, v, seq, max_seq, max_uid);
@@ -173,11 +182,11 @@ static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t m
 	return false;
 }
 
-/* True when a key uses "$" or MODSEQ, which this server does not offer. */
+/* True when a key uses "$", which this server does not offer. */
 static bool unsupported(const imap_search_key *k)
 {
 	for (; k != NULL; k = k->next) {
-		if (k->op == IMAP_SK_MODSEQ || ((k->op == IMAP_SK_UID || k->op == IMAP_SK_SEQSET) && k->set.searchres))
+		if ((k->op == IMAP_SK_UID || k->op == IMAP_SK_SEQSET) && k->set.searchres)
 			return true;
 		if (unsupported(k->child))
 			return true;
@@ -188,11 +197,16 @@ static bool unsupported(const imap_search_key *k)
 static void search_work(void *arg)
 {
 	search_job *j = arg;
-	const mbox *mb = j->s->mb;
-	uint32_t max_uid = mb->n > 0 ? mb->msgs[mb->n - 1].uid : 0;
-	for (size_t i = 0; i < mb->n; i++) {
-		msg_view v = {.mb = mb, .i = i};
-		j->hit[i] = eval(j->q.root, &v, (uint32_t)(i + 1), (uint32_t)mb->n, max_uid);
+	const mbox *mb = j->v->mb;
+	uint32_t max_uid = j->n > 0 ? j->uids[j->n - 1] : 0;
+	for (size_t k = 0; k < j->n; k++) {
+		long i = mbox_find(mb, j->uids[k]);
+		if (i < 0)
+			continue; /* expunged meanwhile: matches nothing */
+		msg_view v = {.sv = j->v, .mb = mb, .i = (size_t)i};
+		j->hit[k] = eval(j->q.root, &v, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
+		if (j->hit[k] && mb->msgs[i].modseq > j->modseq)
+			j->modseq = mb->msgs[i].modseq;
 		free(v.data);
 	}
 }
@@ -215,17 +229,19 @@ static void search_done(void *arg)
 {
 	search_job *j = arg;
 	imap_session *s = j->s;
-	const mbox *mb = s->mb;
-	uint32_t *found = xcalloc(mb->n + 1, sizeof(uint32_t));
+	uint32_t *found = xcalloc(j->n + 1, sizeof(uint32_t));
 	size_t n = 0;
-	for (size_t i = 0; i < mb->n; i++)
-		if (j->hit[i])
-			found[n++] = j->uid ? mb->msgs[i].uid : (uint32_t)(i + 1);
+	for (size_t k = 0; k < j->n; k++)
+		if (j->hit[k])
+			found[n++] = j->uid ? j->uids[k] : (uint32_t)(k + 1);
+	bool modseq = j->q.uses_modseq && n > 0;
 	buf *out = conn_out(s->c);
 	if (!j->q.esearch) {
 		buf_puts(out, "* SEARCH");
 		for (size_t k = 0; k < n; k++)
 			buf_printf(out, " %u", found[k]);
+		if (modseq)
+			buf_printf(out, " (MODSEQ %llu)", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
 	} else {
 		unsigned r = j->q.ret ? j->q.ret : IMAP_SEARCH_RET_ALL;
@@ -240,6 +256,8 @@ static void search_done(void *arg)
 		}
 		if (r & IMAP_SEARCH_RET_COUNT)
 			buf_printf(out, " COUNT %zu", n);
+		if (modseq)
+			buf_printf(out, " MODSEQ %llu", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
 	}
 	imap_tagged(s, j->tag, "OK", "%sSEARCH completed", j->uid ? "UID " : "");
@@ -248,6 +266,7 @@ static void search_done(void *arg)
 	imap_command_free(&j->cmd);
 	free(j->text);
 	free(j->hit);
+	free(j->uids);
 	free(j->tag);
 	free(j);
 	conn_resume(s->c);
@@ -270,14 +289,18 @@ void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, si
 	} else if (st != IMAP_SEARCH_OK) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid SEARCH");
 	} else if (unsupported(j->q.root) || (j->q.ret & IMAP_SEARCH_RET_SAVE)) {
-		imap_tagged(s, c->tag, "NO", "[CANNOT] MODSEQ, SAVE and $ are not supported yet");
+		imap_tagged(s, c->tag, "NO", "[CANNOT] SAVE and $ are not supported yet");
 	} else {
+		if (j->q.uses_modseq)
+			s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
 		j->s = s;
+		j->v = s->view;
 		j->tag = xstrdup(c->tag);
 		j->uid = c->uid;
-		j->hit = xcalloc(s->mb->n + 1, sizeof(bool));
+		j->uids = store_viewer_uids(s->viewer, &j->n);
+		j->hit = xcalloc(j->n + 1, sizeof(bool));
 		conn_pause(s->c);
-		workers_submit(s->srv->wk, search_work, search_done, j);
+		store_view_run(s->view, STORE_READ, search_work, search_done, j);
 		return;
 	}
 	imap_search_free(&j->q);

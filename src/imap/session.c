@@ -25,8 +25,7 @@ static void session_free(imap_session *s)
 {
 	imap_idle_stop(s);
 	imap_reader_destroy(&s->rd);
-	mbox_free(&s->mb);
-	free(s->selected);
+	imap_unselect(s);
 	free(s->sasl_tag);
 	free(s->account);
 	free(s->maildir);

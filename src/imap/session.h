@@ -14,13 +14,25 @@
 #include "imap/reader.h"
 #include "net/conn.h"
 #include "net/server.h"
-#include "store/mailbox.h"
+#include "store/view.h"
 
 #define IMAP_TIMEOUT 1800          /* seconds: RFC 9051 5.4 asks for at least 30 minutes */
 #define IMAP_PREAUTH_TIMEOUT 120   /* before login */
 #define IMAP_IDLE_TIMEOUT 3600     /* in IDLE: clients re-issue it every 29 minutes */
 
 typedef enum imap_state { IS_NOTAUTH, IS_AUTH, IS_SELECTED } imap_state;
+
+/* Extensions the client turned on (ENABLE, RFC 5161; SELECT (CONDSTORE)). */
+enum {
+	IMAP_ENABLED_REV2 = 1 << 0,        /* IMAP4rev2 */
+	IMAP_ENABLED_UTF8 = 1 << 1,        /* UTF8=ACCEPT */
+	IMAP_ENABLED_CONDSTORE = 1 << 2,   /* RFC 7162: MODSEQ in every FETCH */
+};
+
+/* A message the command names: its number in the session and its UID. */
+typedef struct imap_target {
+	uint32_t seq, uid;
+} imap_target;
 
 typedef struct imap_session {
 	session_link link;      /* srv->imap_sessions */
@@ -35,15 +47,14 @@ typedef struct imap_session {
 	char *maildir;          /* the account's INBOX folder */
 	/* SASL in progress: the tag of AUTHENTICATE, waiting for a response line */
 	char *sasl_tag;
+	unsigned enabled;       /* IMAP_ENABLED_* */
 	/* SELECTED */
 	char *selected;         /* the mailbox name */
-	mbox *mb;
+	store_view *view;       /* the folder, shared with other sessions */
+	store_viewer *viewer;   /* what this session has told of it */
 	bool readonly;          /* EXAMINE */
 	int errors;
-	/* IDLE: the tag, the folder watch, a look at the folder in progress */
-	char *idle_tag;
-	struct watch_sub *idle_sub;
-	bool idle_syncing, idle_again;
+	char *idle_tag;         /* IDLE: its tag while idling */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
 	size_t raw_len;
 } imap_session;
@@ -63,11 +74,9 @@ void imap_bye(imap_session *s, const char *text);
 void imap_greet(imap_session *s);
 void imap_dispatch(imap_session *s, const imap_command *cmd);
 void imap_sasl_response(imap_session *s, char *line);
-/* idle.c: IDLE (RFC 2177): start, the line that ends it, and the end of a
- * look at the folder made while idling. */
+/* idle.c: IDLE (RFC 2177): start, and the line that ends it. */
 void imap_idle_start(imap_session *s, const imap_command *c);
 void imap_idle_line(imap_session *s, const char *line);
-void imap_idle_synced(imap_session *s);
 void imap_idle_stop(imap_session *s);
 
 /* folders.c: the path of mailbox name for the session's account (NULL when
@@ -81,14 +90,29 @@ void imap_rename(imap_session *s, const imap_command *c);
 
 /* msgops.c: SELECT / EXAMINE, FETCH, STORE, EXPUNGE / CLOSE, on workers;
  * each replies (tagged) when done. */
-void imap_select(imap_session *s, const char *tag, const char *name, bool readonly);
+void imap_select(imap_session *s, const char *tag, const char *name, bool readonly, bool condstore);
 void imap_fetch_cmd(imap_session *s, const imap_command *cmd);
 void imap_store_cmd(imap_session *s, const imap_command *cmd);
 /* EXPUNGE (uids NULL), UID EXPUNGE (only these UIDs), or CLOSE (quiet). */
 void imap_expunge(imap_session *s, const char *tag, bool quiet_close, const imap_seqset *uids);
-/* Which messages a set names (sequence numbers, or UIDs): indexes into
- * m->msgs, ascending; *n_r of them. */
-size_t *imap_targets(const mbox *m, const imap_seqset *set, bool uid, size_t *n_r);
+/* report.c: the session's view of the selected folder.  Which messages a
+ * set names (sequence numbers, or UIDs), ascending; *n_r of them.  Call
+ * outside the folder's writers (see store/view.h). */
+imap_target *imap_targets(const imap_session *s, const imap_seqset *set, bool uid, size_t *n_r);
+/* The set of FETCH / STORE (their first argument); false after a BAD. */
+bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set);
+/* Tell the client what changed in the folder since it was last told: new
+ * messages (EXISTS), changed flags (FETCH), and, when expunges is true (not
+ * during FETCH, STORE or SEARCH: RFC 9051 7.5.1), the expunged (EXPUNGE). */
+void imap_report(imap_session *s, bool expunges);
+/* A message's flags and keywords as a parenthesised list. */
+void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m);
+/* The untagged FLAGS and PERMANENTFLAGS of the folder. */
+void imap_write_flag_lists(imap_session *s);
+/* Leave the selected state (UNSELECT, CLOSE, a new SELECT). */
+void imap_unselect(imap_session *s);
+/* The folder's key in the account's index ("" for INBOX) from its path. */
+const char *imap_folder_key(const imap_session *s, const char *path);
 /* searcheval.c: SEARCH and UID SEARCH (raw: the command as framed). */
 void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
 /* copy.c: COPY and MOVE, and their UID forms. */

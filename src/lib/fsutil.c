@@ -1,8 +1,11 @@
 /* fsutil.c — checked file-system helpers (see fsutil.h). */
 #include "lib/fsutil.h"
 
+#include "lib/strutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -120,4 +123,22 @@ char *fs_read_file(const char *path, size_t max, size_t *len_r)
 	if (len_r != NULL)
 		*len_r = len;
 	return data;
+}
+
+bool fs_replace_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char *tmp = xasprintf("%s/%s.tmp", dir, name);
+	char *path = xasprintf("%s/%s", dir, name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && fs_write_all(fd, data, len) && fsync(fd) == 0;
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	ok = ok && rename(tmp, path) == 0 && fs_fsync_dir(dir);
+	if (!ok)
+		err = errno;
+	free(tmp);
+	free(path);
+	errno = err;
+	return ok;
 }

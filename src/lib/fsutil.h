@@ -17,5 +17,8 @@ bool fs_mkdir_p(const char *path, mode_t mode);
 /* Read a whole file into a malloc'd NUL-terminated buffer (len_r optional);
  * NULL with errno on failure or if larger than max. */
 char *fs_read_file(const char *path, size_t max, size_t *len_r);
+/* Replace dir/name with data at once: write dir/name.tmp, fsync it, rename
+ * over the old file, fsync dir.  False with errno. */
+bool fs_replace_file(const char *dir, const char *name, const void *data, size_t len);
 
 #endif

@@ -33,7 +33,8 @@ typedef struct server {
 	queue *q;
 	char *dummy_hash;           /* verified for unknown users, to equalise timing */
 	login_ctx login;            /* password checks, for every protocol */
-	struct folder_watch *watch; /* mailbox change notification (IMAP IDLE) */
+	struct folder_watch *watch; /* mailbox change notification */
+	struct store_views *views;  /* folders open in IMAP sessions, shared */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

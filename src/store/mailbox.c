@@ -128,6 +128,23 @@ static int lock_folder(const char *folder)
 	return fd;
 }
 
+static uint32_t kw_of(const char *letters)
+{
+	uint32_t kw = 0;
+	for (const char *p = letters; *p; p++)
+		kw |= 1u << (*p - 'a');
+	return kw;
+}
+
+static void kw_letters(uint32_t kw, char out[27])
+{
+	size_t o = 0;
+	for (int k = 0; k < 26; k++)
+		if (kw & (1u << k))
+			out[o++] = (char)('a' + k);
+	out[o] = '\0';
+}
+
 static void msgs_free(mbox *m)
 {
 	for (size_t i = 0; i < m->n; i++)
@@ -183,6 +200,35 @@ static bool assign(mbox *m, scan *s, uidlist *ul, bool ul_dirty, char **err_r)
 	return true;
 }
 
+/* Put f in cur/ with its UID, size and flags in the name (measuring the
+ * size first when the name lacks it); f->name.uid becomes 0 when the file
+ * went away meanwhile. */
+static void intake(mbox *m, found *f)
+{
+	char *from = xasprintf("%s/%s/%s", m->path, f->dir, f->file);
+	if (!f->name.has_vsize) {
+		if (!crlf_size(from, &f->name.vsize)) {
+			free(from);
+			f->name.uid = 0; /* gone meanwhile */
+			return;
+		}
+		f->name.has_vsize = true;
+		f->needs_rename = true;
+	}
+	char name[MDNAME_MAX + 1];
+	if (f->needs_rename && mdname_format(&f->name, name)) {
+		char *to = xasprintf("%s/cur/%s", m->path, name);
+		if (rename(from, to) == 0) {
+			free(f->file);
+			f->file = xstrdup(name);
+		} else {
+			f->name.uid = 0; /* gone meanwhile: forget it */
+		}
+		free(to);
+	}
+	free(from);
+}
+
 bool mbox_sync(mbox *m, char **err_r)
 {
 	int lock = lock_folder(m->path);
@@ -199,31 +245,8 @@ bool mbox_sync(mbox *m, char **err_r)
 	scan s = {0};
 	bool ok = read_dir(m->path, "cur", &s, err_r) && read_dir(m->path, "new", &s, err_r) &&
 	          assign(m, &s, &ul, ul_dirty, err_r);
-	for (size_t i = 0; ok && i < s.n; i++) {
-		found *f = &s.v[i];
-		char *from = xasprintf("%s/%s/%s", m->path, f->dir, f->file);
-		if (!f->name.has_vsize) {
-			if (!crlf_size(from, &f->name.vsize)) {
-				free(from);
-				f->name.uid = 0; /* gone meanwhile */
-				continue;
-			}
-			f->name.has_vsize = true;
-			f->needs_rename = true;
-		}
-		char name[MDNAME_MAX + 1];
-		if (f->needs_rename && mdname_format(&f->name, name)) {
-			char *to = xasprintf("%s/cur/%s", m->path, name);
-			if (rename(from, to) == 0) {
-				free(f->file);
-				f->file = xstrdup(name);
-			} else {
-				f->name.uid = 0; /* gone meanwhile: forget it */
-			}
-			free(to);
-		}
-		free(from);
-	}
+	for (size_t i = 0; ok && i < s.n; i++)
+		intake(m, &s.v[i]);
 	if (ok) {
 		msgs_free(m);
 		if (s.n > 0)
@@ -235,11 +258,65 @@ bool mbox_sync(mbox *m, char **err_r)
 				continue;
 			m->msgs[m->n++] = (mbox_msg){.uid = f->name.uid, .file = f->file,
 			                             .vsize = f->name.vsize, .internal = f->mtime,
-			                             .flags = f->name.flags};
+			                             .flags = f->name.flags, .kw = kw_of(f->name.other)};
 			f->file = NULL;
 		}
 		m->uidvalidity = ul.uidvalidity;
 		m->uidnext = ul.uidnext;
+	}
+	scan_free(&s);
+	close(lock);
+	return ok;
+}
+
+bool mbox_take_new(mbox *m, bool *full_r, char **err_r)
+{
+	*full_r = false;
+	int lock = lock_folder(m->path);
+	if (lock < 0) {
+		*err_r = xasprintf("cannot lock %s: %s", m->path, strerror(errno));
+		return false;
+	}
+	uidlist ul;
+	scan s = {0};
+	bool ok = true;
+	if (!uidlist_read(m->path, &ul) || ul.uidvalidity != m->uidvalidity) {
+		*full_r = true; /* nothing done here */
+	} else if (!read_dir(m->path, "new", &s, err_r)) {
+		ok = false;
+	} else {
+		uint32_t floor = m->n > 0 ? m->msgs[m->n - 1].uid + 1 : 1;
+		bool behind = ul.uidnext < floor; /* the UID list fell behind cur/ */
+		if (behind)
+			ul.uidnext = floor;
+		if (s.n > 0)
+			qsort(s.v, s.n, sizeof(found), by_arrival);
+		for (size_t i = 0; i < s.n && ok; i++) {
+			if (ul.uidnext == UINT32_MAX) {
+				*err_r = xstrdup("the folder has used up its UIDs");
+				ok = false;
+				break;
+			}
+			s.v[i].name.uid = ul.uidnext++;
+			s.v[i].needs_rename = true;
+		}
+		if (ok && (s.n > 0 || behind) && !uidlist_write(m->path, &ul)) {
+			*err_r = xasprintf("cannot write the UID list of %s: %s", m->path, strerror(errno));
+			ok = false;
+		}
+		m->msgs = ok ? xrealloc(m->msgs, (m->n + s.n + 1) * sizeof(mbox_msg)) : m->msgs;
+		for (size_t i = 0; ok && i < s.n; i++) {
+			found *f = &s.v[i];
+			intake(m, f);
+			if (f->name.uid == 0)
+				continue;
+			m->msgs[m->n++] = (mbox_msg){.uid = f->name.uid, .file = f->file,
+			                             .vsize = f->name.vsize, .internal = f->mtime,
+			                             .flags = f->name.flags, .kw = kw_of(f->name.other)};
+			f->file = NULL;
+		}
+		if (ok)
+			m->uidnext = ul.uidnext;
 	}
 	scan_free(&s);
 	close(lock);
@@ -314,38 +391,76 @@ bool mbox_expunge(mbox *m, const uint32_t *uids, size_t n, char **err_r)
 	return ok;
 }
 
-bool mbox_relocate(mbox *m, size_t i)
+/* The name in cur/ of the file of message i now (malloc'd), or NULL. */
+static char *locate_name(const mbox *m, size_t i)
 {
 	mdname want;
 	if (!mdname_parse(m->msgs[i].file, &want))
-		return false;
+		return NULL;
 	char *cur = xasprintf("%s/cur", m->path);
 	DIR *d = opendir(cur);
 	free(cur);
 	if (d == NULL)
-		return false;
-	bool hit = false;
+		return NULL;
+	char *hit = NULL;
 	struct dirent *e;
-	while (!hit && (e = readdir(d)) != NULL) {
+	while (hit == NULL && (e = readdir(d)) != NULL) {
 		mdname n;
-		if (mdname_parse(e->d_name, &n) && n.uid == want.uid && strcmp(n.base, want.base) == 0) {
-			free(m->msgs[i].file);
-			m->msgs[i].file = xstrdup(e->d_name);
-			m->msgs[i].flags = n.flags;
-			hit = true;
-		}
+		if (mdname_parse(e->d_name, &n) && n.uid == want.uid && strcmp(n.base, want.base) == 0)
+			hit = xstrdup(e->d_name);
 	}
 	closedir(d);
 	return hit;
 }
 
-bool mbox_set_flags(mbox *m, size_t i, unsigned flags, char **err_r)
+char *mbox_locate(const mbox *m, size_t i)
+{
+	char *path = mbox_msg_path(m, i);
+	if (access(path, F_OK) == 0)
+		return path;
+	free(path);
+	char *name = locate_name(m, i);
+	path = name ? xasprintf("%s/cur/%s", m->path, name) : NULL;
+	free(name);
+	return path;
+}
+
+char *mbox_read(const mbox *m, size_t i, size_t max, size_t *len_r)
+{
+	char *path = mbox_msg_path(m, i);
+	char *data = fs_read_file(path, max, len_r);
+	free(path);
+	if (data == NULL && errno == ENOENT && (path = mbox_locate(m, i)) != NULL) {
+		data = fs_read_file(path, max, len_r);
+		free(path);
+	}
+	return data;
+}
+
+bool mbox_relocate(mbox *m, size_t i)
+{
+	char *name = locate_name(m, i);
+	if (name == NULL)
+		return false;
+	mdname n;
+	mdname_parse(name, &n);
+	free(m->msgs[i].file);
+	m->msgs[i].file = name;
+	m->msgs[i].flags = n.flags;
+	m->msgs[i].kw = kw_of(n.other);
+	return true;
+}
+
+bool mbox_set_flags(mbox *m, size_t i, unsigned flags, uint32_t kw, char **err_r)
 {
 	mdname n;
 	char name[MDNAME_MAX + 1];
-	if (!mdname_parse(m->msgs[i].file, &n))
+	if (!mdname_parse(m->msgs[i].file, &n)) {
+		*err_r = xstrdup("not a message file name");
 		return false;
+	}
 	n.flags = flags;
+	kw_letters(kw, n.other);
 	if (!mdname_format(&n, name)) {
 		*err_r = xstrdup("file name too long");
 		return false;
@@ -365,6 +480,7 @@ bool mbox_set_flags(mbox *m, size_t i, unsigned flags, char **err_r)
 		free(m->msgs[i].file);
 		m->msgs[i].file = xstrdup(name);
 		m->msgs[i].flags = flags;
+		m->msgs[i].kw = kw;
 	} else {
 		*err_r = xasprintf("cannot rename %s: %s", from, strerror(errno));
 	}

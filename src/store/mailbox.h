@@ -21,6 +21,8 @@ typedef struct mbox_msg {
 	uint64_t vsize;        /* size with CRLF line ends */
 	time_t internal;       /* arrival: the file's modification time */
 	unsigned flags;        /* MDF_* (mdname.h) */
+	uint32_t kw;           /* keywords: bit k is the letter 'a' + k (keywords.h) */
+	uint64_t modseq;       /* RFC 7162; kept by store/view.c, 0 here */
 } mbox_msg;
 
 typedef struct mbox {
@@ -36,6 +38,10 @@ typedef struct mbox {
 mbox *mbox_open(const char *path, char **err_r);
 /* Look again: take in new messages, forget files that are gone. */
 bool mbox_sync(mbox *m, char **err_r);
+/* Look only in new/: take in what arrived there (the list of cur/ is
+ * trusted).  *full_r is set when the folder's UID list no longer matches
+ * m (rebuilt meanwhile): then call mbox_sync. */
+bool mbox_take_new(mbox *m, bool *full_r, char **err_r);
 void mbox_free(mbox **m);
 /* Index of uid in m->msgs, or -1. */
 long mbox_find(const mbox *m, uint32_t uid);
@@ -45,10 +51,17 @@ char *mbox_msg_path(const mbox *m, size_t i);
  * as removed).  False with *err_r if any could not be removed; those that
  * were are gone from m either way. */
 bool mbox_expunge(mbox *m, const uint32_t *uids, size_t n, char **err_r);
+/* The path of message i's file now, after someone else may have renamed
+ * it (changed its flags): malloc'd, NULL when it is gone.  m unchanged. */
+char *mbox_locate(const mbox *m, size_t i);
+/* Read message i's file (at most max bytes; see fs_read_file), looking for
+ * it again when someone else renamed it.  NULL when it is gone. */
+char *mbox_read(const mbox *m, size_t i, size_t max, size_t *len_r);
 /* Find message i again after someone else renamed its file (changed its
  * flags): updates its name and flags; false when it is gone. */
 bool mbox_relocate(mbox *m, size_t i);
-/* Give message i these flags (a rename: the flags are in the name). */
-bool mbox_set_flags(mbox *m, size_t i, unsigned flags, char **err_r);
+/* Give message i these flags and keywords (a rename: both are in the
+ * name). */
+bool mbox_set_flags(mbox *m, size_t i, unsigned flags, uint32_t kw, char **err_r);
 
 #endif

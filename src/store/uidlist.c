@@ -32,20 +32,7 @@ bool uidlist_read(const char *folder, uidlist *out)
 
 bool uidlist_write(const char *folder, const uidlist *ul)
 {
-	char *tmp = xasprintf("%s/" UIDLIST_NAME ".tmp", folder);
-	char *path = xasprintf("%s/" UIDLIST_NAME, folder);
 	char line[64];
 	int n = snprintf(line, sizeof line, "yubin-uidlist 1 %u %u\n", ul->uidvalidity, ul->uidnext);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && fs_write_all(fd, line, (size_t)n) && fsync(fd) == 0;
-	int err = errno;
-	if (fd >= 0)
-		close(fd);
-	ok = ok && rename(tmp, path) == 0 && fs_fsync_dir(folder);
-	if (!ok)
-		err = errno;
-	free(tmp);
-	free(path);
-	errno = err;
-	return ok;
+	return fs_replace_file(folder, UIDLIST_NAME, line, (size_t)n);
 }

@@ -65,37 +65,46 @@ static void dir_put(folder_watch *w, watch_dir *d)
 	}
 }
 
+/* Tell every subscriber on directory wd (all of them when wd is -1, for
+ * lost events). */
+static void tell(folder_watch *w, int wd, const struct inotify_event *e)
+{
+	for (watch_sub *s = w->subs; s != NULL; s = s->next) {
+		for (int k = 0; k < 2; k++) {
+			if (s->dirs[k] == NULL || (wd != -1 && s->dirs[k]->wd != wd))
+				continue;
+			if (e == NULL)
+				s->fn(s->arg, k == 1, NULL, false);
+			else
+				s->fn(s->arg, k == 1, e->name, (e->mask & (IN_CREATE | IN_MOVED_TO)) != 0);
+			break;
+		}
+	}
+}
+
 static void on_events(evutil_socket_t fd, short what, void *arg)
 {
+	(void)fd;
+	(void)what;
 	folder_watch *w = arg;
 	char b[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-	/* which directories changed in this batch; each subscriber once */
-	int changed[64];
-	size_t n_changed = 0;
-	bool overflow = false;
 	ssize_t r;
 	while ((r = read(w->fd, b, sizeof b)) > 0) {
 		for (char *p = b; p < b + r;) {
 			struct inotify_event *e = (struct inotify_event *)p;
 			if (e->mask & IN_Q_OVERFLOW)
-				overflow = true;
-			bool seen = false;
-			for (size_t k = 0; k < n_changed; k++)
-				seen = seen || changed[k] == e->wd;
-			if (!seen && n_changed < 64)
-				changed[n_changed++] = e->wd;
-			else if (!seen)
-				overflow = true;
+				tell(w, -1, NULL);
+			else if (e->len > 0)
+				tell(w, e->wd, e);
 			p += sizeof(struct inotify_event) + e->len;
 		}
 	}
-	for (watch_sub *s = w->subs; s != NULL; s = s->next) {
-		bool hit = overflow;
-		for (size_t k = 0; k < n_changed && !hit; k++)
-			hit = (s->dirs[0] && s->dirs[0]->wd == changed[k]) || (s->dirs[1] && s->dirs[1]->wd == changed[k]);
-		if (hit)
-			s->fn(s->arg);
-	}
+}
+
+void folder_watch_poll(folder_watch *w)
+{
+	if (w != NULL)
+		on_events(w->fd, EV_READ, w);
 }
 
 folder_watch *folder_watch_new(struct event_base *base)

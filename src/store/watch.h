@@ -8,12 +8,15 @@
 #define YUBIN_STORE_WATCH_H
 
 #include <event2/event.h>
+#include <stdbool.h>
 
 typedef struct folder_watch folder_watch;
 typedef struct watch_sub watch_sub;
-/* Something changed in the folder.  Must not add or remove subscriptions
- * (schedule work instead). */
-typedef void watch_fn(void *arg);
+/* Something changed in the folder: name (a file name) in new/ (in_cur
+ * false) or cur/ was created, moved in (arrived true) or moved out or
+ * removed (arrived false).  name NULL: events were lost; anything may have
+ * changed.  Must not add or remove subscriptions (schedule work instead). */
+typedef void watch_fn(void *arg, bool in_cur, const char *name, bool arrived);
 
 /* NULL when inotify is not available (then nobody is told: callers fall
  * back to looking when asked). */
@@ -23,5 +26,8 @@ void folder_watch_free(folder_watch **w);
  * cannot be watched. */
 watch_sub *folder_watch_add(folder_watch *w, const char *folder, watch_fn *fn, void *arg);
 void folder_watch_remove(folder_watch *w, watch_sub *sub);
+/* Read the events the kernel has queued now, without waiting for the loop
+ * (a client asking "anything new?" must see a change made before it asked). */
+void folder_watch_poll(folder_watch *w);
 
 #endif

@@ -156,7 +156,11 @@ def test_store_expunge_close(box):
     typ, data = m.store("2", "FLAGS", "(\\Answered)")
     assert data == [b"2 (FLAGS (\\Answered))"], data
     typ, data = m.store("2", "+FLAGS", "(somekeyword)")
-    assert typ == "NO", data
+    assert typ == "OK" and data == [b"2 (FLAGS (\\Answered somekeyword))"], data
+    # a keyword new to the folder: the new FLAGS list is announced
+    assert b"somekeyword" in m.untagged_responses.pop("FLAGS", [b""])[-1]
+    typ, data = m.store("2", "-FLAGS", "(somekeyword)")
+    assert data == [b"2 (FLAGS (\\Answered))"], data
     typ, data = m.expunge()
     assert typ == "OK" and data == [b"3", b"1"], data
     assert len(srv.mail_files(user)) == 2

@@ -160,13 +160,13 @@ static void test_flags(void **state)
 	put("new", "1.a", "a\n", 1);
 	mbox *m = open_ok();
 	char *err = NULL;
-	assert_true(mbox_set_flags(m, 0, MDF_SEEN | MDF_ANSWERED, &err));
+	assert_true(mbox_set_flags(m, 0, MDF_SEEN | MDF_ANSWERED, 0, &err));
 	assert_string_equal(m->msgs[0].file, "1.a,U=1,W=3:2,RS");
 	assert_true(exists("cur", "1.a,U=1,W=3:2,RS"));
 	mbox_free(&m);
 	m = open_ok();
 	assert_int_equal(m->msgs[0].flags, MDF_SEEN | MDF_ANSWERED);
-	assert_true(mbox_set_flags(m, 0, 0, &err));
+	assert_true(mbox_set_flags(m, 0, 0, 0, &err));
 	assert_true(exists("cur", "1.a,U=1,W=3:2,"));
 	mbox_free(&m);
 }
@@ -177,9 +177,9 @@ static void test_renamed_by_someone_else(void **state)
 	mbox *mine = open_ok(), *theirs = open_ok();
 	char *err = NULL;
 	/* the other view changes the flags (a rename) */
-	assert_true(mbox_set_flags(theirs, 0, MDF_SEEN, &err));
+	assert_true(mbox_set_flags(theirs, 0, MDF_SEEN, 0, &err));
 	/* this view finds the file again, with its new flags, and can go on */
-	assert_true(mbox_set_flags(mine, 0, MDF_SEEN | MDF_FLAGGED, &err));
+	assert_true(mbox_set_flags(mine, 0, MDF_SEEN | MDF_FLAGGED, 0, &err));
 	assert_string_equal(mine->msgs[0].file, "1.a,U=1,W=3:2,FS");
 	assert_true(exists("cur", "1.a,U=1,W=3:2,FS"));
 	/* gone for good: nothing to find */

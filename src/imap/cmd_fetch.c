@@ -1,0 +1,272 @@
+/* cmd_fetch.c — FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY,
+ * RFC 7162 CHANGEDSINCE and MODSEQ) on a worker under the folder's gate:
+ * a reader, or a writer when it sets \Seen.  ENVELOPE, BODYSTRUCTURE and
+ * BODY come from the account's index; sections read and parse the file. */
+#include "imap/session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "imap/fetch.h"
+#include "mime/imapfmt.h"
+#include "mime/mime.h"
+#include "store/mdname.h"
+
+#define RESPONSE_MAX ((size_t)1 << 31)
+
+typedef struct fetch_job {
+	imap_session *s;
+	store_view *v;
+	char *tag;
+	bool uid, writes, condstore;
+	imap_fetch f;
+	imap_target *t;
+	size_t n;
+	buf out;
+	const char *no;         /* a NO for the whole command, or NULL */
+	bool bad, gone;
+	uint32_t *changed;      /* \Seen set on these */
+	size_t n_changed;
+	uint64_t modseq_before;
+} fetch_job;
+
+static bool needs_file(const imap_fetch *f)
+{
+	return f->nbodies > 0 || (f->items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER | IMAP_FETCH_RFC822_TEXT));
+}
+
+static bool needs_cache(const imap_fetch *f)
+{
+	return f->items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_BODY);
+}
+
+static bool sets_seen(const imap_fetch *f)
+{
+	if (f->items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_TEXT))
+		return true;
+	for (size_t i = 0; i < f->nbodies; i++)
+		if (!f->bodies[i].peek && f->bodies[i].kind != IMAP_BODY_BINARY_SIZE)
+			return true;
+	return false;
+}
+
+static void write_literal(buf *out, const buf *data, bool binary)
+{
+	bool nul = binary && memchr(data->data, '\0', data->len) != NULL;
+	buf_printf(out, "%s{%zu}\r\n", nul ? "~" : "", data->len);
+	buf_append(out, data->data, data->len);
+}
+
+/* One section of message m as name, then its bytes (or the size). */
+static void write_section(fetch_job *j, const mime_message *m, const char *name, const char *spec,
+                          imap_body_kind kind, bool partial, uint64_t start, uint64_t count)
+{
+	imap_section sec;
+	imap_fetch_status st = imap_section_parse(spec, &sec);
+	if (st == IMAP_FETCH_SYNTAX) {
+		j->bad = true;
+		return;
+	}
+	buf data;
+	buf_init(&data, RESPONSE_MAX);
+	st = kind == IMAP_BODY_SECTION ? imap_section_fetch(&data, m, &sec) : imap_binary_fetch(&data, m, &sec);
+	imap_section_free(&sec);
+	if (st == IMAP_FETCH_UNKNOWN_CTE)
+		j->no = "[UNKNOWN-CTE] The part's Content-Transfer-Encoding is not known";
+	else if (st != IMAP_FETCH_OK)
+		buf_clear(&data); /* no such part: an empty string */
+	if (kind == IMAP_BODY_BINARY_SIZE) {
+		buf_printf(&j->out, "%s %zu", name, data.len);
+	} else {
+		if (partial)
+			imap_partial(&data, start, count);
+		buf_puts(&j->out, name);
+		if (partial)
+			buf_printf(&j->out, "<%llu>", (unsigned long long)start);
+		buf_putc(&j->out, ' ');
+		write_literal(&j->out, &data, kind == IMAP_BODY_BINARY);
+	}
+	buf_free(&data);
+}
+
+static void write_sections(fetch_job *j, const mime_message *m)
+{
+	static const struct { unsigned item; const char *name, *spec; } rfc822[] = {
+		{IMAP_FETCH_RFC822_HEADER, "RFC822.HEADER", "HEADER"},
+		{IMAP_FETCH_RFC822_TEXT, "RFC822.TEXT", "TEXT"},
+		{IMAP_FETCH_RFC822, "RFC822", ""},
+	};
+	for (size_t k = 0; k < 3; k++) {
+		if (j->f.items & rfc822[k].item) {
+			buf_putc(&j->out, ' ');
+			write_section(j, m, rfc822[k].name, rfc822[k].spec, IMAP_BODY_SECTION, false, 0, 0);
+		}
+	}
+	for (size_t k = 0; k < j->f.nbodies; k++) {
+		imap_fetch_body *b = &j->f.bodies[k];
+		const char *word = b->kind == IMAP_BODY_SECTION ? "BODY"
+		                   : b->kind == IMAP_BODY_BINARY ? "BINARY" : "BINARY.SIZE";
+		char *name = xasprintf("%s[%s]", word, b->section);
+		buf_putc(&j->out, ' ');
+		write_section(j, m, name, b->section, b->kind, b->partial, b->start, b->count);
+		free(name);
+	}
+}
+
+/* The simple items; each is written with a space before it (the first one's
+ * is dropped by the caller). */
+static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const store_cache *c)
+{
+	buf *out = &j->out;
+	const imap_fetch *f = &j->f;
+	if (j->uid || (f->items & IMAP_FETCH_UID))
+		buf_printf(out, " UID %u", msg->uid);
+	if (flags) {
+		buf_puts(out, " FLAGS ");
+		imap_write_flags(out, j->v, msg);
+	}
+	if ((f->items & IMAP_FETCH_MODSEQ) || (flags && j->condstore))
+		buf_printf(out, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
+	if (f->items & IMAP_FETCH_INTERNALDATE) {
+		char date[64];
+		struct tm tm;
+		gmtime_r(&msg->internal, &tm);
+		strftime(date, sizeof date, "%d-%b-%Y %H:%M:%S +0000", &tm);
+		buf_printf(out, " INTERNALDATE \"%s\"", date);
+	}
+	if (f->items & IMAP_FETCH_RFC822_SIZE)
+		buf_printf(out, " RFC822.SIZE %llu", (unsigned long long)msg->vsize);
+	if (f->items & IMAP_FETCH_ENVELOPE)
+		buf_printf(out, " ENVELOPE %s", c->envelope);
+	if (f->items & IMAP_FETCH_BODYSTRUCTURE)
+		buf_printf(out, " BODYSTRUCTURE %s", c->bodystructure);
+	if (f->items & IMAP_FETCH_BODY)
+		buf_printf(out, " BODY %s", c->body);
+}
+
+static void fetch_one(fetch_job *j, const imap_target *t)
+{
+	mbox *mb = j->v->mb;
+	long i = mbox_find(mb, t->uid);
+	if (i < 0) {
+		j->gone = true; /* expunged; the session hears of it later */
+		return;
+	}
+	mbox_msg *msg = &mb->msgs[i];
+	if (j->f.has_changedsince && msg->modseq <= j->f.changedsince)
+		return;
+	store_cache c = {0};
+	if (needs_cache(&j->f)) {
+		char *path = mbox_msg_path(mb, (size_t)i);
+		bool ok = store_index_cache(j->v->ix, msg->uid, path, &c);
+		free(path);
+		if (!ok && (path = mbox_locate(mb, (size_t)i)) != NULL) { /* renamed by someone else */
+			ok = store_index_cache(j->v->ix, msg->uid, path, &c);
+			free(path);
+		}
+		if (!ok) {
+			j->gone = true;
+			return;
+		}
+	}
+	size_t len = 0;
+	char *data = needs_file(&j->f) ? mbox_read(mb, (size_t)i, RESPONSE_MAX, &len) : NULL;
+	bool flags_changed = false;
+	if (j->writes && !(msg->flags & MDF_SEEN)) {
+		char *err = NULL;
+		if (mbox_set_flags(mb, (size_t)i, msg->flags | MDF_SEEN, msg->kw, &err)) {
+			msg->modseq = store_view_next_modseq(j->v);
+			j->changed[j->n_changed++] = msg->uid;
+			flags_changed = true;
+		}
+		free(err);
+	}
+	buf *out = &j->out;
+	buf_printf(out, "* %u FETCH (", t->seq);
+	size_t mark = out->len;
+	write_simple(j, msg, (j->f.items & IMAP_FETCH_FLAGS) || flags_changed, &c);
+	if (data != NULL) {
+		mime_message *m = mime_parse(data, len);
+		write_sections(j, m);
+		mime_free(&m);
+	} else if (needs_file(&j->f)) {
+		j->gone = true;
+	}
+	/* drop the space before the first item */
+	if (out->len > mark) {
+		memmove(out->data + mark, out->data + mark + 1, out->len - mark);
+		out->len--;
+	}
+	buf_puts(out, ")\r\n");
+	store_cache_free(&c);
+	free(data);
+}
+
+static void fetch_work(void *arg)
+{
+	fetch_job *j = arg;
+	j->modseq_before = j->v->highestmodseq;
+	for (size_t k = 0; k < j->n && j->no == NULL && !j->bad; k++)
+		fetch_one(j, &j->t[k]);
+	if (j->n_changed > 0)
+		store_view_save(j->v, j->changed, j->n_changed);
+}
+
+static void fetch_done(void *arg)
+{
+	fetch_job *j = arg;
+	imap_session *s = j->s;
+	if (j->bad) {
+		imap_tagged(s, j->tag, "BAD", "Invalid section");
+	} else {
+		conn_send(s->c, j->out.data, j->out.len);
+		if (j->no != NULL)
+			imap_tagged(s, j->tag, "NO", "%s", j->no);
+		else if (j->gone)
+			imap_tagged(s, j->tag, "NO", "[EXPUNGEISSUED] Some of the requested messages no longer exist");
+		else
+			imap_tagged(s, j->tag, "OK", "%sFETCH completed", j->uid ? "UID " : "");
+	}
+	/* its own \Seen changes were told just now */
+	if (s->viewer->flags_modseq == j->modseq_before)
+		s->viewer->flags_modseq = s->view->highestmodseq;
+	imap_fetch_free(&j->f);
+	buf_free(&j->out);
+	free(j->changed);
+	free(j->t);
+	free(j->tag);
+	free(j);
+	conn_resume(s->c);
+}
+
+void imap_fetch_cmd(imap_session *s, const imap_command *c)
+{
+	imap_seqset set;
+	if (!imap_parse_set(s, c, &set))
+		return;
+	fetch_job *j = xcalloc(1, sizeof(*j));
+	const char *err = NULL;
+	if (!imap_fetch_parse(c->args->next, &j->f, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid FETCH items");
+		imap_fetch_free(&j->f);
+		imap_seqset_free(&set);
+		free(j);
+		return;
+	}
+	if (j->f.has_changedsince || (j->f.items & IMAP_FETCH_MODSEQ))
+		s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1: both turn CONDSTORE on */
+	j->s = s;
+	j->v = s->view;
+	j->tag = xstrdup(c->tag);
+	j->uid = c->uid;
+	j->condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
+	j->writes = !s->readonly && sets_seen(&j->f);
+	j->t = imap_targets(s, &set, c->uid, &j->n);
+	j->changed = xcalloc(j->n + 1, sizeof(uint32_t));
+	imap_seqset_free(&set);
+	buf_init(&j->out, RESPONSE_MAX);
+	conn_pause(s->c);
+	store_view_run(s->view, j->writes ? STORE_WRITE : STORE_READ, fetch_work, fetch_done, j);
+}

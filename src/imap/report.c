@@ -1,0 +1,153 @@
+/* report.c — a session's view of its selected folder: its message numbers
+ * (the shared folder's messages it was told of, and those expunged since
+ * that it was not told of yet), the sets commands name in them, and the
+ * untagged responses that bring it up to date (EXPUNGE, EXISTS, FETCH
+ * FLAGS).  All of this runs on the loop, outside the folder's writers. */
+#include "imap/session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/mdname.h"
+
+/* IMAP system flags and the Maildir letters they are kept as. */
+static const struct {
+	const char *name;
+	unsigned md;
+} flag_names[] = {
+	{"\\Answered", MDF_ANSWERED}, {"\\Flagged", MDF_FLAGGED}, {"\\Deleted", MDF_DELETED},
+	{"\\Seen", MDF_SEEN},         {"\\Draft", MDF_DRAFT},
+};
+
+void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m)
+{
+	buf_putc(out, '(');
+	const char *sep = "";
+	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
+		if (m->flags & flag_names[i].md) {
+			buf_printf(out, "%s%s", sep, flag_names[i].name);
+			sep = " ";
+		}
+	}
+	for (int k = 0; k < STORE_KEYWORDS_MAX; k++) {
+		if ((m->kw & (1u << k)) && v->kw.names[k] != NULL) {
+			buf_printf(out, "%s%s", sep, v->kw.names[k]);
+			sep = " ";
+		}
+	}
+	buf_putc(out, ')');
+}
+
+void imap_write_flag_lists(imap_session *s)
+{
+	buf all;
+	buf_init(&all, 65536);
+	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+		buf_printf(&all, "%s%s", i ? " " : "", flag_names[i].name);
+	for (int k = 0; k < STORE_KEYWORDS_MAX; k++)
+		if (s->view->kw.names[k] != NULL)
+			buf_printf(&all, " %s", s->view->kw.names[k]);
+	imap_untagged(s, "FLAGS (%s)", all.data);
+	if (s->readonly)
+		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
+	else
+		imap_untagged(s, "OK [PERMANENTFLAGS (%s \\*)] Flags the mailbox keeps", all.data);
+	buf_free(&all);
+}
+
+imap_target *imap_targets(const imap_session *s, const imap_seqset *set, bool uid, size_t *n_r)
+{
+	size_t n;
+	uint32_t *uids = store_viewer_uids(s->viewer, &n);
+	imap_target *t = xcalloc(n + 1, sizeof(imap_target));
+	size_t k = 0;
+	uint32_t max = uid ? (n > 0 ? uids[n - 1] : 0) : (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t seq = (uint32_t)(i + 1);
+		if (imap_seqset_contains(set, uid ? uids[i] : seq, max))
+			t[k++] = (imap_target){.seq = seq, .uid = uids[i]};
+	}
+	free(uids);
+	*n_r = k;
+	return t;
+}
+
+static void report_expunges(imap_session *s)
+{
+	size_t n;
+	uint32_t *uids = store_viewer_uids(s->viewer, &n);
+	/* from the highest number down, so that each number is right when sent */
+	for (size_t i = n; i > 0; i--)
+		if (mbox_find(s->view->mb, uids[i - 1]) < 0)
+			imap_untagged(s, "%zu EXPUNGE", i);
+	free(uids);
+	s->viewer->gone_modseq = s->view->highestmodseq;
+	store_view_trim(s->view);
+}
+
+void imap_report(imap_session *s, bool expunges)
+{
+	store_viewer *w = s->viewer;
+	const store_view *v = s->view;
+	if (w == NULL || v->mb == NULL)
+		return;
+	if (expunges)
+		report_expunges(s);
+	size_t n;
+	uint32_t *uids = store_viewer_uids(w, &n);
+	if (w->flags_modseq < v->highestmodseq) {
+		buf *out = conn_out(s->c);
+		bool condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
+		for (size_t i = 0; i < n; i++) {
+			long k = mbox_find(v->mb, uids[i]);
+			if (k < 0 || v->mb->msgs[k].modseq <= w->flags_modseq)
+				continue;
+			const mbox_msg *m = &v->mb->msgs[k];
+			buf_printf(out, "* %zu FETCH (", i + 1);
+			if (condstore)
+				buf_printf(out, "UID %u MODSEQ (%llu) ", m->uid, (unsigned long long)m->modseq);
+			buf_puts(out, "FLAGS ");
+			imap_write_flags(out, v, m);
+			buf_puts(out, ")\r\n");
+		}
+		w->flags_modseq = v->highestmodseq;
+	}
+	free(uids);
+	if (v->mb->uidnext > w->uidnext) {
+		w->uidnext = v->mb->uidnext;
+		free(store_viewer_uids(w, &n));
+		imap_untagged(s, "%zu EXISTS", n);
+	}
+}
+
+void imap_unselect(imap_session *s)
+{
+	store_viewer_free(&s->viewer);
+	store_view_close(&s->view);
+	free(s->selected);
+	s->selected = NULL;
+	s->state = IS_AUTH;
+}
+
+const char *imap_folder_key(const imap_session *s, const char *path)
+{
+	size_t n = strlen(s->maildir);
+	if (strncmp(path, s->maildir, n) != 0)
+		return NULL;
+	return path[n] == '/' ? path + n + 1 : path[n] == '\0' ? "" : NULL;
+}
+
+bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set)
+{
+	const char *err = NULL;
+	if (c->nargs < 2 || !imap_seqset_parse_arg(c->args, set, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A sequence set is needed");
+		return false;
+	}
+	if (set->searchres) {
+		imap_tagged(s, c->tag, "BAD", "There is no saved search result");
+		imap_seqset_free(set);
+		return false;
+	}
+	return true;
+}

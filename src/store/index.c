@@ -1,0 +1,380 @@
+/* index.c — the per-account SQLite index (see index.h).  SQLite because
+ * the index must survive crashes without ever being half-written, and a
+ * transaction is exactly that; WAL with synchronous=NORMAL, because losing
+ * the last changes in a power cut is harmless here: flags come from the
+ * file names again, and mod-sequences follow the clock (store_modseq_next)
+ * so reassigned ones are still higher than any a client saw. */
+#include "store/index.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "lib/buf.h"
+#include "lib/fsutil.h"
+#include "lib/strutil.h"
+#include "mime/imapfmt.h"
+#include "mime/mime.h"
+
+#define CACHE_MSG_MAX ((size_t)1 << 30)
+#define CACHE_TEXT_MAX ((size_t)16 << 20)
+
+enum { Q_GET_FOLDER, Q_ADD_FOLDER, Q_SET_FOLDER, Q_ROWS, Q_SET, Q_INSERT, Q_REMOVE, Q_CLEAR,
+       Q_CACHE, Q_SET_CACHE, Q_COUNT };
+
+static const char *const queries[Q_COUNT] = {
+	[Q_GET_FOLDER] = "SELECT id, uidvalidity, highestmodseq FROM folders WHERE name = ?1",
+	[Q_ADD_FOLDER] = "INSERT INTO folders (name, uidvalidity, highestmodseq) VALUES (?1, 0, 0)",
+	[Q_SET_FOLDER] = "UPDATE folders SET uidvalidity = ?2, highestmodseq = ?3 WHERE id = ?1",
+	[Q_ROWS] = "SELECT uid, modseq, flags, envelope IS NOT NULL FROM msgs WHERE folder = ?1 ORDER BY uid",
+	[Q_SET] = "UPDATE msgs SET modseq = ?3, flags = ?4 WHERE folder = ?1 AND uid = ?2",
+	[Q_INSERT] = "INSERT OR REPLACE INTO msgs (folder, uid, modseq, flags, envelope, bodystructure, body) "
+	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_REMOVE] = "DELETE FROM msgs WHERE folder = ?1 AND uid = ?2",
+	[Q_CLEAR] = "DELETE FROM msgs WHERE folder = ?1",
+	[Q_CACHE] = "SELECT envelope, bodystructure, body FROM msgs WHERE folder = ?1 AND uid = ?2",
+	[Q_SET_CACHE] = "UPDATE msgs SET envelope = ?3, bodystructure = ?4, body = ?5 WHERE folder = ?1 AND uid = ?2",
+};
+
+static const char schema[] =
+	"PRAGMA journal_mode = WAL;"
+	"PRAGMA synchronous = NORMAL;"
+	"PRAGMA cache_size = -512;"
+	"CREATE TABLE IF NOT EXISTS folders (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" uidvalidity INTEGER NOT NULL, highestmodseq INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS msgs (folder INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL, flags INTEGER NOT NULL,"
+	" envelope TEXT, bodystructure TEXT, body TEXT, PRIMARY KEY (folder, uid)) WITHOUT ROWID;";
+
+struct store_index {
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
+	int64_t folder;
+	uint32_t uidvalidity;
+	uint64_t highest;
+	pthread_mutex_t lock;
+};
+
+/* What a row keeps of a message's flags: system flags and keyword letters. */
+static int64_t flag_word(const mbox_msg *msg)
+{
+	return (int64_t)msg->flags | (int64_t)msg->kw << 8;
+}
+
+uint64_t store_modseq_next(uint64_t highest)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	uint64_t now = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	return now > highest ? now : highest + 1;
+}
+
+void store_cache_free(store_cache *c)
+{
+	free(c->envelope);
+	free(c->bodystructure);
+	free(c->body);
+	*c = (store_cache){0};
+}
+
+static char *take(buf *b)
+{
+	char *s = xstrndup(b->data ? b->data : "", b->len);
+	buf_clear(b);
+	return s;
+}
+
+bool store_cache_build(const char *path, store_cache *c)
+{
+	size_t len;
+	char *data = fs_read_file(path, CACHE_MSG_MAX, &len);
+	if (data == NULL)
+		return false;
+	mime_message *m = mime_parse(data, len);
+	buf b;
+	buf_init(&b, CACHE_TEXT_MAX);
+	imap_write_envelope(&b, m, m->root);
+	c->envelope = take(&b);
+	imap_write_body(&b, m, m->root, true);
+	c->bodystructure = take(&b);
+	imap_write_body(&b, m, m->root, false);
+	c->body = take(&b);
+	buf_free(&b);
+	mime_free(&m);
+	free(data);
+	return true;
+}
+
+static sqlite3_stmt *q(store_index *ix, int k)
+{
+	sqlite3_stmt *st = ix->q[k];
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	sqlite3_bind_int64(st, 1, ix->folder);
+	return st;
+}
+
+static bool done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE;
+}
+
+static bool load_folder(store_index *ix, const char *key)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		sqlite3_stmt *st = ix->q[Q_GET_FOLDER];
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			ix->folder = sqlite3_column_int64(st, 0);
+			ix->uidvalidity = (uint32_t)sqlite3_column_int64(st, 1);
+			ix->highest = (uint64_t)sqlite3_column_int64(st, 2);
+			sqlite3_reset(st);
+			return true;
+		}
+		sqlite3_reset(st);
+		st = ix->q[Q_ADD_FOLDER];
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		if (!done(st))
+			return false;
+	}
+	return false;
+}
+
+store_index *store_index_open(const char *root, const char *key, char **err_r)
+{
+	char *path = xasprintf("%s/" STORE_INDEX_FILE, root);
+	store_index *ix = xcalloc(1, sizeof(*ix));
+	pthread_mutex_init(&ix->lock, NULL);
+	int rc = sqlite3_open_v2(path, &ix->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                         NULL);
+	free(path);
+	if (rc == SQLITE_OK) {
+		sqlite3_busy_timeout(ix->db, 10000); /* `yubin mailbox reindex` may hold it a moment */
+		rc = sqlite3_exec(ix->db, schema, NULL, NULL, NULL);
+	}
+	for (int k = 0; rc == SQLITE_OK && k < Q_COUNT; k++)
+		rc = sqlite3_prepare_v3(ix->db, queries[k], -1, SQLITE_PREPARE_PERSISTENT, &ix->q[k], NULL);
+	if (rc != SQLITE_OK || !load_folder(ix, key)) {
+		*err_r = xasprintf("index %s/" STORE_INDEX_FILE ": %s", root,
+		                   ix->db ? sqlite3_errmsg(ix->db) : "cannot open");
+		store_index_close(&ix);
+	}
+	return ix;
+}
+
+void store_index_close(store_index **ixp)
+{
+	store_index *ix = *ixp;
+	if (ix == NULL)
+		return;
+	for (int k = 0; k < Q_COUNT; k++)
+		sqlite3_finalize(ix->q[k]);
+	sqlite3_close(ix->db);
+	pthread_mutex_destroy(&ix->lock);
+	free(ix);
+	*ixp = NULL;
+}
+
+static bool exec(store_index *ix, const char *sql)
+{
+	return sqlite3_exec(ix->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+bool store_index_begin(store_index *ix)
+{
+	pthread_mutex_lock(&ix->lock);
+	bool ok = exec(ix, "BEGIN IMMEDIATE");
+	if (!ok)
+		pthread_mutex_unlock(&ix->lock);
+	return ok;
+}
+
+bool store_index_commit(store_index *ix)
+{
+	bool ok = exec(ix, "COMMIT");
+	if (!ok)
+		exec(ix, "ROLLBACK");
+	pthread_mutex_unlock(&ix->lock);
+	return ok;
+}
+
+static bool insert(store_index *ix, const mbox_msg *msg, const store_cache *c)
+{
+	sqlite3_stmt *st = q(ix, Q_INSERT);
+	sqlite3_bind_int64(st, 2, msg->uid);
+	sqlite3_bind_int64(st, 3, (int64_t)msg->modseq);
+	sqlite3_bind_int64(st, 4, flag_word(msg));
+	sqlite3_bind_text(st, 5, c->envelope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, c->bodystructure, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, c->body, -1, SQLITE_STATIC);
+	return done(st);
+}
+
+/* Inside a transaction (the lock held). */
+static bool set_row(store_index *ix, const mbox_msg *msg, const char *path)
+{
+	sqlite3_stmt *st = q(ix, Q_SET);
+	sqlite3_bind_int64(st, 2, msg->uid);
+	sqlite3_bind_int64(st, 3, (int64_t)msg->modseq);
+	sqlite3_bind_int64(st, 4, flag_word(msg));
+	if (!done(st))
+		return false;
+	if (sqlite3_changes(ix->db) > 0 || path == NULL)
+		return true;
+	store_cache c = {0};
+	store_cache_build(path, &c); /* unreadable: an empty cache, built again when fetched */
+	bool ok = insert(ix, msg, &c);
+	store_cache_free(&c);
+	return ok;
+}
+
+bool store_index_set(store_index *ix, const mbox_msg *msg, const char *path)
+{
+	return set_row(ix, msg, path);
+}
+
+bool store_index_remove(store_index *ix, uint32_t uid)
+{
+	sqlite3_stmt *st = q(ix, Q_REMOVE);
+	sqlite3_bind_int64(st, 2, uid);
+	return done(st);
+}
+
+bool store_index_set_highest(store_index *ix, uint32_t uidvalidity, uint64_t highest)
+{
+	sqlite3_stmt *st = q(ix, Q_SET_FOLDER);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, (int64_t)highest);
+	if (!done(st))
+		return false;
+	ix->uidvalidity = uidvalidity;
+	ix->highest = highest;
+	return true;
+}
+
+typedef struct row {
+	uint32_t uid;
+	uint64_t modseq;
+	int64_t flags;
+	bool cached;
+} row;
+
+static row *read_rows(store_index *ix, size_t *n_r)
+{
+	size_t n = 0, cap = 256;
+	row *v = xcalloc(cap, sizeof(row));
+	sqlite3_stmt *st = q(ix, Q_ROWS);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			v = xrealloc(v, cap * sizeof(row));
+		}
+		v[n++] = (row){.uid = (uint32_t)sqlite3_column_int64(st, 0),
+		               .modseq = (uint64_t)sqlite3_column_int64(st, 1),
+		               .flags = sqlite3_column_int64(st, 2), .cached = sqlite3_column_int(st, 3) != 0};
+	}
+	sqlite3_reset(st);
+	*n_r = n;
+	return v;
+}
+
+bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32_t **gone_r,
+                           size_t *n_gone_r, char **err_r)
+{
+	*gone_r = NULL;
+	*n_gone_r = 0;
+	if (!store_index_begin(ix)) {
+		*err_r = xasprintf("index: %s", sqlite3_errmsg(ix->db));
+		return false;
+	}
+	bool ok = true;
+	uint64_t highest = ix->highest > *highest_r ? ix->highest : *highest_r;
+	if (ix->uidvalidity != m->uidvalidity) {
+		ok = done(q(ix, Q_CLEAR)); /* a new UIDVALIDITY: nothing of the old one holds */
+		highest = store_modseq_next(highest);
+	}
+	size_t nr = 0, r = 0;
+	row *rows = ok ? read_rows(ix, &nr) : NULL;
+	uint32_t *gone = xcalloc(nr + 1, sizeof(uint32_t));
+	size_t ng = 0;
+	for (size_t i = 0; ok && i <= m->n; i++) {
+		uint32_t uid = i < m->n ? m->msgs[i].uid : UINT32_MAX;
+		for (; r < nr && rows[r].uid < uid; r++)
+			gone[ng++] = rows[r].uid;
+		if (i == m->n)
+			break;
+		mbox_msg *msg = &m->msgs[i];
+		bool have = r < nr && rows[r].uid == uid;
+		if (have && rows[r].flags == flag_word(msg) && rows[r].cached) {
+			msg->modseq = rows[r].modseq;
+			r++;
+			continue;
+		}
+		if (!have || rows[r].flags != flag_word(msg))
+			msg->modseq = highest = store_modseq_next(highest);
+		else
+			msg->modseq = rows[r].modseq;
+		char *path = mbox_msg_path(m, i);
+		if (have && !rows[r].cached)
+			ok = store_index_remove(ix, uid);
+		ok = ok && set_row(ix, msg, path);
+		free(path);
+		r += have;
+	}
+	for (size_t k = 0; ok && k < ng; k++)
+		ok = store_index_remove(ix, gone[k]);
+	if (ng > 0)
+		highest = store_modseq_next(highest);
+	ok = ok && store_index_set_highest(ix, m->uidvalidity, highest);
+	if (!ok)
+		*err_r = xasprintf("index: %s", sqlite3_errmsg(ix->db));
+	ok = store_index_commit(ix) && ok;
+	free(rows);
+	if (ok && ng > 0) {
+		*gone_r = gone;
+		*n_gone_r = ng;
+	} else {
+		free(gone);
+	}
+	*highest_r = highest;
+	return ok;
+}
+
+static char *col_text(sqlite3_stmt *st, int k)
+{
+	const unsigned char *t = sqlite3_column_text(st, k);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+bool store_index_cache(store_index *ix, uint32_t uid, const char *path, store_cache *c)
+{
+	*c = (store_cache){0};
+	pthread_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = q(ix, Q_CACHE);
+	sqlite3_bind_int64(st, 2, uid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		c->envelope = col_text(st, 0);
+		c->bodystructure = col_text(st, 1);
+		c->body = col_text(st, 2);
+	}
+	sqlite3_reset(st);
+	bool ok = c->envelope != NULL && c->bodystructure != NULL && c->body != NULL;
+	if (!ok) {
+		store_cache_free(c);
+		ok = store_cache_build(path, c);
+		st = q(ix, Q_SET_CACHE);
+		sqlite3_bind_int64(st, 2, uid);
+		sqlite3_bind_text(st, 3, c->envelope, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, c->bodystructure, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, c->body, -1, SQLITE_STATIC);
+		if (ok)
+			done(st);
+	}
+	pthread_mutex_unlock(&ix->lock);
+	return ok;
+}
