@@ -1,6 +1,6 @@
 /* commands.c — the IMAP commands by state (RFC 3501 6, RFC 9051 6):
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
- * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
+ * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (ENABLE, NAMESPACE, LIST,
  * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE, RENAME,
  * SUBSCRIBE, UNSUBSCRIBE) and selected
  * (FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
@@ -19,12 +19,15 @@
 #include "imap/mailbox.h"
 #include "lib/log.h"
 
-#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE"
+/* IMAP4rev1 and IMAP4rev2 both: a client that ENABLEs nothing is served
+ * as a rev1 client (RFC 9051 appendix E). */
+#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE"
+#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
-		return CAPS_COMMON " SPECIAL-USE";
+		return CAPS_COMMON CAPS_AUTHED;
 	if (!conn_is_tls(s->c))
 		return CAPS_COMMON " STARTTLS LOGINDISABLED";
 	return CAPS_COMMON " AUTH=PLAIN";
@@ -266,6 +269,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "AUTHENTICATE") == 0) {
 		if (in_state(s, c, NOTAUTH))
 			cmd_authenticate(s, c);
+	} else if (strcmp(n, "ENABLE") == 0) {
+		if (in_state(s, c, AUTH)) /* before any SELECT (RFC 5161 3.1) */
+			imap_enable(s, c);
 	} else if (strcmp(n, "NAMESPACE") == 0) {
 		if (in_state(s, c, AUTHED) && no_args(s, c)) {
 			imap_untagged(s, "NAMESPACE ((\"\" \".\")) NIL NIL");

@@ -22,6 +22,13 @@
 
 typedef enum imap_state { IS_NOTAUTH, IS_AUTH, IS_SELECTED } imap_state;
 
+/* What ENABLE (RFC 5161) turned on for the session: bits of `enabled`. */
+enum imap_enabled {
+	IMAP_ENABLED_REV2 = 1u << 0,      /* IMAP4rev2 (RFC 9051) */
+	IMAP_ENABLED_UTF8 = 1u << 1,      /* UTF8=ACCEPT (RFC 6855) */
+	IMAP_ENABLED_CONDSTORE = 1u << 2, /* CONDSTORE (RFC 7162) */
+};
+
 typedef struct imap_session {
 	session_link link;      /* srv->imap_sessions */
 	server *srv;
@@ -31,6 +38,7 @@ typedef struct imap_session {
 	conn *c;
 	imap_reader *rd;
 	imap_state state;
+	unsigned enabled;       /* IMAP_ENABLED_*, set by ENABLE only */
 	char *account;          /* logged in as */
 	char *maildir;          /* the account's INBOX folder */
 	/* SASL in progress: the tag of AUTHENTICATE, waiting for a response line */
@@ -63,6 +71,8 @@ void imap_bye(imap_session *s, const char *text);
 void imap_greet(imap_session *s);
 void imap_dispatch(imap_session *s, const imap_command *cmd);
 void imap_sasl_response(imap_session *s, char *line);
+/* enable.c: ENABLE, in the authenticated state. */
+void imap_enable(imap_session *s, const imap_command *c);
 /* idle.c: IDLE (RFC 2177): start, the line that ends it, and the end of a
  * look at the folder made while idling. */
 void imap_idle_start(imap_session *s, const imap_command *c);
