@@ -16,7 +16,7 @@
 #include "auth/sasl.h"
 #include "delivery/maildir.h"
 #include "imap/args.h"
-#include "imap/mailbox.h"
+#include "imap/names.h"
 #include "lib/log.h"
 
 /* IMAP4rev1 and IMAP4rev2 both: a client that ENABLEs nothing is served
@@ -181,25 +181,11 @@ static void cmd_logout(imap_session *s, const imap_command *c)
 
 /* ---- authenticated ---- */
 
-static void cmd_list(imap_session *s, const imap_command *c, bool lsub)
-{
-	char *ref = NULL, *pattern = NULL;
-	const char *err = NULL;
-	if (c->nargs != 2 || !imap_mailbox_parse_pattern(c->args, false, &ref, &err) ||
-	    !imap_mailbox_parse_pattern(c->args->next, false, &pattern, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "LIST needs a reference and a pattern");
-	} else {
-		imap_list(s, c->tag, ref, pattern, lsub);
-	}
-	free(ref);
-	free(pattern);
-}
-
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 {
 	char *name = NULL;
 	const char *err = NULL;
-	if (c->nargs != 1 || !imap_mailbox_parse(c->args, false, &name, &err)) {
+	if (c->nargs != 1 || !imap_name_in(s, c->args, &name, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "SELECT needs a mailbox name");
 		free(name);
 		return;
@@ -279,7 +265,7 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 		}
 	} else if (strcmp(n, "LIST") == 0 || strcmp(n, "LSUB") == 0) {
 		if (in_state(s, c, AUTHED))
-			cmd_list(s, c, n[1] == 'S');
+			imap_list(s, c, n[1] == 'S');
 	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
 		if (in_state(s, c, AUTHED))
 			cmd_select(s, c, n[0] == 'E');

@@ -2,7 +2,8 @@
  * selected mailbox and the replies.  session.c owns the input (command
  * framing by reader.c, SASL response lines) over the connection
  * (net/conn.c); commands.c the commands of every state; folders.c the
- * mailbox names; msgops.c the work on messages, done on worker threads. */
+ * folders, list.c LIST, names.c the names' wire form; msgops.c the work
+ * on messages, done on worker threads. */
 #ifndef YUBIN_IMAP_SESSION_H
 #define YUBIN_IMAP_SESSION_H
 
@@ -81,11 +82,12 @@ void imap_idle_synced(imap_session *s);
 void imap_idle_stop(imap_session *s);
 
 /* folders.c: the path of mailbox name for the session's account (NULL when
- * the name cannot be a mailbox); LIST / LSUB. */
+ * the name cannot be a mailbox). */
 char *imap_folder_path(const imap_session *s, const char *name);
 /* mboxops.c: true when the folder at path exists (INBOX always does). */
 bool imap_folder_exists(const imap_session *s, const char *path);
-void imap_list(imap_session *s, const char *tag, const char *ref, const char *pattern, bool lsub);
+/* list.c: LIST (with LIST-EXTENDED and LIST-STATUS) and LSUB. */
+void imap_list(imap_session *s, const imap_command *c, bool lsub);
 void imap_subscribe(imap_session *s, const imap_command *c, bool on);
 void imap_rename(imap_session *s, const imap_command *c);
 
@@ -105,6 +107,11 @@ void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, si
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* mboxops.c: STATUS, APPEND, CREATE / DELETE, on workers. */
 void imap_status(imap_session *s, const imap_command *c);
+/* The "* STATUS" response for name (STATUS, and LIST-STATUS, RFC 5819):
+ * items are IMAP_STATUS_* of imap/status.h. */
+struct imap_status_counts;
+void imap_status_reply(imap_session *s, const char *name, unsigned items,
+                       const struct imap_status_counts *counts);
 void imap_append(imap_session *s, const imap_command *c);
 void imap_create_delete(imap_session *s, const imap_command *c, bool create);
 /* NOOP / CHECK in the selected state: take in what changed, tell it (verb:
