@@ -222,7 +222,8 @@ static void search_done(void *arg)
 		if (j->hit[i])
 			found[n++] = j->uid ? mb->msgs[i].uid : (uint32_t)(i + 1);
 	buf *out = conn_out(s->c);
-	if (!j->q.esearch) {
+	/* IMAP4rev2 has no SEARCH response: ESEARCH, ALL by default (RFC 9051 6.4.4) */
+	if (!j->q.esearch && !(s->enabled & IMAP_ENABLED_REV2)) {
 		buf_puts(out, "* SEARCH");
 		for (size_t k = 0; k < n; k++)
 			buf_printf(out, " %u", found[k]);
