@@ -1,8 +1,8 @@
 /* commands.c — the IMAP commands by state (RFC 3501 6, RFC 9051 6):
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
- * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (ENABLE, NAMESPACE, LIST,
- * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE, RENAME,
- * SUBSCRIBE, UNSUBSCRIBE) and selected
+ * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (ENABLE,
+ * NAMESPACE, LIST, LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE,
+ * RENAME, SUBSCRIBE, UNSUBSCRIBE) and selected
  * (FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
  * of changes, and the UID forms, UID EXPUNGE included).  No password before TLS on port 143
  * (LOGINDISABLED). */
@@ -19,8 +19,9 @@
 #include "imap/names.h"
 #include "lib/log.h"
 
-/* IMAP4rev1 and IMAP4rev2 both: a client that ENABLEs nothing is served
- * as a rev1 client (RFC 9051 appendix E). */
+/* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
+ * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
+ * offers both. */
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
