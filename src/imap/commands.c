@@ -1,8 +1,8 @@
 /* commands.c — the IMAP commands by state (RFC 3501 6, RFC 9051 6):
  * any state (CAPABILITY, NOOP, LOGOUT, ID), not authenticated (STARTTLS,
- * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (NAMESPACE, LIST,
- * LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE, RENAME,
- * SUBSCRIBE, UNSUBSCRIBE) and selected
+ * LOGIN, AUTHENTICATE PLAIN with SASL-IR), authenticated (ENABLE,
+ * NAMESPACE, LIST, LSUB, SELECT, EXAMINE, STATUS, APPEND, CREATE, DELETE,
+ * RENAME, SUBSCRIBE, UNSUBSCRIBE) and selected
  * (FETCH, STORE, SEARCH, COPY, MOVE, EXPUNGE, CLOSE, UNSELECT, NOOP/CHECK telling
  * of changes, and the UID forms, UID EXPUNGE included).  No password before TLS on port 143
  * (LOGINDISABLED). */
@@ -16,15 +16,19 @@
 #include "auth/sasl.h"
 #include "delivery/maildir.h"
 #include "imap/args.h"
-#include "imap/mailbox.h"
+#include "imap/names.h"
 #include "lib/log.h"
 
-#define CAPS_COMMON "IMAP4rev1 SASL-IR LITERAL- ID NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE CONDSTORE"
+/* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
+ * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
+ * offers both. */
+#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE CONDSTORE"
+#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
-		return CAPS_COMMON " SPECIAL-USE";
+		return CAPS_COMMON CAPS_AUTHED;
 	if (!conn_is_tls(s->c))
 		return CAPS_COMMON " STARTTLS LOGINDISABLED";
 	return CAPS_COMMON " AUTH=PLAIN";
@@ -178,20 +182,6 @@ static void cmd_logout(imap_session *s, const imap_command *c)
 
 /* ---- authenticated ---- */
 
-static void cmd_list(imap_session *s, const imap_command *c, bool lsub)
-{
-	char *ref = NULL, *pattern = NULL;
-	const char *err = NULL;
-	if (c->nargs != 2 || !imap_mailbox_parse_pattern(c->args, false, &ref, &err) ||
-	    !imap_mailbox_parse_pattern(c->args->next, false, &pattern, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "LIST needs a reference and a pattern");
-	} else {
-		imap_list(s, c->tag, ref, pattern, lsub);
-	}
-	free(ref);
-	free(pattern);
-}
-
 /* SELECT / EXAMINE mailbox [(CONDSTORE)] (RFC 4466 select parameters;
  * CONDSTORE is the only one known, RFC 7162 3.1.8). */
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
@@ -208,7 +198,7 @@ static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 				params_ok = false;
 		}
 	}
-	if (!params_ok || !imap_mailbox_parse(c->args, false, &name, &err)) {
+	if (!params_ok || !imap_name_in(s, c->args, &name, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s",
 		            err ? err : params_ok ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
 		free(name);
@@ -279,6 +269,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "AUTHENTICATE") == 0) {
 		if (in_state(s, c, NOTAUTH))
 			cmd_authenticate(s, c);
+	} else if (strcmp(n, "ENABLE") == 0) {
+		if (in_state(s, c, AUTH)) /* before any SELECT (RFC 5161 3.1) */
+			imap_enable(s, c);
 	} else if (strcmp(n, "NAMESPACE") == 0) {
 		if (in_state(s, c, AUTHED) && no_args(s, c)) {
 			imap_untagged(s, "NAMESPACE ((\"\" \".\")) NIL NIL");
@@ -286,7 +279,7 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 		}
 	} else if (strcmp(n, "LIST") == 0 || strcmp(n, "LSUB") == 0) {
 		if (in_state(s, c, AUTHED))
-			cmd_list(s, c, n[1] == 'S');
+			imap_list(s, c, n[1] == 'S');
 	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
 		if (in_state(s, c, AUTHED))
 			cmd_select(s, c, n[0] == 'E');

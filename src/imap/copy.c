@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "imap/mailbox.h"
+#include "imap/names.h"
 #include "imap/seqset.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -167,7 +167,7 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 	char *path = NULL;
 	if (set.searchres) {
 		imap_tagged(s, c->tag, "BAD", "There is no saved search result");
-	} else if (!imap_mailbox_parse(c->args->next, false, &name, &err)) {
+	} else if (!imap_name_in(s, c->args->next, &name, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid mailbox name");
 	} else if ((path = imap_folder_path(s, name)) == NULL || !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");

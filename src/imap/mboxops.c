@@ -19,21 +19,22 @@
 #include "imap/args.h"
 #include "imap/date.h"
 #include "imap/flags.h"
-#include "imap/mailbox.h"
+#include "imap/names.h"
+#include "imap/status.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mime/imapfmt.h"
 #include "store/folders.h"
 #include "store/mdname.h"
 
-enum { ST_MESSAGES = 1, ST_RECENT = 2, ST_UIDNEXT = 4, ST_UIDVALIDITY = 8, ST_UNSEEN = 16, ST_SIZE = 32 };
-
 typedef struct box_job {
 	imap_session *s;
 	char *tag;
 	char *name;
 	char *path;
-	unsigned items;       /* STATUS */
+	unsigned items;       /* STATUS: IMAP_STATUS_*; CREATE / DELETE: 1 for DELETE */
+	imap_status_counts counts;
+	bool counted;
 	char *data;           /* APPEND: the message, LF line ends */
 	size_t len;
 	time_t when;
@@ -69,7 +70,7 @@ static char *folder_arg(imap_session *s, const imap_command *c, const imap_arg *
                         bool must_exist)
 {
 	const char *err = NULL;
-	if (a == NULL || !imap_mailbox_parse(a, false, name_r, &err)) {
+	if (a == NULL || !imap_name_in(s, a, name_r, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
 		return NULL;
 	}
@@ -99,43 +100,33 @@ static void submit(imap_session *s, box_job *j, workers_fn *work, workers_fn *do
 static void status_work(void *arg)
 {
 	box_job *j = arg;
-	j->mb = mbox_open(j->path, &j->err);
+	j->counted = imap_status_read(j->s->maildir, j->path, &j->counts, &j->err);
+}
+
+void imap_status_reply(imap_session *s, const char *name, unsigned items,
+                       const imap_status_counts *counts)
+{
+	buf *out = conn_out(s->c);
+	size_t mark = out->len;
+	buf_puts(out, "* STATUS ");
+	if (!imap_name_out(s, out, name)) {
+		buf_truncate(out, mark);
+		return;
+	}
+	buf_putc(out, ' ');
+	imap_status_write_items(out, items, counts);
+	buf_puts(out, "\r\n");
 }
 
 static void status_done(void *arg)
 {
 	box_job *j = arg;
 	imap_session *s = j->s;
-	if (j->mb == NULL) {
+	if (!j->counted) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s status_error=%s", s->sid, s->account, j->err);
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot open the mailbox");
 	} else {
-		size_t unseen = 0;
-		unsigned long long size = 0;
-		for (size_t i = 0; i < j->mb->n; i++) {
-			unseen += !(j->mb->msgs[i].flags & MDF_SEEN);
-			size += j->mb->msgs[i].vsize;
-		}
-		buf items;
-		buf_init(&items, 512);
-		if (j->items & ST_MESSAGES)
-			buf_printf(&items, " MESSAGES %zu", j->mb->n);
-		if (j->items & ST_RECENT)
-			buf_puts(&items, " RECENT 0");
-		if (j->items & ST_UIDNEXT)
-			buf_printf(&items, " UIDNEXT %u", j->mb->uidnext);
-		if (j->items & ST_UIDVALIDITY)
-			buf_printf(&items, " UIDVALIDITY %u", j->mb->uidvalidity);
-		if (j->items & ST_UNSEEN)
-			buf_printf(&items, " UNSEEN %zu", unseen);
-		if (j->items & ST_SIZE)
-			buf_printf(&items, " SIZE %llu", size);
-		char *enc = imap_mailbox_encode(j->name, false);
-		buf *out = conn_out(s->c);
-		buf_puts(out, "* STATUS ");
-		imap_write_string(out, enc, strlen(enc));
-		buf_printf(out, " (%s)\r\n", items.len > 0 ? items.data + 1 : "");
-		free(enc);
-		buf_free(&items);
+		imap_status_reply(s, j->name, j->items, &j->counts);
 		imap_tagged(s, j->tag, "OK", "STATUS completed");
 	}
 	job_free(j);
@@ -144,25 +135,18 @@ static void status_done(void *arg)
 
 void imap_status(imap_session *s, const imap_command *c)
 {
-	static const struct { const char *name; unsigned bit; } names[] = {
-		{"MESSAGES", ST_MESSAGES}, {"RECENT", ST_RECENT},   {"UIDNEXT", ST_UIDNEXT},
-		{"UIDVALIDITY", ST_UIDVALIDITY}, {"UNSEEN", ST_UNSEEN}, {"SIZE", ST_SIZE}};
-	if (c->nargs != 2 || c->args->next->type != IMAP_ARG_LIST || c->args->next->count == 0) {
+	unsigned items = 0;
+	const char *err = NULL;
+	if (c->nargs != 2) {
 		imap_tagged(s, c->tag, "BAD", "STATUS needs a mailbox and a list of items");
 		return;
 	}
-	unsigned items = 0;
-	for (const imap_arg *a = c->args->next->child; a != NULL; a = a->next) {
-		unsigned bit = 0;
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (imap_arg_atom_is(a, names[k].name))
-				bit = names[k].bit;
-		if (bit == 0) {
-			imap_tagged(s, c->tag, "BAD", "Unknown STATUS item");
-			return;
-		}
-		items |= bit;
+	if (!imap_status_items_parse(c->args->next, (s->enabled & IMAP_ENABLED_REV2) != 0, &items, &err)) {
+		imap_tagged(s, c->tag, "BAD", "%s", err);
+		return;
 	}
+	if (items & IMAP_STATUS_HIGHESTMODSEQ)
+		s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
 	char *name = NULL;
 	char *path = folder_arg(s, c, c->args, &name, true);
 	if (path == NULL)
@@ -228,6 +212,20 @@ static void append_done(void *arg)
 	conn_resume(s->c);
 }
 
+/* The message of APPEND, the last argument(s) from x: a literal, a
+ * literal8 (BINARY, RFC 3516), or UTF8 (literal8) (RFC 6855 4); NULL when
+ * they are none of these. */
+static const imap_arg *append_data(const imap_arg *x)
+{
+	if ((x->type == IMAP_ARG_LITERAL || x->type == IMAP_ARG_LITERAL8) && x->next == NULL)
+		return x;
+	const imap_arg *n = x->next;
+	if (imap_arg_atom_is(x, "UTF8") && n != NULL && n->next == NULL && n->type == IMAP_ARG_LIST &&
+	    n->count == 1 && n->child->type == IMAP_ARG_LITERAL8)
+		return n->child;
+	return NULL;
+}
+
 void imap_append(imap_session *s, const imap_command *c)
 {
 	/* APPEND mailbox [(flags)] [date-time] literal */
@@ -242,8 +240,8 @@ void imap_append(imap_session *s, const imap_command *c)
 			date = x;
 			x = x->next;
 		}
-		if (x != NULL && x->next == NULL && (x->type == IMAP_ARG_LITERAL || x->type == IMAP_ARG_LITERAL8))
-			msg = x;
+		if (x != NULL)
+			msg = append_data(x);
 	}
 	if (msg == NULL) {
 		imap_tagged(s, c->tag, "BAD", "APPEND needs a mailbox, optional flags and date, and a literal");

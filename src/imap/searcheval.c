@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "imap/names.h"
 #include "imap/search.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -236,7 +237,8 @@ static void search_done(void *arg)
 			found[n++] = j->uid ? j->uids[k] : (uint32_t)(k + 1);
 	bool modseq = j->q.uses_modseq && n > 0;
 	buf *out = conn_out(s->c);
-	if (!j->q.esearch) {
+	/* IMAP4rev2 has no SEARCH response: ESEARCH, ALL by default (RFC 9051 6.4.4) */
+	if (!j->q.esearch && !(s->enabled & IMAP_ENABLED_REV2)) {
 		buf_puts(out, "* SEARCH");
 		for (size_t k = 0; k < n; k++)
 			buf_printf(out, " %u", found[k]);
@@ -280,7 +282,7 @@ void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, si
 	memcpy(j->text, raw, raw_len);
 	j->text[raw_len] = '\0';
 	const char *err = NULL;
-	imap_parse_opts opts = {.utf8 = false};
+	imap_parse_opts opts = {.utf8 = imap_names_utf8(s)};
 	imap_search_status st = IMAP_SEARCH_BAD;
 	if (imap_command_parse(j->text, raw_len, &opts, &j->cmd, &err))
 		st = imap_search_parse(j->cmd.args, &j->q, &err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/names.h"
 #include "lib/log.h"
 
 #define SASL_LINE_MAX 16384
@@ -133,7 +134,7 @@ static void run_command(imap_session *s)
 	const char *text = imap_reader_command(s->rd, &len);
 	imap_command cmd;
 	const char *err = NULL;
-	imap_parse_opts opts = {.utf8 = false};
+	imap_parse_opts opts = {.utf8 = imap_names_utf8(s)};
 	if (imap_command_parse(text, len, &opts, &cmd, &err)) {
 		s->raw = text;
 		s->raw_len = len;

@@ -2,7 +2,8 @@
  * selected mailbox and the replies.  session.c owns the input (command
  * framing by reader.c, SASL response lines) over the connection
  * (net/conn.c); commands.c the commands of every state; folders.c the
- * mailbox names; msgops.c the work on messages, done on worker threads. */
+ * folders, list.c LIST, names.c the names' wire form; msgops.c the work
+ * on messages, done on worker threads. */
 #ifndef YUBIN_IMAP_SESSION_H
 #define YUBIN_IMAP_SESSION_H
 
@@ -22,12 +23,13 @@
 
 typedef enum imap_state { IS_NOTAUTH, IS_AUTH, IS_SELECTED } imap_state;
 
-/* Extensions the client turned on (ENABLE, RFC 5161; SELECT (CONDSTORE)). */
-enum {
-	IMAP_ENABLED_REV2 = 1 << 0,        /* IMAP4rev2 */
-	IMAP_ENABLED_UTF8 = 1 << 1,        /* UTF8=ACCEPT */
-	IMAP_ENABLED_CONDSTORE = 1 << 2,   /* RFC 7162: MODSEQ in every FETCH */
+/* What ENABLE (RFC 5161) turned on for the session: bits of `enabled`. */
+enum imap_enabled {
+	IMAP_ENABLED_REV2 = 1u << 0,      /* IMAP4rev2 (RFC 9051) */
+	IMAP_ENABLED_UTF8 = 1u << 1,      /* UTF8=ACCEPT (RFC 6855) */
+	IMAP_ENABLED_CONDSTORE = 1u << 2, /* CONDSTORE (RFC 7162) */
 };
+
 
 /* A message the command names: its number in the session and its UID. */
 typedef struct imap_target {
@@ -43,11 +45,11 @@ typedef struct imap_session {
 	conn *c;
 	imap_reader *rd;
 	imap_state state;
+	unsigned enabled;       /* IMAP_ENABLED_*: ENABLE, and CONDSTORE by its enabling commands */
 	char *account;          /* logged in as */
 	char *maildir;          /* the account's INBOX folder */
 	/* SASL in progress: the tag of AUTHENTICATE, waiting for a response line */
 	char *sasl_tag;
-	unsigned enabled;       /* IMAP_ENABLED_* */
 	/* SELECTED */
 	char *selected;         /* the mailbox name */
 	store_view *view;       /* the folder, shared with other sessions */
@@ -74,17 +76,20 @@ void imap_bye(imap_session *s, const char *text);
 void imap_greet(imap_session *s);
 void imap_dispatch(imap_session *s, const imap_command *cmd);
 void imap_sasl_response(imap_session *s, char *line);
+/* enable.c: ENABLE, in the authenticated state. */
+void imap_enable(imap_session *s, const imap_command *c);
 /* idle.c: IDLE (RFC 2177): start, and the line that ends it. */
 void imap_idle_start(imap_session *s, const imap_command *c);
 void imap_idle_line(imap_session *s, const char *line);
 void imap_idle_stop(imap_session *s);
 
 /* folders.c: the path of mailbox name for the session's account (NULL when
- * the name cannot be a mailbox); LIST / LSUB. */
+ * the name cannot be a mailbox). */
 char *imap_folder_path(const imap_session *s, const char *name);
 /* mboxops.c: true when the folder at path exists (INBOX always does). */
 bool imap_folder_exists(const imap_session *s, const char *path);
-void imap_list(imap_session *s, const char *tag, const char *ref, const char *pattern, bool lsub);
+/* list.c: LIST (with LIST-EXTENDED and LIST-STATUS) and LSUB. */
+void imap_list(imap_session *s, const imap_command *c, bool lsub);
 void imap_subscribe(imap_session *s, const imap_command *c, bool on);
 void imap_rename(imap_session *s, const imap_command *c);
 
@@ -119,6 +124,11 @@ void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, si
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* mboxops.c: STATUS, APPEND, CREATE / DELETE, on workers. */
 void imap_status(imap_session *s, const imap_command *c);
+/* The "* STATUS" response for name (STATUS, and LIST-STATUS, RFC 5819):
+ * items are IMAP_STATUS_* of imap/status.h. */
+struct imap_status_counts;
+void imap_status_reply(imap_session *s, const char *name, unsigned items,
+                       const struct imap_status_counts *counts);
 void imap_append(imap_session *s, const imap_command *c);
 void imap_create_delete(imap_session *s, const imap_command *c, bool create);
 /* NOOP / CHECK in the selected state: take in what changed, tell it (verb:

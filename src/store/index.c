@@ -22,7 +22,7 @@
 #define CACHE_TEXT_MAX ((size_t)16 << 20)
 
 enum { Q_GET_FOLDER, Q_ADD_FOLDER, Q_SET_FOLDER, Q_ROWS, Q_SET, Q_INSERT, Q_REMOVE, Q_CLEAR,
-       Q_CACHE, Q_SET_CACHE, Q_COUNT };
+       Q_CACHE, Q_SET_CACHE, Q_RELOAD, Q_COUNT };
 
 static const char *const queries[Q_COUNT] = {
 	[Q_GET_FOLDER] = "SELECT id, uidvalidity, highestmodseq FROM folders WHERE name = ?1",
@@ -35,6 +35,7 @@ static const char *const queries[Q_COUNT] = {
 	[Q_REMOVE] = "DELETE FROM msgs WHERE folder = ?1 AND uid = ?2",
 	[Q_CLEAR] = "DELETE FROM msgs WHERE folder = ?1",
 	[Q_CACHE] = "SELECT envelope, bodystructure, body FROM msgs WHERE folder = ?1 AND uid = ?2",
+	[Q_RELOAD] = "SELECT uidvalidity, highestmodseq FROM folders WHERE id = ?1",
 	[Q_SET_CACHE] = "UPDATE msgs SET envelope = ?3, bodystructure = ?4, body = ?5 WHERE folder = ?1 AND uid = ?2",
 };
 
@@ -143,6 +144,20 @@ static bool load_folder(store_index *ix, const char *key)
 			return false;
 	}
 	return false;
+}
+
+static bool reload_folder(store_index *ix)
+{
+	sqlite3_stmt *st = ix->q[Q_RELOAD];
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, ix->folder);
+	bool ok = sqlite3_step(st) == SQLITE_ROW;
+	if (ok) {
+		ix->uidvalidity = (uint32_t)sqlite3_column_int64(st, 0);
+		ix->highest = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return ok;
 }
 
 store_index *store_index_open(const char *root, const char *key, char **err_r)
@@ -292,7 +307,8 @@ bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32
 		*err_r = xasprintf("index: %s", sqlite3_errmsg(ix->db));
 		return false;
 	}
-	bool ok = true;
+	/* another connection (STATUS, `yubin mailbox reindex`) may have moved it on */
+	bool ok = reload_folder(ix);
 	uint64_t highest = ix->highest > *highest_r ? ix->highest : *highest_r;
 	if (ix->uidvalidity != m->uidvalidity) {
 		ok = done(q(ix, Q_CLEAR)); /* a new UIDVALIDITY: nothing of the old one holds */

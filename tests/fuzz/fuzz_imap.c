@@ -3,7 +3,8 @@
  * its first byte; every command found is parsed, and every argument is
  * tried with each typed reader.  Checks what must always hold: split feeding
  * gives the same commands as one feed, modified UTF-7 round-trips, a
- * resolved sequence set is sorted and within range. */
+ * resolved sequence set is sorted and within range, a LIST request read
+ * has a pattern. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,16 @@
 #include "imap/date.h"
 #include "imap/fetch.h"
 #include "imap/flags.h"
+#include "imap/listargs.h"
 #include "imap/mailbox.h"
 #include "imap/mutf7.h"
 #include "imap/parse.h"
 #include "imap/reader.h"
 #include "imap/search.h"
 #include "imap/seqset.h"
+#include "imap/status.h"
 #include "imap/store.h"
+#include "imap/wildcard.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -101,10 +105,31 @@ static void check_arg(const imap_arg *a)
 	imap_flags_free(&f);
 }
 
+/* LIST / LSUB arguments from this position, each way; a request read is
+ * whole (one pattern at least), and its patterns can be matched. */
+static void check_list(const imap_arg *a, size_t i)
+{
+	imap_list_args la;
+	const char *err;
+	if (imap_list_args_parse(a, (i & 1) != 0, (i & 2) != 0, (i & 4) != 0, &la, &err)) {
+		if (la.ref == NULL || la.patterns.n == 0)
+			abort();
+		for (size_t k = 0; k < la.patterns.n; k++)
+			imap_wildcard_match(la.patterns.items[k], la.ref);
+	} else if (err == NULL) {
+		abort();
+	}
+	imap_list_args_free(&la);
+	unsigned items;
+	if (imap_status_items_parse(a, (i & 1) != 0, &items, &err) && items == 0)
+		abort();
+}
+
 /* Every typed reader on every argument position. */
 static void check_command(const imap_command *cmd)
 {
 	const char *err;
+	size_t i = 0;
 	for (const imap_arg *a = cmd->args; a != NULL; a = a->next) {
 		check_arg(a);
 		if (a->type == IMAP_ARG_LIST)
@@ -119,6 +144,7 @@ static void check_command(const imap_command *cmd)
 		imap_store st;
 		imap_store_parse(a, &st, &err);
 		imap_store_free(&st);
+		check_list(a, i++);
 	}
 }
 

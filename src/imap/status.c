@@ -1,0 +1,94 @@
+/* status.c — STATUS items (see status.h): one table of names, the counting
+ * over an opened folder, the item list of the response. */
+#include "imap/status.h"
+
+#include "imap/args.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/index.h"
+#include "store/mailbox.h"
+#include "store/mdname.h"
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} items_table[] = {
+	{"MESSAGES", IMAP_STATUS_MESSAGES}, {"RECENT", IMAP_STATUS_RECENT},
+	{"UIDNEXT", IMAP_STATUS_UIDNEXT},   {"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY},
+	{"UNSEEN", IMAP_STATUS_UNSEEN},     {"SIZE", IMAP_STATUS_SIZE},
+	{"DELETED", IMAP_STATUS_DELETED},   {"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ},
+};
+#define N_ITEMS (sizeof(items_table) / sizeof(items_table[0]))
+
+static unsigned item_bit(const imap_arg *a, bool rev2)
+{
+	for (size_t k = 0; k < N_ITEMS; k++)
+		if (imap_arg_atom_is(a, items_table[k].name))
+			return rev2 && items_table[k].bit == IMAP_STATUS_RECENT ? 0 : items_table[k].bit;
+	return 0;
+}
+
+bool imap_status_items_parse(const imap_arg *list, bool rev2, unsigned *items_r,
+                             const char **error_r)
+{
+	*items_r = 0;
+	if (list == NULL || list->type != IMAP_ARG_LIST || list->count == 0) {
+		*error_r = "STATUS items must be a list of one or more names";
+		return false;
+	}
+	for (const imap_arg *a = list->child; a != NULL; a = a->next) {
+		unsigned bit = item_bit(a, rev2);
+		if (bit == 0) {
+			*error_r = "Unknown STATUS item";
+			return false;
+		}
+		*items_r |= bit;
+	}
+	return true;
+}
+
+bool imap_status_read(const char *root, const char *path, imap_status_counts *c_r, char **err_r)
+{
+	mbox *mb = mbox_open(path, err_r);
+	if (mb == NULL)
+		return false;
+	size_t n = strlen(root);
+	const char *key = strncmp(path, root, n) == 0 && path[n] == '/' ? path + n + 1 : "";
+	store_index *ix = store_index_open(root, key, err_r);
+	uint64_t highest = 0;
+	uint32_t *gone = NULL;
+	size_t n_gone;
+	bool ok = ix != NULL && store_index_reconcile(ix, mb, &highest, &gone, &n_gone, err_r);
+	free(gone);
+	store_index_close(&ix);
+	if (!ok) {
+		mbox_free(&mb);
+		return false;
+	}
+	*c_r = (imap_status_counts){.messages = mb->n, .uidnext = mb->uidnext,
+	                            .uidvalidity = mb->uidvalidity, .highestmodseq = highest};
+	for (size_t i = 0; i < mb->n; i++) {
+		c_r->unseen += !(mb->msgs[i].flags & MDF_SEEN);
+		c_r->deleted += (mb->msgs[i].flags & MDF_DELETED) != 0;
+		c_r->size += mb->msgs[i].vsize;
+	}
+	mbox_free(&mb);
+	return true;
+}
+
+void imap_status_write_items(buf *out, unsigned items, const imap_status_counts *c)
+{
+	const unsigned long long values[N_ITEMS] = {
+		c->messages, 0 /* no session sees \Recent */, c->uidnext, c->uidvalidity,
+		c->unseen,   c->size, c->deleted, c->highestmodseq};
+	const char *sep = "";
+	buf_putc(out, '(');
+	for (size_t k = 0; k < N_ITEMS; k++) {
+		if (!(items & items_table[k].bit))
+			continue;
+		buf_printf(out, "%s%s %llu", sep, items_table[k].name, values[k]);
+		sep = " ";
+	}
+	buf_putc(out, ')');
+}
