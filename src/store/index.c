@@ -218,6 +218,14 @@ bool store_index_commit(store_index *ix)
 	return ok;
 }
 
+bool store_index_clear(store_index *ix)
+{
+	if (!store_index_begin(ix))
+		return false;
+	bool ok = done(q(ix, Q_CLEAR));
+	return store_index_commit(ix) && ok;
+}
+
 static bool insert(store_index *ix, const mbox_msg *msg, const store_cache *c)
 {
 	sqlite3_stmt *st = q(ix, Q_INSERT);

@@ -45,6 +45,11 @@ void store_index_close(store_index **ix);
 bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32_t **gone_r,
                            size_t *n_gone_r, char **err_r);
 
+/* Forget everything the index holds of the folder (its rows; the folder's
+ * highest mod-sequence stays, so the ones given next are higher): the next
+ * reconcile rebuilds it from the files. */
+bool store_index_clear(store_index *ix);
+
 /* Changes made by the server, each batch in one transaction: */
 bool store_index_begin(store_index *ix);
 bool store_index_commit(store_index *ix);
