@@ -32,19 +32,6 @@ typedef struct store_job {
 	uint64_t modseq_before;
 } store_job;
 
-static unsigned md_of(unsigned imap)
-{
-	static const struct { unsigned imap, md; } map[] = {
-		{IMAP_FLAG_SEEN, MDF_SEEN},       {IMAP_FLAG_ANSWERED, MDF_ANSWERED},
-		{IMAP_FLAG_FLAGGED, MDF_FLAGGED}, {IMAP_FLAG_DELETED, MDF_DELETED},
-		{IMAP_FLAG_DRAFT, MDF_DRAFT}};
-	unsigned md = 0;
-	for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-		if (imap & map[k].imap)
-			md |= map[k].md;
-	return md;
-}
-
 /* The letters of the command's keywords; new ones are added to the folder
  * (not for -FLAGS: removing what is unknown changes nothing).  False when
  * the folder has no letter left or its list cannot be written. */
@@ -130,7 +117,7 @@ static void store_work(void *arg)
 	uint32_t kw = 0;
 	if (!keyword_mask(j, &kw))
 		return;
-	unsigned md = md_of(j->st.flags.system);
+	unsigned md = imap_md_flags(j->st.flags.system);
 	for (size_t k = 0; k < j->n; k++)
 		store_one(j, &j->t[k], md, kw);
 	store_view_save(j->v, j->changed, j->n_changed);

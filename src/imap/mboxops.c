@@ -39,15 +39,17 @@ typedef struct box_job {
 	size_t len;
 	time_t when;
 	unsigned md_flags;
+	strlist keywords;
+	store_view *v;        /* APPEND: the folder */
 	uint32_t uidvalidity, uid;
-	mbox *mb;
 	const char *no;       /* the NO to answer, or NULL */
 	char *err;
 } box_job;
 
 static void job_free(box_job *j)
 {
-	mbox_free(&j->mb);
+	store_view_close(&j->v);
+	strlist_free(&j->keywords);
 	free(j->tag);
 	free(j->name);
 	free(j->path);
@@ -166,31 +168,27 @@ static void append_work(void *arg)
 	char base[128];
 	snprintf(base, sizeof base, "%lld.A%02x%02x%02x%02x%02x%02x%02x%02x.%s", (long long)time(NULL),
 	         rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], j->s->srv->cfg->hostname);
+	if (j->v->mb == NULL) {
+		j->err = xstrdup(j->v->err ? j->v->err : "the folder cannot be read");
+		return;
+	}
 	char *tmp = xasprintf("%s/tmp/%s", j->path, base);
-	char *dst = xasprintf("%s/new/%s", j->path, base);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	bool ok = fd >= 0 && fs_write_all(fd, j->data, j->len) && fsync(fd) == 0;
 	if (fd >= 0)
 		close(fd);
 	struct timeval tv[2] = {{j->when, 0}, {j->when, 0}};
-	ok = ok && utimes(tmp, tv) == 0 && rename(tmp, dst) == 0;
+	ok = ok && utimes(tmp, tv) == 0;
 	if (!ok) {
 		j->err = xasprintf("%s: %s", tmp, strerror(errno));
 		unlink(tmp);
 	}
 	free(tmp);
-	free(dst);
-	if (ok)
-		j->mb = mbox_open(j->path, &j->err); /* gives it its UID */
-	for (size_t i = 0; j->mb != NULL && i < j->mb->n; i++) {
-		mdname n;
-		if (mdname_parse(j->mb->msgs[i].file, &n) && strcmp(n.base, base) == 0) {
-			j->uid = j->mb->msgs[i].uid;
-			j->uidvalidity = j->mb->uidvalidity;
-			char *err = NULL;
-			if (j->md_flags != 0 && !mbox_set_flags(j->mb, i, j->md_flags, 0, &err))
-				free(err);
-		}
+	store_new_msg m = {.name = base, .flags = j->md_flags,
+	                   .keywords = (const char *const *)j->keywords.items, .n_keywords = j->keywords.n};
+	if (ok && store_view_add(j->v, &m, 1, &j->err)) {
+		j->uid = m.uid;
+		j->uidvalidity = j->v->mb->uidvalidity;
 	}
 	if (j->uid == 0 && j->err == NULL)
 		j->err = xstrdup("the appended message was not found");
@@ -200,6 +198,8 @@ static void append_done(void *arg)
 {
 	box_job *j = arg;
 	imap_session *s = j->s;
+	if (s->view == j->v)
+		imap_report(s, true); /* RFC 9051 6.3.12: the new message's EXISTS */
 	if (j->uid == 0) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s append_error=%s", s->sid, s->account, j->err);
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The message could not be stored");
@@ -263,11 +263,6 @@ void imap_append(imap_session *s, const imap_command *c)
 		imap_flags_free(&fl);
 		return;
 	}
-	if (fl.keywords.n > 0) {
-		imap_tagged(s, c->tag, "NO", "[CANNOT] Keywords are not supported yet");
-		imap_flags_free(&fl);
-		return;
-	}
 	char *name = NULL;
 	char *path = folder_arg(s, c, a, &name, false);
 	if (path != NULL && !imap_folder_exists(s, path)) {
@@ -287,15 +282,13 @@ void imap_append(imap_session *s, const imap_command *c)
 	for (size_t i = 0; i < msg->len; i++)
 		if (!(msg->str[i] == '\r' && i + 1 < msg->len && msg->str[i + 1] == '\n'))
 			j->data[j->len++] = msg->str[i];
-	static const struct { unsigned imap, md; } map[] = {
-		{IMAP_FLAG_SEEN, MDF_SEEN},       {IMAP_FLAG_ANSWERED, MDF_ANSWERED},
-		{IMAP_FLAG_FLAGGED, MDF_FLAGGED}, {IMAP_FLAG_DELETED, MDF_DELETED},
-		{IMAP_FLAG_DRAFT, MDF_DRAFT}};
-	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
-		if (fl.system & map[k].imap)
-			j->md_flags |= map[k].md;
+	j->md_flags = imap_md_flags(fl.system);
+	j->keywords = fl.keywords; /* taken over */
+	strlist_init(&fl.keywords);
 	imap_flags_free(&fl);
-	submit(s, j, append_work, append_done);
+	j->v = store_view_open(s->srv->views, s->maildir, imap_folder_key(s, path));
+	conn_pause(s->c);
+	store_view_run(j->v, STORE_WRITE, append_work, append_done, j);
 }
 
 /* ---- CREATE / DELETE ---- */

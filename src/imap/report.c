@@ -8,16 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/flags.h"
 #include "store/mdname.h"
 
 /* IMAP system flags and the Maildir letters they are kept as. */
 static const struct {
 	const char *name;
-	unsigned md;
+	unsigned imap, md;
 } flag_names[] = {
-	{"\\Answered", MDF_ANSWERED}, {"\\Flagged", MDF_FLAGGED}, {"\\Deleted", MDF_DELETED},
-	{"\\Seen", MDF_SEEN},         {"\\Draft", MDF_DRAFT},
+	{"\\Answered", IMAP_FLAG_ANSWERED, MDF_ANSWERED}, {"\\Flagged", IMAP_FLAG_FLAGGED, MDF_FLAGGED},
+	{"\\Deleted", IMAP_FLAG_DELETED, MDF_DELETED},    {"\\Seen", IMAP_FLAG_SEEN, MDF_SEEN},
+	{"\\Draft", IMAP_FLAG_DRAFT, MDF_DRAFT},
 };
+
+unsigned imap_md_flags(unsigned imap)
+{
+	unsigned md = 0;
+	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+		if (imap & flag_names[i].imap)
+			md |= flag_names[i].md;
+	return md;
+}
 
 void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m)
 {

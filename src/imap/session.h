@@ -110,6 +110,8 @@ bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set);
  * messages (EXISTS), changed flags (FETCH), and, when expunges is true (not
  * during FETCH, STORE or SEARCH: RFC 9051 7.5.1), the expunged (EXPUNGE). */
 void imap_report(imap_session *s, bool expunges);
+/* The Maildir flags (MDF_*) of IMAP system flags (IMAP_FLAG_*). */
+unsigned imap_md_flags(unsigned imap);
 /* A message's flags and keywords as a parenthesised list. */
 void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m);
 /* The untagged FLAGS and PERMANENTFLAGS of the folder. */

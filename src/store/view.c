@@ -7,6 +7,8 @@
  * in it, is ours. */
 #include "store/view.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -231,6 +233,71 @@ static bool look_new(store_view *v, char **err_r)
 	if (!ok)
 		*err_r = xstrdup("cannot write the index");
 	return ok;
+}
+
+/* The keyword letters of names, new ones added to the folder (*added_r). */
+static uint32_t keyword_mask(store_view *v, const char *const *names, size_t n, bool *added_r)
+{
+	uint32_t mask = 0;
+	for (size_t k = 0; k < n; k++) {
+		bool added;
+		int bit = store_keywords_add(&v->kw, names[k], &added);
+		if (bit >= 0)
+			mask |= 1u << bit;
+		*added_r = *added_r || added;
+	}
+	return mask;
+}
+
+bool store_view_add(store_view *v, store_new_msg *msgs, size_t n, char **err_r)
+{
+	const char *dir = v->mb->path;
+	for (size_t k = 0; k < n; k++) {
+		char *from = xasprintf("%s/tmp/%s", dir, msgs[k].name);
+		char *to = xasprintf("%s/new/%s", dir, msgs[k].name);
+		bool ok = rename(from, to) == 0;
+		if (!ok)
+			*err_r = xasprintf("cannot move %s: %s", from, strerror(errno));
+		free(from);
+		free(to);
+		if (!ok)
+			return false;
+	}
+	if (!look_new(v, err_r))
+		return false;
+	bool added = false;
+	uint32_t *kw = xcalloc(n + 1, sizeof(uint32_t));
+	for (size_t k = 0; k < n; k++)
+		kw[k] = keyword_mask(v, msgs[k].keywords, msgs[k].n_keywords, &added);
+	if (added && !store_keywords_write(dir, &v->kw)) {
+		log_event(LOG_LVL_ERROR, "store", "folder=%s error=\"cannot write the keywords\"", dir);
+		memset(kw, 0, (n + 1) * sizeof(uint32_t)); /* the messages go in without them */
+	}
+	uint32_t *changed = xcalloc(n + 1, sizeof(uint32_t));
+	size_t n_changed = 0;
+	/* the newest files are last: look from the end */
+	for (size_t i = v->mb->n; i > 0; i--) {
+		mbox_msg *m = &v->mb->msgs[i - 1];
+		mdname name;
+		if (!mdname_parse(m->file, &name))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			if (msgs[k].uid != 0 || strcmp(name.base, msgs[k].name) != 0)
+				continue;
+			msgs[k].uid = m->uid;
+			char *err = NULL;
+			if ((msgs[k].flags != m->flags || kw[k] != m->kw) &&
+			    mbox_set_flags(v->mb, i - 1, msgs[k].flags, kw[k], &err)) {
+				m->modseq = store_view_next_modseq(v);
+				changed[n_changed++] = m->uid;
+			}
+			free(err); /* the message is in, without its flags */
+		}
+	}
+	store_view_save(v, changed, n_changed);
+	free(changed);
+	free(kw);
+	return true;
 }
 
 static void sync_work(void *arg)

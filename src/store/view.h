@@ -96,6 +96,22 @@ uint64_t store_view_next_modseq(store_view *v);
  * transaction.  False when the index cannot be written (the files, which
  * hold the flags, are right either way). */
 bool store_view_save(store_view *v, const uint32_t *uids, size_t n);
+/* A message for store_view_add: a file the caller made in the folder's
+ * tmp/ (its modification time is the arrival time), with the flags and
+ * keywords it should have. */
+typedef struct store_new_msg {
+	const char *name;           /* in tmp/ */
+	unsigned flags;             /* MDF_* */
+	const char *const *keywords;
+	size_t n_keywords;
+	uint32_t uid;               /* out: the UID it got, 0 if it got none */
+} store_new_msg;
+
+/* Inside a writer: bring these files into the folder (through new/, as
+ * delivery does), give them UIDs, flags and keywords (a keyword for which
+ * the folder has no letter left is dropped).  False with *err_r when the
+ * folder could not take them in. */
+bool store_view_add(store_view *v, store_new_msg *msgs, size_t n, char **err_r);
 /* Inside a writer: remove the messages with these UIDs (files, index rows),
  * logged as expunged at one new mod-sequence.  False with *err_r if any
  * could not be removed; those that were are gone either way. */
