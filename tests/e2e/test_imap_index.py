@@ -324,3 +324,22 @@ def test_append_and_copy_keep_keywords_out_of_other_folders(box):
     typ, data = m.fetch("1", "(FLAGS)")
     assert data == [b"1 (FLAGS (\\Flagged))"], data
     m.logout()
+
+
+def test_append_with_keywords_into_the_selected_folder(box):
+    srv, user, pw = box
+    m = login(srv, user, pw)
+    m.select("INBOX")
+    m.untagged_responses.clear()
+    msg = b"From: a@example.test\r\nSubject: appended\r\n\r\nbody\r\n"
+    typ, data = m.append("INBOX", "(\\Seen $Important)", None, msg)
+    assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 1\]", data[0]), data
+    assert m.untagged_responses.get("EXISTS") == [b"1"], m.untagged_responses   # told at once
+    typ, data = m.fetch("1", "(FLAGS BODY.PEEK[])")
+    assert data[0][0].startswith(b"1 (FLAGS (\\Seen $Important) BODY[] {"), data
+    assert data[0][1] == msg, data
+    with pytest.raises(imaplib.IMAP4.error, match="Unknown system flag"):
+        m.append("INBOX", "(\\Bogus)", None, msg)            # not a flag: refused
+    typ, data = m.status("INBOX", "(MESSAGES)")
+    assert b"MESSAGES 1" in data[0], data                      # and nothing stored
+    m.logout()
