@@ -22,7 +22,7 @@
 /* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
  * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
  * offers both. */
-#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH IDLE CONDSTORE"
+#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)
@@ -315,10 +315,8 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 		const char *err = NULL;
 		if (!in_state(s, c, SELECTED))
 			return;
-		if (c->nargs != 1 || !imap_seqset_parse_arg(c->args, &set, &err) || set.searchres) {
+		if (c->nargs != 1 || !imap_seqset_parse_arg(c->args, &set, &err)) {
 			imap_tagged(s, c->tag, "BAD", "%s", err ? err : "UID EXPUNGE needs a UID set");
-			if (err == NULL && c->nargs == 1)
-				imap_seqset_free(&set);
 			return;
 		}
 		imap_expunge(s, c->tag, false, &set);

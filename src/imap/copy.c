@@ -165,9 +165,7 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 		return;
 	}
 	char *path = NULL;
-	if (set.searchres) {
-		imap_tagged(s, c->tag, "BAD", "There is no saved search result");
-	} else if (!imap_name_in(s, c->args->next, &name, &err)) {
+	if (!imap_name_in(s, c->args->next, &name, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid mailbox name");
 	} else if ((path = imap_folder_path(s, name)) == NULL || !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");

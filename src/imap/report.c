@@ -75,7 +75,7 @@ imap_target *imap_targets(const imap_session *s, const imap_seqset *set, bool ui
 	uint32_t max = uid ? (n > 0 ? uids[n - 1] : 0) : (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t seq = (uint32_t)(i + 1);
-		if (imap_seqset_contains(set, uid ? uids[i] : seq, max))
+		if (set->searchres ? imap_saved_has(s, uids[i]) : imap_seqset_contains(set, uid ? uids[i] : seq, max))
 			t[k++] = (imap_target){.seq = seq, .uid = uids[i]};
 	}
 	free(uids);
@@ -131,8 +131,31 @@ void imap_report(imap_session *s, bool expunges)
 	}
 }
 
+bool imap_saved_has(const imap_session *s, uint32_t uid)
+{
+	size_t lo = 0, hi = s->n_saved;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->saved[mid] == uid)
+			return true;
+		if (s->saved[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+void imap_saved_set(imap_session *s, uint32_t *uids, size_t n)
+{
+	free(s->saved);
+	s->saved = uids;
+	s->n_saved = n;
+}
+
 void imap_unselect(imap_session *s)
 {
+	imap_saved_set(s, NULL, 0);
 	store_viewer_free(&s->viewer);
 	store_view_close(&s->view);
 	free(s->selected);
@@ -153,11 +176,6 @@ bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set)
 	const char *err = NULL;
 	if (c->nargs < 2 || !imap_seqset_parse_arg(c->args, set, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A sequence set is needed");
-		return false;
-	}
-	if (set->searchres) {
-		imap_tagged(s, c->tag, "BAD", "There is no saved search result");
-		imap_seqset_free(set);
 		return false;
 	}
 	return true;

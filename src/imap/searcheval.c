@@ -1,5 +1,6 @@
 /* searcheval.c — SEARCH and UID SEARCH (RFC 3501 6.4.4, RFC 9051 6.4.4),
- * with ESEARCH results when RETURN is given (RFC 4731): the key tree from
+ * with ESEARCH results when RETURN is given (RFC 4731) and the saved result
+ * "$" (RFC 5182 SEARCHRES): the key tree from
  * search.c evaluated for each message on a worker.  Flags, sizes, UIDs and
  * arrival dates come from the folder; header keys (FROM, SUBJECT, HEADER,
  * SENT*) read the message's header; BODY and TEXT read the message.
@@ -37,6 +38,7 @@ typedef struct search_job {
 
 /* One message as the keys see it: loaded only when a key needs it. */
 typedef struct msg_view {
+	const imap_session *s;  /* its saved result, for "$" (the session waits) */
 	const store_view *sv;
 	const mbox *mb;
 	size_t i;
@@ -168,8 +170,12 @@ static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t m
 	case IMAP_SK_SENTSINCE: { time_t d = sent_day(v); return d >= 0 && d >= k->date; }
 	case IMAP_SK_LARGER: return m->vsize > k->number;
 	case IMAP_SK_SMALLER: return m->vsize < k->number;
-	case IMAP_SK_UID: return imap_seqset_contains(&k->set, m->uid, max_uid);
-	case IMAP_SK_SEQSET: return imap_seqset_contains(&k->set, seq, max_seq);
+	case IMAP_SK_UID:
+	case IMAP_SK_SEQSET:
+		if (k->set.searchres)
+			return imap_saved_has(v->s, m->uid);
+		return imap_seqset_contains(&k->set, k->op == IMAP_SK_UID ? m->uid : seq,
+		                            k->op == IMAP_SK_UID ? max_uid : max_seq);
 	case IMAP_SK_MODSEQ: return m->modseq >= k->number; /* one mod-sequence for all metadata */
 	case IMAP_SK_NOT: return !eval(k->child, v, seq, max_seq, max_uid);
 	case IMAP_SK_OR:
@@ -183,18 +189,6 @@ static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t m
 	return false;
 }
 
-/* True when a key uses "$", which this server does not offer. */
-static bool unsupported(const imap_search_key *k)
-{
-	for (; k != NULL; k = k->next) {
-		if ((k->op == IMAP_SK_UID || k->op == IMAP_SK_SEQSET) && k->set.searchres)
-			return true;
-		if (unsupported(k->child))
-			return true;
-	}
-	return false;
-}
-
 static void search_work(void *arg)
 {
 	search_job *j = arg;
@@ -204,7 +198,7 @@ static void search_work(void *arg)
 		long i = mbox_find(mb, j->uids[k]);
 		if (i < 0)
 			continue; /* expunged meanwhile: matches nothing */
-		msg_view v = {.sv = j->v, .mb = mb, .i = (size_t)i};
+		msg_view v = {.s = j->s, .sv = j->v, .mb = mb, .i = (size_t)i};
 		j->hit[k] = eval(j->q.root, &v, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
 		if (j->hit[k] && mb->msgs[i].modseq > j->modseq)
 			j->modseq = mb->msgs[i].modseq;
@@ -226,6 +220,29 @@ static void write_set(buf *out, const uint32_t *v, size_t n)
 	}
 }
 
+/* RETURN (SAVE ...): "$" becomes the hits (their UIDs), or only the MIN
+ * and / or MAX ones when those are asked for without ALL or COUNT (RFC
+ * 5182 2.4). */
+static void save_result(search_job *j, unsigned r)
+{
+	uint32_t *uids = xcalloc(j->n + 1, sizeof(uint32_t));
+	size_t n = 0;
+	for (size_t k = 0; k < j->n; k++)
+		if (j->hit[k])
+			uids[n++] = j->uids[k];
+	bool ends_only = (r & (IMAP_SEARCH_RET_MIN | IMAP_SEARCH_RET_MAX)) &&
+	                 !(r & (IMAP_SEARCH_RET_ALL | IMAP_SEARCH_RET_COUNT));
+	if (ends_only && n > 0) {
+		uint32_t lo = uids[0], hi = uids[n - 1];
+		n = 0;
+		if (r & IMAP_SEARCH_RET_MIN)
+			uids[n++] = lo;
+		if ((r & IMAP_SEARCH_RET_MAX) && (n == 0 || hi != lo))
+			uids[n++] = hi;
+	}
+	imap_saved_set(j->s, uids, n);
+}
+
 static void search_done(void *arg)
 {
 	search_job *j = arg;
@@ -236,9 +253,14 @@ static void search_done(void *arg)
 		if (j->hit[k])
 			found[n++] = j->uid ? j->uids[k] : (uint32_t)(k + 1);
 	bool modseq = j->q.uses_modseq && n > 0;
+	unsigned r = j->q.ret ? j->q.ret : IMAP_SEARCH_RET_ALL;
+	if (r & IMAP_SEARCH_RET_SAVE)
+		save_result(j, r);
 	buf *out = conn_out(s->c);
 	/* IMAP4rev2 has no SEARCH response: ESEARCH, ALL by default (RFC 9051 6.4.4) */
-	if (!j->q.esearch && !(s->enabled & IMAP_ENABLED_REV2)) {
+	if (r == IMAP_SEARCH_RET_SAVE) {
+		/* SAVE alone: no ESEARCH response (RFC 5182 2.4) */
+	} else if (!j->q.esearch && !(s->enabled & IMAP_ENABLED_REV2)) {
 		buf_puts(out, "* SEARCH");
 		for (size_t k = 0; k < n; k++)
 			buf_printf(out, " %u", found[k]);
@@ -246,7 +268,6 @@ static void search_done(void *arg)
 			buf_printf(out, " (MODSEQ %llu)", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
 	} else {
-		unsigned r = j->q.ret ? j->q.ret : IMAP_SEARCH_RET_ALL;
 		buf_printf(out, "* ESEARCH (TAG \"%s\")%s", j->tag, j->uid ? " UID" : "");
 		if ((r & IMAP_SEARCH_RET_MIN) && n > 0)
 			buf_printf(out, " MIN %u", found[0]);
@@ -286,12 +307,12 @@ void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, si
 	imap_search_status st = IMAP_SEARCH_BAD;
 	if (imap_command_parse(j->text, raw_len, &opts, &j->cmd, &err))
 		st = imap_search_parse(j->cmd.args, &j->q, &err);
+	if (st != IMAP_SEARCH_OK && (j->q.ret & IMAP_SEARCH_RET_SAVE))
+		imap_saved_set(s, NULL, 0); /* a failed SEARCH ... RETURN (SAVE) empties "$" (RFC 5182 2.1) */
 	if (st == IMAP_SEARCH_BADCHARSET) {
 		imap_tagged(s, c->tag, "NO", "[BADCHARSET (UTF-8 US-ASCII)] Unknown charset");
 	} else if (st != IMAP_SEARCH_OK) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid SEARCH");
-	} else if (unsupported(j->q.root) || (j->q.ret & IMAP_SEARCH_RET_SAVE)) {
-		imap_tagged(s, c->tag, "NO", "[CANNOT] SAVE and $ are not supported yet");
 	} else {
 		if (j->q.uses_modseq)
 			s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */

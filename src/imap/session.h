@@ -55,6 +55,8 @@ typedef struct imap_session {
 	store_view *view;       /* the folder, shared with other sessions */
 	store_viewer *viewer;   /* what this session has told of it */
 	bool readonly;          /* EXAMINE */
+	uint32_t *saved;        /* "$": the saved SEARCH result (RFC 5182), UIDs ascending */
+	size_t n_saved;
 	int errors;
 	char *idle_tag;         /* IDLE: its tag while idling */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
@@ -116,6 +118,9 @@ unsigned imap_md_flags(unsigned imap);
 void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m);
 /* The untagged FLAGS and PERMANENTFLAGS of the folder. */
 void imap_write_flag_lists(imap_session *s);
+/* The saved SEARCH result: does it hold uid; replace it (taking uids). */
+bool imap_saved_has(const imap_session *s, uint32_t uid);
+void imap_saved_set(imap_session *s, uint32_t *uids, size_t n);
 /* Leave the selected state (UNSELECT, CLOSE, a new SELECT). */
 void imap_unselect(imap_session *s);
 /* The folder's key in the account's index ("" for INBOX) from its path. */

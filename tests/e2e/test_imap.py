@@ -481,7 +481,7 @@ def test_failure_replies(box):
         typ, data = m.create(bad)
         assert typ == "NO" and b"CANNOT" in data[0], (bad, data)
     m.select("INBOX")
-    for cmd, args in [("COPY", ("$", "Trash")), ("FETCH", ("0", "(FLAGS)")),
+    for cmd, args in [("COPY", ("1:$", "Trash")), ("FETCH", ("0", "(FLAGS)")),
                       ("STORE", ("1", "+FLAGS", "(\\Recent)"))]:
         with pytest.raises(imaplib.IMAP4.error):
             m._simple_command(cmd, *args)

@@ -67,6 +67,11 @@ class Raw:
         assert tagged.startswith(b"BAD"), (text, untagged, tagged)
         return tagged
 
+    def no(self, text):
+        untagged, tagged = self.cmd(text)
+        assert tagged.startswith(b"NO"), (text, untagged, tagged)
+        return tagged
+
     def close(self):
         self.s.close()
 
@@ -456,3 +461,39 @@ def test_search_answers_esearch_under_rev2(box):
     assert v8.ok("SEARCH 1") == [b"* SEARCH 1"]
     for c in (v1, v2, v8):
         c.close()
+
+
+def test_searchres_saved_result(box):
+    """RFC 5182 (part of IMAP4rev2): SEARCH RETURN (SAVE) keeps the result
+    as "$" for FETCH, STORE, COPY, UID SEARCH and UID EXPUNGE."""
+    srv, user, pw = box
+    for i in range(4):
+        deliver_local(srv, user, f"sr{i}", [f"body {'match' if i % 2 else 'other'}"])
+    c = login(srv, user, pw)
+    c.ok("SELECT INBOX")
+    assert c.ok("SEARCH RETURN (SAVE) BODY match") == []          # SAVE alone: no ESEARCH
+    got = c.ok("FETCH $ (UID)")
+    assert [re.search(rb"UID (\d+)", x).group(1) for x in got] == [b"2", b"4"], got
+    got = c.ok("STORE $ +FLAGS (\\Flagged)")
+    assert len(got) == 2, got
+    got = c.ok("SEARCH FLAGGED NOT $")
+    assert got == [b"* SEARCH"], got
+    got = c.ok("UID SEARCH RETURN (COUNT SAVE) UID $")                 # "$" is UIDs, not numbers
+    assert re.fullmatch(rb'\* ESEARCH \(TAG "t\d+"\) UID COUNT 2', got[0]), got
+    # MIN / MAX with SAVE keep only those
+    c.ok("SEARCH RETURN (MIN SAVE) ALL")
+    got = c.ok("FETCH $ (UID)")
+    assert len(got) == 1 and b"UID 1" in got[0], got
+    # a failed SEARCH with SAVE empties it
+    assert c.no(b"SEARCH RETURN (SAVE) CHARSET KOI8-R BODY x")
+    assert c.ok("FETCH $ (UID)") == []
+    c.ok("SEARCH RETURN (SAVE) UID 3")
+    got = c.ok("COPY $ Archive")
+    c.ok("STORE $ +FLAGS (\\Deleted)")
+    got = c.ok("UID EXPUNGE $")
+    assert got == [b"* 3 EXPUNGE"], got
+    assert c.ok("FETCH $ (UID)") == []                                  # it went with the message
+    c.ok("UNSELECT")
+    c.ok("SELECT Archive")
+    assert c.ok("FETCH $ (UID)") == []                                  # a new SELECT empties it
+    c.close()
