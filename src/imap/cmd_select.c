@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/names.h"
 #include "lib/log.h"
 #include "store/mdname.h"
 
@@ -33,6 +34,16 @@ static void select_ready(void *arg)
 		s->state = IS_SELECTED;
 		imap_write_flag_lists(s);
 		imap_untagged(s, "%zu EXISTS", v->mb->n);
+		if (s->enabled & IMAP_ENABLED_REV2) {
+			/* RFC 9051 6.3.2: the mailbox's LIST, with its name as the server spells it */
+			buf *out = conn_out(s->c);
+			size_t mark = out->len;
+			buf_puts(out, "* LIST () \".\" ");
+			if (imap_name_out(s, out, j->name))
+				buf_puts(out, "\r\n");
+			else
+				buf_truncate(out, mark);
+		}
 		if (!(s->enabled & IMAP_ENABLED_REV2)) {
 			imap_untagged(s, "0 RECENT");
 			for (size_t i = 0; i < v->mb->n; i++) {

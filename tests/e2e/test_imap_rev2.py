@@ -497,3 +497,18 @@ def test_searchres_saved_result(box):
     c.ok("SELECT Archive")
     assert c.ok("FETCH $ (UID)") == []                                  # a new SELECT empties it
     c.close()
+
+
+def test_select_under_rev2(box):
+    """RFC 9051 6.3.2: LIST of the mailbox, no RECENT, no UNSEEN; [CLOSED]
+    when another mailbox was selected."""
+    srv, user, pw = box
+    deliver_local(srv, user, "rev2 select")
+    c = login(srv, user, pw, "IMAP4rev2")
+    got = c.ok("SELECT INBOX")
+    assert b'* LIST () "." "INBOX"' in got, got
+    assert not any(b"RECENT" in x or b"UNSEEN" in x for x in got), got
+    assert b"* 1 EXISTS" in got and any(b"[UIDVALIDITY " in x for x in got), got
+    got = c.ok("EXAMINE Archive")
+    assert got[0] == b"* OK [CLOSED] Previous mailbox closed", got
+    c.close()
