@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "imap/flags.h"
+#include "imap/searchmatch.h"
 #include "store/mdname.h"
 
 /* IMAP system flags and the Maildir letters they are kept as. */
@@ -133,17 +134,7 @@ void imap_report(imap_session *s, bool expunges)
 
 bool imap_saved_has(const imap_session *s, uint32_t uid)
 {
-	size_t lo = 0, hi = s->n_saved;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (s->saved[mid] == uid)
-			return true;
-		if (s->saved[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return false;
+	return imap_uids_have(s->saved, s->n_saved, uid);
 }
 
 void imap_saved_set(imap_session *s, uint32_t *uids, size_t n)

@@ -1,25 +1,17 @@
 /* searcheval.c — SEARCH and UID SEARCH (RFC 3501 6.4.4, RFC 9051 6.4.4),
- * with ESEARCH results when RETURN is given (RFC 4731) and the saved result
- * "$" (RFC 5182 SEARCHRES): the key tree from
- * search.c evaluated for each message on a worker.  Flags, sizes, UIDs and
- * arrival dates come from the folder; header keys (FROM, SUBJECT, HEADER,
- * SENT*) read the message's header; BODY and TEXT read the message.
- * Substrings are matched without regard to ASCII case, as RFC 9051 asks;
- * the bytes are matched as they are stored (no decoding of MIME encodings). */
+ * with ESEARCH results when RETURN is given (RFC 4731), MODSEQ (RFC 7162)
+ * and the saved result "$" (RFC 5182 SEARCHRES): the key tree from search.c
+ * matched (searchmatch.c) against each of the session's messages on a
+ * worker, a reader under the folder's gate, and the replies. */
 #include "imap/session.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
 #include "imap/names.h"
 #include "imap/search.h"
-#include "lib/fsutil.h"
+#include "imap/searchmatch.h"
 #include "lib/log.h"
-#include "mime/header.h"
-#include "store/mdname.h"
 
 typedef struct search_job {
 	imap_session *s;
@@ -36,157 +28,15 @@ typedef struct search_job {
 	const char *no;
 } search_job;
 
-/* One message as the keys see it: loaded only when a key needs it. */
-typedef struct msg_view {
-	const imap_session *s;  /* its saved result, for "$" (the session waits) */
-	const store_view *sv;
+typedef struct read_ctx {
 	const mbox *mb;
 	size_t i;
-	char *data;
-	size_t len;
-	size_t hdr_end;
-	bool loaded, missing;
-} msg_view;
+} read_ctx;
 
-static bool load(msg_view *v)
+static char *read_msg(void *arg, size_t *len_r)
 {
-	if (!v->loaded) {
-		v->loaded = true;
-		v->data = mbox_read(v->mb, v->i, (size_t)1 << 31, &v->len);
-		v->missing = v->data == NULL;
-		if (!v->missing) {
-			const char *p = v->data;
-			const char *e = NULL;
-			for (size_t k = 0; k + 1 < v->len && e == NULL; k++)
-				if (p[k] == '\n' && (p[k + 1] == '\n' || (p[k + 1] == '\r' && k + 2 < v->len && p[k + 2] == '\n')))
-					e = p + k + 1;
-			v->hdr_end = e ? (size_t)(e - p) : v->len;
-		}
-	}
-	return !v->missing;
-}
-
-static bool contains_ci(const char *hay, size_t n, const char *needle, size_t m)
-{
-	if (m == 0)
-		return true;
-	for (size_t i = 0; i + m <= n; i++)
-		if (strncasecmp(hay + i, needle, m) == 0)
-			return true;
-	return false;
-}
-
-/* Any field called name whose unfolded value holds str. */
-static bool header_has(msg_view *v, const char *name, const char *str, size_t len)
-{
-	if (!load(v))
-		return false;
-	size_t pos = 0;
-	mime_field f;
-	while (mime_header_next(v->data, v->hdr_end, &pos, &f)) {
-		if (!mime_field_is(v->data, &f, name))
-			continue;
-		char *val = mime_field_value(v->data, &f);
-		bool hit = contains_ci(val, strlen(val), str, len);
-		free(val);
-		if (hit)
-			return true;
-	}
-	return false;
-}
-
-/* The day of a Date: header (RFC 5322 3.3), time and zone disregarded as
- * SENT* asks; -1 when there is none or it cannot be read. */
-static time_t sent_day(msg_view *v)
-{
-	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	if (!load(v))
-		return -1;
-	mime_field f;
-	if (!mime_header_find(v->data, 0, v->hdr_end, "Date", &f))
-		return -1;
-	char *val = mime_field_value(v->data, &f);
-	int day = 0, year = 0, mon = -1;
-	char name[4] = "";
-	const char *p = strchr(val, ',');
-	p = p ? p + 1 : val;
-	if (sscanf(p, " %d %3s %d", &day, name, &year) == 3)
-		for (int k = 0; k < 12; k++)
-			if (strcasecmp(name, months[k]) == 0)
-				mon = k;
-	free(val);
-	if (mon < 0 || day < 1 || day > 31 || year < 1900)
-		return -1;
-	struct tm tm = {.tm_mday = day, .tm_mon = mon, .tm_year = year - 1900};
-	return timegm(&tm);
-}
-
-static time_t day_of(time_t t)
-{
-	return t - (t % 86400 + 86400) % 86400;
-}
-
-static bool has_keyword(const msg_view *v, const char *name)
-{
-	int k = store_keywords_find(&v->sv->kw, name);
-	return k >= 0 && (v->mb->msgs[v->i].kw & (1u << k));
-}
-
-static bool eval(const imap_search_key *k, msg_view *v, uint32_t seq, uint32_t max_seq, uint32_t max_uid)
-{
-	const mbox_msg *m = &v->mb->msgs[v->i];
-	unsigned f = m->flags;
-	switch (k->op) {
-	case IMAP_SK_ALL: return true;
-	case IMAP_SK_ANSWERED: return f & MDF_ANSWERED;
-	case IMAP_SK_DELETED: return f & MDF_DELETED;
-	case IMAP_SK_DRAFT: return f & MDF_DRAFT;
-	case IMAP_SK_FLAGGED: return f & MDF_FLAGGED;
-	case IMAP_SK_SEEN: return f & MDF_SEEN;
-	case IMAP_SK_UNANSWERED: return !(f & MDF_ANSWERED);
-	case IMAP_SK_UNDELETED: return !(f & MDF_DELETED);
-	case IMAP_SK_UNDRAFT: return !(f & MDF_DRAFT);
-	case IMAP_SK_UNFLAGGED: return !(f & MDF_FLAGGED);
-	case IMAP_SK_UNSEEN: return !(f & MDF_SEEN);
-	case IMAP_SK_NEW: case IMAP_SK_RECENT: return false; /* no session sees \Recent */
-	case IMAP_SK_OLD: return true;
-	case IMAP_SK_KEYWORD: return has_keyword(v, k->str);
-	case IMAP_SK_UNKEYWORD: return !has_keyword(v, k->str);
-	case IMAP_SK_FROM: return header_has(v, "From", k->str, k->len);
-	case IMAP_SK_TO: return header_has(v, "To", k->str, k->len);
-	case IMAP_SK_CC: return header_has(v, "Cc", k->str, k->len);
-	case IMAP_SK_BCC: return header_has(v, "Bcc", k->str, k->len);
-	case IMAP_SK_SUBJECT: return header_has(v, "Subject", k->str, k->len);
-	case IMAP_SK_HEADER: return header_has(v, k->field, k->str, k->len);
-	case IMAP_SK_BODY:
-		return load(v) && contains_ci(v->data + v->hdr_end, v->len - v->hdr_end, k->str, k->len);
-	case IMAP_SK_TEXT: return load(v) && contains_ci(v->data, v->len, k->str, k->len);
-	case IMAP_SK_BEFORE: return day_of(m->internal) < k->date;
-	case IMAP_SK_ON: return day_of(m->internal) == k->date;
-	case IMAP_SK_SINCE: return day_of(m->internal) >= k->date;
-	case IMAP_SK_SENTBEFORE: { time_t d = sent_day(v); return d >= 0 && d < k->date; }
-	case IMAP_SK_SENTON: return sent_day(v) == k->date;
-	case IMAP_SK_SENTSINCE: { time_t d = sent_day(v); return d >= 0 && d >= k->date; }
-	case IMAP_SK_LARGER: return m->vsize > k->number;
-	case IMAP_SK_SMALLER: return m->vsize < k->number;
-	case IMAP_SK_UID:
-	case IMAP_SK_SEQSET:
-		if (k->set.searchres)
-			return imap_saved_has(v->s, m->uid);
-		return imap_seqset_contains(&k->set, k->op == IMAP_SK_UID ? m->uid : seq,
-		                            k->op == IMAP_SK_UID ? max_uid : max_seq);
-	case IMAP_SK_MODSEQ: return m->modseq >= k->number; /* one mod-sequence for all metadata */
-	case IMAP_SK_NOT: return !eval(k->child, v, seq, max_seq, max_uid);
-	case IMAP_SK_OR:
-		return eval(k->child, v, seq, max_seq, max_uid) || eval(k->child->next, v, seq, max_seq, max_uid);
-	case IMAP_SK_AND:
-		for (const imap_search_key *c = k->child; c != NULL; c = c->next)
-			if (!eval(c, v, seq, max_seq, max_uid))
-				return false;
-		return true;
-	}
-	return false;
+	read_ctx *rc = arg;
+	return mbox_read(rc->mb, rc->i, (size_t)1 << 31, len_r);
 }
 
 static void search_work(void *arg)
@@ -198,11 +48,13 @@ static void search_work(void *arg)
 		long i = mbox_find(mb, j->uids[k]);
 		if (i < 0)
 			continue; /* expunged meanwhile: matches nothing */
-		msg_view v = {.s = j->s, .sv = j->v, .mb = mb, .i = (size_t)i};
-		j->hit[k] = eval(j->q.root, &v, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
+		read_ctx rc = {.mb = mb, .i = (size_t)i};
+		imap_match_msg m = {.m = &mb->msgs[i], .kw = &j->v->kw, .saved = j->s->saved,
+		                    .n_saved = j->s->n_saved, .read = read_msg, .read_arg = &rc};
+		j->hit[k] = imap_search_match(j->q.root, &m, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
 		if (j->hit[k] && mb->msgs[i].modseq > j->modseq)
 			j->modseq = mb->msgs[i].modseq;
-		free(v.data);
+		imap_match_msg_done(&m);
 	}
 }
 
