@@ -1,9 +1,12 @@
-/* copy.c — COPY and MOVE (RFC 6851) and their UID forms, on a worker while
- * the session is paused.  A copy is a hard link of the message file into
- * the target folder under a new name (same bytes, same arrival time, same
- * flags), then the target folder gives it a UID; the reply carries COPYUID
- * (RFC 4315).  MOVE then removes the originals and says EXPUNGE for each.
- * Runs under the source folder's gate: a reader, a writer for MOVE. */
+/* copy.c — COPY and MOVE (RFC 6851) and their UID forms, in three steps
+ * while the session waits: (1) on the loop, under the source folder's gate,
+ * what each message is (its file, flags, keywords by name); (2) a writer on
+ * the target folder's view: each file hard-linked into the target's tmp/
+ * under a new name (same bytes, same arrival time), then taken in with its
+ * flags and keywords (store_view_add) — all or nothing: if one link fails,
+ * none is taken in; (3) for MOVE, a writer on the source that expunges the
+ * originals.  The reply carries COPYUID (RFC 4315); MOVE sends it untagged
+ * before its EXPUNGEs. */
 #include "imap/session.h"
 
 #include <errno.h>
@@ -22,18 +25,36 @@
 
 typedef struct copy_job {
 	imap_session *s;
-	store_view *v;        /* the source */
+	store_view *dst;
 	char *tag;
 	bool move, uid;
-	char *dst_path;
-	uint32_t *src_uids;   /* source messages */
+	imap_target *t;       /* the source messages */
 	size_t n;
-	char **bases;         /* their new names in the target */
-	uint32_t *dst_uids;
+	char **files;         /* their names in the source's cur/ */
+	store_new_msg *msgs;  /* what the target takes in */
+	char **kwnames;       /* the keyword names, NULL-separated per message */
 	uint32_t dst_validity;
 	bool ok, gone;
 	char *err;
 } copy_job;
+
+static void copy_free(copy_job *j)
+{
+	for (size_t k = 0; k < j->n; k++) {
+		free(j->files[k]);
+		free((char *)j->msgs[k].name);
+		for (size_t w = 0; w < j->msgs[k].n_keywords; w++)
+			free((char *)j->msgs[k].keywords[w]);
+		free((void *)j->msgs[k].keywords);
+	}
+	free(j->files);
+	free(j->msgs);
+	free(j->t);
+	store_view_close(&j->dst);
+	free(j->err);
+	free(j->tag);
+	free(j);
+}
 
 /* Link (or, across file systems, copy) src to dst. */
 static bool link_or_copy(const char *src, const char *dst)
@@ -54,54 +75,100 @@ static bool link_or_copy(const char *src, const char *dst)
 	return ok;
 }
 
+static void copy_reply(copy_job *j);
+
+/* Step 2, a writer on the target. */
 static void copy_work(void *arg)
 {
 	copy_job *j = arg;
-	mbox *src = j->v->mb;
-	j->ok = true;
-	for (size_t k = 0; k < j->n; k++)
-		j->gone = j->gone || mbox_find(src, j->src_uids[k]) < 0;
-	if (j->gone)
-		return; /* all or nothing (RFC 9051 6.4.7) */
-	for (size_t k = 0; k < j->n && j->ok; k++) {
-		size_t i = (size_t)mbox_find(src, j->src_uids[k]);
-		mbox_msg *m = &src->msgs[i];
-		unsigned char rnd[6];
-		RAND_bytes(rnd, sizeof rnd);
-		/* the copies of one second take UIDs in the order of the originals */
-		j->bases[k] = xasprintf("%lld.C%08zx%02x%02x%02x%02x%02x%02x.%s", (long long)m->internal, k,
-		                        rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], j->s->srv->cfg->hostname);
-		mdname n = {.flags = m->flags, .vsize = m->vsize, .has_vsize = true};
-		snprintf(n.base, sizeof n.base, "%s", j->bases[k]);
-		char name[MDNAME_MAX + 1];
-		char *from = mbox_locate(src, i);
-		char *to = mdname_format(&n, name) ? xasprintf("%s/cur/%s", j->dst_path, name) : NULL;
-		if (from == NULL || to == NULL || !link_or_copy(from, to)) {
-			j->err = xasprintf("%s: %s", from ? from : "message file", strerror(errno));
+	const char *src = j->s->view->mb->path; /* the session waits: its view stays */
+	const char *dst = j->dst->mb ? j->dst->mb->path : NULL;
+	j->ok = dst != NULL;
+	if (dst == NULL)
+		j->err = xstrdup(j->dst->err ? j->dst->err : "the target folder cannot be read");
+	size_t linked = 0;
+	for (; j->ok && linked < j->n; linked++) {
+		char *from = mbox_file_locate(src, j->files[linked]);
+		char *to = xasprintf("%s/tmp/%s", dst, j->msgs[linked].name);
+		if (from == NULL || !link_or_copy(from, to)) {
+			j->err = xasprintf("%s: %s", from ? from : j->files[linked], from ? strerror(errno) : "gone");
 			j->ok = false;
 		}
 		free(from);
 		free(to);
 	}
+	if (!j->ok) { /* all or nothing: take back what was linked (and a half-made copy) */
+		for (size_t k = 0; k < linked; k++) {
+			char *to = xasprintf("%s/tmp/%s", dst, j->msgs[k].name);
+			unlink(to);
+			free(to);
+		}
+		return;
+	}
+	j->ok = store_view_add(j->dst, j->msgs, j->n, &j->err);
+	j->dst_validity = j->dst->mb->uidvalidity;
+}
+
+/* Step 3 (MOVE), a writer on the source. */
+static void expunge_work(void *arg)
+{
+	copy_job *j = arg;
+	uint32_t *uids = xcalloc(j->n + 1, sizeof(uint32_t));
+	for (size_t k = 0; k < j->n; k++)
+		uids[k] = j->t[k].uid;
 	char *err = NULL;
-	mbox *dst = j->ok ? mbox_open(j->dst_path, &err) : NULL; /* gives the copies UIDs */
-	if (j->ok && dst == NULL) {
-		j->err = err;
-		j->ok = false;
+	if (!store_view_expunge(j->s->view, uids, j->n, &err)) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s move_expunge_error=%s", j->s->sid, err);
+		free(err);
 	}
-	for (size_t i = 0; dst != NULL && i < dst->n; i++) {
-		mdname n;
-		if (!mdname_parse(dst->msgs[i].file, &n))
-			continue;
-		for (size_t k = 0; k < j->n; k++)
-			if (strcmp(n.base, j->bases[k]) == 0)
-				j->dst_uids[k] = dst->msgs[i].uid;
+	free(uids);
+}
+
+static void expunge_done(void *arg)
+{
+	copy_reply(arg);
+}
+
+static void copy_done(void *arg)
+{
+	copy_job *j = arg;
+	if (j->ok && j->move)
+		store_view_run(j->s->view, STORE_WRITE, expunge_work, expunge_done, j);
+	else
+		copy_reply(j);
+}
+
+/* Step 1, on the loop under the source's gate. */
+static void copy_collect(void *arg)
+{
+	copy_job *j = arg;
+	const store_view *v = j->s->view;
+	j->files = xcalloc(j->n + 1, sizeof(char *));
+	j->msgs = xcalloc(j->n + 1, sizeof(store_new_msg));
+	for (size_t k = 0; k < j->n; k++) {
+		long i = mbox_find(v->mb, j->t[k].uid);
+		if (i < 0) {
+			j->gone = true; /* all or nothing (RFC 9051 6.4.7) */
+			j->n = k;
+			copy_reply(j);
+			return;
+		}
+		const mbox_msg *m = &v->mb->msgs[i];
+		unsigned char rnd[6];
+		RAND_bytes(rnd, sizeof rnd);
+		/* the copies of one second take UIDs in the order of the originals */
+		j->msgs[k].name = xasprintf("%lld.C%08zx%02x%02x%02x%02x%02x%02x.%s", (long long)m->internal, k,
+		                            rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+		                            j->s->srv->cfg->hostname);
+		j->msgs[k].flags = m->flags;
+		j->files[k] = xstrdup(m->file);
+		const char **names = xcalloc(STORE_KEYWORDS_MAX + 1, sizeof(char *));
+		for (int b = 0; b < STORE_KEYWORDS_MAX; b++)
+			if ((m->kw & (1u << b)) && v->kw.names[b] != NULL)
+				names[j->msgs[k].n_keywords++] = xstrdup(v->kw.names[b]);
+		j->msgs[k].keywords = names;
 	}
-	if (dst != NULL)
-		j->dst_validity = dst->uidvalidity;
-	mbox_free(&dst);
-	if (j->ok && j->move && !store_view_expunge(j->v, j->src_uids, j->n, &j->err))
-		j->ok = false;
+	store_view_run(j->dst, STORE_WRITE, copy_work, copy_done, j);
 }
 
 static void write_uids(buf *out, const uint32_t *uids, size_t n)
@@ -110,9 +177,8 @@ static void write_uids(buf *out, const uint32_t *uids, size_t n)
 		buf_printf(out, "%s%u", k ? "," : "", uids[k]);
 }
 
-static void copy_done(void *arg)
+static void copy_reply(copy_job *j)
 {
-	copy_job *j = arg;
 	imap_session *s = j->s;
 	const char *verb = j->move ? "MOVE" : "COPY";
 	if (j->gone) {
@@ -125,11 +191,18 @@ static void copy_done(void *arg)
 		buf code;
 		buf_init(&code, (size_t)1 << 24);
 		if (j->n > 0) {
+			uint32_t *src = xcalloc(j->n, sizeof(uint32_t)), *dst = xcalloc(j->n, sizeof(uint32_t));
+			for (size_t k = 0; k < j->n; k++) {
+				src[k] = j->t[k].uid;
+				dst[k] = j->msgs[k].uid;
+			}
 			buf_printf(&code, "[COPYUID %u ", j->dst_validity);
-			write_uids(&code, j->src_uids, j->n);
+			write_uids(&code, src, j->n);
 			buf_putc(&code, ' ');
-			write_uids(&code, j->dst_uids, j->n);
+			write_uids(&code, dst, j->n);
 			buf_puts(&code, "] ");
+			free(src);
+			free(dst);
 		}
 		if (j->move) {
 			/* RFC 6851: the COPYUID comes untagged, before the EXPUNGEs */
@@ -138,20 +211,14 @@ static void copy_done(void *arg)
 			imap_report(s, true);
 			imap_tagged(s, j->tag, "OK", "%sMOVE completed", j->uid ? "UID " : "");
 		} else {
+			if (s->view == j->dst)
+				imap_report(s, true); /* copied into the selected folder */
 			imap_tagged(s, j->tag, "OK", "%s%sCOPY completed", code.len ? code.data : "",
 			            j->uid ? "UID " : "");
 		}
 		buf_free(&code);
 	}
-	for (size_t k = 0; k < j->n; k++)
-		free(j->bases[k]);
-	free(j->bases);
-	free(j->src_uids);
-	free(j->dst_uids);
-	free(j->dst_path);
-	free(j->err);
-	free(j->tag);
-	free(j);
+	copy_free(j);
 	conn_resume(s->c);
 }
 
@@ -173,22 +240,11 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 		imap_tagged(s, c->tag, "NO", "[READ-ONLY] The mailbox is read-only (EXAMINE)");
 	} else {
 		copy_job *j = xcalloc(1, sizeof(*j));
-		j->s = s;
-		j->tag = xstrdup(c->tag);
-		j->move = move;
-		j->uid = c->uid;
-		j->dst_path = path;
-		path = NULL;
-		j->v = s->view;
-		imap_target *t = imap_targets(s, &set, c->uid, &j->n);
-		j->src_uids = xcalloc(j->n + 1, sizeof(uint32_t));
-		j->dst_uids = xcalloc(j->n + 1, sizeof(uint32_t));
-		j->bases = xcalloc(j->n + 1, sizeof(char *));
-		for (size_t k = 0; k < j->n; k++)
-			j->src_uids[k] = t[k].uid;
-		free(t);
+		*j = (copy_job){.s = s, .tag = xstrdup(c->tag), .move = move, .uid = c->uid};
+		j->t = imap_targets(s, &set, c->uid, &j->n);
+		j->dst = store_view_open(s->srv->views, s->maildir, imap_folder_key(s, path));
 		conn_pause(s->c);
-		store_view_run(s->view, move ? STORE_WRITE : STORE_READ, copy_work, copy_done, j);
+		store_view_run(s->view, STORE_READ, NULL, copy_collect, j);
 	}
 	free(path);
 	free(name);

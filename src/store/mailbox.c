@@ -391,13 +391,14 @@ bool mbox_expunge(mbox *m, const uint32_t *uids, size_t n, char **err_r)
 	return ok;
 }
 
-/* The name in cur/ of the file of message i now (malloc'd), or NULL. */
-static char *locate_name(const mbox *m, size_t i)
+/* The name in folder/cur of the file once called name now (malloc'd), or
+ * NULL: the same base and UID, whatever the flags. */
+static char *locate_name(const char *folder, const char *name)
 {
 	mdname want;
-	if (!mdname_parse(m->msgs[i].file, &want))
+	if (!mdname_parse(name, &want))
 		return NULL;
-	char *cur = xasprintf("%s/cur", m->path);
+	char *cur = xasprintf("%s/cur", folder);
 	DIR *d = opendir(cur);
 	free(cur);
 	if (d == NULL)
@@ -413,16 +414,21 @@ static char *locate_name(const mbox *m, size_t i)
 	return hit;
 }
 
-char *mbox_locate(const mbox *m, size_t i)
+char *mbox_file_locate(const char *folder, const char *name)
 {
-	char *path = mbox_msg_path(m, i);
+	char *path = xasprintf("%s/cur/%s", folder, name);
 	if (access(path, F_OK) == 0)
 		return path;
 	free(path);
-	char *name = locate_name(m, i);
-	path = name ? xasprintf("%s/cur/%s", m->path, name) : NULL;
-	free(name);
+	char *now = locate_name(folder, name);
+	path = now ? xasprintf("%s/cur/%s", folder, now) : NULL;
+	free(now);
 	return path;
+}
+
+char *mbox_locate(const mbox *m, size_t i)
+{
+	return mbox_file_locate(m->path, m->msgs[i].file);
 }
 
 char *mbox_read(const mbox *m, size_t i, size_t max, size_t *len_r)
@@ -439,7 +445,7 @@ char *mbox_read(const mbox *m, size_t i, size_t max, size_t *len_r)
 
 bool mbox_relocate(mbox *m, size_t i)
 {
-	char *name = locate_name(m, i);
+	char *name = locate_name(m->path, m->msgs[i].file);
 	if (name == NULL)
 		return false;
 	mdname n;

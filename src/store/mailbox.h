@@ -51,6 +51,10 @@ char *mbox_msg_path(const mbox *m, size_t i);
  * as removed).  False with *err_r if any could not be removed; those that
  * were are gone from m either way. */
 bool mbox_expunge(mbox *m, const uint32_t *uids, size_t n, char **err_r);
+/* The path now of the message whose file in folder/cur was called name
+ * (someone may have renamed it since: its flags), or NULL when it is gone.
+ * malloc'd. */
+char *mbox_file_locate(const char *folder, const char *name);
 /* The path of message i's file now, after someone else may have renamed
  * it (changed its flags): malloc'd, NULL when it is gone.  m unchanged. */
 char *mbox_locate(const mbox *m, size_t i);

@@ -310,20 +310,42 @@ def test_sessions_share_one_view(box):
         m.logout()
 
 
-def test_append_and_copy_keep_keywords_out_of_other_folders(box):
-    """Keywords belong to a folder: a copy into a folder that has never seen
-    the keyword still carries the system flags."""
+def test_copy_and_move_carry_keywords_and_tell_the_target(box):
+    """A copy carries flags and keywords by name (the target folder gives
+    the keyword its own letter); a session with the target open hears of
+    the new message; COPY into the selected folder says EXISTS."""
     srv, user, pw = box
-    deliver_local(srv, user, "cp")
+    deliver_local(srv, user, "cp0")
+    deliver_local(srv, user, "cp1")
+    watcher = login(srv, user, pw)
+    watcher.select("Archive")
     m = login(srv, user, pw)
     m.select("INBOX")
-    m.store("1", "+FLAGS", "(\\Flagged)")
+    m.store("1", "+FLAGS", "(\\Flagged $Label3)")
     typ, data = m.copy("1", "Archive")
-    assert typ == "OK", data
-    m.select("Archive")
-    typ, data = m.fetch("1", "(FLAGS)")
-    assert data == [b"1 (FLAGS (\\Flagged))"], data
+    assert typ == "OK" and re.match(rb"\[COPYUID \d+ 1 1\]", data[0]), data
+    watcher.untagged_responses.clear()
+    watcher.noop()
+    assert watcher.untagged_responses.get("EXISTS") == [b"1"], watcher.untagged_responses
+    typ, data = watcher.fetch("1", "(FLAGS)")
+    assert data == [b"1 (FLAGS (\\Flagged $Label3))"], data
+    # the target's own letter for it: Archive never had a keyword before
+    assert (srv.maildir(user) / ".Archive" / "yubin-keywords").read_text() == "0 $Label3\n"
+    # COPY into the selected folder itself
+    m.untagged_responses.clear()
+    typ, data = m.copy("2", "INBOX")
+    assert typ == "OK" and m.untagged_responses.get("EXISTS") == [b"3"], (data, m.untagged_responses)
+    # MOVE: gone from here, there in the target with its flags
+    m.untagged_responses.clear()
+    typ, data = m._simple_command("UID", "MOVE", "1", "Archive")
+    assert typ == "OK" and m.untagged_responses.get("EXPUNGE") == [b"1"], m.untagged_responses
+    watcher.untagged_responses.clear()
+    watcher.noop()
+    assert watcher.untagged_responses.get("EXISTS") == [b"2"], watcher.untagged_responses
+    typ, data = watcher.fetch("2", "(FLAGS)")
+    assert data == [b"2 (FLAGS (\\Flagged $Label3))"], data
     m.logout()
+    watcher.logout()
 
 
 def test_append_with_keywords_into_the_selected_folder(box):
