@@ -47,6 +47,7 @@ typedef struct list_job {
 	unsigned items;
 	list_entry *e;
 	size_t n;
+	size_t next;           /* LIST-STATUS: the entry being counted */
 } list_job;
 
 static int by_name(const void *a, const void *b)
@@ -270,17 +271,30 @@ static void list_reply(list_job *j)
 	imap_tagged(s, j->tag, "OK", "%s completed", j->verb);
 }
 
-static void status_work(void *arg)
+/* LIST-STATUS: the entries' folders are counted one after the other, each
+ * through its shared view; then every response goes out. */
+static void count_next(list_job *j);
+
+static void counted(void *arg, const imap_status_counts *counts)
 {
 	list_job *j = arg;
-	for (size_t i = 0; i < j->n; i++)
-		if (j->e[i].path != NULL)
-			j->e[i].counted = imap_status_read(j->s->maildir, j->e[i].path, &j->e[i].counts, &j->e[i].err);
+	list_entry *e = &j->e[j->next++];
+	e->counted = counts != NULL;
+	if (counts != NULL)
+		e->counts = *counts;
+	else
+		e->err = xasprintf("%s cannot be read", e->path);
+	count_next(j);
 }
 
-static void status_done(void *arg)
+static void count_next(list_job *j)
 {
-	list_job *j = arg;
+	while (j->next < j->n && j->e[j->next].path == NULL)
+		j->next++;
+	if (j->next < j->n) {
+		imap_status_count(j->s->srv->views, j->s->maildir, j->e[j->next].path, counted, j);
+		return;
+	}
 	imap_session *s = j->s;
 	list_reply(j);
 	job_free(j);
@@ -322,7 +336,7 @@ static void run_list(imap_session *s, const char *tag, const imap_list_args *la,
 		return;
 	}
 	conn_pause(s->c);
-	workers_submit(s->srv->wk, status_work, status_done, j);
+	count_next(j);
 }
 
 void imap_list(imap_session *s, const imap_command *c, bool lsub)

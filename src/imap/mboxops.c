@@ -1,7 +1,7 @@
-/* mboxops.c — IMAP commands on whole mailboxes, on worker threads while
- * the session is paused: STATUS (opening the folder takes in new mail),
- * APPEND (the message goes into the folder as delivery would put it, then
- * gets its UID: APPENDUID, RFC 4315), CREATE and DELETE. */
+/* mboxops.c — IMAP commands on whole mailboxes while the session is
+ * paused: STATUS (counted from the folder's shared view), APPEND (a writer
+ * on the folder's view: the message goes in as delivery would put it, and
+ * gets its UID: APPENDUID, RFC 4315), CREATE and DELETE (on workers). */
 #include "imap/session.h"
 
 #include <dirent.h>
@@ -33,8 +33,6 @@ typedef struct box_job {
 	char *name;
 	char *path;
 	unsigned items;       /* STATUS: IMAP_STATUS_*; CREATE / DELETE: 1 for DELETE */
-	imap_status_counts counts;
-	bool counted;
 	char *data;           /* APPEND: the message, LF line ends */
 	size_t len;
 	time_t when;
@@ -99,12 +97,6 @@ static void submit(imap_session *s, box_job *j, workers_fn *work, workers_fn *do
 
 /* ---- STATUS ---- */
 
-static void status_work(void *arg)
-{
-	box_job *j = arg;
-	j->counted = imap_status_read(j->s->maildir, j->path, &j->counts, &j->err);
-}
-
 void imap_status_reply(imap_session *s, const char *name, unsigned items,
                        const imap_status_counts *counts)
 {
@@ -120,15 +112,16 @@ void imap_status_reply(imap_session *s, const char *name, unsigned items,
 	buf_puts(out, "\r\n");
 }
 
-static void status_done(void *arg)
+static void status_counted(void *arg, const imap_status_counts *counts)
 {
 	box_job *j = arg;
 	imap_session *s = j->s;
-	if (!j->counted) {
-		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s status_error=%s", s->sid, s->account, j->err);
+	if (counts == NULL) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s mailbox=%s status_error=\"cannot read it\"",
+		          s->sid, s->account, j->name);
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot open the mailbox");
 	} else {
-		imap_status_reply(s, j->name, j->items, &j->counts);
+		imap_status_reply(s, j->name, j->items, counts);
 		imap_tagged(s, j->tag, "OK", "STATUS completed");
 	}
 	job_free(j);
@@ -155,7 +148,8 @@ void imap_status(imap_session *s, const imap_command *c)
 		return;
 	box_job *j = xcalloc(1, sizeof(*j));
 	*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .items = items};
-	submit(s, j, status_work, status_done);
+	conn_pause(s->c);
+	imap_status_count(s->srv->views, s->maildir, path, status_counted, j);
 }
 
 /* ---- APPEND ---- */

@@ -1,14 +1,8 @@
-/* status.c — STATUS items (see status.h): one table of names, the counting
- * over an opened folder, the item list of the response. */
+/* status.c — STATUS items (see status.h): one table of names and the item
+ * list of the response (the counting is statuscount.c's). */
 #include "imap/status.h"
 
 #include "imap/args.h"
-#include <stdlib.h>
-#include <string.h>
-
-#include "store/index.h"
-#include "store/mailbox.h"
-#include "store/mdname.h"
 
 static const struct {
 	const char *name;
@@ -45,35 +39,6 @@ bool imap_status_items_parse(const imap_arg *list, bool rev2, unsigned *items_r,
 		}
 		*items_r |= bit;
 	}
-	return true;
-}
-
-bool imap_status_read(const char *root, const char *path, imap_status_counts *c_r, char **err_r)
-{
-	mbox *mb = mbox_open(path, err_r);
-	if (mb == NULL)
-		return false;
-	size_t n = strlen(root);
-	const char *key = strncmp(path, root, n) == 0 && path[n] == '/' ? path + n + 1 : "";
-	store_index *ix = store_index_open(root, key, err_r);
-	uint64_t highest = 0;
-	uint32_t *gone = NULL;
-	size_t n_gone;
-	bool ok = ix != NULL && store_index_reconcile(ix, mb, &highest, &gone, &n_gone, err_r);
-	free(gone);
-	store_index_close(&ix);
-	if (!ok) {
-		mbox_free(&mb);
-		return false;
-	}
-	*c_r = (imap_status_counts){.messages = mb->n, .uidnext = mb->uidnext,
-	                            .uidvalidity = mb->uidvalidity, .highestmodseq = highest};
-	for (size_t i = 0; i < mb->n; i++) {
-		c_r->unseen += !(mb->msgs[i].flags & MDF_SEEN);
-		c_r->deleted += (mb->msgs[i].flags & MDF_DELETED) != 0;
-		c_r->size += mb->msgs[i].vsize;
-	}
-	mbox_free(&mb);
 	return true;
 }
 

@@ -12,6 +12,7 @@
 
 #include "imap/parse.h"
 #include "lib/buf.h"
+#include "store/view.h"
 
 enum {
 	IMAP_STATUS_MESSAGES = 1 << 0,
@@ -37,10 +38,13 @@ typedef struct imap_status_counts {
 bool imap_status_items_parse(const imap_arg *list, bool rev2, unsigned *items_r,
                              const char **error_r);
 
-/* Open the folder at path, of the account whose INBOX is root (taking in
- * new mail and bringing the index up to date, so call it on a worker), and
- * count.  False with *err_r (malloc'd) when it cannot be opened. */
-bool imap_status_read(const char *root, const char *path, imap_status_counts *c_r, char **err_r);
+/* statuscount.c: count the folder at path, of the account whose INBOX is
+ * root, through its shared view (store/view.h: opened for the moment, and
+ * kept a while after, so that asking again costs nothing), then
+ * fn(arg, counts) on the loop; counts is NULL when it cannot be read. */
+typedef void imap_status_fn(void *arg, const imap_status_counts *counts);
+void imap_status_count(store_views *views, const char *root, const char *path, imap_status_fn *fn,
+                       void *arg);
 
 /* Append "(MESSAGES 3 UNSEEN 1)": the items asked for, in a fixed order. */
 void imap_status_write_items(buf *out, unsigned items, const imap_status_counts *c);
