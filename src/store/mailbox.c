@@ -145,6 +145,18 @@ static void kw_letters(uint32_t kw, char out[27])
 	out[o] = '\0';
 }
 
+/* Add f to m's list (the array has room), taking its name; nothing when it
+ * went away. */
+static void append_found(mbox *m, found *f)
+{
+	if (f->name.uid == 0)
+		return;
+	m->msgs[m->n++] = (mbox_msg){.uid = f->name.uid, .file = f->file, .vsize = f->name.vsize,
+	                             .internal = f->mtime, .flags = f->name.flags,
+	                             .kw = kw_of(f->name.other)};
+	f->file = NULL;
+}
+
 static void msgs_free(mbox *m)
 {
 	for (size_t i = 0; i < m->n; i++)
@@ -254,12 +266,7 @@ bool mbox_sync(mbox *m, char **err_r)
 		m->msgs = xcalloc(s.n + 1, sizeof(mbox_msg));
 		for (size_t i = 0; i < s.n; i++) {
 			found *f = &s.v[i];
-			if (f->name.uid == 0)
-				continue;
-			m->msgs[m->n++] = (mbox_msg){.uid = f->name.uid, .file = f->file,
-			                             .vsize = f->name.vsize, .internal = f->mtime,
-			                             .flags = f->name.flags, .kw = kw_of(f->name.other)};
-			f->file = NULL;
+			append_found(m, f);
 		}
 		m->uidvalidity = ul.uidvalidity;
 		m->uidnext = ul.uidnext;
@@ -308,12 +315,7 @@ bool mbox_take_new(mbox *m, bool *full_r, char **err_r)
 		for (size_t i = 0; ok && i < s.n; i++) {
 			found *f = &s.v[i];
 			intake(m, f);
-			if (f->name.uid == 0)
-				continue;
-			m->msgs[m->n++] = (mbox_msg){.uid = f->name.uid, .file = f->file,
-			                             .vsize = f->name.vsize, .internal = f->mtime,
-			                             .flags = f->name.flags, .kw = kw_of(f->name.other)};
-			f->file = NULL;
+			append_found(m, f);
 		}
 		if (ok)
 			m->uidnext = ul.uidnext;
