@@ -1,4 +1,6 @@
-/* copy.c — COPY and MOVE (RFC 6851) and their UID forms, in three steps
+/* copy.c — COPY and MOVE (RFC 6851) and their UID forms, and RENAME of
+ * INBOX (which moves all its messages into the new folder, RFC 9051
+ * 6.3.6), in three steps
  * while the session waits: (1) on the loop, under the source folder's gate,
  * what each message is (its file, flags, keywords by name); (2) a writer on
  * the target folder's view: each file hard-linked into the target's tmp/
@@ -25,10 +27,10 @@
 
 typedef struct copy_job {
 	imap_session *s;
-	store_view *dst;
+	store_view *src, *dst;
 	char *tag;
-	bool move, uid;
-	imap_target *t;       /* the source messages */
+	bool move, uid, rename;
+	imap_target *t;       /* the source messages; NULL: all of them (RENAME INBOX) */
 	size_t n;
 	char **files;         /* their names in the source's cur/ */
 	store_new_msg *msgs;  /* what the target takes in */
@@ -50,6 +52,7 @@ static void copy_free(copy_job *j)
 	free(j->files);
 	free(j->msgs);
 	free(j->t);
+	store_view_close(&j->src);
 	store_view_close(&j->dst);
 	free(j->err);
 	free(j->tag);
@@ -81,7 +84,7 @@ static void copy_reply(copy_job *j);
 static void copy_work(void *arg)
 {
 	copy_job *j = arg;
-	const char *src = j->s->view->mb->path; /* the session waits: its view stays */
+	const char *src = j->src->mb->path;
 	const char *dst = j->dst->mb ? j->dst->mb->path : NULL;
 	j->ok = dst != NULL;
 	if (dst == NULL)
@@ -117,7 +120,7 @@ static void expunge_work(void *arg)
 	for (size_t k = 0; k < j->n; k++)
 		uids[k] = j->t[k].uid;
 	char *err = NULL;
-	if (!store_view_expunge(j->s->view, uids, j->n, &err)) {
+	if (!store_view_expunge(j->src, uids, j->n, &err)) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s move_expunge_error=%s", j->s->sid, err);
 		free(err);
 	}
@@ -133,7 +136,7 @@ static void copy_done(void *arg)
 {
 	copy_job *j = arg;
 	if (j->ok && j->move)
-		store_view_run(j->s->view, STORE_WRITE, expunge_work, expunge_done, j);
+		store_view_run(j->src, STORE_WRITE, expunge_work, expunge_done, j);
 	else
 		copy_reply(j);
 }
@@ -142,7 +145,18 @@ static void copy_done(void *arg)
 static void copy_collect(void *arg)
 {
 	copy_job *j = arg;
-	const store_view *v = j->s->view;
+	const store_view *v = j->src;
+	if (v->mb == NULL) {
+		j->err = xstrdup(v->err ? v->err : "the folder cannot be read");
+		copy_reply(j);
+		return;
+	}
+	if (j->t == NULL) { /* RENAME INBOX: every message */
+		j->n = v->mb->n;
+		j->t = xcalloc(j->n + 1, sizeof(imap_target));
+		for (size_t k = 0; k < j->n; k++)
+			j->t[k] = (imap_target){.seq = (uint32_t)(k + 1), .uid = v->mb->msgs[k].uid};
+	}
 	j->files = xcalloc(j->n + 1, sizeof(char *));
 	j->msgs = xcalloc(j->n + 1, sizeof(store_new_msg));
 	for (size_t k = 0; k < j->n; k++) {
@@ -180,8 +194,12 @@ static void write_uids(buf *out, const uint32_t *uids, size_t n)
 static void copy_reply(copy_job *j)
 {
 	imap_session *s = j->s;
-	const char *verb = j->move ? "MOVE" : "COPY";
-	if (j->gone) {
+	const char *verb = j->rename ? "RENAME" : j->move ? "MOVE" : "COPY";
+	if (j->rename && j->ok) {
+		if (s->view == j->src)
+			imap_report(s, true);
+		imap_tagged(s, j->tag, "OK", "RENAME completed");
+	} else if (j->gone) {
 		imap_tagged(s, j->tag, "NO", "[EXPUNGEISSUED] Some of the messages no longer exist");
 	} else if (!j->ok) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s %s_error=%s", s->sid, s->account, verb,
@@ -242,11 +260,22 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 		copy_job *j = xcalloc(1, sizeof(*j));
 		*j = (copy_job){.s = s, .tag = xstrdup(c->tag), .move = move, .uid = c->uid};
 		j->t = imap_targets(s, &set, c->uid, &j->n);
+		j->src = store_view_ref(s->view);
 		j->dst = store_view_open(s->srv->views, s->maildir, imap_folder_key(s, path));
 		conn_pause(s->c);
-		store_view_run(s->view, STORE_READ, NULL, copy_collect, j);
+		store_view_run(j->src, STORE_READ, NULL, copy_collect, j);
 	}
 	free(path);
 	free(name);
 	imap_seqset_free(&set);
+}
+
+void imap_rename_inbox(imap_session *s, const char *tag, const char *dst_path)
+{
+	copy_job *j = xcalloc(1, sizeof(*j));
+	*j = (copy_job){.s = s, .tag = xstrdup(tag), .move = true, .rename = true};
+	j->src = store_view_open(s->srv->views, s->maildir, "");
+	j->dst = store_view_open(s->srv->views, s->maildir, imap_folder_key(s, dst_path));
+	conn_pause(s->c);
+	store_view_run(j->src, STORE_READ, NULL, copy_collect, j);
 }

@@ -151,14 +151,23 @@ void imap_rename(imap_session *s, const imap_command *c)
 		return;
 	}
 	char *src = imap_folder_path(s, from), *dst = imap_folder_path(s, to);
-	if (strcasecmp(from, "INBOX") == 0) {
-		imap_tagged(s, c->tag, "NO", "[CANNOT] Renaming INBOX is not supported");
-	} else if (src == NULL || !imap_folder_exists(s, src)) {
+	if (src == NULL || !imap_folder_exists(s, src)) {
 		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
 	} else if (dst == NULL || strcasecmp(to, "INBOX") == 0) {
 		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
 	} else if (imap_folder_exists(s, dst)) {
 		imap_tagged(s, c->tag, "NO", "[ALREADYEXISTS] The target mailbox exists");
+	} else if (strcasecmp(from, "INBOX") == 0) {
+		/* RFC 9051 6.3.6: INBOX's messages move to the new folder; INBOX stays */
+		char *err_text = NULL;
+		if (store_make_maildir(dst, true, &err_text)) {
+			imap_rename_inbox(s, c->tag, dst);
+		} else {
+			log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s rename_error=%s", s->sid, s->account,
+			          err_text);
+			imap_tagged(s, c->tag, "NO", "[SERVERBUG] The mailbox could not be created");
+		}
+		free(err_text);
 	} else if (s->selected != NULL && (strcmp(s->selected, from) == 0 ||
 	                                   (strncmp(s->selected, from, strlen(from)) == 0 &&
 	                                    s->selected[strlen(from)] == '.'))) {
@@ -168,6 +177,8 @@ void imap_rename(imap_session *s, const imap_command *c)
 		strlist_init(&names);
 		imap_folder_names(s, &names);
 		size_t n = strlen(from);
+		/* open views of the old names must not be handed out again */
+		store_views_forget(s->srv->views, s->maildir, imap_folder_key(s, src));
 		bool ok = rename(src, dst) == 0;
 		for (size_t i = 1; ok && i < names.n; i++) {
 			const char *old = names.items[i];

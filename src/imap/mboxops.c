@@ -65,15 +65,20 @@ bool imap_folder_exists(const imap_session *s, const char *path)
 	return ok;
 }
 
-/* The folder of a mailbox argument; NULL after a reply. */
+/* The folder of a mailbox argument; NULL after a reply.  create: a trailing
+ * hierarchy delimiter only says that names below will follow, and is not
+ * part of the name (RFC 9051 6.3.4). */
 static char *folder_arg(imap_session *s, const imap_command *c, const imap_arg *a, char **name_r,
-                        bool must_exist)
+                        bool must_exist, bool create)
 {
 	const char *err = NULL;
 	if (a == NULL || !imap_name_in(s, a, name_r, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
 		return NULL;
 	}
+	size_t len = strlen(*name_r);
+	if (create && len > 1 && (*name_r)[len - 1] == '.' && (*name_r)[len - 2] != '.')
+		(*name_r)[len - 1] = '\0';
 	char *path = imap_folder_path(s, *name_r);
 	if (path == NULL) {
 		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
@@ -143,7 +148,7 @@ void imap_status(imap_session *s, const imap_command *c)
 	if (items & IMAP_STATUS_HIGHESTMODSEQ)
 		s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
 	char *name = NULL;
-	char *path = folder_arg(s, c, c->args, &name, true);
+	char *path = folder_arg(s, c, c->args, &name, true, false);
 	if (path == NULL)
 		return;
 	box_job *j = xcalloc(1, sizeof(*j));
@@ -258,7 +263,7 @@ void imap_append(imap_session *s, const imap_command *c)
 		return;
 	}
 	char *name = NULL;
-	char *path = folder_arg(s, c, a, &name, false);
+	char *path = folder_arg(s, c, a, &name, false, false);
 	if (path != NULL && !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");
 		free(path);
@@ -342,7 +347,7 @@ static void box_done(void *arg)
 void imap_create_delete(imap_session *s, const imap_command *c, bool create)
 {
 	char *name = NULL;
-	char *path = c->nargs == 1 ? folder_arg(s, c, c->args, &name, !create) : NULL;
+	char *path = c->nargs == 1 ? folder_arg(s, c, c->args, &name, !create, create) : NULL;
 	if (c->nargs != 1) {
 		imap_tagged(s, c->tag, "BAD", "%s needs one mailbox name", c->name);
 		return;
@@ -356,6 +361,8 @@ void imap_create_delete(imap_session *s, const imap_command *c, bool create)
 	} else if (!create && s->selected != NULL && strcmp(s->selected, name) == 0) {
 		imap_tagged(s, c->tag, "NO", "[INUSE] The mailbox is selected");
 	} else {
+		if (!create) /* its open view, if any, must not be handed out again */
+			store_views_forget(s->srv->views, s->maildir, imap_folder_key(s, path));
 		box_job *j = xcalloc(1, sizeof(*j));
 		*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .items = !create};
 		submit(s, j, create ? create_work : delete_work, box_done);

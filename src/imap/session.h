@@ -129,6 +129,9 @@ const char *imap_folder_key(const imap_session *s, const char *path);
 void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
+/* RENAME INBOX: every message of INBOX moves into the folder at dst_path
+ * (made already); INBOX stays, empty. */
+void imap_rename_inbox(imap_session *s, const char *tag, const char *dst_path);
 /* mboxops.c: STATUS, APPEND, CREATE / DELETE, on workers. */
 void imap_status(imap_session *s, const imap_command *c);
 /* The "* STATUS" response for name (STATUS, and LIST-STATUS, RFC 5819):

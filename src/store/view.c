@@ -24,6 +24,7 @@ struct store_views {
 	workers *wk;
 	folder_watch *watch;
 	store_view *views;
+	store_view *detached;   /* forgotten, still held by someone */
 };
 
 typedef struct view_job {
@@ -445,7 +446,8 @@ static void view_free_work(void *arg)
 
 static void unlink_view(store_view *v)
 {
-	for (store_view **pp = &v->reg->views; *pp != NULL; pp = &(*pp)->next) {
+	store_view **list = v->detached ? &v->reg->detached : &v->reg->views;
+	for (store_view **pp = list; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == v) {
 			*pp = v->next;
 			break;
@@ -462,7 +464,7 @@ static void on_linger(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	store_view *v = arg;
-	if (v->refs > 0)
+	if (v->refs > 0 || v->linger == NULL)
 		return;
 	if (v->head != NULL || v->writer || v->readers > 0) {
 		struct timeval tv = {VIEW_LINGER_SECS, 0};
@@ -501,6 +503,13 @@ store_view *store_view_open(store_views *r, const char *root, const char *key)
 	return v;
 }
 
+store_view *store_view_ref(store_view *v)
+{
+	v->refs++;
+	evtimer_del(v->linger);
+	return v;
+}
+
 void store_view_close(store_view **vp)
 {
 	store_view *v = *vp;
@@ -509,8 +518,29 @@ void store_view_close(store_view **vp)
 	*vp = NULL;
 	if (--v->refs > 0)
 		return;
-	struct timeval tv = {VIEW_LINGER_SECS, 0};
+	struct timeval tv = {v->detached ? 0 : VIEW_LINGER_SECS, 0};
 	evtimer_add(v->linger, &tv);
+}
+
+void store_views_forget(store_views *r, const char *root, const char *key)
+{
+	size_t n = strlen(key);
+	for (store_view **pp = &r->views; *pp != NULL;) {
+		store_view *v = *pp;
+		if (strcmp(v->root, root) != 0 || strncmp(v->key, key, n) != 0 ||
+		    (v->key[n] != '\0' && v->key[n] != '.')) {
+			pp = &v->next;
+			continue;
+		}
+		*pp = v->next;     /* out of the registry: never handed out again */
+		v->next = r->detached;
+		r->detached = v;
+		v->detached = true;
+		if (v->refs == 0) {
+			struct timeval now = {0, 0};
+			evtimer_add(v->linger, &now);
+		}
+	}
 }
 
 void store_views_free(store_views **rp)
@@ -518,8 +548,8 @@ void store_views_free(store_views **rp)
 	store_views *r = *rp;
 	if (r == NULL)
 		return;
-	while (r->views != NULL) {
-		store_view *v = r->views;
+	while (r->views != NULL || r->detached != NULL) {
+		store_view *v = r->views != NULL ? r->views : r->detached;
 		unlink_view(v);
 		while (v->head != NULL) {
 			view_job *j = v->head;

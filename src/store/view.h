@@ -62,6 +62,7 @@ struct store_view {
 	store_viewer *viewers;
 	watch_sub *sub;
 	bool opened, dirty_new, dirty_cur, pumping;
+	bool detached;                 /* forgotten: freed when the last holder lets go */
 	int readers;
 	bool writer;
 	struct view_job *head, **tail;
@@ -78,6 +79,12 @@ void store_views_free(store_views **r);
  * one runs after the folder is read.  Release with store_view_close. */
 store_view *store_view_open(store_views *r, const char *root, const char *key);
 void store_view_close(store_view **v);
+/* One more holder of v (released with store_view_close). */
+store_view *store_view_ref(store_view *v);
+/* The folder root/key and those below it (key "a" takes "a.b") were
+ * deleted or renamed: their views are not handed out again (sessions that
+ * hold one keep it until they let go). */
+void store_views_forget(store_views *r, const char *root, const char *key);
 /* The folder's path. */
 const char *store_view_path(const store_view *v);
 

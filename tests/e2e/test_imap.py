@@ -408,7 +408,7 @@ def test_rename_and_subscriptions(box):
     assert lines == {'(\\HasChildren) "." "Work"', '(\\HasNoChildren) "." "Work.Sub"'}, lines
     assert m.status("Work.Sub", "(MESSAGES)")[1] == [b'"Work.Sub" (MESSAGES 1)']
     assert m.rename("Work", "Sent")[0] == "NO"      # exists
-    assert m.rename("INBOX", "Old")[0] == "NO"
+    assert m.rename("INBOX", "Sent")[0] == "NO"     # exists (RENAME INBOX itself: test_imap_index)
     assert m.rename("Nope", "Other")[0] == "NO"
     # subscriptions: every folder until the first change
     def lsub():
@@ -477,7 +477,7 @@ def test_failure_replies(box):
     big = b"Subject: big\r\n\r\n" + b"x" * (srv.limits["message_size"] + 10)
     typ, data = m.append("INBOX", None, None, big)
     assert typ == "NO" and b"TOOBIG" in data[0], data
-    for bad in ("a..b", ".hidden", "trail.", "x/y"):
+    for bad in ("a..b", ".hidden", "trail..", "x/y"):
         typ, data = m.create(bad)
         assert typ == "NO" and b"CANNOT" in data[0], (bad, data)
     m.select("INBOX")

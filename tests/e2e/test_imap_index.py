@@ -365,3 +365,48 @@ def test_append_with_keywords_into_the_selected_folder(box):
     typ, data = m.status("INBOX", "(MESSAGES)")
     assert b"MESSAGES 1" in data[0], data                      # and nothing stored
     m.logout()
+
+
+def test_rename_inbox_create_with_delimiter_and_delete_recreate(box):
+    srv, user, pw = box
+    for i in range(2):
+        deliver_local(srv, user, f"ri{i}")
+    want = stored_crlf(srv, user)
+    other = login(srv, user, pw)
+    other.select("INBOX")
+    m = login(srv, user, pw)
+    m.select("Archive")
+    # RENAME INBOX moves its messages into the new folder; INBOX stays, empty
+    typ, data = m.rename("INBOX", "Old-Inbox")
+    assert typ == "OK", data
+    typ, data = m.status("INBOX", "(MESSAGES)")
+    assert b"MESSAGES 0" in data[0], data
+    m.select("Old-Inbox")
+    typ, data = m.fetch("1:*", "(BODY.PEEK[])")
+    assert [x[1] for x in data if isinstance(x, tuple)] == want
+    other.untagged_responses.clear()
+    other.noop()                                   # a session on INBOX is told
+    assert other.untagged_responses.get("EXPUNGE") == [b"2", b"1"], other.untagged_responses
+    # renaming to a name that exists, or INBOX to INBOX, is refused
+    typ, data = m.rename("INBOX", "Archive")
+    assert typ == "NO" and b"ALREADYEXISTS" in data[0], data
+    # CREATE with the hierarchy delimiter at the end makes the name without it
+    typ, data = m.create("Projects.")
+    assert typ == "OK", data
+    typ, data = m.list('""', "Projects*")
+    assert data == [b'(\\HasNoChildren) "." "Projects"'], data
+    # a deleted folder made again is a new folder: no message of the old one
+    m.select("INBOX")
+    typ, data = m.append("Projects", None, None, b"Subject: p\r\n\r\nx\r\n")
+    assert typ == "OK", data
+    typ, data = m.select("Projects")
+    old_validity = m.untagged_responses["UIDVALIDITY"][-1]
+    m.select("INBOX")
+    time.sleep(1.1)                                # UIDVALIDITY is a time in seconds
+    assert m.delete("Projects")[0] == "OK"
+    assert m.create("Projects")[0] == "OK"
+    typ, data = m.status("Projects", "(MESSAGES UIDVALIDITY)")
+    assert b"MESSAGES 0" in data[0], data
+    assert f"UIDVALIDITY {old_validity.decode()}".encode() not in data[0], (data, old_validity)
+    m.logout()
+    other.logout()
