@@ -758,7 +758,8 @@ def test_fetch_macros_sizes_and_dates(multi):
 
 def test_fetch_sections_and_partials(multi):
     """RFC 3501 6.4.5 / 9051 6.4.5 section specs: HEADER.FIELDS (field
-    names any case, matching fields then the blank line), HEADER.FIELDS.NOT,
+    names any case, as atoms, quoted strings or literals, matching fields
+    then the blank line), HEADER.FIELDS.NOT,
     TEXT, part numbers, n.MIME, n.HEADER and n.TEXT of a MESSAGE/RFC822 part,
     partials <origin.length> answered as BODY[...]<origin>, and an origin
     past the end giving an empty string.  BODY.PEEK leaves \\Seen alone,
@@ -793,6 +794,17 @@ def test_fetch_sections_and_partials(multi):
     c.ok(b"h4 FETCH 1 BODY[1]")
     (n, f), = fetches(c.ok(b"h5 FETCH 1 FLAGS"))
     assert "\\Seen" in f["FLAGS"], "BODY[1] did not set \\Seen"
+    # header-fld-name is an astring: quoted strings and literals too
+    want = b'Subject: a "quoted" \\ subject\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\n'
+    (n, f), = fetches(c.ok(b'h7 FETCH 1 (BODY.PEEK[HEADER.FIELDS ("Subject" "DATE")])'))
+    assert list(f.values()) == [want], f
+    c.send(b'h8 FETCH 1 (BODY.PEEK[HEADER.FIELDS ("Subject" {4}\r\n')
+    assert c.response().startswith(b"+")
+    c.send(b"Date)])\r\n")
+    untagged, tagged = c.until_tagged(b"h8")
+    assert tagged.startswith(b"h8 OK "), tagged
+    (n, f), = fetches(untagged)
+    assert list(f.values()) == [want], f
     # RFC822.HEADER and RFC822.TEXT are BODY.PEEK[HEADER] and BODY[TEXT]
     (n, f), = fetches(c.ok(b"h6 FETCH 1 (RFC822.HEADER RFC822.TEXT)"))
     head, text = MULTI.split(b"\r\n\r\n", 1)
