@@ -172,11 +172,16 @@ class Raw:
     """An IMAP connection over implicit TLS, byte for byte.  Every response
     read is checked by check_response."""
 
-    def __init__(self, srv, timeout=10):
-        s = socket.create_connection(("127.0.0.1", srv.imaps), timeout=timeout)
-        self.sock = client_tls_context().wrap_socket(s, server_hostname="localhost")
+    def __init__(self, srv, timeout=10, tls_sock=None):
+        """Connect to srv's IMAPS port and read the greeting, or go on with
+        tls_sock, a connection after STARTTLS (no greeting then)."""
         self.timeout = timeout
         self.buf = b""
+        if tls_sock is not None:
+            self.sock, self.greeting = tls_sock, None
+            return
+        s = socket.create_connection(("127.0.0.1", srv.imaps), timeout=timeout)
+        self.sock = client_tls_context().wrap_socket(s, server_hostname="localhost")
         self.greeting = self.line()
 
     def send(self, data):
@@ -1158,3 +1163,86 @@ def test_imap4rev2_only_as_advertised(conn, srv, user):
     assert not any(re.match(rb"\* \d+ RECENT", r) for r in untagged), untagged
     untagged = conn.ok(b"v3 SEARCH ALL")
     assert untagged == [b'* ESEARCH (TAG "v3") ALL 1\r\n'], untagged
+
+
+def test_no_expunge_response_during_fetch_store_search(srv, user):
+    """RFC 3501 7.4.1 / 9051 7.5.1: an EXPUNGE response MUST NOT be sent
+    while answering FETCH, STORE or SEARCH (the sequence numbers the client
+    used would shift under it); it comes with NOOP (or another command)."""
+    for i in range(3):
+        deliver_local(srv, user[0], f"shared view {i}")
+    a = Raw(srv)
+    a.login(*user)
+    a.ok(b"a1 SELECT INBOX")
+    b = Raw(srv)
+    b.login(*user)
+    b.ok(b"b1 SELECT INBOX")
+    b.ok(b"b2 STORE 2 +FLAGS.SILENT (\\Deleted)")
+    b.ok(b"b3 EXPUNGE")
+    b.ok(b"b4 LOGOUT")
+    b.close()
+    for i, line in enumerate([b"FETCH 1:* (UID FLAGS)", b"STORE 1 +FLAGS (\\Seen)", b"SEARCH ALL",
+                              b"FETCH 3 BODY.PEEK[HEADER]", b"STORE 3 -FLAGS.SILENT (\\Seen)"]):
+        untagged, tagged = a.cmd(b"a%d " % (i + 2) + line)
+        assert status_of(tagged) in ("OK", "NO"), (line, tagged)
+        assert not [r for r in untagged if re.match(rb"\* \d+ EXPUNGE", r)], (line, untagged)
+    untagged = a.ok(b"a9 NOOP")
+    assert b"* 2 EXPUNGE\r\n" in untagged, untagged
+    got = [int(f["UID"]) for _, f in fetches(a.ok(b"b9 FETCH 1:* UID"))]
+    assert got == [1, 3], got
+    a.close()
+
+
+def test_pipelined_commands_answered_in_order(conn):
+    """RFC 3501 5.5 / 9051 5.5: a client may send several commands without
+    waiting; the server answers them in order, LITERAL- data included; the
+    IDLE terminator is case-insensitive like all ABNF literals."""
+    msg = b"Subject: pipelined\r\n\r\nx\r\n"
+    conn.send(b"p1 NOOP\r\np2 APPEND INBOX {%d+}\r\n%s\r\np3 SELECT INBOX\r\n"
+              b"p4 FETCH 1 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\np5 IDLE\r\ndone\r\n" % (len(msg), msg))
+    seen = []
+    for tag in (b"p1", b"p2", b"p3", b"p4"):
+        untagged, tagged = conn.until_tagged(tag)
+        assert tagged.startswith(tag + b" OK "), (tag, tagged)
+        seen.append((untagged, tagged))
+    (n, f), = fetches(seen[3][0])
+    assert list(f.values()) == [b"Subject: pipelined\r\n\r\n"], f
+    untagged, tagged = conn.until_tagged(b"p5")
+    assert tagged.startswith(b"p5 OK ") and untagged[0].startswith(b"+"), (untagged, tagged)
+
+
+def test_starttls_discards_pipelined_plaintext(srv, user):
+    """RFC 3501 6.2.1 / 9051 6.2.1: STARTTLS on the plain port answers OK,
+    and commands sent after it in the clear before the handshake are thrown
+    away, never run inside TLS (command injection); the capabilities are
+    asked again after TLS."""
+    s = socket.create_connection(("127.0.0.1", srv.imap), timeout=10)
+
+    def plain_line():
+        line = b""
+        while not line.endswith(b"\r\n"):
+            ch = s.recv(1)
+            assert ch, f"closed after {line!r}"
+            line += ch
+        return line
+
+    check_response(plain_line())
+    s.sendall(b"s1 STARTTLS\r\ns2 CREATE Injected\r\n")
+    r = plain_line()
+    check_response(r, b"s1")
+    assert r.startswith(b"s1 OK "), r
+    # nothing more in the clear (no answer to s2 before the handshake)
+    s.settimeout(0.5)
+    try:
+        extra = s.recv(1, socket.MSG_PEEK)
+    except socket.timeout:
+        extra = b""
+    assert extra == b"", "the server answered in the clear after STARTTLS's OK"
+    s.settimeout(10)
+    t = client_tls_context().wrap_socket(s, server_hostname="localhost")
+    c = Raw(srv, tls_sock=t)
+    caps = capability_set(c, b"s3")
+    assert b"STARTTLS" not in caps, caps
+    c.login(*user)
+    assert c.ok(b's4 LIST "" Injected') == [], "a command sent before the handshake ran"
+    c.close()
