@@ -15,21 +15,17 @@ import time
 
 import pytest
 
-from conftest import Server, client_tls_context, deliver_local, stored_crlf
+from conftest import Conn, deliver_local, stored_crlf
+
+
+# many tests here send bad commands on purpose: the per-session error limit
+# is raised out of their way
+SERVER_LIMITS = {"errors": 1000}
 
 
 @pytest.fixture(scope="module")
-def srv(tls_cert):
-    """One server for the module; many tests here send bad commands on
-    purpose, so the per-session error limit is raised out of their way."""
-    s = Server(tls_cert, limits={"errors": 1000})
-    try:
-        s.start()
-        yield s
-        s.stop()
-        s.assert_clean()
-    finally:
-        s.cleanup()
+def srv(server):
+    return server
 
 
 # --------------------------------------------------------------------------
@@ -168,41 +164,18 @@ def check_response(resp, tag=None):
 # --------------------------------------------------------------------------
 # a raw connection
 
-class Raw:
-    """An IMAP connection over implicit TLS, byte for byte.  Every response
-    read is checked by check_response."""
+class Raw(Conn):
+    """An IMAP connection, byte for byte, on conftest's line connection:
+    implicit TLS on the IMAPS port, or the clear port (plain=True) for
+    STARTTLS.  Every response read is checked by check_response."""
 
-    def __init__(self, srv, timeout=10, tls_sock=None):
-        """Connect to srv's IMAPS port and read the greeting, or go on with
-        tls_sock, a connection after STARTTLS (no greeting then)."""
-        self.timeout = timeout
-        self.buf = b""
-        if tls_sock is not None:
-            self.sock, self.greeting = tls_sock, None
-            return
-        s = socket.create_connection(("127.0.0.1", srv.imaps), timeout=timeout)
-        self.sock = client_tls_context().wrap_socket(s, server_hostname="localhost")
+    def __init__(self, srv, timeout=10, plain=False):
+        super().__init__(srv.imap if plain else srv.imaps, tls=not plain, timeout=timeout,
+                         read_greeting=False)
         self.greeting = self.line()
 
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def _fill(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"no complete response in time; have {self.buf[-300:]!r}")
-        self.sock.settimeout(left)
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed by the server; have {self.buf!r}")
-        self.buf += chunk
-
     def line(self, timeout=None):
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while b"\r\n" not in self.buf:
-            self._fill(deadline)
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line + b"\r\n"
+        return self.readline(timeout) + b"\r\n"
 
     def response(self, timeout=None):
         """One whole response: a line and the literals it announces."""
@@ -214,7 +187,10 @@ class Raw:
                 return out
             n = int(m.group(1))
             while len(self.buf) < n:
-                self._fill(deadline)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout(f"literal of {n} octets not complete: {out[-200:]!r}")
+                self._fill(left)
             out += self.buf[:n]
             self.buf = self.buf[n:]
             out += self.line(timeout)
@@ -241,27 +217,18 @@ class Raw:
         assert tagged.startswith(tag + b" OK "), (line, untagged, tagged)
         return untagged
 
+    def literal_cmd(self, head, data, tail=b""):
+        """head ending in a synchronising literal "{n}" for data: wait for
+        the "+", send data and tail; returns (untagged, tagged)."""
+        self.send(head + b" {%d}\r\n" % len(data))
+        cont = self.response()
+        assert cont.startswith(b"+"), (head, cont)
+        check_response(cont)
+        self.send(data + tail + b"\r\n")
+        return self.until_tagged(head.split(b" ", 1)[0])
+
     def login(self, user, pw):
         self.ok(b"L1 LOGIN " + quote(user) + b" " + quote(pw))
-
-    def closed(self, timeout=5.0):
-        """True when the server closes the connection within timeout."""
-        deadline = time.monotonic() + timeout
-        try:
-            while True:
-                self._fill(deadline)
-        except ConnectionError:
-            return True
-        except (TimeoutError, socket.timeout):
-            return False
-        except OSError:
-            return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def quote(s):
@@ -316,8 +283,8 @@ def conn(srv, user):
 
 def append(c, box, msg, flags=b"", date=b""):
     """APPEND with a synchronising literal; returns the tagged response."""
-    args = b" ".join(x for x in (flags, date) if x)
-    c.send(b"P1 APPEND " + box + (b" " + args if args else b"") + b" {%d}\r\n" % len(msg))
+    args = b" ".join(x for x in (box, flags, date) if x)
+    c.send(b"P1 APPEND " + args + b" {%d}\r\n" % len(msg))
     r = c.response()
     if not r.startswith(b"+"):
         return r
@@ -467,10 +434,7 @@ def test_synchronising_literals(srv):
     assert tagged.startswith(b"l1 OK "), tagged
     # an empty literal is a legal (empty) string
     c.ok(b"l2 SELECT INBOX")
-    c.send(b"l3 SEARCH SUBJECT {0}\r\n")
-    assert c.response().startswith(b"+")
-    c.send(b"\r\n")
-    untagged, tagged = c.until_tagged(b"l3")
+    untagged, tagged = c.literal_cmd(b"l3 SEARCH SUBJECT", b"")
     assert tagged.startswith(b"l3 OK "), tagged
     # an unknown command announcing a literal: "+" (then the data) or a
     # tagged BAD (then no data); either way the session goes on
@@ -543,10 +507,7 @@ def test_quoted_strings_with_escapes(srv):
     assert untagged == [b"* SEARCH\r\n"], untagged
     # a mailbox name is an astring: atom, quoted string or literal alike
     c.ok(b'q5 EXAMINE "INBOX"')
-    c.send(b"q6 EXAMINE {5}\r\n")
-    assert c.response().startswith(b"+")
-    c.send(b"INBOX\r\n")
-    _, tagged = c.until_tagged(b"q6")
+    _, tagged = c.literal_cmd(b"q6 EXAMINE", b"INBOX")
     assert tagged.startswith(b"q6 OK "), tagged
     c.close()
 
@@ -803,10 +764,7 @@ def test_fetch_sections_and_partials(multi):
     want = b'Subject: a "quoted" \\ subject\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\n'
     (n, f), = fetches(c.ok(b'h7 FETCH 1 (BODY.PEEK[HEADER.FIELDS ("Subject" "DATE")])'))
     assert list(f.values()) == [want], f
-    c.send(b'h8 FETCH 1 (BODY.PEEK[HEADER.FIELDS ("Subject" {4}\r\n')
-    assert c.response().startswith(b"+")
-    c.send(b"Date)])\r\n")
-    untagged, tagged = c.until_tagged(b"h8")
+    untagged, tagged = c.literal_cmd(b'h8 FETCH 1 (BODY.PEEK[HEADER.FIELDS ("Subject"', b"Date", b")])")
     assert tagged.startswith(b"h8 OK "), tagged
     (n, f), = fetches(untagged)
     assert list(f.values()) == [want], f
@@ -942,10 +900,7 @@ def test_search_charsets(conn, srv, user):
     conn.ok(b"r0 SELECT INBOX")
     assert conn.ok(b"r1 SEARCH CHARSET US-ASCII SUBJECT plain") == [b"* SEARCH 2\r\n"]
     assert conn.ok(b"r2 SEARCH CHARSET UTF-8 SUBJECT plain") == [b"* SEARCH 2\r\n"]
-    conn.send(b"r3 SEARCH CHARSET UTF-8 SUBJECT {5}\r\n")
-    assert conn.response().startswith(b"+")
-    conn.send(b"caf\xc3\xa9\r\n")
-    untagged, tagged = conn.until_tagged(b"r3")
+    untagged, tagged = conn.literal_cmd(b"r3 SEARCH CHARSET UTF-8 SUBJECT", b"caf\xc3\xa9")
     assert tagged.startswith(b"r3 OK ") and untagged == [b"* SEARCH 1\r\n"], (untagged, tagged)
     _, tagged = conn.cmd(b"r4 SEARCH CHARSET X-NO-SUCH-CHARSET ALL")
     assert re.match(rb"r4 NO \[BADCHARSET[ \]]", tagged), tagged
@@ -1216,31 +1171,12 @@ def test_starttls_discards_pipelined_plaintext(srv, user):
     and commands sent after it in the clear before the handshake are thrown
     away, never run inside TLS (command injection); the capabilities are
     asked again after TLS."""
-    s = socket.create_connection(("127.0.0.1", srv.imap), timeout=10)
-
-    def plain_line():
-        line = b""
-        while not line.endswith(b"\r\n"):
-            ch = s.recv(1)
-            assert ch, f"closed after {line!r}"
-            line += ch
-        return line
-
-    check_response(plain_line())
-    s.sendall(b"s1 STARTTLS\r\ns2 CREATE Injected\r\n")
-    r = plain_line()
-    check_response(r, b"s1")
-    assert r.startswith(b"s1 OK "), r
-    # nothing more in the clear (no answer to s2 before the handshake)
-    s.settimeout(0.5)
-    try:
-        extra = s.recv(1, socket.MSG_PEEK)
-    except socket.timeout:
-        extra = b""
-    assert extra == b"", "the server answered in the clear after STARTTLS's OK"
-    s.settimeout(10)
-    t = client_tls_context().wrap_socket(s, server_hostname="localhost")
-    c = Raw(srv, tls_sock=t)
+    c = Raw(srv, plain=True)
+    c.send(b"s1 STARTTLS\r\ns2 CREATE Injected\r\n")
+    _, tagged = c.until_tagged(b"s1")
+    assert tagged.startswith(b"s1 OK "), tagged
+    assert c.nothing_arrives(0.5), f"an answer in the clear after STARTTLS's OK: {c.buf!r}"
+    c._wrap()
     caps = capability_set(c, b"s3")
     assert b"STARTTLS" not in caps, caps
     c.login(*user)
