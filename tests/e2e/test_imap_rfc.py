@@ -740,7 +740,7 @@ def test_fetch_sections_and_partials(multi):
     assert hf == [b'Subject: a "quoted" \\ subject\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\n'], f
     hn = [v for k, v in keys.items() if k.startswith("BODY[HEADER.FIELDS.NOT")]
     assert hn == [b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="XX"\r\n\r\n'], f
-    (n, f), = fetches(c.ok(b"h2 FETCH 1 (BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[3.HEADER] "
+    (n, f), = fetches(c.ok(b"h2 FETCH 1 (BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[3] BODY.PEEK[3.HEADER] "
                            b"BODY.PEEK[3.TEXT] BODY.PEEK[3.1] BODY.PEEK[4] BODY.PEEK[TEXT]<0.8> "
                            b"BODY.PEEK[]<0.10> BODY.PEEK[]<%d.100> BODY.PEEK[1]<17.100>)" % (len(MULTI) + 10)))
     assert f["BODY[1]"] == b"plain text\r\nline 2\r\n", f
@@ -748,6 +748,7 @@ def test_fetch_sections_and_partials(multi):
                                  b"Content-Transfer-Encoding: quoted-printable\r\n"
                                  b"Content-ID: <html@x.test>\r\nContent-Description: the html\r\n\r\n"), f
     assert f["BODY[3.HEADER]"] == b"From: inner@example.com\r\nSubject: inner\r\n\r\n", f
+    assert f["BODY[3]"] == f["BODY[3.HEADER]"] + b"inner body\r\n", f   # the whole inner message
     assert f["BODY[3.TEXT]"] == b"inner body\r\n" and f["BODY[3.1]"] == b"inner body\r\n", f
     assert f["BODY[4]"] == b"AAEC\r\n", f
     assert f["BODY[TEXT]<0>"] == b"preamble", f
