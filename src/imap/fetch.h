@@ -49,7 +49,8 @@ typedef struct imap_fetch_body {
 	size_t nparts;
 	imap_section_text text;
 	strlist fields;             /* HEADER.FIELDS (.NOT): field names as sent */
-	char *section;              /* the text between [ and ] as sent, for the reply */
+	char *section;              /* the text between [ and ] as sent, for the reply (written
+	                               again when a field name came as a literal) */
 	bool partial;               /* <start.count> */
 	uint64_t start, count;      /* count >= 1 */
 } imap_fetch_body;

@@ -12,6 +12,7 @@
 typedef struct cursor {
 	const char *s;
 	size_t len, pos;
+	bool literal;      /* a header field name came as a literal */
 } cursor;
 
 static bool take_word(cursor *c, const char *w)
@@ -57,12 +58,41 @@ static bool read_parts(cursor *c, imap_fetch_body *b, const char **error_r)
 	return true;
 }
 
+/* A literal header-fld-name: "{" n ["+"] "}" CRLF and n bytes (the parser
+ * kept them inside the atom).  Only names that can be written back quoted
+ * in the reply are taken: no CR, LF, NUL or 8-bit bytes. */
+static bool read_literal_field(cursor *c, buf *name)
+{
+	size_t n = 0, st = ++c->pos;
+	while (c->pos < c->len && is_digit(c->s[c->pos]) && n <= c->len)
+		n = n * 10 + (size_t)(c->s[c->pos++] - '0');
+	if (c->pos == st)
+		return false;
+	if (c->pos < c->len && c->s[c->pos] == '+')
+		c->pos++;
+	if (c->len - c->pos < 3 || memcmp(c->s + c->pos, "}\r\n", 3) != 0 || n > c->len - c->pos - 3)
+		return false;
+	c->pos += 3;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)c->s[c->pos + i];
+		if (ch < 0x20 || ch >= 0x7f)
+			return false;
+	}
+	c->literal = true;
+	bool ok = buf_append(name, c->s + c->pos, n);
+	c->pos += n;
+	return ok;
+}
+
 /* One header-fld-name (astring) of a header-list. */
 static bool read_field(cursor *c, imap_fetch_body *b)
 {
 	buf name;
 	buf_init(&name, c->len);
-	if (c->pos < c->len && c->s[c->pos] == '"') {
+	if (c->pos < c->len && c->s[c->pos] == '{') {
+		if (!read_literal_field(c, &name))
+			goto bad;
+	} else if (c->pos < c->len && c->s[c->pos] == '"') {
 		c->pos++;
 		for (;;) {
 			if (c->pos >= c->len)
@@ -137,10 +167,51 @@ static bool read_section_text(cursor *c, imap_fetch_body *b, const char **error_
 	return c->pos == c->len;
 }
 
+/* b->section written again from what was read, for a reply that cannot
+ * carry the literal the client used: part numbers, the section keyword and
+ * the field names as atoms, or quoted when they are not atoms. */
+static void rewrite_section(imap_fetch_body *b)
+{
+	static const char *const words[] = {
+		[IMAP_SECTION_WHOLE] = "", [IMAP_SECTION_HEADER] = "HEADER",
+		[IMAP_SECTION_HEADER_FIELDS] = "HEADER.FIELDS",
+		[IMAP_SECTION_HEADER_FIELDS_NOT] = "HEADER.FIELDS.NOT",
+		[IMAP_SECTION_TEXT] = "TEXT", [IMAP_SECTION_MIME] = "MIME",
+	};
+	buf out;
+	buf_init(&out, (size_t)-2);
+	for (size_t i = 0; i < b->nparts; i++)
+		buf_printf(&out, "%s%u", i > 0 ? "." : "", (unsigned)b->parts[i]);
+	if (b->text != IMAP_SECTION_WHOLE)
+		buf_printf(&out, "%s%s", b->nparts > 0 ? "." : "", words[b->text]);
+	for (size_t i = 0; i < b->fields.n; i++) {
+		const char *f = b->fields.items[i];
+		bool atom = true;
+		for (const char *p = f; *p != '\0'; p++)
+			atom = atom && imap_is_astring_char((unsigned char)*p) && *p != ']';
+		buf_puts(&out, i == 0 ? " (" : " ");
+		if (atom) {
+			buf_puts(&out, f);
+		} else {
+			buf_putc(&out, '"');
+			for (const char *p = f; *p != '\0'; p++) {
+				if (*p == '"' || *p == '\\')
+					buf_putc(&out, '\\');
+				buf_putc(&out, *p);
+			}
+			buf_putc(&out, '"');
+		}
+	}
+	if (b->fields.n > 0)
+		buf_putc(&out, ')');
+	free(b->section);
+	b->section = buf_steal(&out);
+}
+
 /* The bytes between "[" and "]". */
 static bool read_section(const char *s, size_t len, imap_fetch_body *b, const char **error_r)
 {
-	cursor c = {s, len, 0};
+	cursor c = {s, len, 0, false};
 	if (!read_parts(&c, b, error_r))
 		return false;
 	if (c.pos == c.len)
@@ -149,7 +220,11 @@ static bool read_section(const char *s, size_t len, imap_fetch_body *b, const ch
 		*error_r = "BINARY sections are part numbers only.";
 		return false;
 	}
-	return read_section_text(&c, b, error_r);
+	if (!read_section_text(&c, b, error_r))
+		return false;
+	if (c.literal)
+		rewrite_section(b);
+	return true;
 }
 
 /* "<" number64 "." nz-number64 ">" */
@@ -184,8 +259,13 @@ bool imap_fetch_body_parse(const char *s, size_t len, imap_fetch_body *b, const 
 {
 	memset(b, 0, sizeof(*b));
 	strlist_init(&b->fields);
+	/* the last "]" closes the section: a literal field name may hold one,
+	 * the <partial> after it cannot */
 	const char *open = memchr(s, '[', len);
-	const char *close = open == NULL ? NULL : memchr(open, ']', len - (size_t)(open - s));
+	const char *close = NULL;
+	for (size_t i = len; open != NULL && i > (size_t)(open - s) && close == NULL; i--)
+		if (s[i - 1] == ']')
+			close = s + i - 1;
 	*error_r = "Unknown FETCH attribute.";
 	if (open == NULL || close == NULL)
 		return false;

@@ -81,6 +81,26 @@ static bool is_atom_byte(unsigned char c)
 	return c > 0x20 && c < 0x7f && c != '(' && c != ')' && c != '{' && c != '"';
 }
 
+/* A literal "{n}" / "{n+}", CRLF and n bytes at p[i] inside "[...]" (a
+ * header-fld-name is an astring, RFC 9051 9): the index after it, or i when
+ * there is none. */
+static size_t skip_bracket_literal(const parser *ps, size_t i)
+{
+	size_t j = i + 1, n = 0;
+	while (j < ps->len && ps->p[j] >= '0' && ps->p[j] <= '9' && n <= ps->len) {
+		n = n * 10 + (size_t)(ps->p[j] - '0');
+		j++;
+	}
+	if (j == i + 1)
+		return i;
+	if (j < ps->len && ps->p[j] == '+')
+		j++;
+	if (ps->len - j < 3 || ps->p[j] != '}' || ps->p[j + 1] != '\r' || ps->p[j + 2] != '\n' ||
+	    n > ps->len - j - 3)
+		return i;
+	return j + 3 + n;
+}
+
 /* An atom (with "[...]" sections when brackets); returns its length or 0. */
 static size_t scan_atom(parser *ps)
 {
@@ -91,6 +111,13 @@ static size_t scan_atom(parser *ps)
 			i++;
 			while (i < ps->len && ps->p[i] != ']') {
 				c = ps->p[i];
+				if (c == '{') {
+					size_t after = skip_bracket_literal(ps, i);
+					if (after != i) {
+						i = after;
+						continue;
+					}
+				}
 				if (c < 0x20 || c >= 0x7f || c == '[') {
 					ps->err = "Invalid character inside [ ].";
 					return 0;

@@ -763,9 +763,10 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(tls_cert):
-    """One server per test module (tests use distinct addresses)."""
-    s = Server(tls_cert)
+def server(tls_cert, request):
+    """One server per test module (tests use distinct addresses); a module
+    may set SERVER_LIMITS (a dict) to change limits for its server."""
+    s = Server(tls_cert, limits=getattr(request.module, "SERVER_LIMITS", None))
     try:
         s.start()
         yield s

@@ -873,6 +873,10 @@ static const struct {
 	{"BODY[HEADER.FIELDS (Subject From)]", "0 B[/HF:Subject,From]"},
 	{"BODY[header.fields.not (X-Spam \"Received\")]", "0 B[/HFN:X-Spam,Received]"},
 	{"BODY[2.HEADER.FIELDS (A)]<0.100>", "0 B[2/HF:A]<0.100>"},
+	/* a header-fld-name is an astring: a literal too */
+	{"BODY[HEADER.FIELDS ({7}\r\nSubject \"Date\")]", "0 B[/HF:Subject,Date]"},
+	{"BODY.PEEK[1.HEADER.FIELDS.NOT (X {3+}\r\nA B)]<0.5>", "0 B.P[1/HFN:X,A B]<0.5>"},
+	{"BODY[HEADER.FIELDS ({3}\r\nA\r\n)]", "!HEADER.FIELDS needs a list of header field names."},
 	{"BODY[]<9223372036854775807.1>", "0 B[/]<9223372036854775807.1>"},
 	{"BINARY[]", "0 BIN[/]"},
 	{"BINARY[1.2]<5.10>", "0 BIN[1.2/]<5.10>"},
@@ -953,6 +957,12 @@ static void test_fetch(void **state)
 	const char *s = "BODY.PEEK[1.HEADER.FIELDS (a b)]<1.2>";
 	assert_true(imap_fetch_body_parse(s, strlen(s), &b, &err));
 	assert_string_equal(b.section, "1.HEADER.FIELDS (a b)");
+	imap_fetch_body_free(&b);
+	/* but a literal cannot go back into the reply: written again, quoted
+	 * where a name is not an atom */
+	s = "BODY[2.HEADER.FIELDS ({4}\r\nA\"]b c)]";
+	assert_true(imap_fetch_body_parse(s, strlen(s), &b, &err));
+	assert_string_equal(b.section, "2.HEADER.FIELDS (\"A\\\"]b\" c)");
 	imap_fetch_body_free(&b);
 }
 
