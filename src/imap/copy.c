@@ -245,10 +245,12 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 	imap_seqset set;
 	const char *err = NULL;
 	char *name = NULL;
-	if (c->nargs != 2 || !imap_seqset_parse_arg(c->args, &set, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A set and a mailbox are needed");
+	if (c->nargs != 2) {
+		imap_tagged(s, c->tag, "BAD", "A set and a mailbox are needed");
 		return;
 	}
+	if (!imap_parse_set(s, c, &set))
+		return;
 	char *path = NULL;
 	if (!imap_name_in(s, c->args->next, &name, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid mailbox name");

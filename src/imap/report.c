@@ -169,5 +169,17 @@ bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set)
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A sequence set is needed");
 		return false;
 	}
+	if (c->uid || set->searchres)
+		return true;
+	size_t n;
+	free(store_viewer_uids(s->viewer, &n));
+	bool star = false;
+	for (size_t i = 0; i < set->n; i++)
+		star = star || set->ranges[i].lo == 0 || set->ranges[i].hi == 0;
+	if (imap_seqset_largest(set) > n || (star && n == 0)) {
+		imap_tagged(s, c->tag, "BAD", "No such message: the mailbox has %zu", n);
+		imap_seqset_free(set);
+		return false;
+	}
 	return true;
 }

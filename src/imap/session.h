@@ -106,7 +106,9 @@ void imap_expunge(imap_session *s, const char *tag, bool quiet_close, const imap
  * set names (sequence numbers, or UIDs), ascending; *n_r of them.  Call
  * outside the folder's writers (see store/view.h). */
 imap_target *imap_targets(const imap_session *s, const imap_seqset *set, bool uid, size_t *n_r);
-/* The set of FETCH / STORE (their first argument); false after a BAD. */
+/* The set of FETCH / STORE / COPY / MOVE (their first argument); false
+ * after a BAD, also for a sequence number past the session's last message
+ * ("*" in an empty mailbox included), as RFC 9051 9 asks. */
 bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set);
 /* Tell the client what changed in the folder since it was last told: new
  * messages (EXISTS), changed flags (FETCH), and, when expunges is true (not

@@ -927,6 +927,16 @@ def test_sequence_ranges(conn, srv, user):
     assert fetches(conn.ok(b"qa UID STORE 100:200 +FLAGS (\\Seen)")) == []
     _, tagged = conn.cmd(b"qb UID COPY 100:200 Archive")
     assert status_of(tagged) == "OK", tagged
+    # a sequence number past the last message is an error (RFC 9051 9,
+    # seq-number), for FETCH, STORE and COPY alike; UIDs are not
+    for line in (b"qc FETCH 4 FLAGS", b"qd FETCH 1:4 FLAGS", b"qe STORE 9 +FLAGS (\\Seen)",
+                 b"qf COPY 2,4 Archive"):
+        _, tagged = conn.cmd(line)
+        assert status_of(tagged) == "BAD", (line, tagged)
+    conn.ok(b"qg SELECT Drafts")                       # empty: even "*" names nothing
+    _, tagged = conn.cmd(b"qh FETCH * FLAGS")
+    assert status_of(tagged) == "BAD", tagged
+    assert fetches(conn.ok(b"qi UID FETCH 1:* FLAGS")) == []
 
 
 def test_expunge_responses_are_consistent(conn, srv, user):
