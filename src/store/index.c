@@ -30,8 +30,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_SET_FOLDER] = "UPDATE folders SET uidvalidity = ?2, highestmodseq = ?3 WHERE id = ?1",
 	[Q_ROWS] = "SELECT uid, modseq, flags, envelope IS NOT NULL FROM msgs WHERE folder = ?1 ORDER BY uid",
 	[Q_SET] = "UPDATE msgs SET modseq = ?3, flags = ?4 WHERE folder = ?1 AND uid = ?2",
-	[Q_INSERT] = "INSERT OR REPLACE INTO msgs (folder, uid, modseq, flags, envelope, bodystructure, body) "
-	             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_INSERT] = ("INSERT OR REPLACE INTO msgs (folder, uid, modseq, flags, envelope, bodystructure, body)"
+	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
 	[Q_REMOVE] = "DELETE FROM msgs WHERE folder = ?1 AND uid = ?2",
 	[Q_CLEAR] = "DELETE FROM msgs WHERE folder = ?1",
 	[Q_CACHE] = "SELECT envelope, bodystructure, body FROM msgs WHERE folder = ?1 AND uid = ?2",

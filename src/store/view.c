@@ -95,6 +95,7 @@ static void drain_events(store_view *v)
 		classify(v, e->in_cur, e->name, e->arrived);
 		free(e);
 	}
+	v->n_events = 0;
 }
 
 static void on_watch(void *arg, bool in_cur, const char *name, bool arrived)
@@ -103,13 +104,11 @@ static void on_watch(void *arg, bool in_cur, const char *name, bool arrived)
 	if (!v->writer) {
 		classify(v, in_cur, name, arrived);
 	} else {
-		size_t n = 0;
-		for (view_event *e = v->events; e != NULL && n <= VIEW_EVENTS_MAX; e = e->next)
-			n++;
-		if (n > VIEW_EVENTS_MAX || name == NULL) {
+		if (v->n_events >= VIEW_EVENTS_MAX || name == NULL) {
 			v->dirty_new = v->dirty_cur = true; /* too much to sort out: look at everything */
 			return;
 		}
+		v->n_events++;
 		size_t len = strlen(name);
 		view_event *e = xmalloc(sizeof(*e) + len + 1);
 		e->in_cur = in_cur;
@@ -119,8 +118,17 @@ static void on_watch(void *arg, bool in_cur, const char *name, bool arrived)
 		v->events = e;
 		return;
 	}
-	if (v->dirty_new || v->dirty_cur)
-		pump(v);
+	/* not from inside the watch's callback: the jobs' done functions may
+	 * open views (watch subscriptions) */
+	if ((v->dirty_new || v->dirty_cur) && v->kick != NULL)
+		event_active(v->kick, EV_TIMEOUT, 0);
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pump(arg);
 }
 
 void store_view_check(store_view *v)
@@ -360,7 +368,14 @@ static void view_job_done(void *arg)
 	bool changed = false;
 	if (j->acc == STORE_WRITE) {
 		v->writer = false;
+		/* the job's own renames are queued in the kernel by now: sort them
+		 * out against the view as the job left it */
+		bool was = v->pumping;
+		v->pumping = true; /* no job may start before this one's done has run */
+		if (v->sub != NULL)
+			folder_watch_poll(v->reg->watch);
 		drain_events(v);
+		v->pumping = was;
 		changed = v->mb != NULL && (v->highestmodseq != j->modseq_before || v->ngone != j->gone_before ||
 		                            v->mb->uidnext != j->uidnext_before);
 		if (!j->sync)
@@ -457,6 +472,8 @@ static void unlink_view(store_view *v)
 	v->sub = NULL;
 	event_free(v->linger);
 	v->linger = NULL;
+	event_free(v->kick);
+	v->kick = NULL;
 }
 
 static void on_linger(evutil_socket_t fd, short what, void *arg)
@@ -494,6 +511,7 @@ store_view *store_view_open(store_views *r, const char *root, const char *key)
 	v->refs = 1;
 	v->tail = &v->head;
 	v->linger = evtimer_new(r->base, on_linger, v);
+	v->kick = event_new(r->base, -1, 0, on_kick, v);
 	char *dir = view_dir(root, key);
 	/* watch from before the first look, so nothing falls between */
 	v->sub = folder_watch_add(r->watch, dir, on_watch, v);

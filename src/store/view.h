@@ -67,7 +67,9 @@ struct store_view {
 	bool writer;
 	struct view_job *head, **tail;
 	struct view_event *events;     /* seen while a writer ran */
+	size_t n_events;
 	struct event *linger;
+	struct event *kick;            /* a look asked for from the watch callback */
 };
 
 store_views *store_views_new(struct event_base *base, workers *wk, folder_watch *watch);
