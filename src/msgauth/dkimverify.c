@@ -133,6 +133,17 @@ static const dkim_result parse_results[] = {
 
 static bool hash(sig_check *c, const dkim_msg *m, const mime_field *f);
 
+/* More than one From field (RFC 5322 3.6 allows one): a signature that
+ * does not over-sign From would still pass with a From added above the
+ * signed one, and readers show the top one (RFC 6376 8.15). */
+static bool several_froms(const dkim_msg *m)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_fields; i++)
+		n += mime_field_is(m->data, &m->fields[i], "From");
+	return n > 1;
+}
+
 /* Parse the field and check what needs no key; true when a look-up
  * should follow. */
 static bool prepare(sig_check *c, const dkim_msg *m, const mime_field *f, time_t now)
@@ -155,6 +166,8 @@ static bool prepare(sig_check *c, const dkim_msg *m, const mime_field *f, time_t
 		judge(d, DKIM_FAIL, xstrdup("signature timestamp in the future"));
 	else if (s->expire >= 0 && s->expire < (int64_t)now)
 		judge(d, DKIM_FAIL, xstrdup("signature expired"));
+	else if (several_froms(m))
+		judge(d, DKIM_FAIL, xstrdup("more than one From field"));
 	else
 		return hash(c, m, f);
 	return false;

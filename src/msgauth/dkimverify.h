@@ -7,7 +7,8 @@
  *
  * Accepted: rsa-sha256 (RSA keys of 1024 bits or more) and ed25519-sha256;
  * simple and relaxed canonicalization; l= honoured.  rsa-sha1 fails (RFC
- * 8301).  At most DKIM_MAX_SIGNATURES signatures are checked (the first
+ * 8301).  A message with more than one From field fails every signature,
+ * over-signed or not (RFC 6376 8.15).  At most DKIM_MAX_SIGNATURES signatures are checked (the first
  * ones, top down); the rest are not reported. */
 #ifndef YUBIN_MSGAUTH_DKIMVERIFY_H
 #define YUBIN_MSGAUTH_DKIMVERIFY_H
