@@ -16,7 +16,7 @@ static const struct {
 } subcommands[] = {
 	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
 	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
-	{"dns", cmd_dns},     {"mailbox", cmd_mailbox},
+	{"dns", cmd_dns},     {"mailbox", cmd_mailbox}, {"dkim", cmd_dkim},
 };
 
 static void usage(void)
@@ -31,6 +31,8 @@ static void usage(void)
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
 	        "  dns query NAME [mx|a|aaaa|txt|tlsa]   a look-up as delivery makes it\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
+	        "  dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list\n"
+	        "  dkim sign --domain D [--selector S] < MESSAGE | verify < MESSAGE\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

@@ -37,5 +37,6 @@ int cmd_alias(cli_ctx *ctx, int argc, char **argv);
 int cmd_queue(cli_ctx *ctx, int argc, char **argv);
 int cmd_dns(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
+int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
 
 #endif
