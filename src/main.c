@@ -16,7 +16,7 @@ static const struct {
 } subcommands[] = {
 	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
 	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
-	{"dns", cmd_dns},     {"mailbox", cmd_mailbox},
+	{"dns", cmd_dns},     {"mailbox", cmd_mailbox}, {"spf", cmd_spf},
 };
 
 static void usage(void)
@@ -29,8 +29,9 @@ static void usage(void)
 	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
-	        "  dns query NAME [mx|a|aaaa|txt|tlsa]   a look-up as delivery makes it\n"
+	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr]   a look-up as delivery makes it\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
+	        "  spf check IP MAILFROM [HELO]   SPF results for a client (RFC 7208)\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

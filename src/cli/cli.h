@@ -36,6 +36,7 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv);
 int cmd_alias(cli_ctx *ctx, int argc, char **argv);
 int cmd_queue(cli_ctx *ctx, int argc, char **argv);
 int cmd_dns(cli_ctx *ctx, int argc, char **argv);
+int cmd_spf(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 
 #endif
