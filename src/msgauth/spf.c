@@ -662,9 +662,14 @@ static bool run(spf_check *c)
 	c->running = true;
 	while (!c->finished && !c->waiting) {
 		if (c->have_answer) {
+			/* taken out first: the handler's next question may be
+			 * answered at once, into c->ans */
+			dns_answer a = c->ans;
+			c->ans = (dns_answer){.status = DNS_TEMPFAIL};
+			strlist_init(&c->ans.values);
 			c->have_answer = false;
-			c->on_answer(c, &c->ans);
-			answer_clear(&c->ans);
+			c->on_answer(c, &a);
+			answer_clear(&a);
 		} else if (c->phase == PHASE_TERMS) {
 			step_terms(c);
 		} else {
