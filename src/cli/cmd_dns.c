@@ -55,16 +55,11 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv)
 		cli_error("unknown record type %s (mx, a, aaaa, txt, tlsa or ptr)", tname);
 		return 2;
 	}
-	struct event_base *base = event_base_new();
-	q.base = base;
-	char *err = NULL;
-	dns_resolver *r = dns_new(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
-	if (r == NULL) {
-		cli_error("%s", err);
-		free(err);
-		event_base_free(base);
+	struct event_base *base;
+	dns_resolver *r = cli_open_resolver(ctx, &base);
+	if (r == NULL)
 		return 1;
-	}
+	q.base = base;
 	dns_lookup(r, argv[2], q.type, on_answer, &q);
 	event_base_dispatch(base); /* until the answer (or the timeout) is in */
 	dns_free(&r);

@@ -84,15 +84,10 @@ int cmd_spf(cli_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	const char *ip = argv[2], *mailfrom = argv[3], *helo = argc == 5 ? argv[4] : NULL;
-	struct event_base *base = event_base_new();
-	char *err = NULL;
-	dns_resolver *r = dns_new(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
-	if (r == NULL) {
-		cli_error("%s", err);
-		free(err);
-		event_base_free(base);
+	struct event_base *base;
+	dns_resolver *r = cli_open_resolver(ctx, &base);
+	if (r == NULL)
 		return 1;
-	}
 	spf_cli s = {.base = base, .identity = "mailfrom"};
 	char *postmaster = helo ? xasprintf("postmaster@%s", helo) : NULL;
 	const char *sender = mailfrom[0] != '\0' ? mailfrom : postmaster;

@@ -159,3 +159,35 @@ def test_rfc7208_suite(make_server, dns):
     unexplained = {t: w for t, w in failures.items() if t not in KNOWN_FAILURES}
     assert not unexplained, f"unexplained failures: {unexplained}"
     assert passed >= EXPECTED_PASSES, f"only {passed} of {total} passed (expected {EXPECTED_PASSES})"
+
+
+def spf_lines(srv, *args):
+    p = srv.cli("spf", "check", *args)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return [parse_line(l) for l in p.stdout.splitlines()]
+
+
+def test_spf_check_identities(make_server, dns):
+    """The MAIL FROM identity (postmaster@HELO for the null sender) and the
+    HELO identity, one key=value line each; a name that never answers is a
+    temperror after dns.timeout; a bad command line is a usage error."""
+    dns.set("sender.test", "TXT", ["v=spf1 ip4:192.0.2.1 -all exp=why.sender.test"])
+    dns.set("why.sender.test", "TXT", ["%{i} is not one of %{o}'s senders"])
+    dns.set("helo.test", "TXT", ["v=spf1 a -all"]).set("helo.test", "A", ["192.0.2.1"])
+    dns.set("slow.test", "A", ["192.0.2.1"]).timeout("slow.test")
+    srv = make_server(start=False, extra=f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = 1; }};')
+    mf, helo = spf_lines(srv, "192.0.2.2", "joe@sender.test", "helo.test")
+    assert mf == {"identity": "mailfrom", "result": "fail", "domain": "sender.test", "mechanism": "-all",
+                  "explanation": "192.0.2.2 is not one of sender.test's senders"}, mf
+    assert helo["identity"] == "helo" and helo["result"] == "fail", helo
+    assert helo["explanation"] == "helo.test does not designate 192.0.2.2 as a permitted sender", helo
+    mf, helo = spf_lines(srv, "192.0.2.1", "", "helo.test")
+    assert (mf["result"], mf["domain"], mf["mechanism"]) == ("pass", "helo.test", "a"), mf
+    assert helo["result"] == "pass", helo
+    [mf] = spf_lines(srv, "192.0.2.1", "joe@slow.test")
+    assert mf["result"] == "temperror" and "slow.test" in mf["problem"], mf
+    [mf] = spf_lines(srv, "192.0.2.1", "joe@nowhere.test")
+    assert mf["result"] == "none", mf
+    for args in (("192.0.2.1", ""), ("192.0.2.1",), ("192.0.2.1", "a@b.test", "h", "x")):
+        p = srv.cli("spf", "check", *args)
+        assert p.returncode == 2 and "usage" in p.stderr, p.stderr
