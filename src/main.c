@@ -17,6 +17,7 @@ static const struct {
 	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
 	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
 	{"dns", cmd_dns},     {"mailbox", cmd_mailbox}, {"dkim", cmd_dkim},
+	{"spf", cmd_spf},
 };
 
 static void usage(void)
@@ -29,10 +30,11 @@ static void usage(void)
 	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
-	        "  dns query NAME [mx|a|aaaa|txt|tlsa]   a look-up as delivery makes it\n"
+	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr]   a look-up as delivery makes it\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
 	        "  dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list\n"
 	        "  dkim sign --domain D [--selector S] < MESSAGE | verify < MESSAGE\n"
+	        "  spf check IP MAILFROM [HELO]   SPF results for a client (RFC 7208)\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

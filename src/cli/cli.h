@@ -26,6 +26,12 @@ bool cli_drop_privileges(cli_ctx *ctx);
  * from_stdin, else prompt twice on the terminal without echo.  malloc'd or
  * NULL after printing why. */
 char *cli_read_password(bool from_stdin);
+struct event_base;
+struct dns_resolver;
+/* A new event base and, on it, the resolver the server would use
+ * (dns.resolver, dns.timeout).  NULL after printing why (nothing left to
+ * free); else free both with dns_free and event_base_free. */
+struct dns_resolver *cli_open_resolver(cli_ctx *ctx, struct event_base **base_r);
 /* Print "yubin: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -36,6 +42,7 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv);
 int cmd_alias(cli_ctx *ctx, int argc, char **argv);
 int cmd_queue(cli_ctx *ctx, int argc, char **argv);
 int cmd_dns(cli_ctx *ctx, int argc, char **argv);
+int cmd_spf(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
 

@@ -16,7 +16,8 @@ static const struct {
 	const char *name;
 	int type;
 } types[] = {{"mx", DNS_TYPE_MX}, {"a", DNS_TYPE_A}, {"aaaa", DNS_TYPE_AAAA},
-             {"txt", DNS_TYPE_TXT}, {"tlsa", DNS_TYPE_TLSA}};
+             {"txt", DNS_TYPE_TXT}, {"tlsa", DNS_TYPE_TLSA},
+             {"ptr", DNS_TYPE_PTR}};
 
 typedef struct query {
 	struct event_base *base;
@@ -42,7 +43,7 @@ static void on_answer(void *arg, const dns_answer *ans)
 int cmd_dns(cli_ctx *ctx, int argc, char **argv)
 {
 	if ((argc != 3 && argc != 4) || strcmp(argv[1], "query") != 0) {
-		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa]\n");
+		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa|ptr]\n");
 		return 2;
 	}
 	query q = {.type = -1, .rc = 1};
@@ -51,19 +52,14 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv)
 		if (strcasecmp(tname, types[i].name) == 0)
 			q.type = types[i].type;
 	if (q.type < 0) {
-		cli_error("unknown record type %s (mx, a, aaaa, txt or tlsa)", tname);
+		cli_error("unknown record type %s (mx, a, aaaa, txt, tlsa or ptr)", tname);
 		return 2;
 	}
-	struct event_base *base = event_base_new();
-	q.base = base;
-	char *err = NULL;
-	dns_resolver *r = dns_new(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
-	if (r == NULL) {
-		cli_error("%s", err);
-		free(err);
-		event_base_free(base);
+	struct event_base *base;
+	dns_resolver *r = cli_open_resolver(ctx, &base);
+	if (r == NULL)
 		return 1;
-	}
+	q.base = base;
 	dns_lookup(r, argv[2], q.type, on_answer, &q);
 	event_base_dispatch(base); /* until the answer (or the timeout) is in */
 	dns_free(&r);

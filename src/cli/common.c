@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <event2/event.h>
 #include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
@@ -11,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "dns/resolver.h"
 #include <termios.h>
 #include <unistd.h>
 
@@ -194,4 +197,19 @@ char *cli_read_password(bool from_stdin)
 	}
 	str_secure_free(b);
 	return a;
+}
+
+dns_resolver *cli_open_resolver(cli_ctx *ctx, struct event_base **base_r)
+{
+	struct event_base *base = event_base_new();
+	char *err = NULL;
+	dns_resolver *r = dns_new(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
+	if (r == NULL) {
+		cli_error("%s", err);
+		free(err);
+		event_base_free(base);
+		return NULL;
+	}
+	*base_r = base;
+	return r;
 }

@@ -1,7 +1,7 @@
 /* resolver.c — libunbound glued to libevent (see resolver.h): unbound's
  * file descriptor is watched by the loop, ub_process delivers answers, and
  * a timer per query bounds its time.  Owns the decoding of MX, A, AAAA,
- * TXT and TLSA record data. */
+ * PTR, TXT and TLSA record data. */
 #include "dns/resolver.h"
 
 #include <arpa/inet.h>
@@ -48,6 +48,7 @@ static void answer_free(dns_answer *a)
 {
 	strlist_free(&a->values);
 	free(a->prefs);
+	free(a->lens);
 }
 
 /* A domain name in uncompressed wire format at p[0..n) as text. */
@@ -72,8 +73,9 @@ static bool wire_name(const unsigned char *p, size_t n, char *out, size_t cap)
 	return true;
 }
 
-/* TXT: the character-strings, joined (RFC 7208 3.3); NULL if malformed. */
-static char *txt_text(const unsigned char *d, size_t n)
+/* TXT: the character-strings, joined (RFC 7208 3.3), *len_r bytes (NUL
+ * bytes kept); NULL if malformed. */
+static char *txt_text(const unsigned char *d, size_t n, size_t *len_r)
 {
 	char *text = xmalloc(n + 1);
 	size_t o = 0;
@@ -88,6 +90,7 @@ static char *txt_text(const unsigned char *d, size_t n)
 		k += len;
 	}
 	text[o] = '\0';
+	*len_r = o;
 	return text;
 }
 
@@ -116,12 +119,22 @@ static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 		} else if (rrtype == DNS_TYPE_MX && n >= 3) {
 			if (!wire_name(d + 2, n - 2, text, sizeof text))
 				continue;
-			a->prefs = realloc(a->prefs, sizeof(int) * (a->values.n + 1));
-			if (a->prefs == NULL)
-				abort();
+			a->prefs = xrealloc(a->prefs, sizeof(int) * (a->values.n + 1));
 			a->prefs[a->values.n] = (d[0] << 8) | d[1];
-		} else if (rrtype == DNS_TYPE_TXT || rrtype == DNS_TYPE_TLSA) {
-			char *t = rrtype == DNS_TYPE_TXT ? txt_text(d, n) : tlsa_text(d, n);
+		} else if (rrtype == DNS_TYPE_PTR) {
+			if (!wire_name(d, n, text, sizeof text))
+				continue;
+		} else if (rrtype == DNS_TYPE_TXT) {
+			size_t len;
+			char *t = txt_text(d, n, &len);
+			if (t == NULL)
+				continue;
+			a->lens = xrealloc(a->lens, sizeof(size_t) * (a->values.n + 1));
+			a->lens[a->values.n] = len;
+			strlist_add_owned(&a->values, t);
+			continue;
+		} else if (rrtype == DNS_TYPE_TLSA) {
+			char *t = tlsa_text(d, n);
 			if (t != NULL)
 				strlist_add_owned(&a->values, t);
 			continue;
@@ -177,6 +190,22 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	ub_process(r->ctx);
 }
 
+/* A chosen server answers for every name, even the special-use ones
+ * unbound would otherwise answer NXDOMAIN itself: RFC 6761 "test." and the
+ * reverse zones of private and documentation addresses (RFC 1918, RFC 5737,
+ * RFC 3849), which test set-ups use (the RFC 7208 suite's PTR records). */
+static int forward_special_zones(struct ub_ctx *ctx)
+{
+	static const char *const zones[] = {
+		"test.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
+		"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+	};
+	int rc = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
+	for (size_t i = 0; rc == 0 && i < sizeof(zones) / sizeof(zones[0]); i++)
+		rc = ub_ctx_zone_add(ctx, zones[i], "nodefault");
+	return rc;
+}
+
 dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_secs, char **err_r)
 {
 	dns_resolver *r = xcalloc(1, sizeof(*r));
@@ -200,11 +229,8 @@ dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_s
 	else if (rc == 0 && ub_ctx_resolvconf(r->ctx, NULL) != 0)
 		/* no usable /etc/resolv.conf: unbound resolves from the root itself */
 		log_event(LOG_LVL_WARN, "dns", "resolver=%s", "recursive (no /etc/resolv.conf)");
-	/* a chosen server answers for every name, even the special-use ones
-	 * unbound would otherwise answer NXDOMAIN itself (RFC 6761 "test.",
-	 * which test set-ups use) */
 	if (rc == 0 && custom)
-		rc = ub_ctx_zone_add(r->ctx, "test.", "nodefault");
+		rc = forward_special_zones(r->ctx);
 	if (rc != 0) {
 		*err_r = xasprintf("DNS resolver set-up (%s): %s", server && *server ? server : "/etc/resolv.conf",
 		                   ub_strerror(rc));
@@ -255,4 +281,9 @@ void dns_lookup(dns_resolver *r, const char *name, int rrtype, dns_callback *cb,
 	q->started = rc == 0;
 	q->timer = evtimer_new(r->base, rc == 0 ? on_timeout : start_failed, q);
 	evtimer_add(q->timer, &tv);
+}
+
+void dns_lookup_any(void *resolver, const char *name, int rrtype, dns_callback *cb, void *arg)
+{
+	dns_lookup(resolver, name, rrtype, cb, arg);
 }

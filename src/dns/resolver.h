@@ -12,6 +12,7 @@
 #include "lib/strutil.h"
 
 #define DNS_TYPE_A 1
+#define DNS_TYPE_PTR 12
 #define DNS_TYPE_MX 15
 #define DNS_TYPE_TXT 16
 #define DNS_TYPE_AAAA 28
@@ -27,9 +28,13 @@ typedef enum dns_status {
 typedef struct dns_answer {
 	dns_status status;
 	bool secure;         /* DNSSEC-validated */
-	strlist values;      /* MX: host names; A/AAAA: addresses as text; TXT: the
-	                      * strings joined; TLSA: "usage selector type hex" */
+	strlist values;      /* MX, PTR: host names; A/AAAA: addresses as text;
+	                      * TXT: one value per record, its strings joined;
+	                      * TLSA: "usage selector type hex" */
 	int *prefs;          /* MX only: preference of values.items[i] */
+	size_t *lens;        /* TXT only: length of values.items[i], which may
+	                      * hold NUL bytes (a consumer that must refuse them
+	                      * compares with strlen) */
 } dns_answer;
 
 typedef struct dns_resolver dns_resolver;
@@ -43,5 +48,8 @@ dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_s
 void dns_free(dns_resolver **r);
 /* Look name up; cb runs later (never before dns_lookup returns). */
 void dns_lookup(dns_resolver *r, const char *name, int rrtype, dns_callback *cb, void *arg);
+/* dns_lookup with the resolver as a void *, for modules that take a
+ * look-up function and its context (the SPF evaluator's spf_lookup_fn). */
+void dns_lookup_any(void *resolver, const char *name, int rrtype, dns_callback *cb, void *arg);
 
 #endif

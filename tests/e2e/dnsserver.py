@@ -13,10 +13,18 @@ change made by the test is seen by the next look-up.
     dns.set("txt.test", "TXT", ["v=spf1 -all"])
     dns.servfail("broken.test")                       # SERVFAIL for every type
     dns.clear("broken.test")                          # unknown again: NXDOMAIN
+    dns.set("4.3.2.1.in-addr.arpa", "PTR", ["host.test"])
+    dns.set("alias.test", "CNAME", ["txt.test"])      # followed in the answer
+    dns.set("old.test", "SPF", ["v=spf1 -all"])       # type 99 (RFC 4408)
+    dns.timeout("slow.test")                          # no answer for types it lacks
+    dns.reset()                                       # forget every record
     dns.stop()
 
 Names not known at all get NXDOMAIN; a known name without records of the
-asked type gets NOERROR with no answer (NODATA).  Both negative answers carry
+asked type gets NOERROR with no answer (NODATA), unless it was marked with
+timeout(): then the question is dropped, as by a server that never answers.
+A CNAME is answered with the chain it starts (at most 8 links) and the
+records of the asked type at its end.  TXT and SPF values may be bytes.  Both negative answers carry
 a SOA in the authority section with minimum 0 (no negative caching).
 """
 
@@ -24,13 +32,16 @@ import socket
 import time
 import threading
 
-from dnslib import AAAA, A, MX, QTYPE, RCODE, RR, SOA, TLSA, TXT, DNSLabel, DNSRecord
+from dnslib import AAAA, A, CNAME, MX, PTR, QTYPE, RCODE, RR, SOA, TLSA, TXT, DNSError, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
-SUPPORTED = ("MX", "A", "AAAA", "TXT", "TLSA")
+SUPPORTED = ("MX", "A", "AAAA", "TXT", "TLSA", "PTR", "CNAME", "SPF")
+MAX_CNAME_CHAIN = 8
 
 
 def _norm(name):
+    if isinstance(name, DNSLabel):      # from the wire: labels may hold spaces
+        name = b".".join(name.label).decode("latin-1")
     name = str(name).strip().lower()
     return name.rstrip(".") if name != "." else "."
 
@@ -59,6 +70,7 @@ class _Resolver(BaseResolver):
         self.owner = owner
 
     def resolve(self, request, handler):
+        """The reply, or None to send nothing (a timed-out name)."""
         reply = request.reply()
         reply.header.aa = 1
         reply.header.ra = 1
@@ -73,17 +85,38 @@ class _Resolver(BaseResolver):
                 return reply
             recs = o.records.get(name)
             ttl = o.ttl
+            if name in o.timeouts and not (recs or {}).get(qtype):
+                return None
             if recs is None or not any(recs.values()):
                 reply.header.rcode = RCODE.NXDOMAIN
                 reply.add_auth(o.soa_rr())
                 return reply
-            values = list(recs.get(qtype, ()))
+            owner, values = q.qname, list(recs.get(qtype, ()))
+            if not values and qtype != "CNAME":
+                owner, values = self._follow_cname(reply, q.qname, name, qtype)
         if not values:
             reply.add_auth(o.soa_rr())        # NODATA
             return reply
         for v in values:
-            reply.add_answer(RR(q.qname, q.qtype, ttl=ttl, rdata=_rdata(qtype, v)))
+            reply.add_answer(RR(owner, q.qtype, ttl=ttl, rdata=_rdata(qtype, v)))
         return reply
+
+    def _follow_cname(self, reply, qname, name, qtype):
+        """Add the CNAME chain from name to reply; the owner and the
+        records of qtype at its end (none after a loop or a long chain)."""
+        o = self.owner
+        owner = qname
+        for _ in range(MAX_CNAME_CHAIN):
+            target = (o.records.get(name) or {}).get("CNAME")
+            if not target:
+                break
+            reply.add_answer(RR(owner, QTYPE.CNAME, ttl=o.ttl, rdata=_rdata("CNAME", target[0])))
+            owner = DNSLabel(target[0] if target[0].endswith(".") else target[0] + ".")
+            name = _norm(target[0])
+            values = list((o.records.get(name) or {}).get(qtype, ()))
+            if values:
+                return owner, values
+        return owner, []
 
 
 def _rdata(qtype, v):
@@ -94,10 +127,14 @@ def _rdata(qtype, v):
         return A(v)
     if qtype == "AAAA":
         return AAAA(v)
-    if qtype == "TXT":
+    if qtype in ("TXT", "SPF"):
         if isinstance(v, (list, tuple)):
             return TXT([s.encode() if isinstance(s, str) else s for s in v])
         return TXT(v.encode() if isinstance(v, str) else v)
+    if qtype == "PTR":
+        return PTR(DNSLabel(v if v.endswith(".") else v + "."))
+    if qtype == "CNAME":
+        return CNAME(DNSLabel(v if v.endswith(".") else v + "."))
     if qtype == "TLSA":
         usage, selector, mtype, data = v
         return TLSA(usage, selector, mtype, bytes.fromhex(data))
@@ -112,6 +149,8 @@ class _Handler(DNSHandler):
     def get_reply(self, data):
         request = DNSRecord.parse(data)
         reply = self.server.resolver.resolve(request, self)
+        if reply is None:
+            raise DNSError("dropped: the name times out")
         rdata = reply.pack()
         if self.protocol == "udp" and len(rdata) > 512:
             short = request.reply()
@@ -132,6 +171,7 @@ class TestDNS:
         self.lock = threading.Lock()
         self.records = {}       # name -> {rtype: [values]}
         self.servfails = set()
+        self.timeouts = set()
         self.queries = []       # (name, rtype, "udp"/"tcp", monotonic time) in arrival order
         self._servers = []
 
@@ -140,7 +180,8 @@ class TestDNS:
         """Replace all records of one type at name.  MX values are
         (preference, host) pairs; A/AAAA are address strings; TXT strings
         (or lists of strings for several character-strings in one record);
-        TLSA (usage, selector, matching type, hex data).
+        TLSA (usage, selector, matching type, hex data); PTR and CNAME host
+        names; SPF (type 99) as TXT.
         An empty list removes that type.  Also ends a servfail on name."""
         rtype = rtype.upper()
         assert rtype in SUPPORTED, rtype
@@ -156,6 +197,21 @@ class TestDNS:
         """Every query for name is answered SERVFAIL."""
         with self.lock:
             self.servfails.add(_norm(name))
+        return self
+
+    def timeout(self, name):
+        """Questions for name about types it has no records of get no
+        answer at all (the client's look-up times out)."""
+        with self.lock:
+            self.timeouts.add(_norm(name))
+        return self
+
+    def reset(self):
+        """Forget every record, SERVFAIL and timeout (a new zone)."""
+        with self.lock:
+            self.records.clear()
+            self.servfails.clear()
+            self.timeouts.clear()
         return self
 
     def clear(self, name):

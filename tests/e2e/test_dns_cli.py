@@ -30,6 +30,12 @@ def test_dns_query_types(make_server, dns):
     assert rc == 0 and recs == ["".join(long_txt)], recs
     assert query(srv, "_25._tcp.a.q.test", "tlsa") == (0, "status=ok secure=no",
                                                        ["3 1 1 " + "ab" * 32])
+    # PTR, in a reverse zone unbound would otherwise answer itself (RFC 5737
+    # documentation addresses), and a CNAME followed to its TXT
+    dns.set("7.2.0.192.in-addr.arpa", "PTR", ["a.q.test"])
+    assert query(srv, "7.2.0.192.in-addr.arpa", "ptr") == (0, "status=ok secure=no", ["a.q.test"])
+    dns.set("alias.q.test", "CNAME", ["txt.q.test"]).set("txt.q.test", "TXT", ["v=spf1 -all"])
+    assert query(srv, "alias.q.test", "txt") == (0, "status=ok secure=no", ["v=spf1 -all"])
 
 
 def test_dns_query_failures(make_server, dns):
