@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "queue/qfile.h"
+#include "store/folders.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
 #define REPORT_MAX ((size_t)64 << 20)
@@ -58,6 +59,15 @@ static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size
 {
 	const char *to = env->rcpts[idx].address;
 	char *path = maildir_path(mail_root, to);
+	if (path != NULL && env->junk) { /* quarantined (DMARC): the account's Junk folder */
+		char *junk = xasprintf("%s/.Junk", path);
+		char *err = NULL;
+		free(path);
+		path = store_make_maildir(junk, true, &err) ? junk : NULL;
+		if (path == NULL)
+			free(junk);
+		free(err);
+	}
 	char *name = unique_name(env, idx, hostname);
 	char *prefix = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n", env->sender, to);
 	const char *step = "";

@@ -69,10 +69,22 @@ static const setting_def schema[] = {
 	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),
 	STR("relay.password_file", relay.password_file, NULL, "file with the relay password (mode 0600)"),
 	INT("relay.verify", relay.verify, 1, 0, 1, "1: refuse a relay whose certificate does not verify"),
+	INT("msgauth.sign", msgauth.sign, 1, 0, 1, "1: DKIM-sign mail your users submit, with the keys of `yubin dkim keygen`"),
+	INT("msgauth.verify", msgauth.verify, 1, 0, 1, "1: check SPF, DKIM and DMARC of mail arriving on port 25 and add Authentication-Results"),
+	STR("msgauth.authserv_id", msgauth.authserv_id, NULL, "the name in Authentication-Results (unset: the hostname)"),
+	STR("msgauth.dmarc_action", msgauth.dmarc_action, "follow", "a DMARC failure: \"follow\" the domain's policy (reject: 550 5.7.1; quarantine: the Junk folder), \"junk\" (both to Junk) or \"report\" (the header only)"),
+	INT("msgauth.timeout", msgauth.timeout, 20, 1, 600, "seconds for all the DNS look-ups of one message's checks"),
 };
-/* Settings read by their own functions below, not by the table. */
-static const char *const list_settings[] = {"domains", "listeners", "tls", "limits", "auth",
-                                           "dns", "delivery", "relay"};
+/* The groups of settings ("tls: { ... };"), read through the table. */
+static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth"};
+
+static bool is_group(const char *name)
+{
+	for (size_t k = 0; k < sizeof(groups) / sizeof(groups[0]); k++)
+		if (strcmp(name, groups[k]) == 0)
+			return true;
+	return false;
+}
 static const int default_relay_ports[] = {587, 465, 2525};
 static const int default_retry[] = {60, 300, 900, 1800, 3600, 7200};
 
@@ -367,17 +379,10 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			              &cfg->relay.n_ports, file, errs);
 		} else if (prefix != NULL && strcmp(path, "relay.domains") == 0) {
 			read_domains(cfg, s, file, errs, &cfg->relay.domains, path);
-		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP &&
-		           (strcmp(name, "tls") == 0 || strcmp(name, "limits") == 0 ||
-		            strcmp(name, "auth") == 0 || strcmp(name, "dns") == 0 ||
-		            strcmp(name, "delivery") == 0 || strcmp(name, "relay") == 0)) {
+		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(name)) {
 			read_group(cfg, s, name, file, errs);
 		} else {
-			bool is_group = false;
-			for (size_t k = 0; k < sizeof(list_settings) / sizeof(list_settings[0]); k++)
-				if (prefix == NULL && strcmp(name, list_settings[k]) == 0)
-					is_group = true;
-			if (is_group)
+			if (prefix == NULL && is_group(name))
 				add_error(errs, file, line, "%s must be a group in braces: %s: { ... };", path, path);
 			else
 				add_error(errs, file, line, "unknown setting \"%s\" (see `yubin config defaults` for the list)", path);
@@ -418,6 +423,9 @@ bool config_validate(const config *cfg, strlist *errs)
 			    same_address(cfg->listeners[i].address, cfg->listeners[j].address))
 				add_error(errs, file, cfg->listeners[i].line, "two listeners use %s port %d",
 				          cfg->listeners[i].address, cfg->listeners[i].port);
+	const char *act = cfg->msgauth.dmarc_action;
+	if (act == NULL || (strcmp(act, "follow") != 0 && strcmp(act, "junk") != 0 && strcmp(act, "report") != 0))
+		add_error(errs, file, 0, "msgauth.dmarc_action must be \"follow\", \"junk\" or \"report\"");
 	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)

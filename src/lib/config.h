@@ -73,6 +73,14 @@ typedef struct config_relay {
 	int verify;                /* 1: the relay's certificate must verify */
 } config_relay;
 
+typedef struct config_msgauth {
+	int sign;                  /* 1: DKIM-sign what users submit */
+	int verify;                /* 1: SPF / DKIM / DMARC on port 25 */
+	char *authserv_id;         /* Authentication-Results name; NULL: hostname */
+	char *dmarc_action;        /* "follow", "junk" or "report" */
+	int timeout;               /* seconds for all the checks of one message */
+} config_msgauth;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -88,6 +96,7 @@ typedef struct config {
 	config_auth auth;
 	config_delivery delivery;
 	config_relay relay;
+	config_msgauth msgauth;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

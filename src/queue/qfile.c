@@ -315,6 +315,8 @@ static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *s
 		}
 	} else if (n == 6 && memcmp(ls, "warned", 6) == 0) {
 		env->warned = true;
+	} else if (n == 4 && memcmp(ls, "junk", 4) == 0) {
+		env->junk = true;
 	} else if ((n == 4 && memcmp(ls, "held", 4) == 0) || (n == 8 && memcmp(ls, "released", 8) == 0)) {
 		if (!*seen_hold)
 			env->held = n == 4;

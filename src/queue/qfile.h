@@ -19,6 +19,8 @@
  *   next <unix time> <attempts>     (when to try the remote recipients again)
  *   warned                          (the delay warning went out)
  *   held / released                 (`yubin queue hold|release`)
+ *   junk                            (DMARC said quarantine: local copies go
+ *                                    to the recipient's Junk folder)
  *
  * (one record per line).  A file without a matching "end" record is torn and
  * is refused.  The nonce is what makes that check sound: a sender cannot
@@ -65,6 +67,7 @@ typedef struct qenvelope {
 	int attempts;                     /* remote delivery attempts so far */
 	bool warned;                      /* the delay DSN was sent */
 	bool held;                        /* no remote attempts until released */
+	bool junk;                        /* local delivery into the Junk folder */
 	dsn_ret ret;                      /* RET=: what a failure report returns */
 	char *envid;                      /* ENVID= decoded, NULL when absent */
 	qrcpt *rcpts;

@@ -47,7 +47,15 @@ struct spool {
 	char *active_path;
 	int fd;
 	buf pending;          /* bytes not yet written */
+	size_t header_len;    /* the records up to "body\n" */
 	size_t body_len;
+	char *prepend;        /* header fields to put before the message, or NULL */
+	size_t prepend_len;
+	bool junk;
+	/* spool_inspect */
+	void (*inspect)(void *arg, const char *msg, size_t len);
+	void (*inspected)(void *arg);
+	void *inspect_arg;
 	int error;            /* first errno seen, 0 if none */
 	void (*done)(void *, bool);
 	void *arg;
@@ -260,6 +268,7 @@ spool *spool_begin(queue *q, const qenvelope *env)
 		errno = E2BIG;
 		return NULL;
 	}
+	s->header_len = s->pending.len;
 	return s;
 }
 
@@ -286,13 +295,102 @@ size_t spool_size(const spool *s)
 	return s->body_len;
 }
 
+/* Read len bytes at off from path (malloc'd), or NULL. */
+static char *read_at(const char *path, off_t off, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *data = xmalloc(len + 1);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, data + got, len - got, off + (off_t)got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	if (got < len) {
+		free(data);
+		return NULL;
+	}
+	return data;
+}
+
+static void inspect_work(void *arg)
+{
+	spool *s = arg;
+	char *msg = s->error == 0 ? read_at(s->staging_path, (off_t)s->header_len, s->body_len) : NULL;
+	s->inspect(s->inspect_arg, msg, msg ? s->body_len : 0);
+	free(msg);
+}
+
+static void inspect_done(void *arg)
+{
+	spool *s = arg;
+	s->inspected(s->inspect_arg);
+}
+
+void spool_inspect(spool *s, void (*work)(void *arg, const char *msg, size_t len),
+                   void (*done)(void *arg), void *arg)
+{
+	s->inspect = work;
+	s->inspected = done;
+	s->inspect_arg = arg;
+	flush_pending(s);
+	workers_submit(s->q->w, inspect_work, inspect_done, s);
+}
+
+void spool_prepend(spool *s, const char *text, size_t len)
+{
+	s->prepend = xrealloc(s->prepend, s->prepend_len + len + 1);
+	memcpy(s->prepend + s->prepend_len, text, len);
+	s->prepend_len += len;
+	s->body_len += len;
+}
+
+void spool_mark_junk(spool *s)
+{
+	s->junk = true;
+}
+
+/* The file again with the prepended header fields between the records and
+ * the message: a new staging file that replaces the old one; its fd. */
+static int rewrite_with_prepend(spool *s, int old_fd)
+{
+	struct stat st;
+	if (fstat(old_fd, &st) != 0)
+		return -1;
+	close(old_fd);
+	char *data = read_at(s->staging_path, 0, (size_t)st.st_size);
+	char *tmp = xasprintf("%s.p", s->staging_path);
+	int fd = data ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+	bool ok = fd >= 0 && fs_write_all(fd, data, s->header_len) &&
+	          fs_write_all(fd, s->prepend, s->prepend_len) &&
+	          fs_write_all(fd, data + s->header_len, (size_t)st.st_size - s->header_len) &&
+	          rename(tmp, s->staging_path) == 0;
+	int err = errno;
+	if (!ok && fd >= 0) {
+		close(fd);
+		fd = -1;
+		unlink(tmp);
+	}
+	free(tmp);
+	free(data);
+	errno = err;
+	return fd;
+}
+
 static void commit_work(void *arg)
 {
 	spool *s = arg;
 	int fd = s->fd;
 	s->fd = -1;
+	if (s->error == 0 && s->prepend != NULL && (fd = rewrite_with_prepend(s, fd)) < 0)
+		s->error = errno ? errno : EIO;
 	if (s->error != 0) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		s->ok = false;
 		return;
 	}
@@ -317,6 +415,7 @@ static void commit_done(void *arg)
 	}
 	free(s->staging_path);
 	free(s->active_path);
+	free(s->prepend);
 	buf_free(&s->pending);
 	free(s);
 }
@@ -327,6 +426,8 @@ void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg)
 	s->arg = arg;
 	if (!qfile_format_trailer(s->nonce, s->body_len, &s->pending) && s->error == 0)
 		s->error = E2BIG;
+	if (s->junk)
+		buf_puts(&s->pending, "junk\n");
 	flush_pending(s);
 	workers_submit(s->q->w, commit_work, commit_done, s);
 }
@@ -342,6 +443,7 @@ void spool_abort(spool **sp)
 	}
 	free(s->staging_path);
 	free(s->active_path);
+	free(s->prepend);
 	buf_free(&s->pending);
 	free(s);
 	*sp = NULL;

@@ -57,6 +57,16 @@ spool *spool_begin(queue *q, const qenvelope *env);
 bool spool_write(spool *s, const char *data, size_t n);
 /* Bytes of message written so far. */
 size_t spool_size(const spool *s);
+/* Look at the message spooled so far: work(arg, msg, len) runs on a worker
+ * with its bytes (valid during the call; msg NULL when they cannot be read
+ * back), then done(arg) on the loop.  No spool_write meanwhile. */
+void spool_inspect(spool *s, void (*work)(void *arg, const char *msg, size_t len),
+                   void (*done)(void *arg), void *arg);
+/* Put text (whole header fields, LF line ends) before the message, as part
+ * of it (DKIM-Signature, Authentication-Results); before spool_commit. */
+void spool_prepend(spool *s, const char *text, size_t len);
+/* Local recipients get the message in their Junk folder (a quarantine). */
+void spool_mark_junk(spool *s);
 /* Finish and make durable.  done(arg, ok) runs on the loop thread once the
  * message is durable (ok) or has failed (the file is removed).  The spool is
  * consumed. */

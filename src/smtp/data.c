@@ -12,6 +12,7 @@
 
 #include "lib/log.h"
 #include "queue/qid.h"
+#include "smtp/msgauth.h"
 #include "smtp/parse.h"
 
 /* Open the spool for the transaction: queue id, envelope, Received. */
@@ -109,6 +110,25 @@ static void commit_done(void *arg, bool ok)
 	session_resume(s);
 }
 
+/* Signed or checked (msgauth.c): commit, or refuse. */
+static void after_msgauth(smtp_session *s, smtp_reply_id refuse)
+{
+	smtp_txn *t = &s->txn;
+	spool *sp = t->sp;
+	t->sp = NULL;
+	if (refuse == RPL_COUNT) {
+		spool_commit(sp, commit_done, s);
+		return;
+	}
+	spool_abort(&sp);
+	log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=\"%s\"", s->sid, t->qid,
+	          reply_get(refuse)->text);
+	if (!conn_is_closing(s->c))
+		session_reply(s, refuse);
+	txn_reset(s);
+	session_resume(s);
+}
+
 /* The message is complete: refuse it, or commit it and wait. */
 static void finish_message(smtp_session *s)
 {
@@ -127,9 +147,7 @@ static void finish_message(smtp_session *s)
 		return;
 	}
 	session_pause(s);
-	spool *sp = t->sp;
-	t->sp = NULL;
-	spool_commit(sp, commit_done, s);
+	msgauth_before_commit(s, after_msgauth);
 }
 
 /* Pass n decoded bytes to the spool unless the message is already too big. */
