@@ -21,6 +21,7 @@
 #include "delivery/outbound.h"
 #include "delivery/report.h"
 #include "dns/resolver.h"
+#include "msgauth/dmarc.h"
 #include "lib/log.h"
 #include "lib/workers.h"
 #include "queue/queue.h"
@@ -144,6 +145,13 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	srv.wk = workers_new(srv.base, cfg->workers);
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
+	srv.dns = dns;
+	srv.psl = dmarc_psl_open(&err); /* NULL: no DMARC, said once here */
+	if (srv.psl == NULL) {
+		log_event(LOG_LVL_WARN, "dmarc", "error=\"%s\" result=\"DMARC checks are off\"", err);
+		free(err);
+		err = NULL;
+	}
 	open_reports(&srv, &rep);
 	ctl = control_open(srv.base, cfg, ob, &err);
 	if (ctl == NULL) {
@@ -176,6 +184,7 @@ out:
 	server_free_sessions(&srv);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
 	dns_free(&dns);
+	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);
 	throttle_free(&srv.thr);
 	store_views_free(&srv.views); /* after the sessions that held them */

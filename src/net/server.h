@@ -35,6 +35,8 @@ typedef struct server {
 	login_ctx login;            /* password checks, for every protocol */
 	struct folder_watch *watch; /* mailbox change notification */
 	struct store_views *views;  /* folders open in IMAP sessions, shared */
+	struct dns_resolver *dns;   /* asynchronous DNS (delivery, SPF, DKIM, DMARC) */
+	struct dmarc_psl *psl;      /* the Public Suffix List, for DMARC */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

@@ -49,8 +49,11 @@ struct spool {
 	buf pending;          /* bytes not yet written */
 	size_t header_len;    /* the records up to "body\n" */
 	size_t body_len;
+	size_t written;       /* the message bytes spool_write took */
 	char *prepend;        /* header fields to put before the message, or NULL */
 	size_t prepend_len;
+	size_t (*drops)[2];   /* message byte ranges to leave out */
+	size_t n_drops;
 	bool junk;
 	/* spool_inspect */
 	void (*inspect)(void *arg, const char *msg, size_t len);
@@ -275,6 +278,7 @@ spool *spool_begin(queue *q, const qenvelope *env)
 bool spool_write(spool *s, const char *data, size_t n)
 {
 	s->body_len += n;
+	s->written += n;
 	if (s->error != 0)
 		return false;
 	if (s->pending.len + n > SPOOL_BUF && !flush_pending(s))
@@ -320,8 +324,8 @@ static char *read_at(const char *path, off_t off, size_t len)
 static void inspect_work(void *arg)
 {
 	spool *s = arg;
-	char *msg = s->error == 0 ? read_at(s->staging_path, (off_t)s->header_len, s->body_len) : NULL;
-	s->inspect(s->inspect_arg, msg, msg ? s->body_len : 0);
+	char *msg = s->error == 0 ? read_at(s->staging_path, (off_t)s->header_len, s->written) : NULL;
+	s->inspect(s->inspect_arg, msg, msg ? s->written : 0);
 	free(msg);
 }
 
@@ -349,26 +353,51 @@ void spool_prepend(spool *s, const char *text, size_t len)
 	s->body_len += len;
 }
 
+void spool_drop(spool *s, size_t start, size_t end)
+{
+	if (end <= start || end > s->written)
+		return;
+	s->drops = xrealloc(s->drops, (s->n_drops + 1) * sizeof(*s->drops));
+	s->drops[s->n_drops][0] = start;
+	s->drops[s->n_drops][1] = end;
+	s->n_drops++;
+	s->body_len -= end - start;
+}
+
 void spool_mark_junk(spool *s)
 {
 	s->junk = true;
 }
 
-/* The file again with the prepended header fields between the records and
- * the message: a new staging file that replaces the old one; its fd. */
-static int rewrite_with_prepend(spool *s, int old_fd)
+/* The message part of the file again: the prepended header fields, then
+ * the message without the dropped ranges, then the rest (the trailer). */
+static bool write_edited(spool *s, int fd, const char *data, size_t size)
+{
+	const char *msg = data + s->header_len;
+	bool ok = fs_write_all(fd, data, s->header_len) && fs_write_all(fd, s->prepend ? s->prepend : "", s->prepend_len);
+	size_t at = 0;
+	for (size_t k = 0; ok && k < s->n_drops; k++) {
+		ok = fs_write_all(fd, msg + at, s->drops[k][0] - at);
+		at = s->drops[k][1];
+	}
+	return ok && fs_write_all(fd, msg + at, size - s->header_len - at);
+}
+
+/* A new staging file with the edits (spool_prepend, spool_drop) that
+ * replaces the old one; its fd, or -1. */
+static int rewrite_edited(spool *s, int old_fd)
 {
 	struct stat st;
 	if (fstat(old_fd, &st) != 0)
 		return -1;
 	close(old_fd);
-	char *data = read_at(s->staging_path, 0, (size_t)st.st_size);
+	size_t size = (size_t)st.st_size;
+	char *data = read_at(s->staging_path, 0, size);
 	char *tmp = xasprintf("%s.p", s->staging_path);
-	int fd = data ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-	bool ok = fd >= 0 && fs_write_all(fd, data, s->header_len) &&
-	          fs_write_all(fd, s->prepend, s->prepend_len) &&
-	          fs_write_all(fd, data + s->header_len, (size_t)st.st_size - s->header_len) &&
-	          rename(tmp, s->staging_path) == 0;
+	int fd = data != NULL && size >= s->header_len + s->written
+	                 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
+	                 : -1;
+	bool ok = fd >= 0 && write_edited(s, fd, data, size) && rename(tmp, s->staging_path) == 0;
 	int err = errno;
 	if (!ok && fd >= 0) {
 		close(fd);
@@ -386,7 +415,7 @@ static void commit_work(void *arg)
 	spool *s = arg;
 	int fd = s->fd;
 	s->fd = -1;
-	if (s->error == 0 && s->prepend != NULL && (fd = rewrite_with_prepend(s, fd)) < 0)
+	if (s->error == 0 && (s->prepend != NULL || s->n_drops > 0) && (fd = rewrite_edited(s, fd)) < 0)
 		s->error = errno ? errno : EIO;
 	if (s->error != 0) {
 		if (fd >= 0)
@@ -416,6 +445,7 @@ static void commit_done(void *arg)
 	free(s->staging_path);
 	free(s->active_path);
 	free(s->prepend);
+	free(s->drops);
 	buf_free(&s->pending);
 	free(s);
 }
@@ -444,6 +474,7 @@ void spool_abort(spool **sp)
 	free(s->staging_path);
 	free(s->active_path);
 	free(s->prepend);
+	free(s->drops);
 	buf_free(&s->pending);
 	free(s);
 	*sp = NULL;

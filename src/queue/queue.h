@@ -65,6 +65,10 @@ void spool_inspect(spool *s, void (*work)(void *arg, const char *msg, size_t len
 /* Put text (whole header fields, LF line ends) before the message, as part
  * of it (DKIM-Signature, Authentication-Results); before spool_commit. */
 void spool_prepend(spool *s, const char *text, size_t len);
+/* Leave msg[start, end) out (a header field of the message as written:
+ * an Authentication-Results field that claims to be ours); ranges given in
+ * ascending order, not overlapping; before spool_commit. */
+void spool_drop(spool *s, size_t start, size_t end);
 /* Local recipients get the message in their Junk folder (a quarantine). */
 void spool_mark_junk(spool *s);
 /* Finish and make durable.  done(arg, ok) runs on the loop thread once the

@@ -11,6 +11,7 @@
 #include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
+#include "smtp/msgcheck.h"
 #include "smtp/parse.h"
 
 typedef struct smtp_command {
@@ -43,6 +44,7 @@ void txn_reset(smtp_session *s)
 	t->envid = NULL;
 	strlist_free(&t->rcpt_cmds);
 	qenvelope_free_rcpts(&t->targets);
+	msgcheck_cancel(s);
 	spool_abort(&t->sp);
 	t->qid[0] = '\0';
 }

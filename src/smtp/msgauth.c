@@ -15,6 +15,7 @@
 #include "mime/header.h"
 #include "msgauth/dkimkeys.h"
 #include "msgauth/dkimsign.h"
+#include "smtp/msgcheck.h"
 
 typedef struct sign_job {
 	smtp_session *s;
@@ -129,6 +130,9 @@ void msgauth_before_commit(smtp_session *s, msgauth_done_fn *done)
 	const config_msgauth *m = &s->srv->cfg->msgauth;
 	if (s->auth_user != NULL && m->sign)
 		start_signing(s, done);
+	else if (s->lst->role == ROLE_SMTP && s->auth_user == NULL && m->verify && s->srv->dns != NULL &&
+	         s->srv->psl != NULL)
+		msgcheck_start(s, done);
 	else
 		done(s, RPL_COUNT);
 }

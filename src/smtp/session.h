@@ -41,6 +41,7 @@ typedef struct smtp_txn {
 	bool too_big;
 	bool failed;            /* BDAT: an earlier chunk failed */
 	bool bdat;              /* BDAT used in this transaction */
+	struct msgcheck *check; /* port 25: SPF / DKIM / DMARC in progress */
 } smtp_txn;
 
 typedef struct smtp_session {

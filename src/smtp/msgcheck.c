@@ -1,0 +1,287 @@
+/* msgcheck.c — SPF, DKIM and DMARC for a message on port 25 (see
+ * msgcheck.h).  The message is read back from the spool on a worker; SPF
+ * and DKIM then run side by side on the loop through the server's
+ * asynchronous resolver, DMARC after both; a timer bounds the whole (what
+ * has not answered by then counts as temperror).  The outcome is one log
+ * line, one Authentication-Results field, and the action. */
+#include "smtp/msgcheck.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "msgauth/authres.h"
+#include "msgauth/dkimdns.h"
+#include "msgauth/dkimverify.h"
+#include "msgauth/dmarc.h"
+#include "msgauth/spf.h"
+
+#define AUTHRES_MAX ((size_t)64 << 10)
+
+typedef struct msgcheck {
+	smtp_session *s;
+	msgauth_done_fn *done;
+	char *msg;                /* the message as spooled */
+	size_t len;
+	bool read_failed;
+	struct event *timer;
+	struct event *fin;        /* hands the outcome over, outside every callback */
+	smtp_reply_id refuse;
+	spf_check *spf;
+	dkim_verifier *dkim;
+	dmarc_check *dmarc;
+	bool spf_done, dkim_done;
+	/* SPF */
+	spf_result spf_result;
+	char *spf_domain;
+	bool spf_helo;
+	char *spf_problem;
+	/* DKIM: deep copies of the verdicts */
+	dkim_verdict *verdicts;
+	size_t n_verdicts;
+} msgcheck;
+
+static void check_free(msgcheck *c)
+{
+	spf_check_cancel(&c->spf);
+	dkim_verify_cancel(&c->dkim);
+	dmarc_check_cancel(&c->dmarc);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->fin != NULL)
+		event_free(c->fin);
+	for (size_t i = 0; i < c->n_verdicts; i++) {
+		dkim_verdict *v = &c->verdicts[i];
+		free(v->reason);
+		free(v->domain);
+		free(v->selector);
+		free(v->algorithm);
+		free(v->b_prefix);
+	}
+	free(c->verdicts);
+	free(c->spf_domain);
+	free(c->spf_problem);
+	free(c->msg);
+	free(c);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* ---- the end: header field, action, log ---- */
+
+static const char *action_of(const msgcheck *c, const dmarc_outcome *d, smtp_reply_id *refuse_r,
+                             bool *junk_r)
+{
+	const char *how = c->s->srv->cfg->msgauth.dmarc_action;
+	*refuse_r = RPL_COUNT;
+	*junk_r = false;
+	if (d == NULL || d->disposition == DMARC_POLICY_NONE || strcmp(how, "report") == 0)
+		return "none";
+	if (d->disposition == DMARC_POLICY_REJECT && strcmp(how, "follow") == 0) {
+		*refuse_r = RPL_DMARC_REJECT;
+		return "reject";
+	}
+	*junk_r = true;
+	return "junk";
+}
+
+static void finish(msgcheck *c, const dmarc_outcome *d)
+{
+	smtp_session *s = c->s;
+	spool *sp = s->txn.sp;
+	const config *cfg = s->srv->cfg;
+	const char *id = cfg->msgauth.authserv_id ? cfg->msgauth.authserv_id : cfg->hostname;
+	smtp_reply_id refuse;
+	bool junk;
+	const char *action = action_of(c, d, &refuse, &junk);
+	if (!c->read_failed) {
+		size_t n = 0;
+		authres_range *ours = authres_find_ours(c->msg, c->len, id, &n);
+		for (size_t i = 0; i < n; i++)
+			spool_drop(sp, ours[i].start, ours[i].end); /* forged: they claim to be us */
+		free(ours);
+		authres_input in = {.authserv_id = id, .has_spf = true, .spf = c->spf_result,
+		                    .spf_domain = c->spf_domain, .spf_helo = c->spf_helo,
+		                    .spf_problem = c->spf_problem, .has_dkim = true,
+		                    .dkim = c->verdicts, .n_dkim = c->n_verdicts, .dmarc = d};
+		buf ar;
+		buf_init(&ar, AUTHRES_MAX);
+		if (authres_build(&in, &ar))
+			spool_prepend(sp, ar.data, ar.len);
+		buf_free(&ar);
+		if (junk)
+			spool_mark_junk(sp);
+	}
+	log_event(LOG_LVL_INFO, "msgauth", "sid=%s qid=%s spf=%s spf_domain=%s dkim=%zu dkim_pass=%s dmarc=%s from=%s action=%s",
+	          s->sid, s->txn.qid, spf_result_name(c->spf_result), c->spf_domain ? c->spf_domain : "-",
+	          c->n_verdicts, c->n_verdicts > 0 && c->verdicts[0].result == DKIM_PASS ? "yes" : "no",
+	          d ? dmarc_result_name(d->result) : "none", d && d->from_domain ? d->from_domain : "-", action);
+	c->refuse = c->read_failed ? RPL_COUNT : refuse;
+	evtimer_del(c->timer);
+	event_active(c->fin, EV_TIMEOUT, 0);
+}
+
+static void on_fin(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	msgcheck *c = arg;
+	smtp_session *s = c->s;
+	msgauth_done_fn *done = c->done;
+	smtp_reply_id refuse = c->refuse;
+	s->txn.check = NULL;
+	check_free(c);
+	done(s, refuse);
+}
+
+/* ---- DMARC, once SPF and DKIM are in ---- */
+
+static void on_dmarc(void *arg, const dmarc_outcome *out)
+{
+	msgcheck *c = arg;
+	c->dmarc = NULL;
+	finish(c, out);
+}
+
+static void start_dmarc(msgcheck *c)
+{
+	if (!c->spf_done || !c->dkim_done)
+		return;
+	char *from = NULL;
+	dmarc_request req = {.from_status = dmarc_from_domain(c->msg, c->len, &from), .from_domain = from,
+	                     .spf = c->spf_result, .spf_domain = c->spf_domain, .dkim = c->verdicts,
+	                     .n_dkim = c->n_verdicts, .psl = c->s->srv->psl, .lookup = dns_lookup_any,
+	                     .lookup_ctx = c->s->srv->dns};
+	c->dmarc = dmarc_check_start(&req, on_dmarc, c);
+	free(from);
+}
+
+/* ---- SPF and DKIM ---- */
+
+static void on_spf(void *arg, const spf_outcome *out)
+{
+	msgcheck *c = arg;
+	c->spf = NULL;
+	c->spf_done = true;
+	c->spf_result = out->result;
+	c->spf_problem = dup_or_null(out->problem);
+	start_dmarc(c);
+}
+
+static void on_dkim(void *arg, const dkim_verdict *v, size_t n)
+{
+	msgcheck *c = arg;
+	c->dkim = NULL;
+	c->dkim_done = true;
+	c->verdicts = xcalloc(n + 1, sizeof(dkim_verdict));
+	for (size_t i = 0; i < n; i++)
+		c->verdicts[i] = (dkim_verdict){.result = v[i].result, .reason = dup_or_null(v[i].reason),
+		                                 .domain = dup_or_null(v[i].domain),
+		                                 .selector = dup_or_null(v[i].selector),
+		                                 .algorithm = dup_or_null(v[i].algorithm),
+		                                 .b_prefix = dup_or_null(v[i].b_prefix),
+		                                 .testing = v[i].testing};
+	c->n_verdicts = n;
+	start_dmarc(c);
+}
+
+/* What has not answered in time counts as temperror (RFC 7208 4.6.4 and
+ * RFC 6376 6.1.2 allow a bound). */
+static void on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	msgcheck *c = arg;
+	log_event(LOG_LVL_WARN, "msgauth", "sid=%s qid=%s timeout=%d spf_done=%d dkim_done=%d", c->s->sid,
+	          c->s->txn.qid, c->s->srv->cfg->msgauth.timeout, c->spf_done, c->dkim_done);
+	if (c->dmarc != NULL) {
+		dmarc_check_cancel(&c->dmarc);
+		dmarc_outcome d = {.result = DMARC_TEMPERROR, .problem = "timed out"};
+		finish(c, &d);
+		return;
+	}
+	if (!c->spf_done) {
+		spf_check_cancel(&c->spf);
+		c->spf_done = true;
+		c->spf_result = SPF_TEMPERROR;
+		c->spf_problem = xstrdup("timed out");
+	}
+	if (!c->dkim_done) {
+		dkim_verify_cancel(&c->dkim);
+		dkim_verdict none = {.result = DKIM_TEMPERROR, .reason = "timed out"};
+		on_dkim(c, &none, 1);
+		return; /* on_dkim started DMARC */
+	}
+	start_dmarc(c);
+}
+
+static void start_checks(msgcheck *c)
+{
+	smtp_session *s = c->s;
+	const char *sender = s->txn.sender;
+	const char *helo = s->helo ? s->helo : "";
+	const char *at = strrchr(sender, '@');
+	c->spf_helo = sender[0] == '\0' || at == NULL;
+	c->spf_domain = xstrdup(c->spf_helo ? helo : at + 1);
+	char *postmaster = xasprintf("postmaster@%s", helo);
+	spf_request req = {.ip = s->ip, .domain = c->spf_domain, .sender = c->spf_helo ? postmaster : sender,
+	                   .helo = helo, .receiver = s->srv->cfg->hostname, .lookup = dns_lookup_any,
+	                   .lookup_ctx = s->srv->dns};
+	/* either may answer at once (then it returns NULL); finish() only
+	 * schedules the end, so c lives on through both calls */
+	c->spf = spf_check_host(&req, on_spf, c);
+	free(postmaster);
+	c->dkim = dkim_verify_start(c->msg, c->len, time(NULL), dkim_lookup_dns, s->srv->dns, on_dkim, c);
+}
+
+/* ---- reading the message back ---- */
+
+static void copy_work(void *arg, const char *msg, size_t len)
+{
+	msgcheck *c = arg;
+	if (msg == NULL) {
+		c->read_failed = true;
+		return;
+	}
+	c->msg = xmalloc(len + 1);
+	memcpy(c->msg, msg, len);
+	c->msg[len] = '\0';
+	c->len = len;
+}
+
+static void read_done(void *arg)
+{
+	msgcheck *c = arg;
+	if (c->read_failed) {
+		log_event(LOG_LVL_ERROR, "msgauth", "sid=%s qid=%s error=\"the message could not be read back\"",
+		          c->s->sid, c->s->txn.qid);
+		finish(c, NULL);
+		return;
+	}
+	struct timeval tv = {c->s->srv->cfg->msgauth.timeout, 0};
+	evtimer_add(c->timer, &tv);
+	start_checks(c);
+}
+
+void msgcheck_start(smtp_session *s, msgauth_done_fn *done)
+{
+	msgcheck *c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	c->done = done;
+	c->timer = evtimer_new(s->srv->base, on_timeout, c);
+	c->fin = event_new(s->srv->base, -1, 0, on_fin, c);
+	s->txn.check = c;
+	spool_inspect(s->txn.sp, copy_work, read_done, c);
+}
+
+void msgcheck_cancel(smtp_session *s)
+{
+	if (s->txn.check != NULL) {
+		check_free(s->txn.check);
+		s->txn.check = NULL;
+	}
+}
