@@ -17,7 +17,7 @@ static const struct {
 	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
 	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
 	{"dns", cmd_dns},     {"mailbox", cmd_mailbox}, {"dkim", cmd_dkim},
-	{"spf", cmd_spf},
+	{"spf", cmd_spf},     {"dmarc", cmd_dmarc},
 };
 
 static void usage(void)
@@ -31,10 +31,13 @@ static void usage(void)
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
 	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr]   a look-up as delivery makes it\n"
+	        "  dns records DOMAIN             the DNS records a local domain publishes (docs/DNS.md)\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
 	        "  dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list\n"
 	        "  dkim sign --domain D [--selector S] < MESSAGE | verify < MESSAGE\n"
 	        "  spf check IP MAILFROM [HELO]   SPF results for a client (RFC 7208)\n"
+	        "  dmarc check FROMDOMAIN [--spf RESULT:DOMAIN] [--dkim RESULT:DOMAIN]... [--draw N]\n"
+	        "                                 DMARC (RFC 7489) for given SPF and DKIM results\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

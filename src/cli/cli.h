@@ -32,6 +32,10 @@ struct dns_resolver;
  * (dns.resolver, dns.timeout).  NULL after printing why (nothing left to
  * free); else free both with dns_free and event_base_free. */
 struct dns_resolver *cli_open_resolver(cli_ctx *ctx, struct event_base **base_r);
+/* Print " key=value" to stdout (nothing when value is NULL), the value
+ * quoted when it is empty or holds a blank, a quote, a backslash or a
+ * control byte (escaped inside). */
+void cli_print_kv(const char *key, const char *value);
 /* Print "yubin: <message>" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -45,5 +49,8 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv);
 int cmd_spf(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
+int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
+/* `yubin dns records DOMAIN` (cmd_dnsrecords.c), reached through cmd_dns. */
+int cmd_dns_records(cli_ctx *ctx, const char *domain);
 
 #endif

@@ -1,7 +1,8 @@
 /* cmd_dns.c — `yubin dns query NAME [TYPE]`: one look-up through the same
  * resolver and settings the server uses (dns.resolver, dns.timeout), so an
  * operator sees what delivery will see: the status, whether the answer was
- * DNSSEC-validated, and the records. */
+ * DNSSEC-validated, and the records.  `yubin dns records DOMAIN` is handed
+ * to cmd_dnsrecords.c. */
 #include "cli/cli.h"
 
 #include <event2/event.h>
@@ -42,8 +43,11 @@ static void on_answer(void *arg, const dns_answer *ans)
 
 int cmd_dns(cli_ctx *ctx, int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "records") == 0)
+		return cmd_dns_records(ctx, argv[2]);
 	if ((argc != 3 && argc != 4) || strcmp(argv[1], "query") != 0) {
-		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa|ptr]\n");
+		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa|ptr]\n"
+		                "       yubin dns records DOMAIN\n");
 		return 2;
 	}
 	query q = {.type = -1, .rc = 1};

@@ -22,39 +22,14 @@ typedef struct spf_cli {
 	bool done;
 } spf_cli;
 
-/* key=value, the value quoted when it holds a space, a quote or a control byte */
-static void print_kv(const char *key, const char *value)
-{
-	if (value == NULL)
-		return;
-	bool plain = *value != '\0';
-	for (const char *p = value; plain && *p; p++)
-		plain = (unsigned char)*p > ' ' && *p != '"' && *p != '\\' && *p != 0x7f;
-	printf(" %s=", key);
-	if (plain) {
-		fputs(value, stdout);
-		return;
-	}
-	putchar('"');
-	for (const char *p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if ((unsigned char)*p < ' ' || *p == 0x7f)
-			printf("\\x%02x", (unsigned char)*p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void on_done(void *arg, const spf_outcome *out)
 {
 	spf_cli *s = arg;
 	printf("identity=%s result=%s", s->identity, spf_result_name(out->result));
-	print_kv("domain", out->domain);
-	print_kv("mechanism", out->mechanism);
-	print_kv("explanation", out->explanation);
-	print_kv("problem", out->problem);
+	cli_print_kv("domain", out->domain);
+	cli_print_kv("mechanism", out->mechanism);
+	cli_print_kv("explanation", out->explanation);
+	cli_print_kv("problem", out->problem);
 	putchar('\n');
 	s->done = true;
 	event_base_loopbreak(s->base);

@@ -213,3 +213,27 @@ dns_resolver *cli_open_resolver(cli_ctx *ctx, struct event_base **base_r)
 	*base_r = base;
 	return r;
 }
+
+void cli_print_kv(const char *key, const char *value)
+{
+	if (value == NULL)
+		return;
+	bool plain = *value != '\0';
+	for (const char *p = value; plain && *p; p++)
+		plain = (unsigned char)*p > ' ' && *p != '"' && *p != '\\' && *p != 0x7f;
+	printf(" %s=", key);
+	if (plain) {
+		fputs(value, stdout);
+		return;
+	}
+	putchar('"');
+	for (const char *p = value; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if ((unsigned char)*p < ' ' || *p == 0x7f)
+			printf("\\x%02x", (unsigned char)*p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
