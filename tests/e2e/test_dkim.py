@@ -129,7 +129,8 @@ def dk(make_server, dns):
 
 def needs_netns():
     if not IS_ROOT or shutil.which("unshare") is None or shutil.which("opendkim-testmsg") is None:
-        pytest.skip("opendkim-testmsg needs root for its private DNS namespace")
+        pytest.fail("opendkim-testmsg needs root (for its private DNS namespace), unshare and "
+                    "opendkim-tools: run the suite as root after scripts/install-deps")
 
 
 # ---------------------------------------------------------------- keys

@@ -748,11 +748,6 @@ def test_delivery_to_postfix_smtp_sink(make_server, dns, mx, smtp_sink):
         assert f"by {HOSTNAME} (yubin)".encode() in c, c[:800]
 
 
-# ---------------------------------------------------------------- not built yet
-
-SKIP = pytest.mark.skip(reason="issue 3: not built yet")
-
-
 def relay_config(make_server, dns, tmp_path, test_ca, ports, verify=1, domains=None, **delivery):
     """A server whose outbound mail goes to relay host MX1 (certificate from
     the test CA) on the given ports, logging in as relayuser."""
@@ -955,9 +950,3 @@ def test_queue_control_bad_requests(make_server):
         s.close()
         assert reply.startswith(b"error "), (req, reply)
     assert srv.cli("queue", "flush").returncode == 0
-
-
-@SKIP
-def test_smtputf8_message_to_server_without_smtputf8():
-    """A message that needs SMTPUTF8 to a receiver without it bounces with a
-    clear reason."""
