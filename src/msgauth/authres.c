@@ -75,12 +75,12 @@ static void add_comment(strlist *words, const char *text)
 	strlist_add_owned(words, buf_steal(&b));
 }
 
-static void spf_words(const authres_input *in, strlist *w)
+static void spf_words(spf_result r, const char *problem, bool helo, const char *domain, strlist *w)
 {
-	strlist_add_owned(w, xasprintf("spf=%s", spf_result_name(in->spf)));
-	if (in->spf == SPF_TEMPERROR || in->spf == SPF_PERMERROR)
-		add_comment(w, in->spf_problem);
-	add_prop(w, in->spf_helo ? "smtp.helo" : "smtp.mailfrom", in->spf_domain);
+	strlist_add_owned(w, xasprintf("spf=%s", spf_result_name(r)));
+	if (r == SPF_TEMPERROR || r == SPF_PERMERROR)
+		add_comment(w, problem);
+	add_prop(w, helo ? "smtp.helo" : "smtp.mailfrom", domain);
 }
 
 static void dkim_words(const dkim_verdict *v, strlist *w)
@@ -144,7 +144,9 @@ static size_t collect(const authres_input *in, strlist *infos, size_t max)
 {
 	size_t n = 0;
 	if (in->has_spf)
-		spf_words(in, &infos[n++]);
+		spf_words(in->spf, in->spf_problem, in->spf_helo, in->spf_domain, &infos[n++]);
+	if (in->has_spf_helo)
+		spf_words(in->spf_helo_result, in->spf_helo_problem, true, in->helo, &infos[n++]);
 	for (size_t i = 0; in->has_dkim && i < (in->n_dkim ? in->n_dkim : 1) && n < max; i++)
 		dkim_words(in->n_dkim ? &in->dkim[i] : NULL, &infos[n++]);
 	if (in->dmarc != NULL && n < max)
@@ -154,7 +156,7 @@ static size_t collect(const authres_input *in, strlist *infos, size_t max)
 
 bool authres_build(const authres_input *in, buf *out)
 {
-	enum { MAX_INFOS = DKIM_MAX_SIGNATURES + 2 };
+	enum { MAX_INFOS = DKIM_MAX_SIGNATURES + 3 };
 	strlist infos[MAX_INFOS];
 	for (size_t i = 0; i < MAX_INFOS; i++)
 		strlist_init(&infos[i]);

@@ -24,6 +24,10 @@ typedef struct authres_input {
 	const char *spf_domain;      /* the domain SPF checked (smtp.mailfrom) */
 	bool spf_helo;               /* it was the HELO identity: smtp.helo */
 	const char *spf_problem;     /* a comment for temperror / permerror; NULL */
+	bool has_spf_helo;           /* add a second spf= for the HELO identity */
+	spf_result spf_helo_result;
+	const char *helo;            /* smtp.helo of that one */
+	const char *spf_helo_problem;
 	bool has_dkim;               /* add dkim= (dkim=none when n_dkim is 0) */
 	const dkim_verdict *dkim;    /* one dkim= per signature, top down */
 	size_t n_dkim;

@@ -1,6 +1,8 @@
 /* msgcheck.c — SPF, DKIM and DMARC for a message on port 25 (see
  * msgcheck.h).  The message is read back from the spool on a worker; SPF
- * and DKIM then run side by side on the loop through the server's
+ * (the MAIL FROM identity, and the HELO identity apart, as RFC 7208 2.3
+ * recommends; DMARC uses the first) and DKIM then run side by side on the
+ * loop through the server's
  * asynchronous resolver, DMARC after both; a timer bounds the whole (what
  * has not answered by then counts as temperror).  The outcome is one log
  * line, one Authentication-Results field, and the action. */
@@ -28,10 +30,14 @@ typedef struct msgcheck {
 	struct event *timer;
 	struct event *fin;        /* hands the outcome over, outside every callback */
 	smtp_reply_id refuse;
-	spf_check *spf;
+	spf_check *spf, *helo_check;
 	dkim_verifier *dkim;
 	dmarc_check *dmarc;
-	bool spf_done, dkim_done;
+	bool spf_done, helo_done, dkim_done;
+	/* SPF of the HELO name, when MAIL FROM is not null */
+	bool has_helo;
+	spf_result helo_result;
+	char *helo_problem;
 	/* SPF */
 	spf_result spf_result;
 	char *spf_domain;
@@ -45,6 +51,7 @@ typedef struct msgcheck {
 static void check_free(msgcheck *c)
 {
 	spf_check_cancel(&c->spf);
+	spf_check_cancel(&c->helo_check);
 	dkim_verify_cancel(&c->dkim);
 	dmarc_check_cancel(&c->dmarc);
 	if (c->timer != NULL)
@@ -62,6 +69,7 @@ static void check_free(msgcheck *c)
 	free(c->verdicts);
 	free(c->spf_domain);
 	free(c->spf_problem);
+	free(c->helo_problem);
 	free(c->msg);
 	free(c);
 }
@@ -106,7 +114,9 @@ static void finish(msgcheck *c, const dmarc_outcome *d)
 		free(ours);
 		authres_input in = {.authserv_id = id, .has_spf = true, .spf = c->spf_result,
 		                    .spf_domain = c->spf_domain, .spf_helo = c->spf_helo,
-		                    .spf_problem = c->spf_problem, .has_dkim = true,
+		                    .spf_problem = c->spf_problem, .has_spf_helo = c->has_helo,
+		                    .spf_helo_result = c->helo_result, .helo = s->helo,
+		                    .spf_helo_problem = c->helo_problem, .has_dkim = true,
 		                    .dkim = c->verdicts, .n_dkim = c->n_verdicts, .dmarc = d};
 		buf ar;
 		buf_init(&ar, AUTHRES_MAX);
@@ -149,7 +159,7 @@ static void on_dmarc(void *arg, const dmarc_outcome *out)
 
 static void start_dmarc(msgcheck *c)
 {
-	if (!c->spf_done || !c->dkim_done)
+	if (!c->spf_done || !c->helo_done || !c->dkim_done)
 		return;
 	char *from = NULL;
 	dmarc_request req = {.from_status = dmarc_from_domain(c->msg, c->len, &from), .from_domain = from,
@@ -169,6 +179,16 @@ static void on_spf(void *arg, const spf_outcome *out)
 	c->spf_done = true;
 	c->spf_result = out->result;
 	c->spf_problem = dup_or_null(out->problem);
+	start_dmarc(c);
+}
+
+static void on_spf_helo(void *arg, const spf_outcome *out)
+{
+	msgcheck *c = arg;
+	c->helo_check = NULL;
+	c->helo_done = true;
+	c->helo_result = out->result;
+	c->helo_problem = dup_or_null(out->problem);
 	start_dmarc(c);
 }
 
@@ -210,6 +230,12 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		c->spf_result = SPF_TEMPERROR;
 		c->spf_problem = xstrdup("timed out");
 	}
+	if (!c->helo_done) {
+		spf_check_cancel(&c->helo_check);
+		c->helo_done = true;
+		c->helo_result = SPF_TEMPERROR;
+		c->helo_problem = xstrdup("timed out");
+	}
 	if (!c->dkim_done) {
 		dkim_verify_cancel(&c->dkim);
 		dkim_verdict none = {.result = DKIM_TEMPERROR, .reason = "timed out"};
@@ -233,7 +259,15 @@ static void start_checks(msgcheck *c)
 	                   .lookup_ctx = s->srv->dns};
 	/* either may answer at once (then it returns NULL); finish() only
 	 * schedules the end, so c lives on through both calls */
+	c->has_helo = !c->spf_helo && helo[0] != '\0';
+	c->helo_done = !c->has_helo;
 	c->spf = spf_check_host(&req, on_spf, c);
+	if (c->has_helo) {
+		spf_request hreq = req;
+		hreq.domain = helo;
+		hreq.sender = postmaster;
+		c->helo_check = spf_check_host(&hreq, on_spf_helo, c);
+	}
 	free(postmaster);
 	c->dkim = dkim_verify_start(c->msg, c->len, time(NULL), dkim_lookup_dns, s->srv->dns, on_dkim, c);
 }

@@ -158,6 +158,7 @@ def test_aligned_pass_is_delivered_with_authentication_results(make_server, dns,
     got = wait_file(srv, bob)
     ar = authres(got)
     assert "spf=pass smtp.mailfrom=sender.test" in ar, ar
+    assert "spf=none smtp.helo=mx.sender.test" in ar, ar      # the HELO identity, apart
     assert "dkim=pass" in ar and "header.d=sender.test" in ar and "header.s=s1" in ar, ar
     assert "dmarc=pass" in ar and "header.from=sender.test" in ar, ar
     # at the top, above our Received

@@ -52,6 +52,19 @@ static void test_build_all(void **state)
 	        "\tnot verify \\(the body \\(or part\\) changed\\));\r\n"
 	        "\tdmarc=pass (p=reject dis=none) header.from=example.com\r\n");
 	free(got);
+	/* the HELO identity as a result of its own, after MAIL FROM's */
+	in.has_spf_helo = true;
+	in.spf_helo_result = SPF_TEMPERROR;
+	in.spf_helo_problem = "timed out";
+	in.helo = "mx.example.com";
+	in.has_dkim = false;
+	in.dmarc = NULL;
+	got = build(&in);
+	assert_string_equal(got,
+	        "Authentication-Results: mx.yubin.test;\r\n"
+	        "\tspf=pass smtp.mailfrom=bounce.example.com;\r\n"
+	        "\tspf=temperror (timed out) smtp.helo=mx.example.com\r\n");
+	free(got);
 }
 
 static void test_build_other_forms(void **state)
