@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lib/log.h"
@@ -125,10 +126,21 @@ static void start_signing(smtp_session *s, msgauth_done_fn *done)
 	spool_inspect(s->txn.sp, sign_work, sign_done, j);
 }
 
+/* Has any domain a key?  (Without one, reading the message back would be
+ * for nothing.) */
+static bool any_keys(const config *cfg)
+{
+	char *dir = xasprintf("%s/dkim", cfg->data_dir);
+	struct stat st;
+	bool ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_nlink > 2;
+	free(dir);
+	return ok;
+}
+
 void msgauth_before_commit(smtp_session *s, msgauth_done_fn *done)
 {
 	const config_msgauth *m = &s->srv->cfg->msgauth;
-	if (s->auth_user != NULL && m->sign)
+	if (s->auth_user != NULL && m->sign && any_keys(s->srv->cfg))
 		start_signing(s, done);
 	else if (s->lst->role == ROLE_SMTP && s->auth_user == NULL && m->verify && s->srv->dns != NULL &&
 	         s->srv->psl != NULL)
