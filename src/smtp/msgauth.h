@@ -1,6 +1,6 @@
 /* msgauth.h — message authentication at the end of DATA / BDAT, before the
  * message is committed (issue 5): mail submitted by an authenticated user
- * is DKIM-signed for its From domain; mail arriving on port 25 is checked
+ * is DKIM-signed for its sender's domain; mail arriving on port 25 is checked
  * (SPF, DKIM, DMARC) and gets one Authentication-Results field.  The
  * result is either "go on and commit" or a refusal to send instead of 250. */
 #ifndef YUBIN_SMTP_MSGAUTH_H

@@ -1,5 +1,5 @@
 """Message authentication in the SMTP server (issue 5): mail your users
-submit is DKIM-signed for its From domain before it is queued, with every
+submit is DKIM-signed for its sender's domain before it is queued, with every
 key `yubin dkim keygen` made for that domain (RSA and Ed25519 both), and
 the signatures are checked by dkimpy, which this project did not write;
 without a key the message goes unsigned; msgauth.sign = 0 turns it off."""
@@ -88,6 +88,21 @@ def test_signing_can_be_turned_off(make_server):
     submit(srv, alice, pw, [bob], make_message(alice, bob, "off", ["x"]))
     got = wait_file(srv, bob)
     assert b"DKIM-Signature" not in got, got
+
+
+def test_a_from_field_of_another_domain_is_not_vouched_for(signer):
+    """The user owns the envelope sender; the From field may say anything,
+    so the signature is for the sender's domain, never the From's."""
+    srv, records = signer
+    assert srv.cli("domain", "add", "victim.test").returncode == 0
+    assert srv.cli("dkim", "keygen", "victim.test").returncode == 0
+    alice, pw = srv.add_user()
+    bob, _ = srv.add_user()
+    msg = make_message("ceo@victim.test", bob, "spoof", ["x"])
+    submit(srv, alice, pw, [bob], msg, sender=alice)
+    got = wait_file(srv, bob)
+    head = header_block(got)
+    assert b"d=victim.test" not in head and head.count(b"d=" + DOMAIN.encode()) == 2, head
 
 
 def test_port_25_mail_is_not_signed(signer):
