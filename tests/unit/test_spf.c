@@ -63,7 +63,7 @@ static void test_record_errors(void **state)
 		"v=spf1 moo.cow/far_out=man:dog/cat", "v=spf1 exists:%(ir).sbl.example.com",
 		"v=spf1 exists:foo%.sbl.example.com", "v=spf1 a:%{x}.example.com", "v=spf1 a:%{c}.example.com",
 		"v=spf1 a:%{d0}.example.com", "v=spf1 a:%{d}.example.com%", "v=spf1 a:ctrl.example.com\rptr",
-		"v=spf1 ip4:192.0.2.5\n", "v=spf1 a:\xef\xbb\xbfgarbage.example.net", "v=spf1 \x96" "all",
+		"v=spf1 ip4:192.0.2.5\n", "v=spf1 a:\xef\xbb\xbfgarbage.example.net", ("v=spf1 \x96" "all"),
 		"v=spf10", "v=spf1\t-all",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
