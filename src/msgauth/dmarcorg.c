@@ -44,14 +44,16 @@ void dmarc_psl_free(dmarc_psl **pp)
 	*pp = NULL;
 }
 
-/* domain in lower case without a trailing dot (malloc'd) */
+/* domain in lower case without trailing dots (malloc'd); every one goes,
+ * so that "a.example.." is no organizational domain "example." with a dot
+ * left over.  "." alone stays. */
 static char *domain_norm(const char *domain)
 {
 	char *d = xstrdup(domain);
 	str_ascii_lower(d);
 	size_t n = strlen(d);
-	if (n > 1 && d[n - 1] == '.')
-		d[n - 1] = '\0';
+	while (n > 1 && d[n - 1] == '.')
+		d[--n] = '\0';
 	return d;
 }
 

@@ -222,13 +222,15 @@ spf_record *spf_record_parse(const char *text, size_t len, char **err_r)
 		return NULL;
 	}
 	spf_record *r = xcalloc(1, sizeof(*r));
-	const char *p = text + 6;
+	/* text[len] need not be a NUL: every step stays below end */
+	const char *p = text + 6, *end = text + len;
 	while (*err_r == NULL) {
-		while (*p == ' ')
+		while (p < end && *p == ' ')
 			p++;
-		if (*p == '\0')
+		if (p == end)
 			break;
-		size_t n = strcspn(p, " ");
+		const char *sp = memchr(p, ' ', (size_t)(end - p));
+		size_t n = sp ? (size_t)(sp - p) : (size_t)(end - p);
 		char *term = xstrndup(p, n);
 		parse_term(r, term, err_r);
 		free(term);

@@ -154,6 +154,10 @@ static void test_org_domain(void **state)
 		{"a.b.c.example.co.uk", "example.co.uk"}, {"co.uk", "co.uk"},
 		{"com", "com"},                        {"x.y.test", "y.test"},
 		{"foo.bar.blogspot.com", "bar.blogspot.com"},
+		/* never a trailing dot, however many (fuzz_dmarc found "www.."
+		 * giving "www.", whose own organizational domain was "www") */
+		{"www..", "www"},                      {"Mail.Example.COM..", "example.com"},
+		{"..", "."},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *org = dmarc_org_domain(psl, cases[i][0]);

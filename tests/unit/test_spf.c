@@ -63,7 +63,7 @@ static void test_record_errors(void **state)
 		"v=spf1 moo.cow/far_out=man:dog/cat", "v=spf1 exists:%(ir).sbl.example.com",
 		"v=spf1 exists:foo%.sbl.example.com", "v=spf1 a:%{x}.example.com", "v=spf1 a:%{c}.example.com",
 		"v=spf1 a:%{d0}.example.com", "v=spf1 a:%{d}.example.com%", "v=spf1 a:ctrl.example.com\rptr",
-		"v=spf1 ip4:192.0.2.5\n", "v=spf1 a:\xef\xbb\xbfgarbage.example.net", "v=spf1 \x96" "all",
+		"v=spf1 ip4:192.0.2.5\n", "v=spf1 a:\xef\xbb\xbfgarbage.example.net", ("v=spf1 \x96" "all"),
 		"v=spf10", "v=spf1\t-all",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -76,6 +76,17 @@ static void test_record_errors(void **state)
 	assert_null(spf_record_parse("v=spf1 a:foo.example.com\0", 25, &err));
 	assert_non_null(strstr(err, "0x00"));
 	free(err);
+	/* only len bytes are the record: what follows them is not read
+	 * (fuzz_spf found terms read on past len, up to the next NUL) */
+	spf_record *r = spf_record_parse("v=spf1 -all ip4:192.0.2.1", 11, &err);
+	assert_non_null(r);
+	assert_int_equal(r->n, 1);
+	assert_string_equal(r->terms[0].text, "-all");
+	spf_record_free(&r);
+	r = spf_record_parse("v=spf1 -allfoo", 11, &err);
+	assert_non_null(r);
+	assert_string_equal(r->terms[0].text, "-all");
+	spf_record_free(&r);
 }
 
 static void test_record_terms(void **state)
