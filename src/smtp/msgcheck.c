@@ -126,10 +126,14 @@ static void finish(msgcheck *c, const dmarc_outcome *d)
 		if (junk)
 			spool_mark_junk(sp);
 	}
-	log_event(LOG_LVL_INFO, "msgauth", "sid=%s qid=%s spf=%s spf_domain=%s dkim=%zu dkim_pass=%s dmarc=%s from=%s action=%s",
+	size_t passed = 0;
+	for (size_t i = 0; i < c->n_verdicts; i++)
+		passed += c->verdicts[i].result == DKIM_PASS;
+	log_event(LOG_LVL_INFO, "msgauth",
+	          "sid=%s qid=%s spf=%s spf_domain=%s dkim_signatures=%zu dkim_pass=%zu dmarc=%s from=%s action=%s",
 	          s->sid, s->txn.qid, spf_result_name(c->spf_result), c->spf_domain ? c->spf_domain : "-",
-	          c->n_verdicts, c->n_verdicts > 0 && c->verdicts[0].result == DKIM_PASS ? "yes" : "no",
-	          d ? dmarc_result_name(d->result) : "none", d && d->from_domain ? d->from_domain : "-", action);
+	          c->n_verdicts, passed, d ? dmarc_result_name(d->result) : "none",
+	          d && d->from_domain ? d->from_domain : "-", action);
 	c->refuse = c->read_failed ? RPL_COUNT : refuse;
 	evtimer_del(c->timer);
 	event_active(c->fin, EV_TIMEOUT, 0);
