@@ -4,7 +4,7 @@
 DNS server (and into dkimpy's dnsfunc hook).  Messages signed by `yubin
 dkim sign` are verified by dkimpy (Debian python3-dkim, in this process)
 and by OpenDKIM's opendkim-testmsg (in a private network namespace whose
-resolv.conf points at a DNS server on 127.0.0.1:53: see opendkim_verify.py;
+resolv.conf points at a DNS server on 127.0.0.1:53: see private_dns.py;
 root only).  The other way round, messages signed by dkimpy and by
 libopendkim (opendkim_sign.py; opendkim-testmsg itself only signs
 rsa-sha1, which `yubin dkim verify` must refuse) are checked by `yubin dkim
@@ -98,7 +98,7 @@ class Dkim:
 
     def opendkim(self, msg):
         """opendkim-testmsg's exit status and messages (0: verified)."""
-        p = subprocess.run(["unshare", "--net", "--mount", sys.executable, str(HERE / "opendkim_verify.py"),
+        p = subprocess.run(["unshare", "--net", "--mount", sys.executable, str(HERE / "private_dns.py"),
                             json.dumps(self.records)], input=msg, capture_output=True, timeout=60)
         return p.returncode, p.stderr.decode()
 

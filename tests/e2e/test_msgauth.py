@@ -4,14 +4,22 @@ key `yubin dkim keygen` made for that domain (RSA and Ed25519 both), and
 the signatures are checked by dkimpy, which this project did not write;
 without a key the message goes unsigned; msgauth.sign = 0 turns it off."""
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import dkim
 import pytest
 
-from conftest import DOMAIN, deliver_local, make_message, submit
+from conftest import DOMAIN, IS_ROOT, deliver_local, make_message, submit
 from test_dkim import parse_record
+
+
+HERE = Path(__file__).resolve().parent
 
 
 def keygen(srv, alg, domain=DOMAIN):
@@ -66,6 +74,37 @@ def test_submitted_mail_is_signed_with_both_keys(signer):
     assert got.endswith(msg.split(b"\r\n\r\n", 1)[1].replace(b"\r\n", b"\n")), got
     # tampering after signing is caught by the same verifier
     assert verdicts(got.replace(b"a signed body", b"a changed body"), records) == [False, False]
+
+
+def private_dns_run(records, msg, *cmd):
+    """A command that asks the system resolver, run against records (root:
+    a private network namespace, see private_dns.py)."""
+    if not IS_ROOT or shutil.which("unshare") is None:
+        pytest.fail("needs root and unshare (run the suite as root after scripts/install-deps)")
+    return subprocess.run(["unshare", "--net", "--mount", sys.executable, str(HERE / "private_dns.py"),
+                           json.dumps(records), *cmd], input=msg, capture_output=True, timeout=60)
+
+
+def test_server_signatures_pass_dkimverify_and_opendkim(make_server):
+    """The signatures the server puts on submitted mail, checked by the
+    command-line verifiers of dkimpy (dkimverify) and OpenDKIM
+    (opendkim-testmsg), each asking DNS as it would in the wild."""
+    for alg in ("rsa", "ed25519"):
+        srv = make_server()
+        records = dict([keygen(srv, alg)])
+        alice, pw = srv.add_user()
+        bob, _ = srv.add_user()
+        msg = make_message(alice, bob, f"checked by others ({alg})", ["Grüße", "", "end"])
+        submit(srv, alice, pw, [bob], msg)
+        got = wait_file(srv, bob)
+        # what the recipient's server would see: without the local delivery lines
+        wire = got.split(b"\n", 2)[2] if got.startswith(b"Return-Path:") else got
+        p = private_dns_run(records, wire, "dkimverify")
+        assert p.returncode == 0 and b"signature ok" in p.stdout, (alg, p.stdout, p.stderr)
+        p = private_dns_run(records, wire.replace(b"\n", b"\r\n"))     # opendkim-testmsg
+        assert p.returncode == 0 and p.stderr == b"", (alg, p.returncode, p.stderr)
+        p = private_dns_run(records, wire.replace(b"end", b"END"), "dkimverify")
+        assert p.returncode != 0, (alg, p.stdout)
 
 
 def test_without_a_key_the_message_goes_unsigned(server):

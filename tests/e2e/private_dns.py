@@ -1,14 +1,15 @@
-"""Run OpenDKIM's opendkim-testmsg in verify mode against a private DNS.
+"""Run a DKIM verifier that asks the system's resolver (OpenDKIM's
+opendkim-testmsg, dkimpy's dkimverify) against the tests' own DNS.
 
-libopendkim asks the resolver named in /etc/resolv.conf on port 53, with
-no way to point it elsewhere, so this script runs inside a new network and
-mount namespace (`unshare --net --mount`, root only): it brings up loopback,
+They ask the resolver named in /etc/resolv.conf on port 53, with no way to
+point them elsewhere, so this script runs inside a new network and mount
+namespace (`unshare --net --mount`, root only): it brings up loopback,
 bind-mounts a resolv.conf naming 127.0.0.1 over /etc/resolv.conf, serves the
 TXT records given as JSON in argv[1] ({name: value}) with the tests' DNS
-server on 127.0.0.1:53, and runs opendkim-testmsg on stdin.  Its exit
-status and messages are passed through (0 and no output: verified).
+server on 127.0.0.1:53, and runs the command in argv[2:] (default
+opendkim-testmsg) on stdin.  Its exit status and output are passed through.
 
-    unshare --net --mount /usr/bin/python3 opendkim_verify.py '{"s._domainkey.d": "v=DKIM1; ..."}' < msg
+    unshare --net --mount /usr/bin/python3 private_dns.py '{"s._domainkey.d": "v=DKIM1; ..."}' [cmd ...] < msg
 """
 
 import json
@@ -31,7 +32,8 @@ def main():
     for name, value in records.items():
         dns.set(name, "TXT", [[value[i:i + 255] for i in range(0, len(value), 255)]])
     try:
-        p = subprocess.run(["opendkim-testmsg"], stdin=sys.stdin, capture_output=True, timeout=30)
+        cmd = sys.argv[2:] or ["opendkim-testmsg"]
+        p = subprocess.run(cmd, stdin=sys.stdin, capture_output=True, timeout=30)
     finally:
         dns.stop()
         os.unlink(f.name)
