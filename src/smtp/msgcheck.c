@@ -1,8 +1,8 @@
 /* msgcheck.c — SPF, DKIM and DMARC for a message on port 25 (see
- * msgcheck.h).  The message is read back from the spool on a worker; SPF
- * (the MAIL FROM identity, and the HELO identity apart, as RFC 7208 2.3
- * recommends; DMARC uses the first) and DKIM then run side by side on the
- * loop through the server's
+ * msgcheck.h).  The message is read back from the spool on a worker, which
+ * also hashes it for DKIM; then the DKIM key look-ups and SPF (the MAIL
+ * FROM identity, and the HELO identity apart, as RFC 7208 2.3 recommends;
+ * DMARC uses the first) run side by side on the loop through the server's
  * asynchronous resolver, DMARC after both; a timer bounds the whole (what
  * has not answered by then counts as temperror).  The outcome is one log
  * line, one Authentication-Results field, and the action. */
@@ -21,6 +21,16 @@
 
 #define AUTHRES_MAX ((size_t)64 << 10)
 
+/* A key look-up the DKIM verifier asked for on the worker, made on the
+ * loop once the worker is done (the resolver belongs to the loop). */
+typedef struct deferred {
+	struct deferred *next;
+	char *name;
+	int rrtype;
+	dns_callback *cb;
+	void *cb_arg;
+} deferred;
+
 typedef struct msgcheck {
 	smtp_session *s;
 	msgauth_done_fn *done;
@@ -32,6 +42,7 @@ typedef struct msgcheck {
 	smtp_reply_id refuse;
 	spf_check *spf, *helo_check;
 	dkim_verifier *dkim;
+	deferred *lookups, **lookups_tail;
 	dmarc_check *dmarc;
 	bool spf_done, helo_done, dkim_done;
 	/* SPF of the HELO name, when MAIL FROM is not null */
@@ -58,6 +69,12 @@ static void check_free(msgcheck *c)
 		event_free(c->timer);
 	if (c->fin != NULL)
 		event_free(c->fin);
+	while (c->lookups != NULL) {
+		deferred *d = c->lookups;
+		c->lookups = d->next;
+		free(d->name);
+		free(d);
+	}
 	for (size_t i = 0; i < c->n_verdicts; i++) {
 		dkim_verdict *v = &c->verdicts[i];
 		free(v->reason);
@@ -262,7 +279,7 @@ static void start_checks(msgcheck *c)
 	                   .helo = helo, .receiver = s->srv->cfg->hostname, .lookup = dns_lookup_any,
 	                   .lookup_ctx = s->srv->dns};
 	/* either may answer at once (then it returns NULL); finish() only
-	 * schedules the end, so c lives on through both calls */
+	 * schedules the end, so c lives on through the calls */
 	c->has_helo = !c->spf_helo && helo[0] != '\0';
 	c->helo_done = !c->has_helo;
 	c->spf = spf_check_host(&req, on_spf, c);
@@ -273,11 +290,23 @@ static void start_checks(msgcheck *c)
 		c->helo_check = spf_check_host(&hreq, on_spf_helo, c);
 	}
 	free(postmaster);
-	c->dkim = dkim_verify_start(c->msg, c->len, time(NULL), dkim_lookup_dns, s->srv->dns, on_dkim, c);
 }
 
 /* ---- reading the message back ---- */
 
+/* On the worker: note the verifier's key look-up for the loop. */
+static void defer_lookup(void *ctx, const char *name, int rrtype, dns_callback *cb, void *cb_arg)
+{
+	msgcheck *c = ctx;
+	deferred *d = xcalloc(1, sizeof(*d));
+	*d = (deferred){.name = xstrdup(name), .rrtype = rrtype, .cb = cb, .cb_arg = cb_arg};
+	*c->lookups_tail = d;
+	c->lookups_tail = &d->next;
+}
+
+/* On a worker: keep the message, and start DKIM there, so that hashing a
+ * large message does not hold up the loop (nothing else touches c until
+ * read_done: SPF starts there). */
 static void copy_work(void *arg, const char *msg, size_t len)
 {
 	msgcheck *c = arg;
@@ -289,6 +318,7 @@ static void copy_work(void *arg, const char *msg, size_t len)
 	memcpy(c->msg, msg, len);
 	c->msg[len] = '\0';
 	c->len = len;
+	c->dkim = dkim_verify_start(c->msg, c->len, time(NULL), defer_lookup, c, on_dkim, c);
 }
 
 static void read_done(void *arg)
@@ -302,6 +332,14 @@ static void read_done(void *arg)
 	}
 	struct timeval tv = {c->s->srv->cfg->msgauth.timeout, 0};
 	evtimer_add(c->timer, &tv);
+	while (c->lookups != NULL) { /* what the verifier asked for on the worker */
+		deferred *d = c->lookups;
+		c->lookups = d->next;
+		dkim_lookup_dns(c->s->srv->dns, d->name, d->rrtype, d->cb, d->cb_arg);
+		free(d->name);
+		free(d);
+	}
+	c->lookups_tail = &c->lookups;
 	start_checks(c);
 }
 
@@ -310,6 +348,7 @@ void msgcheck_start(smtp_session *s, msgauth_done_fn *done)
 	msgcheck *c = xcalloc(1, sizeof(*c));
 	c->s = s;
 	c->done = done;
+	c->lookups_tail = &c->lookups;
 	c->timer = evtimer_new(s->srv->base, on_timeout, c);
 	c->fin = event_new(s->srv->base, -1, 0, on_fin, c);
 	s->txn.check = c;
