@@ -14,6 +14,7 @@
 
 #include "lib/strutil.h"
 #include "msgauth/dmarc.h"
+#include "fakedns.h"
 
 static dmarc_psl *psl;
 
@@ -222,73 +223,22 @@ static void test_from_domain(void **state)
 
 /* ---- the evaluation against a fake zone */
 
-typedef struct rr {
-	const char *name;
-	dns_status status;
-	const char *values[4];
-} rr;
+typedef fakedns_rr rr;
 
 static const rr zone[] = {
-	{"_dmarc.example.com", DNS_OK, {"v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.com", NULL}},
-	{"_dmarc.strict.test", DNS_OK, {"v=DMARC1; p=reject; adkim=s; aspf=s", "v=spf1 -all", NULL}},
-	{"_dmarc.nosp.test", DNS_OK, {"v=DMARC1; p=quarantine", NULL}},
-	{"_dmarc.half.test", DNS_OK, {"v=DMARC1; p=reject; pct=50", NULL}},
-	{"_dmarc.two.test", DNS_OK, {"v=DMARC1; p=none", "v=DMARC1; p=reject", NULL}},
-	{"_dmarc.broken.test", DNS_OK, {"v=DMARC1; p=never", NULL}},
-	{"_dmarc.tmp.test", DNS_TEMPFAIL, {NULL}},
-	{"_dmarc.sub.tmporg.test", DNS_NXDOMAIN, {NULL}},
-	{"_dmarc.tmporg.test", DNS_TEMPFAIL, {NULL}},
-	{"_dmarc.own.example.com", DNS_OK, {"v=DMARC1; p=none", NULL}},
-	{"_dmarc.spfonly.test", DNS_OK, {"v=spf1 -all", NULL}},
-	{NULL, DNS_OK, {NULL}},
+	{"_dmarc.example.com", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=reject; sp=quarantine; rua=mailto:d@example.com", NULL}},
+	{"_dmarc.strict.test", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=reject; adkim=s; aspf=s", "v=spf1 -all", NULL}},
+	{"_dmarc.nosp.test", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=quarantine", NULL}},
+	{"_dmarc.half.test", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=reject; pct=50", NULL}},
+	{"_dmarc.two.test", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=none", "v=DMARC1; p=reject", NULL}},
+	{"_dmarc.broken.test", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=never", NULL}},
+	{"_dmarc.tmp.test", DNS_TYPE_TXT, DNS_TEMPFAIL, {NULL}},
+	{"_dmarc.sub.tmporg.test", DNS_TYPE_TXT, DNS_NXDOMAIN, {NULL}},
+	{"_dmarc.tmporg.test", DNS_TYPE_TXT, DNS_TEMPFAIL, {NULL}},
+	{"_dmarc.own.example.com", DNS_TYPE_TXT, DNS_OK, {"v=DMARC1; p=none", NULL}},
+	{"_dmarc.spfonly.test", DNS_TYPE_TXT, DNS_OK, {"v=spf1 -all", NULL}},
+	{NULL, 0, DNS_OK, {NULL}},
 };
-
-typedef struct fake {
-	int queries;
-	char *asked[4];
-	bool later;
-	dns_callback *held_cb;
-	void *held_arg;
-	char *held_name;
-} fake;
-
-static void fake_answer(const char *name, dns_callback *cb, void *arg)
-{
-	dns_answer a = {.status = DNS_NXDOMAIN};
-	strlist_init(&a.values);
-	for (const rr *r = zone; r->name != NULL; r++) {
-		if (!str_ascii_ieq(r->name, name))
-			continue;
-		a.status = r->status;
-		for (size_t i = 0; r->values[i] != NULL; i++)
-			strlist_add(&a.values, r->values[i]);
-	}
-	cb(arg, &a);
-	strlist_free(&a.values);
-}
-
-static void fake_lookup(void *ctx, const char *name, int type, dns_callback *cb, void *arg)
-{
-	fake *f = ctx;
-	assert_int_equal(type, DNS_TYPE_TXT);
-	if (f->queries < 4)
-		f->asked[f->queries] = xstrdup(name);
-	f->queries++;
-	if (f->later) {
-		f->held_cb = cb;
-		f->held_arg = arg;
-		f->held_name = xstrdup(name);
-		return;
-	}
-	fake_answer(name, cb, arg);
-}
-
-static void fake_free(fake *f)
-{
-	for (int i = 0; i < 4 && i < f->queries; i++)
-		free(f->asked[i]);
-	free(f->held_name);
-}
 
 typedef struct got {
 	bool done;
@@ -332,13 +282,13 @@ typedef struct scenario {
 	const char *dkim_fail;   /* a failing signature's d=, or NULL */
 } scenario;
 
-static dmarc_result check(const scenario *s, got *g, fake *f)
+static dmarc_result check(const scenario *s, got *g, fakedns *f)
 {
 	dkim_verdict v[2] = {{.result = DKIM_FAIL, .domain = (char *)s->dkim_fail},
 	                     {.result = DKIM_PASS, .domain = (char *)s->dkim_pass}};
 	dmarc_request req = {.from_status = DMARC_FROM_OK, .from_domain = s->from, .spf = s->spf,
 	                     .spf_domain = s->spf_domain, .dkim = v, .n_dkim = 2, .psl = psl,
-	                     .lookup = fake_lookup, .lookup_ctx = f, .draw = fixed_draw, .draw_ctx = &draw_value};
+	                     .lookup = fakedns_lookup, .lookup_ctx = f, .draw = fixed_draw, .draw_ctx = &draw_value};
 	got_free(g);
 	assert_null(dmarc_check_start(&req, on_done, g));
 	assert_true(g->done);
@@ -348,7 +298,7 @@ static dmarc_result check(const scenario *s, got *g, fake *f)
 static void test_eval_alignment(void **state)
 {
 	got g = {0};
-	fake f = {0};
+	fakedns f = {.zone = zone};
 	/* relaxed SPF: bounce.example.com aligns with example.com */
 	scenario s = {"example.com", SPF_PASS, "bounce.example.com", NULL, NULL};
 	assert_int_equal(check(&s, &g, &f), DMARC_PASS);
@@ -377,13 +327,13 @@ static void test_eval_alignment(void **state)
 	s = (scenario){"strict.test", SPF_NONE, NULL, "strict.test", NULL};
 	assert_int_equal(check(&s, &g, &f), DMARC_PASS);
 	got_free(&g);
-	fake_free(&f);
+	fakedns_free(&f);
 }
 
 static void test_eval_subdomain_policy(void **state)
 {
 	got g = {0};
-	fake f = {0};
+	fakedns f = {.zone = zone};
 	/* no record at the subdomain: the organizational domain's sp= */
 	scenario s = {"news.example.com", SPF_FAIL, "news.example.com", NULL, NULL};
 	assert_int_equal(check(&s, &g, &f), DMARC_FAIL);
@@ -393,9 +343,9 @@ static void test_eval_subdomain_policy(void **state)
 	assert_int_equal(f.queries, 2);
 	assert_string_equal(f.asked[0], "_dmarc.news.example.com");
 	assert_string_equal(f.asked[1], "_dmarc.example.com");
-	fake_free(&f);
+	fakedns_free(&f);
 	/* without sp=, p applies to subdomains */
-	memset(&f, 0, sizeof(f));
+	f = (fakedns){.zone = zone};
 	s = (scenario){"a.b.nosp.test", SPF_NONE, NULL, NULL, NULL};
 	assert_int_equal(check(&s, &g, &f), DMARC_FAIL);
 	assert_int_equal(g.out.policy, DMARC_POLICY_QUARANTINE);
@@ -405,13 +355,13 @@ static void test_eval_subdomain_policy(void **state)
 	assert_int_equal(g.out.policy, DMARC_POLICY_NONE);
 	assert_int_equal(g.out.disposition, DMARC_POLICY_NONE);
 	got_free(&g);
-	fake_free(&f);
+	fakedns_free(&f);
 }
 
 static void test_eval_pct(void **state)
 {
 	got g = {0};
-	fake f = {0};
+	fakedns f = {.zone = zone};
 	scenario s = {"half.test", SPF_FAIL, "half.test", NULL, NULL};
 	draw_value = 49;   /* inside the 50 %: the policy */
 	assert_int_equal(check(&s, &g, &f), DMARC_FAIL);
@@ -424,18 +374,18 @@ static void test_eval_pct(void **state)
 	assert_true(g.out.sampled_out);
 	/* the random draw (no draw function) stays in range either way */
 	dmarc_request req = {.from_status = DMARC_FROM_OK, .from_domain = "half.test", .spf = SPF_FAIL,
-	                     .psl = psl, .lookup = fake_lookup, .lookup_ctx = &f};
+	                     .psl = psl, .lookup = fakedns_lookup, .lookup_ctx = &f};
 	got_free(&g);
 	assert_null(dmarc_check_start(&req, on_done, &g));
 	assert_true(g.out.disposition == DMARC_POLICY_REJECT || g.out.disposition == DMARC_POLICY_QUARANTINE);
 	got_free(&g);
-	fake_free(&f);
+	fakedns_free(&f);
 }
 
 static void test_eval_errors(void **state)
 {
 	got g = {0};
-	fake f = {0};
+	fakedns f = {.zone = zone};
 	scenario s = {"nowhere.test", SPF_PASS, "nowhere.test", NULL, NULL};
 	assert_int_equal(check(&s, &g, &f), DMARC_NONE);
 	assert_int_equal(g.out.disposition, DMARC_POLICY_NONE);
@@ -455,7 +405,7 @@ static void test_eval_errors(void **state)
 	assert_int_equal(g.out.disposition, DMARC_POLICY_REJECT);
 	/* a From field DMARC cannot use: permerror, reject, no look-up */
 	int before = f.queries;
-	dmarc_request req = {.from_status = DMARC_FROM_MULTIPLE, .psl = psl, .lookup = fake_lookup, .lookup_ctx = &f};
+	dmarc_request req = {.from_status = DMARC_FROM_MULTIPLE, .psl = psl, .lookup = fakedns_lookup, .lookup_ctx = &f};
 	got_free(&g);
 	assert_null(dmarc_check_start(&req, on_done, &g));
 	assert_int_equal(g.out.result, DMARC_PERMERROR);
@@ -464,24 +414,20 @@ static void test_eval_errors(void **state)
 	assert_int_equal(f.queries, before);
 	assert_string_equal(dmarc_result_name(DMARC_TEMPERROR), "temperror");
 	got_free(&g);
-	fake_free(&f);
+	fakedns_free(&f);
 }
 
 static void test_eval_async_and_cancel(void **state)
 {
 	got g = {0};
-	fake f = {.later = true};
+	fakedns f = {.zone = zone, .later = true};
 	dmarc_request req = {.from_status = DMARC_FROM_OK, .from_domain = "news.example.com", .spf = SPF_PASS,
-	                     .spf_domain = "example.com", .psl = psl, .lookup = fake_lookup, .lookup_ctx = &f};
+	                     .spf_domain = "example.com", .psl = psl, .lookup = fakedns_lookup, .lookup_ctx = &f};
 	dmarc_check *c = dmarc_check_start(&req, on_done, &g);
 	assert_non_null(c);
 	assert_false(g.done);
-	for (int i = 0; i < 2; i++) {   /* the subdomain, then the organizational domain */
-		char *name = f.held_name;
-		f.held_name = NULL;
-		fake_answer(name, f.held_cb, f.held_arg);
-		free(name);
-	}
+	for (int i = 0; i < 2; i++)     /* the subdomain, then the organizational domain */
+		fakedns_release(&f);
 	assert_true(g.done);
 	assert_int_equal(g.out.result, DMARC_PASS);
 	got_free(&g);
@@ -490,9 +436,9 @@ static void test_eval_async_and_cancel(void **state)
 	assert_non_null(c);
 	dmarc_check_cancel(&c);
 	assert_null(c);
-	fake_answer(f.held_name, f.held_cb, f.held_arg);
+	fakedns_release(&f);
 	assert_false(g.done);
-	fake_free(&f);
+	fakedns_free(&f);
 }
 
 int main(void)

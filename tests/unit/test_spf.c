@@ -14,6 +14,7 @@
 #include "lib/strutil.h"
 #include "msgauth/spf.h"
 #include "msgauth/spfint.h"
+#include "fakedns.h"
 
 /* ---- record syntax */
 
@@ -235,53 +236,7 @@ static void test_addresses(void **state)
 
 /* ---- the evaluator against a fake zone */
 
-typedef struct rr {
-	const char *name;
-	int type;
-	dns_status status;       /* DNS_OK with values, or the failure */
-	const char *values[12];
-} rr;
-
-typedef struct fake {
-	const rr *zone;
-	int queries;
-	bool later;              /* keep the question instead of answering */
-	dns_callback *held_cb;
-	void *held_arg;
-	char *held_name;
-} fake;
-
-static void fake_answer(const fake *f, const char *name, int type, dns_callback *cb, void *arg)
-{
-	dns_answer a = {.status = DNS_NXDOMAIN};
-	strlist_init(&a.values);
-	for (const rr *r = f->zone; r->name != NULL; r++) {
-		if (!str_ascii_ieq(r->name, name))
-			continue;
-		if (a.status == DNS_NXDOMAIN)
-			a.status = DNS_NODATA;
-		if (r->type != type)
-			continue;
-		a.status = r->status;
-		for (size_t i = 0; r->values[i] != NULL; i++)
-			strlist_add(&a.values, r->values[i]);
-	}
-	cb(arg, &a);
-	strlist_free(&a.values);
-}
-
-static void fake_lookup(void *ctx, const char *name, int type, dns_callback *cb, void *arg)
-{
-	fake *f = ctx;
-	f->queries++;
-	if (f->later) {
-		f->held_cb = cb;
-		f->held_arg = arg;
-		f->held_name = xstrdup(name);
-		return;
-	}
-	fake_answer(f, name, type, cb, arg);
-}
+typedef fakedns_rr rr;
 
 typedef struct got {
 	bool done;
@@ -311,14 +266,15 @@ static void got_free(got *g)
 /* check_host with a zone that answers at once: done before it returns */
 static spf_result check(const rr *zone, const char *ip, const char *sender, got *g, int *queries_r)
 {
-	fake f = {.zone = zone};
+	fakedns f = {.zone = zone};
 	const char *at = strchr(sender, '@');
 	spf_request req = {.ip = ip, .domain = at + 1, .sender = sender, .helo = "helo.example.org",
-	                   .lookup = fake_lookup, .lookup_ctx = &f};
+	                   .lookup = fakedns_lookup, .lookup_ctx = &f};
 	assert_null(spf_check_host(&req, on_done, g));
 	assert_true(g->done);
 	if (queries_r)
 		*queries_r = f.queries;
+	fakedns_free(&f);
 	return g->result;
 }
 
@@ -506,18 +462,16 @@ static void test_eval_ptr(void **state)
 
 static void test_eval_async_and_cancel(void **state)
 {
-	fake f = {.zone = basic_zone, .later = true};
+	fakedns f = {.zone = basic_zone, .later = true};
 	got g = {0};
 	spf_request req = {.ip = "192.0.2.9", .domain = "ex.com", .sender = "u@ex.com",
-	                   .lookup = fake_lookup, .lookup_ctx = &f};
+	                   .lookup = fakedns_lookup, .lookup_ctx = &f};
 	spf_check *c = spf_check_host(&req, on_done, &g);
 	assert_non_null(c);
 	assert_false(g.done);
 	/* answer later: the result comes from the callback */
-	dns_callback *cb = f.held_cb;
 	f.later = false;
-	fake_answer(&f, f.held_name, DNS_TYPE_TXT, cb, f.held_arg);
-	free(f.held_name);
+	fakedns_release(&f);
 	assert_true(g.done);
 	assert_int_equal(g.result, SPF_PASS);
 	got_free(&g);
@@ -527,9 +481,9 @@ static void test_eval_async_and_cancel(void **state)
 	assert_non_null(c);
 	spf_check_cancel(&c);
 	assert_null(c);
-	fake_answer(&f, f.held_name, DNS_TYPE_TXT, f.held_cb, f.held_arg);
-	free(f.held_name);
+	fakedns_release(&f);
 	assert_false(g.done);
+	fakedns_free(&f);
 	assert_string_equal(spf_result_name(SPF_PERMERROR), "permerror");
 }
 
