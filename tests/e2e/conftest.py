@@ -735,7 +735,7 @@ class Server:
         return files
 
     def mails(self, address):
-        return [f.read_bytes() for f in self.mail_files(address)]
+        return settled(lambda: [f.read_bytes() for f in self.mail_files(address)])
 
     def wait_mail(self, address, count=1, timeout=MAIL_TIMEOUT):
         wait_until(lambda: len(self.mail_files(address)) >= count, timeout,
@@ -1139,11 +1139,25 @@ def deliver_local(srv, rcpt, subject, body=("hello",)):
     return msg
 
 
+def settled(read):
+    """read() over a Maildir listing, again when a file moved from new/ to
+    cur/ between the listing and the read (an IMAP session with the folder
+    open takes new mail in at once)."""
+    for _ in range(50):
+        try:
+            return read()
+        except FileNotFoundError:
+            time.sleep(0.01)
+    return read()
+
+
 def stored_crlf(srv, rcpt):
     """What delivery wrote for rcpt, oldest first, with CRLF line ends (what
     POP3 and IMAP must send)."""
-    files = sorted(srv.mail_files(rcpt), key=lambda p: (os.stat(p).st_mtime, p.name))
-    return [p.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for p in files]
+    def read():
+        files = sorted(srv.mail_files(rcpt), key=lambda p: (os.stat(p).st_mtime, p.name))
+        return [p.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") for p in files]
+    return settled(read)
 
 
 def submit(srv, user, pw, rcpts, msg, sender=None):
