@@ -135,7 +135,21 @@ def _unknown_in_group(lines):
     return i + 1
 
 
+def _dmarc_action(lines):
+    i = _find(lines, "msgauth:")
+    lines[i] = 'msgauth: { dmarc_action = "bounce"; };'
+    return None  # a cross-setting check: reported without a line
+
+
+def _msgauth_not_a_group(lines):
+    i = _find(lines, "msgauth:")
+    lines[i] = "msgauth = 1;"
+    return i + 1
+
+
 BAD = {
+    "dmarc_action": (_dmarc_action, [r"dmarc_action", r"follow"]),
+    "msgauth_not_a_group": (_msgauth_not_a_group, [r"msgauth", r"group"]),
     "unknown_setting": (_unknown_setting, [r"frobnicate"]),
     "wrong_type": (_wrong_type, [r"hostname"]),
     "port_out_of_range": (_port_range, [r"port"]),

@@ -410,3 +410,27 @@ def test_rename_inbox_create_with_delimiter_and_delete_recreate(box):
     assert f"UIDVALIDITY {old_validity.decode()}".encode() not in data[0], (data, old_validity)
     m.logout()
     other.logout()
+
+
+def test_select_parameters_and_enable_condstore(box):
+    srv, user, pw = box
+    deliver_local(srv, user, "p")
+    s, cmd = raw_login(srv, user, pw)
+    _, ok = cmd("SELECT INBOX (QRESYNC)")              # not offered: BAD, nothing selected
+    assert b" BAD " in ok, ok
+    _, ok = cmd("FETCH 1 (FLAGS)")
+    assert b" BAD " in ok, ok
+    _, ok = cmd("SELECT INBOX (CONDSTORE")             # unbalanced
+    assert b" BAD " in ok, ok
+    untagged, ok = cmd("ENABLE CONDSTORE")
+    assert untagged == [b"* ENABLED CONDSTORE"] and b" OK " in ok, (untagged, ok)
+    untagged, ok = cmd("SELECT INBOX")
+    assert any(b"[HIGHESTMODSEQ " in x for x in untagged), untagged
+    # after ENABLE CONDSTORE every FETCH with FLAGS carries MODSEQ
+    untagged, _ = cmd("FETCH 1 (FLAGS)")
+    assert re.fullmatch(rb"\* 1 FETCH \(FLAGS \(\) MODSEQ \(\d+\)\)", untagged[0]), untagged
+    _, ok = cmd("FETCH 1 (FLAGS) (CHANGEDSINCE x)")
+    assert b" BAD " in ok, ok
+    _, ok = cmd("STORE 1 (UNCHANGEDSINCE -1) +FLAGS (\\Seen)")
+    assert b" BAD " in ok, ok
+    s.close()
