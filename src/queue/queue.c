@@ -374,7 +374,8 @@ void spool_mark_junk(spool *s)
 static bool write_edited(spool *s, int fd, const char *data, size_t size)
 {
 	const char *msg = data + s->header_len;
-	bool ok = fs_write_all(fd, data, s->header_len) && fs_write_all(fd, s->prepend ? s->prepend : "", s->prepend_len);
+	bool ok = fs_write_all(fd, data, s->header_len) &&
+	          fs_write_all(fd, s->prepend ? s->prepend : "", s->prepend_len);
 	size_t at = 0;
 	for (size_t k = 0; ok && k < s->n_drops; k++) {
 		ok = fs_write_all(fd, msg + at, s->drops[k][0] - at);
@@ -388,9 +389,10 @@ static bool write_edited(spool *s, int fd, const char *data, size_t size)
 static int rewrite_edited(spool *s, int old_fd)
 {
 	struct stat st;
-	if (fstat(old_fd, &st) != 0)
-		return -1;
+	bool stated = fstat(old_fd, &st) == 0;
 	close(old_fd);
+	if (!stated)
+		return -1;
 	size_t size = (size_t)st.st_size;
 	char *data = read_at(s->staging_path, 0, size);
 	char *tmp = xasprintf("%s.p", s->staging_path);
