@@ -398,7 +398,7 @@ static void test_state_records(void **state)
 	assert_true(buf_puts(&extra, "next 1700000100 1\n"));
 	assert_true(qfile_format_state(&extra, "defer", 2, "452 4.2.2 mailbox full", NULL));
 	assert_true(qfile_format_state(&extra, "fail", 1, "5.1.1", "550 5.1.1 no such user"));
-	assert_true(buf_puts(&extra, "warned\nnext 1700000500 2\n"));
+	assert_true(buf_puts(&extra, "warned\nnext 1700000500 2\njunk\n"));
 	size_t len;
 	char *file = make_file(&env, body_plain, strlen(body_plain), buf_str(&extra), &len);
 	qenvelope got;
@@ -413,6 +413,8 @@ static void test_state_records(void **state)
 	assert_int_equal(got.next_attempt, 1700000500);
 	assert_int_equal(got.attempts, 2);
 	assert_true(got.warned);
+	assert_true(got.junk); /* DMARC quarantine: local copies to the Junk folder */
+	assert_false(env.junk);
 	assert_null(got.rcpts[0].last_reply);
 	/* a CR/LF in a remote reply did not become a record of its own */
 	assert_null(strstr(file, "\ninjected"));
