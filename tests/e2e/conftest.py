@@ -1139,6 +1139,15 @@ def deliver_local(srv, rcpt, subject, body=("hello",)):
     return msg
 
 
+def imap_login(srv, user, pw):
+    """An imaplib session over IMAPS, logged in."""
+    import imaplib
+    m = imaplib.IMAP4_SSL("localhost", srv.imaps, ssl_context=client_tls_context(), timeout=10)
+    typ, _ = m.login(user, pw)
+    assert typ == "OK"
+    return m
+
+
 def settled(read):
     """read() over a Maildir listing, again when a file moved from new/ to
     cur/ between the listing and the read (an IMAP session with the folder

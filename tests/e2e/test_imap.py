@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import client_tls_context, deliver_local, read_until_closed, stored_crlf
+from conftest import client_tls_context, deliver_local, read_until_closed, stored_crlf, imap_login as login
 
 CURL = shutil.which("curl")
 HOST = "localhost"
@@ -23,13 +23,6 @@ HOST = "localhost"
 
 
 
-
-
-def login(srv, user, pw):
-    m = imaplib.IMAP4_SSL(HOST, srv.imaps, ssl_context=client_tls_context(), timeout=10)
-    typ, _ = m.login(user, pw)
-    assert typ == "OK"
-    return m
 
 
 @pytest.fixture

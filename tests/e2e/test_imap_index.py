@@ -14,16 +14,9 @@ import time
 
 import pytest
 
-from conftest import client_tls_context, deliver_local, stored_crlf
+from conftest import client_tls_context, deliver_local, stored_crlf, imap_login as login
 
 HOST = "localhost"
-
-
-def login(srv, user, pw):
-    m = imaplib.IMAP4_SSL(HOST, srv.imaps, ssl_context=client_tls_context(), timeout=10)
-    typ, _ = m.login(user, pw)
-    assert typ == "OK"
-    return m
 
 
 def raw_login(srv, user, pw):
