@@ -1,7 +1,11 @@
 /* cmd_fetch.c — FETCH and UID FETCH (RFC 9051 6.4.5, RFC 3516 BINARY,
  * RFC 7162 CHANGEDSINCE and MODSEQ) on a worker under the folder's gate:
  * a reader, or a writer when it sets \Seen.  ENVELOPE, BODYSTRUCTURE and
- * BODY come from the account's index; sections read and parse the file. */
+ * BODY come from the account's index; sections read and parse the file.
+ * The responses are made in batches of about CONN_OUT_HIGH bytes: each
+ * batch is sent and the next made only once the client has read most of
+ * it, so FETCH 1:* BODY[] of a large folder holds one batch in memory, not
+ * the folder.  The gate is let go between batches. */
 #include "imap/session.h"
 
 #include <stdio.h>
@@ -27,9 +31,12 @@ typedef struct fetch_job {
 	buf out;
 	const char *no;         /* a NO for the whole command, or NULL */
 	bool bad, gone;
-	uint32_t *changed;      /* \Seen set on these */
+	size_t next;            /* the next target to answer for */
+	uint32_t *changed;      /* \Seen set on these, in this batch */
 	size_t n_changed;
-	uint64_t modseq_before;
+	uint64_t modseq_before; /* the folder's highest mod-sequence at the start */
+	uint64_t modseq_own;    /* ... after our last batch */
+	bool foreign;           /* someone else changed the folder between batches */
 } fetch_job;
 
 static bool needs_file(const imap_fetch *f)
@@ -146,6 +153,17 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 		buf_printf(out, " BODY %s", c->body);
 }
 
+static bool sections_valid(const imap_fetch *f)
+{
+	for (size_t k = 0; k < f->nbodies; k++) {
+		imap_section sec;
+		if (imap_section_parse(f->bodies[k].section, &sec) == IMAP_FETCH_SYNTAX)
+			return false;
+		imap_section_free(&sec);
+	}
+	return true;
+}
+
 static void fetch_one(fetch_job *j, const imap_target *t)
 {
 	mbox *mb = j->v->mb;
@@ -204,24 +222,62 @@ static void fetch_one(fetch_job *j, const imap_target *t)
 	free(data);
 }
 
+/* One batch, on a worker under the gate. */
 static void fetch_work(void *arg)
 {
 	fetch_job *j = arg;
-	j->modseq_before = j->v->highestmodseq;
-	for (size_t k = 0; k < j->n && j->no == NULL && !j->bad; k++)
-		fetch_one(j, &j->t[k]);
+	if (j->next == 0)
+		j->modseq_before = j->modseq_own = j->v->highestmodseq;
+	else if (j->v->highestmodseq != j->modseq_own)
+		j->foreign = true;
+	while (j->next < j->n && j->no == NULL && !j->bad && j->out.len < CONN_OUT_HIGH)
+		fetch_one(j, &j->t[j->next++]);
 	if (j->n_changed > 0)
 		store_view_save(j->v, j->changed, j->n_changed);
+	j->n_changed = 0;
+	j->modseq_own = j->v->highestmodseq;
+}
+
+static void fetch_finish(fetch_job *j);
+static void fetch_done(void *arg);
+
+/* The client has read the last batch: the next one (or the end, when the
+ * connection is going). */
+static void fetch_next(void *arg)
+{
+	fetch_job *j = arg;
+	if (conn_is_closing(j->s->c)) {
+		j->next = j->n;
+		j->bad = true;
+		fetch_finish(j);
+		return;
+	}
+	store_view_run(j->v, j->writes ? STORE_WRITE : STORE_READ, fetch_work, fetch_done, j);
 }
 
 static void fetch_done(void *arg)
 {
 	fetch_job *j = arg;
 	imap_session *s = j->s;
-	if (j->bad) {
+	if (!j->bad) {
+		conn_write(s->c, j->out.data, j->out.len);
+		buf_clear(&j->out);
+	}
+	if (j->next < j->n && j->no == NULL && !j->bad) {
+		conn_when_drained(s->c, fetch_next, j);
+		return;
+	}
+	fetch_finish(j);
+}
+
+static void fetch_finish(fetch_job *j)
+{
+	imap_session *s = j->s;
+	if (conn_is_closing(s->c)) {
+		/* nothing more can be said */
+	} else if (j->bad) {
 		imap_tagged(s, j->tag, "BAD", "Invalid section");
 	} else {
-		conn_send(s->c, j->out.data, j->out.len);
 		if (j->no != NULL)
 			imap_tagged(s, j->tag, "NO", "%s", j->no);
 		else if (j->gone)
@@ -230,7 +286,7 @@ static void fetch_done(void *arg)
 			imap_tagged(s, j->tag, "OK", "%sFETCH completed", j->uid ? "UID " : "");
 	}
 	/* its own \Seen changes were told just now */
-	if (s->viewer->flags_modseq == j->modseq_before)
+	if (!j->foreign && s->viewer->flags_modseq == j->modseq_before)
 		s->viewer->flags_modseq = s->view->highestmodseq;
 	imap_fetch_free(&j->f);
 	buf_free(&j->out);
@@ -250,6 +306,14 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	const char *err = NULL;
 	if (!imap_fetch_parse(c->args->next, &j->f, &err)) {
 		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid FETCH items");
+		imap_fetch_free(&j->f);
+		imap_seqset_free(&set);
+		free(j);
+		return;
+	}
+	if (!sections_valid(&j->f)) {
+		/* before any response is sent: the batches cannot take it back */
+		imap_tagged(s, c->tag, "BAD", "Invalid section");
 		imap_fetch_free(&j->f);
 		imap_seqset_free(&set);
 		free(j);

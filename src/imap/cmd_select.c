@@ -36,13 +36,12 @@ static void select_ready(void *arg)
 		imap_untagged(s, "%zu EXISTS", v->mb->n);
 		if (s->enabled & IMAP_ENABLED_REV2) {
 			/* RFC 9051 6.3.2: the mailbox's LIST, with its name as the server spells it */
-			buf *out = conn_out(s->c);
-			size_t mark = out->len;
-			buf_puts(out, "* LIST () \".\" ");
-			if (imap_name_out(s, out, j->name))
-				buf_puts(out, "\r\n");
-			else
-				buf_truncate(out, mark);
+			buf out;
+			buf_init(&out, (size_t)-2);
+			buf_puts(&out, "* LIST () \".\" ");
+			if (imap_name_out(s, &out, j->name) && buf_puts(&out, "\r\n"))
+				conn_write(s->c, out.data, out.len);
+			buf_free(&out);
 		}
 		if (!(s->enabled & IMAP_ENABLED_REV2)) {
 			imap_untagged(s, "0 RECENT");

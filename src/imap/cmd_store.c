@@ -135,7 +135,7 @@ static void store_done(void *arg)
 	imap_session *s = j->s;
 	if (j->new_keywords)
 		imap_write_flag_lists(s);
-	conn_send(s->c, j->out.data, j->out.len);
+	conn_write(s->c, j->out.data, j->out.len);
 	if (j->full) {
 		imap_tagged(s, j->tag, "NO", "[LIMIT] The mailbox has no room for more keywords");
 	} else if (j->failed) {

@@ -147,7 +147,7 @@ static void cmd_authenticate(imap_session *s, const imap_command *c)
 		return;
 	}
 	s->sasl_tag = xstrdup(c->tag);
-	buf_puts(conn_out(s->c), "+ \r\n");
+	conn_puts(s->c, "+ \r\n");
 }
 
 void imap_sasl_response(imap_session *s, char *line)

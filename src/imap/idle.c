@@ -29,7 +29,7 @@ void imap_idle_start(imap_session *s, const imap_command *c)
 		return;
 	}
 	s->idle_tag = xstrdup(c->tag);
-	buf_puts(conn_out(s->c), "+ idling\r\n");
+	conn_puts(s->c, "+ idling\r\n");
 	if (s->state == IS_SELECTED) {
 		s->viewer->changed = on_change;
 		s->viewer->arg = s;

@@ -261,7 +261,7 @@ static void list_reply(list_job *j)
 	imap_session *s = j->s;
 	for (size_t i = 0; i < j->n; i++) {
 		list_entry *e = &j->e[i];
-		buf_puts(conn_out(s->c), e->line);
+		conn_puts(s->c, e->line);
 		if (e->counted)
 			imap_status_reply(s, e->name, j->items, &e->counts);
 		else if (e->err != NULL) /* RFC 5819: the STATUS may be left out */

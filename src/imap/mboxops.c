@@ -105,16 +105,16 @@ static void submit(imap_session *s, box_job *j, workers_fn *work, workers_fn *do
 void imap_status_reply(imap_session *s, const char *name, unsigned items,
                        const imap_status_counts *counts)
 {
-	buf *out = conn_out(s->c);
-	size_t mark = out->len;
-	buf_puts(out, "* STATUS ");
-	if (!imap_name_out(s, out, name)) {
-		buf_truncate(out, mark);
-		return;
+	buf out;
+	buf_init(&out, (size_t)-2);
+	buf_puts(&out, "* STATUS ");
+	if (imap_name_out(s, &out, name)) {
+		buf_putc(&out, ' ');
+		imap_status_write_items(&out, items, counts);
+		buf_puts(&out, "\r\n");
+		conn_write(s->c, out.data, out.len);
 	}
-	buf_putc(out, ' ');
-	imap_status_write_items(out, items, counts);
-	buf_puts(out, "\r\n");
+	buf_free(&out);
 }
 
 static void status_counted(void *arg, const imap_status_counts *counts)

@@ -108,7 +108,9 @@ void imap_report(imap_session *s, bool expunges)
 	size_t n;
 	uint32_t *uids = store_viewer_uids(w, &n);
 	if (w->flags_modseq < v->highestmodseq) {
-		buf *out = conn_out(s->c);
+		buf b;
+		buf_init(&b, (size_t)-2); /* one line per changed message */
+		buf *out = &b;
 		bool condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
 		for (size_t i = 0; i < n; i++) {
 			long k = mbox_find(v->mb, uids[i]);
@@ -121,7 +123,13 @@ void imap_report(imap_session *s, bool expunges)
 			buf_puts(out, "FLAGS ");
 			imap_write_flags(out, v, m);
 			buf_puts(out, ")\r\n");
+			if (b.len >= CONN_OUT_LOW) {
+				conn_write(s->c, b.data, b.len);
+				buf_clear(&b);
+			}
 		}
+		conn_write(s->c, b.data, b.len);
+		buf_free(&b);
 		w->flags_modseq = v->highestmodseq;
 	}
 	free(uids);

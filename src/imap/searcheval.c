@@ -108,7 +108,9 @@ static void search_done(void *arg)
 	unsigned r = j->q.ret ? j->q.ret : IMAP_SEARCH_RET_ALL;
 	if (r & IMAP_SEARCH_RET_SAVE)
 		save_result(j, r);
-	buf *out = conn_out(s->c);
+	buf b;
+	buf_init(&b, (size_t)-2); /* one response: as long as the result */
+	buf *out = &b;
 	/* IMAP4rev2 has no SEARCH response: ESEARCH, ALL by default (RFC 9051 6.4.4) */
 	if (r == IMAP_SEARCH_RET_SAVE) {
 		/* SAVE alone: no ESEARCH response (RFC 5182 2.4) */
@@ -135,6 +137,8 @@ static void search_done(void *arg)
 			buf_printf(out, " MODSEQ %llu", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
 	}
+	conn_write(s->c, b.data, b.len);
+	buf_free(&b);
 	imap_tagged(s, j->tag, "OK", "%sSEARCH completed", j->uid ? "UID " : "");
 	free(found);
 	imap_search_free(&j->q);

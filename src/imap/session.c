@@ -24,13 +24,13 @@ static const conn_handler handler = {
 
 static void session_free(imap_session *s)
 {
+	conn_free(s->c); /* first: a FETCH between batches ends, using the view */
 	imap_idle_stop(s);
 	imap_reader_destroy(&s->rd);
 	imap_unselect(s);
 	free(s->sasl_tag);
 	free(s->account);
 	free(s->maildir);
-	conn_free(s->c);
 	server_session_closed(s->srv, &s->srv->imap_sessions, &s->link, s->sid, s->ip);
 	free(s);
 }
@@ -74,23 +74,21 @@ void imap_session_start(server *srv, const config_listener *lst, int fd, const c
 
 void imap_untagged(imap_session *s, const char *fmt, ...)
 {
-	buf *out = conn_out(s->c);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_puts(out, "* ");
-	buf_vprintf(out, fmt, ap);
-	buf_puts(out, "\r\n");
+	conn_puts(s->c, "* ");
+	conn_vprintf(s->c, fmt, ap);
+	conn_puts(s->c, "\r\n");
 	va_end(ap);
 }
 
 void imap_tagged(imap_session *s, const char *tag, const char *status, const char *fmt, ...)
 {
-	buf *out = conn_out(s->c);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_printf(out, "%s %s ", tag ? tag : "*", status);
-	buf_vprintf(out, fmt, ap);
-	buf_puts(out, "\r\n");
+	conn_printf(s->c, "%s %s ", tag ? tag : "*", status);
+	conn_vprintf(s->c, fmt, ap);
+	conn_puts(s->c, "\r\n");
 	va_end(ap);
 	if (strcmp(status, "BAD") == 0)
 		s->errors++; /* a NO is an answer, not a misbehaving client */
@@ -161,7 +159,7 @@ static bool on_input(void *arg, struct evbuffer *in)
 	case IMAP_READ_MORE:
 		return false;
 	case IMAP_READ_CONTINUE:
-		buf_puts(conn_out(s->c), "+ Ready for literal data\r\n");
+		conn_puts(s->c, "+ Ready for literal data\r\n");
 		conn_flush(s->c);
 		return true;
 	case IMAP_READ_COMMAND:

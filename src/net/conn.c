@@ -14,6 +14,10 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "tls/bevtls.h"
+#include "tls/tls.h"
+
+/* Replies gathered before they are handed to the socket layer. */
+#define CONN_GATHER_MAX ((size_t)64 * 1024)
 
 struct conn {
 	struct event_base *base;
@@ -21,8 +25,12 @@ struct conn {
 	int fd;
 	struct bufferevent *bev;
 	bool tls;
-	buf out;
+	buf out;                /* gathered replies: one write per batch */
 	int timeout;
+	struct event *deadline; /* conn_set_deadline, or NULL */
+	void (*drained)(void *);/* conn_when_drained */
+	void *drained_arg;
+	bool held;              /* reading stopped: too much output waiting */
 	int busy;               /* pauses */
 	int in_loop;            /* inside process(): do not free yet */
 	bool closing;           /* send what is gathered, then close */
@@ -46,10 +54,25 @@ static void maybe_gone(conn *c)
 		c->h->gone(c->owner);
 }
 
+static void call_drained(conn *c)
+{
+	void (*fn)(void *) = c->drained;
+	c->drained = NULL;
+	if (fn != NULL)
+		fn(c->drained_arg);
+}
+
 void conn_end(conn *c)
 {
 	bevtls_close(&c->bev, &c->fd, c->tls);
+	if (c->deadline != NULL) {
+		event_free(c->deadline);
+		c->deadline = NULL;
+	}
 	c->dead = true;
+	c->in_loop++;
+	call_drained(c); /* a command waiting to write more learns it is over */
+	c->in_loop--;
 	maybe_gone(c);
 }
 
@@ -63,7 +86,10 @@ static void attach(conn *c, struct bufferevent *bev)
 {
 	c->bev = bev;
 	bufferevent_setcb(bev, on_read, on_write, on_event, c);
-	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	/* the write callback runs whenever the output falls to the low mark:
+	 * it lifts backpressure, wakes conn_when_drained, and (at zero) closes
+	 * or starts TLS */
+	bufferevent_setwatermark(bev, EV_WRITE, CONN_OUT_LOW, 0);
 	apply_timeout(c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
@@ -85,7 +111,7 @@ conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls,
 	            .h = h, .owner = owner};
 	snprintf(c->sid, sizeof c->sid, "%s", sid);
 	snprintf(c->ip, sizeof c->ip, "%s", ip);
-	buf_init(&c->out, 64 * 1024); /* replies; bulk data goes by conn_send */
+	buf_init(&c->out, CONN_GATHER_MAX);
 	attach(c, bev);
 	return c;
 }
@@ -94,30 +120,111 @@ void conn_free(conn *c)
 {
 	if (c == NULL)
 		return;
+	/* freed with a command still waiting to write (the server stopping):
+	 * it is told the connection is gone, and must not free its owner */
+	c->dead = true;
+	c->in_loop++;
+	call_drained(c);
 	bevtls_close(&c->bev, &c->fd, c->tls);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	buf_free(&c->out);
 	free(c);
 }
 
-buf *conn_out(conn *c)
-{
-	return &c->out;
-}
-
 void conn_flush(conn *c)
 {
-	if (c->out.len == 0 || c->bev == NULL)
+	if (c->out.len == 0)
 		return;
 	/* one contiguous chunk: one write(2) / one TLS record per batch */
-	bufferevent_write(c->bev, c->out.data, c->out.len);
+	if (c->bev != NULL)
+		bufferevent_write(c->bev, c->out.data, c->out.len);
 	buf_clear(&c->out);
 }
 
-void conn_send(conn *c, const void *data, size_t len)
+void conn_write(conn *c, const void *data, size_t len)
 {
+	if (buf_append(&c->out, data, len))
+		return;
+	/* the gathering buffer is full: what it holds leaves first, then this
+	 * (gathered again when it is small, else handed on whole) */
 	conn_flush(c);
+	if (len <= CONN_GATHER_MAX / 2 && buf_append(&c->out, data, len))
+		return;
 	if (c->bev != NULL)
 		bufferevent_write(c->bev, data, len);
+}
+
+void conn_puts(conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
+void conn_vprintf(conn *c, const char *fmt, va_list ap)
+{
+	char small[512];
+	va_list copy;
+	va_copy(copy, ap);
+	int n = vsnprintf(small, sizeof small, fmt, copy);
+	va_end(copy);
+	if (n < 0)
+		abort(); /* a bad format is a bug */
+	if ((size_t)n < sizeof small) {
+		conn_write(c, small, (size_t)n);
+		return;
+	}
+	char *big = xmalloc((size_t)n + 1);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	conn_write(c, big, (size_t)n);
+	free(big);
+}
+
+void conn_printf(conn *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	conn_vprintf(c, fmt, ap);
+	va_end(ap);
+}
+
+size_t conn_pending(const conn *c)
+{
+	size_t n = c->out.len;
+	if (c->bev != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	return n;
+}
+
+void conn_when_drained(conn *c, void (*fn)(void *arg), void *arg)
+{
+	conn_flush(c);
+	if (c->dead || conn_pending(c) <= CONN_OUT_LOW) {
+		fn(arg);
+		return;
+	}
+	c->drained = fn;
+	c->drained_arg = arg;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	conn *c = arg;
+	if (c->closing || c->dead)
+		return;
+	log_event(LOG_LVL_INFO, "deadline", "sid=%s client=%s", c->sid, c->ip);
+	(c->h->deadline != NULL ? c->h->deadline : c->h->timeout)(c->owner);
+}
+
+void conn_set_deadline(conn *c, int secs)
+{
+	if (c->deadline == NULL)
+		c->deadline = evtimer_new(c->base, on_deadline, c);
+	if (secs <= 0) {
+		evtimer_del(c->deadline);
+		return;
+	}
+	struct timeval tv = {secs, 0};
+	evtimer_add(c->deadline, &tv);
 }
 
 void conn_set_timeout(conn *c, int secs)
@@ -154,6 +261,16 @@ void conn_pause(conn *c)
 		bufferevent_disable(c->bev, EV_READ);
 }
 
+/* Read again (and handle what is waiting) unless paused, closing, or held
+ * back by output the client has not taken yet. */
+static void reading_on(conn *c)
+{
+	if (c->busy == 0 && !c->closing && !c->held && !c->dead) {
+		bufferevent_enable(c->bev, EV_READ);
+		process(c); /* pipelined commands waiting in the buffer */
+	}
+}
+
 void conn_resume(conn *c)
 {
 	c->busy--;
@@ -162,10 +279,7 @@ void conn_resume(conn *c)
 		return;
 	}
 	conn_flush(c);
-	if (c->busy == 0 && !c->closing) {
-		bufferevent_enable(c->bev, EV_READ);
-		process(c); /* pipelined commands waiting in the buffer */
-	}
+	reading_on(c);
 }
 
 void conn_close_after(conn *c)
@@ -233,10 +347,20 @@ const char *conn_tls_cipher(const conn *c)
 	return ssl ? SSL_get_cipher_name(ssl) : "";
 }
 
+/* Too much output waiting: stop reading until the client takes it. */
+static bool hold_back(conn *c)
+{
+	if (conn_pending(c) <= CONN_OUT_HIGH)
+		return false;
+	c->held = true;
+	bufferevent_disable(c->bev, EV_READ);
+	return true;
+}
+
 static void process(conn *c)
 {
 	c->in_loop++; /* the handler may end the connection: tell the owner below */
-	while (!c->dead && !c->closing && c->busy == 0 &&
+	while (!c->dead && !c->closing && c->busy == 0 && !hold_back(c) &&
 	       c->h->input(c->owner, bufferevent_get_input(c->bev)))
 		;
 	c->in_loop--;
@@ -268,12 +392,44 @@ static void drain_socket(conn *c)
 static void on_write(struct bufferevent *bev, void *arg)
 {
 	conn *c = arg;
-	if (c->closing) {
+	bool empty = evbuffer_get_length(bufferevent_get_output(bev)) == 0;
+	if (empty && c->closing) {
 		drain_socket(c);
 		conn_end(c);
-	} else if (c->tls_pending) {
-		switch_to_tls(c);
+		return;
 	}
+	if (empty && c->tls_pending) {
+		switch_to_tls(c);
+		return;
+	}
+	c->in_loop++; /* the waiter may end the connection */
+	call_drained(c);
+	c->in_loop--;
+	if (c->dead) {
+		maybe_gone(c);
+		return;
+	}
+	if (c->held && conn_pending(c) <= CONN_OUT_LOW) {
+		c->held = false;
+		reading_on(c);
+	}
+}
+
+/* A TLS connection that ends in an error, or before its handshake is
+ * done, is logged in words: what the client is likely to have met. */
+static void log_tls_failure(conn *c, struct bufferevent *bev, short what)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	bool handshake = ssl != NULL && !SSL_is_init_finished(ssl);
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	if (e == 0 && !handshake)
+		return; /* an ordinary close or reset after the handshake */
+	char detail[256] = "-";
+	if (e != 0)
+		ERR_error_string_n(e, detail, sizeof detail);
+	log_event(LOG_LVL_INFO, handshake ? "tls_handshake_failed" : "tls_error",
+	          "sid=%s client=%s reason=%s detail=%s", c->sid, c->ip, tls_failure_words(e, handshake),
+	          detail);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -281,18 +437,18 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn *c = arg;
 	if (what & BEV_EVENT_CONNECTED)
 		return;
-	if ((what & BEV_EVENT_TIMEOUT) && !c->closing) {
+	/* Waiting for input too long: the protocol says goodbye.  Output the
+	 * client does not take (a write timeout), or a goodbye that cannot
+	 * leave: nothing can reach it, so the connection just ends. */
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !c->closing) {
 		log_event(LOG_LVL_INFO, "timeout", "sid=%s client=%s", c->sid, c->ip);
 		c->h->timeout(c->owner);
 		return;
 	}
-	if (what & BEV_EVENT_ERROR) {
-		unsigned long e = bufferevent_get_openssl_error(bev);
-		if (e != 0) {
-			char msg[256];
-			ERR_error_string_n(e, msg, sizeof msg);
-			log_event(LOG_LVL_INFO, "tls_error", "sid=%s client=%s error=%s", c->sid, c->ip, msg);
-		}
-	}
+	if (what & BEV_EVENT_TIMEOUT)
+		log_event(LOG_LVL_INFO, "timeout", "sid=%s client=%s waiting=output pending=%zu", c->sid,
+		          c->ip, conn_pending(c));
+	else if (c->tls)
+		log_tls_failure(c, bev, what);
 	conn_end(c);
 }

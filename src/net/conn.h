@@ -13,10 +13,19 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/buf.h"
+
+/* Output backpressure, the same for every protocol: while more than
+ * CONN_OUT_HIGH bytes wait to be sent, no input is read or handled (a
+ * client that sends commands and never reads the replies stops being
+ * served, instead of growing the server); reading starts again once the
+ * client has taken the output down to CONN_OUT_LOW. */
+#define CONN_OUT_HIGH ((size_t)256 * 1024)
+#define CONN_OUT_LOW ((size_t)64 * 1024)
 
 typedef struct conn conn;
 
@@ -34,6 +43,9 @@ typedef struct conn_handler {
 	/* The connection is closed and no work for it is pending: free the
 	 * owner, and the conn with conn_free. */
 	void (*gone)(void *owner);
+	/* The deadline set with conn_set_deadline passed (say goodbye); when
+	 * NULL, timeout is called instead. */
+	void (*deadline)(void *owner);
 } conn_handler;
 
 /* A connection on fd (non-blocking), TLS from the start when implicit_tls.
@@ -41,16 +53,35 @@ typedef struct conn_handler {
  * log lines. */
 conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls, const char *sid,
                const char *ip, const conn_handler *h, void *owner);
+/* Free it; a command waiting in conn_when_drained is called first (and
+ * finds the connection closing), so free the conn before what such a
+ * command uses. */
 void conn_free(conn *c);
 
-/* Output: append to the buffer (replies, at most 64 KiB gathered); it
- * leaves at the end of the input batch, or at conn_flush. */
-buf *conn_out(conn *c);
+/* Output.  Writing never fails and never cuts a reply: replies are
+ * gathered so that a batch leaves in one write (at the end of the input
+ * batch, or at conn_flush); past the gathering buffer's size what is
+ * gathered is handed to the socket layer first.  A command whose output is
+ * large makes it in parts and waits for the client to read between them
+ * (conn_when_drained); everything else is bounded by the backpressure
+ * above. */
+void conn_write(conn *c, const void *data, size_t len);
+void conn_puts(conn *c, const char *s);
+void conn_printf(conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void conn_vprintf(conn *c, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void conn_flush(conn *c);
-/* Bulk output (a message, a long listing): after what is gathered. */
-void conn_send(conn *c, const void *data, size_t len);
+/* Bytes written and not yet sent to the client. */
+size_t conn_pending(const conn *c);
+/* Call fn(arg) once the output waiting to be sent is at most CONN_OUT_LOW:
+ * at once when it already is, else from the write callback.  One waiter
+ * at a time; the connection closing calls it too (check conn_is_closing). */
+void conn_when_drained(conn *c, void (*fn)(void *arg), void *arg);
 /* Seconds to wait for input (and for output to drain). */
 void conn_set_timeout(conn *c, int secs);
+/* A deadline for the whole of a phase (until login, say) that input does
+ * not reset, unlike the timeout: handler->deadline runs when it passes.
+ * 0 cancels it. */
+void conn_set_deadline(conn *c, int secs);
 
 /* Read one CRLF-terminated line of at most max bytes (CRLF included).
  * 1: *line_r is the line (malloc'd, NUL-terminated, without CRLF); 2: the

@@ -30,16 +30,15 @@ static bool may_log_in(pop3_session *s)
 
 static void cmd_capa(pop3_session *s)
 {
-	buf *out = conn_out(s->c);
 	pop3_ok(s, "Capability list follows");
-	buf_puts(out, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
+	conn_puts(s->c, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n");
 	if (s->state != P_TRANS) {
 		if (conn_is_tls(s->c))
-			buf_puts(out, "USER\r\nSASL PLAIN LOGIN\r\n");
+			conn_puts(s->c, "USER\r\nSASL PLAIN LOGIN\r\n");
 		else if (s->lst->role == ROLE_POP3)
-			buf_puts(out, "STLS\r\n");
+			conn_puts(s->c, "STLS\r\n");
 	}
-	buf_puts(out, "IMPLEMENTATION " IMPLEMENTATION "\r\n.\r\n");
+	conn_puts(s->c, "IMPLEMENTATION " IMPLEMENTATION "\r\n.\r\n");
 }
 
 static void login_done(void *arg, login_result r, const char *user)
@@ -108,7 +107,7 @@ static void cmd_auth(pop3_session *s, const char *arg)
 	if (*arg == '\0') {
 		/* the mechanism list some clients ask for before RFC 5034's CAPA */
 		pop3_ok(s, "Mechanisms follow");
-		buf_puts(conn_out(s->c), conn_is_tls(s->c) ? "PLAIN\r\nLOGIN\r\n.\r\n" : ".\r\n");
+		conn_puts(s->c, conn_is_tls(s->c) ? "PLAIN\r\nLOGIN\r\n.\r\n" : ".\r\n");
 		return;
 	}
 	if (!may_log_in(s))
@@ -123,11 +122,11 @@ static void cmd_auth(pop3_session *s, const char *arg)
 		}
 		s->state = P_SASL;
 		s->sasl = SASL_PLAIN_WAIT;
-		buf_puts(conn_out(s->c), "+ \r\n");
+		conn_puts(s->c, "+ \r\n");
 	} else if (mlen == 5 && strncasecmp(arg, "LOGIN", 5) == 0 && initial == NULL) {
 		s->state = P_SASL;
 		s->sasl = SASL_LOGIN_USER;
-		buf_puts(conn_out(s->c), "+ VXNlcm5hbWU6\r\n"); /* "Username:" */
+		conn_puts(s->c, "+ VXNlcm5hbWU6\r\n"); /* "Username:" */
 	} else {
 		pop3_err(s, "Unsupported authentication mechanism");
 	}
@@ -158,7 +157,7 @@ void pop3_sasl_response(pop3_session *s, char *line)
 		free(s->user);
 		s->user = field;
 		s->sasl = SASL_LOGIN_PASS;
-		buf_puts(conn_out(s->c), "+ UGFzc3dvcmQ6\r\n"); /* "Password:" */
+		conn_puts(s->c, "+ UGFzc3dvcmQ6\r\n"); /* "Password:" */
 		return;
 	}
 	char *user = s->user;
@@ -239,7 +238,7 @@ static void cmd_listing(pop3_session *s, const char *arg, bool uidl)
 		}
 	}
 	buf_puts(&list, ".\r\n");
-	conn_send(s->c, list.data, list.len);
+	conn_write(s->c, list.data, list.len);
 	buf_free(&list);
 }
 

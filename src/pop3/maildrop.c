@@ -132,7 +132,7 @@ static void send_done(void *arg)
 	pop3_session *s = j->s;
 	if (j->ok) {
 		pop3_ok(s, "%llu octets", (unsigned long long)s->mb->msgs[j->i].vsize);
-		conn_send(s->c, j->out.data, j->out.len);
+		conn_write(s->c, j->out.data, j->out.len);
 	} else {
 		log_event(LOG_LVL_ERROR, "pop3", "sid=%s user=%s file=%s error=%s", s->sid, s->account,
 		          j->path, j->err);

@@ -57,10 +57,9 @@ void pop3_session_start(server *srv, const config_listener *lst, int fd, const c
 
 static void reply(pop3_session *s, const char *status, const char *fmt, va_list ap)
 {
-	buf *out = conn_out(s->c);
-	buf_puts(out, status);
-	buf_vprintf(out, fmt, ap);
-	buf_puts(out, "\r\n");
+	conn_puts(s->c, status);
+	conn_vprintf(s->c, fmt, ap);
+	conn_puts(s->c, "\r\n");
 }
 
 void pop3_ok(pop3_session *s, const char *fmt, ...)

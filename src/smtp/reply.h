@@ -81,6 +81,9 @@ void reply_append(buf *out, smtp_reply_id id);
 /* Append a reply with our own text.  Each '\n' in text starts a new line;
  * all but the last line use "code-", the last "code ", and every line
  * carries the enhanced status code when esc is not NULL. */
+/* The longest reply we send, every line of it (a bug guard: ours are far
+ * shorter). */
+#define REPLY_TEXT_MAX 8192
 void reply_append_text(buf *out, int code, const char *esc, const char *text);
 
 #endif

@@ -67,7 +67,11 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
 
 void session_reply_text(smtp_session *s, int code, const char *esc, const char *text)
 {
-	reply_append_text(conn_out(s->c), code, esc, text);
+	buf b;
+	buf_init(&b, REPLY_TEXT_MAX);
+	reply_append_text(&b, code, esc, text);
+	conn_write(s->c, b.data, b.len);
+	buf_free(&b);
 	if (code >= 400)
 		s->errors++;
 }

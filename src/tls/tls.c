@@ -140,3 +140,31 @@ out:
 	EVP_PKEY_free(key);
 	return ok;
 }
+
+const char *tls_failure_words(unsigned long err, bool handshake)
+{
+	static const struct {
+		int reason;
+		const char *words;
+	} known[] = {
+		{SSL_R_NO_SHARED_CIPHER, "no cipher in common with the client"},
+		{SSL_R_NO_SHARED_GROUPS, "no key exchange group in common with the client"},
+		{SSL_R_UNSUPPORTED_PROTOCOL, "the client offers only TLS versions older than 1.2"},
+		{SSL_R_VERSION_TOO_LOW, "the client offers only TLS versions older than 1.2"},
+		{SSL_R_WRONG_VERSION_NUMBER, "the client did not speak TLS (plain text on a TLS port?)"},
+		{SSL_R_HTTP_REQUEST, "the client sent an HTTP request, not TLS"},
+		{SSL_R_TLSV1_ALERT_UNKNOWN_CA, "the client does not trust our certificate (unknown CA)"},
+		{SSL_R_SSLV3_ALERT_BAD_CERTIFICATE, "the client rejected our certificate"},
+		{SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN, "the client does not trust our certificate"},
+		{SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED, "the client says our certificate has expired"},
+		{SSL_R_TLSV1_ALERT_PROTOCOL_VERSION, "the client refused our TLS version"},
+	};
+	int reason = ERR_GET_REASON(err);
+	if (err == 0 || reason == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		return handshake ? "the client closed the connection during the TLS handshake"
+		                 : "the client closed the connection without a TLS close";
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (known[i].reason == reason)
+			return known[i].words;
+	return handshake ? "the TLS handshake failed" : "TLS error";
+}

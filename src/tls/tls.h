@@ -17,4 +17,9 @@ SSL_CTX *tls_server_ctx_new(const char *cert_file, const char *key_file, char **
 bool tls_make_self_signed(const char *cert_file, const char *key_file,
                           const char *hostname, char **err_r);
 
+/* Words for the log saying why a TLS connection failed: err is the
+ * OpenSSL error code (0 when none was queued), handshake whether the
+ * handshake had not finished.  A static string. */
+const char *tls_failure_words(unsigned long err, bool handshake);
+
 #endif
