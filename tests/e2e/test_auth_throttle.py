@@ -17,8 +17,8 @@ import shutil
 import socket
 import time
 
-from conftest import (Conn, b64, client_tls_context, config_text, make_tempdir, run_yubin,
-                      wait_until)
+from conftest import (Conn, b64, client_tls_context, config_text, free_port, make_tempdir,
+                      run_yubin, wait_until)
 
 
 class Line:
@@ -199,7 +199,8 @@ def test_address_lockout_spans_protocols_and_runs_out(make_server):
     src = "127.0.0.56"
     assert smtp_auth(srv, src, a, "wrong").code == 535
     assert pop3_pass(srv, src, b, "wrong").startswith("-ERR [AUTH] ")
-    assert imap_login(srv, src, f"nobody@{a.split('@')[1]}", "wrong").startswith("a1 NO [AUTHENTICATIONFAILED] ")
+    r = imap_login(srv, src, f"nobody@{a.split('@')[1]}", "wrong")
+    assert r.startswith("a1 NO [AUTHENTICATIONFAILED] "), r
     assert smtp_auth(srv, src, b, bpw).code == 454
     assert pop3_pass(srv, src, a, apw).startswith("-ERR [SYS/TEMP] ")
     assert imap_login(srv, src, a, apw).startswith("a1 NO [UNAVAILABLE] ")
@@ -311,8 +312,8 @@ def test_connection_limit_per_address_spans_protocols(make_server):
         for c in held:
             c.close()
     log = srv.log_text()
-    assert re.search(r"event=refuse client=127\.0\.0\.81 reason=\"per-address connection limit\"", log), \
-        log[-2000:]
+    want = r"event=refuse client=127\.0\.0\.81 reason=\"per-address connection limit\""
+    assert re.search(want, log), log[-2000:]
 
 
 # ---------------------------------------------------------------- settings
@@ -342,3 +343,53 @@ def _check_known_days(d, tls_cert):
     path.write_text(config_text(d / "data", tls_cert["cert"], tls_cert["key"], ports))
     p = run_yubin(["--config", str(path), "config", "defaults"])
     assert re.search(r"auth\.known_days\D+30\b", p.stdout + p.stderr), p.stdout
+
+
+def test_connection_limit_per_address_ipv6(make_server):
+    """On an IPv6 listener the limit counts the client's /64 (here ::1,
+    the only IPv6 address loopback has): over the limit is 421, and a
+    closed session gives its slot back (taken and given back under the
+    same key)."""
+    srv = make_server(start=False, limits={"connections_per_ip": 2})
+    port = free_port()
+    text = srv.config_path.read_text()
+    v6 = f'  {{ role = "smtp"; address = "::1"; port = {port}; }},\n'
+    text = text.replace("listeners = (\n", "listeners = (\n" + v6, 1)
+    srv.config_path.write_text(text)
+    srv.start()
+
+    def conn6():
+        s = socket.create_connection(("::1", port), timeout=10)
+        f = s.makefile("rb")
+        return s, f.readline().decode()
+
+    def port6_open():
+        try:
+            s, _ = conn6()
+            s.close()
+            return True
+        except OSError:
+            return False
+    wait_until(port6_open, 10, what="the ::1 listener")
+    time.sleep(0.5)  # the probe's session ends on the server side
+    held = []
+    try:
+        for _ in range(2):
+            s, greeting = conn6()
+            held.append(s)
+            assert greeting.startswith("220 "), greeting
+        s, greeting = conn6()
+        held.append(s)
+        assert greeting.startswith("421 4."), greeting
+        held.pop(0).close()
+
+        def slot_free():
+            s, greeting = conn6()
+            held.append(s)
+            return greeting.startswith("220 ")
+        wait_until(slot_free, 5, interval=0.2, what="the slot of a closed IPv6 session")
+    finally:
+        for s in held:
+            s.close()
+    assert re.search(r"event=refuse client=::1 reason=\"per-address connection limit\"",
+                     srv.log_text())
