@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "auth/password.h"
+#include "net/addrkey.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
@@ -13,6 +14,7 @@ typedef struct login_job {
 	login_ctx ctx;
 	char sid[32];
 	char ip[64];
+	char addr[ADDRKEY_MAX]; /* the throttle's key of ip */
 	char *user;           /* normalised; NULL when it is no address at all */
 	char *password;
 	char *hash;
@@ -32,12 +34,6 @@ static void job_free(login_job *j)
 	free(j);
 }
 
-static void keys(const login_job *j, char ipkey[80], char **ukey)
-{
-	snprintf(ipkey, 80, "ip:%s", j->ip);
-	*ukey = xasprintf("user:%s", j->user ? j->user : "");
-}
-
 static void work(void *arg)
 {
 	login_job *j = arg;
@@ -54,22 +50,15 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 static void checked(void *arg)
 {
 	login_job *j = arg;
-	char ipkey[80], *ukey;
-	keys(j, ipkey, &ukey);
 	time_t now = time(NULL);
 	if (j->ok) {
-		throttle_success(j->ctx.thr, ipkey, now);
-		throttle_success(j->ctx.thr, ukey, now);
-		free(ukey);
+		throttle_succeeded(j->ctx.thr, j->addr, j->user, now);
 		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=ok", j->sid, j->ip, j->user);
 		j->done(j->arg, LOGIN_OK, j->user);
 		job_free(j);
 		return;
 	}
-	int d1 = throttle_fail(j->ctx.thr, ipkey, now);
-	int d2 = j->user ? throttle_fail(j->ctx.thr, ukey, now) : 0;
-	free(ukey);
-	int delay = d1 > d2 ? d1 : d2;
+	int delay = throttle_failed(j->ctx.thr, j->addr, j->user, now);
 	log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=failed delay_ms=%d", j->sid,
 	          j->ip, j->user, delay);
 	struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
@@ -96,15 +85,11 @@ void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *us
 	j->password = password;
 	j->done = done;
 	j->arg = arg;
-	char ipkey[80], *ukey;
-	keys(j, ipkey, &ukey);
-	time_t now = time(NULL);
-	bool locked = throttle_locked(ctx->thr, ipkey, now) ||
-	              (j->user && throttle_locked(ctx->thr, ukey, now));
-	free(ukey);
-	if (locked) {
-		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked", j->sid, j->ip,
-		          j->user);
+	addrkey_of(j->ip, j->addr);
+	throttle_scope refused = throttle_refused(ctx->thr, j->addr, j->user, time(NULL));
+	if (refused != THROTTLE_NONE) {
+		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked scope=%s", j->sid,
+		          j->ip, j->user, throttle_scope_name(refused));
 		j->delay = evtimer_new(ctx->base, on_locked, j); /* answered on the next turn */
 		struct timeval zero = {0, 0};
 		evtimer_add(j->delay, &zero);

@@ -1,6 +1,7 @@
 /* login.h — checking a user name and password, the same for every
- * protocol (SMTP AUTH, POP3, IMAP): the throttle per client address and per
- * account, the hash check on a worker thread (unknown users are checked
+ * protocol (SMTP AUTH, POP3, IMAP): the throttle (auth/throttle.h: per
+ * client address or IPv6 /64, and per account from addresses it does not
+ * know), the hash check on a worker thread (unknown users are checked
  * against a dummy hash, so the time taken tells nothing), and the delay
  * after a failure, which grows with repeated failures.  One log line per
  * attempt; never the password. */
@@ -24,7 +25,7 @@ typedef struct login_ctx {
 typedef enum login_result {
 	LOGIN_OK,       /* user is the account's normalised address */
 	LOGIN_FAILED,   /* wrong name or password; reported after the delay */
-	LOGIN_LOCKED,   /* too many failures lately: not checked at all */
+	LOGIN_LOCKED,   /* throttled: too many failures lately, not checked at all */
 } login_result;
 
 /* On the loop thread, exactly once, never before login_check returns.

@@ -47,6 +47,7 @@ typedef struct config_auth {
 	int lockout_failures;
 	int lockout_window;
 	int lockout_seconds;
+	int known_days; /* a successful login's address stays known this long */
 } config_auth;
 
 typedef struct config_delivery {

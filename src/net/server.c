@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "net/addrkey.h"
 #include "smtp/reply.h"
 #include "imap/session.h"
 #include "pop3/session.h"
@@ -25,7 +26,7 @@
 
 typedef struct ip_count {
 	struct ip_count *next;
-	char ip[64];
+	char ip[ADDRKEY_MAX]; /* the address key: an IPv6 /64 counts as one */
 	int n;
 } ip_count;
 
@@ -54,10 +55,12 @@ static ip_count **ip_slot(server *srv, const char *ip)
 
 bool server_ip_acquire(server *srv, const char *ip)
 {
-	ip_count **pp = ip_slot(srv, ip);
+	char key[ADDRKEY_MAX];
+	addrkey_of(ip, key);
+	ip_count **pp = ip_slot(srv, key);
 	if (*pp == NULL) {
 		*pp = xcalloc(1, sizeof(ip_count));
-		snprintf((*pp)->ip, sizeof (*pp)->ip, "%s", ip);
+		snprintf((*pp)->ip, sizeof (*pp)->ip, "%s", key);
 	}
 	if ((*pp)->n >= srv->cfg->limits.connections_per_ip)
 		return false;
@@ -67,7 +70,9 @@ bool server_ip_acquire(server *srv, const char *ip)
 
 void server_ip_release(server *srv, const char *ip)
 {
-	ip_count **pp = ip_slot(srv, ip);
+	char key[ADDRKEY_MAX];
+	addrkey_of(ip, key);
+	ip_count **pp = ip_slot(srv, key);
 	ip_count *e = *pp;
 	if (e == NULL)
 		return;

@@ -1,5 +1,5 @@
 /* server.h — the server: listening sockets for every configured role,
- * the connection limits (in all and per client address), and the shared
+ * the connection limits (in all and per client address or IPv6 /64), and the shared
  * context that sessions use (config, TLS, accounts, throttle, queue,
  * workers).  One event loop; no thread or process per connection. */
 #ifndef YUBIN_NET_SERVER_H
@@ -72,7 +72,8 @@ void server_session_closed(server *srv, session_link **list, session_link *link,
                            const char *ip);
 
 /* Per-address accounting used by sessions: true when the address may open
- * one more connection (and counts it). */
+ * one more connection (and counts it).  Counted by address key
+ * (net/addrkey.h): every address of an IPv6 /64 counts as one. */
 bool server_ip_acquire(server *srv, const char *ip);
 void server_ip_release(server *srv, const char *ip);
 

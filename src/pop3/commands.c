@@ -49,8 +49,8 @@ static void login_done(void *arg, login_result r, const char *user)
 		maildrop_open(s); /* resumes the connection itself */
 		return;
 	}
-	if (r == LOGIN_LOCKED)
-		pop3_err(s, "[AUTH] Too many failed logins; try again later");
+	if (r == LOGIN_LOCKED) /* RFC 3206: [AUTH] is for wrong credentials only */
+		pop3_err(s, "[SYS/TEMP] Too many failed logins; try again later");
 	else
 		pop3_err(s, "[AUTH] Authentication failed");
 	conn_resume(s->c);

@@ -88,6 +88,8 @@ void maildrop_open(pop3_session *s)
 	char *path = maildir_path(root, s->account);
 	free(root);
 	if (path == NULL || is_locked(s->srv, path)) {
+		log_event(LOG_LVL_WARN, "pop3", "sid=%s user=%s refused=%s", s->sid, s->account,
+		          path ? "in-use" : "no-mailbox");
 		pop3_err(s, path ? "[IN-USE] The mailbox is open in another POP3 session"
 		                 : "[SYS/PERM] No mailbox for this account");
 		free(path);
