@@ -70,6 +70,7 @@ static void login_done(void *arg, login_result r, const char *user)
 		free(root);
 		s->account = xstrdup(user);
 		s->state = IS_AUTH;
+		conn_set_deadline(s->c, 0);
 		imap_tagged(s, w->tag, "OK", "[CAPABILITY %s] Logged in", capabilities(s));
 	} else if (r == LOGIN_LOCKED) {
 		imap_tagged(s, w->tag, "NO", "[UNAVAILABLE] Too many failed logins; try again later");

@@ -12,15 +12,17 @@
 #include "imap/names.h"
 #include "lib/log.h"
 
-#define SASL_LINE_MAX 16384
+#define SASL_LINE_MAX 8192 /* an AUTHENTICATE response: before login, so kept small */
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void after_input(void *arg);
 static void on_timeout(void *arg);
+static void on_deadline(void *arg);
 static void on_gone(void *arg);
 
 static const conn_handler handler = {
-	.input = on_input, .after_input = after_input, .timeout = on_timeout, .gone = on_gone};
+	.input = on_input, .after_input = after_input, .timeout = on_timeout, .gone = on_gone,
+	.deadline = on_deadline};
 
 static void session_free(imap_session *s)
 {
@@ -53,6 +55,11 @@ static void on_timeout(void *arg)
 	imap_bye(arg, "Autologout; idle for too long");
 }
 
+static void on_deadline(void *arg)
+{
+	imap_bye(arg, "Login took too long");
+}
+
 void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip)
 {
 	imap_session *s = xcalloc(1, sizeof(*s));
@@ -68,6 +75,7 @@ void imap_session_start(server *srv, const config_listener *lst, int fd, const c
 		return;
 	}
 	after_input(s);
+	conn_set_deadline(s->c, srv->cfg->limits.login_deadline);
 	imap_greet(s);
 	conn_flush(s->c);
 }

@@ -36,6 +36,7 @@ typedef struct config_limits {
 	int commands_before_mail;
 	int command_timeout;
 	int data_timeout;
+	int login_deadline;        /* seconds from connect to login (not reset by input) */
 	int connections;
 	int connections_per_ip;
 	int imap_sessions_per_user;

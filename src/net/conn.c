@@ -27,6 +27,7 @@ struct conn {
 	bool tls;
 	buf out;                /* gathered replies: one write per batch */
 	int timeout;
+	struct event *idle;     /* the timeout: no unit of input handled */
 	struct event *deadline; /* conn_set_deadline, or NULL */
 	void (*drained)(void *);/* conn_when_drained */
 	void *drained_arg;
@@ -65,6 +66,7 @@ static void call_drained(conn *c)
 void conn_end(conn *c)
 {
 	bevtls_close(&c->bev, &c->fd, c->tls);
+	evtimer_del(c->idle);
 	if (c->deadline != NULL) {
 		event_free(c->deadline);
 		c->deadline = NULL;
@@ -76,10 +78,29 @@ void conn_end(conn *c)
 	maybe_gone(c);
 }
 
+/* The timeout counts from the last unit of input handled (a whole command
+ * line, a chunk of message data), not from the last byte: a client that
+ * trickles a line a byte at a time is still timed out.  The socket layer's
+ * write timeout covers output the client does not take. */
 static void apply_timeout(conn *c)
 {
 	struct timeval tv = {c->timeout, 0};
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	evtimer_add(c->idle, &tv);
+}
+
+static void on_idle(evutil_socket_t fd, short what, void *arg)
+{
+	conn *c = arg;
+	if (c->dead || c->closing)
+		return;
+	if (c->busy > 0 || c->held) {
+		/* waiting for our own work, or for the client to read: not idle */
+		apply_timeout(c);
+		return;
+	}
+	log_event(LOG_LVL_INFO, "timeout", "sid=%s client=%s", c->sid, c->ip);
+	c->h->timeout(c->owner);
 }
 
 static void attach(conn *c, struct bufferevent *bev)
@@ -109,6 +130,7 @@ conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls,
 	conn *c = xcalloc(1, sizeof(*c));
 	*c = (conn){.base = base, .tls_ctx = tls, .fd = fd, .tls = implicit_tls, .timeout = 300,
 	            .h = h, .owner = owner};
+	c->idle = evtimer_new(base, on_idle, c);
 	snprintf(c->sid, sizeof c->sid, "%s", sid);
 	snprintf(c->ip, sizeof c->ip, "%s", ip);
 	buf_init(&c->out, CONN_GATHER_MAX);
@@ -126,6 +148,7 @@ void conn_free(conn *c)
 	c->in_loop++;
 	call_drained(c);
 	bevtls_close(&c->bev, &c->fd, c->tls);
+	event_free(c->idle);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
 	buf_free(&c->out);
@@ -229,6 +252,8 @@ void conn_set_deadline(conn *c, int secs)
 
 void conn_set_timeout(conn *c, int secs)
 {
+	if (secs == c->timeout)
+		return; /* the clock runs on from the last unit handled */
 	c->timeout = secs;
 	if (c->bev != NULL)
 		apply_timeout(c);
@@ -360,9 +385,12 @@ static bool hold_back(conn *c)
 static void process(conn *c)
 {
 	c->in_loop++; /* the handler may end the connection: tell the owner below */
+	bool handled = false;
 	while (!c->dead && !c->closing && c->busy == 0 && !hold_back(c) &&
 	       c->h->input(c->owner, bufferevent_get_input(c->bev)))
-		;
+		handled = true;
+	if (handled && !c->dead)
+		apply_timeout(c); /* the wait for the next unit starts now */
 	c->in_loop--;
 	if (c->dead) {
 		maybe_gone(c);
@@ -437,14 +465,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	conn *c = arg;
 	if (what & BEV_EVENT_CONNECTED)
 		return;
-	/* Waiting for input too long: the protocol says goodbye.  Output the
-	 * client does not take (a write timeout), or a goodbye that cannot
-	 * leave: nothing can reach it, so the connection just ends. */
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !c->closing) {
-		log_event(LOG_LVL_INFO, "timeout", "sid=%s client=%s", c->sid, c->ip);
-		c->h->timeout(c->owner);
-		return;
-	}
+	/* Output the client does not take (a write timeout), or a goodbye that
+	 * cannot leave: nothing can reach it, so the connection just ends. */
 	if (what & BEV_EVENT_TIMEOUT)
 		log_event(LOG_LVL_INFO, "timeout", "sid=%s client=%s waiting=output pending=%zu", c->sid,
 		          c->ip, conn_pending(c));

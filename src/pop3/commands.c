@@ -46,6 +46,7 @@ static void login_done(void *arg, login_result r, const char *user)
 	pop3_session *s = arg;
 	if (r == LOGIN_OK) {
 		s->account = xstrdup(user);
+		conn_set_deadline(s->c, 0);
 		maildrop_open(s); /* resumes the connection itself */
 		return;
 	}

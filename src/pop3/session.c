@@ -12,9 +12,11 @@
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void on_timeout(void *arg);
+static void on_deadline(void *arg);
 static void on_gone(void *arg);
 
-static const conn_handler handler = {.input = on_input, .timeout = on_timeout, .gone = on_gone};
+static const conn_handler handler = {
+	.input = on_input, .timeout = on_timeout, .gone = on_gone, .deadline = on_deadline};
 
 static void session_free(pop3_session *s)
 {
@@ -38,6 +40,11 @@ static void on_timeout(void *arg)
 	pop3_close_with_err(arg, "Autologout; idle for too long");
 }
 
+static void on_deadline(void *arg)
+{
+	pop3_close_with_err(arg, "Login took too long");
+}
+
 void pop3_session_start(server *srv, const config_listener *lst, int fd, const char *ip)
 {
 	pop3_session *s = xcalloc(1, sizeof(*s));
@@ -51,6 +58,7 @@ void pop3_session_start(server *srv, const config_listener *lst, int fd, const c
 		return;
 	}
 	conn_set_timeout(s->c, POP3_TIMEOUT);
+	conn_set_deadline(s->c, srv->cfg->limits.login_deadline);
 	pop3_greet(s);
 	conn_flush(s->c);
 }

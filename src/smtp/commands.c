@@ -333,6 +333,7 @@ static void auth_done(void *arg, login_result r, const char *user)
 	smtp_session *s = arg;
 	if (!conn_is_closing(s->c) && r == LOGIN_OK) {
 		s->auth_user = xstrdup(user);
+		conn_set_deadline(s->c, 0);
 		session_reply(s, RPL_AUTH_OK);
 	} else if (!conn_is_closing(s->c)) {
 		session_reply(s, r == LOGIN_LOCKED ? RPL_AUTH_LOCKED : RPL_AUTH_FAILED);

@@ -61,6 +61,7 @@ static const smtp_reply replies[RPL_COUNT] = {
 	[RPL_TOO_MANY_ERRORS]   = {421, "4.7.0", "Too many errors; closing connection"},
 	[RPL_TOO_MANY_COMMANDS] = {421, "4.7.0", "Too many commands without a transaction; closing connection"},
 	[RPL_TIMEOUT]           = {421, "4.4.2", "Timeout; closing connection"},
+	[RPL_LOGIN_DEADLINE]    = {421, "4.7.0", "Authentication took too long; closing connection"},
 	[RPL_TOO_MANY_CONNECTIONS] = {421, "4.7.0", "Too many connections; try again later"},
 	[RPL_TOO_MANY_FROM_IP]  = {421, "4.7.0", "Too many connections from your address; try again later"},
 	[RPL_SHUTDOWN]          = {421, "4.3.2", "Server shutting down; try again later"},

@@ -12,10 +12,12 @@
 static bool on_input(void *arg, struct evbuffer *in);
 static void after_input(void *arg);
 static void on_timeout(void *arg);
+static void on_deadline(void *arg);
 static void on_gone(void *arg);
 
 static const conn_handler handler = {
-	.input = on_input, .after_input = after_input, .timeout = on_timeout, .gone = on_gone};
+	.input = on_input, .after_input = after_input, .timeout = on_timeout, .gone = on_gone,
+	.deadline = on_deadline};
 
 static void session_free(smtp_session *s)
 {
@@ -47,6 +49,11 @@ static void on_timeout(void *arg)
 	session_close_with(arg, RPL_TIMEOUT);
 }
 
+static void on_deadline(void *arg)
+{
+	session_close_with(arg, RPL_LOGIN_DEADLINE);
+}
+
 void smtp_session_start(server *srv, const config_listener *lst, int fd, const char *ip)
 {
 	smtp_session *s = xcalloc(1, sizeof(*s));
@@ -61,6 +68,10 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
 		return;
 	}
 	after_input(s);
+	/* submission: a connection that has not logged in within the deadline
+	 * goes, however busily it trickles (port 25 has no login) */
+	if (lst->role != ROLE_SMTP)
+		conn_set_deadline(s->c, srv->cfg->limits.login_deadline);
 	session_greet(s);
 	conn_flush(s->c);
 }
