@@ -14,12 +14,20 @@
 #include "auth/password.h"
 #include "auth/sasl.h"
 #include "lib/fsutil.h"
+#include "net/roles.h"
 #include "tls/tls.h"
 
-static const struct { listener_role role; int port; } dev_ports[] = {
-	{ROLE_SMTP, 10025}, {ROLE_SUBMISSION, 10587}, {ROLE_SUBMISSIONS, 10465}, {ROLE_SUBMISSION, 12525},
-	{ROLE_POP3, 10110}, {ROLE_POP3S, 10995}, {ROLE_IMAP, 10143}, {ROLE_IMAPS, 10993},
-};
+/* The dev instance listens on every role's usual port plus DEV_PORT_OFFSET
+ * (10025, 10587 and 12525, 10465, ...), on loopback only. */
+#define DEV_PORT_OFFSET 10000
+
+static void add_listener(config *cfg, listener_role role, int port)
+{
+	config_listener *l = &cfg->listeners[cfg->n_listeners++];
+	l->role = role;
+	l->port = DEV_PORT_OFFSET + port;
+	l->address = xstrdup("127.0.0.1");
+}
 
 config *devmode_config(void)
 {
@@ -45,12 +53,12 @@ config *devmode_config(void)
 	cfg->tls_cert = xasprintf("%s/tls/cert.pem", abs);
 	cfg->tls_key = xasprintf("%s/tls/key.pem", abs);
 	strlist_add(&cfg->domains, DEV_DOMAIN);
-	cfg->n_listeners = (int)(sizeof(dev_ports) / sizeof(dev_ports[0]));
-	cfg->listeners = xcalloc((size_t)cfg->n_listeners, sizeof(config_listener));
-	for (int i = 0; i < cfg->n_listeners; i++) {
-		cfg->listeners[i].role = dev_ports[i].role;
-		cfg->listeners[i].port = dev_ports[i].port;
-		cfg->listeners[i].address = xstrdup("127.0.0.1");
+	cfg->listeners = xcalloc(2 * ROLE_COUNT, sizeof(config_listener));
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		const server_role *sr = server_role_get((listener_role)r);
+		add_listener(cfg, sr->role, sr->default_port);
+		if (sr->alt_port != 0)
+			add_listener(cfg, sr->role, sr->alt_port);
 	}
 	cfg->auth.fail_delay_ms = 100;
 	return cfg;
