@@ -13,8 +13,11 @@
 
 #include "auth/password.h"
 #include "auth/sasl.h"
+#include "delivery/maildir.h"
 #include "lib/fsutil.h"
 #include "net/roles.h"
+#include "store/folders.h"
+#include "tls/fingerprint.h"
 #include "tls/tls.h"
 
 /* The dev instance listens on every role's usual port plus DEV_PORT_OFFSET
@@ -93,8 +96,28 @@ static char *random_password(void)
 	return p;
 }
 
+/* The demo account's Maildir with the default folders (Sent, Drafts,
+ * Trash, Junk, Archive), as `user add` makes them; made where missing on
+ * every start, so a dev folder from an older version gets them too. */
+static bool demo_mailbox(const config *cfg)
+{
+	char *root = config_path_mail(cfg);
+	char *maildir = maildir_path(root, DEV_USER);
+	char *err = NULL;
+	bool ok = maildir != NULL && store_create_account(maildir, &err);
+	if (!ok)
+		fprintf(stderr, "yubin: cannot make the demo mailbox: %s\n",
+		        err ? err : "its path is not valid");
+	free(err);
+	free(maildir);
+	free(root);
+	return ok;
+}
+
 char *devmode_demo_account(const config *cfg, accounts *acc)
 {
+	if (!demo_mailbox(cfg))
+		return NULL;
 	char *path = xasprintf("%s/demo-password", cfg->data_dir);
 	char *pw = fs_read_file(path, 1024, NULL);
 	if (pw != NULL) {
@@ -137,8 +160,19 @@ void devmode_banner(const config *cfg, const char *password)
 	       "        --auth-password '%s' --from %s --to %s\n"
 	       "It lands in %s/mail/%s/demo/new/; read it with\n"
 	       "  curl -k --user %s:'%s' pop3s://127.0.0.1:10995/1\n"
-	       "The certificate is self-signed (%s); stop with Ctrl-C.\n\n",
+	       "The certificate is self-signed (%s);\n",
 	       cfg->data_dir, DEV_USER, password, DEV_USER, password, DEV_USER, DEV_USER,
 	       cfg->data_dir, DEV_DOMAIN, DEV_USER, password, cfg->tls_cert);
+	tls_cert_info info;
+	char *err = NULL;
+	if (tls_cert_info_read(cfg->tls_cert, &info, &err)) {
+		printf("  its SHA-256 fingerprint is %s\n"
+		       "(`yubin --dev tls fingerprint` prints it again).  Stop with Ctrl-C.\n\n",
+		       info.sha256);
+		tls_cert_info_free(&info);
+	} else {
+		printf("  %s.  Stop with Ctrl-C.\n\n", err);
+		free(err);
+	}
 	fflush(stdout);
 }
