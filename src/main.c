@@ -13,11 +13,14 @@
 static const struct {
 	const char *name;
 	int (*run)(cli_ctx *, int, char **);
+	const char *standalone; /* "COMMAND ARG" that runs without a configuration */
 } subcommands[] = {
-	{"serve", cmd_serve}, {"config", cmd_config}, {"domain", cmd_domain},
-	{"user", cmd_user},   {"alias", cmd_alias},   {"queue", cmd_queue},
-	{"dns", cmd_dns},     {"mailbox", cmd_mailbox}, {"dkim", cmd_dkim},
-	{"spf", cmd_spf},     {"dmarc", cmd_dmarc},
+	{"serve", cmd_serve, NULL},     {"config", cmd_config, "defaults"},
+	{"domain", cmd_domain, NULL},   {"user", cmd_user, NULL},
+	{"alias", cmd_alias, NULL},     {"queue", cmd_queue, NULL},
+	{"dns", cmd_dns, NULL},         {"mailbox", cmd_mailbox, NULL},
+	{"dkim", cmd_dkim, NULL},       {"spf", cmd_spf, NULL},
+	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 };
 
 static void usage(void)
@@ -26,6 +29,8 @@ static void usage(void)
 	        "usage: yubin [--config FILE | --dev] COMMAND ...\n"
 	        "  serve                          run the server\n"
 	        "  config check | defaults        check the configuration / list settings\n"
+	        "                                 (defaults needs no configuration file)\n"
+	        "  tls fingerprint                SHA-256 fingerprint of the server certificate\n"
 	        "  domain add|del|list [NAME]     local domains\n"
 	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
@@ -85,6 +90,9 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	const char *alone = subcommands[idx].standalone;
+	if (alone != NULL && argc == 3 && strcmp(argv[2], alone) == 0)
+		return subcommands[idx].run(&ctx, argc - 1, argv + 1); /* ctx.cfg stays NULL */
 	if (ctx.dev) {
 		ctx.cfg = devmode_config();
 	} else {

@@ -50,6 +50,11 @@ int cmd_spf(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
+int cmd_tls(cli_ctx *ctx, int argc, char **argv);
+/* Print the certificate's subject, expiry and SHA-256 fingerprint (with
+ * the openssl command that shows the same); false after saying why not
+ * (cmd_tls.c). */
+bool cli_print_fingerprint(const char *cert_file);
 /* `yubin dns records DOMAIN` (cmd_dnsrecords.c), reached through cmd_dns. */
 int cmd_dns_records(cli_ctx *ctx, const char *domain);
 

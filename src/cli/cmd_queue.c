@@ -12,6 +12,7 @@
 
 #include "cli/control.h"
 #include "lib/fsutil.h"
+#include "lib/log.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
@@ -115,13 +116,21 @@ static int queue_show(cli_ctx *ctx, const char *id)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The running server deletes it (so its schedule forgets the message and
+ * its log says so); without one, the file is removed here. */
 static int queue_delete(cli_ctx *ctx, const char *id)
 {
+	char *req = xasprintf("delete %s", id);
+	int rc = control_try_request(ctx->cfg, req);
+	free(req);
+	if (rc != -1)
+		return rc;
 	char *p = active_path(ctx, id);
-	int rc = unlink(p) == 0 ? 0 : 1;
-	if (rc == 0)
-		printf("deleted %s\n", id);
-	else
+	rc = unlink(p) == 0 ? 0 : 1;
+	if (rc == 0) {
+		log_event(LOG_LVL_INFO, "queue_delete", "qid=%s", id);
+		printf("%s deleted\n", id);
+	} else
 		cli_error("cannot delete %s: %s", id, errno == ENOENT ? "no such message" : strerror(errno));
 	free(p);
 	return rc;

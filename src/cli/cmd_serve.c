@@ -148,7 +148,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	srv.dns = dns;
 	srv.psl = dmarc_psl_open(&err); /* NULL: no DMARC, said once here */
 	if (srv.psl == NULL) {
-		log_event(LOG_LVL_WARN, "dmarc", "error=\"%s\" result=\"DMARC checks are off\"", err);
+		log_event(LOG_LVL_WARN, "dmarc", "error=%s result=\"DMARC checks are off\"", err);
 		free(err);
 		err = NULL;
 	}

@@ -42,13 +42,16 @@ static void answer(control *c, const char *req, struct evbuffer *out)
 			evbuffer_add_printf(out, "error %s is not waiting for a retry\n", req + 6);
 	} else if ((strncmp(req, "hold ", 5) == 0 && qid_valid(req + 5)) ||
 	           (strncmp(req, "release ", 8) == 0 && qid_valid(req + 8)) ||
-	           (strncmp(req, "bounce ", 7) == 0 && qid_valid(req + 7))) {
+	           (strncmp(req, "bounce ", 7) == 0 && qid_valid(req + 7)) ||
+	           (strncmp(req, "delete ", 7) == 0 && qid_valid(req + 7))) {
 		const char *qid = strchr(req, ' ') + 1;
 		const char *why = req[0] == 'b' ? outbound_bounce(c->ob, qid)
-		                                : outbound_hold(c->ob, qid, req[0] == 'h');
+		                  : req[0] == 'd' ? outbound_delete(c->ob, qid)
+		                                  : outbound_hold(c->ob, qid, req[0] == 'h');
 		if (why == NULL)
 			evbuffer_add_printf(out, "ok %s %s\n", qid,
-			                    req[0] == 'h' ? "held" : req[0] == 'r' ? "released" : "returned to the sender");
+			                    req[0] == 'h' ? "held" : req[0] == 'r' ? "released"
+			                    : req[0] == 'd' ? "deleted" : "returned to the sender");
 		else
 			evbuffer_add_printf(out, "error %s: %s\n", qid, why);
 	} else {
@@ -137,19 +140,31 @@ void control_close(control **cp)
 
 int control_request(const config *cfg, const char *request)
 {
+	int rc = control_try_request(cfg, request);
+	if (rc == -1) {
+		char *path = socket_path(cfg);
+		cli_error("cannot reach the running server at %s: %s (is `yubin serve` running?)", path,
+		          strerror(errno));
+		free(path);
+		rc = 1;
+	}
+	return rc;
+}
+
+int control_try_request(const config *cfg, const char *request)
+{
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char *path = socket_path(cfg);
 	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	free(path);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-		cli_error("cannot reach the running server at %s: %s (is `yubin serve` running?)", path,
-		          strerror(errno));
+		int err = errno;
 		if (fd >= 0)
 			close(fd);
-		free(path);
-		return 1;
+		errno = err;
+		return -1;
 	}
-	free(path);
 	char req[REQUEST_MAX];
 	int n = snprintf(req, sizeof req, "%s\n", request);
 	char reply[512];

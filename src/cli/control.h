@@ -21,5 +21,8 @@ void control_close(control **c);
 /* Client side: send one request to the running server and print its
  * reply.  Returns 0 for "ok", 1 otherwise (after printing why). */
 int control_request(const config *cfg, const char *request);
+/* The same, but -1 (errno set, nothing printed) when no server answers on
+ * the socket, so the caller can do the work itself. */
+int control_try_request(const config *cfg, const char *request);
 
 #endif

@@ -13,13 +13,24 @@
 
 #include "auth/password.h"
 #include "auth/sasl.h"
+#include "delivery/maildir.h"
 #include "lib/fsutil.h"
+#include "net/roles.h"
+#include "store/folders.h"
+#include "tls/fingerprint.h"
 #include "tls/tls.h"
 
-static const struct { listener_role role; int port; } dev_ports[] = {
-	{ROLE_SMTP, 10025}, {ROLE_SUBMISSION, 10587}, {ROLE_SUBMISSIONS, 10465}, {ROLE_SUBMISSION, 12525},
-	{ROLE_POP3, 10110}, {ROLE_POP3S, 10995}, {ROLE_IMAP, 10143}, {ROLE_IMAPS, 10993},
-};
+/* The dev instance listens on every role's usual port plus DEV_PORT_OFFSET
+ * (10025, 10587 and 12525, 10465, ...), on loopback only. */
+#define DEV_PORT_OFFSET 10000
+
+static void add_listener(config *cfg, listener_role role, int port)
+{
+	config_listener *l = &cfg->listeners[cfg->n_listeners++];
+	l->role = role;
+	l->port = DEV_PORT_OFFSET + port;
+	l->address = xstrdup("127.0.0.1");
+}
 
 config *devmode_config(void)
 {
@@ -45,12 +56,12 @@ config *devmode_config(void)
 	cfg->tls_cert = xasprintf("%s/tls/cert.pem", abs);
 	cfg->tls_key = xasprintf("%s/tls/key.pem", abs);
 	strlist_add(&cfg->domains, DEV_DOMAIN);
-	cfg->n_listeners = (int)(sizeof(dev_ports) / sizeof(dev_ports[0]));
-	cfg->listeners = xcalloc((size_t)cfg->n_listeners, sizeof(config_listener));
-	for (int i = 0; i < cfg->n_listeners; i++) {
-		cfg->listeners[i].role = dev_ports[i].role;
-		cfg->listeners[i].port = dev_ports[i].port;
-		cfg->listeners[i].address = xstrdup("127.0.0.1");
+	cfg->listeners = xcalloc(2 * ROLE_COUNT, sizeof(config_listener));
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		const server_role *sr = server_role_get((listener_role)r);
+		add_listener(cfg, sr->role, sr->default_port);
+		if (sr->alt_port != 0)
+			add_listener(cfg, sr->role, sr->alt_port);
 	}
 	cfg->auth.fail_delay_ms = 100;
 	return cfg;
@@ -85,8 +96,28 @@ static char *random_password(void)
 	return p;
 }
 
+/* The demo account's Maildir with the default folders (Sent, Drafts,
+ * Trash, Junk, Archive), as `user add` makes them; made where missing on
+ * every start, so a dev folder from an older version gets them too. */
+static bool demo_mailbox(const config *cfg)
+{
+	char *root = config_path_mail(cfg);
+	char *maildir = maildir_path(root, DEV_USER);
+	char *err = NULL;
+	bool ok = maildir != NULL && store_create_account(maildir, &err);
+	if (!ok)
+		fprintf(stderr, "yubin: cannot make the demo mailbox: %s\n",
+		        err ? err : "its path is not valid");
+	free(err);
+	free(maildir);
+	free(root);
+	return ok;
+}
+
 char *devmode_demo_account(const config *cfg, accounts *acc)
 {
+	if (!demo_mailbox(cfg))
+		return NULL;
 	char *path = xasprintf("%s/demo-password", cfg->data_dir);
 	char *pw = fs_read_file(path, 1024, NULL);
 	if (pw != NULL) {
@@ -129,8 +160,19 @@ void devmode_banner(const config *cfg, const char *password)
 	       "        --auth-password '%s' --from %s --to %s\n"
 	       "It lands in %s/mail/%s/demo/new/; read it with\n"
 	       "  curl -k --user %s:'%s' pop3s://127.0.0.1:10995/1\n"
-	       "The certificate is self-signed (%s); stop with Ctrl-C.\n\n",
+	       "The certificate is self-signed (%s);\n",
 	       cfg->data_dir, DEV_USER, password, DEV_USER, password, DEV_USER, DEV_USER,
 	       cfg->data_dir, DEV_DOMAIN, DEV_USER, password, cfg->tls_cert);
+	tls_cert_info info;
+	char *err = NULL;
+	if (tls_cert_info_read(cfg->tls_cert, &info, &err)) {
+		printf("  its SHA-256 fingerprint is %s\n"
+		       "(`yubin --dev tls fingerprint` prints it again).  Stop with Ctrl-C.\n\n",
+		       info.sha256);
+		tls_cert_info_free(&info);
+	} else {
+		printf("  %s.  Stop with Ctrl-C.\n\n", err);
+		free(err);
+	}
 	fflush(stdout);
 }

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "lib/strutil.h"
-#include "smtp/xtext.h"
+#include "envelope/xtext.h"
 
 #define FOLD_COL 76   /* fold at the first space after this column */
 #define FORCE_COL 900 /* no space for this long: break anyway (RFC 5322 2.1.1) */

@@ -89,7 +89,7 @@ static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size
 			out->delivered++;
 		else
 			out->already++;
-		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s/new/%s",
+		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s",
 		          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
 	}
 	free(path);

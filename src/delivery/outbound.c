@@ -38,6 +38,7 @@ typedef struct ob_entry {
 	bool busy;
 	bool held;            /* `queue hold`: no attempts */
 	bool bounce;          /* `queue bounce`: the next "attempt" returns it */
+	bool deleted;         /* `queue delete` while an attempt ran: drop it after */
 } ob_entry;
 
 struct outbound {
@@ -530,9 +531,17 @@ static void read_done(void *arg)
 {
 	ob_attempt *a = arg;
 	outbound *o = a->o;
+	if (a->e->deleted) {
+		entry_remove(o, a->e);
+		attempt_free(a);
+		return;
+	}
 	if (!a->parsed) {
-		log_event(LOG_LVL_ERROR, "delivery", "file=%s result=skipped error=%s", a->e->path,
-		          a->parse_error ? a->parse_error : "unreadable");
+		if (access(a->e->path, F_OK) != 0 && errno == ENOENT) /* deleted meanwhile */
+			log_event(LOG_LVL_INFO, "delivery", "file=%s result=gone", a->e->path);
+		else
+			log_event(LOG_LVL_ERROR, "delivery", "file=%s result=skipped error=%s", a->e->path,
+			          a->parse_error ? a->parse_error : "unreadable");
 		entry_remove(o, a->e);
 		attempt_free(a);
 		return;
@@ -714,7 +723,9 @@ static void record_done(void *arg)
 {
 	ob_attempt *a = arg;
 	outbound *o = a->o;
-	if (a->all_final) {
+	if (a->e->deleted) { /* by the postmaster meanwhile: its file is gone */
+		entry_remove(o, a->e);
+	} else if (a->all_final) {
 		if (a->io_errno == 0)
 			log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", a->env.id, "finished");
 		else
@@ -902,6 +913,27 @@ const char *outbound_bounce(outbound *o, const char *qid)
 	e->due = time(NULL);
 	log_event(LOG_LVL_INFO, "queue_bounce", "qid=%s", qid);
 	arm_timer(o);
+	return NULL;
+}
+
+const char *outbound_delete(outbound *o, const char *qid)
+{
+	ob_entry *e = entry_by_qid(o, qid);
+	if (e != NULL && e->deleted)
+		return "no such message";
+	char *root = config_path_queue(o->cfg);
+	char *path = e != NULL ? xstrdup(e->path) : xasprintf("%s/active/%s", root, qid);
+	free(root);
+	int err = unlink(path) == 0 ? 0 : errno;
+	free(path);
+	if (err != 0 && (err != ENOENT || e == NULL))
+		return err == ENOENT ? "no such message" : "cannot remove the queue file";
+	/* an attempt that is running finishes, then forgets the entry */
+	if (e != NULL && e->busy)
+		e->deleted = true;
+	else if (e != NULL)
+		entry_remove(o, e);
+	log_event(LOG_LVL_INFO, "queue_delete", "qid=%s", qid);
 	return NULL;
 }
 

@@ -37,6 +37,11 @@ size_t outbound_flush(outbound *o, const char *qid);
  * sentence saying why not. */
 const char *outbound_hold(outbound *o, const char *qid, bool hold);
 const char *outbound_bounce(outbound *o, const char *qid);
+/* Delete the message qid from the queue (`queue delete`): its file goes and
+ * it is no longer scheduled, so a later flush does not look for it.  A
+ * delivery attempt already running for it finishes (what it sent is sent)
+ * and is then forgotten.  NULL on success or a sentence saying why not. */
+const char *outbound_delete(outbound *o, const char *qid);
 /* The queue's remote handler (queue_set_remote_handler). */
 void outbound_on_remote(void *o, const char *path, time_t due);
 

@@ -21,7 +21,7 @@
 
 #include "auth/sasl.h"
 #include "lib/buf.h"
-#include "smtp/dsnparam.h"
+#include "envelope/dsnparam.h"
 #include "tls/bevtls.h"
 
 #define REPLY_MAX (64 * 1024)

@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "lib/strutil.h"
-#include "smtp/dsnparam.h"
+#include "envelope/dsnparam.h"
 
 typedef struct smtpc_job smtpc_job;
 typedef struct smtpc_conn smtpc_conn;

@@ -11,6 +11,7 @@
 
 #include "imap/names.h"
 #include "lib/log.h"
+#include "net/roles.h"
 
 #define SASL_LINE_MAX 8192 /* an AUTHENTICATE response: before login, so kept small */
 
@@ -66,10 +67,10 @@ void imap_session_start(server *srv, const config_listener *lst, int fd, const c
 	s->srv = srv;
 	s->lst = lst;
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
-	server_session_opened(srv, &srv->imap_sessions, &s->link, s, lst, ip, 'I', s->sid);
+	server_session_opened(srv, &srv->imap_sessions, &s->link, s, lst, ip, s->sid);
 	imap_reader_limits lim = imap_reader_default_limits();
 	s->rd = imap_reader_new(&lim);
-	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_IMAPS, s->sid, ip, &handler, s);
+	s->c = conn_new(srv->base, srv->tls, fd, server_role_implicit_tls(lst->role), s->sid, ip, &handler, s);
 	if (s->c == NULL) {
 		session_free(s);
 		return;

@@ -50,11 +50,20 @@ static void put_value(buf *b, const char *s)
 }
 
 /* Expand fmt: literal text is copied; each conversion's value is rendered
- * and quoted as one value. */
+ * and quoted as one value.  A "%s" written inside literal quotes in fmt
+ * (key=\"%s\") is the same value: the quotes in fmt are dropped and the
+ * value is quoted once, only when it needs it, so a line never shows
+ * key=""..."". */
 static void format_pairs(buf *b, const char *fmt, va_list ap)
 {
 	char num[64];
 	for (const char *p = fmt; *p; p++) {
+		if (*p == '"' && strncmp(p + 1, "%s\"", 3) == 0) {
+			const char *s = va_arg(ap, const char *);
+			put_value(b, s != NULL ? s : "-");
+			p += 3;
+			continue;
+		}
 		if (*p != '%') {
 			buf_putc(b, *p);
 			continue;

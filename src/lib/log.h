@@ -12,8 +12,16 @@ typedef enum log_level { LOG_LVL_DEBUG, LOG_LVL_INFO, LOG_LVL_WARN, LOG_LVL_ERRO
 
 /* Send lines to syslog (facility mail) instead of stderr. */
 void log_use_syslog(bool on);
-/* Log an event: fmt is a sequence of key=%s pairs; every %s argument is
- * quoted if needed (use log_kv-style: pass raw values, the formatter quotes).
+/* Log an event: fmt is a sequence of key=%s pairs.  The one quoting rule:
+ * every %s argument is one value, written bare when it is a non-empty run
+ * of printable bytes other than double quote, backslash and '=', and
+ * otherwise in double quotes with those two escaped by a backslash and
+ * control bytes as \xHH.  Pass raw values, never quoted ones, and never a
+ * fragment of the line ("%s%s" with " key=" as an argument): key="%s" in
+ * fmt means the same as key=%s, so a value is quoted once, only when it
+ * needs it.  A NULL value is written as a bare -.  Literal text in fmt is
+ * copied as it is, so a fixed value with spaces is written in quotes there
+ * (error="no space left").
  * Only "%s", "%d", "%u", "%ld", "%lu", "%lld", "%llu", "%zu" conversions are
  * allowed. */
 void log_event(log_level lvl, const char *event, const char *fmt, ...)

@@ -6,21 +6,20 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <openssl/rand.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "net/addrkey.h"
-#include "smtp/reply.h"
-#include "imap/session.h"
-#include "pop3/session.h"
-#include "smtp/session.h"
+#include "net/roles.h"
 
 #define IP_BUCKETS 1024
 
@@ -82,14 +81,34 @@ void server_ip_release(server *srv, const char *ip)
 	}
 }
 
+/* Six lower-case letters and digits, random for each start of the server
+ * (time and pid mixed in, should the random source fail). */
+static void make_run_id(char *out, size_t cap)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	unsigned char raw[6];
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		uint64_t x = (uint64_t)time(NULL) * 1000003u ^ (uint64_t)getpid() << 20;
+		for (size_t i = 0; i < sizeof raw; i++, x >>= 8)
+			raw[i] = (unsigned char)x;
+	}
+	size_t i = 0;
+	for (; i < sizeof raw && i + 1 < cap; i++)
+		out[i] = digits[raw[i] % 36];
+	out[i] = '\0';
+}
+
 void server_session_opened(server *srv, session_link **list, session_link *link, void *owner,
-                           const config_listener *lst, const char *ip, char prefix, char sid[24])
+                           const config_listener *lst, const char *ip, char sid[24])
 {
 	*link = (session_link){.next = *list, .owner = owner};
 	if (*list != NULL)
 		(*list)->prev = link;
 	*list = link;
-	snprintf(sid, 24, "%c%llx", prefix, (unsigned long long)++srv->next_sid);
+	if (srv->run_id[0] == '\0')
+		make_run_id(srv->run_id, sizeof srv->run_id);
+	snprintf(sid, 24, "%c%s.%llx", server_role_get(lst->role)->proto->sid_prefix, srv->run_id,
+	         (unsigned long long)++srv->next_sid);
 	srv->n_sessions++;
 	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", sid, ip, config_role_name(lst->role));
 }
@@ -108,29 +127,15 @@ void server_session_closed(server *srv, session_link **list, session_link *link,
 	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", sid, ip);
 }
 
-static bool is_pop3(listener_role role)
-{
-	return role == ROLE_POP3 || role == ROLE_POP3S;
-}
-
-static bool is_imap(listener_role role)
-{
-	return role == ROLE_IMAP || role == ROLE_IMAPS;
-}
-
 /* Over a limit: the protocol's "try later", then close. */
-static void refuse(int fd, listener_role role, smtp_reply_id id)
+static void refuse(int fd, listener_role role, bool per_ip)
 {
 	buf b;
 	buf_init(&b, 512);
-	if (is_imap(role))
-		buf_puts(&b, "* BYE [UNAVAILABLE] Too many connections; try again later\r\n");
-	else if (is_pop3(role))
-		buf_puts(&b, "-ERR [SYS/TEMP] Too many connections; try again later\r\n");
-	else
-		reply_append(&b, id);
-	ssize_t w = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)w; /* best effort: the connection is refused either way */
+	if (server_role_get(role)->proto->busy(&b, per_ip)) {
+		ssize_t w = send(fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)w; /* best effort: the connection is refused either way */
+	}
 	buf_free(&b);
 	close(fd);
 }
@@ -147,20 +152,15 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof ip);
 	if (srv->n_sessions >= srv->cfg->limits.connections) {
 		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "connection limit");
-		refuse(fd, lc->lst->role, RPL_TOO_MANY_CONNECTIONS);
+		refuse(fd, lc->lst->role, false);
 		return;
 	}
 	if (!server_ip_acquire(srv, ip)) {
 		log_event(LOG_LVL_WARN, "refuse", "client=%s reason=%s", ip, "per-address connection limit");
-		refuse(fd, lc->lst->role, RPL_TOO_MANY_FROM_IP);
+		refuse(fd, lc->lst->role, true);
 		return;
 	}
-	if (is_imap(lc->lst->role))
-		imap_session_start(srv, lc->lst, fd, ip);
-	else if (is_pop3(lc->lst->role))
-		pop3_session_start(srv, lc->lst, fd, ip);
-	else
-		smtp_session_start(srv, lc->lst, fd, ip);
+	server_role_get(lc->lst->role)->proto->start(srv, lc->lst, fd, ip);
 }
 
 /* A listening socket for one configured address; -1 with errno on failure.
@@ -232,16 +232,18 @@ bool server_bind(server *srv, char **err_r)
 
 void server_drain(server *srv)
 {
-	smtp_sessions_drain(srv);
-	pop3_sessions_drain(srv);
-	imap_sessions_drain(srv);
+	int n;
+	const server_protocol *const *p = server_protocols(&n);
+	for (int i = 0; i < n; i++)
+		p[i]->drain(srv);
 }
 
 void server_free_sessions(server *srv)
 {
-	smtp_sessions_free(srv);
-	pop3_sessions_free(srv);
-	imap_sessions_free(srv);
+	int n;
+	const server_protocol *const *p = server_protocols(&n);
+	for (int i = 0; i < n; i++)
+		p[i]->free_all(srv);
 	strlist_free(&srv->pop3_locks);
 }
 

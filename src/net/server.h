@@ -43,6 +43,7 @@ typedef struct server {
 	int n_sessions;
 	struct ip_count *ip_counts; /* per-address connection counts */
 	uint64_t next_sid;
+	char run_id[8];              /* this start's part of every session id */
 	session_link *smtp_sessions; /* every live session, by protocol, for shutdown */
 	session_link *pop3_sessions;
 	session_link *imap_sessions;
@@ -63,10 +64,12 @@ void server_drain(server *srv);
 void server_free_sessions(server *srv);
 
 /* A session of any protocol begins: it joins its protocol's list, is
- * counted, gets its id (prefix and a number: "S1f", "P20", "I21") and an
- * accept log line. */
+ * counted, gets its id and an accept log line.  A session id is the
+ * protocol's letter (the role table's sid_prefix), this run's id and a
+ * number: "S7q2kx1.1f", "Pa9c0d3.20".  The run id is random for each
+ * start of the server, so ids never repeat across restarts. */
 void server_session_opened(server *srv, session_link **list, session_link *link, void *owner,
-                           const config_listener *lst, const char *ip, char prefix, char sid[24]);
+                           const config_listener *lst, const char *ip, char sid[24]);
 /* ...and ends: off the list, the counts (total and per address), the log. */
 void server_session_closed(server *srv, session_link **list, session_link *link, const char *sid,
                            const char *ip);

@@ -171,8 +171,12 @@ static void update_done(void *arg)
 {
 	md_job *j = arg;
 	pop3_session *s = j->s;
-	log_event(j->ok ? LOG_LVL_INFO : LOG_LVL_ERROR, "pop3_update", "sid=%s user=%s deleted=%zu%s%s",
-	          s->sid, s->account, j->n_uids, j->ok ? "" : " error=", j->ok ? "" : j->err);
+	if (j->ok)
+		log_event(LOG_LVL_INFO, "pop3_update", "sid=%s user=%s deleted=%zu", s->sid, s->account,
+		          j->n_uids);
+	else
+		log_event(LOG_LVL_ERROR, "pop3_update", "sid=%s user=%s deleted=%zu error=%s", s->sid,
+		          s->account, j->n_uids, j->err);
 	if (j->ok) {
 		pop3_ok(s, "Bye; %zu messages deleted", j->n_uids);
 	} else {

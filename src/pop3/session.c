@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "net/roles.h"
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void on_timeout(void *arg);
@@ -51,8 +52,8 @@ void pop3_session_start(server *srv, const config_listener *lst, int fd, const c
 	s->srv = srv;
 	s->lst = lst;
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
-	server_session_opened(srv, &srv->pop3_sessions, &s->link, s, lst, ip, 'P', s->sid);
-	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_POP3S, s->sid, ip, &handler, s);
+	server_session_opened(srv, &srv->pop3_sessions, &s->link, s, lst, ip, s->sid);
+	s->c = conn_new(srv->base, srv->tls, fd, server_role_implicit_tls(lst->role), s->sid, ip, &handler, s);
 	if (s->c == NULL) {
 		session_free(s);
 		return;

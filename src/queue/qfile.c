@@ -9,7 +9,7 @@
 #include <sys/random.h>
 
 #include "lib/strutil.h"
-#include "smtp/xtext.h"
+#include "envelope/xtext.h"
 
 #define MAGIC "YUBIN-QUEUE 1\n"
 

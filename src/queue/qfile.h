@@ -39,7 +39,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
-#include "smtp/dsnparam.h"
+#include "envelope/dsnparam.h"
 
 #define QFILE_NONCE_LEN 16
 

@@ -121,7 +121,7 @@ static void after_msgauth(smtp_session *s, smtp_reply_id refuse)
 		return;
 	}
 	spool_abort(&sp);
-	log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=\"%s\"", s->sid, t->qid,
+	log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=%s", s->sid, t->qid,
 	          reply_get(refuse)->text);
 	if (!conn_is_closing(s->c))
 		session_reply(s, refuse);

@@ -41,7 +41,7 @@ static void sign_work(void *arg, const char *msg, size_t len)
 	strlist_init(&problems);
 	dkim_keys_load(j->data_dir, j->domain, &set, &problems);
 	for (size_t k = 0; k < problems.n; k++)
-		log_event(LOG_LVL_WARN, "dkim_key", "domain=%s problem=\"%s\"", j->domain, problems.items[k]);
+		log_event(LOG_LVL_WARN, "dkim_key", "domain=%s problem=%s", j->domain, problems.items[k]);
 	strlist_free(&problems);
 	const dkim_key *keys[2];
 	size_t n = dkim_keys_pick(&set, j->domain, NULL, keys);
@@ -60,7 +60,7 @@ static void sign_done(void *arg)
 		log_event(LOG_LVL_INFO, "dkim_sign", "sid=%s qid=%s domain=%s", s->sid, s->txn.qid, j->domain);
 	} else if (j->err != NULL) {
 		/* not signed: the message still goes, as it would without a key */
-		log_event(LOG_LVL_WARN, "dkim_sign", "sid=%s qid=%s result=unsigned error=\"%s\"", s->sid,
+		log_event(LOG_LVL_WARN, "dkim_sign", "sid=%s qid=%s result=unsigned error=%s", s->sid,
 		          s->txn.qid, j->err);
 	}
 	msgauth_done_fn *done = j->done;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envelope/address.h"
 #include "lib/strutil.h"
 
 const char *smtp_split_verb(const char *line, char *verb, size_t verb_cap)
@@ -24,145 +25,6 @@ const char *smtp_split_verb(const char *line, char *verb, size_t verb_cap)
 	return line[i] == ' ' ? line + i + 1 : line + i;
 }
 
-bool smtp_valid_utf8(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-	while (i < n) {
-		unsigned char c = p[i];
-		size_t len;
-		unsigned min;
-		unsigned cp;
-		if (c < 0x80) {
-			if (c < 0x20 || c == 0x7f)
-				return false;
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			len = 2; min = 0x80; cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			len = 3; min = 0x800; cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			len = 4; min = 0x10000; cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (i + len > n)
-			return false;
-		for (size_t k = 1; k < len; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
-	return true;
-}
-
-static bool is_atext(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-/* Dot-string or quoted-string local part of length n. */
-static bool valid_local(const char *s, size_t n, bool utf8, bool *non_ascii)
-{
-	if (n == 0 || n > 64)
-		return false;
-	if (s[0] == '"') {
-		if (n < 2 || s[n - 1] != '"')
-			return false;
-		for (size_t i = 1; i + 1 < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c == '\\') {
-				i++;
-				if (i + 1 >= n || (unsigned char)s[i] < 0x20)
-					return false;
-			} else if (c >= 0x80) {
-				*non_ascii = true;
-			} else if (c < 0x20 || c == '"' || c == 0x7f) {
-				return false;
-			}
-		}
-	} else {
-		if (s[0] == '.' || s[n - 1] == '.')
-			return false;
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c == '.') {
-				if (s[i + 1] == '.')
-					return false;
-			} else if (c >= 0x80) {
-				*non_ascii = true;
-			} else if (!is_atext(c)) {
-				return false;
-			}
-		}
-	}
-	return !*non_ascii || (utf8 && smtp_valid_utf8(s, n));
-}
-
-static bool valid_domain(const char *s, size_t n, bool utf8, bool *non_ascii)
-{
-	if (n == 0 || n > 255)
-		return false;
-	if (s[0] == '[') {
-		/* address literal: accept IPv4 / IPv6: / general forms by charset */
-		if (s[n - 1] != ']' || n < 3)
-			return false;
-		for (size_t i = 1; i + 1 < n; i++) {
-			unsigned char c = (unsigned char)s[i];
-			if (c < 0x21 || c > 0x7e || c == '[' || c == ']' || c == '\\')
-				return false;
-		}
-		return true;
-	}
-	size_t label = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (c >= 0x80) {
-			*non_ascii = true;
-		} else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		             (c >= '0' && c <= '9') || (c == '-' && label > 0))) {
-			return false;
-		}
-		if (++label > 63)
-			return false;
-	}
-	if (label == 0 || s[n - 1] == '-')
-		return false;
-	return !*non_ascii || (utf8 && smtp_valid_utf8(s, n));
-}
-
-bool smtp_valid_mailbox(const char *mbox, bool utf8, bool *non_ascii_r)
-{
-	*non_ascii_r = false;
-	const char *at = strrchr(mbox, '@');
-	if (at == NULL)
-		return false;
-	/* a quoted local part may contain '@': the domain is after the last one */
-	bool na = false;
-	if (!valid_local(mbox, (size_t)(at - mbox), utf8, &na))
-		goto out;
-	if (!valid_domain(at + 1, strlen(at + 1), utf8, &na))
-		goto out;
-	*non_ascii_r = na;
-	return true;
-out:
-	*non_ascii_r = na;
-	return false;
-}
-
 /* "@dom,@dom,...": the A-d-l of an obsolete source route. */
 static bool valid_route(const char *s, size_t n)
 {
@@ -173,7 +35,7 @@ static bool valid_route(const char *s, size_t n)
 		const char *comma = memchr(s + i, ',', n - i);
 		size_t end = comma ? (size_t)(comma - s) : n;
 		bool na = false;
-		if (!valid_domain(s + i + 1, end - i - 1, false, &na))
+		if (!envelope_valid_domain(s + i + 1, end - i - 1, false, &na))
 			return false;
 		i = comma ? end + 1 : n;
 		if (comma && i == n)
@@ -329,11 +191,11 @@ static smtp_parse_status parse_path_cmd(const char *args, const char *kw, bool i
 	if (!is_mail && str_ascii_ieq(p->address, "postmaster"))
 		return SP_OK; /* RFC 5321 4.5.1: "<Postmaster>" with no domain */
 	bool utf8 = is_mail ? p->smtputf8 : utf8_session;
-	if (!smtp_valid_mailbox(p->address, utf8, &p->non_ascii)) {
+	if (!envelope_valid_mailbox(p->address, utf8, &p->non_ascii)) {
 		if (p->non_ascii && !utf8) {
 			/* would it be valid with SMTPUTF8? then say so */
 			bool na;
-			if (smtp_valid_mailbox(p->address, true, &na))
+			if (envelope_valid_mailbox(p->address, true, &na))
 				return SP_NEEDS_UTF8;
 		}
 		return SP_BAD_ADDRESS;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smtp/dsnparam.h"
+#include "envelope/dsnparam.h"
 
 typedef enum smtp_parse_status {
 	SP_OK = 0,
@@ -54,14 +54,7 @@ smtp_parse_status smtp_parse_rcpt(const char *args, bool utf8_session, smtp_path
 /* Free what a parse left in p. */
 void smtp_path_free(smtp_path *p);
 
-/* Check one mailbox "local@domain" (RFC 5321 4.1.2, RFC 6531 with utf8).
- * Sets *non_ascii_r when it holds UTF-8. */
-bool smtp_valid_mailbox(const char *mbox, bool utf8, bool *non_ascii_r);
-
 /* Parse "BDAT <size> [LAST]". */
 bool smtp_parse_bdat(const char *args, uint64_t *size_r, bool *last_r);
-
-/* True when every byte of s is printable ASCII or a valid UTF-8 sequence. */
-bool smtp_valid_utf8(const char *s, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/log.h"
+#include "net/roles.h"
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void after_input(void *arg);
@@ -60,9 +61,9 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
 	s->srv = srv;
 	s->lst = lst;
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
-	server_session_opened(srv, &srv->smtp_sessions, &s->link, s, lst, ip, 'S', s->sid);
+	server_session_opened(srv, &srv->smtp_sessions, &s->link, s, lst, ip, s->sid);
 	strlist_init(&s->txn.rcpt_cmds);
-	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_SUBMISSIONS, s->sid, ip, &handler, s);
+	s->c = conn_new(srv->base, srv->tls, fd, server_role_implicit_tls(lst->role), s->sid, ip, &handler, s);
 	if (s->c == NULL) {
 		session_free(s);
 		return;

@@ -1,6 +1,8 @@
 """`yubin --dev serve`: no config, fixed loopback ports, a self-signed
 certificate and a demo account made on first start and reused after."""
 
+import hashlib
+import imaplib
 import os
 import poplib
 import re
@@ -95,6 +97,41 @@ def _send(user, pw, rcpt, subject, port):
         s.close()
 
 
+SPECIAL_USE = {"Sent": "\\Sent", "Drafts": "\\Drafts", "Trash": "\\Trash", "Junk": "\\Junk",
+               "Archive": "\\Archive"}
+
+
+def _check_folders_and_fingerprint(dev, user, pw, cert_der):
+    """The demo account has the default special-use folders, as accounts
+    from `user add` do; the banner and `tls fingerprint` show the SHA-256
+    fingerprint of the certificate the server presents."""
+    m = imaplib.IMAP4_SSL("127.0.0.1", DEV_PORTS["imaps"], ssl_context=ssl._create_unverified_context(),
+                          timeout=10)
+    try:
+        assert m.login(user, pw)[0] == "OK"
+        typ, lines = m.list()
+        assert typ == "OK", lines
+        listed = {}
+        for raw in lines:
+            lm = re.match(rb'\(([^)]*)\) (?:"[^"]*"|NIL) "?([^"]*)"?$', raw)
+            assert lm, raw
+            listed[lm.group(2).decode()] = lm.group(1).decode().split()
+        for name, attr in SPECIAL_USE.items():
+            assert name in listed, f"{name} missing from LIST: {lines}"
+            assert attr in listed[name], f"{name} without {attr}: {lines}"
+        assert "INBOX" in listed
+    finally:
+        m.logout()
+    fp = ":".join(f"{b:02X}" for b in hashlib.sha256(cert_der).digest())
+    assert f"SHA-256 fingerprint is {fp}" in dev.text(), dev.text()[-1500:]
+    rc, out = dev.cli("tls", "fingerprint")
+    assert rc == 0 and re.search(rf"^SHA-256\s+{fp}$", out, re.M), out
+    cert = dev.dev_dir / "tls" / "cert.pem"
+    ossl = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-fingerprint", "-sha256"],
+                          capture_output=True, text=True, check=True, timeout=30).stdout
+    assert ossl.strip() == f"sha256 Fingerprint={fp}", ossl
+
+
 def test_dev_mode_end_to_end():
     # the ports are fixed: wait (bounded) for anyone else's dev server to go
     try:
@@ -111,6 +148,8 @@ def test_dev_mode_end_to_end():
         user, pw = m.group(1), m.group(2)
         assert user.endswith("@yubin.test"), user
         cert1 = _peer_cert()
+
+        _check_folders_and_fingerprint(dev, user, pw, cert1)
 
         subject = "dev " + uniq()
         _send(user, pw, user, subject, DEV_PORTS["submission"])

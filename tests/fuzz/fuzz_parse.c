@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "envelope/address.h"
 #include "smtp/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -20,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		smtp_path p;
 		if (smtp_parse_mail(args, &p) == SP_OK && p.address[0] != '\0') {
 			bool na;
-			if (!smtp_valid_mailbox(p.address, p.smtputf8, &na))
+			if (!envelope_valid_mailbox(p.address, p.smtputf8, &na))
 				abort();
 		}
 		smtp_path_free(&p);

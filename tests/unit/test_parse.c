@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "envelope/address.h"
 #include "smtp/parse.h"
 
 static const char *status_name(smtp_parse_status st)
@@ -512,7 +513,7 @@ static void test_path_free_twice(void **state)
 	smtp_path_free(&p);
 }
 
-/* ---- smtp_valid_mailbox ---- */
+/* ---- envelope_valid_mailbox ---- */
 
 static void test_valid_mailbox(void **state)
 {
@@ -532,7 +533,7 @@ static void test_valid_mailbox(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		bool na = !cases[i].non_ascii;
-		bool ok = smtp_valid_mailbox(cases[i].mbox, cases[i].utf8, &na);
+		bool ok = envelope_valid_mailbox(cases[i].mbox, cases[i].utf8, &na);
 		if (ok != cases[i].ok || na != cases[i].non_ascii)
 			fail_msg("case %zu \"%s\" utf8 %d: got ok %d non_ascii %d", i, cases[i].mbox,
 			         cases[i].utf8, ok, na);
@@ -586,7 +587,7 @@ static void test_bdat(void **state)
 	}
 }
 
-/* ---- smtp_valid_utf8 ---- */
+/* ---- envelope_valid_utf8 ---- */
 
 #define U(lit) lit, sizeof(lit) - 1
 
@@ -642,13 +643,13 @@ static void test_valid_utf8(void **state)
 		{U("\xff"), false},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (smtp_valid_utf8(cases[i].s, cases[i].n) != cases[i].ok)
+		if (envelope_valid_utf8(cases[i].s, cases[i].n) != cases[i].ok)
 			fail_msg("case %zu (%zu bytes): want %d", i, cases[i].n, cases[i].ok);
 	/* the length is respected: a sequence cut by n is invalid, bytes past n
 	 * are not read */
-	assert_false(smtp_valid_utf8("\xc3\xbc", 1));
-	assert_true(smtp_valid_utf8("ab\xff", 2));
-	assert_false(smtp_valid_utf8("\xe2\x82\xac", 2));
+	assert_false(envelope_valid_utf8("\xc3\xbc", 1));
+	assert_true(envelope_valid_utf8("ab\xff", 2));
+	assert_false(envelope_valid_utf8("\xe2\x82\xac", 2));
 }
 
 int main(void)

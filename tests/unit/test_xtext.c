@@ -13,8 +13,8 @@
 #include <string.h>
 
 #include "lib/buf.h"
-#include "smtp/dsnparam.h"
-#include "smtp/xtext.h"
+#include "envelope/dsnparam.h"
+#include "envelope/xtext.h"
 
 /* ---- RFC 3461 xtext ---- */
 

@@ -1,13 +1,14 @@
 /* dsnparam.c — RFC 3461 parameter values (see dsnparam.h).  Owns the
  * grammar of RET, NOTIFY, ENVID and ORCPT and their limits; must not decide
- * replies (parse.c maps a refusal to a status) or build reports (dsn.c). */
-#include "smtp/dsnparam.h"
+ * replies (smtp/parse.c maps a refusal to a status) or build reports
+ * (delivery/dsn.c). */
+#include "envelope/dsnparam.h"
 
 #include <string.h>
 
+#include "envelope/address.h"
+#include "envelope/xtext.h"
 #include "lib/strutil.h"
-#include "smtp/parse.h"
-#include "smtp/xtext.h"
 
 static const struct {
 	const char *name;
@@ -94,7 +95,7 @@ bool dsnparam_parse_orcpt(const char *v, size_t n, bool unitext, char **orcpt_r)
 		     printable_ascii(b.data + 7, b.len - 7);
 	else if (word_is(v, tlen, "utf-8"))
 		ok = buf_puts(&b, "utf-8;") && xtext_utf8_decode(a, alen, unitext, &b) &&
-		     smtp_valid_utf8(b.data + 6, b.len - 6);
+		     envelope_valid_utf8(b.data + 6, b.len - 6);
 	else
 		ok = false;
 	ok = ok && alen > 0;

@@ -1,7 +1,7 @@
 /* xtext.c — RFC 3461 xtext and RFC 6533 utf-8-addr-xtext, both directions
  * (see xtext.h).  Owns only the encodings; what a decoded value may contain
  * is for the caller (dsnparam.c) to decide. */
-#include "smtp/xtext.h"
+#include "envelope/xtext.h"
 
 #include <string.h>
 

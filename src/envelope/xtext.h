@@ -4,8 +4,8 @@
  * ASCII except '+', '=' and '\', anything else as "\x{HEX}" of its code
  * point) used for utf-8 addresses in ORCPT and in delivery reports.  Pure
  * functions; every one appends to a buf and leaves it unchanged on failure. */
-#ifndef YUBIN_SMTP_XTEXT_H
-#define YUBIN_SMTP_XTEXT_H
+#ifndef YUBIN_ENVELOPE_XTEXT_H
+#define YUBIN_ENVELOPE_XTEXT_H
 
 #include <stdbool.h>
 #include <stddef.h>

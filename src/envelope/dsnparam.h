@@ -1,10 +1,10 @@
 /* dsnparam.h — the values of the RFC 3461 DSN parameters: RET and ENVID on
- * MAIL, NOTIFY and ORCPT on RCPT.  Parsing (for the server, parse.c), the
- * parameter strings (for the client, smtpc.c), the names the queue file
+ * MAIL, NOTIFY and ORCPT on RCPT.  Parsing (for the server, smtp/parse.c), the
+ * parameter strings (for the client, delivery/smtpc.c), the names the queue file
  * stores, and the one rule for which notices a recipient asked for.  Pure;
  * the xtext encodings themselves are in xtext.c. */
-#ifndef YUBIN_SMTP_DSNPARAM_H
-#define YUBIN_SMTP_DSNPARAM_H
+#ifndef YUBIN_ENVELOPE_DSNPARAM_H
+#define YUBIN_ENVELOPE_DSNPARAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
