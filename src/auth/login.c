@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "auth/password.h"
-#include "net/addrkey.h"
+#include "lib/addrkey.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 

@@ -5,7 +5,7 @@
  * earning a delay that doubles from auth.fail_delay_ms up to
  * auth.fail_delay_max_ms, and auth.lockout_failures of them refusing logins
  * for auth.lockout_seconds:
- *   - the client address (its key from net/addrkey.h: an IPv6 /64 counts as
+ *   - the client address (its key from lib/addrkey.h: an IPv6 /64 counts as
  *     one address).  A locked address is refused for every account.
  *   - the account, counting only failures from addresses that are not known
  *     to it.  A locked account is refused only from unknown addresses: its

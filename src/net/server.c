@@ -18,7 +18,7 @@
 
 #include "lib/log.h"
 #include "lib/strutil.h"
-#include "net/addrkey.h"
+#include "lib/addrkey.h"
 #include "net/roles.h"
 
 #define IP_BUCKETS 1024

@@ -76,7 +76,7 @@ void server_session_closed(server *srv, session_link **list, session_link *link,
 
 /* Per-address accounting used by sessions: true when the address may open
  * one more connection (and counts it).  Counted by address key
- * (net/addrkey.h): every address of an IPv6 /64 counts as one. */
+ * (lib/addrkey.h): every address of an IPv6 /64 counts as one. */
 bool server_ip_acquire(server *srv, const char *ip);
 void server_ip_release(server *srv, const char *ip);
 

@@ -1,4 +1,4 @@
-/* test_addrkey.c — unit tests for net/addrkey.c: the key under which the
+/* test_addrkey.c — unit tests for lib/addrkey.c: the key under which the
  * per-address limits count a client (IPv4 itself, IPv6 its /64,
  * IPv4-mapped IPv6 the IPv4 address, anything else itself). */
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "net/addrkey.h"
+#include "lib/addrkey.h"
 
 static const struct {
 	const char *ip, *key;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "auth/throttle.h"
-#include "net/addrkey.h"
+#include "lib/addrkey.h"
 
 #define T0 ((time_t)1700000000)
 

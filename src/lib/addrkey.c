@@ -1,6 +1,6 @@
 /* addrkey.c — mapping a client address to its per-address key (see
  * addrkey.h).  Pure: parses and formats, keeps no state. */
-#include "net/addrkey.h"
+#include "lib/addrkey.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
