@@ -21,9 +21,9 @@ static void put_escaped(buf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '/' || c == '%' || c < 0x20 || (i == 0 && c == '.'))
-			buf_printf(b, "%%%02X", c);
+			BUF_PRINTF(b, "%%%02X", c);
 		else
-			buf_putc(b, (char)c);
+			BUF_PUTC(b, (char)c);
 	}
 }
 
@@ -33,11 +33,11 @@ char *maildir_path(const char *mail_root, const char *address)
 	if (at == NULL)
 		return NULL;
 	buf b;
-	buf_init(&b, 8192);
-	buf_puts(&b, mail_root);
-	buf_putc(&b, '/');
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PUTS(&b, mail_root);
+	BUF_PUTC(&b, '/');
 	put_escaped(&b, at + 1, strlen(at + 1));
-	buf_putc(&b, '/');
+	BUF_PUTC(&b, '/');
 	put_escaped(&b, address, (size_t)(at - address));
 	return buf_steal(&b);
 }

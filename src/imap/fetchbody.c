@@ -88,7 +88,7 @@ static bool read_literal_field(cursor *c, buf *name)
 static bool read_field(cursor *c, imap_fetch_body *b)
 {
 	buf name;
-	buf_init(&name, c->len);
+	buf_init(&name, c->len); /* KEEP: bounded, checked */
 	if (c->pos < c->len && c->s[c->pos] == '{') {
 		if (!read_literal_field(c, &name))
 			goto bad;
@@ -179,31 +179,31 @@ static void rewrite_section(imap_fetch_body *b)
 		[IMAP_SECTION_TEXT] = "TEXT", [IMAP_SECTION_MIME] = "MIME",
 	};
 	buf out;
-	buf_init(&out, (size_t)-2);
+	buf_init(&out, BUF_UNBOUNDED);
 	for (size_t i = 0; i < b->nparts; i++)
-		buf_printf(&out, "%s%u", i > 0 ? "." : "", (unsigned)b->parts[i]);
+		BUF_PRINTF(&out, "%s%u", i > 0 ? "." : "", (unsigned)b->parts[i]);
 	if (b->text != IMAP_SECTION_WHOLE)
-		buf_printf(&out, "%s%s", b->nparts > 0 ? "." : "", words[b->text]);
+		BUF_PRINTF(&out, "%s%s", b->nparts > 0 ? "." : "", words[b->text]);
 	for (size_t i = 0; i < b->fields.n; i++) {
 		const char *f = b->fields.items[i];
 		bool atom = true;
 		for (const char *p = f; *p != '\0'; p++)
 			atom = atom && imap_is_astring_char((unsigned char)*p) && *p != ']';
-		buf_puts(&out, i == 0 ? " (" : " ");
+		BUF_PUTS(&out, i == 0 ? " (" : " ");
 		if (atom) {
-			buf_puts(&out, f);
+			BUF_PUTS(&out, f);
 		} else {
-			buf_putc(&out, '"');
+			BUF_PUTC(&out, '"');
 			for (const char *p = f; *p != '\0'; p++) {
 				if (*p == '"' || *p == '\\')
-					buf_putc(&out, '\\');
-				buf_putc(&out, *p);
+					BUF_PUTC(&out, '\\');
+				BUF_PUTC(&out, *p);
 			}
-			buf_putc(&out, '"');
+			BUF_PUTC(&out, '"');
 		}
 	}
 	if (b->fields.n > 0)
-		buf_putc(&out, ')');
+		BUF_PUTC(&out, ')');
 	free(b->section);
 	b->section = buf_steal(&out);
 }

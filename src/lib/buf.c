@@ -91,6 +91,46 @@ bool buf_printf(buf *b, const char *fmt, ...)
 	return ok;
 }
 
+static void must_be_unbounded(const buf *b)
+{
+	if (b->max != BUF_UNBOUNDED) {
+		fprintf(stderr, "BUG: an unchecked append to a bounded buffer (max %zu)\n", b->max);
+		abort();
+	}
+}
+
+void BUF_APPEND(buf *b, const void *data, size_t n)
+{
+	must_be_unbounded(b);
+	if (!buf_append(b, data, n))
+		abort(); /* past SIZE_MAX - 2: memory is exhausted long before */
+}
+
+void BUF_PUTS(buf *b, const char *s)
+{
+	BUF_APPEND(b, s, strlen(s));
+}
+
+void BUF_PUTC(buf *b, char c)
+{
+	BUF_APPEND(b, &c, 1);
+}
+
+void BUF_VPRINTF(buf *b, const char *fmt, va_list ap)
+{
+	must_be_unbounded(b);
+	if (!buf_vprintf(b, fmt, ap))
+		abort(); /* a bad format, or memory exhausted */
+}
+
+void BUF_PRINTF(buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	BUF_VPRINTF(b, fmt, ap);
+	va_end(ap);
+}
+
 void buf_truncate(buf *b, size_t len)
 {
 	if (len >= b->len)

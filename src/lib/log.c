@@ -12,6 +12,9 @@
 
 #include "lib/buf.h"
 
+/* The longest line written (syslog daemons cut at about 8 KiB anyway). */
+#define LOG_LINE_MAX 16384
+
 static bool use_syslog;
 
 void log_use_syslog(bool on)
@@ -34,19 +37,19 @@ static bool needs_quote(const char *s)
 static void put_value(buf *b, const char *s)
 {
 	if (!needs_quote(s)) {
-		buf_puts(b, s);
+		BUF_PUTS(b, s);
 		return;
 	}
-	buf_putc(b, '"');
+	BUF_PUTC(b, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
+			BUF_PRINTF(b, "\\%c", *p);
 		else if (*p < ' ' || *p == 0x7f)
-			buf_printf(b, "\\x%02x", *p);
+			BUF_PRINTF(b, "\\x%02x", *p);
 		else
-			buf_putc(b, (char)*p);
+			BUF_PUTC(b, (char)*p);
 	}
-	buf_putc(b, '"');
+	BUF_PUTC(b, '"');
 }
 
 /* Expand fmt: literal text is copied; each conversion's value is rendered
@@ -65,7 +68,7 @@ static void format_pairs(buf *b, const char *fmt, va_list ap)
 			continue;
 		}
 		if (*p != '%') {
-			buf_putc(b, *p);
+			BUF_PUTC(b, *p);
 			continue;
 		}
 		p++;
@@ -74,30 +77,30 @@ static void format_pairs(buf *b, const char *fmt, va_list ap)
 			put_value(b, s != NULL ? s : "-");
 		} else if (*p == 'd') {
 			snprintf(num, sizeof num, "%d", va_arg(ap, int));
-			buf_puts(b, num);
+			BUF_PUTS(b, num);
 		} else if (*p == 'u') {
 			snprintf(num, sizeof num, "%u", va_arg(ap, unsigned));
-			buf_puts(b, num);
+			BUF_PUTS(b, num);
 		} else if (*p == 'z' && p[1] == 'u') {
 			p++;
 			snprintf(num, sizeof num, "%zu", va_arg(ap, size_t));
-			buf_puts(b, num);
+			BUF_PUTS(b, num);
 		} else if (*p == 'l' && p[1] == 'l') {
 			p += 2;
 			if (*p == 'd')
 				snprintf(num, sizeof num, "%lld", va_arg(ap, long long));
 			else
 				snprintf(num, sizeof num, "%llu", va_arg(ap, unsigned long long));
-			buf_puts(b, num);
+			BUF_PUTS(b, num);
 		} else if (*p == 'l') {
 			p++;
 			if (*p == 'd')
 				snprintf(num, sizeof num, "%ld", va_arg(ap, long));
 			else
 				snprintf(num, sizeof num, "%lu", va_arg(ap, unsigned long));
-			buf_puts(b, num);
+			BUF_PUTS(b, num);
 		} else if (*p == '%') {
-			buf_putc(b, '%');
+			BUF_PUTC(b, '%');
 		} else {
 			break; /* unsupported conversion: stop rather than misread args */
 		}
@@ -113,7 +116,7 @@ static const char *level_name(log_level lvl)
 void log_event(log_level lvl, const char *event, const char *fmt, ...)
 {
 	buf b;
-	buf_init(&b, 16384);
+	buf_init(&b, BUF_UNBOUNDED); /* values are bounded by the protocols' limits */
 	if (!use_syslog) {
 		struct timespec ts;
 		struct tm tm;
@@ -121,24 +124,26 @@ void log_event(log_level lvl, const char *event, const char *fmt, ...)
 		gmtime_r(&ts.tv_sec, &tm);
 		char tbuf[40];
 		strftime(tbuf, sizeof tbuf, "%Y-%m-%dT%H:%M:%S", &tm);
-		buf_printf(&b, "ts=%s.%03ldZ ", tbuf, ts.tv_nsec / 1000000);
+		BUF_PRINTF(&b, "ts=%s.%03ldZ ", tbuf, ts.tv_nsec / 1000000);
 	}
-	buf_printf(&b, "level=%s event=%s", level_name(lvl), event);
+	BUF_PRINTF(&b, "level=%s event=%s", level_name(lvl), event);
 	if (fmt != NULL && *fmt != '\0') {
-		buf_putc(&b, ' ');
+		BUF_PUTC(&b, ' ');
 		va_list ap;
 		va_start(ap, fmt);
 		format_pairs(&b, fmt, ap);
 		va_end(ap);
 	}
+	if (b.len > LOG_LINE_MAX) {
+		/* cut where a reader sees it was cut */
+		buf_truncate(&b, LOG_LINE_MAX);
+		BUF_PUTS(&b, " cut=1");
+	}
 	if (use_syslog) {
 		static const int prio[] = {LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR};
 		syslog(prio[lvl], "%s", buf_str(&b));
 	} else {
-		if (b.len == b.max) /* truncated: still end the line */
-			b.data[b.len - 1] = '\n';
-		else
-			buf_putc(&b, '\n');
+		BUF_PUTC(&b, '\n');
 		ssize_t w = write(STDERR_FILENO, b.data, b.len);
 		(void)w; /* nowhere left to report a failing stderr */
 	}

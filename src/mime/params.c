@@ -62,12 +62,12 @@ static char *read_token(const char *s, size_t *i)
 static char *read_quoted(const char *s, size_t *i)
 {
 	buf b;
-	buf_init(&b, (size_t)-2);   /* no strlen here: that would be quadratic */
+	buf_init(&b, BUF_UNBOUNDED);   /* no strlen here: that would be quadratic */
 	(*i)++;
 	while (s[*i] != '\0' && s[*i] != '"') {
 		if (s[*i] == '\\' && s[*i + 1] != '\0')
 			(*i)++;
-		buf_putc(&b, s[*i]);
+		BUF_PUTC(&b, s[*i]);
 		(*i)++;
 	}
 	if (s[*i] == '"')
@@ -159,10 +159,10 @@ static void percent_decode(buf *b, const char *s)
 	for (size_t i = 0; s[i] != '\0'; i++) {
 		int h, l;
 		if (s[i] == '%' && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
-			buf_putc(b, (char)(h * 16 + l));
+			BUF_PUTC(b, (char)(h * 16 + l));
 			i += 2;
 		} else {
-			buf_putc(b, s[i]);
+			BUF_PUTC(b, s[i]);
 		}
 	}
 }
@@ -184,7 +184,7 @@ static void add_piece(mime_param *out, buf *b, const raw_param *rp, bool first)
 	if (rp->extended)
 		percent_decode(b, v);
 	else
-		buf_puts(b, v);
+		BUF_PUTS(b, v);
 }
 
 static const raw_param *find_section(const raw_param *raw, size_t n, const char *base, int sec)
@@ -211,7 +211,7 @@ static void merge(raw_param *raw, size_t n, mime_params *out)
 		memset(p, 0, sizeof *p);
 		p->name = xstrdup(name);
 		buf b;
-		buf_init(&b, (size_t)-2);
+		buf_init(&b, BUF_UNBOUNDED);
 		if (orphan || rp->section < 0) {
 			add_piece(p, &b, rp, !orphan);
 		} else {
@@ -275,15 +275,15 @@ char *mime_param_encode_2231(const mime_param *p)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	buf b;
-	buf_init(&b, (size_t)-2);
-	buf_printf(&b, "%s'%s'", p->charset ? p->charset : "", p->language ? p->language : "");
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PRINTF(&b, "%s'%s'", p->charset ? p->charset : "", p->language ? p->language : "");
 	for (const unsigned char *s = (const unsigned char *)p->value; *s != '\0'; s++) {
 		if (*s > ' ' && *s < 0x7f && !is_tspecial(*s) && *s != '*' && *s != '\'' && *s != '%') {
-			buf_putc(&b, (char)*s);
+			BUF_PUTC(&b, (char)*s);
 		} else {
-			buf_putc(&b, '%');
-			buf_putc(&b, hex[*s >> 4]);
-			buf_putc(&b, hex[*s & 15]);
+			BUF_PUTC(&b, '%');
+			BUF_PUTC(&b, hex[*s >> 4]);
+			BUF_PUTC(&b, hex[*s & 15]);
 		}
 	}
 	return buf_steal(&b);

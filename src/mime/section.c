@@ -25,13 +25,13 @@ static char *field_name(const char *s, size_t *i)
 	size_t a = *i;
 	if (s[a] == '"') {
 		buf b;
-		buf_init(&b, (size_t)-2);
+		buf_init(&b, BUF_UNBOUNDED);
 		for ((*i)++; s[*i] != '"'; (*i)++) {
 			if (s[*i] == '\0')
 				return buf_free(&b), NULL;
 			if (s[*i] == '\\' && s[*i + 1] != '\0')
 				(*i)++;
-			buf_putc(&b, s[*i]);
+			BUF_PUTC(&b, s[*i]);
 		}
 		(*i)++;
 		return buf_steal(&b);

@@ -39,14 +39,14 @@ static void add_prop(strlist *words, const char *name, const char *value)
 		return;
 	}
 	buf b;
-	buf_init(&b, 4096);
-	buf_printf(&b, "%s=\"", name);
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PRINTF(&b, "%s=\"", name);
 	for (const char *p = value; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, (unsigned char)*p < ' ' || *p == 0x7f ? ' ' : *p);
+			BUF_PUTC(&b, '\\');
+		BUF_PUTC(&b, (unsigned char)*p < ' ' || *p == 0x7f ? ' ' : *p);
 	}
-	buf_putc(&b, '"');
+	BUF_PUTC(&b, '"');
 	strlist_add_owned(words, buf_steal(&b));
 }
 
@@ -57,21 +57,21 @@ static void add_comment(strlist *words, const char *text)
 	if (text == NULL || *text == '\0')
 		return;
 	buf b;
-	buf_init(&b, 4096);
-	buf_putc(&b, '(');
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PUTC(&b, '(');
 	for (const char *p = text; *p; p++) {
 		bool blank = (unsigned char)*p <= ' ' || *p == 0x7f;
 		if (blank && b.len > 1 && b.data[b.len - 1] != '(') {
 			strlist_add_owned(words, buf_steal(&b));
-			buf_init(&b, 4096);
+			buf_init(&b, BUF_UNBOUNDED);
 		}
 		if (blank)
 			continue;
 		if (*p == '(' || *p == ')' || *p == '\\')
-			buf_putc(&b, '\\');
-		buf_putc(&b, *p);
+			BUF_PUTC(&b, '\\');
+		BUF_PUTC(&b, *p);
 	}
-	buf_putc(&b, ')');
+	BUF_PUTC(&b, ')');
 	strlist_add_owned(words, buf_steal(&b));
 }
 
@@ -216,11 +216,11 @@ static char *read_authserv_id(const char *value)
 		return n > 0 ? xstrndup(s, n) : NULL;
 	}
 	buf b;
-	buf_init(&b, 4096);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (s++; *s && *s != '"'; s++) {
 		if (*s == '\\' && s[1] != '\0')
 			s++;
-		buf_putc(&b, *s);
+		BUF_PUTC(&b, *s);
 	}
 	return buf_steal(&b);
 }

@@ -280,10 +280,10 @@ char *dkim_key_txt_record(const dkim_key *k)
 {
 	char *name = dkim_key_dns_name(k), *value = dkim_key_txt_value(k);
 	buf b;
-	buf_init(&b, 1 << 16);
-	buf_printf(&b, "%s. IN TXT", name);
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PRINTF(&b, "%s. IN TXT", name);
 	for (size_t off = 0, n = strlen(value); off < n; off += 255)
-		buf_printf(&b, " \"%.*s\"", (int)(n - off < 255 ? n - off : 255), value + off);
+		BUF_PRINTF(&b, " \"%.*s\"", (int)(n - off < 255 ? n - off : 255), value + off);
 	free(name);
 	free(value);
 	return buf_steal(&b);

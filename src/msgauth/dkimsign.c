@@ -67,10 +67,10 @@ static void put_folded(buf *b, size_t *col, const char *word, const char *eol)
 {
 	size_t n = strlen(word);
 	if (*col + n > LINE_MAX_LEN && *col > 1) {
-		buf_printf(b, "%s\t", eol);
+		BUF_PRINTF(b, "%s\t", eol);
 		*col = 8;
 	}
-	buf_puts(b, word);
+	BUF_PUTS(b, word);
 	*col += n;
 }
 
@@ -107,8 +107,8 @@ static void build_field(buf *b, const dkim_key *k, const dkim_msg *m, const strl
 static void put_b(buf *b, const char *b64, const char *eol)
 {
 	for (size_t off = 0, n = strlen(b64); off < n; off += 64)
-		buf_printf(b, "%s\t %.*s", eol, (int)(n - off < 64 ? n - off : 64), b64 + off);
-	buf_puts(b, eol);
+		BUF_PRINTF(b, "%s\t %.*s", eol, (int)(n - off < 64 ? n - off : 64), b64 + off);
+	BUF_PUTS(b, eol);
 }
 
 /* One signature for key k; false when the key cannot sign. */
@@ -117,7 +117,7 @@ static bool sign_one(buf *out, const dkim_key *k, const dkim_msg *m, const strli
 {
 	const char *eol = o->crlf ? "\r\n" : "\n";
 	buf field;
-	buf_init(&field, 1 << 20);
+	buf_init(&field, BUF_UNBOUNDED);
 	build_field(&field, k, m, h, bh, o, eol);
 	unsigned char hash[DKIM_HASH_LEN], *sig;
 	size_t sig_len;

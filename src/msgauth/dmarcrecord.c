@@ -206,8 +206,8 @@ static const struct {
 static void note(parse_state *st, const char *what, const char *name)
 {
 	if (st->problems.len > 0)
-		buf_puts(&st->problems, "; ");
-	buf_printf(&st->problems, "%s %s", what, name);
+		BUF_PUTS(&st->problems, "; ");
+	BUF_PRINTF(&st->problems, "%s %s", what, name);
 }
 
 /* One "name=value" (already trimmed, NUL-terminated in place). */
@@ -287,7 +287,7 @@ dmarc_record_status dmarc_record_parse(const char *text, size_t len, dmarc_recor
 	char *copy = xstrndup(text, len);
 	parse_state st = {.r = r};
 	record_defaults(r);
-	buf_init(&st.problems, 4096);
+	buf_init(&st.problems, BUF_UNBOUNDED);
 	bool dmarc = parse_tags(&st, copy);
 	free(copy);
 	if (!(st.seen & (1u << 1)))   /* no sp= (tags[1]): p applies to subdomains too */

@@ -24,14 +24,14 @@ char *received_header(smtp_session *s, const char *qid, time_t now)
 	localtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
 	buf b;
-	buf_init(&b, 8192);
+	buf_init(&b, BUF_UNBOUNDED);
 	/* RFC 5321 4.1.3: IPv6 address literals carry an "IPv6:" tag */
-	buf_printf(&b, "Received: from %s ([%s%s])\n", s->helo, strchr(s->ip, ':') ? "IPv6:" : "", s->ip);
+	BUF_PRINTF(&b, "Received: from %s ([%s%s])\n", s->helo, strchr(s->ip, ':') ? "IPv6:" : "", s->ip);
 	if (conn_is_tls(s->c))
-		buf_printf(&b, "\t(using %s with cipher %s)\n", session_tls_version(s), session_tls_cipher(s));
-	buf_printf(&b, "\tby %s (yubin) with %s id %s", s->srv->cfg->hostname, proto, qid);
+		BUF_PRINTF(&b, "\t(using %s with cipher %s)\n", session_tls_version(s), session_tls_cipher(s));
+	BUF_PRINTF(&b, "\tby %s (yubin) with %s id %s", s->srv->cfg->hostname, proto, qid);
 	if (s->txn.rcpt_cmds.n == 1)
-		buf_printf(&b, "\n\tfor <%s>", s->txn.rcpt_cmds.items[0]);
-	buf_printf(&b, ";\n\t%s\n", date);
+		BUF_PRINTF(&b, "\n\tfor <%s>", s->txn.rcpt_cmds.items[0]);
+	BUF_PRINTF(&b, ";\n\t%s\n", date);
 	return buf_steal(&b);
 }

@@ -36,10 +36,10 @@ void store_keywords_read(const char *folder, store_keywords *kw)
 bool store_keywords_write(const char *folder, const store_keywords *kw)
 {
 	buf b;
-	buf_init(&b, KEYWORDS_FILE_MAX);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (int k = 0; k < STORE_KEYWORDS_MAX; k++)
 		if (kw->names[k] != NULL)
-			buf_printf(&b, "%d %s\n", k, kw->names[k]);
+			BUF_PRINTF(&b, "%d %s\n", k, kw->names[k]);
 	bool ok = fs_replace_file(folder, KEYWORDS_FILE, b.data, b.len);
 	buf_free(&b);
 	return ok;
