@@ -165,6 +165,11 @@ static bool on_input(void *arg, struct evbuffer *in)
 		conn_flush(s->c);
 		return true;
 	case IMAP_READ_COMMAND:
+		if (s->srv->stopping) {
+			/* a command read after the stop began: the goodbye instead */
+			imap_bye(s, "The server is shutting down");
+			return false;
+		}
 		run_command(s);
 		break;
 	case IMAP_READ_CLOSED:

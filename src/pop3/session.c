@@ -89,6 +89,11 @@ void pop3_close_with_err(pop3_session *s, const char *text)
 static bool on_input(void *arg, struct evbuffer *in)
 {
 	pop3_session *s = arg;
+	if (s->srv->stopping) {
+		/* a command after the stop began: the goodbye instead */
+		pop3_close_with_err(s, "[SYS/TEMP] The server is shutting down");
+		return false;
+	}
 	char *line = NULL;
 	int r = conn_read_line(s->c, in, POP3_LINE_MAX, &line);
 	if (r == 0)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "lib/config.h"
@@ -24,6 +25,11 @@ queue *queue_open(const config *cfg, workers *w, char **err_r);
 void queue_close(queue **q);
 /* Deliver every local recipient still pending in active/ (after a restart). */
 void queue_recover(queue *q);
+
+/* True when a message of size bytes (0: size not declared) can be taken
+ * without going below the free-space reserve (queue/space.h); the answer
+ * may be up to a second old.  Loop thread. */
+bool queue_has_room(queue *q, uint64_t size);
 
 /* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60
@@ -71,10 +77,11 @@ void spool_prepend(spool *s, const char *text, size_t len);
 void spool_drop(spool *s, size_t start, size_t end);
 /* Local recipients get the message in their Junk folder (a quarantine). */
 void spool_mark_junk(spool *s);
-/* Finish and make durable.  done(arg, ok) runs on the loop thread once the
- * message is durable (ok) or has failed (the file is removed).  The spool is
+/* Finish and make durable.  done(arg, error) runs on the loop thread once
+ * the message is durable (error 0) or has failed (error is the errno, for
+ * example ENOSPC; the file is removed under both names).  The spool is
  * consumed. */
-void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg);
+void spool_commit(spool *s, void (*done)(void *arg, int error), void *arg);
 /* Throw the message away (unlink staging). */
 void spool_abort(spool **s);
 
