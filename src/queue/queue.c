@@ -147,7 +147,7 @@ static void delivery_work(void *arg)
 		char *base = strrchr(j->path, '/');
 		char *dst = xasprintf("%s%s", j->q->corrupt, base);
 		if (rename(j->path, dst) == 0)
-			log_event(LOG_LVL_ERROR, "queue_quarantine", "qid=%s file=%s reason=\"%s\"", base + 1,
+			log_event(LOG_LVL_ERROR, "queue_quarantine", "qid=%s file=%s reason=%s", base + 1,
 			          dst, j->out.refused);
 		free(dst);
 	}
@@ -498,7 +498,7 @@ static void commit_done(void *arg)
 		/* never acknowledged: no trace of it may stay, under either name */
 		unlink(s->staging_path);
 		unlink(s->active_path);
-		log_event(LOG_LVL_ERROR, "queue_commit", "qid=%s result=failed error=\"%s\"", s->id,
+		log_event(LOG_LVL_ERROR, "queue_commit", "qid=%s result=failed error=%s", s->id,
 		          strerror(s->error));
 	}
 	s->done(s->arg, s->error);

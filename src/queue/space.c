@@ -61,7 +61,7 @@ static void measure(queue_space *sp)
 	sp->measured = now;
 	if (statvfs(sp->dir, &st) != 0) {
 		if (!sp->complained)
-			log_event(LOG_LVL_ERROR, "queue_space", "dir=%s error=\"%s\"", sp->dir, strerror(errno));
+			log_event(LOG_LVL_ERROR, "queue_space", "dir=%s error=%s", sp->dir, strerror(errno));
 		sp->complained = true;
 		sp->known = false;
 		return;

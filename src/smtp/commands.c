@@ -191,7 +191,7 @@ static bool room_for(smtp_session *s, uint64_t size, const char *address)
 {
 	if (queue_has_room(s->srv->q, size))
 		return true;
-	log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s size=%llu reason=\"%s\"", s->sid, address,
+	log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s size=%llu reason=%s", s->sid, address,
 	          (unsigned long long)size, "queue file system below its free-space reserve");
 	session_reply(s, RPL_NO_STORAGE);
 	return false;

@@ -54,7 +54,7 @@ static bool begin_spool(smtp_session *s)
 	qenvelope_free_rcpts(&env);
 	if (t->sp == NULL) {
 		t->spool_error = errno ? errno : EIO;
-		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=\"%s\"", s->sid, strerror(t->spool_error));
+		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=%s", s->sid, strerror(t->spool_error));
 		return false;
 	}
 	memcpy(t->qid, id, sizeof id);
@@ -130,7 +130,7 @@ static void after_msgauth(smtp_session *s, smtp_reply_id refuse)
 		return;
 	}
 	spool_abort(&sp);
-	log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=\"%s\"", s->sid, t->qid,
+	log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=%s", s->sid, t->qid,
 	          reply_get(refuse)->text);
 	if (!conn_is_closing(s->c))
 		session_reply(s, refuse);
