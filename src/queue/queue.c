@@ -141,16 +141,18 @@ static void delivery_work(void *arg)
 {
 	delivery_job *j = arg;
 	j->parsed = local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &j->out);
-	if (!j->parsed && j->out.refused != NULL) {
-		/* torn or changed: quarantined, never delivered, kept for a human
-		 * to see (`yubin queue list` reads the reason again) */
-		char *base = strrchr(j->path, '/');
-		char *dst = xasprintf("%s%s", j->q->corrupt, base);
-		if (rename(j->path, dst) == 0)
-			log_event(LOG_LVL_ERROR, "queue_quarantine", "qid=%s file=%s reason=%s", base + 1,
-			          dst, j->out.refused);
-		free(dst);
-	}
+	if (!j->parsed && j->out.refused != NULL)
+		queue_quarantine(j->q, j->path, j->out.refused);
+}
+
+void queue_quarantine(queue *q, const char *path, const char *reason)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char *dst = xasprintf("%s/%s", q->corrupt, base);
+	if (rename(path, dst) == 0)
+		log_event(LOG_LVL_ERROR, "queue_quarantine", "qid=%s file=%s reason=%s", base, dst, reason);
+	free(dst);
 }
 
 static void delivery_done(void *arg)

@@ -31,6 +31,11 @@ void queue_recover(queue *q);
  * may be up to a second old.  Loop thread. */
 bool queue_has_room(queue *q, uint64_t size);
 
+/* Move a damaged queue file (torn, or its checksum does not match) to
+ * queue/corrupt/, where it is never delivered and `yubin queue list` shows
+ * it with its reason; logged with reason.  Thread-safe. */
+void queue_quarantine(queue *q, const char *path, const char *reason);
+
 /* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60
 /* Retry the local deliveries that failed since the last call (for example

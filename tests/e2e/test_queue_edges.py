@@ -282,6 +282,47 @@ def test_sigterm_idle_sessions_of_every_protocol(make_server):
         s.close()
 
 
+def test_sigterm_logged_in_pop3_and_idling_imap(make_server):
+    """Sessions in the middle of their work hear the goodbye too; a POP3
+    DELE without QUIT is not carried out (RFC 1939: no UPDATE state)."""
+    import imaplib
+    import poplib
+    from conftest import client_tls_context, imap_login
+    srv = make_server()
+    user, pw = srv.add_user()
+    with srv.conn("smtp") as c:
+        c.ehlo()
+        _, final = c.mail_transaction("s@remote.test", [user],
+                                      make_message("s@remote.test", user, "keep", ["x"]))
+        assert final.code == 250
+    srv.wait_mail(user)
+    p = poplib.POP3_SSL("127.0.0.1", srv.pop3s, context=client_tls_context(), timeout=10)
+    p.user(user)
+    p.pass_(pw)
+    assert p.dele(1).startswith(b"+OK")
+    m = imap_login(srv, user, pw)
+    assert m.select("INBOX")[0] == "OK"
+    m.send(b"i1 IDLE\r\n")
+    assert m.readline().startswith(b"+ ")
+    sigterm(srv)
+    line = p.file.readline()
+    assert line.startswith(b"-ERR [SYS/TEMP] "), line
+    line = m.readline()
+    assert line.startswith(b"* BYE "), line
+    wait_exit(srv)
+    for close in (p.close, m.shutdown):
+        try:
+            close()
+        except (OSError, imaplib.IMAP4.error):
+            pass
+    srv.start()
+    p = poplib.POP3_SSL("127.0.0.1", srv.pop3s, context=client_tls_context(), timeout=10)
+    p.user(user)
+    p.pass_(pw)
+    assert p.stat()[0] == 1, "a DELE without QUIT was carried out"
+    p.quit()
+
+
 def test_sigterm_during_data_finishes_the_message_then_421(make_server):
     srv = make_server()
     rcpt, _ = srv.add_user()
@@ -445,17 +486,23 @@ def test_changed_byte_is_quarantined_not_delivered(make_server):
     assert re.search(rf"queue_quarantine qid={bad} .*reason=\"checksum mismatch", srv.log_text())
 
 
-def test_changed_byte_in_a_queued_message_written_by_the_server(make_server):
-    """A real queue file (a remote recipient keeps it queued): one changed
-    byte, and after a restart it is quarantined, not tried again."""
-    srv = make_server()
+def queue_remote_message(srv):
+    """A message for a remote recipient, which stays queued (the tests'
+    DNS never answers) and has "abcdef" in its body; its queue id."""
     user, pw = srv.add_user()
     remote = f"{uniq('far')}@remote.test"
     c = srv.submit_conn(user, pw)
     _, final = c.mail_transaction(user, [remote], make_message(user, remote, "held", ["abcdef"]))
     c.close()
     assert final.code == 250, final
-    qid = qid_from(final.text)
+    return qid_from(final.text)
+
+
+def test_changed_byte_in_a_queued_message_written_by_the_server(make_server):
+    """A real queue file (a remote recipient keeps it queued): one changed
+    byte, and after a restart it is quarantined, not tried again."""
+    srv = make_server()
+    qid = queue_remote_message(srv)
     srv.stop()
     p = queue_dir(srv) / "active" / qid
     data = bytearray(p.read_bytes())
@@ -468,6 +515,25 @@ def test_changed_byte_in_a_queued_message_written_by_the_server(make_server):
     q = srv.cli("queue", "list")
     assert re.search(rf"^{qid}  QUARANTINED  size=\d+  reason=\"checksum mismatch", q.stdout, re.M), \
         q.stdout
+
+
+def test_changed_byte_while_running_is_quarantined_by_remote_delivery(make_server):
+    """Changed while queued for a remote recipient: the next attempt finds
+    it and quarantines it, without a restart and without sending it."""
+    srv = make_server()
+    qid = queue_remote_message(srv)
+    wait_until(lambda: re.search(rf"event=delivery qid={qid} .*result=deferred", srv.log_text()), 15,
+               what="the first attempt to be deferred")
+    p = queue_dir(srv) / "active" / qid
+    at = p.read_bytes().index(b"abcdef")
+    with open(p, "r+b") as f:  # one byte, in place
+        f.seek(at)
+        f.write(b"x")
+    assert srv.cli("queue", "flush", qid).returncode == 0
+    wait_until(lambda: (queue_dir(srv) / "corrupt" / qid).exists(), 15, what="quarantine")
+    assert re.search(rf"queue_quarantine qid={qid} .*reason=\"checksum mismatch", srv.log_text())
+    q = srv.cli("queue", "list")
+    assert f"{qid}  QUARANTINED" in q.stdout, q.stdout
 
 
 # --------------------------------------------------------------------------
