@@ -431,13 +431,13 @@ static int rewrite_edited(spool *s, int old_fd)
 	                 : -1;
 	qfile_sum *sum = qfile_sum_new();
 	bool ok = fd >= 0 && write_edited(s, fd, sum, data, size) && rename(tmp, s->staging_path) == 0;
+	int err = errno;
 	if (ok) {
 		qfile_sum_free(&s->sum);
 		s->sum = sum;
 	} else {
 		qfile_sum_free(&sum);
 	}
-	int err = errno;
 	if (!ok && fd >= 0) {
 		close(fd);
 		fd = -1;
