@@ -318,6 +318,11 @@ bool spool_write(spool *s, const char *data, size_t n)
 	return true;
 }
 
+int spool_error(const spool *s)
+{
+	return s->error;
+}
+
 size_t spool_size(const spool *s)
 {
 	return s->body_len;

@@ -66,6 +66,8 @@ spool *spool_begin(queue *q, const qenvelope *env);
 /* Append message bytes (LF line ends).  Buffered; errors are remembered and
  * reported by spool_commit, so callers may ignore the result. */
 bool spool_write(spool *s, const char *data, size_t n);
+/* The first write error (an errno, for example ENOSPC), 0 if none. */
+int spool_error(const spool *s);
 /* Bytes of message written so far. */
 size_t spool_size(const spool *s);
 /* Look at the message spooled so far: work(arg, msg, len) runs on a worker

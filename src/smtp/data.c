@@ -222,6 +222,14 @@ static bool consume_bdat(smtp_session *s, struct evbuffer *in)
 		txn_reset(s);
 		return true;
 	}
+	if (spool_error(t->sp) != 0) {
+		/* a full disk shows at this chunk, not only at the last one */
+		session_reply(s, spool_error_reply(spool_error(t->sp)));
+		log_event(LOG_LVL_ERROR, "queue_refuse", "sid=%s qid=%s reason=%s", s->sid, t->qid,
+		          strerror(spool_error(t->sp)));
+		txn_reset(s);
+		return true;
+	}
 	if (s->bdat_last) {
 		dotstream_finish_raw(&t->ds);
 		finish_message(s);

@@ -218,20 +218,24 @@ def test_disk_full_during_data_is_452_and_leaves_no_staging_file(make_server):
     body = ["line %06d of a message that will not fit" % i for i in range(6000)]  # ~290 KB
     msg = make_message("a@remote.test", rcpt, "too big for the disk", body)
     with TmpfsQueue(srv, 8 * MIB) as fs:
-        for use_bdat in (False, True):
+        for how in ("DATA", "BDAT LAST", "BDAT chunk"):
             c = srv.conn("smtp")
             c.ehlo()
             assert c.cmd("MAIL FROM:<a@remote.test>").code == 250
             assert c.cmd(f"RCPT TO:<{rcpt}>").code == 250
-            if not use_bdat:
+            if how == "DATA":
                 assert c.cmd("DATA").code == 354
             fs.fill_up()  # the disk fills while the body is on its way
-            if use_bdat:
-                r = c.cmd(b"BDAT %d LAST\r\n" % len(msg) + msg[:-2])
-            else:
+            if how == "DATA":
                 c.send(msg + b".\r\n")
                 r = c.reply()
-            assert (r.code, r.enhanced()) == (452, "4.3.1"), r
+            elif how == "BDAT LAST":
+                r = c.cmd(b"BDAT %d LAST\r\n" % len(msg) + msg[:-2])
+            else:
+                # a first chunk larger than what is buffered: the failure
+                # shows at that chunk, not only at the last one
+                r = c.cmd(b"BDAT %d\r\n" % len(msg) + msg[:-2])
+            assert (r.code, r.enhanced()) == (452, "4.3.1"), (how, r)
             # the session goes on, and no trace of the message stays
             assert c.cmd("RSET").code == 250
             c.close()
