@@ -1,5 +1,6 @@
 /* cmd_queue.c — `yubin queue list|show ID|delete ID`: reads the queue
- * folder directly, so it shows the true state while the server runs. */
+ * folder directly, so it shows the true state while the server runs; the
+ * list also names the quarantined (damaged) files and why. */
 #include "cli/cli.h"
 
 #include <dirent.h>
@@ -52,41 +53,93 @@ static void print_entry(const qenvelope *env, size_t body_len, time_t now)
 	}
 }
 
-static int queue_list(cli_ctx *ctx)
+/* The queue ids in root/sub, sorted. */
+static void list_ids(const char *root, const char *sub, strlist *ids)
 {
-	char *root = config_path_queue(ctx->cfg);
-	char *dir = xasprintf("%s/active", root);
-	free(root);
+	char *dir = xasprintf("%s/%s", root, sub);
 	DIR *d = opendir(dir);
-	strlist ids;
-	strlist_init(&ids);
 	if (d != NULL) {
 		struct dirent *e;
 		while ((e = readdir(d)) != NULL)
 			if (qid_valid(e->d_name))
-				strlist_add(&ids, e->d_name);
+				strlist_add(ids, e->d_name);
 		closedir(d);
 	}
 	free(dir);
-	qsort(ids.items, ids.n, sizeof(char *), cmp_str);
+	qsort(ids->items, ids->n, sizeof(char *), cmp_str);
+}
+
+/* Why the file at path is damaged: the parser's sentence, or NULL when it
+ * reads; *len_r its size. */
+static const char *damage(const char *path, size_t *len_r, char **data_r, qenvelope *env,
+                          size_t *body_len_r)
+{
+	const char *body, *err;
+	*data_r = fs_read_file(path, QFILE_MAX, len_r);
+	if (*data_r == NULL) {
+		*len_r = 0;
+		return strerror(errno);
+	}
+	return qfile_parse(*data_r, *len_r, env, &body, body_len_r, &err) ? NULL : err;
+}
+
+/* Files in corrupt/: set aside by delivery, never delivered. */
+static size_t list_quarantined(const char *root)
+{
+	strlist ids;
+	strlist_init(&ids);
+	list_ids(root, "corrupt", &ids);
+	for (size_t i = 0; i < ids.n; i++) {
+		char *p = xasprintf("%s/corrupt/%s", root, ids.items[i]);
+		size_t len, body_len;
+		char *data;
+		qenvelope env;
+		const char *why = damage(p, &len, &data, &env, &body_len);
+		if (why == NULL) {
+			qenvelope_free(&env);
+			why = "it reads now; move it back to active/ to deliver it";
+		}
+		printf("%s  QUARANTINED  size=%zu  reason=\"%s\"\n", ids.items[i], len, why);
+		free(data);
+		free(p);
+	}
+	size_t n = ids.n;
+	strlist_free(&ids);
+	return n;
+}
+
+static int queue_list(cli_ctx *ctx)
+{
+	char *root = config_path_queue(ctx->cfg);
+	strlist ids;
+	strlist_init(&ids);
+	list_ids(root, "active", &ids);
 	time_t now = time(NULL);
 	size_t shown = 0;
 	for (size_t i = 0; i < ids.n; i++) {
 		char *p = active_path(ctx, ids.items[i]);
 		size_t len, body_len;
-		char *data = fs_read_file(p, QFILE_MAX, &len);
+		char *data;
 		qenvelope env;
-		const char *body, *err;
-		if (data != NULL && qfile_parse(data, len, &env, &body, &body_len, &err)) {
+		const char *why = damage(p, &len, &data, &env, &body_len);
+		if (why == NULL) {
 			print_entry(&env, body_len, now);
 			qenvelope_free(&env);
 			shown++;
+		} else if (errno != ENOENT || data != NULL) {
+			/* delivery quarantines it on its next look */
+			printf("%s  DAMAGED  size=%zu  reason=\"%s\"\n", ids.items[i], len, why);
 		}
 		free(data);
 		free(p);
 	}
-	printf("%zu message%s in the queue\n", shown, shown == 1 ? "" : "s");
+	size_t bad = list_quarantined(root);
+	printf("%zu message%s in the queue", shown, shown == 1 ? "" : "s");
+	if (bad > 0)
+		printf(", %zu quarantined", bad);
+	putchar('\n');
 	strlist_free(&ids);
+	free(root);
 	return 0;
 }
 

@@ -31,12 +31,8 @@
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	server *srv = arg;
-	log_event(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
-	server_close_listeners(srv);
-	server_drain(srv);
-	/* a moment for the 421s and for commits in flight to answer */
-	struct timeval grace = {1, 0};
-	event_base_loopexit(srv->base, &grace);
+	log_event(LOG_LVL_INFO, "stop", "signal=%d sessions=%d", (int)sig, srv->n_sessions);
+	server_stop(srv);
 }
 
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg)

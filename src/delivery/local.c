@@ -151,6 +151,7 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 	size_t body_len;
 	if (!qfile_parse(data, len, &env, &body, &body_len, &err)) {
 		log_event(LOG_LVL_ERROR, "deliver", "file=%s result=refused error=%s", qpath, err);
+		out->refused = err;
 		free(data);
 		return false;
 	}

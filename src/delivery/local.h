@@ -24,6 +24,7 @@ typedef struct local_outcome {
 	size_t report_rcpts;    /* recipients it is about */
 	char *report_to;        /* the envelope sender, malloc'd */
 	char *qid;              /* the message's queue id, malloc'd (when parsed) */
+	const char *refused;    /* the file is damaged: why (static), else NULL */
 } local_outcome;
 
 /* Free what an outcome holds. */

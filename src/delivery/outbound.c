@@ -422,6 +422,8 @@ static void read_work(void *arg)
 		return;
 	}
 	a->parsed = qfile_parse(a->data, a->len, &a->env, &a->body, &a->body_len, &a->parse_error);
+	if (!a->parsed) /* changed or torn since it was queued: never sent */
+		queue_quarantine(a->o->q, a->e->path, a->parse_error);
 }
 
 static const char *domain_of(const char *addr)

@@ -172,6 +172,11 @@ static bool on_input(void *arg, struct evbuffer *in)
 		conn_flush(s->c);
 		return true;
 	case IMAP_READ_COMMAND:
+		if (s->srv->stopping) {
+			/* a command read after the stop began: the goodbye instead */
+			imap_bye(s, "The server is shutting down");
+			return false;
+		}
 		run_command(s);
 		break;
 	case IMAP_READ_CLOSED:
@@ -190,7 +195,7 @@ static bool on_input(void *arg, struct evbuffer *in)
 	return true;
 }
 
-void imap_sessions_drain(server *srv)
+void imap_sessions_drain(server *srv, bool force)
 {
 	for (session_link *l = srv->imap_sessions; l != NULL; l = l->next) {
 		imap_session *s = l->owner;

@@ -65,7 +65,7 @@ typedef struct imap_session {
 
 void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip);
 /* Shutdown: BYE to sessions between commands; free every session. */
-void imap_sessions_drain(server *srv);
+void imap_sessions_drain(server *srv, bool force);
 void imap_sessions_free(server *srv);
 
 /* session.c: responses, gathered for one write. */

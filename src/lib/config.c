@@ -76,9 +76,10 @@ static const setting_def schema[] = {
 	STR("msgauth.authserv_id", msgauth.authserv_id, NULL, "the name in Authentication-Results (unset: the hostname)"),
 	STR("msgauth.dmarc_action", msgauth.dmarc_action, "follow", "a DMARC failure: \"follow\" the domain's policy (reject: 550 5.7.1; quarantine: the Junk folder), \"junk\" (both to Junk) or \"report\" (the header only)"),
 	INT("msgauth.timeout", msgauth.timeout, 20, 1, 600, "seconds for all the DNS look-ups of one message's checks"),
+	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
-static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth"};
+static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue"};
 
 static bool is_group(const char *name)
 {

@@ -83,6 +83,10 @@ typedef struct config_msgauth {
 	int timeout;               /* seconds for all the checks of one message */
 } config_msgauth;
 
+typedef struct config_queue {
+	int64_t min_free;          /* bytes kept free (see queue/space.h) */
+} config_queue;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -99,6 +103,7 @@ typedef struct config {
 	config_delivery delivery;
 	config_relay relay;
 	config_msgauth msgauth;
+	config_queue queue;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

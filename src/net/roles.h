@@ -30,7 +30,7 @@ typedef struct server_protocol {
 	 * when the client's own address is over its limit. */
 	bool (*busy)(buf *out, bool per_ip);
 	/* Shutdown: say goodbye to idle sessions; later free all that are left. */
-	void (*drain)(struct server *srv);
+	void (*drain)(struct server *srv, bool force);
 	void (*free_all)(struct server *srv);
 } server_protocol;
 

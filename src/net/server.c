@@ -1,5 +1,5 @@
-/* server.c — listening sockets, connection admission and shutdown of the
- * sessions of every protocol (see server.h).
+/* server.c — listening sockets, connection admission and the orderly stop
+ * of the sessions of every protocol (see server.h).
  * Connections over the limits get their 421 and are closed at once, without
  * a session; everyone else gets a session. */
 #include "net/server.h"
@@ -230,16 +230,54 @@ bool server_bind(server *srv, char **err_r)
 	return true;
 }
 
-void server_drain(server *srv)
+void server_drain(server *srv, bool force)
 {
 	int n;
 	const server_protocol *const *p = server_protocols(&n);
 	for (int i = 0; i < n; i++)
-		p[i]->drain(srv);
+		p[i]->drain(srv, force);
+}
+
+#define STOP_TICK_US 100000
+#define STOP_TICKS_PER_SECOND 10
+
+/* Every tenth of a second while stopping: goodbyes to the sessions that
+ * have reached a command boundary since; leave the loop when none is left
+ * or the grace is over (and the last goodbyes had a moment to leave). */
+static void on_stop_tick(evutil_socket_t fd, short what, void *arg)
+{
+	server *srv = arg;
+	int grace = SERVER_STOP_GRACE * STOP_TICKS_PER_SECOND;
+	srv->stop_ticks++;
+	server_drain(srv, srv->stop_ticks >= grace);
+	if (srv->n_sessions == 0 || srv->stop_ticks >= grace + 3) {
+		log_event(LOG_LVL_INFO, "stop", "sessions_left=%d", srv->n_sessions);
+		event_del(srv->stop_tick);
+		event_base_loopexit(srv->base, NULL);
+	}
+}
+
+void server_stop(server *srv)
+{
+	if (srv->stopping) {
+		/* asked again: no more grace */
+		srv->stop_ticks = SERVER_STOP_GRACE * STOP_TICKS_PER_SECOND - 1;
+		return;
+	}
+	srv->stopping = true;
+	server_close_listeners(srv);
+	server_drain(srv, false);
+	srv->stop_tick = event_new(srv->base, -1, EV_PERSIST, on_stop_tick, srv);
+	struct timeval every = {0, STOP_TICK_US};
+	if (srv->stop_tick == NULL || event_add(srv->stop_tick, &every) != 0)
+		event_base_loopexit(srv->base, NULL); /* cannot wait: stop now */
 }
 
 void server_free_sessions(server *srv)
 {
+	if (srv->stop_tick != NULL)
+		event_free(srv->stop_tick);
+	srv->stop_tick = NULL;
 	int n;
 	const server_protocol *const *p = server_protocols(&n);
 	for (int i = 0; i < n; i++)

@@ -48,6 +48,9 @@ typedef struct server {
 	session_link *pop3_sessions;
 	session_link *imap_sessions;
 	strlist pop3_locks;          /* maildrops a POP3 session has open */
+	bool stopping;               /* stop asked: sessions end at their next command */
+	int stop_ticks;              /* tenths of a second since then */
+	struct event *stop_tick;     /* drives the stop (server_stop) */
 } server;
 
 /* Bind every configured listener (before privileges are dropped).  False
@@ -56,11 +59,22 @@ bool server_bind(server *srv, char **err_r);
 /* Stop accepting new connections. */
 void server_close_listeners(server *srv);
 
-/* Shutdown, step 1: say 421 to every session that is between commands and
- * close it once the reply is out. */
-void server_drain(server *srv);
+/* Shutdown, step 1 (on SIGTERM / SIGINT): stop accepting, and end every
+ * session, busy or idle, at its next command boundary with its protocol's
+ * goodbye (SMTP 421 4.3.2, POP3 -ERR [SYS/TEMP], IMAP * BYE): at once when
+ * it is between commands, else when the command, the message being sent,
+ * or the commit in flight has finished and been answered.  No new
+ * transaction starts.  The loop is left when no session is left, or after
+ * a grace of SERVER_STOP_GRACE seconds (sessions still open then get the
+ * goodbye anyway; a second signal ends the grace at once). */
+#define SERVER_STOP_GRACE 5
+void server_stop(server *srv);
+/* Say goodbye to every session that is between commands (force: to every
+ * session that is not waiting for a worker, even in the middle of a
+ * message, whose spool is then thrown away). */
+void server_drain(server *srv, bool force);
 /* Shutdown, step 2 (after the loop and the workers have stopped): free
- * every session that is left. */
+ * every session that is left, and the stop timer. */
 void server_free_sessions(server *srv);
 
 /* A session of any protocol begins: it joins its protocol's list, is

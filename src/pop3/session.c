@@ -97,6 +97,11 @@ void pop3_close_with_err(pop3_session *s, const char *text)
 static bool on_input(void *arg, struct evbuffer *in)
 {
 	pop3_session *s = arg;
+	if (s->srv->stopping) {
+		/* a command after the stop began: the goodbye instead */
+		pop3_close_with_err(s, "[SYS/TEMP] The server is shutting down");
+		return false;
+	}
 	char *line = NULL;
 	int r = conn_read_line(s->c, in, POP3_LINE_MAX, &line);
 	if (r == 0)
@@ -121,7 +126,7 @@ static bool on_input(void *arg, struct evbuffer *in)
 	return true;
 }
 
-void pop3_sessions_drain(server *srv)
+void pop3_sessions_drain(server *srv, bool force)
 {
 	for (session_link *l = srv->pop3_sessions; l != NULL; l = l->next) {
 		pop3_session *s = l->owner;

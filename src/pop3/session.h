@@ -42,7 +42,7 @@ typedef struct pop3_session {
 
 void pop3_session_start(server *srv, const config_listener *lst, int fd, const char *ip);
 /* Shutdown: close sessions between commands; free every session. */
-void pop3_sessions_drain(server *srv);
+void pop3_sessions_drain(server *srv, bool force);
 void pop3_sessions_free(server *srv);
 
 /* session.c: replies ("+OK ..." / "-ERR ..."), gathered for one write. */

@@ -8,10 +8,59 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/evp.h>
+
 #include "lib/strutil.h"
 #include "envelope/xtext.h"
 
-#define MAGIC "YUBIN-QUEUE 1\n"
+/* Version 1 files have no checksum; version 2 files end their end record
+ * with one.  Both are read; only version 2 is written. */
+#define MAGIC_V1 "YUBIN-QUEUE 1\n"
+#define MAGIC "YUBIN-QUEUE 2\n"
+#define MAGIC_LEN 14
+
+/* The checksum is OpenSSL's SHA-256 through EVP: OpenSSL is linked already
+ * (zlib, whose crc32 would do, is not), it is maintained and uses the CPU's
+ * SHA instructions, and unlike a 32-bit CRC it has no practical blind spot
+ * for damage spread over many bytes. */
+struct qfile_sum {
+	EVP_MD_CTX *ctx;
+};
+
+qfile_sum *qfile_sum_new(void)
+{
+	qfile_sum *s = xmalloc(sizeof(*s));
+	s->ctx = EVP_MD_CTX_new();
+	if (s->ctx == NULL || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
+		abort(); /* out of memory, or a libcrypto without SHA-256: broken environment */
+	return s;
+}
+
+void qfile_sum_update(qfile_sum *s, const void *data, size_t n)
+{
+	if (n > 0 && EVP_DigestUpdate(s->ctx, data, n) != 1)
+		abort();
+}
+
+void qfile_sum_free(qfile_sum **sp)
+{
+	if (*sp == NULL)
+		return;
+	EVP_MD_CTX_free((*sp)->ctx);
+	free(*sp);
+	*sp = NULL;
+}
+
+/* Finish s (it can take no more bytes) into hex. */
+static void sum_hex(qfile_sum *s, char hex[QFILE_SUM_HEX + 1])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	if (EVP_DigestFinal_ex(s->ctx, md, &n) != 1 || n * 2 != QFILE_SUM_HEX)
+		abort();
+	for (unsigned i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
 
 qrcpt *qenvelope_add_rcpt(qenvelope *env, const char *address, char kind)
 {
@@ -119,11 +168,13 @@ void qfile_new_nonce(qenvelope *env)
 		snprintf(env->nonce + 2 * i, 3, "%02x", raw[i]);
 }
 
-bool qfile_format_trailer(const char *nonce, uint64_t body_len, buf *out)
+bool qfile_format_trailer(const char *nonce, uint64_t body_len, qfile_sum *sum, buf *out)
 {
-	if (nonce[0] == '\0')
-		return buf_printf(out, "\nend %llu\n", (unsigned long long)body_len);
-	return buf_printf(out, "\nend %llu %s\n", (unsigned long long)body_len, nonce);
+	char hex[QFILE_SUM_HEX + 1];
+	qfile_sum_update(sum, "\n", 1);
+	sum_hex(sum, hex);
+	return buf_printf(out, "\nend %llu%s%s %s\n", (unsigned long long)body_len,
+	                  nonce[0] ? " " : "", nonce, hex);
 }
 
 /* Next line in [*p, end): sets line and n, and advances; false at the end or
@@ -255,9 +306,18 @@ static bool parse_decimal(const char *v, size_t n, unsigned long long *out)
 	return true;
 }
 
-/* "end <len>" or "end <len> <nonce>", matching the header's nonce. */
-static bool parse_end(const qenvelope *env, const char *v, size_t n, unsigned long long *len)
+/* "end <len>" or "end <len> <nonce>", matching the header's nonce; in a
+ * version 2 file followed by " <checksum>", which *sum_r then points to. */
+static bool parse_end(const qenvelope *env, bool v2, const char *v, size_t n,
+                      unsigned long long *len, const char **sum_r)
 {
+	*sum_r = NULL;
+	if (v2) {
+		if (n < QFILE_SUM_HEX + 2 || v[n - QFILE_SUM_HEX - 1] != ' ')
+			return false;
+		*sum_r = v + n - QFILE_SUM_HEX;
+		n -= QFILE_SUM_HEX + 1;
+	}
 	size_t nl = strlen(env->nonce);
 	if (nl > 0) {
 		if (n < nl + 2 || v[n - nl - 1] != ' ' || memcmp(v + n - nl, env->nonce, nl) != 0)
@@ -328,8 +388,11 @@ static bool parse_state_record(qenvelope *env, const char *ls, size_t n, bool *s
 }
 
 /* Find the "end" record: strip delivery-state records from the back until
- * the last line is the end record with a length matching the body. */
-static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t *body_len_r)
+ * the last line is the end record with a length matching the body.  Returns
+ * the error sentence, or NULL when the file is whole (and, in a version 2
+ * file, its checksum over data up to the end record matches). */
+static const char *parse_tail(qenvelope *env, bool v2, const char *data, const char *body,
+                              const char *end, size_t *body_len_r)
 {
 	const char *stop = end;
 	bool seen_next = false, seen_hold = false;
@@ -340,19 +403,28 @@ static bool parse_tail(qenvelope *env, const char *body, const char *end, size_t
 		while (ls > body && ls[-1] != '\n')
 			ls--;
 		size_t n = (size_t)(stop - 1 - ls);
-		const char *v;
+		const char *v, *want;
 		unsigned long long num;
 		/* body, then the "\n" that opens the trailer, then the end record */
-		if (starts(ls, n, "end ", &v) && parse_end(env, v, n - 4, &num) && ls > body &&
+		if (starts(ls, n, "end ", &v) && parse_end(env, v2, v, n - 4, &num, &want) && ls > body &&
 		    (size_t)(ls - 1 - body) == num && ls[-1] == '\n') {
 			*body_len_r = (size_t)num;
-			return true;
+			if (want == NULL)
+				return NULL;
+			char got[QFILE_SUM_HEX + 1];
+			qfile_sum *sum = qfile_sum_new();
+			qfile_sum_update(sum, data, (size_t)(ls - data));
+			sum_hex(sum, got);
+			qfile_sum_free(&sum);
+			return memcmp(got, want, QFILE_SUM_HEX) == 0
+			               ? NULL
+			               : "checksum mismatch: the file changed after it was written";
 		}
 		if (!parse_state_record(env, ls, n, &seen_next, &seen_hold))
-			return false;
+			break;
 		stop = ls;
 	}
-	return false;
+	return "end record missing or wrong: the file is torn";
 }
 
 bool qfile_parse(const char *data, size_t len, qenvelope *env, const char **body_r,
@@ -362,9 +434,12 @@ bool qfile_parse(const char *data, size_t len, qenvelope *env, const char **body
 	const char *p = data, *end = data + len, *line;
 	size_t n;
 	*err_r = "not a yubin queue file";
-	if (len < strlen(MAGIC) || memcmp(data, MAGIC, strlen(MAGIC)) != 0)
+	if (len < MAGIC_LEN)
 		return false;
-	p += strlen(MAGIC);
+	bool v2 = memcmp(data, MAGIC, MAGIC_LEN) == 0;
+	if (!v2 && memcmp(data, MAGIC_V1, MAGIC_LEN) != 0)
+		return false;
+	p += MAGIC_LEN;
 	for (;;) {
 		if (!next_line(&p, end, &line, &n)) {
 			*err_r = "header records are cut off";
@@ -381,10 +456,8 @@ bool qfile_parse(const char *data, size_t len, qenvelope *env, const char **body
 		*err_r = "id, from or rcpt record missing";
 		goto fail;
 	}
-	if (!parse_tail(env, p, end, body_len_r)) {
-		*err_r = "end record missing or wrong: the file is torn";
+	if ((*err_r = parse_tail(env, v2, data, p, end, body_len_r)) != NULL)
 		goto fail;
-	}
 	*body_r = p;
 	return true;
 fail:

@@ -1,6 +1,6 @@
 /* qfile.h — the queue file format.  A queue file is self-validating text:
  *
- *   YUBIN-QUEUE 1
+ *   YUBIN-QUEUE 2           (version 1: written before checksums, still read)
  *   id <qid>                time <unix seconds>
  *   from <sender or empty>  client <ip>   helo <name>   auth <user or ->
  *   utf8 <0|1>              nonce <16 hex digits, random per file>
@@ -12,7 +12,7 @@
  *                           address before alias expansion)
  *   body
  *   <message bytes, LF line ends, Received: header first>
- *   end <body length> <nonce>
+ *   end <body length> <nonce> <checksum>   (version 1: no checksum)
  *   done <recipient index> (appended after delivery, one per recipient)
  *   fail <index> <status> <reply>   (permanent failure: bounced)
  *   defer <index> <reply>           (last temporary failure, for `queue list`)
@@ -25,9 +25,13 @@
  * (one record per line).  A file without a matching "end" record is torn and
  * is refused.  The nonce is what makes that check sound: a sender cannot
  * put a valid-looking "end" record inside the body, since it cannot know
- * the nonce.  A torn last "done" line (no newline) is ignored.  The DSN
- * records (ret, envid, notify, orcpt) are optional, so files written before
- * them still parse; their values are stored as RFC 3461 xtext, which is
+ * the nonce.  The checksum (SHA-256, 64 lower-case hex digits) covers every
+ * byte before the end record, so a changed byte anywhere in the envelope or
+ * the message is found: such a file is refused, never delivered.  Records
+ * after the end record are not covered; each is checked on its own.  A
+ * torn last "done" line (no newline) is ignored.  The DSN records (ret,
+ * envid, notify, orcpt) are optional, so files written before them still
+ * parse; their values are stored as RFC 3461 xtext, which is
  * printable ASCII and therefore always one line.  This module only formats
  * and parses; queue.c and commit.c do the I/O. */
 #ifndef YUBIN_QFILE_H
@@ -42,6 +46,15 @@
 #include "envelope/dsnparam.h"
 
 #define QFILE_NONCE_LEN 16
+#define QFILE_SUM_HEX 64
+
+/* The running checksum of a file being written (opaque; thread-safe per
+ * object, not shared). */
+typedef struct qfile_sum qfile_sum;
+qfile_sum *qfile_sum_new(void);
+/* Add the next n bytes of the file. */
+void qfile_sum_update(qfile_sum *s, const void *data, size_t n);
+void qfile_sum_free(qfile_sum **s);
 
 typedef struct qrcpt {
 	char *address;
@@ -85,9 +98,11 @@ void qenvelope_free(qenvelope *env);
 void qfile_new_nonce(qenvelope *env);
 /* Append the records up to and including "body\n" to out. */
 bool qfile_format_header(const qenvelope *env, buf *out);
-/* Append the "end" record for a body of body_len bytes, with the nonce
- * that the header carried ("" when it had none). */
-bool qfile_format_trailer(const char *nonce, uint64_t body_len, buf *out);
+/* Append the "\n" and the "end" record for a body of body_len bytes, with
+ * the nonce that the header carried ("" when it had none) and the checksum:
+ * sum must have seen every byte written before this trailer (header and
+ * body); it is finished here and takes no more bytes. */
+bool qfile_format_trailer(const char *nonce, uint64_t body_len, qfile_sum *sum, buf *out);
 
 /* Append a delivery-state record "kind idx [a [b]]" (control bytes in a and
  * b become spaces, so a remote reply cannot add records). */
@@ -95,7 +110,7 @@ bool qfile_format_state(buf *out, const char *kind, size_t idx, const char *a, c
 
 /* Parse a whole file.  On success fills env_r (caller frees) and points
  * *body_r into data.  On failure returns false and sets *err_r to a static
- * sentence. */
+ * sentence (a damaged file: it is quarantined with that reason). */
 bool qfile_parse(const char *data, size_t len, qenvelope *env_r,
                  const char **body_r, size_t *body_len_r, const char **err_r);
 

@@ -20,6 +20,7 @@
 #include "lib/strutil.h"
 #include "queue/commit.h"
 #include "queue/qid.h"
+#include "queue/space.h"
 
 #define SPOOL_BUF (64 * 1024)
 #define SPOOL_HEADER_MAX (4 * 1024 * 1024) /* envelope of 100k recipients */
@@ -32,6 +33,7 @@ struct queue {
 	char *hostname;
 	workers *w;
 	commit_dir *dir;
+	queue_space *space;   /* the free-space reserve */
 	queue_remote_fn *remote_fn;
 	void *remote_arg;
 	strlist local_retry;  /* files whose local delivery failed, for the next retry */
@@ -46,6 +48,7 @@ struct spool {
 	char *staging_path;
 	char *active_path;
 	int fd;
+	qfile_sum *sum;       /* checksum of every byte written so far */
 	buf pending;          /* bytes not yet written */
 	size_t header_len;    /* the records up to "body\n" */
 	size_t body_len;
@@ -60,9 +63,8 @@ struct spool {
 	void (*inspected)(void *arg);
 	void *inspect_arg;
 	int error;            /* first errno seen, 0 if none */
-	void (*done)(void *, bool);
+	void (*done)(void *, int);
 	void *arg;
-	bool ok;
 };
 
 typedef struct delivery_job {
@@ -112,6 +114,7 @@ queue *queue_open(const config *cfg, workers *w, char **err_r)
 	}
 	purge_dir(q->staging);
 	q->dir = commit_dir_new(q->active);
+	q->space = queue_space_new(q->active, cfg);
 	return q;
 }
 
@@ -121,6 +124,7 @@ void queue_close(queue **qp)
 	if (q == NULL)
 		return;
 	commit_dir_free(&q->dir);
+	queue_space_free(&q->space);
 	strlist_free(&q->local_retry);
 	free(q->staging);
 	free(q->active);
@@ -137,14 +141,18 @@ static void delivery_work(void *arg)
 {
 	delivery_job *j = arg;
 	j->parsed = local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &j->out);
-	if (!j->parsed && access(j->path, F_OK) == 0) {
-		/* unreadable or torn: keep it out of the way, for a human to see */
-		char *base = strrchr(j->path, '/');
-		char *dst = xasprintf("%s%s", j->q->corrupt, base);
-		if (rename(j->path, dst) == 0)
-			log_event(LOG_LVL_ERROR, "queue_corrupt", "file=%s moved_to=%s", j->path, dst);
-		free(dst);
-	}
+	if (!j->parsed && j->out.refused != NULL)
+		queue_quarantine(j->q, j->path, j->out.refused);
+}
+
+void queue_quarantine(queue *q, const char *path, const char *reason)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char *dst = xasprintf("%s/%s", q->corrupt, base);
+	if (rename(path, dst) == 0)
+		log_event(LOG_LVL_ERROR, "queue_quarantine", "qid=%s file=%s reason=%s", base, dst, reason);
+	free(dst);
 }
 
 static void delivery_done(void *arg)
@@ -159,7 +167,10 @@ static void delivery_done(void *arg)
 		                j->out.report, j->out.report_len);
 	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)
 		j->q->remote_fn(j->q->remote_arg, j->path, j->out.next_attempt);
-	if (j->parsed && j->out.failed > 0 && !strlist_contains(&j->q->local_retry, j->path))
+	/* a local delivery that failed, or a file that could not be read (not
+	 * a damaged one): try again later */
+	bool again = j->parsed ? j->out.failed > 0 : j->out.refused == NULL;
+	if (again && !strlist_contains(&j->q->local_retry, j->path))
 		strlist_add(&j->q->local_retry, j->path);
 	local_outcome_free(&j->out);
 	free(j->path);
@@ -202,6 +213,11 @@ void queue_retry_deferred(queue *q)
 	strlist_free(&todo);
 }
 
+bool queue_has_room(queue *q, uint64_t size)
+{
+	return queue_space_ok(q->space, size);
+}
+
 void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg)
 {
 	q->remote_fn = fn;
@@ -214,10 +230,10 @@ void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg)
 	q->report_arg = arg;
 }
 
-static void inject_done(void *arg, bool ok)
+static void inject_done(void *arg, int error)
 {
 	(void)arg;
-	(void)ok; /* commit_done has logged a failure */
+	(void)error; /* commit_done has logged a failure */
 }
 
 bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len)
@@ -236,14 +252,23 @@ bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len)
 
 /* ---- spooling ---- */
 
-static bool flush_pending(spool *s)
+/* Write to the staging file through the checksum; errors are remembered. */
+static bool spool_put(spool *s, const char *data, size_t n)
 {
 	if (s->error != 0)
 		return false;
-	if (!fs_write_all(s->fd, s->pending.data, s->pending.len)) {
-		s->error = errno;
+	qfile_sum_update(s->sum, data, n);
+	if (!fs_write_all(s->fd, data, n)) {
+		s->error = errno ? errno : EIO;
 		return false;
 	}
+	return true;
+}
+
+static bool flush_pending(spool *s)
+{
+	if (!spool_put(s, s->pending.data, s->pending.len))
+		return false;
 	buf_clear(&s->pending);
 	return true;
 }
@@ -256,6 +281,7 @@ spool *spool_begin(queue *q, const qenvelope *env)
 	s->staging_path = xasprintf("%s/%s", q->staging, env->id);
 	s->active_path = xasprintf("%s/%s", q->active, env->id);
 	buf_init(&s->pending, SPOOL_HEADER_MAX);
+	s->sum = qfile_sum_new();
 	s->fd = open(s->staging_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (s->fd < 0) {
 		int err = errno;
@@ -283,15 +309,18 @@ bool spool_write(spool *s, const char *data, size_t n)
 		return false;
 	if (s->pending.len + n > SPOOL_BUF && !flush_pending(s))
 		return false;
-	if (n >= SPOOL_BUF) {
-		if (!fs_write_all(s->fd, data, n)) {
-			s->error = errno;
-			return false;
-		}
-		return true;
+	if (n >= SPOOL_BUF)
+		return spool_put(s, data, n);
+	if (!buf_append(&s->pending, data, n)) {
+		s->error = E2BIG; /* cannot happen: pending is flushed below SPOOL_BUF */
+		return false;
 	}
-	buf_append(&s->pending, data, n);
 	return true;
+}
+
+int spool_error(const spool *s)
+{
+	return s->error;
 }
 
 size_t spool_size(const spool *s)
@@ -369,23 +398,29 @@ void spool_mark_junk(spool *s)
 	s->junk = true;
 }
 
-/* The message part of the file again: the prepended header fields, then
- * the message without the dropped ranges, then the rest (the trailer). */
-static bool write_edited(spool *s, int fd, const char *data, size_t size)
+static bool put_summed(int fd, qfile_sum *sum, const char *data, size_t n)
+{
+	qfile_sum_update(sum, data, n);
+	return fs_write_all(fd, data, n);
+}
+
+/* The file again: the header records, the prepended header fields, then
+ * the message without the dropped ranges; sum sees every byte. */
+static bool write_edited(spool *s, int fd, qfile_sum *sum, const char *data, size_t size)
 {
 	const char *msg = data + s->header_len;
-	bool ok = fs_write_all(fd, data, s->header_len) &&
-	          fs_write_all(fd, s->prepend ? s->prepend : "", s->prepend_len);
+	bool ok = put_summed(fd, sum, data, s->header_len) &&
+	          put_summed(fd, sum, s->prepend ? s->prepend : "", s->prepend_len);
 	size_t at = 0;
 	for (size_t k = 0; ok && k < s->n_drops; k++) {
-		ok = fs_write_all(fd, msg + at, s->drops[k][0] - at);
+		ok = put_summed(fd, sum, msg + at, s->drops[k][0] - at);
 		at = s->drops[k][1];
 	}
-	return ok && fs_write_all(fd, msg + at, size - s->header_len - at);
+	return ok && put_summed(fd, sum, msg + at, size - s->header_len - at);
 }
 
 /* A new staging file with the edits (spool_prepend, spool_drop) that
- * replaces the old one; its fd, or -1. */
+ * replaces the old one; its fd, or -1.  Its checksum replaces s->sum. */
 static int rewrite_edited(spool *s, int old_fd)
 {
 	struct stat st;
@@ -399,8 +434,15 @@ static int rewrite_edited(spool *s, int old_fd)
 	int fd = data != NULL && size >= s->header_len + s->written
 	                 ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)
 	                 : -1;
-	bool ok = fd >= 0 && write_edited(s, fd, data, size) && rename(tmp, s->staging_path) == 0;
+	qfile_sum *sum = qfile_sum_new();
+	bool ok = fd >= 0 && write_edited(s, fd, sum, data, size) && rename(tmp, s->staging_path) == 0;
 	int err = errno;
+	if (ok) {
+		qfile_sum_free(&s->sum);
+		s->sum = sum;
+	} else {
+		qfile_sum_free(&sum);
+	}
 	if (!ok && fd >= 0) {
 		close(fd);
 		fd = -1;
@@ -412,6 +454,21 @@ static int rewrite_edited(spool *s, int old_fd)
 	return fd;
 }
 
+/* The end record (with the checksum of what is written) and the records
+ * that go right after it. */
+static bool write_trailer(spool *s, int fd)
+{
+	buf t;
+	buf_init(&t, 512);
+	bool ok = qfile_format_trailer(s->nonce, s->body_len, s->sum, &t) &&
+	          (!s->junk || buf_puts(&t, "junk\n"));
+	if (!ok)
+		errno = E2BIG;
+	ok = ok && fs_write_all(fd, t.data, t.len);
+	buf_free(&t);
+	return ok;
+}
+
 static void commit_work(void *arg)
 {
 	spool *s = arg;
@@ -419,47 +476,50 @@ static void commit_work(void *arg)
 	s->fd = -1;
 	if (s->error == 0 && (s->prepend != NULL || s->n_drops > 0) && (fd = rewrite_edited(s, fd)) < 0)
 		s->error = errno ? errno : EIO;
+	if (s->error == 0 && !write_trailer(s, fd))
+		s->error = errno ? errno : EIO;
 	if (s->error != 0) {
 		if (fd >= 0)
 			close(fd);
-		s->ok = false;
 		return;
 	}
-	s->ok = commit_file(fd, s->staging_path, s->active_path, s->q->dir);
-	if (!s->ok)
-		s->error = errno;
+	if (!commit_file(fd, s->staging_path, s->active_path, s->q->dir))
+		s->error = errno ? errno : EIO;
+}
+
+static void spool_free(spool *s)
+{
+	free(s->staging_path);
+	free(s->active_path);
+	free(s->prepend);
+	free(s->drops);
+	qfile_sum_free(&s->sum);
+	buf_free(&s->pending);
+	free(s);
 }
 
 static void commit_done(void *arg)
 {
 	spool *s = arg;
-	if (!s->ok) {
-		log_event(LOG_LVL_ERROR, "queue_commit", "qid=%s result=failed error=%s", s->id,
-		          strerror(s->error));
+	if (s->error != 0) {
+		/* never acknowledged: no trace of it may stay, under either name */
 		unlink(s->staging_path);
 		unlink(s->active_path);
+		log_event(LOG_LVL_ERROR, "queue_commit", "qid=%s result=failed error=%s", s->id,
+		          strerror(s->error));
 	}
-	s->done(s->arg, s->ok);
-	if (s->ok) {
+	s->done(s->arg, s->error);
+	if (s->error == 0) {
 		deliver_async(s->q, s->active_path, false); /* takes the path */
 		s->active_path = NULL;
 	}
-	free(s->staging_path);
-	free(s->active_path);
-	free(s->prepend);
-	free(s->drops);
-	buf_free(&s->pending);
-	free(s);
+	spool_free(s);
 }
 
-void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg)
+void spool_commit(spool *s, void (*done)(void *arg, int error), void *arg)
 {
 	s->done = done;
 	s->arg = arg;
-	if (!qfile_format_trailer(s->nonce, s->body_len, &s->pending) && s->error == 0)
-		s->error = E2BIG;
-	if (s->junk)
-		buf_puts(&s->pending, "junk\n");
 	flush_pending(s);
 	workers_submit(s->q->w, commit_work, commit_done, s);
 }
@@ -473,11 +533,6 @@ void spool_abort(spool **sp)
 		close(s->fd);
 		unlink(s->staging_path);
 	}
-	free(s->staging_path);
-	free(s->active_path);
-	free(s->prepend);
-	free(s->drops);
-	buf_free(&s->pending);
-	free(s);
+	spool_free(s);
 	*sp = NULL;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "lib/config.h"
@@ -24,6 +25,16 @@ queue *queue_open(const config *cfg, workers *w, char **err_r);
 void queue_close(queue **q);
 /* Deliver every local recipient still pending in active/ (after a restart). */
 void queue_recover(queue *q);
+
+/* True when a message of size bytes (0: size not declared) can be taken
+ * without going below the free-space reserve (queue/space.h); the answer
+ * may be up to a second old.  Loop thread. */
+bool queue_has_room(queue *q, uint64_t size);
+
+/* Move a damaged queue file (torn, or its checksum does not match) to
+ * queue/corrupt/, where it is never delivered and `yubin queue list` shows
+ * it with its reason; logged with reason.  Thread-safe. */
+void queue_quarantine(queue *q, const char *path, const char *reason);
 
 /* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60
@@ -55,6 +66,8 @@ spool *spool_begin(queue *q, const qenvelope *env);
 /* Append message bytes (LF line ends).  Buffered; errors are remembered and
  * reported by spool_commit, so callers may ignore the result. */
 bool spool_write(spool *s, const char *data, size_t n);
+/* The first write error (an errno, for example ENOSPC), 0 if none. */
+int spool_error(const spool *s);
 /* Bytes of message written so far. */
 size_t spool_size(const spool *s);
 /* Look at the message spooled so far: work(arg, msg, len) runs on a worker
@@ -71,10 +84,11 @@ void spool_prepend(spool *s, const char *text, size_t len);
 void spool_drop(spool *s, size_t start, size_t end);
 /* Local recipients get the message in their Junk folder (a quarantine). */
 void spool_mark_junk(spool *s);
-/* Finish and make durable.  done(arg, ok) runs on the loop thread once the
- * message is durable (ok) or has failed (the file is removed).  The spool is
+/* Finish and make durable.  done(arg, error) runs on the loop thread once
+ * the message is durable (error 0) or has failed (error is the errno, for
+ * example ENOSPC; the file is removed under both names).  The spool is
  * consumed. */
-void spool_commit(spool *s, void (*done)(void *arg, bool ok), void *arg);
+void spool_commit(spool *s, void (*done)(void *arg, int error), void *arg);
 /* Throw the message away (unlink staging). */
 void spool_abort(spool **s);
 

@@ -39,6 +39,8 @@ void txn_reset(smtp_session *s)
 	free(t->sender);
 	t->sender = NULL;
 	t->smtputf8 = t->body_8bit = t->too_big = t->failed = t->bdat = false;
+	t->spool_error = 0;
+	t->size = 0;
 	t->ret = DSN_RET_UNSET;
 	free(t->envid);
 	t->envid = NULL;
@@ -183,6 +185,18 @@ static smtp_reply_id parse_error_reply(smtp_parse_status st, bool sender)
 	}
 }
 
+/* The queue's disk has room for the message (size as declared, or 0)
+ * above the reserve; otherwise 452 4.3.1 now, before any body is sent. */
+static bool room_for(smtp_session *s, uint64_t size, const char *address)
+{
+	if (queue_has_room(s->srv->q, size))
+		return true;
+	log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s size=%llu reason=%s", s->sid, address,
+	          (unsigned long long)size, "queue file system below its free-space reserve");
+	session_reply(s, RPL_NO_STORAGE);
+	return false;
+}
+
 static void cmd_mail(smtp_session *s, const char *args)
 {
 	if (s->helo == NULL) {
@@ -207,6 +221,10 @@ static void cmd_mail(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
+	if (!room_for(s, p.has_size ? p.size : 0, p.address)) {
+		smtp_path_free(&p);
+		return;
+	}
 	if (s->auth_user != NULL && !accounts_user_owns(s->srv->acc, s->auth_user, p.address)) {
 		log_event(LOG_LVL_INFO, "mail_refused", "sid=%s user=%s from=%s reason=%s", s->sid,
 		          s->auth_user, p.address, "sender not owned");
@@ -215,6 +233,7 @@ static void cmd_mail(smtp_session *s, const char *args)
 		return;
 	}
 	s->txn.sender = p.address;
+	s->txn.size = p.has_size ? p.size : 0;
 	s->txn.ret = p.ret;
 	s->txn.envid = p.envid;
 	p.envid = NULL;
@@ -314,6 +333,10 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 	smtp_parse_status st = smtp_parse_rcpt(args, s->txn.smtputf8, &p);
 	if (st != SP_OK) {
 		session_reply(s, parse_error_reply(st, false));
+		smtp_path_free(&p);
+		return;
+	}
+	if (!room_for(s, s->txn.size, p.address)) {
 		smtp_path_free(&p);
 		return;
 	}

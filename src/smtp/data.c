@@ -15,6 +15,13 @@
 #include "smtp/msgauth.h"
 #include "smtp/parse.h"
 
+/* The reply for a spool that could not be made or committed: a full disk
+ * (or quota) is 452 4.3.1, anything else 451 4.3.0; both temporary. */
+static smtp_reply_id spool_error_reply(int error)
+{
+	return error == ENOSPC || error == EDQUOT ? RPL_NO_STORAGE : RPL_LOCAL_ERROR;
+}
+
 /* Open the spool for the transaction: queue id, envelope, Received. */
 static bool begin_spool(smtp_session *s)
 {
@@ -46,7 +53,8 @@ static bool begin_spool(smtp_session *s)
 	t->sp = spool_begin(s->srv->q, &env);
 	qenvelope_free_rcpts(&env);
 	if (t->sp == NULL) {
-		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=%s", s->sid, strerror(errno));
+		t->spool_error = errno ? errno : EIO;
+		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=%s", s->sid, strerror(t->spool_error));
 		return false;
 	}
 	memcpy(t->qid, id, sizeof id);
@@ -81,7 +89,7 @@ void data_start(smtp_session *s)
 	if (!txn_ready(s))
 		return;
 	if (!begin_spool(s)) {
-		session_reply(s, RPL_LOCAL_ERROR);
+		session_reply(s, spool_error_reply(s->txn.spool_error));
 		return;
 	}
 	dotstream_init(&s->txn.ds);
@@ -89,10 +97,11 @@ void data_start(smtp_session *s)
 	session_reply(s, RPL_DATA_GO);
 }
 
-static void commit_done(void *arg, bool ok)
+static void commit_done(void *arg, int error)
 {
 	smtp_session *s = arg;
 	smtp_txn *t = &s->txn;
+	bool ok = error == 0;
 	t->sp = NULL; /* consumed by the queue */
 	log_event(LOG_LVL_INFO, "queue_accept", "sid=%s qid=%s result=%s", s->sid, t->qid,
 	          ok ? "queued" : "failed");
@@ -103,7 +112,7 @@ static void commit_done(void *arg, bool ok)
 			free(text);
 			s->junk_commands = 0;
 		} else {
-			session_reply(s, RPL_LOCAL_ERROR);
+			session_reply(s, spool_error_reply(error));
 		}
 	}
 	txn_reset(s);
@@ -202,12 +211,22 @@ static bool consume_bdat(smtp_session *s, struct evbuffer *in)
 	/* the whole chunk is in */
 	s->phase = PH_COMMAND;
 	if (t->sp == NULL || t->failed) {
-		session_reply(s, t->failed ? RPL_BAD_SEQUENCE : RPL_LOCAL_ERROR);
+		session_reply(s, t->spool_error != 0 ? spool_error_reply(t->spool_error)
+		                 : t->failed      ? RPL_BAD_SEQUENCE
+		                                  : RPL_LOCAL_ERROR);
 		txn_reset(s);
 		return true;
 	}
 	if (t->too_big) {
 		session_reply(s, RPL_SIZE_EXCEEDED);
+		txn_reset(s);
+		return true;
+	}
+	if (spool_error(t->sp) != 0) {
+		/* a full disk shows at this chunk, not only at the last one */
+		session_reply(s, spool_error_reply(spool_error(t->sp)));
+		log_event(LOG_LVL_ERROR, "queue_refuse", "sid=%s qid=%s reason=%s", s->sid, t->qid,
+		          strerror(spool_error(t->sp)));
 		txn_reset(s);
 		return true;
 	}

@@ -57,6 +57,7 @@ static const smtp_reply replies[RPL_COUNT] = {
 	[RPL_BDAT_SYNTAX]       = {501, "5.5.4", "Syntax: BDAT <size> [LAST]"},
 	[RPL_BDAT_AFTER_DATA]   = {503, "5.5.1", "Cannot mix DATA and BDAT"},
 	[RPL_LOCAL_ERROR]       = {451, "4.3.0", "Local error in processing; try again later"},
+	[RPL_NO_STORAGE]        = {452, "4.3.1", "Insufficient system storage; try again later"},
 	[RPL_DMARC_REJECT]      = {550, "5.7.1", "Rejected by the DMARC policy of the From domain"},
 	[RPL_TOO_MANY_ERRORS]   = {421, "4.7.0", "Too many errors; closing connection"},
 	[RPL_TOO_MANY_COMMANDS] = {421, "4.7.0", "Too many commands without a transaction; closing connection"},

@@ -136,6 +136,12 @@ static bool on_input(void *arg, struct evbuffer *in)
 	smtp_session *s = arg;
 	if (s->phase == PH_DATA || s->phase == PH_BDAT)
 		return data_consume(s, in);
+	if (s->srv->stopping) {
+		/* a command after the stop began (pipelined, or sent after a 250
+		 * that finished the transaction in flight): nothing new starts */
+		session_close_with(s, RPL_SHUTDOWN);
+		return false;
+	}
 	char *line = NULL;
 	int r = conn_read_line(s->c, in, (size_t)s->srv->cfg->limits.line_length, &line);
 	if (r == 0)
@@ -162,11 +168,12 @@ static bool on_input(void *arg, struct evbuffer *in)
 	return true;
 }
 
-void smtp_sessions_drain(server *srv)
+void smtp_sessions_drain(server *srv, bool force)
 {
 	for (session_link *l = srv->smtp_sessions; l != NULL; l = l->next) {
 		smtp_session *s = l->owner;
-		if (!conn_is_closing(s->c) && !conn_is_busy(s->c) && s->phase == PH_COMMAND)
+		bool boundary = s->phase == PH_COMMAND || s->phase == PH_AUTH;
+		if (!conn_is_closing(s->c) && !conn_is_busy(s->c) && (boundary || force))
 			session_close_with(s, RPL_SHUTDOWN);
 	}
 }

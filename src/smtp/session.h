@@ -29,6 +29,7 @@ typedef struct smtp_txn {
 	char *sender;           /* NULL until MAIL */
 	bool smtputf8;
 	bool body_8bit;
+	uint64_t size;          /* SIZE= of MAIL, 0 when not given */
 	dsn_ret ret;            /* RET= of MAIL */
 	char *envid;            /* ENVID= of MAIL, decoded */
 	strlist rcpt_cmds;      /* addresses as given in RCPT (for Received "for") */
@@ -40,6 +41,7 @@ typedef struct smtp_txn {
 	dotstream ds;
 	bool too_big;
 	bool failed;            /* BDAT: an earlier chunk failed */
+	int spool_error;        /* errno of a spool that could not be opened */
 	bool bdat;              /* BDAT used in this transaction */
 	struct msgcheck *check; /* port 25: SPF / DKIM / DMARC in progress */
 } smtp_txn;
@@ -85,8 +87,9 @@ void session_start_tls(smtp_session *s);
 /* TLS version and cipher ("" when plain). */
 const char *session_tls_version(smtp_session *s);
 const char *session_tls_cipher(smtp_session *s);
-/* Shutdown: say 421 to sessions between commands; free every session. */
-void smtp_sessions_drain(server *srv);
+/* Shutdown: say 421 4.3.2 to sessions between commands (force: also to
+ * those in the middle of a message); free every session. */
+void smtp_sessions_drain(server *srv, bool force);
 void smtp_sessions_free(server *srv);
 
 /* commands.c */

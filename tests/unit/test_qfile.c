@@ -53,7 +53,10 @@ static char *make_file(const qenvelope *env, const char *body, size_t body_len, 
 	buf_init(&b, FILE_MAX);
 	assert_true(qfile_format_header(env, &b));
 	assert_true(buf_append(&b, body, body_len));
-	assert_true(qfile_format_trailer(env->nonce, body_len, &b));
+	qfile_sum *sum = qfile_sum_new();
+	qfile_sum_update(sum, b.data, b.len);
+	assert_true(qfile_format_trailer(env->nonce, body_len, sum, &b));
+	qfile_sum_free(&sum);
 	assert_true(buf_puts(&b, extra));
 	*len_r = b.len;
 	return buf_steal(&b);
@@ -256,8 +259,9 @@ static void test_format_layout(void **state)
 	qenvelope_add_rcpt(&env, "c@d.example", 'L');
 	size_t len;
 	char *file = make_file(&env, "hi\n", 3, "", &len);
+	/* the checksum is SHA-256 of everything before "end" (sha256sum agrees) */
 	assert_string_equal(file,
-	                    "YUBIN-QUEUE 1\n"
+	                    "YUBIN-QUEUE 2\n"
 	                    "id 0123456789BC\n"
 	                    "time 42\n"
 	                    "from a@b.example\n"
@@ -269,7 +273,7 @@ static void test_format_layout(void **state)
 	                    "body\n"
 	                    "hi\n"
 	                    "\n"
-	                    "end 3\n");
+	                    "end 3 bfe11c87cba57fd328be38006c781772b70679ce07807aa5b9ff104b8d207d74\n");
 	free(file);
 	qenvelope_free(&env);
 	assert_null(env.id);
@@ -379,7 +383,9 @@ static void test_format_respects_buffer_max(void **state)
 	assert_true(b.len <= 20);
 	buf_free(&b);
 	buf_init(&b, 5);
-	assert_false(qfile_format_trailer(env.nonce, 123456, &b));
+	qfile_sum *sum = qfile_sum_new();
+	assert_false(qfile_format_trailer(env.nonce, 123456, sum, &b));
+	qfile_sum_free(&sum);
 	buf_free(&b);
 	qenvelope_free(&env);
 }
@@ -625,7 +631,11 @@ static void test_refused_files(void **state)
 		const char *err;
 	} cases[] = {
 		{"", "not a yubin queue file"},
-		{"YUBIN-QUEUE 2\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nbody\nx\n\nend 2\n", "not a yubin queue file"},
+		{"YUBIN-QUEUE 3\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nbody\nx\n\nend 2\n", "not a yubin queue file"},
+		/* version 2 needs the checksum; version 1 knows none */
+		{"YUBIN-QUEUE 2\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nbody\nx\n\nend 2\n", "end record missing or wrong"},
+		{"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nbody\nx\n\nend 2 "
+		 "0000000000000000000000000000000000000000000000000000000000000000\n", "end record missing or wrong"},
 		{"yubin-queue 1\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nbody\nx\n\nend 2\n", "not a yubin queue file"},
 		{"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrcpt L c@d\n", "header records are cut off"},
 		{"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrcpt L c@d\nbod", "header records are cut off"},
@@ -679,6 +689,80 @@ static void test_refused_files(void **state)
 	assert_null(got.auth_user);
 	assert_null(got.client);
 	qenvelope_free(&got);
+}
+
+/* ---- the checksum ---- */
+
+/* Every single byte before the end record, changed (one bit or replaced by
+ * 'x'), makes the file refused; a changed byte of the message itself is
+ * named a checksum mismatch.  Delivery-state records after the end record
+ * are outside the checksum and still read. */
+static void test_checksum_every_byte(void **state)
+{
+	qenvelope env;
+	make_env_dsn(&env);
+	size_t len;
+	char *file = make_file(&env, body_plain, strlen(body_plain), "done 0\n", &len);
+	const char *end_rec = strstr(file, "\nend ");
+	assert_non_null(end_rec);
+	size_t covered = (size_t)(end_rec + 1 - file), accepted = 0, mismatches = 0;
+	const char *body = strstr(file, "\nbody\n") + 6;
+	for (size_t i = 0; i < covered; i++) {
+		for (int how = 0; how < 2; how++) {
+			char was = file[i];
+			file[i] = how == 0 ? (char)(was ^ 0x01) : (was == 'x' ? 'y' : 'x');
+			qenvelope got;
+			size_t off, blen;
+			const char *err;
+			if (parse_copy(file, len, &got, &off, &blen, &err)) {
+				print_error("byte %zu changed (%d) and accepted\n", i, how);
+				accepted++;
+				qenvelope_free(&got);
+			} else if (file + i >= body && file + i < end_rec && strstr(err, "checksum mismatch")) {
+				mismatches++; /* the message, not the "\n" that opens the trailer */
+			} else if (file + i >= body && file + i < end_rec) {
+				print_error("byte %zu of the message: error \"%s\"\n", i, err);
+			}
+			file[i] = was;
+		}
+	}
+	assert_int_equal(accepted, 0);
+	assert_int_equal(mismatches, 2 * (size_t)(end_rec - body));
+	/* unchanged, it reads, with the done record after the end record */
+	assert_int_equal(round_trip(&env, body_plain, strlen(body_plain), "done 0\n"), 1);
+	free(file);
+	qenvelope_free(&env);
+}
+
+/* A version 1 file (written before checksums): with and without a nonce,
+ * with state records, it reads; turned into version 2 it is refused. */
+static void test_version1_files(void **state)
+{
+	static const char v1[] =
+		"YUBIN-QUEUE 1\nid 0123456789BC\ntime 1700000000\nfrom a@b.example\nnonce 0123456789abcdef\n"
+		"rcpt L c@d.example\nrcpt R e@f.example\nbody\nhello\n\nend 6 0123456789abcdef\ndone 0\n"
+		"defer 1 451 4.4.1 later\nnext 1700000600 1\n";
+	qenvelope got;
+	size_t off, blen;
+	const char *err;
+	assert_true(parse_copy(v1, strlen(v1), &got, &off, &blen, &err));
+	assert_int_equal(blen, 6);
+	assert_memory_equal(v1 + off, "hello\n", 6);
+	assert_string_equal(got.nonce, "0123456789abcdef");
+	assert_true(got.rcpts[0].done);
+	assert_string_equal(got.rcpts[1].last_reply, "451 4.4.1 later");
+	assert_int_equal(got.attempts, 1);
+	qenvelope_free(&got);
+	/* a version 1 file has no checksum to catch a changed byte: it still reads */
+	char *changed = xstrdup(v1);
+	changed[strstr(changed, "hello") - changed] = 'j';
+	assert_true(parse_copy(changed, strlen(changed), &got, &off, &blen, &err));
+	qenvelope_free(&got);
+	/* the same file claiming version 2 lacks the checksum */
+	changed[12] = '2';
+	assert_false(parse_copy(changed, strlen(changed), &got, &off, &blen, &err));
+	assert_non_null(strstr(err, "end record missing or wrong"));
+	free(changed);
 }
 
 /* A record given twice is a damaged file (and must not leak the first). */
@@ -801,6 +885,8 @@ int main(void)
 		cmocka_unit_test(test_every_cut_forged_trailer),
 		cmocka_unit_test(test_refused_files),
 		cmocka_unit_test(test_duplicate_header_records),
+		cmocka_unit_test(test_checksum_every_byte),
+		cmocka_unit_test(test_version1_files),
 		cmocka_unit_test(test_qid_unique_monotonic),
 		cmocka_unit_test(test_qid_threads),
 		cmocka_unit_test(test_qid_valid),
