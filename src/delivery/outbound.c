@@ -30,6 +30,7 @@
 
 #define QFILE_MAX ((size_t)4 << 30)
 #define DSN_MAX ((size_t)64 << 20)
+#define REASONS_MAX 8 /* servers named in one deferral reason */
 
 typedef struct ob_entry {
 	struct ob_entry *next;
@@ -82,7 +83,13 @@ typedef struct ob_group {
 	int cur_port;
 	int port_i;           /* relay: index into relay.ports */
 	int lookups;          /* A / AAAA look-ups in flight */
-	char *last_reply;     /* the last temporary failure, if all fail */
+	strlist reasons;      /* the reply of each server that did not take part */
+	strlist reason_where; /* ... and its "host[ip]:port" ("" for a look-up) */
+	size_t reasons_more;  /* ones left out of reasons (REASONS_MAX) */
+	size_t reason_main;   /* the one whose code stands for all of them */
+	bool reason_reached;  /* ... a server that answered, rather than a refused
+	                       * connection or a failed look-up */
+	char *last_remote;    /* the last of them that a server said, if any */
 	smtpc_job job;
 	bool job_running;
 } ob_group;
@@ -93,6 +100,8 @@ typedef struct ob_result {
 	char *status;
 	char *reply;
 	char *mx;
+	char *diag;           /* the remote server's reply, when one said it
+	                       * (RFC 3464 2.3.6); NULL for reasons of ours */
 	bool remote_dsn;      /* delivered to a server that advertised DSN */
 } ob_result;
 
@@ -143,22 +152,85 @@ static char *status_of(int code, const char *reply)
 	return xasprintf("%d.0.0", code / 100);
 }
 
-static void set_result(ob_attempt *a, size_t i, char kind, int code, const char *reply, const char *mx)
+/* reply: what is logged and recorded; diag: what a remote server said,
+ * NULL when the outcome is a reason of ours (a DNS answer, a refused
+ * connection, a failed certificate check). */
+static void set_result(ob_attempt *a, size_t i, char kind, int code, const char *reply, const char *mx,
+                       const char *diag)
 {
 	ob_result *r = &a->res[i];
 	free(r->status);
 	free(r->reply);
 	free(r->mx);
+	free(r->diag);
 	r->kind = kind;
 	r->status = status_of(code, reply);
 	r->reply = xstrdup(reply);
 	r->mx = mx ? xstrdup(mx) : NULL;
+	r->diag = diag ? xstrdup(diag) : NULL;
 }
 
-static void group_set_all(ob_group *g, char kind, int code, const char *reply, const char *mx)
+static void group_set_all(ob_group *g, char kind, int code, const char *reply, const char *mx,
+                          const char *diag)
 {
 	for (size_t k = 0; k < g->n; k++)
-		set_result(g->a, g->idx[k], kind, code, reply, mx);
+		set_result(g->a, g->idx[k], kind, code, reply, mx, diag);
+}
+
+/* A server that did not take part (or a look-up that failed), and why.
+ * Every one is kept for the deferral, so that a certificate that does not
+ * verify on the relay's first port is not hidden by a refused connection
+ * on the next one.  reached: the server answered (its reason says more
+ * than a refused connection, and its code stands for the whole). */
+static void add_reason(ob_group *g, const char *where, const char *reply, bool reached, bool from_server)
+{
+	if (from_server) {
+		free(g->last_remote);
+		g->last_remote = xstrdup(reply);
+	}
+	if (g->reasons.n >= REASONS_MAX) {
+		g->reasons_more++;
+		return;
+	}
+	if (g->reasons.n == 0 || (reached && !g->reason_reached)) {
+		g->reason_main = g->reasons.n;
+		g->reason_reached = reached;
+	}
+	strlist_add(&g->reasons, reply);
+	strlist_add(&g->reason_where, where ? where : "");
+}
+
+/* The deferral of a group that no server took: one reason as it was said;
+ * several as "<code> <status> No server took the message: a: ...; b: ...",
+ * with the code and status of the main one.  malloc'd. */
+static char *group_reasons(const ob_group *g, int *code_r)
+{
+	if (g->reasons.n == 0) {
+		*code_r = 451;
+		return xstrdup("451 4.4.4 No reachable mail server");
+	}
+	const char *rep = g->reasons.items[g->reason_main];
+	*code_r = (int)strtol(rep, NULL, 10);
+	if (*code_r < 400 || *code_r > 599)
+		*code_r = 451;
+	if (g->reasons.n == 1 && g->reasons_more == 0)
+		return xstrdup(rep);
+	char *st = status_of(*code_r, rep);
+	buf b;
+	buf_init(&b, (size_t)64 << 10);
+	bool ok = buf_printf(&b, "%d %s No server took the message: ", *code_r, st);
+	for (size_t i = 0; ok && i < g->reasons.n; i++) {
+		const char *w = g->reason_where.items[i];
+		ok = buf_printf(&b, "%s%s%s%s", i ? "; " : "", w, *w ? ": " : "", g->reasons.items[i]);
+	}
+	if (ok && g->reasons_more > 0)
+		ok = buf_printf(&b, "; and %zu more", g->reasons_more);
+	free(st);
+	if (!ok) { /* past 64 KiB of reasons: the main one alone */
+		buf_free(&b);
+		return xstrdup(rep);
+	}
+	return buf_steal(&b);
 }
 
 /* ---- per-domain work ---- */
@@ -191,8 +263,10 @@ static void on_smtp_done(smtpc_job *job)
 		          job->replies[k]);
 	if (!job->connected || (all_temp && !job->data_sent)) {
 		/* this server did not take part: try the next address or MX */
-		free(g->last_reply);
-		g->last_reply = xstrdup(job->replies[0]);
+		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
+		add_reason(g, where, job->replies[0], job->connected && job->from_server[0],
+		           job->from_server[0]);
+		free(where);
 		smtpc_job_clear(job);
 		if (kept != NULL)
 			connpool_discard(o->pool, group_dest(g), kept);
@@ -207,7 +281,7 @@ static void on_smtp_done(smtpc_job *job)
 	for (size_t k = 0; k < g->n; k++) {
 		int c = job->codes[k];
 		set_result(a, g->idx[k], c / 100 == 2 ? 'd' : c / 100 == 5 ? 'f' : 't', c,
-		           job->replies[k], g->cur_host);
+		           job->replies[k], g->cur_host, job->from_server[k] ? job->replies[k] : NULL);
 		a->res[g->idx[k]].remote_dsn = job->dsn_offered;
 	}
 	smtpc_job_clear(job);
@@ -311,9 +385,12 @@ static void on_address(void *arg, const dns_answer *ans)
 	ob_group *g = arg;
 	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
 		strlist_add(&g->ips, ans->values.items[i]);
-	if (ans->status == DNS_TEMPFAIL && g->last_reply == NULL)
-		g->last_reply = xasprintf("451 4.4.3 Temporary DNS failure looking up %s",
-		                          g->hosts.items[g->host_i]);
+	if (ans->status == DNS_TEMPFAIL && g->lookups == 1) { /* once for A and AAAA */
+		char *why = xasprintf("451 4.4.3 Temporary DNS failure looking up %s",
+		                      g->hosts.items[g->host_i]);
+		add_reason(g, NULL, why, false, false);
+		free(why);
+	}
 	if (--g->lookups > 0)
 		return;
 	g->ip_i = 0;
@@ -324,9 +401,11 @@ static void next_host(ob_group *g)
 {
 	strlist_free(&g->ips);
 	if (g->host_i >= g->hosts.n) {
-		/* every MX failed at connection level: defer with the last reason */
-		const char *why = g->last_reply ? g->last_reply : "451 4.4.4 No reachable mail server";
-		group_set_all(g, 't', 451, why, g->cur_host); /* the last one tried, if any */
+		/* every MX failed at connection level: defer with each one's reason */
+		int code;
+		char *why = group_reasons(g, &code);
+		group_set_all(g, 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
+		free(why);
 		group_done(g);
 		return;
 	}
@@ -350,7 +429,7 @@ static void on_mx(void *arg, const dns_answer *ans)
 		                        ob_random, &g->a->o->rnd, &g->hosts);
 		if (st == MX_NULL) {
 			why = xasprintf("556 5.1.10 Domain %s accepts no mail (null MX, RFC 7505)", g->domain);
-			group_set_all(g, 'f', 556, why, NULL);
+			group_set_all(g, 'f', 556, why, NULL, NULL);
 		}
 		break;
 	}
@@ -359,11 +438,11 @@ static void on_mx(void *arg, const dns_answer *ans)
 		break;
 	case DNS_NXDOMAIN:
 		why = xasprintf("550 5.1.2 Domain %s does not exist (NXDOMAIN)", g->domain);
-		group_set_all(g, 'f', 550, why, NULL);
+		group_set_all(g, 'f', 550, why, NULL, NULL);
 		break;
 	case DNS_TEMPFAIL:
 		why = xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s", g->domain);
-		group_set_all(g, 't', 451, why, NULL);
+		group_set_all(g, 't', 451, why, NULL, NULL);
 		break;
 	}
 	if (why != NULL) {
@@ -452,6 +531,8 @@ static bool make_groups(ob_attempt *a)
 			g->orcpt = xcalloc(a->env.n_rcpts, sizeof(char *));
 			strlist_init(&g->hosts);
 			strlist_init(&g->ips);
+			strlist_init(&g->reasons);
+			strlist_init(&g->reason_where);
 		}
 		g->idx[g->n] = i;
 		g->notify[g->n] = r->notify;
@@ -486,7 +567,9 @@ static void attempt_free(ob_attempt *a)
 		free(g->orcpt);
 		strlist_free(&g->hosts);
 		strlist_free(&g->ips);
-		free(g->last_reply);
+		strlist_free(&g->reasons);
+		strlist_free(&g->reason_where);
+		free(g->last_remote);
 		free(g->cur_host);
 	}
 	free(a->groups);
@@ -494,6 +577,7 @@ static void attempt_free(ob_attempt *a)
 		free(a->res[i].status);
 		free(a->res[i].reply);
 		free(a->res[i].mx);
+		free(a->res[i].diag);
 	}
 	free(a->res);
 	if (a->parsed)
@@ -544,7 +628,8 @@ static void read_done(void *arg)
 		for (size_t i = 0; i < a->env.n_rcpts; i++) {
 			qrcpt *r = &a->env.rcpts[i];
 			if (r->kind == 'R' && !r->done && !r->failed)
-				set_result(a, i, 'f', 550, "550 5.0.0 Returned to the sender by the postmaster", NULL);
+				set_result(a, i, 'f', 550, "550 5.0.0 Returned to the sender by the postmaster", NULL,
+				           NULL);
 		}
 		a->now = time(NULL);
 		finish_attempt(a);
@@ -610,7 +695,9 @@ static void send_dsn(ob_attempt *a, dsn_action action)
 			continue;
 		dr[n++] = (dsn_rcpt){.address = a->env.rcpts[i].address, .orig = a->env.rcpts[i].orcpt,
 		                     .action = action, .status = r->status, .remote_mta = r->mx,
-		                     .diagnostic = r->reply, .last_attempt = a->now,
+		                     .diagnostic = r->diag,
+		                     .reason = r->diag && strcmp(r->diag, r->reply) == 0 ? NULL : r->reply,
+		                     .last_attempt = a->now,
 		                     .will_retry_until = a->env.time + o->cfg->delivery.lifetime};
 	}
 	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .envid = a->env.envid,

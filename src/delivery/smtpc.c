@@ -64,19 +64,23 @@ struct smtpc_conn {
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
-static void set_reply(smtpc_job *j, size_t i, int code, const char *text)
+/* from_server: text is the server's own reply, not a reason of ours
+ * written in the shape of one (RFC 3464 2.3.6 wants only the former as an
+ * smtp Diagnostic-Code). */
+static void set_reply(smtpc_job *j, size_t i, int code, const char *text, bool from_server)
 {
 	j->codes[i] = code;
+	j->from_server[i] = from_server;
 	free(j->replies[i]);
 	j->replies[i] = xstrdup(text);
 }
 
 /* Every recipient without a decision gets this one. */
-static void decide_rest(smtpc_job *j, int code, const char *text)
+static void decide_rest(smtpc_job *j, int code, const char *text, bool from_server)
 {
 	for (size_t i = 0; i < j->n_rcpts; i++)
 		if (j->codes[i] == 0)
-			set_reply(j, i, code, text);
+			set_reply(j, i, code, text, from_server);
 }
 
 static void close_socket(smtpc_conn *c)
@@ -108,16 +112,22 @@ static void finish_cb(evutil_socket_t fd, short what, void *arg)
 
 /* End the job; done() runs on the next loop turn.  The connection is freed
  * then, unless it was handed back (job->kept). */
-static void finish(smtpc_job *j, int code, const char *text)
+static void finish_as(smtpc_job *j, int code, const char *text, bool from_server)
 {
 	smtpc_conn *c = j->st;
 	if (c->finished)
 		return;
 	c->finished = true;
-	decide_rest(j, code, text);
+	decide_rest(j, code, text, from_server);
 	if (j->kept == NULL && c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	event_base_once(j->base, -1, EV_TIMEOUT, finish_cb, j, NULL);
+}
+
+/* End the job with a reason of ours (connection, TLS, protocol trouble). */
+static void finish(smtpc_job *j, int code, const char *text)
+{
+	finish_as(j, code, text, false);
 }
 
 static void send_line(smtpc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -298,13 +308,14 @@ static void start_mail(smtpc_job *j)
 	if (c->ext_size && c->remote_size > 0 && size > c->remote_size) {
 		char *t = xasprintf("552 5.3.4 Message size %llu exceeds the remote server's limit (SIZE %llu)",
 		                    size, c->remote_size);
-		decide_rest(j, 552, t);
+		decide_rest(j, 552, t, false);
 		free(t);
 		txn_end(j, true); /* nothing was sent */
 		return;
 	}
 	if (j->needs_smtputf8 && !c->ext_utf8) {
-		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs");
+		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs",
+		            false);
 		txn_end(j, true);
 		return;
 	}
@@ -347,7 +358,7 @@ static void on_mail_reply(smtpc_job *j, int code, const char *text)
 {
 	smtpc_conn *c = j->st;
 	if (code / 100 != 2) {
-		decide_rest(j, code, text);
+		decide_rest(j, code, text, true);
 		skip_replies(j, c->ext_pipelining ? j->n_rcpts + !c->ext_chunking : 0);
 		return;
 	}
@@ -362,7 +373,7 @@ static void on_rcpt_reply(smtpc_job *j, int code, const char *text)
 	if (code / 100 == 2)
 		c->accepted++;
 	else
-		set_reply(j, c->rcpt_i, code, text);
+		set_reply(j, c->rcpt_i, code, text, true);
 	if (++c->rcpt_i < j->n_rcpts) {
 		if (!c->ext_pipelining)
 			send_rcpt(j, c->rcpt_i);
@@ -391,7 +402,7 @@ static void on_data_reply(smtpc_job *j, int code, const char *text)
 {
 	smtpc_conn *c = j->st;
 	if (code != 354) {
-		decide_rest(j, code, text);
+		decide_rest(j, code, text, true);
 		txn_end(j, false);
 	} else if (c->accepted == 0) {
 		/* a pipelined DATA accepted with no recipient: end it empty */
@@ -533,7 +544,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 	case ST_GREETING:
 		if (cls != 2) {
 			c->dead = true;
-			finish(j, code, text);
+			finish_as(j, code, text, true);
 			return;
 		}
 		c->step = ST_EHLO;
@@ -557,7 +568,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 	case ST_HELO:
 		if (cls != 2) {
 			c->dead = true;
-			finish(j, code, text);
+			finish_as(j, code, text, true);
 			return;
 		}
 		after_ehlo(j);
@@ -585,7 +596,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 		on_data_reply(j, code, text);
 		return;
 	case ST_BODY:
-		decide_rest(j, code, text);
+		decide_rest(j, code, text, true);
 		set_timeouts(c, j->command_timeout, j->command_timeout);
 		txn_end(j, cls == 2);
 		return;
@@ -744,6 +755,7 @@ static void start_reused(smtpc_job *j)
 void smtpc_start(smtpc_job *j)
 {
 	j->codes = xcalloc(j->n_rcpts, sizeof(int));
+	j->from_server = xcalloc(j->n_rcpts, sizeof(bool));
 	j->replies = xcalloc(j->n_rcpts, sizeof(char *));
 	j->kept = NULL;
 	if (j->reuse != NULL) {
@@ -790,9 +802,11 @@ void smtpc_job_clear(smtpc_job *j)
 		free(j->replies[i]);
 	free(j->replies);
 	free(j->codes);
+	free(j->from_server);
 	free(j->tls_version);
 	j->replies = NULL;
 	j->codes = NULL;
+	j->from_server = NULL;
 	j->tls_version = NULL;
 }
 

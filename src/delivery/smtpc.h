@@ -67,6 +67,9 @@ struct smtpc_job {
 	                               * the server, try a fresh connection */
 	int *codes;                   /* per recipient: the deciding reply code */
 	char **replies;               /* per recipient: that reply's text ("550 5.1.1 ...") */
+	bool *from_server;            /* per recipient: the server said it (false: a
+	                               * reason of ours in the same shape, e.g. a
+	                               * refused connection or a failed TLS check) */
 	char *tls_version;            /* NULL: no TLS */
 	bool tls_verified;
 	bool data_sent;
