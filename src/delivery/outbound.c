@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "delivery/connpool.h"
+#include "delivery/downgrade.h"
 #include "delivery/dsn.h"
 #include "delivery/mx.h"
 #include "delivery/report.h"
@@ -25,6 +26,7 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "mime/to7bit.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
@@ -114,6 +116,7 @@ struct ob_attempt {
 	qenvelope env;
 	const char *body;
 	size_t body_len;
+	downgrade dg;         /* the 7-bit copy, when the body has 8-bit bytes */
 	bool parsed;
 	const char *parse_error;
 	ob_group *groups;
@@ -257,10 +260,10 @@ static void on_smtp_done(smtpc_job *job)
 			all_temp = false;
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
-		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s reply=%s", a->env.id,
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s body=%s reply=%s", a->env.id,
 		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
-		          job->replies[k]);
+		          job->body_sent ? job->body_sent : "-", job->replies[k]);
 	if (!job->connected || (all_temp && !job->data_sent)) {
 		/* this server did not take part: try the next address or MX */
 		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
@@ -339,6 +342,9 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->n_rcpts = g->n;
 	j->body = a->body;
 	j->body_len = a->body_len;
+	j->body7 = a->dg.body;
+	j->body7_len = a->dg.len;
+	j->no7bit_reply = a->dg.refusal;
 	j->needs_smtputf8 = a->env.utf8;
 	j->dsn_ret = a->env.ret;
 	j->envid = a->env.envid;
@@ -500,6 +506,11 @@ static void read_work(void *arg)
 		return;
 	}
 	a->parsed = qfile_parse(a->data, a->len, &a->env, &a->body, &a->body_len, &a->parse_error);
+	/* ready before any server is asked: converting costs one pass and
+	 * maybe a signature, less than holding a connection open for it.  An
+	 * SMTPUTF8 message is never converted (RFC 6531 needs 8BITMIME too). */
+	if (a->parsed && !a->env.utf8 && to7bit_has_8bit(a->body, a->body_len))
+		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
 }
 
 static const char *domain_of(const char *addr)
@@ -582,6 +593,7 @@ static void attempt_free(ob_attempt *a)
 	free(a->res);
 	if (a->parsed)
 		qenvelope_free(&a->env);
+	downgrade_free(&a->dg);
 	free(a->data);
 	free(a);
 }
@@ -622,6 +634,13 @@ static void read_done(void *arg)
 		return;
 	}
 	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
+	if (a->dg.body != NULL || a->dg.refusal != NULL) {
+		/* prepared for a server without 8BITMIME, if one is met */
+		log_event(a->dg.sign_error ? LOG_LVL_WARN : LOG_LVL_INFO, "downgrade",
+		          "qid=%s result=%s resigned=%s error=%s", a->env.id,
+		          a->dg.body ? "prepared" : "impossible", a->dg.resigned ? a->dg.resigned : "-",
+		          a->dg.refusal ? a->dg.refusal : a->dg.sign_error ? a->dg.sign_error : "-");
+	}
 	if (a->e->bounce) {
 		/* returned by the postmaster: every pending remote recipient fails */
 		a->e->bounce = false;

@@ -21,6 +21,7 @@
 
 #include "auth/sasl.h"
 #include "lib/buf.h"
+#include "mime/to7bit.h"
 #include "smtp/dsnparam.h"
 #include "tls/bevtls.h"
 
@@ -53,6 +54,8 @@ struct smtpc_conn {
 	bool dead;                /* closed, or in a state no transaction can follow */
 	/* the transaction in progress */
 	smtpc_job *job;
+	const char *body;         /* what it sends: job->body or job->body7 */
+	size_t body_len;
 	size_t rcpt_i, accepted, skip;
 	bool replied;             /* the server answered something in this transaction */
 	bool finished;
@@ -161,9 +164,9 @@ static void quit(smtpc_job *j)
 
 /* The body on the wire: LF line ends become CRLF; for DATA a leading dot
  * is doubled (RFC 5321 4.5.2) and the end-of-data line follows. */
-static void body_to_wire(const smtpc_job *j, struct evbuffer *out, bool dot_stuff)
+static void body_to_wire(const smtpc_conn *c, struct evbuffer *out, bool dot_stuff)
 {
-	const char *p = j->body, *end = j->body + j->body_len;
+	const char *p = c->body, *end = c->body + c->body_len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -178,21 +181,13 @@ static void body_to_wire(const smtpc_job *j, struct evbuffer *out, bool dot_stuf
 }
 
 /* Bytes of the body on the wire (for SIZE=): LF becomes CRLF. */
-static unsigned long long wire_size(const smtpc_job *j)
+static unsigned long long wire_size(const smtpc_conn *c)
 {
-	unsigned long long n = j->body_len;
-	for (size_t i = 0; i < j->body_len; i++)
-		if (j->body[i] == '\n')
+	unsigned long long n = c->body_len;
+	for (size_t i = 0; i < c->body_len; i++)
+		if (c->body[i] == '\n')
 			n++;
 	return n;
-}
-
-static bool has_8bit(const smtpc_job *j)
-{
-	for (size_t i = 0; i < j->body_len; i++)
-		if ((unsigned char)j->body[i] >= 0x80)
-			return true;
-	return false;
 }
 
 static bool keyword(const char *kw, const char *name)
@@ -289,34 +284,63 @@ static void send_body(smtpc_job *j)
 	if (c->ext_chunking) {
 		/* one chunk: no dot-stuffing, and the reply needs no 354 first */
 		struct evbuffer *payload = evbuffer_new();
-		body_to_wire(j, payload, false);
+		body_to_wire(c, payload, false);
 		send_line(c, "BDAT %zu LAST", evbuffer_get_length(payload));
 		evbuffer_add_buffer(out, payload);
 		evbuffer_free(payload);
 	} else {
-		body_to_wire(j, out, true);
+		body_to_wire(c, out, true);
 	}
 	c->step = ST_BODY;
 	set_timeouts(c, j->data_timeout, j->data_timeout);
 	j->data_sent = true;
 }
 
+/* What this server gets: the message as spooled, or for a server without
+ * 8BITMIME and a message with 8-bit bytes its 7-bit copy.  False when
+ * there is none (every recipient is then refused with no7bit_reply). */
+static bool choose_body(smtpc_job *j)
+{
+	smtpc_conn *c = j->st;
+	bool eight = to7bit_has_8bit(j->body, j->body_len);
+	c->body = j->body;
+	c->body_len = j->body_len;
+	j->body_sent = eight && c->ext_8bit ? "8bitmime" : "7bit";
+	if (!eight || c->ext_8bit)
+		return true;
+	if (j->body7 == NULL) {
+		const char *r = j->no7bit_reply ? j->no7bit_reply
+		                                : "554 5.6.3 The remote server does not accept 8-bit mail (no 8BITMIME)";
+		decide_rest(j, 554, r, false);
+		j->body_sent = NULL;
+		return false;
+	}
+	c->body = j->body7;
+	c->body_len = j->body7_len;
+	j->body_sent = "converted";
+	return true;
+}
+
 static void start_mail(smtpc_job *j)
 {
 	smtpc_conn *c = j->st;
-	unsigned long long size = wire_size(j);
+	if (j->needs_smtputf8 && !c->ext_utf8) {
+		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs",
+		            false);
+		txn_end(j, true);
+		return;
+	}
+	if (!choose_body(j)) {
+		txn_end(j, true); /* nothing was sent */
+		return;
+	}
+	unsigned long long size = wire_size(c);
 	if (c->ext_size && c->remote_size > 0 && size > c->remote_size) {
 		char *t = xasprintf("552 5.3.4 Message size %llu exceeds the remote server's limit (SIZE %llu)",
 		                    size, c->remote_size);
 		decide_rest(j, 552, t, false);
 		free(t);
 		txn_end(j, true); /* nothing was sent */
-		return;
-	}
-	if (j->needs_smtputf8 && !c->ext_utf8) {
-		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs",
-		            false);
-		txn_end(j, true);
 		return;
 	}
 	c->step = ST_MAIL;
@@ -329,7 +353,7 @@ static void start_mail(smtpc_job *j)
 	if (c->ext_dsn)
 		dsnparam_mail(j->dsn_ret, j->envid, &dsn);
 	send_line(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sz,
-	          c->ext_8bit && has_8bit(j) ? " BODY=8BITMIME" : "",
+	          strcmp(j->body_sent, "8bitmime") == 0 ? " BODY=8BITMIME" : "",
 	          j->needs_smtputf8 ? " SMTPUTF8" : "", buf_str(&dsn));
 	buf_free(&dsn);
 	if (!c->ext_pipelining)
