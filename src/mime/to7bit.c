@@ -50,9 +50,9 @@ static bool qp_line(const unsigned char *s, size_t n, buf *out)
 			continued = true;
 		}
 		/* at a line start: no "-" of ours (a boundary look-alike) and no
-		 * "From " (mbox readers would quote it) */
+		 * "From " (mbox readers would quote it), after a soft break too */
 		if (col == 0 && ((continued && c == '-') ||
-		                 (!continued && c == 'F' && n - j >= 5 && memcmp(s + j, "From ", 5) == 0)))
+		                 (c == 'F' && n - j >= 5 && memcmp(s + j, "From ", 5) == 0)))
 			lit = false;
 		if (lit) {
 			line[col++] = (char)c;

@@ -143,6 +143,16 @@ static void test_qp_soft_breaks(void **state)
 	free(got);
 	check_qp_roundtrip(buf_str(&b));
 
+	/* "From " that a soft break would put at a line start */
+	buf_clear(&b);
+	for (int i = 0; i < 75; i++)
+		assert_true(buf_putc(&b, 'w'));
+	assert_true(buf_puts(&b, "From here\n"));
+	got = qp(buf_str(&b));
+	assert_non_null(strstr(got, "=\n=46rom here\n"));
+	free(got);
+	check_qp_roundtrip(buf_str(&b));
+
 	/* a boundary look-alike in the middle of a long line */
 	buf_clear(&b);
 	for (int i = 0; i < 75; i++)
