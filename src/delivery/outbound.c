@@ -183,8 +183,9 @@ static void group_set_all(ob_group *g, char kind, int code, const char *reply, c
 /* A server that did not take part (or a look-up that failed), and why.
  * Every one is kept for the deferral, so that a certificate that does not
  * verify on the relay's first port is not hidden by a refused connection
- * on the next one.  reached: the server answered (its reason says more
- * than a refused connection, and its code stands for the whole). */
+ * on the next one.  reached: a connection was made (what went wrong then,
+ * a certificate or a reply, says more than a refused connection, and its
+ * code stands for the whole). */
 static void add_reason(ob_group *g, const char *where, const char *reply, bool reached, bool from_server)
 {
 	if (from_server) {
@@ -267,8 +268,7 @@ static void on_smtp_done(smtpc_job *job)
 	if (!job->connected || (all_temp && !job->data_sent)) {
 		/* this server did not take part: try the next address or MX */
 		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
-		add_reason(g, where, job->replies[0], job->connected && job->from_server[0],
-		           job->from_server[0]);
+		add_reason(g, where, job->replies[0], job->connected, job->from_server[0]);
 		free(where);
 		smtpc_job_clear(job);
 		if (kept != NULL)

@@ -875,16 +875,18 @@ def test_smarthost_certificate_must_verify(make_server, dns, tmp_path, test_ca, 
         rx.stop()
 
 
-def test_smarthost_every_port_keeps_its_own_reason(make_server, dns, tmp_path, test_ca, tls_cert):
-    """The relay's first port has a certificate that does not verify, the
-    next one is closed: the deferral in `yubin queue list` / `show` and the
-    log name both ports and both reasons; the refused connection does not
-    hide the certificate problem."""
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_smarthost_every_port_keeps_its_own_reason(make_server, dns, tmp_path, test_ca, tls_cert, bad_first):
+    """One relay port has a certificate that does not verify, the other is
+    closed: the deferral in `yubin queue list` / `show` and the log name
+    both ports and both reasons, and the refused connection does not hide
+    the certificate problem whichever port comes first."""
     from conftest import Receiver
     bad, closed = free_port(), free_port()
     rx = Receiver(IP3, bad, hostname=MX1, cert=tls_cert, logins={"relayuser": "relay-Secret-77"}).start()
     try:
-        srv = relay_config(make_server, dns, tmp_path, test_ca, [bad, closed], retry=(60,))
+        ports = [bad, closed] if bad_first else [closed, bad]
+        srv = relay_config(make_server, dns, tmp_path, test_ca, ports, retry=(60,))
         user, pw = srv.add_user()
         rcpt = f"{uniq('rp')}@{REMOTE}"
         qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "two ports", ["x"]))
