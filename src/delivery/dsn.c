@@ -228,10 +228,14 @@ static bool put_text_rcpt(const dsn_rcpt *r, buf *out)
 	if (ok && r->remote_mta != NULL)
 		ok = buf_puts(out, "    remote server: ") &&
 		     put_value(out, r->remote_mta, V_UTF8, 19, cont) && buf_putc(out, '\n');
+	if (ok && r->reason != NULL)
+		ok = buf_puts(out, "    reason: ") && put_value(out, r->reason, V_UTF8, 12, cont) &&
+		     buf_putc(out, '\n');
 	if (ok && r->diagnostic != NULL)
-		ok = buf_puts(out, r->remote_mta != NULL ? "    it replied: " : "    reason: ") &&
-		     put_value(out, r->diagnostic, V_UTF8, 16, cont) && buf_putc(out, '\n');
-	else if (ok)
+		ok = buf_puts(out, r->remote_mta != NULL ? "    it replied: " : "    the server replied: ") &&
+		     put_value(out, r->diagnostic, V_UTF8, r->remote_mta != NULL ? 16 : 24, cont) &&
+		     buf_putc(out, '\n');
+	if (ok && r->reason == NULL && r->diagnostic == NULL)
 		ok = buf_printf(out, "    status: %s\n", rcpt_status(r));
 	if (ok && r->action == DSN_ACTION_DELAYED && r->will_retry_until > 0)
 		ok = buf_puts(out, "    we keep trying until: ") && put_date(out, r->will_retry_until) &&
@@ -284,15 +288,15 @@ static bool put_status_rcpt(const dsn_rcpt *r, buf *out)
 	if (ok && r->remote_mta != NULL)
 		ok = buf_puts(out, "Remote-MTA: dns; ") &&
 		     put_value(out, r->remote_mta, V_ASCII, 17, "\n ") && buf_putc(out, '\n');
-	if (ok && r->diagnostic != NULL) {
-		/* "smtp" only for what is an SMTP reply (RFC 3464 2.3.6); our own
-		 * reasons get a private type, as Postfix's "X-Postfix". */
-		const char *d = r->diagnostic;
-		bool smtp = strspn(d, "0123456789") == 3 && (d[3] == ' ' || d[3] == '-' || d[3] == '\0');
-		const char *type = smtp ? "smtp; " : "X-Yubin; ";
-		ok = buf_printf(out, "Diagnostic-Code: %s", type) &&
-		     put_value(out, d, V_ASCII, 17 + strlen(type), "\n ") && buf_putc(out, '\n');
-	}
+	/* RFC 3464 2.3.6: the diagnostic code "actually issued by the mail
+	 * transport", so only a remote server's reply, and only when it has the
+	 * shape of one (a reply code first).  Our own reasons are in the text
+	 * part and in Status; no private diagnostic type is made up for them. */
+	const char *d = r->diagnostic;
+	if (ok && d != NULL && strspn(d, "0123456789") == 3 &&
+	    (d[3] == ' ' || d[3] == '-' || d[3] == '\0'))
+		ok = buf_puts(out, "Diagnostic-Code: smtp; ") && put_value(out, d, V_ASCII, 23, "\n ") &&
+		     buf_putc(out, '\n');
 	if (ok && r->last_attempt > 0)
 		ok = put_date_field(out, "Last-Attempt-Date", r->last_attempt);
 	if (ok && r->action == DSN_ACTION_DELAYED && r->will_retry_until > 0)

@@ -25,7 +25,12 @@ typedef struct dsn_rcpt {
 	dsn_action action;
 	const char *status;       /* RFC 3463 code, e.g. "5.1.1" */
 	const char *remote_mta;   /* host name that answered, NULL if none */
-	const char *diagnostic;   /* the remote reply, e.g. "550 5.1.1 No such user", or our reason */
+	const char *diagnostic;   /* what a remote server replied, e.g. "550 5.1.1 No such
+	                           * user"; NULL when no server said anything (RFC 3464
+	                           * 2.3.6: the Diagnostic-Code is the transport's own) */
+	const char *reason;       /* our own explanation (a DNS failure, a refused
+	                           * connection, the queue lifetime over...): it goes
+	                           * in the human-readable part only; NULL if none */
 	time_t last_attempt;      /* 0 if never attempted */
 	time_t will_retry_until;  /* for delayed recipients: when we give up */
 } dsn_rcpt;
@@ -46,9 +51,10 @@ typedef struct dsn_info {
  * the gravest action: failed, then delayed, then delivered / relayed),
  * Date, Message-ID, Auto-Submitted: auto-replied, MIME-Version, a
  * multipart/report; report-type=delivery-status body with (1) a text/plain
- * part a person can read (the recipients grouped by action, and the
- * remote server's exact reply), (2) message/delivery-status (per-message
- * and per-recipient fields), (3) text/rfc822-headers with the original
+ * part a person can read (the recipients grouped by action, the remote
+ * server's exact reply and our own reason), (2) message/delivery-status
+ * (per-message and per-recipient fields; "Diagnostic-Code: smtp; ..." only
+ * for a remote reply, our reasons are told by the Status code), (3) text/rfc822-headers with the original
  * header block, or message/rfc822 with the whole original when
  * !headers_only.  original is the message as queued (LF line ends).
  * False when out's maximum is reached. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "delivery/connpool.h"
+#include "delivery/downgrade.h"
 #include "delivery/dsn.h"
 #include "delivery/mx.h"
 #include "delivery/report.h"
@@ -25,11 +26,13 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "mime/to7bit.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
 #define DSN_MAX ((size_t)64 << 20)
+#define REASONS_MAX 8 /* servers named in one deferral reason */
 
 typedef struct ob_entry {
 	struct ob_entry *next;
@@ -83,7 +86,13 @@ typedef struct ob_group {
 	int cur_port;
 	int port_i;           /* relay: index into relay.ports */
 	int lookups;          /* A / AAAA look-ups in flight */
-	char *last_reply;     /* the last temporary failure, if all fail */
+	strlist reasons;      /* the reply of each server that did not take part */
+	strlist reason_where; /* ... and its "host[ip]:port" ("" for a look-up) */
+	size_t reasons_more;  /* ones left out of reasons (REASONS_MAX) */
+	size_t reason_main;   /* the one whose code stands for all of them */
+	bool reason_reached;  /* ... a server that answered, rather than a refused
+	                       * connection or a failed look-up */
+	char *last_remote;    /* the last of them that a server said, if any */
 	smtpc_job job;
 	bool job_running;
 } ob_group;
@@ -94,6 +103,8 @@ typedef struct ob_result {
 	char *status;
 	char *reply;
 	char *mx;
+	char *diag;           /* the remote server's reply, when one said it
+	                       * (RFC 3464 2.3.6); NULL for reasons of ours */
 	bool remote_dsn;      /* delivered to a server that advertised DSN */
 } ob_result;
 
@@ -106,6 +117,7 @@ struct ob_attempt {
 	qenvelope env;
 	const char *body;
 	size_t body_len;
+	downgrade dg;         /* the 7-bit copy, when the body has 8-bit bytes */
 	bool parsed;
 	const char *parse_error;
 	ob_group *groups;
@@ -144,22 +156,86 @@ static char *status_of(int code, const char *reply)
 	return xasprintf("%d.0.0", code / 100);
 }
 
-static void set_result(ob_attempt *a, size_t i, char kind, int code, const char *reply, const char *mx)
+/* reply: what is logged and recorded; diag: what a remote server said,
+ * NULL when the outcome is a reason of ours (a DNS answer, a refused
+ * connection, a failed certificate check). */
+static void set_result(ob_attempt *a, size_t i, char kind, int code, const char *reply, const char *mx,
+                       const char *diag)
 {
 	ob_result *r = &a->res[i];
 	free(r->status);
 	free(r->reply);
 	free(r->mx);
+	free(r->diag);
 	r->kind = kind;
 	r->status = status_of(code, reply);
 	r->reply = xstrdup(reply);
 	r->mx = mx ? xstrdup(mx) : NULL;
+	r->diag = diag ? xstrdup(diag) : NULL;
 }
 
-static void group_set_all(ob_group *g, char kind, int code, const char *reply, const char *mx)
+static void group_set_all(ob_group *g, char kind, int code, const char *reply, const char *mx,
+                          const char *diag)
 {
 	for (size_t k = 0; k < g->n; k++)
-		set_result(g->a, g->idx[k], kind, code, reply, mx);
+		set_result(g->a, g->idx[k], kind, code, reply, mx, diag);
+}
+
+/* A server that did not take part (or a look-up that failed), and why.
+ * Every one is kept for the deferral, so that a certificate that does not
+ * verify on the relay's first port is not hidden by a refused connection
+ * on the next one.  reached: a connection was made (what went wrong then,
+ * a certificate or a reply, says more than a refused connection, and its
+ * code stands for the whole). */
+static void add_reason(ob_group *g, const char *where, const char *reply, bool reached, bool from_server)
+{
+	if (from_server) {
+		free(g->last_remote);
+		g->last_remote = xstrdup(reply);
+	}
+	if (g->reasons.n >= REASONS_MAX) {
+		g->reasons_more++;
+		return;
+	}
+	if (g->reasons.n == 0 || (reached && !g->reason_reached)) {
+		g->reason_main = g->reasons.n;
+		g->reason_reached = reached;
+	}
+	strlist_add(&g->reasons, reply);
+	strlist_add(&g->reason_where, where ? where : "");
+}
+
+/* The deferral of a group that no server took: one reason as it was said;
+ * several as "<code> <status> No server took the message: a: ...; b: ...",
+ * with the code and status of the main one.  malloc'd. */
+static char *group_reasons(const ob_group *g, int *code_r)
+{
+	if (g->reasons.n == 0) {
+		*code_r = 451;
+		return xstrdup("451 4.4.4 No reachable mail server");
+	}
+	const char *rep = g->reasons.items[g->reason_main];
+	*code_r = (int)strtol(rep, NULL, 10);
+	if (*code_r < 400 || *code_r > 599)
+		*code_r = 451;
+	if (g->reasons.n == 1 && g->reasons_more == 0)
+		return xstrdup(rep);
+	char *st = status_of(*code_r, rep);
+	buf b;
+	buf_init(&b, (size_t)64 << 10);
+	bool ok = buf_printf(&b, "%d %s No server took the message: ", *code_r, st);
+	for (size_t i = 0; ok && i < g->reasons.n; i++) {
+		const char *w = g->reason_where.items[i];
+		ok = buf_printf(&b, "%s%s%s%s", i ? "; " : "", w, *w ? ": " : "", g->reasons.items[i]);
+	}
+	if (ok && g->reasons_more > 0)
+		ok = buf_printf(&b, "; and %zu more", g->reasons_more);
+	free(st);
+	if (!ok) { /* past 64 KiB of reasons: the main one alone */
+		buf_free(&b);
+		return xstrdup(rep);
+	}
+	return buf_steal(&b);
 }
 
 /* ---- per-domain work ---- */
@@ -186,14 +262,15 @@ static void on_smtp_done(smtpc_job *job)
 			all_temp = false;
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
-		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s reply=%s", a->env.id,
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s body=%s reply=%s", a->env.id,
 		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
-		          job->replies[k]);
+		          job->body_sent ? job->body_sent : "-", job->replies[k]);
 	if (!job->connected || (all_temp && !job->data_sent)) {
 		/* this server did not take part: try the next address or MX */
-		free(g->last_reply);
-		g->last_reply = xstrdup(job->replies[0]);
+		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
+		add_reason(g, where, job->replies[0], job->connected, job->from_server[0]);
+		free(where);
 		smtpc_job_clear(job);
 		if (kept != NULL)
 			connpool_discard(o->pool, group_dest(g), kept);
@@ -208,7 +285,7 @@ static void on_smtp_done(smtpc_job *job)
 	for (size_t k = 0; k < g->n; k++) {
 		int c = job->codes[k];
 		set_result(a, g->idx[k], c / 100 == 2 ? 'd' : c / 100 == 5 ? 'f' : 't', c,
-		           job->replies[k], g->cur_host);
+		           job->replies[k], g->cur_host, job->from_server[k] ? job->replies[k] : NULL);
 		a->res[g->idx[k]].remote_dsn = job->dsn_offered;
 	}
 	smtpc_job_clear(job);
@@ -266,6 +343,9 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->n_rcpts = g->n;
 	j->body = a->body;
 	j->body_len = a->body_len;
+	j->body7 = a->dg.body;
+	j->body7_len = a->dg.len;
+	j->no7bit_reply = a->dg.refusal;
 	j->needs_smtputf8 = a->env.utf8;
 	j->dsn_ret = a->env.ret;
 	j->envid = a->env.envid;
@@ -312,9 +392,12 @@ static void on_address(void *arg, const dns_answer *ans)
 	ob_group *g = arg;
 	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
 		strlist_add(&g->ips, ans->values.items[i]);
-	if (ans->status == DNS_TEMPFAIL && g->last_reply == NULL)
-		g->last_reply = xasprintf("451 4.4.3 Temporary DNS failure looking up %s",
-		                          g->hosts.items[g->host_i]);
+	if (ans->status == DNS_TEMPFAIL && g->lookups == 1) { /* once for A and AAAA */
+		char *why = xasprintf("451 4.4.3 Temporary DNS failure looking up %s",
+		                      g->hosts.items[g->host_i]);
+		add_reason(g, NULL, why, false, false);
+		free(why);
+	}
 	if (--g->lookups > 0)
 		return;
 	g->ip_i = 0;
@@ -325,9 +408,11 @@ static void next_host(ob_group *g)
 {
 	strlist_free(&g->ips);
 	if (g->host_i >= g->hosts.n) {
-		/* every MX failed at connection level: defer with the last reason */
-		const char *why = g->last_reply ? g->last_reply : "451 4.4.4 No reachable mail server";
-		group_set_all(g, 't', 451, why, g->cur_host); /* the last one tried, if any */
+		/* every MX failed at connection level: defer with each one's reason */
+		int code;
+		char *why = group_reasons(g, &code);
+		group_set_all(g, 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
+		free(why);
 		group_done(g);
 		return;
 	}
@@ -351,7 +436,7 @@ static void on_mx(void *arg, const dns_answer *ans)
 		                        ob_random, &g->a->o->rnd, &g->hosts);
 		if (st == MX_NULL) {
 			why = xasprintf("556 5.1.10 Domain %s accepts no mail (null MX, RFC 7505)", g->domain);
-			group_set_all(g, 'f', 556, why, NULL);
+			group_set_all(g, 'f', 556, why, NULL, NULL);
 		}
 		break;
 	}
@@ -360,11 +445,11 @@ static void on_mx(void *arg, const dns_answer *ans)
 		break;
 	case DNS_NXDOMAIN:
 		why = xasprintf("550 5.1.2 Domain %s does not exist (NXDOMAIN)", g->domain);
-		group_set_all(g, 'f', 550, why, NULL);
+		group_set_all(g, 'f', 550, why, NULL, NULL);
 		break;
 	case DNS_TEMPFAIL:
 		why = xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s", g->domain);
-		group_set_all(g, 't', 451, why, NULL);
+		group_set_all(g, 't', 451, why, NULL, NULL);
 		break;
 	}
 	if (why != NULL) {
@@ -424,6 +509,11 @@ static void read_work(void *arg)
 	a->parsed = qfile_parse(a->data, a->len, &a->env, &a->body, &a->body_len, &a->parse_error);
 	if (!a->parsed) /* changed or torn since it was queued: never sent */
 		queue_quarantine(a->o->q, a->e->path, a->parse_error);
+	/* ready before any server is asked: converting costs one pass and
+	 * maybe a signature, less than holding a connection open for it.  An
+	 * SMTPUTF8 message is never converted (RFC 6531 needs 8BITMIME too). */
+	if (a->parsed && !a->env.utf8 && to7bit_has_8bit(a->body, a->body_len))
+		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
 }
 
 static const char *domain_of(const char *addr)
@@ -455,6 +545,8 @@ static bool make_groups(ob_attempt *a)
 			g->orcpt = xcalloc(a->env.n_rcpts, sizeof(char *));
 			strlist_init(&g->hosts);
 			strlist_init(&g->ips);
+			strlist_init(&g->reasons);
+			strlist_init(&g->reason_where);
 		}
 		g->idx[g->n] = i;
 		g->notify[g->n] = r->notify;
@@ -489,7 +581,9 @@ static void attempt_free(ob_attempt *a)
 		free(g->orcpt);
 		strlist_free(&g->hosts);
 		strlist_free(&g->ips);
-		free(g->last_reply);
+		strlist_free(&g->reasons);
+		strlist_free(&g->reason_where);
+		free(g->last_remote);
 		free(g->cur_host);
 	}
 	free(a->groups);
@@ -497,10 +591,12 @@ static void attempt_free(ob_attempt *a)
 		free(a->res[i].status);
 		free(a->res[i].reply);
 		free(a->res[i].mx);
+		free(a->res[i].diag);
 	}
 	free(a->res);
 	if (a->parsed)
 		qenvelope_free(&a->env);
+	downgrade_free(&a->dg);
 	free(a->data);
 	free(a);
 }
@@ -549,13 +645,21 @@ static void read_done(void *arg)
 		return;
 	}
 	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
+	if (a->dg.body != NULL || a->dg.refusal != NULL) {
+		/* prepared for a server without 8BITMIME, if one is met */
+		log_event(a->dg.sign_error ? LOG_LVL_WARN : LOG_LVL_INFO, "downgrade",
+		          "qid=%s result=%s resigned=%s error=%s", a->env.id,
+		          a->dg.body ? "prepared" : "impossible", a->dg.resigned ? a->dg.resigned : "-",
+		          a->dg.refusal ? a->dg.refusal : a->dg.sign_error ? a->dg.sign_error : "-");
+	}
 	if (a->e->bounce) {
 		/* returned by the postmaster: every pending remote recipient fails */
 		a->e->bounce = false;
 		for (size_t i = 0; i < a->env.n_rcpts; i++) {
 			qrcpt *r = &a->env.rcpts[i];
 			if (r->kind == 'R' && !r->done && !r->failed)
-				set_result(a, i, 'f', 550, "550 5.0.0 Returned to the sender by the postmaster", NULL);
+				set_result(a, i, 'f', 550, "550 5.0.0 Returned to the sender by the postmaster", NULL,
+				           NULL);
 		}
 		a->now = time(NULL);
 		finish_attempt(a);
@@ -621,7 +725,9 @@ static void send_dsn(ob_attempt *a, dsn_action action)
 			continue;
 		dr[n++] = (dsn_rcpt){.address = a->env.rcpts[i].address, .orig = a->env.rcpts[i].orcpt,
 		                     .action = action, .status = r->status, .remote_mta = r->mx,
-		                     .diagnostic = r->reply, .last_attempt = a->now,
+		                     .diagnostic = r->diag,
+		                     .reason = r->diag && strcmp(r->diag, r->reply) == 0 ? NULL : r->reply,
+		                     .last_attempt = a->now,
 		                     .will_retry_until = a->env.time + o->cfg->delivery.lifetime};
 	}
 	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .envid = a->env.envid,

@@ -22,6 +22,7 @@
 #include "auth/sasl.h"
 #include "lib/buf.h"
 #include "envelope/dsnparam.h"
+#include "mime/to7bit.h"
 #include "tls/bevtls.h"
 
 #define REPLY_MAX (64 * 1024)
@@ -53,6 +54,8 @@ struct smtpc_conn {
 	bool dead;                /* closed, or in a state no transaction can follow */
 	/* the transaction in progress */
 	smtpc_job *job;
+	const char *body;         /* what it sends: job->body or job->body7 */
+	size_t body_len;
 	size_t rcpt_i, accepted, skip;
 	bool replied;             /* the server answered something in this transaction */
 	bool finished;
@@ -64,19 +67,23 @@ struct smtpc_conn {
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
-static void set_reply(smtpc_job *j, size_t i, int code, const char *text)
+/* from_server: text is the server's own reply, not a reason of ours
+ * written in the shape of one (RFC 3464 2.3.6 wants only the former as an
+ * smtp Diagnostic-Code). */
+static void set_reply(smtpc_job *j, size_t i, int code, const char *text, bool from_server)
 {
 	j->codes[i] = code;
+	j->from_server[i] = from_server;
 	free(j->replies[i]);
 	j->replies[i] = xstrdup(text);
 }
 
 /* Every recipient without a decision gets this one. */
-static void decide_rest(smtpc_job *j, int code, const char *text)
+static void decide_rest(smtpc_job *j, int code, const char *text, bool from_server)
 {
 	for (size_t i = 0; i < j->n_rcpts; i++)
 		if (j->codes[i] == 0)
-			set_reply(j, i, code, text);
+			set_reply(j, i, code, text, from_server);
 }
 
 static void close_socket(smtpc_conn *c)
@@ -108,16 +115,22 @@ static void finish_cb(evutil_socket_t fd, short what, void *arg)
 
 /* End the job; done() runs on the next loop turn.  The connection is freed
  * then, unless it was handed back (job->kept). */
-static void finish(smtpc_job *j, int code, const char *text)
+static void finish_as(smtpc_job *j, int code, const char *text, bool from_server)
 {
 	smtpc_conn *c = j->st;
 	if (c->finished)
 		return;
 	c->finished = true;
-	decide_rest(j, code, text);
+	decide_rest(j, code, text, from_server);
 	if (j->kept == NULL && c->bev != NULL)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	event_base_once(j->base, -1, EV_TIMEOUT, finish_cb, j, NULL);
+}
+
+/* End the job with a reason of ours (connection, TLS, protocol trouble). */
+static void finish(smtpc_job *j, int code, const char *text)
+{
+	finish_as(j, code, text, false);
 }
 
 static void send_line(smtpc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -151,9 +164,9 @@ static void quit(smtpc_job *j)
 
 /* The body on the wire: LF line ends become CRLF; for DATA a leading dot
  * is doubled (RFC 5321 4.5.2) and the end-of-data line follows. */
-static void body_to_wire(const smtpc_job *j, struct evbuffer *out, bool dot_stuff)
+static void body_to_wire(const smtpc_conn *c, struct evbuffer *out, bool dot_stuff)
 {
-	const char *p = j->body, *end = j->body + j->body_len;
+	const char *p = c->body, *end = c->body + c->body_len;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -168,21 +181,13 @@ static void body_to_wire(const smtpc_job *j, struct evbuffer *out, bool dot_stuf
 }
 
 /* Bytes of the body on the wire (for SIZE=): LF becomes CRLF. */
-static unsigned long long wire_size(const smtpc_job *j)
+static unsigned long long wire_size(const smtpc_conn *c)
 {
-	unsigned long long n = j->body_len;
-	for (size_t i = 0; i < j->body_len; i++)
-		if (j->body[i] == '\n')
+	unsigned long long n = c->body_len;
+	for (size_t i = 0; i < c->body_len; i++)
+		if (c->body[i] == '\n')
 			n++;
 	return n;
-}
-
-static bool has_8bit(const smtpc_job *j)
-{
-	for (size_t i = 0; i < j->body_len; i++)
-		if ((unsigned char)j->body[i] >= 0x80)
-			return true;
-	return false;
 }
 
 static bool keyword(const char *kw, const char *name)
@@ -279,33 +284,63 @@ static void send_body(smtpc_job *j)
 	if (c->ext_chunking) {
 		/* one chunk: no dot-stuffing, and the reply needs no 354 first */
 		struct evbuffer *payload = evbuffer_new();
-		body_to_wire(j, payload, false);
+		body_to_wire(c, payload, false);
 		send_line(c, "BDAT %zu LAST", evbuffer_get_length(payload));
 		evbuffer_add_buffer(out, payload);
 		evbuffer_free(payload);
 	} else {
-		body_to_wire(j, out, true);
+		body_to_wire(c, out, true);
 	}
 	c->step = ST_BODY;
 	set_timeouts(c, j->data_timeout, j->data_timeout);
 	j->data_sent = true;
 }
 
+/* What this server gets: the message as spooled, or for a server without
+ * 8BITMIME and a message with 8-bit bytes its 7-bit copy.  False when
+ * there is none (every recipient is then refused with no7bit_reply). */
+static bool choose_body(smtpc_job *j)
+{
+	smtpc_conn *c = j->st;
+	bool eight = to7bit_has_8bit(j->body, j->body_len);
+	c->body = j->body;
+	c->body_len = j->body_len;
+	j->body_sent = eight && c->ext_8bit ? "8bitmime" : "7bit";
+	if (!eight || c->ext_8bit)
+		return true;
+	if (j->body7 == NULL) {
+		const char *r = j->no7bit_reply ? j->no7bit_reply
+		                                : "554 5.6.3 The remote server does not accept 8-bit mail (no 8BITMIME)";
+		decide_rest(j, 554, r, false);
+		j->body_sent = NULL;
+		return false;
+	}
+	c->body = j->body7;
+	c->body_len = j->body7_len;
+	j->body_sent = "converted";
+	return true;
+}
+
 static void start_mail(smtpc_job *j)
 {
 	smtpc_conn *c = j->st;
-	unsigned long long size = wire_size(j);
-	if (c->ext_size && c->remote_size > 0 && size > c->remote_size) {
-		char *t = xasprintf("552 5.3.4 Message size %llu exceeds the remote server's limit (SIZE %llu)",
-		                    size, c->remote_size);
-		decide_rest(j, 552, t);
-		free(t);
+	if (j->needs_smtputf8 && !c->ext_utf8) {
+		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs",
+		            false);
+		txn_end(j, true);
+		return;
+	}
+	if (!choose_body(j)) {
 		txn_end(j, true); /* nothing was sent */
 		return;
 	}
-	if (j->needs_smtputf8 && !c->ext_utf8) {
-		decide_rest(j, 553, "553 5.6.7 The remote server does not support SMTPUTF8, which this message needs");
-		txn_end(j, true);
+	unsigned long long size = wire_size(c);
+	if (c->ext_size && c->remote_size > 0 && size > c->remote_size) {
+		char *t = xasprintf("552 5.3.4 Message size %llu exceeds the remote server's limit (SIZE %llu)",
+		                    size, c->remote_size);
+		decide_rest(j, 552, t, false);
+		free(t);
+		txn_end(j, true); /* nothing was sent */
 		return;
 	}
 	c->step = ST_MAIL;
@@ -318,7 +353,7 @@ static void start_mail(smtpc_job *j)
 	if (c->ext_dsn)
 		dsnparam_mail(j->dsn_ret, j->envid, &dsn);
 	send_line(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sz,
-	          c->ext_8bit && has_8bit(j) ? " BODY=8BITMIME" : "",
+	          strcmp(j->body_sent, "8bitmime") == 0 ? " BODY=8BITMIME" : "",
 	          j->needs_smtputf8 ? " SMTPUTF8" : "", buf_str(&dsn));
 	buf_free(&dsn);
 	if (!c->ext_pipelining)
@@ -347,7 +382,7 @@ static void on_mail_reply(smtpc_job *j, int code, const char *text)
 {
 	smtpc_conn *c = j->st;
 	if (code / 100 != 2) {
-		decide_rest(j, code, text);
+		decide_rest(j, code, text, true);
 		skip_replies(j, c->ext_pipelining ? j->n_rcpts + !c->ext_chunking : 0);
 		return;
 	}
@@ -362,7 +397,7 @@ static void on_rcpt_reply(smtpc_job *j, int code, const char *text)
 	if (code / 100 == 2)
 		c->accepted++;
 	else
-		set_reply(j, c->rcpt_i, code, text);
+		set_reply(j, c->rcpt_i, code, text, true);
 	if (++c->rcpt_i < j->n_rcpts) {
 		if (!c->ext_pipelining)
 			send_rcpt(j, c->rcpt_i);
@@ -391,7 +426,7 @@ static void on_data_reply(smtpc_job *j, int code, const char *text)
 {
 	smtpc_conn *c = j->st;
 	if (code != 354) {
-		decide_rest(j, code, text);
+		decide_rest(j, code, text, true);
 		txn_end(j, false);
 	} else if (c->accepted == 0) {
 		/* a pipelined DATA accepted with no recipient: end it empty */
@@ -533,7 +568,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 	case ST_GREETING:
 		if (cls != 2) {
 			c->dead = true;
-			finish(j, code, text);
+			finish_as(j, code, text, true);
 			return;
 		}
 		c->step = ST_EHLO;
@@ -557,7 +592,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 	case ST_HELO:
 		if (cls != 2) {
 			c->dead = true;
-			finish(j, code, text);
+			finish_as(j, code, text, true);
 			return;
 		}
 		after_ehlo(j);
@@ -585,7 +620,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 		on_data_reply(j, code, text);
 		return;
 	case ST_BODY:
-		decide_rest(j, code, text);
+		decide_rest(j, code, text, true);
 		set_timeouts(c, j->command_timeout, j->command_timeout);
 		txn_end(j, cls == 2);
 		return;
@@ -744,6 +779,7 @@ static void start_reused(smtpc_job *j)
 void smtpc_start(smtpc_job *j)
 {
 	j->codes = xcalloc(j->n_rcpts, sizeof(int));
+	j->from_server = xcalloc(j->n_rcpts, sizeof(bool));
 	j->replies = xcalloc(j->n_rcpts, sizeof(char *));
 	j->kept = NULL;
 	if (j->reuse != NULL) {
@@ -790,9 +826,11 @@ void smtpc_job_clear(smtpc_job *j)
 		free(j->replies[i]);
 	free(j->replies);
 	free(j->codes);
+	free(j->from_server);
 	free(j->tls_version);
 	j->replies = NULL;
 	j->codes = NULL;
+	j->from_server = NULL;
 	j->tls_version = NULL;
 }
 

@@ -3,7 +3,8 @@
  * STARTTLS whenever offered (opportunistic: an unverified certificate still
  * gets encryption, and the result says whether it was verified), AUTH when
  * asked (PLAIN, or LOGIN when that is all the server offers).  A
- * transaction: the SIZE and SMTPUTF8 checks, MAIL, RCPT for each
+ * transaction: the SIZE and SMTPUTF8 checks, the 7-bit copy for a server
+ * without 8BITMIME, MAIL, RCPT for each
  * recipient, then DATA (dot-stuffed, CRLF line ends) or, where the server
  * offers CHUNKING, one BDAT LAST; with PIPELINING, MAIL and every RCPT (and
  * DATA) leave in one write (RFC 2920).  It reports a reply per recipient;
@@ -45,6 +46,12 @@ struct smtpc_job {
 	size_t n_rcpts;
 	const char *body;             /* LF line ends, as spooled */
 	size_t body_len;
+	/* for a server without 8BITMIME when body has 8-bit bytes (RFC 6152
+	 * 3): the 7-bit copy to send instead, or (body7 NULL) the reply that
+	 * refuses every recipient ("554 5.6.3 ..."); never raw 8-bit */
+	const char *body7;
+	size_t body7_len;
+	const char *no7bit_reply;
 	bool needs_smtputf8;
 	bool implicit_tls;            /* TLS from the first byte (port 465) */
 	bool require_tls;             /* no TLS, no transaction (relay hosts) */
@@ -67,12 +74,17 @@ struct smtpc_job {
 	                               * the server, try a fresh connection */
 	int *codes;                   /* per recipient: the deciding reply code */
 	char **replies;               /* per recipient: that reply's text ("550 5.1.1 ...") */
+	bool *from_server;            /* per recipient: the server said it (false: a
+	                               * reason of ours in the same shape, e.g. a
+	                               * refused connection or a failed TLS check) */
 	char *tls_version;            /* NULL: no TLS */
 	bool tls_verified;
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still
 	                               * good: it is the caller's now */
 	bool dsn_offered;             /* the server advertised DSN (it reports from now on) */
+	const char *body_sent;        /* "8bitmime", "7bit" or "converted" (the 7-bit
+	                               * copy), for the log; NULL when no MAIL was sent */
 
 	/* private */
 	smtpc_conn *st;

@@ -326,7 +326,31 @@ def test_nxdomain_bounces(make_server, dns, mx):
     assert wait_final(srv, qid, rcpt)["result"] == "bounced"
     wait_queue_empty(srv, qid)
     b = dsn_recipient(d, rcpt)
-    assert b.get("Status", "").startswith("5."), b.items()
+    assert b.get("Status", "").strip() == "5.1.2", b.items()
+    # no server said anything: RFC 3464 2.3.6 keeps the Diagnostic-Code for
+    # what a remote transport said; our reason is in the readable part
+    assert b.get("Diagnostic-Code") is None, b.items()
+    assert b.get("Remote-MTA") is None, b.items()
+    assert "nosuchdomain.test does not exist" in norm(d["text"]), d["text"]
+    assert "reason:" in d["text"], d["text"]
+
+
+def test_unreachable_mx_expires_without_a_smtp_diagnostic(make_server, dns, mx):
+    """A connection refused until the lifetime is over: the bounce says so
+    in words and in Status 4.4.7, and claims no reply from any server."""
+    one_mx(dns)                                   # nothing listens on IP1
+    srv = start(make_server, dns, mx, retry=(1, 1), lifetime=2)
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('ex')}@{REMOTE}"
+    subject = "never reachable " + uniq()
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, subject, ["x"]))
+    (data,) = srv.wait_mail(user, 1, 15.0)
+    d = check_bounce(data, user, rcpt, subject, status_re=r"4\.4\.7")
+    b = dsn_recipient(d, rcpt)
+    assert b.get("Diagnostic-Code") is None, b.items()
+    text = norm(d["text"])
+    assert "Delivery time expired" in text and "Cannot connect" in text, d["text"]
+    assert wait_final(srv, qid, rcpt)["result"] in ("bounced", "expired")
 
 
 def test_servfail_defers_then_delivers(make_server, dns, mx):
@@ -846,6 +870,37 @@ def test_smarthost_certificate_must_verify(make_server, dns, tmp_path, test_ca, 
         wait_until(lambda: f"qid={qid} to={rcpt} result=deferred" in srv.stderr_text(),
                    DELIVERY_TIMEOUT, what="a deferral")
         assert "does not verify" in srv.stderr_text()
+        assert rx.auth_seen == [] and rx.messages == []
+    finally:
+        rx.stop()
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+def test_smarthost_every_port_keeps_its_own_reason(make_server, dns, tmp_path, test_ca, tls_cert, bad_first):
+    """One relay port has a certificate that does not verify, the other is
+    closed: the deferral in `yubin queue list` / `show` and the log name
+    both ports and both reasons, and the refused connection does not hide
+    the certificate problem whichever port comes first."""
+    from conftest import Receiver
+    bad, closed = free_port(), free_port()
+    rx = Receiver(IP3, bad, hostname=MX1, cert=tls_cert, logins={"relayuser": "relay-Secret-77"}).start()
+    try:
+        ports = [bad, closed] if bad_first else [closed, bad]
+        srv = relay_config(make_server, dns, tmp_path, test_ca, ports, retry=(60,))
+        user, pw = srv.add_user()
+        rcpt = f"{uniq('rp')}@{REMOTE}"
+        qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "two ports", ["x"]))
+        fin = wait_until(lambda: [l for l in qid_lines(srv, qid) if l.get("result") == "deferred"],
+                         DELIVERY_TIMEOUT, what="a deferral")[-1]
+        reply = fin["reply"]
+        assert f"{MX1}[{IP3}]:{bad}: 451 4.7.5 The certificate of {MX1} does not verify" in reply, reply
+        assert f"{MX1}[{IP3}]:{closed}: 451 4.4.1 Cannot connect" in reply, reply
+        assert reply.startswith("451 4.7.5 "), f"the certificate is the main reason: {reply}"
+        for cmd in (("queue", "list"), ("queue", "show", qid)):
+            out = srv.cli(*cmd).stdout
+            line = next(l for l in out.splitlines() if rcpt in l)
+            assert f":{bad}: 451 4.7.5" in line and "does not verify" in line, line
+            assert f":{closed}: 451 4.4.1" in line and "refused" in line.lower(), line
         assert rx.auth_seen == [] and rx.messages == []
     finally:
         rx.stop()

@@ -24,9 +24,9 @@ class ScriptedMX:
     dot-unstuffed, or BDAT chunks).  One connection at a time."""
 
     def __init__(self, ip, port, extensions=("PIPELINING",), rcpt_reply=None,
-                 close_after_message=False):
+                 close_after_message=False, eightbitmime=True):
         self.ip, self.port = ip, port
-        self.extensions = list(extensions)
+        self.extensions = list(extensions) + (["8BITMIME"] if eightbitmime else [])
         self.rcpt_reply = rcpt_reply or (lambda addr: "250 2.1.5 ok")
         self.close_after_message = close_after_message
         self.reads = []          # per connection: list of recv() chunks
@@ -85,7 +85,7 @@ class ScriptedMX:
                 self.commands.append(cmd)
             verb = cmd.split(" ", 1)[0].upper()
             if verb == "EHLO":
-                lines = ["scripted"] + self.extensions + ["8BITMIME"]
+                lines = ["scripted"] + self.extensions
                 c.sendall("".join(f"250{'-' if i < len(lines) - 1 else ' '}{l}\r\n"
                                   for i, l in enumerate(lines)).encode())
             elif verb == "MAIL":

@@ -566,8 +566,9 @@ static void test_long_diagnostic_folded(void **state)
 	buf_free(&d);
 }
 
-/* Bad or missing status codes become the generic one; our own reasons
- * (not SMTP replies) get a private diagnostic type. */
+/* Bad or missing status codes become the generic one; a diagnostic that
+ * is not in the shape of an SMTP reply is no Diagnostic-Code at all (RFC
+ * 3464 2.3.6: only the transport's own code goes there). */
 static void test_status_and_diag_type(void **state)
 {
 	static const struct {
@@ -579,9 +580,9 @@ static void test_status_and_diag_type(void **state)
 	    {false, NULL, NULL, "5.0.0", NULL},
 	    {true, NULL, "421-multi", "4.0.0", "smtp; 421-multi"},
 	    {false, "5.1.1\nX-Injected: 1", "550 x", "5.0.0", "smtp; 550 x"},
-	    {false, "5.1", "Host not found", "5.0.0", "X-Yubin; Host not found"},
-	    {false, "5.1234.1", "55 short", "5.0.0", "X-Yubin; 55 short"},
-	    {true, "4.4.7", "5500 long code", "4.4.7", "X-Yubin; 5500 long code"},
+	    {false, "5.1", "Host not found", "5.0.0", NULL},
+	    {false, "5.1234.1", "55 short", "5.0.0", NULL},
+	    {true, "4.4.7", "5500 long code", "4.4.7", NULL},
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		dsn_info info = default_info();
@@ -598,6 +599,50 @@ static void test_status_and_diag_type(void **state)
 		else
 			expect_no_field(g[0], "Diagnostic-Code");
 		free_groups(g, 1);
+		report_free(&r);
+	}
+}
+
+/* Our own reasons (RFC 3464 2.3.6): a DNS failure, a refused connection or
+ * an expired lifetime is told in the readable part and by Status, with no
+ * Diagnostic-Code, even when the reason is written like a reply; a remote
+ * reply that came with a reason of ours keeps its smtp Diagnostic-Code. */
+static void test_own_reasons_are_not_diagnostics(void **state)
+{
+	static const struct {
+		const char *status, *reason, *diag, *want_diag; /* want_diag NULL: no field */
+	} cases[] = {
+	    {"5.1.2", "550 5.1.2 Domain nosuch.example does not exist (NXDOMAIN)", NULL, NULL},
+	    {"4.4.1", "451 4.4.1 Cannot connect to mx.example.net: Connection refused", NULL, NULL},
+	    {"4.7.5", "451 4.7.5 The certificate of mx.example.net does not verify", NULL, NULL},
+	    {"4.4.7", "Delivery time expired (4.4.7); last reply: 451 4.4.1 Cannot connect", NULL, NULL},
+	    {"4.4.7", "Delivery time expired (4.4.7); last reply: 450 4.2.0 busy", "450 4.2.0 busy",
+	     "smtp; 450 4.2.0 busy"},
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		dsn_info info = default_info();
+		dsn_rcpt rc = failed_rcpt();
+		rc.status = cases[c].status;
+		rc.reason = cases[c].reason;
+		rc.diagnostic = cases[c].diag;
+		rc.remote_mta = cases[c].diag ? "mx.example.net" : NULL;
+		report r;
+		build(&info, &rc, 1, ORIGINAL, &r);
+		char *g[2];
+		assert_int_equal(status_groups(&r, g, 2), 1);
+		expect_field(g[0], "Status", cases[c].status);
+		if (cases[c].want_diag)
+			expect_field(g[0], "Diagnostic-Code", cases[c].want_diag);
+		else
+			expect_no_field(g[0], "Diagnostic-Code");
+		assert_int_equal(count_fields(r.part_body[1], "Diagnostic-Code"), cases[c].want_diag != NULL);
+		free_groups(g, 1);
+		/* the reader is told why, in words */
+		char *want = xasprintf("reason: %s", cases[c].reason);
+		assert_non_null(strstr(r.part_body[0], want));
+		free(want);
+		if (cases[c].diag)
+			assert_non_null(strstr(r.part_body[0], cases[c].diag));
 		report_free(&r);
 	}
 }
@@ -787,6 +832,7 @@ int main(void)
 	    cmocka_unit_test(test_diagnostic_neutralised),
 	    cmocka_unit_test(test_long_diagnostic_folded),
 	    cmocka_unit_test(test_status_and_diag_type),
+	    cmocka_unit_test(test_own_reasons_are_not_diagnostics),
 	    cmocka_unit_test(test_original_part_table),
 	    cmocka_unit_test(test_boundary_collision),
 	    cmocka_unit_test(test_message_id_unique),

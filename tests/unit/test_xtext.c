@@ -1,5 +1,5 @@
-/* test_xtext.c — unit tests for smtp/xtext.c (RFC 3461 xtext, RFC 6533
- * utf-8-addr-xtext / unitext) and smtp/dsnparam.c (the RET, NOTIFY, ENVID
+/* test_xtext.c — unit tests for envelope/xtext.c (RFC 3461 xtext, RFC 6533
+ * utf-8-addr-xtext / unitext) and envelope/dsnparam.c (the RET, NOTIFY, ENVID
  * and ORCPT values, the client's parameter strings, and which notices a
  * NOTIFY mask asks for).  Table-driven: each row is an input and what it
  * must give, or NULL when it must be refused. */
