@@ -187,7 +187,6 @@ static void cmd_logout(imap_session *s, const imap_command *c)
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 {
 	char *name = NULL;
-	const char *err = NULL;
 	bool condstore = false, params_ok = c->nargs == 1;
 	if (c->nargs == 2 && c->args->next->type == IMAP_ARG_LIST) {
 		params_ok = true;
@@ -198,12 +197,12 @@ static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 				params_ok = false;
 		}
 	}
-	if (!params_ok || !imap_name_in(s, c->args, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s",
-		            err ? err : params_ok ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
-		free(name);
+	if (!params_ok) {
+		imap_tagged(s, c->tag, "BAD", "%s", c->nargs == 0 ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
 		return;
 	}
+	if (!imap_name_arg(s, c->tag, c->args, &name))
+		return;
 	imap_select(s, c->tag, name, readonly, condstore);
 	free(name);
 }

@@ -243,7 +243,6 @@ static void copy_reply(copy_job *j)
 void imap_copy(imap_session *s, const imap_command *c, bool move)
 {
 	imap_seqset set;
-	const char *err = NULL;
 	char *name = NULL;
 	if (c->nargs != 2) {
 		imap_tagged(s, c->tag, "BAD", "A set and a mailbox are needed");
@@ -252,8 +251,8 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 	if (!imap_parse_set(s, c, &set))
 		return;
 	char *path = NULL;
-	if (!imap_name_in(s, c->args->next, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid mailbox name");
+	if (!imap_name_arg(s, c->tag, c->args->next, &name)) {
+		/* answered */
 	} else if ((path = imap_folder_path(s, name)) == NULL || !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");
 	} else if (move && s->readonly) {

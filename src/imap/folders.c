@@ -106,12 +106,12 @@ static bool write_subscriptions(const imap_session *s, const strlist *names)
 void imap_subscribe(imap_session *s, const imap_command *c, bool on)
 {
 	char *name = NULL;
-	const char *err = NULL;
-	if (c->nargs != 1 || !imap_name_in(s, c->args, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
-		free(name);
+	if (c->nargs != 1) {
+		imap_tagged(s, c->tag, "BAD", "%s needs one mailbox name", c->name);
 		return;
 	}
+	if (!imap_name_arg(s, c->tag, c->args, &name))
+		return;
 	strlist names;
 	strlist_init(&names);
 	if (!imap_subscriptions_read(s, &names))
@@ -142,12 +142,14 @@ void imap_subscribe(imap_session *s, const imap_command *c, bool on)
 void imap_rename(imap_session *s, const imap_command *c)
 {
 	char *from = NULL, *to = NULL;
-	const char *err = NULL;
-	if (c->nargs != 2 || !imap_name_in(s, c->args, &from, &err) ||
-	    !imap_name_in(s, c->args->next, &to, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "RENAME needs two mailbox names");
+	if (c->nargs != 2) {
+		imap_tagged(s, c->tag, "BAD", "RENAME needs two mailbox names");
+		return;
+	}
+	if (!imap_name_arg(s, c->tag, c->args, &from))
+		return;
+	if (!imap_name_arg(s, c->tag, c->args->next, &to)) {
 		free(from);
-		free(to);
 		return;
 	}
 	char *src = imap_folder_path(s, from), *dst = imap_folder_path(s, to);

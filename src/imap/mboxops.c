@@ -71,11 +71,8 @@ bool imap_folder_exists(const imap_session *s, const char *path)
 static char *folder_arg(imap_session *s, const imap_command *c, const imap_arg *a, char **name_r,
                         bool must_exist, bool create)
 {
-	const char *err = NULL;
-	if (a == NULL || !imap_name_in(s, a, name_r, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
+	if (!imap_name_arg(s, c->tag, a, name_r))
 		return NULL;
-	}
 	size_t len = strlen(*name_r);
 	if (create && len > 1 && (*name_r)[len - 1] == '.' && (*name_r)[len - 2] != '.')
 		(*name_r)[len - 1] = '\0';
