@@ -23,7 +23,7 @@
  * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
  * offers both. */
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
-#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
+#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY QUOTA QUOTA=RES-STORAGE"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -300,6 +300,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "CREATE") == 0 || strcmp(n, "DELETE") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_create_delete(s, c, n[0] == 'C');
+	} else if (strcmp(n, "GETQUOTAROOT") == 0 || strcmp(n, "GETQUOTA") == 0 || strcmp(n, "SETQUOTA") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_quota_cmd(s, c);
 	} else if (strcmp(n, "FETCH") == 0) {
 		if (in_state(s, c, SELECTED))
 			imap_fetch_cmd(s, c);

@@ -36,7 +36,9 @@ typedef struct copy_job {
 	store_new_msg *msgs;  /* what the target takes in */
 	char **kwnames;       /* the keyword names, NULL-separated per message */
 	uint32_t dst_validity;
+	uint64_t bytes;       /* the messages' sizes: what a COPY adds to the account */
 	bool ok, gone;
+	bool over, full;      /* refused: past the quota; the disk is full */
 	char *err;
 } copy_job;
 
@@ -89,11 +91,19 @@ static void copy_work(void *arg)
 	j->ok = dst != NULL;
 	if (dst == NULL)
 		j->err = xstrdup(j->dst->err ? j->dst->err : "the target folder cannot be read");
+	/* a MOVE (and RENAME INBOX) adds nothing to the account: a user over
+	 * the quota can still move mail to Trash */
+	if (j->ok && !j->move && imap_quota_exceeded(j->s, j->bytes)) {
+		j->ok = false;
+		j->over = true;
+		j->err = xstrdup("over quota");
+	}
 	size_t linked = 0;
 	for (; j->ok && linked < j->n; linked++) {
 		char *from = mbox_file_locate(src, j->files[linked]);
 		char *to = xasprintf("%s/tmp/%s", dst, j->msgs[linked].name);
 		if (from == NULL || !link_or_copy(from, to)) {
+			j->full = from != NULL && imap_disk_full(errno);
 			j->err = xasprintf("%s: %s", from ? from : j->files[linked], from ? strerror(errno) : "gone");
 			j->ok = false;
 		}
@@ -108,7 +118,9 @@ static void copy_work(void *arg)
 		}
 		return;
 	}
+	errno = 0;
 	j->ok = store_view_add(j->dst, j->msgs, j->n, &j->err);
+	j->full = !j->ok && imap_disk_full(errno); /* the UID list could not grow */
 	j->dst_validity = j->dst->mb->uidvalidity;
 }
 
@@ -176,6 +188,7 @@ static void copy_collect(void *arg)
 		                            j->s->srv->cfg->hostname);
 		j->msgs[k].flags = m->flags;
 		j->files[k] = xstrdup(m->file);
+		j->bytes += m->vsize;
 		const char **names = xcalloc(STORE_KEYWORDS_MAX + 1, sizeof(char *));
 		for (int b = 0; b < STORE_KEYWORDS_MAX; b++)
 			if ((m->kw & (1u << b)) && v->kw.names[b] != NULL)
@@ -201,6 +214,11 @@ static void copy_reply(copy_job *j)
 		imap_tagged(s, j->tag, "OK", "RENAME completed");
 	} else if (j->gone) {
 		imap_tagged(s, j->tag, "NO", "[EXPUNGEISSUED] Some of the messages no longer exist");
+	} else if (!j->ok && (j->over || j->full)) {
+		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s %s_refused=\"%s\"", s->sid, s->account, verb, j->err);
+		imap_tagged(s, j->tag, "NO", "%s", j->over
+		            ? "[OVERQUOTA] The copies would take the account over its quota"
+		            : "[OVERQUOTA] The disk is full; delete some mail or try again later");
 	} else if (!j->ok) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s %s_error=%s", s->sid, s->account, verb,
 		          j->err ? j->err : "?");

@@ -11,6 +11,7 @@
 
 #include "imap/names.h"
 #include "lib/log.h"
+#include "store/usage.h"
 
 #define SASL_LINE_MAX 16384
 
@@ -30,6 +31,7 @@ static void session_free(imap_session *s)
 	free(s->sasl_tag);
 	free(s->account);
 	free(s->maildir);
+	store_usage_free(&s->usage);
 	conn_free(s->c);
 	server_session_closed(s->srv, &s->srv->imap_sessions, &s->link, s->sid, s->ip);
 	free(s);

@@ -59,6 +59,7 @@ typedef struct imap_session {
 	size_t n_saved;
 	int errors;
 	char *idle_tag;         /* IDLE: its tag while idling */
+	struct store_usage *usage; /* the account's usage, for QUOTA (quota.c; NULL until asked) */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
 	size_t raw_len;
 } imap_session;
@@ -129,6 +130,14 @@ void imap_unselect(imap_session *s);
 const char *imap_folder_key(const imap_session *s, const char *path);
 /* searcheval.c: SEARCH and UID SEARCH (raw: the command as framed). */
 void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
+/* quota.c: GETQUOTAROOT, GETQUOTA and SETQUOTA (RFC 9208). */
+void imap_quota_cmd(imap_session *s, const imap_command *c);
+/* On a worker, while the session waits: would adding this many bytes take
+ * the account past limits.mailbox_quota? */
+bool imap_quota_exceeded(imap_session *s, uint64_t adding);
+/* True for the errno of a write that failed for want of room (ENOSPC,
+ * EDQUOT): told to the client as NO [OVERQUOTA], not as a server bug. */
+bool imap_disk_full(int err);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* RENAME INBOX: every message of INBOX moves into the folder at dst_path

@@ -528,7 +528,8 @@ store_view *store_view_ref(store_view *v)
 	return v;
 }
 
-void store_view_close(store_view **vp)
+/* Drop one holder; the last one starts the view's linger of secs. */
+static void let_go(store_view **vp, int secs)
 {
 	store_view *v = *vp;
 	if (v == NULL)
@@ -536,8 +537,18 @@ void store_view_close(store_view **vp)
 	*vp = NULL;
 	if (--v->refs > 0)
 		return;
-	struct timeval tv = {v->detached ? 0 : VIEW_LINGER_SECS, 0};
+	struct timeval tv = {v->detached ? 0 : secs, 0};
 	evtimer_add(v->linger, &tv);
+}
+
+void store_view_close(store_view **vp)
+{
+	let_go(vp, VIEW_LINGER_SECS);
+}
+
+void store_view_release(store_view **vp)
+{
+	let_go(vp, 0);
 }
 
 void store_views_forget(store_views *r, const char *root, const char *key)

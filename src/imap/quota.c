@@ -1,0 +1,153 @@
+/* quota.c — QUOTA (RFC 9208): one quota root per account, "", holding
+ * every mailbox, with the STORAGE resource (KiB of mail, from the
+ * account's Maildir file names: store/usage.h) when limits.mailbox_quota
+ * sets a limit; GETQUOTAROOT, GETQUOTA, SETQUOTA (refused: quotas are the
+ * administrator's), and the check APPEND and COPY make before they add
+ * mail.  Without a limit the account has no quota root at all.  Local
+ * delivery does not enforce the limit yet (a later issue). */
+#include "imap/session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/args.h"
+#include "imap/names.h"
+#include "lib/log.h"
+#include "mime/imapfmt.h"
+#include "store/usage.h"
+
+#define QUOTA_ROOT ""
+
+static uint64_t quota_limit(const imap_session *s)
+{
+	return (uint64_t)s->srv->cfg->limits.mailbox_quota;
+}
+
+/* On a worker: the account's bytes now (false when they cannot be read). */
+static bool usage_bytes(imap_session *s, uint64_t *bytes_r)
+{
+	uint64_t messages;
+	if (s->usage == NULL)
+		s->usage = store_usage_new();
+	return store_usage_get(s->usage, s->maildir, bytes_r, &messages);
+}
+
+bool imap_quota_exceeded(imap_session *s, uint64_t adding)
+{
+	uint64_t limit = quota_limit(s), bytes;
+	if (limit == 0 || !usage_bytes(s, &bytes))
+		return false; /* no limit; unreadable: the write that follows will tell */
+	return bytes + adding > limit;
+}
+
+bool imap_disk_full(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
+}
+
+typedef struct quota_job {
+	imap_session *s;
+	char *tag, *name;     /* name: GETQUOTAROOT's mailbox, NULL for GETQUOTA */
+	uint64_t bytes;
+	bool ok;
+} quota_job;
+
+static void quota_work(void *arg)
+{
+	quota_job *j = arg;
+	j->ok = usage_bytes(j->s, &j->bytes);
+}
+
+static void quota_done(void *arg)
+{
+	quota_job *j = arg;
+	imap_session *s = j->s;
+	bool sent = true;
+	if (j->name != NULL) {
+		buf *out = conn_out(s->c);
+		size_t mark = out->len;
+		sent = buf_puts(out, "* QUOTAROOT ") && imap_name_out(s, out, j->name) &&
+		       buf_puts(out, " \"" QUOTA_ROOT "\"\r\n");
+		if (!sent)
+			buf_truncate(out, mark);
+	}
+	if (!j->ok) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s quota_error=\"cannot read the account\"", s->sid,
+		          s->account);
+		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The usage cannot be counted");
+	} else {
+		/* RFC 9208 5.1: STORAGE in units of 1024 octets, usage rounded up */
+		imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (STORAGE %llu %llu)",
+		              (unsigned long long)((j->bytes + 1023) / 1024),
+		              (unsigned long long)(quota_limit(s) / 1024));
+		imap_tagged(s, j->tag, "OK", "%s completed", j->name ? "GETQUOTAROOT" : "GETQUOTA");
+	}
+	free(j->tag);
+	free(j->name);
+	free(j);
+	conn_resume(s->c);
+}
+
+static void count_then_reply(imap_session *s, const char *tag, char *name)
+{
+	quota_job *j = xcalloc(1, sizeof(*j));
+	*j = (quota_job){.s = s, .tag = xstrdup(tag), .name = name};
+	conn_pause(s->c);
+	workers_submit(s->srv->wk, quota_work, quota_done, j);
+}
+
+static void getquotaroot(imap_session *s, const imap_command *c)
+{
+	char *name = NULL;
+	if (c->nargs != 1) {
+		imap_tagged(s, c->tag, "BAD", "GETQUOTAROOT needs one mailbox name");
+		return;
+	}
+	if (!imap_name_arg(s, c->tag, c->args, &name))
+		return;
+	char *path = imap_folder_path(s, name);
+	if (path == NULL || !imap_folder_exists(s, path)) {
+		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
+		free(name);
+	} else if (quota_limit(s) == 0) {
+		/* RFC 9208 4.3: a mailbox under no quota root */
+		buf *out = conn_out(s->c);
+		size_t mark = out->len;
+		if (!(buf_puts(out, "* QUOTAROOT ") && imap_name_out(s, out, name) && buf_puts(out, "\r\n")))
+			buf_truncate(out, mark);
+		imap_tagged(s, c->tag, "OK", "GETQUOTAROOT completed");
+		free(name);
+	} else {
+		count_then_reply(s, c->tag, name);
+	}
+	free(path);
+}
+
+static void getquota(imap_session *s, const imap_command *c)
+{
+	const char *root;
+	size_t len;
+	if (c->nargs != 1 || !imap_arg_astring(c->args, &root, &len)) {
+		imap_tagged(s, c->tag, "BAD", "GETQUOTA needs one quota root");
+		return;
+	}
+	if (len != strlen(QUOTA_ROOT) || memcmp(root, QUOTA_ROOT, len) != 0 || quota_limit(s) == 0)
+		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such quota root");
+	else
+		count_then_reply(s, c->tag, NULL);
+}
+
+void imap_quota_cmd(imap_session *s, const imap_command *c)
+{
+	if (strcmp(c->name, "GETQUOTAROOT") == 0) {
+		getquotaroot(s, c);
+	} else if (strcmp(c->name, "GETQUOTA") == 0) {
+		getquota(s, c);
+	} else if (c->nargs != 2 || c->args->next->type != IMAP_ARG_LIST) {
+		imap_tagged(s, c->tag, "BAD", "SETQUOTA needs a quota root and a list of limits");
+	} else {
+		/* RFC 9208 4.1.3: a server may refuse; no QUOTASET is advertised */
+		imap_tagged(s, c->tag, "NO", "[NOPERM] Quotas are set by the administrator");
+	}
+}
