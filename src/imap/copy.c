@@ -110,6 +110,8 @@ static void copy_work(void *arg)
 		free(from);
 		free(to);
 	}
+	if (!j->ok && !j->over && !j->full)
+		j->full = imap_disk_full_at(j->s->maildir);
 	if (!j->ok) { /* all or nothing: take back what was linked (and a half-made copy) */
 		for (size_t k = 0; k < linked; k++) {
 			char *to = xasprintf("%s/tmp/%s", dst, j->msgs[k].name);
@@ -120,7 +122,8 @@ static void copy_work(void *arg)
 	}
 	errno = 0;
 	j->ok = store_view_add(j->dst, j->msgs, j->n, &j->err);
-	j->full = !j->ok && imap_disk_full(errno); /* the UID list could not grow */
+	/* the UID list or the index could not grow */
+	j->full = !j->ok && (imap_disk_full(errno) || imap_disk_full_at(j->s->maildir));
 	j->dst_validity = j->dst->mb->uidvalidity;
 }
 

@@ -169,6 +169,7 @@ static void append_work(void *arg)
 	         rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], j->s->srv->cfg->hostname);
 	if (j->v->mb == NULL) {
 		j->err = xstrdup(j->v->err ? j->v->err : "the folder cannot be read");
+		j->full = imap_disk_full_at(j->s->maildir);
 		return;
 	}
 	if (imap_quota_exceeded(j->s, j->vsize)) {
@@ -200,6 +201,8 @@ static void append_work(void *arg)
 	}
 	if (j->uid == 0 && j->err == NULL)
 		j->err = xstrdup("the appended message was not found");
+	if (j->uid == 0 && !j->over && !j->full)
+		j->full = imap_disk_full_at(j->path);
 }
 
 static void append_done(void *arg)

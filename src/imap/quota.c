@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "imap/args.h"
 #include "imap/names.h"
@@ -44,6 +45,14 @@ bool imap_quota_exceeded(imap_session *s, uint64_t adding)
 bool imap_disk_full(int err)
 {
 	return err == ENOSPC || err == EDQUOT;
+}
+
+bool imap_disk_full_at(const char *path)
+{
+	struct statvfs st;
+	if (statvfs(path, &st) != 0)
+		return false;
+	return st.f_bavail < 8 || (st.f_files > 0 && st.f_favail == 0);
 }
 
 typedef struct quota_job {

@@ -138,6 +138,10 @@ bool imap_quota_exceeded(imap_session *s, uint64_t adding);
 /* True for the errno of a write that failed for want of room (ENOSPC,
  * EDQUOT): told to the client as NO [OVERQUOTA], not as a server bug. */
 bool imap_disk_full(int err);
+/* On a worker, after a write failed in a way that tells no errno (the
+ * index, a folder that could not be opened): has the file system holding
+ * path no room left (a few blocks at most, or no inode)? */
+bool imap_disk_full_at(const char *path);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* RENAME INBOX: every message of INBOX moves into the folder at dst_path

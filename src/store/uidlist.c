@@ -80,5 +80,25 @@ bool uidlist_write(const char *folder, const uidlist *ul)
 {
 	char line[64];
 	int n = snprintf(line, sizeof line, "yubin-uidlist 1 %u %u\n", ul->uidvalidity, ul->uidnext);
-	return fs_replace_file(folder, UIDLIST_NAME, line, (size_t)n);
+	if (fs_replace_file(folder, UIDLIST_NAME, line, (size_t)n))
+		return true;
+	if (errno != ENOSPC && errno != EDQUOT)
+		return false;
+	/* A full disk has no block for a new file, but the old one's block is
+	 * there: write it in place, so new mail still gets its UIDs and the
+	 * user can read and delete mail to make room.  One write of a few
+	 * bytes at the start of a file: within one sector, which disks write
+	 * whole. */
+	char *path = xasprintf("%s/" UIDLIST_NAME, folder);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0) {
+		errno = ENOSPC;
+		return false;
+	}
+	bool ok = pwrite(fd, line, (size_t)n, 0) == n && ftruncate(fd, n) == 0 && fsync(fd) == 0;
+	int err = errno;
+	close(fd);
+	errno = ok ? 0 : err;
+	return ok;
 }

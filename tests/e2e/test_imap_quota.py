@@ -171,3 +171,77 @@ def test_list_status_gives_back_the_folders_it_opened(make_server):
     # a plain STATUS keeps its folder a while (asking again costs nothing)
     c.ok(b"T1 STATUS f001 (MESSAGES)")
     c.close()
+
+
+# --------------------------------------------------------------------------
+# a full disk
+
+@pytest.fixture
+def small_disk_server(make_server):
+    """A server whose data directory is a 6 MB tmpfs (unmounted after)."""
+    if not IS_ROOT:
+        pytest.skip("mounting a tmpfs needs root")
+    srv = make_server(start=False)
+    srv.data_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m,mode=0755", "tmpfs", str(srv.data_dir)],
+                   check=True)
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.stop()
+        subprocess.run(["umount", str(srv.data_dir)], check=True)
+
+
+def fill(path):
+    """Fill the file system holding path to the last byte (filler files)."""
+    for name, chunk in (("filler", 65536), ("filler2", 512), ("filler3", 1)):
+        fd = os.open(path / name, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while True:
+                os.write(fd, b"\0" * chunk)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def test_imap_on_a_full_disk(small_disk_server):
+    """With no byte left, a user can still SELECT (new mail gets its UIDs),
+    read, flag, delete and expunge; APPEND and COPY answer NO [OVERQUOTA]
+    with a sentence, not [SERVERBUG]; once there is room again APPEND works."""
+    srv = small_disk_server
+    user = srv.add_user()
+    c = login(srv, user)
+    assert append(c, b"INBOX", message(2000, "seen before")).startswith(b"P1 OK ")
+    c.ok(b"S0 SELECT INBOX")
+    c.ok(b"U0 UNSELECT")
+    c.close()
+    time.sleep(0.2)
+    # mail delivered, not yet seen by IMAP: it waits in new/ for its UID
+    deliver_local(srv, user[0], "unseen one")
+    deliver_local(srv, user[0], "unseen two")
+    fill(srv.data_dir)
+    # a server started on the full disk: no folder open, no index handle
+    srv.stop()
+    srv.start()
+    c = login(srv, user)
+    untagged, t = c.cmd(b"S1 SELECT INBOX")
+    assert t.startswith(b"S1 OK "), (untagged, t)
+    assert b"* 3 EXISTS\r\n" in untagged, untagged
+    got = c.ok(b"F1 FETCH 1:* (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert len(got) == 3 and b"unseen two" in got[2], got
+    c.ok(b"F2 STORE 1 +FLAGS (\\Seen)")
+    t = append(c, b"INBOX", message(3000, "no room"))
+    assert t.startswith(b"P1 NO [OVERQUOTA] ") and b"SERVERBUG" not in t, t
+    _, t = c.cmd(b"K1 COPY 2 Trash")
+    assert t.startswith((b"K1 OK ", b"K1 NO [OVERQUOTA] ")), t
+    c.ok(b"D1 STORE 1:3 +FLAGS.SILENT (\\Deleted)")
+    untagged = c.ok(b"D2 EXPUNGE")
+    assert sorted(untagged) == [b"* 1 EXPUNGE\r\n", b"* 2 EXPUNGE\r\n", b"* 3 EXPUNGE\r\n"], untagged
+    assert "SERVERBUG" not in "".join(r.decode("latin-1") for r in untagged)
+    # room again
+    for name in ("filler", "filler2", "filler3"):
+        (srv.data_dir / name).unlink()
+    assert append(c, b"INBOX", message(3000, "room")).startswith(b"P1 OK [APPENDUID ")
+    c.close()
