@@ -27,6 +27,7 @@ enum {
 
 typedef struct imap_status_counts {
 	size_t messages, unseen, deleted;
+	size_t recent;           /* claimed by no session yet (IMAP4rev1's \Recent) */
 	uint64_t size;           /* RFC822.SIZE of every message, summed */
 	uint32_t uidnext, uidvalidity;
 	uint64_t highestmodseq;

@@ -29,6 +29,7 @@ static void count_ready(void *arg)
 			c.unseen += !(mb->msgs[i].flags & MDF_SEEN);
 			c.deleted += (mb->msgs[i].flags & MDF_DELETED) != 0;
 			c.size += mb->msgs[i].vsize;
+			c.recent += mb->msgs[i].uid >= j->v->recent_floor;
 		}
 		j->fn(j->arg, &c);
 	}

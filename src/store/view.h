@@ -54,6 +54,12 @@ struct store_view {
 	size_t ngone;
 	store_index *ix;
 	char *err;              /* why the last look failed, or NULL */
+	/* \Recent (RFC 3501 2.3.2): UIDs from recent_floor on were claimed by no
+	 * IMAP session yet.  Moved on by the loop outside writers (recent_dirty
+	 * then), kept in the index by the next look and when the view goes. */
+	uint32_t recent_floor;
+	bool recent_dirty;
+	uint32_t recent_validity;      /* the UIDVALIDITY recent_floor belongs to */
 	/* the rest is view.c's */
 	store_views *reg;
 	struct store_view *next;
