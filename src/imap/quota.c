@@ -115,9 +115,11 @@ static void getquotaroot(imap_session *s, const imap_command *c)
 	}
 	if (!imap_name_arg(s, c->tag, c->args, &name))
 		return;
+	/* RFC 9208 4.1.2: the mailbox need not exist (which root would hold it
+	 * once made), but the name must be one that could */
 	char *path = imap_folder_path(s, name);
-	if (path == NULL || !imap_folder_exists(s, path)) {
-		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such mailbox");
+	if (path == NULL) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
 		free(name);
 	} else if (quota_limit(s) == 0) {
 		/* RFC 9208 4.3: a mailbox under no quota root */

@@ -55,8 +55,11 @@ def test_quota_responses(make_server):
     assert c.ok(b'Q3 GETQUOTA ""') == [b'* QUOTA "" (STORAGE 4 10)\r\n']
     _, t = c.cmd(b'Q4 GETQUOTA "User quota"')
     assert t.startswith(b"Q4 NO "), t
-    _, t = c.cmd(b"Q5 GETQUOTAROOT Nowhere")
-    assert t.startswith(b"Q5 NO [NONEXISTENT] "), t
+    # RFC 9208 4.1.2: the root a mailbox would have once made
+    assert c.ok(b"Q5 GETQUOTAROOT Nowhere") == [b'* QUOTAROOT "Nowhere" ""\r\n',
+                                                b'* QUOTA "" (STORAGE 4 10)\r\n']
+    _, t = c.cmd(b"Q5 GETQUOTAROOT foo/bar")
+    assert t.startswith(b"Q5 NO [CANNOT] "), t
     _, t = c.cmd(b'Q6 SETQUOTA "" (STORAGE 100000)')
     assert t.startswith(b"Q6 NO "), t
     for bad in (b"Q7 GETQUOTAROOT", b"Q7 GETQUOTA", b'Q7 SETQUOTA ""', b"Q7 GETQUOTAROOT INBOX x"):
