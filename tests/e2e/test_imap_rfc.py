@@ -1325,3 +1325,38 @@ def test_names_that_cannot_be_mailboxes_get_no(conn):
                 b'n4 RENAME INBOX "&Jjo"', b'n5 SUBSCRIBE "&Jjo"', b'n6 GETQUOTAROOT "&Jjo"'):
         _, t = conn.cmd(cmd)
         assert t.startswith(cmd.split(b" ")[0] + b" NO "), (cmd, t)
+
+
+def test_response_codes_of_mailbox_commands(conn, srv, user):
+    """RFC 5530 response codes as RFC 9051 7.1 lists them, on every command
+    that names a mailbox: NONEXISTENT for a mailbox that must exist,
+    TRYCREATE where the client may create it, ALREADYEXISTS, CANNOT for a
+    name no mailbox can have, READ-ONLY for a change under EXAMINE."""
+    deliver_local(srv, user[0], "codes")
+    cases = [
+        (b"SELECT Missing", b"NONEXISTENT"),
+        (b"EXAMINE Missing", b"NONEXISTENT"),
+        (b"STATUS Missing (MESSAGES)", b"NONEXISTENT"),
+        (b"DELETE Missing", b"NONEXISTENT"),
+        (b"RENAME Missing Other", b"NONEXISTENT"),
+        (b"CREATE Sent", b"ALREADYEXISTS"),
+        (b"RENAME Sent Trash", b"ALREADYEXISTS"),
+        (b"CREATE INBOX", b"ALREADYEXISTS"),
+        (b"DELETE INBOX", b"CANNOT"),
+        (b"CREATE a..b", b"CANNOT"),
+        (b'CREATE "&Jjo"', b"CANNOT"),
+        (b"RENAME Sent INBOX", b"CANNOT"),
+    ]
+    for i, (line, code) in enumerate(cases):
+        tag = b"r%d" % i
+        _, tagged = conn.cmd(tag + b" " + line)
+        assert tagged.startswith(tag + b" NO [" + code + b"] "), (line, tagged)
+    conn.ok(b"x1 EXAMINE INBOX")
+    for i, line in enumerate([b"STORE 1 +FLAGS (\\Seen)", b"EXPUNGE", b"MOVE 1 Trash", b"UID EXPUNGE 1"]):
+        tag = b"w%d" % i
+        _, tagged = conn.cmd(tag + b" " + line)
+        assert tagged.startswith(tag + b" NO [READ-ONLY] "), (line, tagged)
+    for i, line in enumerate([b"COPY 1 Missing", b"MOVE 1 Missing"]):
+        tag = b"t%d" % i
+        _, tagged = conn.cmd(tag + b" " + line)
+        assert tagged.startswith(tag + b" NO [TRYCREATE] "), (line, tagged)
