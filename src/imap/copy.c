@@ -93,7 +93,7 @@ static void copy_work(void *arg)
 		j->err = xstrdup(j->dst->err ? j->dst->err : "the target folder cannot be read");
 	/* a MOVE (and RENAME INBOX) adds nothing to the account: a user over
 	 * the quota can still move mail to Trash */
-	if (j->ok && !j->move && imap_quota_exceeded(j->s, j->bytes)) {
+	if (j->ok && !j->move && imap_quota_exceeded(j->s, j->bytes, j->n)) {
 		j->ok = false;
 		j->over = true;
 		j->err = xstrdup("over quota");

@@ -172,7 +172,7 @@ static void append_work(void *arg)
 		j->full = imap_disk_full_at(j->s->maildir);
 		return;
 	}
-	if (imap_quota_exceeded(j->s, j->vsize)) {
+	if (imap_quota_exceeded(j->s, j->vsize, 1)) {
 		j->over = true;
 		j->err = xstrdup("over quota");
 		return;

@@ -1,13 +1,15 @@
 /* quota.c — QUOTA (RFC 9208): one quota root per account, "", holding
  * every mailbox, with the STORAGE resource (KiB of mail, from the
  * account's Maildir file names: store/usage.h) when limits.mailbox_quota
- * sets a limit; GETQUOTAROOT, GETQUOTA, SETQUOTA (refused: quotas are the
+ * sets a limit and the MESSAGE resource when limits.mailbox_quota_messages
+ * does; GETQUOTAROOT, GETQUOTA, SETQUOTA (refused: quotas are the
  * administrator's), and the check APPEND and COPY make before they add
  * mail.  Without a limit the account has no quota root at all.  Local
- * delivery does not enforce the limit yet (a later issue). */
+ * delivery does not enforce the limits yet (a later issue). */
 #include "imap/session.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -20,26 +22,38 @@
 
 #define QUOTA_ROOT ""
 
-static uint64_t quota_limit(const imap_session *s)
+static uint64_t storage_limit(const imap_session *s)
 {
 	return (uint64_t)s->srv->cfg->limits.mailbox_quota;
 }
 
-/* On a worker: the account's bytes now (false when they cannot be read). */
-static bool usage_bytes(imap_session *s, uint64_t *bytes_r)
+static uint64_t message_limit(const imap_session *s)
 {
-	uint64_t messages;
-	if (s->usage == NULL)
-		s->usage = store_usage_new();
-	return store_usage_get(s->usage, s->maildir, bytes_r, &messages);
+	return (uint64_t)s->srv->cfg->limits.mailbox_quota_messages;
 }
 
-bool imap_quota_exceeded(imap_session *s, uint64_t adding)
+/* Is anything limited (else the account has no quota root)? */
+static bool has_root(const imap_session *s)
 {
-	uint64_t limit = quota_limit(s), bytes;
-	if (limit == 0 || !usage_bytes(s, &bytes))
+	return storage_limit(s) > 0 || message_limit(s) > 0;
+}
+
+/* On a worker: the account's bytes and messages now (false when they
+ * cannot be read). */
+static bool usage_now(imap_session *s, uint64_t *bytes_r, uint64_t *messages_r)
+{
+	if (s->usage == NULL)
+		s->usage = store_usage_new();
+	return store_usage_get(s->usage, s->maildir, bytes_r, messages_r);
+}
+
+bool imap_quota_exceeded(imap_session *s, uint64_t bytes, uint64_t messages)
+{
+	uint64_t have_bytes, have_messages;
+	uint64_t sl = storage_limit(s), ml = message_limit(s);
+	if (!has_root(s) || !usage_now(s, &have_bytes, &have_messages))
 		return false; /* no limit; unreadable: the write that follows will tell */
-	return bytes + adding > limit;
+	return (sl > 0 && have_bytes + bytes > sl) || (ml > 0 && have_messages + messages > ml);
 }
 
 bool imap_disk_full(int err)
@@ -58,14 +72,14 @@ bool imap_disk_full_at(const char *path)
 typedef struct quota_job {
 	imap_session *s;
 	char *tag, *name;     /* name: GETQUOTAROOT's mailbox, NULL for GETQUOTA */
-	uint64_t bytes;
+	uint64_t bytes, messages;
 	bool ok;
 } quota_job;
 
 static void quota_work(void *arg)
 {
 	quota_job *j = arg;
-	j->ok = usage_bytes(j->s, &j->bytes);
+	j->ok = usage_now(j->s, &j->bytes, &j->messages);
 }
 
 static void quota_done(void *arg)
@@ -87,9 +101,14 @@ static void quota_done(void *arg)
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The usage cannot be counted");
 	} else {
 		/* RFC 9208 5.1: STORAGE in units of 1024 octets, usage rounded up */
-		imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (STORAGE %llu %llu)",
-		              (unsigned long long)((j->bytes + 1023) / 1024),
-		              (unsigned long long)(quota_limit(s) / 1024));
+		char storage[64] = "", messages[64] = "";
+		if (storage_limit(s) > 0)
+			snprintf(storage, sizeof storage, "STORAGE %llu %llu", (unsigned long long)((j->bytes + 1023) / 1024),
+			         (unsigned long long)(storage_limit(s) / 1024));
+		if (message_limit(s) > 0)
+			snprintf(messages, sizeof messages, "%sMESSAGE %llu %llu", storage[0] ? " " : "",
+			         (unsigned long long)j->messages, (unsigned long long)message_limit(s));
+		imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (%s%s)", storage, messages);
 		imap_tagged(s, j->tag, "OK", "%s completed", j->name ? "GETQUOTAROOT" : "GETQUOTA");
 	}
 	free(j->tag);
@@ -121,7 +140,7 @@ static void getquotaroot(imap_session *s, const imap_command *c)
 	if (path == NULL) {
 		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
 		free(name);
-	} else if (quota_limit(s) == 0) {
+	} else if (!has_root(s)) {
 		/* RFC 9208 4.3: a mailbox under no quota root */
 		buf *out = conn_out(s->c);
 		size_t mark = out->len;
@@ -143,7 +162,7 @@ static void getquota(imap_session *s, const imap_command *c)
 		imap_tagged(s, c->tag, "BAD", "GETQUOTA needs one quota root");
 		return;
 	}
-	if (len != strlen(QUOTA_ROOT) || memcmp(root, QUOTA_ROOT, len) != 0 || quota_limit(s) == 0)
+	if (len != strlen(QUOTA_ROOT) || memcmp(root, QUOTA_ROOT, len) != 0 || !has_root(s))
 		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such quota root");
 	else
 		count_then_reply(s, c->tag, NULL);

@@ -150,9 +150,10 @@ size_t imap_recent_count(const imap_session *s);
 void imap_recent_forget(imap_session *s);
 /* quota.c: GETQUOTAROOT, GETQUOTA and SETQUOTA (RFC 9208). */
 void imap_quota_cmd(imap_session *s, const imap_command *c);
-/* On a worker, while the session waits: would adding this many bytes take
- * the account past limits.mailbox_quota? */
-bool imap_quota_exceeded(imap_session *s, uint64_t adding);
+/* On a worker, while the session waits: would adding these bytes and
+ * messages take the account past limits.mailbox_quota or
+ * limits.mailbox_quota_messages? */
+bool imap_quota_exceeded(imap_session *s, uint64_t bytes, uint64_t messages);
 /* True for the errno of a write that failed for want of room (ENOSPC,
  * EDQUOT): told to the client as NO [OVERQUOTA], not as a server bug. */
 bool imap_disk_full(int err);

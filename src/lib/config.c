@@ -50,6 +50,7 @@ static const setting_def schema[] = {
 	INT("limits.imap_sessions_per_user", limits.imap_sessions_per_user, 50, 1, 1000000, "IMAP sessions logged in to one account at once"),
 	INT("limits.imap_max_folders", limits.imap_max_folders, 1000, 1, 1000000, "folders one account may have, INBOX included (CREATE, RENAME: NO [LIMIT])"),
 	I64("limits.mailbox_quota", limits.mailbox_quota, 0, 0, 1LL << 50, "bytes of mail one account may keep (IMAP QUOTA); 0: no limit"),
+	I64("limits.mailbox_quota_messages", limits.mailbox_quota_messages, 0, 0, 1LL << 40, "messages one account may keep (IMAP QUOTA); 0: no limit"),
 	INT("auth.fail_delay_ms", auth.fail_delay_ms, 250, 0, 60000, "delay after the first failed login"),
 	INT("auth.fail_delay_max_ms", auth.fail_delay_max_ms, 4000, 0, 600000, "longest delay after a failed login"),
 	INT("auth.lockout_failures", auth.lockout_failures, 10, 1, 100000, "failures before 454 4.7.0"),

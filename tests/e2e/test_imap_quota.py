@@ -122,6 +122,31 @@ def test_append_and_copy_past_the_quota(make_server):
     assert "append_refused=" in srv.log_text()
 
 
+def test_message_count_quota(make_server):
+    """The MESSAGE resource (RFC 9208 5.2) from limits.mailbox_quota_messages,
+    alone and with STORAGE in one QUOTA response."""
+    srv = make_server(limits={"mailbox_quota_messages": 2})
+    user = srv.add_user()
+    c = login(srv, user)
+    assert b"QUOTA=RES-MESSAGE" in c.ok(b"C1 CAPABILITY")[0].split()
+    assert c.ok(b'Q1 GETQUOTA ""') == [b'* QUOTA "" (MESSAGE 0 2)\r\n']
+    assert append(c, b"INBOX", message(100, "one")).startswith(b"P1 OK ")
+    assert append(c, b"Drafts", message(100, "two")).startswith(b"P1 OK ")
+    t = append(c, b"INBOX", message(100, "three"))
+    assert t.startswith(b"P1 NO [OVERQUOTA] "), t
+    c.ok(b"S1 SELECT INBOX")
+    _, t = c.cmd(b"K1 COPY 1 Trash")
+    assert t.startswith(b"K1 NO [OVERQUOTA] "), t
+    assert c.ok(b'Q2 GETQUOTA ""') == [b'* QUOTA "" (MESSAGE 2 2)\r\n']
+    c.close()
+    both = make_server(limits={"mailbox_quota_messages": 5, "mailbox_quota": 4096})
+    user = both.add_user()
+    c = login(both, user)
+    assert append(c, b"INBOX", message(1500)).startswith(b"P1 OK ")
+    assert c.ok(b'Q1 GETQUOTA ""') == [b'* QUOTA "" (STORAGE 2 4 MESSAGE 1 5)\r\n']
+    c.close()
+
+
 # --------------------------------------------------------------------------
 # the folder limit
 
