@@ -4,8 +4,10 @@
  * sets a limit and the MESSAGE resource when limits.mailbox_quota_messages
  * does; GETQUOTAROOT, GETQUOTA, SETQUOTA (refused: quotas are the
  * administrator's), and the check APPEND and COPY make before they add
- * mail.  Without a limit the account has no quota root at all.  Local
- * delivery does not enforce the limits yet (a later issue). */
+ * mail.  Without a limit the account has no quota root at all.  The
+ * limits are soft by the width of a race: two sessions adding mail at the
+ * same moment may both pass the check.  Local delivery does not enforce
+ * the limits yet (a later issue). */
 #include "imap/session.h"
 
 #include <errno.h>

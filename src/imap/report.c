@@ -35,10 +35,8 @@ void imap_write_flags(buf *out, const imap_session *s, const store_view *v, cons
 {
 	buf_putc(out, '(');
 	const char *sep = "";
-	if (imap_recent_has(s, m->uid)) {
-		buf_puts(out, "\\Recent");
+	if (imap_recent_has(s, m->uid) && buf_puts(out, "\\Recent"))
 		sep = " ";
-	}
 	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
 		if (m->flags & flag_names[i].md) {
 			buf_printf(out, "%s%s", sep, flag_names[i].name);
