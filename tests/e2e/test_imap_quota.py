@@ -1,5 +1,6 @@
 """IMAP account limits, byte by byte: QUOTA (RFC 9208) with the STORAGE
-resource from limits.mailbox_quota (GETQUOTAROOT, GETQUOTA, SETQUOTA
+resource from limits.mailbox_quota and the MESSAGE resource from
+limits.mailbox_quota_messages (GETQUOTAROOT, GETQUOTA, SETQUOTA
 refused, APPEND and COPY past the limit refused with NO [OVERQUOTA], MOVE
 allowed), the folder limit (limits.imap_max_folders: CREATE and RENAME
 INBOX refused with NO [LIMIT]), LIST-STATUS over many folders giving back
