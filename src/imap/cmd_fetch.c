@@ -132,7 +132,7 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 		buf_printf(out, " UID %u", msg->uid);
 	if (flags) {
 		buf_puts(out, " FLAGS ");
-		imap_write_flags(out, j->v, msg);
+		imap_write_flags(out, j->s, j->v, msg);
 	}
 	if ((f->items & IMAP_FETCH_MODSEQ) || (flags && j->condstore))
 		buf_printf(out, " MODSEQ (%llu)", (unsigned long long)msg->modseq);

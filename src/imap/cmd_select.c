@@ -43,8 +43,9 @@ static void select_ready(void *arg)
 				conn_write(s->c, out.data, out.len);
 			buf_free(&out);
 		}
+		imap_recent_take(s, v->mb->uidnext);
 		if (!(s->enabled & IMAP_ENABLED_REV2)) {
-			imap_untagged(s, "0 RECENT");
+			imap_untagged(s, "%zu RECENT", imap_recent_count(s));
 			for (size_t i = 0; i < v->mb->n; i++) {
 				if (!(v->mb->msgs[i].flags & MDF_SEEN)) {
 					imap_untagged(s, "OK [UNSEEN %zu] First unseen", i + 1);

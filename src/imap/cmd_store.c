@@ -103,7 +103,7 @@ static void store_one(store_job *j, const imap_target *t, unsigned md, uint32_t 
 		buf_printf(out, "UID %u ", m->uid);
 	if (!j->st.silent) {
 		buf_puts(out, "FLAGS ");
-		imap_write_flags(out, j->v, m);
+		imap_write_flags(out, j->s, j->v, m);
 	}
 	if (j->condstore)
 		buf_printf(out, "%sMODSEQ (%llu)", j->st.silent ? "" : " ", (unsigned long long)m->modseq);

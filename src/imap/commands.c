@@ -23,7 +23,7 @@
  * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
  * offers both. */
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
-#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
+#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -188,7 +188,6 @@ static void cmd_logout(imap_session *s, const imap_command *c)
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 {
 	char *name = NULL;
-	const char *err = NULL;
 	bool condstore = false, params_ok = c->nargs == 1;
 	if (c->nargs == 2 && c->args->next->type == IMAP_ARG_LIST) {
 		params_ok = true;
@@ -199,12 +198,12 @@ static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 				params_ok = false;
 		}
 	}
-	if (!params_ok || !imap_name_in(s, c->args, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s",
-		            err ? err : params_ok ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
-		free(name);
+	if (!params_ok) {
+		imap_tagged(s, c->tag, "BAD", "%s", c->nargs == 0 ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
 		return;
 	}
+	if (!imap_name_arg(s, c->tag, c->args, &name))
+		return;
 	imap_select(s, c->tag, name, readonly, condstore);
 	free(name);
 }
@@ -302,6 +301,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "CREATE") == 0 || strcmp(n, "DELETE") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_create_delete(s, c, n[0] == 'C');
+	} else if (strcmp(n, "GETQUOTAROOT") == 0 || strcmp(n, "GETQUOTA") == 0 || strcmp(n, "SETQUOTA") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_quota_cmd(s, c);
 	} else if (strcmp(n, "FETCH") == 0) {
 		if (in_state(s, c, SELECTED))
 			imap_fetch_cmd(s, c);

@@ -36,7 +36,9 @@ typedef struct copy_job {
 	store_new_msg *msgs;  /* what the target takes in */
 	char **kwnames;       /* the keyword names, NULL-separated per message */
 	uint32_t dst_validity;
+	uint64_t bytes;       /* the messages' sizes: what a COPY adds to the account */
 	bool ok, gone;
+	bool over, full;      /* refused: past the quota; the disk is full */
 	char *err;
 } copy_job;
 
@@ -89,17 +91,27 @@ static void copy_work(void *arg)
 	j->ok = dst != NULL;
 	if (dst == NULL)
 		j->err = xstrdup(j->dst->err ? j->dst->err : "the target folder cannot be read");
+	/* a MOVE (and RENAME INBOX) adds nothing to the account: a user over
+	 * the quota can still move mail to Trash */
+	if (j->ok && !j->move && imap_quota_exceeded(j->s, j->bytes, j->n)) {
+		j->ok = false;
+		j->over = true;
+		j->err = xstrdup("over quota");
+	}
 	size_t linked = 0;
 	for (; j->ok && linked < j->n; linked++) {
 		char *from = mbox_file_locate(src, j->files[linked]);
 		char *to = xasprintf("%s/tmp/%s", dst, j->msgs[linked].name);
 		if (from == NULL || !link_or_copy(from, to)) {
+			j->full = from != NULL && imap_disk_full(errno);
 			j->err = xasprintf("%s: %s", from ? from : j->files[linked], from ? strerror(errno) : "gone");
 			j->ok = false;
 		}
 		free(from);
 		free(to);
 	}
+	if (!j->ok && !j->over && !j->full)
+		j->full = imap_disk_full_at(j->s->maildir);
 	if (!j->ok) { /* all or nothing: take back what was linked (and a half-made copy) */
 		for (size_t k = 0; k < linked; k++) {
 			char *to = xasprintf("%s/tmp/%s", dst, j->msgs[k].name);
@@ -108,7 +120,10 @@ static void copy_work(void *arg)
 		}
 		return;
 	}
+	errno = 0;
 	j->ok = store_view_add(j->dst, j->msgs, j->n, &j->err);
+	/* the UID list or the index could not grow */
+	j->full = !j->ok && (imap_disk_full(errno) || imap_disk_full_at(j->s->maildir));
 	j->dst_validity = j->dst->mb->uidvalidity;
 }
 
@@ -176,6 +191,7 @@ static void copy_collect(void *arg)
 		                            j->s->srv->cfg->hostname);
 		j->msgs[k].flags = m->flags;
 		j->files[k] = xstrdup(m->file);
+		j->bytes += m->vsize;
 		const char **names = xcalloc(STORE_KEYWORDS_MAX + 1, sizeof(char *));
 		for (int b = 0; b < STORE_KEYWORDS_MAX; b++)
 			if ((m->kw & (1u << b)) && v->kw.names[b] != NULL)
@@ -201,6 +217,11 @@ static void copy_reply(copy_job *j)
 		imap_tagged(s, j->tag, "OK", "RENAME completed");
 	} else if (j->gone) {
 		imap_tagged(s, j->tag, "NO", "[EXPUNGEISSUED] Some of the messages no longer exist");
+	} else if (!j->ok && (j->over || j->full)) {
+		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s %s_refused=\"%s\"", s->sid, s->account, verb, j->err);
+		imap_tagged(s, j->tag, "NO", "%s", j->over
+		            ? "[OVERQUOTA] The copies would take the account over its quota"
+		            : "[OVERQUOTA] The disk is full; delete some mail or try again later");
 	} else if (!j->ok) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s %s_error=%s", s->sid, s->account, verb,
 		          j->err ? j->err : "?");
@@ -243,7 +264,6 @@ static void copy_reply(copy_job *j)
 void imap_copy(imap_session *s, const imap_command *c, bool move)
 {
 	imap_seqset set;
-	const char *err = NULL;
 	char *name = NULL;
 	if (c->nargs != 2) {
 		imap_tagged(s, c->tag, "BAD", "A set and a mailbox are needed");
@@ -252,8 +272,8 @@ void imap_copy(imap_session *s, const imap_command *c, bool move)
 	if (!imap_parse_set(s, c, &set))
 		return;
 	char *path = NULL;
-	if (!imap_name_in(s, c->args->next, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid mailbox name");
+	if (!imap_name_arg(s, c->tag, c->args->next, &name)) {
+		/* answered */
 	} else if ((path = imap_folder_path(s, name)) == NULL || !imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");
 	} else if (move && s->readonly) {

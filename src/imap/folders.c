@@ -62,6 +62,16 @@ void imap_folder_names(const imap_session *s, strlist *out)
 	qsort(out->items + 1, out->n - 1, sizeof(char *), by_name);
 }
 
+bool imap_folders_full(const imap_session *s)
+{
+	strlist names;
+	strlist_init(&names);
+	imap_folder_names(s, &names);
+	bool full = names.n >= (size_t)s->srv->cfg->limits.imap_max_folders;
+	strlist_free(&names);
+	return full;
+}
+
 const char *imap_folder_special_use(const char *name)
 {
 	for (int i = 0; i < store_n_default_folders; i++)
@@ -106,12 +116,12 @@ static bool write_subscriptions(const imap_session *s, const strlist *names)
 void imap_subscribe(imap_session *s, const imap_command *c, bool on)
 {
 	char *name = NULL;
-	const char *err = NULL;
-	if (c->nargs != 1 || !imap_name_in(s, c->args, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
-		free(name);
+	if (c->nargs != 1) {
+		imap_tagged(s, c->tag, "BAD", "%s needs one mailbox name", c->name);
 		return;
 	}
+	if (!imap_name_arg(s, c->tag, c->args, &name))
+		return;
 	strlist names;
 	strlist_init(&names);
 	if (!imap_subscriptions_read(s, &names))
@@ -142,12 +152,14 @@ void imap_subscribe(imap_session *s, const imap_command *c, bool on)
 void imap_rename(imap_session *s, const imap_command *c)
 {
 	char *from = NULL, *to = NULL;
-	const char *err = NULL;
-	if (c->nargs != 2 || !imap_name_in(s, c->args, &from, &err) ||
-	    !imap_name_in(s, c->args->next, &to, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "RENAME needs two mailbox names");
+	if (c->nargs != 2) {
+		imap_tagged(s, c->tag, "BAD", "RENAME needs two mailbox names");
+		return;
+	}
+	if (!imap_name_arg(s, c->tag, c->args, &from))
+		return;
+	if (!imap_name_arg(s, c->tag, c->args->next, &to)) {
 		free(from);
-		free(to);
 		return;
 	}
 	char *src = imap_folder_path(s, from), *dst = imap_folder_path(s, to);
@@ -157,6 +169,8 @@ void imap_rename(imap_session *s, const imap_command *c)
 		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
 	} else if (imap_folder_exists(s, dst)) {
 		imap_tagged(s, c->tag, "NO", "[ALREADYEXISTS] The target mailbox exists");
+	} else if (strcasecmp(from, "INBOX") == 0 && imap_folders_full(s)) {
+		imap_tagged(s, c->tag, "NO", "[LIMIT] Too many mailboxes; delete one first");
 	} else if (strcasecmp(from, "INBOX") == 0) {
 		/* RFC 9051 6.3.6: INBOX's messages move to the new folder; INBOX stays */
 		char *err_text = NULL;

@@ -12,6 +12,10 @@
 /* Append INBOX, then every other folder's name (valid UTF-8 only), sorted. */
 void imap_folder_names(const imap_session *s, strlist *out);
 
+/* True when the account has as many folders as limits.imap_max_folders
+ * allows (INBOX counts): one more may not be made. */
+bool imap_folders_full(const imap_session *s);
+
 /* Append the subscribed names.  False when none were ever changed: then
  * every folder counts as subscribed, and out is left as it was. */
 bool imap_subscriptions_read(const imap_session *s, strlist *out);

@@ -292,7 +292,7 @@ static void count_next(list_job *j)
 	while (j->next < j->n && j->e[j->next].path == NULL)
 		j->next++;
 	if (j->next < j->n) {
-		imap_status_count(j->s->srv->views, j->s->maildir, j->e[j->next].path, counted, j);
+		imap_status_count(j->s->srv->views, j->s->maildir, j->e[j->next].path, false, counted, j);
 		return;
 	}
 	imap_session *s = j->s;

@@ -19,6 +19,7 @@
 #include "imap/args.h"
 #include "imap/date.h"
 #include "imap/flags.h"
+#include "imap/folders.h"
 #include "imap/names.h"
 #include "imap/status.h"
 #include "lib/fsutil.h"
@@ -40,6 +41,8 @@ typedef struct box_job {
 	strlist keywords;
 	store_view *v;        /* APPEND: the folder */
 	uint32_t uidvalidity, uid;
+	uint64_t vsize;       /* APPEND: the message's size with CRLF line ends */
+	bool over, full;      /* APPEND: refused: past the quota; the disk is full */
 	const char *no;       /* the NO to answer, or NULL */
 	char *err;
 } box_job;
@@ -71,11 +74,8 @@ bool imap_folder_exists(const imap_session *s, const char *path)
 static char *folder_arg(imap_session *s, const imap_command *c, const imap_arg *a, char **name_r,
                         bool must_exist, bool create)
 {
-	const char *err = NULL;
-	if (a == NULL || !imap_name_in(s, a, name_r, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "A mailbox name is needed");
+	if (!imap_name_arg(s, c->tag, a, name_r))
 		return NULL;
-	}
 	size_t len = strlen(*name_r);
 	if (create && len > 1 && (*name_r)[len - 1] == '.' && (*name_r)[len - 2] != '.')
 		(*name_r)[len - 1] = '\0';
@@ -154,7 +154,7 @@ void imap_status(imap_session *s, const imap_command *c)
 	box_job *j = xcalloc(1, sizeof(*j));
 	*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .items = items};
 	conn_pause(s->c);
-	imap_status_count(s->srv->views, s->maildir, path, status_counted, j);
+	imap_status_count(s->srv->views, s->maildir, path, true, status_counted, j);
 }
 
 /* ---- APPEND ---- */
@@ -169,6 +169,12 @@ static void append_work(void *arg)
 	         rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], j->s->srv->cfg->hostname);
 	if (j->v->mb == NULL) {
 		j->err = xstrdup(j->v->err ? j->v->err : "the folder cannot be read");
+		j->full = imap_disk_full_at(j->s->maildir);
+		return;
+	}
+	if (imap_quota_exceeded(j->s, j->vsize, 1)) {
+		j->over = true;
+		j->err = xstrdup("over quota");
 		return;
 	}
 	char *tmp = xasprintf("%s/tmp/%s", j->path, base);
@@ -179,18 +185,24 @@ static void append_work(void *arg)
 	struct timeval tv[2] = {{j->when, 0}, {j->when, 0}};
 	ok = ok && utimes(tmp, tv) == 0;
 	if (!ok) {
+		j->full = imap_disk_full(errno);
 		j->err = xasprintf("%s: %s", tmp, strerror(errno));
 		unlink(tmp);
 	}
 	free(tmp);
 	store_new_msg m = {.name = base, .flags = j->md_flags,
 	                   .keywords = (const char *const *)j->keywords.items, .n_keywords = j->keywords.n};
+	errno = 0;
 	if (ok && store_view_add(j->v, &m, 1, &j->err)) {
 		j->uid = m.uid;
 		j->uidvalidity = j->v->mb->uidvalidity;
+	} else if (ok) {
+		j->full = imap_disk_full(errno); /* the UID list or the index could not grow */
 	}
 	if (j->uid == 0 && j->err == NULL)
 		j->err = xstrdup("the appended message was not found");
+	if (j->uid == 0 && !j->over && !j->full)
+		j->full = imap_disk_full_at(j->path);
 }
 
 static void append_done(void *arg)
@@ -199,7 +211,12 @@ static void append_done(void *arg)
 	imap_session *s = j->s;
 	if (s->view == j->v)
 		imap_report(s, true); /* RFC 9051 6.3.12: the new message's EXISTS */
-	if (j->uid == 0) {
+	if (j->uid == 0 && (j->over || j->full)) {
+		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s append_refused=\"%s\"", s->sid, s->account, j->err);
+		imap_tagged(s, j->tag, "NO", "%s", j->over
+		            ? "[OVERQUOTA] The mailbox is over its quota; delete some mail first"
+		            : "[OVERQUOTA] The disk is full; delete some mail or try again later");
+	} else if (j->uid == 0) {
 		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s append_error=%s", s->sid, s->account, j->err);
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The message could not be stored");
 	} else {
@@ -278,9 +295,11 @@ void imap_append(imap_session *s, const imap_command *c)
 	*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .when = when};
 	/* stored with LF line ends, as delivery stores mail */
 	j->data = xmalloc(msg->len + 1);
-	for (size_t i = 0; i < msg->len; i++)
+	for (size_t i = 0; i < msg->len; i++) {
 		if (!(msg->str[i] == '\r' && i + 1 < msg->len && msg->str[i + 1] == '\n'))
 			j->data[j->len++] = msg->str[i];
+		j->vsize += 1 + (msg->str[i] == '\n' && (i == 0 || msg->str[i - 1] != '\r'));
+	}
 	j->md_flags = imap_md_flags(fl.system);
 	j->keywords = fl.keywords; /* taken over */
 	strlist_init(&fl.keywords);
@@ -358,6 +377,8 @@ void imap_create_delete(imap_session *s, const imap_command *c, bool create)
 		imap_tagged(s, c->tag, "NO", create ? "[ALREADYEXISTS] INBOX always exists" : "[CANNOT] INBOX cannot be deleted");
 	} else if (create && imap_folder_exists(s, path)) {
 		imap_tagged(s, c->tag, "NO", "[ALREADYEXISTS] The mailbox exists");
+	} else if (create && imap_folders_full(s)) {
+		imap_tagged(s, c->tag, "NO", "[LIMIT] Too many mailboxes; delete one first");
 	} else if (!create && s->selected != NULL && strcmp(s->selected, name) == 0) {
 		imap_tagged(s, c->tag, "NO", "[INUSE] The mailbox is selected");
 	} else {

@@ -20,6 +20,13 @@ bool imap_names_utf8(const imap_session *s);
  * canonical modified UTF-7, control characters, empty). */
 bool imap_name_in(const imap_session *s, const imap_arg *a, char **name_r, const char **error_r);
 
+/* Read a mailbox-name argument, answering the command (tag) when it is
+ * none: BAD when a is not an astring (the grammar), NO [CANNOT] when it is
+ * one but can name no mailbox (invalid modified UTF-7 or UTF-8, control
+ * characters, empty, too long), as a name of the right form that the
+ * server cannot use gets NO (RFC 9051 6.3).  *name_r malloc'd on success. */
+bool imap_name_arg(imap_session *s, const char *tag, const imap_arg *a, char **name_r);
+
 /* Append name as the client must read it, an IMAP string.  False, with
  * nothing written, when name cannot be shown (not valid UTF-8: not a name
  * this server makes). */

@@ -31,10 +31,12 @@ unsigned imap_md_flags(unsigned imap)
 	return md;
 }
 
-void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m)
+void imap_write_flags(buf *out, const imap_session *s, const store_view *v, const mbox_msg *m)
 {
 	buf_putc(out, '(');
 	const char *sep = "";
+	if (imap_recent_has(s, m->uid) && buf_puts(out, "\\Recent"))
+		sep = " ";
 	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
 		if (m->flags & flag_names[i].md) {
 			buf_printf(out, "%s%s", sep, flag_names[i].name);
@@ -121,7 +123,7 @@ void imap_report(imap_session *s, bool expunges)
 			if (condstore)
 				buf_printf(out, "UID %u MODSEQ (%llu) ", m->uid, (unsigned long long)m->modseq);
 			buf_puts(out, "FLAGS ");
-			imap_write_flags(out, v, m);
+			imap_write_flags(out, s, v, m);
 			buf_puts(out, ")\r\n");
 			if (b.len >= CONN_OUT_LOW) {
 				conn_write(s->c, b.data, b.len);
@@ -137,6 +139,9 @@ void imap_report(imap_session *s, bool expunges)
 		w->uidnext = v->mb->uidnext;
 		free(store_viewer_uids(w, &n));
 		imap_untagged(s, "%zu EXISTS", n);
+		imap_recent_take(s, w->uidnext);
+		if (!(s->enabled & IMAP_ENABLED_REV2))
+			imap_untagged(s, "%zu RECENT", imap_recent_count(s));
 	}
 }
 
@@ -154,6 +159,7 @@ void imap_saved_set(imap_session *s, uint32_t *uids, size_t n)
 
 void imap_unselect(imap_session *s)
 {
+	imap_recent_forget(s);
 	imap_saved_set(s, NULL, 0);
 	store_viewer_free(&s->viewer);
 	store_view_close(&s->view);

@@ -50,7 +50,8 @@ static void search_work(void *arg)
 			continue; /* expunged meanwhile: matches nothing */
 		read_ctx rc = {.mb = mb, .i = (size_t)i};
 		imap_match_msg m = {.m = &mb->msgs[i], .kw = &j->v->kw, .saved = j->s->saved,
-		                    .n_saved = j->s->n_saved, .read = read_msg, .read_arg = &rc};
+		                    .n_saved = j->s->n_saved, .read = read_msg, .read_arg = &rc,
+		                    .recent = imap_recent_has(j->s, j->uids[k])};
 		j->hit[k] = imap_search_match(j->q.root, &m, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
 		if (j->hit[k] && mb->msgs[i].modseq > j->modseq)
 			j->modseq = mb->msgs[i].modseq;

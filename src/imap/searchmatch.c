@@ -146,8 +146,9 @@ bool imap_search_match(const imap_search_key *k, imap_match_msg *v, uint32_t seq
 		return hit;
 	switch (k->op) {
 	case IMAP_SK_ALL: return true;
-	case IMAP_SK_NEW: case IMAP_SK_RECENT: return false; /* no session sees \Recent */
-	case IMAP_SK_OLD: return true;
+	case IMAP_SK_RECENT: return v->recent;
+	case IMAP_SK_NEW: return v->recent && !(m->flags & MDF_SEEN);
+	case IMAP_SK_OLD: return !v->recent;
 	case IMAP_SK_KEYWORD: return has_keyword(v, k->str);
 	case IMAP_SK_UNKEYWORD: return !has_keyword(v, k->str);
 	case IMAP_SK_FROM: return header_has(v, "From", k->str, k->len);

@@ -21,6 +21,7 @@ typedef struct imap_match_msg {
 	const store_keywords *kw;       /* the folder's keyword names */
 	const uint32_t *saved;          /* "$": UIDs ascending */
 	size_t n_saved;
+	bool recent;                    /* \Recent in the session (IMAP4rev1) */
 	/* the message's bytes (malloc'd), or NULL when it cannot be read */
 	char *(*read)(void *arg, size_t *len_r);
 	void *read_arg;

@@ -12,6 +12,7 @@
 #include "imap/names.h"
 #include "lib/log.h"
 #include "net/roles.h"
+#include "store/usage.h"
 
 #define SASL_LINE_MAX 8192 /* an AUTHENTICATE response: before login, so kept small */
 
@@ -34,6 +35,7 @@ static void session_free(imap_session *s)
 	free(s->sasl_tag);
 	free(s->account);
 	free(s->maildir);
+	store_usage_free(&s->usage);
 	server_session_closed(s->srv, &s->srv->imap_sessions, &s->link, s->sid, s->ip);
 	free(s);
 }

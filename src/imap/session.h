@@ -31,6 +31,11 @@ enum imap_enabled {
 };
 
 
+/* UIDs lo <= uid < hi. */
+typedef struct imap_uid_range {
+	uint32_t lo, hi;
+} imap_uid_range;
+
 /* A message the command names: its number in the session and its UID. */
 typedef struct imap_target {
 	uint32_t seq, uid;
@@ -55,10 +60,14 @@ typedef struct imap_session {
 	store_view *view;       /* the folder, shared with other sessions */
 	store_viewer *viewer;   /* what this session has told of it */
 	bool readonly;          /* EXAMINE */
+	imap_uid_range *recent; /* \Recent here (recent.c): claimed or, after EXAMINE, seen */
+	size_t n_recent;
+	uint32_t recent_seen;   /* UIDs below were looked at for \Recent */
 	uint32_t *saved;        /* "$": the saved SEARCH result (RFC 5182), UIDs ascending */
 	size_t n_saved;
 	int errors;
 	char *idle_tag;         /* IDLE: its tag while idling */
+	struct store_usage *usage; /* the account's usage, for QUOTA (quota.c; NULL until asked) */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
 	size_t raw_len;
 } imap_session;
@@ -116,8 +125,9 @@ bool imap_parse_set(imap_session *s, const imap_command *c, imap_seqset *set);
 void imap_report(imap_session *s, bool expunges);
 /* The Maildir flags (MDF_*) of IMAP system flags (IMAP_FLAG_*). */
 unsigned imap_md_flags(unsigned imap);
-/* A message's flags and keywords as a parenthesised list. */
-void imap_write_flags(buf *out, const store_view *v, const mbox_msg *m);
+/* A message's flags and keywords as a parenthesised list (\Recent first
+ * when it is recent in the session s). */
+void imap_write_flags(buf *out, const imap_session *s, const store_view *v, const mbox_msg *m);
 /* The untagged FLAGS and PERMANENTFLAGS of the folder. */
 void imap_write_flag_lists(imap_session *s);
 /* The saved SEARCH result: does it hold uid; replace it (taking uids). */
@@ -129,6 +139,28 @@ void imap_unselect(imap_session *s);
 const char *imap_folder_key(const imap_session *s, const char *path);
 /* searcheval.c: SEARCH and UID SEARCH (raw: the command as framed). */
 void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
+/* recent.c: \Recent (IMAP4rev1 only).  The messages below UID upto that
+ * the session has been told of: those no session claimed become recent
+ * here (and claimed, unless EXAMINE). */
+void imap_recent_take(imap_session *s, uint32_t upto);
+bool imap_recent_has(const imap_session *s, uint32_t uid);
+/* The number of the folder's messages recent in the session. */
+size_t imap_recent_count(const imap_session *s);
+/* The folder is closed. */
+void imap_recent_forget(imap_session *s);
+/* quota.c: GETQUOTAROOT, GETQUOTA and SETQUOTA (RFC 9208). */
+void imap_quota_cmd(imap_session *s, const imap_command *c);
+/* On a worker, while the session waits: would adding these bytes and
+ * messages take the account past limits.mailbox_quota or
+ * limits.mailbox_quota_messages? */
+bool imap_quota_exceeded(imap_session *s, uint64_t bytes, uint64_t messages);
+/* True for the errno of a write that failed for want of room (ENOSPC,
+ * EDQUOT): told to the client as NO [OVERQUOTA], not as a server bug. */
+bool imap_disk_full(int err);
+/* On a worker, after a write failed in a way that tells no errno (the
+ * index, a folder that could not be opened): has the file system holding
+ * path no room left (a few blocks at most, or no inode)? */
+bool imap_disk_full_at(const char *path);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* RENAME INBOX: every message of INBOX moves into the folder at dst_path

@@ -45,7 +45,7 @@ bool imap_status_items_parse(const imap_arg *list, bool rev2, unsigned *items_r,
 void imap_status_write_items(buf *out, unsigned items, const imap_status_counts *c)
 {
 	const unsigned long long values[N_ITEMS] = {
-		c->messages, 0 /* no session sees \Recent */, c->uidnext, c->uidvalidity,
+		c->messages, c->recent, c->uidnext, c->uidvalidity,
 		c->unseen,   c->size, c->deleted, c->highestmodseq};
 	const char *sep = "";
 	buf_putc(out, '(');

@@ -27,6 +27,7 @@ enum {
 
 typedef struct imap_status_counts {
 	size_t messages, unseen, deleted;
+	size_t recent;           /* claimed by no session yet (IMAP4rev1's \Recent) */
 	uint64_t size;           /* RFC822.SIZE of every message, summed */
 	uint32_t uidnext, uidvalidity;
 	uint64_t highestmodseq;
@@ -40,11 +41,13 @@ bool imap_status_items_parse(const imap_arg *list, bool rev2, unsigned *items_r,
 
 /* statuscount.c: count the folder at path, of the account whose INBOX is
  * root, through its shared view (store/view.h: opened for the moment, and
- * kept a while after, so that asking again costs nothing), then
- * fn(arg, counts) on the loop; counts is NULL when it cannot be read. */
+ * with keep kept a while after, so that asking again costs nothing; without
+ * it, as for LIST-STATUS over every folder, freed at once unless someone
+ * else holds it), then fn(arg, counts) on the loop; counts is NULL when it
+ * cannot be read. */
 typedef void imap_status_fn(void *arg, const imap_status_counts *counts);
-void imap_status_count(store_views *views, const char *root, const char *path, imap_status_fn *fn,
-                       void *arg);
+void imap_status_count(store_views *views, const char *root, const char *path, bool keep,
+                       imap_status_fn *fn, void *arg);
 
 /* Append "(MESSAGES 3 UNSEEN 1)": the items asked for, in a fixed order. */
 void imap_status_write_items(buf *out, unsigned items, const imap_status_counts *c);

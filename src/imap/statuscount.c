@@ -13,6 +13,7 @@ typedef struct count_job {
 	store_view *v;
 	imap_status_fn *fn;
 	void *arg;
+	bool keep;
 } count_job;
 
 static void count_ready(void *arg)
@@ -28,20 +29,24 @@ static void count_ready(void *arg)
 			c.unseen += !(mb->msgs[i].flags & MDF_SEEN);
 			c.deleted += (mb->msgs[i].flags & MDF_DELETED) != 0;
 			c.size += mb->msgs[i].vsize;
+			c.recent += mb->msgs[i].uid >= j->v->recent_floor;
 		}
 		j->fn(j->arg, &c);
 	}
-	store_view_close(&j->v);
+	if (j->keep)
+		store_view_close(&j->v);
+	else
+		store_view_release(&j->v);
 	free(j);
 }
 
-void imap_status_count(store_views *views, const char *root, const char *path, imap_status_fn *fn,
-                       void *arg)
+void imap_status_count(store_views *views, const char *root, const char *path, bool keep,
+                       imap_status_fn *fn, void *arg)
 {
 	size_t n = strlen(root);
 	const char *key = strncmp(path, root, n) == 0 && path[n] == '/' ? path + n + 1 : "";
 	count_job *j = xcalloc(1, sizeof(*j));
-	*j = (count_job){.v = store_view_open(views, root, key), .fn = fn, .arg = arg};
+	*j = (count_job){.v = store_view_open(views, root, key), .fn = fn, .arg = arg, .keep = keep};
 	store_view_check(j->v);
 	store_view_run(j->v, STORE_READ, NULL, count_ready, j);
 }

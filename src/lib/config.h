@@ -40,6 +40,9 @@ typedef struct config_limits {
 	int connections;
 	int connections_per_ip;
 	int imap_sessions_per_user;
+	int imap_max_folders;      /* folders per account, INBOX included */
+	int64_t mailbox_quota;     /* bytes per account (IMAP QUOTA); 0 = no limit */
+	int64_t mailbox_quota_messages; /* messages per account (IMAP QUOTA); 0 = no limit */
 } config_limits;
 
 typedef struct config_auth {

@@ -226,7 +226,11 @@ static size_t item(const toks *ts, size_t i, bool *in_group, mime_addrlist *out)
 			k++;                     /* comments and junk after '>' */
 		return k;
 	}
-	addr_spec(ts, i, j, comment_name(ts, i, j), NULL, out);
+	size_t k = i;
+	while (k < j && ts->t[k].type == T_COMMENT)
+		k++;
+	if (k < j) /* comments alone (an empty group's "(none)") are no address */
+		addr_spec(ts, i, j, comment_name(ts, i, j), NULL, out);
 	return j;
 }
 

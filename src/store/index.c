@@ -22,7 +22,7 @@
 #define CACHE_TEXT_MAX ((size_t)16 << 20)
 
 enum { Q_GET_FOLDER, Q_ADD_FOLDER, Q_SET_FOLDER, Q_ROWS, Q_SET, Q_INSERT, Q_REMOVE, Q_CLEAR,
-       Q_CACHE, Q_SET_CACHE, Q_RELOAD, Q_COUNT };
+       Q_CACHE, Q_SET_CACHE, Q_RELOAD, Q_GET_RECENT, Q_SET_RECENT, Q_CLEAR_RECENT, Q_COUNT };
 
 static const char *const queries[Q_COUNT] = {
 	[Q_GET_FOLDER] = "SELECT id, uidvalidity, highestmodseq FROM folders WHERE name = ?1",
@@ -36,6 +36,9 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CLEAR] = "DELETE FROM msgs WHERE folder = ?1",
 	[Q_CACHE] = "SELECT envelope, bodystructure, body FROM msgs WHERE folder = ?1 AND uid = ?2",
 	[Q_RELOAD] = "SELECT uidvalidity, highestmodseq FROM folders WHERE id = ?1",
+	[Q_GET_RECENT] = "SELECT floor FROM recent WHERE folder = ?1",
+	[Q_SET_RECENT] = "INSERT OR REPLACE INTO recent (folder, floor) VALUES (?1, ?2)",
+	[Q_CLEAR_RECENT] = "DELETE FROM recent WHERE folder = ?1",
 	[Q_SET_CACHE] = "UPDATE msgs SET envelope = ?3, bodystructure = ?4, body = ?5 WHERE folder = ?1 AND uid = ?2",
 };
 
@@ -47,7 +50,8 @@ static const char schema[] =
 	" uidvalidity INTEGER NOT NULL, highestmodseq INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS msgs (folder INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" modseq INTEGER NOT NULL, flags INTEGER NOT NULL,"
-	" envelope TEXT, bodystructure TEXT, body TEXT, PRIMARY KEY (folder, uid)) WITHOUT ROWID;";
+	" envelope TEXT, bodystructure TEXT, body TEXT, PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS recent (folder INTEGER PRIMARY KEY, floor INTEGER NOT NULL);";
 
 struct store_index {
 	sqlite3 *db;
@@ -319,7 +323,8 @@ bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32
 	bool ok = reload_folder(ix);
 	uint64_t highest = ix->highest > *highest_r ? ix->highest : *highest_r;
 	if (ix->uidvalidity != m->uidvalidity) {
-		ok = done(q(ix, Q_CLEAR)); /* a new UIDVALIDITY: nothing of the old one holds */
+		/* a new UIDVALIDITY: nothing of the old one holds */
+		ok = done(q(ix, Q_CLEAR)) && done(q(ix, Q_CLEAR_RECENT));
 		highest = store_modseq_next(highest);
 	}
 	size_t nr = 0, r = 0;
@@ -399,6 +404,26 @@ bool store_index_cache(store_index *ix, uint32_t uid, const char *path, store_ca
 		if (ok)
 			done(st);
 	}
+	pthread_mutex_unlock(&ix->lock);
+	return ok;
+}
+
+uint32_t store_index_recent(store_index *ix)
+{
+	pthread_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = q(ix, Q_GET_RECENT);
+	uint32_t floor = sqlite3_step(st) == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 0) : 1;
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&ix->lock);
+	return floor;
+}
+
+bool store_index_set_recent(store_index *ix, uint32_t floor)
+{
+	pthread_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = q(ix, Q_SET_RECENT);
+	sqlite3_bind_int64(st, 2, floor);
+	bool ok = done(st);
 	pthread_mutex_unlock(&ix->lock);
 	return ok;
 }

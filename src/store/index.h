@@ -63,6 +63,12 @@ bool store_index_set_highest(store_index *ix, uint32_t uidvalidity, uint64_t hig
  * index has none.  False when neither works. */
 bool store_index_cache(store_index *ix, uint32_t uid, const char *path, store_cache *c);
 
+/* \Recent (RFC 3501 2.3.2): the folder's first UID no IMAP session has
+ * claimed as recent yet (1 when none ever was, or after a new UIDVALIDITY),
+ * and setting it. */
+uint32_t store_index_recent(store_index *ix);
+bool store_index_set_recent(store_index *ix, uint32_t floor);
+
 /* The next mod-sequence after highest: higher than highest and than the
  * time in microseconds, so mod-sequences keep rising across a lost or
  * rebuilt index (RFC 7162 asks that they never go back). */

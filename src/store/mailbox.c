@@ -251,8 +251,13 @@ bool mbox_sync(mbox *m, char **err_r)
 	uidlist ul;
 	bool ul_dirty = false;
 	if (!uidlist_read(m->path, &ul)) {
-		ul = (uidlist){.uidvalidity = (uint32_t)time(NULL), .uidnext = 1};
+		ul = (uidlist){.uidvalidity = uidlist_new_validity(m->path), .uidnext = 1};
 		ul_dirty = true;
+		if (ul.uidvalidity == 0) {
+			*err_r = xasprintf("cannot give %s a UIDVALIDITY: %s", m->path, strerror(errno));
+			close(lock);
+			return false;
+		}
 	}
 	scan s = {0};
 	bool ok = read_dir(m->path, "cur", &s, err_r) && read_dir(m->path, "new", &s, err_r) &&

@@ -309,6 +309,19 @@ bool store_view_add(store_view *v, store_new_msg *msgs, size_t n, char **err_r)
 	return true;
 }
 
+/* Inside a writer, after a look: the \Recent claim line read from the
+ * index (first look, new UIDVALIDITY) or written to it. */
+static void recent_sync(store_view *v)
+{
+	if (v->recent_validity != v->mb->uidvalidity) {
+		v->recent_floor = store_index_recent(v->ix); /* 1 after a new UIDVALIDITY */
+		v->recent_validity = v->mb->uidvalidity;
+		v->recent_dirty = false;
+	} else if (v->recent_dirty) {
+		v->recent_dirty = !store_index_set_recent(v->ix, v->recent_floor);
+	}
+}
+
 static void sync_work(void *arg)
 {
 	view_job *j = arg;
@@ -327,6 +340,8 @@ static void sync_work(void *arg)
 	}
 	if (ok)
 		ok = j->full ? look_all(v, &err) : look_new(v, &err);
+	if (ok)
+		recent_sync(v);
 	free(v->err);
 	v->err = ok ? NULL : err;
 	if (ok)
@@ -444,6 +459,8 @@ void store_view_run(store_view *v, store_access acc, workers_fn *work, workers_f
 static void view_free_work(void *arg)
 {
 	store_view *v = arg;
+	if (v->recent_dirty && v->mb != NULL && v->ix != NULL)
+		store_index_set_recent(v->ix, v->recent_floor);
 	mbox_free(&v->mb);
 	store_index_close(&v->ix);
 	store_keywords_free(&v->kw);
@@ -528,7 +545,8 @@ store_view *store_view_ref(store_view *v)
 	return v;
 }
 
-void store_view_close(store_view **vp)
+/* Drop one holder; the last one starts the view's linger of secs. */
+static void let_go(store_view **vp, int secs)
 {
 	store_view *v = *vp;
 	if (v == NULL)
@@ -536,8 +554,18 @@ void store_view_close(store_view **vp)
 	*vp = NULL;
 	if (--v->refs > 0)
 		return;
-	struct timeval tv = {v->detached ? 0 : VIEW_LINGER_SECS, 0};
+	struct timeval tv = {v->detached ? 0 : secs, 0};
 	evtimer_add(v->linger, &tv);
+}
+
+void store_view_close(store_view **vp)
+{
+	let_go(vp, VIEW_LINGER_SECS);
+}
+
+void store_view_release(store_view **vp)
+{
+	let_go(vp, 0);
 }
 
 void store_views_forget(store_views *r, const char *root, const char *key)

@@ -54,6 +54,12 @@ struct store_view {
 	size_t ngone;
 	store_index *ix;
 	char *err;              /* why the last look failed, or NULL */
+	/* \Recent (RFC 3501 2.3.2): UIDs from recent_floor on were claimed by no
+	 * IMAP session yet.  Moved on by the loop outside writers (recent_dirty
+	 * then), kept in the index by the next look and when the view goes. */
+	uint32_t recent_floor;
+	bool recent_dirty;
+	uint32_t recent_validity;      /* the UIDVALIDITY recent_floor belongs to */
 	/* the rest is view.c's */
 	store_views *reg;
 	struct store_view *next;
@@ -81,6 +87,11 @@ void store_views_free(store_views **r);
  * one runs after the folder is read.  Release with store_view_close. */
 store_view *store_view_open(store_views *r, const char *root, const char *key);
 void store_view_close(store_view **v);
+/* Close, and when that was the last holder free the view at once instead of
+ * keeping it a while: for a folder opened for one look (LIST-STATUS opens
+ * every folder of the account; a thousand kept views would hold their
+ * message lists and index handles for a minute). */
+void store_view_release(store_view **v);
 /* One more holder of v (released with store_view_close). */
 store_view *store_view_ref(store_view *v);
 /* The folder root/key and those below it (key "a" takes "a.b") were

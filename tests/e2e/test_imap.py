@@ -112,16 +112,16 @@ def test_select_and_fetch_byte_for_byte(box):
     assert typ == "OK"
     got = [d.decode() for d in data]
     for i, line in enumerate(got):
-        assert re.fullmatch(rf'{i + 1} \(UID {i + 1} FLAGS \(\) INTERNALDATE '
+        assert re.fullmatch(rf'{i + 1} \(UID {i + 1} FLAGS \(\\Recent\) INTERNALDATE '
                             r'"\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d \+0000" '
                             rf'RFC822\.SIZE {len(want[i])}\)', line), line
     typ, data = m.fetch("1", "(BODY.PEEK[])")
     assert data[0][1] == want[0]
     typ, data = m.fetch("1", "(FLAGS)")
-    assert data == [b"1 (FLAGS ())"], "BODY.PEEK set \\Seen"
+    assert data == [b"1 (FLAGS (\\Recent))"], "BODY.PEEK set \\Seen"
     typ, data = m.fetch("2", "(BODY[HEADER.FIELDS (Subject)])")
     assert data[0][1] == b"Subject: second\r\n\r\n", data
-    assert b"FLAGS (\\Seen)" in data[0][0] + data[1], "BODY[] did not set \\Seen"
+    assert b"FLAGS (\\Recent \\Seen)" in data[0][0] + data[1], "BODY[] did not set \\Seen"
     typ, data = m.fetch("1", "(BODY[TEXT]<0.8>)")
     assert data[0][0].endswith(b"BODY[TEXT]<0> {8}") and data[0][1] == b"line one", data
     typ, data = m.fetch("1", "(ENVELOPE BODYSTRUCTURE)")
@@ -129,7 +129,7 @@ def test_select_and_fetch_byte_for_byte(box):
     assert '"first" ((NIL NIL "sender" "remote.test"))' in text, text
     assert '("TEXT" "PLAIN"' in text, text
     typ, data = m.uid("FETCH", "2", "(FLAGS)")
-    assert data == [b"2 (UID 2 FLAGS (\\Seen))"], data
+    assert data == [b"2 (UID 2 FLAGS (\\Recent \\Seen))"], data
     # the flag is in the Maildir file name, where mutt sees it
     assert any(p.name.endswith(":2,S") for p in srv.mail_files(user)), [p.name for p in srv.mail_files(user)]
     m.logout()
@@ -142,23 +142,23 @@ def test_store_expunge_close(box):
     m = login(srv, user, pw)
     m.select("INBOX")
     typ, data = m.store("1,3", "+FLAGS", "(\\Deleted \\Flagged)")
-    assert typ == "OK" and data == [b"1 (FLAGS (\\Flagged \\Deleted))",
-                                    b"3 (FLAGS (\\Flagged \\Deleted))"], data
+    assert typ == "OK" and data == [b"1 (FLAGS (\\Recent \\Flagged \\Deleted))",
+                                    b"3 (FLAGS (\\Recent \\Flagged \\Deleted))"], data
     typ, data = m.uid("STORE", "3", "-FLAGS.SILENT", "(\\Flagged)")
     assert typ == "OK" and data == [None], data
     typ, data = m.store("2", "FLAGS", "(\\Answered)")
-    assert data == [b"2 (FLAGS (\\Answered))"], data
+    assert data == [b"2 (FLAGS (\\Recent \\Answered))"], data
     typ, data = m.store("2", "+FLAGS", "(somekeyword)")
-    assert typ == "OK" and data == [b"2 (FLAGS (\\Answered somekeyword))"], data
+    assert typ == "OK" and data == [b"2 (FLAGS (\\Recent \\Answered somekeyword))"], data
     # a keyword new to the folder: the new FLAGS list is announced
     assert b"somekeyword" in m.untagged_responses.pop("FLAGS", [b""])[-1]
     typ, data = m.store("2", "-FLAGS", "(somekeyword)")
-    assert data == [b"2 (FLAGS (\\Answered))"], data
+    assert data == [b"2 (FLAGS (\\Recent \\Answered))"], data
     typ, data = m.expunge()
     assert typ == "OK" and data == [b"3", b"1"], data
     assert len(srv.mail_files(user)) == 2
     typ, data = m.fetch("1:*", "(UID FLAGS)")
-    assert data == [b"1 (UID 2 FLAGS (\\Answered))", b"2 (UID 4 FLAGS ())"], data
+    assert data == [b"1 (UID 2 FLAGS (\\Recent \\Answered))", b"2 (UID 4 FLAGS (\\Recent))"], data
     m.store("2", "+FLAGS", "(\\Deleted)")
     typ, _ = m.close()
     assert typ == "OK"
@@ -236,7 +236,7 @@ def test_create_append_status_delete(box):
     m.select("Work")
     typ, data = m.fetch("1", "(FLAGS INTERNALDATE BODY.PEEK[])")
     assert data[0][1] == body, data
-    assert b"FLAGS (\\Flagged \\Seen)" in data[0][0] and b'INTERNALDATE "14-Nov-2023 22:13:20 +0000"' in data[0][0], data
+    assert b"FLAGS (\\Recent \\Flagged \\Seen)" in data[0][0] and b'INTERNALDATE "14-Nov-2023 22:13:20 +0000"' in data[0][0], data
     stored_file = [p for p in (srv.maildir(user) / ".Work" / "cur").iterdir()]
     assert len(stored_file) == 1 and stored_file[0].name.endswith(":2,FS"), stored_file
     assert stored_file[0].read_bytes() == body.replace(b"\r\n", b"\n"), "not stored with LF line ends"
@@ -267,7 +267,7 @@ def test_noop_tells_of_changes(box):
     a.untagged_responses.clear()
     typ, _ = a.noop()
     assert a.untagged_responses.get("EXPUNGE") == [b"2"], a.untagged_responses
-    assert a.untagged_responses.get("FETCH") == [b"1 (FLAGS (\\Seen))"], a.untagged_responses
+    assert a.untagged_responses.get("FETCH") == [b"1 (FLAGS (\\Recent \\Seen))"], a.untagged_responses
     assert "EXISTS" not in a.untagged_responses, a.untagged_responses
     a.logout()
 
@@ -367,14 +367,15 @@ def test_idle_woken_by_delivery_and_other_sessions(box):
     deliver_local(srv, user, "during idle")
     s.settimeout(5)
     assert f.readline() == b"* 2 EXISTS\r\n"
+    assert f.readline() == b"* 2 RECENT\r\n"     # IMAP4rev1: both are \Recent here
     assert time.monotonic() - t0 < 3, "IDLE was not woken promptly"
     # another session's flag change and expunge are pushed too
     other = login(srv, user, pw)
     other.select("INBOX")
     other.store("1", "+FLAGS", "(\\Seen)")
-    assert f.readline() == b"* 1 FETCH (FLAGS (\\Seen))\r\n"
+    assert f.readline() == b"* 1 FETCH (FLAGS (\\Recent \\Seen))\r\n"
     other.store("2", "+FLAGS", "(\\Deleted)")
-    assert f.readline() == b"* 2 FETCH (FLAGS (\\Deleted))\r\n"
+    assert f.readline() == b"* 2 FETCH (FLAGS (\\Recent \\Deleted))\r\n"
     other.expunge()
     other.logout()
     assert f.readline() == b"* 2 EXPUNGE\r\n"
@@ -455,7 +456,7 @@ def test_message_renamed_by_another_session_is_still_read(box):
     b.store("1", "+FLAGS", "(\\Flagged)")          # renames the file under a
     assert a.fetch("1", "(BODY.PEEK[])")[1][0][1] == want
     typ, data = a.store("1", "+FLAGS", "(\\Seen)")  # a's view catches up
-    assert typ == "OK" and data == [b"1 (FLAGS (\\Flagged \\Seen))"], data
+    assert typ == "OK" and data == [b"1 (FLAGS (\\Recent \\Flagged \\Seen))"], data
     b.logout()
     a.logout()
 

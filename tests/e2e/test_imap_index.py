@@ -72,12 +72,12 @@ def test_keywords_are_kept_and_searchable(box):
                                                              for x in m.untagged_responses["OK"])
     typ, data = m.store("1,3", "+FLAGS", "($Forwarded $Label1)")
     assert typ == "OK", data
-    assert data == [b"1 (FLAGS ($Forwarded $Label1))", b"3 (FLAGS ($Forwarded $Label1))"], data
+    assert data == [b"1 (FLAGS (\\Recent $Forwarded $Label1))", b"3 (FLAGS (\\Recent $Forwarded $Label1))"], data
     flags = m.untagged_responses["FLAGS"][-1]
     assert b"$Forwarded" in flags and b"$Label1" in flags, flags
     # keywords are compared without case and kept with the first spelling
     typ, data = m.store("2", "+FLAGS", "($forwarded)")
-    assert data == [b"2 (FLAGS ($Forwarded))"], data
+    assert data == [b"2 (FLAGS (\\Recent $Forwarded))"], data
     typ, data = m.search(None, "KEYWORD", "$Label1")
     assert data == [b"1 3"], data
     typ, data = m.search(None, "UNKEYWORD", "$Label1")
@@ -85,7 +85,7 @@ def test_keywords_are_kept_and_searchable(box):
     typ, data = m.search(None, "KEYWORD", "$NeverUsed")
     assert data == [b""], data
     typ, data = m.store("1", "FLAGS", "(\\Seen $Label1)")
-    assert data == [b"1 (FLAGS (\\Seen $Label1))"], data
+    assert data == [b"1 (FLAGS (\\Recent \\Seen $Label1))"], data
     m.logout()
     # in the file names as Maildir letters, the names in yubin-keywords
     md = srv.maildir(user)
@@ -140,7 +140,7 @@ def test_condstore_modseq_changedsince_unchangedsince(box):
     untagged, ok = cmd("STORE 2 +FLAGS (\\Flagged)")
     assert ok.endswith(b"OK STORE completed"), ok
     m2 = modseq_of(untagged[0])
-    assert m2 > h0 and b"FLAGS (\\Flagged)" in untagged[0], untagged
+    assert m2 > h0 and b"FLAGS (\\Recent \\Flagged)" in untagged[0], untagged
     # CHANGEDSINCE: only what changed after h0
     untagged, ok = cmd(f"FETCH 1:* (FLAGS) (CHANGEDSINCE {h0})")
     assert len(untagged) == 1 and untagged[0].startswith(b"* 2 FETCH"), untagged
@@ -242,9 +242,9 @@ def test_maildir_tool_changes_are_seen(box):
     m.untagged_responses.clear()
     typ, _ = m.noop()
     assert m.untagged_responses.pop("EXPUNGE") == [b"3"], m.untagged_responses
-    assert m.untagged_responses.pop("FETCH") == [b"1 (FLAGS (\\Flagged))"], m.untagged_responses
+    assert m.untagged_responses.pop("FETCH") == [b"1 (FLAGS (\\Recent \\Flagged))"], m.untagged_responses
     typ, data = m.fetch("1:*", "(FLAGS)")
-    assert data == [b"1 (FLAGS (\\Flagged))", b"2 (FLAGS ())"], data
+    assert data == [b"1 (FLAGS (\\Recent \\Flagged))", b"2 (FLAGS (\\Recent))"], data
     m.logout()
 
 
@@ -265,7 +265,7 @@ def test_expunged_by_another_session_is_expungeissued(box):
     got = a.untagged_responses.pop("FETCH")         # the two that still exist were sent
     assert [x[0][:8] for x in got if isinstance(x, tuple)] == [b"1 (UID 1", b"3 (UID 3"], got
     typ, data = a.fetch("3", "(FLAGS)")       # sequence numbers have not moved under a
-    assert typ == "OK" and data == [b"3 (FLAGS ())"], data
+    assert typ == "OK" and data == [b"3 (FLAGS (\\Recent))"], data
     assert "EXPUNGE" not in a.untagged_responses, a.untagged_responses   # not during FETCH
     typ, _ = a.noop()
     assert a.untagged_responses.get("EXPUNGE") == [b"2"], a.untagged_responses
@@ -321,7 +321,7 @@ def test_copy_and_move_carry_keywords_and_tell_the_target(box):
     watcher.noop()
     assert watcher.untagged_responses.get("EXISTS") == [b"1"], watcher.untagged_responses
     typ, data = watcher.fetch("1", "(FLAGS)")
-    assert data == [b"1 (FLAGS (\\Flagged $Label3))"], data
+    assert data == [b"1 (FLAGS (\\Recent \\Flagged $Label3))"], data
     # the target's own letter for it: Archive never had a keyword before
     assert (srv.maildir(user) / ".Archive" / "yubin-keywords").read_text() == "0 $Label3\n"
     # COPY into the selected folder itself
@@ -336,7 +336,7 @@ def test_copy_and_move_carry_keywords_and_tell_the_target(box):
     watcher.noop()
     assert watcher.untagged_responses.get("EXISTS") == [b"2"], watcher.untagged_responses
     typ, data = watcher.fetch("2", "(FLAGS)")
-    assert data == [b"2 (FLAGS (\\Flagged $Label3))"], data
+    assert data == [b"2 (FLAGS (\\Recent \\Flagged $Label3))"], data
     m.logout()
     watcher.logout()
 
@@ -351,7 +351,7 @@ def test_append_with_keywords_into_the_selected_folder(box):
     assert typ == "OK" and re.match(rb"\[APPENDUID \d+ 1\]", data[0]), data
     assert m.untagged_responses.get("EXISTS") == [b"1"], m.untagged_responses   # told at once
     typ, data = m.fetch("1", "(FLAGS BODY.PEEK[])")
-    assert data[0][0].startswith(b"1 (FLAGS (\\Seen $Important) BODY[] {"), data
+    assert data[0][0].startswith(b"1 (FLAGS (\\Recent \\Seen $Important) BODY[] {"), data
     assert data[0][1] == msg, data
     with pytest.raises(imaplib.IMAP4.error, match="Unknown system flag"):
         m.append("INBOX", "(\\Bogus)", None, msg)            # not a flag: refused
@@ -421,7 +421,7 @@ def test_select_parameters_and_enable_condstore(box):
     assert any(b"[HIGHESTMODSEQ " in x for x in untagged), untagged
     # after ENABLE CONDSTORE every FETCH with FLAGS carries MODSEQ
     untagged, _ = cmd("FETCH 1 (FLAGS)")
-    assert re.fullmatch(rb"\* 1 FETCH \(FLAGS \(\) MODSEQ \(\d+\)\)", untagged[0]), untagged
+    assert re.fullmatch(rb"\* 1 FETCH \(FLAGS \(\\Recent\) MODSEQ \(\d+\)\)", untagged[0]), untagged
     _, ok = cmd("FETCH 1 (FLAGS) (CHANGEDSINCE x)")
     assert b" BAD " in ok, ok
     _, ok = cmd("STORE 1 (UNCHANGEDSINCE -1) +FLAGS (\\Seen)")

@@ -202,16 +202,29 @@ def test_mutf7_name_created_under_rev1_seen_as_utf8_by_rev2(box):
 
 
 def test_bad_names_in_each_mode(box):
+    """A name of the right grammar (an astring) that is not valid modified
+    UTF-7 / UTF-8 cannot name a mailbox: NO [CANNOT], not BAD (BAD is for
+    the grammar, RFC 9051 7.1)."""
     srv, user, pw = box
     v1 = login(srv, user, pw)
-    assert v1.bad(b"CREATE " + lit("Entwürfe"))        # 8-bit is not modified UTF-7
-    assert v1.bad('CREATE "&Jjo"')                       # unterminated
+
+    def cannot(conn, text):
+        assert conn.no(text).startswith(b"NO [CANNOT] "), text
+
+    cannot(v1, b"CREATE " + lit("Entwürfe"))         # 8-bit is not modified UTF-7
+    cannot(v1, 'CREATE "&Jjo"')                       # unterminated
+    cannot(v1, 'SELECT "&Jjo"')
+    cannot(v1, 'EXAMINE "&U,BTFw-&ZeVnLIqe-"')       # two encoded runs in a row: not canonical
+    cannot(v1, 'RENAME INBOX "&Jjo"')
+    cannot(v1, 'DELETE "&Jjo"')
     v8 = login(srv, user, pw, "IMAP4rev2")
-    assert v8.bad(b"CREATE " + lit(b"bad\xff\xfe"))      # not UTF-8
-    assert v8.bad(b"CREATE " + lit(b"over\xc0\xaflong"))
-    assert v8.bad(b"STATUS " + lit(b"\xed\xa0\x80") + b" (MESSAGES)")   # a surrogate
-    assert v8.bad(b"LIST \"\" " + lit(b"\xff*"))
-    assert v8.bad(b"SUBSCRIBE " + lit(b"\x80"))
+    cannot(v8, b"CREATE " + lit(b"bad\xff\xfe"))      # not UTF-8
+    cannot(v8, b"CREATE " + lit(b"over\xc0\xaflong"))
+    cannot(v8, b"STATUS " + lit(b"\xed\xa0\x80") + b" (MESSAGES)")   # a surrogate
+    cannot(v8, b"SUBSCRIBE " + lit(b"\x80"))
+    cannot(v8, b"APPEND " + lit(b"\x80") + b" {1+}\r\nx")
+    assert v8.bad(b"LIST \"\" " + lit(b"\xff*"))     # a pattern, not a name
+    assert v8.bad(b"CREATE (a b)")                      # not an astring: the grammar
     names = listed(v1.ok('LIST "" "*"'))
     assert len(names) == 6, names                       # nothing was created
     v1.close()

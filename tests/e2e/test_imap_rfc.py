@@ -880,14 +880,14 @@ def test_store_responses(conn, srv, user):
     assert all(set(f["FLAGS"]) >= {"\\Flagged", "\\Seen"} for _, f in got), got
     assert fetches(conn.ok(b"t2 STORE 1 -FLAGS.SILENT (\\Flagged)")) == []
     (n, f), = fetches(conn.ok(b"t3 STORE 2 FLAGS (\\Draft)"))
-    assert n == 2 and f["FLAGS"] == ["\\Draft"], f
+    assert n == 2 and f["FLAGS"] == ["\\Recent", "\\Draft"], f
     got = {n: set(f["FLAGS"]) for n, f in fetches(conn.ok(b"t4 FETCH 1:3 FLAGS"))}
-    assert got == {1: {"\\Seen"}, 2: {"\\Draft"}, 3: set()}, got
+    assert got == {1: {"\\Recent", "\\Seen"}, 2: {"\\Recent", "\\Draft"}, 3: {"\\Recent"}}, got
     # flags without parentheses are legal too: flag-list / (flag *(SP flag))
     (n, f), = fetches(conn.ok(b"t5 STORE 3 +FLAGS \\Answered \\Flagged"))
-    assert n == 3 and set(f["FLAGS"]) == {"\\Answered", "\\Flagged"}, f
+    assert n == 3 and set(f["FLAGS"]) == {"\\Recent", "\\Answered", "\\Flagged"}, f
     (n, f), = fetches(conn.ok(b"t6 STORE 3 FLAGS ()"))
-    assert n == 3 and f["FLAGS"] == [], f
+    assert n == 3 and f["FLAGS"] == ["\\Recent"], f
     # CHECK (IMAP4rev1 6.4.1) is a checkpoint: OK in the selected state
     conn.ok(b"t7 CHECK")
 
@@ -989,7 +989,7 @@ def test_append_with_flags_and_date(conn):
     assert status_of(tagged) == "OK", tagged
     conn.ok(b"w0 EXAMINE INBOX")
     (n, f), = fetches(conn.ok(b"w1 FETCH 1 (FLAGS INTERNALDATE BODY.PEEK[])"))
-    assert set(f["FLAGS"]) == {"\\Seen", "\\Draft"}, f
+    assert set(f["FLAGS"]) == {"\\Recent", "\\Seen", "\\Draft"}, f
     assert f["BODY[]"] == msg, f
     import email.utils
     when = email.utils.parsedate_to_datetime(
@@ -1000,7 +1000,7 @@ def test_append_with_flags_and_date(conn):
     assert status_of(tagged) == "OK", tagged
     conn.ok(b"w2 EXAMINE INBOX")
     (n, f), = fetches(conn.ok(b"w3 FETCH 2 FLAGS"))
-    assert f["FLAGS"] == [], f
+    assert f["FLAGS"] == ["\\Recent"], f          # claimed by no SELECT yet
 
 
 def test_create_and_delete_inbox_fail(conn):
@@ -1193,3 +1193,170 @@ def test_starttls_discards_pipelined_plaintext(srv, user):
     c.login(*user)
     assert c.ok(b's4 LIST "" Injected') == [], "a command sent before the handshake ran"
     c.close()
+
+
+# --------------------------------------------------------------------------
+# \Recent (IMAP4rev1 only)
+
+def recent_of(c, tag):
+    """The RECENT count of a SELECT / NOOP's untagged responses."""
+    untagged = c.ok(tag)
+    counts = [int(m.group(1)) for r in untagged for m in [re.match(rb"\* (\d+) RECENT\r\n$", r)] if m]
+    return counts[-1] if counts else None, untagged
+
+
+def flags_of(c, tag, seqs=b"1:*"):
+    return {n: [str(f) for f in kv["FLAGS"]] for n, kv in fetches(c.ok(tag + b" FETCH " + seqs + b" FLAGS"))}
+
+
+def searched(c, tag, keys):
+    untagged = c.ok(tag + b" SEARCH " + keys)
+    line = [r for r in untagged if r.startswith(b"* SEARCH")]
+    assert len(line) == 1, untagged
+    return [int(x) for x in line[0].split()[2:]]
+
+
+def test_recent_belongs_to_one_session(srv, user):
+    """RFC 3501 2.3.2: a message is \\Recent in one session only, the first
+    to be told of it with the mailbox selected; SELECT and new mail tell the
+    count (RECENT responses, 7.3.2); SEARCH RECENT / NEW / OLD (6.4.4) and
+    STATUS RECENT (6.3.10) agree; EXAMINE sees without claiming (6.3.2);
+    an IMAP4rev2 session neither sees nor claims it (RFC 9051)."""
+    deliver_local(srv, user[0], "r1")
+    deliver_local(srv, user[0], "r2")
+    probe = Raw(srv)
+    probe.login(*user)
+    assert probe.ok(b"s1 STATUS INBOX (RECENT MESSAGES)") == [b'* STATUS "INBOX" (MESSAGES 2 RECENT 2)\r\n']
+    # an IMAP4rev2 session takes nothing
+    v2 = Raw(srv)
+    v2.login(*user)
+    v2.ok(b"e1 ENABLE IMAP4rev2")
+    n, untagged = recent_of(v2, b"e2 SELECT INBOX")
+    assert n is None, untagged
+    assert all("\\Recent" not in f for f in flags_of(v2, b"e3").values())
+    # EXAMINE sees them, claims none
+    ex = Raw(srv)
+    ex.login(*user)
+    assert recent_of(ex, b"x1 EXAMINE INBOX")[0] == 2
+    assert probe.ok(b"s2 STATUS INBOX (RECENT)") == [b'* STATUS "INBOX" (RECENT 2)\r\n']
+    # the first SELECT claims them
+    a = Raw(srv)
+    a.login(*user)
+    assert recent_of(a, b"a1 SELECT INBOX")[0] == 2
+    assert flags_of(a, b"a2") == {1: ["\\Recent"], 2: ["\\Recent"]}
+    assert searched(a, b"a3", b"RECENT") == [1, 2]
+    a.ok(b"a4 STORE 1 +FLAGS.SILENT (\\Seen)")
+    assert searched(a, b"a5", b"NEW") == [2]
+    assert searched(a, b"a6", b"OLD") == []
+    assert probe.ok(b"s3 STATUS INBOX (RECENT)") == [b'* STATUS "INBOX" (RECENT 0)\r\n']
+    # a second SELECT gets none of them
+    b = Raw(srv)
+    b.login(*user)
+    assert recent_of(b, b"b1 SELECT INBOX")[0] == 0
+    assert all("\\Recent" not in f for f in flags_of(b, b"b2").values())
+    assert searched(b, b"b3", b"RECENT") == [] and searched(b, b"b4", b"OLD") == [1, 2]
+    # new mail: recent in the session told of it first
+    deliver_local(srv, user[0], "r3")
+    n, untagged = recent_of(b, b"b5 NOOP")
+    assert n == 1 and b"* 3 EXISTS\r\n" in untagged, untagged
+    n, untagged = recent_of(a, b"a7 NOOP")
+    assert n == 2 and b"* 3 EXISTS\r\n" in untagged, untagged
+    assert "\\Recent" in flags_of(b, b"b6", b"3")[3] and "\\Recent" not in flags_of(a, b"a8", b"3")[3]
+    # \Recent cannot be stored, and leaves with the session's selection
+    _, t = a.cmd(b"a9 STORE 1 +FLAGS (\\Recent)")
+    assert status_of(t) in ("BAD", "NO"), t
+    a.ok(b"a10 UNSELECT")
+    assert recent_of(a, b"a11 SELECT INBOX")[0] == 0
+    for c in (probe, v2, ex, a, b):
+        c.close()
+
+
+def test_recent_claims_outlive_a_restart(make_server):
+    """The claims are the mailbox's state (RFC 3501 2.3.2: "this session is
+    the first session to have been notified"): after a restart the same
+    messages are not recent again."""
+    srv = make_server()
+    user = srv.add_user()
+    deliver_local(srv, user[0], "one")
+    c = Raw(srv)
+    c.login(*user)
+    assert recent_of(c, b"a1 SELECT INBOX")[0] == 1
+    c.close()
+    srv.stop()
+    srv.start()
+    deliver_local(srv, user[0], "two")
+    c = Raw(srv)
+    c.login(*user)
+    assert recent_of(c, b"a1 SELECT INBOX")[0] == 1
+    assert searched(c, b"a2", b"RECENT") == [2]
+    c.close()
+
+
+# --------------------------------------------------------------------------
+# mailbox names, LIST, UIDVALIDITY
+
+def test_uidvalidity_of_a_recreated_mailbox(conn):
+    """RFC 9051 2.3.1.1: a mailbox deleted and created again gets a new,
+    larger UIDVALIDITY, even within the same second."""
+    seen = []
+    for i in range(3):
+        conn.ok(b"c%d CREATE Again" % i)
+        got = conn.ok(b"s%d STATUS Again (UIDVALIDITY)" % i)
+        m = re.match(rb'\* STATUS "?Again"? \(UIDVALIDITY (\d+)\)\r\n$', got[0])
+        assert m, got
+        seen.append(int(m.group(1)))
+        conn.ok(b"d%d DELETE Again" % i)
+    assert seen == sorted(set(seen)), seen
+
+
+def test_list_matching_nothing_is_ok(conn):
+    """RFC 9051 6.3.9: a pattern that matches no mailbox is no error: OK
+    with no LIST response."""
+    assert conn.ok(b'l1 LIST "" "NoSuchBox*"') == []
+    assert conn.ok(b'l2 LIST "Nothing." "%"') == []
+    assert conn.ok(b'l3 LSUB "" "NoSuchBox"') == []
+
+
+def test_names_that_cannot_be_mailboxes_get_no(conn):
+    """RFC 3501 5.1.3: a name that is an astring but not valid modified
+    UTF-7 is refused with NO (the command is well formed), with a response
+    code the client can act on."""
+    for cmd in (b'n1 SELECT "&Jjo"', b'n2 CREATE "a&AGE"', b'n3 STATUS "&-&" (MESSAGES)',
+                b'n4 RENAME INBOX "&Jjo"', b'n5 SUBSCRIBE "&Jjo"', b'n6 GETQUOTAROOT "&Jjo"'):
+        _, t = conn.cmd(cmd)
+        assert t.startswith(cmd.split(b" ")[0] + b" NO "), (cmd, t)
+
+
+def test_response_codes_of_mailbox_commands(conn, srv, user):
+    """RFC 5530 response codes as RFC 9051 7.1 lists them, on every command
+    that names a mailbox: NONEXISTENT for a mailbox that must exist,
+    TRYCREATE where the client may create it, ALREADYEXISTS, CANNOT for a
+    name no mailbox can have, READ-ONLY for a change under EXAMINE."""
+    deliver_local(srv, user[0], "codes")
+    cases = [
+        (b"SELECT Missing", b"NONEXISTENT"),
+        (b"EXAMINE Missing", b"NONEXISTENT"),
+        (b"STATUS Missing (MESSAGES)", b"NONEXISTENT"),
+        (b"DELETE Missing", b"NONEXISTENT"),
+        (b"RENAME Missing Other", b"NONEXISTENT"),
+        (b"CREATE Sent", b"ALREADYEXISTS"),
+        (b"RENAME Sent Trash", b"ALREADYEXISTS"),
+        (b"CREATE INBOX", b"ALREADYEXISTS"),
+        (b"DELETE INBOX", b"CANNOT"),
+        (b"CREATE a..b", b"CANNOT"),
+        (b'CREATE "&Jjo"', b"CANNOT"),
+        (b"RENAME Sent INBOX", b"CANNOT"),
+    ]
+    for i, (line, code) in enumerate(cases):
+        tag = b"r%d" % i
+        _, tagged = conn.cmd(tag + b" " + line)
+        assert tagged.startswith(tag + b" NO [" + code + b"] "), (line, tagged)
+    conn.ok(b"x1 EXAMINE INBOX")
+    for i, line in enumerate([b"STORE 1 +FLAGS (\\Seen)", b"EXPUNGE", b"MOVE 1 Trash", b"UID EXPUNGE 1"]):
+        tag = b"w%d" % i
+        _, tagged = conn.cmd(tag + b" " + line)
+        assert tagged.startswith(tag + b" NO [READ-ONLY] "), (line, tagged)
+    for i, line in enumerate([b"COPY 1 Missing", b"MOVE 1 Missing"]):
+        tag = b"t%d" % i
+        _, tagged = conn.cmd(tag + b" " + line)
+        assert tagged.startswith(tag + b" NO [TRYCREATE] "), (line, tagged)

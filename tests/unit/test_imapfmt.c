@@ -189,6 +189,16 @@ static void test_envelope_long_list(void **state)
 	buf_free(&msg);
 }
 
+/* An empty group with only a comment in it (or a comment alone between
+ * commas) is no address: no phantom (name NIL "" "") entry. */
+static void test_envelope_group_with_comment(void **state)
+{
+	expect_envelope("To: undisclosed-recipients: (none);\nCc: a@b.test, (just a comment), c@d.test\n\n",
+			"(NIL NIL NIL NIL NIL "
+			"((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
+			"((NIL NIL \"a\" \"b.test\")(NIL NIL \"c\" \"d.test\")) NIL NIL NIL)");
+}
+
 static void test_envelope_missing_and_defaults(void **state)
 {
 	expect_envelope("Subject: x\n\nbody\n",
@@ -483,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_envelope_rfc_example),
 		cmocka_unit_test(test_envelope_addresses),
 		cmocka_unit_test(test_envelope_missing_and_defaults),
+		cmocka_unit_test(test_envelope_group_with_comment),
 		cmocka_unit_test(test_envelope_long_list),
 		cmocka_unit_test(test_bodystructure_single),
 		cmocka_unit_test(test_bodystructure_mixed),

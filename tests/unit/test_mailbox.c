@@ -205,6 +205,40 @@ static void test_broken_uid_list(void **state)
 	mbox_free(&m);
 }
 
+/* A folder deleted and made again in the same second gets a larger
+ * UIDVALIDITY (RFC 9051 2.3.1.1: never reused), as does a second folder
+ * of the account; a subfolder counts in its account's counter. */
+static void test_uidvalidity_never_reused(void **state)
+{
+	char *sub = xasprintf("%s/.Box", dir);
+	uint32_t last = 0;
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(mkdir(sub, 0700), 0);
+		char *marker = xasprintf("%s/maildirfolder", sub);
+		FILE *f = fopen(marker, "w");
+		assert_non_null(f);
+		fclose(f);
+		free(marker);
+		char *err = NULL;
+		mbox *m = mbox_open(sub, &err);
+		assert_non_null(m);
+		assert_true(m->uidvalidity > last);
+		last = m->uidvalidity;
+		mbox_free(&m);
+		char *cmd = xasprintf("rm -rf '%s'", sub);
+		assert_int_equal(system(cmd), 0);
+		free(cmd);
+	}
+	mbox *inbox = open_ok();
+	assert_true(inbox->uidvalidity > last);
+	mbox_free(&inbox);
+	/* the counter lives in the account, not in the folder */
+	char *counter = xasprintf("%s/yubin-uidvalidity", dir);
+	assert_int_equal(access(counter, F_OK), 0);
+	free(counter);
+	free(sub);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +248,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed_by_someone_else, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_uid_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uidvalidity_never_reused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,7 @@ static time_t utc(int y, int mo, int d, int h)
 }
 
 static store_keywords kw;
+static bool both_recent;          /* both messages \Recent in the session */
 static const uint32_t saved[] = {9};
 
 /* Does "SEARCH <keys>" match message 1 (seq 1) / message 2 (seq 2)? */
@@ -67,8 +68,10 @@ static void check(const char *keys, bool want1, bool want2, int reads_wanted)
 	assert_true(imap_command_parse(line, strlen(line), &opts, &cmd, &err));
 	assert_int_equal(imap_search_parse(cmd.args, &q, &err), IMAP_SEARCH_OK);
 	fake f1 = {.text = msg1}, f2 = {.text = msg2};
-	imap_match_msg a = {.m = &m1, .kw = &kw, .saved = saved, .n_saved = 1, .read = read_fake, .read_arg = &f1};
-	imap_match_msg b = {.m = &m2, .kw = &kw, .saved = saved, .n_saved = 1, .read = read_fake, .read_arg = &f2};
+	imap_match_msg a = {.m = &m1, .kw = &kw, .saved = saved, .n_saved = 1, .read = read_fake, .read_arg = &f1,
+	                    .recent = both_recent};
+	imap_match_msg b = {.m = &m2, .kw = &kw, .saved = saved, .n_saved = 1, .read = read_fake, .read_arg = &f2,
+	                    .recent = both_recent};
 	bool got1 = imap_search_match(q.root, &a, 1, 2, 9);
 	bool got2 = imap_search_match(q.root, &b, 2, 2, 9);
 	if (got1 != want1 || got2 != want2)
@@ -92,6 +95,14 @@ static void test_flags_sizes_dates(void **state)
 	check("UNANSWERED UNDRAFT UNFLAGGED", true, true, 0);
 	check("NEW", false, false, 0);
 	check("OLD", true, true, 0);
+	check("RECENT", false, false, 0);
+	/* RFC 3501 6.4.4: NEW is RECENT UNSEEN, OLD is NOT RECENT */
+	both_recent = true;
+	check("RECENT", true, true, 0);
+	check("NEW", false, true, 0);
+	check("OLD", false, false, 0);
+	check("NOT OLD SEEN", true, false, 0);
+	both_recent = false;
 	check("KEYWORD $Label1", true, false, 0);
 	check("KEYWORD $label1", true, false, 0);
 	check("UNKEYWORD $Label1", false, true, 0);

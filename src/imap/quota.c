@@ -1,0 +1,188 @@
+/* quota.c — QUOTA (RFC 9208): one quota root per account, "", holding
+ * every mailbox, with the STORAGE resource (KiB of mail, from the
+ * account's Maildir file names: store/usage.h) when limits.mailbox_quota
+ * sets a limit and the MESSAGE resource when limits.mailbox_quota_messages
+ * does; GETQUOTAROOT, GETQUOTA, SETQUOTA (refused: quotas are the
+ * administrator's), and the check APPEND and COPY make before they add
+ * mail.  Without a limit the account has no quota root at all.  The
+ * limits are soft by the width of a race: two sessions adding mail at the
+ * same moment may both pass the check.  Local delivery does not enforce
+ * the limits yet (a later issue). */
+#include "imap/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "imap/args.h"
+#include "imap/names.h"
+#include "lib/log.h"
+#include "mime/imapfmt.h"
+#include "store/usage.h"
+
+#define QUOTA_ROOT ""
+
+static uint64_t storage_limit(const imap_session *s)
+{
+	return (uint64_t)s->srv->cfg->limits.mailbox_quota;
+}
+
+static uint64_t message_limit(const imap_session *s)
+{
+	return (uint64_t)s->srv->cfg->limits.mailbox_quota_messages;
+}
+
+/* Is anything limited (else the account has no quota root)? */
+static bool has_root(const imap_session *s)
+{
+	return storage_limit(s) > 0 || message_limit(s) > 0;
+}
+
+/* On a worker: the account's bytes and messages now (false when they
+ * cannot be read). */
+static bool usage_now(imap_session *s, uint64_t *bytes_r, uint64_t *messages_r)
+{
+	if (s->usage == NULL)
+		s->usage = store_usage_new();
+	return store_usage_get(s->usage, s->maildir, bytes_r, messages_r);
+}
+
+bool imap_quota_exceeded(imap_session *s, uint64_t bytes, uint64_t messages)
+{
+	uint64_t have_bytes, have_messages;
+	uint64_t sl = storage_limit(s), ml = message_limit(s);
+	if (!has_root(s) || !usage_now(s, &have_bytes, &have_messages))
+		return false; /* no limit; unreadable: the write that follows will tell */
+	return (sl > 0 && have_bytes + bytes > sl) || (ml > 0 && have_messages + messages > ml);
+}
+
+bool imap_disk_full(int err)
+{
+	return err == ENOSPC || err == EDQUOT;
+}
+
+bool imap_disk_full_at(const char *path)
+{
+	struct statvfs st;
+	if (statvfs(path, &st) != 0)
+		return false;
+	return st.f_bavail < 8 || (st.f_files > 0 && st.f_favail == 0);
+}
+
+typedef struct quota_job {
+	imap_session *s;
+	char *tag, *name;     /* name: GETQUOTAROOT's mailbox, NULL for GETQUOTA */
+	uint64_t bytes, messages;
+	bool ok;
+} quota_job;
+
+static void quota_work(void *arg)
+{
+	quota_job *j = arg;
+	j->ok = usage_now(j->s, &j->bytes, &j->messages);
+}
+
+/* RFC 9208 5.2: "* QUOTAROOT name", with our one root when it has one. */
+static void quotaroot_line(imap_session *s, const char *name, bool with_root)
+{
+	buf out;
+	buf_init(&out, BUF_UNBOUNDED);
+	BUF_PUTS(&out, "* QUOTAROOT ");
+	if (imap_name_out(s, &out, name)) {
+		BUF_PUTS(&out, with_root ? " \"" QUOTA_ROOT "\"\r\n" : "\r\n");
+		conn_write(s->c, out.data, out.len);
+	}
+	buf_free(&out);
+}
+
+static void quota_done(void *arg)
+{
+	quota_job *j = arg;
+	imap_session *s = j->s;
+	if (j->name != NULL)
+		quotaroot_line(s, j->name, true);
+	if (!j->ok) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s quota_error=\"cannot read the account\"", s->sid,
+		          s->account);
+		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The usage cannot be counted");
+	} else {
+		/* RFC 9208 5.1: STORAGE in units of 1024 octets, usage rounded up */
+		char storage[64] = "", messages[64] = "";
+		if (storage_limit(s) > 0)
+			snprintf(storage, sizeof storage, "STORAGE %llu %llu", (unsigned long long)((j->bytes + 1023) / 1024),
+			         (unsigned long long)(storage_limit(s) / 1024));
+		if (message_limit(s) > 0)
+			snprintf(messages, sizeof messages, "%sMESSAGE %llu %llu", storage[0] ? " " : "",
+			         (unsigned long long)j->messages, (unsigned long long)message_limit(s));
+		imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (%s%s)", storage, messages);
+		imap_tagged(s, j->tag, "OK", "%s completed", j->name ? "GETQUOTAROOT" : "GETQUOTA");
+	}
+	free(j->tag);
+	free(j->name);
+	free(j);
+	conn_resume(s->c);
+}
+
+static void count_then_reply(imap_session *s, const char *tag, char *name)
+{
+	quota_job *j = xcalloc(1, sizeof(*j));
+	*j = (quota_job){.s = s, .tag = xstrdup(tag), .name = name};
+	conn_pause(s->c);
+	workers_submit(s->srv->wk, quota_work, quota_done, j);
+}
+
+static void getquotaroot(imap_session *s, const imap_command *c)
+{
+	char *name = NULL;
+	if (c->nargs != 1) {
+		imap_tagged(s, c->tag, "BAD", "GETQUOTAROOT needs one mailbox name");
+		return;
+	}
+	if (!imap_name_arg(s, c->tag, c->args, &name))
+		return;
+	/* RFC 9208 4.1.2: the mailbox need not exist (which root would hold it
+	 * once made), but the name must be one that could */
+	char *path = imap_folder_path(s, name);
+	if (path == NULL) {
+		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
+		free(name);
+	} else if (!has_root(s)) {
+		/* RFC 9208 4.3: a mailbox under no quota root */
+		quotaroot_line(s, name, false);
+		imap_tagged(s, c->tag, "OK", "GETQUOTAROOT completed");
+		free(name);
+	} else {
+		count_then_reply(s, c->tag, name);
+	}
+	free(path);
+}
+
+static void getquota(imap_session *s, const imap_command *c)
+{
+	const char *root;
+	size_t len;
+	if (c->nargs != 1 || !imap_arg_astring(c->args, &root, &len)) {
+		imap_tagged(s, c->tag, "BAD", "GETQUOTA needs one quota root");
+		return;
+	}
+	if (len != strlen(QUOTA_ROOT) || memcmp(root, QUOTA_ROOT, len) != 0 || !has_root(s))
+		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such quota root");
+	else
+		count_then_reply(s, c->tag, NULL);
+}
+
+void imap_quota_cmd(imap_session *s, const imap_command *c)
+{
+	if (strcmp(c->name, "GETQUOTAROOT") == 0) {
+		getquotaroot(s, c);
+	} else if (strcmp(c->name, "GETQUOTA") == 0) {
+		getquota(s, c);
+	} else if (c->nargs != 2 || c->args->next->type != IMAP_ARG_LIST) {
+		imap_tagged(s, c->tag, "BAD", "SETQUOTA needs a quota root and a list of limits");
+	} else {
+		/* RFC 9208 4.1.3: a server may refuse; no QUOTASET is advertised */
+		imap_tagged(s, c->tag, "NO", "[NOPERM] Quotas are set by the administrator");
+	}
+}
