@@ -24,11 +24,12 @@
  * offers both. */
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
+#define CAPS_SORT " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT ESORT"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
-		return CAPS_COMMON CAPS_AUTHED;
+		return CAPS_COMMON CAPS_AUTHED CAPS_SORT;
 	if (!conn_is_tls(s->c))
 		return CAPS_COMMON " STARTTLS LOGINDISABLED";
 	return CAPS_COMMON " AUTH=PLAIN";
@@ -236,6 +237,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	if (strcmp(n, "SEARCH") == 0) {
 		if (in_state(s, c, SELECTED))
 			imap_search_cmd(s, c, s->raw, s->raw_len);
+	} else if (strcmp(n, "SORT") == 0 || strcmp(n, "THREAD") == 0) {
+		if (in_state(s, c, SELECTED))
+			(n[0] == 'S' ? imap_sort_cmd : imap_thread_cmd)(s, c, s->raw, s->raw_len);
 	} else if (strcmp(n, "CAPABILITY") == 0) {
 		if (no_args(s, c)) {
 			imap_untagged(s, "CAPABILITY %s", capabilities(s));

@@ -194,7 +194,7 @@ static bool parse_key(sparser *p, unsigned depth, imap_search_key **k_r)
 }
 
 /* RETURN (MIN MAX ALL COUNT SAVE) */
-static bool parse_return(const imap_arg *list, imap_search *s, const char **error_r)
+bool imap_search_parse_return(const imap_arg *list, imap_search *s, const char **error_r)
 {
 	static const struct {
 		const char *name;
@@ -230,7 +230,7 @@ imap_search_status imap_search_parse(const imap_arg *args, imap_search *s, const
 	memset(s, 0, sizeof(*s));
 	const imap_arg *a = args;
 	if (imap_arg_atom_is(a, "RETURN")) {
-		if (!parse_return(a->next, s, error_r))
+		if (!imap_search_parse_return(a->next, s, error_r))
 			return IMAP_SEARCH_BAD;
 		a = a->next->next;
 	}
@@ -241,11 +241,21 @@ imap_search_status imap_search_parse(const imap_arg *args, imap_search *s, const
 			return IMAP_SEARCH_BAD;
 		}
 		a = a->next->next;
-		if (!str_ascii_ieq(s->charset, "UTF-8") && !str_ascii_ieq(s->charset, "US-ASCII")) {
+		if (!imap_search_charset_known(s->charset)) {
 			*error_r = "Only the UTF-8 and US-ASCII charsets are supported.";
 			return IMAP_SEARCH_BADCHARSET;
 		}
 	}
+	return imap_search_parse_keys(a, s, error_r);
+}
+
+bool imap_search_charset_known(const char *charset)
+{
+	return str_ascii_ieq(charset, "UTF-8") || str_ascii_ieq(charset, "US-ASCII");
+}
+
+imap_search_status imap_search_parse_keys(const imap_arg *a, imap_search *s, const char **error_r)
+{
 	sparser p = {a, s, NULL};
 	s->root = new_key(IMAP_SK_AND);
 	if (!parse_keys(&p, 0, s->root)) {

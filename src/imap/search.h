@@ -78,6 +78,13 @@ typedef enum imap_search_status {
 /* Read SEARCH's arguments (args is the first one).  Free s afterwards
  * whatever the result. */
 imap_search_status imap_search_parse(const imap_arg *args, imap_search *s, const char **error_r);
+/* SORT and THREAD (RFC 5256) take their own charset and then the keys:
+ * the RETURN list (ESORT, RFC 5267) and the keys from a on, into s, which
+ * the caller zeroed. */
+bool imap_search_parse_return(const imap_arg *list, imap_search *s, const char **error_r);
+imap_search_status imap_search_parse_keys(const imap_arg *a, imap_search *s, const char **error_r);
+/* A charset SEARCH, SORT and THREAD know (UTF-8, US-ASCII)? */
+bool imap_search_charset_known(const char *charset);
 void imap_search_free(imap_search *s);
 
 #endif

@@ -28,17 +28,6 @@ typedef struct search_job {
 	const char *no;
 } search_job;
 
-typedef struct read_ctx {
-	const mbox *mb;
-	size_t i;
-} read_ctx;
-
-static char *read_msg(void *arg, size_t *len_r)
-{
-	read_ctx *rc = arg;
-	return mbox_read(rc->mb, rc->i, (size_t)1 << 31, len_r);
-}
-
 static void search_work(void *arg)
 {
 	search_job *j = arg;
@@ -48,9 +37,9 @@ static void search_work(void *arg)
 		long i = mbox_find(mb, j->uids[k]);
 		if (i < 0)
 			continue; /* expunged meanwhile: matches nothing */
-		read_ctx rc = {.mb = mb, .i = (size_t)i};
+		imap_match_src rc = {.mb = mb, .i = (size_t)i};
 		imap_match_msg m = {.m = &mb->msgs[i], .kw = &j->v->kw, .saved = j->s->saved,
-		                    .n_saved = j->s->n_saved, .read = read_msg, .read_arg = &rc};
+		                    .n_saved = j->s->n_saved, .read = imap_match_read_mbox, .read_arg = &rc};
 		j->hit[k] = imap_search_match(j->q.root, &m, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
 		if (j->hit[k] && mb->msgs[i].modseq > j->modseq)
 			j->modseq = mb->msgs[i].modseq;

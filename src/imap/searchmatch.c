@@ -29,6 +29,12 @@ static bool load(imap_match_msg *v)
 	return v->data != NULL;
 }
 
+char *imap_match_read_mbox(void *arg, size_t *len_r)
+{
+	const imap_match_src *src = arg;
+	return mbox_read(src->mb, src->i, (size_t)1 << 31, len_r);
+}
+
 void imap_match_msg_done(imap_match_msg *msg)
 {
 	free(msg->data);

@@ -129,6 +129,9 @@ void imap_unselect(imap_session *s);
 const char *imap_folder_key(const imap_session *s, const char *path);
 /* searcheval.c: SEARCH and UID SEARCH (raw: the command as framed). */
 void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
+/* cmd_sort.c, cmd_thread.c: SORT and THREAD (RFC 5256), their UID forms. */
+void imap_sort_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
+void imap_thread_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* RENAME INBOX: every message of INBOX moves into the folder at dst_path

@@ -151,7 +151,7 @@ static const tcase tree_cases[] = {
 	{"a X a\x7f", 0, false, "!Invalid character in the command."},
 	{"a UID", 0, false, "!UID must be followed by a command."},
 	{"a UID NOOP", 0, false,
-	 "!UID must be followed by COPY, MOVE, FETCH, SEARCH, STORE or EXPUNGE."},
+	 "!UID must be followed by COPY, MOVE, FETCH, SEARCH, STORE, EXPUNGE, SORT or THREAD."},
 	{"a FETCH 1 BODY[HEADER", 0, false, "!Missing ] after [."},
 	{"a FETCH 1 BODY[\x01]", 0, false, "!Invalid character inside [ ]."},
 	{"a FETCH 1 BODY[[]", 0, false, "!Invalid character inside [ ]."},
