@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "imap/args.h"
 #include "imap/date.h"
@@ -11,7 +12,7 @@
 #include "lib/strutil.h"
 
 typedef enum arg_kind { K_NONE, K_STRING, K_HEADER, K_KEYWORD, K_DATE, K_NUMBER, K_SEQSET,
-	                    K_NOT, K_OR, K_MODSEQ } arg_kind;
+	                    K_NOT, K_OR, K_MODSEQ, K_INTERVAL } arg_kind;
 
 static const struct {
 	const char *name;
@@ -36,6 +37,10 @@ static const struct {
 	{"LARGER", IMAP_SK_LARGER, K_NUMBER}, {"SMALLER", IMAP_SK_SMALLER, K_NUMBER},
 	{"UID", IMAP_SK_UID, K_SEQSET}, {"NOT", IMAP_SK_NOT, K_NOT}, {"OR", IMAP_SK_OR, K_OR},
 	{"MODSEQ", IMAP_SK_MODSEQ, K_MODSEQ},
+	{"SAVEDBEFORE", IMAP_SK_SAVEDBEFORE, K_DATE}, {"SAVEDON", IMAP_SK_SAVEDON, K_DATE},
+	{"SAVEDSINCE", IMAP_SK_SAVEDSINCE, K_DATE},
+	{"SAVEDATESUPPORTED", IMAP_SK_SAVEDATESUPPORTED, K_NONE},
+	{"OLDER", IMAP_SK_OLDER, K_INTERVAL}, {"YOUNGER", IMAP_SK_YOUNGER, K_INTERVAL},
 };
 
 typedef struct sparser {
@@ -152,6 +157,12 @@ static bool parse_key_args(sparser *p, arg_kind kind, unsigned depth, imap_searc
 		return parse_key(p, depth + 1, &k->child) && parse_key(p, depth + 1, &k->child->next);
 	case K_MODSEQ:
 		return parse_modseq(p, k);
+	case K_INTERVAL: /* seconds, nz-number (RFC 5032 3): the cut-off from now */
+		p->err = "OLDER and YOUNGER need a number of seconds from 1.";
+		if (!imap_arg_number64(take(p), &k->number) || k->number == 0 || k->number > (uint64_t)1 << 40)
+			return false;
+		k->date = time(NULL) - (time_t)k->number;
+		return true;
 	}
 	return false;
 }

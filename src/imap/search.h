@@ -1,5 +1,5 @@
 /* search.h — SEARCH arguments (RFC 9051 6.4.4, the RFC 3501 keys, RFC 7162
- * MODSEQ, RFC 4731 / 5182 RETURN options and "$") read into a tree the server
+ * MODSEQ, RFC 5032 OLDER / YOUNGER, RFC 8514 SAVED*, RFC 4731 / 5182 RETURN options and "$") read into a tree the server
  * evaluates later: ESEARCH RETURN options, CHARSET, and the keys, whose top
  * level is an implicit AND.  Nesting (parentheses, NOT, OR) is limited to
  * IMAP_SEARCH_MAX_DEPTH, so evaluating the tree recursively is safe.
@@ -30,6 +30,9 @@ typedef enum imap_search_op {
 	/* date: 00:00 UTC of the day */
 	IMAP_SK_BEFORE, IMAP_SK_ON, IMAP_SK_SINCE, IMAP_SK_SENTBEFORE, IMAP_SK_SENTON,
 	IMAP_SK_SENTSINCE,
+	IMAP_SK_SAVEDBEFORE, IMAP_SK_SAVEDON, IMAP_SK_SAVEDSINCE, /* RFC 8514 save date */
+	IMAP_SK_OLDER, IMAP_SK_YOUNGER,      /* RFC 5032 WITHIN; date: now - the interval */
+	IMAP_SK_SAVEDATESUPPORTED,           /* RFC 8514: every message (save dates are kept) */
 	IMAP_SK_LARGER, IMAP_SK_SMALLER,     /* number */
 	IMAP_SK_UID, IMAP_SK_SEQSET,         /* set */
 	IMAP_SK_MODSEQ,          /* number; entry and entry_type when given */

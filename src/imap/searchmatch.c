@@ -171,6 +171,12 @@ bool imap_search_match(const imap_search_key *k, imap_match_msg *v, uint32_t seq
 	case IMAP_SK_SENTBEFORE: { time_t d = sent_day(v); return d >= 0 && d < k->date; }
 	case IMAP_SK_SENTON: return sent_day(v) == k->date;
 	case IMAP_SK_SENTSINCE: { time_t d = sent_day(v); return d >= 0 && d >= k->date; }
+	case IMAP_SK_SAVEDBEFORE: return day_of(m->savedate) < k->date;
+	case IMAP_SK_SAVEDON: return day_of(m->savedate) == k->date;
+	case IMAP_SK_SAVEDSINCE: return day_of(m->savedate) >= k->date;
+	case IMAP_SK_SAVEDATESUPPORTED: return true;
+	case IMAP_SK_OLDER: return m->internal <= k->date;
+	case IMAP_SK_YOUNGER: return m->internal > k->date;
 	case IMAP_SK_LARGER: return m->vsize > k->number;
 	case IMAP_SK_SMALLER: return m->vsize < k->number;
 	case IMAP_SK_UID:

@@ -10,7 +10,7 @@ import imaplib
 
 import pytest
 
-from conftest import imap_login
+from conftest import imap_login, imap_raw
 
 SERVER_LIMITS = {"errors": 1000}
 
@@ -48,21 +48,7 @@ def box(server):
     m.logout()
 
 
-_n = [0]
-
-
-def raw(m, line):
-    """Send one command; the untagged lines and the tagged one, as bytes."""
-    _n[0] += 1
-    tag = f"S{_n[0]}".encode()
-    m.send(tag + b" " + line.encode() + b"\r\n")
-    lines = []
-    while True:
-        ln = m.readline()
-        assert ln, "connection closed"
-        if ln.startswith(tag + b" "):
-            return lines, ln[len(tag) + 1:]
-        lines.append(ln)
+raw = imap_raw
 
 
 def one(m, line):
@@ -126,7 +112,7 @@ def test_esort(box):
     assert one(box, "SORT RETURN (MIN MAX COUNT ALL) (DATE) UTF-8 ALL").endswith(
         b") MIN 5 MAX 2 ALL 5,4,3,1:2 COUNT 5\r\n")
     line = one(box, "SORT RETURN () (REVERSE ARRIVAL) UTF-8 ALL")
-    assert line.startswith(b'* ESEARCH (TAG "S') and line.endswith(b'") ALL 1:5\r\n')
+    assert line.startswith(b'* ESEARCH (TAG "R') and line.endswith(b'") ALL 1:5\r\n')
     assert one(box, "SORT RETURN (COUNT) (DATE) UTF-8 SUBJECT none").endswith(b'") COUNT 0\r\n')
     assert one(box, "SORT RETURN (MIN) (DATE) UTF-8 SUBJECT none").endswith(b'")\r\n')
     assert b" UID " in one(box, "UID SORT RETURN (MAX) (SUBJECT) UTF-8 ALL")

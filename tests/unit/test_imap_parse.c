@@ -885,6 +885,17 @@ static const struct {
 	{"(UID BODY.PEEK[HEADER] BINARY.SIZE[] FLAGS)", "3 B.P[/H] SIZE.P[/]"},
 	{"(FLAGS) (CHANGEDSINCE 12345)", "401 cs12345"},
 	{"(FLAGS) (CHANGEDSINCE 5 VANISHED)", "401 cs5 vanished"},
+	/* RFC 8514 SAVEDATE, RFC 8970 PREVIEW and its (LAZY) */
+	{"SAVEDATE", "800"},
+	{"PREVIEW", "1000"},
+	{"(UID PREVIEW SAVEDATE)", "1802"},
+	{"(PREVIEW (LAZY) FLAGS)", "1001"},
+	{"PREVIEW (LAZY)", "1000"},
+	{"PREVIEW (LAZY) (CHANGEDSINCE 3)", "1400 cs3"},
+	{"(PREVIEW (FUZZY))", "!PREVIEW takes only the LAZY modifier."},
+	{"(PREVIEW (LAZY FOO))", "!PREVIEW takes only the LAZY modifier."},
+	{"(PREVIEW ())", "!PREVIEW takes only the LAZY modifier."},
+	{"(FLAGS (LAZY))", "!Expected a FETCH attribute."},
 	/* errors */
 	{"", "!Missing FETCH attributes."},
 	{"()", "!Empty FETCH attribute list."},
@@ -976,7 +987,8 @@ static void show_key(buf *out, const imap_search_key *k)
 		"ALL", "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "NEW", "OLD", "RECENT", "SEEN",
 		"UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED", "UNSEEN", "BCC", "BODY", "CC",
 		"FROM", "SUBJECT", "TEXT", "TO", "HEADER", "KEYWORD", "UNKEYWORD", "BEFORE", "ON",
-		"SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "UID", "SET",
+		"SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE",
+		"OLDER", "YOUNGER", "SAVEDATESUPPORTED", "LARGER", "SMALLER", "UID", "SET",
 		"MODSEQ", "NOT", "OR", "AND",
 	};
 	buf_puts(out, names[k->op]);
@@ -990,10 +1002,11 @@ static void show_key(buf *out, const imap_search_key *k)
 		buf_printf(out, "=%s:%s", k->field, k->str);
 		break;
 	case IMAP_SK_BEFORE: case IMAP_SK_ON: case IMAP_SK_SINCE: case IMAP_SK_SENTBEFORE:
-	case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE:
+	case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE: case IMAP_SK_SAVEDBEFORE: case IMAP_SK_SAVEDON:
+	case IMAP_SK_SAVEDSINCE:
 		buf_printf(out, "=%lld", (long long)k->date);
 		break;
-	case IMAP_SK_LARGER: case IMAP_SK_SMALLER:
+	case IMAP_SK_LARGER: case IMAP_SK_SMALLER: case IMAP_SK_OLDER: case IMAP_SK_YOUNGER:
 		buf_printf(out, "=%llu", (unsigned long long)k->number);
 		break;
 	case IMAP_SK_MODSEQ:
@@ -1043,6 +1056,13 @@ static const struct {
 	{"SENTBEFORE 2-Jan-1970 SENTON 1-Jan-1970 SENTSINCE 1-Jan-1970",
 	 "||SENTBEFORE=86400 SENTON=0 SENTSINCE=0"},
 	{"LARGER 100 SMALLER 9223372036854775807", "||LARGER=100 SMALLER=9223372036854775807"},
+	{"SAVEDBEFORE 2-Jan-1970 SAVEDON 1-Jan-1970 savedsince 1-Jan-1970 SAVEDATESUPPORTED",
+	 "||SAVEDBEFORE=86400 SAVEDON=0 SAVEDSINCE=0 SAVEDATESUPPORTED"},
+	{"SAVEDON 32-Jan-2020", "!Invalid date (expected d-Mon-yyyy)."},
+	{"OLDER 60 younger 1", "||OLDER=60 YOUNGER=1"},
+	{"OLDER 0", "!OLDER and YOUNGER need a number of seconds from 1."},
+	{"YOUNGER -5", "!OLDER and YOUNGER need a number of seconds from 1."},
+	{"YOUNGER", "!OLDER and YOUNGER need a number of seconds from 1."},
 	{"UID 1:*,5", "||UID=1:0,5:5"},
 	{"UID $", "||UID=$"},
 	{"1:5 * $", "||SET=1:5 SET=0:0 SET=$"},
