@@ -322,6 +322,58 @@ static void test_thread_orderedsubject(void **state)
 	thread_is(a, 6, IMAP_THREAD_ORDEREDSUBJECT, "(3 (1)(6))(2 4)(5)");
 }
 
+/* The mailbox behind RFC 5256 section 4's two THREAD examples: messages
+ * 166 to 189, their sent dates in the order of `order`; 170 and 179 answer
+ * a message not in the mailbox, and so do the 174 and 177 families
+ * (whose members share a base subject); 184 and 189 answer 188, 186
+ * answers 185. */
+static void test_thread_rfc_examples(void **state)
+{
+	(void)state;
+	static const uint32_t order[] = {166, 167, 168, 169, 172, 170, 171, 173, 174, 175, 176, 178,
+	                                 181, 180, 179, 177, 183, 182, 188, 184, 185, 186, 187, 189};
+	enum { N = sizeof order / sizeof order[0] };
+	imap_sort_msg v[2][N];
+	for (int alg = 0; alg < 2; alg++) {
+		for (size_t r = 0; r < N; r++) {
+			uint32_t q = order[r];
+			const char *family = NULL, *refs = "";
+			if (q == 170 || q == 179)
+				refs = "<p0@x>";
+			else if (q == 174 || q == 175 || q == 176 || q == 178 || q == 180 || q == 181)
+				family = "S174", refs = "<p1@x>";
+			else if (q == 184 || q == 189)
+				family = "S177", refs = "<p2@x> <m188@x>";
+			else if (q == 186)
+				family = "S177", refs = "<p2@x> <m185@x>";
+			else if (q >= 177 && q != 179)
+				family = "S177", refs = "<p2@x>";
+			char subject[32], hdr[256];
+			if (family != NULL)
+				snprintf(subject, sizeof subject, "%s%s", q == 174 || q == 177 ? "" : "Re: ", family);
+			else
+				snprintf(subject, sizeof subject, "S%u", q);
+			snprintf(hdr, sizeof hdr,
+			         "Message-ID: <m%u@x>\nSubject: %s\nDate: %zu Jan 2026 %02zu:00:00 +0000\n%s%s%s\n", q,
+			         subject, 1 + r / 24, r % 24, refs[0] ? "References: " : "", refs, refs[0] ? "\n" : "");
+			imap_sort_msg *m = &v[alg][q - 166];
+			memset(m, 0, sizeof(*m));
+			m->seq = q;
+			imap_sort_msg_fill(m, hdr, strlen(hdr));
+		}
+	}
+	char *got = threaded(v[0], N, IMAP_THREAD_ORDEREDSUBJECT, false);
+	assert_string_equal(got, "(166)(167)(168)(169)(172)(170)(171)(173)(174 (175)(176)(178)(181)(180))"
+	                         "(179)(177 (183)(182)(188)(184)(185)(186)(187)(189))");
+	free(got);
+	got = threaded(v[1], N, IMAP_THREAD_REFERENCES, false);
+	assert_string_equal(got, "(166)(167)(168)(169)(172)((170)(179))(171)(173)((174)(175)(176)(178)(181)(180))"
+	                         "((177)(183)(182)(188 (184)(189))(185 186)(187))");
+	free(got);
+	free_all(v[0], N);
+	free_all(v[1], N);
+}
+
 static void test_thread_uid_and_deep_chain(void **state)
 {
 	(void)state;
@@ -367,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_sort),
 		cmocka_unit_test(test_thread_references),
 		cmocka_unit_test(test_thread_orderedsubject),
+		cmocka_unit_test(test_thread_rfc_examples),
 		cmocka_unit_test(test_thread_uid_and_deep_chain),
 		cmocka_unit_test(test_thread_alg),
 	};
