@@ -11,6 +11,7 @@
 #include "imap/args.h"
 #include "imap/sortjob.h"
 #include "lib/log.h"
+#include "lib/strutil.h"
 
 /* The whole answer may be long (one number per message): it goes out by
  * conn_send, not through the 64 KiB reply buffer. */
@@ -21,19 +22,13 @@ static uint32_t id_of(const imap_sortjob *j, size_t k)
 	return j->uid ? j->hits[k].uid : j->hits[k].seq;
 }
 
-/* ESORT's ALL: the numbers in sort order, runs of n, n+1 ... as n:m. */
-static bool write_sorted_set(buf *out, const imap_sortjob *j)
+/* The hits' numbers in sort order (malloc'd). */
+static uint32_t *sorted_ids(const imap_sortjob *j)
 {
-	bool ok = true;
-	for (size_t k = 0; ok && k < j->nhits;) {
-		size_t e = k;
-		while (e + 1 < j->nhits && id_of(j, e + 1) == id_of(j, e) + 1)
-			e++;
-		ok = buf_printf(out, "%s%u", k ? "," : "", id_of(j, k)) &&
-		     (e == k || buf_printf(out, ":%u", id_of(j, e)));
-		k = e + 1;
-	}
-	return ok;
+	uint32_t *v = xcalloc(j->nhits + 1, sizeof(uint32_t));
+	for (size_t k = 0; k < j->nhits; k++)
+		v[k] = id_of(j, k);
+	return v;
 }
 
 static bool write_esort(buf *out, const imap_sortjob *j)
@@ -45,8 +40,11 @@ static bool write_esort(buf *out, const imap_sortjob *j)
 		ok = buf_printf(out, " MIN %u", id_of(j, 0));
 	if (ok && (r & IMAP_SEARCH_RET_MAX) && n > 0)
 		ok = buf_printf(out, " MAX %u", id_of(j, n - 1));
-	if (ok && (r & IMAP_SEARCH_RET_ALL) && n > 0)
-		ok = buf_puts(out, " ALL ") && write_sorted_set(out, j);
+	if (ok && (r & IMAP_SEARCH_RET_ALL) && n > 0) {
+		uint32_t *ids = sorted_ids(j);
+		ok = buf_puts(out, " ALL ") && imap_seqset_write(out, ids, n);
+		free(ids);
+	}
 	if (ok && (r & IMAP_SEARCH_RET_COUNT))
 		ok = buf_printf(out, " COUNT %zu", n);
 	return ok && buf_puts(out, "\r\n");
@@ -92,7 +90,8 @@ void imap_sort_cmd(imap_session *s, const imap_command *c, const char *raw, size
 	const imap_arg *a = j->cmd.args;
 	const char *err = NULL;
 	if (imap_arg_atom_is(a, "RETURN")) {
-		if (!imap_search_parse_return(a->next, &j->q, &err) || (j->q.ret & IMAP_SEARCH_RET_SAVE)) {
+		if (!imap_search_parse_return(a->next, &j->q, &err) ||
+		    (j->q.ret & (IMAP_SEARCH_RET_SAVE | IMAP_SEARCH_RET_PARTIAL | IMAP_SEARCH_RET_UPDATE))) {
 			imap_tagged(s, j->tag, "BAD", "%s", err ? err : "SORT takes MIN, MAX, ALL and COUNT.");
 			imap_sortjob_free(&j);
 			return;

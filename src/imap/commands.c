@@ -16,6 +16,7 @@
 #include "auth/sasl.h"
 #include "delivery/maildir.h"
 #include "imap/args.h"
+#include "imap/ctxupdate.h"
 #include "imap/names.h"
 #include "lib/log.h"
 
@@ -24,7 +25,7 @@
  * offers both. */
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
-#define CAPS_SORT " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT ESORT WITHIN SAVEDATE PREVIEW"
+#define CAPS_SORT " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT ESORT CONTEXT=SEARCH WITHIN SAVEDATE PREVIEW"
 
 static const char *capabilities(const imap_session *s)
 {
@@ -240,6 +241,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "SORT") == 0 || strcmp(n, "THREAD") == 0) {
 		if (in_state(s, c, SELECTED))
 			(n[0] == 'S' ? imap_sort_cmd : imap_thread_cmd)(s, c, s->raw, s->raw_len);
+	} else if (strcmp(n, "CANCELUPDATE") == 0) {
+		if (in_state(s, c, SELECTED))
+			imap_ctx_cancel_cmd(s, c);
 	} else if (strcmp(n, "CAPABILITY") == 0) {
 		if (no_args(s, c)) {
 			imap_untagged(s, "CAPABILITY %s", capabilities(s));

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/ctxupdate.h"
 #include "imap/flags.h"
 #include "imap/searchmatch.h"
 #include "store/mdname.h"
@@ -130,6 +131,7 @@ void imap_report(imap_session *s, bool expunges)
 		free(store_viewer_uids(w, &n));
 		imap_untagged(s, "%zu EXISTS", n);
 	}
+	imap_ctx_changed(s);
 }
 
 bool imap_saved_has(const imap_session *s, uint32_t uid)
@@ -146,6 +148,7 @@ void imap_saved_set(imap_session *s, uint32_t *uids, size_t n)
 
 void imap_unselect(imap_session *s)
 {
+	imap_ctx_free(s);
 	imap_saved_set(s, NULL, 0);
 	store_viewer_free(&s->viewer);
 	store_view_close(&s->view);

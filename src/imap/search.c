@@ -204,7 +204,22 @@ static bool parse_key(sparser *p, unsigned depth, imap_search_key **k_r)
 	return false;
 }
 
-/* RETURN (MIN MAX ALL COUNT SAVE) */
+/* PARTIAL's range "lo:hi" (RFC 5267 4.4), either way round. */
+static bool parse_partial(const imap_arg *a, imap_search *s, const char **error_r)
+{
+	const char *colon = a && a->type == IMAP_ARG_ATOM ? strchr(a->str, ':') : NULL;
+	uint32_t lo, hi;
+	if (colon == NULL || !imap_parse_number(a->str, (size_t)(colon - a->str), &lo) ||
+	    !imap_parse_number(colon + 1, strlen(colon + 1), &hi) || lo == 0 || hi == 0) {
+		*error_r = "PARTIAL needs a range n:m of positions from 1.";
+		return false;
+	}
+	s->partial_lo = lo < hi ? lo : hi;
+	s->partial_hi = lo < hi ? hi : lo;
+	return true;
+}
+
+/* RETURN (MIN MAX ALL COUNT SAVE PARTIAL n:m UPDATE CONTEXT) */
 bool imap_search_parse_return(const imap_arg *list, imap_search *s, const char **error_r)
 {
 	static const struct {
@@ -213,7 +228,8 @@ bool imap_search_parse_return(const imap_arg *list, imap_search *s, const char *
 	} opts[] = {
 		{"MIN", IMAP_SEARCH_RET_MIN}, {"MAX", IMAP_SEARCH_RET_MAX},
 		{"ALL", IMAP_SEARCH_RET_ALL}, {"COUNT", IMAP_SEARCH_RET_COUNT},
-		{"SAVE", IMAP_SEARCH_RET_SAVE},
+		{"SAVE", IMAP_SEARCH_RET_SAVE}, {"PARTIAL", IMAP_SEARCH_RET_PARTIAL},
+		{"UPDATE", IMAP_SEARCH_RET_UPDATE}, {"CONTEXT", IMAP_SEARCH_RET_CONTEXT},
 	};
 	if (list == NULL || list->type != IMAP_ARG_LIST) {
 		*error_r = "RETURN needs a list of options.";
@@ -225,14 +241,23 @@ bool imap_search_parse_return(const imap_arg *list, imap_search *s, const char *
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 			if (imap_arg_atom_is(a, opts[i].name))
 				bit = opts[i].bit;
-		if (bit == 0) {
-			*error_r = "Unknown RETURN option (MIN, MAX, ALL, COUNT and SAVE are known).";
+		if (bit == 0 || (s->ret & bit)) {
+			*error_r = "Unknown or repeated RETURN option (MIN, MAX, ALL, COUNT, SAVE, PARTIAL, UPDATE "
+			           "and CONTEXT are known).";
 			return false;
 		}
+		if (bit == IMAP_SEARCH_RET_PARTIAL && !parse_partial(a->next, s, error_r))
+			return false;
+		if (bit == IMAP_SEARCH_RET_PARTIAL)
+			a = a->next;
 		s->ret |= bit;
 	}
-	if (s->ret == 0)
-		s->ret = IMAP_SEARCH_RET_ALL;
+	if ((s->ret & IMAP_SEARCH_RET_PARTIAL) && (s->ret & IMAP_SEARCH_RET_ALL)) {
+		*error_r = "PARTIAL and ALL cannot be asked for together."; /* RFC 5267 4.4 */
+		return false;
+	}
+	if ((s->ret & ~(unsigned)(IMAP_SEARCH_RET_UPDATE | IMAP_SEARCH_RET_CONTEXT)) == 0)
+		s->ret |= IMAP_SEARCH_RET_ALL;
 	return true;
 }
 

@@ -62,11 +62,15 @@ enum {
 	IMAP_SEARCH_RET_ALL = 1 << 2,
 	IMAP_SEARCH_RET_COUNT = 1 << 3,
 	IMAP_SEARCH_RET_SAVE = 1 << 4,
+	IMAP_SEARCH_RET_PARTIAL = 1 << 5,    /* RFC 5267 4.4: partial_lo:partial_hi */
+	IMAP_SEARCH_RET_UPDATE = 1 << 6,     /* RFC 5267 4.3: kept up to date */
+	IMAP_SEARCH_RET_CONTEXT = 1 << 7,    /* RFC 5267 4.2: a hint, nothing more */
 };
 
 typedef struct imap_search {
 	bool esearch;            /* RETURN was given: reply with ESEARCH */
 	unsigned ret;            /* IMAP_SEARCH_RET_*; "RETURN ()" means ALL */
+	uint32_t partial_lo, partial_hi; /* PARTIAL's range, lo <= hi */
 	const char *charset;     /* as given, or NULL */
 	imap_search_key *root;   /* IMAP_SK_AND of the keys */
 	bool uses_modseq;        /* a MODSEQ key appears (CONDSTORE replies) */

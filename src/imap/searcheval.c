@@ -10,6 +10,7 @@
 
 #include "imap/names.h"
 #include "imap/search.h"
+#include "imap/ctxupdate.h"
 #include "imap/searchmatch.h"
 #include "lib/log.h"
 
@@ -47,18 +48,17 @@ static void search_work(void *arg)
 	}
 }
 
-/* ESEARCH's ALL: a compact set (1:3,7). */
-static void write_set(buf *out, const uint32_t *v, size_t n)
+/* PARTIAL (lo:hi set): the hits at those positions (RFC 5267 4.4). */
+static void write_partial(buf *out, const imap_search *q, const uint32_t *found, size_t n)
 {
-	for (size_t k = 0; k < n;) {
-		size_t e = k;
-		while (e + 1 < n && v[e + 1] == v[e] + 1)
-			e++;
-		buf_printf(out, "%s%u", k ? "," : "", v[k]);
-		if (e > k)
-			buf_printf(out, ":%u", v[e]);
-		k = e + 1;
+	buf_printf(out, " PARTIAL (%u:%u ", q->partial_lo, q->partial_hi);
+	if (q->partial_lo > n) {
+		buf_puts(out, "NIL");
+	} else {
+		size_t hi = q->partial_hi < n ? q->partial_hi : n;
+		imap_seqset_write(out, found + q->partial_lo - 1, hi - q->partial_lo + 1);
 	}
+	buf_putc(out, ')');
 }
 
 /* RETURN (SAVE ...): "$" becomes the hits (their UIDs), or only the MIN
@@ -116,14 +116,18 @@ static void search_done(void *arg)
 			buf_printf(out, " MAX %u", found[n - 1]);
 		if ((r & IMAP_SEARCH_RET_ALL) && n > 0) {
 			buf_puts(out, " ALL ");
-			write_set(out, found, n);
+			imap_seqset_write(out, found, n);
 		}
 		if (r & IMAP_SEARCH_RET_COUNT)
 			buf_printf(out, " COUNT %zu", n);
+		if (r & IMAP_SEARCH_RET_PARTIAL)
+			write_partial(out, &j->q, found, n);
 		if (modseq)
 			buf_printf(out, " MODSEQ %llu", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
 	}
+	if (r & IMAP_SEARCH_RET_UPDATE)
+		imap_ctx_keep(s, j->tag, j->text, j->uid, j->uids, j->hit, j->n);
 	imap_tagged(s, j->tag, "OK", "%sSEARCH completed", j->uid ? "UID " : "");
 	free(found);
 	imap_search_free(&j->q);

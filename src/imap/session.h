@@ -57,6 +57,7 @@ typedef struct imap_session {
 	bool readonly;          /* EXAMINE */
 	uint32_t *saved;        /* "$": the saved SEARCH result (RFC 5182), UIDs ascending */
 	size_t n_saved;
+	struct imap_ctx *ctx;   /* searches kept up to date (RFC 5267 UPDATE), ctxupdate.c */
 	int errors;
 	char *idle_tag;         /* IDLE: its tag while idling */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */

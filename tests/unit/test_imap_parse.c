@@ -1082,6 +1082,9 @@ static const struct {
 	{"RETURN (MIN MAX) ALL", "3||ALL"},
 	{"RETURN (ALL COUNT SAVE) ALL", "1c||ALL"},
 	{"RETURN (SAVE) CHARSET UTF-8 UNSEEN", "10|UTF-8|UNSEEN"},
+	{"RETURN (UPDATE) ALL", "44||ALL"},
+	{"RETURN (CONTEXT COUNT) ALL", "88||ALL"},
+	{"RETURN (PARTIAL 5:2 UPDATE) ALL", "60||ALL"},
 	/* errors */
 	{"", "!Missing search keys."},
 	{"FOO", "!Unknown search key."},
@@ -1107,7 +1110,15 @@ static const struct {
 	{"MODSEQ \"/flags/\\\\Seen\" 5", "!MODSEQ entry type must be priv, shared or all."},
 	{"MODSEQ \"/other/x\" all 5", "!Invalid MODSEQ entry name."},
 	{"MODSEQ \"/flags/x\" mine 5", "!MODSEQ entry type must be priv, shared or all."},
-	{"RETURN (FOO) ALL", "!Unknown RETURN option (MIN, MAX, ALL, COUNT and SAVE are known)."},
+	{"RETURN (FOO) ALL", "!Unknown or repeated RETURN option (MIN, MAX, ALL, COUNT, SAVE, PARTIAL, "
+	                     "UPDATE and CONTEXT are known)."},
+	{"RETURN (MIN MIN) ALL", "!Unknown or repeated RETURN option (MIN, MAX, ALL, COUNT, SAVE, PARTIAL, "
+	                         "UPDATE and CONTEXT are known)."},
+	{"RETURN (PARTIAL) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (PARTIAL 0:4) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (PARTIAL 4) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (PARTIAL 1:4294967296) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (ALL PARTIAL 1:5) ALL", "!PARTIAL and ALL cannot be asked for together."},
 	{"RETURN ALL", "!RETURN needs a list of options."},
 	{"RETURN", "!RETURN needs a list of options."},
 	{"CHARSET", "!CHARSET needs a charset name."},
