@@ -48,17 +48,16 @@ static void search_work(void *arg)
 	}
 }
 
-/* PARTIAL (lo:hi set): the hits at those positions (RFC 5267 4.4). */
-static void write_partial(buf *out, const imap_search *q, const uint32_t *found, size_t n)
+/* PARTIAL (lo:hi set): the hits at those positions (RFC 5267 4.4).  False
+ * when out is full. */
+static bool write_partial(buf *out, const imap_search *q, const uint32_t *found, size_t n)
 {
-	buf_printf(out, " PARTIAL (%u:%u ", q->partial_lo, q->partial_hi);
-	if (q->partial_lo > n) {
-		buf_puts(out, "NIL");
-	} else {
-		size_t hi = q->partial_hi < n ? q->partial_hi : n;
-		imap_seqset_write(out, found + q->partial_lo - 1, hi - q->partial_lo + 1);
-	}
-	buf_putc(out, ')');
+	if (!buf_printf(out, " PARTIAL (%u:%u ", q->partial_lo, q->partial_hi))
+		return false;
+	size_t hi = q->partial_hi < n ? q->partial_hi : n;
+	bool ok = q->partial_lo > n ? buf_puts(out, "NIL")
+	                            : imap_seqset_write(out, found + q->partial_lo - 1, hi - q->partial_lo + 1);
+	return ok && buf_putc(out, ')');
 }
 
 /* RETURN (SAVE ...): "$" becomes the hits (their UIDs), or only the MIN
@@ -121,7 +120,7 @@ static void search_done(void *arg)
 		if (r & IMAP_SEARCH_RET_COUNT)
 			buf_printf(out, " COUNT %zu", n);
 		if (r & IMAP_SEARCH_RET_PARTIAL)
-			write_partial(out, &j->q, found, n);
+			write_partial(out, &j->q, found, n); /* full: cut, as the rest of this line */
 		if (modseq)
 			buf_printf(out, " MODSEQ %llu", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
