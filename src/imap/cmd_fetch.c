@@ -46,7 +46,7 @@ static bool needs_file(const imap_fetch *f)
 
 static bool needs_cache(const imap_fetch *f)
 {
-	return f->items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_BODY);
+	return f->items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODYSTRUCTURE | IMAP_FETCH_BODY | IMAP_FETCH_PREVIEW);
 }
 
 static bool sets_seen(const imap_fetch *f)
@@ -136,12 +136,18 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 	}
 	if ((f->items & IMAP_FETCH_MODSEQ) || (flags && j->condstore))
 		buf_printf(out, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
-	if (f->items & IMAP_FETCH_INTERNALDATE) {
+	const struct { unsigned item; const char *name; const time_t *t; } dates[] = {
+		{IMAP_FETCH_INTERNALDATE, "INTERNALDATE", &msg->internal},
+		{IMAP_FETCH_SAVEDATE, "SAVEDATE", &msg->savedate}, /* RFC 8514 */
+	};
+	for (size_t k = 0; k < 2; k++) {
+		if (!(f->items & dates[k].item))
+			continue;
 		char date[64];
 		struct tm tm;
-		gmtime_r(&msg->internal, &tm);
+		gmtime_r(dates[k].t, &tm);
 		strftime(date, sizeof date, "%d-%b-%Y %H:%M:%S +0000", &tm);
-		buf_printf(out, " INTERNALDATE \"%s\"", date);
+		buf_printf(out, " %s \"%s\"", dates[k].name, date);
 	}
 	if (f->items & IMAP_FETCH_RFC822_SIZE)
 		buf_printf(out, " RFC822.SIZE %llu", (unsigned long long)msg->vsize);
@@ -151,6 +157,8 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 		buf_printf(out, " BODYSTRUCTURE %s", c->bodystructure);
 	if (f->items & IMAP_FETCH_BODY)
 		buf_printf(out, " BODY %s", c->body);
+	if ((f->items & IMAP_FETCH_PREVIEW) && buf_puts(out, " PREVIEW "))
+		imap_write_string(out, c->preview, strlen(c->preview));
 }
 
 static bool sections_valid(const imap_fetch *f)

@@ -16,6 +16,7 @@
 #include "auth/sasl.h"
 #include "delivery/maildir.h"
 #include "imap/args.h"
+#include "imap/ctxupdate.h"
 #include "imap/names.h"
 #include "lib/log.h"
 
@@ -24,11 +25,12 @@
  * offers both. */
 #define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
+#define CAPS_SORT " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT ESORT CONTEXT=SEARCH WITHIN SAVEDATE PREVIEW"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
-		return CAPS_COMMON CAPS_AUTHED;
+		return CAPS_COMMON CAPS_AUTHED CAPS_SORT;
 	if (!conn_is_tls(s->c))
 		return CAPS_COMMON " STARTTLS LOGINDISABLED";
 	return CAPS_COMMON " AUTH=PLAIN";
@@ -236,6 +238,12 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	if (strcmp(n, "SEARCH") == 0) {
 		if (in_state(s, c, SELECTED))
 			imap_search_cmd(s, c, s->raw, s->raw_len);
+	} else if (strcmp(n, "SORT") == 0 || strcmp(n, "THREAD") == 0) {
+		if (in_state(s, c, SELECTED))
+			(n[0] == 'S' ? imap_sort_cmd : imap_thread_cmd)(s, c, s->raw, s->raw_len);
+	} else if (strcmp(n, "CANCELUPDATE") == 0) {
+		if (in_state(s, c, SELECTED))
+			imap_ctx_cancel_cmd(s, c);
 	} else if (strcmp(n, "CAPABILITY") == 0) {
 		if (no_args(s, c)) {
 			imap_untagged(s, "CAPABILITY %s", capabilities(s));

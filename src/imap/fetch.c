@@ -22,7 +22,30 @@ static const struct {
 	{"RFC822.HEADER", IMAP_FETCH_RFC822_HEADER},
 	{"RFC822.TEXT", IMAP_FETCH_RFC822_TEXT},
 	{"MODSEQ", IMAP_FETCH_MODSEQ},
+	{"SAVEDATE", IMAP_FETCH_SAVEDATE},
+	{"PREVIEW", IMAP_FETCH_PREVIEW},
 };
+
+/* PREVIEW's modifiers after it, "(LAZY)" (RFC 8970 3): true when a is
+ * such a list, false with *error_r when it is a list of anything else. */
+static bool preview_mods(const imap_arg *a, bool *taken_r, const char **error_r)
+{
+	*taken_r = false;
+	if (a == NULL || a->type != IMAP_ARG_LIST)
+		return true;
+	if (a->child == NULL || !imap_arg_atom_is(a->child, "LAZY")) {
+		*error_r = "PREVIEW takes only the LAZY modifier.";
+		return false;
+	}
+	for (const imap_arg *m = a->child; m != NULL; m = m->next) {
+		if (!imap_arg_atom_is(m, "LAZY")) {
+			*error_r = "PREVIEW takes only the LAZY modifier.";
+			return false;
+		}
+	}
+	*taken_r = true;
+	return true;
+}
 
 #define FAST (IMAP_FETCH_FLAGS | IMAP_FETCH_INTERNALDATE | IMAP_FETCH_RFC822_SIZE)
 
@@ -92,9 +115,14 @@ static bool parse_atts(const imap_arg *a, imap_fetch *f, const char **error_r)
 			return false;
 		}
 		f->bodies = xcalloc(a->count, sizeof(*f->bodies));
-		for (const imap_arg *x = a->child; x != NULL; x = x->next)
-			if (!parse_att(x, f, error_r))
+		for (const imap_arg *x = a->child; x != NULL; x = x->next) {
+			bool taken = false;
+			if (!parse_att(x, f, error_r) ||
+			    (imap_arg_atom_is(x, "PREVIEW") && !preview_mods(x->next, &taken, error_r)))
 				return false;
+			if (taken)
+				x = x->next;
+		}
 		return true;
 	}
 	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
@@ -117,6 +145,13 @@ bool imap_fetch_parse(const imap_arg *args, imap_fetch *f, const char **error_r)
 	if (!parse_atts(args, f, error_r))
 		return false;
 	const imap_arg *m = args->next;
+	bool taken = false;
+	if (imap_arg_atom_is(args, "PREVIEW") && m != NULL && m->type == IMAP_ARG_LIST &&
+	    imap_arg_atom_is(m->child, "LAZY")) {
+		if (!preview_mods(m, &taken, error_r))
+			return false;
+		m = m->next;
+	}
 	if (m == NULL)
 		return true;
 	if (m->type != IMAP_ARG_LIST || m->next != NULL) {

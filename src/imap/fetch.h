@@ -1,5 +1,5 @@
 /* fetch.h — the FETCH attribute list (RFC 9051 6.4.5, RFC 3516 BINARY,
- * RFC 7162 CHANGEDSINCE / MODSEQ) read into a struct the server can act on:
+ * RFC 7162 CHANGEDSINCE / MODSEQ, RFC 8514 SAVEDATE, RFC 8970 PREVIEW) read into a struct the server can act on:
  * the macros ALL / FAST / FULL expanded, simple items as bits, and every
  * BODY[...] / BINARY[...] with its section and partial range.  Producing the
  * response belongs to the server. */
@@ -25,6 +25,8 @@ enum {
 	IMAP_FETCH_RFC822_HEADER = 1 << 8,
 	IMAP_FETCH_RFC822_TEXT = 1 << 9,
 	IMAP_FETCH_MODSEQ = 1 << 10,
+	IMAP_FETCH_SAVEDATE = 1 << 11,      /* RFC 8514 */
+	IMAP_FETCH_PREVIEW = 1 << 12,       /* RFC 8970; "PREVIEW (LAZY)" is the same here */
 };
 
 typedef enum imap_body_kind {

@@ -20,7 +20,7 @@
 #include "imap/args.h"
 #include "imap/folders.h"
 #include "imap/names.h"
-#include "imap/utf8.h"
+#include "lib/utf8.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"

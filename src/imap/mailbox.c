@@ -6,7 +6,7 @@
 
 #include "imap/args.h"
 #include "imap/mutf7.h"
-#include "imap/utf8.h"
+#include "lib/utf8.h"
 #include "lib/buf.h"
 #include "lib/strutil.h"
 

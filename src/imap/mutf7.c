@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "imap/utf8.h"
+#include "lib/utf8.h"
 
 static const char b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";

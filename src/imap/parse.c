@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "imap/utf8.h"
+#include "lib/utf8.h"
 #include "lib/strutil.h"
 
 #define NONE SIZE_MAX
@@ -394,7 +394,7 @@ static const char *read_name(parser *ps)
 
 static bool uid_command_ok(const char *name)
 {
-	static const char *const ok[] = {"COPY", "MOVE", "FETCH", "SEARCH", "STORE", "EXPUNGE"};
+	static const char *const ok[] = {"COPY", "MOVE", "FETCH", "SEARCH", "STORE", "EXPUNGE", "SORT", "THREAD"};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strcmp(name, ok[i]) == 0)
 			return true;
@@ -416,7 +416,7 @@ static bool read_command(parser *ps, imap_command *cmd)
 		if ((cmd->name = read_name(ps)) == NULL)
 			return false;
 		if (!uid_command_ok(cmd->name)) {
-			ps->err = "UID must be followed by COPY, MOVE, FETCH, SEARCH, STORE or EXPUNGE.";
+			ps->err = "UID must be followed by COPY, MOVE, FETCH, SEARCH, STORE, EXPUNGE, SORT or THREAD.";
 			return false;
 		}
 		cmd->uid = true;

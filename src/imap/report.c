@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "imap/ctxupdate.h"
 #include "imap/flags.h"
 #include "imap/searchmatch.h"
 #include "store/mdname.h"
@@ -143,6 +144,7 @@ void imap_report(imap_session *s, bool expunges)
 		if (!(s->enabled & IMAP_ENABLED_REV2))
 			imap_untagged(s, "%zu RECENT", imap_recent_count(s));
 	}
+	imap_ctx_changed(s);
 }
 
 bool imap_saved_has(const imap_session *s, uint32_t uid)
@@ -160,6 +162,7 @@ void imap_saved_set(imap_session *s, uint32_t *uids, size_t n)
 void imap_unselect(imap_session *s)
 {
 	imap_recent_forget(s);
+	imap_ctx_free(s);
 	imap_saved_set(s, NULL, 0);
 	store_viewer_free(&s->viewer);
 	store_view_close(&s->view);

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "imap/args.h"
 #include "imap/date.h"
@@ -11,7 +12,7 @@
 #include "lib/strutil.h"
 
 typedef enum arg_kind { K_NONE, K_STRING, K_HEADER, K_KEYWORD, K_DATE, K_NUMBER, K_SEQSET,
-	                    K_NOT, K_OR, K_MODSEQ } arg_kind;
+	                    K_NOT, K_OR, K_MODSEQ, K_INTERVAL } arg_kind;
 
 static const struct {
 	const char *name;
@@ -36,6 +37,10 @@ static const struct {
 	{"LARGER", IMAP_SK_LARGER, K_NUMBER}, {"SMALLER", IMAP_SK_SMALLER, K_NUMBER},
 	{"UID", IMAP_SK_UID, K_SEQSET}, {"NOT", IMAP_SK_NOT, K_NOT}, {"OR", IMAP_SK_OR, K_OR},
 	{"MODSEQ", IMAP_SK_MODSEQ, K_MODSEQ},
+	{"SAVEDBEFORE", IMAP_SK_SAVEDBEFORE, K_DATE}, {"SAVEDON", IMAP_SK_SAVEDON, K_DATE},
+	{"SAVEDSINCE", IMAP_SK_SAVEDSINCE, K_DATE},
+	{"SAVEDATESUPPORTED", IMAP_SK_SAVEDATESUPPORTED, K_NONE},
+	{"OLDER", IMAP_SK_OLDER, K_INTERVAL}, {"YOUNGER", IMAP_SK_YOUNGER, K_INTERVAL},
 };
 
 typedef struct sparser {
@@ -152,6 +157,12 @@ static bool parse_key_args(sparser *p, arg_kind kind, unsigned depth, imap_searc
 		return parse_key(p, depth + 1, &k->child) && parse_key(p, depth + 1, &k->child->next);
 	case K_MODSEQ:
 		return parse_modseq(p, k);
+	case K_INTERVAL: /* seconds, nz-number (RFC 5032 3): the cut-off from now */
+		p->err = "OLDER and YOUNGER need a number of seconds from 1.";
+		if (!imap_arg_number64(take(p), &k->number) || k->number == 0 || k->number > (uint64_t)1 << 40)
+			return false;
+		k->date = time(NULL) - (time_t)k->number;
+		return true;
 	}
 	return false;
 }
@@ -193,8 +204,23 @@ static bool parse_key(sparser *p, unsigned depth, imap_search_key **k_r)
 	return false;
 }
 
-/* RETURN (MIN MAX ALL COUNT SAVE) */
-static bool parse_return(const imap_arg *list, imap_search *s, const char **error_r)
+/* PARTIAL's range "lo:hi" (RFC 5267 4.4), either way round. */
+static bool parse_partial(const imap_arg *a, imap_search *s, const char **error_r)
+{
+	const char *colon = a && a->type == IMAP_ARG_ATOM ? strchr(a->str, ':') : NULL;
+	uint32_t lo, hi;
+	if (colon == NULL || !imap_parse_number(a->str, (size_t)(colon - a->str), &lo) ||
+	    !imap_parse_number(colon + 1, strlen(colon + 1), &hi) || lo == 0 || hi == 0) {
+		*error_r = "PARTIAL needs a range n:m of positions from 1.";
+		return false;
+	}
+	s->partial_lo = lo < hi ? lo : hi;
+	s->partial_hi = lo < hi ? hi : lo;
+	return true;
+}
+
+/* RETURN (MIN MAX ALL COUNT SAVE PARTIAL n:m UPDATE CONTEXT) */
+bool imap_search_parse_return(const imap_arg *list, imap_search *s, const char **error_r)
 {
 	static const struct {
 		const char *name;
@@ -202,7 +228,8 @@ static bool parse_return(const imap_arg *list, imap_search *s, const char **erro
 	} opts[] = {
 		{"MIN", IMAP_SEARCH_RET_MIN}, {"MAX", IMAP_SEARCH_RET_MAX},
 		{"ALL", IMAP_SEARCH_RET_ALL}, {"COUNT", IMAP_SEARCH_RET_COUNT},
-		{"SAVE", IMAP_SEARCH_RET_SAVE},
+		{"SAVE", IMAP_SEARCH_RET_SAVE}, {"PARTIAL", IMAP_SEARCH_RET_PARTIAL},
+		{"UPDATE", IMAP_SEARCH_RET_UPDATE}, {"CONTEXT", IMAP_SEARCH_RET_CONTEXT},
 	};
 	if (list == NULL || list->type != IMAP_ARG_LIST) {
 		*error_r = "RETURN needs a list of options.";
@@ -214,14 +241,23 @@ static bool parse_return(const imap_arg *list, imap_search *s, const char **erro
 		for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 			if (imap_arg_atom_is(a, opts[i].name))
 				bit = opts[i].bit;
-		if (bit == 0) {
-			*error_r = "Unknown RETURN option (MIN, MAX, ALL, COUNT and SAVE are known).";
+		if (bit == 0 || (s->ret & bit)) {
+			*error_r = "Unknown or repeated RETURN option (MIN, MAX, ALL, COUNT, SAVE, PARTIAL, UPDATE "
+			           "and CONTEXT are known).";
 			return false;
 		}
+		if (bit == IMAP_SEARCH_RET_PARTIAL && !parse_partial(a->next, s, error_r))
+			return false;
+		if (bit == IMAP_SEARCH_RET_PARTIAL)
+			a = a->next;
 		s->ret |= bit;
 	}
-	if (s->ret == 0)
-		s->ret = IMAP_SEARCH_RET_ALL;
+	if ((s->ret & IMAP_SEARCH_RET_PARTIAL) && (s->ret & IMAP_SEARCH_RET_ALL)) {
+		*error_r = "PARTIAL and ALL cannot be asked for together."; /* RFC 5267 4.4 */
+		return false;
+	}
+	if ((s->ret & ~(unsigned)(IMAP_SEARCH_RET_UPDATE | IMAP_SEARCH_RET_CONTEXT)) == 0)
+		s->ret |= IMAP_SEARCH_RET_ALL;
 	return true;
 }
 
@@ -230,7 +266,7 @@ imap_search_status imap_search_parse(const imap_arg *args, imap_search *s, const
 	memset(s, 0, sizeof(*s));
 	const imap_arg *a = args;
 	if (imap_arg_atom_is(a, "RETURN")) {
-		if (!parse_return(a->next, s, error_r))
+		if (!imap_search_parse_return(a->next, s, error_r))
 			return IMAP_SEARCH_BAD;
 		a = a->next->next;
 	}
@@ -241,11 +277,21 @@ imap_search_status imap_search_parse(const imap_arg *args, imap_search *s, const
 			return IMAP_SEARCH_BAD;
 		}
 		a = a->next->next;
-		if (!str_ascii_ieq(s->charset, "UTF-8") && !str_ascii_ieq(s->charset, "US-ASCII")) {
+		if (!imap_search_charset_known(s->charset)) {
 			*error_r = "Only the UTF-8 and US-ASCII charsets are supported.";
 			return IMAP_SEARCH_BADCHARSET;
 		}
 	}
+	return imap_search_parse_keys(a, s, error_r);
+}
+
+bool imap_search_charset_known(const char *charset)
+{
+	return str_ascii_ieq(charset, "UTF-8") || str_ascii_ieq(charset, "US-ASCII");
+}
+
+imap_search_status imap_search_parse_keys(const imap_arg *a, imap_search *s, const char **error_r)
+{
 	sparser p = {a, s, NULL};
 	s->root = new_key(IMAP_SK_AND);
 	if (!parse_keys(&p, 0, s->root)) {

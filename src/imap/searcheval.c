@@ -10,6 +10,7 @@
 
 #include "imap/names.h"
 #include "imap/search.h"
+#include "imap/ctxupdate.h"
 #include "imap/searchmatch.h"
 #include "lib/log.h"
 
@@ -28,17 +29,6 @@ typedef struct search_job {
 	const char *no;
 } search_job;
 
-typedef struct read_ctx {
-	const mbox *mb;
-	size_t i;
-} read_ctx;
-
-static char *read_msg(void *arg, size_t *len_r)
-{
-	read_ctx *rc = arg;
-	return mbox_read(rc->mb, rc->i, (size_t)1 << 31, len_r);
-}
-
 static void search_work(void *arg)
 {
 	search_job *j = arg;
@@ -48,9 +38,9 @@ static void search_work(void *arg)
 		long i = mbox_find(mb, j->uids[k]);
 		if (i < 0)
 			continue; /* expunged meanwhile: matches nothing */
-		read_ctx rc = {.mb = mb, .i = (size_t)i};
+		imap_match_src rc = {.mb = mb, .i = (size_t)i};
 		imap_match_msg m = {.m = &mb->msgs[i], .kw = &j->v->kw, .saved = j->s->saved,
-		                    .n_saved = j->s->n_saved, .read = read_msg, .read_arg = &rc,
+		                    .n_saved = j->s->n_saved, .read = imap_match_read_mbox, .read_arg = &rc,
 		                    .recent = imap_recent_has(j->s, j->uids[k])};
 		j->hit[k] = imap_search_match(j->q.root, &m, (uint32_t)(k + 1), (uint32_t)j->n, max_uid);
 		if (j->hit[k] && mb->msgs[i].modseq > j->modseq)
@@ -59,18 +49,16 @@ static void search_work(void *arg)
 	}
 }
 
-/* ESEARCH's ALL: a compact set (1:3,7). */
-static void write_set(buf *out, const uint32_t *v, size_t n)
+/* PARTIAL (lo:hi set): the hits at those positions (RFC 5267 4.4).  False
+ * when out is full. */
+static bool write_partial(buf *out, const imap_search *q, const uint32_t *found, size_t n)
 {
-	for (size_t k = 0; k < n;) {
-		size_t e = k;
-		while (e + 1 < n && v[e + 1] == v[e] + 1)
-			e++;
-		buf_printf(out, "%s%u", k ? "," : "", v[k]);
-		if (e > k)
-			buf_printf(out, ":%u", v[e]);
-		k = e + 1;
-	}
+	if (!buf_printf(out, " PARTIAL (%u:%u ", q->partial_lo, q->partial_hi))
+		return false;
+	size_t hi = q->partial_hi < n ? q->partial_hi : n;
+	bool ok = q->partial_lo > n ? buf_puts(out, "NIL")
+	                            : imap_seqset_write(out, found + q->partial_lo - 1, hi - q->partial_lo + 1);
+	return ok && buf_putc(out, ')');
 }
 
 /* RETURN (SAVE ...): "$" becomes the hits (their UIDs), or only the MIN
@@ -130,16 +118,20 @@ static void search_done(void *arg)
 			buf_printf(out, " MAX %u", found[n - 1]);
 		if ((r & IMAP_SEARCH_RET_ALL) && n > 0) {
 			buf_puts(out, " ALL ");
-			write_set(out, found, n);
+			imap_seqset_write(out, found, n);
 		}
 		if (r & IMAP_SEARCH_RET_COUNT)
 			buf_printf(out, " COUNT %zu", n);
+		if (r & IMAP_SEARCH_RET_PARTIAL)
+			write_partial(out, &j->q, found, n); /* full: cut, as the rest of this line */
 		if (modseq)
 			buf_printf(out, " MODSEQ %llu", (unsigned long long)j->modseq);
 		buf_puts(out, "\r\n");
 	}
 	conn_write(s->c, b.data, b.len);
 	buf_free(&b);
+	if (r & IMAP_SEARCH_RET_UPDATE)
+		imap_ctx_keep(s, j->tag, j->text, j->uid, j->uids, j->hit, j->n);
 	imap_tagged(s, j->tag, "OK", "%sSEARCH completed", j->uid ? "UID " : "");
 	free(found);
 	imap_search_free(&j->q);

@@ -29,6 +29,12 @@ static bool load(imap_match_msg *v)
 	return v->data != NULL;
 }
 
+char *imap_match_read_mbox(void *arg, size_t *len_r)
+{
+	const imap_match_src *src = arg;
+	return mbox_read(src->mb, src->i, (size_t)1 << 31, len_r);
+}
+
 void imap_match_msg_done(imap_match_msg *msg)
 {
 	free(msg->data);
@@ -166,6 +172,12 @@ bool imap_search_match(const imap_search_key *k, imap_match_msg *v, uint32_t seq
 	case IMAP_SK_SENTBEFORE: { time_t d = sent_day(v); return d >= 0 && d < k->date; }
 	case IMAP_SK_SENTON: return sent_day(v) == k->date;
 	case IMAP_SK_SENTSINCE: { time_t d = sent_day(v); return d >= 0 && d >= k->date; }
+	case IMAP_SK_SAVEDBEFORE: return day_of(m->savedate) < k->date;
+	case IMAP_SK_SAVEDON: return day_of(m->savedate) == k->date;
+	case IMAP_SK_SAVEDSINCE: return day_of(m->savedate) >= k->date;
+	case IMAP_SK_SAVEDATESUPPORTED: return true;
+	case IMAP_SK_OLDER: return m->internal <= k->date;
+	case IMAP_SK_YOUNGER: return m->internal > k->date;
 	case IMAP_SK_LARGER: return m->vsize > k->number;
 	case IMAP_SK_SMALLER: return m->vsize < k->number;
 	case IMAP_SK_UID:

@@ -31,6 +31,14 @@ typedef struct imap_match_msg {
 	bool loaded;
 } imap_match_msg;
 
+/* The usual read function: message i of a folder (read_arg points to an
+ * imap_match_src). */
+typedef struct imap_match_src {
+	const mbox *mb;
+	size_t i;
+} imap_match_src;
+char *imap_match_read_mbox(void *arg, size_t *len_r);
+
 /* seq: the message's number in the session; max_seq / max_uid: what "*"
  * stands for in sequence and UID sets. */
 bool imap_search_match(const imap_search_key *k, imap_match_msg *msg, uint32_t seq, uint32_t max_seq,

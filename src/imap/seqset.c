@@ -188,3 +188,16 @@ bool imap_seqset_iter_next(imap_seqset_iter *it, uint32_t *n_r)
 	}
 	return false;
 }
+
+bool imap_seqset_write(buf *out, const uint32_t *v, size_t n)
+{
+	bool ok = true;
+	for (size_t k = 0; ok && k < n;) {
+		size_t e = k;
+		while (e + 1 < n && v[e + 1] == v[e] + 1)
+			e++;
+		ok = buf_printf(out, "%s%u", k ? "," : "", v[k]) && (e == k || buf_printf(out, ":%u", v[e]));
+		k = e + 1;
+	}
+	return ok;
+}

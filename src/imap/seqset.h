@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "imap/parse.h"
+#include "lib/buf.h"
 
 /* One range as sent: lo and hi in either order; 0 stands for "*" (no
  * message has number 0).  A single number n is the range n:n. */
@@ -51,5 +52,10 @@ typedef struct imap_seqset_iter {
 
 void imap_seqset_iter_init(imap_seqset_iter *it, const imap_seqset *resolved);
 bool imap_seqset_iter_next(imap_seqset_iter *it, uint32_t *n_r);
+
+/* Write v[0, n) as a sequence-set in that order, each run of n, n+1, ...
+ * as "n:m" (ESEARCH ALL, ESORT's ALL in sort order, ADDTO / REMOVEFROM,
+ * PARTIAL).  False when out is full. */
+bool imap_seqset_write(buf *out, const uint32_t *v, size_t n);
 
 #endif

@@ -65,6 +65,7 @@ typedef struct imap_session {
 	uint32_t recent_seen;   /* UIDs below were looked at for \Recent */
 	uint32_t *saved;        /* "$": the saved SEARCH result (RFC 5182), UIDs ascending */
 	size_t n_saved;
+	struct imap_ctx *ctx;   /* searches kept up to date (RFC 5267 UPDATE), ctxupdate.c */
 	int errors;
 	char *idle_tag;         /* IDLE: its tag while idling */
 	struct store_usage *usage; /* the account's usage, for QUOTA (quota.c; NULL until asked) */
@@ -161,6 +162,9 @@ bool imap_disk_full(int err);
  * index, a folder that could not be opened): has the file system holding
  * path no room left (a few blocks at most, or no inode)? */
 bool imap_disk_full_at(const char *path);
+/* cmd_sort.c, cmd_thread.c: SORT and THREAD (RFC 5256), their UID forms. */
+void imap_sort_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
+void imap_thread_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
 /* copy.c: COPY and MOVE, and their UID forms. */
 void imap_copy(imap_session *s, const imap_command *c, bool move);
 /* RENAME INBOX: every message of INBOX moves into the folder at dst_path

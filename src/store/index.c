@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/strutil.h"
 #include "mime/imapfmt.h"
 #include "mime/mime.h"
+#include "mime/preview.h"
 
 #define CACHE_MSG_MAX ((size_t)1 << 30)
 #define CACHE_TEXT_MAX ((size_t)16 << 20)
@@ -28,18 +30,20 @@ static const char *const queries[Q_COUNT] = {
 	[Q_GET_FOLDER] = "SELECT id, uidvalidity, highestmodseq FROM folders WHERE name = ?1",
 	[Q_ADD_FOLDER] = "INSERT INTO folders (name, uidvalidity, highestmodseq) VALUES (?1, 0, 0)",
 	[Q_SET_FOLDER] = "UPDATE folders SET uidvalidity = ?2, highestmodseq = ?3 WHERE id = ?1",
-	[Q_ROWS] = "SELECT uid, modseq, flags, envelope IS NOT NULL FROM msgs WHERE folder = ?1 ORDER BY uid",
+	[Q_ROWS] = ("SELECT uid, modseq, flags, envelope IS NOT NULL, savedate FROM msgs WHERE folder = ?1"
+	            " ORDER BY uid"),
 	[Q_SET] = "UPDATE msgs SET modseq = ?3, flags = ?4 WHERE folder = ?1 AND uid = ?2",
-	[Q_INSERT] = ("INSERT OR REPLACE INTO msgs (folder, uid, modseq, flags, envelope, bodystructure, body)"
-	              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+	[Q_INSERT] = ("INSERT OR REPLACE INTO msgs (folder, uid, modseq, flags, envelope, bodystructure, body,"
+	              " savedate, preview) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
 	[Q_REMOVE] = "DELETE FROM msgs WHERE folder = ?1 AND uid = ?2",
 	[Q_CLEAR] = "DELETE FROM msgs WHERE folder = ?1",
-	[Q_CACHE] = "SELECT envelope, bodystructure, body FROM msgs WHERE folder = ?1 AND uid = ?2",
+	[Q_CACHE] = "SELECT envelope, bodystructure, body, preview FROM msgs WHERE folder = ?1 AND uid = ?2",
 	[Q_RELOAD] = "SELECT uidvalidity, highestmodseq FROM folders WHERE id = ?1",
 	[Q_GET_RECENT] = "SELECT floor FROM recent WHERE folder = ?1",
 	[Q_SET_RECENT] = "INSERT OR REPLACE INTO recent (folder, floor) VALUES (?1, ?2)",
 	[Q_CLEAR_RECENT] = "DELETE FROM recent WHERE folder = ?1",
-	[Q_SET_CACHE] = "UPDATE msgs SET envelope = ?3, bodystructure = ?4, body = ?5 WHERE folder = ?1 AND uid = ?2",
+	[Q_SET_CACHE] = ("UPDATE msgs SET envelope = ?3, bodystructure = ?4, body = ?5, preview = ?6"
+	                 " WHERE folder = ?1 AND uid = ?2"),
 };
 
 static const char schema[] =
@@ -50,8 +54,19 @@ static const char schema[] =
 	" uidvalidity INTEGER NOT NULL, highestmodseq INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS msgs (folder INTEGER NOT NULL, uid INTEGER NOT NULL,"
 	" modseq INTEGER NOT NULL, flags INTEGER NOT NULL,"
-	" envelope TEXT, bodystructure TEXT, body TEXT, PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
+	" envelope TEXT, bodystructure TEXT, body TEXT, savedate INTEGER, preview TEXT,"
+	" PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS recent (folder INTEGER PRIMARY KEY, floor INTEGER NOT NULL);";
+
+/* Columns added since the first index: an index made before them gets them
+ * (empty; the save date then falls back to the file name's time, the
+ * preview is built on the first FETCH PREVIEW). */
+static const struct {
+	const char *probe, *add;
+} upgrades[] = {
+	{"SELECT savedate FROM msgs LIMIT 0", "ALTER TABLE msgs ADD COLUMN savedate INTEGER"},
+	{"SELECT preview FROM msgs LIMIT 0", "ALTER TABLE msgs ADD COLUMN preview TEXT"},
+};
 
 struct store_index {
 	sqlite3 *db;
@@ -81,6 +96,7 @@ void store_cache_free(store_cache *c)
 	free(c->envelope);
 	free(c->bodystructure);
 	free(c->body);
+	free(c->preview);
 	*c = (store_cache){0};
 }
 
@@ -106,6 +122,7 @@ bool store_cache_build(const char *path, store_cache *c)
 	c->bodystructure = take(&b);
 	imap_write_body(&b, m, m->root, false);
 	c->body = take(&b);
+	c->preview = mime_preview(m);
 	buf_free(&b);
 	mime_free(&m);
 	free(data);
@@ -164,6 +181,30 @@ static bool reload_folder(store_index *ix)
 	return ok;
 }
 
+static int upgrade(sqlite3 *db)
+{
+	int rc = SQLITE_OK;
+	for (size_t k = 0; rc == SQLITE_OK && k < sizeof upgrades / sizeof upgrades[0]; k++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, upgrades[k].probe, -1, &st, NULL) != SQLITE_OK)
+			rc = sqlite3_exec(db, upgrades[k].add, NULL, NULL, NULL);
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+/* When a message without a stored save date came into the folder: the
+ * time its Maildir name starts with (when it was made there), else its
+ * arrival time. */
+static time_t savedate_of(const mbox_msg *msg)
+{
+	char *end;
+	long long t = strtoll(msg->file ? msg->file : "", &end, 10);
+	if (end != msg->file && *end == '.' && t > 0 && t <= (long long)time(NULL) + 86400)
+		return (time_t)t;
+	return msg->internal;
+}
+
 store_index *store_index_open(const char *root, const char *key, char **err_r)
 {
 	char *path = xasprintf("%s/" STORE_INDEX_FILE, root);
@@ -176,6 +217,8 @@ store_index *store_index_open(const char *root, const char *key, char **err_r)
 		sqlite3_busy_timeout(ix->db, 10000); /* `yubin mailbox reindex` may hold it a moment */
 		rc = sqlite3_exec(ix->db, schema, NULL, NULL, NULL);
 	}
+	if (rc == SQLITE_OK)
+		rc = upgrade(ix->db);
 	for (int k = 0; rc == SQLITE_OK && k < Q_COUNT; k++)
 		rc = sqlite3_prepare_v3(ix->db, queries[k], -1, SQLITE_PREPARE_PERSISTENT, &ix->q[k], NULL);
 	if (rc != SQLITE_OK || !load_folder(ix, key)) {
@@ -239,6 +282,8 @@ static bool insert(store_index *ix, const mbox_msg *msg, const store_cache *c)
 	sqlite3_bind_text(st, 5, c->envelope, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, c->bodystructure, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, c->body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (int64_t)(msg->savedate ? msg->savedate : savedate_of(msg)));
+	sqlite3_bind_text(st, 9, c->preview, -1, SQLITE_STATIC);
 	return done(st);
 }
 
@@ -289,6 +334,7 @@ typedef struct row {
 	uint64_t modseq;
 	int64_t flags;
 	bool cached;
+	time_t savedate;       /* 0: none stored */
 } row;
 
 static row *read_rows(store_index *ix, size_t *n_r)
@@ -303,7 +349,8 @@ static row *read_rows(store_index *ix, size_t *n_r)
 		}
 		v[n++] = (row){.uid = (uint32_t)sqlite3_column_int64(st, 0),
 		               .modseq = (uint64_t)sqlite3_column_int64(st, 1),
-		               .flags = sqlite3_column_int64(st, 2), .cached = sqlite3_column_int(st, 3) != 0};
+		               .flags = sqlite3_column_int64(st, 2), .cached = sqlite3_column_int(st, 3) != 0,
+		               .savedate = (time_t)sqlite3_column_int64(st, 4)};
 	}
 	sqlite3_reset(st);
 	*n_r = n;
@@ -339,6 +386,7 @@ bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32
 			break;
 		mbox_msg *msg = &m->msgs[i];
 		bool have = r < nr && rows[r].uid == uid;
+		msg->savedate = have && rows[r].savedate > 0 ? rows[r].savedate : savedate_of(msg);
 		if (have && rows[r].flags == flag_word(msg) && rows[r].cached) {
 			msg->modseq = rows[r].modseq;
 			r++;
@@ -390,9 +438,10 @@ bool store_index_cache(store_index *ix, uint32_t uid, const char *path, store_ca
 		c->envelope = col_text(st, 0);
 		c->bodystructure = col_text(st, 1);
 		c->body = col_text(st, 2);
+		c->preview = col_text(st, 3);
 	}
 	sqlite3_reset(st);
-	bool ok = c->envelope != NULL && c->bodystructure != NULL && c->body != NULL;
+	bool ok = c->envelope != NULL && c->bodystructure != NULL && c->body != NULL && c->preview != NULL;
 	if (!ok) {
 		store_cache_free(c);
 		ok = store_cache_build(path, c);
@@ -401,6 +450,7 @@ bool store_index_cache(store_index *ix, uint32_t uid, const char *path, store_ca
 		sqlite3_bind_text(st, 3, c->envelope, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, c->bodystructure, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, c->body, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, c->preview, -1, SQLITE_STATIC);
 		if (ok)
 			done(st);
 	}

@@ -1,7 +1,10 @@
 /* index.h — the per-account index (SQLite, <account maildir>/yubin-index.db):
  * for each folder its UIDVALIDITY and highest mod-sequence, and for each
  * message the mod-sequence of its last change with the flags it had then,
- * and its cached ENVELOPE, BODYSTRUCTURE and BODY (messages never change,
+ * its save date (RFC 8514: when it came into the folder; an index made
+ * before save dates were kept gets the column, and a message without one
+ * counts the time at the start of its file name), and its cached
+ * ENVELOPE, BODYSTRUCTURE, BODY and PREVIEW (messages never change,
  * so a cache entry never goes stale).  The files stay the truth for which
  * messages exist, their UIDs and flags: the index is rebuilt from them when
  * it is missing or behind (store_index_reconcile), and a flag change made
@@ -23,6 +26,7 @@ typedef struct store_index store_index;
 /* The cached forms of one message (malloc'd strings, NULL when unknown). */
 typedef struct store_cache {
 	char *envelope, *bodystructure, *body;
+	char *preview;          /* RFC 8970 PREVIEW text (mime/preview.h) */
 } store_cache;
 
 void store_cache_free(store_cache *c);

@@ -23,6 +23,8 @@ typedef struct mbox_msg {
 	unsigned flags;        /* MDF_* (mdname.h) */
 	uint32_t kw;           /* keywords: bit k is the letter 'a' + k (keywords.h) */
 	uint64_t modseq;       /* RFC 7162; kept by store/view.c, 0 here */
+	time_t savedate;       /* RFC 8514: when it came into this folder; kept by
+	                        * the index (index.h), 0 here */
 } mbox_msg;
 
 typedef struct mbox {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -233,6 +234,7 @@ static bool look_new(store_view *v, char **err_r)
 	bool ok = true;
 	for (size_t i = n0; ok && i < v->mb->n; i++) {
 		v->mb->msgs[i].modseq = store_view_next_modseq(v);
+		v->mb->msgs[i].savedate = time(NULL); /* saved in the folder now (RFC 8514) */
 		char *path = mbox_msg_path(v->mb, i);
 		ok = store_index_set(v->ix, &v->mb->msgs[i], path);
 		free(path);

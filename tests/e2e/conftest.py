@@ -1148,6 +1148,25 @@ def imap_login(srv, user, pw):
     return m
 
 
+_raw_tags = [0]
+
+
+def imap_raw(m, line):
+    """Send one command line on an imaplib session's socket, as it is;
+    returns (the untagged lines, the tagged line without its tag), as
+    bytes (a literal's bytes come as lines of their own)."""
+    _raw_tags[0] += 1
+    tag = b"R%d" % _raw_tags[0]
+    m.send(tag + b" " + line.encode() + b"\r\n")
+    lines = []
+    while True:
+        ln = m.readline()
+        assert ln, "connection closed"
+        if ln.startswith(tag + b" "):
+            return lines, ln[len(tag) + 1:]
+        lines.append(ln)
+
+
 def settled(read):
     """read() over a Maildir listing, again when a file moved from new/ to
     cur/ between the listing and the read (an IMAP session with the folder

@@ -4,7 +4,12 @@
  * tried with each typed reader.  Checks what must always hold: split feeding
  * gives the same commands as one feed, modified UTF-7 round-trips, a
  * resolved sequence set is sorted and within range, a LIST request read
- * has a pattern. */
+ * has a pattern.  SORT / THREAD (RFC 5256): criteria, algorithm, RETURN
+ * and search keys from every position; every string argument as a
+ * Subject (base subject: never longer than the decoded text, idempotent),
+ * a Date, a header and a casemap key; and the arguments as a small
+ * mailbox of Message-IDs and References threaded both ways, where every
+ * message must appear exactly once. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,10 @@
 #include "imap/reader.h"
 #include "imap/search.h"
 #include "imap/seqset.h"
+#include "imap/casemap.h"
+#include "imap/sortkey.h"
+#include "imap/thread.h"
+#include "mime/charset.h"
 #include "imap/status.h"
 #include "imap/store.h"
 #include "imap/wildcard.h"
@@ -125,6 +134,99 @@ static void check_list(const imap_arg *a, size_t i)
 		abort();
 }
 
+/* A string argument as the header material of SORT and THREAD. */
+static void check_sortkeys(const imap_arg *a)
+{
+	const char *s;
+	size_t len;
+	if (!imap_arg_astring(a, &s, &len) || strlen(s) != len)
+		return;
+	bool reply;
+	char *base = imap_base_subject(s, &reply);
+	char *dec = mime_decode_header(s);
+	if (strlen(base) > strlen(dec))
+		abort();
+	bool again_reply;
+	char *again = imap_base_subject(base, &again_reply);
+	free(again);
+	free(dec);
+	char *key = imap_casemap_key(base, strlen(base));
+	free(key);
+	free(base);
+	imap_sent_date(s, 0);
+}
+
+/* The arguments as messages: the first string of each list its header
+ * block (Message-ID, References, Subject, Date, From); threaded both
+ * ways, every message must come out exactly once. */
+static void check_threads(const imap_command *cmd)
+{
+	imap_sort_msg v[16];
+	size_t n = 0;
+	for (const imap_arg *a = cmd->args; a != NULL && n < 16; a = a->next) {
+		const char *s;
+		size_t len;
+		if (!imap_arg_astring(a, &s, &len))
+			continue;
+		memset(&v[n], 0, sizeof v[n]);
+		v[n].seq = v[n].uid = (uint32_t)n + 1;
+		v[n].arrival = (time_t)len;
+		imap_sort_msg_fill(&v[n], s, len);
+		n++;
+	}
+	for (int alg = 0; alg < 2; alg++) {
+		buf out;
+		buf_init(&out, 1 << 16);
+		if (!imap_thread_write(&out, v, n, (imap_thread_alg)alg, false))
+			abort();
+		unsigned seen[17] = {0};
+		const char *p = buf_str(&out);
+		int depth = 0;
+		for (; *p; p++) {
+			if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth < 0)
+				abort();
+			else if (*p >= '1' && *p <= '9') {
+				unsigned k = (unsigned)strtoul(p, (char **)&p, 10);
+				p--;
+				if (k == 0 || k > n || seen[k]++)
+					abort();
+			}
+		}
+		for (size_t k = 1; k <= n; k++)
+			if (seen[k] != 1 || depth != 0)
+				abort();
+		buf_free(&out);
+	}
+	imap_sort_prog prog = {.n = 3};
+	prog.c[0].key = IMAP_SORT_SUBJECT;
+	prog.c[1].key = IMAP_SORT_DISPLAYFROM;
+	prog.c[1].reverse = true;
+	prog.c[2].key = IMAP_SORT_DATE;
+	imap_sort_run(v, n, &prog);
+	for (size_t k = 0; k < n; k++)
+		imap_sort_msg_free(&v[k]);
+}
+
+/* SORT and THREAD's own arguments from position a. */
+static void check_sort_args(const imap_arg *a)
+{
+	const char *err;
+	imap_sort_prog prog;
+	if (imap_sort_parse_criteria(a, &prog, &err) && (prog.n == 0 || prog.n > IMAP_SORT_MAX_CRITERIA))
+		abort();
+	imap_thread_alg alg;
+	imap_thread_alg_parse(a, &alg);
+	imap_search q;
+	memset(&q, 0, sizeof q);
+	imap_search_parse_return(a, &q, &err);
+	imap_search_free(&q);
+	memset(&q, 0, sizeof q);
+	imap_search_parse_keys(a, &q, &err);
+	imap_search_free(&q);
+}
+
 /* Every typed reader on every argument position. */
 static void check_command(const imap_command *cmd)
 {
@@ -145,7 +247,10 @@ static void check_command(const imap_command *cmd)
 		imap_store_parse(a, &st, &err);
 		imap_store_free(&st);
 		check_list(a, i++);
+		check_sort_args(a);
+		check_sortkeys(a);
 	}
+	check_threads(cmd);
 }
 
 static void parse_one(const char *c, size_t n, bool utf8)

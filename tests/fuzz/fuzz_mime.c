@@ -10,6 +10,8 @@
 #include "mime/crlf.h"
 #include "mime/imapfmt.h"
 #include "mime/mime.h"
+#include "mime/preview.h"
+#include "lib/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,6 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_free(&out);
 	walk(m, m->root, "", opts, 6);
 	fetch(m, "1.2.3.4.5", opts);
+	/* PREVIEW: valid UTF-8 of at most MIME_PREVIEW_MAX characters */
+	char *pv = mime_preview(m);
+	if (!imap_utf8_valid(pv, strlen(pv)) || strlen(pv) > 4 * MIME_PREVIEW_MAX)
+		abort();
+	free(pv);
 	if (mime_crlf_size(copy, 0, size) < size)
 		abort();
 	mime_free(&m);

@@ -22,7 +22,7 @@
 #include "imap/search.h"
 #include "imap/seqset.h"
 #include "imap/store.h"
-#include "imap/utf8.h"
+#include "lib/utf8.h"
 #include "lib/buf.h"
 
 /* ---- the argument tree ---- */
@@ -151,7 +151,7 @@ static const tcase tree_cases[] = {
 	{"a X a\x7f", 0, false, "!Invalid character in the command."},
 	{"a UID", 0, false, "!UID must be followed by a command."},
 	{"a UID NOOP", 0, false,
-	 "!UID must be followed by COPY, MOVE, FETCH, SEARCH, STORE or EXPUNGE."},
+	 "!UID must be followed by COPY, MOVE, FETCH, SEARCH, STORE, EXPUNGE, SORT or THREAD."},
 	{"a FETCH 1 BODY[HEADER", 0, false, "!Missing ] after [."},
 	{"a FETCH 1 BODY[\x01]", 0, false, "!Invalid character inside [ ]."},
 	{"a FETCH 1 BODY[[]", 0, false, "!Invalid character inside [ ]."},
@@ -885,6 +885,17 @@ static const struct {
 	{"(UID BODY.PEEK[HEADER] BINARY.SIZE[] FLAGS)", "3 B.P[/H] SIZE.P[/]"},
 	{"(FLAGS) (CHANGEDSINCE 12345)", "401 cs12345"},
 	{"(FLAGS) (CHANGEDSINCE 5 VANISHED)", "401 cs5 vanished"},
+	/* RFC 8514 SAVEDATE, RFC 8970 PREVIEW and its (LAZY) */
+	{"SAVEDATE", "800"},
+	{"PREVIEW", "1000"},
+	{"(UID PREVIEW SAVEDATE)", "1802"},
+	{"(PREVIEW (LAZY) FLAGS)", "1001"},
+	{"PREVIEW (LAZY)", "1000"},
+	{"PREVIEW (LAZY) (CHANGEDSINCE 3)", "1400 cs3"},
+	{"(PREVIEW (FUZZY))", "!PREVIEW takes only the LAZY modifier."},
+	{"(PREVIEW (LAZY FOO))", "!PREVIEW takes only the LAZY modifier."},
+	{"(PREVIEW ())", "!PREVIEW takes only the LAZY modifier."},
+	{"(FLAGS (LAZY))", "!Expected a FETCH attribute."},
 	/* errors */
 	{"", "!Missing FETCH attributes."},
 	{"()", "!Empty FETCH attribute list."},
@@ -976,7 +987,8 @@ static void show_key(buf *out, const imap_search_key *k)
 		"ALL", "ANSWERED", "DELETED", "DRAFT", "FLAGGED", "NEW", "OLD", "RECENT", "SEEN",
 		"UNANSWERED", "UNDELETED", "UNDRAFT", "UNFLAGGED", "UNSEEN", "BCC", "BODY", "CC",
 		"FROM", "SUBJECT", "TEXT", "TO", "HEADER", "KEYWORD", "UNKEYWORD", "BEFORE", "ON",
-		"SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "LARGER", "SMALLER", "UID", "SET",
+		"SINCE", "SENTBEFORE", "SENTON", "SENTSINCE", "SAVEDBEFORE", "SAVEDON", "SAVEDSINCE",
+		"OLDER", "YOUNGER", "SAVEDATESUPPORTED", "LARGER", "SMALLER", "UID", "SET",
 		"MODSEQ", "NOT", "OR", "AND",
 	};
 	buf_puts(out, names[k->op]);
@@ -990,10 +1002,11 @@ static void show_key(buf *out, const imap_search_key *k)
 		buf_printf(out, "=%s:%s", k->field, k->str);
 		break;
 	case IMAP_SK_BEFORE: case IMAP_SK_ON: case IMAP_SK_SINCE: case IMAP_SK_SENTBEFORE:
-	case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE:
+	case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE: case IMAP_SK_SAVEDBEFORE: case IMAP_SK_SAVEDON:
+	case IMAP_SK_SAVEDSINCE:
 		buf_printf(out, "=%lld", (long long)k->date);
 		break;
-	case IMAP_SK_LARGER: case IMAP_SK_SMALLER:
+	case IMAP_SK_LARGER: case IMAP_SK_SMALLER: case IMAP_SK_OLDER: case IMAP_SK_YOUNGER:
 		buf_printf(out, "=%llu", (unsigned long long)k->number);
 		break;
 	case IMAP_SK_MODSEQ:
@@ -1043,6 +1056,13 @@ static const struct {
 	{"SENTBEFORE 2-Jan-1970 SENTON 1-Jan-1970 SENTSINCE 1-Jan-1970",
 	 "||SENTBEFORE=86400 SENTON=0 SENTSINCE=0"},
 	{"LARGER 100 SMALLER 9223372036854775807", "||LARGER=100 SMALLER=9223372036854775807"},
+	{"SAVEDBEFORE 2-Jan-1970 SAVEDON 1-Jan-1970 savedsince 1-Jan-1970 SAVEDATESUPPORTED",
+	 "||SAVEDBEFORE=86400 SAVEDON=0 SAVEDSINCE=0 SAVEDATESUPPORTED"},
+	{"SAVEDON 32-Jan-2020", "!Invalid date (expected d-Mon-yyyy)."},
+	{"OLDER 60 younger 1", "||OLDER=60 YOUNGER=1"},
+	{"OLDER 0", "!OLDER and YOUNGER need a number of seconds from 1."},
+	{"YOUNGER -5", "!OLDER and YOUNGER need a number of seconds from 1."},
+	{"YOUNGER", "!OLDER and YOUNGER need a number of seconds from 1."},
 	{"UID 1:*,5", "||UID=1:0,5:5"},
 	{"UID $", "||UID=$"},
 	{"1:5 * $", "||SET=1:5 SET=0:0 SET=$"},
@@ -1062,6 +1082,9 @@ static const struct {
 	{"RETURN (MIN MAX) ALL", "3||ALL"},
 	{"RETURN (ALL COUNT SAVE) ALL", "1c||ALL"},
 	{"RETURN (SAVE) CHARSET UTF-8 UNSEEN", "10|UTF-8|UNSEEN"},
+	{"RETURN (UPDATE) ALL", "44||ALL"},
+	{"RETURN (CONTEXT COUNT) ALL", "88||ALL"},
+	{"RETURN (PARTIAL 5:2 UPDATE) ALL", "60||ALL"},
 	/* errors */
 	{"", "!Missing search keys."},
 	{"FOO", "!Unknown search key."},
@@ -1087,7 +1110,15 @@ static const struct {
 	{"MODSEQ \"/flags/\\\\Seen\" 5", "!MODSEQ entry type must be priv, shared or all."},
 	{"MODSEQ \"/other/x\" all 5", "!Invalid MODSEQ entry name."},
 	{"MODSEQ \"/flags/x\" mine 5", "!MODSEQ entry type must be priv, shared or all."},
-	{"RETURN (FOO) ALL", "!Unknown RETURN option (MIN, MAX, ALL, COUNT and SAVE are known)."},
+	{"RETURN (FOO) ALL", "!Unknown or repeated RETURN option (MIN, MAX, ALL, COUNT, SAVE, PARTIAL, "
+	                     "UPDATE and CONTEXT are known)."},
+	{"RETURN (MIN MIN) ALL", "!Unknown or repeated RETURN option (MIN, MAX, ALL, COUNT, SAVE, PARTIAL, "
+	                         "UPDATE and CONTEXT are known)."},
+	{"RETURN (PARTIAL) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (PARTIAL 0:4) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (PARTIAL 4) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (PARTIAL 1:4294967296) ALL", "!PARTIAL needs a range n:m of positions from 1."},
+	{"RETURN (ALL PARTIAL 1:5) ALL", "!PARTIAL and ALL cannot be asked for together."},
 	{"RETURN ALL", "!RETURN needs a list of options."},
 	{"RETURN", "!RETURN needs a list of options."},
 	{"CHARSET", "!CHARSET needs a charset name."},

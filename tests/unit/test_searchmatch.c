@@ -59,7 +59,8 @@ static void check(const char *keys, bool want1, bool want2, int reads_wanted)
 	mbox_msg m1 = {.uid = 5, .vsize = 120, .internal = utc(2026, 1, 15, 10), .flags = MDF_SEEN,
 	               .kw = 1u << 0, .modseq = 10};
 	mbox_msg m2 = {.uid = 9, .vsize = 5000, .internal = utc(2026, 2, 1, 0), .flags = MDF_DELETED,
-	               .modseq = 20};
+	               .modseq = 20, .savedate = utc(2026, 3, 2, 0)};
+	m1.savedate = utc(2026, 3, 1, 5);
 	char *line = xasprintf("t SEARCH %s", keys);
 	imap_command cmd;
 	imap_search q;
@@ -115,6 +116,30 @@ static void test_flags_sizes_dates(void **state)
 	check("SINCE 16-Jan-2026", false, true, 0);
 	check("MODSEQ 15", false, true, 0);
 	check("MODSEQ 10", true, true, 0);
+	/* RFC 8514: the save date, by day */
+	check("SAVEDON 1-Mar-2026", true, false, 0);
+	check("SAVEDBEFORE 2-Mar-2026", true, false, 0);
+	check("SAVEDSINCE 2-Mar-2026", false, true, 0);
+	check("SAVEDATESUPPORTED", true, true, 0);
+	check("NOT SAVEDATESUPPORTED", false, false, 0);
+}
+
+/* RFC 5032: OLDER / YOUNGER count seconds back from now, to the second */
+static void test_within(void **state)
+{
+	char keys[64];
+	long since1 = (long)(time(NULL) - utc(2026, 1, 15, 10)), since2 = (long)(time(NULL) - utc(2026, 2, 1, 0));
+	snprintf(keys, sizeof keys, "OLDER %ld", since2 - 3600);
+	check(keys, true, true, 0);
+	snprintf(keys, sizeof keys, "OLDER %ld", since2 + 3600);
+	check(keys, true, false, 0);
+	snprintf(keys, sizeof keys, "YOUNGER %ld", since1 - 3600);
+	check(keys, false, true, 0);
+	snprintf(keys, sizeof keys, "YOUNGER %ld", since1 + 3600);
+	check(keys, true, true, 0);
+	snprintf(keys, sizeof keys, "YOUNGER %ld OLDER %ld", since1 + 3600, since2 + 3600);
+	check(keys, true, false, 0);
+	check("YOUNGER 60", false, false, 0);
 }
 
 static void test_sets_and_logic(void **state)
@@ -187,6 +212,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags_sizes_dates),
 		cmocka_unit_test(test_sets_and_logic),
+		cmocka_unit_test(test_within),
 		cmocka_unit_test(test_headers_and_text),
 		cmocka_unit_test(test_unreadable_message),
 	};

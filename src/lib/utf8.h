@@ -1,8 +1,8 @@
-/* utf8.h — UTF-8 checking and decoding for IMAP text (RFC 3629): strict,
+/* utf8.h — UTF-8 checking and decoding (RFC 3629), for IMAP names and text and MIME: strict,
  * so overlong forms, surrogates and code points past U+10FFFF are refused.
  * Knows nothing about where UTF-8 is allowed; the callers decide that. */
-#ifndef YUBIN_IMAP_UTF8_H
-#define YUBIN_IMAP_UTF8_H
+#ifndef YUBIN_LIB_UTF8_H
+#define YUBIN_LIB_UTF8_H
 
 #include <stdbool.h>
 #include <stddef.h>

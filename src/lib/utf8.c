@@ -1,6 +1,6 @@
 /* utf8.c — strict UTF-8 decoding and encoding (see utf8.h).  Pure functions
  * on byte ranges; no allocation. */
-#include "imap/utf8.h"
+#include "lib/utf8.h"
 
 size_t imap_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp_r)
 {
