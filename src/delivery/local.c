@@ -28,15 +28,15 @@
 static char *unique_name(const qenvelope *env, size_t idx, const char *hostname)
 {
 	buf b;
-	buf_init(&b, 1024);
-	buf_printf(&b, "%lld.Y%sR%zu.", (long long)env->time, env->id, idx);
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PRINTF(&b, "%lld.Y%sR%zu.", (long long)env->time, env->id, idx);
 	for (const char *p = hostname; *p; p++) {
 		if (*p == '/')
-			buf_puts(&b, "\\057");
+			BUF_PUTS(&b, "\\057");
 		else if (*p == ':')
-			buf_puts(&b, "\\072");
+			BUF_PUTS(&b, "\\072");
 		else
-			buf_putc(&b, *p);
+			BUF_PUTC(&b, *p);
 	}
 	return buf_steal(&b);
 }

@@ -777,7 +777,7 @@ static size_t expire(ob_attempt *a, time_t *next_r)
 static void append_records(ob_attempt *a, time_t next, bool warned_now)
 {
 	buf rec;
-	buf_init(&rec, (size_t)16 << 20);
+	buf_init(&rec, BUF_UNBOUNDED);
 	for (size_t i = 0; i < a->env.n_rcpts; i++) {
 		ob_result *r = &a->res[i];
 		if (r->kind == 'd')
@@ -788,9 +788,9 @@ static void append_records(ob_attempt *a, time_t next, bool warned_now)
 			qfile_format_state(&rec, "defer", i, r->reply, NULL);
 	}
 	if (warned_now)
-		buf_puts(&rec, "warned\n");
+		BUF_PUTS(&rec, "warned\n");
 	if (next > 0)
-		buf_printf(&rec, "next %lld %d\n", (long long)next, a->env.attempts + 1);
+		BUF_PRINTF(&rec, "next %lld %d\n", (long long)next, a->env.attempts + 1);
 	int fd = open(a->e->path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0 || !fs_write_all(fd, rec.data, rec.len) || fdatasync(fd) != 0)
 		a->io_errno = errno;

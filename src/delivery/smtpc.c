@@ -142,10 +142,10 @@ static void send_line(smtpc_conn *c, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	buf b;
-	buf_init(&b, 4096);
-	buf_vprintf(&b, fmt, ap);
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_VPRINTF(&b, fmt, ap);
 	va_end(ap);
-	buf_puts(&b, "\r\n");
+	BUF_PUTS(&b, "\r\n");
 	bufferevent_write(c->bev, b.data, b.len);
 	buf_free(&b);
 }
@@ -270,7 +270,7 @@ static void txn_end(smtpc_job *j, bool clean)
 static void send_rcpt(smtpc_job *j, size_t i)
 {
 	buf dsn;
-	buf_init(&dsn, 2048);
+	buf_init(&dsn, BUF_UNBOUNDED);
 	if (j->st->ext_dsn)
 		dsnparam_rcpt(j->notify ? j->notify[i] : 0, j->orcpt ? j->orcpt[i] : NULL, &dsn);
 	send_line(j->st, "RCPT TO:<%s>%s", j->rcpts[i], buf_str(&dsn));
@@ -349,7 +349,7 @@ static void start_mail(smtpc_job *j)
 	if (c->ext_size)
 		snprintf(sz, sizeof sz, " SIZE=%llu", size);
 	buf dsn;
-	buf_init(&dsn, 1024);
+	buf_init(&dsn, BUF_UNBOUNDED);
 	if (c->ext_dsn)
 		dsnparam_mail(j->dsn_ret, j->envid, &dsn);
 	send_line(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sz,
@@ -506,11 +506,11 @@ static void after_ehlo(smtpc_job *j)
 			return;
 		}
 		buf raw;
-		buf_init(&raw, 4096);
-		buf_putc(&raw, '\0');
-		buf_puts(&raw, j->auth_user);
-		buf_putc(&raw, '\0');
-		buf_puts(&raw, j->auth_pass ? j->auth_pass : "");
+		buf_init(&raw, BUF_UNBOUNDED);
+		BUF_PUTC(&raw, '\0');
+		BUF_PUTS(&raw, j->auth_user);
+		BUF_PUTC(&raw, '\0');
+		BUF_PUTS(&raw, j->auth_pass ? j->auth_pass : "");
 		c->step = ST_AUTH;
 		send_b64(c, "AUTH PLAIN ", raw.data, raw.len);
 		explicit_bzero(raw.data, raw.len);

@@ -98,16 +98,16 @@ static void store_one(store_job *j, const imap_target *t, unsigned md, uint32_t 
 	buf *out = &j->out;
 	if (j->st.silent && !j->condstore)
 		return;
-	buf_printf(out, "* %u FETCH (", t->seq);
+	BUF_PRINTF(out, "* %u FETCH (", t->seq);
 	if (j->uid)
-		buf_printf(out, "UID %u ", m->uid);
+		BUF_PRINTF(out, "UID %u ", m->uid);
 	if (!j->st.silent) {
-		buf_puts(out, "FLAGS ");
+		BUF_PUTS(out, "FLAGS ");
 		imap_write_flags(out, j->s, j->v, m);
 	}
 	if (j->condstore)
-		buf_printf(out, "%sMODSEQ (%llu)", j->st.silent ? "" : " ", (unsigned long long)m->modseq);
-	buf_puts(out, ")\r\n");
+		BUF_PRINTF(out, "%sMODSEQ (%llu)", j->st.silent ? "" : " ", (unsigned long long)m->modseq);
+	BUF_PUTS(out, ")\r\n");
 }
 
 static void store_work(void *arg)
@@ -126,7 +126,7 @@ static void store_work(void *arg)
 static void write_set(buf *b, const uint32_t *v, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		buf_printf(b, "%s%u", k ? "," : "", v[k]);
+		BUF_PRINTF(b, "%s%u", k ? "," : "", v[k]);
 }
 
 static void store_done(void *arg)
@@ -142,7 +142,7 @@ static void store_done(void *arg)
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Some flags could not be stored");
 	} else if (j->n_modified > 0) {
 		buf set;
-		buf_init(&set, RESPONSE_MAX);
+		buf_init(&set, BUF_UNBOUNDED);
 		write_set(&set, j->modified, j->n_modified);
 		imap_tagged(s, j->tag, "OK", "[MODIFIED %s] Conditional STORE failed for some", set.data);
 		buf_free(&set);
@@ -186,7 +186,7 @@ void imap_store_cmd(imap_session *s, const imap_command *c)
 		j->modified = xcalloc(j->n + 1, sizeof(uint32_t));
 		j->changed = xcalloc(j->n + 1, sizeof(uint32_t));
 		imap_seqset_free(&set);
-		buf_init(&j->out, RESPONSE_MAX);
+		buf_init(&j->out, BUF_UNBOUNDED);
 		conn_pause(s->c);
 		store_view_run(s->view, STORE_WRITE, store_work, store_done, j);
 		return;

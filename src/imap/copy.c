@@ -204,7 +204,7 @@ static void copy_collect(void *arg)
 static void write_uids(buf *out, const uint32_t *uids, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		buf_printf(out, "%s%u", k ? "," : "", uids[k]);
+		BUF_PRINTF(out, "%s%u", k ? "," : "", uids[k]);
 }
 
 static void copy_reply(copy_job *j)
@@ -228,18 +228,18 @@ static void copy_reply(copy_job *j)
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The messages could not be copied");
 	} else {
 		buf code;
-		buf_init(&code, (size_t)1 << 24);
+		buf_init(&code, BUF_UNBOUNDED);
 		if (j->n > 0) {
 			uint32_t *src = xcalloc(j->n, sizeof(uint32_t)), *dst = xcalloc(j->n, sizeof(uint32_t));
 			for (size_t k = 0; k < j->n; k++) {
 				src[k] = j->t[k].uid;
 				dst[k] = j->msgs[k].uid;
 			}
-			buf_printf(&code, "[COPYUID %u ", j->dst_validity);
+			BUF_PRINTF(&code, "[COPYUID %u ", j->dst_validity);
 			write_uids(&code, src, j->n);
-			buf_putc(&code, ' ');
+			BUF_PUTC(&code, ' ');
 			write_uids(&code, dst, j->n);
-			buf_puts(&code, "] ");
+			BUF_PUTS(&code, "] ");
 			free(src);
 			free(dst);
 		}

@@ -99,9 +99,9 @@ static bool write_subscriptions(const imap_session *s, const strlist *names)
 	char *tmp = xasprintf("%s/subscriptions.tmp", s->maildir);
 	char *path = xasprintf("%s/subscriptions", s->maildir);
 	buf b;
-	buf_init(&b, (size_t)1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (size_t i = 0; i < names->n; i++)
-		buf_printf(&b, "%s\n", names->items[i]);
+		BUF_PRINTF(&b, "%s\n", names->items[i]);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	bool ok = fd >= 0 && fs_write_all(fd, b.data, b.len);
 	if (fd >= 0)

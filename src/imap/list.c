@@ -146,7 +146,7 @@ static void write_attributes(const list_ctx *x, const char *name, buf *out)
 	const char *sep = "";
 	for (size_t k = 0; k < 4; k++) {
 		if (attr[k] != NULL) {
-			buf_printf(out, "%s%s", sep, attr[k]);
+			BUF_PRINTF(out, "%s%s", sep, attr[k]);
 			sep = " ";
 		}
 	}
@@ -155,29 +155,29 @@ static void write_attributes(const list_ctx *x, const char *name, buf *out)
 /* The CHILDINFO values: the selection options the criteria are made of. */
 static void write_childinfo(const list_ctx *x, buf *out)
 {
-	buf_puts(out, " (\"CHILDINFO\" (");
+	BUF_PUTS(out, " (\"CHILDINFO\" (");
 	if (x->select & IMAP_LIST_SEL_SUBSCRIBED)
-		buf_printf(out, "\"SUBSCRIBED\"%s", x->select & IMAP_LIST_SEL_SPECIAL_USE ? " " : "");
+		BUF_PRINTF(out, "\"SUBSCRIBED\"%s", x->select & IMAP_LIST_SEL_SPECIAL_USE ? " " : "");
 	if (x->select & IMAP_LIST_SEL_SPECIAL_USE)
-		buf_puts(out, "\"SPECIAL-USE\"");
-	buf_puts(out, "))");
+		BUF_PUTS(out, "\"SPECIAL-USE\"");
+	BUF_PUTS(out, "))");
 }
 
 /* The response for name, or NULL when the name cannot be shown. */
 static char *entry_line(const list_ctx *x, const char *verb, const char *name, bool childinfo)
 {
 	buf line;
-	buf_init(&line, 4 * PATTERN_MAX + 512);
-	buf_printf(&line, "* %s (", verb);
+	buf_init(&line, BUF_UNBOUNDED);
+	BUF_PRINTF(&line, "* %s (", verb);
 	write_attributes(x, name, &line);
-	buf_puts(&line, ") \".\" ");
+	BUF_PUTS(&line, ") \".\" ");
 	if (!imap_name_out(x->s, &line, name)) {
 		buf_free(&line);
 		return NULL;
 	}
 	if (childinfo)
 		write_childinfo(x, &line);
-	buf_puts(&line, "\r\n");
+	BUF_PUTS(&line, "\r\n");
 	return buf_steal(&line);
 }
 

@@ -98,35 +98,35 @@ static void search_done(void *arg)
 	if (r & IMAP_SEARCH_RET_SAVE)
 		save_result(j, r);
 	buf b;
-	buf_init(&b, (size_t)-2); /* one response: as long as the result */
+	buf_init(&b, BUF_UNBOUNDED); /* one response: as long as the result */
 	buf *out = &b;
 	/* IMAP4rev2 has no SEARCH response: ESEARCH, ALL by default (RFC 9051 6.4.4) */
 	if (r == IMAP_SEARCH_RET_SAVE) {
 		/* SAVE alone: no ESEARCH response (RFC 5182 2.4) */
 	} else if (!j->q.esearch && !(s->enabled & IMAP_ENABLED_REV2)) {
-		buf_puts(out, "* SEARCH");
+		BUF_PUTS(out, "* SEARCH");
 		for (size_t k = 0; k < n; k++)
-			buf_printf(out, " %u", found[k]);
+			BUF_PRINTF(out, " %u", found[k]);
 		if (modseq)
-			buf_printf(out, " (MODSEQ %llu)", (unsigned long long)j->modseq);
-		buf_puts(out, "\r\n");
+			BUF_PRINTF(out, " (MODSEQ %llu)", (unsigned long long)j->modseq);
+		BUF_PUTS(out, "\r\n");
 	} else {
-		buf_printf(out, "* ESEARCH (TAG \"%s\")%s", j->tag, j->uid ? " UID" : "");
+		BUF_PRINTF(out, "* ESEARCH (TAG \"%s\")%s", j->tag, j->uid ? " UID" : "");
 		if ((r & IMAP_SEARCH_RET_MIN) && n > 0)
-			buf_printf(out, " MIN %u", found[0]);
+			BUF_PRINTF(out, " MIN %u", found[0]);
 		if ((r & IMAP_SEARCH_RET_MAX) && n > 0)
-			buf_printf(out, " MAX %u", found[n - 1]);
+			BUF_PRINTF(out, " MAX %u", found[n - 1]);
 		if ((r & IMAP_SEARCH_RET_ALL) && n > 0) {
-			buf_puts(out, " ALL ");
+			BUF_PUTS(out, " ALL ");
 			imap_seqset_write(out, found, n);
 		}
 		if (r & IMAP_SEARCH_RET_COUNT)
-			buf_printf(out, " COUNT %zu", n);
+			BUF_PRINTF(out, " COUNT %zu", n);
 		if (r & IMAP_SEARCH_RET_PARTIAL)
 			write_partial(out, &j->q, found, n); /* full: cut, as the rest of this line */
 		if (modseq)
-			buf_printf(out, " MODSEQ %llu", (unsigned long long)j->modseq);
-		buf_puts(out, "\r\n");
+			BUF_PRINTF(out, " MODSEQ %llu", (unsigned long long)j->modseq);
+		BUF_PUTS(out, "\r\n");
 	}
 	conn_write(s->c, b.data, b.len);
 	buf_free(&b);

@@ -48,12 +48,12 @@ void imap_status_write_items(buf *out, unsigned items, const imap_status_counts 
 		c->messages, c->recent, c->uidnext, c->uidvalidity,
 		c->unseen,   c->size, c->deleted, c->highestmodseq};
 	const char *sep = "";
-	buf_putc(out, '(');
+	BUF_PUTC(out, '(');
 	for (size_t k = 0; k < N_ITEMS; k++) {
 		if (!(items & items_table[k].bit))
 			continue;
-		buf_printf(out, "%s%s %llu", sep, items_table[k].name, values[k]);
+		BUF_PRINTF(out, "%s%s %llu", sep, items_table[k].name, values[k]);
 		sep = " ";
 	}
-	buf_putc(out, ')');
+	BUF_PUTC(out, ')');
 }

@@ -49,20 +49,20 @@ static void delimited(const char *s, size_t *i, char open, char close, token *t)
 	size_t a = *i;
 	int depth = 0;
 	buf b;
-	buf_init(&b, (size_t)-2);   /* no strlen here: that would be quadratic */
+	buf_init(&b, BUF_UNBOUNDED);   /* no strlen here: that would be quadratic */
 	do {
 		char c = s[*i];
 		if (c == '\\' && s[*i + 1] != '\0') {
 			(*i)++;
-			buf_putc(&b, s[*i]);
+			BUF_PUTC(&b, s[*i]);
 		} else if (c == open && (open != close || depth == 0)) {
 			if (depth++ > 0)
-				buf_putc(&b, c);
+				BUF_PUTC(&b, c);
 		} else if (c == close) {
 			if (--depth > 0)
-				buf_putc(&b, c);
+				BUF_PUTC(&b, c);
 		} else {
-			buf_putc(&b, c);
+			BUF_PUTC(&b, c);
 		}
 		(*i)++;
 	} while (depth > 0 && s[*i] != '\0');
@@ -112,17 +112,17 @@ static bool is_special(const toks *ts, size_t i, char c)
 static char *phrase(const toks *ts, size_t a, size_t e)
 {
 	buf b;
-	buf_init(&b, (size_t)-2);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (size_t i = a; i < e; i++) {
 		const token *t = &ts->t[i];
 		if (t->type == T_COMMENT)
 			continue;
 		if (b.len > 0 && t->space_before)
-			buf_putc(&b, ' ');
+			BUF_PUTC(&b, ' ');
 		if (t->type == T_SPECIAL)
-			buf_putc(&b, t->c);
+			BUF_PUTC(&b, t->c);
 		else
-			buf_puts(&b, t->text);
+			BUF_PUTS(&b, t->text);
 	}
 	if (b.len == 0) {
 		buf_free(&b);
@@ -135,13 +135,13 @@ static char *phrase(const toks *ts, size_t a, size_t e)
 static char *joined(const toks *ts, size_t a, size_t e)
 {
 	buf b;
-	buf_init(&b, (size_t)-2);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (size_t i = a; i < e; i++) {
 		const token *t = &ts->t[i];
 		if (t->type == T_SPECIAL)
-			buf_putc(&b, t->c);
+			BUF_PUTC(&b, t->c);
 		else if (t->type != T_COMMENT)
-			buf_puts(&b, t->raw);
+			BUF_PUTS(&b, t->raw);
 	}
 	return buf_steal(&b);
 }

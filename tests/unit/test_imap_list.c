@@ -91,9 +91,9 @@ static const struct {
 
 static void show_request(buf *out, const imap_list_args *la)
 {
-	buf_printf(out, "%d %u %u %u %s", la->extended, la->select, la->ret, la->status_items, la->ref);
+	BUF_PRINTF(out, "%d %u %u %u %s", la->extended, la->select, la->ret, la->status_items, la->ref);
 	for (size_t i = 0; i < la->patterns.n; i++)
-		buf_printf(out, "|%s", la->patterns.items[i]);
+		BUF_PRINTF(out, "|%s", la->patterns.items[i]);
 }
 
 static void test_list_args(void **state)
@@ -109,12 +109,12 @@ static void test_list_args(void **state)
 			fail_msg("case %zu does not parse: %s", i, err);
 		imap_list_args la;
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		if (imap_list_args_parse(cmd.args, list_cases[i].lsub, list_cases[i].utf8, list_cases[i].rev2,
 		                         &la, &err))
 			show_request(&out, &la);
 		else
-			buf_printf(&out, "!%s", err);
+			BUF_PRINTF(&out, "!%s", err);
 		if (strcmp(buf_str(&out), list_cases[i].want) != 0)
 			fail_msg("case %zu (%s): got \"%s\", want \"%s\"", i, list_cases[i].args, buf_str(&out),
 			         list_cases[i].want);
@@ -155,11 +155,11 @@ static void test_status_items(void **state)
 		assert_true(imap_command_parse(text, strlen(text), NULL, &cmd, &err));
 		unsigned items;
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		if (imap_status_items_parse(cmd.args->next, cases[i].rev2, &items, &err))
 			imap_status_write_items(&out, items, &counts);
 		else
-			buf_printf(&out, "!%s", err);
+			BUF_PRINTF(&out, "!%s", err);
 		if (strcmp(buf_str(&out), cases[i].want) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, buf_str(&out), cases[i].want);
 		buf_free(&out);

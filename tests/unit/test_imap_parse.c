@@ -34,9 +34,9 @@ static void show_str(buf *out, const imap_arg *a)
 	for (size_t i = 0; i < a->len; i++) {
 		unsigned char c = (unsigned char)a->str[i];
 		if (c < 0x20 || c >= 0x7f)
-			buf_printf(out, "\\x%02x", c);
+			BUF_PRINTF(out, "\\x%02x", c);
 		else
-			buf_putc(out, (char)c);
+			BUF_PUTC(out, (char)c);
 	}
 }
 
@@ -54,14 +54,14 @@ static void show(buf *out, const imap_arg *a)
 			for (const imap_arg *c = a->child; c != NULL; c = c->next)
 				n++;
 			assert_int_equal(n, a->count);
-			buf_putc(out, '(');
+			BUF_PUTC(out, '(');
 			show(out, a->child);
-			buf_putc(out, ')');
+			BUF_PUTC(out, ')');
 			break;
 		}
 		}
 		if (a->next != NULL)
-			buf_putc(out, ' ');
+			BUF_PUTC(out, ' ');
 	}
 }
 
@@ -166,17 +166,17 @@ static void check_tree(const tcase *c, size_t i)
 	const char *err = "unset";
 	bool ok = imap_command_parse(c->in, len, &o, &cmd, &err);
 	buf out;
-	buf_init(&out, 1 << 16);
+	buf_init(&out, BUF_UNBOUNDED);
 	if (ok) {
 		assert_null(err);
-		buf_printf(&out, "%s %s%s|", cmd.tag, cmd.name, cmd.uid ? " UID" : "");
+		BUF_PRINTF(&out, "%s %s%s|", cmd.tag, cmd.name, cmd.uid ? " UID" : "");
 		show(&out, cmd.args);
 		size_t n = 0;
 		for (const imap_arg *a = cmd.args; a != NULL; a = a->next)
 			n++;
 		assert_int_equal(n, cmd.nargs);
 	} else {
-		buf_printf(&out, "!%s", err);
+		BUF_PRINTF(&out, "!%s", err);
 	}
 	if (strcmp(buf_str(&out), c->want) != 0)
 		fail_msg("case %zu: got \"%s\", want \"%s\"", i, buf_str(&out), c->want);
@@ -365,14 +365,14 @@ static void test_seqset_parse(void **state)
 		imap_seqset set;
 		const char *err;
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		if (imap_seqset_parse(seq_cases[i].in, strlen(seq_cases[i].in), &set, &err)) {
 			if (set.searchres)
-				buf_putc(&out, '$');
+				BUF_PUTC(&out, '$');
 			for (size_t k = 0; k < set.n; k++)
-				buf_printf(&out, "%s%u:%u", k ? "," : "", set.ranges[k].lo, set.ranges[k].hi);
+				BUF_PRINTF(&out, "%s%u:%u", k ? "," : "", set.ranges[k].lo, set.ranges[k].hi);
 		} else {
-			buf_printf(&out, "!%s", err);
+			BUF_PRINTF(&out, "!%s", err);
 			assert_null(set.ranges);
 		}
 		if (strcmp(buf_str(&out), seq_cases[i].want) != 0)
@@ -412,10 +412,10 @@ static void test_seqset_walk(void **state)
 		imap_seqset_iter it;
 		imap_seqset_iter_init(&it, &res);
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		uint32_t n;
 		while (imap_seqset_iter_next(&it, &n)) {
-			buf_printf(&out, "%s%u", out.len ? " " : "", n);
+			BUF_PRINTF(&out, "%s%u", out.len ? " " : "", n);
 			assert_true(imap_seqset_contains(&set, n, walk_cases[i].max));
 		}
 		const char *want = walk_cases[i].walk;
@@ -500,8 +500,8 @@ static void test_mutf7_round_trip(void **state)
 	for (size_t i = 0; i < sizeof(mutf7_pairs) / sizeof(mutf7_pairs[0]); i++) {
 		buf e, d;
 		const char *err;
-		buf_init(&e, 4096);
-		buf_init(&d, 4096);
+		buf_init(&e, BUF_UNBOUNDED);
+		buf_init(&d, BUF_UNBOUNDED);
 		assert_true(imap_mutf7_encode(mutf7_pairs[i].utf8, strlen(mutf7_pairs[i].utf8), &e));
 		if (strcmp(buf_str(&e), mutf7_pairs[i].mutf7) != 0)
 			fail_msg("encode %zu: got \"%s\", want \"%s\"", i, buf_str(&e), mutf7_pairs[i].mutf7);
@@ -536,7 +536,7 @@ static void test_mutf7_invalid(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		buf d;
 		const char *err = NULL;
-		buf_init(&d, 4096);
+		buf_init(&d, BUF_UNBOUNDED);
 		if (imap_mutf7_decode(bad[i], strlen(bad[i]), &d, &err))
 			fail_msg("\"%s\" decoded to \"%s\"", bad[i], buf_str(&d));
 		assert_non_null(err);
@@ -544,7 +544,7 @@ static void test_mutf7_invalid(void **state)
 	}
 	/* invalid UTF-8 is not encoded */
 	buf e;
-	buf_init(&e, 4096);
+	buf_init(&e, BUF_UNBOUNDED);
 	assert_false(imap_mutf7_encode("\xc3", 1, &e));
 	assert_false(imap_mutf7_encode("\xed\xa0\x80", 3, &e));   /* a surrogate */
 	assert_false(imap_mutf7_encode("a\0b", 3, &e));
@@ -590,13 +590,13 @@ static void test_mailbox(void **state)
 		assert_true(imap_command_parse(cases[i].cmd, strlen(cases[i].cmd), &o, &cmd, &err));
 		char *name = (char *)"unset";
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		if (imap_mailbox_parse(cmd.args, cases[i].utf8, &name, &err)) {
-			buf_puts(&out, name);
+			BUF_PUTS(&out, name);
 			free(name);
 		} else {
 			assert_null(name);
-			buf_printf(&out, "!%s", err);
+			BUF_PRINTF(&out, "!%s", err);
 		}
 		if (strcmp(buf_str(&out), cases[i].want) != 0)
 			fail_msg("case %zu: got \"%s\", want \"%s\"", i, buf_str(&out), cases[i].want);
@@ -687,18 +687,18 @@ static void test_store(void **state)
 		assert_true(imap_command_parse(line, strlen(line), NULL, &cmd, &err));
 		imap_store st;
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		if (imap_store_parse(cmd.args->next, &st, &err)) {
-			buf_printf(&out, "%c %d ", "=+-"[st.mode], st.silent);
+			BUF_PRINTF(&out, "%c %d ", "=+-"[st.mode], st.silent);
 			if (st.has_unchangedsince)
-				buf_printf(&out, "%llu", (unsigned long long)st.unchangedsince);
+				BUF_PRINTF(&out, "%llu", (unsigned long long)st.unchangedsince);
 			else
-				buf_putc(&out, '-');
-			buf_printf(&out, "|%u|", st.flags.system);
+				BUF_PUTC(&out, '-');
+			BUF_PRINTF(&out, "|%u|", st.flags.system);
 			for (size_t k = 0; k < st.flags.keywords.n; k++)
-				buf_printf(&out, "%s%s", k ? "," : "", st.flags.keywords.items[k]);
+				BUF_PRINTF(&out, "%s%s", k ? "," : "", st.flags.keywords.items[k]);
 		} else {
-			buf_printf(&out, "!%s", err);
+			BUF_PRINTF(&out, "!%s", err);
 		}
 		if (strcmp(buf_str(&out), store_cases[i].want) != 0)
 			fail_msg("case %zu \"%s\": got \"%s\", want \"%s\"", i, line, buf_str(&out),
@@ -820,26 +820,26 @@ static void test_dates(void **state)
 /* The parsed FETCH as text: items bits, then each body. */
 static void show_fetch(buf *out, const imap_fetch *f)
 {
-	buf_printf(out, "%x", f->items);
+	BUF_PRINTF(out, "%x", f->items);
 	for (size_t i = 0; i < f->nbodies; i++) {
 		const imap_fetch_body *b = &f->bodies[i];
-		buf_printf(out, " %s%s[", b->kind == IMAP_BODY_SECTION ? "B" :
+		BUF_PRINTF(out, " %s%s[", b->kind == IMAP_BODY_SECTION ? "B" :
 		           b->kind == IMAP_BODY_BINARY ? "BIN" : "SIZE", b->peek ? ".P" : "");
 		for (size_t k = 0; k < b->nparts; k++)
-			buf_printf(out, "%s%u", k ? "." : "", b->parts[k]);
+			BUF_PRINTF(out, "%s%u", k ? "." : "", b->parts[k]);
 		static const char *const texts[] = {"", "H", "HF", "HFN", "T", "M"};
-		buf_printf(out, "/%s", texts[b->text]);
+		BUF_PRINTF(out, "/%s", texts[b->text]);
 		for (size_t k = 0; k < b->fields.n; k++)
-			buf_printf(out, "%s%s", k ? "," : ":", b->fields.items[k]);
-		buf_putc(out, ']');
+			BUF_PRINTF(out, "%s%s", k ? "," : ":", b->fields.items[k]);
+		BUF_PUTC(out, ']');
 		if (b->partial)
-			buf_printf(out, "<%llu.%llu>", (unsigned long long)b->start,
+			BUF_PRINTF(out, "<%llu.%llu>", (unsigned long long)b->start,
 			           (unsigned long long)b->count);
 	}
 	if (f->has_changedsince)
-		buf_printf(out, " cs%llu", (unsigned long long)f->changedsince);
+		BUF_PRINTF(out, " cs%llu", (unsigned long long)f->changedsince);
 	if (f->vanished)
-		buf_puts(out, " vanished");
+		BUF_PUTS(out, " vanished");
 }
 
 static const struct {
@@ -950,11 +950,11 @@ static void test_fetch(void **state)
 			fail_msg("case %zu \"%s\" does not parse: %s", i, line, err);
 		imap_fetch f;
 		buf out;
-		buf_init(&out, 4096);
+		buf_init(&out, BUF_UNBOUNDED);
 		if (imap_fetch_parse(cmd.args->next, &f, &err))
 			show_fetch(&out, &f);
 		else
-			buf_printf(&out, "!%s", err);
+			BUF_PRINTF(&out, "!%s", err);
 		if (strcmp(buf_str(&out), fetch_cases[i].want) != 0)
 			fail_msg("case %zu \"%s\": got \"%s\", want \"%s\"", i, line, buf_str(&out),
 			         fetch_cases[i].want);
@@ -991,38 +991,38 @@ static void show_key(buf *out, const imap_search_key *k)
 		"OLDER", "YOUNGER", "SAVEDATESUPPORTED", "LARGER", "SMALLER", "UID", "SET",
 		"MODSEQ", "NOT", "OR", "AND",
 	};
-	buf_puts(out, names[k->op]);
+	BUF_PUTS(out, names[k->op]);
 	switch (k->op) {
 	case IMAP_SK_BCC: case IMAP_SK_BODY: case IMAP_SK_CC: case IMAP_SK_FROM:
 	case IMAP_SK_SUBJECT: case IMAP_SK_TEXT: case IMAP_SK_TO: case IMAP_SK_KEYWORD:
 	case IMAP_SK_UNKEYWORD:
-		buf_printf(out, "=%s", k->str);
+		BUF_PRINTF(out, "=%s", k->str);
 		break;
 	case IMAP_SK_HEADER:
-		buf_printf(out, "=%s:%s", k->field, k->str);
+		BUF_PRINTF(out, "=%s:%s", k->field, k->str);
 		break;
 	case IMAP_SK_BEFORE: case IMAP_SK_ON: case IMAP_SK_SINCE: case IMAP_SK_SENTBEFORE:
 	case IMAP_SK_SENTON: case IMAP_SK_SENTSINCE: case IMAP_SK_SAVEDBEFORE: case IMAP_SK_SAVEDON:
 	case IMAP_SK_SAVEDSINCE:
-		buf_printf(out, "=%lld", (long long)k->date);
+		BUF_PRINTF(out, "=%lld", (long long)k->date);
 		break;
 	case IMAP_SK_LARGER: case IMAP_SK_SMALLER: case IMAP_SK_OLDER: case IMAP_SK_YOUNGER:
-		buf_printf(out, "=%llu", (unsigned long long)k->number);
+		BUF_PRINTF(out, "=%llu", (unsigned long long)k->number);
 		break;
 	case IMAP_SK_MODSEQ:
-		buf_printf(out, "=%s/%s/%llu", k->entry ? k->entry : "-",
+		BUF_PRINTF(out, "=%s/%s/%llu", k->entry ? k->entry : "-",
 		           k->entry_type ? k->entry_type : "-", (unsigned long long)k->number);
 		break;
 	case IMAP_SK_UID: case IMAP_SK_SEQSET:
 		if (k->set.searchres)
-			buf_puts(out, "=$");
+			BUF_PUTS(out, "=$");
 		for (size_t i = 0; i < k->set.n; i++)
-			buf_printf(out, "%c%u:%u", i ? ',' : '=', k->set.ranges[i].lo, k->set.ranges[i].hi);
+			BUF_PRINTF(out, "%c%u:%u", i ? ',' : '=', k->set.ranges[i].lo, k->set.ranges[i].hi);
 		break;
 	case IMAP_SK_NOT: case IMAP_SK_OR: case IMAP_SK_AND:
-		buf_putc(out, '(');
+		BUF_PUTC(out, '(');
 		show_keys(out, k->child);
-		buf_putc(out, ')');
+		BUF_PUTC(out, ')');
 		break;
 	default:
 		break;
@@ -1034,7 +1034,7 @@ static void show_keys(buf *out, const imap_search_key *k)
 	for (; k != NULL; k = k->next) {
 		show_key(out, k);
 		if (k->next)
-			buf_putc(out, ' ');
+			BUF_PUTC(out, ' ');
 	}
 }
 
@@ -1129,24 +1129,24 @@ static const struct {
 static void check_search(const char *args, const char *want, size_t i)
 {
 	buf line;
-	buf_init(&line, 1 << 20);
-	buf_printf(&line, "a SEARCH%s%s", args[0] ? " " : "", args);
+	buf_init(&line, BUF_UNBOUNDED);
+	BUF_PRINTF(&line, "a SEARCH%s%s", args[0] ? " " : "", args);
 	imap_command cmd;
 	const char *err;
 	if (!imap_command_parse(buf_str(&line), line.len, NULL, &cmd, &err))
 		fail_msg("case %zu does not parse: %s", i, err);
 	imap_search s;
 	buf out;
-	buf_init(&out, 1 << 20);
+	buf_init(&out, BUF_UNBOUNDED);
 	imap_search_status st = imap_search_parse(cmd.args, &s, &err);
 	if (st == IMAP_SEARCH_OK) {
 		if (s.esearch)
-			buf_printf(&out, "%x", s.ret);
-		buf_printf(&out, "|%s|", s.charset ? s.charset : "");
+			BUF_PRINTF(&out, "%x", s.ret);
+		BUF_PRINTF(&out, "|%s|", s.charset ? s.charset : "");
 		assert_int_equal(s.root->op, IMAP_SK_AND);
 		show_keys(&out, s.root->child);
 	} else {
-		buf_printf(&out, "%c%s", st == IMAP_SEARCH_BADCHARSET ? '?' : '!', err);
+		BUF_PRINTF(&out, "%c%s", st == IMAP_SEARCH_BADCHARSET ? '?' : '!', err);
 	}
 	if (strcmp(buf_str(&out), want) != 0)
 		fail_msg("case %zu \"%s\": got \"%s\", want \"%s\"", i, buf_str(&line), buf_str(&out),
@@ -1169,20 +1169,20 @@ static void test_search_depth(void **state)
 	static const size_t depths[] = {63, 64, 1000, 50000};
 	for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
 		buf args, want;
-		buf_init(&args, 1 << 20);
-		buf_init(&want, 1 << 20);
+		buf_init(&args, BUF_UNBOUNDED);
+		buf_init(&want, BUF_UNBOUNDED);
 		for (size_t i = 0; i < depths[d]; i++)
-			buf_puts(&args, "NOT ");
-		buf_puts(&args, "SEEN");
+			BUF_PUTS(&args, "NOT ");
+		BUF_PUTS(&args, "SEEN");
 		if (depths[d] < 64) {
-			buf_puts(&want, "||");
+			BUF_PUTS(&want, "||");
 			for (size_t i = 0; i < depths[d]; i++)
-				buf_puts(&want, "NOT(");
-			buf_puts(&want, "SEEN");
+				BUF_PUTS(&want, "NOT(");
+			BUF_PUTS(&want, "SEEN");
 			for (size_t i = 0; i < depths[d]; i++)
-				buf_putc(&want, ')');
+				BUF_PUTC(&want, ')');
 		} else {
-			buf_puts(&want, "!Search keys are nested too deeply.");
+			BUF_PUTS(&want, "!Search keys are nested too deeply.");
 		}
 		check_search(buf_str(&args), buf_str(&want), d);
 		buf_free(&args);
@@ -1190,22 +1190,22 @@ static void test_search_depth(void **state)
 	}
 	/* OR chains: "OR OR OR ... a b c ..." */
 	buf args;
-	buf_init(&args, 1 << 20);
+	buf_init(&args, BUF_UNBOUNDED);
 	for (int i = 0; i < 200; i++)
-		buf_puts(&args, "OR ");
+		BUF_PUTS(&args, "OR ");
 	for (int i = 0; i < 201; i++)
-		buf_puts(&args, i ? " SEEN" : "SEEN");
+		BUF_PUTS(&args, i ? " SEEN" : "SEEN");
 	check_search(buf_str(&args), "!Search keys are nested too deeply.", 999);
 	buf_free(&args);
 	/* groups and NOTs add up: 40 parentheses around 26 NOTs */
-	buf_init(&args, 1 << 20);
+	buf_init(&args, BUF_UNBOUNDED);
 	for (int i = 0; i < 40; i++)
-		buf_putc(&args, '(');
+		BUF_PUTC(&args, '(');
 	for (int i = 0; i < 26; i++)
-		buf_puts(&args, "NOT ");
-	buf_puts(&args, "SEEN");
+		BUF_PUTS(&args, "NOT ");
+	BUF_PUTS(&args, "SEEN");
 	for (int i = 0; i < 40; i++)
-		buf_putc(&args, ')');
+		BUF_PUTC(&args, ')');
 	check_search(buf_str(&args), "!Search keys are nested too deeply.", 998);
 	buf_free(&args);
 }

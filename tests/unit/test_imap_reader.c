@@ -39,28 +39,28 @@ static void run(const imap_reader_limits *lim, const char *in, size_t len, size_
 			if (st == IMAP_READ_COMMAND) {
 				size_t n;
 				const char *c = imap_reader_command(r, &n);
-				buf_putc(out, 'C');
+				BUF_PUTC(out, 'C');
 				for (size_t i = 0; i < n; i++) {
 					unsigned char ch = (unsigned char)c[i];
 					if (ch == '\r')
-						buf_puts(out, "\\r");
+						BUF_PUTS(out, "\\r");
 					else if (ch == '\n')
-						buf_puts(out, "\\n");
+						BUF_PUTS(out, "\\n");
 					else if (ch < 0x20 || ch >= 0x7f)
-						buf_printf(out, "\\x%02x", ch);
+						BUF_PRINTF(out, "\\x%02x", ch);
 					else
-						buf_putc(out, (char)ch);
+						BUF_PUTC(out, (char)ch);
 				}
-				buf_putc(out, '|');
+				BUF_PUTC(out, '|');
 			} else if (st == IMAP_READ_CONTINUE) {
-				buf_puts(out, "+|");
+				BUF_PUTS(out, "+|");
 			} else if (st == IMAP_READ_CLOSED) {
-				buf_puts(out, "X|");
+				BUF_PUTS(out, "X|");
 				pos = len;
 				break;
 			} else if (st != IMAP_READ_MORE) {
 				const char *tag = imap_reader_tag(r);
-				buf_printf(out, "E%d:%s%s|", (int)st, tag ? tag : "-",
+				BUF_PRINTF(out, "E%d:%s%s|", (int)st, tag ? tag : "-",
 				           imap_reader_must_close(r) ? ":close" : "");
 			} else {
 				assert_int_equal(used, end - pos + used); /* MORE: all consumed */
@@ -68,7 +68,7 @@ static void run(const imap_reader_limits *lim, const char *in, size_t len, size_
 		}
 	}
 	if (imap_reader_in_command(r) && !imap_reader_must_close(r))
-		buf_puts(out, "P|");
+		BUF_PUTS(out, "P|");
 	imap_reader_destroy(&r);
 	assert_null(r);
 }
@@ -165,7 +165,7 @@ static void check_all_ways(const rcase *c, size_t i)
 	imap_reader_limits lim = small_limits();
 	const char *want = expect_fmt(c->want);
 	buf out;
-	buf_init(&out, 1 << 20);
+	buf_init(&out, BUF_UNBOUNDED);
 	run(&lim, c->in, len, len, 0, &out);
 	if (strcmp(buf_str(&out), want) != 0)
 		fail_msg("case %zu whole: got \"%s\", want \"%s\"", i, buf_str(&out), want);

@@ -66,7 +66,7 @@ static void expect_body(const char *msg, bool extended, const char *want)
 {
 	mime_message *m = parse(msg);
 	buf b;
-	buf_init(&b, 1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	assert_true(imap_write_body(&b, m, m->root, extended));
 	assert_string_equal(buf_str(&b), want);
 	buf_free(&b);
@@ -77,7 +77,7 @@ static void expect_envelope(const char *msg, const char *want)
 {
 	mime_message *m = parse(msg);
 	buf b;
-	buf_init(&b, 1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	assert_true(imap_write_envelope(&b, m, m->root));
 	assert_string_equal(buf_str(&b), want);
 	buf_free(&b);
@@ -174,14 +174,14 @@ static void test_envelope_addresses(void **state)
 static void test_envelope_long_list(void **state)
 {
 	buf msg;
-	buf_init(&msg, 1 << 24);
-	buf_puts(&msg, "To: ");
+	buf_init(&msg, BUF_UNBOUNDED);
+	BUF_PUTS(&msg, "To: ");
 	for (int i = 0; i < 40000; i++)
-		buf_printf(&msg, "\"n%d\" <a%d@b.test>,\n ", i, i);
-	buf_puts(&msg, "last@b.test\n\n");
+		BUF_PRINTF(&msg, "\"n%d\" <a%d@b.test>,\n ", i, i);
+	BUF_PUTS(&msg, "last@b.test\n\n");
 	mime_message *m = mime_parse(msg.data, msg.len);
 	buf b;
-	buf_init(&b, 1 << 24);
+	buf_init(&b, BUF_UNBOUNDED);
 	assert_true(imap_write_envelope(&b, m, m->root));
 	assert_non_null(strstr(b.data, "(\"n39999\" NIL \"a39999\" \"b.test\")(NIL NIL \"last\" \"b.test\"))"));
 	buf_free(&b);
@@ -295,7 +295,7 @@ static imap_fetch_status fetch(const char *msg, const char *spec, bool binary, b
 static void expect_section(const char *msg, const char *spec, const char *want)
 {
 	buf b;
-	buf_init(&b, 1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	imap_fetch_status st = fetch(msg, spec, false, &b);
 	if (st != IMAP_FETCH_OK)
 		fail_msg("%s: status %d", spec, st);
@@ -306,7 +306,7 @@ static void expect_section(const char *msg, const char *spec, const char *want)
 static void expect_status(const char *msg, const char *spec, bool binary, imap_fetch_status want)
 {
 	buf b;
-	buf_init(&b, 1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	imap_fetch_status st = fetch(msg, spec, binary, &b);
 	if (st != want)
 		fail_msg("%s: status %d, want %d", spec, st, want);
@@ -339,7 +339,7 @@ static void test_sections_mixed(void **state)
 	expect_section(mixed_msg, "3.1.MIME",
 		"From: \"Joe Q. Public\" <joe@c.test>\r\nSubject: inner\r\n\r\n");
 	buf b;
-	buf_init(&b, 1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	assert_int_equal(fetch(mixed_msg, "", false, &b), IMAP_FETCH_OK);
 	assert_int_equal(b.len, sizeof mixed_msg - 1 + 26);   /* 26 line ends */
 	buf_clear(&b);
@@ -362,7 +362,7 @@ static void test_sections_single(void **state)
 		"Date: Wed, 17 Jul 1996 02:23:25 -0700 (PDT)\r\n"
 		"cc: minutes@CNRI.Reston.VA.US, John Klensin <KLENSIN@MIT.EDU>\r\n\r\n");
 	buf b;
-	buf_init(&b, 1 << 20);
+	buf_init(&b, BUF_UNBOUNDED);
 	assert_int_equal(fetch(rfc_msg, "1.MIME", false, &b), IMAP_FETCH_OK);
 	assert_int_equal(strncmp(b.data, "Date: Wed", 9), 0);     /* the message header */
 	buf_free(&b);
@@ -478,9 +478,9 @@ static void test_section_syntax(void **state)
 	imap_section_free(&sec);
 	/* a path longer than the deepest possible tree names no part */
 	buf b;
-	buf_init(&b, 1000);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (int i = 0; i < MIME_SECTION_MAX_PARTS + 1; i++)
-		buf_puts(&b, i ? ".1" : "1");
+		BUF_PUTS(&b, i ? ".1" : "1");
 	assert_int_equal(imap_section_parse(buf_str(&b), &sec), IMAP_FETCH_NO_PART);
 	imap_section_free(&sec);
 	buf_free(&b);

@@ -438,12 +438,12 @@ static void test_digest_default(void **state)
 static void test_deep_nesting(void **state)
 {
 	buf b;
-	buf_init(&b, 1 << 24);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (int i = 0; i < 1000; i++)
-		buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
-	buf_puts(&b, "\nleaf\n");
+		BUF_PRINTF(&b, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+	BUF_PUTS(&b, "\nleaf\n");
 	for (int i = 999; i >= 0; i--)
-		buf_printf(&b, "--b%d--\n", i);
+		BUF_PRINTF(&b, "--b%d--\n", i);
 	mime_message *m = mime_parse(b.data, b.len);
 	assert_true(m->limited);
 	const mime_part *p = m->root;
@@ -463,8 +463,8 @@ static void test_deep_nesting(void **state)
 	/* and message/rfc822 nesting the same way */
 	buf_clear(&b);
 	for (int i = 0; i < 1000; i++)
-		buf_puts(&b, "Content-Type: message/rfc822\n\n");
-	buf_puts(&b, "\nend\n");
+		BUF_PUTS(&b, "Content-Type: message/rfc822\n\n");
+	BUF_PUTS(&b, "\nend\n");
 	m = mime_parse(b.data, b.len);
 	assert_true(m->limited);
 	p = m->root;
@@ -479,11 +479,11 @@ static void test_deep_nesting(void **state)
 static void test_part_count_limit(void **state)
 {
 	buf b;
-	buf_init(&b, 1 << 24);
-	buf_puts(&b, "Content-Type: multipart/mixed; boundary=p\n\n");
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PUTS(&b, "Content-Type: multipart/mixed; boundary=p\n\n");
 	for (int i = 0; i < MIME_MAX_PARTS + 50; i++)
-		buf_puts(&b, "--p\n\nx\n");
-	buf_puts(&b, "--p--\n");
+		BUF_PUTS(&b, "--p\n\nx\n");
+	BUF_PUTS(&b, "--p--\n");
 	mime_message *m = mime_parse(b.data, b.len);
 	assert_true(m->limited);
 	assert_int_equal(m->nparts, MIME_MAX_PARTS);
@@ -498,12 +498,12 @@ static void test_part_count_limit(void **state)
 static void test_many_boundary_like_lines(void **state)
 {
 	buf b;
-	buf_init(&b, 1 << 26);
+	buf_init(&b, BUF_UNBOUNDED);
 	for (int i = 0; i < 50; i++)
-		buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"%060d\"\n\n--%060d\n", i, i);
-	buf_puts(&b, "\n");
+		BUF_PRINTF(&b, "Content-Type: multipart/mixed; boundary=\"%060d\"\n\n--%060d\n", i, i);
+	BUF_PUTS(&b, "\n");
 	for (int i = 0; i < 200000; i++)
-		buf_puts(&b, "--0000000000000000000000000000000000000000000000000000000000000x\n");
+		BUF_PUTS(&b, "--0000000000000000000000000000000000000000000000000000000000000x\n");
 	mime_message *m = mime_parse(b.data, b.len);
 	assert_int_equal(m->nparts, 51);
 	mime_free(&m);
