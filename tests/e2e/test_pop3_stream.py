@@ -11,6 +11,7 @@ and TOP beyond the body.  A connection dropped mid-RETR frees its session
 nothing."""
 
 import os
+import re
 import socket
 import time
 
@@ -320,3 +321,37 @@ def test_server_stops_during_retr(make_server):
     finally:
         c.close()
     assert len(srv.mail_files(user)) == 1
+
+
+def test_file_gone_renamed_or_removed_mid_retr(server):
+    """A file removed since login: -ERR [SYS/TEMP] and the session goes on;
+    renamed (flags set by IMAP): found again; removed while its RETR is
+    being sent: the reply still comes whole (the file stays open)."""
+    big = big_message(BIG)
+    small = b"Subject: renamed\n\nbody\n"
+    user, pw = server.add_user()
+    put_message(server, user, b"Subject: gone\n\nx\n", 1)
+    put_message(server, user, small, 2)
+    put_message(server, user, big, 3)
+    c = Raw(server, rcvbuf=4096).login(user, pw)
+    try:
+        # the files as the session knows them (login took them into cur/)
+        by_subject = {f.read_bytes()[:16]: f for f in server.mail_files(user)}
+        gone, renamed = by_subject[b"Subject: gone\n\nx"], by_subject[small[:16]]
+        removed = by_subject[big[:16]]
+        gone.unlink()
+        renamed.rename(renamed.parent / (renamed.name.split(":")[0] + ":2,S"))
+        assert c.command("RETR 1") == b"-ERR [SYS/TEMP] Cannot read the message"
+        expect(c, "RETR 2", small)
+        first = c.command("RETR 3")
+        assert first == f"+OK {octets(big)} octets".encode()
+        want = wire(big)
+        head = c.exact(200000)
+        removed.unlink()
+        time.sleep(0.2)
+        assert head + c.exact(len(want) - len(head)) == want
+        assert c.command("NOOP").startswith(b"+OK")
+    finally:
+        c.close()
+    assert re.search(r'level=error event=pop3 sid=\S+ user=\S+ file=\S+ error="No such file or directory"',
+                     server.log_text())
