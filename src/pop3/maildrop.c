@@ -1,15 +1,17 @@
 /* maildrop.c — a POP3 session's work on its mailbox, off the loop: opening
  * and locking INBOX at login (one POP3 session per mailbox, RFC 1939 8),
- * reading a message for RETR / TOP, and removing the deleted ones at QUIT.
+ * streaming a message for RETR / TOP in batches the client reads one by
+ * one, and removing the deleted ones at QUIT.
  * The session is paused meanwhile and resumed with the reply. */
 #include "pop3/session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "delivery/maildir.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "pop3/format.h"
 
@@ -17,9 +19,6 @@ typedef struct md_job {
 	pop3_session *s;
 	mbox *mb;
 	char *path;
-	size_t i;
-	long lines;
-	buf out;
 	uint32_t *uids;
 	size_t n_uids;
 	bool ok;
@@ -108,55 +107,136 @@ void maildrop_open(pop3_session *s)
 
 /* ---- RETR / TOP ---- */
 
-static void send_work(void *arg)
+/* The reply is made in batches of about CONN_OUT_HIGH bytes, each from
+ * pieces of the file read on a worker; a batch is sent, and the next one
+ * made only once the client has read most of it, so a client that does
+ * not read holds one batch, not a message.  The file stays open across
+ * batches: another session renaming it (flags) or removing it does not
+ * change what this one sends. */
+#define RETR_PIECE ((size_t)64 * 1024)
+#define RETR_BATCH CONN_OUT_HIGH
+
+typedef struct retr_job {
+	pop3_session *s;
+	size_t i;
+	char *path;
+	int fd;             /* -1 until the first batch opens the file */
+	pop3_format fmt;
+	buf out;            /* the batch */
+	bool sent_ok;       /* "+OK" is out: an error can only cut the reply */
+	bool last;          /* the batch ends with ".\r\n" */
+	char *err;
+} retr_job;
+
+/* The message's file, found again when an IMAP session renamed it. */
+static bool retr_open(retr_job *j)
 {
-	md_job *j = arg;
-	size_t len;
-	char *msg = fs_read_file(j->path, (size_t)1 << 31, &len);
-	if (msg == NULL && mbox_relocate(j->s->mb, j->i)) { /* an IMAP session changed its flags */
+	j->fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	if (j->fd < 0 && errno == ENOENT && mbox_relocate(j->s->mb, j->i)) {
 		free(j->path);
 		j->path = mbox_msg_path(j->s->mb, j->i);
-		msg = fs_read_file(j->path, (size_t)1 << 31, &len);
+		j->fd = open(j->path, O_RDONLY | O_CLOEXEC);
 	}
-	if (msg == NULL) {
+	if (j->fd < 0)
 		j->err = xstrdup(strerror(errno));
-		return;
-	}
-	buf_init(&j->out, len * 2 + 16);
-	pop3_format_message(msg, len, j->lines, &j->out);
-	free(msg);
-	j->ok = true;
+	return j->fd >= 0;
 }
 
-static void send_done(void *arg)
+/* One batch, on a worker: pieces of the file through the formatter until
+ * the batch is full, the message ends, or TOP has its lines. */
+static void retr_work(void *arg)
 {
-	md_job *j = arg;
-	pop3_session *s = j->s;
-	if (j->ok) {
-		pop3_ok(s, "%llu octets", (unsigned long long)s->mb->msgs[j->i].vsize);
-		conn_write(s->c, j->out.data, j->out.len);
-	} else {
-		log_event(LOG_LVL_ERROR, "pop3", "sid=%s user=%s file=%s error=%s", s->sid, s->account,
-		          j->path, j->err);
-		pop3_err(s, "[SYS/TEMP] Cannot read the message");
+	retr_job *j = arg;
+	if (j->fd < 0 && !retr_open(j))
+		return;
+	buf_init(&j->out, RETR_BATCH + POP3_FORMAT_MAX(RETR_PIECE));
+	char *piece = xmalloc(RETR_PIECE);
+	while (j->out.len < RETR_BATCH && !j->last) {
+		ssize_t n = read(j->fd, piece, RETR_PIECE);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			j->err = xstrdup(strerror(errno));
+			break;
+		}
+		bool ok = pop3_format_feed(&j->fmt, piece, (size_t)n, &j->out);
+		if (ok && (n == 0 || pop3_format_done(&j->fmt))) {
+			ok = pop3_format_end(&j->fmt, &j->out);
+			j->last = true;
+		}
+		if (!ok) { /* POP3_FORMAT_MAX says it fits: a bug */
+			log_event(LOG_LVL_ERROR, "pop3", "sid=%s error=\"RETR batch overflow\"", j->s->sid);
+			abort();
+		}
 	}
+	free(piece);
+}
+
+static void retr_done(void *arg);
+
+static void retr_finish(retr_job *j)
+{
+	pop3_session *s = j->s;
+	if (j->fd >= 0)
+		close(j->fd);
 	buf_free(&j->out);
 	free(j->path);
 	free(j->err);
 	free(j);
-	conn_resume(s->c);
+	conn_resume(s->c); /* may free s */
+}
+
+/* The client has read most of the last batch: make the next one. */
+static void retr_next(void *arg)
+{
+	retr_job *j = arg;
+	if (conn_is_closing(j->s->c)) {
+		retr_finish(j);
+		return;
+	}
+	workers_submit(j->s->srv->wk, retr_work, retr_done, j);
+}
+
+static void retr_done(void *arg)
+{
+	retr_job *j = arg;
+	pop3_session *s = j->s;
+	if (conn_is_closing(s->c)) {
+		retr_finish(j); /* dropped meanwhile: nothing more to say */
+		return;
+	}
+	if (j->err != NULL) {
+		log_event(LOG_LVL_ERROR, "pop3", "sid=%s user=%s file=%s error=%s", s->sid, s->account,
+		          j->path, j->err);
+		if (j->sent_ok) /* the reply cannot be taken back: cut it, without its end */
+			conn_close_after(s->c);
+		else
+			pop3_err(s, "[SYS/TEMP] Cannot read the message");
+		retr_finish(j);
+		return;
+	}
+	if (!j->sent_ok) {
+		pop3_ok(s, "%llu octets", (unsigned long long)s->mb->msgs[j->i].vsize);
+		j->sent_ok = true;
+	}
+	conn_write(s->c, j->out.data, j->out.len);
+	buf_free(&j->out); /* held by the connection now; not kept while it drains */
+	if (j->last)
+		retr_finish(j);
+	else
+		conn_when_drained(s->c, retr_next, j);
 }
 
 void maildrop_send(pop3_session *s, size_t i, long lines)
 {
-	md_job *j = xcalloc(1, sizeof(*j));
+	retr_job *j = xcalloc(1, sizeof(*j));
 	j->s = s;
 	j->i = i;
-	j->lines = lines;
+	j->fd = -1;
 	j->path = mbox_msg_path(s->mb, i);
-	buf_init(&j->out, 16);
+	pop3_format_init(&j->fmt, lines);
 	conn_pause(s->c);
-	workers_submit(s->srv->wk, send_work, send_done, j);
+	workers_submit(s->srv->wk, retr_work, retr_done, j);
 }
 
 /* ---- QUIT ---- */

@@ -58,7 +58,9 @@ void pop3_sasl_response(pop3_session *s, char *line);
 /* maildrop.c: the INBOX of account, opened and locked on a worker, then
  * the session resumes with "+OK" or "-ERR". */
 void maildrop_open(pop3_session *s);
-/* RETR (lines < 0) or TOP: the message, formatted, sent on a worker's read. */
+/* RETR (lines < 0) or TOP: "+OK", then the message in POP3's form, made on
+ * a worker in batches of about CONN_OUT_HIGH bytes, each sent once the
+ * client has read the one before; the session resumes after the last. */
 void maildrop_send(pop3_session *s, size_t i, long lines);
 /* QUIT in TRANSACTION: remove the DELE'd messages, then reply and close. */
 void maildrop_update(pop3_session *s);
