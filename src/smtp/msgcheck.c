@@ -126,7 +126,7 @@ static void finish(msgcheck *c, const dmarc_outcome *d)
 	smtp_session *s = c->s;
 	spool *sp = s->txn.sp;
 	const config *cfg = s->srv->cfg;
-	const char *id = cfg->msgauth.authserv_id ? cfg->msgauth.authserv_id : cfg->hostname;
+	const char *id = msgauth_authserv_id(cfg);
 	smtp_reply_id refuse;
 	bool junk;
 	const char *action = action_of(c, d, &refuse, &junk);
