@@ -101,7 +101,8 @@ static char *edited_message(const submit_job *j, size_t *len_r)
 {
 	char *out = xmalloc(j->added.len + j->len + 1);
 	size_t n = j->added.len, at = 0;
-	memcpy(out, j->added.data, j->added.len);
+	if (j->added.len > 0)
+		memcpy(out, j->added.data, j->added.len);
 	for (size_t i = 0; i <= j->n_drops; i++) {
 		size_t end = i < j->n_drops ? j->drops[i][0] : j->len;
 		memcpy(out + n, j->msg + at, end - at);
