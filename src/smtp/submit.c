@@ -40,7 +40,8 @@ typedef struct submit_job {
 	authres_range *forged;
 	size_t n_forged;
 	/* the edits, decided on the loop */
-	buf added;               /* fields to put at the top */
+	size_t at;               /* where the client's header starts */
+	buf added;               /* fields to put there */
 	size_t (*drops)[2];      /* ranges to leave out, ascending */
 	size_t n_drops;
 	strlist domains;         /* to sign for, the first with a key wins */
@@ -75,8 +76,8 @@ static void finish(submit_job *j, smtp_reply_id refuse)
 		spool *sp = s->txn.sp;
 		if (j->sig.len > 0)
 			spool_prepend(sp, j->sig.data, j->sig.len); /* above what it signed */
-		if (j->added.len > 0)
-			spool_prepend(sp, j->added.data, j->added.len);
+		if (j->added.len > 0) /* below our Received, above the client's fields */
+			spool_replace(sp, j->at, j->at, j->added.data, j->added.len);
 		for (size_t i = 0; i < j->n_drops; i++)
 			spool_drop(sp, j->drops[i][0], j->drops[i][1]);
 		log_event(LOG_LVL_INFO, "submit",
@@ -95,14 +96,16 @@ static void finish(submit_job *j, smtp_reply_id refuse)
 
 /* ---- signing, on a worker ---- */
 
-/* The message as it will be queued (without the signature): the added
- * fields, then the spooled bytes without the dropped ranges. */
+/* The message as it will be queued (without the signature): our Received
+ * field, the added fields, then the spooled bytes without the dropped
+ * ranges (all of them after j->at). */
 static char *edited_message(const submit_job *j, size_t *len_r)
 {
 	char *out = xmalloc(j->added.len + j->len + 1);
-	size_t n = j->added.len, at = 0;
+	memcpy(out, j->msg, j->at);
 	if (j->added.len > 0)
-		memcpy(out, j->added.data, j->added.len);
+		memcpy(out + j->at, j->added.data, j->added.len);
+	size_t n = j->at + j->added.len, at = j->at;
 	for (size_t i = 0; i <= j->n_drops; i++) {
 		size_t end = i < j->n_drops ? j->drops[i][0] : j->len;
 		memcpy(out + n, j->msg + at, end - at);
@@ -246,6 +249,7 @@ static void scan_done(void *arg)
 		return;
 	}
 	plan_drops(j);
+	j->at = s->txn.trace_len <= j->len ? s->txn.trace_len : 0;
 	if (!j->sign || !any_keys(j->data_dir)) {
 		finish(j, RPL_COUNT);
 		return;

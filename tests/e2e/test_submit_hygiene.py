@@ -185,6 +185,10 @@ def test_missing_from_date_and_message_id_are_added(signed):
     submit(srv, alice, pw, [bob], raw_message([f"To: <{bob}>", "Subject: bare"], ["bare body"]))
     (got,) = srv.wait_mail(bob)
     assert fields(got, "From") == [f"<{alice}>"], header_block(got)
+    # below our Received field (trace fields stay on top), above the client's
+    head = header_block(got)
+    assert head.index(b"\nReceived: ") < head.index(b"\nFrom: ") < head.index(b"\nDate: ") \
+        < head.index(b"\nMessage-ID: ") < head.index(b"\nTo: "), head
     (date,) = fields(got, "Date")
     assert re.fullmatch(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
                         r" \d{4} \d\d:\d\d:\d\d \+0000", date), date
