@@ -87,7 +87,7 @@ static void finish(submit_job *j, smtp_reply_id refuse)
 		          !j->h.has_from, !j->h.has_date, !j->h.has_message_id, j->h.n_bcc, j->n_forged,
 		          j->signed_for ? j->signed_for : "unsigned");
 		if (j->sign_err != NULL) /* not signed: the message still goes, as without a key */
-			log_event(LOG_LVL_WARN, "dkim_sign", "sid=%s qid=%s result=unsigned error=\"%s\"", s->sid,
+			log_event(LOG_LVL_WARN, "dkim_sign", "sid=%s qid=%s result=unsigned error=%s", s->sid,
 			          s->txn.qid, j->sign_err);
 	}
 	job_free(j);
@@ -188,7 +188,7 @@ static const smtp_reply_id status_reply[] = {
 
 static smtp_reply_id refuse(const submit_job *j, smtp_reply_id r, const char *address, const char *why)
 {
-	log_event(LOG_LVL_INFO, "submit_refused", "sid=%s qid=%s user=%s address=\"%s\" reason=\"%s\"", j->s->sid,
+	log_event(LOG_LVL_INFO, "submit_refused", "sid=%s qid=%s user=%s address=%s reason=%s", j->s->sid,
 	          j->s->txn.qid, j->s->auth_user, address ? address : "-", why);
 	return r;
 }
