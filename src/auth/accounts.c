@@ -39,7 +39,9 @@ static const char acc_schema[] =
 	"CREATE TABLE IF NOT EXISTS users(address TEXT PRIMARY KEY NOT NULL,"
 	" hash TEXT NOT NULL, created INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS aliases(alias TEXT NOT NULL,"
-	" target TEXT NOT NULL, PRIMARY KEY(alias, target));";
+	" target TEXT NOT NULL, PRIMARY KEY(alias, target));"
+	"CREATE TABLE IF NOT EXISTS sendas(user TEXT NOT NULL,"
+	" address TEXT NOT NULL, PRIMARY KEY(user, address));";
 
 /* ---- normalisation ---------------------------------------------------- */
 
@@ -462,6 +464,9 @@ accounts_status accounts_user_del(accounts *acc, const char *address)
 				     args, 1, &changes);
 	if (s == ACC_OK && changes == 0)
 		s = ACC_NOT_FOUND;
+	/* a later user of the same name must not inherit the send-as list */
+	if (s == ACC_OK)
+		s = acc_exec(acc, "DELETE FROM sendas WHERE user = ?1", args, 1, NULL);
 	free(a);
 	return s;
 }
@@ -670,25 +675,105 @@ accounts_status accounts_resolve(accounts *acc, const char *address,
 
 /* The address itself, its "+tag"-less form, or anything that resolves to
  * the user (an alias, or a catch-all for an address nobody else has). */
-bool accounts_user_owns(accounts *acc, const char *user, const char *address)
+/* ---- send-as ----------------------------------------------------------- */
+
+/* A send-as entry: an address (any domain), or "@domain" for every address
+ * of that domain; the user must exist. */
+static accounts_status acc_sendas_args(accounts *acc, const char *user, const char *address,
+				       char **u_r, char **a_r)
+{
+	*u_r = accounts_normalize(user);
+	*a_r = acc_alias_normalize(address);
+	if (*u_r == NULL || *a_r == NULL)
+		return ACC_INVALID;
+	bool found = false;
+	accounts_status s = acc_exists(acc, "SELECT 1 FROM users WHERE address = ?1", *u_r, &found);
+	return s == ACC_OK && !found ? ACC_NOT_FOUND : s;
+}
+
+accounts_status accounts_sendas_add(accounts *acc, const char *user, const char *address)
+{
+	char *u, *a;
+	accounts_status s = acc_sendas_args(acc, user, address, &u, &a);
+	const char *args[] = { u, a };
+	if (s == ACC_OK)
+		s = acc_exec(acc, "INSERT INTO sendas(user, address) VALUES (?1, ?2)", args, 2, NULL);
+	free(u);
+	free(a);
+	return s;
+}
+
+accounts_status accounts_sendas_del(accounts *acc, const char *user, const char *address)
+{
+	char *u = accounts_normalize(user);
+	char *a = acc_alias_normalize(address);
+	accounts_status s = ACC_INVALID;
+	int changes = 0;
+	const char *args[] = { u, a };
+	if (u != NULL && a != NULL)
+		s = acc_exec(acc, "DELETE FROM sendas WHERE user = ?1 AND address = ?2", args, 2, &changes);
+	if (s == ACC_OK && changes == 0)
+		s = ACC_NOT_FOUND;
+	free(u);
+	free(a);
+	return s;
+}
+
+accounts_status accounts_sendas_list(accounts *acc, const char *user, strlist *out)
+{
+	char *u = accounts_normalize(user);
+	if (u == NULL)
+		return ACC_INVALID;
+	const char *args[] = { u };
+	accounts_status s = acc_collect(acc, "SELECT address FROM sendas WHERE user = ?1 ORDER BY address",
+					args, 1, out);
+	free(u);
+	return s;
+}
+
+/* Is the normalised a (or its untagged base, or its domain) on u's list? */
+static accounts_status acc_sendas_has(accounts *acc, const char *u, const char *a, const char *base)
+{
+	char *dom = xasprintf("@%s", acc_domain_of(a));
+	const char *args[] = { u, a, base != NULL ? base : a, dom };
+	strlist rows;
+	strlist_init(&rows);
+	accounts_status s = acc_collect(acc, "SELECT 1 FROM sendas WHERE user = ?1"
+					" AND address IN (?2, ?3, ?4) LIMIT 1", args, 4, &rows);
+	if (s == ACC_OK && rows.n == 0)
+		s = ACC_NOT_FOUND;
+	strlist_free(&rows);
+	free(dom);
+	return s;
+}
+
+accounts_status accounts_user_may_send_as(accounts *acc, const char *user, const char *address)
 {
 	char *u = accounts_normalize(user);
 	char *a = accounts_normalize(address);
 	char *base = a != NULL ? acc_strip_tag(a) : NULL;
-	bool owns = false;
-	if (u != NULL && a != NULL)
-		owns = strcmp(u, a) == 0 || (base != NULL && strcmp(u, base) == 0);
-	if (u != NULL && a != NULL && !owns) {
+	accounts_status s = ACC_NOT_FOUND;
+	if (u != NULL && a != NULL && (strcmp(u, a) == 0 || (base != NULL && strcmp(u, base) == 0)))
+		s = ACC_OK;
+	if (u != NULL && a != NULL && s != ACC_OK) {
 		strlist local, remote;
 		strlist_init(&local);
 		strlist_init(&remote);
-		owns = accounts_resolve(acc, a, &local, &remote) == ACC_OK &&
-		       strlist_contains(&local, u);
+		s = accounts_resolve(acc, a, &local, &remote);
+		if (s == ACC_OK && !strlist_contains(&local, u))
+			s = ACC_NOT_FOUND;
+		if (s != ACC_OK && s != ACC_ERROR)
+			s = acc_sendas_has(acc, u, a, base);
 		strlist_free(&local);
 		strlist_free(&remote);
 	}
 	free(base);
 	free(u);
 	free(a);
-	return owns;
+	return s;
+}
+
+bool accounts_user_owns(accounts *acc, const char *user, const char *address)
+{
+	return accounts_user_may_send_as(acc, user, address) == ACC_OK;
 }

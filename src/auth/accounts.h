@@ -77,9 +77,25 @@ accounts_status accounts_alias_list(accounts *acc, strlist *out);
 accounts_status accounts_resolve(accounts *acc, const char *address,
                                  strlist *local_r, strlist *remote_r);
 
-/* True when the authenticated user may use address as envelope sender: it is
- * the user's own address (case-insensitive, "+tag" allowed) or an alias whose
- * expansion includes the user. */
+/* Send-as: addresses a user may send as besides its own and its aliases
+ * (a shared mailbox, an address at another provider).  address is an
+ * address in any domain, or "@domain" for every address of that domain.
+ * add: ACC_NOT_FOUND when the user does not exist, ACC_EXISTS when listed.
+ * del: ACC_NOT_FOUND when not listed.  Deleting a user deletes its list. */
+accounts_status accounts_sendas_add(accounts *acc, const char *user, const char *address);
+accounts_status accounts_sendas_del(accounts *acc, const char *user, const char *address);
+/* The user's send-as entries, sorted, appended to out. */
+accounts_status accounts_sendas_list(accounts *acc, const char *user, strlist *out);
+
+/* May the authenticated user send as address (envelope sender, From and
+ * Sender fields)?  ACC_OK when it is the user's own address
+ * (case-insensitive, "+tag" allowed), an address whose resolution (aliases,
+ * "+tag", catch-all) includes the user, or on the user's send-as list (the
+ * address, its untagged form, or "@domain"); ACC_NOT_FOUND when not;
+ * ACC_ERROR on a database error (temporary: the caller must not refuse
+ * for good). */
+accounts_status accounts_user_may_send_as(accounts *acc, const char *user, const char *address);
+/* accounts_user_may_send_as(...) == ACC_OK. */
 bool accounts_user_owns(accounts *acc, const char *user, const char *address);
 
 #endif

@@ -43,6 +43,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv);
 int cmd_config(cli_ctx *ctx, int argc, char **argv);
 int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);
+/* `yubin user sendas ...` (cmd_sendas.c), reached through cmd_user. */
+int cmd_user_sendas(cli_ctx *ctx, int argc, char **argv);
 int cmd_alias(cli_ctx *ctx, int argc, char **argv);
 int cmd_queue(cli_ctx *ctx, int argc, char **argv);
 int cmd_dns(cli_ctx *ctx, int argc, char **argv);

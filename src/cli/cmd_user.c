@@ -1,5 +1,6 @@
 /* cmd_user.c — `yubin user add | passwd | del | list`: the virtual users of
- * the account store.  Owns argument parsing, where a password comes from
+ * the account store (`yubin user sendas` is cmd_sendas.c).  Owns argument
+ * parsing, where a password comes from
  * (terminal prompt, --password-stdin, or an imported --hash) and this
  * command's messages.  A plain password lives only between reading and
  * hashing, is never printed, and is wiped with str_secure_free. */
@@ -46,6 +47,7 @@ static int user_usage(void)
 	for (size_t i = 0; i < USER_NVERBS; i++)
 		fprintf(stderr, "%s yubin user %s%s\n", i == 0 ? "usage:" : "      ",
 			user_verbs[i].name, user_verbs[i].args);
+	fprintf(stderr, "       yubin user sendas add|del USER ADDRESS | list USER\n");
 	return 2;
 }
 
@@ -256,6 +258,8 @@ static int user_run(cli_ctx *ctx, const user_verb *v, const user_args *a)
 
 int cmd_user(cli_ctx *ctx, int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "sendas") == 0)
+		return cmd_user_sendas(ctx, argc - 1, argv + 1);
 	const user_verb *v = argc >= 2 ? user_find(argv[1]) : NULL;
 	user_args a;
 	if (v == NULL || !user_parse(v, argc - 2, argv + 2, &a))

@@ -218,7 +218,7 @@ static void copy_reply(copy_job *j)
 	} else if (j->gone) {
 		imap_tagged(s, j->tag, "NO", "[EXPUNGEISSUED] Some of the messages no longer exist");
 	} else if (!j->ok && (j->over || j->full)) {
-		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s %s_refused=\"%s\"", s->sid, s->account, verb, j->err);
+		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s %s_refused=%s", s->sid, s->account, verb, j->err);
 		imap_tagged(s, j->tag, "NO", "%s", j->over
 		            ? "[OVERQUOTA] The copies would take the account over its quota"
 		            : "[OVERQUOTA] The disk is full; delete some mail or try again later");

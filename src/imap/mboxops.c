@@ -212,7 +212,7 @@ static void append_done(void *arg)
 	if (s->view == j->v)
 		imap_report(s, true); /* RFC 9051 6.3.12: the new message's EXISTS */
 	if (j->uid == 0 && (j->over || j->full)) {
-		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s append_refused=\"%s\"", s->sid, s->account, j->err);
+		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s append_refused=%s", s->sid, s->account, j->err);
 		imap_tagged(s, j->tag, "NO", "%s", j->over
 		            ? "[OVERQUOTA] The mailbox is over its quota; delete some mail first"
 		            : "[OVERQUOTA] The disk is full; delete some mail or try again later");

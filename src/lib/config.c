@@ -78,6 +78,7 @@ static const setting_def schema[] = {
 	INT("msgauth.verify", msgauth.verify, 1, 0, 1, "1: check SPF, DKIM and DMARC of mail arriving on port 25 and add Authentication-Results"),
 	STR("msgauth.authserv_id", msgauth.authserv_id, NULL, "the name in Authentication-Results (unset: the hostname)"),
 	STR("msgauth.dmarc_action", msgauth.dmarc_action, "follow", "a DMARC failure: \"follow\" the domain's policy (reject: 550 5.7.1; quarantine: the Junk folder), \"junk\" (both to Junk) or \"report\" (the header only)"),
+	STR("msgauth.dmarc_temperror", msgauth.dmarc_temperror, "accept", "DMARC temperror (RFC 7489 6.6.2: neither SPF nor DKIM passed and an aligned one failed for now, or the policy look-up failed): \"accept\" the message without applying the policy, or \"defer\" it with 451 4.7.0"),
 	INT("msgauth.timeout", msgauth.timeout, 20, 1, 600, "seconds for all the DNS look-ups of one message's checks"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
@@ -432,6 +433,9 @@ bool config_validate(const config *cfg, strlist *errs)
 	const char *act = cfg->msgauth.dmarc_action;
 	if (act == NULL || (strcmp(act, "follow") != 0 && strcmp(act, "junk") != 0 && strcmp(act, "report") != 0))
 		add_error(errs, file, 0, "msgauth.dmarc_action must be \"follow\", \"junk\" or \"report\"");
+	const char *tmp = cfg->msgauth.dmarc_temperror;
+	if (tmp == NULL || (strcmp(tmp, "accept") != 0 && strcmp(tmp, "defer") != 0))
+		add_error(errs, file, 0, "msgauth.dmarc_temperror must be \"accept\" or \"defer\"");
 	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)

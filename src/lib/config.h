@@ -83,6 +83,7 @@ typedef struct config_msgauth {
 	int verify;                /* 1: SPF / DKIM / DMARC on port 25 */
 	char *authserv_id;         /* Authentication-Results name; NULL: hostname */
 	char *dmarc_action;        /* "follow", "junk" or "report" */
+	char *dmarc_temperror;     /* "accept" or "defer" (451) */
 	int timeout;               /* seconds for all the checks of one message */
 } config_msgauth;
 

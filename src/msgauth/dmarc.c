@@ -20,6 +20,8 @@ struct dmarc_check {
 	spf_result spf;
 	char *spf_domain;
 	strlist dkim_pass;         /* d= of every passing signature, in order */
+	strlist dkim_temp;         /* d= of every signature that failed for now
+	                            * ("" when its d= is not known) */
 	const dmarc_psl *psl;
 	dmarc_lookup_fn *lookup;
 	void *lookup_ctx;
@@ -47,6 +49,7 @@ static void check_free(dmarc_check *c)
 	free(c->org);
 	free(c->spf_domain);
 	strlist_free(&c->dkim_pass);
+	strlist_free(&c->dkim_temp);
 	free(c->name);
 	free(c);
 }
@@ -88,7 +91,25 @@ static int random_draw(void *ctx)
 	return (int)(v % 100);
 }
 
-/* Alignment and the verdict with the record found (6.6.2, 6.6.4, 6.3 pct). */
+/* A failing message whose SPF or DKIM failed for now (RFC 7489 6.6.2):
+ * the name of what could still have made it pass, or NULL.  Only an
+ * identifier that would align counts (an SPF pass of an unaligned MAIL FROM
+ * would not change the verdict); a signature whose d= is not known might. */
+static const char *temporary_failure(const dmarc_check *c, const dmarc_record *rec)
+{
+	if (c->spf == SPF_TEMPERROR &&
+	    (c->spf_domain == NULL || dmarc_aligned(c->psl, c->from, c->spf_domain, rec->aspf_strict)))
+		return "SPF";
+	for (size_t i = 0; i < c->dkim_temp.n; i++)
+		if (c->dkim_temp.items[i][0] == '\0' ||
+		    dmarc_aligned(c->psl, c->from, c->dkim_temp.items[i], rec->adkim_strict))
+			return "DKIM";
+	return NULL;
+}
+
+/* Alignment and the verdict with the record found (6.6.2, 6.6.4, 6.3 pct).
+ * A failure caused by a temporary error is temperror, and the policy is not
+ * applied: the message might pass when asked again. */
 static void judge(dmarc_check *c, const dmarc_record *rec)
 {
 	dmarc_outcome out = {.record = rec, .record_name = c->name};
@@ -99,6 +120,12 @@ static void judge(dmarc_check *c, const dmarc_record *rec)
 			out.dkim_domain = c->dkim_pass.items[i];
 	out.dkim_aligned = out.dkim_domain != NULL;
 	out.result = out.spf_aligned || out.dkim_aligned ? DMARC_PASS : DMARC_FAIL;
+	const char *temp = out.result == DMARC_FAIL ? temporary_failure(c, rec) : NULL;
+	char *why = NULL;
+	if (temp != NULL) {
+		out.result = DMARC_TEMPERROR;
+		why = xasprintf("nothing aligned passed, and %s failed for now", temp);
+	}
 	if (out.result == DMARC_FAIL) {
 		out.disposition = out.policy;
 		/* pct: a failing message outside the sample gets the next milder
@@ -109,8 +136,9 @@ static void judge(dmarc_check *c, const dmarc_record *rec)
 			out.sampled_out = true;
 		}
 	}
-	out.problem = rec->problem;
+	out.problem = why != NULL ? why : rec->problem;
 	finish(c, &out);
+	free(why);
 }
 
 static void ask(dmarc_check *c, const char *domain);
@@ -210,9 +238,14 @@ static dmarc_check *check_new(const dmarc_request *req, dmarc_done_fn *done, voi
 	c->spf = req->spf;
 	c->spf_domain = req->spf_domain ? xstrdup(req->spf_domain) : NULL;
 	strlist_init(&c->dkim_pass);
-	for (size_t i = 0; i < req->n_dkim; i++)
-		if (req->dkim[i].result == DKIM_PASS && req->dkim[i].domain != NULL)
-			strlist_add(&c->dkim_pass, req->dkim[i].domain);
+	strlist_init(&c->dkim_temp);
+	for (size_t i = 0; i < req->n_dkim; i++) {
+		const dkim_verdict *v = &req->dkim[i];
+		if (v->result == DKIM_PASS && v->domain != NULL)
+			strlist_add(&c->dkim_pass, v->domain);
+		else if (v->result == DKIM_TEMPERROR)
+			strlist_add(&c->dkim_temp, v->domain != NULL ? v->domain : "");
+	}
 	c->psl = req->psl;
 	c->lookup = req->lookup;
 	c->lookup_ctx = req->lookup_ctx;

@@ -105,7 +105,10 @@ typedef enum dmarc_result {
 	DMARC_NONE,        /* no policy record: DMARC does not apply */
 	DMARC_PASS,        /* an aligned SPF pass or an aligned DKIM pass */
 	DMARC_FAIL,
-	DMARC_TEMPERROR,   /* a record look-up failed for now */
+	DMARC_TEMPERROR,   /* a record look-up failed for now; or nothing aligned
+	                    * passed and an SPF or DKIM result that would have
+	                    * aligned was temperror (6.6.2): the policy is not
+	                    * applied (disposition NONE), the caller may defer */
 	DMARC_PERMERROR,   /* an unusable record, several records, or a From
 	                    * field DMARC cannot use */
 } dmarc_result;

@@ -55,7 +55,7 @@ struct spool {
 	size_t written;       /* the message bytes spool_write took */
 	char *prepend;        /* header fields to put before the message, or NULL */
 	size_t prepend_len;
-	size_t (*drops)[2];   /* message byte ranges to leave out */
+	spool_edit *drops;    /* message byte ranges to leave out or replace */
 	size_t n_drops;
 	bool junk;
 	/* spool_inspect */
@@ -382,15 +382,32 @@ void spool_prepend(spool *s, const char *text, size_t len)
 	s->body_len += len;
 }
 
-void spool_drop(spool *s, size_t start, size_t end)
+static void free_edits(spool *s)
 {
-	if (end <= start || end > s->written)
+	for (size_t k = 0; k < s->n_drops; k++)
+		free(s->drops[k].text);
+	free(s->drops);
+	s->drops = NULL;
+	s->n_drops = 0;
+}
+
+void spool_replace(spool *s, size_t start, size_t end, const char *text, size_t len)
+{
+	if (end < start || end > s->written || (end == start && len == 0))
 		return;
 	s->drops = xrealloc(s->drops, (s->n_drops + 1) * sizeof(*s->drops));
-	s->drops[s->n_drops][0] = start;
-	s->drops[s->n_drops][1] = end;
-	s->n_drops++;
+	spool_edit *e = &s->drops[s->n_drops++];
+	*e = (spool_edit){.start = start, .end = end, .text = len > 0 ? xmalloc(len) : NULL, .len = len};
+	if (len > 0)
+		memcpy(e->text, text, len);
+	s->body_len += len;
 	s->body_len -= end - start;
+}
+
+void spool_drop(spool *s, size_t start, size_t end)
+{
+	if (end > start)
+		spool_replace(s, start, end, NULL, 0);
 }
 
 void spool_mark_junk(spool *s)
@@ -413,14 +430,17 @@ static bool write_edited(spool *s, int fd, qfile_sum *sum, const char *data, siz
 	          put_summed(fd, sum, s->prepend ? s->prepend : "", s->prepend_len);
 	size_t at = 0;
 	for (size_t k = 0; ok && k < s->n_drops; k++) {
-		ok = put_summed(fd, sum, msg + at, s->drops[k][0] - at);
-		at = s->drops[k][1];
+		const spool_edit *e = &s->drops[k];
+		ok = put_summed(fd, sum, msg + at, e->start - at) &&
+		     (e->len == 0 || put_summed(fd, sum, e->text, e->len));
+		at = e->end;
 	}
 	return ok && put_summed(fd, sum, msg + at, size - s->header_len - at);
 }
 
-/* A new staging file with the edits (spool_prepend, spool_drop) that
- * replaces the old one; its fd, or -1.  Its checksum replaces s->sum. */
+/* A new staging file with the edits (spool_prepend, spool_drop,
+ * spool_replace) that replaces the old one; its fd, or -1.  Its checksum
+ * replaces s->sum. */
 static int rewrite_edited(spool *s, int old_fd)
 {
 	struct stat st;
@@ -492,7 +512,7 @@ static void spool_free(spool *s)
 	free(s->staging_path);
 	free(s->active_path);
 	free(s->prepend);
-	free(s->drops);
+	free_edits(s);
 	qfile_sum_free(&s->sum);
 	buf_free(&s->pending);
 	free(s);

@@ -82,6 +82,16 @@ void spool_prepend(spool *s, const char *text, size_t len);
  * an Authentication-Results field that claims to be ours); ranges given in
  * ascending order, not overlapping; before spool_commit. */
 void spool_drop(spool *s, size_t start, size_t end);
+/* Put text[0, len) (LF line ends) in place of msg[start, end); start ==
+ * end inserts (header fields after our Received field).  Same order as
+ * spool_drop, with which it shares one list: an insertion at an offset
+ * comes before a drop that starts there. */
+typedef struct spool_edit {
+	size_t start, end;
+	char *text;
+	size_t len;
+} spool_edit;
+void spool_replace(spool *s, size_t start, size_t end, const char *text, size_t len);
 /* Local recipients get the message in their Junk folder (a quarantine). */
 void spool_mark_junk(spool *s);
 /* Finish and make durable.  done(arg, error) runs on the loop thread once

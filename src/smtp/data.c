@@ -59,7 +59,8 @@ static bool begin_spool(smtp_session *s)
 	}
 	memcpy(t->qid, id, sizeof id);
 	char *rcv = received_header(s, id, now);
-	spool_write(t->sp, rcv, strlen(rcv));
+	t->trace_len = strlen(rcv);
+	spool_write(t->sp, rcv, t->trace_len);
 	free(rcv);
 	log_event(LOG_LVL_INFO, "queue_begin", "sid=%s qid=%s client=%s from=%s rcpts=%zu user=%s tls=%s",
 	          s->sid, id, s->ip, t->sender, t->rcpt_cmds.n, s->auth_user,

@@ -104,6 +104,13 @@ static const char *action_of(const msgcheck *c, const dmarc_outcome *d, smtp_rep
 	const char *how = c->s->srv->cfg->msgauth.dmarc_action;
 	*refuse_r = RPL_COUNT;
 	*junk_r = false;
+	/* temperror (RFC 7489 6.6.2): the policy is never applied; deferred
+	 * when msgauth.dmarc_temperror says so (never under "report") */
+	if (d != NULL && d->result == DMARC_TEMPERROR && strcmp(how, "report") != 0 &&
+	    strcmp(c->s->srv->cfg->msgauth.dmarc_temperror, "defer") == 0) {
+		*refuse_r = RPL_DMARC_TEMPERROR;
+		return "defer";
+	}
 	if (d == NULL || d->disposition == DMARC_POLICY_NONE || strcmp(how, "report") == 0)
 		return "none";
 	if (d->disposition == DMARC_POLICY_REJECT && strcmp(how, "follow") == 0) {
@@ -119,7 +126,7 @@ static void finish(msgcheck *c, const dmarc_outcome *d)
 	smtp_session *s = c->s;
 	spool *sp = s->txn.sp;
 	const config *cfg = s->srv->cfg;
-	const char *id = cfg->msgauth.authserv_id ? cfg->msgauth.authserv_id : cfg->hostname;
+	const char *id = msgauth_authserv_id(cfg);
 	smtp_reply_id refuse;
 	bool junk;
 	const char *action = action_of(c, d, &refuse, &junk);

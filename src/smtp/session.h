@@ -38,6 +38,8 @@ typedef struct smtp_txn {
 	                         * the NOTIFY and ORCPT of its RCPT */
 	spool *sp;              /* open while DATA/BDAT runs */
 	char qid[16];
+	size_t trace_len;       /* bytes of our Received field, at the top of the
+	                         * spooled message (the client's header follows) */
 	dotstream ds;
 	bool too_big;
 	bool failed;            /* BDAT: an earlier chunk failed */

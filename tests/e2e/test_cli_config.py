@@ -141,6 +141,12 @@ def _dmarc_action(lines):
     return None  # a cross-setting check: reported without a line
 
 
+def _dmarc_temperror(lines):
+    i = _find(lines, "msgauth:")
+    lines[i] = 'msgauth: { dmarc_temperror = "reject"; };'
+    return None  # a cross-setting check: reported without a line
+
+
 def _msgauth_not_a_group(lines):
     i = _find(lines, "msgauth:")
     lines[i] = "msgauth = 1;"
@@ -149,6 +155,7 @@ def _msgauth_not_a_group(lines):
 
 BAD = {
     "dmarc_action": (_dmarc_action, [r"dmarc_action", r"follow"]),
+    "dmarc_temperror": (_dmarc_temperror, [r"dmarc_temperror", r"accept", r"defer"]),
     "msgauth_not_a_group": (_msgauth_not_a_group, [r"msgauth", r"group"]),
     "unknown_setting": (_unknown_setting, [r"frobnicate"]),
     "wrong_type": (_wrong_type, [r"hostname"]),

@@ -130,18 +130,27 @@ def test_signing_can_be_turned_off(make_server):
 
 
 def test_a_from_field_of_another_domain_is_not_vouched_for(signer):
-    """The user owns the envelope sender; the From field may say anything,
-    so the signature is for the sender's domain, never the From's."""
+    """The user owns the envelope sender; a From field naming someone else
+    is refused before anything is signed or queued (submit.c); once the
+    address is on the user's send-as list, the signature is for the From
+    domain (the one DMARC aligns with)."""
     srv, records = signer
     assert srv.cli("domain", "add", "victim.test").returncode == 0
-    assert srv.cli("dkim", "keygen", "victim.test").returncode == 0
+    victim = dict([keygen(srv, "ed25519", "victim.test")])
     alice, pw = srv.add_user()
     bob, _ = srv.add_user()
     msg = make_message("ceo@victim.test", bob, "spoof", ["x"])
+    with srv.submit_conn(alice, pw) as c:
+        _, final = c.mail_transaction(alice, [bob], msg)
+        c.quit()
+    assert final.code == 550 and final.enhanced() == "5.7.1", final
+    srv.assert_no_mail(bob)
+    assert srv.cli("user", "sendas", "add", alice, "ceo@victim.test").returncode == 0
     submit(srv, alice, pw, [bob], msg, sender=alice)
     got = wait_file(srv, bob)
     head = header_block(got)
-    assert b"d=victim.test" not in head and head.count(b"d=" + DOMAIN.encode()) == 2, head
+    assert head.count(b"d=victim.test") == 1 and b"d=" + DOMAIN.encode() not in head, head
+    assert verdicts(got, victim) == [True]
 
 
 def test_port_25_mail_is_not_signed(signer):

@@ -577,6 +577,47 @@ static void test_user_owns(void **state)
 	}
 }
 
+/* The send-as list: an address or "@domain", any domain, per user; it
+ * widens what the user may send as (case, "+tag" and the whole domain),
+ * nobody else's; deleting the user deletes the list. */
+static void test_sendas(void **state)
+{
+	accounts *acc = acc_of(state);
+	add_directory(acc);
+	assert_int_equal(accounts_sendas_add(acc, "Alice@example.org", "Shared@Remote.Test"), ACC_OK);
+	assert_int_equal(accounts_sendas_add(acc, "alice@example.org", "shared@remote.test"), ACC_EXISTS);
+	assert_int_equal(accounts_sendas_add(acc, "alice@example.org", "@Brand.Test"), ACC_OK);
+	assert_int_equal(accounts_sendas_add(acc, "nobody@example.org", "x@remote.test"), ACC_NOT_FOUND);
+	assert_int_equal(accounts_sendas_add(acc, "alice@example.org", "not an address"), ACC_INVALID);
+	assert_int_equal(accounts_sendas_add(acc, "alice@example.org", "@"), ACC_INVALID);
+	strlist l;
+	strlist_init(&l);
+	assert_int_equal(accounts_sendas_list(acc, "ALICE@example.org", &l), ACC_OK);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.items[0], "@brand.test");
+	assert_string_equal(l.items[1], "shared@remote.test");
+	strlist_free(&l);
+	assert_true(accounts_user_owns(acc, "alice@example.org", "SHARED@remote.test"));
+	assert_true(accounts_user_owns(acc, "alice@example.org", "shared+x@remote.test"));
+	assert_true(accounts_user_owns(acc, "alice@example.org", "anyone@brand.test"));
+	assert_false(accounts_user_owns(acc, "alice@example.org", "other@remote.test"));
+	assert_false(accounts_user_owns(acc, "alice@example.org", "anyone@sub.brand.test"));
+	assert_false(accounts_user_owns(acc, "bob@example.org", "shared@remote.test"));
+	assert_int_equal(accounts_user_may_send_as(acc, "bob@example.org", "shared@remote.test"), ACC_NOT_FOUND);
+	assert_int_equal(accounts_user_may_send_as(acc, "alice@example.org", "info@example.org"), ACC_OK);
+	assert_int_equal(accounts_sendas_del(acc, "alice@example.org", "shared@REMOTE.test"), ACC_OK);
+	assert_int_equal(accounts_sendas_del(acc, "alice@example.org", "shared@remote.test"), ACC_NOT_FOUND);
+	assert_false(accounts_user_owns(acc, "alice@example.org", "shared@remote.test"));
+	/* a new alice does not inherit the old one's list */
+	assert_int_equal(accounts_user_del(acc, "alice@example.org"), ACC_OK);
+	assert_int_equal(accounts_user_add(acc, "alice@example.org", HASH), ACC_OK);
+	assert_false(accounts_user_owns(acc, "alice@example.org", "anyone@brand.test"));
+	strlist_init(&l);
+	assert_int_equal(accounts_sendas_list(acc, "alice@example.org", &l), ACC_OK);
+	assert_int_equal(l.n, 0);
+	strlist_free(&l);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -601,6 +642,7 @@ int main(void)
 		T(test_resolve_sees_other_handle),
 		cmocka_unit_test(test_open_failure),
 		T(test_user_owns),
+		T(test_sendas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

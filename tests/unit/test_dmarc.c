@@ -417,6 +417,60 @@ static void test_eval_errors(void **state)
 	fakedns_free(&f);
 }
 
+/* RFC 7489 6.6.2: nothing aligned passed, and an identifier that would
+ * have aligned failed for now: temperror, and the policy is not applied. */
+static dmarc_result check_temp(const char *from, spf_result spf, const char *spf_domain,
+                               const dkim_verdict *v, size_t n, got *g, fakedns *f)
+{
+	dmarc_request req = {.from_status = DMARC_FROM_OK, .from_domain = from, .spf = spf,
+	                     .spf_domain = spf_domain, .dkim = v, .n_dkim = n, .psl = psl,
+	                     .lookup = fakedns_lookup, .lookup_ctx = f, .draw = fixed_draw, .draw_ctx = &draw_value};
+	got_free(g);
+	assert_null(dmarc_check_start(&req, on_done, g));
+	assert_true(g->done);
+	return g->out.result;
+}
+
+static void test_eval_temporary_failures(void **state)
+{
+	got g = {0};
+	fakedns f = {.zone = zone};
+	draw_value = 0;
+	/* an aligned SPF temperror, no signature: temperror, no disposition */
+	assert_int_equal(check_temp("example.com", SPF_TEMPERROR, "bounce.example.com", NULL, 0, &g, &f),
+	                 DMARC_TEMPERROR);
+	assert_int_equal(g.out.policy, DMARC_POLICY_REJECT);
+	assert_int_equal(g.out.disposition, DMARC_POLICY_NONE);
+	assert_string_equal(g.record_name, "_dmarc.example.com");
+	/* an SPF temperror for a domain that would not align: still fail */
+	assert_int_equal(check_temp("example.com", SPF_TEMPERROR, "other.net", NULL, 0, &g, &f), DMARC_FAIL);
+	assert_int_equal(g.out.disposition, DMARC_POLICY_REJECT);
+	/* strict SPF: a subdomain would not align */
+	assert_int_equal(check_temp("strict.test", SPF_TEMPERROR, "mail.strict.test", NULL, 0, &g, &f), DMARC_FAIL);
+	/* an aligned DKIM temperror with SPF failing */
+	dkim_verdict v[2] = {{.result = DKIM_FAIL, .domain = "example.com"},
+	                     {.result = DKIM_TEMPERROR, .domain = "mail.example.com"}};
+	assert_int_equal(check_temp("example.com", SPF_FAIL, "example.com", v, 2, &g, &f), DMARC_TEMPERROR);
+	assert_int_equal(g.out.disposition, DMARC_POLICY_NONE);
+	/* a DKIM temperror of another domain: fail */
+	v[1].domain = "example.net";
+	assert_int_equal(check_temp("example.com", SPF_FAIL, "example.com", v, 2, &g, &f), DMARC_FAIL);
+	assert_int_equal(g.out.disposition, DMARC_POLICY_REJECT);
+	/* a DKIM temperror whose d= is not known (the checks timed out) */
+	dkim_verdict none = {.result = DKIM_TEMPERROR, .reason = "timed out"};
+	assert_int_equal(check_temp("example.com", SPF_SOFTFAIL, "example.com", &none, 1, &g, &f), DMARC_TEMPERROR);
+	/* both SPF and DKIM temperror (a DNS outage) */
+	assert_int_equal(check_temp("example.com", SPF_TEMPERROR, "example.com", &none, 1, &g, &f), DMARC_TEMPERROR);
+	/* an aligned pass wins over any temperror */
+	dkim_verdict pass[2] = {{.result = DKIM_TEMPERROR, .domain = "example.com"},
+	                        {.result = DKIM_PASS, .domain = "example.com"}};
+	assert_int_equal(check_temp("example.com", SPF_TEMPERROR, "example.com", pass, 2, &g, &f), DMARC_PASS);
+	/* no policy record: none, whatever failed */
+	assert_int_equal(check_temp("nowhere.test", SPF_TEMPERROR, "nowhere.test", NULL, 0, &g, &f), DMARC_NONE);
+	got_free(&g);
+	fakedns_free(&f);
+}
+
 static void test_eval_async_and_cancel(void **state)
 {
 	got g = {0};
@@ -450,7 +504,7 @@ int main(void)
 		cmocka_unit_test(test_alignment),            cmocka_unit_test(test_from_domain),
 		cmocka_unit_test(test_eval_alignment),       cmocka_unit_test(test_eval_subdomain_policy),
 		cmocka_unit_test(test_eval_pct),             cmocka_unit_test(test_eval_errors),
-		cmocka_unit_test(test_eval_async_and_cancel),
+		cmocka_unit_test(test_eval_async_and_cancel), cmocka_unit_test(test_eval_temporary_failures),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
