@@ -126,7 +126,10 @@ static void after_msgauth(smtp_session *s, smtp_reply_id refuse)
 	smtp_txn *t = &s->txn;
 	spool *sp = t->sp;
 	t->sp = NULL;
-	if (refuse == RPL_COUNT) {
+	/* the spool could not take the message (a full disk, say): the commit
+	 * fails with that error, cleans up and answers it, whatever reading the
+	 * message back for the checks made of it */
+	if (refuse == RPL_COUNT || spool_error(sp) != 0) {
 		spool_commit(sp, commit_done, s);
 		return;
 	}
