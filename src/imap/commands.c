@@ -22,16 +22,19 @@
 /* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
  * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
  * offers both. */
-#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
-#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
+#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
+/* Before login LITERAL- ({n+} up to 4096 bytes, within the 8 KiB of a
+ * command then), after it LITERAL+: never both (RFC 7888 3). */
+#define CAPS_PREAUTH " LITERAL-"
+#define CAPS_AUTHED " LITERAL+ SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
 		return CAPS_COMMON CAPS_AUTHED;
 	if (!conn_is_tls(s->c))
-		return CAPS_COMMON " STARTTLS LOGINDISABLED";
-	return CAPS_COMMON " AUTH=PLAIN";
+		return CAPS_COMMON CAPS_PREAUTH " STARTTLS LOGINDISABLED";
+	return CAPS_COMMON CAPS_PREAUTH " AUTH=PLAIN";
 }
 
 void imap_greet(imap_session *s)
@@ -70,6 +73,8 @@ static void login_done(void *arg, login_result r, const char *user)
 		free(root);
 		s->account = xstrdup(user);
 		s->state = IS_AUTH;
+		imap_reader_limits lim = imap_reader_default_limits();
+		imap_reader_set_limits(s->rd, &lim); /* the large limits from the next command on */
 		imap_tagged(s, w->tag, "OK", "[CAPABILITY %s] Logged in", capabilities(s));
 	} else if (r == LOGIN_LOCKED) {
 		imap_tagged(s, w->tag, "NO", "[UNAVAILABLE] Too many failed logins; try again later");

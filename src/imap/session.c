@@ -60,7 +60,7 @@ void imap_session_start(server *srv, const config_listener *lst, int fd, const c
 	s->lst = lst;
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
 	server_session_opened(srv, &srv->imap_sessions, &s->link, s, lst, ip, 'I', s->sid);
-	imap_reader_limits lim = imap_reader_default_limits();
+	imap_reader_limits lim = imap_reader_preauth_limits();
 	s->rd = imap_reader_new(&lim);
 	s->c = conn_new(srv->base, srv->tls, fd, lst->role == ROLE_IMAPS, s->sid, ip, &handler, s);
 	if (s->c == NULL) {
