@@ -22,6 +22,7 @@ typedef struct fetch_job {
 	char *tag;
 	bool uid, writes, condstore;
 	imap_fetch f;
+	imap_seqset set;        /* as the client sent it, for VANISHED */
 	imap_target *t;
 	size_t n;
 	buf out;
@@ -208,6 +209,8 @@ static void fetch_work(void *arg)
 {
 	fetch_job *j = arg;
 	j->modseq_before = j->v->highestmodseq;
+	if (j->f.vanished) /* before the FETCH responses (RFC 7162 3.2.6) */
+		imap_qresync_fetch_work(j->v, j->f.changedsince, &j->set, j->s->saved, j->s->n_saved, &j->out);
 	for (size_t k = 0; k < j->n && j->no == NULL && !j->bad; k++)
 		fetch_one(j, &j->t[k]);
 	if (j->n_changed > 0)
@@ -233,6 +236,7 @@ static void fetch_done(void *arg)
 	if (s->viewer->flags_modseq == j->modseq_before)
 		s->viewer->flags_modseq = s->view->highestmodseq;
 	imap_fetch_free(&j->f);
+	imap_seqset_free(&j->set);
 	buf_free(&j->out);
 	free(j->changed);
 	free(j->t);
@@ -255,6 +259,13 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 		free(j);
 		return;
 	}
+	if (j->f.vanished && (!c->uid || !(s->enabled & IMAP_ENABLED_QRESYNC))) { /* RFC 7162 3.2.6 */
+		imap_tagged(s, c->tag, "BAD", "VANISHED needs UID FETCH and ENABLE QRESYNC");
+		imap_fetch_free(&j->f);
+		imap_seqset_free(&set);
+		free(j);
+		return;
+	}
 	if (j->f.has_changedsince || (j->f.items & IMAP_FETCH_MODSEQ))
 		s->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1: both turn CONDSTORE on */
 	j->s = s;
@@ -265,7 +276,7 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	j->writes = !s->readonly && sets_seen(&j->f);
 	j->t = imap_targets(s, &set, c->uid, &j->n);
 	j->changed = xcalloc(j->n + 1, sizeof(uint32_t));
-	imap_seqset_free(&set);
+	j->set = set; /* for VANISHED */
 	buf_init(&j->out, RESPONSE_MAX);
 	conn_pause(s->c);
 	store_view_run(s->view, j->writes ? STORE_WRITE : STORE_READ, fetch_work, fetch_done, j);

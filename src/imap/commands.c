@@ -17,6 +17,7 @@
 #include "delivery/maildir.h"
 #include "imap/args.h"
 #include "imap/names.h"
+#include "imap/qresync.h"
 #include "lib/log.h"
 
 /* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
@@ -26,12 +27,13 @@
 /* Before login LITERAL- ({n+} up to 4096 bytes, within the 8 KiB of a
  * command then), after it LITERAL+: never both (RFC 7888 3). */
 #define CAPS_PREAUTH " LITERAL-"
-#define CAPS_AUTHED " LITERAL+ SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
+#define CAPS_EXT2 " LITERAL+ QRESYNC"
+#define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
-		return CAPS_COMMON CAPS_AUTHED;
+		return CAPS_COMMON CAPS_AUTHED CAPS_EXT2;
 	if (!conn_is_tls(s->c))
 		return CAPS_COMMON CAPS_PREAUTH " STARTTLS LOGINDISABLED";
 	return CAPS_COMMON CAPS_PREAUTH " AUTH=PLAIN";
@@ -187,29 +189,23 @@ static void cmd_logout(imap_session *s, const imap_command *c)
 
 /* ---- authenticated ---- */
 
-/* SELECT / EXAMINE mailbox [(CONDSTORE)] (RFC 4466 select parameters;
- * CONDSTORE is the only one known, RFC 7162 3.1.8). */
+/* SELECT / EXAMINE mailbox [(params)] (RFC 4466 select parameters:
+ * CONDSTORE, RFC 7162 3.1.8, and QRESYNC, 3.2.5; imap/qresync.c). */
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 {
 	char *name = NULL;
 	const char *err = NULL;
-	bool condstore = false, params_ok = c->nargs == 1;
-	if (c->nargs == 2 && c->args->next->type == IMAP_ARG_LIST) {
-		params_ok = true;
-		for (const imap_arg *a = c->args->next->child; a != NULL; a = a->next) {
-			if (imap_arg_atom_is(a, "CONDSTORE"))
-				condstore = true;
-			else
-				params_ok = false;
-		}
-	}
+	imap_select_params p = {0};
+	bool params_ok = c->nargs == 1 ||
+	                 (c->nargs == 2 && imap_select_params_parse(c->args->next, s->enabled & IMAP_ENABLED_QRESYNC,
+	                                                            &p, &err));
 	if (!params_ok || !imap_name_in(s, c->args, &name, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s",
-		            err ? err : params_ok ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
+		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "SELECT needs a mailbox name");
+		imap_select_params_free(&p);
 		free(name);
 		return;
 	}
-	imap_select(s, c->tag, name, readonly, condstore);
+	imap_select(s, c->tag, name, readonly, &p);
 	free(name);
 }
 

@@ -28,6 +28,7 @@ enum imap_enabled {
 	IMAP_ENABLED_REV2 = 1u << 0,      /* IMAP4rev2 (RFC 9051) */
 	IMAP_ENABLED_UTF8 = 1u << 1,      /* UTF8=ACCEPT (RFC 6855) */
 	IMAP_ENABLED_CONDSTORE = 1u << 2, /* CONDSTORE (RFC 7162) */
+	IMAP_ENABLED_QRESYNC = 1u << 3,   /* QRESYNC (RFC 7162 3.2), with CONDSTORE */
 };
 
 
@@ -97,7 +98,10 @@ void imap_rename(imap_session *s, const imap_command *c);
 
 /* msgops.c: SELECT / EXAMINE, FETCH, STORE, EXPUNGE / CLOSE, on workers;
  * each replies (tagged) when done. */
-void imap_select(imap_session *s, const char *tag, const char *name, bool readonly, bool condstore);
+struct imap_select_params;
+/* p (imap/qresync.h) is taken over. */
+void imap_select(imap_session *s, const char *tag, const char *name, bool readonly,
+                 struct imap_select_params *p);
 void imap_fetch_cmd(imap_session *s, const imap_command *cmd);
 void imap_store_cmd(imap_session *s, const imap_command *cmd);
 /* EXPUNGE (uids NULL), UID EXPUNGE (only these UIDs), or CLOSE (quiet). */
@@ -147,5 +151,14 @@ void imap_create_delete(imap_session *s, const imap_command *c, bool create);
  * a string that lives on, for the tagged reply; tag NULL: no tagged reply,
  * as for a look while in IDLE). */
 void imap_sync(imap_session *s, const char *tag, const char *verb);
+/* qresync_cmd.c (RFC 7162 3.2), on workers inside the gate: the VANISHED
+ * (EARLIER) and FETCH responses of SELECT with QRESYNC (nothing when it
+ * was not given or names another UIDVALIDITY); VANISHED (EARLIER) of UID
+ * FETCH (CHANGEDSINCE since VANISHED) for uids ("$": saved[0..n_saved)).
+ * On the loop: "* VANISHED" for these UIDs (ascending). */
+void imap_qresync_select_work(store_view *v, const struct imap_select_params *p, buf *out);
+void imap_qresync_fetch_work(store_view *v, uint64_t since, const imap_seqset *uids,
+                             const uint32_t *saved, size_t n_saved, buf *out);
+void imap_report_vanished(imap_session *s, const uint32_t *uids, size_t n);
 
 #endif

@@ -191,7 +191,7 @@ bool store_view_expunge(store_view *v, const uint32_t *uids, size_t n, char **er
 	if (store_index_begin(v->ix)) {
 		bool saved = true;
 		for (size_t k = 0; saved && k < ng; k++)
-			saved = store_index_remove(v->ix, gone[k]);
+			saved = store_index_expunged(v->ix, gone[k], modseq);
 		if (saved)
 			store_index_set_highest(v->ix, v->mb->uidvalidity, v->highestmodseq);
 		store_index_commit(v->ix);
