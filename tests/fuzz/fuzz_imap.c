@@ -4,7 +4,9 @@
  * tried with each typed reader.  Checks what must always hold: split feeding
  * gives the same commands as one feed, modified UTF-7 round-trips, a
  * resolved sequence set is sorted and within range, a LIST request read
- * has a pattern. */
+ * has a pattern, a VANISHED set names only UIDs that are gone, above the
+ * sequence match floor and within the known UIDs; the reader's limits
+ * before login (no_skip) are tried as well. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "imap/mailbox.h"
 #include "imap/mutf7.h"
 #include "imap/parse.h"
+#include "imap/qresync.h"
 #include "imap/reader.h"
 #include "imap/search.h"
 #include "imap/seqset.h"
@@ -125,6 +128,49 @@ static void check_list(const imap_arg *a, size_t i)
 		abort();
 }
 
+/* SELECT parameters; when QRESYNC is read, the VANISHED (EARLIER) set of a
+ * small made-up folder holds only what it must. */
+static void check_select_params(const imap_arg *a, size_t i)
+{
+	imap_select_params p;
+	const char *err = NULL;
+	if (a->type != IMAP_ARG_LIST)
+		return;
+	if (!imap_select_params_parse(a, (i & 1) == 0, &p, &err)) {
+		if (err == NULL)
+			abort();
+	} else if (p.qresync) {
+		static const uint32_t present[] = {2, 3, 5, 8, 13, 21, 34, 55};
+		static const uint32_t gone[] = {1, 4, 6, 40};
+		const imap_seqset *known = p.has_known ? &p.known : NULL;
+		uint32_t above = imap_qresync_match_floor(&p, present, 8);
+		bool exact = (i & 2) != 0;
+		buf out;
+		buf_init(&out, 1 << 20);
+		imap_seqset set, res;
+		if (imap_vanished_set(&out, gone, 4, exact, present, 8, 60, known, exact ? 0 : above)) {
+			if (!imap_seqset_parse(out.data, out.len, &set, &err))
+				abort();
+			imap_seqset_resolve(&set, UINT32_MAX, &res);
+			imap_seqset_iter it;
+			imap_seqset_iter_init(&it, &res);
+			uint32_t u;
+			while (imap_seqset_iter_next(&it, &u)) {
+				bool there = false;
+				for (size_t k = 0; k < 8; k++)
+					there = there || present[k] == u;
+				if (there || u >= 60 || (!exact && u <= above) ||
+				    (known && !imap_seqset_contains(known, u, UINT32_MAX)))
+					abort();
+			}
+			imap_seqset_free(&res);
+			imap_seqset_free(&set);
+		}
+		buf_free(&out);
+	}
+	imap_select_params_free(&p);
+}
+
 /* Every typed reader on every argument position. */
 static void check_command(const imap_command *cmd)
 {
@@ -144,6 +190,7 @@ static void check_command(const imap_command *cmd)
 		imap_store st;
 		imap_store_parse(a, &st, &err);
 		imap_store_free(&st);
+		check_select_params(a, i);
 		check_list(a, i++);
 	}
 }
@@ -161,10 +208,10 @@ static void parse_one(const char *c, size_t n, bool utf8)
 }
 
 /* Feed all of data with piece sizes from step; returns a digest of events. */
-static uint64_t run_reader(const uint8_t *data, size_t size, size_t step, bool parse)
+static uint64_t run_reader(const uint8_t *data, size_t size, size_t step, bool parse, bool no_skip)
 {
 	imap_reader_limits lim = {.max_line = 200, .max_literal = 300, .max_nonsync = 40,
-	                          .max_command = 600};
+	                          .max_command = 600, .no_skip = no_skip};
 	imap_reader *r = imap_reader_new(&lim);
 	uint64_t digest = 0;
 	size_t pos = 0;
@@ -201,10 +248,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size_t step = (size_t)(data[0] % 17) + 1;
+	bool no_skip = (data[0] & 0x80) != 0; /* the limits before login */
 	data++;
 	size--;
-	uint64_t whole = run_reader(data, size, size + 1, true);
-	if (run_reader(data, size, step, false) != whole)
+	uint64_t whole = run_reader(data, size, size + 1, true, no_skip);
+	if (run_reader(data, size, step, false, no_skip) != whole)
 		abort(); /* split feeding must not change what is found */
 	/* the whole input as one command, too (the parser must stand alone) */
 	parse_one((const char *)data, size, true);
