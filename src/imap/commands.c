@@ -27,7 +27,7 @@
 /* Before login LITERAL- ({n+} up to 4096 bytes, within the 8 KiB of a
  * command then), after it LITERAL+: never both (RFC 7888 3). */
 #define CAPS_PREAUTH " LITERAL-"
-#define CAPS_EXT2 " LITERAL+ QRESYNC"
+#define CAPS_EXT2 " LITERAL+ QRESYNC MULTIAPPEND CATENATE"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)

@@ -6,7 +6,8 @@
  * resolved sequence set is sorted and within range, a LIST request read
  * has a pattern, a VANISHED set names only UIDs that are gone, above the
  * sequence match floor and within the known UIDs; the reader's limits
- * before login (no_skip) are tried as well. */
+ * before login (no_skip) are tried as well, and every string is read as an
+ * IMAP URL (CATENATE). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "imap/args.h"
 #include "imap/date.h"
 #include "imap/fetch.h"
+#include "imap/imapurl.h"
 #include "imap/flags.h"
 #include "imap/listargs.h"
 #include "imap/mailbox.h"
@@ -97,7 +99,16 @@ static void check_arg(const imap_arg *a)
 	imap_datetime_parse_arg(a, &t, &off);
 	imap_arg_number(a, &n);
 	imap_arg_number64(a, &n64);
-	imap_arg_astring(a, &s, &len);
+	if (imap_arg_astring(a, &s, &len)) { /* a CATENATE URL */
+		imap_url u;
+		if (imap_url_parse(s, len, &u, &err)) {
+			if (u.mailbox == NULL || u.uid == 0 || (u.partial && u.count == 0))
+				abort();
+			imap_url_free(&u);
+		} else if (err == NULL || u.mailbox != NULL) {
+			abort();
+		}
+	}
 	imap_arg_nstring(a, &s, &len);
 	imap_flags f;
 	imap_flags_init(&f);
