@@ -39,6 +39,7 @@ static void select_ready(void *arg)
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot open the mailbox");
 	} else {
 		s->viewer = store_viewer_new(v);
+		imap_notify_arm(s);
 		s->selected = xstrdup(j->name);
 		s->readonly = j->readonly;
 		s->state = IS_SELECTED;

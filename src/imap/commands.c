@@ -27,7 +27,7 @@
 /* Before login LITERAL- ({n+} up to 4096 bytes, within the 8 KiB of a
  * command then), after it LITERAL+: never both (RFC 7888 3). */
 #define CAPS_PREAUTH " LITERAL-"
-#define CAPS_EXT2 " LITERAL+ QRESYNC MULTIAPPEND CATENATE"
+#define CAPS_EXT2 " LITERAL+ QRESYNC MULTIAPPEND CATENATE NOTIFY"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY"
 
 static const char *capabilities(const imap_session *s)
@@ -284,6 +284,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
 		if (in_state(s, c, AUTHED))
 			cmd_select(s, c, n[0] == 'E');
+	} else if (strcmp(n, "NOTIFY") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_notify_cmd(s, c);
 	} else if (strcmp(n, "IDLE") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_idle_start(s, c);

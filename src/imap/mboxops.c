@@ -14,6 +14,7 @@
 
 #include "imap/args.h"
 #include "imap/names.h"
+#include "imap/notify.h"
 #include "imap/status.h"
 #include "lib/log.h"
 #include "mime/imapfmt.h"
@@ -199,6 +200,7 @@ static void box_done(void *arg)
 		imap_tagged(s, j->tag, "NO", "%s", j->no);
 	} else {
 		imap_tagged(s, j->tag, "OK", "%s completed", verb);
+		imap_notify_mailbox(s, IMAP_NOTIFY_MAILBOX_NAME, j->name, NULL, !j->items);
 	}
 	job_free(j);
 	conn_resume(s->c);

@@ -24,6 +24,7 @@ static const conn_handler handler = {
 
 static void session_free(imap_session *s)
 {
+	imap_notify_free(s);
 	imap_idle_stop(s);
 	imap_reader_destroy(&s->rd);
 	imap_unselect(s);

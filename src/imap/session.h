@@ -37,6 +37,8 @@ typedef struct imap_target {
 	uint32_t seq, uid;
 } imap_target;
 
+typedef struct imap_notify imap_notify;
+
 typedef struct imap_session {
 	session_link link;      /* srv->imap_sessions */
 	server *srv;
@@ -62,6 +64,7 @@ typedef struct imap_session {
 	char *idle_tag;         /* IDLE: its tag while idling */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
 	size_t raw_len;
+	imap_notify *notify;    /* NOTIFY SET in force, or NULL (notify_cmd.c) */
 } imap_session;
 
 void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip);
@@ -160,5 +163,14 @@ void imap_qresync_select_work(store_view *v, const struct imap_select_params *p,
 void imap_qresync_fetch_work(store_view *v, uint64_t since, const imap_seqset *uids,
                              const uint32_t *saved, size_t n_saved, buf *out);
 void imap_report_vanished(imap_session *s, const uint32_t *uids, size_t n);
+/* notify_cmd.c (RFC 5465): NOTIFY; its end with the session; after a
+ * SELECT or an IDLE, push the selected mailbox's changes as NOTIFY asks;
+ * and tell the account's other sessions that name was created (on true)
+ * or deleted, renamed from old, or (un)subscribed (on: subscribed), event
+ * being IMAP_NOTIFY_MAILBOX_NAME or IMAP_NOTIFY_SUBSCRIPTION_CHANGE. */
+void imap_notify_cmd(imap_session *s, const imap_command *c);
+void imap_notify_free(imap_session *s);
+void imap_notify_arm(imap_session *s);
+void imap_notify_mailbox(imap_session *from, unsigned event, const char *name, const char *old, bool on);
 
 #endif

@@ -20,6 +20,7 @@
 #include "imap/listargs.h"
 #include "imap/mailbox.h"
 #include "imap/mutf7.h"
+#include "imap/notify.h"
 #include "imap/parse.h"
 #include "imap/qresync.h"
 #include "imap/reader.h"
@@ -182,6 +183,32 @@ static void check_select_params(const imap_arg *a, size_t i)
 	imap_select_params_free(&p);
 }
 
+/* NOTIFY's arguments from this position: a set read obeys RFC 5465's rules. */
+static bool fuzz_name(void *ctx, const imap_arg *a, char **name_r, const char **error_r)
+{
+	(void)ctx;
+	return imap_mailbox_parse(a, true, name_r, error_r);
+}
+
+static void check_notify(const imap_arg *a)
+{
+	imap_notify_set set;
+	const char *err = NULL;
+	imap_notify_status st = imap_notify_parse(a, fuzz_name, NULL, &set, &err);
+	if (st != IMAP_NOTIFY_OK && err == NULL)
+		abort();
+	for (size_t i = 0; st == IMAP_NOTIFY_OK && i < set.n; i++) {
+		unsigned e = set.groups[i].events;
+		bool pair = (e & IMAP_NOTIFY_MESSAGE_NEW) != 0, other = (e & IMAP_NOTIFY_MESSAGE_EXPUNGE) != 0;
+		if (pair != other || ((e & IMAP_NOTIFY_FLAG_CHANGE) && !pair))
+			abort();
+		imap_notify_for_mailbox(&set, "INBOX", (i & 1) != 0);
+		imap_notify_for_mailbox(&set, "a.b", true);
+	}
+	imap_notify_for_selected(&set);
+	imap_notify_set_free(&set);
+}
+
 /* Every typed reader on every argument position. */
 static void check_command(const imap_command *cmd)
 {
@@ -202,6 +229,7 @@ static void check_command(const imap_command *cmd)
 		imap_store_parse(a, &st, &err);
 		imap_store_free(&st);
 		check_select_params(a, i);
+		check_notify(a);
 		check_list(a, i++);
 	}
 }
