@@ -12,7 +12,8 @@
 #include "imap/names.h"
 #include "lib/log.h"
 
-#define SASL_LINE_MAX 16384
+/* A SASL response comes before login, where a command is at most this. */
+#define SASL_LINE_MAX IMAP_PREAUTH_COMMAND_MAX
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void after_input(void *arg);

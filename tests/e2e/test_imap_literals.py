@@ -171,3 +171,18 @@ def test_after_login_literal_over_limit_stays_open(srv):
     assert r.startswith(b"a BAD [TOOBIG] "), r
     c.ok(b"b NOOP")
     c.close()
+
+
+def test_preauth_sasl_response_line_is_bounded(srv):
+    """The AUTHENTICATE response line is pre-login input too: 8 KiB."""
+    c = Raw(srv)
+    c.send(b"a AUTHENTICATE PLAIN\r\n")
+    assert c.response().startswith(b"+")
+    try:
+        c.send(b"A" * 9000 + b"\r\nb NOOP\r\n")
+    except OSError:
+        pass
+    r = c.response()
+    assert r.startswith(b"* BYE "), r
+    assert c.closed()
+    c.close()
