@@ -34,6 +34,7 @@ struct imap_notify {
 	struct event *kick;       /* counts to start, outside the watch's callback */
 	int counting;             /* counts in flight */
 	char *tag;                /* NOTIFY SET STATUS: the tag, answered when all are counted */
+	bool pending;             /* the selected folder changed while a command ran */
 };
 
 struct notify_box {
@@ -235,13 +236,39 @@ static void on_selected_change(void *arg)
 {
 	imap_session *s = arg;
 	const imap_notify_group *g = s->notify ? imap_notify_for_selected(&s->notify->set) : NULL;
+	if (g != NULL && conn_is_busy(s->c))
+		s->notify->pending = true; /* told once the command is over (imap_notify_pending) */
 	if (g == NULL || conn_is_busy(s->c) || conn_is_closing(s->c) || s->idle_tag != NULL)
-		return; /* a command is running: its end tells what changed */
+		return;
 	uint32_t from = s->viewer->uidnext;
 	imap_report(s, g->filter == IMAP_NOTIFY_SELECTED);
 	if (g->new_items != 0)
 		write_new(s, g, from);
 	conn_flush(s->c);
+}
+
+static void catch_up(void *arg)
+{
+	imap_session *s = arg;
+	const imap_notify_group *g = s->notify ? imap_notify_for_selected(&s->notify->set) : NULL;
+	if (g != NULL && s->viewer != NULL) {
+		uint32_t from = s->viewer->uidnext;
+		imap_report(s, g->filter == IMAP_NOTIFY_SELECTED);
+		if (g->new_items != 0)
+			write_new(s, g, from);
+	}
+	conn_resume(s->c);
+}
+
+void imap_notify_pending(imap_session *s)
+{
+	if (s->notify == NULL || !s->notify->pending || s->view == NULL || conn_is_busy(s->c) ||
+	    conn_is_closing(s->c) || s->idle_tag != NULL)
+		return;
+	s->notify->pending = false;
+	/* the view is read on the loop only as a reader of its gate */
+	conn_pause(s->c);
+	store_view_run(s->view, STORE_READ, NULL, catch_up, s);
 }
 
 void imap_notify_arm(imap_session *s)

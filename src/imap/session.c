@@ -45,6 +45,7 @@ static void on_gone(void *arg)
 static void after_input(void *arg)
 {
 	imap_session *s = arg;
+	imap_notify_pending(s);
 	conn_set_timeout(s->c, s->idle_tag != NULL        ? IMAP_IDLE_TIMEOUT
 	                       : s->state == IS_NOTAUTH ? IMAP_PREAUTH_TIMEOUT
 	                                                : IMAP_TIMEOUT);

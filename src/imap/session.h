@@ -171,6 +171,8 @@ void imap_report_vanished(imap_session *s, const uint32_t *uids, size_t n);
 void imap_notify_cmd(imap_session *s, const imap_command *c);
 void imap_notify_free(imap_session *s);
 void imap_notify_arm(imap_session *s);
+/* Between commands: tell what NOTIFY held back while a command ran. */
+void imap_notify_pending(imap_session *s);
 void imap_notify_mailbox(imap_session *from, unsigned event, const char *name, const char *old, bool on);
 
 #endif
