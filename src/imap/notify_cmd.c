@@ -89,12 +89,27 @@ void imap_notify_free(imap_session *s)
 
 /* ---- other mailboxes: STATUS ---- */
 
-static void start_counts(imap_notify *n);
-
 static bool same_counts(const imap_status_counts *a, const imap_status_counts *b)
 {
 	return a->messages == b->messages && a->uidnext == b->uidnext && a->unseen == b->unseen &&
 	       a->uidvalidity == b->uidvalidity && a->highestmodseq == b->highestmodseq;
+}
+
+/* After counts: with the session gone, let n go; else the NOTIFY SET
+ * STATUS reply once every count is in, or what was written goes out. */
+static void settle(imap_notify *n)
+{
+	imap_session *s = n->s;
+	if (s == NULL) {
+		notify_release(n);
+	} else if (n->counting == 0 && n->tag != NULL) {
+		imap_tagged(s, n->tag, "OK", "NOTIFY completed");
+		free(n->tag);
+		n->tag = NULL;
+		conn_resume(s->c); /* last: it may run the next command, or end the session and n */
+	} else if (n->tag == NULL) {
+		conn_flush(s->c);
+	}
 }
 
 static void counted(void *arg, const imap_status_counts *c)
@@ -104,12 +119,9 @@ static void counted(void *arg, const imap_status_counts *c)
 	b->busy = false;
 	n->counting--;
 	imap_session *s = n->s;
-	if (s == NULL) {
-		notify_release(n);
-		return;
-	}
-	bool selected = s->selected != NULL && strcmp(s->selected, b->name) == 0;
-	if (c != NULL && !selected && (b->announce || (b->have_last && !same_counts(c, &b->last)))) {
+	bool selected = s != NULL && s->selected != NULL && strcmp(s->selected, b->name) == 0;
+	if (s != NULL && c != NULL && !selected &&
+	    (b->announce || (b->have_last && !same_counts(c, &b->last)))) {
 		unsigned items = IMAP_STATUS_MESSAGES | IMAP_STATUS_UIDNEXT | IMAP_STATUS_UIDVALIDITY |
 		                 IMAP_STATUS_UNSEEN;
 		if (s->enabled & IMAP_ENABLED_CONDSTORE)
@@ -121,30 +133,27 @@ static void counted(void *arg, const imap_status_counts *c)
 		b->have_last = true;
 	}
 	b->announce = false;
-	if (n->counting == 0 && n->tag != NULL) { /* NOTIFY SET STATUS: all told */
-		imap_tagged(s, n->tag, "OK", "NOTIFY completed");
-		free(n->tag);
-		n->tag = NULL;
-		conn_resume(s->c);
-	} else if (n->tag == NULL) {
-		conn_flush(s->c);
-	}
-	if (b->dirty)
+	if (s != NULL && b->dirty)
 		event_active(n->kick, 0, 0);
+	settle(n);
 }
 
+/* Count the folders that changed.  A count may finish at once, inside
+ * this loop: the extra reference keeps n until the loop is over. */
 static void start_counts(imap_notify *n)
 {
-	imap_session *s = n->s;
-	for (size_t i = 0; s != NULL && i < n->nboxes; i++) {
+	n->counting++;
+	for (size_t i = 0; n->s != NULL && i < n->nboxes; i++) {
 		notify_box *b = n->boxes[i];
 		if (!b->dirty || b->busy)
 			continue;
 		b->dirty = false;
 		b->busy = true;
 		n->counting++;
-		imap_status_count(s->srv->views, s->maildir, b->path, counted, b);
+		imap_status_count(n->s->srv->views, n->s->maildir, b->path, counted, b);
 	}
+	n->counting--;
+	settle(n);
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)

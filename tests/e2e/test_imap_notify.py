@@ -214,3 +214,23 @@ def test_idle_then_notify_again(pair):
     assert tagged.startswith(b"i1 OK"), tagged
     append(b)
     pushed(a, rb"^\* 2 EXISTS\r\n")
+
+
+def test_set_status_pipelined_with_logout(pair):
+    """The STATUS replies, the tagged OK, then the pipelined commands in
+    order; the session may end right after (counts finishing at once)."""
+    srv, user, pw, a, b = pair
+    for box in (b"INBOX", b"Sent"):   # views open already: counted at once
+        b.ok(b"st STATUS " + box + b" (MESSAGES)")
+    a.send(b"n1 NOTIFY SET STATUS (personal (MessageNew MessageExpunge))\r\nn2 NOTIFY NONE\r\n"
+           b"n3 NOTIFY SET STATUS (inboxes (MessageNew MessageExpunge))\r\nn4 LOGOUT\r\n")
+    untagged, tagged = a.until_tagged(b"n1")
+    assert tagged.startswith(b"n1 OK"), tagged
+    assert len([r for r in untagged if r.startswith(b"* STATUS ")]) >= 6, untagged
+    _, tagged = a.until_tagged(b"n2")
+    assert tagged.startswith(b"n2 OK"), tagged
+    untagged, tagged = a.until_tagged(b"n3")
+    assert tagged.startswith(b"n3 OK") and len(untagged) == 1 and b"INBOX" in untagged[0], untagged
+    untagged, tagged = a.until_tagged(b"n4")
+    assert untagged[0].startswith(b"* BYE") and tagged.startswith(b"n4 OK"), (untagged, tagged)
+    assert a.closed()
