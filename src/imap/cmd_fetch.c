@@ -20,7 +20,7 @@ typedef struct fetch_job {
 	imap_session *s;
 	store_view *v;
 	char *tag;
-	bool uid, writes, condstore;
+	bool uid, writes, condstore, qresync;
 	imap_fetch f;
 	imap_seqset set;        /* as the client sent it, for VANISHED */
 	imap_target *t;
@@ -122,7 +122,7 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 {
 	buf *out = &j->out;
 	const imap_fetch *f = &j->f;
-	if (j->uid || (f->items & IMAP_FETCH_UID))
+	if (j->uid || j->qresync || (f->items & IMAP_FETCH_UID)) /* QRESYNC: always (RFC 7162 3.2.4) */
 		buf_printf(out, " UID %u", msg->uid);
 	if (flags) {
 		buf_puts(out, " FLAGS ");
@@ -273,6 +273,7 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	j->tag = xstrdup(c->tag);
 	j->uid = c->uid;
 	j->condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
+	j->qresync = s->enabled & IMAP_ENABLED_QRESYNC;
 	j->writes = !s->readonly && sets_seen(&j->f);
 	j->t = imap_targets(s, &set, c->uid, &j->n);
 	j->changed = xcalloc(j->n + 1, sizeof(uint32_t));

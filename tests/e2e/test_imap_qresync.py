@@ -238,3 +238,13 @@ def test_qresync_needs_enable(srv):
     _, tagged = c.cmd(b"b7 UID FETCH 1:* (FLAGS) (VANISHED)")
     assert tagged.startswith(b"b7 BAD "), tagged     # needs CHANGEDSINCE
     c.close()
+
+
+def test_fetch_and_store_carry_uid(mailbox):
+    """After ENABLE QRESYNC every FETCH response names its UID, also for
+    FETCH and STORE by sequence number (RFC 7162 3.2.4)."""
+    srv, user, pw, a, uv, m0 = mailbox
+    untagged = a.ok(b"u1 FETCH 3 (FLAGS)")
+    assert re.fullmatch(rb"\* 3 FETCH \(UID 3 FLAGS \(\\Seen\) MODSEQ \(\d+\)\)\r\n", untagged[0]), untagged
+    untagged = a.ok(b"u2 STORE 1 +FLAGS (\\Flagged)")
+    assert re.fullmatch(rb"\* 1 FETCH \(UID 1 FLAGS \(\\Flagged\) MODSEQ \(\d+\)\)\r\n", untagged[0]), untagged
