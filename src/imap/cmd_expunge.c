@@ -45,7 +45,10 @@ static void expunge_done(void *arg)
 		imap_unselect(s); /* CLOSE says nothing of what went */
 	else
 		imap_report(s, true);
-	if (j->ok)
+	if (j->ok && !j->close && (s->enabled & IMAP_ENABLED_QRESYNC)) /* RFC 7162 3.2.7 */
+		imap_tagged(s, j->tag, "OK", "[HIGHESTMODSEQ %llu] EXPUNGE completed",
+		            (unsigned long long)s->view->highestmodseq);
+	else if (j->ok)
 		imap_tagged(s, j->tag, "OK", "%s completed", j->close ? "CLOSE" : "EXPUNGE");
 	else
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Some messages could not be removed");

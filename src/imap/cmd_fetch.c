@@ -24,8 +24,9 @@ typedef struct fetch_job {
 	imap_session *s;
 	store_view *v;
 	char *tag;
-	bool uid, writes, condstore;
+	bool uid, writes, condstore, qresync;
 	imap_fetch f;
+	imap_seqset set;        /* as the client sent it, for VANISHED */
 	imap_target *t;
 	size_t n;
 	buf out;
@@ -128,7 +129,7 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 {
 	buf *out = &j->out;
 	const imap_fetch *f = &j->f;
-	if (j->uid || (f->items & IMAP_FETCH_UID))
+	if (j->uid || j->qresync || (f->items & IMAP_FETCH_UID)) /* QRESYNC: always (RFC 7162 3.2.4) */
 		buf_printf(out, " UID %u", msg->uid);
 	if (flags) {
 		buf_puts(out, " FLAGS ");
@@ -234,10 +235,14 @@ static void fetch_one(fetch_job *j, const imap_target *t)
 static void fetch_work(void *arg)
 {
 	fetch_job *j = arg;
-	if (j->next == 0)
+	if (j->next == 0) {
 		j->modseq_before = j->modseq_own = j->v->highestmodseq;
-	else if (j->v->highestmodseq != j->modseq_own)
+		if (j->f.vanished) /* before the FETCH responses (RFC 7162 3.2.6) */
+			imap_qresync_fetch_work(j->v, j->f.changedsince, &j->set, j->s->saved, j->s->n_saved,
+			                        &j->out);
+	} else if (j->v->highestmodseq != j->modseq_own) {
 		j->foreign = true;
+	}
 	while (j->next < j->n && j->no == NULL && !j->bad && j->out.len < CONN_OUT_HIGH)
 		fetch_one(j, &j->t[j->next++]);
 	if (j->n_changed > 0)
@@ -297,6 +302,7 @@ static void fetch_finish(fetch_job *j)
 	if (!j->foreign && s->viewer->flags_modseq == j->modseq_before)
 		s->viewer->flags_modseq = s->view->highestmodseq;
 	imap_fetch_free(&j->f);
+	imap_seqset_free(&j->set);
 	buf_free(&j->out);
 	free(j->changed);
 	free(j->t);
@@ -311,17 +317,15 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	if (!imap_parse_set(s, c, &set))
 		return;
 	fetch_job *j = xcalloc(1, sizeof(*j));
-	const char *err = NULL;
-	if (!imap_fetch_parse(c->args->next, &j->f, &err)) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid FETCH items");
-		imap_fetch_free(&j->f);
-		imap_seqset_free(&set);
-		free(j);
-		return;
-	}
-	if (!sections_valid(&j->f)) {
-		/* before any response is sent: the batches cannot take it back */
-		imap_tagged(s, c->tag, "BAD", "Invalid section");
+	const char *err = NULL, *bad = NULL;
+	if (!imap_fetch_parse(c->args->next, &j->f, &err))
+		bad = err ? err : "Invalid FETCH items";
+	else if (!sections_valid(&j->f)) /* before any response: batches cannot take it back */
+		bad = "Invalid section";
+	else if (j->f.vanished && (!c->uid || !(s->enabled & IMAP_ENABLED_QRESYNC))) /* RFC 7162 3.2.6 */
+		bad = "VANISHED needs UID FETCH and ENABLE QRESYNC";
+	if (bad != NULL) {
+		imap_tagged(s, c->tag, "BAD", "%s", bad);
 		imap_fetch_free(&j->f);
 		imap_seqset_free(&set);
 		free(j);
@@ -334,10 +338,11 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	j->tag = xstrdup(c->tag);
 	j->uid = c->uid;
 	j->condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
+	j->qresync = s->enabled & IMAP_ENABLED_QRESYNC;
 	j->writes = !s->readonly && sets_seen(&j->f);
 	j->t = imap_targets(s, &set, c->uid, &j->n);
 	j->changed = xcalloc(j->n + 1, sizeof(uint32_t));
-	imap_seqset_free(&set);
+	j->set = set; /* for VANISHED */
 	buf_init(&j->out, RESPONSE_MAX);
 	conn_pause(s->c);
 	store_view_run(s->view, j->writes ? STORE_WRITE : STORE_READ, fetch_work, fetch_done, j);

@@ -8,14 +8,24 @@
 #include <string.h>
 
 #include "imap/names.h"
+#include "imap/qresync.h"
 #include "lib/log.h"
 #include "store/mdname.h"
 
 typedef struct select_job {
 	imap_session *s;
+	store_view *v;
 	char *tag, *name;
 	bool readonly;
+	imap_select_params p;
+	buf resync;            /* QRESYNC's VANISHED (EARLIER) and FETCH responses */
 } select_job;
+
+static void select_work(void *arg)
+{
+	select_job *j = arg;
+	imap_qresync_select_work(j->v, &j->p, &j->resync);
+}
 
 static void select_ready(void *arg)
 {
@@ -29,6 +39,7 @@ static void select_ready(void *arg)
 		imap_tagged(s, j->tag, "NO", "[SERVERBUG] Cannot open the mailbox");
 	} else {
 		s->viewer = store_viewer_new(v);
+		imap_notify_arm(s);
 		s->selected = xstrdup(j->name);
 		s->readonly = j->readonly;
 		s->state = IS_SELECTED;
@@ -56,29 +67,35 @@ static void select_ready(void *arg)
 		imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", v->mb->uidvalidity);
 		imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", v->mb->uidnext);
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v->highestmodseq);
+		if (j->resync.len > 0)
+			conn_write(s->c, j->resync.data, j->resync.len);
 		imap_tagged(s, j->tag, "OK", "[%s] %s completed", j->readonly ? "READ-ONLY" : "READ-WRITE",
 		            j->readonly ? "EXAMINE" : "SELECT");
 	}
+	imap_select_params_free(&j->p);
+	buf_free(&j->resync);
 	free(j->tag);
 	free(j->name);
 	free(j);
 	conn_resume(s->c);
 }
 
-void imap_select(imap_session *s, const char *tag, const char *name, bool readonly, bool condstore)
+void imap_select(imap_session *s, const char *tag, const char *name, bool readonly,
+                 imap_select_params *p)
 {
 	/* a SELECT, even a failing one, leaves the selected state first */
 	if (s->state == IS_SELECTED) {
 		imap_unselect(s);
-		if (s->enabled & IMAP_ENABLED_REV2)
+		if (s->enabled & (IMAP_ENABLED_REV2 | IMAP_ENABLED_QRESYNC)) /* RFC 7162 3.2.11 */
 			imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	}
-	if (condstore)
+	if (p->condstore)
 		s->enabled |= IMAP_ENABLED_CONDSTORE;
 	char *path = imap_folder_path(s, name);
 	const char *key = path ? imap_folder_key(s, path) : NULL;
 	if (key == NULL || !imap_folder_exists(s, path)) {
 		imap_tagged(s, tag, "NO", "[NONEXISTENT] No such mailbox");
+		imap_select_params_free(p);
 		free(path);
 		return;
 	}
@@ -86,9 +103,12 @@ void imap_select(imap_session *s, const char *tag, const char *name, bool readon
 	free(path);
 	store_view_check(s->view);
 	select_job *j = xcalloc(1, sizeof(*j));
-	*j = (select_job){.s = s, .tag = xstrdup(tag), .name = xstrdup(name), .readonly = readonly};
+	*j = (select_job){.s = s, .v = s->view, .tag = xstrdup(tag), .name = xstrdup(name),
+	                  .readonly = readonly, .p = *p};
+	buf_init(&j->resync, 16 * 1024 * 1024);
 	conn_pause(s->c);
-	store_view_run(s->view, STORE_READ, NULL, select_ready, j);
+	/* a worker only when QRESYNC has something to look up on disk */
+	store_view_run(s->view, STORE_READ, p->qresync ? select_work : NULL, select_ready, j);
 }
 
 /* ---- NOOP / CHECK, and a look while idling ---- */

@@ -14,7 +14,7 @@
 #include "lib/strutil.h"
 
 /* The whole answer may be long (one number per message): it goes out by
- * conn_send, not through the 64 KiB reply buffer. */
+ * conn_write. */
 #define SORT_REPLY_MAX ((size_t)64 << 20)
 
 static uint32_t id_of(const imap_sortjob *j, size_t k)

@@ -19,7 +19,7 @@ typedef struct store_job {
 	imap_session *s;
 	store_view *v;
 	char *tag;
-	bool uid, condstore;
+	bool uid, condstore, qresync;
 	imap_store st;
 	imap_target *t;
 	size_t n;
@@ -99,7 +99,7 @@ static void store_one(store_job *j, const imap_target *t, unsigned md, uint32_t 
 	if (j->st.silent && !j->condstore)
 		return;
 	BUF_PRINTF(out, "* %u FETCH (", t->seq);
-	if (j->uid)
+	if (j->uid || j->qresync) /* QRESYNC: every FETCH response carries the UID (RFC 7162 3.2.4) */
 		BUF_PRINTF(out, "UID %u ", m->uid);
 	if (!j->st.silent) {
 		BUF_PUTS(out, "FLAGS ");
@@ -182,6 +182,7 @@ void imap_store_cmd(imap_session *s, const imap_command *c)
 		j->tag = xstrdup(c->tag);
 		j->uid = c->uid;
 		j->condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
+		j->qresync = s->enabled & IMAP_ENABLED_QRESYNC;
 		j->t = imap_targets(s, &set, c->uid, &j->n);
 		j->modified = xcalloc(j->n + 1, sizeof(uint32_t));
 		j->changed = xcalloc(j->n + 1, sizeof(uint32_t));

@@ -18,22 +18,27 @@
 #include "imap/args.h"
 #include "imap/ctxupdate.h"
 #include "imap/names.h"
+#include "imap/qresync.h"
 #include "lib/log.h"
 
 /* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
  * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
  * offers both. */
-#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL- ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
+#define CAPS_COMMON "IMAP4rev1 IMAP4rev2 SASL-IR ID ENABLE NAMESPACE UNSELECT UIDPLUS MOVE ESEARCH SEARCHRES IDLE CONDSTORE"
+/* Before login LITERAL- ({n+} up to 4096 bytes, within the 8 KiB of a
+ * command then), after it LITERAL+: never both (RFC 7888 3). */
+#define CAPS_PREAUTH " LITERAL-"
+#define CAPS_EXT2 " LITERAL+ QRESYNC MULTIAPPEND CATENATE NOTIFY"
 #define CAPS_AUTHED " SPECIAL-USE LIST-EXTENDED LIST-STATUS CHILDREN STATUS=SIZE UTF8=ACCEPT BINARY QUOTA QUOTA=RES-STORAGE QUOTA=RES-MESSAGE"
 #define CAPS_SORT " SORT SORT=DISPLAY THREAD=REFERENCES THREAD=ORDEREDSUBJECT ESORT CONTEXT=SEARCH WITHIN SAVEDATE PREVIEW"
 
 static const char *capabilities(const imap_session *s)
 {
 	if (s->state != IS_NOTAUTH)
-		return CAPS_COMMON CAPS_AUTHED CAPS_SORT;
+		return CAPS_COMMON CAPS_AUTHED CAPS_SORT CAPS_EXT2;
 	if (!conn_is_tls(s->c))
-		return CAPS_COMMON " STARTTLS LOGINDISABLED";
-	return CAPS_COMMON " AUTH=PLAIN";
+		return CAPS_COMMON CAPS_PREAUTH " STARTTLS LOGINDISABLED";
+	return CAPS_COMMON CAPS_PREAUTH " AUTH=PLAIN";
 }
 
 void imap_greet(imap_session *s)
@@ -73,6 +78,8 @@ static void login_done(void *arg, login_result r, const char *user)
 		s->account = xstrdup(user);
 		s->state = IS_AUTH;
 		conn_set_deadline(s->c, 0);
+		imap_reader_limits lim = imap_reader_default_limits();
+		imap_reader_set_limits(s->rd, &lim); /* the large limits from the next command on */
 		imap_tagged(s, w->tag, "OK", "[CAPABILITY %s] Logged in", capabilities(s));
 	} else if (r == LOGIN_LOCKED) {
 		imap_tagged(s, w->tag, "NO", "[UNAVAILABLE] Too many failed logins; try again later");
@@ -185,28 +192,27 @@ static void cmd_logout(imap_session *s, const imap_command *c)
 
 /* ---- authenticated ---- */
 
-/* SELECT / EXAMINE mailbox [(CONDSTORE)] (RFC 4466 select parameters;
- * CONDSTORE is the only one known, RFC 7162 3.1.8). */
+/* SELECT / EXAMINE mailbox [(params)] (RFC 4466 select parameters:
+ * CONDSTORE, RFC 7162 3.1.8, and QRESYNC, 3.2.5; imap/qresync.c). */
 static void cmd_select(imap_session *s, const imap_command *c, bool readonly)
 {
 	char *name = NULL;
-	bool condstore = false, params_ok = c->nargs == 1;
-	if (c->nargs == 2 && c->args->next->type == IMAP_ARG_LIST) {
-		params_ok = true;
-		for (const imap_arg *a = c->args->next->child; a != NULL; a = a->next) {
-			if (imap_arg_atom_is(a, "CONDSTORE"))
-				condstore = true;
-			else
-				params_ok = false;
-		}
-	}
+	const char *err = NULL;
+	imap_select_params p = {0};
+	bool params_ok = c->nargs == 1 ||
+	                 (c->nargs == 2 && imap_select_params_parse(c->args->next, s->enabled & IMAP_ENABLED_QRESYNC,
+	                                                            &p, &err));
 	if (!params_ok) {
-		imap_tagged(s, c->tag, "BAD", "%s", c->nargs == 0 ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
+		imap_tagged(s, c->tag, "BAD", "%s",
+		            err ? err : c->nargs == 0 ? "SELECT needs a mailbox name" : "Unknown SELECT parameter");
+		imap_select_params_free(&p);
 		return;
 	}
-	if (!imap_name_arg(s, c->tag, c->args, &name))
+	if (!imap_name_arg(s, c->tag, c->args, &name)) {
+		imap_select_params_free(&p);
 		return;
-	imap_select(s, c->tag, name, readonly, condstore);
+	}
+	imap_select(s, c->tag, name, readonly, &p);
 	free(name);
 }
 
@@ -291,6 +297,9 @@ void imap_dispatch(imap_session *s, const imap_command *c)
 	} else if (strcmp(n, "SELECT") == 0 || strcmp(n, "EXAMINE") == 0) {
 		if (in_state(s, c, AUTHED))
 			cmd_select(s, c, n[0] == 'E');
+	} else if (strcmp(n, "NOTIFY") == 0) {
+		if (in_state(s, c, AUTHED))
+			imap_notify_cmd(s, c);
 	} else if (strcmp(n, "IDLE") == 0) {
 		if (in_state(s, c, AUTHED))
 			imap_idle_start(s, c);

@@ -15,6 +15,7 @@ static const struct {
 	{"IMAP4rev2", IMAP_ENABLED_REV2},
 	{"UTF8=ACCEPT", IMAP_ENABLED_UTF8},
 	{"CONDSTORE", IMAP_ENABLED_CONDSTORE},
+	{"QRESYNC", IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE}, /* implies it, RFC 7162 3.2.3 */
 };
 
 /* Turn on what a names, if it is known and not on yet; its name goes into
@@ -22,7 +23,7 @@ static const struct {
 static void enable_one(imap_session *s, const imap_arg *a, buf *reply)
 {
 	for (size_t k = 0; k < sizeof(extensions) / sizeof(extensions[0]); k++) {
-		if (!imap_arg_atom_is(a, extensions[k].name) || (s->enabled & extensions[k].bit))
+		if (!imap_arg_atom_is(a, extensions[k].name) || (s->enabled & extensions[k].bit) == extensions[k].bit)
 			continue;
 		s->enabled |= extensions[k].bit;
 		buf_printf(reply, " %s", extensions[k].name);

@@ -20,6 +20,7 @@
 #include "imap/args.h"
 #include "imap/folders.h"
 #include "imap/names.h"
+#include "imap/notify.h"
 #include "lib/utf8.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -137,8 +138,10 @@ void imap_subscribe(imap_session *s, const imap_command *c, bool on)
 				strlist_add(&next, names.items[i]);
 		if (on)
 			strlist_add(&next, name);
-		if (write_subscriptions(s, &next))
+		if (write_subscriptions(s, &next)) {
 			imap_tagged(s, c->tag, "OK", "%s completed", on ? "SUBSCRIBE" : "UNSUBSCRIBE");
+			imap_notify_mailbox(s, IMAP_NOTIFY_SUBSCRIPTION_CHANGE, name, NULL, on);
+		}
 		else
 			imap_tagged(s, c->tag, "NO", "[SERVERBUG] The subscriptions could not be saved");
 		strlist_free(&next);
@@ -206,6 +209,7 @@ void imap_rename(imap_session *s, const imap_command *c)
 		}
 		if (ok) {
 			imap_tagged(s, c->tag, "OK", "RENAME completed");
+			imap_notify_mailbox(s, IMAP_NOTIFY_MAILBOX_NAME, to, from, true);
 		} else {
 			log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s rename_error=%s", s->sid, s->account,
 			          strerror(errno));

@@ -45,6 +45,7 @@ void imap_idle_stop(imap_session *s)
 		s->viewer->changed = NULL;
 	free(s->idle_tag);
 	s->idle_tag = NULL;
+	imap_notify_arm(s); /* NOTIFY pushes again */
 }
 
 void imap_idle_line(imap_session *s, const char *line)

@@ -1,28 +1,22 @@
 /* mboxops.c — IMAP commands on whole mailboxes while the session is
- * paused: STATUS (counted from the folder's shared view), APPEND (a writer
- * on the folder's view: the message goes in as delivery would put it, and
- * gets its UID: APPENDUID, RFC 4315), CREATE and DELETE (on workers). */
+ * paused: STATUS (counted from the folder's shared view), CREATE and
+ * DELETE (on workers).  APPEND is in cmd_append.c. */
 #include "imap/session.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "imap/args.h"
-#include "imap/date.h"
-#include "imap/flags.h"
 #include "imap/folders.h"
 #include "imap/names.h"
+#include "imap/notify.h"
 #include "imap/status.h"
-#include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mime/imapfmt.h"
 #include "store/folders.h"
@@ -157,158 +151,6 @@ void imap_status(imap_session *s, const imap_command *c)
 	imap_status_count(s->srv->views, s->maildir, path, true, status_counted, j);
 }
 
-/* ---- APPEND ---- */
-
-static void append_work(void *arg)
-{
-	box_job *j = arg;
-	unsigned char rnd[8];
-	RAND_bytes(rnd, sizeof rnd);
-	char base[128];
-	snprintf(base, sizeof base, "%lld.A%02x%02x%02x%02x%02x%02x%02x%02x.%s", (long long)time(NULL),
-	         rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7], j->s->srv->cfg->hostname);
-	if (j->v->mb == NULL) {
-		j->err = xstrdup(j->v->err ? j->v->err : "the folder cannot be read");
-		j->full = imap_disk_full_at(j->s->maildir);
-		return;
-	}
-	if (imap_quota_exceeded(j->s, j->vsize, 1)) {
-		j->over = true;
-		j->err = xstrdup("over quota");
-		return;
-	}
-	char *tmp = xasprintf("%s/tmp/%s", j->path, base);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && fs_write_all(fd, j->data, j->len) && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	struct timeval tv[2] = {{j->when, 0}, {j->when, 0}};
-	ok = ok && utimes(tmp, tv) == 0;
-	if (!ok) {
-		j->full = imap_disk_full(errno);
-		j->err = xasprintf("%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	store_new_msg m = {.name = base, .flags = j->md_flags,
-	                   .keywords = (const char *const *)j->keywords.items, .n_keywords = j->keywords.n};
-	errno = 0;
-	if (ok && store_view_add(j->v, &m, 1, &j->err)) {
-		j->uid = m.uid;
-		j->uidvalidity = j->v->mb->uidvalidity;
-	} else if (ok) {
-		j->full = imap_disk_full(errno); /* the UID list or the index could not grow */
-	}
-	if (j->uid == 0 && j->err == NULL)
-		j->err = xstrdup("the appended message was not found");
-	if (j->uid == 0 && !j->over && !j->full)
-		j->full = imap_disk_full_at(j->path);
-}
-
-static void append_done(void *arg)
-{
-	box_job *j = arg;
-	imap_session *s = j->s;
-	if (s->view == j->v)
-		imap_report(s, true); /* RFC 9051 6.3.12: the new message's EXISTS */
-	if (j->uid == 0 && (j->over || j->full)) {
-		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s append_refused=%s", s->sid, s->account, j->err);
-		imap_tagged(s, j->tag, "NO", "%s", j->over
-		            ? "[OVERQUOTA] The mailbox is over its quota; delete some mail first"
-		            : "[OVERQUOTA] The disk is full; delete some mail or try again later");
-	} else if (j->uid == 0) {
-		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s append_error=%s", s->sid, s->account, j->err);
-		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The message could not be stored");
-	} else {
-		log_event(LOG_LVL_INFO, "imap_append", "sid=%s user=%s mailbox=%s uid=%u size=%zu", s->sid,
-		          s->account, j->name, j->uid, j->len);
-		imap_tagged(s, j->tag, "OK", "[APPENDUID %u %u] APPEND completed", j->uidvalidity, j->uid);
-	}
-	job_free(j);
-	conn_resume(s->c);
-}
-
-/* The message of APPEND, the last argument(s) from x: a literal, a
- * literal8 (BINARY, RFC 3516), or UTF8 (literal8) (RFC 6855 4); NULL when
- * they are none of these. */
-static const imap_arg *append_data(const imap_arg *x)
-{
-	if ((x->type == IMAP_ARG_LITERAL || x->type == IMAP_ARG_LITERAL8) && x->next == NULL)
-		return x;
-	const imap_arg *n = x->next;
-	if (imap_arg_atom_is(x, "UTF8") && n != NULL && n->next == NULL && n->type == IMAP_ARG_LIST &&
-	    n->count == 1 && n->child->type == IMAP_ARG_LITERAL8)
-		return n->child;
-	return NULL;
-}
-
-void imap_append(imap_session *s, const imap_command *c)
-{
-	/* APPEND mailbox [(flags)] [date-time] literal */
-	const imap_arg *a = c->args, *msg = NULL, *flags = NULL, *date = NULL;
-	if (c->nargs >= 2) {
-		const imap_arg *x = a->next;
-		if (x->type == IMAP_ARG_LIST) {
-			flags = x;
-			x = x->next;
-		}
-		if (x != NULL && x->type == IMAP_ARG_QUOTED && x->next != NULL) {
-			date = x;
-			x = x->next;
-		}
-		if (x != NULL)
-			msg = append_data(x);
-	}
-	if (msg == NULL) {
-		imap_tagged(s, c->tag, "BAD", "APPEND needs a mailbox, optional flags and date, and a literal");
-		return;
-	}
-	imap_flags fl;
-	imap_flags_init(&fl);
-	const char *err = NULL;
-	time_t when = time(NULL);
-	int offset;
-	if ((flags != NULL && !imap_flags_parse_list(flags, &fl, &err)) ||
-	    (date != NULL && !imap_datetime_parse_arg(date, &when, &offset))) {
-		imap_tagged(s, c->tag, "BAD", "%s", err ? err : "Invalid date-time");
-		imap_flags_free(&fl);
-		return;
-	}
-	if (msg->len > (size_t)s->srv->cfg->limits.message_size) {
-		imap_tagged(s, c->tag, "NO", "[TOOBIG] The message is larger than the server accepts");
-		imap_flags_free(&fl);
-		return;
-	}
-	char *name = NULL;
-	char *path = folder_arg(s, c, a, &name, false, false);
-	if (path != NULL && !imap_folder_exists(s, path)) {
-		imap_tagged(s, c->tag, "NO", "[TRYCREATE] No such mailbox");
-		free(path);
-		free(name);
-		path = NULL;
-	}
-	if (path == NULL) {
-		imap_flags_free(&fl);
-		return;
-	}
-	box_job *j = xcalloc(1, sizeof(*j));
-	*j = (box_job){.s = s, .tag = xstrdup(c->tag), .name = name, .path = path, .when = when};
-	/* stored with LF line ends, as delivery stores mail */
-	j->data = xmalloc(msg->len + 1);
-	for (size_t i = 0; i < msg->len; i++) {
-		if (!(msg->str[i] == '\r' && i + 1 < msg->len && msg->str[i + 1] == '\n'))
-			j->data[j->len++] = msg->str[i];
-		j->vsize += 1 + (msg->str[i] == '\n' && (i == 0 || msg->str[i - 1] != '\r'));
-	}
-	j->md_flags = imap_md_flags(fl.system);
-	j->keywords = fl.keywords; /* taken over */
-	strlist_init(&fl.keywords);
-	imap_flags_free(&fl);
-	j->v = store_view_open(s->srv->views, s->maildir, imap_folder_key(s, path));
-	conn_pause(s->c);
-	store_view_run(j->v, STORE_WRITE, append_work, append_done, j);
-}
-
 /* ---- CREATE / DELETE ---- */
 
 static void create_work(void *arg)
@@ -358,6 +200,7 @@ static void box_done(void *arg)
 		imap_tagged(s, j->tag, "NO", "%s", j->no);
 	} else {
 		imap_tagged(s, j->tag, "OK", "%s completed", verb);
+		imap_notify_mailbox(s, IMAP_NOTIFY_MAILBOX_NAME, j->name, NULL, !j->items);
 	}
 	job_free(j);
 	conn_resume(s->c);

@@ -49,8 +49,25 @@ imap_reader_limits imap_reader_default_limits(void)
 	imap_reader_limits l = {
 		.max_line = 64 * 1024,
 		.max_literal = 64 * 1024 * 1024,
-		.max_nonsync = IMAP_LITERAL_MINUS_MAX,
+		.max_nonsync = 64 * 1024 * 1024, /* LITERAL+ */
 		.max_command = 64 * 1024 * 1024 + 256 * 1024,
+	};
+	return l;
+}
+
+/* Before login a client has shown nothing, so a command is small: LOGIN
+ * with a long password, AUTHENTICATE PLAIN with SASL-IR, ID with a few
+ * fields all fit in 8 KiB (Dovecot's imap-login allows 4 KiB lines).  A
+ * bigger command closes the connection with nothing of it read (no_skip),
+ * a synchronizing literal beyond the limit included: it gets no "+ ". */
+imap_reader_limits imap_reader_preauth_limits(void)
+{
+	imap_reader_limits l = {
+		.max_line = IMAP_PREAUTH_COMMAND_MAX,
+		.max_literal = IMAP_PREAUTH_COMMAND_MAX,
+		.max_nonsync = IMAP_LITERAL_MINUS_MAX,
+		.max_command = IMAP_PREAUTH_COMMAND_MAX,
+		.no_skip = true,
 	};
 	return l;
 }
@@ -156,6 +173,8 @@ static void keep_tag(imap_reader *r)
 	r->have_tag = buf_append(&r->tag, s, i);
 }
 
+static imap_read_status close_reader(imap_reader *r, imap_read_status why);
+
 /* A bad command begins: remember why and its tag, stop storing. */
 static void begin_skip(imap_reader *r, imap_read_status why)
 {
@@ -190,6 +209,18 @@ static imap_read_status close_reader(imap_reader *r, imap_read_status why)
 	return why;
 }
 
+/* A command passed a limit while its text or a non-synchronizing literal was
+ * coming in: skip the rest (IMAP_READ_MORE, the state set to skip_state), or
+ * under no_skip close at once and return why. */
+static imap_read_status refuse(imap_reader *r, imap_read_status why, reader_state skip_state)
+{
+	if (r->lim.no_skip)
+		return close_reader(r, why);
+	begin_skip(r, why);
+	r->st = skip_state;
+	return IMAP_READ_MORE;
+}
+
 /* A non-synchronizing literal announced at the end of a line (stored or
  * skipped).  Returns an event, or IMAP_READ_MORE to go on reading. */
 static imap_read_status nonsync_literal(imap_reader *r, uint64_t n)
@@ -197,27 +228,30 @@ static imap_read_status nonsync_literal(imap_reader *r, uint64_t n)
 	if (n > r->lim.max_literal)
 		return close_reader(r, IMAP_READ_LITERAL_TOO_LARGE);
 	r->remaining = n;
-	if (r->st == RS_SKIP_LINE) {
+	if (r->st == RS_SKIP_LINE)
 		r->st = RS_SKIP_LITERAL;
-	} else if (n > r->lim.max_nonsync) {
-		begin_skip(r, IMAP_READ_NONSYNC_TOO_LARGE);
-		r->st = RS_SKIP_LITERAL;
-	} else if (n > r->lim.max_command - r->total) {
-		begin_skip(r, IMAP_READ_COMMAND_TOO_LARGE);
-		r->st = RS_SKIP_LITERAL;
-	} else {
+	else if (n > r->lim.max_nonsync)
+		return refuse(r, IMAP_READ_NONSYNC_TOO_LARGE, RS_SKIP_LITERAL);
+	else if (n > r->lim.max_command - r->total)
+		return refuse(r, IMAP_READ_COMMAND_TOO_LARGE, RS_SKIP_LITERAL);
+	else
 		r->st = RS_LITERAL;
-	}
 	return IMAP_READ_MORE;
 }
 
-/* A synchronizing literal announced at the end of a stored line. */
+/* A synchronizing literal announced at the end of a stored line.  Refused,
+ * the command ends there: the client must not send the data without our
+ * "+ " (RFC 9051 7.5).  Under no_skip (before login) the reader closes
+ * instead: a client that sent the bytes anyway would have them read as
+ * commands, and a client that has not logged in gets no such benefit of
+ * the doubt. */
 static imap_read_status sync_literal(imap_reader *r, uint64_t n)
 {
-	if (n > r->lim.max_literal)
-		return end_skip(r, IMAP_READ_LITERAL_TOO_LARGE);
-	if (n > r->lim.max_command - r->total)
-		return end_skip(r, IMAP_READ_COMMAND_TOO_LARGE);
+	imap_read_status why = n > r->lim.max_literal             ? IMAP_READ_LITERAL_TOO_LARGE
+	                       : n > r->lim.max_command - r->total ? IMAP_READ_COMMAND_TOO_LARGE
+	                                                           : IMAP_READ_MORE;
+	if (why != IMAP_READ_MORE)
+		return r->lim.no_skip ? close_reader(r, why) : end_skip(r, why);
 	r->remaining = n;
 	r->st = RS_LITERAL;
 	return IMAP_READ_CONTINUE;
@@ -269,8 +303,13 @@ static size_t feed_line(imap_reader *r, const unsigned char *p, size_t len, imap
 		if (r->line_bytes > r->lim.max_line + 1 || r->total + 1 > r->lim.max_command) {
 			if (!buf_append(&r->cmd, p, i - 1))
 				abort(); /* within max_command by the test above */
-			begin_skip(r, r->line_bytes > r->lim.max_line + 1 ? IMAP_READ_LINE_TOO_LONG
-			                                                 : IMAP_READ_COMMAND_TOO_LARGE);
+			imap_read_status why = refuse(r, r->line_bytes > r->lim.max_line + 1
+			                                     ? IMAP_READ_LINE_TOO_LONG
+			                                     : IMAP_READ_COMMAND_TOO_LARGE, RS_SKIP_LINE);
+			if (why != IMAP_READ_MORE) {
+				*st_r = why;
+				return i;
+			}
 			/* the rest of this line is skipped by the same loop */
 		}
 	}
@@ -327,6 +366,12 @@ size_t imap_reader_feed(imap_reader *r, const void *data, size_t len, imap_read_
 	return used;
 }
 
+void imap_reader_set_limits(imap_reader *r, const imap_reader_limits *limits)
+{
+	r->lim = *limits;
+	r->cmd.max = r->lim.max_command > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)r->lim.max_command;
+}
+
 const char *imap_reader_command(const imap_reader *r, size_t *len_r)
 {
 	*len_r = r->cmd.len;
@@ -354,14 +399,14 @@ const char *imap_read_status_message(imap_read_status st)
 {
 	switch (st) {
 	case IMAP_READ_LINE_TOO_LONG:
-		return "Command line too long.";
+		return "[TOOBIG] Command line too long.";
 	case IMAP_READ_LITERAL_TOO_LARGE:
-		return "Literal too large.";
+		return "[TOOBIG] Literal too large.";
 	case IMAP_READ_NONSYNC_TOO_LARGE:
-		return "Non-synchronizing literal too large (LITERAL- allows 4096 bytes); "
+		return "[TOOBIG] Non-synchronizing literal too large (LITERAL- allows 4096 bytes); "
 		       "use a synchronizing literal.";
 	case IMAP_READ_COMMAND_TOO_LARGE:
-		return "Command too large.";
+		return "[TOOBIG] Command too large.";
 	case IMAP_READ_BARE_LF:
 		return "Command line must end with CRLF.";
 	case IMAP_READ_CLOSED:

@@ -34,6 +34,10 @@
  *   swallowing that much is not worth it, so the error is reported at once
  *   and imap_reader_must_close() becomes true: the server sends its BAD (or
  *   BYE) and closes.  Every later feed consumes nothing.
+ * - no_skip (the limits before login): any size error above (line, literal,
+ *   command, either literal form) closes the reader at once instead, even a
+ *   refused synchronizing literal, whose bytes a misbehaving client may send
+ *   anyway: nothing of a refused command is ever read as a command.
  * After any error imap_reader_tag() gives the bad command's tag when its
  * first line began with a usable one, so the reply can be tagged. */
 #ifndef YUBIN_IMAP_READER_H
@@ -54,6 +58,8 @@ typedef struct imap_reader_limits {
 	uint64_t max_nonsync;   /* one {n+} literal: IMAP_LITERAL_MINUS_MAX for LITERAL-,
 	                         * max_literal for LITERAL+ */
 	uint64_t max_command;   /* the whole command: lines, CRLFs and literal data */
+	bool no_skip;           /* a command over a limit is never skipped: the reader
+	                         * reports it and closes (see the top of this file) */
 } imap_reader_limits;
 
 typedef enum imap_read_status {
@@ -70,9 +76,15 @@ typedef enum imap_read_status {
 
 typedef struct imap_reader imap_reader;
 
-/* Limits for a server: 64 KiB lines, 64 MiB literals, LITERAL- for {n+},
- * commands up to one literal plus a few lines. */
+/* Limits after login: 64 KiB lines, 64 MiB literals of either form
+ * (LITERAL+), commands up to one literal plus a few lines. */
 imap_reader_limits imap_reader_default_limits(void);
+
+/* The limits before login (RFC 9051 leaves them to the server): a command
+ * with its literals at most IMAP_PREAUTH_COMMAND_MAX bytes, LITERAL- for
+ * {n+}, no_skip. */
+#define IMAP_PREAUTH_COMMAND_MAX 8192
+imap_reader_limits imap_reader_preauth_limits(void);
 
 /* A reader with these limits (copied).  Never NULL. */
 imap_reader *imap_reader_new(const imap_reader_limits *limits);
@@ -100,6 +112,10 @@ bool imap_reader_must_close(const imap_reader *r);
 
 /* True while part of a command is buffered or being skipped. */
 bool imap_reader_in_command(const imap_reader *r);
+
+/* New limits (copied), from the next byte on: call between commands (at
+ * login, for the large limits). */
+void imap_reader_set_limits(imap_reader *r, const imap_reader_limits *limits);
 
 /* Forget everything (after STARTTLS, or to start over after must_close). */
 void imap_reader_reset(imap_reader *r);

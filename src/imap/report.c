@@ -36,7 +36,7 @@ void imap_write_flags(buf *out, const imap_session *s, const store_view *v, cons
 {
 	buf_putc(out, '(');
 	const char *sep = "";
-	if (imap_recent_has(s, m->uid) && buf_puts(out, "\\Recent"))
+	if (s != NULL && imap_recent_has(s, m->uid) && buf_puts(out, "\\Recent"))
 		sep = " ";
 	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
 		if (m->flags & flag_names[i].md) {
@@ -91,6 +91,15 @@ static void report_expunges(imap_session *s)
 {
 	size_t n;
 	uint32_t *uids = store_viewer_uids(s->viewer, &n);
+	if (s->enabled & IMAP_ENABLED_QRESYNC) { /* one VANISHED of UIDs (RFC 7162 3.2.10) */
+		size_t ng = 0;
+		for (size_t i = 0; i < n; i++)
+			if (mbox_find(s->view->mb, uids[i]) < 0)
+				uids[ng++] = uids[i];
+		if (ng > 0)
+			imap_report_vanished(s, uids, ng);
+		n = 0;
+	}
 	/* from the highest number down, so that each number is right when sent */
 	for (size_t i = n; i > 0; i--)
 		if (mbox_find(s->view->mb, uids[i - 1]) < 0)

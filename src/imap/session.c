@@ -14,7 +14,8 @@
 #include "net/roles.h"
 #include "store/usage.h"
 
-#define SASL_LINE_MAX 8192 /* an AUTHENTICATE response: before login, so kept small */
+/* A SASL response comes before login, where a command is at most this. */
+#define SASL_LINE_MAX IMAP_PREAUTH_COMMAND_MAX
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void after_input(void *arg);
@@ -29,6 +30,7 @@ static const conn_handler handler = {
 static void session_free(imap_session *s)
 {
 	conn_free(s->c); /* first: a FETCH between batches ends, using the view */
+	imap_notify_free(s);
 	imap_idle_stop(s);
 	imap_reader_destroy(&s->rd);
 	imap_unselect(s);
@@ -48,6 +50,7 @@ static void on_gone(void *arg)
 static void after_input(void *arg)
 {
 	imap_session *s = arg;
+	imap_notify_pending(s);
 	conn_set_timeout(s->c, s->idle_tag != NULL        ? IMAP_IDLE_TIMEOUT
 	                       : s->state == IS_NOTAUTH ? IMAP_PREAUTH_TIMEOUT
 	                                                : IMAP_TIMEOUT);
@@ -70,7 +73,7 @@ void imap_session_start(server *srv, const config_listener *lst, int fd, const c
 	s->lst = lst;
 	snprintf(s->ip, sizeof s->ip, "%s", ip);
 	server_session_opened(srv, &srv->imap_sessions, &s->link, s, lst, ip, s->sid);
-	imap_reader_limits lim = imap_reader_default_limits();
+	imap_reader_limits lim = imap_reader_preauth_limits();
 	s->rd = imap_reader_new(&lim);
 	s->c = conn_new(srv->base, srv->tls, fd, server_role_implicit_tls(lst->role), s->sid, ip, &handler, s);
 	if (s->c == NULL) {

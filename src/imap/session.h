@@ -28,6 +28,7 @@ enum imap_enabled {
 	IMAP_ENABLED_REV2 = 1u << 0,      /* IMAP4rev2 (RFC 9051) */
 	IMAP_ENABLED_UTF8 = 1u << 1,      /* UTF8=ACCEPT (RFC 6855) */
 	IMAP_ENABLED_CONDSTORE = 1u << 2, /* CONDSTORE (RFC 7162) */
+	IMAP_ENABLED_QRESYNC = 1u << 3,   /* QRESYNC (RFC 7162 3.2), with CONDSTORE */
 };
 
 
@@ -40,6 +41,8 @@ typedef struct imap_uid_range {
 typedef struct imap_target {
 	uint32_t seq, uid;
 } imap_target;
+
+typedef struct imap_notify imap_notify;
 
 typedef struct imap_session {
 	session_link link;      /* srv->imap_sessions */
@@ -71,6 +74,7 @@ typedef struct imap_session {
 	struct store_usage *usage; /* the account's usage, for QUOTA (quota.c; NULL until asked) */
 	const char *raw;        /* the command being dispatched, as framed (for SEARCH) */
 	size_t raw_len;
+	imap_notify *notify;    /* NOTIFY SET in force, or NULL (notify_cmd.c) */
 } imap_session;
 
 void imap_session_start(server *srv, const config_listener *lst, int fd, const char *ip);
@@ -107,7 +111,10 @@ void imap_rename(imap_session *s, const imap_command *c);
 
 /* msgops.c: SELECT / EXAMINE, FETCH, STORE, EXPUNGE / CLOSE, on workers;
  * each replies (tagged) when done. */
-void imap_select(imap_session *s, const char *tag, const char *name, bool readonly, bool condstore);
+struct imap_select_params;
+/* p (imap/qresync.h) is taken over. */
+void imap_select(imap_session *s, const char *tag, const char *name, bool readonly,
+                 struct imap_select_params *p);
 void imap_fetch_cmd(imap_session *s, const imap_command *cmd);
 void imap_store_cmd(imap_session *s, const imap_command *cmd);
 /* EXPUNGE (uids NULL), UID EXPUNGE (only these UIDs), or CLOSE (quiet). */
@@ -128,6 +135,7 @@ void imap_report(imap_session *s, bool expunges);
 unsigned imap_md_flags(unsigned imap);
 /* A message's flags and keywords as a parenthesised list (\Recent first
  * when it is recent in the session s). */
+/* (s NULL: no \\Recent, as on a worker) */
 void imap_write_flags(buf *out, const imap_session *s, const store_view *v, const mbox_msg *m);
 /* The untagged FLAGS and PERMANENTFLAGS of the folder. */
 void imap_write_flag_lists(imap_session *s);
@@ -183,5 +191,25 @@ void imap_create_delete(imap_session *s, const imap_command *c, bool create);
  * a string that lives on, for the tagged reply; tag NULL: no tagged reply,
  * as for a look while in IDLE). */
 void imap_sync(imap_session *s, const char *tag, const char *verb);
+/* qresync_cmd.c (RFC 7162 3.2), on workers inside the gate: the VANISHED
+ * (EARLIER) and FETCH responses of SELECT with QRESYNC (nothing when it
+ * was not given or names another UIDVALIDITY); VANISHED (EARLIER) of UID
+ * FETCH (CHANGEDSINCE since VANISHED) for uids ("$": saved[0..n_saved)).
+ * On the loop: "* VANISHED" for these UIDs (ascending). */
+void imap_qresync_select_work(store_view *v, const struct imap_select_params *p, buf *out);
+void imap_qresync_fetch_work(store_view *v, uint64_t since, const imap_seqset *uids,
+                             const uint32_t *saved, size_t n_saved, buf *out);
+void imap_report_vanished(imap_session *s, const uint32_t *uids, size_t n);
+/* notify_cmd.c (RFC 5465): NOTIFY; its end with the session; after a
+ * SELECT or an IDLE, push the selected mailbox's changes as NOTIFY asks;
+ * and tell the account's other sessions that name was created (on true)
+ * or deleted, renamed from old, or (un)subscribed (on: subscribed), event
+ * being IMAP_NOTIFY_MAILBOX_NAME or IMAP_NOTIFY_SUBSCRIPTION_CHANGE. */
+void imap_notify_cmd(imap_session *s, const imap_command *c);
+void imap_notify_free(imap_session *s);
+void imap_notify_arm(imap_session *s);
+/* Between commands: tell what NOTIFY held back while a command ran. */
+void imap_notify_pending(imap_session *s);
+void imap_notify_mailbox(imap_session *from, unsigned event, const char *name, const char *old, bool on);
 
 #endif

@@ -24,7 +24,8 @@
 #define CACHE_TEXT_MAX ((size_t)16 << 20)
 
 enum { Q_GET_FOLDER, Q_ADD_FOLDER, Q_SET_FOLDER, Q_ROWS, Q_SET, Q_INSERT, Q_REMOVE, Q_CLEAR,
-       Q_CACHE, Q_SET_CACHE, Q_RELOAD, Q_GET_RECENT, Q_SET_RECENT, Q_CLEAR_RECENT, Q_COUNT };
+       Q_CACHE, Q_SET_CACHE, Q_RELOAD, Q_GET_RECENT, Q_SET_RECENT, Q_CLEAR_RECENT, Q_GONE_ADD,
+       Q_GONE_CUT, Q_GONE_PRUNE, Q_GONE_FLOOR, Q_GONE_SINCE, Q_GONE_CLEAR, Q_COUNT };
 
 static const char *const queries[Q_COUNT] = {
 	[Q_GET_FOLDER] = "SELECT id, uidvalidity, highestmodseq FROM folders WHERE name = ?1",
@@ -44,6 +45,14 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CLEAR_RECENT] = "DELETE FROM recent WHERE folder = ?1",
 	[Q_SET_CACHE] = ("UPDATE msgs SET envelope = ?3, bodystructure = ?4, body = ?5, preview = ?6"
 	                 " WHERE folder = ?1 AND uid = ?2"),
+	/* the expunged messages (QRESYNC): uid 0 holds the floor, see index.h */
+	[Q_GONE_ADD] = "INSERT OR REPLACE INTO expunged (folder, uid, modseq) VALUES (?1, ?2, ?3)",
+	[Q_GONE_CUT] = ("SELECT modseq FROM expunged WHERE folder = ?1 AND uid <> 0"
+	                " ORDER BY modseq DESC LIMIT 1 OFFSET ?2"),
+	[Q_GONE_PRUNE] = "DELETE FROM expunged WHERE folder = ?1 AND uid <> 0 AND modseq <= ?2",
+	[Q_GONE_FLOOR] = "SELECT modseq FROM expunged WHERE folder = ?1 AND uid = 0",
+	[Q_GONE_SINCE] = "SELECT uid FROM expunged WHERE folder = ?1 AND uid <> 0 AND modseq > ?2 ORDER BY uid",
+	[Q_GONE_CLEAR] = "DELETE FROM expunged WHERE folder = ?1",
 };
 
 static const char schema[] =
@@ -56,7 +65,10 @@ static const char schema[] =
 	" modseq INTEGER NOT NULL, flags INTEGER NOT NULL,"
 	" envelope TEXT, bodystructure TEXT, body TEXT, savedate INTEGER, preview TEXT,"
 	" PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS recent (folder INTEGER PRIMARY KEY, floor INTEGER NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS recent (folder INTEGER PRIMARY KEY, floor INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS expunged (folder INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" modseq INTEGER NOT NULL, PRIMARY KEY (folder, uid)) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged (folder, modseq);";
 
 /* Columns added since the first index: an index made before them gets them
  * (empty; the save date then falls back to the file name's time, the
@@ -265,11 +277,26 @@ bool store_index_commit(store_index *ix)
 	return ok;
 }
 
+/* Inside a transaction: expunges at or below modseq may be forgotten. */
+static bool raise_floor(store_index *ix, uint64_t modseq)
+{
+	sqlite3_stmt *st = q(ix, Q_GONE_FLOOR);
+	uint64_t floor = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (modseq <= floor)
+		return true;
+	st = q(ix, Q_GONE_ADD);
+	sqlite3_bind_int64(st, 2, 0);
+	sqlite3_bind_int64(st, 3, (int64_t)modseq);
+	return done(st);
+}
+
 bool store_index_clear(store_index *ix)
 {
 	if (!store_index_begin(ix))
 		return false;
-	bool ok = done(q(ix, Q_CLEAR));
+	/* messages that go while the rows are missing are never seen going */
+	bool ok = reload_folder(ix) && done(q(ix, Q_CLEAR)) && raise_floor(ix, ix->highest);
 	return store_index_commit(ix) && ok;
 }
 
@@ -315,6 +342,57 @@ bool store_index_remove(store_index *ix, uint32_t uid)
 	sqlite3_stmt *st = q(ix, Q_REMOVE);
 	sqlite3_bind_int64(st, 2, uid);
 	return done(st);
+}
+
+bool store_index_expunged(store_index *ix, uint32_t uid, uint64_t modseq)
+{
+	if (!store_index_remove(ix, uid))
+		return false;
+	sqlite3_stmt *st = q(ix, Q_GONE_ADD);
+	sqlite3_bind_int64(st, 2, uid);
+	sqlite3_bind_int64(st, 3, (int64_t)modseq);
+	if (!done(st))
+		return false;
+	/* keep the newest STORE_EXPUNGED_MAX; what goes raises the floor */
+	st = q(ix, Q_GONE_CUT);
+	sqlite3_bind_int64(st, 2, STORE_EXPUNGED_MAX);
+	bool over = sqlite3_step(st) == SQLITE_ROW;
+	uint64_t cut = over ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (!over)
+		return true;
+	st = q(ix, Q_GONE_PRUNE);
+	sqlite3_bind_int64(st, 2, (int64_t)cut);
+	return done(st) && raise_floor(ix, cut);
+}
+
+bool store_index_vanished(store_index *ix, uint64_t since, uint32_t **uids_r, size_t *n_r,
+                          bool *exact_r)
+{
+	size_t n = 0, cap = 64;
+	uint32_t *v = xcalloc(cap, sizeof(uint32_t));
+	pthread_mutex_lock(&ix->lock);
+	sqlite3_stmt *st = q(ix, Q_GONE_FLOOR);
+	int rc = sqlite3_step(st);
+	uint64_t floor = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	bool ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	st = q(ix, Q_GONE_SINCE);
+	sqlite3_bind_int64(st, 2, (int64_t)(since > INT64_MAX ? INT64_MAX : since));
+	while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			v = xrealloc(v, cap * sizeof(uint32_t));
+		}
+		v[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+	}
+	ok = ok && rc == SQLITE_DONE;
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&ix->lock);
+	*uids_r = v;
+	*n_r = n;
+	*exact_r = ok && since >= floor;
+	return ok;
 }
 
 bool store_index_set_highest(store_index *ix, uint32_t uidvalidity, uint64_t highest)
@@ -371,7 +449,7 @@ bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32
 	uint64_t highest = ix->highest > *highest_r ? ix->highest : *highest_r;
 	if (ix->uidvalidity != m->uidvalidity) {
 		/* a new UIDVALIDITY: nothing of the old one holds */
-		ok = done(q(ix, Q_CLEAR)) && done(q(ix, Q_CLEAR_RECENT));
+		ok = done(q(ix, Q_CLEAR)) && done(q(ix, Q_CLEAR_RECENT)) && done(q(ix, Q_GONE_CLEAR));
 		highest = store_modseq_next(highest);
 	}
 	size_t nr = 0, r = 0;
@@ -403,10 +481,14 @@ bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32
 		free(path);
 		r += have;
 	}
-	for (size_t k = 0; ok && k < ng; k++)
-		ok = store_index_remove(ix, gone[k]);
 	if (ng > 0)
 		highest = store_modseq_next(highest);
+	for (size_t k = 0; ok && k < ng; k++)
+		ok = store_index_expunged(ix, gone[k], highest);
+	/* rows built from nothing (a new, lost or cleared index): what went
+	 * before now was never seen going */
+	if (ok && nr == 0 && m->n > 0)
+		ok = raise_floor(ix, highest);
 	ok = ok && store_index_set_highest(ix, m->uidvalidity, highest);
 	if (!ok)
 		*err_r = xasprintf("index: %s", sqlite3_errmsg(ix->db));

@@ -45,13 +45,14 @@ void store_index_close(store_index **ix);
  * longer there go, missing cache entries are built.  *highest_r: the
  * folder's highest mod-sequence (at least the index's); gone_r (NULL or a
  * malloc'd array of *n_gone_r UIDs) lists the rows that went, each given a
- * mod-sequence above every other. */
+ * mod-sequence above every other and recorded as expunged at it. */
 bool store_index_reconcile(store_index *ix, mbox *m, uint64_t *highest_r, uint32_t **gone_r,
                            size_t *n_gone_r, char **err_r);
 
 /* Forget everything the index holds of the folder (its rows; the folder's
- * highest mod-sequence stays, so the ones given next are higher): the next
- * reconcile rebuilds it from the files. */
+ * highest mod-sequence stays, so the ones given next are higher, and the
+ * expunged list's floor rises to it): the next reconcile rebuilds it from
+ * the files. */
 bool store_index_clear(store_index *ix);
 
 /* Changes made by the server, each batch in one transaction: */
@@ -62,6 +63,22 @@ bool store_index_commit(store_index *ix);
 bool store_index_set(store_index *ix, const mbox_msg *msg, const char *path);
 bool store_index_remove(store_index *ix, uint32_t uid);
 bool store_index_set_highest(store_index *ix, uint32_t uidvalidity, uint64_t highest);
+
+/* The expunged messages, for QRESYNC's VANISHED (RFC 7162 3.2.5, 3.2.6):
+ * the newest STORE_EXPUNGED_MAX per folder are kept with the mod-sequence
+ * at which they went; when older ones are dropped the folder's floor rises
+ * to the highest dropped mod-sequence, below which the list is incomplete
+ * (store_index_clear raises it too: while the rows are gone, expunges are
+ * not seen).  A new UIDVALIDITY empties the list. */
+#define STORE_EXPUNGED_MAX 10000
+/* In a batch: the message uid went at modseq (its row is removed). */
+bool store_index_expunged(store_index *ix, uint32_t uid, uint64_t modseq);
+/* The UIDs (ascending, malloc'd, *n_r of them) of the messages that went
+ * after mod-sequence since; *exact_r false when since is below the floor
+ * (or the index could not be read): then some may be missing, and the
+ * caller must answer with a superset. */
+bool store_index_vanished(store_index *ix, uint64_t since, uint32_t **uids_r, size_t *n_r,
+                          bool *exact_r);
 
 /* A message's cache, built (and stored) from the file at path when the
  * index has none.  False when neither works. */

@@ -192,7 +192,7 @@ bool store_view_expunge(store_view *v, const uint32_t *uids, size_t n, char **er
 	if (store_index_begin(v->ix)) {
 		bool saved = true;
 		for (size_t k = 0; saved && k < ng; k++)
-			saved = store_index_remove(v->ix, gone[k]);
+			saved = store_index_expunged(v->ix, gone[k], modseq);
 		if (saved)
 			store_index_set_highest(v->ix, v->mb->uidvalidity, v->highestmodseq);
 		store_index_commit(v->ix);
@@ -260,19 +260,30 @@ static uint32_t keyword_mask(store_view *v, const char *const *names, size_t n, 
 	return mask;
 }
 
+/* Move message k's file from tmp/ to new/ (back, when back is true). */
+static bool move_new(const char *dir, const store_new_msg *m, bool back, char **err_r)
+{
+	char *tmp = xasprintf("%s/tmp/%s", dir, m->name);
+	char *new = xasprintf("%s/new/%s", dir, m->name);
+	bool ok = back ? rename(new, tmp) == 0 : rename(tmp, new) == 0;
+	if (!ok && err_r != NULL)
+		*err_r = xasprintf("cannot move %s: %s", tmp, strerror(errno));
+	free(tmp);
+	free(new);
+	return ok;
+}
+
 bool store_view_add(store_view *v, store_new_msg *msgs, size_t n, char **err_r)
 {
 	const char *dir = v->mb->path;
 	for (size_t k = 0; k < n; k++) {
-		char *from = xasprintf("%s/tmp/%s", dir, msgs[k].name);
-		char *to = xasprintf("%s/new/%s", dir, msgs[k].name);
-		bool ok = rename(from, to) == 0;
-		if (!ok)
-			*err_r = xasprintf("cannot move %s: %s", from, strerror(errno));
-		free(from);
-		free(to);
-		if (!ok)
-			return false;
+		if (move_new(dir, &msgs[k], false, err_r))
+			continue;
+		/* all or none (MULTIAPPEND): those moved go back; nothing has
+		 * looked at new/ meanwhile, since this is the folder's writer */
+		while (k-- > 0)
+			move_new(dir, &msgs[k], true, NULL);
+		return false;
 	}
 	if (!look_new(v, err_r))
 		return false;

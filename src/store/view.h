@@ -130,7 +130,8 @@ typedef struct store_new_msg {
 /* Inside a writer: bring these files into the folder (through new/, as
  * delivery does), give them UIDs, flags and keywords (a keyword for which
  * the folder has no letter left is dropped).  False with *err_r when the
- * folder could not take them in. */
+ * folder could not take them in; when a file cannot be moved to new/, none
+ * is taken in (the files stay in tmp/, the caller's to remove). */
 bool store_view_add(store_view *v, store_new_msg *msgs, size_t n, char **err_r);
 /* Inside a writer: remove the messages with these UIDs (files, index rows),
  * logged as expunged at one new mod-sequence.  False with *err_r if any

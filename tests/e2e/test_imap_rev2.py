@@ -121,7 +121,7 @@ def test_capabilities(box):
     caps = untagged[0].split()
     for cap in (b"IMAP4rev1", b"IMAP4rev2", b"ENABLE", b"LIST-EXTENDED", b"LIST-STATUS",
                 b"CHILDREN", b"STATUS=SIZE", b"UTF8=ACCEPT", b"BINARY", b"SPECIAL-USE",
-                b"ESEARCH", b"LITERAL-", b"IDLE", b"NAMESPACE", b"UNSELECT", b"UIDPLUS", b"MOVE"):
+                b"ESEARCH", b"LITERAL+", b"IDLE", b"NAMESPACE", b"UNSELECT", b"UIDPLUS", b"MOVE"):
         assert cap in caps, (cap, caps)
     c.close()
 

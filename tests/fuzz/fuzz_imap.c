@@ -9,7 +9,10 @@
  * Subject (base subject: never longer than the decoded text, idempotent),
  * a Date, a header and a casemap key; and the arguments as a small
  * mailbox of Message-IDs and References threaded both ways, where every
- * message must appear exactly once. */
+ * message must appear exactly once. A VANISHED set names only
+ * UIDs that are gone, above the sequence match floor and within the known
+ * UIDs; the reader's limits before login (no_skip) are tried as well, and
+ * every string is read as an IMAP URL (CATENATE). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +20,14 @@
 #include "imap/args.h"
 #include "imap/date.h"
 #include "imap/fetch.h"
+#include "imap/imapurl.h"
 #include "imap/flags.h"
 #include "imap/listargs.h"
 #include "imap/mailbox.h"
 #include "imap/mutf7.h"
+#include "imap/notify.h"
 #include "imap/parse.h"
+#include "imap/qresync.h"
 #include "imap/reader.h"
 #include "imap/search.h"
 #include "imap/seqset.h"
@@ -103,7 +109,16 @@ static void check_arg(const imap_arg *a)
 	imap_datetime_parse_arg(a, &t, &off);
 	imap_arg_number(a, &n);
 	imap_arg_number64(a, &n64);
-	imap_arg_astring(a, &s, &len);
+	if (imap_arg_astring(a, &s, &len)) { /* a CATENATE URL */
+		imap_url u;
+		if (imap_url_parse(s, len, &u, &err)) {
+			if (u.mailbox == NULL || u.uid == 0 || (u.partial && u.count == 0))
+				abort();
+			imap_url_free(&u);
+		} else if (err == NULL || u.mailbox != NULL) {
+			abort();
+		}
+	}
 	imap_arg_nstring(a, &s, &len);
 	imap_flags f;
 	imap_flags_init(&f);
@@ -227,6 +242,75 @@ static void check_sort_args(const imap_arg *a)
 	imap_search_free(&q);
 }
 
+/* SELECT parameters; when QRESYNC is read, the VANISHED (EARLIER) set of a
+ * small made-up folder holds only what it must. */
+static void check_select_params(const imap_arg *a, size_t i)
+{
+	imap_select_params p;
+	const char *err = NULL;
+	if (a->type != IMAP_ARG_LIST)
+		return;
+	if (!imap_select_params_parse(a, (i & 1) == 0, &p, &err)) {
+		if (err == NULL)
+			abort();
+	} else if (p.qresync) {
+		static const uint32_t present[] = {2, 3, 5, 8, 13, 21, 34, 55};
+		static const uint32_t gone[] = {1, 4, 6, 40};
+		const imap_seqset *known = p.has_known ? &p.known : NULL;
+		uint32_t above = imap_qresync_match_floor(&p, present, 8);
+		bool exact = (i & 2) != 0;
+		buf out;
+		buf_init(&out, 1 << 20);
+		imap_seqset set, res;
+		if (imap_vanished_set(&out, gone, 4, exact, present, 8, 60, known, exact ? 0 : above)) {
+			if (!imap_seqset_parse(out.data, out.len, &set, &err))
+				abort();
+			imap_seqset_resolve(&set, UINT32_MAX, &res);
+			imap_seqset_iter it;
+			imap_seqset_iter_init(&it, &res);
+			uint32_t u;
+			while (imap_seqset_iter_next(&it, &u)) {
+				bool there = false;
+				for (size_t k = 0; k < 8; k++)
+					there = there || present[k] == u;
+				if (there || u >= 60 || (!exact && u <= above) ||
+				    (known && !imap_seqset_contains(known, u, UINT32_MAX)))
+					abort();
+			}
+			imap_seqset_free(&res);
+			imap_seqset_free(&set);
+		}
+		buf_free(&out);
+	}
+	imap_select_params_free(&p);
+}
+
+/* NOTIFY's arguments from this position: a set read obeys RFC 5465's rules. */
+static bool fuzz_name(void *ctx, const imap_arg *a, char **name_r, const char **error_r)
+{
+	(void)ctx;
+	return imap_mailbox_parse(a, true, name_r, error_r);
+}
+
+static void check_notify(const imap_arg *a)
+{
+	imap_notify_set set;
+	const char *err = NULL;
+	imap_notify_status st = imap_notify_parse(a, fuzz_name, NULL, &set, &err);
+	if (st != IMAP_NOTIFY_OK && err == NULL)
+		abort();
+	for (size_t i = 0; st == IMAP_NOTIFY_OK && i < set.n; i++) {
+		unsigned e = set.groups[i].events;
+		bool pair = (e & IMAP_NOTIFY_MESSAGE_NEW) != 0, other = (e & IMAP_NOTIFY_MESSAGE_EXPUNGE) != 0;
+		if (pair != other || ((e & IMAP_NOTIFY_FLAG_CHANGE) && !pair))
+			abort();
+		imap_notify_for_mailbox(&set, "INBOX", (i & 1) != 0);
+		imap_notify_for_mailbox(&set, "a.b", true);
+	}
+	imap_notify_for_selected(&set);
+	imap_notify_set_free(&set);
+}
+
 /* Every typed reader on every argument position. */
 static void check_command(const imap_command *cmd)
 {
@@ -246,6 +330,8 @@ static void check_command(const imap_command *cmd)
 		imap_store st;
 		imap_store_parse(a, &st, &err);
 		imap_store_free(&st);
+		check_select_params(a, i);
+		check_notify(a);
 		check_list(a, i++);
 		check_sort_args(a);
 		check_sortkeys(a);
@@ -266,10 +352,10 @@ static void parse_one(const char *c, size_t n, bool utf8)
 }
 
 /* Feed all of data with piece sizes from step; returns a digest of events. */
-static uint64_t run_reader(const uint8_t *data, size_t size, size_t step, bool parse)
+static uint64_t run_reader(const uint8_t *data, size_t size, size_t step, bool parse, bool no_skip)
 {
 	imap_reader_limits lim = {.max_line = 200, .max_literal = 300, .max_nonsync = 40,
-	                          .max_command = 600};
+	                          .max_command = 600, .no_skip = no_skip};
 	imap_reader *r = imap_reader_new(&lim);
 	uint64_t digest = 0;
 	size_t pos = 0;
@@ -306,10 +392,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	size_t step = (size_t)(data[0] % 17) + 1;
+	bool no_skip = (data[0] & 0x80) != 0; /* the limits before login */
 	data++;
 	size--;
-	uint64_t whole = run_reader(data, size, size + 1, true);
-	if (run_reader(data, size, step, false) != whole)
+	uint64_t whole = run_reader(data, size, size + 1, true, no_skip);
+	if (run_reader(data, size, step, false, no_skip) != whole)
 		abort(); /* split feeding must not change what is found */
 	/* the whole input as one command, too (the parser must stand alone) */
 	parse_one((const char *)data, size, true);

@@ -231,18 +231,24 @@ static void test_stops_after_command(void **state)
 	imap_reader_destroy(&r); /* NULL is fine */
 }
 
-/* Defaults: 64 KiB line, LITERAL- 4096, 64 MiB literal. */
+/* Defaults (after login): 64 KiB line, LITERAL+ up to 64 MiB, 64 MiB literal. */
 static void test_default_limits(void **state)
 {
 	imap_reader_limits lim = imap_reader_default_limits();
 	assert_int_equal(lim.max_line, 65536);
-	assert_int_equal(lim.max_nonsync, 4096);
+	assert_int_equal(lim.max_nonsync, 64 * 1024 * 1024);
 	assert_int_equal(lim.max_literal, 64 * 1024 * 1024);
+	assert_false(lim.no_skip);
 	imap_reader *r = imap_reader_new(&lim);
 	imap_read_status st;
 	const char *ok = "a APPEND x {4096+}\r\n";
 	assert_int_equal(imap_reader_feed(r, ok, strlen(ok), &st), strlen(ok));
 	assert_int_equal(st, IMAP_READ_MORE);
+	imap_reader_reset(r);
+	const char *ok2 = "a APPEND x {67108864+}\r\n";
+	assert_int_equal(imap_reader_feed(r, ok2, strlen(ok2), &st), strlen(ok2));
+	assert_int_equal(st, IMAP_READ_MORE);
+	assert_false(imap_reader_must_close(r));
 	imap_reader_reset(r);
 	const char *big = "a APPEND x {67108864}\r\n";
 	imap_reader_feed(r, big, strlen(big), &st);
@@ -292,6 +298,78 @@ static void test_closed(void **state)
 	imap_reader_destroy(&r);
 }
 
+/* Before login (no_skip): every size error closes at once, nothing of the
+ * command is read as a command; a refused synchronizing literal gets no
+ * continuation.  Errors that are not about size keep the connection. */
+static const rcase preauth_cases[] = {
+	{"a LOGIN {3}\r\nbob {4}\r\npass\r\n", 0, "+|+|Ca LOGIN {3}\\r\\nbob {4}\\r\\npass|"},
+	{"a LOGIN {3+}\r\nbob {4+}\r\npass\r\n", 0, "Ca LOGIN {3+}\\r\\nbob {4+}\\r\\npass|"},
+	/* synchronizing literal over the command limit: no "+", closed */
+	{"a LOGIN {101}\r\nb NOOP\r\n", 0, "E4:a:close|X|"},
+	{"a X {90}\r\n"
+	 "123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890"
+	 " {94}\r\nb NOOP\r\n", 0, "+|E6:a:close|X|"},
+	/* LITERAL- over 10 here (4096 in the server): closed */
+	{"a LOGIN {11+}\r\nhello world\r\nb NOOP\r\n", 0, "E5:a:close|X|"},
+	/* a flood of small non-synchronizing literals passes the command limit */
+	{"a X {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n"
+	 "123456789 {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n"
+	 "123456789 {9+}\r\n123456789 {9+}\r\n123456789 {9+}\r\n123456789\r\nb NOOP\r\n", 0,
+	 "E6:a:close|X|"},
+	/* a long line: closed at the byte that passes the limit */
+	{"a 3456789012345678901234567890123456789012345 {5+}\r\nb NOOP\r\n", 0, "E3:a:close|X|"},
+	/* bare LF is no size error */
+	{"a NOOP\nb NOOP\r\n", 0, "E7:a|Cb NOOP|"},
+};
+
+static void test_preauth_table(void **state)
+{
+	imap_reader_limits lim = small_limits();
+	lim.no_skip = true;
+	for (size_t i = 0; i < sizeof(preauth_cases) / sizeof(preauth_cases[0]); i++) {
+		const rcase *c = &preauth_cases[i];
+		size_t len = c->len ? c->len : strlen(c->in);
+		buf out;
+		buf_init(&out, BUF_UNBOUNDED);
+		for (size_t step = 0; step <= 3; step++) {
+			buf_clear(&out);
+			run(&lim, c->in, len, step ? step : len, 0, &out);
+			if (strcmp(buf_str(&out), c->want) != 0)
+				fail_msg("preauth case %zu step %zu: got \"%s\", want \"%s\"", i, step,
+				         buf_str(&out), c->want);
+		}
+		buf_free(&out);
+	}
+}
+
+/* The limits before login, and raising them at login between commands. */
+static void test_preauth_limits(void **state)
+{
+	imap_reader_limits lim = imap_reader_preauth_limits();
+	assert_true(lim.no_skip);
+	assert_int_equal(lim.max_command, 8192);
+	assert_int_equal(lim.max_nonsync, 4096);
+	imap_reader *r = imap_reader_new(&lim);
+	imap_read_status st;
+	const char *big = "a LOGIN {100000}\r\n";
+	assert_int_equal(imap_reader_feed(r, big, strlen(big), &st), strlen(big));
+	assert_int_equal(st, IMAP_READ_LITERAL_TOO_LARGE);
+	assert_true(imap_reader_must_close(r));
+	imap_reader_reset(r);
+	const char *fits = "a LOGIN {8000}\r\n";
+	imap_reader_feed(r, fits, strlen(fits), &st);
+	assert_int_equal(st, IMAP_READ_CONTINUE);
+	imap_reader_reset(r);
+	imap_reader_feed(r, "a NOOP\r\n", 8, &st);
+	assert_int_equal(st, IMAP_READ_COMMAND);
+	imap_reader_limits after = imap_reader_default_limits();
+	imap_reader_set_limits(r, &after);
+	const char *append = "b APPEND INBOX {26214400}\r\n";
+	imap_reader_feed(r, append, strlen(append), &st);
+	assert_int_equal(st, IMAP_READ_CONTINUE);
+	imap_reader_destroy(&r);
+}
+
 static void test_messages(void **state)
 {
 	for (int st = IMAP_READ_LINE_TOO_LONG; st <= IMAP_READ_CLOSED; st++) {
@@ -328,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_stops_after_command),
 		cmocka_unit_test(test_default_limits),
 		cmocka_unit_test(test_closed),
+		cmocka_unit_test(test_preauth_table),
+		cmocka_unit_test(test_preauth_limits),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_endless_line),
 	};

@@ -2,7 +2,8 @@
  * given when a message is new to the index or its flags differ from the
  * row, kept otherwise, rows of gone messages reported and removed, a new
  * UIDVALIDITY forgetting everything, a cleared index rebuilt with higher
- * mod-sequences, the cache built from the file; the keyword file read
+ * mod-sequences, the cache built from the file, the expunged list and its
+ * floor (QRESYNC); the keyword file read
  * back, its malformed lines skipped, the 26-letter limit. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -200,12 +201,58 @@ static void test_keywords(void **state)
 	free(p);
 }
 
+/* The expunged list (QRESYNC): exact above the floor; the newest
+ * STORE_EXPUNGED_MAX kept, the floor raised to what was dropped; a clear
+ * raises it to the folder's highest mod-sequence. */
+static void test_expunged_list(void **state)
+{
+	char *err = NULL;
+	store_index *ix = store_index_open(dir, "", &err);
+	assert_non_null(ix);
+	assert_true(store_index_begin(ix));
+	assert_true(store_index_set_highest(ix, 7, 100));
+	for (uint32_t u = 1; u <= STORE_EXPUNGED_MAX + 5; u++)
+		assert_true(store_index_expunged(ix, u, 100 + u));
+	assert_true(store_index_set_highest(ix, 7, 100 + STORE_EXPUNGED_MAX + 5));
+	assert_true(store_index_commit(ix));
+	uint32_t *uids;
+	size_t n;
+	bool exact;
+	/* the five oldest went: asking from before them is not exact */
+	assert_true(store_index_vanished(ix, 100, &uids, &n, &exact));
+	assert_false(exact);
+	assert_int_equal(n, STORE_EXPUNGED_MAX);
+	assert_int_equal(uids[0], 6);
+	free(uids);
+	assert_true(store_index_vanished(ix, 105, &uids, &n, &exact));
+	assert_true(exact);
+	assert_int_equal(n, STORE_EXPUNGED_MAX);
+	free(uids);
+	assert_true(store_index_vanished(ix, 100 + STORE_EXPUNGED_MAX + 3, &uids, &n, &exact));
+	assert_true(exact);
+	assert_int_equal(n, 2);
+	assert_int_equal(uids[0], STORE_EXPUNGED_MAX + 4);
+	assert_int_equal(uids[1], STORE_EXPUNGED_MAX + 5);
+	free(uids);
+	/* a reindex: nothing below the highest mod-sequence is known any more */
+	assert_true(store_index_clear(ix));
+	assert_true(store_index_vanished(ix, 100 + STORE_EXPUNGED_MAX + 3, &uids, &n, &exact));
+	assert_false(exact);
+	free(uids);
+	assert_true(store_index_vanished(ix, 100 + STORE_EXPUNGED_MAX + 5, &uids, &n, &exact));
+	assert_true(exact);
+	assert_int_equal(n, 0);
+	free(uids);
+	store_index_close(&ix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_modseqs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_uidvalidity_forgets, setup, teardown),
 		cmocka_unit_test(test_modseq_follows_the_clock),
+		cmocka_unit_test_setup_teardown(test_expunged_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keywords, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

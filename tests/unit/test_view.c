@@ -1,14 +1,18 @@
 /* test_view.c — a session's numbering of a shared folder view: the view's
  * messages it was told of plus those expunged since that it was not told
  * of, kept in UID order; the expunge log trimmed only past what every
- * session has been told; new messages invisible until announced. */
+ * session has been told; new messages invisible until announced; adding
+ * messages all or none. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "lib/strutil.h"
 #include "store/view.h"
@@ -90,10 +94,50 @@ static void test_numbering(void **state)
 	mbox_free(&v.mb);
 }
 
+/* store_view_add takes every file or none (MULTIAPPEND): when one cannot
+ * be moved to new/, those moved already go back to tmp/. */
+static void test_add_all_or_none(void **state)
+{
+	char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/yubin-view-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	char *tmp = xasprintf("%s/tmp", dir), *new = xasprintf("%s/new", dir);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(mkdir(new, 0700), 0);
+	char *a = xasprintf("%s/a.msg", tmp);
+	FILE *f = fopen(a, "w");
+	assert_non_null(f);
+	fputs("Subject: a\n\nbody\n", f);
+	fclose(f);
+	store_view v = {0};
+	v.mb = make_mbox(NULL, 0, 1);
+	free(v.mb->path);
+	v.mb->path = xstrdup(dir);
+	store_new_msg msgs[] = {{.name = "a.msg"}, {.name = "missing.msg"}};
+	char *err = NULL;
+	assert_false(store_view_add(&v, msgs, 2, &err));
+	assert_non_null(err);
+	assert_int_equal(access(a, F_OK), 0);          /* back in tmp/ */
+	char *moved = xasprintf("%s/a.msg", new);
+	assert_int_not_equal(access(moved, F_OK), 0);  /* not in new/ */
+	assert_int_equal(msgs[0].uid, 0);
+	unlink(a);
+	rmdir(tmp);
+	rmdir(new);
+	rmdir(dir);
+	free(moved);
+	free(err);
+	free(a);
+	free(tmp);
+	free(new);
+	mbox_free(&v.mb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbering),
+		cmocka_unit_test(test_add_all_or_none),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
