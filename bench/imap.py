@@ -348,14 +348,18 @@ def wait_imaps(port, timeout, alive):
     raise sa.BenchError("no IMAPS greeting on port %d within %ds" % (port, timeout))
 
 
-YUBIN_CONF = """\
-# yubin IMAP benchmark instance (bench/imap.py).
+# What every benchmark's yubin configuration starts with (bench/flood.py's
+# too): its data directory, the domain, the certificate make_cert() wrote.
+YUBIN_BASE = """\
 hostname = "yubin.bench.test";
 data_dir = "{data}";
 user = "nobody";
 log = "stderr";
 domains = [ "{domain}" ];
 tls: {{ cert = "{base}/../cert.pem"; key = "{base}/../key.pem"; }};
+"""
+
+YUBIN_CONF = "# yubin IMAP benchmark instance (bench/imap.py).\n" + YUBIN_BASE + """\
 listeners = (
   {{ role = "imap";  address = "127.0.0.1"; port = {imap}; }},
   {{ role = "imaps"; address = "127.0.0.1"; port = {imaps}; }}
@@ -376,6 +380,9 @@ class Yubin:
         self.maildir = os.path.join(self.data, "mail", DOMAIN, LOCAL)
         self.port, self.imap_port = sa.free_port(), sa.free_port()
         self.proc = None
+        self.write_conf()
+
+    def write_conf(self):
         with open(self.conf, "w") as f:
             f.write(YUBIN_CONF.format(data=self.data, base=self.base,
                                       domain=DOMAIN, imap=self.imap_port,
@@ -425,18 +432,17 @@ class Yubin:
         return "yubin commit %s (release build)" % r.stdout.strip()
 
 
-# Everything not set here is Dovecot's default.  The per-connection limits
-# are raised so that IDLE_CONNS connections from one address and one user are
-# accepted; {dense} is empty for Dovecot's process model as shipped.
-DOVECOT_CONF = """\
-# Private Dovecot instance for bench/imap.py.
+# The part of a private Dovecot instance's configuration that every benchmark
+# shares (bench/flood.py too): its own directories, TLS, the passwd-file
+# passdb and a static userdb; format it with Dovecot.conf_args().
+DOVECOT_BASE = """\
 base_dir = {base}/run
 state_dir = {base}/state
-instance_name = yubin-bench-dovecot
+instance_name = {instance}
 log_path = {base}/dovecot.log
-protocols = imap
+protocols = {protocols}
 listen = 127.0.0.1
-ssl = required
+ssl = {ssl}
 ssl_cert = <{cert}
 ssl_key = <{key}
 auth_mechanisms = plain
@@ -449,6 +455,12 @@ userdb {{
   driver = static
   args = uid=nobody gid={group} home={home}
 }}
+"""
+
+# Everything not set here is Dovecot's default.  The per-connection limits
+# are raised so that IDLE_CONNS connections from one address and one user are
+# accepted; {dense} is empty for Dovecot's process model as shipped.
+DOVECOT_CONF = "# Private Dovecot instance for bench/imap.py.\n" + DOVECOT_BASE + """\
 mail_max_userip_connections = {limit}
 default_client_limit = {client_limit}
 service imap-login {{
@@ -489,13 +501,20 @@ class Dovecot:
                       % DENSE_LIMIT if dense else "")
         with open(self.conf, "w") as f:
             f.write(DOVECOT_CONF.format(
-                base=self.base, cert=os.path.join(self.base, "..", "cert.pem"),
-                key=os.path.join(self.base, "..", "key.pem"),
-                maildir=self.maildir,
-                group=grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name,
-                home=os.path.join(self.base, "home"), limit=limit,
-                client_limit=4 * limit, port=self.port,
-                dense_login=dense_login, dense_imap=dense_imap))
+                instance="yubin-bench-dovecot", protocols="imap",
+                ssl="required", limit=limit, client_limit=4 * limit,
+                port=self.port, dense_login=dense_login,
+                dense_imap=dense_imap, **self.conf_args()))
+
+    def conf_args(self):
+        """The values DOVECOT_BASE needs besides instance, protocols and
+        ssl."""
+        return {"base": self.base,
+                "cert": os.path.join(self.base, "..", "cert.pem"),
+                "key": os.path.join(self.base, "..", "key.pem"),
+                "maildir": self.maildir,
+                "group": grp.getgrgid(pwd.getpwnam("nobody").pw_gid).gr_name,
+                "home": os.path.join(self.base, "home")}
 
     def config_note(self):
         limit = IDLE_CONNS + 200

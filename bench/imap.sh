@@ -27,10 +27,5 @@
 # by PID, also on error or ^C.  A full run takes about 6-8 minutes.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(dirname "$here")"
-if [ -z "${YUBIN_BIN:-}" ]; then
-	[ -f "$repo/build-release/build.ninja" ] ||
-		meson setup "$repo/build-release" "$repo" --buildtype=release >/dev/null
-	ninja -C "$repo/build-release" >/dev/null
-fi
+. "$here/release-build.sh"
 exec /usr/bin/python3 "$here/imap.py" "$@"

@@ -323,11 +323,13 @@ def client_cpu_seconds():
 
 
 class MemSampler(threading.Thread):
-    """Peak of the summed PSS (and RSS) of a process tree, sampled."""
+    """Peak of the summed PSS (and RSS) of a process tree, sampled every
+    interval seconds (default SAMPLE_INTERVAL, read when it starts)."""
 
-    def __init__(self, root_pid):
+    def __init__(self, root_pid, interval=None):
         super().__init__(daemon=True)
         self.root = root_pid
+        self.interval = interval
         self.stop_evt = threading.Event()
         self.peak_pss = 0
         self.peak_rss = 0
@@ -344,7 +346,7 @@ class MemSampler(threading.Thread):
     def run(self):
         while not self.stop_evt.is_set():
             self.sample()
-            self.stop_evt.wait(SAMPLE_INTERVAL)
+            self.stop_evt.wait(self.interval or SAMPLE_INTERVAL)
 
     def stop(self):
         self.stop_evt.set()
