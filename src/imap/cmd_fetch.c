@@ -63,8 +63,8 @@ static bool sets_seen(const imap_fetch *f)
 static void write_literal(buf *out, const buf *data, bool binary)
 {
 	bool nul = binary && memchr(data->data, '\0', data->len) != NULL;
-	buf_printf(out, "%s{%zu}\r\n", nul ? "~" : "", data->len);
-	buf_append(out, data->data, data->len);
+	BUF_PRINTF(out, "%s{%zu}\r\n", nul ? "~" : "", data->len);
+	BUF_APPEND(out, data->data, data->len);
 }
 
 /* One section of message m as name, then its bytes (or the size). */
@@ -86,14 +86,14 @@ static void write_section(fetch_job *j, const mime_message *m, const char *name,
 	else if (st != IMAP_FETCH_OK)
 		buf_clear(&data); /* no such part: an empty string */
 	if (kind == IMAP_BODY_BINARY_SIZE) {
-		buf_printf(&j->out, "%s %zu", name, data.len);
+		BUF_PRINTF(&j->out, "%s %zu", name, data.len);
 	} else {
 		if (partial)
 			imap_partial(&data, start, count);
-		buf_puts(&j->out, name);
+		BUF_PUTS(&j->out, name);
 		if (partial)
-			buf_printf(&j->out, "<%llu>", (unsigned long long)start);
-		buf_putc(&j->out, ' ');
+			BUF_PRINTF(&j->out, "<%llu>", (unsigned long long)start);
+		BUF_PUTC(&j->out, ' ');
 		write_literal(&j->out, &data, kind == IMAP_BODY_BINARY);
 	}
 	buf_free(&data);
@@ -108,7 +108,7 @@ static void write_sections(fetch_job *j, const mime_message *m)
 	};
 	for (size_t k = 0; k < 3; k++) {
 		if (j->f.items & rfc822[k].item) {
-			buf_putc(&j->out, ' ');
+			BUF_PUTC(&j->out, ' ');
 			write_section(j, m, rfc822[k].name, rfc822[k].spec, IMAP_BODY_SECTION, false, 0, 0);
 		}
 	}
@@ -117,7 +117,7 @@ static void write_sections(fetch_job *j, const mime_message *m)
 		const char *word = b->kind == IMAP_BODY_SECTION ? "BODY"
 		                   : b->kind == IMAP_BODY_BINARY ? "BINARY" : "BINARY.SIZE";
 		char *name = xasprintf("%s[%s]", word, b->section);
-		buf_putc(&j->out, ' ');
+		BUF_PUTC(&j->out, ' ');
 		write_section(j, m, name, b->section, b->kind, b->partial, b->start, b->count);
 		free(name);
 	}
@@ -130,13 +130,13 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 	buf *out = &j->out;
 	const imap_fetch *f = &j->f;
 	if (j->uid || j->qresync || (f->items & IMAP_FETCH_UID)) /* QRESYNC: always (RFC 7162 3.2.4) */
-		buf_printf(out, " UID %u", msg->uid);
+		BUF_PRINTF(out, " UID %u", msg->uid);
 	if (flags) {
-		buf_puts(out, " FLAGS ");
+		BUF_PUTS(out, " FLAGS ");
 		imap_write_flags(out, j->s, j->v, msg);
 	}
 	if ((f->items & IMAP_FETCH_MODSEQ) || (flags && j->condstore))
-		buf_printf(out, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
+		BUF_PRINTF(out, " MODSEQ (%llu)", (unsigned long long)msg->modseq);
 	const struct { unsigned item; const char *name; const time_t *t; } dates[] = {
 		{IMAP_FETCH_INTERNALDATE, "INTERNALDATE", &msg->internal},
 		{IMAP_FETCH_SAVEDATE, "SAVEDATE", &msg->savedate}, /* RFC 8514 */
@@ -148,16 +148,16 @@ static void write_simple(fetch_job *j, const mbox_msg *msg, bool flags, const st
 		struct tm tm;
 		gmtime_r(dates[k].t, &tm);
 		strftime(date, sizeof date, "%d-%b-%Y %H:%M:%S +0000", &tm);
-		buf_printf(out, " %s \"%s\"", dates[k].name, date);
+		BUF_PRINTF(out, " %s \"%s\"", dates[k].name, date);
 	}
 	if (f->items & IMAP_FETCH_RFC822_SIZE)
-		buf_printf(out, " RFC822.SIZE %llu", (unsigned long long)msg->vsize);
+		BUF_PRINTF(out, " RFC822.SIZE %llu", (unsigned long long)msg->vsize);
 	if (f->items & IMAP_FETCH_ENVELOPE)
-		buf_printf(out, " ENVELOPE %s", c->envelope);
+		BUF_PRINTF(out, " ENVELOPE %s", c->envelope);
 	if (f->items & IMAP_FETCH_BODYSTRUCTURE)
-		buf_printf(out, " BODYSTRUCTURE %s", c->bodystructure);
+		BUF_PRINTF(out, " BODYSTRUCTURE %s", c->bodystructure);
 	if (f->items & IMAP_FETCH_BODY)
-		buf_printf(out, " BODY %s", c->body);
+		BUF_PRINTF(out, " BODY %s", c->body);
 	if ((f->items & IMAP_FETCH_PREVIEW) && buf_puts(out, " PREVIEW "))
 		imap_write_string(out, c->preview, strlen(c->preview));
 }
@@ -211,7 +211,7 @@ static void fetch_one(fetch_job *j, const imap_target *t)
 		free(err);
 	}
 	buf *out = &j->out;
-	buf_printf(out, "* %u FETCH (", t->seq);
+	BUF_PRINTF(out, "* %u FETCH (", t->seq);
 	size_t mark = out->len;
 	write_simple(j, msg, (j->f.items & IMAP_FETCH_FLAGS) || flags_changed, &c);
 	if (data != NULL) {
@@ -226,7 +226,7 @@ static void fetch_one(fetch_job *j, const imap_target *t)
 		memmove(out->data + mark, out->data + mark + 1, out->len - mark);
 		out->len--;
 	}
-	buf_puts(out, ")\r\n");
+	BUF_PUTS(out, ")\r\n");
 	store_cache_free(&c);
 	free(data);
 }
@@ -343,7 +343,7 @@ void imap_fetch_cmd(imap_session *s, const imap_command *c)
 	j->t = imap_targets(s, &set, c->uid, &j->n);
 	j->changed = xcalloc(j->n + 1, sizeof(uint32_t));
 	j->set = set; /* for VANISHED */
-	buf_init(&j->out, RESPONSE_MAX);
+	buf_init(&j->out, BUF_UNBOUNDED);
 	conn_pause(s->c);
 	store_view_run(s->view, j->writes ? STORE_WRITE : STORE_READ, fetch_work, fetch_done, j);
 }

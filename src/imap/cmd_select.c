@@ -48,8 +48,8 @@ static void select_ready(void *arg)
 		if (s->enabled & IMAP_ENABLED_REV2) {
 			/* RFC 9051 6.3.2: the mailbox's LIST, with its name as the server spells it */
 			buf out;
-			buf_init(&out, (size_t)-2);
-			buf_puts(&out, "* LIST () \".\" ");
+			buf_init(&out, BUF_UNBOUNDED);
+			BUF_PUTS(&out, "* LIST () \".\" ");
 			if (imap_name_out(s, &out, j->name) && buf_puts(&out, "\r\n"))
 				conn_write(s->c, out.data, out.len);
 			buf_free(&out);
@@ -105,7 +105,7 @@ void imap_select(imap_session *s, const char *tag, const char *name, bool readon
 	select_job *j = xcalloc(1, sizeof(*j));
 	*j = (select_job){.s = s, .v = s->view, .tag = xstrdup(tag), .name = xstrdup(name),
 	                  .readonly = readonly, .p = *p};
-	buf_init(&j->resync, 16 * 1024 * 1024);
+	buf_init(&j->resync, BUF_UNBOUNDED);
 	conn_pause(s->c);
 	/* a worker only when QRESYNC has something to look up on disk */
 	store_view_run(s->view, STORE_READ, p->qresync ? select_work : NULL, select_ready, j);

@@ -26,7 +26,7 @@ static void enable_one(imap_session *s, const imap_arg *a, buf *reply)
 		if (!imap_arg_atom_is(a, extensions[k].name) || (s->enabled & extensions[k].bit) == extensions[k].bit)
 			continue;
 		s->enabled |= extensions[k].bit;
-		buf_printf(reply, " %s", extensions[k].name);
+		BUF_PRINTF(reply, " %s", extensions[k].name);
 	}
 }
 
@@ -43,7 +43,7 @@ void imap_enable(imap_session *s, const imap_command *c)
 		}
 	}
 	buf reply;
-	buf_init(&reply, 256);
+	buf_init(&reply, BUF_UNBOUNDED);
 	for (const imap_arg *a = c->args; a != NULL; a = a->next)
 		enable_one(s, a, &reply);
 	imap_untagged(s, "ENABLED%s", buf_str(&reply));

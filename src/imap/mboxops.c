@@ -100,12 +100,12 @@ void imap_status_reply(imap_session *s, const char *name, unsigned items,
                        const imap_status_counts *counts)
 {
 	buf out;
-	buf_init(&out, (size_t)-2);
-	buf_puts(&out, "* STATUS ");
+	buf_init(&out, BUF_UNBOUNDED);
+	BUF_PUTS(&out, "* STATUS ");
 	if (imap_name_out(s, &out, name)) {
-		buf_putc(&out, ' ');
+		BUF_PUTC(&out, ' ');
 		imap_status_write_items(&out, items, counts);
-		buf_puts(&out, "\r\n");
+		BUF_PUTS(&out, "\r\n");
 		conn_write(s->c, out.data, out.len);
 	}
 	buf_free(&out);

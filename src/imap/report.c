@@ -34,34 +34,34 @@ unsigned imap_md_flags(unsigned imap)
 
 void imap_write_flags(buf *out, const imap_session *s, const store_view *v, const mbox_msg *m)
 {
-	buf_putc(out, '(');
+	BUF_PUTC(out, '(');
 	const char *sep = "";
 	if (s != NULL && imap_recent_has(s, m->uid) && buf_puts(out, "\\Recent"))
 		sep = " ";
 	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
 		if (m->flags & flag_names[i].md) {
-			buf_printf(out, "%s%s", sep, flag_names[i].name);
+			BUF_PRINTF(out, "%s%s", sep, flag_names[i].name);
 			sep = " ";
 		}
 	}
 	for (int k = 0; k < STORE_KEYWORDS_MAX; k++) {
 		if ((m->kw & (1u << k)) && v->kw.names[k] != NULL) {
-			buf_printf(out, "%s%s", sep, v->kw.names[k]);
+			BUF_PRINTF(out, "%s%s", sep, v->kw.names[k]);
 			sep = " ";
 		}
 	}
-	buf_putc(out, ')');
+	BUF_PUTC(out, ')');
 }
 
 void imap_write_flag_lists(imap_session *s)
 {
 	buf all;
-	buf_init(&all, 65536);
+	buf_init(&all, BUF_UNBOUNDED);
 	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
-		buf_printf(&all, "%s%s", i ? " " : "", flag_names[i].name);
+		BUF_PRINTF(&all, "%s%s", i ? " " : "", flag_names[i].name);
 	for (int k = 0; k < STORE_KEYWORDS_MAX; k++)
 		if (s->view->kw.names[k] != NULL)
-			buf_printf(&all, " %s", s->view->kw.names[k]);
+			BUF_PRINTF(&all, " %s", s->view->kw.names[k]);
 	imap_untagged(s, "FLAGS (%s)", all.data);
 	if (s->readonly)
 		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
@@ -121,7 +121,7 @@ void imap_report(imap_session *s, bool expunges)
 	uint32_t *uids = store_viewer_uids(w, &n);
 	if (w->flags_modseq < v->highestmodseq) {
 		buf b;
-		buf_init(&b, (size_t)-2); /* one line per changed message */
+		buf_init(&b, BUF_UNBOUNDED); /* one line per changed message */
 		buf *out = &b;
 		bool condstore = s->enabled & IMAP_ENABLED_CONDSTORE;
 		for (size_t i = 0; i < n; i++) {
@@ -129,12 +129,12 @@ void imap_report(imap_session *s, bool expunges)
 			if (k < 0 || v->mb->msgs[k].modseq <= w->flags_modseq)
 				continue;
 			const mbox_msg *m = &v->mb->msgs[k];
-			buf_printf(out, "* %zu FETCH (", i + 1);
+			BUF_PRINTF(out, "* %zu FETCH (", i + 1);
 			if (condstore)
-				buf_printf(out, "UID %u MODSEQ (%llu) ", m->uid, (unsigned long long)m->modseq);
-			buf_puts(out, "FLAGS ");
+				BUF_PRINTF(out, "UID %u MODSEQ (%llu) ", m->uid, (unsigned long long)m->modseq);
+			BUF_PUTS(out, "FLAGS ");
 			imap_write_flags(out, s, v, m);
-			buf_puts(out, ")\r\n");
+			BUF_PUTS(out, ")\r\n");
 			if (b.len >= CONN_OUT_LOW) {
 				conn_write(s->c, b.data, b.len);
 				buf_clear(&b);

@@ -31,8 +31,7 @@ void buf_init(buf *b, size_t max);
 void buf_free(buf *b);
 /* Forget the contents, keep the storage. */
 void buf_clear(buf *b);
-/* warn_unused_result, once every caller is converted (in progress) */
-#define BUF_MUST_CHECK
+#define BUF_MUST_CHECK __attribute__((warn_unused_result))
 /* The maximum of an unbounded buffer. */
 #define BUF_UNBOUNDED ((size_t)-2)
 

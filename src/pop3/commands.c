@@ -227,18 +227,18 @@ static void cmd_listing(pop3_session *s, const char *arg, bool uidl)
 	}
 	pop3_ok(s, "Listing follows");
 	buf list;
-	buf_init(&list, (size_t)1 << 30);
+	buf_init(&list, BUF_UNBOUNDED);
 	for (size_t i = 0; i < s->mb->n; i++) {
 		if (s->deleted[i])
 			continue;
 		if (uidl) {
 			uid_string(s, i, uid);
-			buf_printf(&list, "%zu %s\r\n", i + 1, uid);
+			BUF_PRINTF(&list, "%zu %s\r\n", i + 1, uid);
 		} else {
-			buf_printf(&list, "%zu %llu\r\n", i + 1, (unsigned long long)s->mb->msgs[i].vsize);
+			BUF_PRINTF(&list, "%zu %llu\r\n", i + 1, (unsigned long long)s->mb->msgs[i].vsize);
 		}
 	}
-	buf_puts(&list, ".\r\n");
+	BUF_PUTS(&list, ".\r\n");
 	conn_write(s->c, list.data, list.len);
 	buf_free(&list);
 }

@@ -54,16 +54,16 @@ void txn_reset(smtp_session *s)
 static void ehlo_reply(smtp_session *s)
 {
 	buf b;
-	buf_init(&b, 4096);
-	buf_printf(&b, "%s Hello %s [%s]\n", s->srv->cfg->hostname, s->helo, s->ip);
-	buf_puts(&b, "PIPELINING\n");
-	buf_printf(&b, "SIZE %lld\n", (long long)s->srv->cfg->limits.message_size);
-	buf_puts(&b, "8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\nDSN\n");
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PRINTF(&b, "%s Hello %s [%s]\n", s->srv->cfg->hostname, s->helo, s->ip);
+	BUF_PUTS(&b, "PIPELINING\n");
+	BUF_PRINTF(&b, "SIZE %lld\n", (long long)s->srv->cfg->limits.message_size);
+	BUF_PUTS(&b, "8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8\nCHUNKING\nDSN\n");
 	if (!conn_is_tls(s->c))
-		buf_puts(&b, "STARTTLS\n");
+		BUF_PUTS(&b, "STARTTLS\n");
 	if (is_submission(s) && conn_is_tls(s->c) && s->auth_user == NULL)
-		buf_puts(&b, "AUTH PLAIN LOGIN\n");
-	buf_puts(&b, "HELP");
+		BUF_PUTS(&b, "AUTH PLAIN LOGIN\n");
+	BUF_PUTS(&b, "HELP");
 	session_reply_text(s, 250, NULL, buf_str(&b));
 	buf_free(&b);
 }

@@ -123,7 +123,8 @@ static void check_build(char **str, unsigned opts)
 	/* one byte short: refused, and what was there before stays */
 	buf small;
 	buf_init(&small, b.len + 1);
-	buf_puts(&small, "X:");
+	if (!buf_puts(&small, "X:"))
+		abort();
 	if (authres_build(&in, &small) || small.len != 2 || memcmp(small.data, "X:", 2) != 0)
 		abort();
 	buf_free(&small);

@@ -45,10 +45,10 @@ static void show(buf *out, const imap_arg *a)
 	for (; a != NULL; a = a->next) {
 		switch (a->type) {
 		case IMAP_ARG_ATOM: show_str(out, a); break;
-		case IMAP_ARG_NIL: buf_puts(out, "NIL"); break;
-		case IMAP_ARG_QUOTED: buf_putc(out, '"'); show_str(out, a); buf_putc(out, '"'); break;
-		case IMAP_ARG_LITERAL: buf_putc(out, '{'); show_str(out, a); buf_putc(out, '}'); break;
-		case IMAP_ARG_LITERAL8: buf_puts(out, "~{"); show_str(out, a); buf_putc(out, '}'); break;
+		case IMAP_ARG_NIL: BUF_PUTS(out, "NIL"); break;
+		case IMAP_ARG_QUOTED: BUF_PUTC(out, '"'); show_str(out, a); BUF_PUTC(out, '"'); break;
+		case IMAP_ARG_LITERAL: BUF_PUTC(out, '{'); show_str(out, a); BUF_PUTC(out, '}'); break;
+		case IMAP_ARG_LITERAL8: BUF_PUTS(out, "~{"); show_str(out, a); BUF_PUTC(out, '}'); break;
 		case IMAP_ARG_LIST: {
 			size_t n = 0;
 			for (const imap_arg *c = a->child; c != NULL; c = c->next)
