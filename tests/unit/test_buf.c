@@ -7,8 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 
@@ -23,6 +26,40 @@ static void expect_buf(const buf *b, const void *want, size_t n)
 		assert_true(b->cap > b->len);
 		assert_int_equal(b->data[b->len], '\0');
 	}
+}
+
+/* The unbounded kind: BUF_* appends grow without a maximum and return
+ * nothing; on a bounded buffer they abort on the first call, however
+ * short the text (run in a child so the abort can be seen). */
+static void test_unbounded_appends(void **state)
+{
+	buf b;
+	buf_init(&b, BUF_UNBOUNDED);
+	for (int i = 0; i < 10000; i++)
+		BUF_PRINTF(&b, "%04d", i);
+	BUF_PUTS(&b, "|");
+	BUF_PUTC(&b, '!');
+	BUF_APPEND(&b, "\0z", 2);
+	assert_int_equal(b.len, 40000 + 4);
+	assert_memory_equal(b.data, "0000000100020003", 16);
+	assert_memory_equal(b.data + 40000, "|!\0z", 4);
+	buf_free(&b);
+}
+
+static void test_unbounded_append_on_bounded_aborts(void **state)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(STDERR_FILENO); /* the BUG line is expected */
+		buf b;
+		buf_init(&b, 1000);
+		BUF_PUTS(&b, "x");
+		_exit(0);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 }
 
 static void test_init_empty(void **state)
@@ -371,6 +408,8 @@ static void test_reuse_after_free(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unbounded_appends),
+		cmocka_unit_test(test_unbounded_append_on_bounded_aborts),
 		cmocka_unit_test(test_init_empty),
 		cmocka_unit_test(test_append_basic),
 		cmocka_unit_test(test_append_binary),
