@@ -10,7 +10,15 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 
-typedef struct login_job {
+typedef struct login_job login_job;
+
+struct login_gate {
+	int running, max;
+	login_job *first, *last; /* waiting, in order */
+};
+
+struct login_job {
+	login_job *next;      /* in the gate's line */
 	login_ctx ctx;
 	char sid[32];
 	char ip[64];
@@ -22,7 +30,16 @@ typedef struct login_job {
 	struct event *delay;
 	login_done_fn *done;
 	void *arg;
-} login_job;
+};
+
+login_gate *login_gate_new(int max)
+{
+	login_gate *g = xcalloc(1, sizeof(*g));
+	g->max = max > 0 ? max : 1;
+	return g;
+}
+
+
 
 static void job_free(login_job *j)
 {
@@ -32,6 +49,19 @@ static void job_free(login_job *j)
 	str_secure_free(j->password);
 	free(j->hash);
 	free(j);
+}
+
+void login_gate_free(login_gate **g)
+{
+	if (*g == NULL)
+		return;
+	/* the server is going: checks still in line are never made */
+	for (login_job *j = (*g)->first, *next; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	free(*g);
+	*g = NULL;
 }
 
 static void work(void *arg)
@@ -47,9 +77,42 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 	job_free(j);
 }
 
+static void checked(void *arg);
+
+/* Start the check now, or put it in line. */
+static void gate_enter(login_job *j)
+{
+	login_gate *g = j->ctx.gate;
+	if (g->running < g->max) {
+		g->running++;
+		workers_submit(j->ctx.wk, work, checked, j);
+	} else if (g->last != NULL) {
+		g->last->next = j;
+		g->last = j;
+	} else {
+		g->first = g->last = j;
+	}
+}
+
+/* A check is done: the next in line starts. */
+static void gate_leave(login_gate *g)
+{
+	g->running--;
+	login_job *n = g->first;
+	if (n == NULL)
+		return;
+	g->first = n->next;
+	if (g->first == NULL)
+		g->last = NULL;
+	n->next = NULL;
+	g->running++;
+	workers_submit(n->ctx.wk, work, checked, n);
+}
+
 static void checked(void *arg)
 {
 	login_job *j = arg;
+	gate_leave(j->ctx.gate);
 	time_t now = time(NULL);
 	if (j->ok) {
 		throttle_succeeded(j->ctx.thr, j->addr, j->user, now);
@@ -97,5 +160,5 @@ void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *us
 	}
 	if (j->user == NULL || accounts_user_get_hash(ctx->acc, j->user, &j->hash) != ACC_OK)
 		j->hash = xstrdup(ctx->dummy_hash); /* the same work for unknown users */
-	workers_submit(ctx->wk, work, checked, j);
+	gate_enter(j);
 }

@@ -14,11 +14,20 @@
 #include "auth/throttle.h"
 #include "lib/workers.h"
 
+/* How many password checks run at once.  A yescrypt check at the default
+ * cost takes 16 MiB and a core for its duration; without a bound a login
+ * storm would take as many of both as there are workers.  Checks past the
+ * bound wait in line, in order. */
+typedef struct login_gate login_gate;
+login_gate *login_gate_new(int max);
+void login_gate_free(login_gate **g);
+
 typedef struct login_ctx {
 	struct event_base *base;
 	accounts *acc;
 	throttle *thr;
 	workers *wk;
+	login_gate *gate;
 	const char *dummy_hash;
 } login_ctx;
 

@@ -92,8 +92,9 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 	srv->thr = throttle_new(&ctx->cfg->auth);
 	srv->watch = folder_watch_new(srv->base); /* NULL: open folders are looked at on NOOP and SELECT */
 	srv->views = store_views_new(srv->base, srv->wk, srv->watch);
+	srv->login_gate = login_gate_new(ctx->cfg->auth.max_checks);
 	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
-	                         .dummy_hash = srv->dummy_hash};
+	                         .gate = srv->login_gate, .dummy_hash = srv->dummy_hash};
 	return true;
 }
 
@@ -187,6 +188,7 @@ out:
 	folder_watch_free(&srv.watch);
 	accounts_close(&srv.acc);
 	free(srv.dummy_hash);
+	login_gate_free(&srv.login_gate);
 	free(srv.ip_counts);
 	str_secure_free(demo_pw);
 	SSL_CTX_free(srv.tls);

@@ -57,6 +57,7 @@ static const setting_def schema[] = {
 	INT("auth.lockout_failures", auth.lockout_failures, 10, 1, 100000, "failures within lockout_window that lock out an address, or an account from unknown addresses"),
 	INT("auth.lockout_window", auth.lockout_window, 600, 1, 86400 * 7, "seconds over which failures count"),
 	INT("auth.lockout_seconds", auth.lockout_seconds, 300, 1, 86400 * 7, "seconds a locked-out address, or an account from unknown addresses, waits"),
+	INT("auth.max_checks", auth.max_checks, 2, 1, 256, "password checks at once (each yescrypt check takes 16 MiB and a core while it runs; more wait in line)"),
 	INT("auth.known_days", auth.known_days, 30, 1, 3650, "days an address (IPv6: its /64) stays known to an account after a login from it; known addresses are exempt from the account's lock-out"),
 	INT("workers", workers, 8, 1, 256, "threads for password hashing and fsync"),
 	STR("dns.resolver", dns_resolver, "", "DNS server to ask: \"\" for /etc/resolv.conf, or \"IP\" / \"IP@port\""),

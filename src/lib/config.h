@@ -52,6 +52,7 @@ typedef struct config_auth {
 	int lockout_window;
 	int lockout_seconds;
 	int known_days; /* a successful login's address stays known this long */
+	int max_checks; /* password checks at once */
 } config_auth;
 
 typedef struct config_delivery {

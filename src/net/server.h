@@ -32,6 +32,7 @@ typedef struct server {
 	workers *wk;
 	queue *q;
 	char *dummy_hash;           /* verified for unknown users, to equalise timing */
+	struct login_gate *login_gate; /* password checks at once (auth.max_checks) */
 	login_ctx login;            /* password checks, for every protocol */
 	struct folder_watch *watch; /* mailbox change notification */
 	struct store_views *views;  /* folders open in IMAP sessions, shared */

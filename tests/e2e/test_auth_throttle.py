@@ -393,3 +393,34 @@ def test_connection_limit_per_address_ipv6(make_server):
             s.close()
     assert re.search(r"event=refuse client=::1 reason=\"per-address connection limit\"",
                      srv.log_text())
+
+
+def test_login_storm_waits_in_line(make_server):
+    """auth.max_checks bounds the password checks running at once (each
+    yescrypt check takes 16 MiB); the others wait in line and every one is
+    answered: twelve IMAP logins at once with max_checks = 1 all succeed,
+    and the log shows them all."""
+    import imaplib
+    import threading
+    srv = make_server(auth={"max_checks": 1})
+    users = [srv.add_user() for _ in range(12)]
+    results = []
+
+    def login(user, pw):
+        m = imaplib.IMAP4_SSL("localhost", srv.imaps, ssl_context=client_tls_context(), timeout=30)
+        results.append(m.login(user, pw)[0])
+        m.logout()
+
+    threads = [threading.Thread(target=login, args=u) for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results == ["OK"] * 12, results
+    assert len(re.findall(r"event=auth .* result=ok", srv.log_text())) == 12
+    p = srv.cli("config", "check")
+    assert p.returncode == 0
+    bad = srv.config_path.read_text().replace("max_checks = 1;", "max_checks = 0;")
+    srv.config_path.write_text(bad)
+    p = srv.cli("config", "check")
+    assert p.returncode == 1 and "max_checks" in p.stdout + p.stderr, p.stdout + p.stderr
