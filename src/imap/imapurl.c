@@ -24,17 +24,6 @@ static bool take(cursor *c, const char *word)
 	return true;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* RFC 3986 unreserved, sub-delims and the few more RFC 5092 allows
  * (achar and bchar: "&", "=", ":", "@", "/"); ";" only where allow_semi. */
 static bool url_char(unsigned char ch, bool allow_semi)
@@ -54,8 +43,8 @@ static char *decode(const char *s, size_t n, bool allow_semi)
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int hi = i + 2 < n + 1 ? hexval(s[i + 1]) : -1;
-			int lo = hi >= 0 && i + 2 < n ? hexval(s[i + 2]) : -1;
+			int hi = i + 2 < n + 1 ? str_hexval(s[i + 1]) : -1;
+			int lo = hi >= 0 && i + 2 < n ? str_hexval(s[i + 2]) : -1;
 			if (lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;

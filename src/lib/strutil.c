@@ -142,3 +142,14 @@ void str_secure_free(char *s)
 	explicit_bzero(s, strlen(s));
 	free(s);
 }
+
+int str_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -33,6 +33,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void str_ascii_lower(char *s);
 bool str_ascii_ieq(const char *a, const char *b);
 bool str_ascii_nieq(const char *a, const char *b, size_t n);
+/* The value of a hexadecimal digit (either case), or -1. */
+int str_hexval(char c);
 /* Constant-time comparison of two NUL-terminated strings. */
 bool str_secure_eq(const char *a, const char *b);
 /* Overwrite then free a secret. */

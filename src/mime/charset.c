@@ -70,17 +70,6 @@ bool mime_charset_to_utf8(buf *out, const char *charset, const char *s, size_t n
 	return ok;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The Q encoding (RFC 2047 4.2): "_" is a space, =XX a byte. */
 static bool q_decode(buf *out, const char *s, size_t n)
 {
@@ -89,8 +78,8 @@ static bool q_decode(buf *out, const char *s, size_t n)
 		int hi, lo;
 		if (s[i] == '_') {
 			ok = buf_putc(out, ' ');
-		} else if (s[i] == '=' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		           (lo = hexval(s[i + 2])) >= 0) {
+		} else if (s[i] == '=' && i + 2 < n && (hi = str_hexval(s[i + 1])) >= 0 &&
+		           (lo = str_hexval(s[i + 2])) >= 0) {
 			ok = buf_putc(out, (char)(hi << 4 | lo));
 			i += 2;
 		} else {

@@ -1,6 +1,7 @@
 /* decode.c — base64 and quoted-printable decoding (see decode.h).  Pure
  * byte transforms; knows nothing about parts or IMAP. */
 #include "mime/decode.h"
+#include "lib/strutil.h"
 
 #include <string.h>
 
@@ -48,14 +49,6 @@ bool mime_base64_decode(buf *out, const char *data, size_t start, size_t end)
 	return true;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	return -1;
-}
-
 /* One line's content [s, e) without its line end; soft: it ended in '='. */
 static bool qp_line(buf *out, const char *s, const char *e, bool *soft)
 {
@@ -66,7 +59,7 @@ static bool qp_line(buf *out, const char *s, const char *e, bool *soft)
 		e--;
 	for (const char *p = s; p < e; p++) {
 		int h, l;
-		if (*p == '=' && e - p >= 3 && (h = hexval(p[1])) >= 0 && (l = hexval(p[2])) >= 0) {
+		if (*p == '=' && e - p >= 3 && (h = str_hexval(p[1])) >= 0 && (l = str_hexval(p[2])) >= 0) {
 			if (!buf_putc(out, (char)(h * 16 + l)))
 				return false;
 			p += 2;

@@ -146,19 +146,11 @@ static size_t parse_raw(const char *s, size_t i, raw_param *raw, size_t max)
 	return n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
 static void percent_decode(buf *b, const char *s)
 {
 	for (size_t i = 0; s[i] != '\0'; i++) {
 		int h, l;
-		if (s[i] == '%' && (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && (h = str_hexval(s[i + 1])) >= 0 && (l = str_hexval(s[i + 2])) >= 0) {
 			BUF_PUTC(b, (char)(h * 16 + l));
 			i += 2;
 		} else {
