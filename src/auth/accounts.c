@@ -773,7 +773,3 @@ accounts_status accounts_user_may_send_as(accounts *acc, const char *user, const
 	return s;
 }
 
-bool accounts_user_owns(accounts *acc, const char *user, const char *address)
-{
-	return accounts_user_may_send_as(acc, user, address) == ACC_OK;
-}

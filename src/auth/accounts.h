@@ -95,7 +95,5 @@ accounts_status accounts_sendas_list(accounts *acc, const char *user, strlist *o
  * ACC_ERROR on a database error (temporary: the caller must not refuse
  * for good). */
 accounts_status accounts_user_may_send_as(accounts *acc, const char *user, const char *address);
-/* accounts_user_may_send_as(...) == ACC_OK. */
-bool accounts_user_owns(accounts *acc, const char *user, const char *address);
 
 #endif

@@ -14,11 +14,13 @@ typedef struct login_job login_job;
 
 struct login_gate {
 	int running, max;
+	bool stopping;
 	login_job *first, *last; /* waiting, in order */
+	login_job *timed;        /* answered when their timer runs out */
 };
 
 struct login_job {
-	login_job *next;      /* in the gate's line */
+	login_job *next;      /* in the gate's line, or its list of timed jobs */
 	login_ctx ctx;
 	char sid[32];
 	char ip[64];
@@ -39,8 +41,6 @@ login_gate *login_gate_new(int max)
 	return g;
 }
 
-
-
 static void job_free(login_job *j)
 {
 	if (j->delay != NULL)
@@ -51,17 +51,57 @@ static void job_free(login_job *j)
 	free(j);
 }
 
+static void free_list(login_job *j)
+{
+	for (login_job *next; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+}
+
+void login_gate_stop(login_gate *g)
+{
+	/* the server is going: checks in line are never made, delayed answers
+	 * never given (their sessions go with the server) */
+	if (g == NULL)
+		return;
+	g->stopping = true;
+	free_list(g->first);
+	free_list(g->timed);
+	g->first = g->last = g->timed = NULL;
+}
+
 void login_gate_free(login_gate **g)
 {
 	if (*g == NULL)
 		return;
-	/* the server is going: checks still in line are never made */
-	for (login_job *j = (*g)->first, *next; j != NULL; j = next) {
-		next = j->next;
-		job_free(j);
-	}
+	login_gate_stop(*g);
 	free(*g);
 	*g = NULL;
+}
+
+/* Answer j when its timer runs out (the delay after a failure, or the next
+ * turn for a refusal); kept in a list so that a stop can free it. */
+static void answer_later(login_job *j, event_callback_fn fn, int ms)
+{
+	login_gate *g = j->ctx.gate;
+	j->delay = evtimer_new(j->ctx.base, fn, j);
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(j->delay, &tv);
+	j->next = g->timed;
+	g->timed = j;
+}
+
+/* The timer ran out: j leaves the list. */
+static void answered(login_job *j)
+{
+	for (login_job **pp = &j->ctx.gate->timed; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == j) {
+			*pp = j->next;
+			break;
+		}
+	}
+	job_free(j);
 }
 
 static void work(void *arg)
@@ -74,7 +114,7 @@ static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
 	login_job *j = arg;
 	j->done(j->arg, LOGIN_FAILED, NULL);
-	job_free(j);
+	answered(j);
 }
 
 static void checked(void *arg);
@@ -99,7 +139,7 @@ static void gate_leave(login_gate *g)
 {
 	g->running--;
 	login_job *n = g->first;
-	if (n == NULL)
+	if (n == NULL || g->stopping)
 		return;
 	g->first = n->next;
 	if (g->first == NULL)
@@ -113,6 +153,10 @@ static void checked(void *arg)
 {
 	login_job *j = arg;
 	gate_leave(j->ctx.gate);
+	if (j->ctx.gate->stopping) { /* finished while the server stops */
+		job_free(j);
+		return;
+	}
 	time_t now = time(NULL);
 	if (j->ok) {
 		throttle_succeeded(j->ctx.thr, j->addr, j->user, now);
@@ -124,16 +168,14 @@ static void checked(void *arg)
 	int delay = throttle_failed(j->ctx.thr, j->addr, j->user, now);
 	log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=failed delay_ms=%d", j->sid,
 	          j->ip, j->user, delay);
-	struct timeval tv = {delay / 1000, (delay % 1000) * 1000};
-	j->delay = evtimer_new(j->ctx.base, on_delay, j);
-	evtimer_add(j->delay, &tv);
+	answer_later(j, on_delay, delay);
 }
 
 static void on_locked(evutil_socket_t fd, short what, void *arg)
 {
 	login_job *j = arg;
 	j->done(j->arg, LOGIN_LOCKED, NULL);
-	job_free(j);
+	answered(j);
 }
 
 void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *user, char *password,
@@ -153,9 +195,7 @@ void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *us
 	if (refused != THROTTLE_NONE) {
 		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked scope=%s", j->sid,
 		          j->ip, j->user, throttle_scope_name(refused));
-		j->delay = evtimer_new(ctx->base, on_locked, j); /* answered on the next turn */
-		struct timeval zero = {0, 0};
-		evtimer_add(j->delay, &zero);
+		answer_later(j, on_locked, 0); /* answered on the next turn */
 		return;
 	}
 	if (j->user == NULL || accounts_user_get_hash(ctx->acc, j->user, &j->hash) != ACC_OK)

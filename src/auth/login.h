@@ -20,6 +20,9 @@
  * bound wait in line, in order. */
 typedef struct login_gate login_gate;
 login_gate *login_gate_new(int max);
+/* The server stops: checks in line and answers waiting for their delay are
+ * dropped (their sessions go too); no check starts any more. */
+void login_gate_stop(login_gate *g);
 void login_gate_free(login_gate **g);
 
 typedef struct login_ctx {

@@ -177,6 +177,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 out:
 	server_close_listeners(&srv);
 	control_close(&ctl);
+	login_gate_stop(srv.login_gate); /* no password check starts while the workers finish */
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
 	server_free_sessions(&srv);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */

@@ -9,6 +9,7 @@
  * one writer job.  Every failure before the last step stores nothing; a
  * failure in it removes the files already written. */
 #include "imap/session.h"
+#include "imap/reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,10 +206,32 @@ static append_part *current(append_job *j)
 
 /* Worker, a reader on the URL's folder: the bytes it names (as FETCH
  * BODY[section]<partial> would send them). */
+/* What a URL part may still add: the message stays within the message
+ * size, and the whole command within what the reader takes in literals,
+ * so URLs cannot make a command hold more than a literal could. */
+static size_t url_room(const append_job *j)
+{
+	uint64_t msg = 0, all = 0;
+	for (size_t k = 0; k <= j->mi; k++) {
+		const append_msg *m = &j->msgs[k];
+		for (size_t q = 0; q < m->nparts && (k < j->mi || q < j->pi); q++) {
+			all += m->parts[q].text.len;
+			if (k == j->mi)
+				msg += m->parts[q].text.len;
+		}
+	}
+	uint64_t total = imap_reader_default_limits().max_command;
+	uint64_t room_msg = msg < j->max_size ? j->max_size - msg : 0;
+	uint64_t room_all = all < total ? total - all : 0;
+	return (size_t)(room_msg < room_all ? room_msg : room_all);
+}
+
 static void url_work(void *arg)
 {
 	append_job *j = arg;
 	append_part *p = current(j);
+	buf_free(&p->text);
+	buf_init(&p->text, url_room(j));
 	const mbox *mb = j->src->mb;
 	long i = mb ? mbox_find(mb, p->u.uid) : -1;
 	if (i < 0 || (p->u.uidvalidity != 0 && p->u.uidvalidity != mb->uidvalidity)) {
@@ -226,8 +249,9 @@ static void url_work(void *arg)
 	if (imap_section_parse(p->u.section ? p->u.section : "", &sec) == IMAP_FETCH_SYNTAX) {
 		j->no = "Bad section";
 	} else {
-		if (imap_section_fetch(&p->text, m, &sec) != IMAP_FETCH_OK)
-			j->no = p->text.len >= p->text.max ? "TOOBIG" : "No such part";
+		imap_fetch_status st = imap_section_fetch(&p->text, m, &sec);
+		if (st != IMAP_FETCH_OK)
+			j->no = st == IMAP_FETCH_TOO_BIG ? "TOOBIG" : "No such part";
 		else if (p->u.partial)
 			imap_partial(&p->text, p->u.start, p->u.count);
 		imap_section_free(&sec);

@@ -18,7 +18,7 @@ typedef struct select_job {
 	char *tag, *name;
 	bool readonly;
 	imap_select_params p;
-	buf resync;            /* QRESYNC's VANISHED (EARLIER) and FETCH responses */
+	buf resync;            /* QRESYNC's VANISHED (EARLIER), made on the worker */
 } select_job;
 
 static void select_work(void *arg)
@@ -69,6 +69,7 @@ static void select_ready(void *arg)
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest", (unsigned long long)v->highestmodseq);
 		if (j->resync.len > 0)
 			conn_write(s->c, j->resync.data, j->resync.len);
+		imap_qresync_select_fetches(s, &j->p);
 		imap_tagged(s, j->tag, "OK", "[%s] %s completed", j->readonly ? "READ-ONLY" : "READ-WRITE",
 		            j->readonly ? "EXAMINE" : "SELECT");
 	}

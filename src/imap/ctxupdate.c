@@ -204,7 +204,7 @@ static void tell(run *r, kept *k)
 	}
 	if (ngone + nadded > 0) {
 		buf line;
-		buf_init(&line, (size_t)16 << 20);
+		buf_init(&line, BUF_UNBOUNDED); /* never dropped: the client's copy would go wrong */
 		bool ok = buf_printf(&line, "* ESEARCH (TAG \"%s\")%s", k->tag, k->uid ? " UID" : "");
 		if (ok && ngone > 0) {
 			ok = buf_puts(&line, " REMOVEFROM (0 ") && imap_seqset_write(&line, gone, ngone) &&

@@ -45,30 +45,41 @@ static void vanished_earlier(store_view *v, uint64_t since, const imap_seqset *k
 	free(gone);
 }
 
+static bool resyncs(const store_view *v, const imap_select_params *p)
+{
+	/* another UIDVALIDITY: a plain SELECT (RFC 7162 3.2.5) */
+	return p->qresync && v->mb != NULL && v->mb->uidvalidity == p->uidvalidity;
+}
+
 void imap_qresync_select_work(store_view *v, const imap_select_params *p, buf *out)
 {
-	if (!p->qresync || v->mb == NULL || v->mb->uidvalidity != p->uidvalidity)
-		return; /* another UIDVALIDITY: a plain SELECT (RFC 7162 3.2.5) */
+	if (!resyncs(v, p))
+		return;
 	const imap_seqset *known = p->has_known ? &p->known : NULL;
 	uint32_t *present = present_uids(v->mb);
 	uint32_t above = imap_qresync_match_floor(p, present, v->mb->n);
 	free(present);
 	vanished_earlier(v, p->modseq, known, above, out);
+}
+
+void imap_qresync_select_fetches(imap_session *s, const imap_select_params *p)
+{
+	const store_view *v = s->view;
+	if (!resyncs(v, p))
+		return;
+	const imap_seqset *known = p->has_known ? &p->known : NULL;
+	buf out;
+	buf_init(&out, BUF_UNBOUNDED);
 	for (size_t i = 0; i < v->mb->n; i++) {
 		const mbox_msg *m = &v->mb->msgs[i];
 		if (m->modseq <= p->modseq || (known && !imap_seqset_contains(known, m->uid, UINT32_MAX)))
 			continue;
-		size_t mark = out->len;
-		bool ok = buf_printf(out, "* %zu FETCH (UID %u FLAGS ", i + 1, m->uid);
-		if (ok) {
-			imap_write_flags(out, NULL, v, m); /* on a worker: no \\Recent here */
-			ok = buf_printf(out, " MODSEQ (%llu))\r\n", (unsigned long long)m->modseq);
-		}
-		if (!ok) {
-			buf_truncate(out, mark);
-			break;
-		}
+		BUF_PRINTF(&out, "* %zu FETCH (UID %u FLAGS ", i + 1, m->uid);
+		imap_write_flags(&out, s, v, m);
+		BUF_PRINTF(&out, " MODSEQ (%llu))\r\n", (unsigned long long)m->modseq);
 	}
+	conn_write(s->c, out.data, out.len);
+	buf_free(&out);
 }
 
 void imap_qresync_fetch_work(store_view *v, uint64_t since, const imap_seqset *uids,

@@ -177,11 +177,13 @@ static bool on_input(void *arg, struct evbuffer *in)
 		conn_flush(s->c);
 		return true;
 	case IMAP_READ_COMMAND:
-		if (s->srv->stopping) {
+		/* (one begun before the stop runs; the goodbye follows it) */
+		if (s->srv->stopping && !s->finishing) {
 			/* a command read after the stop began: the goodbye instead */
 			imap_bye(s, "The server is shutting down");
 			return false;
 		}
+		s->finishing = false;
 		run_command(s);
 		break;
 	case IMAP_READ_CLOSED:
@@ -204,8 +206,13 @@ void imap_sessions_drain(server *srv, bool force)
 {
 	for (session_link *l = srv->imap_sessions; l != NULL; l = l->next) {
 		imap_session *s = l->owner;
-		if (!conn_is_closing(s->c) && !conn_is_busy(s->c))
+		/* at a command boundary: not while a command (an APPEND's literal,
+		 * say) is still arriving, unless the grace is over */
+		bool boundary = !imap_reader_in_command(s->rd);
+		if (!conn_is_closing(s->c) && !conn_is_busy(s->c) && (boundary || force))
 			imap_bye(s, "The server is shutting down");
+		else if (!boundary)
+			s->finishing = true;
 	}
 }
 

@@ -63,6 +63,7 @@ typedef struct imap_session {
 	store_view *view;       /* the folder, shared with other sessions */
 	store_viewer *viewer;   /* what this session has told of it */
 	bool readonly;          /* EXAMINE */
+	bool finishing;         /* stopping: the command begun before the stop still runs */
 	imap_uid_range *recent; /* \Recent here (recent.c): claimed or, after EXAMINE, seen */
 	size_t n_recent;
 	uint32_t recent_seen;   /* UIDs below were looked at for \Recent */
@@ -192,11 +193,15 @@ void imap_create_delete(imap_session *s, const imap_command *c, bool create);
  * as for a look while in IDLE). */
 void imap_sync(imap_session *s, const char *tag, const char *verb);
 /* qresync_cmd.c (RFC 7162 3.2), on workers inside the gate: the VANISHED
- * (EARLIER) and FETCH responses of SELECT with QRESYNC (nothing when it
+ * (EARLIER) response of SELECT with QRESYNC (nothing when it
  * was not given or names another UIDVALIDITY); VANISHED (EARLIER) of UID
  * FETCH (CHANGEDSINCE since VANISHED) for uids ("$": saved[0..n_saved)).
  * On the loop: "* VANISHED" for these UIDs (ascending). */
 void imap_qresync_select_work(store_view *v, const struct imap_select_params *p, buf *out);
+/* On the loop, after VANISHED (EARLIER): the FETCH (UID FLAGS MODSEQ) of
+ * each message changed since the client's mod-sequence (with \Recent, which
+ * only the session knows). */
+void imap_qresync_select_fetches(imap_session *s, const struct imap_select_params *p);
 void imap_qresync_fetch_work(store_view *v, uint64_t since, const imap_seqset *uids,
                              const uint32_t *saved, size_t n_saved, buf *out);
 void imap_report_vanished(imap_session *s, const uint32_t *uids, size_t n);

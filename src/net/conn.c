@@ -291,6 +291,7 @@ void conn_pause(conn *c)
 static void reading_on(conn *c)
 {
 	if (c->busy == 0 && !c->closing && !c->held && !c->dead) {
+		apply_timeout(c); /* the wait for the client starts now, not when the command did */
 		bufferevent_enable(c->bev, EV_READ);
 		process(c); /* pipelined commands waiting in the buffer */
 	}

@@ -225,10 +225,14 @@ static void cmd_mail(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
-	if (s->auth_user != NULL && !accounts_user_owns(s->srv->acc, s->auth_user, p.address)) {
+	accounts_status owned = s->auth_user != NULL
+	                        ? accounts_user_may_send_as(s->srv->acc, s->auth_user, p.address)
+	                        : ACC_OK;
+	if (owned != ACC_OK) {
+		/* a database error is temporary: never a 5xx for it */
 		log_event(LOG_LVL_INFO, "mail_refused", "sid=%s user=%s from=%s reason=%s", s->sid,
-		          s->auth_user, p.address, "sender not owned");
-		session_reply(s, RPL_SENDER_NOT_OWNED);
+		          s->auth_user, p.address, owned == ACC_ERROR ? "account database error" : "sender not owned");
+		session_reply(s, owned == ACC_ERROR ? RPL_LOCAL_ERROR : RPL_SENDER_NOT_OWNED);
 		smtp_path_free(&p);
 		return;
 	}

@@ -222,3 +222,25 @@ def test_bad_forms(srv, args):
     assert tagged.startswith(b"a BAD "), (args, tagged)
     assert count(c, b"s") == 0
     c.close()
+
+
+def test_catenate_urls_cannot_grow_the_server(make_server):
+    """Each URL part may add only what the message size still allows: 300
+    URLs naming a 500 KB message are refused with TOOBIG without the server
+    reading 150 MB of them into memory first."""
+    from test_backpressure import GROWTH_LIMIT, rss
+    big = make_server(limits={"message_size": 1048576})
+    c, user = logged_in(big)
+    body = (b"z" * 998 + b"\r\n") * 500
+    c.send(b"a0 APPEND INBOX " + lit(b"Subject: big\r\n\r\n" + body) + b"\r\n")
+    _, tagged = c.until_tagged(b"a0")
+    appended(tagged)
+    before = rss(big.proc.pid)
+    parts = b" ".join([b'URL "/INBOX/;UID=1"'] * 300)
+    c.send(b"a1 APPEND INBOX CATENATE (" + parts + b")\r\n")
+    _, tagged = c.until_tagged(b"a1")
+    grown = rss(big.proc.pid) - before
+    assert tagged.startswith(b"a1 NO [TOOBIG] "), tagged
+    assert grown < GROWTH_LIMIT, f"grew by {grown >> 20} MiB"
+    assert count(c, b"s") == 1
+    c.close()

@@ -656,3 +656,43 @@ def test_fsync_order_before_every_250(make_server, tmp_path):
     dir_syncs = check_order(trace.read_text(errors="replace"), qids + group)
     # group commit: never more directory fsyncs than messages
     assert len(dir_syncs) <= len(qids) + len(group) + 1
+
+
+def test_sigterm_mid_imap_literal_waits_for_the_command(make_server):
+    """An APPEND whose literal is still arriving is a command in progress:
+    the goodbye waits until it is done (and the message is kept)."""
+    import imaplib
+    from conftest import imap_login
+    srv = make_server()
+    user, pw = srv.add_user()
+    m = imap_login(srv, user, pw)
+    msg = b"Subject: in flight\r\n\r\n" + b"x" * 78 + b"\r\n"
+    m.send(b"a1 APPEND INBOX {%d}\r\n" % len(msg))
+    assert m.readline().startswith(b"+ ")
+    m.send(msg[:40])
+    sigterm(srv)
+    m.sock.settimeout(1.0)
+    try:
+        early = m.sock.recv(4096)
+    except (TimeoutError, OSError):
+        early = b""
+    assert b"BYE" not in early, early
+    m.sock.settimeout(10)
+    m.send(msg[40:] + b"\r\n")
+    got = early
+    while b"* BYE" not in got:
+        d = m.sock.recv(4096)
+        if not d:
+            break
+        got += d
+    assert re.search(rb"a1 OK \[APPENDUID \d+ \d+\]", got), got
+    assert got.index(b"a1 OK") < got.index(b"* BYE"), got
+    wait_exit(srv)
+    try:
+        m.shutdown()
+    except (OSError, imaplib.IMAP4.error):
+        pass
+    srv.start()
+    m = imap_login(srv, user, pw)
+    assert m.select("INBOX")[1] == [b"1"]
+    m.logout()
