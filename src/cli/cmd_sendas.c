@@ -19,7 +19,7 @@ static int sendas_fail(accounts *acc, accounts_status s, const char *user, const
 {
 	switch (s) {
 	case ACC_EXISTS:
-		cli_error("%s may already send as %s", user, address);
+		cli_error("%s may already send as %s", user, address ? address : "that address");
 		break;
 	case ACC_NOT_FOUND:
 		if (address != NULL)
