@@ -52,6 +52,7 @@ static bool begin_spool(smtp_session *s)
 	}
 	t->sp = spool_begin(s->srv->q, &env);
 	qenvelope_free_rcpts(&env);
+	hdrscan_init(&t->authres, "authentication-results");
 	if (t->sp == NULL) {
 		t->spool_error = errno ? errno : EIO;
 		log_event(LOG_LVL_ERROR, "spool", "sid=%s error=%s", s->sid, strerror(t->spool_error));
@@ -169,8 +170,10 @@ static void store(smtp_session *s, const char *data, size_t n, uint64_t wire_tot
 	smtp_txn *t = &s->txn;
 	if (wire_total > (uint64_t)s->srv->cfg->limits.message_size)
 		t->too_big = true;
-	if (!t->too_big && !t->ds.bare_eol && t->sp != NULL)
+	if (!t->too_big && !t->ds.bare_eol && t->sp != NULL) {
+		hdrscan_feed(&t->authres, data, n);
 		spool_write(t->sp, data, n);
+	}
 }
 
 static bool consume_data(smtp_session *s, struct evbuffer *in)

@@ -12,6 +12,7 @@
 #include "lib/strutil.h"
 #include "queue/queue.h"
 #include "smtp/dotstream.h"
+#include "smtp/hdrscan.h"
 #include "smtp/reply.h"
 #include "net/conn.h"
 #include "net/server.h"
@@ -41,6 +42,7 @@ typedef struct smtp_txn {
 	size_t trace_len;       /* bytes of our Received field, at the top of the
 	                         * spooled message (the client's header follows) */
 	dotstream ds;
+	hdrscan authres;        /* has the client's header an Authentication-Results field? */
 	bool too_big;
 	bool failed;            /* BDAT: an earlier chunk failed */
 	int spool_error;        /* errno of a spool that could not be opened */
