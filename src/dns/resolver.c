@@ -283,6 +283,25 @@ void dns_lookup(dns_resolver *r, const char *name, int rrtype, dns_callback *cb,
 	evtimer_add(q->timer, &tv);
 }
 
+static void answer_nobody(void *arg, const dns_answer *ans)
+{
+}
+
+void dns_forget(dns_resolver *r, void *arg)
+{
+	for (dns_query *q = r->queries; q != NULL; q = q->next) {
+		if (q->arg == arg) {
+			q->cb = answer_nobody;
+			q->arg = NULL;
+		}
+	}
+}
+
+void dns_forget_any(void *resolver, void *arg)
+{
+	dns_forget(resolver, arg);
+}
+
 void dns_lookup_any(void *resolver, const char *name, int rrtype, dns_callback *cb, void *arg)
 {
 	dns_lookup(resolver, name, rrtype, cb, arg);

@@ -51,5 +51,10 @@ void dns_lookup(dns_resolver *r, const char *name, int rrtype, dns_callback *cb,
 /* dns_lookup with the resolver as a void *, for modules that take a
  * look-up function and its context (the SPF evaluator's spf_lookup_fn). */
 void dns_lookup_any(void *resolver, const char *name, int rrtype, dns_callback *cb, void *arg);
+/* The owner arg goes away: its look-ups still out are answered to nobody,
+ * so it can be freed at once rather than when (or if, the server stopping)
+ * the answer comes.  (void * form for the injectable look-up types.) */
+void dns_forget(dns_resolver *r, void *arg);
+void dns_forget_any(void *resolver, void *arg);
 
 #endif

@@ -25,6 +25,7 @@ struct dmarc_check {
 	const dmarc_psl *psl;
 	dmarc_lookup_fn *lookup;
 	void *lookup_ctx;
+	void (*forget)(void *ctx, void *cb_arg);
 	dmarc_draw_fn *draw;
 	void *draw_ctx;
 	dmarc_done_fn *done;
@@ -249,6 +250,7 @@ static dmarc_check *check_new(const dmarc_request *req, dmarc_done_fn *done, voi
 	c->psl = req->psl;
 	c->lookup = req->lookup;
 	c->lookup_ctx = req->lookup_ctx;
+	c->forget = req->forget;
 	c->draw = req->draw;
 	c->draw_ctx = req->draw_ctx;
 	c->done = done;
@@ -277,6 +279,10 @@ void dmarc_check_cancel(dmarc_check **cp)
 	if (c == NULL)
 		return;
 	c->cancelled = true;
+	if (c->in_flight && c->forget != NULL) {
+		c->forget(c->lookup_ctx, c);
+		c->in_flight = false;
+	}
 	if (!c->in_flight)
 		check_free(c);
 }

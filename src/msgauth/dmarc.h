@@ -137,6 +137,10 @@ typedef struct dmarc_request {
 	const dmarc_psl *psl;           /* must outlive the check */
 	dmarc_lookup_fn *lookup;
 	void *lookup_ctx;
+	/* forget(lookup_ctx, check): its look-up still out answers nobody, so a
+	 * cancelled check is freed at once (dns_forget_any); NULL: a cancelled
+	 * check waits for its answer before it goes */
+	void (*forget)(void *ctx, void *cb_arg);
 	dmarc_draw_fn *draw;            /* NULL: random */
 	void *draw_ctx;
 } dmarc_request;

@@ -42,6 +42,7 @@ struct spf_check {
 	time_t now;
 	spf_lookup_fn *lookup;
 	void *lookup_ctx;
+	void (*forget)(void *ctx, void *cb_arg);
 	spf_done_fn *done;
 	void *done_arg;
 
@@ -94,8 +95,12 @@ static void finish(spf_check *c, spf_result r, char *problem)
 
 static void check_free(spf_check *c)
 {
-	if (c->pending != NULL)
-		c->pending->chk = NULL;
+	if (c->pending != NULL && c->forget != NULL) {
+		c->forget(c->lookup_ctx, c->pending);
+		free(c->pending);
+	} else if (c->pending != NULL) {
+		c->pending->chk = NULL; /* freed when its answer comes */
+	}
 	for (size_t i = 0; i < c->depth; i++) {
 		free(c->frames[i].domain);
 		spf_record_free(&c->frames[i].rec);
@@ -696,6 +701,7 @@ spf_check *spf_check_host(const spf_request *req, spf_done_fn *done, void *done_
 	spf_check *c = xcalloc(1, sizeof(*c));
 	c->lookup = req->lookup;
 	c->lookup_ctx = req->lookup_ctx;
+	c->forget = req->forget;
 	c->done = done;
 	c->done_arg = done_arg;
 	c->now = time(NULL);

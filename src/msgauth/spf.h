@@ -46,6 +46,10 @@ typedef struct spf_request {
 	const char *receiver;   /* our host name (%{r} in explanations); NULL: "unknown" */
 	spf_lookup_fn *lookup;
 	void *lookup_ctx;
+	/* forget(lookup_ctx, arg): a look-up still out answers nobody, so a
+	 * cancelled check goes at once (dns_forget_any); NULL: its last
+	 * question's token waits for the answer */
+	void (*forget)(void *ctx, void *cb_arg);
 } spf_request;
 
 typedef struct spf_outcome {

@@ -193,7 +193,7 @@ static void start_dmarc(msgcheck *c)
 	dmarc_request req = {.from_status = dmarc_from_domain(c->msg, c->len, &from), .from_domain = from,
 	                     .spf = c->spf_result, .spf_domain = c->spf_domain, .dkim = c->verdicts,
 	                     .n_dkim = c->n_verdicts, .psl = c->s->srv->psl, .lookup = dns_lookup_any,
-	                     .lookup_ctx = c->s->srv->dns};
+	                     .lookup_ctx = c->s->srv->dns, .forget = dns_forget_any};
 	c->dmarc = dmarc_check_start(&req, on_dmarc, c);
 	free(from);
 }
@@ -284,6 +284,7 @@ static void start_checks(msgcheck *c)
 	char *postmaster = xasprintf("postmaster@%s", helo);
 	spf_request req = {.ip = s->ip, .domain = c->spf_domain, .sender = c->spf_helo ? postmaster : sender,
 	                   .helo = helo, .receiver = s->srv->cfg->hostname, .lookup = dns_lookup_any,
+	                   .forget = dns_forget_any,
 	                   .lookup_ctx = s->srv->dns};
 	/* either may answer at once (then it returns NULL); finish() only
 	 * schedules the end, so c lives on through the calls */
