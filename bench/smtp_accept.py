@@ -436,6 +436,9 @@ class Postfix:
         self.maildir = os.path.join(self.mail, "bench.test", "sink")
         self.port = None
         self.master = None
+        # Command line put in front of `postfix start` (bench/policy.py
+        # starts it in a private mount namespace with its own resolv.conf).
+        self.launcher = []
 
     def setup(self):
         nobody = pwd.getpwnam("nobody")
@@ -467,7 +470,8 @@ class Postfix:
 
     def start(self):
         self.master = None
-        r = run(["postfix", "-c", self.etc, "start"], timeout=60)
+        r = run(self.launcher + ["postfix", "-c", self.etc, "start"],
+                timeout=60)
         if r.returncode != 0:
             raise BenchError("postfix start failed:\n%s%s" % (r.stdout, r.stderr))
         postfix_dirs.append(self.etc)
@@ -693,7 +697,12 @@ def check_sample(server):
     return None
 
 
-def measure(server, sessions, mode, count=MESSAGES, quiet=False):
+def measure(server, sessions, mode, count=None, quiet=False, probes=()):
+    """One smtp-source run and the wait for its delivery.  probes: objects
+    with start() and stop() -> dict, started just before smtp-source and
+    stopped after the last delivery; their dicts go into the result (other
+    processes' CPU time, a DNS server's query count)."""
+    count = MESSAGES if count is None else count
     persistent = mode == "persistent"
     clear_maildir(server.maildir)
     server.reset_peak()
@@ -701,6 +710,8 @@ def measure(server, sessions, mode, count=MESSAGES, quiet=False):
     sampler.start()
     cpu0, mach0, cli0 = (tree_cpu_seconds(server.mem_root()), machine_cpu(),
                          client_cpu_seconds())
+    for p in probes:
+        p.start()
     t0, t1, rc, err, cmd = smtp_source(server, sessions, count, persistent)
     cli1 = client_cpu_seconds()
     # After a failed smtp-source run fewer messages were accepted than sent:
@@ -708,6 +719,9 @@ def measure(server, sessions, mode, count=MESSAGES, quiet=False):
     delivered_at, n = wait_delivery(server, count, t0,
                                     STALL_TIMEOUT if rc == 0 else 5.0)
     cpu1, mach1 = tree_cpu_seconds(server.mem_root()), machine_cpu()
+    probed = {}
+    for p in probes:
+        probed.update(p.stop())
     sampler.stop()
     busy = (mach1[0] - mach0[0]) / max(1, mach1[1] - mach0[1])
     res = {
@@ -727,6 +741,7 @@ def measure(server, sessions, mode, count=MESSAGES, quiet=False):
         "hwm_kib": server.kernel_peak_kib(),
         "sample_problem": check_sample(server) if n else "nothing delivered",
     }
+    res.update(probed)
     # Let Postfix's queue drain completely before the next run.
     deadline = time.monotonic() + 30
     while not server.queue_empty() and time.monotonic() < deadline:
@@ -755,10 +770,10 @@ class ServerDied(BenchError):
     pass
 
 
-def bench_row(server, sessions, mode):
+def bench_row(server, sessions, mode, count=None, probes=()):
     """One row on a freshly started server, after a warm-up with the same
     sessions and mode, so that rows do not inherit each other's processes
-    or memory peaks."""
+    or memory peaks.  count and probes: as for measure()."""
     server.start()
     try:
         if WARMUP:
@@ -771,7 +786,7 @@ def bench_row(server, sessions, mode):
             elif w["sample_problem"]:
                 log("warm-up against %s: %s"
                     % (server.name, w["sample_problem"]))
-        res = measure(server, sessions, mode)
+        res = measure(server, sessions, mode, count=count, probes=probes)
         if hasattr(server, "alive") and not server.alive():
             log("%s died; log tail:\n%s" % (server.name, server.log_tail()))
             res["sample_problem"] = ((res["sample_problem"] or "") +
@@ -1061,6 +1076,36 @@ def write_docs(text):
     write_generated(SECTION, BEGIN, END, text)
 
 
+def row_problem(r, label=None):
+    """A sentence about a row whose smtp-source run or delivery went wrong
+    (None if it went right); label names the row (default: server, sessions
+    and mode)."""
+    if r["rc"] == 0 and r["deliver_rate"] is not None and \
+            not r["sample_problem"]:
+        return None
+    first = (r["stderr"].splitlines() or [""])[0] if r["stderr"] else ""
+    return "%s: smtp-source rc=%s%s; delivered %d/%d%s" % (
+        label or "%s, %d sessions, %s" % (r["server"], r["sessions"],
+                                          r["mode"]),
+        r["rc"], (", `%s`" % first) if first else "", r["delivered"],
+        r["count"], ("; " + r["sample_problem"]) if r["sample_problem"]
+        else "")
+
+
+def publish(text, write_docs_setting, complete, writer):
+    """Print the generated section and put it into docs/BENCHMARKS.md with
+    writer() when WRITE_DOCS says so: "1" always, "auto" only after a
+    complete run."""
+    print()
+    print(text)
+    if write_docs_setting == "1" or (write_docs_setting == "auto" and
+                                     complete):
+        writer(text)
+    elif write_docs_setting == "auto":
+        log("not writing docs/BENCHMARKS.md (incomplete run; WRITE_DOCS=1 "
+            "forces it)")
+
+
 # ---------------------------------------------------------------- main
 
 def build_yubin():
@@ -1174,34 +1219,25 @@ def main():
                         problems.append("%s, %d sessions, %s: %s" % (
                             server.name, sess, mode, str(e).splitlines()[0]))
                         failed.append(server.name)
-    for r in results:
-        if r["rc"] != 0 or r["deliver_rate"] is None or r["sample_problem"]:
-            first = (r["stderr"].splitlines() or [""])[0] if r["stderr"] \
-                else ""
-            problems.append(
-                "%s, %d sessions, %s: smtp-source rc=%s%s; delivered %d/%d%s"
-                % (r["server"], r["sessions"], r["mode"], r["rc"],
-                   (", `%s`" % first) if first else "", r["delivered"],
-                   r["count"], ("; " + r["sample_problem"])
-                   if r["sample_problem"] else ""))
+    problems += [p for p in map(row_problem, results) if p]
     info["fsync_rate_end"] = fsync_rate(tmp_root)
     text = section_text(results, info, problems)
-    print()
-    print(text)
     clean = not failed and not any(
         r["rc"] != 0 or r["deliver_rate"] is None for r in results)
-    if WRITE_DOCS == "1" or (WRITE_DOCS == "auto" and clean and
-                             set(SERVERS) >= {"postfix", "yubin"}):
-        write_docs(text)
-    elif WRITE_DOCS == "auto":
-        log("not writing docs/BENCHMARKS.md (incomplete run; WRITE_DOCS=1 "
-            "forces it)")
+    publish(text, WRITE_DOCS, clean and set(SERVERS) >= {"postfix", "yubin"},
+            write_docs)
     return 0 if clean else 1
 
 
-if __name__ == "__main__":
+def run_main(main_fn):
+    """Exit with main_fn()'s status; a BenchError is one sentence and
+    status 2 (cleanup runs from atexit either way)."""
     try:
-        sys.exit(main())
+        sys.exit(main_fn())
     except BenchError as e:
         log("error: %s" % e)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    run_main(main)
