@@ -25,6 +25,11 @@
 #                           (port 53: Postfix asks resolv.conf's servers)
 #   DNS_NEG_TTL=0           negative TTL of its NXDOMAIN answers
 #   RSPAMD_WORKERS=1        rspamd proxy (self-scanning) worker processes
+#   MILTER=unix|inet        how both servers reach rspamd: a Unix socket
+#                           (default) or TCP on 127.0.0.1
+#   YUBIN_WITHOUT="..."     leave parts of yubin's rule set out ("dnsbl",
+#                           "ratelimits", "lists"): only to try the script
+#                           on a build that lacks them; reported as such
 #   YUBIN_BIN=path          default build-release/yubin (built here)
 #   WRITE_DOCS=auto|1|0     update the "Policy layer (issue 11)" section of
 #                           docs/BENCHMARKS.md (auto: only after a clean run)
