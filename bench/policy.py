@@ -947,6 +947,14 @@ def main():
                       ("smtp-source", "postfix"), ("openssl", "openssl"),
                       ("unshare", "util-linux"), ("mount", "mount")):
         need(tool, pkg)
+    if "postfix" in SERVERS and sa.run(
+            ["unshare", "--mount", "--propagation", "private", "true"],
+            timeout=20).returncode != 0:
+        raise BenchError("cannot make a private mount namespace (unshare "
+                         "--mount): Postfix's DNS look-ups cannot be sent to "
+                         "the benchmark's DNS server without changing the "
+                         "machine's /etc/resolv.conf; run as root where "
+                         "unshare is allowed, or with SERVERS=yubin")
     try:
         with open("/etc/postfix/dynamicmaps.cf") as f:
             has_pcre = any(l.split()[:1] == ["pcre"] for l in f)
