@@ -413,10 +413,15 @@ smtpd_client_event_limit_exceptions =
 smtpd_helo_required = yes
 smtpd_client_restrictions =
     check_client_access cidr:{etc}/client.cidr
+# yubin's port-25 defaults apply to the load too: a HELO syntax check
+# and no mail from our own domain without a login (postscreen's pregreet
+# test, below, matches yubin's greeting pause).
 smtpd_helo_restrictions =
+    reject_invalid_helo_hostname
     check_helo_access texthash:{etc}/helo
     check_helo_access pcre:{etc}/helo.pcre
 smtpd_sender_restrictions =
+    check_sender_access texthash:{etc}/own
     check_sender_access texthash:{etc}/sender
     check_sender_access pcre:{etc}/sender.pcre
     check_sender_access texthash:{etc}/blocked_senders
@@ -458,6 +463,9 @@ bench.test REJECT that is our name
     "helo.pcre": """\
 /\\.bench\\.test$/ REJECT that is our name
 /\\.(dynamic|dsl)\\.example$/ DEFER_IF_PERMIT dynamic address
+""",
+    "own": """\
+bench.test REJECT our users send on the submission port
 """,
     "sender": """\
 spam.example REJECT sender domain blocked
@@ -640,6 +648,8 @@ BITES = [
      "hello\r\n", "sender blocked"),
     ("the sender regular expression", "127.0.0.1", "12345678@client.test",
      sa.RCPT, "", "hello\r\n", "sender looks generated"),
+    ("the own-domain check", "127.0.0.1", "someone@bench.test", sa.RCPT,
+     "", "hello\r\n", None),
     ("the recipient rule", "127.0.0.1", "ok@client.test",
      "noreply@bench.test", "", "hello\r\n", "no replies here"),
     ("the Subject match", "127.0.0.1", "ok@client.test", sa.RCPT,
@@ -901,7 +911,9 @@ def section_text(results, info, problems, rspamd_version):
         "pcre), `header_checks` / `body_checks` (pcre), anvil's client "
         "connection, message and recipient rate limits, and postscreen "
         "with `postscreen_dnsbl_sites` and its pregreet test (`enforce`), "
-        "with 127.0.0.1 outside `mynetworks`. Both sides refuse a set of "
+        "with 127.0.0.1 outside `mynetworks`; yubin's defaults are "
+        "matched by the pregreet test, `reject_invalid_helo_hostname` and "
+        "a sender map refusing our own domain. Both sides refuse a set of "
         "probe messages (a listed client, a blocked network, the list "
         "file, the regular expression, a recipient, a Subject, a body) "
         "before the measured rows, so neither rule set is silently idle. "
