@@ -21,8 +21,8 @@ so that a thousand look-ups a second cost little on a two-core machine.
                            knows nothing, since there is no Internet here)
 
 Negative answers carry a SOA whose minimum is --neg-ttl seconds (default 0:
-no negative caching, so every connection's look-up reaches this server, as
-look-ups from many different clients would).  UDP and TCP, both on the same
+no negative caching beyond the second, so the look-ups keep reaching this
+server, as look-ups for many different clients would).  UDP and TCP, both on the same
 address and port.  Stops on SIGTERM.
 """
 

@@ -780,18 +780,25 @@ def build_tables(by):
     if "rspamd" in CONFIGS:
         rsp.append("| connections | sessions | yubin+rspamd msgs/s | "
                    "Postfix+rspamd msgs/s | ratio yubin/Postfix | rspamd CPU "
-                   "ms/msg (yubin run / Postfix run) | server CPU ms/msg "
+                   "ms/msg (yubin run / Postfix run) | rspamd DNS look-ups"
+                   "/msg (yubin run / Postfix run) | server CPU ms/msg "
                    "(yubin / Postfix) |")
-        rsp.append("|---|---:|---:|---:|---:|---:|---:|")
+        rsp.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for m, s in rows:
             y, p = get("yubin", "rspamd", m, s), get("Postfix", "rspamd", m, s)
-            rsp.append("| %s | %d | %s | %s | %s | %s / %s | %s / %s |" % (
-                LABEL.get(m, m), s, sa.fmt_rate(y and y["accept_rate"]),
-                sa.fmt_rate(p and p["accept_rate"]),
-                sa.fmt_ratio(y and y["accept_rate"], p and p["accept_rate"]),
-                f1(per_msg_ms(y, "rspamd_cpu_s")),
-                f1(per_msg_ms(p, "rspamd_cpu_s")),
-                f1(per_msg_ms(y, "cpu_s")), f1(per_msg_ms(p, "cpu_s"))))
+            rsp.append("| %s | %d | %s | %s | %s | %s / %s | %s / %s | "
+                       "%s / %s |" % (
+                           LABEL.get(m, m), s,
+                           sa.fmt_rate(y and y["accept_rate"]),
+                           sa.fmt_rate(p and p["accept_rate"]),
+                           sa.fmt_ratio(y and y["accept_rate"],
+                                        p and p["accept_rate"]),
+                           f1(per_msg_ms(y, "rspamd_cpu_s")),
+                           f1(per_msg_ms(p, "rspamd_cpu_s")),
+                           f1(y and y["other_q"] / y["count"], "%.1f"),
+                           f1(p and p["other_q"] / p["count"], "%.1f"),
+                           f1(per_msg_ms(y, "cpu_s")),
+                           f1(per_msg_ms(p, "cpu_s"))))
     return tput, "\n".join(cost), "\n".join(rsp)
 
 
@@ -891,7 +898,9 @@ def section_text(results, info, problems, rspamd_version):
         "(Postfix through a resolv.conf bind-mounted over /etc/resolv.conf "
         "in a private mount namespace; yubin through `dns.resolver`). The "
         "load's address 127.0.0.1 is not listed (NXDOMAIN with a negative "
-        "TTL of %d s, so a resolver caches nothing), %s is. The DNS "
+        "TTL of %d s, so that it is asked again and again, as for many "
+        "different clients; a resolver may still reuse an answer within "
+        "its second), %s is. The DNS "
         "server's own CPU time, not counted above, was %s ms per message."
         % (DNS_ADDR, DNS_NEG_TTL, LISTED,
            span(dns_cpu, "%.2f") if dns_cpu else "—"),
