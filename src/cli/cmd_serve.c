@@ -117,7 +117,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (cfg->dev && !devmode_prepare_tls(cfg))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	server srv = {.cfg = cfg};
+	server srv = {.cfg = cfg, .policy = ctx->policy};
 	char *err = NULL, *demo_pw = NULL;
 	int rc = 1;
 	dns_resolver *dns = NULL;
@@ -150,7 +150,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
-	ctl = control_open(srv.base, cfg, ob, &err);
+	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
 		free(err);
