@@ -26,6 +26,7 @@
 #include "lib/workers.h"
 #include "queue/queue.h"
 #include "net/server.h"
+#include "smtp/pol_steps.h"
 #include "tls/tls.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -143,6 +144,11 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
 	srv.dns = dns;
+	if (!pol_dnsbl_open(&srv, &err) || !pol_greylist_open(&srv, &err)) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	srv.psl = dmarc_psl_open(&err); /* NULL: no DMARC, said once here */
 	if (srv.psl == NULL) {
 		log_event(LOG_LVL_WARN, "dmarc", "error=%s result=\"DMARC checks are off\"", err);
@@ -181,6 +187,8 @@ out:
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
 	server_free_sessions(&srv);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
+	pol_dnsbl_close(&srv); /* after the sessions: none asks any more */
+	pol_greylist_close(&srv); /* after the workers that wrote to it */
 	dns_free(&dns);
 	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);

@@ -11,20 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void add_error(strlist *errs, const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void add_error(strlist *errs, const char *file, int line, const char *fmt, ...)
-{
-	char *msg;
-	va_list ap;
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	strlist_add_owned(errs, xasprintf("%s:%d: %s", file, line, msg));
-	free(msg);
-}
+#include "policy/polconf.h"
 
 /* ---- return codes */
 
@@ -185,7 +172,7 @@ static bool is_array(const config_setting_t *m)
 static bool read_codes(dnsbl_list *l, const config_setting_t *m, const char *file, strlist *errs)
 {
 	if (!is_array(m)) {
-		add_error(errs, file, (int)config_setting_source_line(m),
+		policy_config_error(errs, file, m,
 		          "dnsbl codes must be a list of strings, like [ \"127.0.0.2-127.0.0.11\", \"&4\" ]");
 		return false;
 	}
@@ -197,7 +184,7 @@ static bool read_codes(dnsbl_list *l, const config_setting_t *m, const char *fil
 		const config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
 		const char *v = config_setting_get_string(e);
 		if (v == NULL || !dnsbl_code_parse(v, &l->codes[l->n_codes])) {
-			add_error(errs, file, (int)config_setting_source_line(e),
+			policy_config_error(errs, file, e,
 			          "dnsbl code %d is not an address, a range \"127.0.0.2-127.0.0.11\" or a mask \"&4\"", i + 1);
 			return false;
 		}
@@ -211,7 +198,7 @@ static bool read_check(dnsbl_list *l, const config_setting_t *m, const char *fil
 	static const struct { const char *word; unsigned bit; } words[] = {
 		{"sender", DNSBL_CHECK_SENDER}, {"helo", DNSBL_CHECK_HELO}, {"client", DNSBL_CHECK_CLIENT}};
 	if (!is_array(m) || config_setting_length(m) == 0) {
-		add_error(errs, file, (int)config_setting_source_line(m),
+		policy_config_error(errs, file, m,
 		          "dnsbl check must be a list of \"sender\", \"helo\" and \"client\"");
 		return false;
 	}
@@ -224,7 +211,7 @@ static bool read_check(dnsbl_list *l, const config_setting_t *m, const char *fil
 			if (v != NULL && strcmp(v, words[k].word) == 0)
 				break;
 		if (k == sizeof(words) / sizeof(words[0])) {
-			add_error(errs, file, (int)config_setting_source_line(e),
+			policy_config_error(errs, file, e,
 			          "dnsbl check entries are \"sender\", \"helo\" or \"client\"");
 			return false;
 		}
@@ -244,11 +231,10 @@ static bool read_member(dnsbl_list *l, const config_setting_t *m, const char *fi
 {
 	const char *name = config_setting_name(m);
 	const char *sv = config_setting_get_string(m);
-	int line = (int)config_setting_source_line(m);
 	if (strcmp(name, "name") == 0 || strcmp(name, "zone") == 0) {
 		bool zone = name[0] == 'z';
 		if (sv == NULL || sv[0] == '\0' || (zone && !valid_zone(sv))) {
-			add_error(errs, file, line, zone ? "dnsbl zone must be a domain name in quotes, like \"zen.spamhaus.org\""
+			policy_config_error(errs, file, m, zone ? "dnsbl zone must be a domain name in quotes, like \"zen.spamhaus.org\""
 			                                 : "dnsbl name must be a non-empty string");
 			return false;
 		}
@@ -264,20 +250,20 @@ static bool read_member(dnsbl_list *l, const config_setting_t *m, const char *fi
 			l->type = sv[0] == 'i' ? DNSBL_IP : DNSBL_DOMAIN;
 			return true;
 		}
-		add_error(errs, file, line, "dnsbl type must be \"ip\" or \"domain\"");
+		policy_config_error(errs, file, m, "dnsbl type must be \"ip\" or \"domain\"");
 		return false;
 	}
 	if (strcmp(name, "weight") == 0) {
 		if (read_number(m, &l->weight) && l->weight > -1e6 && l->weight < 1e6)
 			return true;
-		add_error(errs, file, line, "dnsbl weight must be a number, like 1.0 or -5.0");
+		policy_config_error(errs, file, m, "dnsbl weight must be a number, like 1.0 or -5.0");
 		return false;
 	}
 	if (strcmp(name, "codes") == 0)
 		return read_codes(l, m, file, errs);
 	if (strcmp(name, "check") == 0)
 		return read_check(l, m, file, errs);
-	add_error(errs, file, line, "unknown dnsbl setting \"%s\" (known: name, zone, type, codes, weight, check)", name);
+	policy_config_error(errs, file, m, "unknown dnsbl setting \"%s\" (known: name, zone, type, codes, weight, check)", name);
 	return false;
 }
 
@@ -292,7 +278,7 @@ static bool read_list(dnsbl_lists *out, const config_setting_t *g, const char *f
 {
 	int line = (int)config_setting_source_line(g);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-		add_error(errs, file, line, "each dnsbl must be a group like { name = \"zen\"; zone = \"zen.spamhaus.org\"; }");
+		policy_config_error(errs, file, g, "each dnsbl must be a group like { name = \"zen\"; zone = \"zen.spamhaus.org\"; }");
 		return false;
 	}
 	dnsbl_list l = {.type = DNSBL_IP, .check = DNSBL_CHECK_SENDER, .weight = 1.0, .line = line};
@@ -300,12 +286,12 @@ static bool read_list(dnsbl_lists *out, const config_setting_t *g, const char *f
 	for (int i = 0; i < config_setting_length(g); i++)
 		ok = read_member(&l, config_setting_get_elem(g, (unsigned)i), file, errs) && ok;
 	if (ok && (l.name == NULL || l.zone == NULL)) {
-		add_error(errs, file, line, "a dnsbl needs a name and a zone");
+		policy_config_error(errs, file, g, "a dnsbl needs a name and a zone");
 		ok = false;
 	}
 	for (size_t i = 0; ok && i < out->n; i++)
 		if (strcmp(out->v[i].name, l.name) == 0) {
-			add_error(errs, file, line, "two dnsbl lists are named \"%s\"", l.name);
+			policy_config_error(errs, file, g, "two dnsbl lists are named \"%s\"", l.name);
 			ok = false;
 		}
 	if (!ok) {
@@ -321,7 +307,7 @@ dnsbl_lists *dnsbl_lists_read(const config_setting_t *s, const char *file, strli
 {
 	dnsbl_lists *out = xcalloc(1, sizeof(*out));
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
-		add_error(errs, file, (int)config_setting_source_line(s),
+		policy_config_error(errs, file, s,
 		          "policy.dnsbl must be a list in parentheses: ( { name = ...; zone = ...; }, ... )");
 		dnsbl_lists_free(&out);
 		return NULL;
@@ -344,4 +330,22 @@ void dnsbl_lists_free(dnsbl_lists **lp)
 	free(l->v);
 	free(l);
 	*lp = NULL;
+}
+
+bool dnsbl_config_read(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors)
+{
+	dnsbl_lists_free(&pc->dnsbl);
+	pc->dnsbl = dnsbl_lists_read(s, file, errors);
+	return pc->dnsbl != NULL;
+}
+
+bool dnsbl_config_read_score(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors)
+{
+	double v;
+	if (!read_number(s, &v) || v < 0 || v > 1e6) {
+		policy_config_error(errors, file, s, "policy.dnsbl_reject_score must be a number from 0 (off) up, like 1.0");
+		return false;
+	}
+	pc->dnsbl_reject_score = v;
+	return true;
 }

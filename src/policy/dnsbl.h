@@ -52,6 +52,12 @@ typedef struct dnsbl_lists {
  * returns NULL when there was any; else the lists (possibly none). */
 dnsbl_lists *dnsbl_lists_read(const config_setting_t *s, const char *file, strlist *errors);
 void dnsbl_lists_free(dnsbl_lists **l);
+/* The policy_config readers (policy/polconf.h) of policy.dnsbl and of
+ * policy.dnsbl_reject_score (a number >= 0). */
+struct policy_config;
+bool dnsbl_config_read(struct policy_config *pc, const config_setting_t *s, const char *file, strlist *errors);
+bool dnsbl_config_read_score(struct policy_config *pc, const config_setting_t *s, const char *file,
+                             strlist *errors);
 
 /* Parse one return-code filter: "127.0.0.2", "127.0.0.2-127.0.0.11",
  * "&4" or "&0.0.0.4" (any of the bits).  False when malformed (a range

@@ -116,11 +116,14 @@ void dnsblq_job_add_ip(dnsblq_job *j, const char *ip)
 void dnsblq_job_add_domain(dnsblq_job *j, const char *domain, unsigned what)
 {
 	char name[DNSBL_NAME_MAX];
+	char *subject = xstrdup(domain);
+	str_ascii_lower(subject);
 	for (size_t i = 0; i < j->q->lists->n; i++) {
 		const dnsbl_list *l = &j->q->lists->v[i];
-		if (l->type == DNSBL_DOMAIN && (l->check & what) && dnsbl_domain_query(domain, l->zone, name))
-			add(j, i, domain, name);
+		if (l->type == DNSBL_DOMAIN && (l->check & what) && dnsbl_domain_query(subject, l->zone, name))
+			add(j, i, subject, name);
 	}
+	free(subject);
 }
 
 static void job_free(dnsblq_job *j)

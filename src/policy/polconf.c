@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "policy/dnsbl.h"
 #include "policy/rules.h"
 
 static const struct {
@@ -14,6 +15,8 @@ static const struct {
 	policy_config_reader *read;
 } readers[] = {
 	{"policy.rules", policy_rules_read},
+	{"policy.dnsbl", dnsbl_config_read},
+	{"policy.dnsbl_reject_score", dnsbl_config_read_score},
 };
 
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
@@ -72,6 +75,7 @@ void policy_config_free(policy_config **pcp)
 	if (pc == NULL)
 		return;
 	policy_rules_free(&pc->rules);
+	dnsbl_lists_free(&pc->dnsbl);
 	free(pc);
 	*pcp = NULL;
 }

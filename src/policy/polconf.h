@@ -13,9 +13,12 @@
 #include "lib/strutil.h"
 
 struct policy_rules;
+struct dnsbl_lists;
 
 typedef struct policy_config {
 	struct policy_rules *rules;        /* policy/rules.h */
+	struct dnsbl_lists *dnsbl;         /* policy/dnsbl.h; NULL: none */
+	double dnsbl_reject_score;         /* refuse at RCPT from this score on; 0: never */
 } policy_config;
 
 /* A reader takes one setting (s, found at its path) into pc; false with
