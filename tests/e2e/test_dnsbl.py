@@ -237,7 +237,9 @@ def test_submission_after_login_not_checked(world):
 
 def test_threshold_zero_only_feeds_the_rules(tls_cert):
     dns = TestDNS().start()
-    srv = Server(tls_cert, extra=policy_extra(dns, LISTS))
+    rules = ('rules = ( { name = "listed-twice"; dnsbl_score = ">= 2"; action = "reject"; '
+             'text = "Listed on two blocklists"; } );')
+    srv = Server(tls_cert, extra=policy_extra(dns, LISTS + rules))
     try:
         srv.start()
         user, _ = srv.add_user()
@@ -248,6 +250,18 @@ def test_threshold_zero_only_feeds_the_rules(tls_cert):
             assert final.code == 250, final
             c.quit()
         log_has(srv, r"event=dnsbl .*list=zen subject=127\.0\.0\.9 answer=127\.0\.0\.2")
+        # two hits reach the rule's score: the rule refuses, the lists do not
+        dns.set(rev4("127.0.0.10") + ".zen.test", "A", ["127.0.0.2"])
+        dns.set("listed.example.dbl.test", "A", ["127.0.1.2"])
+        with Conn(srv.smtp, source="127.0.0.10") as c:
+            c.ehlo("client.example.net")
+            r = c.cmd("MAIL FROM:<a@listed.example>")
+            if r.code == 250:
+                r = c.cmd(f"RCPT TO:<{user}>")
+            assert r.code == 550, r
+            assert "Listed on two blocklists" in r.text, r
+            c.quit()
+        log_has(srv, r"event=policy .*client=127\.0\.0\.10 .*decision=reject by=\"rule listed-twice\"")
         srv.stop()
         srv.assert_clean()
     finally:
