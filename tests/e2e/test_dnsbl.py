@@ -208,6 +208,16 @@ def test_list_that_times_out_does_not_refuse(world):
         assert final.code == 250, final
         c.quit()
     assert waited < 8, f"the greeting took {waited:.1f}s: the look-up was not bounded by dns.timeout"
+    # a client that leaves while its look-ups are out: they are forgotten
+    dns.timeout(rev4("127.0.0.16") + ".slow.test")
+    for _ in range(3):
+        c = Conn(srv.smtp, source="127.0.0.16", read_greeting=False)
+        c.close()
+    time.sleep(2.5)          # the look-ups time out with nobody waiting
+    assert srv.alive()
+    with Conn(srv.smtp, source="127.0.0.17") as c:
+        c.ehlo()
+        c.quit()
     log_has(srv, r"level=warn event=dnsbl .*list=slow query=6\.0\.0\.127\.slow\.test "
                  r"error=\"look-up failed or timed out; counted as not listed\"")
 

@@ -202,6 +202,12 @@ def test_database_error(make_server, on_error):
         c.quit()
     con = lock_db(srv)
     try:
+        # a client that leaves while its check waits for the lock
+        c = Conn(srv.smtp, source="127.0.1.11")
+        c.ehlo("client.example.net")
+        c.send(f"MAIL FROM:<x@sender.example>\r\nRCPT TO:<{user}>\r\n")
+        time.sleep(0.3)
+        c.close()
         with Conn(srv.smtp, source="127.0.1.9") as c:
             rr = rcpt(c, "b@sender.example", user)
             if on_error == "accept":
