@@ -226,3 +226,18 @@ def test_database_error(make_server, on_error):
         c.quit()
     wait_until(lambda: re.search(r"level=warn event=greylist .*client=127\.0\.1\.9 .*error=", srv.log_text()), 5,
                what="the greylist error log line")
+
+
+def test_config_check_refuses_bad_settings(make_server):
+    srv = make_server(start=False, extra=grey_extra(more='on_error = "maybe";'))
+    p = srv.cli("config", "check")
+    assert p.returncode != 0, p
+    assert 'policy.greylist.on_error must be "tempfail" or "accept"' in p.stdout + p.stderr, p
+    srv.config_path.write_text(srv.config_path.read_text().replace("delay = 2;", "delay = 0;"))
+    srv.config_path.write_text(srv.config_path.read_text().replace('on_error = "maybe";', ""))
+    p = srv.cli("config", "check")
+    assert p.returncode != 0, p
+    assert re.search(r":\d+: policy\.greylist\.delay is 0, but must be between 1 and 86400", p.stdout + p.stderr), p
+    srv.config_path.write_text(srv.config_path.read_text().replace("delay = 0;", "delay = 2;"))
+    p = srv.cli("config", "check")
+    assert p.returncode == 0, p
