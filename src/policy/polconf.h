@@ -17,6 +17,7 @@ struct dnsbl_lists;
 
 typedef struct policy_config {
 	struct policy_rules *rules;        /* policy/rules.h */
+	struct policy_lists *lists;        /* policy/lists.h */
 	struct dnsbl_lists *dnsbl;         /* policy/dnsbl.h; NULL: none */
 	double dnsbl_reject_score;         /* refuse at RCPT from this score on; 0: never */
 } policy_config;
