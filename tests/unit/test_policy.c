@@ -195,7 +195,7 @@ static policy_facts facts(void)
 	static const char *const rl[] = {"bob@example.org", "carol@other.example"};
 	rcpts.items = (char **)rl;
 	rcpts.n = 2;
-	static policy_dnsbl_hit hits[] = {{"zen", "127.0.0.2", 2.0}, {"wl", "127.0.0.5", -1.5}};
+	static policy_dnsbl_hit hits[] = {{"zen", "127.0.0.2", 2.0, "192.0.2.1", false}, {"wl", "127.0.0.5", -1.5, "192.0.2.1", false}};
 	policy_facts f = {.client_ip = "192.0.2.7", .client_name = "mx.remote.example", .helo = "mx.remote.example",
 	                  .role = ROLE_SMTP, .sender = "a@remote.example", .rcpts = &rcpts, .size = 5000, .msg = MSG,
 	                  .msg_len = sizeof MSG - 1, .spf = "softfail", .dkim = "pass", .dmarc = NULL, .dnsbl = hits,
