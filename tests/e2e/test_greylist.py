@@ -156,11 +156,12 @@ def test_state_survives_restart_and_expires(make_server):
 
 
 def test_retry_after_the_window_starts_again(make_server):
-    srv = make_server(extra=grey_extra(delay=1, retry_window=2))
+    # times are whole seconds: a window of 3 leaves room for the 1 s delay
+    srv = make_server(extra=grey_extra(delay=1, retry_window=3))
     user, _ = srv.add_user()
     with Conn(srv.smtp, source="127.0.1.6") as c:
         assert_greylisted(rcpt(c, "a@sender.example", user), 1)
-        time.sleep(2.5)
+        time.sleep(3.5)
         assert_greylisted(rcpt(c, "a@sender.example", user), 1)
         time.sleep(1.2)
         assert rcpt(c, "a@sender.example", user).code == 250
