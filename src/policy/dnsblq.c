@@ -156,7 +156,7 @@ static void finish(dnsblq_job *j)
 }
 
 /* Judge the addresses a list answered (from the resolver or the cache). */
-static void judge(lookup *l, char (*addrs)[INET_ADDRSTRLEN], unsigned n)
+static void judge(lookup *l, char (*addrs)[INET_ADDRSTRLEN], unsigned n, bool cached)
 {
 	dnsblq_job *j = l->job;
 	const dnsbl_list *list = &j->q->lists->v[l->list];
@@ -173,8 +173,8 @@ static void judge(lookup *l, char (*addrs)[INET_ADDRSTRLEN], unsigned n)
 		h->list = list;
 		h->subject = l->subject;
 		memcpy(h->answer, addrs[i], sizeof h->answer);
-		log_event(LOG_LVL_INFO, "dnsbl", "sid=%s list=%s subject=%s answer=%s", j->sid, list->name,
-		          l->subject, addrs[i]);
+		log_event(LOG_LVL_INFO, "dnsbl", "sid=%s list=%s subject=%s answer=%s cached=%d", j->sid, list->name,
+		          l->subject, addrs[i], cached);
 	}
 }
 
@@ -196,7 +196,7 @@ static void on_answer(void *arg, const dns_answer *ans)
 		for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n && c->n < CACHE_ADDRS; i++)
 			if (strlen(ans->values.items[i]) < INET_ADDRSTRLEN)
 				strcpy(c->addrs[c->n++], ans->values.items[i]);
-		judge(l, c->addrs, c->n);
+		judge(l, c->addrs, c->n, false);
 		if (keep <= 0)
 			lru_remove(j->q->cache, l->name);
 	}
@@ -215,7 +215,7 @@ void dnsblq_job_run(dnsblq_job *j)
 	for (size_t i = 0; i < j->n; i++) {
 		cache_rec *c = lru_find(j->q->cache, j->v[i].name);
 		if (c != NULL && c->until > now) {
-			judge(&j->v[i], c->addrs, c->n);
+			judge(&j->v[i], c->addrs, c->n, true);
 			continue;
 		}
 		j->v[i].pending = true;

@@ -28,9 +28,12 @@ LISTS = """
     { name = "wl"; zone = "wl.test"; type = "ip"; weight = -5.0; },
     { name = "dbl"; zone = "dbl.test"; type = "domain"; weight = 1.0; },
     { name = "slow"; zone = "slow.test"; type = "ip"; weight = 1.0; },
-    { name = "broken"; zone = "broken.test"; type = "ip"; weight = 1.0; }
+    { name = "broken"; zone = "broken.test"; type = "ip"; weight = 1.0; },
+    { name = "helo"; zone = "hbl.test"; type = "domain"; check = [ "helo" ]; weight = 1.0; }
   );
 """
+PARTNER = 'rules = ( { name = "partner"; client = "127.0.0.12"; action = "accept"; } );'
+
 
 
 def rev4(ip):
@@ -76,7 +79,7 @@ def policy_extra(dns, body):
 @pytest.fixture(scope="module")
 def world(tls_cert):
     dns = TestDNS().start()
-    srv = Server(tls_cert, extra=policy_extra(dns, LISTS + "dnsbl_reject_score = 1.0;"))
+    srv = Server(tls_cert, extra=policy_extra(dns, LISTS + PARTNER + "dnsbl_reject_score = 1.0;"))
     v6 = add_v6_listener(srv)
     try:
         srv.start()
@@ -194,6 +197,49 @@ def test_rhsbl_on_the_sender_domain(world):
         c.quit()
     assert dns.queried("spammy.example.dbl.test", "A")
     assert not dns.queried(".dbl.test")
+
+
+def test_rhsbl_on_the_helo_name(world):
+    srv, dns, _, user, _ = world
+    dns.set("bad.example.net.hbl.test", "A", ["127.0.0.2"])
+    with Conn(srv.smtp, source="127.0.0.11") as c:
+        c.ehlo("Bad.Example.Net")
+        r = c.cmd("MAIL FROM:<someone@sender.example>")
+        assert r.code == 250, r
+        r = c.cmd(f"RCPT TO:<{user}>")
+        assert r.code == 554, r
+        assert "bad.example.net blocked using helo" in r.text, r
+        c.quit()
+    # the sender domain is not asked of a list that checks the HELO name only
+    assert not dns.queried("sender.example.hbl.test")
+
+
+def test_client_a_rule_accepted_not_refused(world):
+    srv, dns, _, user, _ = world
+    dns.set(rev4("127.0.0.12") + ".zen.test", "A", ["127.0.0.2"])
+    accepted_from(srv, "127.0.0.12", user, "partner")
+    log_has(srv, r"event=dnsbl .*list=zen subject=127\.0\.0\.12 answer=127\.0\.0\.2")
+
+
+def test_answers_kept_for_their_ttl(tls_cert):
+    dns = TestDNS(ttl=30).start()
+    srv = Server(tls_cert, extra=policy_extra(dns, LISTS + "dnsbl_reject_score = 1.0;"))
+    try:
+        srv.start()
+        user, _ = srv.add_user()
+        dns.set(rev4("127.0.0.13") + ".zen.test", "A", ["127.0.0.2"])
+        for _ in range(2):
+            with Conn(srv.smtp, source="127.0.0.13") as c:
+                rr, _ = send(c, "someone@sender.example", user)
+                assert rr.code == 554, rr
+                c.quit()
+        log_has(srv, r"event=dnsbl .*list=zen subject=127\.0\.0\.13 answer=127\.0\.0\.2 cached=0")
+        log_has(srv, r"event=dnsbl .*list=zen subject=127\.0\.0\.13 answer=127\.0\.0\.2 cached=1")
+        srv.stop()
+        srv.assert_clean()
+    finally:
+        srv.cleanup()
+        dns.stop()
 
 
 def test_list_that_times_out_does_not_refuse(world):
