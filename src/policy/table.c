@@ -103,6 +103,21 @@ bool table_contains_ip(table *t, const char *ip)
 	return table_contains_ip_at(t, time(NULL), ip);
 }
 
+bool table_edit(table *t, bool add, const char *value, bool *changed_r, char **err_r)
+{
+	*changed_r = false;
+	if (t->be->edit == NULL) {
+		*err_r = xasprintf("list %s is written in the configuration file: change it there", t->name);
+		return false;
+	}
+	char *norm = NULL;
+	if (!tableset_check(value, &norm, err_r))
+		return false;
+	bool ok = t->be->edit(t->state, add, norm, changed_r, err_r);
+	free(norm);
+	return ok;
+}
+
 const strlist *table_entries(table *t, time_t now)
 {
 	return tableset_entries(t->be->current(t->state, now));

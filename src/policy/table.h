@@ -47,6 +47,10 @@ typedef struct table_backend {
 	/* The entries as of now: reload first if the source is due for a look
 	 * (at most once a second) and has changed.  Never NULL. */
 	const tableset *(*current)(void *state, time_t now);
+	/* Add or remove one entry (already checked and normalised) in the
+	 * source, for `yubin policy list add|del`; NULL when the source is
+	 * the config.  *changed_r: whether it changed. */
+	bool (*edit)(void *state, bool add, const char *entry, bool *changed_r, char **err_r);
 	void (*close)(void *state);
 } table_backend;
 
@@ -79,12 +83,14 @@ extern const table_backend table_backend_static;
 extern const table_backend table_backend_file;
 extern const table_backend table_backend_sqlite;
 
-/* `yubin policy list add|del` on an sqlite list: value is checked as
- * tableset_check does and stored normalised (names lower-cased); the
- * database and table are created when missing.  *changed_r: whether the
- * list changed (false: already there / not there).  A running server sees
- * the change within a second.  False and *err_r on failure. */
-bool table_sqlite_edit(const table_config *cfg, bool add, const char *value, bool *changed_r, char **err_r);
+/* `yubin policy list add|del`: value is checked as tableset_check does
+ * and stored normalised (names lower-cased).  An sqlite list's database
+ * and table are created when missing; a file list's file is rewritten
+ * (comments kept) and renamed into place.  *changed_r: whether the list
+ * changed (false: already there / not there).  A running server sees the
+ * change within a second.  False and *err_r (a sentence) on failure,
+ * including for a static list. */
+bool table_edit(table *t, bool add, const char *value, bool *changed_r, char **err_r);
 
 /* ---- the configured lists, by name ---- */
 

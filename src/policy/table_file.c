@@ -9,11 +9,14 @@
 #include "policy/table.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 
 /* A line holds one entry and maybe a comment. */
@@ -150,6 +153,79 @@ static const tableset *file_current(void *state, time_t now)
 	return fs->set;
 }
 
+/* Whether line holds entry (normalised as tableset_check does). */
+static bool line_is(const char *line, const char *entry)
+{
+	char copy[FILE_LINE_MAX + 2];
+	snprintf(copy, sizeof copy, "%s", line);
+	char *e = line_entry(copy), *norm = NULL, *why = NULL;
+	bool is = e != NULL && tableset_check(e, &norm, &why) && strcmp(norm, entry) == 0;
+	free(norm);
+	free(why);
+	return is;
+}
+
+/* Write text to path through a temporary file in the same folder, synced
+ * and renamed into place, with the old file's mode. */
+static bool replace_file(const char *path, const char *text, size_t len, mode_t mode, char **err_r)
+{
+	char *tmp = xasprintf("%s.yubin-tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode & 07777);
+	bool ok = fd >= 0 && fchmod(fd, mode & 07777) == 0;
+	for (size_t off = 0; ok && off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
+		ok = n > 0;
+		off += ok ? (size_t)n : 0;
+	}
+	ok = ok && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		*err_r = xasprintf("cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok;
+}
+
+/* Append the entry, or drop every line that holds it; comments stay. */
+static bool file_edit(void *state, bool add, const char *entry, bool *changed_r, char **err_r)
+{
+	file_state *fs = state;
+	FILE *f = fopen(fs->path, "r");
+	struct stat st;
+	if (f == NULL || fstat(fileno(f), &st) != 0) {
+		*err_r = xasprintf("cannot read %s: %s", fs->path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
+		return false;
+	}
+	buf out;
+	buf_init(&out, BUF_UNBOUNDED);
+	char line[FILE_LINE_MAX + 2];
+	bool found = false, newline = true;
+	while (fgets(line, sizeof line, f) != NULL) {
+		bool is = line_is(line, entry);
+		found = found || is;
+		if (!(is && !add))
+			BUF_PUTS(&out, line);
+		newline = line[strlen(line) - 1] == '\n';
+	}
+	bool ok = !ferror(f);
+	fclose(f);
+	if (!ok) {
+		*err_r = xasprintf("cannot read %s", fs->path);
+	} else if (add != found) {
+		if (add)
+			BUF_PRINTF(&out, "%s%s\n", newline ? "" : "\n", entry);
+		ok = replace_file(fs->path, buf_str(&out), out.len, st.st_mode, err_r);
+		*changed_r = ok;
+	}
+	buf_free(&out);
+	return ok;
+}
+
 static void file_close(void *state)
 {
 	file_state *fs = state;
@@ -163,5 +239,6 @@ const table_backend table_backend_file = {
 	.type = "file",
 	.open = file_open,
 	.current = file_current,
+	.edit = file_edit,
 	.close = file_close,
 };

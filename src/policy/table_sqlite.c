@@ -194,44 +194,33 @@ static void sqlite_close(void *state)
 	free(ss);
 }
 
+/* A connection of its own, so that the change is another connection's
+ * commit for a server in the same process too (data_version). */
+static bool sqlite_edit(void *state, bool add, const char *entry, bool *changed_r, char **err_r)
+{
+	sqlite_state *ss = state;
+	sqlite3 *db = open_db(ss->path, ss->table, err_r);
+	if (db == NULL)
+		return false;
+	char *sql = add ? xasprintf("INSERT OR IGNORE INTO %s (value) VALUES (?1)", ss->table)
+	                : xasprintf("DELETE FROM %s WHERE lower(value) = ?1", ss->table);
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	          sqlite3_bind_text(st, 1, entry, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE;
+	if (ok)
+		*changed_r = sqlite3_changes(db) > 0;
+	else
+		*err_r = xasprintf("%s: %s", ss->path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	free(sql);
+	sqlite3_close(db);
+	return ok;
+}
+
 const table_backend table_backend_sqlite = {
 	.type = "sqlite",
 	.open = sqlite_open,
 	.current = sqlite_current,
+	.edit = sqlite_edit,
 	.close = sqlite_close,
 };
-
-bool table_sqlite_edit(const table_config *cfg, bool add, const char *value, bool *changed_r, char **err_r)
-{
-	strlist errors;
-	strlist_init(&errors);
-	bool ok = check_config(cfg, &errors);
-	if (!ok) {
-		*err_r = xstrdup(errors.items[0]);
-		strlist_free(&errors);
-		return false;
-	}
-	strlist_free(&errors);
-	char *norm = NULL;
-	if (!tableset_check(value, &norm, err_r))
-		return false;
-	sqlite3 *db = open_db(cfg->path, table_of(cfg), err_r);
-	if (db == NULL) {
-		free(norm);
-		return false;
-	}
-	char *sql = add ? xasprintf("INSERT OR IGNORE INTO %s (value) VALUES (?1)", table_of(cfg))
-	                : xasprintf("DELETE FROM %s WHERE value = ?1", table_of(cfg));
-	sqlite3_stmt *st = NULL;
-	ok = sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	     sqlite3_bind_text(st, 1, norm, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE;
-	if (ok)
-		*changed_r = sqlite3_changes(db) > 0;
-	else
-		*err_r = xasprintf("%s: %s", cfg->path, sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-	free(sql);
-	free(norm);
-	sqlite3_close(db);
-	return ok;
-}

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "policy/table.h"
@@ -157,6 +158,12 @@ static void test_static_and_lists(void **state)
 	assert_false(table_contains(t, NULL));
 	assert_false(table_contains_ip(t, NULL));
 	assert_string_equal(table_type(t), "static");
+	bool changed = true;
+	char *err = NULL;
+	assert_false(table_edit(t, true, "x@example.org", &changed, &err));
+	assert_false(changed);
+	assert_string_equal(err, "list partners is written in the configuration file: change it there");
+	free(err);
 	policy_lists *lists = policy_lists_new();
 	policy_lists_add(lists, t);
 	assert_ptr_equal(policy_list_find(lists, "partners"), t);
@@ -242,6 +249,33 @@ static void test_file_reload(void **state)
 	tnow = now + 5;
 	assert_true(table_contains_at(t, tnow, "back@example.net"));
 	assert_false(table_contains_at(t, tnow, "spam@example.net"));
+	/* the CLI's edits: appended, removed with every line holding it,
+	 * comments kept, the file's mode kept */
+	write_file(path, "# keep me\nback@example.net  # why\nother@example.net");
+	assert_int_equal(chmod(path, 0640), 0);
+	bool changed = false;
+	char *err = NULL;
+	assert_true(table_edit(t, true, "New@Example.NET", &changed, &err));
+	assert_true(changed);
+	assert_true(table_edit(t, true, "new@example.net", &changed, &err));
+	assert_false(changed);
+	assert_true(table_edit(t, false, "BACK@example.net", &changed, &err));
+	assert_true(changed);
+	assert_true(table_edit(t, false, "back@example.net", &changed, &err));
+	assert_false(changed);
+	assert_false(table_edit(t, true, "10.0.0.1/8", &changed, &err));
+	free(err);
+	FILE *f = fopen(path, "r");
+	char text[256] = "";
+	assert_int_equal(fread(text, 1, sizeof text - 1, f) > 0, 1);
+	fclose(f);
+	assert_string_equal(text, "# keep me\nother@example.net\nnew@example.net\n");
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	tnow = now + 6;
+	assert_true(table_contains_at(t, tnow, "new@example.net"));
+	assert_false(table_contains_at(t, tnow, "back@example.net"));
 	table_free(&t);
 
 	/* at start-up a bad file is an error at file:line, a missing one too */
@@ -290,21 +324,21 @@ static void test_sqlite_list(void **state)
 	assert_false(table_contains_at(t, tnow, "boss@example.org")); /* created, empty */
 	bool changed = false;
 	char *err = NULL;
-	assert_true(table_sqlite_edit(&cfg, true, "Boss@Example.ORG", &changed, &err));
+	assert_true(table_edit(t, true, "Boss@Example.ORG", &changed, &err));
 	assert_true(changed);
-	assert_true(table_sqlite_edit(&cfg, true, "boss@example.org", &changed, &err));
+	assert_true(table_edit(t, true, "boss@example.org", &changed, &err));
 	assert_false(changed);
-	assert_true(table_sqlite_edit(&cfg, true, "2001:db8::/48", &changed, &err));
+	assert_true(table_edit(t, true, "2001:db8::/48", &changed, &err));
 	tnow = now + 1;
 	assert_true(table_contains_at(t, tnow, "boss@example.org"));
 	assert_true(table_contains_ip_at(t, tnow, "2001:db8:0:1::5"));
 	assert_int_equal(table_entries(t, tnow)->n, 2);
-	assert_true(table_sqlite_edit(&cfg, false, "BOSS@example.org", &changed, &err));
+	assert_true(table_edit(t, false, "BOSS@example.org", &changed, &err));
 	assert_true(changed);
 	tnow = now + 2;
 	assert_false(table_contains_at(t, tnow, "boss@example.org"));
 	/* a bad value is refused with the entry's sentence */
-	assert_false(table_sqlite_edit(&cfg, true, "10.0.0.1/8", &changed, &err));
+	assert_false(table_edit(t, true, "10.0.0.1/8", &changed, &err));
 	assert_string_equal(err, "10.0.0.1/8 has bits set after the prefix; the network is 10.0.0.0/8");
 	free(err);
 	table_free(&t);
