@@ -73,6 +73,18 @@ bool rate_countkind_parse(const char *s, rate_countkind *c_r)
 	return i >= 0;
 }
 
+void rate_rules_free(rate_rules **rp)
+{
+	rate_rules *r = *rp;
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n; i++)
+		free(r->items[i].name);
+	free(r->items);
+	free(r);
+	*rp = NULL;
+}
+
 /* ---- the window arithmetic ---- */
 
 unsigned rate_width(unsigned window)

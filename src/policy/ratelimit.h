@@ -57,6 +57,14 @@ typedef struct rate_rule {
 	size_t max_keys;     /* keys remembered (0: RATE_MAX_KEYS_DEFAULT) */
 } rate_rule;
 
+/* The configured limits (policy.ratelimits, read by policy/rateconf.c). */
+typedef struct rate_rules {
+	rate_rule *items;
+	size_t n;
+} rate_rules;
+
+void rate_rules_free(rate_rules **r);
+
 /* "client", "user", "sender_domain", "recipient"; parse returns false for
  * anything else. */
 const char *rate_keykind_name(rate_keykind k);

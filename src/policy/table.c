@@ -156,7 +156,7 @@ void policy_lists_add(policy_lists *l, table *t)
 	l->items[l->n++] = t;
 }
 
-table *policy_list_find(policy_lists *l, const char *name)
+table *policy_list_find(const policy_lists *l, const char *name)
 {
 	for (size_t i = 0; l != NULL && i < l->n; i++)
 		if (strcmp(l->items[i]->name, name) == 0)

@@ -101,7 +101,7 @@ void policy_lists_free(policy_lists **l);
 /* Add t (owned from now on). */
 void policy_lists_add(policy_lists *l, table *t);
 /* The list called name, or NULL. */
-table *policy_list_find(policy_lists *l, const char *name);
+table *policy_list_find(const policy_lists *l, const char *name);
 size_t policy_lists_count(const policy_lists *l);
 table *policy_list_at(policy_lists *l, size_t i);
 
