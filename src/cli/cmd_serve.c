@@ -26,6 +26,9 @@
 #include "lib/workers.h"
 #include "queue/queue.h"
 #include "net/server.h"
+#include "policy/polconf.h"
+#include "policy/ratelimit.h"
+#include "policy/ratesync.h"
 #include "tls/tls.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -93,6 +96,12 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 	srv->watch = folder_watch_new(srv->base); /* NULL: open folders are looked at on NOOP and SELECT */
 	srv->views = store_views_new(srv->base, srv->wk, srv->watch);
 	srv->login_gate = login_gate_new(ctx->cfg->auth.max_checks);
+	const rate_rules *limits = ctx->policy != NULL ? ctx->policy->ratelimits : NULL;
+	if (limits != NULL && limits->n > 0) {
+		char *path = xasprintf("%s/ratelimit.db", ctx->cfg->data_dir);
+		srv->rate = rate_sync_open(srv->base, srv->wk, limits->items, limits->n, path);
+		free(path);
+	}
 	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
 	                         .gate = srv->login_gate, .dummy_hash = srv->dummy_hash};
 	return true;
@@ -117,7 +126,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (cfg->dev && !devmode_prepare_tls(cfg))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	server srv = {.cfg = cfg};
+	server srv = {.cfg = cfg, .policy = ctx->policy};
 	char *err = NULL, *demo_pw = NULL;
 	int rc = 1;
 	dns_resolver *dns = NULL;
@@ -150,7 +159,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
-	ctl = control_open(srv.base, cfg, ob, &err);
+	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
 		free(err);
@@ -180,6 +189,7 @@ out:
 	login_gate_stop(srv.login_gate); /* no password check starts while the workers finish */
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
 	server_free_sessions(&srv);
+	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
 	dns_free(&dns);
 	dmarc_psl_free(&srv.psl);
