@@ -103,6 +103,11 @@ static void *file_open(const table_config *cfg, strlist *errors)
 		table_config_error(errors, cfg, "a file list needs path = \"...\"");
 		return NULL;
 	}
+	if (access(cfg->path, R_OK) != 0) {
+		table_config_error(errors, cfg, "cannot read %s: %s (an empty file makes an empty list)", cfg->path,
+		                   strerror(errno));
+		return NULL;
+	}
 	strlist errs;
 	strlist_init(&errs);
 	struct stat st;

@@ -3,18 +3,15 @@
  * order.  It parses and matches; loading and reloading are the backends'. */
 #include "policy/tableset.h"
 
+#include "lib/cidr.h"
+
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct net {
-	int family;            /* AF_INET or AF_INET6 */
-	uint8_t addr[16];
-	unsigned prefix;       /* bits */
-} net;
+typedef cidr net;
 
 struct tableset {
 	strlist entries;       /* as added */
@@ -46,40 +43,8 @@ void tableset_free(tableset **sp)
 	*sp = NULL;
 }
 
-/* An address in text form, IPv4-mapped IPv6 taken as IPv4. */
-static bool parse_ip(const char *text, int *family_r, uint8_t addr_r[16])
-{
-	struct in6_addr v6;
-	memset(addr_r, 0, 16);
-	if (inet_pton(AF_INET, text, addr_r) == 1) {
-		*family_r = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, text, &v6) != 1)
-		return false;
-	if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-		memcpy(addr_r, &v6.s6_addr[12], 4);
-		*family_r = AF_INET;
-		return true;
-	}
-	memcpy(addr_r, v6.s6_addr, 16);
-	*family_r = AF_INET6;
-	return true;
-}
-
-static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned bits)
-{
-	size_t whole = bits / 8;
-	if (memcmp(a, b, whole) != 0)
-		return false;
-	unsigned rest = bits % 8;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - rest));
-	return (a[whole] & mask) == (b[whole] & mask);
-}
-
-/* "192.0.2.0/24", "2001:db8::/32" or a single address. */
+/* "192.0.2.0/24", "2001:db8::/32" or a single address (lib/cidr.h), with
+ * a sentence for what is wrong. */
 static bool parse_net(const char *entry, net *n_r, char **err_r)
 {
 	char text[TABLESET_MAX_ENTRY + 1];
@@ -87,34 +52,26 @@ static bool parse_net(const char *entry, net *n_r, char **err_r)
 	size_t alen = slash != NULL ? (size_t)(slash - entry) : strlen(entry);
 	memcpy(text, entry, alen);
 	text[alen] = '\0';
-	if (!parse_ip(text, &n_r->family, n_r->addr)) {
+	if (!cidr_parse(text, n_r)) {
 		*err_r = xasprintf("%s is not an IP address or network", entry);
 		return false;
 	}
-	unsigned max = n_r->family == AF_INET ? 32 : 128;
-	/* an IPv4-mapped network keeps its meaning on the IPv4 address */
 	bool mapped = n_r->family == AF_INET && strchr(text, ':') != NULL;
-	n_r->prefix = max;
-	if (slash != NULL) {
-		char *end;
-		errno = 0;
-		unsigned long p = strtoul(slash + 1, &end, 10);
-		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || p > (mapped ? 128 : max) ||
-		    (mapped && p < 96)) {
-			*err_r = xasprintf("%s: the prefix length must be 0 to %u", entry, mapped ? 128 : max);
-			return false;
-		}
-		n_r->prefix = mapped ? (unsigned)p - 96 : (unsigned)p;
+	if (!cidr_parse(entry, n_r)) {
+		*err_r = xasprintf("%s: the prefix length must be %s to %d", entry, mapped ? "96" : "0",
+		                   n_r->family == AF_INET && !mapped ? 32 : 128);
+		return false;
 	}
-	uint8_t host[16];
+	int max = n_r->family == AF_INET ? 32 : 128;
+	unsigned char host[16];
 	memcpy(host, n_r->addr, 16);
-	for (unsigned bit = n_r->prefix; bit < max; bit++)
-		host[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	for (int bit = n_r->bits; bit < max; bit++)
+		host[bit / 8] &= (unsigned char)~(0x80 >> (bit % 8));
 	if (memcmp(host, n_r->addr, 16) != 0) {
 		char want[INET6_ADDRSTRLEN];
 		inet_ntop(n_r->family, host, want, sizeof want);
-		*err_r = xasprintf("%s has bits set after the prefix; the network is %s/%u", entry, want,
-		                   slash != NULL ? (unsigned)strtoul(slash + 1, NULL, 10) : max);
+		*err_r = xasprintf("%s has bits set after the prefix; the network is %s/%d", entry, want,
+		                   mapped ? n_r->bits : (int)strtol(slash + 1, NULL, 10));
 		return false;
 	}
 	return true;
@@ -273,12 +230,8 @@ bool tableset_contains(const tableset *s, const char *key)
 
 bool tableset_contains_ip(const tableset *s, const char *ip)
 {
-	int family;
-	uint8_t addr[16];
-	if (s->n_nets == 0 || !parse_ip(ip, &family, addr))
-		return false;
 	for (size_t i = 0; i < s->n_nets; i++)
-		if (s->nets[i].family == family && prefix_match(s->nets[i].addr, addr, s->nets[i].prefix))
+		if (cidr_contains(&s->nets[i], ip))
 			return true;
 	return false;
 }
