@@ -21,6 +21,7 @@
 #include "delivery/outbound.h"
 #include "delivery/report.h"
 #include "dns/resolver.h"
+#include "lib/lru.h"
 #include "msgauth/dmarc.h"
 #include "lib/log.h"
 #include "lib/workers.h"
@@ -201,6 +202,7 @@ out:
 	free(srv.dummy_hash);
 	login_gate_free(&srv.login_gate);
 	free(srv.ip_counts);
+	lru_free(&srv.smtp_passed);
 	str_secure_free(demo_pw);
 	SSL_CTX_free(srv.tls);
 	if (srv.base)

@@ -158,6 +158,8 @@ config *config_new_defaults(void)
 	memcpy(cfg->delivery.retry, default_retry, sizeof(default_retry));
 	strlist_init(&cfg->relay.domains);
 	strlist_init(&cfg->policy.trusted_networks);
+	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
+	strlist_add(&cfg->policy.trusted_networks, "::1");
 	cfg->relay.n_ports = (int)(sizeof(default_relay_ports) / sizeof(default_relay_ports[0]));
 	cfg->relay.ports = xcalloc((size_t)cfg->relay.n_ports, sizeof(int));
 	memcpy(cfg->relay.ports, default_relay_ports, sizeof(default_relay_ports));
@@ -394,6 +396,7 @@ static void read_int_list(config_setting_t *s, const char *name, long long lo, l
 /* A list of networks, "192.0.2.0/24", "2001:db8::/32" or one address. */
 static void read_networks(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
 {
+	strlist_free(out); /* the file's list replaces the default */
 	int t = config_setting_type(s);
 	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
 		add_error(errs, file, (int)config_setting_source_line(s),
@@ -540,6 +543,9 @@ void config_print_defaults(void)
 	printf("%-28s = [ 60, 300, 900, 1800, 3600, 7200 ];   # seconds between attempts; the last repeats\n",
 	       "delivery.retry");
 	printf("%-28s = ( { role = \"smtp|submission|submissions\"; address = \"0.0.0.0\"; port = 25; } );\n", "listeners");
+	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
+	       "policy.trusted_networks");
+	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
 }
 
 char *config_path_db(const config *cfg)
