@@ -9,9 +9,11 @@
  * the RCPT check itself.  The message and its accepted recipients are
  * counted once, here at the end of data, which is the last step of that
  * stage: every other check has passed by then.  A message refused after
- * this point (the spool commit failing) has counted once; one refused
- * before has not, so a client that retries a refused message is never
- * counted twice for it. */
+ * this point (the policy's message actions or the spool commit failing,
+ * both local errors) has counted once; one refused before has not, so a
+ * client that retries a refused message is not counted twice for it.
+ * Sessions in flight at once are each checked before the others count:
+ * a limit can be passed by the number of messages in flight together. */
 #include "smtp/pol_steps.h"
 
 #include <stdlib.h>
