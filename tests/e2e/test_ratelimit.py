@@ -243,3 +243,33 @@ policy: {
     assert f"{path}:{dup_line}: ratelimit ok: another rate limit has this name" in lines, p.stderr
     assert (f'{path}:{dup_line}: ratelimit ok: roles: "imap" is none of "smtp", "submission", '
             f'"submissions"') in lines, p.stderr
+
+
+def test_message_refused_at_data_not_counted(make_server):
+    """A message that a check at the end of data refuses (here a rule) does
+    not count: the rate step counts only after every other check passed."""
+    srv = make_server(limits={"recipients": 50}, extra="""
+policy: {
+  rules = (
+    { name = "no-x"; header = "X-Reject: /yes/"; action = "reject"; text = "Refused for the test"; }
+  );
+  ratelimits = (
+    { name = "user-rcpts"; key = "user"; count = "recipients"; limit = 2; }
+  );
+};
+""")
+    alice, apw = srv.add_user(prefix="alice")
+    r = [srv.add_user(prefix=f"r{i}")[0] for i in range(3)]
+    c = srv.submit_conn(alice, apw)
+    for _ in range(3):
+        bad = make_message(alice, r[0], "refused", ["x"], extra_headers=("X-Reject: yes",))
+        rr, final = c.mail_transaction(alice, r[:2], bad)
+        assert [x.code for x in rr] == [250, 250], rr
+        assert final.code == 550 and "Refused for the test" in final.first, final
+    # none of them counted: two recipients still go, the third does not
+    rr, final = c.mail_transaction(alice, r, msg(alice, r[0]))
+    assert [x.code for x in rr] == [250, 250, 450], rr
+    assert final.code == 250
+    c.quit()
+    srv.wait_mail(r[1])
+    srv.assert_no_mail(r[2], wait=0.2)
