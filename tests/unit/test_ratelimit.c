@@ -415,9 +415,25 @@ static void test_ratedb_roundtrip(void **state)
 	assert_true(ratedb_save(db, rows, n, T0 + 1, &err));
 	rate_rows_free(rows, n);
 	assert_int_equal(rows_in(path), 1);
+	/* damaged rows count nothing and do not stop the others */
+	sqlite3 *raw;
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw,
+	                              "INSERT INTO rate VALUES ('c', '192.0.2.99', 5, 1, '1,2', 9999999999);"
+	                              "INSERT INTO rate VALUES ('c', '192.0.2.98', 5, 1, 'x,y,z', 9999999999);"
+	                              "INSERT INTO rate VALUES ('c', '192.0.2.97', 5, 1, "
+	                              "'1,1,1,1,1,1,1,1,1,1,1,1,99999999999', 9999999999);"
+	                              "INSERT INTO rate VALUES ('c', '192.0.2.96', 5, 1, '1,1,1,1,1,1,1,1,1,1,1,1,1,', 9999999999);",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	sqlite3_close(raw);
+	rate_table *t5 = rate_new(rules, 2);
+	assert_true(ratedb_load(db, t5, T0 + 200, &got, &err));
+	assert_int_equal(got, 1); /* the user's row only */
+	rate_free(&t5);
 	/* expired rows are purged by a save */
 	assert_true(ratedb_save(db, NULL, 0, T0 + 86400 * 3, &err));
-	assert_int_equal(rows_in(path), 0);
+	assert_int_equal(rows_in(path), 4); /* the damaged rows with a far expiry stay */
 	ratedb_close(&db);
 	/* a database that cannot be opened says why */
 	assert_null(ratedb_open("/nonexistent-dir/x/ratelimit.db", &err));

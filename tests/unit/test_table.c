@@ -364,6 +364,40 @@ static void test_sqlite_list(void **state)
 	rmdir(dir);
 }
 
+/* Random bytes as entries and keys: refused or taken, never a crash (run
+ * under the sanitizers). */
+static void test_garbage(void **state)
+{
+	tableset *s = tableset_new();
+	unsigned seed = 12345;
+	static const char alphabet[] = "0123456789abcdef:./*@ \t\x01\xff-_";
+	char text[64];
+	for (int i = 0; i < 20000; i++) {
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 31;
+		for (size_t j = 0; j < len; j++) {
+			seed = seed * 1103515245u + 12345u;
+			text[j] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		text[len] = '\0';
+		char *why = NULL;
+		if (!tableset_add(s, text, &why))
+			assert_non_null(why);
+		free(why);
+	}
+	tableset_seal(s);
+	for (int i = 0; i < 20000; i++) {
+		size_t len = (seed = seed * 1103515245u + 12345u) >> 16 & 31;
+		for (size_t j = 0; j < len; j++) {
+			seed = seed * 1103515245u + 12345u;
+			text[j] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		text[len] = '\0';
+		(void)tableset_contains(s, text);
+		(void)tableset_contains_ip(s, text);
+	}
+	tableset_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_static_and_lists),
 		cmocka_unit_test(test_file_reload),
 		cmocka_unit_test(test_sqlite_list),
+		cmocka_unit_test(test_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
