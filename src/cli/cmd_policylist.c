@@ -33,6 +33,9 @@ static table *list_named(cli_ctx *ctx, const char *name)
 static int list_show(cli_ctx *ctx, int argc, char **argv)
 {
 	policy_lists *lists = ctx->policy != NULL ? ctx->policy->lists : NULL;
+	/* an sqlite list's database is created when missing: as the server's */
+	if (!cli_drop_privileges(ctx))
+		return 1;
 	if (argc == 0) {
 		for (size_t i = 0; i < policy_lists_count(lists); i++) {
 			table *t = policy_list_at(lists, i);

@@ -150,6 +150,8 @@ def test_list_cli(make_server):
     srv = make_lists_server(make_server)
     out = srv.cli("policy", "list", "add", "dbblocked", "a@x.example")
     assert out.returncode == 0 and out.stdout == "added a@x.example list dbblocked\n", out.stdout
+    if os.geteuid() == 0:  # made by the CLI as the service user, so the server can use it
+        assert (srv.base / "lists" / "lists.db").stat().st_uid == pwd.getpwnam("nobody").pw_uid
     out = srv.cli("policy", "list", "add", "dbblocked", "A@X.example")
     assert out.returncode == 0 and out.stdout == "list dbblocked already has A@X.example\n", out.stdout
     out = srv.cli("policy", "list", "add", "dbblocked", "192.0.2.0/24")
