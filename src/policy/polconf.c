@@ -8,7 +8,11 @@
 #include <stdlib.h>
 
 #include "policy/dnsbl.h"
+#include "policy/listconf.h"
+#include "policy/rateconf.h"
+#include "policy/ratelimit.h"
 #include "policy/rules.h"
+#include "policy/table.h"
 
 static const struct {
 	const char *path;
@@ -17,6 +21,8 @@ static const struct {
 	{"policy.rules", policy_rules_read},
 	{"policy.dnsbl", dnsbl_config_read},
 	{"policy.dnsbl_reject_score", dnsbl_config_read_score},
+	{"policy.lists", policy_lists_read},
+	{"policy.ratelimits", policy_ratelimits_read},
 };
 
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
@@ -76,6 +82,8 @@ void policy_config_free(policy_config **pcp)
 		return;
 	policy_rules_free(&pc->rules);
 	dnsbl_lists_free(&pc->dnsbl);
+	policy_lists_free(&pc->lists);
+	rate_rules_free(&pc->ratelimits);
 	free(pc);
 	*pcp = NULL;
 }
