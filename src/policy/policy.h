@@ -47,6 +47,7 @@ typedef struct policy_facts {
 	const char *client_ip;
 	const char *client_name;     /* forward-confirmed reverse name; "" when
 	                              * it has none; NULL: not looked up */
+	bool client_name_tempfail;   /* "" because a look-up failed for now */
 	const char *helo;
 	listener_role role;
 	const char *user;            /* authenticated user, NULL if none */

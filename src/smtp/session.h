@@ -56,6 +56,7 @@ typedef struct smtp_txn {
 typedef struct smtp_pol {
 	struct policy_run *run;     /* the stage in flight, NULL when none */
 	char *client_name;          /* verified reverse name, "" none, NULL not asked */
+	bool client_name_tempfail;  /* "" only because DNS failed for now */
 	struct event *greet_timer;  /* the greeting pause, while it runs */
 	bool accepted;              /* a rule accepted the session (connect, HELO) */
 	bool txn_accepted;          /* ... this transaction (MAIL, RCPT) */
