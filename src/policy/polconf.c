@@ -7,13 +7,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "policy/dnsbl.h"
+#include "policy/listconf.h"
+#include "policy/rateconf.h"
+#include "policy/ratelimit.h"
 #include "policy/rules.h"
+#include "policy/table.h"
 
 static const struct {
 	const char *path;
 	policy_config_reader *read;
 } readers[] = {
 	{"policy.rules", policy_rules_read},
+	{"policy.dnsbl", dnsbl_config_read},
+	{"policy.dnsbl_reject_score", dnsbl_config_read_score},
+	{"policy.lists", policy_lists_read},
+	{"policy.ratelimits", policy_ratelimits_read},
 };
 
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
@@ -72,6 +81,9 @@ void policy_config_free(policy_config **pcp)
 	if (pc == NULL)
 		return;
 	policy_rules_free(&pc->rules);
+	dnsbl_lists_free(&pc->dnsbl);
+	policy_lists_free(&pc->lists);
+	rate_rules_free(&pc->ratelimits);
 	free(pc);
 	*pcp = NULL;
 }
