@@ -820,7 +820,7 @@ def span(values, fmt):
 def verdicts(by):
     """The issue's two targets, from the measured rows."""
     lines = []
-    drops = []
+    drops, cpu_us, cpu_pct = [], [], []
     for m in MODES:
         for s in SESSIONS:
             a, b = by.get(("yubin", "plain", m, s)), \
@@ -828,6 +828,10 @@ def verdicts(by):
             d = pct_drop(a and a["accept_rate"], b and b["accept_rate"])
             if d is not None:
                 drops.append(d)
+            ca, cb = per_msg_ms(a, "cpu_s"), per_msg_ms(b, "cpu_s")
+            if ca and cb is not None:
+                cpu_us.append(1000 * (cb - ca))
+                cpu_pct.append(100 * (cb - ca) / ca)
     if drops:
         lines.append("- Throughput yubin loses to the rules, the DNSBL and "
                      "the rate limits, by row: %s %% (target: under 10 %%; "
@@ -835,6 +839,12 @@ def verdicts(by):
                      "the faster one, i.e. noise): %s."
                      % (span(drops, "%.1f"),
                         "met" if max(drops) < 10 else "not met"))
+    if cpu_us:
+        cpu_us.sort()
+        lines.append("- CPU time the rules add to each yubin message, by "
+                     "row: %s µs (%s %% of the plain row's; median %.0f µs)."
+                     % (span(cpu_us, "%.0f"), span(cpu_pct, "%+.0f"),
+                        cpu_us[len(cpu_us) // 2]))
     ratios = []
     for m in MODES:
         for s in SESSIONS:
