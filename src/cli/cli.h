@@ -51,6 +51,7 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv);
 int cmd_spf(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
+int cmd_srs(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
 int cmd_tls(cli_ctx *ctx, int argc, char **argv);
 /* Print the certificate's subject, expiry and SHA-256 fingerprint (with

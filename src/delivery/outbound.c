@@ -27,6 +27,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mime/to7bit.h"
+#include "rewrite/state.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
@@ -61,6 +62,7 @@ struct outbound {
 	char *relay_password;          /* from relay.password_file */
 	struct event *timer;
 	unsigned rnd;
+	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -130,6 +132,7 @@ struct ob_attempt {
 	bool warn;            /* a delay warning went out now */
 	time_t next_due;
 	int io_errno;
+	char *mail_from;      /* the SRS sender of forwarded mail, or NULL: env.sender */
 };
 
 static void next_host(ob_group *g);
@@ -338,7 +341,7 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->tls = a->o->tls;
 	j->helo = cfg->hostname;
 	j->mx_host = g->cur_host;
-	j->sender = a->env.sender;
+	j->sender = a->mail_from ? a->mail_from : a->env.sender;
 	j->rcpts = g->addrs;
 	j->n_rcpts = g->n;
 	j->body = a->body;
@@ -598,6 +601,7 @@ static void attempt_free(ob_attempt *a)
 		qenvelope_free(&a->env);
 	downgrade_free(&a->dg);
 	free(a->data);
+	free(a->mail_from);
 	free(a);
 }
 
@@ -625,6 +629,34 @@ static bool relay_applies(const config *cfg, const char *domain)
 	return cfg->relay.domains.n == 0 || strlist_contains(&cfg->relay.domains, domain);
 }
 
+/* Mail that arrived from elsewhere (not a user's submission) and is sent
+ * on to another domain, an alias pointing outside, is forwarding: with
+ * rewrite.srs.enable it leaves with an SRS sender at our domain, so that
+ * the next server's SPF check of the envelope sender passes.  A null
+ * sender and one of our own domains stay as they are.  Bounces go to the
+ * original sender either way (the DSN code reads env.sender). */
+static char *srs_sender(const ob_attempt *a)
+{
+	const rewrite_state *rw = a->o->rewrite;
+	const char *sender = a->env.sender, *at = strrchr(sender, '@');
+	if (rw == NULL || !rw->srs_on || a->env.auth_user != NULL || at == NULL ||
+	    accounts_domain_is_local(a->o->acc, at + 1) || str_ascii_ieq(at + 1, rw->srs_domain))
+		return NULL;
+	char *out = NULL;
+	srs_status st = srs_forward(&rw->srs, sender, time(NULL), &out);
+	if (st == SRS_OK)
+		log_event(LOG_LVL_INFO, "srs_forward", "qid=%s sender=%s mail_from=%s", a->env.id, sender, out);
+	else /* sent as it is: SPF may fail at the destination, but nothing is lost */
+		log_event(LOG_LVL_WARN, "srs_forward", "qid=%s sender=%s mail_from=%s error=%s", a->env.id, sender,
+		          sender, srs_status_text(st));
+	return out;
+}
+
+void outbound_set_rewrite(outbound *o, const rewrite_state *rw)
+{
+	o->rewrite = rw;
+}
+
 static void read_done(void *arg)
 {
 	ob_attempt *a = arg;
@@ -645,6 +677,7 @@ static void read_done(void *arg)
 		return;
 	}
 	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
+	a->mail_from = srs_sender(a);
 	if (a->dg.body != NULL || a->dg.refusal != NULL) {
 		/* prepared for a server without 8BITMIME, if one is met */
 		log_event(a->dg.sign_error ? LOG_LVL_WARN : LOG_LVL_INFO, "downgrade",

@@ -81,10 +81,29 @@ static const setting_def schema[] = {
 	STR("msgauth.dmarc_action", msgauth.dmarc_action, "follow", "a DMARC failure: \"follow\" the domain's policy (reject: 550 5.7.1; quarantine: the Junk folder), \"junk\" (both to Junk) or \"report\" (the header only)"),
 	STR("msgauth.dmarc_temperror", msgauth.dmarc_temperror, "accept", "DMARC temperror (RFC 7489 6.6.2: neither SPF nor DKIM passed and an aligned one failed for now, or the policy look-up failed): \"accept\" the message without applying the policy, or \"defer\" it with 451 4.7.0"),
 	INT("msgauth.timeout", msgauth.timeout, 20, 1, 600, "seconds for all the DNS look-ups of one message's checks"),
+	INT("rewrite.srs.enable", rewrite.srs_enable, 0, 0, 1, "1: mail sent on to another domain (an alias pointing outside) leaves with an SRS0/SRS1 envelope sender at rewrite.srs.domain, so that SPF passes at the destination; bounces to those addresses are checked and returned to the original sender"),
+	STR("rewrite.srs.domain", rewrite.srs_domain, NULL, "the domain of SRS addresses (its SPF record must allow this server; unset: the first local domain)"),
+	STR("rewrite.srs.secret_file", rewrite.srs_secret_file, NULL, "the SRS secrets, one a line, the first signs, all verify (mode 0600; made with a random secret at start or by `yubin srs keygen` when missing; unset: DATA_DIR/srs.secret)"),
+	INT("rewrite.srs.max_age", rewrite.srs_max_age, 21, 1, 1000, "days an SRS address stays valid for bounces"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
-static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue"};
+static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
+                                     "rewrite", "rewrite.srs"};
+
+/* Settings that are lists of groups, read by their own modules from the
+ * same file (rewrite/rwconf.c): skipped here. */
+static const char *const external[] = {
+	"rewrite.canonical", "rewrite.masquerade",
+};
+
+static bool is_external(const char *path)
+{
+	for (size_t k = 0; k < sizeof(external) / sizeof(external[0]); k++)
+		if (strcmp(path, external[k]) == 0)
+			return true;
+	return false;
+}
 
 static bool is_group(const char *name)
 {
@@ -387,10 +406,12 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			              &cfg->relay.n_ports, file, errs);
 		} else if (prefix != NULL && strcmp(path, "relay.domains") == 0) {
 			read_domains(cfg, s, file, errs, &cfg->relay.domains, path);
-		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(name)) {
-			read_group(cfg, s, name, file, errs);
+		} else if (is_external(path)) {
+			/* read by its module */
+		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(path)) {
+			read_group(cfg, s, path, file, errs);
 		} else {
-			if (prefix == NULL && is_group(name))
+			if (is_group(path))
 				add_error(errs, file, line, "%s must be a group in braces: %s: { ... };", path, path);
 			else
 				add_error(errs, file, line, "unknown setting \"%s\" (see `yubin config defaults` for the list)", path);

@@ -92,6 +92,13 @@ typedef struct config_queue {
 	int64_t min_free;          /* bytes kept free (see queue/space.h) */
 } config_queue;
 
+typedef struct config_rewrite {
+	int srs_enable;            /* 1: SRS for mail sent on to other domains */
+	char *srs_domain;          /* NULL: the first local domain */
+	char *srs_secret_file;     /* NULL: DATA_DIR/srs.secret */
+	int srs_max_age;           /* days */
+} config_rewrite;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -109,6 +116,7 @@ typedef struct config {
 	config_relay relay;
 	config_msgauth msgauth;
 	config_queue queue;
+	config_rewrite rewrite;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

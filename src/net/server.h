@@ -38,6 +38,7 @@ typedef struct server {
 	struct store_views *views;  /* folders open in IMAP sessions, shared */
 	struct dns_resolver *dns;   /* asynchronous DNS (delivery, SPF, DKIM, DMARC) */
 	struct dmarc_psl *psl;      /* the Public Suffix List, for DMARC */
+	struct rewrite_state *rewrite; /* canonical maps, masquerading, SRS (rewrite/state.h) */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

@@ -51,7 +51,7 @@ unsigned rw_direction_parse(const char *name)
 /* "@domain" (domain_only) or a mailbox. */
 static bool valid_key(const char *s, bool *domain_only_r)
 {
-	bool non_ascii;
+	bool non_ascii = false; /* envelope_valid_domain only ever sets it */
 	*domain_only_r = s[0] == '@';
 	if (*domain_only_r)
 		return s[1] != '\0' && envelope_valid_domain(s + 1, strlen(s + 1), true, &non_ascii);

@@ -32,7 +32,7 @@ static bool begin_spool(smtp_session *s)
 	time_t now = time(NULL);
 	env.id = id;
 	env.time = now;
-	env.sender = t->sender;
+	env.sender = t->sender_rw ? t->sender_rw : t->sender;
 	env.client = s->ip;
 	env.helo = s->helo;
 	env.auth_user = s->auth_user;

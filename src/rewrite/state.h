@@ -1,0 +1,37 @@
+/* state.h — the server's address rewriting at run time: the rules of
+ * rewrite.canonical / rewrite.masquerade and, with rewrite.srs.enable, the
+ * SRS domain and secrets.  Made once at start-up (after the privilege
+ * drop: the secret file belongs to the service user), read-only after. */
+#ifndef YUBIN_REWRITE_STATE_H
+#define YUBIN_REWRITE_STATE_H
+
+#include <stdbool.h>
+
+#include "lib/config.h"
+#include "lib/strutil.h"
+#include "rewrite/rewrite.h"
+#include "rewrite/srs.h"
+
+typedef struct rewrite_state {
+	rw_rules rules;
+	bool srs_on;
+	char *srs_domain;     /* lower case */
+	strlist secrets;      /* never logged */
+	srs_config srs;       /* points at secrets and srs_domain */
+} rewrite_state;
+
+/* The secret file's path: rewrite.srs.secret_file or DATA_DIR/srs.secret
+ * (malloc'd). */
+char *rewrite_srs_secret_path(const config *cfg);
+
+/* Read the rules from cfg's file and, with SRS on, the secrets (the file
+ * is made with a random secret when it does not exist).  first_domain:
+ * the SRS domain when rewrite.srs.domain is unset (NULL: none, an error
+ * with SRS on).  NULL with errors added. */
+rewrite_state *rewrite_state_load(const config *cfg, const char *first_domain, strlist *errors);
+void rewrite_state_free(rewrite_state **st);
+
+/* Is address at the SRS domain with an SRS0/SRS1 local part? */
+bool rewrite_is_our_srs(const rewrite_state *st, const char *address);
+
+#endif
