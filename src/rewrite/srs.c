@@ -22,6 +22,7 @@
 #define SRS_DAY 86400
 #define SRS_TIME_SLOTS 1024
 #define SRS_SECRET_MAX 4096
+#define SRS_LOCAL_MAX 64        /* RFC 5321 4.5.3.1.1 */
 
 static const char time_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -142,6 +143,12 @@ srs_status srs_forward(const srs_config *c, const char *sender, time_t now, char
 		*out_r = xasprintf("SRS0=%s=%s=%s=%s@%s", hash, stamp, host, user, c->domain);
 	}
 	free(user);
+	const char *at_out = st == SRS_OK ? strrchr(*out_r, '@') : NULL;
+	if (at_out != NULL && (at_out - *out_r > SRS_LOCAL_MAX || sender[0] == '"')) {
+		free(*out_r);
+		*out_r = NULL;
+		st = SRS_TOO_LONG;
+	}
 	return st;
 }
 
@@ -195,6 +202,7 @@ const char *srs_status_text(srs_status st)
 		[SRS_BAD_TIME] = "an SRS address with a malformed time stamp",
 		[SRS_EXPIRED] = "an SRS address older than rewrite.srs.max_age days",
 		[SRS_NO_SECRET] = "no SRS secret",
+		[SRS_TOO_LONG] = "the SRS address would have a local part longer than 64 octets, or the sender's is quoted",
 	};
 	return (size_t)st < sizeof text / sizeof text[0] ? text[st] : "unknown SRS status";
 }

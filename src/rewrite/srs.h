@@ -32,6 +32,8 @@ typedef enum srs_status {
 	SRS_BAD_TIME,      /* the time stamp is not base32 */
 	SRS_EXPIRED,       /* older than max_age days */
 	SRS_NO_SECRET,
+	SRS_TOO_LONG,      /* forward: the local part would pass 64 octets, or
+	                    * the sender's is quoted: not rewritable */
 } srs_status;
 
 typedef struct srs_config {
@@ -43,7 +45,9 @@ typedef struct srs_config {
 /* Forward: the address to use as envelope sender when mail from sender is
  * sent on by us.  An SRS0 sender becomes SRS1 (its first forwarder's
  * domain kept), an SRS1 sender a new SRS1 with the same origin; anything
- * else SRS0.  *out_r malloc'd on SRS_OK. */
+ * else SRS0.  *out_r malloc'd on SRS_OK.  SRS_TOO_LONG when the new local
+ * part would be longer than RFC 5321 allows (64 octets: our own RCPT, and
+ * many servers, would refuse the bounce) or the sender's is quoted. */
 srs_status srs_forward(const srs_config *c, const char *sender, time_t now, char **out_r);
 
 /* Reverse: the address an SRS address at our domain stands for, after

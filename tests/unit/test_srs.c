@@ -54,6 +54,11 @@ static void test_forward(void **state)
 		{"", NULL, SRS_NO_REWRITE},
 		{"nodomain", NULL, SRS_NO_REWRITE},
 		{"@x.example", NULL, SRS_NO_REWRITE},
+		/* 14 + 10 + 40 = 64 octets: still fits; one more does not */
+		{"abcdefghijabcdefghijabcdefghijabcdefghij@Abcde.Test",
+		 "SRS0=sAu6=G3=Abcde.Test=abcdefghijabcdefghijabcdefghijabcdefghij@fwd.example.org", SRS_OK},
+		{"abcdefghijabcdefghijabcdefghijabcdefghij@Abcdef.Test", NULL, SRS_TOO_LONG},
+		{"\"a b\"@remote.example", NULL, SRS_TOO_LONG},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *out = NULL;
