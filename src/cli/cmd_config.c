@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rewrite/rwconf.h"
 #include "tls/tls.h"
 
 int cmd_config(cli_ctx *ctx, int argc, char **argv)
@@ -30,17 +29,6 @@ int cmd_config(cli_ctx *ctx, int argc, char **argv)
 		}
 		SSL_CTX_free(tls);
 	}
-	strlist errors;
-	strlist_init(&errors);
-	rw_rules rules;
-	rw_rules_init(&rules);
-	bool ok = rw_config_load(ctx->cfg->dev ? NULL : ctx->cfg->path, &rules, &errors);
-	for (size_t i = 0; i < errors.n; i++)
-		fprintf(stderr, "%s\n", errors.items[i]);
-	rw_rules_free(&rules);
-	strlist_free(&errors);
-	if (!ok)
-		return 1;
 	printf("%s: ok (%d listeners, %zu local domains in the file)\n", ctx->cfg->path,
 	       ctx->cfg->n_listeners, ctx->cfg->domains.n);
 	return 0;

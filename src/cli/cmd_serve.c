@@ -18,10 +18,12 @@
 #include "auth/throttle.h"
 #include "cli/control.h"
 #include "cli/devmode.h"
+#include "policy/polconf.h"
 #include "rewrite/state.h"
 #include "delivery/outbound.h"
 #include "delivery/report.h"
 #include "dns/resolver.h"
+#include "lib/lru.h"
 #include "msgauth/dmarc.h"
 #include "lib/log.h"
 #include "lib/workers.h"
@@ -74,7 +76,8 @@ static bool open_rewrite(cli_ctx *ctx, server *srv)
 	strlist_init(&domains);
 	strlist_init(&errors);
 	accounts_domain_list(srv->acc, &domains);
-	srv->rewrite = rewrite_state_load(ctx->cfg, domains.n ? domains.items[0] : NULL, &errors);
+	srv->rewrite = rewrite_state_load(ctx->cfg, ctx->policy ? ctx->policy->rewrite : NULL,
+	                                  domains.n ? domains.items[0] : NULL, &errors);
 	for (size_t i = 0; i < errors.n; i++)
 		cli_error("%s", errors.items[i]);
 	if (srv->rewrite != NULL && srv->rewrite->srs_on)
@@ -140,7 +143,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (cfg->dev && !devmode_prepare_tls(cfg))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	server srv = {.cfg = cfg};
+	server srv = {.cfg = cfg, .policy = ctx->policy};
 	char *err = NULL, *demo_pw = NULL;
 	int rc = 1;
 	dns_resolver *dns = NULL;
@@ -173,7 +176,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
-	ctl = control_open(srv.base, cfg, ob, &err);
+	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
 		free(err);
@@ -215,6 +218,7 @@ out:
 	free(srv.dummy_hash);
 	login_gate_free(&srv.login_gate);
 	free(srv.ip_counts);
+	lru_free(&srv.smtp_passed);
 	str_secure_free(demo_pw);
 	SSL_CTX_free(srv.tls);
 	if (srv.base)

@@ -69,7 +69,7 @@ static int show(cli_ctx *ctx, bool forward, const char *address)
 	accounts_domain_list(acc, &domains);
 	config cfg = *ctx->cfg;
 	cfg.rewrite.srs_enable = 1;
-	rewrite_state *st = rewrite_state_load(&cfg, domains.n ? domains.items[0] : NULL, &errors);
+	rewrite_state *st = rewrite_state_load(&cfg, NULL, domains.n ? domains.items[0] : NULL, &errors);
 	int rc = 1;
 	if (st == NULL) {
 		for (size_t i = 0; i < errors.n; i++)

@@ -1,26 +1,23 @@
 /* rwconf.c — reads rewrite.canonical and rewrite.masquerade (see
- * rwconf.h) into the rules; every mistake is one "file:line: sentence".
- * Must not read the scalar settings (lib/config.c does). */
+ * rwconf.h) into the rules of the policy configuration; every mistake is
+ * one "file:line: sentence".  Must not read the scalar settings
+ * (lib/config.c does). */
 #include "rewrite/rwconf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void add_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+#define add_error policy_config_error
 
-static void add_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
+/* The rules of pc, made on first use. */
+static rw_rules *rules_of(policy_config *pc)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	strlist_add_owned(errors, xasprintf("%s:%u: %s", file, at ? config_setting_source_line(at) : 0, msg));
-	free(msg);
+	if (pc->rewrite == NULL) {
+		pc->rewrite = xcalloc(1, sizeof(*pc->rewrite));
+		rw_rules_init(pc->rewrite);
+	}
+	return pc->rewrite;
 }
 
 static const char *get_string(const config_setting_t *g, const char *name, const char *file, strlist *errors,
@@ -97,8 +94,9 @@ static bool known_members(const config_setting_t *g, const char *const *names, c
 	return ok;
 }
 
-bool rw_config_read_canonical(rw_rules *r, const config_setting_t *s, const char *file, strlist *errors)
+bool rw_config_read_canonical(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors)
 {
+	rw_rules *r = rules_of(pc);
 	static const char *const names[] = {"match", "replace", "targets", "direction", NULL};
 	size_t before = errors->n;
 	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
@@ -151,8 +149,9 @@ static bool read_words(const config_setting_t *g, const char *name, rw_masq *m,
 	return true;
 }
 
-bool rw_config_read_masquerade(rw_rules *r, const config_setting_t *s, const char *file, strlist *errors)
+bool rw_config_read_masquerade(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors)
 {
+	rw_rules *r = rules_of(pc);
 	static const char *const names[] = {"domains", "except", "targets", "direction", NULL};
 	const char *where = "rewrite.masquerade";
 	size_t before = errors->n;
@@ -173,23 +172,11 @@ bool rw_config_read_masquerade(rw_rules *r, const config_setting_t *s, const cha
 	return errors->n == before;
 }
 
-bool rw_config_load(const char *path, rw_rules *r, strlist *errors)
+void rw_config_free(rw_rules **r)
 {
-	if (path == NULL)
-		return true;
-	config_t cf;
-	config_init(&cf);
-	size_t before = errors->n;
-	if (config_read_file(&cf, path) != CONFIG_TRUE) {
-		/* lib/config.c has said what is wrong with the file */
-		config_destroy(&cf);
-		return true;
-	}
-	const config_setting_t *s = config_lookup(&cf, "rewrite.canonical");
-	if (s != NULL)
-		rw_config_read_canonical(r, s, path, errors);
-	if ((s = config_lookup(&cf, "rewrite.masquerade")) != NULL)
-		rw_config_read_masquerade(r, s, path, errors);
-	config_destroy(&cf);
-	return errors->n == before;
+	if (*r == NULL)
+		return;
+	rw_rules_free(*r);
+	free(*r);
+	*r = NULL;
 }

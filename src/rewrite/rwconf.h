@@ -9,7 +9,8 @@
  *                    direction = "outbound"; targets = [ ... ]; };
  *   };
  *
- * Errors are "file:line: sentence".  Pure (libconfig only). */
+ * Errors are "file:line: sentence".  Pure (libconfig only); the policy
+ * configuration holds the result (pc->rewrite). */
 #ifndef YUBIN_REWRITE_RWCONF_H
 #define YUBIN_REWRITE_RWCONF_H
 
@@ -17,15 +18,15 @@
 #include <stdbool.h>
 
 #include "lib/strutil.h"
+#include "policy/polconf.h"
 #include "rewrite/rewrite.h"
 
-/* rewrite.canonical (a list of groups) into r; false with errors added. */
-bool rw_config_read_canonical(rw_rules *r, const config_setting_t *s, const char *file, strlist *errors);
-/* rewrite.masquerade (a group) into r; false with errors added. */
-bool rw_config_read_masquerade(rw_rules *r, const config_setting_t *s, const char *file, strlist *errors);
-
-/* Read both from the file at path (NULL: nothing configured, r stays
- * empty); false with errors added. */
-bool rw_config_load(const char *path, rw_rules *r, strlist *errors);
+/* Readers for policy/polconf.c's table: rewrite.canonical (a list of
+ * groups) and rewrite.masquerade (a group) into pc->rewrite (made on
+ * first use); false with errors added. */
+bool rw_config_read_canonical(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors);
+bool rw_config_read_masquerade(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors);
+/* For policy_config_free. */
+void rw_config_free(rw_rules **r);
 
 #endif

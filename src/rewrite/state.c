@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rewrite/rwconf.h"
 
 char *rewrite_srs_secret_path(const config *cfg)
 {
@@ -34,13 +33,15 @@ static bool load_srs(rewrite_state *st, const config *cfg, const char *first_dom
 	return ok;
 }
 
-rewrite_state *rewrite_state_load(const config *cfg, const char *first_domain, strlist *errors)
+rewrite_state *rewrite_state_load(const config *cfg, const rw_rules *rules, const char *first_domain,
+                                  strlist *errors)
 {
 	rewrite_state *st = xcalloc(1, sizeof(*st));
-	rw_rules_init(&st->rules);
+	rw_rules_init(&st->none);
+	st->rules = rules != NULL ? rules : &st->none;
 	strlist_init(&st->secrets);
-	bool ok = rw_config_load(cfg->dev ? NULL : cfg->path, &st->rules, errors);
-	if (ok && cfg->rewrite.srs_enable)
+	bool ok = true;
+	if (cfg->rewrite.srs_enable)
 		ok = load_srs(st, cfg, first_domain, errors);
 	if (!ok)
 		rewrite_state_free(&st);
@@ -52,7 +53,7 @@ void rewrite_state_free(rewrite_state **stp)
 	rewrite_state *st = *stp;
 	if (st == NULL)
 		return;
-	rw_rules_free(&st->rules);
+	rw_rules_free(&st->none);
 	for (size_t i = 0; i < st->secrets.n; i++)
 		explicit_bzero(st->secrets.items[i], strlen(st->secrets.items[i]));
 	strlist_free(&st->secrets);

@@ -13,7 +13,8 @@
 #include "rewrite/srs.h"
 
 typedef struct rewrite_state {
-	rw_rules rules;
+	const rw_rules *rules; /* the policy configuration's (pc->rewrite), or an empty set */
+	rw_rules none;
 	bool srs_on;
 	char *srs_domain;     /* lower case */
 	strlist secrets;      /* never logged */
@@ -24,11 +25,13 @@ typedef struct rewrite_state {
  * (malloc'd). */
 char *rewrite_srs_secret_path(const config *cfg);
 
-/* Read the rules from cfg's file and, with SRS on, the secrets (the file
- * is made with a random secret when it does not exist).  first_domain:
+/* rules: the rules read with the configuration (NULL: none; must outlive
+ * the state).  With SRS on, the secrets are read (the file is made with a
+ * random secret when it does not exist).  first_domain:
  * the SRS domain when rewrite.srs.domain is unset (NULL: none, an error
  * with SRS on).  NULL with errors added. */
-rewrite_state *rewrite_state_load(const config *cfg, const char *first_domain, strlist *errors);
+rewrite_state *rewrite_state_load(const config *cfg, const rw_rules *rules, const char *first_domain,
+                                  strlist *errors);
 void rewrite_state_free(rewrite_state **st);
 
 /* Is address at the SRS domain with an SRS0/SRS1 local part? */

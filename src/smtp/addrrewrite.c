@@ -24,7 +24,7 @@ char *smtp_rewrite_envelope(smtp_session *s, rw_target t, const char *address)
 	if (st == NULL || address == NULL || *address == '\0')
 		return NULL;
 	rw_direction d = smtp_rewrite_direction(s);
-	char *out = rw_rules_apply(&st->rules, t, d, address);
+	char *out = rw_rules_apply(st->rules, t, d, address);
 	if (out != NULL)
 		log_event(LOG_LVL_INFO, "rewrite", "sid=%s target=%s direction=%s old=%s new=%s", s->sid,
 		          rw_target_name(t), d == RW_INBOUND ? "inbound" : "outbound", address, out);
@@ -68,7 +68,7 @@ static void hdr_work(void *arg, const char *msg, size_t len)
 		j->failed = true;
 		return;
 	}
-	rw_plan_header(&j->s->srv->rewrite->rules, RW_INBOUND, msg, len, j->from <= len ? j->from : 0, &j->plan);
+	rw_plan_header(j->s->srv->rewrite->rules, RW_INBOUND, msg, len, j->from <= len ? j->from : 0, &j->plan);
 }
 
 
@@ -102,7 +102,7 @@ static void hdr_done(void *arg)
 void smtp_rewrite_inbound_headers(smtp_session *s, msgauth_done_fn *done, smtp_rewrite_next_fn *next)
 {
 	const rewrite_state *st = s->srv->rewrite;
-	if (st == NULL || !rw_rules_touch_headers(&st->rules, RW_INBOUND)) {
+	if (st == NULL || !rw_rules_touch_headers(st->rules, RW_INBOUND)) {
 		next(s, done);
 		return;
 	}

@@ -329,7 +329,7 @@ void submit_start(smtp_session *s, msgauth_done_fn *done)
 	j->authserv_id = xstrdup(msgauth_authserv_id(cfg));
 	j->data_dir = xstrdup(cfg->data_dir);
 	j->sign = cfg->msgauth.sign != 0;
-	j->rules = s->srv->rewrite ? &s->srv->rewrite->rules : NULL;
+	j->rules = s->srv->rewrite ? s->srv->rewrite->rules : NULL;
 	j->from = s->txn.trace_len;
 	buf_init(&j->added, SUBMIT_ADDED_MAX);
 	buf_init(&j->sig, SUBMIT_SIG_MAX);
