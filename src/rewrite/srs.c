@@ -111,8 +111,8 @@ static char *cut(char *s)
 srs_status srs_forward(const srs_config *c, const char *sender, time_t now, char **out_r)
 {
 	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
-	if (at == NULL || at == sender || at[1] == '\0')
-		return SRS_NO_REWRITE;
+	if (at == NULL || at == sender || at[1] == '\0' || strchr(at + 1, '=') != NULL)
+		return SRS_NO_REWRITE; /* no domain, or one no SRS address could carry back */
 	if (c->secrets == NULL || c->secrets->n == 0)
 		return SRS_NO_SECRET;
 	char *user = xstrndup(sender, (size_t)(at - sender));
@@ -123,7 +123,9 @@ srs_status srs_forward(const srs_config *c, const char *sender, time_t now, char
 	if (has_tag(user, '1')) {
 		/* SRS1=HHHH=firsthost==rest: keep the first forwarder, new hash */
 		char *fhost = cut(user + 5), *fuser = cut(fhost);
-		if (fhost == NULL || fuser == NULL || *fhost == '\0' || *fuser == '\0') {
+		/* the rest is the first forwarder's SRS0 local part after "SRS0":
+		 * it starts with a separator */
+		if (fhost == NULL || fuser == NULL || *fhost == '\0' || strchr("=-+", *fuser) == NULL || *fuser == '\0') {
 			st = SRS_BAD_FORMAT;
 		} else {
 			const char *f[] = {fhost, fuser};

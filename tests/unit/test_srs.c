@@ -51,6 +51,7 @@ static void test_forward(void **state)
 		{"SRS1=zzzz=first.example==ABCD=G3=orig.example=alice@other.example",
 		 "SRS1=nRM2=first.example==ABCD=G3=orig.example=alice@fwd.example.org", SRS_OK},
 		{"SRS1=zzzz@other.example", NULL, SRS_BAD_FORMAT},
+		{"SRS1=zzzz=first.example=ABCD=G3=orig.example=alice@other.example", NULL, SRS_BAD_FORMAT},
 		{"", NULL, SRS_NO_REWRITE},
 		{"nodomain", NULL, SRS_NO_REWRITE},
 		{"@x.example", NULL, SRS_NO_REWRITE},
