@@ -27,6 +27,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mime/to7bit.h"
+#include "msgauth/arcseal.h"
 #include "rewrite/state.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
@@ -133,6 +134,10 @@ struct ob_attempt {
 	time_t next_due;
 	int io_errno;
 	char *mail_from;      /* the SRS sender of forwarded mail, or NULL: env.sender */
+	buf arc;              /* rewrite.arc_seal: the message with its ARC set on top */
+	buf arc7;             /* ... and its 7-bit copy */
+	char *arc_error;      /* why it could not be sealed (it goes unsealed) */
+	char *arc_selector;   /* sealed with this key of rewrite.srs.domain, or NULL */
 };
 
 static void next_host(ob_group *g);
@@ -344,10 +349,10 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->sender = a->mail_from ? a->mail_from : a->env.sender;
 	j->rcpts = g->addrs;
 	j->n_rcpts = g->n;
-	j->body = a->body;
-	j->body_len = a->body_len;
-	j->body7 = a->dg.body;
-	j->body7_len = a->dg.len;
+	j->body = a->arc.len > 0 ? a->arc.data : a->body;
+	j->body_len = a->arc.len > 0 ? a->arc.len : a->body_len;
+	j->body7 = a->arc7.len > 0 ? a->arc7.data : a->dg.body;
+	j->body7_len = a->arc7.len > 0 ? a->arc7.len : a->dg.len;
 	j->no7bit_reply = a->dg.refusal;
 	j->needs_smtputf8 = a->env.utf8;
 	j->dsn_ret = a->env.ret;
@@ -501,6 +506,51 @@ static void on_grant(void *arg, smtpc_conn *idle)
 
 /* ---- the attempt ---- */
 
+/* ARC (rewrite.arc_seal, RFC 8617): mail that came in on port 25 and is
+ * sent on (an alias pointing outside) gets an ARC set over what was found
+ * on arrival (our Authentication-Results), sealed with an RSA key of the
+ * forwarding domain (rewrite.srs.domain), so that the next receiver can
+ * trust the results from before the forward.  The 7-bit copy is sealed
+ * apart.  On the worker; read_done logs the outcome.  A message that
+ * cannot be sealed goes as it is. */
+static void arc_prepare(ob_attempt *a)
+{
+	const rewrite_state *rw = a->o->rewrite;
+	const config *cfg = a->o->cfg;
+	buf_init(&a->arc, QFILE_MAX);
+	buf_init(&a->arc7, QFILE_MAX);
+	if (rw == NULL || !rw->arc_on || a->env.auth_user != NULL)
+		return;
+	dkim_keyset set = {0};
+	strlist problems;
+	strlist_init(&problems);
+	dkim_keys_load(cfg->data_dir, rw->srs_domain, &set, &problems);
+	strlist_free(&problems);
+	const dkim_key *k = NULL;
+	for (size_t i = 0; i < set.n && k == NULL; i++)
+		if (set.keys[i].alg == DKIM_ALG_RSA_SHA256)
+			k = &set.keys[i];
+	char *results = arc_results_of(a->body, a->body_len,
+	                               cfg->msgauth.authserv_id ? cfg->msgauth.authserv_id : cfg->hostname);
+	time_t now = time(NULL);
+	if (k == NULL)
+		a->arc_error = xasprintf("no RSA DKIM key for %s (yubin dkim keygen %s --algorithm rsa)", rw->srs_domain,
+		                         rw->srs_domain);
+	else if (arc_seal(a->body, a->body_len, k, results, now, false, &a->arc, &a->arc_error) &&
+	         buf_append(&a->arc, a->body, a->body_len) &&
+	         (a->dg.body == NULL || (arc_seal(a->dg.body, a->dg.len, k, results, now, false, &a->arc7, &a->arc_error) &&
+	                                 buf_append(&a->arc7, a->dg.body, a->dg.len))))
+		a->arc_selector = xstrdup(k->selector);
+	if (a->arc_selector == NULL) {
+		buf_clear(&a->arc);
+		buf_clear(&a->arc7);
+		if (a->arc_error == NULL)
+			a->arc_error = xstrdup("the sealed message is too big");
+	}
+	free(results);
+	dkim_keyset_free(&set);
+}
+
 static void read_work(void *arg)
 {
 	ob_attempt *a = arg;
@@ -517,6 +567,8 @@ static void read_work(void *arg)
 	 * SMTPUTF8 message is never converted (RFC 6531 needs 8BITMIME too). */
 	if (a->parsed && !a->env.utf8 && to7bit_has_8bit(a->body, a->body_len))
 		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
+	if (a->parsed)
+		arc_prepare(a);
 }
 
 static const char *domain_of(const char *addr)
@@ -602,6 +654,10 @@ static void attempt_free(ob_attempt *a)
 	downgrade_free(&a->dg);
 	free(a->data);
 	free(a->mail_from);
+	buf_free(&a->arc);
+	buf_free(&a->arc7);
+	free(a->arc_error);
+	free(a->arc_selector);
 	free(a);
 }
 
@@ -678,6 +734,12 @@ static void read_done(void *arg)
 	}
 	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
 	a->mail_from = srs_sender(a);
+	if (a->arc_selector != NULL)
+		log_event(LOG_LVL_INFO, "arc_seal", "qid=%s domain=%s selector=%s result=sealed", a->env.id,
+		          a->o->rewrite->srs_domain, a->arc_selector);
+	else if (a->arc_error != NULL)
+		log_event(LOG_LVL_WARN, "arc_seal", "qid=%s domain=%s result=unsealed error=%s", a->env.id,
+		          a->o->rewrite->srs_domain, a->arc_error);
 	if (a->dg.body != NULL || a->dg.refusal != NULL) {
 		/* prepared for a server without 8BITMIME, if one is met */
 		log_event(a->dg.sign_error ? LOG_LVL_WARN : LOG_LVL_INFO, "downgrade",

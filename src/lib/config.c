@@ -90,6 +90,7 @@ static const setting_def schema[] = {
 	INT("rewrite.srs.enable", rewrite.srs_enable, 0, 0, 1, "1: mail sent on to another domain (an alias pointing outside) leaves with an SRS0/SRS1 envelope sender at rewrite.srs.domain, so that SPF passes at the destination; bounces to those addresses are checked and returned to the original sender"),
 	STR("rewrite.srs.domain", rewrite.srs_domain, NULL, "the domain of SRS addresses (its SPF record must allow this server; unset: the first local domain)"),
 	STR("rewrite.srs.secret_file", rewrite.srs_secret_file, NULL, "the SRS secrets, one a line, the first signs, all verify (mode 0600; made with a random secret at start or by `yubin srs keygen` when missing; unset: DATA_DIR/srs.secret)"),
+	INT("rewrite.arc_seal", rewrite.arc_seal, 0, 0, 1, "1: mail that arrived on port 25 and is sent on to another domain gets an ARC set (RFC 8617) sealed with an RSA DKIM key of rewrite.srs.domain (`yubin dkim keygen DOMAIN --algorithm rsa`)"),
 	INT("rewrite.srs.max_age", rewrite.srs_max_age, 21, 1, 1000, "days an SRS address stays valid for bounces"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };

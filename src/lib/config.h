@@ -105,6 +105,7 @@ typedef struct config_rewrite {
 	char *srs_domain;          /* NULL: the first local domain */
 	char *srs_secret_file;     /* NULL: DATA_DIR/srs.secret */
 	int srs_max_age;           /* days */
+	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
 typedef struct config {

@@ -12,15 +12,21 @@ char *rewrite_srs_secret_path(const config *cfg)
 	                                    : xasprintf("%s/srs.secret", cfg->data_dir);
 }
 
-static bool load_srs(rewrite_state *st, const config *cfg, const char *first_domain, strlist *errors)
+/* The forwarding domain, for SRS and ARC. */
+static bool load_domain(rewrite_state *st, const config *cfg, const char *first_domain, strlist *errors)
 {
 	const char *dom = cfg->rewrite.srs_domain ? cfg->rewrite.srs_domain : first_domain;
 	if (dom == NULL || *dom == '\0') {
-		strlist_add(errors, "rewrite.srs.enable = 1 needs rewrite.srs.domain or a local domain");
+		strlist_add(errors, "rewrite.srs.enable and rewrite.arc_seal need rewrite.srs.domain or a local domain");
 		return false;
 	}
 	st->srs_domain = xstrdup(dom);
 	str_ascii_lower(st->srs_domain);
+	return true;
+}
+
+static bool load_srs(rewrite_state *st, const config *cfg, strlist *errors)
+{
 	char *path = rewrite_srs_secret_path(cfg), *err = NULL;
 	bool created = false;
 	bool ok = srs_secrets_create(path, &created, &err) && srs_secrets_load(path, &st->secrets, &err);
@@ -41,8 +47,11 @@ rewrite_state *rewrite_state_load(const config *cfg, const rw_rules *rules, cons
 	st->rules = rules != NULL ? rules : &st->none;
 	strlist_init(&st->secrets);
 	bool ok = true;
-	if (cfg->rewrite.srs_enable)
-		ok = load_srs(st, cfg, first_domain, errors);
+	if (cfg->rewrite.srs_enable || cfg->rewrite.arc_seal)
+		ok = load_domain(st, cfg, first_domain, errors);
+	if (ok && cfg->rewrite.srs_enable)
+		ok = load_srs(st, cfg, errors);
+	st->arc_on = ok && cfg->rewrite.arc_seal;
 	if (!ok)
 		rewrite_state_free(&st);
 	return st;

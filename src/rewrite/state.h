@@ -16,7 +16,9 @@ typedef struct rewrite_state {
 	const rw_rules *rules; /* the policy configuration's (pc->rewrite), or an empty set */
 	rw_rules none;
 	bool srs_on;
-	char *srs_domain;     /* lower case */
+	bool arc_on;          /* rewrite.arc_seal (delivery/outbound.c seals) */
+	char *srs_domain;     /* lower case: the forwarding domain, of SRS
+	                       * addresses and of the ARC key */
 	strlist secrets;      /* never logged */
 	srs_config srs;       /* points at secrets and srs_domain */
 } rewrite_state;
