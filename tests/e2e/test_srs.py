@@ -273,3 +273,38 @@ def test_arc_sealed_forward_verifies_with_dkimpy(make_server, dns, mx):
     cv, _, comment = dkim.arc_verify(content.replace(b"hello", b"HELLO"), dnsfunc=dnsfunc)
     assert cv == dkim.CV_Fail, (cv, comment)
     assert "event=arc_seal" in srv.log_text() and "result=sealed" in srv.log_text()
+
+
+def test_arc_seal_of_the_7bit_copy(make_server, dns, mx):
+    """To a server without 8BITMIME the converted copy goes, sealed on its
+    own: still 7-bit only, and dkimpy's ARC verifier passes it."""
+    import dkim
+    from test_msgauth import keygen
+    from test_outbound_conn import scripted
+    rx = scripted(dns, mx, eightbitmime=False)     # remote.test's MX
+    try:
+        srv = make_server(start=False, extra=outbound_config(dns, mx.port) + "\nrewrite: { arc_seal = 1; };")
+        name, value = keygen(srv, "rsa")
+        srv.start()
+        srv.add_alias(f"fwd@{DOMAIN}", f"friend@{REMOTE}")
+        msg = make_message(f"bob@{ORIGIN}", f"fwd@{DOMAIN}", "eight bit", ["Gr\u00fc\u00dfe", "bye"],
+                           extra_headers=("MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
+                                          "Content-Transfer-Encoding: 8bit"))
+        with srv.conn("smtp") as c:
+            c.ehlo("mx.origin.test")
+            _, final = c.mail_transaction(f"bob@{ORIGIN}", [f"fwd@{DOMAIN}"], msg, mail_params="BODY=8BITMIME")
+            c.quit()
+        assert final.code == 250, final
+        ((verb, raw),) = rx.wait_messages(1)
+        assert all(b < 0x80 for b in raw)
+        assert raw.startswith(b"ARC-Seal: i=1;"), raw[:200]
+
+        def dnsfunc(qname, timeout=5):
+            return value.encode() if qname.decode().rstrip(".") == name else None
+
+        cv, results, comment = dkim.arc_verify(raw, dnsfunc=dnsfunc)
+        assert cv == dkim.CV_Pass, (cv, results, comment)
+        # without msgauth.verify there is no result to record: "none"
+        assert f"ARC-Authentication-Results: i=1; {HOSTNAME}; none".encode() in raw, raw[:800]
+    finally:
+        rx.stop()
