@@ -152,6 +152,7 @@ static void on_result(void *arg, int err, struct ub_result *res)
 	strlist_init(&a.values);
 	if (err == 0 && res != NULL) {
 		a.secure = res->secure;
+		a.ttl = res->ttl > 0 ? res->ttl : 0;
 		if (res->rcode == 3 || res->nxdomain)
 			a.status = DNS_NXDOMAIN;
 		else if (res->rcode != 0 || res->bogus)

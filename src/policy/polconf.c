@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "policy/dnsbl.h"
+#include "policy/listconf.h"
+#include "policy/rateconf.h"
+#include "policy/ratelimit.h"
 #include "policy/rules.h"
+#include "policy/table.h"
 #include "rewrite/rwconf.h"
 
 static const struct {
@@ -15,6 +20,10 @@ static const struct {
 	policy_config_reader *read;
 } readers[] = {
 	{"policy.rules", policy_rules_read},
+	{"policy.dnsbl", dnsbl_config_read},
+	{"policy.dnsbl_reject_score", dnsbl_config_read_score},
+	{"policy.lists", policy_lists_read},
+	{"policy.ratelimits", policy_ratelimits_read},
 	{"rewrite.canonical", rw_config_read_canonical},
 	{"rewrite.masquerade", rw_config_read_masquerade},
 };
@@ -63,7 +72,7 @@ policy_config *policy_config_load(const config *cfg, strlist *errors)
 	}
 	config_destroy(&cf);
 	if (errors->n == before)
-		policy_rules_check(pc->rules, NULL, cfg->path, errors);
+		policy_rules_check(pc->rules, pc->lists, cfg->path, errors);
 	if (errors->n != before)
 		policy_config_free(&pc);
 	return pc;
@@ -75,6 +84,9 @@ void policy_config_free(policy_config **pcp)
 	if (pc == NULL)
 		return;
 	policy_rules_free(&pc->rules);
+	dnsbl_lists_free(&pc->dnsbl);
+	policy_lists_free(&pc->lists);
+	rate_rules_free(&pc->ratelimits);
 	rw_config_free(&pc->rewrite);
 	free(pc);
 	*pcp = NULL;

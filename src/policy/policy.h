@@ -34,6 +34,8 @@ typedef struct policy_dnsbl_hit {
 	char *list;        /* the list's name in the config */
 	char *answer;      /* the A record it returned, "127.0.0.2" */
 	double weight;     /* negative for allow-lists (DNSWL) */
+	char *subject;     /* what is listed: the client address or a domain */
+	bool domain;       /* a domain list's hit (RHSBL) */
 } policy_dnsbl_hit;
 
 /* What is known about a connection and its message.  Fields not known yet

@@ -51,6 +51,9 @@ static void fill_facts(policy_run *r, const char *rcpt)
 	f->spf = s->pol.spf;
 	f->dkim = s->pol.dkim;
 	f->dmarc = s->pol.dmarc;
+	f->dnsbl = s->pol.dnsbl;
+	f->n_dnsbl = s->pol.n_dnsbl;
+	f->dnsbl_score = s->pol.dnsbl_score;
 	f->now = time(NULL);
 }
 

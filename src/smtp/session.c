@@ -26,6 +26,7 @@ static void session_free(smtp_session *s)
 	txn_reset(s);
 	pol_greet_cancel(s);
 	free(s->pol.client_name);
+	pol_dnsbl_free(s);
 	policy_verdict_free(&s->pol.conn_actions);
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);

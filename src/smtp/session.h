@@ -68,6 +68,12 @@ typedef struct smtp_pol {
 	const char *spf, *dkim, *dmarc; /* port 25 results at DATA (static names) */
 	char *pending_rcpt;         /* the RCPT the policy is looking at */
 	size_t pending_targets;     /* targets before it (taken out if refused) */
+	/* DNS lists (smtp/pol_dnsbl.c): the client's hits (found at connect)
+	 * first, then those of this transaction's sender (MAIL) */
+	policy_dnsbl_hit *dnsbl;
+	size_t n_dnsbl;
+	size_t n_dnsbl_client;      /* of which the client's */
+	double dnsbl_score;         /* the sum of their weights */
 } smtp_pol;
 
 typedef struct smtp_session {
