@@ -308,3 +308,62 @@ def test_arc_seal_of_the_7bit_copy(make_server, dns, mx):
         assert f"ARC-Authentication-Results: i=1; {HOSTNAME}; none".encode() in raw, raw[:800]
     finally:
         rx.stop()
+
+
+def test_same_addresses_as_postsrsd(make_server):
+    """postsrsd (Debian's, the libsrs2-compatible SRS daemon for Postfix),
+    given the same secret file and domain, makes the addresses yubin makes
+    and reads back the ones yubin made, and the other way round."""
+    import shutil
+    import socket
+    import subprocess
+    import urllib.parse
+    from conftest import free_port
+    exe = shutil.which("postsrsd") or ("/usr/sbin/postsrsd" if os.path.exists("/usr/sbin/postsrsd") else None)
+    if exe is None:
+        pytest.fail("postsrsd is not installed: run scripts/install-deps (Debian package postsrsd)")
+    srv = make_server(start=False, extra="rewrite: { srs: { enable = 1; }; };")
+    assert srv.cli("srs", "keygen").returncode == 0
+    secret_file = srv.data_dir / "srs.secret"
+    fwd_port, rev_port = free_port(), free_port()
+    proc = subprocess.Popen([exe, "-s", str(secret_file), "-d", DOMAIN, "-f", str(fwd_port), "-r", str(rev_port),
+                             "-l", "127.0.0.1", "-4"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        def ask(port, address):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                s.sendall(f"get {urllib.parse.quote(address)}\n".encode())
+                reply = s.recv(4096).decode().strip()
+            code, _, value = reply.partition(" ")
+            return code, urllib.parse.unquote(value)
+
+        wait_until(lambda: _port_open(fwd_port) and _port_open(rev_port), 10, what="postsrsd listening")
+
+        def yubin(cmd, address):
+            p = srv.cli("srs", cmd, address)
+            assert p.returncode == 0, (cmd, address, p.stderr)
+            return p.stdout.strip()
+
+        for sender in (f"Bob.Smith@{ORIGIN}", f"SRS0=XyZ1=G3={ORIGIN}=carol@{FIRST}",
+                       f"SRS1=abcd={FIRST}==XyZ1=G3={ORIGIN}=carol@other.test"):
+            ours = yubin("forward", sender)
+            code, theirs = ask(fwd_port, sender)
+            assert code == "200" and theirs == ours, (sender, ours, code, theirs)
+            code, back = ask(rev_port, ours)
+            assert code == "200", (ours, code, back)
+            assert back == yubin("reverse", ours), (ours, back)
+        # a forged address: both refuse it
+        forged = yubin("forward", f"bob@{ORIGIN}").replace("SRS0=", "SRS0=Q", 1)
+        assert ask(rev_port, forged)[0] == "500"
+        assert srv.cli("srs", "reverse", forged).returncode == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _port_open(port):
+    import socket
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return True
+    except OSError:
+        return False
