@@ -419,8 +419,17 @@ void spool_replace(spool *s, size_t start, size_t end, const char *text, size_t 
 {
 	if (end < start || end > s->written || (end == start && len == 0))
 		return;
+	/* kept in ascending order whoever adds them (the checks, the header
+	 * rewriting, the policy): after every edit that starts before start,
+	 * and an insertion before a drop or replacement at the same offset */
+	size_t k = 0;
+	while (k < s->n_drops && (s->drops[k].start < start ||
+	                          (s->drops[k].start == start && (end > start || s->drops[k].end == start))))
+		k++;
 	s->drops = xrealloc(s->drops, (s->n_drops + 1) * sizeof(*s->drops));
-	spool_edit *e = &s->drops[s->n_drops++];
+	memmove(&s->drops[k + 1], &s->drops[k], (s->n_drops - k) * sizeof(*s->drops));
+	s->n_drops++;
+	spool_edit *e = &s->drops[k];
 	*e = (spool_edit){.start = start, .end = end, .text = len > 0 ? xmalloc(len) : NULL, .len = len};
 	if (len > 0)
 		memcpy(e->text, text, len);

@@ -29,6 +29,8 @@ typedef enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN
 
 typedef struct smtp_txn {
 	char *sender;           /* NULL until MAIL */
+	char *sender_rw;        /* the sender to queue, when rewrite.canonical /
+	                         * rewrite.masquerade change it (else NULL) */
 	bool smtputf8;
 	bool body_8bit;
 	uint64_t size;          /* SIZE= of MAIL, 0 when not given */
