@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "policy/polconf.h"
 #include "cli/devmode.h"
 
 #define DEFAULT_CONFIG "/etc/yubin/yubin.conf"
@@ -102,13 +103,18 @@ int main(int argc, char **argv)
 		strlist errs;
 		strlist_init(&errs);
 		ctx.cfg = config_load(ctx.config_path, &errs);
+		if (ctx.cfg != NULL && (ctx.policy = policy_config_load(ctx.cfg, &errs)) == NULL)
+			config_free(&ctx.cfg);
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(stderr, "%s\n", errs.items[i]);
 		strlist_free(&errs);
 	}
 	if (ctx.cfg == NULL)
 		return 1;
+	if (ctx.policy == NULL)
+		ctx.policy = policy_config_empty();
 	int rc = subcommands[idx].run(&ctx, argc - 1, argv + 1);
+	policy_config_free(&ctx.policy);
 	config_free(&ctx.cfg);
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 typedef struct cli_ctx {
 	config *cfg;          /* loaded before the subcommand runs */
+	struct policy_config *policy; /* its policy parts (policy/polconf.h), loaded with it */
 	const char *config_path;
 	bool dev;
 	bool serving;         /* `serve`: may hand a root-owned --dev folder to nobody */

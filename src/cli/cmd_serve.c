@@ -21,6 +21,7 @@
 #include "delivery/outbound.h"
 #include "delivery/report.h"
 #include "dns/resolver.h"
+#include "lib/lru.h"
 #include "msgauth/dmarc.h"
 #include "lib/log.h"
 #include "lib/workers.h"
@@ -117,7 +118,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (cfg->dev && !devmode_prepare_tls(cfg))
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
-	server srv = {.cfg = cfg};
+	server srv = {.cfg = cfg, .policy = ctx->policy};
 	char *err = NULL, *demo_pw = NULL;
 	int rc = 1;
 	dns_resolver *dns = NULL;
@@ -150,7 +151,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
-	ctl = control_open(srv.base, cfg, ob, &err);
+	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
 		free(err);
@@ -191,6 +192,7 @@ out:
 	free(srv.dummy_hash);
 	login_gate_free(&srv.login_gate);
 	free(srv.ip_counts);
+	lru_free(&srv.smtp_passed);
 	str_secure_free(demo_pw);
 	SSL_CTX_free(srv.tls);
 	if (srv.base)

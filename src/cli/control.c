@@ -22,6 +22,7 @@
 struct control {
 	struct evconnlistener *listener;
 	outbound *ob;
+	queue *q;
 	char *path;
 };
 
@@ -48,6 +49,10 @@ static void answer(control *c, const char *req, struct evbuffer *out)
 		const char *why = req[0] == 'b' ? outbound_bounce(c->ob, qid)
 		                  : req[0] == 'd' ? outbound_delete(c->ob, qid)
 		                                  : outbound_hold(c->ob, qid, req[0] == 'h');
+		/* a message a policy held waits for its local recipients too */
+		const char *local_why = req[0] == 'r' ? queue_release(c->q, qid) : "";
+		if (local_why == NULL)
+			why = NULL;
 		if (why == NULL)
 			evbuffer_add_printf(out, "ok %s %s\n", qid,
 			                    req[0] == 'h' ? "held" : req[0] == 'r' ? "released"
@@ -97,7 +102,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
-control *control_open(struct event_base *base, const config *cfg, outbound *ob, char **err_r)
+control *control_open(struct event_base *base, const config *cfg, outbound *ob, queue *q, char **err_r)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char *path = socket_path(cfg);
@@ -121,6 +126,7 @@ control *control_open(struct event_base *base, const config *cfg, outbound *ob, 
 	control *c = xcalloc(1, sizeof(*c));
 	c->listener = l;
 	c->ob = ob;
+	c->q = q;
 	c->path = path;
 	evconnlistener_set_cb(l, on_accept, c);
 	return c;

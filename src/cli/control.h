@@ -15,7 +15,7 @@
 typedef struct control control;
 
 /* Listen on the control socket; NULL with *err_r on failure. */
-control *control_open(struct event_base *base, const config *cfg, outbound *ob, char **err_r);
+control *control_open(struct event_base *base, const config *cfg, outbound *ob, queue *q, char **err_r);
 void control_close(control **c);
 
 /* Client side: send one request to the running server and print its

@@ -159,7 +159,13 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 	bool all_done = qfd >= 0;
 	bool *now = xcalloc(env.n_rcpts, sizeof(bool));
 	for (size_t i = 0; qfd >= 0 && i < env.n_rcpts; i++) {
-		if (env.rcpts[i].kind == 'R') {
+		if (env.held && !env.rcpts[i].done) {
+			/* held by a policy: nobody gets it until `yubin queue release` */
+			out->held++;
+			if (env.rcpts[i].kind == 'R' && !env.rcpts[i].failed)
+				out->remote++;
+			all_done = false;
+		} else if (env.rcpts[i].kind == 'R') {
 			if (!env.rcpts[i].done && !env.rcpts[i].failed)
 				out->remote++;
 		} else if (!env.rcpts[i].done) {

@@ -19,6 +19,7 @@ typedef struct local_outcome {
 	size_t remote;          /* remote recipients still queued */
 	time_t next_attempt;    /* when they are due (0: now) */
 	bool removed;           /* the queue file is gone: fully delivered */
+	size_t held;            /* recipients waiting because the message is held */
 	char *report;           /* success DSN to send (malloc'd, LF line ends), or NULL */
 	size_t report_len;
 	size_t report_rcpts;    /* recipients it is about */

@@ -5,6 +5,8 @@
  * own small readers. */
 #include "lib/config.h"
 
+#include "lib/cidr.h"
+
 #include <libconfig.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -81,10 +83,29 @@ static const setting_def schema[] = {
 	STR("msgauth.dmarc_action", msgauth.dmarc_action, "follow", "a DMARC failure: \"follow\" the domain's policy (reject: 550 5.7.1; quarantine: the Junk folder), \"junk\" (both to Junk) or \"report\" (the header only)"),
 	STR("msgauth.dmarc_temperror", msgauth.dmarc_temperror, "accept", "DMARC temperror (RFC 7489 6.6.2: neither SPF nor DKIM passed and an aligned one failed for now, or the policy look-up failed): \"accept\" the message without applying the policy, or \"defer\" it with 451 4.7.0"),
 	INT("msgauth.timeout", msgauth.timeout, 20, 1, 600, "seconds for all the DNS look-ups of one message's checks"),
+	INT("policy.greet_pause", policy.greet_pause, 1000, 0, 30000, "milliseconds a port-25 client seen for the first time waits for the greeting; one that talks first is refused (554 5.5.1); clients that passed are remembered for a day; 0: off"),
+	INT("policy.reject_invalid_helo", policy.reject_invalid_helo, 1, 0, 1, "1: on port 25, a HELO/EHLO name that is neither a host name nor an address literal gets 501 5.5.2"),
+	INT("policy.reject_unauth_own", policy.reject_unauth_own, 1, 0, 1, "1: on port 25, MAIL FROM an address of one of our domains without a login gets 550 5.7.1 (use submission), unless the client is in policy.trusted_networks"),
+	I64("policy.body_scan_limit", policy.body_scan_limit, 1048576, 1024, 1LL << 30, "bytes of decoded text a body rule reads from a message"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
-static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue"};
+static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
+                                     "policy", "rewrite"};
+
+/* Settings that are lists of groups or named groups, read by the policy
+ * layer (policy/polconf.c) from the same file: skipped here. */
+static const char *const external[] = {
+	"policy.rules", "policy.lists",
+};
+
+static bool is_external(const char *path)
+{
+	for (size_t k = 0; k < sizeof(external) / sizeof(external[0]); k++)
+		if (strcmp(path, external[k]) == 0)
+			return true;
+	return false;
+}
 
 static bool is_group(const char *name)
 {
@@ -95,6 +116,12 @@ static bool is_group(const char *name)
 }
 static const int default_relay_ports[] = {587, 465, 2525};
 static const int default_retry[] = {60, 300, 900, 1800, 3600, 7200};
+
+bool config_valid_network(const char *s)
+{
+	cidr net;
+	return cidr_parse(s, &net);
+}
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
                                                    "pop3s", "imap", "imaps"};
@@ -130,6 +157,9 @@ config *config_new_defaults(void)
 	cfg->delivery.retry = xcalloc((size_t)cfg->delivery.n_retry, sizeof(int));
 	memcpy(cfg->delivery.retry, default_retry, sizeof(default_retry));
 	strlist_init(&cfg->relay.domains);
+	strlist_init(&cfg->policy.trusted_networks);
+	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
+	strlist_add(&cfg->policy.trusted_networks, "::1");
 	cfg->relay.n_ports = (int)(sizeof(default_relay_ports) / sizeof(default_relay_ports[0]));
 	cfg->relay.ports = xcalloc((size_t)cfg->relay.n_ports, sizeof(int));
 	memcpy(cfg->relay.ports, default_relay_ports, sizeof(default_relay_ports));
@@ -160,6 +190,7 @@ void config_free(config **cfgp)
 	free(cfg->delivery.retry);
 	free(cfg->relay.ports);
 	strlist_free(&cfg->relay.domains);
+	strlist_free(&cfg->policy.trusted_networks);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -362,6 +393,28 @@ static void read_int_list(config_setting_t *s, const char *name, long long lo, l
 	*n_out = n;
 }
 
+/* A list of networks, "192.0.2.0/24", "2001:db8::/32" or one address. */
+static void read_networks(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
+{
+	strlist_free(out); /* the file's list replaces the default */
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		add_error(errs, file, (int)config_setting_source_line(s),
+		          "%s must be a list of networks, like [ \"192.0.2.0/24\", \"2001:db8::/32\" ]", name);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		if (v == NULL || !config_valid_network(v)) {
+			add_error(errs, file, (int)config_setting_source_line(e),
+			          "%s entry %d is not a network like \"192.0.2.0/24\" or an address", name, i + 1);
+			continue;
+		}
+		strlist_add(out, v);
+	}
+}
+
 /* Walk a group: scalars go through the schema, known lists to their readers,
  * anything else is an unknown setting. */
 static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
@@ -387,10 +440,14 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			              &cfg->relay.n_ports, file, errs);
 		} else if (prefix != NULL && strcmp(path, "relay.domains") == 0) {
 			read_domains(cfg, s, file, errs, &cfg->relay.domains, path);
-		} else if (prefix == NULL && config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(name)) {
-			read_group(cfg, s, name, file, errs);
+		} else if (is_external(path)) {
+			/* read by the policy layer */
+		} else if (prefix != NULL && strcmp(path, "policy.trusted_networks") == 0) {
+			read_networks(s, path, &cfg->policy.trusted_networks, file, errs);
+		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(path)) {
+			read_group(cfg, s, path, file, errs);
 		} else {
-			if (prefix == NULL && is_group(name))
+			if (is_group(path))
 				add_error(errs, file, line, "%s must be a group in braces: %s: { ... };", path, path);
 			else
 				add_error(errs, file, line, "unknown setting \"%s\" (see `yubin config defaults` for the list)", path);
@@ -486,6 +543,9 @@ void config_print_defaults(void)
 	printf("%-28s = [ 60, 300, 900, 1800, 3600, 7200 ];   # seconds between attempts; the last repeats\n",
 	       "delivery.retry");
 	printf("%-28s = ( { role = \"smtp|submission|submissions\"; address = \"0.0.0.0\"; port = 25; } );\n", "listeners");
+	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
+	       "policy.trusted_networks");
+	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
 }
 
 char *config_path_db(const config *cfg)

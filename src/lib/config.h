@@ -92,6 +92,14 @@ typedef struct config_queue {
 	int64_t min_free;          /* bytes kept free (see queue/space.h) */
 } config_queue;
 
+typedef struct config_policy {
+	int greet_pause;           /* ms a first-time port-25 client waits for 220 */
+	int reject_invalid_helo;   /* 1: port 25 HELO must be a host name or address literal */
+	int reject_unauth_own;     /* 1: port 25 MAIL FROM one of our domains needs a login */
+	strlist trusted_networks;  /* CIDRs exempt from the port-25 defaults */
+	int64_t body_scan_limit;   /* bytes of decoded text the body rules read */
+} config_policy;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -109,6 +117,7 @@ typedef struct config {
 	config_relay relay;
 	config_msgauth msgauth;
 	config_queue queue;
+	config_policy policy;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
@@ -128,6 +137,8 @@ void config_free(config **cfg);
 /* Write every setting with its default, bounds and help to stdout. */
 void config_print_defaults(void);
 const char *config_role_name(listener_role role);
+/* "192.0.2.0/24", "2001:db8::/32", or a bare IPv4 / IPv6 address. */
+bool config_valid_network(const char *s);
 
 /* Paths inside data_dir (malloc'd). */
 char *config_path_db(const config *cfg);      /* data_dir/accounts.db */

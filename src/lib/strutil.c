@@ -76,6 +76,25 @@ void strlist_add_owned(strlist *l, char *s)
 	l->items[l->n++] = s;
 }
 
+char *strlist_join(const strlist *l, const char *sep)
+{
+	size_t n = 1, seplen = strlen(sep);
+	for (size_t i = 0; i < l->n; i++)
+		n += strlen(l->items[i]) + (i ? seplen : 0);
+	char *out = xmalloc(n), *p = out;
+	for (size_t i = 0; i < l->n; i++) {
+		if (i) {
+			memcpy(p, sep, seplen);
+			p += seplen;
+		}
+		size_t k = strlen(l->items[i]);
+		memcpy(p, l->items[i], k);
+		p += k;
+	}
+	*p = '\0';
+	return out;
+}
+
 void strlist_add(strlist *l, const char *s)
 {
 	strlist_add_owned(l, xstrdup(s));

@@ -20,6 +20,8 @@ void strlist_add(strlist *l, const char *s);
 void strlist_add_owned(strlist *l, char *s);
 bool strlist_contains(const strlist *l, const char *s);
 void strlist_free(strlist *l);
+/* The items joined with sep (malloc'd; "" for an empty list). */
+char *strlist_join(const strlist *l, const char *sep);
 
 /* malloc/strdup that abort on failure (out of memory is not a client error). */
 void *xmalloc(size_t n);

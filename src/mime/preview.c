@@ -2,6 +2,7 @@
  * the part is looked at (PREVIEW_SCAN bytes): the preview is short, and a
  * huge part must not cost more than a small one. */
 #include "mime/preview.h"
+#include "mime/text.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -37,24 +38,6 @@ static const mime_part *text_part(const mime_message *m)
 			p = p->next;
 	}
 	return NULL;
-}
-
-/* The decoded, UTF-8 bytes of the part's first PREVIEW_SCAN bytes. */
-static bool part_text(const mime_message *m, const mime_part *p, buf *out)
-{
-	size_t end = p->body_end - p->body_start > PREVIEW_SCAN ? p->body_start + PREVIEW_SCAN : p->body_end;
-	buf raw;
-	buf_init(&raw, PREVIEW_TEXT_MAX);
-	bool ok;
-	switch (mime_cte_of(p->encoding)) {
-	case MIME_CTE_BASE64: ok = mime_base64_decode(&raw, m->data, p->body_start, end); break;
-	case MIME_CTE_QP: ok = mime_qp_decode(&raw, m->data, p->body_start, end); break;
-	case MIME_CTE_IDENTITY: ok = buf_append(&raw, m->data + p->body_start, end - p->body_start); break;
-	default: ok = false; break; /* an unknown encoding: no preview */
-	}
-	ok = ok && mime_charset_to_utf8(out, mime_params_get(&p->params, "charset"), raw.data ? raw.data : "", raw.len);
-	buf_free(&raw);
-	return ok;
 }
 
 static const struct {
@@ -184,7 +167,7 @@ char *mime_preview(const mime_message *m)
 	buf text;
 	buf_init(&text, PREVIEW_TEXT_MAX * 3);
 	char *r;
-	if (!part_text(m, p, &text)) {
+	if (!mime_part_text(m, p, PREVIEW_SCAN, &text)) {
 		r = xstrdup("");
 	} else if (mime_part_is(p, "text", "html")) {
 		buf plain;

@@ -1,6 +1,7 @@
 /* conn.c — one client connection's I/O (see conn.h). */
 #include "net/conn.h"
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
@@ -359,6 +360,17 @@ bool conn_is_closing(const conn *c)
 bool conn_is_busy(const conn *c)
 {
 	return c->busy > 0;
+}
+
+bool conn_input_waiting(const conn *c)
+{
+	if (c->bev == NULL || c->dead)
+		return false;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		return true;
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n > 0; /* 0: the client closed; -1: nothing (or an error) */
 }
 
 const char *conn_tls_version(const conn *c)

@@ -105,6 +105,9 @@ void conn_start_tls(conn *c);
 bool conn_is_tls(const conn *c);
 bool conn_is_closing(const conn *c);   /* closing or gone */
 bool conn_is_busy(const conn *c);      /* paused */
+/* Has the client sent anything not read yet (in our buffer or still in the
+ * socket)?  For a plain connection: the greeting pause's early-talker test. */
+bool conn_input_waiting(const conn *c);
 const char *conn_tls_version(const conn *c);
 const char *conn_tls_cipher(const conn *c);
 

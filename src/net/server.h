@@ -38,6 +38,8 @@ typedef struct server {
 	struct store_views *views;  /* folders open in IMAP sessions, shared */
 	struct dns_resolver *dns;   /* asynchronous DNS (delivery, SPF, DKIM, DMARC) */
 	struct dmarc_psl *psl;      /* the Public Suffix List, for DMARC */
+	const struct policy_config *policy; /* rules, lists, ... (policy/polconf.h) */
+	struct lru *smtp_passed;    /* port-25 clients that waited for the greeting */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

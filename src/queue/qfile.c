@@ -71,14 +71,21 @@ qrcpt *qenvelope_add_rcpt(qenvelope *env, const char *address, char kind)
 	return &env->rcpts[env->n_rcpts++];
 }
 
-void qenvelope_free_rcpts(qenvelope *env)
+void qenvelope_truncate_rcpts(qenvelope *env, size_t n)
 {
-	for (size_t i = 0; i < env->n_rcpts; i++) {
+	for (size_t i = n; i < env->n_rcpts; i++) {
 		free(env->rcpts[i].address);
 		free(env->rcpts[i].status);
 		free(env->rcpts[i].last_reply);
 		free(env->rcpts[i].orcpt);
 	}
+	if (n < env->n_rcpts)
+		env->n_rcpts = n;
+}
+
+void qenvelope_free_rcpts(qenvelope *env)
+{
+	qenvelope_truncate_rcpts(env, 0);
 	free(env->rcpts);
 	env->rcpts = NULL;
 	env->n_rcpts = 0;

@@ -92,6 +92,8 @@ typedef struct qenvelope {
 qrcpt *qenvelope_add_rcpt(qenvelope *env, const char *address, char kind);
 /* Free the recipients only (for envelopes whose other fields are borrowed). */
 void qenvelope_free_rcpts(qenvelope *env);
+/* Keep only the first n recipients. */
+void qenvelope_truncate_rcpts(qenvelope *env, size_t n);
 void qenvelope_free(qenvelope *env);
 
 /* A fresh random nonce for env (thread-safe). */

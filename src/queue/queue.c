@@ -51,6 +51,9 @@ struct spool {
 	qfile_sum *sum;       /* checksum of every byte written so far */
 	buf pending;          /* bytes not yet written */
 	size_t header_len;    /* the records up to "body\n" */
+	buf new_header;       /* spool_set_envelope: the records to write instead */
+	bool header_changed;
+	bool held;            /* spool_mark_hold */
 	size_t body_len;
 	size_t written;       /* the message bytes spool_write took */
 	char *prepend;        /* header fields to put before the message, or NULL */
@@ -137,12 +140,33 @@ void queue_close(queue **qp)
 
 /* ---- local delivery hand-off ---- */
 
+static void deliver_async(queue *q, char *path, bool recovering);
+
 static void delivery_work(void *arg)
 {
 	delivery_job *j = arg;
 	j->parsed = local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &j->out);
 	if (!j->parsed && j->out.refused != NULL)
 		queue_quarantine(j->q, j->path, j->out.refused);
+}
+
+const char *queue_release(queue *q, const char *qid)
+{
+	if (!qid_valid(qid))
+		return "not a queue id";
+	char *path = xasprintf("%s/%s", q->active, qid);
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	bool ok = fd >= 0 && fs_write_all(fd, "released\n", 9) && fdatasync(fd) == 0;
+	int err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (!ok) {
+		free(path);
+		return err == ENOENT ? "no such message in the queue" : "cannot update the queue file";
+	}
+	log_event(LOG_LVL_INFO, "queue_release", "qid=%s", qid);
+	deliver_async(q, path, false);
+	return NULL;
 }
 
 void queue_quarantine(queue *q, const char *path, const char *reason)
@@ -415,6 +439,22 @@ void spool_mark_junk(spool *s)
 	s->junk = true;
 }
 
+void spool_mark_hold(spool *s)
+{
+	s->held = true;
+}
+
+void spool_set_envelope(spool *s, const qenvelope *env)
+{
+	qenvelope e = *env;
+	memcpy(e.nonce, s->nonce, sizeof e.nonce);
+	buf_free(&s->new_header);
+	buf_init(&s->new_header, SPOOL_HEADER_MAX);
+	if (!qfile_format_header(&e, &s->new_header) && s->error == 0)
+		s->error = E2BIG;
+	s->header_changed = true;
+}
+
 static bool put_summed(int fd, qfile_sum *sum, const char *data, size_t n)
 {
 	qfile_sum_update(sum, data, n);
@@ -426,7 +466,8 @@ static bool put_summed(int fd, qfile_sum *sum, const char *data, size_t n)
 static bool write_edited(spool *s, int fd, qfile_sum *sum, const char *data, size_t size)
 {
 	const char *msg = data + s->header_len;
-	bool ok = put_summed(fd, sum, data, s->header_len) &&
+	bool ok = (s->header_changed ? put_summed(fd, sum, s->new_header.data, s->new_header.len)
+	                             : put_summed(fd, sum, data, s->header_len)) &&
 	          put_summed(fd, sum, s->prepend ? s->prepend : "", s->prepend_len);
 	size_t at = 0;
 	for (size_t k = 0; ok && k < s->n_drops; k++) {
@@ -481,7 +522,7 @@ static bool write_trailer(spool *s, int fd)
 	buf t;
 	buf_init(&t, 512);
 	bool ok = qfile_format_trailer(s->nonce, s->body_len, s->sum, &t) &&
-	          (!s->junk || buf_puts(&t, "junk\n"));
+	          (!s->junk || buf_puts(&t, "junk\n")) && (!s->held || buf_puts(&t, "held\n"));
 	if (!ok)
 		errno = E2BIG;
 	ok = ok && fs_write_all(fd, t.data, t.len);
@@ -494,7 +535,8 @@ static void commit_work(void *arg)
 	spool *s = arg;
 	int fd = s->fd;
 	s->fd = -1;
-	if (s->error == 0 && (s->prepend != NULL || s->n_drops > 0) && (fd = rewrite_edited(s, fd)) < 0)
+	if (s->error == 0 && (s->prepend != NULL || s->n_drops > 0 || s->header_changed) &&
+	    (fd = rewrite_edited(s, fd)) < 0)
 		s->error = errno ? errno : EIO;
 	if (s->error == 0 && !write_trailer(s, fd))
 		s->error = errno ? errno : EIO;
@@ -512,6 +554,7 @@ static void spool_free(spool *s)
 	free(s->staging_path);
 	free(s->active_path);
 	free(s->prepend);
+	buf_free(&s->new_header);
 	free_edits(s);
 	qfile_sum_free(&s->sum);
 	buf_free(&s->pending);

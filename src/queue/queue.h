@@ -36,6 +36,11 @@ bool queue_has_room(queue *q, uint64_t size);
  * it with its reason; logged with reason.  Thread-safe. */
 void queue_quarantine(queue *q, const char *path, const char *reason);
 
+/* A held message may go: its file says so, and its local recipients get
+ * it now (its remote ones when the outbound scheduler is told too).  NULL,
+ * or why not.  Loop thread. */
+const char *queue_release(queue *q, const char *qid);
+
 /* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60
 /* Retry the local deliveries that failed since the last call (for example
@@ -94,6 +99,12 @@ typedef struct spool_edit {
 void spool_replace(spool *s, size_t start, size_t end, const char *text, size_t len);
 /* Local recipients get the message in their Junk folder (a quarantine). */
 void spool_mark_junk(spool *s);
+/* The message waits in the queue, delivered to no one, until `yubin queue
+ * release` (or bounce, or delete). */
+void spool_mark_hold(spool *s);
+/* Write env (its recipients changed: a policy's BCC or redirect) in place
+ * of the envelope given to spool_begin; same id and time. */
+void spool_set_envelope(spool *s, const qenvelope *env);
 /* Finish and make durable.  done(arg, error) runs on the loop thread once
  * the message is durable (error 0) or has failed (error is the errno, for
  * example ENOSPC; the file is removed under both names).  The spool is

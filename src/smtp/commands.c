@@ -13,6 +13,8 @@
 #include "lib/log.h"
 #include "smtp/msgcheck.h"
 #include "smtp/parse.h"
+#include "smtp/pol_steps.h"
+#include "smtp/policy.h"
 
 typedef struct smtp_command {
 	const char *verb;
@@ -33,6 +35,39 @@ void session_greet(smtp_session *s)
 	session_flush(s);
 }
 
+/* A refusal of the policy layer, with its reply (policy/policy.c gives
+ * the defaults of the stage). */
+bool session_policy_refused(smtp_session *s, policy_stage st, const policy_verdict *v)
+{
+	if (v->decision != POLICY_REJECT && v->decision != POLICY_TEMPFAIL)
+		return false;
+	int code;
+	const char *status, *text;
+	policy_verdict_reply(v, st, &code, &status, &text);
+	session_reply_text(s, code, status, text);
+	return true;
+}
+
+static void connect_done(smtp_session *s, const policy_verdict *v)
+{
+	if (v->decision == POLICY_REJECT || v->decision == POLICY_TEMPFAIL) {
+		/* RFC 5321 3.1 / 4.2.4: 554 (or 421) as the greeting, then close */
+		policy_verdict refused = *v;
+		if (v->decision == POLICY_TEMPFAIL)
+			refused.code = 421;
+		session_policy_refused(s, POLICY_CONNECT, &refused);
+		conn_close_after(s->c);
+		return;
+	}
+	if (!pol_greet_later(s))
+		session_greet(s);
+}
+
+void session_open(smtp_session *s)
+{
+	smtp_policy_run(s, POLICY_CONNECT, NULL, connect_done);
+}
+
 void txn_reset(smtp_session *s)
 {
 	smtp_txn *t = &s->txn;
@@ -44,6 +79,12 @@ void txn_reset(smtp_session *s)
 	t->ret = DSN_RET_UNSET;
 	free(t->envid);
 	t->envid = NULL;
+	smtp_policy_cancel(s);
+	s->pol.txn_accepted = s->pol.txn_discard = false;
+	policy_verdict_free(&s->pol.txn_actions);
+	s->pol.spf = s->pol.dkim = s->pol.dmarc = NULL;
+	free(s->pol.pending_rcpt);
+	s->pol.pending_rcpt = NULL;
 	strlist_free(&t->rcpt_cmds);
 	qenvelope_free_rcpts(&t->targets);
 	msgcheck_cancel(s);
@@ -79,6 +120,20 @@ static bool valid_helo(const char *a)
 	return true;
 }
 
+static void helo_done(smtp_session *s, const policy_verdict *v)
+{
+	if (session_policy_refused(s, POLICY_HELO, v)) {
+		free(s->helo); /* refused: as if none was given */
+		s->helo = NULL;
+	} else if (s->esmtp) {
+		ehlo_reply(s);
+	} else {
+		char *t = xasprintf("%s", s->srv->cfg->hostname);
+		session_reply_text(s, 250, NULL, t);
+		free(t);
+	}
+}
+
 static void do_helo(smtp_session *s, const char *args, bool esmtp)
 {
 	if (!valid_helo(args)) {
@@ -89,13 +144,7 @@ static void do_helo(smtp_session *s, const char *args, bool esmtp)
 	free(s->helo);
 	s->helo = xstrdup(args);
 	s->esmtp = esmtp;
-	if (esmtp) {
-		ehlo_reply(s);
-	} else {
-		char *t = xasprintf("%s", s->srv->cfg->hostname);
-		session_reply_text(s, 250, NULL, t);
-		free(t);
-	}
+	smtp_policy_run(s, POLICY_HELO, NULL, helo_done);
 }
 
 static void cmd_ehlo(smtp_session *s, const char *args)
@@ -197,6 +246,14 @@ static bool room_for(smtp_session *s, uint64_t size, const char *address)
 	return false;
 }
 
+static void mail_done(smtp_session *s, const policy_verdict *v)
+{
+	if (session_policy_refused(s, POLICY_MAIL, v))
+		txn_reset(s);
+	else
+		session_reply(s, RPL_SENDER_OK);
+}
+
 static void cmd_mail(smtp_session *s, const char *args)
 {
 	if (s->helo == NULL) {
@@ -244,7 +301,7 @@ static void cmd_mail(smtp_session *s, const char *args)
 	s->txn.smtputf8 = p.smtputf8;
 	s->txn.body_8bit = p.body == BODY_8BITMIME;
 	s->junk_commands = 0;
-	session_reply(s, RPL_SENDER_OK);
+	smtp_policy_run(s, POLICY_MAIL, NULL, mail_done);
 }
 
 /* "<Postmaster>" with no domain (RFC 5321 4.5.1): the postmaster of the
@@ -323,6 +380,23 @@ static smtp_reply_id route_rcpt(smtp_session *s, const smtp_path *p)
 	return r;
 }
 
+static void rcpt_done(smtp_session *s, const policy_verdict *v)
+{
+	char *addr = s->pol.pending_rcpt;
+	s->pol.pending_rcpt = NULL;
+	int code;
+	if (session_policy_refused(s, POLICY_RCPT, v)) {
+		qenvelope_truncate_rcpts(&s->txn.targets, s->pol.pending_targets);
+		code = v->code ? v->code : v->decision == POLICY_TEMPFAIL ? 451 : 550;
+	} else {
+		strlist_add(&s->txn.rcpt_cmds, addr);
+		session_reply(s, RPL_RCPT_OK);
+		code = 250;
+	}
+	log_event(LOG_LVL_INFO, "rcpt", "sid=%s from=%s to=%s result=%d", s->sid, s->txn.sender, addr, code);
+	free(addr);
+}
+
 static void cmd_rcpt(smtp_session *s, const char *args)
 {
 	if (s->txn.sender == NULL) {
@@ -344,13 +418,20 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
+	size_t before = s->txn.targets.n_rcpts;
 	smtp_reply_id r = route_rcpt(s, &p);
-	log_event(LOG_LVL_INFO, "rcpt", "sid=%s from=%s to=%s result=%d", s->sid, s->txn.sender,
-	          p.address, reply_get(r)->code);
-	if (r == RPL_RCPT_OK)
-		strlist_add(&s->txn.rcpt_cmds, p.address);
-	session_reply(s, r);
+	if (r != RPL_RCPT_OK) {
+		log_event(LOG_LVL_INFO, "rcpt", "sid=%s from=%s to=%s result=%d", s->sid, s->txn.sender, p.address,
+		          reply_get(r)->code);
+		session_reply(s, r);
+		smtp_path_free(&p);
+		return;
+	}
+	/* the targets are in; the policy may still take them out again */
+	s->pol.pending_rcpt = xstrdup(p.address);
+	s->pol.pending_targets = before;
 	smtp_path_free(&p);
+	smtp_policy_run(s, POLICY_RCPT, s->pol.pending_rcpt, rcpt_done);
 }
 
 /* ---- AUTH ---- */

@@ -14,6 +14,7 @@
 #include "queue/qid.h"
 #include "smtp/msgauth.h"
 #include "smtp/parse.h"
+#include "smtp/policy.h"
 
 /* The reply for a spool that could not be made or committed: a full disk
  * (or quota) is 452 4.3.1, anything else 451 4.3.0; both temporary. */
@@ -22,15 +23,11 @@ static smtp_reply_id spool_error_reply(int error)
 	return error == ENOSPC || error == EDQUOT ? RPL_NO_STORAGE : RPL_LOCAL_ERROR;
 }
 
-/* Open the spool for the transaction: queue id, envelope, Received. */
-static bool begin_spool(smtp_session *s)
+void txn_envelope(smtp_session *s, const char *id, time_t now, qenvelope *env_r)
 {
 	smtp_txn *t = &s->txn;
 	qenvelope env = {0};
-	char id[QID_LEN + 1];
-	qid_new(id);
-	time_t now = time(NULL);
-	env.id = id;
+	env.id = (char *)id;
 	env.time = now;
 	env.sender = t->sender;
 	env.client = s->ip;
@@ -50,6 +47,19 @@ static bool begin_spool(smtp_session *s)
 			r->orcpt = from->orcpt ? xstrdup(from->orcpt) : NULL;
 		}
 	}
+	*env_r = env;
+}
+
+/* Open the spool for the transaction: queue id, envelope, Received. */
+static bool begin_spool(smtp_session *s)
+{
+	smtp_txn *t = &s->txn;
+	char id[QID_LEN + 1];
+	qid_new(id);
+	time_t now = time(NULL);
+	t->time = now;
+	qenvelope env;
+	txn_envelope(s, id, now, &env);
 	t->sp = spool_begin(s->srv->q, &env);
 	qenvelope_free_rcpts(&env);
 	hdrscan_init(&t->authres, "authentication-results");
@@ -121,19 +131,56 @@ static void commit_done(void *arg, int error)
 	session_resume(s);
 }
 
-/* Signed or checked (msgauth.c): commit, or refuse. */
+/* Throw the message away; the reply says what the client must hear. */
+static void drop_message(smtp_session *s)
+{
+	txn_reset(s);
+	session_resume(s);
+}
+
+/* The policy's end-of-data stage is over: commit (its message actions are
+ * on the spool already), or refuse, or discard. */
+static void after_policy(smtp_session *s, const policy_verdict *v)
+{
+	smtp_txn *t = &s->txn;
+	if (session_policy_refused(s, POLICY_DATA, v)) {
+		log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=policy", s->sid, t->qid);
+		drop_message(s);
+		return;
+	}
+	if (s->pol.discard || s->pol.txn_discard) {
+		/* as Postfix's DISCARD: the client hears 250, nothing is delivered */
+		log_event(LOG_LVL_INFO, "queue_discard", "sid=%s qid=%s from=%s rcpts=%zu", s->sid, t->qid, t->sender,
+		          t->rcpt_cmds.n);
+		char *text = xasprintf("Ok: queued as %s", t->qid);
+		session_reply_text(s, 250, "2.0.0", text);
+		free(text);
+		drop_message(s);
+		return;
+	}
+	spool *sp = t->sp;
+	t->sp = NULL;
+	spool_commit(sp, commit_done, s);
+}
+
+/* Signed or checked (msgauth.c): the policy, then commit; or refuse. */
 static void after_msgauth(smtp_session *s, smtp_reply_id refuse)
 {
 	smtp_txn *t = &s->txn;
 	spool *sp = t->sp;
-	t->sp = NULL;
 	/* the spool could not take the message (a full disk, say): the commit
 	 * fails with that error, cleans up and answers it, whatever reading the
 	 * message back for the checks made of it */
-	if (refuse == RPL_COUNT || spool_error(sp) != 0) {
+	if (spool_error(sp) != 0) {
+		t->sp = NULL;
 		spool_commit(sp, commit_done, s);
 		return;
 	}
+	if (refuse == RPL_COUNT) {
+		smtp_policy_run(s, POLICY_DATA, NULL, after_policy);
+		return;
+	}
+	t->sp = NULL;
 	spool_abort(&sp);
 	log_event(LOG_LVL_INFO, "queue_refuse", "sid=%s qid=%s reason=%s", s->sid, t->qid,
 	          reply_get(refuse)->text);

@@ -9,6 +9,7 @@
 
 #include "lib/log.h"
 #include "net/roles.h"
+#include "smtp/pol_steps.h"
 
 static bool on_input(void *arg, struct evbuffer *in);
 static void after_input(void *arg);
@@ -23,6 +24,9 @@ static const conn_handler handler = {
 static void session_free(smtp_session *s)
 {
 	txn_reset(s);
+	pol_greet_cancel(s);
+	free(s->pol.client_name);
+	policy_verdict_free(&s->pol.conn_actions);
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);
 	free(s->auth_user);
@@ -73,7 +77,7 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
 	 * goes, however busily it trickles (port 25 has no login) */
 	if (lst->role != ROLE_SMTP)
 		conn_set_deadline(s->c, srv->cfg->limits.login_deadline);
-	session_greet(s);
+	session_open(s);
 	conn_flush(s->c);
 }
 

@@ -16,6 +16,7 @@
 #include "smtp/reply.h"
 #include "net/conn.h"
 #include "net/server.h"
+#include "policy/policy.h"
 
 typedef enum smtp_phase {
 	PH_COMMAND,         /* reading command lines */
@@ -39,6 +40,7 @@ typedef struct smtp_txn {
 	                         * the NOTIFY and ORCPT of its RCPT */
 	spool *sp;              /* open while DATA/BDAT runs */
 	char qid[16];
+	time_t time;            /* when the spool began (the envelope's time) */
 	size_t trace_len;       /* bytes of our Received field, at the top of the
 	                         * spooled message (the client's header follows) */
 	dotstream ds;
@@ -49,6 +51,22 @@ typedef struct smtp_txn {
 	bool bdat;              /* BDAT used in this transaction */
 	struct msgcheck *check; /* port 25: SPF / DKIM / DMARC in progress */
 } smtp_txn;
+
+/* The policy layer's state for a session (smtp/policy.c, smtp/pol_*.c). */
+typedef struct smtp_pol {
+	struct policy_run *run;     /* the stage in flight, NULL when none */
+	char *client_name;          /* verified reverse name, "" none, NULL not asked */
+	struct event *greet_timer;  /* the greeting pause, while it runs */
+	bool accepted;              /* a rule accepted the session (connect, HELO) */
+	bool txn_accepted;          /* ... this transaction (MAIL, RCPT) */
+	bool discard;               /* a rule discards every message of the session */
+	bool txn_discard;           /* ... this one */
+	policy_verdict conn_actions;/* message actions decided at connect / HELO */
+	policy_verdict txn_actions; /* ... at MAIL, RCPT, DATA, for this message */
+	const char *spf, *dkim, *dmarc; /* port 25 results at DATA (static names) */
+	char *pending_rcpt;         /* the RCPT the policy is looking at */
+	size_t pending_targets;     /* targets before it (taken out if refused) */
+} smtp_pol;
 
 typedef struct smtp_session {
 	session_link link;      /* srv->smtp_sessions */
@@ -68,6 +86,7 @@ typedef struct smtp_session {
 	bool bdat_last;
 	int errors;
 	int junk_commands;
+	smtp_pol pol;
 } smtp_session;
 
 /* Accept a new connection on fd (already non-blocking). */
@@ -101,12 +120,20 @@ void cmd_dispatch(smtp_session *s, char *line);
 void cmd_auth_response(smtp_session *s, char *line);
 void txn_reset(smtp_session *s);
 void session_greet(smtp_session *s);
+/* The connection is up: the policy's connect stage, then the greeting. */
+void session_open(smtp_session *s);
+/* Reply to a refusal of the policy layer (true), or do nothing (false). */
+bool session_policy_refused(smtp_session *s, policy_stage st, const policy_verdict *v);
 
 /* data.c */
 void data_start(smtp_session *s);
 void bdat_command(smtp_session *s, const char *args);
 /* Consume DATA / BDAT bytes from input; returns false when it must wait. */
 bool data_consume(smtp_session *s, struct evbuffer *in);
+
+/* The envelope of the transaction as the queue keeps it (borrowing the
+ * transaction's strings; free with qenvelope_free_rcpts). */
+void txn_envelope(smtp_session *s, const char *id, time_t now, qenvelope *env_r);
 
 /* received.c: the Received: header for this transaction (malloc'd). */
 char *received_header(smtp_session *s, const char *qid, time_t now);
