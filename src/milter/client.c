@@ -177,12 +177,10 @@ static void negotiated(milter_conn *c, const milter_reply *r)
 		fail(c, "the filter speaks a milter protocol version other than 2 to 6");
 		return;
 	}
-	if ((r->actions & ~MILTER_ACTIONS_OFFERED) != 0 || (r->protocol & ~MILTER_PROTO_OFFERED) != 0) {
-		fail(c, "the filter asks for actions or protocol steps we did not offer");
-		return;
-	}
-	c->actions = r->actions;
-	c->protocol = r->protocol;
+	/* what a filter asks beyond our offer it does not get (as Postfix
+	 * does): a change it then sends anyway breaks the protocol */
+	c->actions = r->actions & MILTER_ACTIONS_OFFERED;
+	c->protocol = r->protocol & MILTER_PROTO_OFFERED;
 	for (int i = 0; i < SMFIM_COUNT; i++)
 		c->symlist[i] = r->symlist[i] ? xstrdup(r->symlist[i]) : NULL;
 	c->state = C_READY;

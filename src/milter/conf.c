@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "lib/config.h"
+#include "policy/polconf.h"
 
 static bool parse_port(const char *s, size_t n, uint16_t *port_r)
 {
@@ -227,4 +228,11 @@ void milter_defs_free(milter_defs **dp)
 	free(d->v);
 	free(d);
 	*dp = NULL;
+}
+
+bool milter_defs_policy_read(policy_config *pc, const config_setting_t *s, const char *file, strlist *errors)
+{
+	milter_defs_free(&pc->milters);
+	pc->milters = milter_defs_read(s, file, errors);
+	return pc->milters != NULL;
 }

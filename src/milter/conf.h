@@ -39,4 +39,10 @@ bool milter_address_parse(const char *s, struct sockaddr_storage *sa, socklen_t 
 milter_defs *milter_defs_read(const config_setting_t *s, const char *file, strlist *errors);
 void milter_defs_free(milter_defs **d);
 
+/* The reader in policy/polconf.c's table: milter_defs_read into
+ * pc->milters. */
+struct policy_config;
+bool milter_defs_policy_read(struct policy_config *pc, const config_setting_t *s, const char *file,
+                             strlist *errors);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "milter/conf.h"
 #include "policy/rules.h"
 
 static const struct {
@@ -14,6 +15,7 @@ static const struct {
 	policy_config_reader *read;
 } readers[] = {
 	{"policy.rules", policy_rules_read},
+	{"policy.milters", milter_defs_policy_read},
 };
 
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
@@ -72,6 +74,7 @@ void policy_config_free(policy_config **pcp)
 	if (pc == NULL)
 		return;
 	policy_rules_free(&pc->rules);
+	milter_defs_free(&pc->milters);
 	free(pc);
 	*pcp = NULL;
 }

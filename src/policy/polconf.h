@@ -16,6 +16,7 @@ struct policy_rules;
 
 typedef struct policy_config {
 	struct policy_rules *rules;        /* policy/rules.h */
+	struct milter_defs *milters;       /* milter/conf.h: policy.milters */
 } policy_config;
 
 /* A reader takes one setting (s, found at its path) into pc; false with

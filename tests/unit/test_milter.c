@@ -16,6 +16,7 @@
 #include "milter/conf.h"
 #include "milter/msgedit.h"
 #include "milter/proto.h"
+#include "milter/verdict.h"
 
 /* ---- framing ---- */
 
@@ -182,7 +183,7 @@ static void test_put(void **state)
 	(void)state;
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
-	milter_put_optneg(&b, 0x1ff, 0x1ff7ff);
+	milter_put_optneg(&b, 0x1ff, 0x1ff7ff); /* every flag there is */
 	assert_int_equal(b.len, 17);
 	assert_memory_equal(b.data, "\0\0\0\x0dO\0\0\0\6\0\0\1\xff\0\x1f\xf7\xff", 17);
 	buf_clear(&b);
@@ -393,6 +394,46 @@ static void test_address(void **state)
 	assert_string_equal(why, "the address must be IP:PORT, [IPv6]:PORT, inet:PORT@IP or unix:/path");
 }
 
+static void test_verdict(void **state)
+{
+	(void)state;
+	int code;
+	char *st, *text;
+	milter_reply_split("554 5.7.1 Spam message rejected", &code, &st, &text);
+	assert_int_equal(code, 554);
+	assert_string_equal(st, "5.7.1");
+	assert_string_equal(text, "Spam message rejected");
+	free(st);
+	free(text);
+	milter_reply_split("450-4.2.0 one\r\n450 4.2.0 two", &code, &st, &text);
+	assert_string_equal(st, "4.2.0");
+	assert_string_equal(text, "one\ntwo");
+	free(st);
+	free(text);
+	milter_reply_split("550 no status here", &code, &st, &text);
+	assert_null(st);
+	assert_string_equal(text, "no status here");
+	free(text);
+	double sc = 0;
+	assert_true(milter_spam_score("X-Spamd-Result", " default: True [16.50 / 15.00];\n\tSUBJ(15.00)", &sc));
+	assert_true(sc > 16.49 && sc < 16.51);
+	assert_true(milter_spam_score("x-rspamd-score", " -1.5", &sc));
+	assert_true(sc < -1.49 && sc > -1.51);
+	assert_true(milter_spam_score("X-Spam-Status", " Yes, score=7.2 required=5.0", &sc));
+	assert_true(sc > 7.19 && sc < 7.21);
+	assert_false(milter_spam_score("X-Spamd-Result", " default: False", &sc));
+	assert_false(milter_spam_score("X-Rspamd-Score", " high", &sc));
+	assert_false(milter_spam_score("Subject", " 5", &sc));
+	char *v = milter_virus_name("X-Virus-Status", " Infected (Eicar-Test-Signature)");
+	assert_string_equal(v, "Eicar-Test-Signature");
+	free(v);
+	v = milter_virus_name("x-virus-status", " Clean");
+	assert_string_equal(v, "");
+	free(v);
+	assert_null(milter_virus_name("X-Virus-Status", " Unknown"));
+	assert_null(milter_virus_name("X-Virus-Scanned", " ClamAV"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_msg_parse),      cmocka_unit_test(test_msg_changes),
 		cmocka_unit_test(test_msg_body),       cmocka_unit_test(test_msg_value),
 		cmocka_unit_test(test_msg_odd),        cmocka_unit_test(test_address),
+		cmocka_unit_test(test_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
