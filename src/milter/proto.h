@@ -74,9 +74,8 @@
 #define SMFIF_CHGFROM 0x40u
 #define SMFIF_ADDRCPT_PAR 0x80u
 #define SMFIF_SETSYMLIST 0x100u
-/* Every action we carry out: not CHGFROM or DELRCPT (the envelope is
- * written when the message starts), so a filter never gets them. */
-#define MILTER_ACTIONS_OFFERED 0x1b7u
+/* Every action we carry out. */
+#define MILTER_ACTIONS_OFFERED 0x1ffu
 
 /* Protocol steps: what the filter does not want, or answers not at all. */
 #define SMFIP_NOCONNECT 0x01u

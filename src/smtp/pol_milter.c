@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/accounts.h"
 #include "lib/log.h"
 #include "milter/client.h"
 #include "milter/msgedit.h"
@@ -50,6 +51,8 @@ struct pol_milters {
 	bool has_score;
 	double score;
 	char *virus;            /* "" clean, NULL not said */
+	bool envelope_changed;  /* CHGFROM / DELRCPT: the spool gets the new envelope */
+	const char *deleted_by; /* the milter that last removed a recipient */
 };
 
 static const milter_defs *configured(const smtp_session *s)
@@ -275,6 +278,93 @@ static void note_field(pol_milters *pm, const char *name, const char *value)
 	}
 }
 
+/* An address a milter gives ("<a@b>", "a@b", "<>"): without the angle
+ * brackets, or NULL when it is not one address (malloc'd). */
+static char *milter_addr(const char *a)
+{
+	size_t n = strlen(a);
+	if (n >= 2 && a[0] == '<' && a[n - 1] == '>') {
+		a++;
+		n -= 2;
+	}
+	if (n > 320)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)a[i] <= ' ' || a[i] == '<' || a[i] == '>' || a[i] == 127)
+			return NULL;
+	return xstrndup(a, n);
+}
+
+/* SMFIR_CHGFROM: the envelope sender of this message becomes addr. */
+static void change_from(policy_run *r, pol_milters *pm, const milter_slot *m, const char *given)
+{
+	smtp_txn *t = &r->s->txn;
+	char *addr = milter_addr(given);
+	if (addr == NULL) {
+		log_event(LOG_LVL_WARN, "milter", "sid=%s qid=%s milter=%s error=\"a new sender that is not an address; "
+		          "left as it was\" sender=%s", r->s->sid, t->qid, m->def->name, given);
+		return;
+	}
+	log_event(LOG_LVL_INFO, "milter", "sid=%s qid=%s milter=%s action=chgfrom from=%s to=%s", r->s->sid, t->qid,
+	          m->def->name, t->sender, addr);
+	free(t->sender);
+	t->sender = addr;
+	r->facts.sender = addr;
+	pm->envelope_changed = true;
+}
+
+/* Take one target called addr out of the envelope; false if none is. */
+static bool drop_target(qenvelope *env, const char *addr)
+{
+	for (size_t i = 0; i < env->n_rcpts; i++) {
+		if (!str_ascii_ieq(env->rcpts[i].address, addr))
+			continue;
+		qrcpt gone = env->rcpts[i];
+		memmove(env->rcpts + i, env->rcpts + i + 1, (env->n_rcpts - i - 1) * sizeof(*env->rcpts));
+		env->rcpts[env->n_rcpts - 1] = gone;  /* freed by the truncation */
+		qenvelope_truncate_rcpts(env, env->n_rcpts - 1);
+		return true;
+	}
+	return false;
+}
+
+/* SMFIR_DELRCPT: the recipient given as RCPT addr, and the mailboxes and
+ * addresses it led to (its aliases resolved again), leave the message. */
+static void delete_rcpt(policy_run *r, pol_milters *pm, const milter_slot *m, const char *given)
+{
+	smtp_session *s = r->s;
+	smtp_txn *t = &s->txn;
+	char *addr = milter_addr(given);
+	strlist local, remote;
+	strlist_init(&local);
+	strlist_init(&remote);
+	accounts_status st = addr ? accounts_resolve(s->srv->acc, addr, &local, &remote) : ACC_ERROR;
+	if (st == ACC_NO_DOMAIN)
+		strlist_add(&remote, addr);
+	size_t dropped = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		const strlist *l = pass == 0 ? &local : &remote;
+		for (size_t i = 0; i < l->n; i++)
+			dropped += drop_target(&t->targets, l->items[i]);
+	}
+	for (size_t i = 0; addr != NULL && i < t->rcpt_cmds.n; i++)
+		if (str_ascii_ieq(t->rcpt_cmds.items[i], addr)) {
+			free(t->rcpt_cmds.items[i]);
+			memmove(t->rcpt_cmds.items + i, t->rcpt_cmds.items + i + 1,
+			        (t->rcpt_cmds.n - i - 1) * sizeof(*t->rcpt_cmds.items));
+			t->rcpt_cmds.n--;
+			break;
+		}
+	log_event(dropped ? LOG_LVL_INFO : LOG_LVL_WARN, "milter", "sid=%s qid=%s milter=%s action=delrcpt rcpt=%s "
+	          "targets=%zu", s->sid, t->qid, m->def->name, given, dropped);
+	pm->envelope_changed |= dropped > 0;
+	if (dropped > 0)
+		pm->deleted_by = m->def->name;
+	strlist_free(&local);
+	strlist_free(&remote);
+	free(addr);
+}
+
 static void apply_mod(policy_run *r, pol_milters *pm, milter_slot *m, const milter_mod *mod)
 {
 	milter_reply rp;
@@ -304,6 +394,8 @@ static void apply_mod(policy_run *r, pol_milters *pm, milter_slot *m, const milt
 			strlist_add(&r->v.add_rcpts, a);
 		break;
 	}
+	case SMFIR_CHGFROM: change_from(r, pm, m, rp.addr); break;
+	case SMFIR_DELRCPT: delete_rcpt(r, pm, m, rp.addr); break;
 	case SMFIR_QUARANTINE:
 		r->v.hold = true;
 		log_event(LOG_LVL_INFO, "milter", "sid=%s qid=%s milter=%s action=quarantine reason=%s", r->s->sid,
@@ -377,8 +469,21 @@ static void spool_edit_cb(void *arg, size_t start, size_t end, const char *text,
 
 static void finish_message(policy_run *r, pol_milters *pm)
 {
+	smtp_session *s = r->s;
 	if (milter_msg_changed(&pm->msg))
-		milter_msg_edits(&pm->msg, spool_edit_cb, r->s->txn.sp);
+		milter_msg_edits(&pm->msg, spool_edit_cb, s->txn.sp);
+	if (pm->envelope_changed) {
+		qenvelope env;
+		txn_envelope(s, s->txn.qid, s->txn.time, &env);
+		spool_set_envelope(s->txn.sp, &env);
+		qenvelope_free_rcpts(&env);
+		if (s->txn.targets.n_rcpts == 0 && r->v.add_rcpts.n == 0 && pm->deleted_by != NULL) {
+			/* every recipient taken away: nobody to deliver to */
+			char *by = xasprintf("milter %s", pm->deleted_by);
+			policy_verdict_decide(&r->v, POLICY_DISCARD, 0, NULL, "every recipient was removed by a milter", by);
+			free(by);
+		}
+	}
 	r->facts.has_spam_score = pm->has_score;
 	r->facts.spam_score = pm->score;
 	r->facts.virus = pm->virus;
@@ -466,6 +571,8 @@ void pol_milter_txn_reset(smtp_session *s)
 		milter_msg_free(&pm->msg);
 	pm->have_msg = false;
 	pm->has_score = false;
+	pm->envelope_changed = false;
+	pm->deleted_by = NULL;
 	free(pm->virus);
 	pm->virus = NULL;
 }

@@ -716,6 +716,36 @@ def test_milter_virus_name_available_to_rules(make_server, fake_milter):
     srv.assert_no_mail(rcpt)
 
 
+def test_milter_changes_the_envelope(make_server, fake_milter):
+    m = fake_milter()
+    srv = server_with(make_server, entry("m", m.port))
+    keep, _ = srv.add_user()
+    drop, _ = srv.add_user()
+    m.script[b"E"] = [packet(b"e", b"<bounces@list.example.test>\0"),
+                      packet(b"-", f"<{drop}>\0".encode()), packet(b"c")]
+    with srv.conn("smtp") as c:
+        c.ehlo("mx.sender.test")
+        rr, final = c.mail_transaction("someone@sender.test", [keep, drop], msg(keep, "envelope"))
+        c.quit()
+    assert final.code == 250, final
+    mail = srv.wait_mail(keep)[0]
+    assert mail.startswith(b"Return-Path: <bounces@list.example.test>\n"), mail[:200]
+    srv.assert_no_mail(drop)
+    lines = log_lines(srv, "milter")
+    assert any("action=chgfrom" in l for l in lines) and any("action=delrcpt" in l for l in lines), lines
+
+
+def test_milter_removing_every_recipient_discards(make_server, fake_milter):
+    m = fake_milter()
+    srv = server_with(make_server, entry("m", m.port))
+    rcpt, _ = srv.add_user()
+    m.script[b"E"] = [packet(b"-", f"<{rcpt}>\0".encode()), packet(b"c")]
+    _, final = send25(srv, rcpt, msg(rcpt, "nobody left"))
+    assert final.code == 250, final
+    srv.assert_no_mail(rcpt)
+    assert any("decision=discard" in l and 'by="milter m"' in l for l in log_lines(srv, "policy"))
+
+
 def test_milter_conversation_and_negotiated_steps(make_server, fake_milter):
     # no HELO wanted, RCPT not answered; the body skipped after the first chunk
     m = fake_milter(protocol=SMFIP_NOHELO | SMFIP_NR_RCPT | SMFIP_SKIP,
