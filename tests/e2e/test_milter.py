@@ -689,6 +689,36 @@ def test_milter_header_and_body_changes(make_server, fake_milter):
     assert fields(mail, "Received"), head
 
 
+def test_milter_changes_and_rule_actions_together(make_server, fake_milter):
+    """The milter's edits and a rule's header actions land on the same
+    spooled message, in whatever order they were asked for; a field both
+    remove is removed once, and nothing else is touched."""
+    eom = [packet(b"m", struct.pack(">I", 1) + b"Subject\0[m] both\0"),
+           packet(b"m", struct.pack(">I", 1) + b"X-Internal\0\0"),     # the rule removes it too
+           packet(b"i", struct.pack(">I", 1) + b"X-Ins\0below received\0"),
+           packet(b"h", b"X-Milter\0yes\0"),
+           packet(b"c")]
+    m = fake_milter(script={b"E": eom})
+    rules = """rules = (
+      { name = "tag"; stage = "data"; action = "continue"; add_header = [ "X-Rule: yes" ];
+        remove_header = [ "X-Internal", "X-Early" ]; }
+    );"""
+    srv = server_with(make_server, entry("m", m.port), rules=rules)
+    rcpt, _ = srv.add_user()
+    _, final = send25(srv, rcpt, msg(rcpt, "both", body=("the body", "two"),
+                                     extra=("X-Early: 1", "X-Internal: secret", "X-Late: 2")))
+    assert final.code == 250, final
+    mail = srv.wait_mail(rcpt)[0]
+    head = header_of(mail)
+    assert fields(mail, "Subject") == ["[m] both"], head
+    assert not fields(mail, "X-Internal") and not fields(mail, "X-Early"), head
+    assert fields(mail, "X-Late") == ["2"] and fields(mail, "X-Milter") == ["yes"], head
+    assert fields(mail, "X-Rule") == ["yes"] and fields(mail, "X-Ins") == ["below received"], head
+    assert head.index("Received:") < head.index("X-Ins:") < head.index("From:"), head
+    assert mail.split(b"\n\n", 1)[1] == b"the body\ntwo\n", mail
+    assert len(fields(mail, "Received")) == 1
+
+
 def test_milter_add_rcpt(make_server, fake_milter):
     srv0 = None
     m = fake_milter(script={})
