@@ -446,9 +446,13 @@ static void on_done(void *arg, milter_result res)
 	case MILTER_DISCARD: decide(r, m, POLICY_DISCARD, 0, NULL, NULL); break;
 	case MILTER_FAILED:
 		log_failure(r, m);
-		m->skip_msg = true;
+		/* fail-open: the message goes on without it; fail-closed: every
+		 * later stage of the message is refused too (a recipient given
+		 * before the failure must not let the message in unscanned) */
 		if (m->def->tempfail)
 			decide(r, m, POLICY_TEMPFAIL, 451, "4.7.1", "Content filter unavailable, try again later");
+		else
+			m->skip_msg = true;
 		break;
 	}
 	pm->cur++;
@@ -489,6 +493,17 @@ static void finish_message(policy_run *r, pol_milters *pm)
 	r->facts.virus = pm->virus;
 }
 
+/* Forget the slot's connection (it failed or was cut): the next stage
+ * opens a new one and tells it again what it missed. */
+static void slot_disconnect(milter_slot *m)
+{
+	milter_conn_free(&m->c);
+	m->sent_connect = false;
+	free(m->sent_helo);
+	m->sent_helo = NULL;
+	m->in_msg = false;
+}
+
 static void run_next(pol_milters *pm)
 {
 	policy_run *r = pm->r;
@@ -498,6 +513,8 @@ static void run_next(pol_milters *pm)
 			pm->cur++;
 			continue;
 		}
+		if (m->c != NULL && milter_conn_error(m->c) != NULL && !m->in_msg)
+			slot_disconnect(m); /* it went away between messages (an idle close) */
 		if (m->c == NULL)
 			m->c = milter_conn_open(r->s->srv->base, m->def, r->s->sid);
 		queue_stage(r, pm, m);
@@ -517,11 +534,7 @@ static void cancel(policy_run *r)
 	pm->r = NULL;
 	/* a conversation cut in the middle cannot go on: a new connection
 	 * for the next message */
-	milter_conn_free(&m->c);
-	m->sent_connect = false;
-	free(m->sent_helo);
-	m->sent_helo = NULL;
-	m->in_msg = false;
+	slot_disconnect(m);
 }
 
 void pol_milter_step(policy_run *r)
@@ -553,14 +566,8 @@ void pol_milter_txn_reset(smtp_session *s)
 		return;
 	for (size_t i = 0; i < pm->n; i++) {
 		milter_slot *m = &pm->v[i];
-		if (m->c != NULL && milter_conn_error(m->c) != NULL) {
-			/* failed: a new connection for the next message */
-			milter_conn_free(&m->c);
-			m->sent_connect = false;
-			free(m->sent_helo);
-			m->sent_helo = NULL;
-			m->in_msg = false;
-		}
+		if (m->c != NULL && milter_conn_error(m->c) != NULL)
+			slot_disconnect(m); /* failed: a new connection for the next message */
 		if (m->c != NULL && m->in_msg) {
 			milter_stage_add(m->c, SMFIC_ABORT, NULL, 0, 0, 0);
 			m->in_msg = false;

@@ -562,6 +562,28 @@ def test_milter_dies_mid_message(make_server, fake_milter):
     srv.assert_no_mail(rcpt, wait=0.2)
 
 
+def test_milter_dies_between_recipients_fail_closed(make_server, fake_milter):
+    """A recipient accepted before the milter died does not let the message
+    in unscanned: with on_failure = "tempfail" the end of data is 451 too."""
+    m = fake_milter(script={b"R": lambda d: "close" if d.startswith(b"<second") else [packet(b"c")]})
+    srv = server_with(make_server, entry("dies", m.port, on_failure="tempfail"))
+    first, _ = srv.add_user(prefix="first")
+    second, _ = srv.add_user(prefix="second")
+    with srv.conn("smtp") as c:
+        c.ehlo("mx.sender.test")
+        assert c.cmd("MAIL FROM:<someone@sender.test>").code == 250
+        assert c.cmd(f"RCPT TO:<{first}>").code == 250
+        r = c.cmd(f"RCPT TO:<{second}>")
+        assert r.code == 451 and r.enhanced() == "4.7.1", r
+        r = c.cmd("DATA")
+        if r.code == 354:
+            c.send(msg(first, "unscanned?") + b".\r\n")
+            r = c.reply()
+        assert r.code == 451 and r.enhanced() == "4.7.1", r
+        c.quit()
+    srv.assert_no_mail(first, wait=0.3)
+
+
 def test_milter_dies_fail_open(make_server, fake_milter):
     m = fake_milter(script={b"B": "close"})
     srv = server_with(make_server, entry("dies", m.port, on_failure="accept"))
