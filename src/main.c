@@ -22,6 +22,7 @@ static const struct {
 	{"dns", cmd_dns, NULL},         {"mailbox", cmd_mailbox, NULL},
 	{"dkim", cmd_dkim, NULL},       {"spf", cmd_spf, NULL},
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
+	{"policy", cmd_policy, NULL},
 };
 
 static void usage(void)
@@ -45,6 +46,8 @@ static void usage(void)
 	        "  spf check IP MAILFROM [HELO]   SPF results for a client (RFC 7208)\n"
 	        "  dmarc check FROMDOMAIN [--spf RESULT:DOMAIN] [--dkim RESULT:DOMAIN]... [--draw N]\n"
 	        "                                 DMARC (RFC 7489) for given SPF and DKIM results\n"
+	        "  policy test --client IP --from ADDR --to ADDR [...] [MESSAGE]\n"
+	        "                                 run the policy rules offline (docs/POLICY.md)\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

@@ -54,6 +54,7 @@ int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
 int cmd_tls(cli_ctx *ctx, int argc, char **argv);
+int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 /* Print the certificate's subject, expiry and SHA-256 fingerprint (with
  * the openssl command that shows the same); false after saying why not
  * (cmd_tls.c). */

@@ -32,9 +32,16 @@ static void part_texts(const mime_message *m, const mime_part *p, buf *out)
 			part_texts(m, p->message, out);
 		else if (p->multipart)
 			part_texts(m, p->children, out);
-		else if (p->type != NULL && strcmp(p->type, "text") == 0 && mime_part_text(m, p, SIZE_MAX, out) &&
-		         !buf_putc(out, '\n'))
-			return;
+		else if (p->type != NULL && strcmp(p->type, "text") == 0) {
+			/* no more encoded bytes than there is room for decoded ones
+			 * (decoding never makes text longer): a long part is cut,
+			 * not left out */
+			size_t room = out->max == BUF_UNBOUNDED ? SIZE_MAX : out->max - out->len;
+			if (room <= 1)
+				return;
+			if (mime_part_text(m, p, room - 1, out) && !buf_putc(out, '\n'))
+				return;
+		}
 	}
 }
 

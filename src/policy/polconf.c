@@ -62,7 +62,7 @@ policy_config *policy_config_load(const config *cfg, strlist *errors)
 	}
 	config_destroy(&cf);
 	if (errors->n == before)
-		policy_rules_check(pc->rules, NULL, cfg->path, errors);
+		policy_rules_check(pc->rules, pc->lists, cfg->path, errors);
 	if (errors->n != before)
 		policy_config_free(&pc);
 	return pc;

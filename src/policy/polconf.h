@@ -16,6 +16,7 @@ struct policy_rules;
 
 typedef struct policy_config {
 	struct policy_rules *rules;        /* policy/rules.h */
+	struct policy_lists *lists;        /* policy/lists.h */
 	struct milter_defs *milters;       /* milter/conf.h: policy.milters */
 } policy_config;
 

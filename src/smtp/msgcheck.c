@@ -153,6 +153,11 @@ static void finish(msgcheck *c, const dmarc_outcome *d)
 	size_t passed = 0;
 	for (size_t i = 0; i < c->n_verdicts; i++)
 		passed += c->verdicts[i].result == DKIM_PASS;
+	/* for the rules of the end of data: "pass" when a signature passed,
+	 * else the first signature's result, else "none" */
+	s->pol.spf = spf_result_name(c->spf_result);
+	s->pol.dkim = passed > 0 ? "pass" : c->n_verdicts > 0 ? dkim_result_name(c->verdicts[0].result) : "none";
+	s->pol.dmarc = d ? dmarc_result_name(d->result) : "none";
 	log_event(LOG_LVL_INFO, "msgauth",
 	          "sid=%s qid=%s spf=%s spf_domain=%s dkim_signatures=%zu dkim_pass=%zu dmarc=%s from=%s action=%s",
 	          s->sid, s->txn.qid, spf_result_name(c->spf_result), c->spf_domain ? c->spf_domain : "-",

@@ -11,7 +11,7 @@ void pol_rules_step(policy_run *r)
 	smtp_session *s = r->s;
 	const policy_config *pc = s->srv->policy;
 	if (pc != NULL && pc->rules != NULL && !s->pol.accepted && !s->pol.txn_accepted) {
-		policy_eval_env env = {.lists = NULL, .body_limit = (size_t)s->srv->cfg->policy.body_scan_limit};
+		policy_eval_env env = {.lists = pc->lists, .body_limit = (size_t)s->srv->cfg->policy.body_scan_limit};
 		policy_rules_eval(pc->rules, r->stage, &r->facts, &env, &r->v);
 	}
 	policy_step_next(r);

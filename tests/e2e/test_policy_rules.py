@@ -293,3 +293,38 @@ def test_config_check_refuses_bad_rules(make_server, rule, expect):
     # and the server does not start with it
     p = s.cli("serve", timeout=10)
     assert p.returncode == 1 and re.search(expect, p.stderr), p.stderr
+
+
+# ---- yubin policy test ----
+
+def test_policy_test_cli_refusal(srv):
+    p = srv.cli("policy", "test", "--client", "127.0.0.2", "--helo", "mx.remote.example",
+                "--from", "x@mail.spam.example", "--to", f"bob@{DOMAIN}")
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert re.search(r"stage connect\n  rule partners +-\n  rule no-conn-from-66 +-\n", out), out
+    assert re.search(r"rule block-spam-example +matched", out), out
+    assert "verdict: reject by rule block-spam-example: 550 5.7.1 We do not take mail from spam.example" in out
+    assert out.rstrip().endswith("result: refused")
+    assert "stage rcpt" not in out  # refused at mail: nothing after
+
+
+def test_policy_test_cli_message_actions(srv, tmp_path):
+    m = tmp_path / "m.eml"
+    m.write_bytes(f"From: a@remote.example\r\nTo: legal@{DOMAIN}\r\nSubject: hi\r\n\r\nbuy viagra\r\n".encode())
+    p = srv.cli("policy", "test", "--client", "127.0.0.2", "--from", "a@remote.example",
+                "--to", f"legal@{DOMAIN}", str(m))
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    assert re.search(r"stage rcpt to=legal@example.test\n(.*\n)*?  rule archive-legal +matched\n(.*\n)*?  bcc: archive@example.test\n", out), out
+    assert re.search(r"stage data\n(.*\n)*  rule viagra +matched", out), out
+    assert "  add header: X-Policy: junk (viagra)\n" in out and "  junk\n" in out
+    assert out.rstrip().endswith("result: accepted")
+    # the partner is accepted at connect: later stages say so
+    p = srv.cli("policy", "test", "--client", "127.0.1.5", "--from", "p@partner.example", "--to", f"bob@{DOMAIN}")
+    assert "(accepted: later rules stand aside)" in p.stdout and p.stdout.rstrip().endswith("result: accepted")
+
+
+def test_policy_test_cli_usage(srv):
+    p = srv.cli("policy", "test", "--from", "a@b")
+    assert p.returncode == 2 and "usage: yubin policy test" in p.stderr
