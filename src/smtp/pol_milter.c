@@ -37,6 +37,7 @@ typedef struct milter_slot {
 	bool skip_msg;          /* accepted, or left out after a failure, for this message */
 	bool sent_connect;
 	char *sent_helo;        /* the HELO name it has, NULL none */
+	bool sent_tls;          /* ... given over TLS (STARTTLS makes the client say HELO again) */
 	bool in_msg;            /* MAIL sent, the message not finished */
 	size_t rcpts_sent;      /* RCPT commands of this message it has */
 	bool body_replaced;     /* a REPLBODY of this milter started a new body */
@@ -119,6 +120,7 @@ static void queue_helo(smtp_session *s, milter_slot *m)
 	milter_stage_add(m->c, SMFIC_HELO, s->helo, strlen(s->helo) + 1, SMFIP_NOHELO, SMFIP_NR_HELO);
 	free(m->sent_helo);
 	m->sent_helo = xstrdup(s->helo);
+	m->sent_tls = tls && tls[0];
 }
 
 static void queue_mail(smtp_session *s, milter_slot *m)
@@ -209,7 +211,10 @@ static void queue_stage(policy_run *r, pol_milters *pm, milter_slot *m)
 	smtp_session *s = r->s;
 	if (!m->sent_connect)
 		queue_connect(s, m);
-	if (r->stage >= POLICY_HELO && s->helo != NULL && (m->sent_helo == NULL || strcmp(m->sent_helo, s->helo) != 0))
+	const char *tls = session_tls_version(s);
+	bool tls_now = tls && tls[0];
+	if (r->stage >= POLICY_HELO && s->helo != NULL &&
+	    (m->sent_helo == NULL || strcmp(m->sent_helo, s->helo) != 0 || m->sent_tls != tls_now))
 		queue_helo(s, m);
 	if (r->stage < POLICY_MAIL)
 		return;

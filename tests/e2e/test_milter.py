@@ -838,6 +838,22 @@ def test_milter_accept_at_connect_skips_the_session(make_server, fake_milter):
     assert any([c for c, _ in conn if c != b"D"][:2] == [b"O", b"C"] for conn in m.by_conn)
 
 
+def test_milter_hears_helo_again_after_starttls(make_server, fake_milter):
+    m = fake_milter()
+    srv = server_with(make_server, entry("m", m.port))
+    with srv.conn("smtp") as c:
+        c.ehlo("mx.sender.test")
+        c.starttls()
+        c.ehlo("mx.sender.test")
+        assert c.cmd("MAIL FROM:<someone@sender.test>").code == 250
+        c.quit()
+    conn = m.session()
+    helos = [i for i, (c, _) in enumerate(conn) if c == b"H"]
+    assert len(helos) == 2, conn
+    tls_macros = [d for c, d in conn[:helos[1]] if c == b"D" and d[:1] == b"H" and b"{tls_version}" in d]
+    assert tls_macros and b"TLSv1." in tls_macros[-1], conn
+
+
 def test_milter_rset_aborts(make_server, fake_milter):
     m = fake_milter()
     srv = server_with(make_server, entry("m", m.port))
