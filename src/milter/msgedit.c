@@ -66,6 +66,7 @@ void milter_msg_free(milter_msg *m)
 	}
 	free(m->f);
 	free(m->body);
+	free(m->prev_body);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -157,11 +158,25 @@ void milter_msg_change(milter_msg *m, size_t idx, const char *name, const char *
 
 bool milter_msg_body_start(milter_msg *m)
 {
-	free(m->body);
+	free(m->prev_body);
+	m->prev_body = m->body;
+	m->prev_len = m->body_len;
+	m->prev_replaced = m->body_replaced;
 	m->body = NULL;
 	m->body_len = 0;
 	m->body_replaced = true;
 	return true;
+}
+
+void milter_msg_body_undo(milter_msg *m)
+{
+	free(m->body);
+	m->body = m->prev_body;
+	m->body_len = m->prev_len;
+	m->body_replaced = m->prev_replaced;
+	m->prev_body = NULL;
+	m->prev_len = 0;
+	m->prev_replaced = false;
 }
 
 bool milter_msg_body_add(milter_msg *m, const char *data, size_t len, size_t max)

@@ -34,6 +34,9 @@ typedef struct milter_msg {
 	char *body;          /* a replaced body (LF line ends), or NULL */
 	size_t body_len;
 	bool body_replaced;
+	char *prev_body;     /* the body before the last milter_msg_body_start */
+	size_t prev_len;
+	bool prev_replaced;
 } milter_msg;
 
 /* Split msg[0, len) into fields and body.  The header ends at the first
@@ -67,6 +70,10 @@ void milter_msg_change(milter_msg *m, size_t idx, const char *name, const char *
  * False when the new body would pass max bytes (nothing changed then). */
 bool milter_msg_body_start(milter_msg *m);
 bool milter_msg_body_add(milter_msg *m, const char *data, size_t len, size_t max);
+
+/* Forget the body a filter started to replace: back to the one before
+ * (the original, or an earlier filter's). */
+void milter_msg_body_undo(milter_msg *m);
 
 /* The body as it is now (LF line ends). */
 const char *milter_msg_body(const milter_msg *m, size_t *len_r);

@@ -41,6 +41,7 @@ typedef struct milter_slot {
 	bool in_msg;            /* MAIL sent, the message not finished */
 	size_t rcpts_sent;      /* RCPT commands of this message it has */
 	bool body_replaced;     /* a REPLBODY of this milter started a new body */
+	bool body_refused;      /* ... that was too large, and was not taken */
 } milter_slot;
 
 struct pol_milters {
@@ -146,7 +147,7 @@ static void queue_mail(smtp_session *s, milter_slot *m)
 	free(size);
 	m->in_msg = true;
 	m->rcpts_sent = 0;
-	m->body_replaced = false;
+	m->body_replaced = m->body_refused = false;
 }
 
 static void queue_rcpt(smtp_session *s, milter_slot *m, const char *rcpt)
@@ -247,7 +248,8 @@ static void decide(policy_run *r, const milter_slot *m, policy_decision d, int c
 }
 
 /* An SMFIR_REPLYCODE reply, kept to what the stage may answer: at
- * connect 554 or 421, elsewhere the milter's own 4xx or 5xx. */
+ * connect 554 or 421, elsewhere the milter's own 4xx or 5xx, but not 421
+ * (which promises to close the connection: 451 instead). */
 static void decide_reply(policy_run *r, const milter_slot *m, const char *reply)
 {
 	int code;
@@ -256,6 +258,8 @@ static void decide_reply(policy_run *r, const milter_slot *m, const char *reply)
 	policy_decision d = code >= 500 ? POLICY_REJECT : POLICY_TEMPFAIL;
 	if (r->stage == POLICY_CONNECT)
 		code = code >= 500 ? 554 : 421;
+	else if (code == 421)
+		code = 451;
 	decide(r, m, d, code, status, text[0] ? text : NULL);
 	free(status);
 	free(text);
@@ -370,6 +374,23 @@ static void delete_rcpt(policy_run *r, pol_milters *pm, const milter_slot *m, co
 	free(addr);
 }
 
+/* SMFIR_REPLBODY: one more piece of this milter's new body.  A new body
+ * larger than the message size limit is not taken (the message keeps the
+ * body it had, never half of the new one). */
+static void replace_body(policy_run *r, pol_milters *pm, milter_slot *m, const milter_reply *rp)
+{
+	if (m->body_refused)
+		return;
+	if (!m->body_replaced)
+		m->body_replaced = milter_msg_body_start(&pm->msg);
+	if (milter_msg_body_add(&pm->msg, rp->body, rp->body_len, (size_t)r->s->srv->cfg->limits.message_size))
+		return;
+	m->body_refused = true;
+	milter_msg_body_undo(&pm->msg);
+	log_event(LOG_LVL_WARN, "milter", "sid=%s qid=%s milter=%s error=\"the new body passes the message size "
+	          "limit; the message keeps its body\"", r->s->sid, r->s->txn.qid, m->def->name);
+}
+
 static void apply_mod(policy_run *r, pol_milters *pm, milter_slot *m, const milter_mod *mod)
 {
 	milter_reply rp;
@@ -382,21 +403,14 @@ static void apply_mod(policy_run *r, pol_milters *pm, milter_slot *m, const milt
 	case SMFIR_ADDHEADER: milter_msg_add(&pm->msg, rp.name, v); break;
 	case SMFIR_INSHEADER: milter_msg_insert(&pm->msg, rp.index, rp.name, v); break;
 	case SMFIR_CHGHEADER: milter_msg_change(&pm->msg, rp.index, rp.name, v); break;
-	case SMFIR_REPLBODY:
-		if (!m->body_replaced)
-			m->body_replaced = milter_msg_body_start(&pm->msg);
-		if (!milter_msg_body_add(&pm->msg, rp.body, rp.body_len, (size_t)r->s->srv->cfg->limits.message_size))
-			log_event(LOG_LVL_WARN, "milter", "sid=%s qid=%s milter=%s error=\"the new body passes the "
-			          "message size limit; cut there\"", r->s->sid, r->s->txn.qid, m->def->name);
-		break;
+	case SMFIR_REPLBODY: replace_body(r, pm, m, &rp); break;
 	case SMFIR_ADDRCPT:
 	case SMFIR_ADDRCPT_PAR: {
-		size_t n = strlen(rp.addr);
-		const char *a = rp.addr;
-		if (n >= 2 && a[0] == '<' && a[n - 1] == '>')
-			strlist_add_owned(&r->v.add_rcpts, xstrndup(a + 1, n - 2));
+		char *a = milter_addr(rp.addr);
+		if (a != NULL && a[0] != '\0')
+			strlist_add_owned(&r->v.add_rcpts, a);
 		else
-			strlist_add(&r->v.add_rcpts, a);
+			free(a);
 		break;
 	}
 	case SMFIR_CHGFROM: change_from(r, pm, m, rp.addr); break;

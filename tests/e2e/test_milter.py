@@ -741,6 +741,20 @@ def test_milter_changes_and_rule_actions_together(make_server, fake_milter):
     assert len(fields(mail, "Received")) == 1
 
 
+def test_milter_body_larger_than_the_limit_is_not_taken(make_server, fake_milter):
+    line = b"y" * 998 + b"\r\n"
+    big = [packet(b"b", line * 500)] * 3          # 3 MB, the limit is 1 MiB
+    m = fake_milter(script={b"E": big + [packet(b"h", b"X-Seen\0yes\0"), packet(b"c")]})
+    srv = server_with(make_server, entry("m", m.port))
+    rcpt, _ = srv.add_user()
+    _, final = send25(srv, rcpt, msg(rcpt, "keep my body", body=("the original",)))
+    assert final.code == 250, final
+    mail = srv.wait_mail(rcpt)[0]
+    assert mail.endswith(b"\n\nthe original\n"), mail[-300:]
+    assert fields(mail, "X-Seen") == ["yes"]
+    assert any("the message keeps its body" in l for l in log_lines(srv, "milter"))
+
+
 def test_milter_add_rcpt(make_server, fake_milter):
     srv0 = None
     m = fake_milter(script={})

@@ -320,11 +320,23 @@ static void test_msg_body(void **state)
 	assert_true(milter_msg_body_add(&m, "\nbody\r\n", 7, 100));
 	assert_false(milter_msg_body_add(&m, "x", 1, 9)); /* past the maximum */
 	size_t bl;
+	/* a second filter's body, too large: undone, the first one's stays */
+	assert_true(milter_msg_body_start(&m));
+	assert_true(milter_msg_body_add(&m, "other\r\n", 7, 100));
+	milter_msg_body_undo(&m);
 	const char *b = milter_msg_body(&m, &bl);
 	assert_int_equal(bl, 9);
 	assert_memory_equal(b, "new\nbody\n", 9);
 	const char *want = "Received: by us\nSubject: hi\nX-Old: 1\nX-Old: 2\n folded\n\nnew\nbody\n";
 	assert_string_equal(edited(&m, &a), want);
+	milter_msg_free(&m);
+	/* undone at once: the original body */
+	milter_msg_parse(&m, msg1, strlen(msg1));
+	milter_msg_body_start(&m);
+	assert_true(milter_msg_body_add(&m, "zzz", 3, 100));
+	milter_msg_body_undo(&m);
+	assert_false(milter_msg_changed(&m));
+	assert_string_equal(edited(&m, &a), msg1);
 	milter_msg_free(&m);
 	/* a message without a body gets the empty line before the new one */
 	milter_msg_parse(&m, "A: b\n", 5);
