@@ -230,6 +230,10 @@ class FakeMilter:
                 self.got.append((cmd, data))
                 mine.append((cmd, data))
                 if cmd == b"O":
+                    if self.script.get(b"O") == "hang":
+                        while not self.stopping:
+                            time.sleep(0.1)
+                        return
                     c.sendall(packet(b"O", struct.pack(">III", 6, self.actions, self.protocol)))
                     continue
                 if cmd in (b"D", b"A", b"Q"):
@@ -536,6 +540,19 @@ def test_milter_hangs_other_sessions_served(make_server, fake_milter):
     assert 2.5 <= result["took"] < 10, result
     srv.assert_no_mail(rcpt, wait=0.2)
     assert any("did not answer within 3 s" in l for l in log_lines(srv, "milter"))
+
+
+def test_milter_silent_at_negotiation(make_server, fake_milter):
+    m = fake_milter(script={b"O": "hang"})
+    srv = server_with(make_server, entry("mute", m.port, connect_timeout=1, on_failure="accept"))
+    rcpt, _ = srv.add_user()
+    t0 = time.monotonic()
+    _, final = send25(srv, rcpt, msg(rcpt, "negotiation never ends"))
+    assert final.code == 250, final
+    assert time.monotonic() - t0 < 6
+    srv.wait_mail(rcpt)
+    assert any("cannot connect and negotiate within 1 s" in l and "action=accept" in l
+               for l in log_lines(srv, "milter"))
 
 
 def test_milter_hangs_fail_open_delivers(make_server, fake_milter):
