@@ -184,16 +184,23 @@ class FakeMilter:
     (never answer), "close" (hang up) or "none" (send nothing).  Records
     every command it got as (cmd, data)."""
 
-    def __init__(self, script=None, actions=SMFIF_ALL, protocol=0):
+    def __init__(self, script=None, actions=SMFIF_ALL, protocol=0, family="inet", path=None):
         self.script = script or {}
         self.actions, self.protocol = actions, protocol
         self.got = []          # every command of every connection
         self.by_conn = []      # the same, one list per connection
         self.conns = 0
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
+        self.open = 0          # connections not closed yet
+        if family == "unix":
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.bind(path)
+            os.chmod(path, 0o777)
+            self.port = None
+        else:
+            self.sock = socket.socket(socket.AF_INET6 if family == "inet6" else socket.AF_INET)
+            self.sock.bind(("::1" if family == "inet6" else "127.0.0.1", 0))
+            self.port = self.sock.getsockname()[1]
+        self.sock.listen(64)
         self.stopping = False
         self.threads = []
         t = threading.Thread(target=self._accept, daemon=True)
@@ -206,6 +213,7 @@ class FakeMilter:
             except OSError:
                 return
             self.conns += 1
+            self.open += 1
             t = threading.Thread(target=self._serve, args=(c,), daemon=True)
             t.start()
 
@@ -259,6 +267,7 @@ class FakeMilter:
         except (EOFError, OSError):
             pass
         finally:
+            self.open -= 1
             c.close()
 
     def commands(self):
@@ -883,6 +892,48 @@ def test_milter_hears_helo_again_after_starttls(make_server, fake_milter):
     assert len(helos) == 2, conn
     tls_macros = [d for c, d in conn[:helos[1]] if c == b"D" and d[:1] == b"H" and b"{tls_version}" in d]
     assert tls_macros and b"TLSv1." in tls_macros[-1], conn
+
+
+@pytest.mark.parametrize("family", ["inet6", "unix"])
+def test_milter_over_ipv6_and_unix_sockets(make_server, fake_milter, family):
+    # a directory the server (which runs as nobody when started as root) can reach
+    d = make_tempdir("yubin-milter-sock-")
+    path = str(d / "milter.sock") if family == "unix" else None
+    m = fake_milter(family=family, path=path,
+                    script={b"E": [packet(b"h", f"X-Via\0{family}\0".encode()), packet(b"c")]})
+    address = f"unix:{path}" if family == "unix" else f"[::1]:{m.port}"
+    e = entry("m", 1)
+    e["address"] = f'"{address}"'
+    srv = server_with(make_server, e)
+    rcpt, _ = srv.add_user()
+    _, final = send25(srv, rcpt, msg(rcpt, "over " + family))
+    assert final.code == 250, final
+    assert fields(srv.wait_mail(rcpt)[0], "X-Via") == [family]
+    assert not log_lines(srv, "milter")
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_milter_many_sessions_at_once(make_server, fake_milter):
+    """Twenty sessions at once, each with its own milter connection: every
+    message scanned and delivered, and every connection closed after."""
+    m = fake_milter(script={b"E": [("sleep", 0.2), packet(b"h", b"X-Scanned\0yes\0"), packet(b"c")]})
+    srv = server_with(make_server, entry("m", m.port))
+    rcpt, _ = srv.add_user()
+    finals = []
+
+    def one(i):
+        finals.append(send25(srv, rcpt, msg(rcpt, f"parallel {i}"))[1].code)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert finals == [250] * 20, finals
+    assert time.monotonic() - t0 < 4.0      # waits overlap: 20 x 0.2 s is not summed
+    mails = srv.wait_mail(rcpt, count=20)
+    assert all(fields(x, "X-Scanned") == ["yes"] for x in mails)
+    wait_until(lambda: m.open == 0, 10, what="every milter connection to be closed")
 
 
 def test_milter_rset_aborts(make_server, fake_milter):
