@@ -224,7 +224,9 @@ static void queue_stage(policy_run *r, pol_milters *pm, milter_slot *m)
 	if (r->stage == POLICY_RCPT && r->facts.rcpt != NULL)
 		queue_rcpt(s, m, r->facts.rcpt);
 	if (r->stage == POLICY_DATA) {
-		for (size_t i = m->rcpts_sent; i < s->txn.rcpt_cmds.n; i++)
+		/* a milter connected after the recipients were given hears them now */
+		bool late = m->rcpts_sent == 0;
+		for (size_t i = 0; late && i < s->txn.rcpt_cmds.n; i++)
 			queue_rcpt(s, m, s->txn.rcpt_cmds.items[i]);
 		queue_message(s, pm, m);
 	}
