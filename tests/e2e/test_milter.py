@@ -936,6 +936,20 @@ def test_milter_many_sessions_at_once(make_server, fake_milter):
     wait_until(lambda: m.open == 0, 10, what="every milter connection to be closed")
 
 
+def test_milter_hears_the_authenticated_user(make_server, fake_milter):
+    m = fake_milter()
+    srv = server_with(make_server, entry("m", m.port))
+    user, pw = srv.add_user()
+    rcpt, _ = srv.add_user()
+    with srv.submit_conn(user, pw) as c:
+        _, final = c.mail_transaction(user, [rcpt], make_message(user, rcpt, "from a user", ["x"]))
+        c.quit()
+    assert final.code == 250, final
+    mail_macros = [d for c, d in m.session() if c == b"D" and d[:1] == b"M"]
+    assert mail_macros and b"{auth_authen}\x00" + user.encode() + b"\x00" in mail_macros[-1], mail_macros
+    assert pw.encode() not in b"".join(d for _, d in m.session())
+
+
 def test_milter_rset_aborts(make_server, fake_milter):
     m = fake_milter()
     srv = server_with(make_server, entry("m", m.port))
