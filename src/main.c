@@ -48,6 +48,7 @@ static void usage(void)
 	        "                                 DMARC (RFC 7489) for given SPF and DKIM results\n"
 	        "  policy test --client IP --from ADDR --to ADDR [...] [MESSAGE]\n"
 	        "                                 run the policy rules offline (docs/POLICY.md)\n"
+	        "  policy list add|del NAME VALUE | list show [NAME]   the lists of policy.lists\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

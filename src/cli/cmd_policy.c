@@ -24,7 +24,8 @@ static void usage(void)
 	        "usage: yubin policy test --client IP [--client-name NAME] [--helo NAME] [--role smtp|submission|submissions]\n"
 	        "                         [--user USER] --from ADDR --to ADDR [--to ADDR ...]\n"
 	        "                         [--spf RESULT] [--dkim RESULT] [--dmarc RESULT] [--dnsbl LIST[=WEIGHT] ...]\n"
-	        "                         [--spam-score N] [--virus NAME] [MESSAGE-FILE | -]\n");
+	        "                         [--spam-score N] [--virus NAME] [MESSAGE-FILE | -]\n"
+	        "       yubin policy list add|del NAME VALUE | list show [NAME]\n");
 }
 
 static void trace(void *arg, const char *rule, bool matched)
@@ -208,6 +209,8 @@ int cmd_policy(cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
 		return policy_test(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "list") == 0)
+		return cmd_policy_list(ctx, argc - 1, argv + 1);
 	usage();
 	return 2;
 }

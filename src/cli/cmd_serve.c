@@ -27,6 +27,10 @@
 #include "lib/workers.h"
 #include "queue/queue.h"
 #include "net/server.h"
+#include "smtp/pol_steps.h"
+#include "policy/polconf.h"
+#include "policy/ratelimit.h"
+#include "policy/ratesync.h"
 #include "tls/tls.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -94,6 +98,12 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 	srv->watch = folder_watch_new(srv->base); /* NULL: open folders are looked at on NOOP and SELECT */
 	srv->views = store_views_new(srv->base, srv->wk, srv->watch);
 	srv->login_gate = login_gate_new(ctx->cfg->auth.max_checks);
+	const rate_rules *limits = ctx->policy != NULL ? ctx->policy->ratelimits : NULL;
+	if (limits != NULL && limits->n > 0) {
+		char *path = xasprintf("%s/ratelimit.db", ctx->cfg->data_dir);
+		srv->rate = rate_sync_open(srv->base, srv->wk, limits->items, limits->n, path);
+		free(path);
+	}
 	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
 	                         .gate = srv->login_gate, .dummy_hash = srv->dummy_hash};
 	return true;
@@ -144,6 +154,11 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
 	srv.dns = dns;
+	if (!pol_dnsbl_open(&srv, &err) || !pol_greylist_open(&srv, &err)) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	srv.psl = dmarc_psl_open(&err); /* NULL: no DMARC, said once here */
 	if (srv.psl == NULL) {
 		log_event(LOG_LVL_WARN, "dmarc", "error=%s result=\"DMARC checks are off\"", err);
@@ -181,7 +196,10 @@ out:
 	login_gate_stop(srv.login_gate); /* no password check starts while the workers finish */
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
 	server_free_sessions(&srv);
+	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
+	pol_dnsbl_close(&srv); /* after the sessions: none asks any more */
+	pol_greylist_close(&srv); /* after the workers that wrote to it */
 	dns_free(&dns);
 	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);

@@ -152,6 +152,7 @@ static void on_result(void *arg, int err, struct ub_result *res)
 	strlist_init(&a.values);
 	if (err == 0 && res != NULL) {
 		a.secure = res->secure;
+		a.ttl = res->ttl > 0 ? res->ttl : 0;
 		if (res->rcode == 3 || res->nxdomain)
 			a.status = DNS_NXDOMAIN;
 		else if (res->rcode != 0 || res->bogus)
@@ -193,12 +194,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 /* A chosen server answers for every name, even the special-use ones
  * unbound would otherwise answer NXDOMAIN itself: RFC 6761 "test." and the
  * reverse zones of private and documentation addresses (RFC 1918, RFC 5737,
- * RFC 3849), which test set-ups use (the RFC 7208 suite's PTR records). */
+ * RFC 3849), which test set-ups use (the RFC 7208 suite's PTR records),
+ * and of the loopback addresses (a test's clients in 127.0.0.0/8 and ::1
+ * have their names in the test's server). */
 static int forward_special_zones(struct ub_ctx *ctx)
 {
 	static const char *const zones[] = {
 		"test.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
-		"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.",
+		"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.", "127.in-addr.arpa.",
+		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
 	};
 	int rc = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
 	for (size_t i = 0; rc == 0 && i < sizeof(zones) / sizeof(zones[0]); i++)

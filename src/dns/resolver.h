@@ -28,6 +28,7 @@ typedef enum dns_status {
 typedef struct dns_answer {
 	dns_status status;
 	bool secure;         /* DNSSEC-validated */
+	int ttl;             /* seconds the answer may be kept (0: do not keep) */
 	strlist values;      /* MX, PTR: host names; A/AAAA: addresses as text;
 	                      * TXT: one value per record, its strings joined;
 	                      * TLSA: "usage selector type hex" */

@@ -86,17 +86,25 @@ static const setting_def schema[] = {
 	INT("policy.greet_pause", policy.greet_pause, 1000, 0, 30000, "milliseconds a port-25 client seen for the first time waits for the greeting; one that talks first is refused (554 5.5.1); clients that passed are remembered for a day; 0: off"),
 	INT("policy.reject_invalid_helo", policy.reject_invalid_helo, 1, 0, 1, "1: on port 25, a HELO/EHLO name that is neither a host name nor an address literal gets 501 5.5.2"),
 	INT("policy.reject_unauth_own", policy.reject_unauth_own, 1, 0, 1, "1: on port 25, MAIL FROM an address of one of our domains without a login gets 550 5.7.1 (use submission), unless the client is in policy.trusted_networks"),
+	INT("policy.greylist.enable", policy.greylist.enable, 0, 0, 1, "1: greylist (client /24 or /64, sender, recipient) at RCPT on port 25"),
+	INT("policy.greylist.delay", policy.greylist.delay, 300, 1, 86400, "seconds a new triplet waits (451 4.7.1 until then)"),
+	INT("policy.greylist.retry_window", policy.greylist.retry_window, 86400, 1, 86400 * 30, "seconds after the first attempt within which a retry passes; later it starts again"),
+	INT("policy.greylist.expire", policy.greylist.expire, 2592000, 1, 86400 * 365, "seconds a triplet that passed is remembered after its last pass"),
+	INT("policy.greylist.auto_allow", policy.greylist.auto_allow, 5, 0, 1000000, "passes after which the client's whole network goes through at once; 0: never"),
+	INT("policy.greylist.auto_allow_time", policy.greylist.auto_allow_time, 86400, 1, 86400 * 365, "seconds such a network stays allowed after its last pass"),
+	I64("policy.greylist.max_entries", policy.greylist.max_entries, 1000000, 100, 1LL << 40, "triplets kept (the ones closest to expiry are forgotten first)"),
+	STR("policy.greylist.on_error", policy.greylist.on_error, "tempfail", "the greylist database fails: \"tempfail\" (451 4.3.0) or \"accept\" (the mail goes through, logged)"),
 	I64("policy.body_scan_limit", policy.body_scan_limit, 1048576, 1024, 1LL << 30, "bytes of decoded text a body rule reads from a message"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite"};
+                                     "policy", "rewrite", "policy.greylist"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
 static const char *const external[] = {
-	"policy.rules", "policy.lists", "policy.milters",
+	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits", "policy.milters",
 };
 
 static bool is_external(const char *path)
@@ -494,6 +502,9 @@ bool config_validate(const config *cfg, strlist *errs)
 	const char *tmp = cfg->msgauth.dmarc_temperror;
 	if (tmp == NULL || (strcmp(tmp, "accept") != 0 && strcmp(tmp, "defer") != 0))
 		add_error(errs, file, 0, "msgauth.dmarc_temperror must be \"accept\" or \"defer\"");
+	const char *goe = cfg->policy.greylist.on_error;
+	if (goe == NULL || (strcmp(goe, "tempfail") != 0 && strcmp(goe, "accept") != 0))
+		add_error(errs, file, 0, "policy.greylist.on_error must be \"tempfail\" or \"accept\"");
 	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)

@@ -92,12 +92,25 @@ typedef struct config_queue {
 	int64_t min_free;          /* bytes kept free (see queue/space.h) */
 } config_queue;
 
+/* Greylisting (policy/greylist.h, smtp/pol_greylist.c). */
+typedef struct config_greylist {
+	int enable;
+	int delay;                 /* seconds a new triplet waits */
+	int retry_window;          /* seconds after the first sight a retry counts */
+	int expire;                /* seconds a passed triplet is remembered */
+	int auto_allow;            /* passes that allow the client's network; 0: never */
+	int auto_allow_time;       /* seconds such a network stays allowed */
+	int64_t max_entries;       /* triplets kept */
+	char *on_error;            /* "tempfail" or "accept" */
+} config_greylist;
+
 typedef struct config_policy {
 	int greet_pause;           /* ms a first-time port-25 client waits for 220 */
 	int reject_invalid_helo;   /* 1: port 25 HELO must be a host name or address literal */
 	int reject_unauth_own;     /* 1: port 25 MAIL FROM one of our domains needs a login */
 	strlist trusted_networks;  /* CIDRs exempt from the port-25 defaults */
 	int64_t body_scan_limit;   /* bytes of decoded text the body rules read */
+	config_greylist greylist;
 } config_policy;
 
 typedef struct config {

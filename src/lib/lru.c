@@ -156,3 +156,9 @@ size_t lru_size(const lru *l)
 {
 	return l->n;
 }
+
+void lru_walk(lru *l, void (*fn)(const char *key, void *value, void *arg), void *arg)
+{
+	for (entry *e = l->oldest; e != NULL; e = e->newer)
+		fn(key_of(l, e), value_of(e), arg);
+}

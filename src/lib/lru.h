@@ -23,5 +23,9 @@ void *lru_touch(lru *l, const char *key);
 /* Forget key (nothing happens if it is absent). */
 void lru_remove(lru *l, const char *key);
 size_t lru_size(const lru *l);
+/* Call fn for every entry, least recently touched first (so that touching
+ * the keys in this order elsewhere rebuilds the same eviction order).  fn
+ * may change the record but must not add or remove entries. */
+void lru_walk(lru *l, void (*fn)(const char *key, void *value, void *arg), void *arg);
 
 #endif

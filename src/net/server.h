@@ -39,6 +39,9 @@ typedef struct server {
 	struct dns_resolver *dns;   /* asynchronous DNS (delivery, SPF, DKIM, DMARC) */
 	struct dmarc_psl *psl;      /* the Public Suffix List, for DMARC */
 	const struct policy_config *policy; /* rules, lists, ... (policy/polconf.h) */
+	struct dnsblq *dnsblq;      /* DNS-list look-ups and their cache; NULL: no lists */
+	struct greylist *greylist;  /* the greylisting store; NULL: greylisting off */
+	struct rate_sync *rate;     /* rate-limit counters, NULL without limits (policy/ratesync.h) */
 	struct lru *smtp_passed;    /* port-25 clients that waited for the greeting */
 	struct evconnlistener **listeners;
 	int n_listeners;

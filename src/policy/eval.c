@@ -170,12 +170,23 @@ static bool cond_holds(const rule_cond *k, eval_state *st)
 	return false;
 }
 
-static bool rule_holds(const rule *r, eval_state *st)
+/* A condition on a fact that could not be found for now (the client's
+ * name, when DNS failed) is "unknown"; a rule with one holds only as far
+ * as its other conditions go. */
+typedef enum rule_match { RM_NO, RM_YES, RM_UNKNOWN } rule_match;
+
+static rule_match rule_holds(const rule *r, eval_state *st)
 {
-	for (size_t i = 0; i < r->n_conds; i++)
+	bool unknown = false;
+	for (size_t i = 0; i < r->n_conds; i++) {
+		if (r->conds[i].kind == C_CLIENT_NAME && st->f->client_name_tempfail) {
+			unknown = true;
+			continue;
+		}
 		if (cond_holds(&r->conds[i], st) == r->conds[i].negate)
-			return false;
-	return true;
+			return RM_NO;
+	}
+	return unknown ? RM_UNKNOWN : RM_YES;
 }
 
 static void gather(const rule *r, policy_verdict *v)
@@ -205,7 +216,20 @@ void policy_rules_eval(const policy_rules *rs, policy_stage stage, const policy_
 		const rule *r = &rs->v[i];
 		if (r->stage != stage)
 			continue;
-		bool hit = rule_holds(r, &st);
+		rule_match hm = rule_holds(r, &st);
+		if (hm == RM_UNKNOWN && r->decision == POLICY_REJECT) {
+			/* it might refuse for good on a fact we lack for now: defer,
+			 * so that a DNS hiccup never bounces mail */
+			if (env->trace != NULL)
+				env->trace(env->trace_arg, r->name, true);
+			strlist_add(&v->matched, r->name);
+			char *by = xasprintf("rule %s", r->name);
+			policy_verdict_decide(v, POLICY_TEMPFAIL, 450, "4.7.25",
+			                      "Cannot look up your host name now; please try again later", by);
+			free(by);
+			break;
+		}
+		bool hit = hm == RM_YES;
 		if (env->trace != NULL)
 			env->trace(env->trace_arg, r->name, hit);
 		if (!hit)

@@ -7,14 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "policy/dnsbl.h"
+#include "policy/listconf.h"
+#include "policy/rateconf.h"
+#include "policy/ratelimit.h"
 #include "milter/conf.h"
 #include "policy/rules.h"
+#include "policy/table.h"
 
 static const struct {
 	const char *path;
 	policy_config_reader *read;
 } readers[] = {
 	{"policy.rules", policy_rules_read},
+	{"policy.dnsbl", dnsbl_config_read},
+	{"policy.dnsbl_reject_score", dnsbl_config_read_score},
+	{"policy.lists", policy_lists_read},
+	{"policy.ratelimits", policy_ratelimits_read},
 	{"policy.milters", milter_defs_policy_read},
 };
 
@@ -74,6 +83,9 @@ void policy_config_free(policy_config **pcp)
 	if (pc == NULL)
 		return;
 	policy_rules_free(&pc->rules);
+	dnsbl_lists_free(&pc->dnsbl);
+	policy_lists_free(&pc->lists);
+	rate_rules_free(&pc->ratelimits);
 	milter_defs_free(&pc->milters);
 	free(pc);
 	*pcp = NULL;

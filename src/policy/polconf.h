@@ -13,10 +13,15 @@
 #include "lib/strutil.h"
 
 struct policy_rules;
+struct dnsbl_lists;
+struct rate_rules;
 
 typedef struct policy_config {
 	struct policy_rules *rules;        /* policy/rules.h */
-	struct policy_lists *lists;        /* policy/lists.h */
+	struct policy_lists *lists;        /* policy.lists: policy/table.h */
+	struct rate_rules *ratelimits;     /* policy.ratelimits: policy/ratelimit.h */
+	struct dnsbl_lists *dnsbl;         /* policy/dnsbl.h; NULL: none */
+	double dnsbl_reject_score;         /* refuse at RCPT from this score on; 0: never */
 	struct milter_defs *milters;       /* milter/conf.h: policy.milters */
 } policy_config;
 

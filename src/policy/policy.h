@@ -34,6 +34,8 @@ typedef struct policy_dnsbl_hit {
 	char *list;        /* the list's name in the config */
 	char *answer;      /* the A record it returned, "127.0.0.2" */
 	double weight;     /* negative for allow-lists (DNSWL) */
+	char *subject;     /* what is listed: the client address or a domain */
+	bool domain;       /* a domain list's hit (RHSBL) */
 } policy_dnsbl_hit;
 
 /* What is known about a connection and its message.  Fields not known yet
@@ -45,6 +47,7 @@ typedef struct policy_facts {
 	const char *client_ip;
 	const char *client_name;     /* forward-confirmed reverse name; "" when
 	                              * it has none; NULL: not looked up */
+	bool client_name_tempfail;   /* "" because a look-up failed for now */
 	const char *helo;
 	listener_role role;
 	const char *user;            /* authenticated user, NULL if none */

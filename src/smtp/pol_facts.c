@@ -1,9 +1,10 @@
 /* pol_facts.c — the policy step that finds facts that cost a look-up,
  * when something asks for them: the client's forward-confirmed reverse
  * name (a PTR name whose A / AAAA records include the client's address;
- * the first such of at most FACTS_MAX_NAMES).  A look-up that fails or
- * times out leaves the name "" (unknown), as Postfix's "unknown"; it never
- * refuses anything by itself. */
+ * the first such of at most FACTS_MAX_NAMES).  No such name leaves it ""
+ * (Postfix's "unknown"); when that is only because a look-up failed for
+ * now (SERVFAIL, a timeout) the facts say so, and a rule that would refuse
+ * on the name defers instead (policy/eval.c). */
 #include "smtp/pol_steps.h"
 
 #include <arpa/inet.h>
@@ -27,6 +28,7 @@ typedef struct name_check {
 struct name_lookup {
 	policy_run *r;
 	int pending;
+	bool tempfail;           /* a look-up failed for now */
 	strlist names;           /* the PTR answer */
 	name_check checks[FACTS_MAX_NAMES]; /* the look-up of each name's addresses */
 	char *confirmed;
@@ -57,8 +59,13 @@ static void lookup_finish(name_lookup *l)
 	smtp_session *s = r->s;
 	free(s->pol.client_name);
 	s->pol.client_name = l->confirmed ? l->confirmed : xstrdup("");
+	s->pol.client_name_tempfail = l->confirmed == NULL && l->tempfail;
+	if (s->pol.client_name_tempfail)
+		log_event(LOG_LVL_INFO, "policy", "sid=%s client=%s client_name=unknown reason=\"DNS failed for now\"",
+		          s->sid, s->ip);
 	l->confirmed = NULL;
 	r->facts.client_name = s->pol.client_name;
+	r->facts.client_name_tempfail = s->pol.client_name_tempfail;
 	strlist_free(&l->names);
 	free(l);
 	policy_step_next(r);
@@ -68,6 +75,7 @@ static void on_address(void *arg, const dns_answer *ans)
 {
 	name_check *c = arg;
 	name_lookup *l = c->l;
+	l->tempfail |= ans->status == DNS_TEMPFAIL;
 	if (ans->status == DNS_OK && l->confirmed == NULL)
 		for (size_t i = 0; i < ans->values.n; i++) {
 			unsigned char a[16], b[16];
@@ -86,6 +94,7 @@ static void on_ptr(void *arg, const dns_answer *ans)
 {
 	name_lookup *l = arg;
 	l->pending = 0;
+	l->tempfail = ans->status == DNS_TEMPFAIL;
 	if (ans->status == DNS_OK)
 		for (size_t i = 0; i < ans->values.n && i < FACTS_MAX_NAMES; i++)
 			strlist_add(&l->names, ans->values.items[i]);

@@ -17,6 +17,15 @@ void pol_greylist_step(policy_run *r);
 void pol_rate_step(policy_run *r);
 void pol_milter_step(policy_run *r);
 
+/* Server start-up and shutdown of the steps' state (srv->dnsblq,
+ * srv->greylist); the open functions return false with *err_r. */
+bool pol_dnsbl_open(server *srv, char **err_r);
+void pol_dnsbl_close(server *srv);
+bool pol_greylist_open(server *srv, char **err_r);
+void pol_greylist_close(server *srv);
+/* The session ends: its DNS-list hits go. */
+void pol_dnsbl_free(smtp_session *s);
+
 /* pol_defaults.c: is the client in policy.trusted_networks? */
 bool pol_trusted_client(const smtp_session *s);
 /* The greeting pause: true when the 220 waits (the session is paused and

@@ -41,6 +41,7 @@ static void fill_facts(policy_run *r, const char *rcpt)
 	f->qid = s->txn.qid[0] ? s->txn.qid : NULL;
 	f->client_ip = s->ip;
 	f->client_name = s->pol.client_name;
+	f->client_name_tempfail = s->pol.client_name_tempfail;
 	f->helo = s->helo;
 	f->role = s->lst->role;
 	f->user = s->auth_user;
@@ -51,6 +52,9 @@ static void fill_facts(policy_run *r, const char *rcpt)
 	f->spf = s->pol.spf;
 	f->dkim = s->pol.dkim;
 	f->dmarc = s->pol.dmarc;
+	f->dnsbl = s->pol.dnsbl;
+	f->n_dnsbl = s->pol.n_dnsbl;
+	f->dnsbl_score = s->pol.dnsbl_score;
 	f->now = time(NULL);
 }
 

@@ -27,6 +27,7 @@ static void session_free(smtp_session *s)
 	pol_milter_session_end(s);
 	pol_greet_cancel(s);
 	free(s->pol.client_name);
+	pol_dnsbl_free(s);
 	policy_verdict_free(&s->pol.conn_actions);
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);

@@ -56,6 +56,7 @@ typedef struct smtp_txn {
 typedef struct smtp_pol {
 	struct policy_run *run;     /* the stage in flight, NULL when none */
 	char *client_name;          /* verified reverse name, "" none, NULL not asked */
+	bool client_name_tempfail;  /* "" only because DNS failed for now */
 	struct event *greet_timer;  /* the greeting pause, while it runs */
 	bool accepted;              /* a rule accepted the session (connect, HELO) */
 	bool txn_accepted;          /* ... this transaction (MAIL, RCPT) */
@@ -67,6 +68,12 @@ typedef struct smtp_pol {
 	const char *spf, *dkim, *dmarc; /* port 25 results at DATA (static names) */
 	char *pending_rcpt;         /* the RCPT the policy is looking at */
 	size_t pending_targets;     /* targets before it (taken out if refused) */
+	/* DNS lists (smtp/pol_dnsbl.c): the client's hits (found at connect)
+	 * first, then those of this transaction's sender (MAIL) */
+	policy_dnsbl_hit *dnsbl;
+	size_t n_dnsbl;
+	size_t n_dnsbl_client;      /* of which the client's */
+	double dnsbl_score;         /* the sum of their weights */
 } smtp_pol;
 
 typedef struct smtp_session {

@@ -328,3 +328,38 @@ def test_policy_test_cli_message_actions(srv, tmp_path):
 def test_policy_test_cli_usage(srv):
     p = srv.cli("policy", "test", "--from", "a@b")
     assert p.returncode == 2 and "usage: yubin policy test" in p.stderr
+
+
+# ---- the client's verified name, and a DNS failure that must not bounce ----
+
+def test_client_name_rules(make_server):
+    from dnsserver import TestDNS
+    dns = TestDNS().start()
+    try:
+        dns.set("8.0.0.127.in-addr.arpa", "PTR", ["mx.good.example"])
+        dns.set("mx.good.example", "A", ["127.0.0.8"])
+        dns.set("9.0.0.127.in-addr.arpa", "PTR", ["liar.example"])     # forward does not confirm
+        dns.set("liar.example", "A", ["10.9.9.9"])
+        dns.servfail("10.0.0.127.in-addr.arpa")                         # DNS fails for now
+        rules = '''policy: { greet_pause = 0; rules = (
+          { name = "good"; client_name = "*.good.example"; action = "accept"; add_header = "X-Good: yes"; },
+          { name = "no-name"; client_name = "unknown"; action = "reject"; text = "No verified host name" }
+        ); };'''
+        s = make_server(extra=f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = 2; }};\n' + rules)
+        user, _ = s.add_user()
+        msg = make_message("a@remote.example", user, "named", ["hi"])
+        _, final = send(s, "a@remote.example", [user], msg, source="127.0.0.8")
+        assert final.code == 250, final
+        assert b"X-Good: yes\n" in s.wait_mail(user)[-1]
+        c = Conn(s.ports["smtp"], source="127.0.0.9", read_greeting=False)
+        r = c.reply()
+        assert r.code == 554 and "No verified host name" in r.text, r
+        c.close()
+        # SERVFAIL: the refusal becomes a deferral (never a bounce)
+        c = Conn(s.ports["smtp"], source="127.0.0.10", read_greeting=False)
+        r = c.reply()
+        assert r.code == 421 and r.enhanced() == "4.7.25" and "try again later" in r.text, r
+        c.close()
+        assert "client_name=unknown reason=\"DNS failed for now\"" in s.log_text()
+    finally:
+        dns.stop()

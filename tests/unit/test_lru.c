@@ -102,12 +102,39 @@ static void test_bound_under_rotation(void **state)
 	lru_free(&l);
 }
 
+static void collect(const char *key, void *value, void *arg)
+{
+	char *out = arg;
+	strcat(out, key);
+	((rec *)value)->n++;
+}
+
+/* The walk goes from the least to the most recently touched entry and may
+ * change records. */
+static void test_walk_order(void **state)
+{
+	lru *l = lru_new(3, sizeof(rec));
+	char seen[16] = "";
+	lru_walk(l, collect, seen);
+	assert_string_equal(seen, "");
+	lru_touch(l, "a");
+	lru_touch(l, "b");
+	lru_touch(l, "c");
+	lru_touch(l, "a");
+	lru_touch(l, "d"); /* evicts b */
+	lru_walk(l, collect, seen);
+	assert_string_equal(seen, "cad");
+	assert_int_equal(((rec *)lru_find(l, "a"))->n, 1);
+	lru_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_touch_find_remove),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_bound_under_rotation),
+		cmocka_unit_test(test_walk_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

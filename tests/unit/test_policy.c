@@ -195,7 +195,7 @@ static policy_facts facts(void)
 	static const char *const rl[] = {"bob@example.org", "carol@other.example"};
 	rcpts.items = (char **)rl;
 	rcpts.n = 2;
-	static policy_dnsbl_hit hits[] = {{"zen", "127.0.0.2", 2.0}, {"wl", "127.0.0.5", -1.5}};
+	static policy_dnsbl_hit hits[] = {{"zen", "127.0.0.2", 2.0, "192.0.2.1", false}, {"wl", "127.0.0.5", -1.5, "192.0.2.1", false}};
 	policy_facts f = {.client_ip = "192.0.2.7", .client_name = "mx.remote.example", .helo = "mx.remote.example",
 	                  .role = ROLE_SMTP, .sender = "a@remote.example", .rcpts = &rcpts, .size = 5000, .msg = MSG,
 	                  .msg_len = sizeof MSG - 1, .spf = "softfail", .dkim = "pass", .dmarc = NULL, .dnsbl = hits,
@@ -318,6 +318,35 @@ static void test_rcpt_stage_and_first_decision(void **state)
 	policy_verdict_free(&d);
 }
 
+/* A name DNS could not give for now: a refusal that hangs on it defers;
+ * an accept that hangs on it does not apply. */
+static void test_client_name_tempfail(void **state)
+{
+	(void)state;
+	policy_facts f = facts();
+	f.client_name = "";
+	f.client_name_tempfail = true;
+	policy_verdict v;
+	assert_true(eval_one("{ name = \"ok\"; client_name = \"*.good.example\"; action = \"accept\"; },"
+	                     "{ name = \"no-name\"; client_name = \"unknown\"; action = \"reject\"; }",
+	                     POLICY_CONNECT, &f, &v));
+	assert_int_equal(v.decision, POLICY_TEMPFAIL);
+	assert_int_equal(v.code, 450);
+	assert_string_equal(v.status, "4.7.25");
+	assert_string_equal(v.by, "rule no-name");
+	assert_int_equal(v.matched.n, 1);
+	policy_verdict_free(&v);
+	/* a rule whose other conditions fail is simply not matched */
+	assert_false(eval_one("{ name = \"x\"; client_name = \"unknown\"; client = \"10.0.0.0/8\"; action = \"reject\"; }",
+	                      POLICY_CONNECT, &f, &v));
+	policy_verdict_free(&v);
+	/* without the DNS failure, "unknown" is a plain refusal */
+	f.client_name_tempfail = false;
+	assert_true(eval_one("{ name = \"no-name\"; client_name = \"unknown\"; action = \"reject\"; }", POLICY_CONNECT, &f, &v));
+	assert_int_equal(v.decision, POLICY_REJECT);
+	policy_verdict_free(&v);
+}
+
 static void test_body_limit(void **state)
 {
 	(void)state;
@@ -345,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_conditions),
 		cmocka_unit_test(test_rcpt_stage_and_first_decision),
 		cmocka_unit_test(test_body_limit),
+		cmocka_unit_test(test_client_name_tempfail),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
