@@ -109,7 +109,7 @@ static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery",
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
 static const char *const external[] = {
-	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits",
+	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits", "policy.milters",
 	"rewrite.canonical", "rewrite.masquerade",
 };
 

@@ -11,6 +11,7 @@
 #include "policy/listconf.h"
 #include "policy/rateconf.h"
 #include "policy/ratelimit.h"
+#include "milter/conf.h"
 #include "policy/rules.h"
 #include "policy/table.h"
 #include "rewrite/rwconf.h"
@@ -26,6 +27,7 @@ static const struct {
 	{"policy.ratelimits", policy_ratelimits_read},
 	{"rewrite.canonical", rw_config_read_canonical},
 	{"rewrite.masquerade", rw_config_read_masquerade},
+	{"policy.milters", milter_defs_policy_read},
 };
 
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
@@ -88,6 +90,7 @@ void policy_config_free(policy_config **pcp)
 	policy_lists_free(&pc->lists);
 	rate_rules_free(&pc->ratelimits);
 	rw_config_free(&pc->rewrite);
+	milter_defs_free(&pc->milters);
 	free(pc);
 	*pcp = NULL;
 }

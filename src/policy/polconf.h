@@ -24,6 +24,7 @@ typedef struct policy_config {
 	struct dnsbl_lists *dnsbl;         /* policy/dnsbl.h; NULL: none */
 	double dnsbl_reject_score;         /* refuse at RCPT from this score on; 0: never */
 	struct rw_rules *rewrite;          /* rewrite.canonical, rewrite.masquerade (rewrite/rwconf.h); NULL: none */
+	struct milter_defs *milters;       /* milter/conf.h: policy.milters */
 } policy_config;
 
 /* A reader takes one setting (s, found at its path) into pc; false with

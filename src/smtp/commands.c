@@ -83,6 +83,7 @@ void txn_reset(smtp_session *s)
 	free(t->envid);
 	t->envid = NULL;
 	smtp_policy_cancel(s);
+	pol_milter_txn_reset(s);
 	s->pol.txn_accepted = s->pol.txn_discard = false;
 	policy_verdict_free(&s->pol.txn_actions);
 	s->pol.spf = s->pol.dkim = s->pol.dmarc = NULL;

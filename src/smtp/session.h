@@ -64,6 +64,7 @@ typedef struct smtp_pol {
 	bool txn_accepted;          /* ... this transaction (MAIL, RCPT) */
 	bool discard;               /* a rule discards every message of the session */
 	bool txn_discard;           /* ... this one */
+	struct pol_milters *milters; /* milter connections (smtp/pol_milter.c) */
 	policy_verdict conn_actions;/* message actions decided at connect / HELO */
 	policy_verdict txn_actions; /* ... at MAIL, RCPT, DATA, for this message */
 	const char *spf, *dkim, *dmarc; /* port 25 results at DATA (static names) */
