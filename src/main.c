@@ -23,6 +23,7 @@ static const struct {
 	{"dkim", cmd_dkim, NULL},       {"spf", cmd_spf, NULL},
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 	{"policy", cmd_policy, NULL},
+	{"srs", cmd_srs, NULL},
 };
 
 static void usage(void)
@@ -39,6 +40,7 @@ static void usage(void)
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
 	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr]   a look-up as delivery makes it\n"
+	        "  srs keygen [--rotate] | forward ADDRESS | reverse ADDRESS   SRS secrets and addresses\n"
 	        "  dns records DOMAIN             the DNS records a local domain publishes (docs/DNS.md)\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
 	        "  dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list\n"

@@ -52,6 +52,7 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv);
 int cmd_spf(cli_ctx *ctx, int argc, char **argv);
 int cmd_mailbox(cli_ctx *ctx, int argc, char **argv);
 int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
+int cmd_srs(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
 int cmd_tls(cli_ctx *ctx, int argc, char **argv);
 /* `yubin policy VERB` (cmd_policy.c); `policy list` is cmd_policylist.c. */

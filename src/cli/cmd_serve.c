@@ -18,6 +18,8 @@
 #include "auth/throttle.h"
 #include "cli/control.h"
 #include "cli/devmode.h"
+#include "policy/polconf.h"
+#include "rewrite/state.h"
 #include "delivery/outbound.h"
 #include "delivery/report.h"
 #include "dns/resolver.h"
@@ -58,6 +60,7 @@ static bool open_outbound(cli_ctx *ctx, server *srv, dns_resolver **dns_r, outbo
 		return false;
 	}
 	queue_set_remote_handler(srv->q, outbound_on_remote, *ob_r);
+	outbound_set_rewrite(*ob_r, srv->rewrite);
 	return true;
 }
 
@@ -67,6 +70,26 @@ static void open_reports(server *srv, report_ctx *rep)
 {
 	*rep = (report_ctx){.q = srv->q, .acc = srv->acc, .hostname = srv->cfg->hostname};
 	queue_set_report_handler(srv->q, report_on_queue, rep);
+}
+
+/* Canonical maps, masquerading and SRS (the secret file is made here when
+ * it is missing: it belongs to the service user). */
+static bool open_rewrite(cli_ctx *ctx, server *srv)
+{
+	strlist domains, errors;
+	strlist_init(&domains);
+	strlist_init(&errors);
+	accounts_domain_list(srv->acc, &domains);
+	srv->rewrite = rewrite_state_load(ctx->cfg, ctx->policy ? ctx->policy->rewrite : NULL,
+	                                  domains.n ? domains.items[0] : NULL, &errors);
+	for (size_t i = 0; i < errors.n; i++)
+		cli_error("%s", errors.items[i]);
+	if (srv->rewrite != NULL && srv->rewrite->srs_on)
+		log_event(LOG_LVL_INFO, "srs", "domain=%s secrets=%zu max_age=%d", srv->rewrite->srs_domain,
+		          srv->rewrite->secrets.n, ctx->cfg->rewrite.srs_max_age);
+	strlist_free(&domains);
+	strlist_free(&errors);
+	return srv->rewrite != NULL;
 }
 
 /* Everything after the privilege drop that can fail at start-up. */
@@ -94,6 +117,8 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 		cli_error("libcrypt cannot make a yescrypt hash");
 		return false;
 	}
+	if (!open_rewrite(ctx, srv))
+		return false;
 	srv->thr = throttle_new(&ctx->cfg->auth);
 	srv->watch = folder_watch_new(srv->base); /* NULL: open folders are looked at on NOOP and SELECT */
 	srv->views = store_views_new(srv->base, srv->wk, srv->watch);
@@ -207,6 +232,7 @@ out:
 	store_views_free(&srv.views); /* after the sessions that held them */
 	folder_watch_free(&srv.watch);
 	accounts_close(&srv.acc);
+	rewrite_state_free(&srv.rewrite);
 	free(srv.dummy_hash);
 	login_gate_free(&srv.login_gate);
 	free(srv.ip_counts);

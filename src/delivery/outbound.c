@@ -27,6 +27,8 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mime/to7bit.h"
+#include "msgauth/arcseal.h"
+#include "rewrite/state.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
@@ -61,6 +63,7 @@ struct outbound {
 	char *relay_password;          /* from relay.password_file */
 	struct event *timer;
 	unsigned rnd;
+	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -130,6 +133,11 @@ struct ob_attempt {
 	bool warn;            /* a delay warning went out now */
 	time_t next_due;
 	int io_errno;
+	char *mail_from;      /* the SRS sender of forwarded mail, or NULL: env.sender */
+	buf arc;              /* rewrite.arc_seal: the message with its ARC set on top */
+	buf arc7;             /* ... and its 7-bit copy */
+	char *arc_error;      /* why it could not be sealed (it goes unsealed) */
+	char *arc_selector;   /* sealed with this key of rewrite.srs.domain, or NULL */
 };
 
 static void next_host(ob_group *g);
@@ -338,13 +346,13 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->tls = a->o->tls;
 	j->helo = cfg->hostname;
 	j->mx_host = g->cur_host;
-	j->sender = a->env.sender;
+	j->sender = a->mail_from ? a->mail_from : a->env.sender;
 	j->rcpts = g->addrs;
 	j->n_rcpts = g->n;
-	j->body = a->body;
-	j->body_len = a->body_len;
-	j->body7 = a->dg.body;
-	j->body7_len = a->dg.len;
+	j->body = a->arc.len > 0 ? a->arc.data : a->body;
+	j->body_len = a->arc.len > 0 ? a->arc.len : a->body_len;
+	j->body7 = a->arc7.len > 0 ? a->arc7.data : a->dg.body;
+	j->body7_len = a->arc7.len > 0 ? a->arc7.len : a->dg.len;
 	j->no7bit_reply = a->dg.refusal;
 	j->needs_smtputf8 = a->env.utf8;
 	j->dsn_ret = a->env.ret;
@@ -498,6 +506,51 @@ static void on_grant(void *arg, smtpc_conn *idle)
 
 /* ---- the attempt ---- */
 
+/* ARC (rewrite.arc_seal, RFC 8617): mail that came in on port 25 and is
+ * sent on (an alias pointing outside) gets an ARC set over what was found
+ * on arrival (our Authentication-Results), sealed with an RSA key of the
+ * forwarding domain (rewrite.srs.domain), so that the next receiver can
+ * trust the results from before the forward.  The 7-bit copy is sealed
+ * apart.  On the worker; read_done logs the outcome.  A message that
+ * cannot be sealed goes as it is. */
+static void arc_prepare(ob_attempt *a)
+{
+	const rewrite_state *rw = a->o->rewrite;
+	const config *cfg = a->o->cfg;
+	buf_init(&a->arc, QFILE_MAX);
+	buf_init(&a->arc7, QFILE_MAX);
+	if (rw == NULL || !rw->arc_on || a->env.auth_user != NULL)
+		return;
+	dkim_keyset set = {0};
+	strlist problems;
+	strlist_init(&problems);
+	dkim_keys_load(cfg->data_dir, rw->srs_domain, &set, &problems);
+	strlist_free(&problems);
+	const dkim_key *k = NULL;
+	for (size_t i = 0; i < set.n && k == NULL; i++)
+		if (set.keys[i].alg == DKIM_ALG_RSA_SHA256)
+			k = &set.keys[i];
+	char *results = arc_results_of(a->body, a->body_len,
+	                               cfg->msgauth.authserv_id ? cfg->msgauth.authserv_id : cfg->hostname);
+	time_t now = time(NULL);
+	if (k == NULL)
+		a->arc_error = xasprintf("no RSA DKIM key for %s (yubin dkim keygen %s --algorithm rsa)", rw->srs_domain,
+		                         rw->srs_domain);
+	else if (arc_seal(a->body, a->body_len, k, results, now, false, &a->arc, &a->arc_error) &&
+	         buf_append(&a->arc, a->body, a->body_len) &&
+	         (a->dg.body == NULL || (arc_seal(a->dg.body, a->dg.len, k, results, now, false, &a->arc7, &a->arc_error) &&
+	                                 buf_append(&a->arc7, a->dg.body, a->dg.len))))
+		a->arc_selector = xstrdup(k->selector);
+	if (a->arc_selector == NULL) {
+		buf_clear(&a->arc);
+		buf_clear(&a->arc7);
+		if (a->arc_error == NULL)
+			a->arc_error = xstrdup("the sealed message is too big");
+	}
+	free(results);
+	dkim_keyset_free(&set);
+}
+
 static void read_work(void *arg)
 {
 	ob_attempt *a = arg;
@@ -514,6 +567,8 @@ static void read_work(void *arg)
 	 * SMTPUTF8 message is never converted (RFC 6531 needs 8BITMIME too). */
 	if (a->parsed && !a->env.utf8 && to7bit_has_8bit(a->body, a->body_len))
 		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
+	if (a->parsed)
+		arc_prepare(a);
 }
 
 static const char *domain_of(const char *addr)
@@ -598,6 +653,11 @@ static void attempt_free(ob_attempt *a)
 		qenvelope_free(&a->env);
 	downgrade_free(&a->dg);
 	free(a->data);
+	free(a->mail_from);
+	buf_free(&a->arc);
+	buf_free(&a->arc7);
+	free(a->arc_error);
+	free(a->arc_selector);
 	free(a);
 }
 
@@ -625,6 +685,34 @@ static bool relay_applies(const config *cfg, const char *domain)
 	return cfg->relay.domains.n == 0 || strlist_contains(&cfg->relay.domains, domain);
 }
 
+/* Mail that arrived from elsewhere (not a user's submission) and is sent
+ * on to another domain, an alias pointing outside, is forwarding: with
+ * rewrite.srs.enable it leaves with an SRS sender at our domain, so that
+ * the next server's SPF check of the envelope sender passes.  A null
+ * sender and one of our own domains stay as they are.  Bounces go to the
+ * original sender either way (the DSN code reads env.sender). */
+static char *srs_sender(const ob_attempt *a)
+{
+	const rewrite_state *rw = a->o->rewrite;
+	const char *sender = a->env.sender, *at = strrchr(sender, '@');
+	if (rw == NULL || !rw->srs_on || a->env.auth_user != NULL || at == NULL ||
+	    accounts_domain_is_local(a->o->acc, at + 1) || str_ascii_ieq(at + 1, rw->srs_domain))
+		return NULL;
+	char *out = NULL;
+	srs_status st = srs_forward(&rw->srs, sender, time(NULL), &out);
+	if (st == SRS_OK)
+		log_event(LOG_LVL_INFO, "srs_forward", "qid=%s sender=%s mail_from=%s", a->env.id, sender, out);
+	else /* sent as it is: SPF may fail at the destination, but nothing is lost */
+		log_event(LOG_LVL_WARN, "srs_forward", "qid=%s sender=%s mail_from=%s error=%s", a->env.id, sender,
+		          sender, srs_status_text(st));
+	return out;
+}
+
+void outbound_set_rewrite(outbound *o, const rewrite_state *rw)
+{
+	o->rewrite = rw;
+}
+
 static void read_done(void *arg)
 {
 	ob_attempt *a = arg;
@@ -645,6 +733,13 @@ static void read_done(void *arg)
 		return;
 	}
 	a->res = xcalloc(a->env.n_rcpts, sizeof(ob_result));
+	a->mail_from = srs_sender(a);
+	if (a->arc_selector != NULL)
+		log_event(LOG_LVL_INFO, "arc_seal", "qid=%s domain=%s selector=%s result=sealed", a->env.id,
+		          a->o->rewrite->srs_domain, a->arc_selector);
+	else if (a->arc_error != NULL)
+		log_event(LOG_LVL_WARN, "arc_seal", "qid=%s domain=%s result=unsealed error=%s", a->env.id,
+		          a->o->rewrite->srs_domain, a->arc_error);
 	if (a->dg.body != NULL || a->dg.refusal != NULL) {
 		/* prepared for a server without 8BITMIME, if one is met */
 		log_event(a->dg.sign_error ? LOG_LVL_WARN : LOG_LVL_INFO, "downgrade",

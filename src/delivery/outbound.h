@@ -42,6 +42,10 @@ const char *outbound_bounce(outbound *o, const char *qid);
  * delivery attempt already running for it finishes (what it sent is sent)
  * and is then forgotten.  NULL on success or a sentence saying why not. */
 const char *outbound_delete(outbound *o, const char *qid);
+/* SRS for mail sent on to other domains (rewrite.srs.enable): rw must
+ * outlive o; NULL: senders go as they are. */
+struct rewrite_state;
+void outbound_set_rewrite(outbound *o, const struct rewrite_state *rw);
 /* The queue's remote handler (queue_set_remote_handler). */
 void outbound_on_remote(void *o, const char *path, time_t due);
 

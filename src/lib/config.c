@@ -95,16 +95,22 @@ static const setting_def schema[] = {
 	I64("policy.greylist.max_entries", policy.greylist.max_entries, 1000000, 100, 1LL << 40, "triplets kept (the ones closest to expiry are forgotten first)"),
 	STR("policy.greylist.on_error", policy.greylist.on_error, "tempfail", "the greylist database fails: \"tempfail\" (451 4.3.0) or \"accept\" (the mail goes through, logged)"),
 	I64("policy.body_scan_limit", policy.body_scan_limit, 1048576, 1024, 1LL << 30, "bytes of decoded text a body rule reads from a message"),
+	INT("rewrite.srs.enable", rewrite.srs_enable, 0, 0, 1, "1: mail sent on to another domain (an alias pointing outside) leaves with an SRS0/SRS1 envelope sender at rewrite.srs.domain, so that SPF passes at the destination; bounces to those addresses are checked and returned to the original sender"),
+	STR("rewrite.srs.domain", rewrite.srs_domain, NULL, "the domain of SRS addresses (its SPF record must allow this server; unset: the first local domain)"),
+	STR("rewrite.srs.secret_file", rewrite.srs_secret_file, NULL, "the SRS secrets, one a line, the first signs, all verify (mode 0600; made with a random secret at start or by `yubin srs keygen` when missing; unset: DATA_DIR/srs.secret)"),
+	INT("rewrite.arc_seal", rewrite.arc_seal, 0, 0, 1, "1: mail that arrived on port 25 and is sent on to another domain gets an ARC set (RFC 8617) sealed with an RSA DKIM key of rewrite.srs.domain (`yubin dkim keygen DOMAIN --algorithm rsa`)"),
+	INT("rewrite.srs.max_age", rewrite.srs_max_age, 21, 1, 1000, "days an SRS address stays valid for bounces"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
 static const char *const external[] = {
-	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits",
+	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits", "policy.milters",
+	"rewrite.canonical", "rewrite.masquerade",
 };
 
 static bool is_external(const char *path)

@@ -113,6 +113,14 @@ typedef struct config_policy {
 	config_greylist greylist;
 } config_policy;
 
+typedef struct config_rewrite {
+	int srs_enable;            /* 1: SRS for mail sent on to other domains */
+	char *srs_domain;          /* NULL: the first local domain */
+	char *srs_secret_file;     /* NULL: DATA_DIR/srs.secret */
+	int srs_max_age;           /* days */
+	int arc_seal;              /* 1: ARC-seal forwarded mail */
+} config_rewrite;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -131,6 +139,7 @@ typedef struct config {
 	config_msgauth msgauth;
 	config_queue queue;
 	config_policy policy;
+	config_rewrite rewrite;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

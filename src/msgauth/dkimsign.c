@@ -74,12 +74,13 @@ static void put_folded(buf *b, size_t *col, const char *word, const char *eol)
 	*col += n;
 }
 
-/* The field up to and including "b=", folded. */
-static void build_field(buf *b, const dkim_key *k, const dkim_msg *m, const strlist *h,
+/* The field up to and including "b=", folded; head is its name and first
+ * tag ("DKIM-Signature: v=1;", "ARC-Message-Signature: i=1;"). */
+static void build_field(buf *b, const char *head, const dkim_key *k, const dkim_msg *m, const strlist *h,
 			const char *bh, const dkim_sign_opts *o, const char *eol)
 {
 	size_t col = 0;
-	char *w = xasprintf("DKIM-Signature: v=1; a=%s; c=relaxed/relaxed;", dkim_alg_name(k->alg));
+	char *w = xasprintf("%s a=%s; c=relaxed/relaxed;", head, dkim_alg_name(k->alg));
 	put_folded(b, &col, w, eol);
 	free(w);
 	char *tags[] = {
@@ -112,13 +113,13 @@ static void put_b(buf *b, const char *b64, const char *eol)
 }
 
 /* One signature for key k; false when the key cannot sign. */
-static bool sign_one(buf *out, const dkim_key *k, const dkim_msg *m, const strlist *h,
+static bool sign_one(buf *out, const char *head, const dkim_key *k, const dkim_msg *m, const strlist *h,
 		     const char *bh, const dkim_sign_opts *o)
 {
 	const char *eol = o->crlf ? "\r\n" : "\n";
 	buf field;
 	buf_init(&field, BUF_UNBOUNDED);
-	build_field(&field, k, m, h, bh, o, eol);
+	build_field(&field, head, k, m, h, bh, o, eol);
 	unsigned char hash[DKIM_HASH_LEN], *sig;
 	size_t sig_len;
 	dkim_header_hash(m, DKIM_CANON_RELAXED, h, field.data, field.len, hash);
@@ -137,6 +138,12 @@ static bool sign_one(buf *out, const dkim_key *k, const dkim_msg *m, const strli
 bool dkim_sign(const char *msg, size_t len, const dkim_key *const *keys, size_t n_keys,
 	       const dkim_sign_opts *o, buf *out, char **err_r)
 {
+	return dkim_sign_as(msg, len, "DKIM-Signature: v=1;", keys, n_keys, o, out, err_r);
+}
+
+bool dkim_sign_as(const char *msg, size_t len, const char *head, const dkim_key *const *keys, size_t n_keys,
+		  const dkim_sign_opts *o, buf *out, char **err_r)
+{
 	dkim_msg m;
 	dkim_msg_parse(&m, msg, len);
 	strlist h;
@@ -152,7 +159,7 @@ bool dkim_sign(const char *msg, size_t len, const dkim_key *const *keys, size_t 
 	if (!mime_header_find(msg, 0, m.body, "From", &from))
 		*err_r = xstrdup("the message has no From field");
 	for (size_t i = 0; *err_r == NULL && i < n_keys; i++)
-		if (!sign_one(out, keys[i], &m, &h, bh64, o))
+		if (!sign_one(out, head, keys[i], &m, &h, bh64, o))
 			*err_r = xasprintf("the key %s cannot sign", keys[i]->path ? keys[i]->path : keys[i]->selector);
 	if (*err_r != NULL)
 		buf_truncate(out, start);

@@ -27,5 +27,10 @@ typedef struct dkim_sign_opts {
  * out is then unchanged. */
 bool dkim_sign(const char *msg, size_t len, const dkim_key *const *keys, size_t n_keys,
 	       const dkim_sign_opts *o, buf *out, char **err_r);
+/* The same with another field name and first tag in place of
+ * "DKIM-Signature: v=1;": "ARC-Message-Signature: i=1;" (RFC 8617 4.1.2,
+ * which is a DKIM signature in every other way). */
+bool dkim_sign_as(const char *msg, size_t len, const char *head, const dkim_key *const *keys, size_t n_keys,
+		  const dkim_sign_opts *o, buf *out, char **err_r);
 
 #endif

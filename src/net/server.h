@@ -43,6 +43,7 @@ typedef struct server {
 	struct greylist *greylist;  /* the greylisting store; NULL: greylisting off */
 	struct rate_sync *rate;     /* rate-limit counters, NULL without limits (policy/ratesync.h) */
 	struct lru *smtp_passed;    /* port-25 clients that waited for the greeting */
+	struct rewrite_state *rewrite; /* canonical maps, masquerading, SRS (rewrite/state.h) */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

@@ -11,8 +11,10 @@
 #include "policy/listconf.h"
 #include "policy/rateconf.h"
 #include "policy/ratelimit.h"
+#include "milter/conf.h"
 #include "policy/rules.h"
 #include "policy/table.h"
+#include "rewrite/rwconf.h"
 
 static const struct {
 	const char *path;
@@ -23,6 +25,9 @@ static const struct {
 	{"policy.dnsbl_reject_score", dnsbl_config_read_score},
 	{"policy.lists", policy_lists_read},
 	{"policy.ratelimits", policy_ratelimits_read},
+	{"rewrite.canonical", rw_config_read_canonical},
+	{"rewrite.masquerade", rw_config_read_masquerade},
+	{"policy.milters", milter_defs_policy_read},
 };
 
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
@@ -84,6 +89,8 @@ void policy_config_free(policy_config **pcp)
 	dnsbl_lists_free(&pc->dnsbl);
 	policy_lists_free(&pc->lists);
 	rate_rules_free(&pc->ratelimits);
+	rw_config_free(&pc->rewrite);
+	milter_defs_free(&pc->milters);
 	free(pc);
 	*pcp = NULL;
 }

@@ -15,6 +15,7 @@
 struct policy_rules;
 struct dnsbl_lists;
 struct rate_rules;
+struct rw_rules;
 
 typedef struct policy_config {
 	struct policy_rules *rules;        /* policy/rules.h */
@@ -22,6 +23,8 @@ typedef struct policy_config {
 	struct rate_rules *ratelimits;     /* policy.ratelimits: policy/ratelimit.h */
 	struct dnsbl_lists *dnsbl;         /* policy/dnsbl.h; NULL: none */
 	double dnsbl_reject_score;         /* refuse at RCPT from this score on; 0: never */
+	struct rw_rules *rewrite;          /* rewrite.canonical, rewrite.masquerade (rewrite/rwconf.h); NULL: none */
+	struct milter_defs *milters;       /* milter/conf.h: policy.milters */
 } policy_config;
 
 /* A reader takes one setting (s, found at its path) into pc; false with

@@ -419,8 +419,26 @@ void spool_replace(spool *s, size_t start, size_t end, const char *text, size_t 
 {
 	if (end < start || end > s->written || (end == start && len == 0))
 		return;
+	/* kept in order of start (an insertion before a range that starts
+	 * where it is), whoever gives them in whatever order; a range that
+	 * overlaps one already given is left out: the first edit wins */
+	size_t at = s->n_drops;
+	while (at > 0 && (s->drops[at - 1].start > start ||
+	                  (s->drops[at - 1].start == start && end == start && s->drops[at - 1].end > start)))
+		at--;
+	for (size_t k = 0; k < s->n_drops; k++) {
+		const spool_edit *o = &s->drops[k];
+		if (end > start && o->end > o->start && start < o->end && o->start < end)
+			return;
+		if (end > start && o->end == o->start && o->start > start && o->start < end)
+			return; /* an insertion inside the range */
+		if (end == start && o->end > o->start && start > o->start && start < o->end)
+			return;
+	}
 	s->drops = xrealloc(s->drops, (s->n_drops + 1) * sizeof(*s->drops));
-	spool_edit *e = &s->drops[s->n_drops++];
+	memmove(s->drops + at + 1, s->drops + at, (s->n_drops - at) * sizeof(*s->drops));
+	s->n_drops++;
+	spool_edit *e = &s->drops[at];
 	*e = (spool_edit){.start = start, .end = end, .text = len > 0 ? xmalloc(len) : NULL, .len = len};
 	if (len > 0)
 		memcpy(e->text, text, len);

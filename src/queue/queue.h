@@ -84,13 +84,16 @@ void spool_inspect(spool *s, void (*work)(void *arg, const char *msg, size_t len
  * of it (DKIM-Signature, Authentication-Results); before spool_commit. */
 void spool_prepend(spool *s, const char *text, size_t len);
 /* Leave msg[start, end) out (a header field of the message as written:
- * an Authentication-Results field that claims to be ours); ranges given in
- * ascending order, not overlapping; before spool_commit. */
+ * an Authentication-Results field that claims to be ours); before
+ * spool_commit (see spool_replace for the order). */
 void spool_drop(spool *s, size_t start, size_t end);
 /* Put text[0, len) (LF line ends) in place of msg[start, end); start ==
- * end inserts (header fields after our Received field).  Same order as
- * spool_drop, with which it shares one list: an insertion at an offset
- * comes before a drop that starts there. */
+ * end inserts (header fields after our Received field).  Shares one list
+ * with spool_drop, kept in order of start whatever the order of the calls
+ * (an insertion at an offset comes before a range that starts there;
+ * insertions at one offset keep their order); an edit that overlaps one
+ * given before is left out (the first wins), so that two parts of the
+ * server editing the same field never corrupt the message. */
 typedef struct spool_edit {
 	size_t start, end;
 	char *text;

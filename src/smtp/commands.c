@@ -11,6 +11,7 @@
 #include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
+#include "smtp/addrrewrite.h"
 #include "smtp/msgcheck.h"
 #include "smtp/parse.h"
 #include "smtp/pol_steps.h"
@@ -73,6 +74,8 @@ void txn_reset(smtp_session *s)
 	smtp_txn *t = &s->txn;
 	free(t->sender);
 	t->sender = NULL;
+	free(t->sender_rw);
+	t->sender_rw = NULL;
 	t->smtputf8 = t->body_8bit = t->too_big = t->failed = t->bdat = false;
 	t->spool_error = 0;
 	t->size = 0;
@@ -80,6 +83,7 @@ void txn_reset(smtp_session *s)
 	free(t->envid);
 	t->envid = NULL;
 	smtp_policy_cancel(s);
+	pol_milter_txn_reset(s);
 	s->pol.txn_accepted = s->pol.txn_discard = false;
 	policy_verdict_free(&s->pol.txn_actions);
 	s->pol.spf = s->pol.dkim = s->pol.dmarc = NULL;
@@ -294,6 +298,8 @@ static void cmd_mail(smtp_session *s, const char *args)
 		return;
 	}
 	s->txn.sender = p.address;
+	/* queued as rewritten; the checks and the policy see the client's */
+	s->txn.sender_rw = smtp_rewrite_envelope(s, RW_ENV_SENDER, p.address);
 	s->txn.size = p.has_size ? p.size : 0;
 	s->txn.ret = p.ret;
 	s->txn.envid = p.envid;
@@ -349,20 +355,30 @@ static void add_targets(smtp_txn *t, const strlist *to, char kind, const smtp_pa
  * the transaction, or the refusal. */
 static smtp_reply_id route_rcpt(smtp_session *s, const smtp_path *p)
 {
-	const char *addr = p->address;
+	/* the canonical map first, then a bounce to one of our SRS addresses
+	 * goes back to the address it stands for (the ORCPT stays the
+	 * client's address) */
+	char *rewritten = smtp_rewrite_envelope(s, RW_ENV_RCPT, p->address), *srs_orig;
+	const char *addr = rewritten ? rewritten : p->address;
+	smtp_reply_id r = smtp_srs_reverse(s, addr, &srs_orig);
+	if (r != RPL_COUNT && r != RPL_RCPT_OK) {
+		free(rewritten);
+		return r;
+	}
+	addr = srs_orig ? srs_orig : addr;
 	strlist local, remote;
 	strlist_init(&local);
 	strlist_init(&remote);
 	accounts_status st = strchr(addr, '@') == NULL
 		? resolve_bare_postmaster(s, &local, &remote)
 		: accounts_resolve(s->srv->acc, addr, &local, &remote);
-	smtp_reply_id r = RPL_RCPT_OK;
+	r = RPL_RCPT_OK;
 	switch (st) {
 	case ACC_OK:
 		break;
 	case ACC_NO_DOMAIN:
-		if (s->auth_user != NULL)
-			strlist_add(&remote, addr); /* authenticated submission may relay */
+		if (s->auth_user != NULL || srs_orig != NULL)
+			strlist_add(&remote, addr); /* authenticated submission may relay; so may a verified SRS bounce */
 		else
 			r = RPL_RELAY_DENIED;
 		break;
@@ -377,6 +393,8 @@ static smtp_reply_id route_rcpt(smtp_session *s, const smtp_path *p)
 	}
 	strlist_free(&local);
 	strlist_free(&remote);
+	free(rewritten);
+	free(srs_orig);
 	return r;
 }
 

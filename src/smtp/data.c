@@ -29,7 +29,7 @@ void txn_envelope(smtp_session *s, const char *id, time_t now, qenvelope *env_r)
 	qenvelope env = {0};
 	env.id = (char *)id;
 	env.time = now;
-	env.sender = t->sender;
+	env.sender = t->sender_rw ? t->sender_rw : t->sender;
 	env.client = s->ip;
 	env.helo = s->helo;
 	env.auth_user = s->auth_user;

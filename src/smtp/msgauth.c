@@ -1,15 +1,19 @@
 /* msgauth.c — what happens to a message between its last byte and its
  * commit (see msgauth.h): mail an authenticated user submitted goes through
  * submission hygiene and DKIM signing (submit.c); mail on port 25 is
- * checked (msgcheck.c), or, with the checks off, only loses the
- * Authentication-Results fields that claim our authserv-id (RFC 8601 5:
- * a forged field must not reach the user as if we had written it). */
+ * rewritten as rewrite.canonical / rewrite.masquerade say for inbound mail
+ * (addrrewrite.c; the edits apply at the commit, so the checks see the
+ * fields as they came), then checked (msgcheck.c), or, with the checks
+ * off, only loses the Authentication-Results fields that claim our
+ * authserv-id (RFC 8601 5: a forged field must not reach the user as if
+ * we had written it). */
 #include "smtp/msgauth.h"
 
 #include <stdlib.h>
 
 #include "lib/log.h"
 #include "msgauth/authres.h"
+#include "smtp/addrrewrite.h"
 #include "smtp/msgcheck.h"
 #include "smtp/submit.h"
 
@@ -70,13 +74,20 @@ static void strip_forged(smtp_session *s, msgauth_done_fn *done)
 	spool_inspect(s->txn.sp, strip_work, strip_done, j);
 }
 
-void msgauth_before_commit(smtp_session *s, msgauth_done_fn *done)
+/* Port 25 after the header rewriting: the checks, or the strip alone. */
+static void check_received(smtp_session *s, msgauth_done_fn *done)
 {
 	const config_msgauth *m = &s->srv->cfg->msgauth;
-	if (s->auth_user != NULL)
-		submit_start(s, done);
-	else if (s->lst->role == ROLE_SMTP && m->verify && s->srv->dns != NULL && s->srv->psl != NULL)
+	if (s->lst->role == ROLE_SMTP && m->verify && s->srv->dns != NULL && s->srv->psl != NULL)
 		msgcheck_start(s, done);
 	else
 		strip_forged(s, done);
+}
+
+void msgauth_before_commit(smtp_session *s, msgauth_done_fn *done)
+{
+	if (s->auth_user != NULL)
+		submit_start(s, done); /* rewrites the header itself, before it signs */
+	else
+		smtp_rewrite_inbound_headers(s, done, check_received);
 }

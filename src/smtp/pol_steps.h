@@ -39,4 +39,10 @@ void pol_greet_cancel(smtp_session *s);
 bool pol_rules_want_message(const smtp_session *s);
 bool pol_milter_want_message(const smtp_session *s);
 
+/* Milters: the transaction ends (abort what a milter has of it) and the
+ * session ends (say goodbye to each milter, close, free). */
+typedef struct pol_milters pol_milters;
+void pol_milter_txn_reset(smtp_session *s);
+void pol_milter_session_end(smtp_session *s);
+
 #endif

@@ -50,6 +50,8 @@ typedef enum smtp_reply_id {
 	RPL_RELAY_DENIED,
 	RPL_NO_USER,
 	RPL_ALIAS_LOOP,
+	RPL_SRS_FORGED,         /* an SRS address we did not make */
+	RPL_SRS_EXPIRED,        /* an SRS address older than rewrite.srs.max_age */
 	RPL_SENDER_NOT_OWNED,
 	RPL_NEEDS_UTF8,
 	RPL_TOO_MANY_RCPTS,

@@ -24,6 +24,7 @@ static const conn_handler handler = {
 static void session_free(smtp_session *s)
 {
 	txn_reset(s);
+	pol_milter_session_end(s);
 	pol_greet_cancel(s);
 	free(s->pol.client_name);
 	pol_dnsbl_free(s);

@@ -29,6 +29,8 @@ typedef enum auth_step { AUTH_NONE, AUTH_PLAIN_WAIT, AUTH_LOGIN_USER, AUTH_LOGIN
 
 typedef struct smtp_txn {
 	char *sender;           /* NULL until MAIL */
+	char *sender_rw;        /* the sender to queue, when rewrite.canonical /
+	                         * rewrite.masquerade change it (else NULL) */
 	bool smtputf8;
 	bool body_8bit;
 	uint64_t size;          /* SIZE= of MAIL, 0 when not given */
@@ -62,6 +64,7 @@ typedef struct smtp_pol {
 	bool txn_accepted;          /* ... this transaction (MAIL, RCPT) */
 	bool discard;               /* a rule discards every message of the session */
 	bool txn_discard;           /* ... this one */
+	struct pol_milters *milters; /* milter connections (smtp/pol_milter.c) */
 	policy_verdict conn_actions;/* message actions decided at connect / HELO */
 	policy_verdict txn_actions; /* ... at MAIL, RCPT, DATA, for this message */
 	const char *spf, *dkim, *dmarc; /* port 25 results at DATA (static names) */

@@ -6,7 +6,10 @@
  * account store: own address, aliases, send-as list), else 550 5.7.1 and
  * nothing is queued; then the edits: Bcc / Resent-Bcc and forged
  * Authentication-Results fields out, From / Date / Message-ID in when
- * missing.  On a worker again: DKIM-sign the edited message (keys of the
+ * missing, and the address fields rewritten as rewrite.canonical and
+ * rewrite.masquerade say for outbound mail (planned on the first worker
+ * pass, after the check, which judges the fields as the user wrote them).
+ * On a worker again: DKIM-sign the edited message (keys of the
  * first From domain, else of the envelope sender's domain; both passed the
  * check).  The spool applies every edit in its one rewrite before the
  * fsync.  Must not send replies itself: the outcome goes to done. */
@@ -21,6 +24,8 @@
 #include "msgauth/authres.h"
 #include "msgauth/dkimkeys.h"
 #include "msgauth/dkimsign.h"
+#include "rewrite/rwmsg.h"
+#include "rewrite/state.h"
 #include "smtp/submithdr.h"
 
 #define SUBMIT_ADDED_MAX ((size_t)8 << 10)
@@ -32,6 +37,8 @@ typedef struct submit_job {
 	char *authserv_id;
 	char *data_dir;
 	bool sign;
+	const rw_rules *rules;   /* the server's (read-only), or NULL */
+	size_t from;             /* where the client's header starts */
 	/* read back and scanned on the worker */
 	char *msg;
 	size_t len;
@@ -39,11 +46,13 @@ typedef struct submit_job {
 	submithdr h;
 	authres_range *forged;
 	size_t n_forged;
+	rw_plan rw;              /* header fields rewritten (rewrite.canonical,
+	                          * rewrite.masquerade), planned on the worker */
 	/* the edits, decided on the loop */
 	size_t at;               /* where the client's header starts */
 	buf added;               /* fields to put there */
-	size_t (*drops)[2];      /* ranges to leave out, ascending */
-	size_t n_drops;
+	spool_edit *edits;       /* ranges to leave out or replace, ascending */
+	size_t n_edits;
 	strlist domains;         /* to sign for, the first with a key wins */
 	/* signing, on the worker */
 	buf sig;
@@ -59,7 +68,8 @@ static void job_free(submit_job *j)
 	submithdr_free(&j->h);
 	free(j->forged);
 	buf_free(&j->added);
-	free(j->drops);
+	free(j->edits); /* their texts belong to j->rw */
+	rw_plan_free(&j->rw);
 	strlist_free(&j->domains);
 	buf_free(&j->sig);
 	free(j->sign_err);
@@ -67,6 +77,18 @@ static void job_free(submit_job *j)
 }
 
 /* ---- the end ---- */
+
+static void log_rewrite(const submit_job *j)
+{
+	if (j->rw.n == 0 && j->rw.skipped.n == 0)
+		return;
+	char *changed = rw_plan_list(&j->rw.changed), *skipped = rw_plan_list(&j->rw.skipped);
+	log_event(LOG_LVL_INFO, "rewrite_header", "sid=%s qid=%s direction=outbound fields=%s skipped=%s", j->s->sid, j->s->txn.qid,
+	          changed, skipped);
+	free(changed);
+	free(skipped);
+}
+
 
 static void finish(submit_job *j, smtp_reply_id refuse)
 {
@@ -78,8 +100,9 @@ static void finish(submit_job *j, smtp_reply_id refuse)
 			spool_prepend(sp, j->sig.data, j->sig.len); /* above what it signed */
 		if (j->added.len > 0) /* below our Received, above the client's fields */
 			spool_replace(sp, j->at, j->at, j->added.data, j->added.len);
-		for (size_t i = 0; i < j->n_drops; i++)
-			spool_drop(sp, j->drops[i][0], j->drops[i][1]);
+		for (size_t i = 0; i < j->n_edits; i++)
+			spool_replace(sp, j->edits[i].start, j->edits[i].end, j->edits[i].text, j->edits[i].len);
+		log_rewrite(j);
 		log_event(LOG_LVL_INFO, "submit",
 		          "sid=%s qid=%s user=%s from=%s added_from=%d added_date=%d added_message_id=%d "
 		          "bcc_removed=%zu forged_authres_removed=%zu dkim=%s",
@@ -97,20 +120,26 @@ static void finish(submit_job *j, smtp_reply_id refuse)
 /* ---- signing, on a worker ---- */
 
 /* The message as it will be queued (without the signature): our Received
- * field, the added fields, then the spooled bytes without the dropped
- * ranges (all of them after j->at). */
+ * field, the added fields, then the spooled bytes with the edits (all of
+ * them after j->at): what the signature covers is what is queued. */
 static char *edited_message(const submit_job *j, size_t *len_r)
 {
-	char *out = xmalloc(j->added.len + j->len + 1);
+	size_t grow = 0;
+	for (size_t i = 0; i < j->n_edits; i++)
+		grow += j->edits[i].len;
+	char *out = xmalloc(j->added.len + j->len + grow + 1);
 	memcpy(out, j->msg, j->at);
 	if (j->added.len > 0)
 		memcpy(out + j->at, j->added.data, j->added.len);
 	size_t n = j->at + j->added.len, at = j->at;
-	for (size_t i = 0; i <= j->n_drops; i++) {
-		size_t end = i < j->n_drops ? j->drops[i][0] : j->len;
+	for (size_t i = 0; i <= j->n_edits; i++) {
+		size_t end = i < j->n_edits ? j->edits[i].start : j->len;
 		memcpy(out + n, j->msg + at, end - at);
 		n += end - at;
-		at = i < j->n_drops ? j->drops[i][1] : j->len;
+		if (i < j->n_edits && j->edits[i].len > 0)
+			memcpy(out + n, j->edits[i].text, j->edits[i].len);
+		n += i < j->n_edits ? j->edits[i].len : 0;
+		at = i < j->n_edits ? j->edits[i].end : j->len;
 	}
 	out[n] = '\0';
 	*len_r = n;
@@ -216,18 +245,27 @@ static smtp_reply_id check_authors(const submit_job *j)
 	return RPL_COUNT;
 }
 
-/* The Bcc fields and the forged Authentication-Results fields, merged in
- * ascending order (both are whole header fields: they never overlap). */
-static void plan_drops(submit_job *j)
+static int edit_order(const void *a, const void *b)
 {
-	size_t a = 0, b = 0, n = j->h.n_bcc + j->n_forged;
-	j->drops = xcalloc(n + 1, sizeof(*j->drops));
-	while (a < j->h.n_bcc || b < j->n_forged) {
-		bool bcc = b == j->n_forged || (a < j->h.n_bcc && j->h.bcc[a][0] < j->forged[b].start);
-		size_t *d = j->drops[j->n_drops++];
-		d[0] = bcc ? j->h.bcc[a][0] : j->forged[b].start;
-		d[1] = bcc ? j->h.bcc[a++][1] : j->forged[b++].end;
-	}
+	const spool_edit *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The Bcc fields and the forged Authentication-Results fields out, the
+ * rewritten address fields in, in ascending order (all are whole header
+ * fields of different names: they never overlap). */
+static void plan_edits(submit_job *j)
+{
+	size_t n = 0;
+	j->edits = xcalloc(j->h.n_bcc + j->n_forged + j->rw.n + 1, sizeof(*j->edits));
+	for (size_t i = 0; i < j->h.n_bcc; i++)
+		j->edits[n++] = (spool_edit){j->h.bcc[i][0], j->h.bcc[i][1], NULL, 0};
+	for (size_t i = 0; i < j->n_forged; i++)
+		j->edits[n++] = (spool_edit){j->forged[i].start, j->forged[i].end, NULL, 0};
+	for (size_t i = 0; i < j->rw.n; i++)
+		j->edits[n++] = (spool_edit){j->rw.e[i].start, j->rw.e[i].end, j->rw.e[i].text, j->rw.e[i].len};
+	qsort(j->edits, n, sizeof(*j->edits), edit_order);
+	j->n_edits = n;
 }
 
 static void scan_done(void *arg)
@@ -241,21 +279,26 @@ static void scan_done(void *arg)
 		return;
 	}
 	smtp_reply_id r = check_authors(j);
-	if (r == RPL_COUNT && !submithdr_missing_fields(&j->h, s->txn.sender, s->srv->cfg->hostname,
+	const char *sender = s->txn.sender_rw ? s->txn.sender_rw : s->txn.sender;
+	if (r == RPL_COUNT && !submithdr_missing_fields(&j->h, sender, s->srv->cfg->hostname,
 	                                                s->txn.qid, time(NULL), &j->added))
 		r = RPL_LOCAL_ERROR;
 	if (r != RPL_COUNT) {
 		finish(j, r);
 		return;
 	}
-	plan_drops(j);
+	plan_edits(j);
 	j->at = s->txn.trace_len <= j->len ? s->txn.trace_len : 0;
 	if (!j->sign || !any_keys(j->data_dir)) {
 		finish(j, RPL_COUNT);
 		return;
 	}
-	add_domain(&j->domains, j->h.n_from > 0 ? j->h.authors.items[0] : NULL);
-	add_domain(&j->domains, s->txn.sender);
+	/* the domains as they will be queued: the From and sender rewritten */
+	char *from_rw = j->h.n_from > 0 && j->rules ? rw_rules_apply(j->rules, RW_HDR_FROM, RW_OUTBOUND,
+	                                                              j->h.authors.items[0]) : NULL;
+	add_domain(&j->domains, from_rw ? from_rw : j->h.n_from > 0 ? j->h.authors.items[0] : NULL);
+	add_domain(&j->domains, sender);
+	free(from_rw);
 	workers_submit(s->srv->wk, sign_work, sign_done, j);
 }
 
@@ -272,6 +315,8 @@ static void scan_work(void *arg, const char *msg, size_t len)
 	j->msg[len] = '\0';
 	j->len = len;
 	submithdr_scan(j->msg, j->len, &j->h);
+	if (j->rules != NULL && rw_rules_touch_headers(j->rules, RW_OUTBOUND))
+		rw_plan_header(j->rules, RW_OUTBOUND, j->msg, j->len, j->from <= len ? j->from : 0, &j->rw);
 	j->forged = authres_find_ours(j->msg, j->len, j->authserv_id, &j->n_forged);
 }
 
@@ -284,6 +329,8 @@ void submit_start(smtp_session *s, msgauth_done_fn *done)
 	j->authserv_id = xstrdup(msgauth_authserv_id(cfg));
 	j->data_dir = xstrdup(cfg->data_dir);
 	j->sign = cfg->msgauth.sign != 0;
+	j->rules = s->srv->rewrite ? s->srv->rewrite->rules : NULL;
+	j->from = s->txn.trace_len;
 	buf_init(&j->added, SUBMIT_ADDED_MAX);
 	buf_init(&j->sig, SUBMIT_SIG_MAX);
 	strlist_init(&j->domains);

@@ -1,0 +1,423 @@
+/* header.c — rewriting the addresses of one address-list header field
+ * (see header.h): a lexer into RFC 5322 tokens, a walk over them that
+ * finds each addr-spec (in angle brackets or bare, in or out of groups),
+ * the rebuild with the map's answers, and the refold of lines made too
+ * long.  Must not decide what an address becomes (the map does) or log. */
+#include "rewrite/header.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/strutil.h"
+
+#define FOLD_SOFT 78
+#define FOLD_HARD 998
+
+typedef enum tok_kind { T_ATOM, T_QUOTED, T_COMMENT, T_DLIT, T_SPECIAL } tok_kind;
+
+typedef struct tok {
+	tok_kind kind;
+	size_t start, end;   /* offsets in the field */
+} tok;
+
+typedef struct lexer {
+	const char *s;
+	size_t len;
+	tok *t;
+	size_t n, cap;
+} lexer;
+
+static bool is_wsp(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static bool is_special(char c)
+{
+	return strchr("()<>[]:;@\\,\"", c) != NULL;
+}
+
+static void push(lexer *lx, tok_kind k, size_t start, size_t end)
+{
+	if (lx->n == lx->cap) {
+		lx->cap = lx->cap ? lx->cap * 2 : 32;
+		lx->t = xrealloc(lx->t, lx->cap * sizeof(*lx->t));
+	}
+	lx->t[lx->n++] = (tok){k, start, end};
+}
+
+/* The end of a quoted string or domain literal starting at i (its opening
+ * character), past the closing one; 0 when it does not close. */
+static size_t close_of(const char *s, size_t len, size_t i, char closing)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		else if (s[i] == closing)
+			return i + 1;
+	}
+	return 0;
+}
+
+/* A comment with nested comments and quoted pairs; 0 when it does not close. */
+static size_t comment_end(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+	for (; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		else if (s[i] == '(')
+			depth++;
+		else if (s[i] == ')' && --depth == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+/* Tokens of s[from, len); false when a construct does not close. */
+static bool lex(lexer *lx, size_t from)
+{
+	const char *s = lx->s;
+	size_t i = from;
+	while (i < lx->len) {
+		char c = s[i];
+		size_t end;
+		if (is_wsp(c)) {
+			i++;
+			continue;
+		}
+		if (c == '"' || c == '[' || c == '(') {
+			end = c == '(' ? comment_end(s, lx->len, i) : close_of(s, lx->len, i, c == '"' ? '"' : ']');
+			if (end == 0)
+				return false;
+			push(lx, c == '"' ? T_QUOTED : c == '[' ? T_DLIT : T_COMMENT, i, end);
+		} else if (is_special(c)) {
+			end = i + 1;
+			push(lx, T_SPECIAL, i, end);
+		} else {
+			for (end = i; end < lx->len && !is_wsp(s[end]) && !is_special(s[end]); end++)
+				;
+			push(lx, T_ATOM, i, end);
+		}
+		i = end;
+	}
+	return true;
+}
+
+static bool is_char(const lexer *lx, size_t k, char c)
+{
+	return lx->t[k].kind == T_SPECIAL && lx->s[lx->t[k].start] == c;
+}
+
+/* One addr-spec found: the bytes it covers and the address it spells. */
+typedef struct found {
+	size_t start, end;
+	char *address;
+} found;
+
+/* Two word tokens of a local part or domain may sit side by side only
+ * through a dot ("john"."doe", a.b). */
+static bool joined_by_dot(const lexer *lx, const tok *a, const tok *b)
+{
+	return lx->s[a->end - 1] == '.' || lx->s[b->start] == '.';
+}
+
+/* Tokens [a, b) as one addr-spec: word tokens, one '@', domain tokens, no
+ * comment inside and no line break inside.  NULL when they are not one. */
+static char *addr_spec(const lexer *lx, size_t a, size_t b, size_t *start_r, size_t *end_r)
+{
+	while (a < b && lx->t[a].kind == T_COMMENT)
+		a++;
+	while (b > a && lx->t[b - 1].kind == T_COMMENT)
+		b--;
+	size_t at = b;
+	for (size_t k = a; k < b; k++) {
+		const tok *t = &lx->t[k];
+		if (t->kind == T_COMMENT || (t->kind == T_SPECIAL && !is_char(lx, k, '@')))
+			return NULL;
+		if (is_char(lx, k, '@')) {
+			if (at != b)
+				return NULL;
+			at = k;
+			continue;
+		}
+		bool local = at == b;
+		if (t->kind == T_DLIT ? local || k != at + 1 || k + 1 != b : t->kind == T_QUOTED && !local)
+			return NULL;
+		if (k > a && k != at + 1 && !joined_by_dot(lx, &lx->t[k - 1], t))
+			return NULL;
+	}
+	if (at == b || at == a || at + 1 == b)
+		return NULL;
+	*start_r = lx->t[a].start;
+	*end_r = lx->t[b - 1].end;
+	if (memchr(lx->s + *start_r, '\n', *end_r - *start_r) != NULL)
+		return NULL; /* folded inside the address: leave it */
+	buf out;
+	buf_init(&out, BUF_UNBOUNDED);
+	for (size_t k = a; k < b; k++)
+		BUF_APPEND(&out, lx->s + lx->t[k].start, lx->t[k].end - lx->t[k].start);
+	return buf_steal(&out);
+}
+
+typedef struct finds {
+	found *f;
+	size_t n;
+} finds;
+
+static void add_found(finds *fs, const lexer *lx, size_t a, size_t b)
+{
+	size_t start, end;
+	char *addr = addr_spec(lx, a, b, &start, &end);
+	if (addr == NULL)
+		return;
+	fs->f = xrealloc(fs->f, (fs->n + 1) * sizeof(*fs->f));
+	fs->f[fs->n++] = (found){start, end, addr};
+}
+
+/* Inside <...> from token a (after '<') to b (the '>'): skip an obsolete
+ * route "@a,@b:" first. */
+static void angle_addr(finds *fs, const lexer *lx, size_t a, size_t b)
+{
+	size_t k = a;
+	while (k < b && lx->t[k].kind == T_COMMENT)
+		k++;
+	if (k < b && is_char(lx, k, '@')) {
+		while (k < b && !is_char(lx, k, ':'))
+			k++;
+		if (k == b)
+			return;
+		a = k + 1;
+	}
+	add_found(fs, lx, a, b);
+}
+
+/* Walk the tokens: every mailbox ends at ',' or ';' (or the end); a ':'
+ * outside brackets starts a group, whose name is no address. */
+static bool find_addresses(const lexer *lx, finds *fs)
+{
+	size_t mb = 0, open = 0;
+	bool in_angle = false, had_angle = false;
+	for (size_t k = 0; k <= lx->n; k++) {
+		bool end = k == lx->n;
+		if (in_angle) {
+			if (end || is_char(lx, k, '<'))
+				return false;
+			if (is_char(lx, k, '>')) {
+				angle_addr(fs, lx, open + 1, k);
+				in_angle = false;
+				had_angle = true;
+			}
+			continue;
+		}
+		if (!end && is_char(lx, k, '<')) {
+			if (had_angle)
+				return false;
+			in_angle = true;
+			open = k;
+		} else if (!end && is_char(lx, k, '>')) {
+			return false;
+		} else if (!end && is_char(lx, k, ':')) {
+			mb = k + 1; /* the group's name is behind us */
+			had_angle = false;
+		} else if (end || is_char(lx, k, ',') || is_char(lx, k, ';')) {
+			if (!had_angle)
+				add_found(fs, lx, mb, k);
+			mb = k + 1;
+			had_angle = false;
+		}
+	}
+	return true;
+}
+
+/* ---- folding ---- */
+
+typedef struct cut {
+	size_t pos;     /* where the new line starts */
+	bool add_space; /* after a comma with no space: the new line needs one */
+} cut;
+
+/* Where a line may be broken: before a space outside quotes, comments and
+ * brackets, or after a comma between addresses.  Offsets in s. */
+static cut *fold_points(const char *s, size_t len, size_t from, size_t *n_r)
+{
+	cut *c = NULL;
+	size_t n = 0;
+	int depth = 0;
+	bool quoted = false, bracket = false, angle = false;
+	for (size_t i = from; i < len; i++) {
+		char ch = s[i];
+		if ((quoted || depth > 0) && ch == '\\') {
+			i++;
+			continue;
+		}
+		bool top = !quoted && depth == 0 && !bracket;
+		if (top && !angle && ch == ' ' && i > 0 && s[i - 1] != '\n' && s[i - 1] != ' ' && i + 1 < len &&
+		    s[i + 1] != '\n') {
+			c = xrealloc(c, (n + 1) * sizeof(*c));
+			c[n++] = (cut){i, false};
+		} else if (top && !angle && ch == ',' && i + 1 < len && !is_wsp(s[i + 1])) {
+			c = xrealloc(c, (n + 1) * sizeof(*c));
+			c[n++] = (cut){i + 1, true};
+		}
+		if (ch == '"' && depth == 0 && !bracket)
+			quoted = !quoted;
+		else if (!quoted && ch == '(')
+			depth++;
+		else if (!quoted && ch == ')' && depth > 0)
+			depth--;
+		else if (top && ch == '[')
+			bracket = true;
+		else if (!quoted && depth == 0 && ch == ']')
+			bracket = false;
+		else if (top && ch == '<')
+			angle = true;
+		else if (top && ch == '>')
+			angle = false;
+	}
+	*n_r = n;
+	return c;
+}
+
+/* The cut for the line starting at ls and ending at le: the last one
+ * within FOLD_SOFT, else the first after it; NULL when there is none. */
+static const cut *pick(const cut *c, size_t n, const char *s, size_t ls, size_t le)
+{
+	const cut *best = NULL;
+	for (size_t i = 0; i < n && c[i].pos < le; i++) {
+		if (c[i].pos <= ls)
+			continue;
+		bool content = false;
+		for (size_t k = ls; k < c[i].pos && !content; k++)
+			content = !is_wsp(s[k]);
+		if (!content)
+			continue;
+		if (c[i].pos - ls <= FOLD_SOFT || best == NULL)
+			best = &c[i];
+		if (c[i].pos - ls > FOLD_SOFT)
+			break;
+	}
+	return best;
+}
+
+/* s[0, len) again with its long lines folded; false when a line stays
+ * longer than FOLD_HARD or out's bound is reached. */
+static bool refold(const char *s, size_t len, size_t name_len, buf *out)
+{
+	size_t n;
+	cut *c = fold_points(s, len, name_len + 2, &n);
+	bool ok = true;
+	size_t ls = 0;
+	while (ok && ls < len) {
+		const char *nl = memchr(s + ls, '\n', len - ls);
+		size_t le = nl ? (size_t)(nl - s) : len;
+		const cut *k;
+		while (le - ls > FOLD_SOFT && (k = pick(c, n, s, ls, le)) != NULL) {
+			ok = ok && buf_append(out, s + ls, k->pos - ls) && buf_puts(out, k->add_space ? "\n " : "\n");
+			ls = k->pos;
+		}
+		ok = ok && le - ls <= FOLD_HARD && buf_append(out, s + ls, le - ls) && (nl == NULL || buf_putc(out, '\n'));
+		ls = le + 1;
+	}
+	free(c);
+	return ok;
+}
+
+/* Was any line of s[0, len) between start and end longer than FOLD_SOFT? */
+static bool has_long_line(const char *s, size_t len)
+{
+	size_t ls = 0;
+	while (ls < len) {
+		const char *nl = memchr(s + ls, '\n', len - ls);
+		size_t le = nl ? (size_t)(nl - s) : len;
+		if (le - ls > FOLD_SOFT)
+			return true;
+		ls = le + 1;
+	}
+	return false;
+}
+
+/* ---- the field ---- */
+
+static rw_hdr_status rebuild(const char *field, size_t len, size_t name_len, const finds *fs, char **repl,
+                             buf *out)
+{
+	buf tmp;
+	buf_init(&tmp, out->max);
+	size_t at = 0;
+	bool ok = true;
+	for (size_t i = 0; i < fs->n && ok; i++) {
+		if (repl[i] == NULL)
+			continue;
+		ok = buf_append(&tmp, field + at, fs->f[i].start - at) && buf_puts(&tmp, repl[i]);
+		at = fs->f[i].end;
+	}
+	ok = ok && buf_append(&tmp, field + at, len - at);
+	rw_hdr_status st = ok ? RW_HDR_CHANGED : RW_HDR_TOO_LONG;
+	if (ok && has_long_line(tmp.data, tmp.len)) {
+		size_t before = out->len;
+		if (!refold(tmp.data, tmp.len, name_len, out)) {
+			buf_truncate(out, before);
+			st = RW_HDR_TOO_LONG;
+		}
+	} else if (ok && !buf_append(out, tmp.data, tmp.len)) {
+		st = RW_HDR_TOO_LONG;
+	}
+	buf_free(&tmp);
+	return st;
+}
+
+rw_hdr_status rw_header_rewrite(const char *field, size_t len, size_t name_len, rw_addr_map *map, void *arg,
+                                buf *out)
+{
+	if (name_len == 0 || name_len >= len || field[name_len] != ':')
+		return RW_HDR_UNREADABLE;
+	lexer lx = {.s = field, .len = len};
+	finds fs = {0};
+	rw_hdr_status st = RW_HDR_SAME;
+	if (!lex(&lx, name_len + 1) || !find_addresses(&lx, &fs))
+		st = RW_HDR_UNREADABLE;
+	char **repl = fs.n ? xcalloc(fs.n, sizeof(*repl)) : NULL;
+	bool any = false;
+	for (size_t i = 0; i < fs.n && st == RW_HDR_SAME; i++) {
+		repl[i] = map(arg, fs.f[i].address);
+		if (repl[i] != NULL && strpbrk(repl[i], "\r\n") != NULL) {
+			free(repl[i]);
+			repl[i] = NULL;
+		}
+		any |= repl[i] != NULL;
+	}
+	if (st == RW_HDR_SAME && any)
+		st = rebuild(field, len, name_len, &fs, repl, out);
+	for (size_t i = 0; i < fs.n; i++) {
+		free(fs.f[i].address);
+		free(repl[i]);
+	}
+	free(repl);
+	free(fs.f);
+	free(lx.t);
+	return st;
+}
+
+bool rw_header_next(const char *msg, size_t len, size_t *pos, rw_field *f)
+{
+	size_t i = *pos;
+	if (i >= len || msg[i] == '\n' || (msg[i] == '\r' && i + 1 < len && msg[i + 1] == '\n'))
+		return false;
+	f->start = i;
+	f->name_len = 0;
+	for (size_t k = i; k < len && msg[k] != '\n'; k++)
+		if (msg[k] == ':') {
+			f->name_len = k - i;
+			break;
+		}
+	while (i < len) {
+		const char *nl = memchr(msg + i, '\n', len - i);
+		i = nl ? (size_t)(nl - msg) + 1 : len;
+		if (i >= len || (msg[i] != ' ' && msg[i] != '\t'))
+			break;
+	}
+	f->end = i;
+	*pos = i;
+	return true;
+}
