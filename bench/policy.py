@@ -60,8 +60,9 @@ RSPAMD_WORKERS = int(os.environ.get("RSPAMD_WORKERS", "1"))
 # Postfix's milter client writes the milter commands rspamd asked not to
 # answer (connect, HELO, ...) as separate small writes on a socket without
 # TCP_NODELAY, so over TCP the next one waits for the peer's delayed ACK
-# (about 40 ms, twice per message: 20 msgs/s in one session); a Unix
-# socket has no such wait, so it is Postfix's best case and the default.
+# (about 40 ms a message: 21 msgs/s in one session; yubin sets the option);
+# a Unix socket has no such wait, so it is Postfix's best case and the
+# default.
 MILTER = os.environ.get("MILTER", "unix")
 # Parts of yubin's rule set to leave out ("dnsbl", "ratelimits", "lists":
 # the blocked senders inline instead of in a list file): only for trying
@@ -961,8 +962,7 @@ def section_text(results, info, problems, rspamd_version):
         "milter settings; both over %s. (Postfix over TCP writes the "
         "milter commands rspamd does not answer as separate small writes "
         "without `TCP_NODELAY`, and waits for the delayed ACK, about 40 ms "
-        "twice per message: 20 msgs/s in one session against 115 over a "
-        "Unix socket in a trial run; `MILTER=inet` measures that.)"
+        "a message; `MILTER=inet` measures that.)"
         % (RSPAMD_WORKERS, "s" if RSPAMD_WORKERS > 1 else "",
            "a Unix socket" if MILTER == "unix" else "TCP on 127.0.0.1"),
     ]
