@@ -724,8 +724,13 @@ def per_msg_ms(r, key):
     return None if v is None else 1000.0 * v / r["count"]
 
 
+def nz(fmt, x):
+    """fmt % x without a minus sign on a value that rounds to zero."""
+    return fmt % 0.0 if fmt % abs(x) == fmt % 0.0 else fmt % x
+
+
 def f1(x, fmt="%.2f"):
-    return "—" if x is None else fmt % x
+    return "—" if x is None else nz(fmt, x)
 
 
 def pct_drop(base, new):
@@ -780,8 +785,8 @@ def build_tables(by):
                 ca, cb = per_msg_ms(a, "cpu_s"), per_msg_ms(b, "cpu_s")
                 cells += [f1(drop, "%.1f %%"),
                           "—" if not ca or cb is None else
-                          "%.0f (%+.0f %%)" % (1000 * (cb - ca),
-                                               100 * (cb - ca) / ca)]
+                          "%s (%s %%)" % (nz("%.0f", 1000 * (cb - ca)),
+                                          nz("%+.0f", 100 * (cb - ca) / ca))]
             cost.append("| %s | %d | %s |" % (LABEL.get(m, m), s,
                                               " | ".join(cells)))
     # 3. rspamd in the path.
@@ -813,9 +818,8 @@ def build_tables(by):
 
 def span(values, fmt):
     """"a" or "a to b" for the smallest and largest of values."""
-    lo, hi = min(values), max(values)
-    return fmt % lo if fmt % lo == fmt % hi else \
-        "%s to %s" % (fmt % lo, fmt % hi)
+    lo, hi = nz(fmt, min(values)), nz(fmt, max(values))
+    return lo if lo == hi else "%s to %s" % (lo, hi)
 
 
 def verdicts(by):
@@ -845,7 +849,7 @@ def verdicts(by):
         lines.append("- CPU time the rules add to each yubin message, by "
                      "row: %s µs (%s %% of the plain row's; median %.0f µs)."
                      % (span(cpu_us, "%.0f"), span(cpu_pct, "%+.0f"),
-                        cpu_us[len(cpu_us) // 2]))
+                        float(nz("%.0f", cpu_us[len(cpu_us) // 2]))))
     ratios = []
     for m in MODES:
         for s in SESSIONS:
