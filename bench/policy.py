@@ -878,8 +878,11 @@ def section_text(results, info, problems, rspamd_version):
         BEGIN,
         "Run %s with `N=%d bench/policy.sh`: %d messages per row (%d with "
         "rspamd), %d-byte payload, one recipient, sessions %s, each row on a "
-        "freshly started server after a %d-message warm-up, yubin and "
-        "Postfix alternating. %s"
+        "freshly started server after a %d-message warm-up; within each "
+        "row of the tables the runs go yubin plain, yubin rules, Postfix "
+        "rules, Postfix plain, yubin rspamd, Postfix rspamd, and the other "
+        "way round on the next row, so that each comparison is between "
+        "neighbouring runs. %s"
         % (info["date"], N, N, RSPAMD_N, SIZE,
            "/".join(str(s) for s in SESSIONS), WARMUP,
            ("Every row was measured %d times; the tables show the run with "
@@ -979,6 +982,43 @@ def section_text(results, info, problems, rspamd_version):
 
 # ---------------------------------------------------------------- main
 
+def row_order(servers, turn):
+    """The order in which one row (sessions, mode) is measured on every
+    server: yubin plain, yubin rules, Postfix rules, Postfix plain, then
+    the rspamd pair, reversed every other row.  Each server's plain and
+    rules runs stand next to each other, and so do the two servers' runs
+    of one configuration, so that the machine's drift (the disk and the
+    CPU are shared) hits both sides of each comparison alike."""
+    rank = {("yubin", "plain"): 0, ("yubin", "rules"): 1,
+            ("Postfix", "rules"): 2, ("Postfix", "plain"): 3,
+            ("yubin", "rspamd"): 4, ("Postfix", "rspamd"): 5}
+    order = sorted(servers, key=lambda s: rank[(s.name, s.config)])
+    return order[::-1] if turn % 2 else order
+
+
+def measure_row(srv, sess, mode, dns, rspamd, problems):
+    """One measured row on srv, with the DNS and rspamd probes; None (and
+    a sentence in problems) when the server failed."""
+    probes = [DnsProbe(dns), CpuProbe("dns_cpu_s", dns.proc.pid)]
+    if srv.config == "rspamd":
+        probes.append(CpuProbe("rspamd_cpu_s", rspamd.proc.pid))
+    try:
+        res = sa.bench_row(srv, sess, mode,
+                           count=RSPAMD_N if srv.config == "rspamd" else N,
+                           probes=probes)
+    except BenchError as e:
+        log("%s %s: %s" % (srv.name, srv.config, e))
+        problems.append("%s (%s), %d sessions, %s: %s" % (
+            srv.name, srv.config, sess, mode, str(e).splitlines()[0]))
+        return None
+    res["config"] = srv.config
+    log("  %s %s: DNSBL look-ups %d, other DNS %d, DNS server CPU %.2f s%s"
+        % (srv.name, srv.config, res["dnsbl_q"], res["other_q"],
+           res["dns_cpu_s"], (", rspamd CPU %.1f s" % res["rspamd_cpu_s"])
+           if "rspamd_cpu_s" in res else ""))
+    return res
+
+
 def main():
     atexit.register(sa.cleanup)
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
@@ -1050,40 +1090,16 @@ def main():
     for rep in range(REPEAT):
         for mode in MODES:
             for sess in SESSIONS:
-                for cfg in CONFIGS:
-                    pair = [s for s in servers if s.config == cfg]
-                    if turn % 2:
-                        pair.reverse()
-                    turn += 1
-                    for srv in pair:
-                        key = (srv.name, cfg)
-                        if key in failed:
-                            continue
-                        probes = [DnsProbe(dns),
-                                  CpuProbe("dns_cpu_s", dns.proc.pid)]
-                        if cfg == "rspamd":
-                            probes.append(CpuProbe("rspamd_cpu_s",
-                                                   rspamd.proc.pid))
-                        try:
-                            res = sa.bench_row(
-                                srv, sess, mode,
-                                count=RSPAMD_N if cfg == "rspamd" else N,
-                                probes=probes)
-                        except BenchError as e:
-                            log("%s %s: %s" % (srv.name, cfg, e))
-                            problems.append("%s (%s), %d sessions, %s: %s" % (
-                                srv.name, cfg, sess, mode,
-                                str(e).splitlines()[0]))
-                            failed.add(key)
-                            continue
-                        res["config"], res["rep"] = cfg, rep
-                        log("  %s %s: DNSBL look-ups %d, other DNS %d, DNS "
-                            "server CPU %.2f s%s" % (
-                                srv.name, cfg, res["dnsbl_q"],
-                                res["other_q"], res["dns_cpu_s"],
-                                (", rspamd CPU %.1f s" % res["rspamd_cpu_s"])
-                                if "rspamd_cpu_s" in res else ""))
-                        results.append(res)
+                for srv in row_order(servers, turn):
+                    if (srv.name, srv.config) in failed:
+                        continue
+                    res = measure_row(srv, sess, mode, dns, rspamd, problems)
+                    if res is None:
+                        failed.add((srv.name, srv.config))
+                        continue
+                    res["rep"] = rep
+                    results.append(res)
+                turn += 1
     problems += [p for p in (sa.row_problem(r, "%s (%s), %d sessions, %s" % (
         r["server"], r["config"], r["sessions"], r["mode"])) for r in results)
         if p]
