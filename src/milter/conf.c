@@ -98,12 +98,8 @@ static void err(strlist *errors, const char *file, const config_setting_t *at, c
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	policy_config_verror(errors, file, at, "", fmt, ap);
 	va_end(ap);
-	strlist_add_owned(errors, xasprintf("%s:%d: %s", file, at ? (int)config_setting_source_line(at) : 0, msg));
-	free(msg);
 }
 
 static bool read_int(const config_setting_t *g, const char *key, int lo, int hi, int *v, const char *file,

@@ -30,20 +30,26 @@ static const struct {
 	{"policy.milters", milter_defs_policy_read},
 };
 
+void policy_config_verror(strlist *errors, const char *file, const config_setting_t *at, const char *prefix,
+                          const char *fmt, va_list ap)
+{
+	char *msg;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	int line = at ? (int)config_setting_source_line(at) : 0;
+	if (line > 0)
+		strlist_add_owned(errors, xasprintf("%s:%d: %s%s", file, line, prefix, msg));
+	else
+		strlist_add_owned(errors, xasprintf("%s: %s%s", file, prefix, msg));
+	free(msg);
+}
+
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	policy_config_verror(errors, file, at, "", fmt, ap);
 	va_end(ap);
-	int line = at ? (int)config_setting_source_line(at) : 0;
-	if (line > 0)
-		strlist_add_owned(errors, xasprintf("%s:%d: %s", file, line, msg));
-	else
-		strlist_add_owned(errors, xasprintf("%s: %s", file, msg));
-	free(msg);
 }
 
 policy_config *policy_config_empty(void)

@@ -7,6 +7,7 @@
 #define YUBIN_POLICY_POLCONF_H
 
 #include <libconfig.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "lib/config.h"
@@ -41,6 +42,10 @@ policy_config *policy_config_load(const config *cfg, strlist *errors_r);
 policy_config *policy_config_empty(void);
 void policy_config_free(policy_config **pc);
 
+/* "file:line: <prefix>sentence" into errors (for the readers: the prefix
+ * names the item, "rule block-x: "). */
+void policy_config_verror(strlist *errors, const char *file, const config_setting_t *at, const char *prefix,
+                          const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* "file:line: sentence" into errors (for the readers). */
 void policy_config_error(strlist *errors, const char *file, const config_setting_t *at, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -29,14 +29,12 @@ typedef struct rc_ctx {
 static void rc_err(rc_ctx *c, const config_setting_t *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void rc_err(rc_ctx *c, const config_setting_t *at, const char *fmt, ...)
 {
+	char *prefix = xasprintf("ratelimit %s: ", c->name);
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	policy_config_verror(c->errors, c->file, at, prefix, fmt, ap);
 	va_end(ap);
-	policy_config_error(c->errors, c->file, at, "ratelimit %s: %s", c->name, msg);
-	free(msg);
+	free(prefix);
 	c->ok = false;
 }
 

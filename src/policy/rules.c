@@ -80,14 +80,12 @@ typedef struct rctx {
 static void err(rctx *c, const config_setting_t *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void err(rctx *c, const config_setting_t *at, const char *fmt, ...)
 {
+	char *prefix = xasprintf("rule %s: ", c->rule);
 	va_list ap;
 	va_start(ap, fmt);
-	char *msg;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+	policy_config_verror(c->errors, c->file, at, prefix, fmt, ap);
 	va_end(ap);
-	policy_config_error(c->errors, c->file, at, "rule %s: %s", c->rule, msg);
-	free(msg);
+	free(prefix);
 	c->ok = false;
 }
 

@@ -363,3 +363,71 @@ def test_client_name_rules(make_server):
         assert "client_name=unknown reason=\"DNS failed for now\"" in s.log_text()
     finally:
         dns.stop()
+
+
+# ---- the other conditions, and the submission path ----
+
+def test_submission_role_user_and_time_rules(make_server):
+    rules = '''policy: { rules = (
+      { name = "sub-confidential"; role = [ "submission", "submissions" ]; authenticated = true;
+        header = "Subject: /confidential/i"; action = "reject"; text = "Confidential mail stays inside" },
+      { name = "user-tag"; user = "/^tagme/"; time = "00:00-24:00";
+        weekday = [ "sun", "mon", "tue", "wed", "thu", "fri", "sat" ]; add_header = "X-Tagged: by rule" },
+      { name = "mail-accept"; sender = "vip@remote.example"; action = "accept" },
+      { name = "rcpt-discard"; rcpt = "void@example.test"; action = "discard" },
+      { name = "after-accept"; sender = "vip@remote.example"; stage = "rcpt"; action = "reject" }
+    ); };'''
+    s = make_server(extra=rules)
+    tagme, pw = s.add_user(f"tagme@{DOMAIN}")
+    other, opw = s.add_user()
+    s.add_user(f"void@{DOMAIN}")
+    # a rule on the submission role and the authenticated user
+    c = s.submit_conn(other, opw)
+    rr, final = c.mail_transaction(other, [tagme], make_message(other, tagme, "Confidential plans", ["x"]))
+    assert final.code == 550 and "Confidential mail stays inside" in final.text, final
+    rr, final = c.mail_transaction(other, [tagme], make_message(other, tagme, "lunch", ["x"]))
+    assert final.code == 250
+    c.close()
+    c = s.submit_conn(tagme, pw)
+    _, final = c.mail_transaction(tagme, [other], make_message(tagme, other, "from tagme", ["x"]))
+    assert final.code == 250
+    c.close()
+    got = s.wait_mail(other)
+    assert any(b"Subject: from tagme" in d and b"X-Tagged: by rule\n" in d for d in got), got
+    assert not any(b"Subject: lunch" in d and b"X-Tagged" in d for d in s.wait_mail(tagme))
+    # port 25: accept at MAIL makes the later RCPT rule stand aside
+    _, final = send(s, "vip@remote.example", [tagme], make_message("vip@remote.example", tagme, "vip", ["x"]),
+                    source="127.0.0.1")
+    assert final.code == 250
+    # discard decided at RCPT: the client sees 250 for all, nothing arrives
+    _, final = send(s, "x@remote.example", [f"void@{DOMAIN}"],
+                    make_message("x@remote.example", f"void@{DOMAIN}", "void", ["x"]), source="127.0.0.1")
+    assert final.code == 250
+    s.assert_no_mail(f"void@{DOMAIN}", wait=0.7)
+
+
+def test_spf_dmarc_result_rules(make_server):
+    from dnsserver import TestDNS
+    dns = TestDNS().start()
+    try:
+        dns.set("softfail.example", "TXT", ["v=spf1 ~all"])
+        dns.set("pass.example", "TXT", ["v=spf1 ip4:127.0.0.0/8 -all"])
+        rules = '''policy: { rules = (
+          { name = "softfail-junk"; spf = "softfail"; dmarc = "none"; action = "junk"; add_header = "X-SPF-Rule: soft" }
+        ); };'''
+        s = make_server(extra=f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = 2; }};\n'
+                              f'msgauth: {{ verify = 1; timeout = 5; }};\n' + rules)
+        user, _ = s.add_user()
+        _, final = send(s, "a@softfail.example", [user], make_message("a@softfail.example", user, "soft", ["x"]),
+                        source="127.0.0.1")
+        assert final.code == 250
+        wait_until(lambda: junk_files(s, user), 10, what="the softfail message in Junk")
+        data = junk_files(s, user)[0].read_bytes()
+        assert b"X-SPF-Rule: soft\n" in data and b"spf=softfail" in data
+        _, final = send(s, "a@pass.example", [user], make_message("a@pass.example", user, "pass", ["x"]),
+                        source="127.0.0.1")
+        assert final.code == 250
+        got = s.wait_mail(user)
+        assert any(b"Subject: pass" in d and b"X-SPF-Rule" not in d for d in got)
+    finally:
+        dns.stop()
