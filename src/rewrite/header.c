@@ -47,10 +47,17 @@ static void push(lexer *lx, tok_kind k, size_t start, size_t end)
 }
 
 /* The end of a quoted string or domain literal starting at i (its opening
- * character), past the closing one; 0 when it does not close. */
+ * character), past the closing one; 0 when it does not close, or when a
+ * domain literal holds more than an address literal can (RFC 5321 4.1.3:
+ * printable ASCII without '[', '\\', blanks, and here also without '@'
+ * and '"', which would make the address split at the wrong place), so
+ * that such a field is left as it is rather than taken apart wrongly. */
 static size_t close_of(const char *s, size_t len, size_t i, char closing)
 {
 	for (i++; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (closing == ']' && c != ']' && (c <= ' ' || c > '~' || c == '[' || c == '\\' || c == '@' || c == '"'))
+			return 0;
 		if (s[i] == '\\' && i + 1 < len)
 			i++;
 		else if (s[i] == closing)
