@@ -86,6 +86,7 @@ static const setting_def schema[] = {
 	INT("policy.greet_pause", policy.greet_pause, 1000, 0, 30000, "milliseconds a port-25 client seen for the first time waits for the greeting; one that talks first is refused (554 5.5.1); clients that passed are remembered for a day; 0: off"),
 	INT("policy.reject_invalid_helo", policy.reject_invalid_helo, 1, 0, 1, "1: on port 25, a HELO/EHLO name that is neither a host name nor an address literal gets 501 5.5.2"),
 	INT("policy.reject_unauth_own", policy.reject_unauth_own, 1, 0, 1, "1: on port 25, MAIL FROM an address of one of our domains without a login gets 550 5.7.1 (use submission), unless the client is in policy.trusted_networks"),
+	INT("policy.dnsbl_min_ttl", policy.dnsbl_min_ttl, 60, 0, 3600, "seconds a DNS list's answer is kept at least, whatever its TTL (as Postfix's postscreen_dnsbl_min_ttl): a client that comes back within it costs no look-up"),
 	INT("policy.greylist.enable", policy.greylist.enable, 0, 0, 1, "1: greylist (client /24 or /64, sender, recipient) at RCPT on port 25"),
 	INT("policy.greylist.delay", policy.greylist.delay, 300, 1, 86400, "seconds a new triplet waits (451 4.7.1 until then)"),
 	INT("policy.greylist.retry_window", policy.greylist.retry_window, 86400, 1, 86400 * 30, "seconds after the first attempt within which a retry passes; later it starts again"),

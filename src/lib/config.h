@@ -110,6 +110,7 @@ typedef struct config_policy {
 	int reject_unauth_own;     /* 1: port 25 MAIL FROM one of our domains needs a login */
 	strlist trusted_networks;  /* CIDRs exempt from the port-25 defaults */
 	int64_t body_scan_limit;   /* bytes of decoded text the body rules read */
+	int dnsbl_min_ttl;         /* seconds a DNS list answer is kept at least */
 	config_greylist greylist;
 } config_policy;
 

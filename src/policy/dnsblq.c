@@ -27,6 +27,7 @@ struct dnsblq {
 	dns_resolver *dns;
 	const dnsbl_lists *lists;
 	lru *cache;
+	int min_ttl;
 };
 
 /* One question: a list about one subject. */
@@ -50,9 +51,10 @@ struct dnsblq_job {
 	struct event *now;       /* completes a job with nothing in flight */
 };
 
-dnsblq *dnsblq_new(struct event_base *base, dns_resolver *dns, const dnsbl_lists *lists)
+dnsblq *dnsblq_new(struct event_base *base, dns_resolver *dns, const dnsbl_lists *lists, int min_ttl)
 {
 	dnsblq *q = xcalloc(1, sizeof(*q));
+	q->min_ttl = min_ttl;
 	q->base = base;
 	q->dns = dns;
 	q->lists = lists;
@@ -191,6 +193,8 @@ static void on_answer(void *arg, const dns_answer *ans)
 	} else {
 		cache_rec *c = lru_touch(j->q->cache, l->name);
 		int keep = ans->ttl < DNSBLQ_CACHE_SECS ? ans->ttl : DNSBLQ_CACHE_SECS;
+		if (keep < j->q->min_ttl)
+			keep = j->q->min_ttl;
 		c->until = time(NULL) + keep;
 		c->n = 0;
 		for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n && c->n < CACHE_ADDRS; i++)

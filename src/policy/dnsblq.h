@@ -4,7 +4,9 @@
  * timeout (dns.timeout), so a check never takes longer.  A look-up that
  * fails or times out counts as "not listed" and is logged: a broken list
  * never refuses mail.  Answers are kept in a bounded cache for their TTL,
- * at most a minute. */
+ * but at least the configured minimum (policy.dnsbl_min_ttl, as Postfix's
+ * postscreen_dnsbl_min_ttl: a client that comes back within it costs no
+ * look-up) and at most an hour. */
 #ifndef YUBIN_POLICY_DNSBLQ_H
 #define YUBIN_POLICY_DNSBLQ_H
 
@@ -18,7 +20,7 @@
 /* Answers kept at most (query names). */
 #define DNSBLQ_CACHE_MAX 8192
 /* Seconds an answer is kept at most, whatever its TTL. */
-#define DNSBLQ_CACHE_SECS 60
+#define DNSBLQ_CACHE_SECS 3600
 
 typedef struct dnsblq dnsblq;
 
@@ -40,7 +42,8 @@ typedef struct dnsblq_result {
 typedef void dnsblq_done(void *arg, const dnsblq_result *res);
 
 /* The lists live as long as the checker; dns is the server's resolver. */
-dnsblq *dnsblq_new(struct event_base *base, dns_resolver *dns, const dnsbl_lists *lists);
+/* min_ttl: seconds an answer is kept at least (0: its TTL alone). */
+dnsblq *dnsblq_new(struct event_base *base, dns_resolver *dns, const dnsbl_lists *lists, int min_ttl);
 void dnsblq_free(dnsblq **q);
 /* Are there lists of this type at all? */
 bool dnsblq_has(const dnsblq *q, dnsbl_type type);

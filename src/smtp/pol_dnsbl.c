@@ -22,7 +22,7 @@ bool pol_dnsbl_open(server *srv, char **err_r)
 {
 	const dnsbl_lists *lists = srv->policy != NULL ? srv->policy->dnsbl : NULL;
 	if (lists != NULL && lists->n > 0)
-		srv->dnsblq = dnsblq_new(srv->base, srv->dns, lists);
+		srv->dnsblq = dnsblq_new(srv->base, srv->dns, lists, srv->cfg->policy.dnsbl_min_ttl);
 	return true;
 }
 

@@ -73,7 +73,7 @@ def add_v6_listener(srv):
 
 def policy_extra(dns, body):
     return (f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = 2; }};\n'
-            f"policy: {{ greet_pause = 0; trusted_networks = [ ]; {body} }};")
+            f"policy: {{ greet_pause = 0; trusted_networks = [ ]; dnsbl_min_ttl = 0; {body} }};")
 
 
 @pytest.fixture(scope="module")
@@ -341,3 +341,30 @@ def test_config_check_names_the_bad_list(tls_cert, tmp_path):
         assert "dnsbl_reject_score must be a number" in out, out
     finally:
         srv.cleanup()
+
+
+def test_min_ttl_keeps_a_ttl_0_answer(tls_cert):
+    """policy.dnsbl_min_ttl (60 s by default, as postscreen's): an answer
+    with TTL 0 is kept anyway, so a client that comes back costs no look-up;
+    a listing that appears within that time is seen only after it."""
+    dns = TestDNS().start()  # TTL 0 on every answer
+    extra = policy_extra(dns, LISTS + "dnsbl_reject_score = 1.0;").replace("dnsbl_min_ttl = 0; ", "")
+    assert "dnsbl_min_ttl" not in extra
+    srv = Server(tls_cert, extra=extra)
+    try:
+        srv.start()
+        user, _ = srv.add_user()
+        with Conn(srv.smtp, source="127.0.0.14") as c:
+            rr, final = send(c, "someone@sender.example", user)
+            assert rr.code == 250 and final.code == 250, (rr, final)
+            c.quit()
+        dns.set(rev4("127.0.0.14") + ".zen.test", "A", ["127.0.0.2"])  # listed now
+        with Conn(srv.smtp, source="127.0.0.14") as c:
+            rr, final = send(c, "someone@sender.example", user)
+            assert rr.code == 250, rr  # the kept "not listed"
+            c.quit()
+        srv.stop()
+        srv.assert_clean()
+    finally:
+        srv.cleanup()
+        dns.stop()

@@ -24,7 +24,7 @@ GREY_RE = re.compile(r"Greylisted: please try again in (\d+) seconds?")
 
 
 def grey_extra(delay=2, expire=3600, retry_window=60, auto_allow=0, more="", policy_more=""):
-    return (f"policy: {{ greet_pause = 0; trusted_networks = [ ]; {policy_more} greylist: {{ enable = 1; delay = {delay}; retry_window = {retry_window}; "
+    return (f"policy: {{ greet_pause = 0; trusted_networks = [ ]; dnsbl_min_ttl = 0; {policy_more} greylist: {{ enable = 1; delay = {delay}; retry_window = {retry_window}; "
             f"expire = {expire}; auto_allow = {auto_allow}; {more} }}; }};")
 
 
