@@ -329,14 +329,17 @@ static cuts fold_points(const char *s, size_t len, size_t from)
 /* The cut for the line starting at ls and ending at le, lead the blank
  * added in front of it (0 or 1): the last cut between tokens that keeps
  * the line within FOLD_SOFT, else the last one inside a comment that
- * does, else the first after FOLD_SOFT; NULL when there is none. */
-static const cut *pick(const cuts *cs, const char *s, size_t ls, size_t le, size_t lead)
+ * does, else the first after FOLD_SOFT; NULL when there is none.
+ * *first: where the cuts not yet behind a line start begin. */
+static const cut *pick(const cuts *cs, size_t *first, const char *s, size_t ls, size_t le, size_t lead)
 {
 	const cut *top = NULL, *inner = NULL, *after = NULL;
 	size_t content = ls; /* a line holds more than blanks */
 	while (content < le && is_wsp(s[content]))
 		content++;
-	for (size_t i = 0; i < cs->n && cs->c[i].pos < le && after == NULL; i++) {
+	while (*first < cs->n && cs->c[*first].pos <= ls)
+		++*first; /* lines only move forward: the cuts behind are done */
+	for (size_t i = *first; i < cs->n && cs->c[i].pos < le && after == NULL; i++) {
 		const cut *c = &cs->c[i];
 		if (c->pos <= content)
 			continue;
@@ -357,13 +360,13 @@ static bool refold(const char *s, size_t len, size_t name_len, buf *out)
 {
 	cuts cs = fold_points(s, len, name_len + 1);
 	bool ok = true;
-	size_t ls = 0;
+	size_t ls = 0, first = 0;
 	while (ok && ls < len) {
 		const char *nl = memchr(s + ls, '\n', len - ls);
 		size_t le = nl ? (size_t)(nl - s) : len;
 		size_t lead = 0;
 		const cut *k;
-		while (ok && lead + le - ls > FOLD_SOFT && (k = pick(&cs, s, ls, le, lead)) != NULL) {
+		while (ok && lead + le - ls > FOLD_SOFT && (k = pick(&cs, &first, s, ls, le, lead)) != NULL) {
 			ok = lead + k->pos - ls <= FOLD_HARD && buf_append(out, s + ls, k->pos - ls) &&
 			     buf_puts(out, k->add_space ? "\n " : "\n");
 			lead = k->add_space;
