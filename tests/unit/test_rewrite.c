@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,8 +152,9 @@ static char seen[1024];
 
 static char *map(void *arg, const char *address)
 {
-	strncat(seen, address, sizeof seen - strlen(seen) - 2);
-	strcat(seen, "|");
+	size_t used = strlen(seen);
+	if (used + strlen(address) + 2 <= sizeof seen) /* long test addresses are not recorded */
+		snprintf(seen + used, sizeof seen - used, "%s|", address);
 	const char *at = strrchr(address, '@');
 	if (strcmp(at, "@old.example") == 0)
 		return xasprintf("%.*s@new.example", (int)(at - address), address);
