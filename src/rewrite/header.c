@@ -242,91 +242,141 @@ static bool find_addresses(const lexer *lx, finds *fs)
 typedef struct cut {
 	size_t pos;     /* where the new line starts */
 	bool add_space; /* after a comma with no space: the new line needs one */
+	bool in_comment; /* inside a comment: used only when no other will do */
 } cut;
 
-/* Where a line may be broken: before a space outside quotes, comments and
- * brackets, or after a comma between addresses.  Offsets in s. */
-static cut *fold_points(const char *s, size_t len, size_t from, size_t *n_r)
+typedef struct cuts {
+	cut *c;
+	size_t n;
+} cuts;
+
+static void add_cut(cuts *cs, size_t pos, bool add_space, bool in_comment)
 {
-	cut *c = NULL;
-	size_t n = 0;
-	int depth = 0;
-	bool quoted = false, bracket = false, angle = false;
-	for (size_t i = from; i < len; i++) {
-		char ch = s[i];
-		if ((quoted || depth > 0) && ch == '\\') {
+	cs->c = xrealloc(cs->c, (cs->n + 1) * sizeof(*cs->c));
+	cs->c[cs->n++] = (cut){pos, add_space, in_comment};
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* s[a, b) is one run of blanks on one line (no CR, no LF). */
+static bool blank_run(const char *s, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++)
+		if (!is_blank(s[i]))
+			return false;
+	return a < b;
+}
+
+/* Fold points inside the comment s[a, b) (its parentheses included):
+ * before the first blank of a run of blanks between two other characters,
+ * never at a quoted pair.  RFC 5322 3.2.2 allows FWS there, and unfolding
+ * gives the comment back as it was. */
+static void comment_cuts(cuts *cs, const char *s, size_t a, size_t b)
+{
+	for (size_t i = a + 1; i + 1 < b; i++) {
+		if (s[i] == '\\') {
 			i++;
 			continue;
 		}
-		bool top = !quoted && depth == 0 && !bracket;
-		if (top && !angle && ch == ' ' && i > 0 && s[i - 1] != '\n' && s[i - 1] != ' ' && i + 1 < len &&
-		    s[i + 1] != '\n') {
-			c = xrealloc(c, (n + 1) * sizeof(*c));
-			c[n++] = (cut){i, false};
-		} else if (top && !angle && ch == ',' && i + 1 < len && !is_wsp(s[i + 1])) {
-			c = xrealloc(c, (n + 1) * sizeof(*c));
-			c[n++] = (cut){i + 1, true};
-		}
-		if (ch == '"' && depth == 0 && !bracket)
-			quoted = !quoted;
-		else if (!quoted && ch == '(')
-			depth++;
-		else if (!quoted && ch == ')' && depth > 0)
-			depth--;
-		else if (top && ch == '[')
-			bracket = true;
-		else if (!quoted && depth == 0 && ch == ']')
-			bracket = false;
-		else if (top && ch == '<')
-			angle = true;
-		else if (top && ch == '>')
-			angle = false;
+		if (!is_blank(s[i]) || is_wsp(s[i - 1]))
+			continue;
+		size_t e = i;
+		while (e < b && is_blank(s[e]))
+			e++;
+		if (e < b && !is_wsp(s[e]))
+			add_cut(cs, i, false, true);
+		i = e - 1;
 	}
-	*n_r = n;
-	return c;
 }
 
-/* The cut for the line starting at ls and ending at le: the last one
- * within FOLD_SOFT, else the first after it; NULL when there is none. */
-static const cut *pick(const cut *c, size_t n, const char *s, size_t ls, size_t le)
+/* Where a line of the field s[0, len) may be broken, in order: before the
+ * blanks between two tokens outside angle brackets, after a comma between
+ * addresses that has no blank after it, and, as a last resort, at a blank
+ * inside a comment.  Never inside a quoted string, a domain literal or an
+ * angle address, and never right after the colon (from: its offset + 1).
+ * The positions come from the same lexer that found the addresses, so the
+ * two never disagree on where a comment or quoted string ends.  No cut at
+ * all when the rebuilt field does not lex. */
+static cuts fold_points(const char *s, size_t len, size_t from)
 {
-	const cut *best = NULL;
-	for (size_t i = 0; i < n && c[i].pos < le; i++) {
-		if (c[i].pos <= ls)
-			continue;
-		bool content = false;
-		for (size_t k = ls; k < c[i].pos && !content; k++)
-			content = !is_wsp(s[k]);
-		if (!content)
-			continue;
-		if (c[i].pos - ls <= FOLD_SOFT || best == NULL)
-			best = &c[i];
-		if (c[i].pos - ls > FOLD_SOFT)
-			break;
+	cuts cs = {0};
+	lexer lx = {.s = s, .len = len};
+	if (lex(&lx, from)) {
+		bool angle = false;
+		size_t gap = from;
+		for (size_t k = 0; k < lx.n; k++) {
+			const tok *t = &lx.t[k];
+			if (!angle && gap > from && blank_run(s, gap, t->start))
+				add_cut(&cs, gap, false, false);
+			if (is_char(&lx, k, '<'))
+				angle = true;
+			else if (is_char(&lx, k, '>'))
+				angle = false;
+			else if (!angle && is_char(&lx, k, ',') && k + 1 < lx.n && lx.t[k + 1].start == t->end)
+				add_cut(&cs, t->end, true, false);
+			else if (!angle && t->kind == T_COMMENT)
+				comment_cuts(&cs, s, t->start, t->end);
+			gap = t->end;
+		}
 	}
-	return best;
+	free(lx.t);
+	return cs;
+}
+
+/* The cut for the line starting at ls and ending at le, lead the blank
+ * added in front of it (0 or 1): the last cut between tokens that keeps
+ * the line within FOLD_SOFT, else the last one inside a comment that
+ * does, else the first after FOLD_SOFT; NULL when there is none.
+ * *first: where the cuts not yet behind a line start begin. */
+static const cut *pick(const cuts *cs, size_t *first, const char *s, size_t ls, size_t le, size_t lead)
+{
+	const cut *top = NULL, *inner = NULL, *after = NULL;
+	size_t content = ls; /* a line holds more than blanks */
+	while (content < le && is_wsp(s[content]))
+		content++;
+	while (*first < cs->n && cs->c[*first].pos <= ls)
+		++*first; /* lines only move forward: the cuts behind are done */
+	for (size_t i = *first; i < cs->n && cs->c[i].pos < le && after == NULL; i++) {
+		const cut *c = &cs->c[i];
+		if (c->pos <= content)
+			continue;
+		if (lead + c->pos - ls > FOLD_SOFT)
+			after = c;
+		else if (c->in_comment)
+			inner = c;
+		else
+			top = c;
+	}
+	return top ? top : inner ? inner : after;
 }
 
 /* s[0, len) again with its long lines folded; false when a line stays
- * longer than FOLD_HARD or out's bound is reached. */
+ * longer than FOLD_HARD (counting the blank a comma cut adds) or out's
+ * bound is reached. */
 static bool refold(const char *s, size_t len, size_t name_len, buf *out)
 {
-	size_t n;
-	cut *c = fold_points(s, len, name_len + 2, &n);
+	cuts cs = fold_points(s, len, name_len + 1);
 	bool ok = true;
-	size_t ls = 0;
+	size_t ls = 0, first = 0;
 	while (ok && ls < len) {
 		const char *nl = memchr(s + ls, '\n', len - ls);
 		size_t le = nl ? (size_t)(nl - s) : len;
+		size_t lead = 0;
 		const cut *k;
-		while (le - ls > FOLD_SOFT && (k = pick(c, n, s, ls, le)) != NULL) {
-			ok = ok && buf_append(out, s + ls, k->pos - ls) && buf_puts(out, k->add_space ? "\n " : "\n");
+		while (ok && lead + le - ls > FOLD_SOFT && (k = pick(&cs, &first, s, ls, le, lead)) != NULL) {
+			ok = lead + k->pos - ls <= FOLD_HARD && buf_append(out, s + ls, k->pos - ls) &&
+			     buf_puts(out, k->add_space ? "\n " : "\n");
+			lead = k->add_space;
 			ls = k->pos;
 		}
-		ok = ok && le - ls <= FOLD_HARD && buf_append(out, s + ls, le - ls) && (nl == NULL || buf_putc(out, '\n'));
+		ok = ok && lead + le - ls <= FOLD_HARD && buf_append(out, s + ls, le - ls) &&
+		     (nl == NULL || buf_putc(out, '\n'));
 		ls = le + 1;
 	}
-	free(c);
+	free(cs.c);
 	return ok;
 }
 
