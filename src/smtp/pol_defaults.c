@@ -14,6 +14,8 @@
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "lib/addrkey.h"
 #include "lib/cidr.h"
