@@ -228,6 +228,15 @@ store_index *store_index_open(const char *root, const char *key, char **err_r)
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(ix->db, 10000); /* `yubin mailbox reindex` may hold it a moment */
 		rc = sqlite3_exec(ix->db, schema, NULL, NULL, NULL);
+		/* switching to WAL and creating the tables need a write lock that
+		 * SQLite does not wait for when two connections open a new index
+		 * at once (it answers BUSY at once rather than risk a deadlock):
+		 * try again for up to two seconds (a worker thread may wait) */
+		for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 200; tries++) {
+			struct timespec ms10 = {0, 10 * 1000 * 1000};
+			nanosleep(&ms10, NULL);
+			rc = sqlite3_exec(ix->db, schema, NULL, NULL, NULL);
+		}
 	}
 	if (rc == SQLITE_OK)
 		rc = upgrade(ix->db);

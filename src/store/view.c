@@ -341,10 +341,15 @@ static void sync_work(void *arg)
 	store_view *v = j->v;
 	char *err = NULL;
 	bool ok = true;
-	if (v->mb == NULL) {
-		char *dir = view_dir(v->root, v->key);
-		v->mb = mbox_open(dir, &err);
-		free(dir);
+	/* both the folder and its index, or no look at all: an index that
+	 * could not be opened last time (SQLite busy under load, say) is
+	 * tried again here, never used as NULL */
+	if (v->mb == NULL || v->ix == NULL) {
+		if (v->mb == NULL) {
+			char *dir = view_dir(v->root, v->key);
+			v->mb = mbox_open(dir, &err);
+			free(dir);
+		}
 		ok = v->mb != NULL;
 		if (ok && v->ix == NULL)
 			v->ix = store_index_open(v->root, v->key, &err);
