@@ -1,0 +1,163 @@
+/* audit.h — the audit trail: every message's timeline, kept durably in
+ * SQLite (data_dir/audit.db) next to the queue, as append-only records
+ * chained by hash (each record carries the SHA-256 of the one before it),
+ * so that `yubin audit verify` proves nothing was altered or removed.
+ *
+ * Writers call audit_emit from any thread (the event loop, a worker); it
+ * never blocks on the disk: records go to a bounded in-memory queue that
+ * one writer thread stores in batches (one transaction per batch), giving
+ * each its id, time order and hash.  When the trail is not open (the CLI,
+ * unit tests, audit.enabled = false) audit_emit does nothing.
+ *
+ * Readers (yubin trace, the HTTP API, the dashboard, the webhook sender)
+ * open the database on their own (audit_reader_open) and query it; a
+ * query never writes.
+ *
+ * This module must not know SMTP, IMAP, POP3 or HTTP: callers pass what
+ * they know as a JSON object (jansson), whose keys are listed below for
+ * each kind so that every reader can rely on them. */
+#ifndef YUBIN_AUDIT_H
+#define YUBIN_AUDIT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/config.h"
+#include "lib/strutil.h"
+
+/* What a record says.  The data keys each kind carries (all optional
+ * unless marked *; times are in the record itself):
+ *   RECEIVED   * listener ("smtp", "submission", ... "https"), * client_ip,
+ *              client_name, helo, tls_version, tls_cipher, user, apikey
+ *              (the key's name), * sender, * rcpts (array), size,
+ *              message_id, subject (as audit.subject says: plain, or
+ *              "sha256:HEX", or absent), spf, dkim, dmarc
+ *   POLICY     * stage, * decision, by, code, status, text, rcpt
+ *   ATTEMPT    one connection's try for some recipients: * rcpts (array),
+ *              host (MX or relay name), ip, port, tls_version, tls_cipher,
+ *              tls_verified (bool), * reply (the remote reply or our
+ *              reason), code (int), duration_ms (int), relay (bool)
+ *   DELIVERED  a recipient is done: * rcpt, mailbox (local) or host,
+ *              reply
+ *   DEFERRED   a recipient will be tried again: * rcpt, reply, next_try
+ *              (unix seconds)
+ *   BOUNCED    a recipient failed for good: * rcpt, * reply, status
+ *   SUPPRESSED a recipient on the suppression list was not sent to, or
+ *              was added to it: * rcpt, reason
+ *   DSN        a delivery status notification was queued: * dsn_qid,
+ *              * action ("failed", "delayed", "delivered"), rcpts (array)
+ *   READ       first read of a stored message: * mailbox, * protocol
+ *              ("imap", "pop3"), folder, user
+ *   DELETED    removed from a mailbox: * mailbox, * protocol, folder, user
+ *   JOURNALED  a copy went to the journal: * journal_qid, * to
+ *   PRUNED     records older than the retention were removed: * first_id
+ *              (the oldest record kept), * prev_hash (the hash that record
+ *              chains from), removed (int)
+ * A record's rcpt column repeats data.rcpt (for the per-recipient kinds),
+ * so queries by recipient use an index. */
+typedef enum audit_kind {
+	AUDIT_RECEIVED,
+	AUDIT_POLICY,
+	AUDIT_ATTEMPT,
+	AUDIT_DELIVERED,
+	AUDIT_DEFERRED,
+	AUDIT_BOUNCED,
+	AUDIT_SUPPRESSED,
+	AUDIT_DSN,
+	AUDIT_READ,
+	AUDIT_DELETED,
+	AUDIT_JOURNALED,
+	AUDIT_PRUNED,
+	AUDIT_KIND_COUNT
+} audit_kind;
+
+/* "received", "policy", ... and back (-1 when unknown). */
+const char *audit_kind_name(audit_kind k);
+int audit_kind_parse(const char *name);
+
+/* The server opens the trail at start and closes it at stop (after the
+ * loop and the workers: every record emitted before is stored).  False
+ * with *err_r (malloc'd sentence) when the database cannot be opened. */
+bool audit_open(const config *cfg, char **err_r);
+void audit_close(void);
+bool audit_is_open(void);
+
+/* Append a record about message qid (NULL when the record is about no
+ * message) and recipient rcpt (NULL when about none).  data is taken
+ * (decref'd by the trail), may be NULL.  Thread-safe, never blocks on the
+ * disk; when the queue is full (the disk is far behind) the record is
+ * still kept: the caller waits for room, never loses it. */
+void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data);
+
+/* Wait until every record emitted before this call is stored (tests, the
+ * API's GET right after a send, shutdown).  Loop or worker thread. */
+void audit_sync(void);
+
+/* ---- Reading ---- */
+
+typedef struct audit_reader audit_reader;
+
+/* Open data_dir/audit.db read-only; NULL with *err_r when it is missing
+ * or unreadable. */
+audit_reader *audit_reader_open(const config *cfg, char **err_r);
+void audit_reader_close(audit_reader **r);
+
+typedef struct audit_record {
+	int64_t id;          /* 1, 2, 3, ... in the order stored */
+	int64_t time_ms;     /* unix time in milliseconds */
+	audit_kind kind;
+	char *qid;           /* NULL when none */
+	char *rcpt;          /* NULL when none */
+	json_t *data;        /* never NULL (an empty object at least) */
+} audit_record;
+
+typedef struct audit_records {
+	audit_record *v;
+	size_t n;
+} audit_records;
+void audit_records_free(audit_records *rs);
+
+/* Which records a query wants; zero / NULL fields do not restrict. */
+typedef struct audit_filter {
+	const char *qid;
+	const char *sender;     /* the message's envelope sender (exact, case-insensitive) */
+	const char *rcpt;       /* a recipient of the message */
+	int64_t since_ms, until_ms;
+	unsigned kinds;         /* bit (1u << kind) per kind wanted; 0: every kind */
+	const char *status;     /* messages whose recipients' final state is this:
+	                         * "delivered", "deferred", "bounced", "suppressed" */
+	int64_t after_id;       /* cursor: only records with a larger id */
+	size_t limit;           /* at most this many (0: 100; at most 1000) */
+} audit_filter;
+
+/* Records matching f, oldest first.  With sender, rcpt or status the
+ * whole timeline of each matching message is returned (every record with
+ * its qid).  False with *err_r on a database error. */
+bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, char **err_r);
+
+/* A message's recipients with their current state ("queued", "deferred",
+ * "delivered", "bounced", "suppressed") and last reply, as JSON:
+ * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms}, ...]; NULL when
+ * the trail knows no such message. */
+json_t *audit_message_state(audit_reader *r, const char *qid, char **err_r);
+
+/* Counts per hour of received, delivered, deferred, bounced records in
+ * [since_ms, until_ms): out[hour][0..3]; *n_hours_r hours from the hour
+ * of since_ms.  For the dashboard's charts and metrics. */
+bool audit_hourly(audit_reader *r, int64_t since_ms, int64_t until_ms,
+                  uint32_t (**out_r)[4], size_t *n_hours_r, char **err_r);
+
+/* Check the whole chain: every record's hash matches its content and the
+ * hash of the one before (from the last PRUNED record's prev_hash, if
+ * any).  True when intact; else false with *err_r naming the first bad
+ * record id and why.  *n_checked_r gets the records checked. */
+bool audit_verify(audit_reader *r, int64_t *n_checked_r, char **err_r);
+
+/* Remove records older than days, keeping the chain verifiable (a PRUNED
+ * record is appended; see above).  Opens the database for writing on its
+ * own (the server runs it daily; `yubin audit prune` by hand).  The
+ * number removed, or -1 with *err_r. */
+int64_t audit_prune(const config *cfg, int days, char **err_r);
+
+#endif
