@@ -24,6 +24,7 @@
 #include "delivery/report.h"
 #include "dns/resolver.h"
 #include "lib/lru.h"
+#include "metrics/metrics.h"
 #include "msgauth/dmarc.h"
 #include "lib/log.h"
 #include "lib/workers.h"
@@ -198,6 +199,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	queue_recover(srv.q);
+	metrics_start();
 	struct event *sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
 	event_add(sigterm, NULL);

@@ -16,6 +16,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "metrics/metrics.h"
 #include "queue/qfile.h"
 #include "store/folders.h"
 
@@ -80,15 +81,18 @@ static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size
 	}
 	if (st == MD_ERROR) {
 		out->failed++;
+		metrics_deferred(METRICS_LOCAL);
 		log_event(LOG_LVL_ERROR, "deliver", "qid=%s to=%s result=deferred step=%s error=%s",
 		          env->id, to, step, strerror(errno));
 	} else {
 		if (!mark_done(qfd, idx))
 			log_event(LOG_LVL_WARN, "queue_mark", "qid=%s error=%s", env->id, strerror(errno));
-		if (st == MD_OK)
+		if (st == MD_OK) {
 			out->delivered++;
-		else
+			metrics_delivered(METRICS_LOCAL, env->time);
+		} else {
 			out->already++;
+		}
 		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s",
 		          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
 	}

@@ -27,6 +27,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "mime/to7bit.h"
+#include "metrics/metrics.h"
 #include "msgauth/arcseal.h"
 #include "rewrite/state.h"
 #include "queue/qfile.h"
@@ -894,10 +895,23 @@ static void append_records(ob_attempt *a, time_t next, bool warned_now)
 	buf_free(&rec);
 }
 
+/* The counters of one recipient's outcome (metrics/metrics.h). */
+static void count_final(const ob_attempt *a, char kind)
+{
+	if (kind == 'd')
+		metrics_delivered(METRICS_REMOTE, a->env.time);
+	else if (kind == 'f' || kind == 'x')
+		metrics_bounced(METRICS_REMOTE);
+	else if (kind == 't')
+		metrics_deferred(METRICS_REMOTE);
+}
+
 static void log_final(ob_attempt *a)
 {
 	static const struct { char kind; const char *word; } words[] = {
 		{'d', "sent"}, {'f', "bounced"}, {'x', "expired"}, {'t', "deferred"}};
+	for (size_t i = 0; i < a->env.n_rcpts; i++)
+		count_final(a, a->res[i].kind);
 	for (size_t i = 0; i < a->env.n_rcpts; i++)
 		for (size_t w = 0; w < 4; w++)
 			if (a->res[i].kind == words[w].kind)
@@ -1165,6 +1179,25 @@ static SSL_CTX *client_tls(const config *cfg, char **err_r)
 	return ctx;
 }
 
+/* The queue gauges (metrics/metrics.h) for the messages this scheduler
+ * holds, from its list at the moment of the scrape: held ones, active ones
+ * (an attempt running, or due now), and deferred ones (waiting for a
+ * retry). */
+static double queue_gauge(void *arg, metrics_gauge g)
+{
+	const outbound *o = arg;
+	time_t now = time(NULL);
+	size_t n = 0;
+	for (const ob_entry *e = o->entries; e != NULL; e = e->next) {
+		bool held = e->held && !e->bounce;
+		bool active = !held && (e->busy || e->due <= now);
+		n += g == METRICS_QUEUE_HELD ? held : g == METRICS_QUEUE_ACTIVE ? active : !held && !active;
+	}
+	return (double)n;
+}
+
+static const metrics_gauge queue_gauges[] = {METRICS_QUEUE_ACTIVE, METRICS_QUEUE_DEFERRED, METRICS_QUEUE_HELD};
+
 outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver *dns, workers *w,
                        queue *q, accounts *acc, char **err_r)
 {
@@ -1192,6 +1225,8 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	 * next message waiting for each */
 	o->max_attempts = (size_t)cfg->delivery.max_connections * 4;
 	o->relay_password = password;
+	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
+		metrics_gauge_register(queue_gauges[i], queue_gauge, o);
 	return o;
 }
 
@@ -1200,6 +1235,8 @@ void outbound_free(outbound **op)
 	outbound *o = *op;
 	if (o == NULL)
 		return;
+	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
+		metrics_gauge_unregister(queue_gauges[i], queue_gauge, o);
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
 		for (size_t k = 0; k < a->n_groups; k++) {

@@ -22,6 +22,7 @@
 #include "auth/sasl.h"
 #include "lib/buf.h"
 #include "envelope/dsnparam.h"
+#include "metrics/metrics.h"
 #include "mime/to7bit.h"
 #include "tls/bevtls.h"
 
@@ -460,6 +461,7 @@ static void after_tls(smtpc_job *j)
 	smtpc_conn *c = j->st;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	c->tls_version = xstrdup(SSL_get_version(ssl));
+	metrics_tls_seen(METRICS_OUTBOUND, c->tls_version);
 	c->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_peer_certificate(ssl) != NULL;
 	j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;

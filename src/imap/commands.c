@@ -20,6 +20,7 @@
 #include "imap/names.h"
 #include "imap/qresync.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 
 /* IMAP4rev1 and IMAP4rev2 both: a session is served as IMAP4rev1 until
  * the client sends ENABLE IMAP4rev2, as RFC 9051 asks of a server that
@@ -82,8 +83,10 @@ static void login_done(void *arg, login_result r, const char *user)
 		imap_reader_set_limits(s->rd, &lim); /* the large limits from the next command on */
 		imap_tagged(s, w->tag, "OK", "[CAPABILITY %s] Logged in", capabilities(s));
 	} else if (r == LOGIN_LOCKED) {
+		metrics_auth_failed(METRICS_IMAP);
 		imap_tagged(s, w->tag, "NO", "[UNAVAILABLE] Too many failed logins; try again later");
 	} else {
+		metrics_auth_failed(METRICS_IMAP);
 		imap_tagged(s, w->tag, "NO", "[AUTHENTICATIONFAILED] Authentication failed");
 	}
 	free(w->tag);

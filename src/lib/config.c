@@ -105,7 +105,7 @@ static const setting_def schema[] = {
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "metrics"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -175,6 +175,9 @@ config *config_new_defaults(void)
 	strlist_init(&cfg->policy.trusted_networks);
 	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
 	strlist_add(&cfg->policy.trusted_networks, "::1");
+	strlist_init(&cfg->metrics.allow);
+	strlist_add(&cfg->metrics.allow, "127.0.0.1"); /* GET /metrics: this machine only */
+	strlist_add(&cfg->metrics.allow, "::1");
 	cfg->relay.n_ports = (int)(sizeof(default_relay_ports) / sizeof(default_relay_ports[0]));
 	cfg->relay.ports = xcalloc((size_t)cfg->relay.n_ports, sizeof(int));
 	memcpy(cfg->relay.ports, default_relay_ports, sizeof(default_relay_ports));
@@ -206,6 +209,7 @@ void config_free(config **cfgp)
 	free(cfg->relay.ports);
 	strlist_free(&cfg->relay.domains);
 	strlist_free(&cfg->policy.trusted_networks);
+	strlist_free(&cfg->metrics.allow);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -459,6 +463,8 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			/* read by the policy layer */
 		} else if (prefix != NULL && strcmp(path, "policy.trusted_networks") == 0) {
 			read_networks(s, path, &cfg->policy.trusted_networks, file, errs);
+		} else if (prefix != NULL && strcmp(path, "metrics.allow") == 0) {
+			read_networks(s, path, &cfg->metrics.allow, file, errs);
 		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(path)) {
 			read_group(cfg, s, path, file, errs);
 		} else {
@@ -564,6 +570,8 @@ void config_print_defaults(void)
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
 	       "policy.trusted_networks");
 	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
+	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # networks that may read GET /metrics (others get 403)\n",
+	       "metrics.allow");
 }
 
 char *config_path_db(const config *cfg)

@@ -108,6 +108,18 @@ bool strlist_contains(const strlist *l, const char *s)
 	return false;
 }
 
+bool strlist_remove(strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (strcmp(l->items[i], s) == 0) {
+			free(l->items[i]);
+			l->items[i] = l->items[--l->n];
+			return true;
+		}
+	}
+	return false;
+}
+
 void strlist_free(strlist *l)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -19,6 +19,9 @@ void strlist_add(strlist *l, const char *s);
 /* Append s and take ownership of it. */
 void strlist_add_owned(strlist *l, char *s);
 bool strlist_contains(const strlist *l, const char *s);
+/* Remove the first item equal to s (the last item takes its place); false
+ * when there is none. */
+bool strlist_remove(strlist *l, const char *s);
 void strlist_free(strlist *l);
 /* The items joined with sep (malloc'd; "" for an empty list). */
 char *strlist_join(const strlist *l, const char *sep);

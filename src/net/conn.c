@@ -1,4 +1,5 @@
 /* conn.c — one client connection's I/O (see conn.h). */
+#include "metrics/metrics.h"
 #include "net/conn.h"
 
 #include <event2/buffer.h>
@@ -476,8 +477,10 @@ static void log_tls_failure(conn *c, struct bufferevent *bev, short what)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	conn *c = arg;
-	if (what & BEV_EVENT_CONNECTED)
+	if (what & BEV_EVENT_CONNECTED) { /* a TLS handshake is done */
+		metrics_tls_seen(METRICS_INBOUND, conn_tls_version(c));
 		return;
+	}
 	/* Output the client does not take (a write timeout), or a goodbye that
 	 * cannot leave: nothing can reach it, so the connection just ends. */
 	if (what & BEV_EVENT_TIMEOUT)

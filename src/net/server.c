@@ -2,6 +2,7 @@
  * of the sessions of every protocol (see server.h).
  * Connections over the limits get their 421 and are closed at once, without
  * a session; everyone else gets a session. */
+#include "metrics/metrics.h"
 #include "net/server.h"
 
 #include <arpa/inet.h>
@@ -110,6 +111,8 @@ void server_session_opened(server *srv, session_link **list, session_link *link,
 	snprintf(sid, 24, "%c%s.%llx", server_role_get(lst->role)->proto->sid_prefix, srv->run_id,
 	         (unsigned long long)++srv->next_sid);
 	srv->n_sessions++;
+	link->role = lst->role;
+	metrics_connection_opened(lst->role);
 	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", sid, ip, config_role_name(lst->role));
 }
 
@@ -124,6 +127,7 @@ void server_session_closed(server *srv, session_link **list, session_link *link,
 		link->next->prev = link->prev;
 	server_ip_release(srv, ip);
 	srv->n_sessions--;
+	metrics_connection_closed(link->role);
 	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", sid, ip);
 }
 

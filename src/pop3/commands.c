@@ -2,6 +2,7 @@
  * 2595) and AUTH PLAIN / LOGIN (RFC 5034).  No password is accepted before
  * TLS; the maildrop is INBOX, seen as it was at login; deletions happen
  * only at QUIT. */
+#include "metrics/metrics.h"
 #include "pop3/session.h"
 
 #include <stdio.h>
@@ -50,6 +51,7 @@ static void login_done(void *arg, login_result r, const char *user)
 		maildrop_open(s); /* resumes the connection itself */
 		return;
 	}
+	metrics_auth_failed(METRICS_POP3);
 	if (r == LOGIN_LOCKED) /* RFC 3206: [AUTH] is for wrong credentials only */
 		pop3_err(s, "[SYS/TEMP] Too many failed logins; try again later");
 	else

@@ -34,14 +34,7 @@ void maildrop_release(pop3_session *s)
 {
 	if (s->maildrop == NULL)
 		return;
-	strlist *l = &s->srv->pop3_locks;
-	for (size_t i = 0; i < l->n; i++) {
-		if (strcmp(l->items[i], s->maildrop) == 0) {
-			free(l->items[i]);
-			l->items[i] = l->items[--l->n];
-			break;
-		}
-	}
+	strlist_remove(&s->srv->pop3_locks, s->maildrop);
 	free(s->maildrop);
 	s->maildrop = NULL;
 }

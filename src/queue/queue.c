@@ -18,6 +18,7 @@
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "metrics/metrics.h"
 #include "queue/commit.h"
 #include "queue/qid.h"
 #include "queue/space.h"
@@ -37,6 +38,8 @@ struct queue {
 	queue_remote_fn *remote_fn;
 	void *remote_arg;
 	strlist local_retry;  /* files whose local delivery failed, for the next retry */
+	strlist local_held;   /* held files with local recipients only (the metrics) */
+	size_t local_busy;    /* local deliveries running (the metrics) */
 	queue_report_fn *report_fn;
 	void *report_arg;
 };
@@ -95,6 +98,19 @@ static void purge_dir(const char *dir)
 	closedir(d);
 }
 
+/* The queue gauges (metrics/metrics.h) for the files that local delivery
+ * has: running now (active), waiting for the local retry (deferred), or
+ * held with no remote recipient (files with remote recipients are the
+ * outbound scheduler's to count).  Counts kept on the loop: no scan. */
+static double queue_gauge(void *arg, metrics_gauge g)
+{
+	const queue *q = arg;
+	return (double)(g == METRICS_QUEUE_ACTIVE ? q->local_busy
+	                : g == METRICS_QUEUE_DEFERRED ? q->local_retry.n : q->local_held.n);
+}
+
+static const metrics_gauge queue_gauges[] = {METRICS_QUEUE_ACTIVE, METRICS_QUEUE_DEFERRED, METRICS_QUEUE_HELD};
+
 queue *queue_open(const config *cfg, workers *w, char **err_r)
 {
 	queue *q = xcalloc(1, sizeof(*q));
@@ -118,6 +134,9 @@ queue *queue_open(const config *cfg, workers *w, char **err_r)
 	purge_dir(q->staging);
 	q->dir = commit_dir_new(q->active);
 	q->space = queue_space_new(q->active, cfg);
+	strlist_init(&q->local_held);
+	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
+		metrics_gauge_register(queue_gauges[i], queue_gauge, q);
 	return q;
 }
 
@@ -126,6 +145,9 @@ void queue_close(queue **qp)
 	queue *q = *qp;
 	if (q == NULL)
 		return;
+	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
+		metrics_gauge_unregister(queue_gauges[i], queue_gauge, q);
+	strlist_free(&q->local_held);
 	commit_dir_free(&q->dir);
 	queue_space_free(&q->space);
 	strlist_free(&q->local_retry);
@@ -165,6 +187,7 @@ const char *queue_release(queue *q, const char *qid)
 		return err == ENOENT ? "no such message in the queue" : "cannot update the queue file";
 	}
 	log_event(LOG_LVL_INFO, "queue_release", "qid=%s", qid);
+	strlist_remove(&q->local_held, path);
 	deliver_async(q, path, false);
 	return NULL;
 }
@@ -196,6 +219,10 @@ static void delivery_done(void *arg)
 	bool again = j->parsed ? j->out.failed > 0 : j->out.refused == NULL;
 	if (again && !strlist_contains(&j->q->local_retry, j->path))
 		strlist_add(&j->q->local_retry, j->path);
+	bool held = j->parsed && j->out.held > 0 && j->out.remote == 0;
+	if (held && !strlist_contains(&j->q->local_held, j->path))
+		strlist_add(&j->q->local_held, j->path);
+	j->q->local_busy--;
 	local_outcome_free(&j->out);
 	free(j->path);
 	free(j);
@@ -205,6 +232,7 @@ static void deliver_async(queue *q, char *path, bool recovering)
 {
 	delivery_job *j = xmalloc(sizeof(*j));
 	*j = (delivery_job){.q = q, .path = path, .recovering = recovering};
+	q->local_busy++;
 	workers_submit(q->w, delivery_work, delivery_done, j);
 }
 
@@ -231,6 +259,11 @@ void queue_retry_deferred(queue *q)
 	 * outbound scheduler's, and it keeps their times itself */
 	strlist todo = q->local_retry;
 	strlist_init(&q->local_retry);
+	for (size_t i = 0; i < q->local_held.n;) /* deleted meanwhile (`yubin queue delete`) */
+		if (access(q->local_held.items[i], F_OK) != 0)
+			strlist_remove(&q->local_held, q->local_held.items[i]);
+		else
+			i++;
 	for (size_t i = 0; i < todo.n; i++)
 		if (access(todo.items[i], F_OK) == 0)
 			deliver_async(q, xstrdup(todo.items[i]), true);

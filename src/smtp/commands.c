@@ -2,6 +2,7 @@
  * handler each, dispatched from a table.  Each handler checks its
  * preconditions and answers with a reply id from reply.c; DATA and BDAT are
  * in data.c. */
+#include "metrics/metrics.h"
 #include "smtp/session.h"
 
 #include <stdlib.h>
@@ -462,6 +463,7 @@ static void auth_done(void *arg, login_result r, const char *user)
 		conn_set_deadline(s->c, 0);
 		session_reply(s, RPL_AUTH_OK);
 	} else if (!conn_is_closing(s->c)) {
+		metrics_auth_failed(METRICS_SMTP);
 		session_reply(s, r == LOGIN_LOCKED ? RPL_AUTH_LOCKED : RPL_AUTH_FAILED);
 	}
 	session_resume(s);

@@ -2,6 +2,7 @@
  * chunks), streamed through dotstream into the spool, then committed.  The
  * 250 is sent only from commit_done, after the queue says the message is
  * durable. */
+#include "metrics/metrics.h"
 #include "smtp/session.h"
 
 #include <errno.h>
@@ -115,6 +116,8 @@ static void commit_done(void *arg, int error)
 	smtp_txn *t = &s->txn;
 	bool ok = error == 0;
 	t->sp = NULL; /* consumed by the queue */
+	if (ok)
+		metrics_received(s->lst->role);
 	log_event(LOG_LVL_INFO, "queue_accept", "sid=%s qid=%s result=%s", s->sid, t->qid,
 	          ok ? "queued" : "failed");
 	if (!conn_is_closing(s->c)) {

@@ -3,6 +3,7 @@
  * back for the steps of the end of data, and the one log line per
  * verdict.  What a verdict means for the reply is the caller's; what the
  * message actions do to the spool is smtp_policy_apply's, here too. */
+#include "metrics/metrics.h"
 #include "smtp/policy.h"
 
 #include <stdlib.h>
@@ -240,6 +241,7 @@ static void log_verdict(policy_run *r)
 	bool actions = v->hold || v->junk || v->add_headers.n || v->remove_headers.n || v->add_rcpts.n || v->redirect;
 	if (v->decision == POLICY_CONTINUE && !actions && v->matched.n == 0)
 		return;
+	metrics_policy_verdict(policy_decision_name(v->decision));
 	char *matched = strlist_join(&v->matched, ",");
 	int code = 0;
 	const char *status = "", *text = "";

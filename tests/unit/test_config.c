@@ -660,6 +660,25 @@ static void test_duplicate_listener(void **state)
 }
 
 /* The same IPv6 address written two ways is the same socket. */
+/* metrics.allow: loopback by default; the file's list replaces it; an
+ * entry that is no network is refused with its line. */
+static void test_metrics_allow(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->metrics.allow.n, 2);
+	assert_string_equal(cfg->metrics.allow.items[0], "127.0.0.1");
+	assert_string_equal(cfg->metrics.allow.items[1], "::1");
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "metrics: { allow = [ \"10.0.0.0/8\", \"2001:db8::/32\" ]; };\n");
+	assert_int_equal(cfg->metrics.allow.n, 2);
+	assert_string_equal(cfg->metrics.allow.items[0], "10.0.0.0/8");
+	assert_string_equal(cfg->metrics.allow.items[1], "2001:db8::/32");
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "metrics: {\n  allow = [ \"127.0.0.1\",\n    \"everyone\" ];\n};\n", 1);
+	expect_error(f, 6, "metrics.allow entry 2 is not a network");
+}
+
 static void test_duplicate_listener_ipv6_spelling(void **state)
 {
 	fixture *f = *state;
@@ -723,6 +742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_delay_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_listener, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_listener_ipv6_spelling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_allow, setup, teardown),
 		cmocka_unit_test(test_validate_in_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
