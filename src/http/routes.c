@@ -4,9 +4,11 @@
 #include "http/internal.h"
 
 #include "http/health.h"
+#include "http/metrics_page.h"
 
 static const http_route routes[] = {
 	{"GET", "/v1/health", NULL, http_health},
+	{"GET", "/metrics", http_metrics_allowed, http_metrics},
 };
 
 const http_route *http_routes(size_t *n_r)

@@ -20,6 +20,7 @@
 #include "http/internal.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "metrics/metrics.h"
 #include "net/server.h"
 
 /* A connection seen by a request: counted against the limits until it
@@ -53,6 +54,7 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 	}
 	server_ip_release(hs->srv, hc->ip);
 	hs->srv->n_sessions--;
+	metrics_connection_closed(ROLE_HTTPS);
 	free(hc);
 }
 
@@ -68,6 +70,9 @@ static bool conn_admit(http_server *hs, struct evhttp_connection *evcon, const c
 		return false;
 	}
 	srv->n_sessions++;
+	metrics_connection_opened(ROLE_HTTPS);
+	SSL *ssl = bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon));
+	metrics_tls_seen(METRICS_INBOUND, ssl ? SSL_get_version(ssl) : NULL);
 	http_conn *hc = xcalloc(1, sizeof *hc);
 	hc->evcon = evcon;
 	hc->hs = hs;

@@ -41,7 +41,7 @@ char *expo_format_value(double v, char *out, size_t cap)
 		snprintf(out, cap, "NaN");
 	else if (isinf(v))
 		snprintf(out, cap, "%s", v > 0 ? "+Inf" : "-Inf");
-	else if (v == floor(v) && fabs(v) < 1e15)
+	else if (v > -1e15 && v < 1e15 && v == (double)(long long)v)
 		snprintf(out, cap, "%.0f", v); /* whole numbers without an exponent */
 	else /* the shortest that reads back the same: 0.1, not 0.10000000000000001 */
 		for (int prec = 1; prec <= 17; prec++) {

@@ -32,7 +32,7 @@ static const char *const tls_names[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
 static const char *const verdict_names[] = {"continue", "accept", "reject", "tempfail", "discard", "other"};
 #define N_VERDICTS (sizeof verdict_names / sizeof verdict_names[0])
 /* The roles that take messages in, in the order they are shown. */
-static const listener_role receiving_roles[] = {ROLE_SMTP, ROLE_SUBMISSION, ROLE_SUBMISSIONS};
+static const listener_role receiving_roles[] = {ROLE_SMTP, ROLE_SUBMISSION, ROLE_SUBMISSIONS, ROLE_HTTPS};
 #define N_RECEIVING (sizeof receiving_roles / sizeof receiving_roles[0])
 
 #define GAUGE_FNS_MAX 8 /* owners of one gauge: a bug past it */
