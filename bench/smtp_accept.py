@@ -536,6 +536,22 @@ msgauth: {{ verify = 0; }};
 """
 
 
+def make_cert(base):
+    """base (made 0755: the data dir's parent) with a self-signed P-256
+    certificate for yubin.bench.invalid in it: (cert path, key path)."""
+    os.makedirs(base, mode=0o755, exist_ok=True)
+    os.chmod(base, 0o755)
+    cert = os.path.join(base, "cert.pem")
+    key = os.path.join(base, "key.pem")
+    r = run(["openssl", "req", "-x509", "-newkey", "ec",
+             "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-keyout", key, "-out", cert, "-days", "365",
+             "-subj", "/CN=yubin.bench.invalid"], timeout=60)
+    if r.returncode != 0:
+        raise BenchError("openssl failed: %s" % r.stderr)
+    return cert, key
+
+
 class Yubin:
     name = "yubin"
 
@@ -550,16 +566,7 @@ class Yubin:
         self.proc = None
 
     def setup(self):
-        os.makedirs(self.base, mode=0o755, exist_ok=True)
-        os.chmod(self.base, 0o755)          # data dir parent: 0755
-        cert = os.path.join(self.base, "cert.pem")
-        key = os.path.join(self.base, "key.pem")
-        r = run(["openssl", "req", "-x509", "-newkey", "ec",
-                 "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                 "-keyout", key, "-out", cert, "-days", "365",
-                 "-subj", "/CN=yubin.bench.invalid"], timeout=60)
-        if r.returncode != 0:
-            raise BenchError("openssl failed: %s" % r.stderr)
+        cert, key = make_cert(self.base)
         self.port = free_port()
         user_line = 'user = "nobody";' if os.geteuid() == 0 else ""
         with open(self.conf, "w") as f:
@@ -843,13 +850,16 @@ def fsync_rate(tmp, n=500):
         shutil.rmtree(d, ignore_errors=True)
 
 
-def machine_info(tmp):
-    cpu = "?"
+def cpu_model():
     with open("/proc/cpuinfo") as f:
         for line in f:
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
+    return "?"
+
+
+def machine_info(tmp):
+    cpu = cpu_model()
     fs = run(["df", "--output=source,fstype,target", tmp]).stdout
     fs = fs.strip().splitlines()[-1].split() if fs.strip() else ["?"] * 3
     opts = ""
