@@ -72,7 +72,8 @@ void metrics_deferred(metrics_dest d);
 /* One recipient's delivery failed for good (a bounce goes to the sender,
  * or the lifetime ran out). */
 void metrics_bounced(metrics_dest d);
-/* A session of this role began / ended (server_session_opened/closed). */
+/* A session of this role began / ended (server_session_opened/closed);
+ * ROLE_COUNT (no listener: the server's own) is not counted. */
 void metrics_connection_opened(listener_role role);
 void metrics_connection_closed(listener_role role);
 /* A TLS connection was established with this protocol version, as

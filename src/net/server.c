@@ -116,8 +116,10 @@ void server_session_opened(server *srv, session_link **list, session_link *link,
 	snprintf(sid, 24, "%c%s.%llx", server_role_get(lst->role)->proto->sid_prefix, server_run_id(srv),
 	         (unsigned long long)++srv->next_sid);
 	srv->n_sessions++;
-	link->role = lst->role;
-	metrics_connection_opened(lst->role);
+	/* a listener without a port is the server's own (the API's internal
+	 * submission sessions): not a client connection for the metrics */
+	link->role = lst->port > 0 ? lst->role : ROLE_COUNT;
+	metrics_connection_opened(link->role);
 	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", sid, ip, config_role_name(lst->role));
 }
 

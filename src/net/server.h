@@ -21,7 +21,7 @@
 typedef struct session_link {
 	struct session_link *prev, *next;
 	void *owner;
-	listener_role role;         /* its listener's (for the metrics) */
+	listener_role role;         /* its listener's for the metrics (ROLE_COUNT: none) */
 } session_link;
 
 typedef struct server {
