@@ -7,11 +7,12 @@ One server takes mail on submission (smtplib, STARTTLS + AUTH) and on port
 refuses one recipient for good (a bounce) and one for now, every time
 (deferred twice, then waiting for its next try when scraped); a policy rule
 refuses a sender and another holds a message; an IMAPS client fails its
-login and stays connected, and so does a failed SMTP AUTH.  The scrape must
+login and stays connected; an SMTP AUTH and a POP3S log-in fail too.  The scrape must
 show exactly those counts.  A client outside metrics.allow gets 403.
 """
 
 import imaplib
+import poplib
 import re
 import shutil
 import smtplib
@@ -152,6 +153,12 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
         code, _ = s.mail("bad@spam.example")
         assert code == 550, code
     send(srv, srv.smtp, "sender@elsewhere.test", user, "please hold")
+    # POP3S: a failed log-in, then the session ends
+    pop = poplib.POP3_SSL("127.0.0.1", srv.pop3s, context=client_tls_context(verify=False), timeout=10)
+    pop.user(user)
+    with pytest.raises(poplib.error_proto):
+        pop.pass_("not the password either")
+    pop.quit()
 
     # IMAPS: a failed log-in on a connection that stays open
     im = imaplib.IMAP4_SSL("127.0.0.1", srv.imaps, ssl_context=client_tls_context(verify=False),
@@ -159,7 +166,7 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
     try:
         with pytest.raises(imaplib.IMAP4.error):
             im.login(user, "not the password")
-        wait_until(lambda: sessions_closed(srv, ("smtp", "submission")), 10,
+        wait_until(lambda: sessions_closed(srv, ("smtp", "submission", "pop3s")), 10,
                    what="the SMTP sessions to close")
         # settle on one kept-alive connection, then scrape once with curl
         pc = srv.https_conn()
@@ -214,9 +221,9 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
         assert val(s, "yubin_connections_open", role=role) == 0, role
     assert val(s, "yubin_connections_open", role="https") == 2
 
-    # TLS: four STARTTLS on submission, IMAPS, two HTTPS connections;
+    # TLS: four STARTTLS on submission, POP3S, IMAPS, two HTTPS connections;
     # outbound, one per STARTTLS the test MX saw
-    assert val(s, "yubin_tls_connections_total", direction="inbound", version="TLSv1.3") == 7
+    assert val(s, "yubin_tls_connections_total", direction="inbound", version="TLSv1.3") == 8
     starttls = rx.count("STARTTLS")
     assert starttls >= 1
     assert val(s, "yubin_tls_connections_total", direction="outbound", version="TLSv1.3") == starttls
@@ -225,7 +232,7 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
             assert val(s, "yubin_tls_connections_total", direction=d, version=v) == 0
 
     assert {p: val(s, "yubin_auth_failures_total", protocol=p)
-            for p in ("smtp", "imap", "pop3", "https")} == {"smtp": 1, "imap": 1, "pop3": 0, "https": 0}
+            for p in ("smtp", "imap", "pop3", "https")} == {"smtp": 1, "imap": 1, "pop3": 1, "https": 0}
 
     # policy verdicts: what the log's policy lines say, one per verdict
     logged = re.findall(r"\bpolicy sid=\S+ .*?\bdecision=(\w+)", srv.log_text())
