@@ -1,5 +1,4 @@
 /* conn.c — one client connection's I/O (see conn.h). */
-#include "metrics/metrics.h"
 #include "net/conn.h"
 
 #include <event2/buffer.h>
@@ -15,6 +14,7 @@
 
 #include "lib/log.h"
 #include "lib/strutil.h"
+#include "metrics/metrics.h"
 #include "tls/bevtls.h"
 #include "tls/tls.h"
 

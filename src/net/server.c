@@ -2,7 +2,6 @@
  * of the sessions of every protocol (see server.h).
  * Connections over the limits get their 421 and are closed at once, without
  * a session; everyone else gets a session. */
-#include "metrics/metrics.h"
 #include "net/server.h"
 
 #include <arpa/inet.h>
@@ -20,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "lib/addrkey.h"
+#include "metrics/metrics.h"
 #include "net/roles.h"
 
 #define IP_BUCKETS 1024

@@ -2,7 +2,6 @@
  * 2595) and AUTH PLAIN / LOGIN (RFC 5034).  No password is accepted before
  * TLS; the maildrop is INBOX, seen as it was at login; deletions happen
  * only at QUIT. */
-#include "metrics/metrics.h"
 #include "pop3/session.h"
 
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 
 #define IMPLEMENTATION "yubin"
 

@@ -2,7 +2,6 @@
  * handler each, dispatched from a table.  Each handler checks its
  * preconditions and answers with a reply id from reply.c; DATA and BDAT are
  * in data.c. */
-#include "metrics/metrics.h"
 #include "smtp/session.h"
 
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "smtp/addrrewrite.h"
 #include "smtp/msgcheck.h"
 #include "smtp/parse.h"

@@ -2,7 +2,6 @@
  * chunks), streamed through dotstream into the spool, then committed.  The
  * 250 is sent only from commit_done, after the queue says the message is
  * durable. */
-#include "metrics/metrics.h"
 #include "smtp/session.h"
 
 #include <errno.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "queue/qid.h"
 #include "smtp/msgauth.h"
 #include "smtp/parse.h"

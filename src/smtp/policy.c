@@ -3,7 +3,6 @@
  * back for the steps of the end of data, and the one log line per
  * verdict.  What a verdict means for the reply is the caller's; what the
  * message actions do to the spool is smtp_policy_apply's, here too. */
-#include "metrics/metrics.h"
 #include "smtp/policy.h"
 
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "auth/accounts.h"
 #include "envelope/dsnparam.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "mime/header.h"
 #include "smtp/pol_steps.h"
 
