@@ -20,6 +20,11 @@
 #define BATCH_MAX 2048          /* records per transaction */
 #define PRUNE_EVERY_MS (86400 * 1000LL)
 #define RETRIES_AT_STOP 10      /* failed transactions before records are given up at stop */
+/* How long the writer lets records gather before a transaction: each
+ * commit is an fsync on the disk the queue syncs to, so a few records a
+ * commit would cost acceptance; a sync (audit_sync) or a full batch does
+ * not wait. */
+#define GATHER_MS 25
 
 typedef struct pending {
 	struct pending *next;
@@ -32,6 +37,7 @@ static struct trail {
 	pending *head, *tail;
 	size_t n;                   /* queued or being written */
 	uint64_t emitted, done;     /* records handed in / stored (or dropped as repeats) */
+	unsigned syncing;           /* audit_sync callers waiting */
 	bool stopping;
 	pthread_t thread;
 	audit_db *db;
@@ -86,6 +92,9 @@ void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data
 	pthread_mutex_lock(&T.mu);
 	while (T.n >= QUEUE_MAX && !T.stopping)
 		pthread_cond_wait(&T.room, &T.mu);
+	/* the writer waits for the first record, then for a full batch or
+	 * the end of its gathering time: only those wake it */
+	bool wake = T.head == NULL || T.n + 1 == BATCH_MAX;
 	if (T.tail != NULL)
 		T.tail->next = p;
 	else
@@ -93,7 +102,8 @@ void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data
 	T.tail = p;
 	T.n++;
 	T.emitted++;
-	pthread_cond_signal(&T.work);
+	if (wake)
+		pthread_cond_signal(&T.work);
 	pthread_mutex_unlock(&T.mu);
 }
 
@@ -103,8 +113,11 @@ void audit_sync(void)
 		return;
 	pthread_mutex_lock(&T.mu);
 	uint64_t target = T.emitted;
+	T.syncing++;
+	pthread_cond_signal(&T.work);
 	while (T.done < target)
 		pthread_cond_wait(&T.stored, &T.mu);
+	T.syncing--;
 	pthread_mutex_unlock(&T.mu);
 }
 
@@ -181,6 +194,15 @@ static void store_batch(pending *batch, size_t n)
 	}
 }
 
+/* With the lock held and a record queued: wait up to GATHER_MS for more. */
+static void gather(void)
+{
+	int64_t end = audit_now_ms() + GATHER_MS;
+	struct timespec until = {.tv_sec = (time_t)(end / 1000), .tv_nsec = (long)(end % 1000) * 1000000};
+	while (T.n < BATCH_MAX && !T.stopping && T.syncing == 0 && audit_now_ms() < end)
+		pthread_cond_timedwait(&T.work, &T.mu, &until);
+}
+
 static void *writer(void *arg)
 {
 	pthread_mutex_lock(&T.mu);
@@ -196,6 +218,7 @@ static void *writer(void *arg)
 		}
 		if (T.head == NULL && T.stopping)
 			break;
+		gather();
 		pending *batch = T.head;
 		size_t n = 0;
 		pending *last = NULL;

@@ -156,7 +156,8 @@ static bool fetch_all(audit_reader *r, audit_filter *f, audit_records *all)
 			return false;
 		}
 		all->v = xrealloc(all->v, (all->n + page.n + 1) * sizeof(*all->v));
-		memcpy(all->v + all->n, page.v, page.n * sizeof(*page.v));
+		if (page.n > 0)
+			memcpy(all->v + all->n, page.v, page.n * sizeof(*page.v));
 		all->n += page.n;
 		free(page.v);
 		if (page.n < f->limit)
