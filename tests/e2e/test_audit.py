@@ -87,9 +87,10 @@ def wait_records(srv, qid, pred, what):
     pred(records) holds."""
     def look():
         p = srv.cli("trace", qid, "--json")
-        if p.returncode != 0:
+        msgs = json.loads(p.stdout) if p.returncode == 0 else []
+        if not msgs:
             return None
-        recs = json.loads(p.stdout)[0]["records"]
+        recs = msgs[0]["records"]
         return recs if pred(recs) else None
     return wait_until(look, WAIT, what=what)
 
