@@ -33,7 +33,9 @@
  *              (the key's name), * sender, * rcpts (array), size,
  *              message_id, subject (as audit.subject says: plain, or
  *              "sha256:HEX", or absent), spf, dkim, dmarc
- *   POLICY     * stage, * decision, by, code, status, text, rcpt
+ *   POLICY     * stage, * decision, by, matched (array of rule names),
+ *              hold, junk (bools), code, status, text, rcpt, sender,
+ *              client_ip
  *   ATTEMPT    one connection's try for some recipients: * rcpts (array),
  *              host (MX or relay name), ip, port, tls_version, tls_cipher,
  *              tls_verified (bool), * reply (the remote reply or our

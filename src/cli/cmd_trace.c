@@ -23,7 +23,8 @@ static const fact facts_received[] = {
 	{"user", "user"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
 	{"subject", "subject"}, {"spf", "spf"}, {"dkim", "dkim"}, {"dmarc", "dmarc"}, {NULL, NULL}};
 static const fact facts_policy[] = {
-	{"stage", "stage"}, {"decision", "decision"}, {"by", "by"}, {"rcpt", "to"}, {"code", "code"},
+	{"stage", "stage"}, {"decision", "decision"}, {"by", "by"}, {"matched", "matched"}, {"hold", "hold"},
+	{"junk", "junk"}, {"rcpt", "to"}, {"code", "code"},
 	{"status", "status"}, {"text", "text"}, {NULL, NULL}};
 static const fact facts_attempt[] = {
 	{"rcpts", "to"}, {"host", "host"}, {"ip", "ip"}, {"port", "port"}, {"relay", "relay"},

@@ -264,6 +264,7 @@ static void audit_attempt(const ob_group *g, const smtpc_job *job)
 	json_object_set_new(d, "port", json_integer(g->cur_port));
 	json_object_set_new(d, "relay", json_boolean(g->relay));
 	audit_set(d, "tls_version", job->tls_version);
+	audit_set(d, "tls_cipher", job->tls_cipher);
 	json_object_set_new(d, "tls_verified", json_boolean(job->tls_verified));
 	json_object_set_new(d, "reply", audit_str(g->n > 0 ? job->replies[0] : ""));
 	json_object_set_new(d, "code", json_integer(g->n > 0 ? job->codes[0] : 0));

@@ -45,6 +45,7 @@ struct smtpc_conn {
 	int port;
 	time_t opened;
 	char *tls_version;
+	const char *tls_cipher;
 	bool tls_verified;
 	/* what the server offers (EHLO) */
 	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking, ext_dsn;
@@ -460,6 +461,8 @@ static void after_tls(smtpc_job *j)
 	smtpc_conn *c = j->st;
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	c->tls_version = xstrdup(SSL_get_version(ssl));
+	c->tls_cipher = SSL_get_cipher_name(ssl);
+	j->tls_cipher = c->tls_cipher;
 	c->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_peer_certificate(ssl) != NULL;
 	j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;
@@ -763,6 +766,7 @@ static void start_reused(smtpc_job *j)
 	j->connected = true;
 	if (c->tls_version != NULL)
 		j->tls_version = xstrdup(c->tls_version);
+	j->tls_cipher = c->tls_cipher;
 	j->tls_verified = c->tls_verified;
 	j->dsn_offered = c->ext_dsn;
 	if (c->dead || c->bev == NULL) {
@@ -832,6 +836,7 @@ void smtpc_job_clear(smtpc_job *j)
 	j->codes = NULL;
 	j->from_server = NULL;
 	j->tls_version = NULL;
+	j->tls_cipher = NULL;
 }
 
 /* ---- connections between transactions ---- */

@@ -78,6 +78,7 @@ struct smtpc_job {
 	                               * reason of ours in the same shape, e.g. a
 	                               * refused connection or a failed TLS check) */
 	char *tls_version;            /* NULL: no TLS */
+	const char *tls_cipher;       /* its cipher (static, OpenSSL's name) */
 	bool tls_verified;
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still

@@ -97,16 +97,26 @@ void smtp_audit_received(smtp_session *s)
 		           json_pack("{s:s, s:o}", "journal_qid", t->qid, "to", audit_str(s->srv->cfg->audit.journal)));
 }
 
-void smtp_audit_policy(smtp_session *s, policy_stage st, const char *rcpt, const char *decision,
-                       const char *by, int code, const char *status, const char *text)
+void smtp_audit_policy(smtp_session *s, policy_stage st, const char *rcpt, const policy_verdict *v,
+                       int code, const char *status, const char *text)
 {
 	if (!audit_is_open())
 		return;
 	smtp_txn *t = &s->txn;
 	json_t *d = json_object();
 	audit_set(d, "stage", policy_stage_name(st));
-	audit_set(d, "decision", decision);
-	audit_set(d, "by", by);
+	audit_set(d, "decision", policy_decision_name(v->decision));
+	audit_set(d, "by", v->by);
+	if (v->matched.n > 0) {
+		json_t *m = json_array();
+		for (size_t i = 0; i < v->matched.n; i++)
+			json_array_append_new(m, audit_str(v->matched.items[i]));
+		json_object_set_new(d, "matched", m);
+	}
+	if (v->hold)
+		json_object_set_new(d, "hold", json_true());
+	if (v->junk)
+		json_object_set_new(d, "junk", json_true());
 	audit_set(d, "rcpt", rcpt);
 	audit_set(d, "client_ip", s->ip);
 	audit_set(d, "sender", t->sender);
@@ -115,8 +125,8 @@ void smtp_audit_policy(smtp_session *s, policy_stage st, const char *rcpt, const
 		audit_set(d, "status", status);
 		audit_set(d, "text", text);
 	}
-	if (t->qid[0] != '\0' || t->sender == NULL) { /* DATA, or connect / HELO */
-		audit_emit(AUDIT_POLICY, t->qid[0] ? t->qid : NULL, rcpt, d);
+	if (t->sender == NULL) { /* connect, HELO: about no message */
+		audit_emit(AUDIT_POLICY, NULL, rcpt, d);
 		return;
 	}
 	if (t->audit_policy == NULL)
@@ -129,8 +139,9 @@ void smtp_audit_txn_end(smtp_session *s)
 	smtp_txn *t = &s->txn;
 	size_t i;
 	json_t *p;
-	json_array_foreach(t->audit_policy, i, p)
-		audit_emit(AUDIT_POLICY, NULL, json_string_value(json_object_get(p, "rcpt")), json_incref(p));
+	json_array_foreach(t->audit_policy, i, p) /* a message refused at DATA has a queue id */
+		audit_emit(AUDIT_POLICY, t->qid[0] ? t->qid : NULL, json_string_value(json_object_get(p, "rcpt")),
+		           json_incref(p));
 	json_decref(t->audit_policy);
 	t->audit_policy = NULL;
 	free(t->audit_head);

@@ -12,11 +12,12 @@
 void smtp_audit_header(smtp_session *s, const char *data, size_t n);
 /* The message is durable: RECEIVED (and JOURNALED when a copy went). */
 void smtp_audit_received(smtp_session *s);
-/* A verdict of the policy layer (logged in smtp/policy.c).  Before DATA
- * (no queue id yet) it waits in the transaction and goes with RECEIVED,
- * or without a queue id when the transaction ends without one. */
-void smtp_audit_policy(smtp_session *s, policy_stage st, const char *rcpt, const char *decision,
-                       const char *by, int code, const char *status, const char *text);
+/* A verdict of the policy layer (logged in smtp/policy.c).  In a
+ * transaction it waits and goes right after RECEIVED, or when the
+ * transaction ends without a message (with the queue id when DATA had
+ * begun); at connect and HELO it goes at once. */
+void smtp_audit_policy(smtp_session *s, policy_stage st, const char *rcpt, const policy_verdict *v,
+                       int code, const char *status, const char *text);
 /* The transaction ends (txn_reset): what waits goes out, the rest is freed. */
 void smtp_audit_txn_end(smtp_session *s);
 /* Before the commit: add audit.journal as a recipient (NOTIFY=NEVER) when

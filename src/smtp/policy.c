@@ -254,7 +254,7 @@ static void log_verdict(policy_run *r)
 	          s->txn.sender ? s->txn.sender : "-", r->facts.rcpt ? r->facts.rcpt : "-",
 	          policy_decision_name(v->decision), v->by ? v->by : "-", matched[0] ? matched : "-", v->hold, v->junk,
 	          code, status, text);
-	smtp_audit_policy(s, r->stage, r->facts.rcpt, policy_decision_name(v->decision), v->by, code, status, text);
+	smtp_audit_policy(s, r->stage, r->facts.rcpt, v, code, status, text);
 	free(matched);
 }
 

@@ -141,6 +141,7 @@ def test_timeline_local_remote_bounce_read_delete_restart(make_server, dns, mx, 
     a = att[0]["data"]
     assert a["host"].rstrip(".") == MX1 and a["ip"] == IP1 and a["port"] == mx.port, a
     assert a["tls_version"].startswith("TLSv1.") and a["tls_verified"] is True, a
+    assert a["tls_cipher"], a
     assert a["reply"].startswith("250") and a["code"] == 250, a
     assert isinstance(a["duration_ms"], int) and 0 <= a["duration_ms"] < 20000, a
     assert sorted(a["rcpts"]) == sorted([good, bad]), a
@@ -216,6 +217,36 @@ def test_pop3_retr_and_dele(make_server):
     (de,) = kinds(recs, "deleted", user)
     assert de["data"]["protocol"] == "pop3", de
     assert kinds(recs, "received")[0]["data"]["listener"] == "smtp"
+
+
+def test_policy_verdicts(make_server):
+    rules = '''policy: { rules = (
+      { name = "slow-down"; rcpt = "busy@example.test"; action = "tempfail"; text = "Busy, try later"; },
+      { name = "tag-it"; header = "Subject: /tag me/"; action = "hold"; }
+    ); };'''
+    srv = make_server(extra=rules)
+    user, pw = srv.add_user()
+    srv.add_user("busy@example.test")
+    msg = make_message(user, user, "please tag me", ["hi"]).decode()
+    with smtplib.SMTP("127.0.0.1", srv.submission, timeout=10) as s:
+        s.starttls(context=client_tls_context(verify=False))
+        s.login(user, pw)
+        s.mail(user)
+        assert s.rcpt("busy@example.test")[0] == 451
+        assert s.rcpt(user)[0] == 250
+        code, text = s.data(msg.encode())
+    assert code == 250, text
+    qid = re.search(r"queued as (\S+)", text.decode()).group(1)
+    recs = wait_records(srv, qid, lambda r: len(kinds(r, "policy")) >= 2, "two POLICY records")
+    pol = [r["data"] for r in kinds(recs, "policy")]
+    rcpt_stage = next(p for p in pol if p["stage"] == "rcpt")
+    assert rcpt_stage["decision"] == "tempfail" and rcpt_stage["by"] == "rule slow-down", rcpt_stage
+    assert rcpt_stage["rcpt"] == "busy@example.test" and rcpt_stage["code"] == 451, rcpt_stage
+    assert rcpt_stage["text"] == "Busy, try later", rcpt_stage
+    data_stage = next(p for p in pol if p["stage"] == "data")
+    assert data_stage["matched"] == ["tag-it"] and data_stage["hold"] is True, data_stage
+    # the RCPT verdict comes right after RECEIVED, with the message's id
+    assert [r["kind"] for r in recs][:2] == ["received", "policy"], recs
 
 
 # ---------------------------------------------------------------- verify and prune
