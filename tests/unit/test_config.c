@@ -412,6 +412,40 @@ static void test_wrong_type(void **state)
 	}
 }
 
+/* audit.*: a switch takes true / false as well as 0 / 1; the Subject mode
+ * and the journal address are checked. */
+static void test_audit_settings(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->audit.enabled, 1);
+	assert_string_equal(cfg->audit.subject, "hash");
+	assert_int_equal(cfg->audit.retention_days, 90);
+	assert_null(cfg->audit.journal);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "audit: { enabled = false; subject = \"plain\"; retention_days = 0;\n"
+	                 "  journal = \"archive@example.org\"; journal_match = \"example.org, b.example\"; };\n");
+	assert_int_equal(cfg->audit.enabled, 0);
+	assert_string_equal(cfg->audit.subject, "plain");
+	assert_int_equal(cfg->audit.retention_days, 0);
+	assert_string_equal(cfg->audit.journal, "archive@example.org");
+	assert_string_equal(cfg->audit.journal_match, "example.org, b.example");
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "audit: { enabled = true; };\n");
+	assert_int_equal(cfg->audit.enabled, 1);
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "audit: { subject = \"rot13\"; };\n", 1);
+	expect_error(f, 0, "audit.subject must be \"off\", \"hash\" or \"plain\"");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "audit: { journal = \"archive\"; };\n", 1);
+	expect_error(f, 0, "audit.journal must be a mail address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "audit: { retention_days = true; };\n", 1);
+	expect_error(f, 4, "audit.retention_days must be a whole number");
+}
+
 static void test_hostname_wrong_type(void **state)
 {
 	fixture *f = *state;
@@ -704,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_setting_in_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_several_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostname_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_expected, setup, teardown),
