@@ -106,11 +106,14 @@ static const setting_def schema[] = {
 	INT("audit.retention_days", audit.retention_days, 90, 0, 36500, "days records are kept (pruned daily, the chain stays verifiable); 0: forever"),
 	STR("audit.journal", audit.journal, NULL, "address (a local mailbox or any other) that gets a copy of every accepted message, with NOTIFY=NEVER"),
 	STR("audit.journal_match", audit.journal_match, NULL, "only journal mail whose sender or a recipient is in one of these domains (separated by commas or spaces; a domain covers its subdomains); unset: all"),
+	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
+	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
+	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "audit"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "audit", "http"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -144,7 +147,7 @@ bool config_valid_network(const char *s)
 }
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s", "imap", "imaps"};
+                                                   "pop3s", "imap", "imaps", "https"};
 
 const char *config_role_name(listener_role role)
 {
@@ -331,7 +334,7 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\", \"pop3s\", \"imap\" or \"imaps\"");
+				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;
