@@ -218,7 +218,8 @@ static void *writer(void *arg)
 		}
 		if (T.head == NULL && T.stopping)
 			break;
-		gather();
+		if (T.head != NULL)
+			gather();
 		pending *batch = T.head;
 		size_t n = 0;
 		pending *last = NULL;

@@ -337,6 +337,50 @@ static void test_prune_keeps_chain(void **state)
 	remove_trail(cfg, dir);
 }
 
+/* The server's writer prunes by audit.retention_days at start (and daily):
+ * records made 10 days ago go, the chain still verifies. */
+static void test_writer_prunes_at_start(void **state)
+{
+	char dir[64];
+	config *cfg = temp_trail(dir);
+	char *err = NULL;
+	audit_db *db = audit_db_open_rw(cfg, &err);
+	assert_non_null(db);
+	audit_tip tip;
+	assert_true(audit_db_exec(db, "BEGIN IMMEDIATE"));
+	assert_true(audit_db_tip(db, &tip, &err));
+	int64_t old = audit_now_ms() - 10 * 86400000LL;
+	for (int i = 0; i < 5; i++) {
+		json_t *d = json_pack("{s:s, s:[s]}", "sender", "a@example.org", "rcpts", "b@example.org");
+		audit_record rec = {.time_ms = old + i, .kind = AUDIT_RECEIVED, .qid = (char *)"OLD", .data = d};
+		bool stored;
+		assert_true(audit_db_append(db, &rec, &tip, &stored));
+		assert_true(stored);
+		json_decref(d);
+	}
+	assert_true(audit_db_exec(db, "COMMIT"));
+	audit_db_close(&db);
+	cfg->audit.retention_days = 3;
+	assert_true(audit_open(cfg, &err));
+	emit_message("NEW", "a@example.org", "c@example.org", AUDIT_DELIVERED);
+	audit_sync();
+	audit_close();
+	int64_t n;
+	assert_true(verify(cfg, &n, &err));
+	assert_int_equal(n, 3); /* the two new records and the PRUNED one */
+	audit_reader *r = audit_reader_open(cfg, &err);
+	audit_records rs;
+	audit_filter f = {.kinds = 1u << AUDIT_PRUNED};
+	assert_true(audit_query(r, &f, &rs, &err));
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(json_integer_value(json_object_get(rs.v[0].data, "removed")), 5);
+	assert_int_equal(json_integer_value(json_object_get(rs.v[0].data, "first_id")), 6);
+	audit_records_free(&rs);
+	assert_null(audit_message_state(r, "OLD", &err));
+	audit_reader_close(&r);
+	remove_trail(cfg, dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_kind_names),      cmocka_unit_test(test_parse_when),
 		cmocka_unit_test(test_str_safe),        cmocka_unit_test(test_subject_form),
 		cmocka_unit_test(test_trail_round_trip), cmocka_unit_test(test_prune_keeps_chain),
+		cmocka_unit_test(test_writer_prunes_at_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
