@@ -19,17 +19,22 @@
 void smtp_audit_header(smtp_session *s, const char *data, size_t n)
 {
 	smtp_txn *t = &s->txn;
-	if (!audit_is_open() || t->audit_head_done)
+	if (!audit_is_open())
+		return;
+	t->audit_size += n; /* the message as stored, DATA or BDAT */
+	if (t->audit_head_done)
 		return;
 	if (t->audit_head == NULL)
 		t->audit_head = xcalloc(1, HEAD_MAX + 1);
+	size_t from = t->audit_head_len > 0 ? t->audit_head_len - 1 : 0;
 	size_t room = HEAD_MAX - t->audit_head_len;
 	size_t take = n < room ? n : room;
 	memcpy(t->audit_head + t->audit_head_len, data, take);
 	t->audit_head_len += take;
 	t->audit_head[t->audit_head_len] = '\0';
-	/* the blank line ends the header: nothing more is needed */
-	if (take < n || strstr(t->audit_head, "\n\n") != NULL || strncmp(t->audit_head, "\n", 1) == 0)
+	/* the blank line ends the header: nothing more is needed (only the
+	 * new bytes are searched, so input in tiny pieces costs no more) */
+	if (take < n || t->audit_head[0] == '\n' || strstr(t->audit_head + from, "\n\n") != NULL)
 		t->audit_head_done = true;
 }
 
@@ -80,7 +85,7 @@ void smtp_audit_received(smtp_session *s)
 	audit_set(d, "apikey", s->api_key_name);
 	json_object_set_new(d, "sender", audit_str(t->sender_rw ? t->sender_rw : t->sender));
 	json_object_set_new(d, "rcpts", rcpt_array(&t->targets));
-	json_object_set_new(d, "size", json_integer((json_int_t)t->ds.wire_bytes));
+	json_object_set_new(d, "size", json_integer((json_int_t)t->audit_size));
 	header_facts(s, d);
 	audit_set(d, "spf", s->pol.spf);
 	audit_set(d, "dkim", s->pol.dkim);
@@ -147,6 +152,7 @@ void smtp_audit_txn_end(smtp_session *s)
 	free(t->audit_head);
 	t->audit_head = NULL;
 	t->audit_head_len = 0;
+	t->audit_size = 0;
 	t->audit_head_done = false;
 	t->journaled = false;
 }

@@ -56,6 +56,7 @@ typedef struct smtp_txn {
 	char *audit_head;       /* the client's header, up to a bound */
 	size_t audit_head_len;
 	bool audit_head_done;
+	uint64_t audit_size;    /* bytes of the message as stored */
 	struct json_t *audit_policy; /* verdicts before the queue id, waiting */
 	bool journaled;         /* audit.journal gets a copy */
 } smtp_txn;

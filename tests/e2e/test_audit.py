@@ -249,6 +249,46 @@ def test_policy_verdicts(make_server):
     assert [r["kind"] for r in recs][:2] == ["received", "policy"], recs
 
 
+def test_bdat_in_pieces_size_subject_message_id(make_server):
+    """Port 25 with BDAT chunks split inside the header, then DATA sent a
+    few bytes per write: size, Subject and Message-ID are still right."""
+    srv = make_server(extra='audit: { subject = "plain"; };')
+    rcpt, _ = srv.add_user()
+    subject = "chunked subject " + uniq()
+    msg = make_message("b@remote.test", rcpt, subject, ["part one", "part two"])
+    cut = msg.index(b"Subject:") + 12
+    chunks = [msg[:cut], msg[cut:cut + 9], msg[cut + 9:]]
+    with srv.conn("smtp") as c:
+        c.ehlo()
+        assert c.cmd("MAIL FROM:<b@remote.test>").code == 250
+        assert c.cmd(f"RCPT TO:<{rcpt}>").code == 250
+        for ch in chunks[:-1]:
+            c.send(b"BDAT %d\r\n" % len(ch) + ch)
+            assert c.reply().code == 250
+        c.send(b"BDAT %d LAST\r\n" % len(chunks[-1]) + chunks[-1])
+        final = c.reply()
+        assert final.code == 250, final
+        qid = re.search(r"queued as (\S+)", final.text).group(1)
+        # DATA in pieces of 7 bytes
+        assert c.cmd("MAIL FROM:<b@remote.test>").code == 250
+        assert c.cmd(f"RCPT TO:<{rcpt}>").code == 250
+        assert c.cmd("DATA").code == 354
+        wire = msg + b".\r\n"
+        for i in range(0, len(wire), 7):
+            c.send(wire[i:i + 7])
+        final = c.reply()
+        assert final.code == 250, final
+        qid2 = re.search(r"queued as (\S+)", final.text).group(1)
+        c.quit()
+    stored = len(msg.replace(b"\r\n", b"\n"))
+    mid = re.search(rb"Message-ID: (<[^>]+>)", msg).group(1).decode()
+    for q in (qid, qid2):
+        recs = wait_records(srv, q, lambda r: kinds(r, "received"), "RECEIVED")
+        d = kinds(recs, "received")[0]["data"]
+        assert d["size"] == stored, (d["size"], stored)
+        assert d["subject"] == subject and d["message_id"] == mid, d
+
+
 # ---------------------------------------------------------------- verify and prune
 
 def send_local(srv, user, pw, to, n, subject="v"):
