@@ -18,6 +18,8 @@ static int usage(void)
 
 static int audit_verify_cmd(cli_ctx *ctx)
 {
+	if (!cli_drop_privileges(ctx)) /* the -wal and -shm files stay the server's */
+		return 1;
 	char *err = NULL;
 	audit_reader *r = audit_reader_open(ctx->cfg, &err);
 	if (r == NULL) {

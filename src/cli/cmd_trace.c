@@ -223,6 +223,10 @@ int cmd_trace(cli_ctx *ctx, int argc, char **argv)
 	trace_opts o = {0};
 	if (!parse_args(argc, argv, &o))
 		return usage();
+	/* as the service user: SQLite's -wal and -shm files a reader may
+	 * create must stay the server's */
+	if (!cli_drop_privileges(ctx))
+		return 1;
 	char *err = NULL;
 	audit_reader *r = audit_reader_open(ctx->cfg, &err);
 	if (r == NULL) {

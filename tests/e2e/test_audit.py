@@ -319,8 +319,18 @@ def test_verify_detects_edit_and_delete(make_server):
     p = verify(srv)
     assert p.returncode != 0, p.stdout
     assert f"record {rid + 1}: missing" in p.stderr, p.stderr
-    # a row whose hash was recomputed by hand still breaks the next link
     db.close()
+    db_path(srv).with_name("audit.db-wal").unlink(missing_ok=True)
+    db_path(srv).with_name("audit.db-shm").unlink(missing_ok=True)
+    # the readers ran as root: the files SQLite made must still be the
+    # server's, or it could not write the trail after a start
+    srv.cli("trace", "--since", "1d")
+    owner = db_path(srv).stat().st_uid
+    for f in srv.data_dir.glob("audit.db*"):
+        assert f.stat().st_uid == owner, f"{f.name} belongs to uid {f.stat().st_uid}, not the server's"
+    srv.start()
+    q = smtp_send(srv, user, pw, [user], "after the readers")
+    wait_records(srv, q, lambda r: kinds(r, "delivered"), "a delivery after the CLI read the trail")
 
 
 def test_prune_keeps_verify_passing(make_server):
