@@ -161,8 +161,10 @@ bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, cha
 
 /* A message's recipients with their current state ("queued", "deferred",
  * "delivered", "bounced", "suppressed") and last reply, as JSON:
- * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms}, ...]; NULL when
- * the trail knows no such message. */
+ * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms, "read": ms,
+ * "deleted": ms}, ...] (read / deleted only for a local mailbox that was
+ * read / deleted); NULL when the trail knows no such message (or on a
+ * database error, with *err_r). */
 json_t *audit_message_state(audit_reader *r, const char *qid, char **err_r);
 
 /* Counts per hour of received, delivered, deferred, bounced records in
