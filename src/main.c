@@ -24,6 +24,7 @@ static const struct {
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 	{"policy", cmd_policy, NULL},
 	{"srs", cmd_srs, NULL},
+	{"apikey", cmd_apikey, NULL},
 };
 
 static void usage(void)
@@ -51,6 +52,8 @@ static void usage(void)
 	        "  policy test --client IP --from ADDR --to ADDR [...] [MESSAGE]\n"
 	        "                                 run the policy rules offline (docs/POLICY.md)\n"
 	        "  policy list add|del NAME VALUE | list show [NAME]   the lists of policy.lists\n"
+	        "  apikey add NAME --domain D... [--rate N/min] [--daily N] | list | revoke NAME\n"
+	        "                                 keys of the HTTPS API (docs/SERVICE.md)\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }
