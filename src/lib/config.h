@@ -130,6 +130,12 @@ typedef struct config_http {
 	int timeout;               /* seconds of silence before a connection closes */
 } config_http;
 
+/* The HTTPS API's sending (api/). */
+typedef struct config_api {
+	int max_recipients;        /* to + cc + bcc of one message */
+	int idempotency_hours;     /* how long an Idempotency-Key is kept */
+} config_api;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -150,6 +156,7 @@ typedef struct config {
 	config_policy policy;
 	config_rewrite rewrite;
 	config_http http;
+	config_api api;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
