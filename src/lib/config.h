@@ -123,7 +123,6 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
-<<<<<<< HEAD
 /* The HTTPS listener (http/server.c). */
 typedef struct config_http {
 	int64_t max_body;          /* bytes of a request body (413 above) */
@@ -136,7 +135,7 @@ typedef struct config_api {
 	int max_recipients;        /* to + cc + bcc of one message */
 	int idempotency_hours;     /* how long an Idempotency-Key is kept */
 } config_api;
-=======
+
 /* The audit trail (audit/audit.h). */
 typedef struct config_audit {
 	int enabled;               /* 1: keep the trail in data_dir/audit.db */
@@ -145,7 +144,6 @@ typedef struct config_audit {
 	char *journal;             /* address that gets a copy of every message, or NULL */
 	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
 } config_audit;
->>>>>>> audit
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -166,12 +164,9 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
-<<<<<<< HEAD
 	config_http http;
 	config_api api;
-=======
 	config_audit audit;
->>>>>>> audit
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
