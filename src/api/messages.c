@@ -278,6 +278,8 @@ static void quota_problem(send_req *s)
 	s->prob_extra = json_pack("{s:s, s:I}", "limit", "daily", "limit_value", (json_int_t)s->daily);
 }
 
+static void release(send_req *s, bool forget_idem);
+
 /* The Idempotency-Key record and the quota; false with s->prob, or with
  * s->idem IDEM_REPLAY. */
 static bool reserve(send_req *s)
@@ -314,6 +316,7 @@ static bool reserve(send_req *s)
 			goto db_error;
 		if (st == APIKEYS_OVER) {
 			quota_problem(s);
+			release(s, true); /* the Idempotency-Key record begun above */
 			return false;
 		}
 		s->quota_taken = true;
@@ -322,6 +325,7 @@ static bool reserve(send_req *s)
 db_error:
 	log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
 	free(err);
+	release(s, true);
 	s->retry_after = xstrdup("5");
 	api_problem_set(&s->prob, 503, "unavailable", "The key store is not available; try again later", NULL,
 	                "a database error; nothing was sent");
@@ -491,7 +495,9 @@ static void prepare_done(void *arg)
 		return;
 	}
 	server *srv = s->a->srv;
-	if (s->idem == IDEM_REPLAY) {
+	if (s->idem == IDEM_REPLAY) { /* nothing is sent: the rate is not used */
+		if (s->rate_taken)
+			api_rate_give_back(s->caller);
 		s->status = s->replay_status;
 		s->answer = s->replay_body;
 		s->replay_body = NULL;

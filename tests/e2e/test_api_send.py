@@ -420,6 +420,10 @@ def test_rate_limit_and_daily_quota(api):
     st, hd, d = api.post(daily, good)
     assert st == 429 and jbody(d)["limit"] == "daily", d
     assert 0 < int(hd["Retry-After"]) <= 86400
+    # refused for the quota with an Idempotency-Key: the key is not held (no 409 later)
+    for _ in range(2):
+        st, _, d = api.post(daily, good, headers={"Idempotency-Key": "quota-1"})
+        assert st == 429 and jbody(d)["limit"] == "daily", d
     api.srv.restart()                   # the count is durable
     st, _, d = api.post(daily, good)
     assert st == 429 and jbody(d)["limit"] == "daily", d
