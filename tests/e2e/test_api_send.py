@@ -27,6 +27,7 @@ import pytest
 
 from conftest import DOMAIN, HOSTNAME, outbound_config, uniq, wait_until
 from test_dkim import parse_record
+from test_milter import FakeMilter, Raw, entry, milter_conf, packet
 
 REMOTE = "remote.test"
 MX1 = "mx1.remote.test"
@@ -310,6 +311,38 @@ def test_idempotency_key_never_sends_twice_even_after_restart(api):
     mails = api.srv.wait_mail(user, 2)
     time.sleep(1.0)
     assert len(api.srv.mails(user)) == 2, "a replayed request was sent again"
+
+
+def test_milter_of_submission_sees_it_and_idempotency_in_flight_is_409(make_server, dns, mx):
+    """A milter configured for the submission role only sees API mail (the
+    same policy as SMTP submission); it takes its time at the end of the
+    message, so a retry with the same Idempotency-Key meanwhile gets 409."""
+    import threading
+    milter = FakeMilter(script={b"E": [("sleep", 1.5), packet(b"c")]})
+    try:
+        api = Api(make_server, dns, mx,
+                  extra=milter_conf(entry("slow", milter.port, roles=Raw('["submission"]'))))
+        user, _ = api.srv.add_user()
+        _, key = api.add_key()
+        body = {"from": f"app@{DOMAIN}", "to": [user], "subject": "slow", "text": "x"}
+        h = {"Idempotency-Key": "slow-1"}
+        first = {}
+        t = threading.Thread(target=lambda: first.update(r=api.post(key, body, headers=h)))
+        t.start()
+        wait_until(lambda: any(cmd == b"M" for cmd, _ in milter.got), 5, what="the milter sees MAIL")
+        st, hd, d = api.post(key, body, headers=h)
+        assert st == 409 and jbody(d)["field"] == "Idempotency-Key" and hd["Retry-After"], d
+        t.join(15)
+        st, _, d1 = first["r"]
+        assert st == 202, d1
+        st, hd, d2 = api.post(key, body, headers=h)
+        assert st == 202 and hd["Idempotency-Replayed"] == "true" and jbody(d2) == jbody(d1)
+        assert any(data.startswith(b"<app@") for cmd, data in milter.got if cmd == b"M"), milter.got
+        assert len(api.srv.wait_mail(user)) == 1
+        time.sleep(0.5)
+        assert len(api.srv.mails(user)) == 1
+    finally:
+        milter.stop()
 
 
 # ------------------------------------------------------------ bad paths
