@@ -16,6 +16,8 @@
 
 /* last_used is written at most once a minute per key. */
 #define TOUCH_EVERY 60
+/* The most the loop waits for the key store's lock. */
+#define LOOP_BUSY_MS 50
 
 bool api_open(server *srv, char **err_r)
 {
@@ -29,6 +31,9 @@ bool api_open(server *srv, char **err_r)
 		free(a);
 		return false;
 	}
+	/* a reader in WAL mode waits only in rare moments (a checkpoint's
+	 * recovery); the loop must not wait long even then */
+	apikeys_set_busy_timeout(a->loop_ks, LOOP_BUSY_MS);
 	srv->api = a;
 	return true;
 }

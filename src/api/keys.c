@@ -82,6 +82,11 @@ void apikeys_close(apikeys **ks)
 	*ks = NULL;
 }
 
+void apikeys_set_busy_timeout(apikeys *ks, int ms)
+{
+	sqlite3_busy_timeout(ks->db, ms);
+}
+
 bool apikeys_valid_name(const char *name)
 {
 	size_t n = strlen(name);

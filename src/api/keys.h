@@ -65,6 +65,10 @@ char *apikeys_path(const config *cfg);
 apikeys *apikeys_open(const config *cfg, bool create, char **err_r);
 void apikeys_close(apikeys **ks);
 
+/* How long a call waits for another writer's lock (2 s by default); the
+ * loop's handle waits at most a moment, then fails (503, try again). */
+void apikeys_set_busy_timeout(apikeys *ks, int ms);
+
 /* A valid key name: 1..APIKEY_NAME_MAX of [A-Za-z0-9._-]. */
 bool apikeys_valid_name(const char *name);
 /* A plausible domain name (letters, digits, '-', dots between labels). */

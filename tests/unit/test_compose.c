@@ -325,6 +325,8 @@ static void test_text_only(void **state)
 	assert_non_null(strstr(msg, "X-Yubin-Tags: a, b\n"));
 	assert_non_null(strstr(msg, "X-Yubin-Meta-order: 42\n"));
 	mime_message *mm = mime_parse(msg, strlen(msg));
+	assert_lines_at_most(msg + mm->root->body_start, 76); /* quoted-printable */
+	assert_non_null(strstr(msg + mm->root->body_start, "=\n"));   /* a soft break was needed */
 	assert_true(mime_part_is(mm->root, "text", "plain"));
 	assert_string_equal(mime_params_get(&mm->root->params, "charset"), "utf-8");
 	size_t n;
