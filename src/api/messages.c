@@ -434,8 +434,11 @@ static void inject_done(void *arg, const inject_outcome *o)
 	send_req *s = arg;
 	s->inj = NULL;
 	json_t *rcpts = recipients_json(s, o);
-	if (o->qid != NULL) {
-		json_t *j = json_pack("{s:s, s:o}", "id", o->qid, "recipients", rcpts);
+	bool taken = false;
+	for (size_t i = 0; o->started && i < o->n; i++)
+		taken = taken || o->codes[i] / 100 == 2;
+	if (taken) { /* queued for some: its id from the final 250 */
+		json_t *j = json_pack("{s:s?, s:o}", "id", o->qid, "recipients", rcpts);
 		if (s->message_id != NULL)
 			json_object_set_new(j, "message_id", json_string(s->message_id));
 		s->status = 202;
@@ -443,7 +446,7 @@ static void inject_done(void *arg, const inject_outcome *o)
 		s->content_type = "application/json";
 		json_decref(j);
 		log_event(LOG_LVL_INFO, "api_accepted", "rid=%s apikey=%s qid=%s from=%s rcpts=%zu", http_req_id(s->r),
-		          s->key_name, o->qid, s->sender, s->rcpts.n);
+		          s->key_name, o->qid ? o->qid : "-", s->sender, s->rcpts.n);
 		conclude(s);
 		return;
 	}
