@@ -4,9 +4,13 @@
 #include "http/internal.h"
 
 #include "http/health.h"
+#include "api/api.h"
 
 static const http_route routes[] = {
 	{"GET", "/v1/health", NULL, http_health},
+	{"POST", "/v1/messages", api_key_access, api_messages_post},
+	{"GET", "/v1/messages/{id}", api_key_access, api_messages_get},
+	{"GET", "/v1/openapi.json", NULL, api_openapi},
 };
 
 const http_route *http_routes(size_t *n_r)

@@ -123,6 +123,19 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
+/* The HTTPS listener (http/server.c). */
+typedef struct config_http {
+	int64_t max_body;          /* bytes of a request body (413 above) */
+	int max_header;            /* bytes of a request's head: line and fields */
+	int timeout;               /* seconds of silence before a connection closes */
+} config_http;
+
+/* The HTTPS API's sending (api/). */
+typedef struct config_api {
+	int max_recipients;        /* to + cc + bcc of one message */
+	int idempotency_hours;     /* how long an Idempotency-Key is kept */
+} config_api;
+
 /* The audit trail (audit/audit.h). */
 typedef struct config_audit {
 	int enabled;               /* 1: keep the trail in data_dir/audit.db */
@@ -131,13 +144,6 @@ typedef struct config_audit {
 	char *journal;             /* address that gets a copy of every message, or NULL */
 	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
 } config_audit;
-
-/* The HTTPS listener (http/server.c). */
-typedef struct config_http {
-	int64_t max_body;          /* bytes of a request body (413 above) */
-	int max_header;            /* bytes of a request's head: line and fields */
-	int timeout;               /* seconds of silence before a connection closes */
-} config_http;
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -158,8 +164,9 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
-	config_audit audit;
 	config_http http;
+	config_api api;
+	config_audit audit;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
