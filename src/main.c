@@ -24,6 +24,7 @@ static const struct {
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 	{"policy", cmd_policy, NULL},
 	{"srs", cmd_srs, NULL},
+	{"suppress", cmd_suppress, NULL},
 };
 
 static void usage(void)
@@ -51,6 +52,7 @@ static void usage(void)
 	        "  policy test --client IP --from ADDR --to ADDR [...] [MESSAGE]\n"
 	        "                                 run the policy rules offline (docs/POLICY.md)\n"
 	        "  policy list add|del NAME VALUE | list show [NAME]   the lists of policy.lists\n"
+	        "  suppress list | show ADDR | add ADDR [REASON] | del ADDR   the suppression list\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

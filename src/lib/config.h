@@ -122,6 +122,17 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
+/* Webhook delivery (api/whsend.c); the endpoints are api/whconf.h's. */
+typedef struct config_webhooks {
+	char *ca_file;             /* CAs for endpoints' certificates; NULL: the system's */
+	int connect_timeout;       /* seconds */
+	int timeout;               /* seconds for a whole attempt */
+	int retry_base;            /* seconds before the first retry; doubles */
+	int retry_max;             /* longest wait between attempts */
+	int retry_for;             /* seconds after the event an attempt is still made */
+	int max_pending;           /* deliveries waiting per endpoint */
+} config_webhooks;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -141,6 +152,7 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
+	config_webhooks webhooks;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
