@@ -108,11 +108,14 @@ static const setting_def schema[] = {
 	INT("webhooks.retry_max", webhooks.retry_max, 3600, 1, 86400, "longest wait between two attempts of a webhook delivery"),
 	INT("webhooks.retry_for", webhooks.retry_for, 86400, 60, 86400 * 7, "seconds after its event a webhook delivery is still tried; then it is dropped with a log line"),
 	INT("webhooks.max_pending", webhooks.max_pending, 10000, 10, 10000000, "webhook deliveries kept waiting per endpoint; at the bound the oldest is dropped with a log line"),
+	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
+	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
+	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "webhooks"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "webhooks"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -146,7 +149,7 @@ bool config_valid_network(const char *s)
 }
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s", "imap", "imaps"};
+                                                   "pop3s", "imap", "imaps", "https"};
 
 const char *config_role_name(listener_role role)
 {
@@ -332,7 +335,7 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\", \"pop3s\", \"imap\" or \"imaps\"");
+				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;

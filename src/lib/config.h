@@ -18,6 +18,7 @@ typedef enum listener_role {
 	ROLE_POP3S,        /* 995: implicit TLS */
 	ROLE_IMAP,         /* 143: STARTTLS, then LOGIN or AUTHENTICATE */
 	ROLE_IMAPS,        /* 993: implicit TLS */
+	ROLE_HTTPS,        /* 443 / 8443: the HTTP API, the dashboard, metrics (TLS) */
 	ROLE_COUNT
 } listener_role;
 
@@ -132,6 +133,12 @@ typedef struct config_webhooks {
 	int retry_for;             /* seconds after the event an attempt is still made */
 	int max_pending;           /* deliveries waiting per endpoint */
 } config_webhooks;
+/* The HTTPS listener (http/server.c). */
+typedef struct config_http {
+	int64_t max_body;          /* bytes of a request body (413 above) */
+	int max_header;            /* bytes of a request's head: line and fields */
+	int timeout;               /* seconds of silence before a connection closes */
+} config_http;
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -153,6 +160,7 @@ typedef struct config {
 	config_policy policy;
 	config_rewrite rewrite;
 	config_webhooks webhooks;
+	config_http http;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
