@@ -133,12 +133,22 @@ typedef struct config_webhooks {
 	int retry_for;             /* seconds after the event an attempt is still made */
 	int max_pending;           /* deliveries waiting per endpoint */
 } config_webhooks;
+
 /* The HTTPS listener (http/server.c). */
 typedef struct config_http {
 	int64_t max_body;          /* bytes of a request body (413 above) */
 	int max_header;            /* bytes of a request's head: line and fields */
 	int timeout;               /* seconds of silence before a connection closes */
 } config_http;
+
+/* The audit trail (audit/audit.h). */
+typedef struct config_audit {
+	int enabled;               /* 1: keep the trail in data_dir/audit.db */
+	char *subject;             /* "off", "hash" or "plain" */
+	int retention_days;        /* records older are pruned daily; 0: kept */
+	char *journal;             /* address that gets a copy of every message, or NULL */
+	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
+} config_audit;
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -161,6 +171,7 @@ typedef struct config {
 	config_rewrite rewrite;
 	config_webhooks webhooks;
 	config_http http;
+	config_audit audit;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
