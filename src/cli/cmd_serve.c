@@ -16,6 +16,7 @@
 
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "api/hooks.h"
 #include "cli/control.h"
 #include "cli/devmode.h"
 #include "policy/polconf.h"
@@ -191,6 +192,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
+	srv.hooks = hooks_open(&srv, ctx->policy ? ctx->policy->webhooks : NULL, &err);
+	if (srv.hooks == NULL) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
@@ -219,7 +226,9 @@ out:
 	server_close_listeners(&srv);
 	control_close(&ctl);
 	login_gate_stop(srv.login_gate); /* no password check starts while the workers finish */
+	hooks_stop(srv.hooks); /* no follower step starts; the webhook sender stops */
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
+	hooks_free(&srv.hooks); /* after the workers: a follower step in flight has ended */
 	server_free_sessions(&srv);
 	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
