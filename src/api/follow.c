@@ -12,6 +12,7 @@
 #include "api/outbox.h"
 #include "api/suppress.h"
 #include "audit/audit.h"
+#include "auth/accounts.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
@@ -74,7 +75,8 @@ static bool suppress_bounce(follower *f, const audit_record *r, added *a, bool *
 	char *reason = xasprintf("bounce: %.400s", reply ? reply : status);
 	suppress_status s = suppress_add(f->db, r->rcpt, reason, "bounce", reply, r->qid, r->time_ms / 1000);
 	if (s == SUP_OK) {
-		*a = (added){.qid = r->qid ? xstrdup(r->qid) : NULL, .rcpt = xstrdup(r->rcpt), .reason = reason};
+		*a = (added){.qid = r->qid ? xstrdup(r->qid) : NULL, .rcpt = accounts_normalize(r->rcpt),
+		             .reason = reason};
 		*new_r = true;
 		return true;
 	}
