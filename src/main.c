@@ -25,6 +25,7 @@ static const struct {
 	{"policy", cmd_policy, NULL},
 	{"srs", cmd_srs, NULL},
 	{"suppress", cmd_suppress, NULL},
+	{"apikey", cmd_apikey, NULL},
 	{"trace", cmd_trace, NULL},     {"audit", cmd_audit, NULL},
 };
 
@@ -54,6 +55,8 @@ static void usage(void)
 	        "                                 run the policy rules offline (docs/POLICY.md)\n"
 	        "  policy list add|del NAME VALUE | list show [NAME]   the lists of policy.lists\n"
 	        "  suppress list | show ADDR | add ADDR [REASON] | del ADDR   the suppression list\n"
+	        "  apikey add NAME --domain D... [--rate N/min] [--daily N] | list | revoke NAME\n"
+	        "                                 keys of the HTTPS API (docs/SERVICE.md)\n"
 	        "  trace QID | trace [--from A] [--to A] [--since T] [--until T] [--status S] [--json]\n"
 	        "                                 messages' timelines from the audit trail\n"
 	        "  audit verify | prune [--days N]   prove the audit trail intact / apply retention\n"

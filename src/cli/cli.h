@@ -61,6 +61,8 @@ int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
 int cmd_tls(cli_ctx *ctx, int argc, char **argv);
 /* `yubin suppress list|show|add|del` (cmd_suppress.c). */
 int cmd_suppress(cli_ctx *ctx, int argc, char **argv);
+/* `yubin apikey add|list|revoke` (cmd_apikey.c): keys of the HTTPS API. */
+int cmd_apikey(cli_ctx *ctx, int argc, char **argv);
 /* `yubin policy VERB` (cmd_policy.c); `policy list` is cmd_policylist.c. */
 int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 int cmd_policy_list(cli_ctx *ctx, int argc, char **argv);

@@ -2,6 +2,7 @@
  * depends on (read the TLS key and bind ports as root, then drop to the
  * service user before touching any mail), recovery, the event loop, and an
  * orderly stop on SIGTERM / SIGINT. */
+#include "api/api.h"
 #include "cli/cli.h"
 #include "store/view.h"
 #include "store/watch.h"
@@ -191,6 +192,11 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		free(err);
 		goto out;
 	}
+	if (!api_open(&srv, &err)) { /* the HTTPS API's keys (api/api.h) */
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	srv.psl = dmarc_psl_open(&err); /* NULL: no DMARC, said once here */
 	if (srv.psl == NULL) {
 		log_event(LOG_LVL_WARN, "dmarc", "error=%s result=\"DMARC checks are off\"", err);
@@ -237,6 +243,7 @@ out:
 	hooks_free(&srv.hooks); /* after the workers: a follower step in flight has ended */
 	server_free_sessions(&srv);
 	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
+	api_close(&srv);       /* after the workers and the requests that used it */
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
 	pol_dnsbl_close(&srv); /* after the sessions: none asks any more */
 	pol_greylist_close(&srv); /* after the workers that wrote to it */

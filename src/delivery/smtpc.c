@@ -789,6 +789,16 @@ void smtpc_start(smtpc_job *j)
 	smtpc_conn *c = conn_new(j);
 	c->job = j;
 	j->st = c;
+	if (j->given_fd) { /* connected already: the greeting is next */
+		c->fd = j->fd;
+		c->bev = bevtls_plain(j->base, c->fd);
+		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+		set_timeouts(c, j->command_timeout, j->command_timeout);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		j->connected = true;
+		c->step = ST_GREETING;
+		return;
+	}
 	c->fd = socket(j->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		c->dead = true;

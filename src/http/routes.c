@@ -4,9 +4,11 @@
 #include "http/internal.h"
 
 #include "http/health.h"
+#include "api/api.h"
 
 static const http_route routes[] = {
 	{"GET", "/v1/health", NULL, http_health},
+	{"POST", "/v1/messages", api_key_access, api_messages_post},
 };
 
 const http_route *http_routes(size_t *n_r)

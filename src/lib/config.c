@@ -111,6 +111,8 @@ static const setting_def schema[] = {
 	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
 	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
 	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
+	INT("api.max_recipients", api.max_recipients, 100, 1, 100000, "recipients (to, cc and bcc together) of one message sent through the HTTPS API; more gets 422"),
+	INT("api.idempotency_hours", api.idempotency_hours, 24, 1, 24 * 30, "hours an Idempotency-Key of the HTTPS API is remembered (a retry within them gets the first answer)"),
 	INT("audit.enabled", audit.enabled, 1, 0, 1, "true (1): keep every message's timeline in DATA_DIR/audit.db (yubin trace, yubin audit verify)"),
 	STR("audit.subject", audit.subject, "hash", "the Subject in the trail: \"off\", \"hash\" (sha256 of it) or \"plain\""),
 	INT("audit.retention_days", audit.retention_days, 90, 0, 36500, "days records are kept (pruned daily, the chain stays verifiable); 0: forever"),
@@ -120,8 +122,8 @@ static const setting_def schema[] = {
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "audit",
-                                     "webhooks"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
+                                     "audit", "webhooks"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */

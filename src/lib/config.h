@@ -141,6 +141,12 @@ typedef struct config_http {
 	int timeout;               /* seconds of silence before a connection closes */
 } config_http;
 
+/* The HTTPS API's sending (api/). */
+typedef struct config_api {
+	int max_recipients;        /* to + cc + bcc of one message */
+	int idempotency_hours;     /* how long an Idempotency-Key is kept */
+} config_api;
+
 /* The audit trail (audit/audit.h). */
 typedef struct config_audit {
 	int enabled;               /* 1: keep the trail in data_dir/audit.db */
@@ -171,6 +177,7 @@ typedef struct config {
 	config_rewrite rewrite;
 	config_webhooks webhooks;
 	config_http http;
+	config_api api;
 	config_audit audit;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;

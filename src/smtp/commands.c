@@ -213,7 +213,7 @@ static bool submission_gate(smtp_session *s)
 {
 	if (!is_submission(s))
 		return true;
-	if (!conn_is_tls(s->c)) {
+	if (!conn_is_tls(s->c) && s->api == NULL) { /* the API's came over HTTPS */
 		session_reply(s, RPL_NEED_TLS);
 		return false;
 	}
@@ -288,9 +288,7 @@ static void cmd_mail(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
-	accounts_status owned = s->auth_user != NULL
-	                        ? accounts_user_may_send_as(s->srv->acc, s->auth_user, p.address)
-	                        : ACC_OK;
+	accounts_status owned = s->auth_user != NULL ? smtp_may_send_as(s, p.address) : ACC_OK;
 	if (owned != ACC_OK) {
 		/* a database error is temporary: never a 5xx for it */
 		log_event(LOG_LVL_INFO, "mail_refused", "sid=%s user=%s from=%s reason=%s", s->sid,
