@@ -111,9 +111,12 @@ static void events_work(void *arg)
 		return;
 	json_t *st = j->state;
 	const char *rcpt = sget(st, "rcpt");
+	int64_t since = json_integer_value(json_object_get(st, "since"));
+	int64_t until = json_integer_value(json_object_get(st, "until"));
+	/* the trail applies since/until to a recipient's messages' receipt:
+	 * with a recipient, they are applied to each record here instead */
 	audit_filter f = {.qid = sget(st, "qid"), .rcpt = rcpt,
-	                  .since_ms = json_integer_value(json_object_get(st, "since")),
-	                  .until_ms = json_integer_value(json_object_get(st, "until")),
+	                  .since_ms = rcpt ? 0 : since, .until_ms = rcpt ? 0 : until,
 	                  .kinds = (unsigned)json_integer_value(json_object_get(st, "types")),
 	                  .after_id = json_integer_value(json_object_get(st, "after")),
 	                  .limit = (size_t)json_integer_value(json_object_get(st, "limit"))};
@@ -123,7 +126,8 @@ static void events_work(void *arg)
 		for (size_t i = 0; i < rs.n; i++) {
 			const audit_record *rec = &rs.v[i];
 			/* a recipient filter returns whole timelines: keep that recipient's */
-			if (!(f.kinds & (1u << rec->kind)) ||
+			if (!(f.kinds & (1u << rec->kind)) || (since && rec->time_ms < since) ||
+			    (until && rec->time_ms >= until) ||
 			    (rcpt != NULL && rec->kind != AUDIT_RECEIVED && (rec->rcpt == NULL || !str_ascii_ieq(rec->rcpt, rcpt))))
 				continue;
 			json_t *ev = event_json(rec);

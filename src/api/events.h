@@ -7,8 +7,11 @@
  * and ?cursor= (which carries the filters of the first query; other
  * parameters are then ignored) returns the page after.  Following next
  * until it is null returns every event exactly once; events stored later
- * show up on a later call with the last cursor.  The list is the whole
- * server's (every API key sees every event). */
+ * show up on a later call with the last cursor.  A recipient filter
+ * returns the events of the messages sent to that recipient (their
+ * received event too, and that recipient's others): a suppression made by
+ * hand belongs to no message and is found by type=suppressed.  The list is
+ * the whole server's (every API key sees every event). */
 #ifndef YUBIN_API_EVENTS_H
 #define YUBIN_API_EVENTS_H
 

@@ -5,10 +5,17 @@
 
 #include "http/health.h"
 #include "api/api.h"
+#include "api/events.h"
+#include "api/suppress_api.h"
 
 static const http_route routes[] = {
 	{"GET", "/v1/health", NULL, http_health},
 	{"POST", "/v1/messages", api_key_access, api_messages_post},
+	{"GET", "/v1/events", api_key_access, events_get},
+	{"GET", "/v1/suppressions", api_key_access, suppress_api_list},
+	{"POST", "/v1/suppressions", api_key_access, suppress_api_add},
+	{"GET", "/v1/suppressions/{address}", api_key_access, suppress_api_get},
+	{"DELETE", "/v1/suppressions/{address}", api_key_access, suppress_api_del},
 };
 
 const http_route *http_routes(size_t *n_r)
