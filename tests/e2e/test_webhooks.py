@@ -18,6 +18,7 @@ import time
 
 from conftest import (free_port, make_message, outbound_config, parse_logfmt, submit, uniq,
                       wait_final, wait_until)
+from hooks_helpers import events, new_key
 from webhook_receiver import WebhookReceiver, verify_webhook
 
 REMOTE = "remote.test"
@@ -219,3 +220,36 @@ def test_config_check_reports_endpoints_by_line(make_server, tls_cert):
     assert f"{conf}:{n + 1}: webhooks.endpoints: an event must be" in p.stderr, p.stderr
     assert "base64" in p.stderr
     assert secret not in p.stderr + p.stdout and "%%%%" not in p.stderr + p.stdout
+
+
+def test_outbox_is_bounded_per_endpoint(make_server, tls_cert, dns, mx):
+    """A dead endpoint cannot grow the outbox: past max_pending its oldest
+    deliveries are dropped (logged), and the newest are delivered once it
+    comes back."""
+    port, secret = free_port(), new_secret()
+    mx.add(IP1, hostname=MX1)
+    srv = start(make_server, tls_cert, dns, mx, port, secret, events=["delivered"], max_pending=10,
+                retry_base=2, retry_max=2)
+    user, pw = srv.add_user()
+    rcpts = [f"{uniq('n')}@{REMOTE}" for _ in range(13)]
+    qids = [send(srv, user, pw, [r]) for r in rcpts]
+    for q, r in zip(qids, rcpts):
+        wait_final(srv, q, r, WAIT)
+    drops = wait_until(lambda: [parse_logfmt(l) for l in srv.log_text().splitlines()
+                                if "event=webhook_drop" in l], WAIT, what="a webhook_drop line")
+    assert all(d["reason"] == "outbox_full" and d["max_pending"] == "10" for d in drops), drops
+    rx = WebhookReceiver(port, tls_cert["cert"], tls_cert["key"]).start()
+    try:
+        reqs = rx.wait(lambda rs: rs if len({r["json"]["id"] for r in rs}) >= 10 else None, WAIT,
+                       "the ten newest events")
+        time.sleep(3)
+        # the newest ten by event id (the order the trail stored them in)
+        srv.api_key = new_key(srv)
+        ours = [e["id"] for e in events(srv, type="delivered", limit=1000)["events"] if e["recipient"] in rcpts]
+        assert len(ours) == 13
+        got = {r["json"]["id"] for r in rx.requests}
+        assert got == set(ours[3:]), (sorted(got), ours)
+        assert len(rx.requests) == 10, "an event was delivered twice"
+        assert sum(int(d["dropped"]) for d in drops) == 3
+    finally:
+        rx.stop()
