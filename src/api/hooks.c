@@ -96,6 +96,9 @@ hooks *hooks_open(server *srv, const webhook_defs *defs, char **err_r)
 	arm(h, 0);
 	log_event(LOG_LVL_INFO, "hooks", "webhook_endpoints=%zu suppressed=%lld", defs ? defs->n : 0,
 	          (long long)suppress_count(h->db));
+	if (!srv->cfg->audit.enabled)
+		log_event(LOG_LVL_WARN, "hooks",
+		          "result=\"audit.enabled is off: no events, no webhooks, no suppression after bounces\"");
 	return h;
 }
 

@@ -157,15 +157,15 @@ static void settle(whsend *w, attempt *a, CURLcode rc)
 		outbox_remove(w->db, a->row.id);
 		return;
 	}
-	int64_t wait = whsign_backoff(attempt_no, w->cfg->webhooks.retry_base, w->cfg->webhooks.retry_max);
-	bool give_up = now + wait - a->row.created > w->cfg->webhooks.retry_for;
-	log_event(give_up ? LOG_LVL_WARN : LOG_LVL_INFO, "webhook_attempt",
+	const config_webhooks *c = &w->cfg->webhooks;
+	int64_t next = whsign_next_try(attempt_no, a->row.created, now, c->retry_base, c->retry_max, c->retry_for);
+	log_event(next < 0 ? LOG_LVL_WARN : LOG_LVL_INFO, "webhook_attempt",
 	          "id=%s host=%s status=%ld attempt=%d result=%s retry_in=%lld error=%s", a->row.event_id, a->ep->host,
-	          status, attempt_no, give_up ? "dropped" : "retry", give_up ? 0LL : (long long)wait, err);
-	if (give_up)
+	          status, attempt_no, next < 0 ? "dropped" : "retry", next < 0 ? 0LL : (long long)(next - now), err);
+	if (next < 0)
 		outbox_remove(w->db, a->row.id);
 	else
-		outbox_reschedule(w->db, a->row.id, attempt_no, now + wait);
+		outbox_reschedule(w->db, a->row.id, attempt_no, next);
 }
 
 static void reap(whsend *w)

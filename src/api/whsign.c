@@ -67,3 +67,9 @@ int64_t whsign_backoff(int attempt, int64_t base, int64_t cap)
 		d *= 2;
 	return d < cap ? d : cap;
 }
+
+int64_t whsign_next_try(int attempt, int64_t created, int64_t now, int64_t base, int64_t cap, int64_t retry_for)
+{
+	int64_t next = now + whsign_backoff(attempt, base, cap);
+	return next - created > retry_for ? -1 : next;
+}

@@ -28,4 +28,9 @@ char *whsign_signature(const unsigned char *key, size_t key_len, const char *id,
  * (1, 2, ...) failed: base, 2 base, 4 base, ... never more than cap. */
 int64_t whsign_backoff(int attempt, int64_t base, int64_t cap);
 
+/* When to try again after attempt number attempt failed at now, for a
+ * delivery queued at created: now + whsign_backoff(...), or -1 when that
+ * would be more than retry_for seconds after created (give up). */
+int64_t whsign_next_try(int attempt, int64_t created, int64_t now, int64_t base, int64_t cap, int64_t retry_for);
+
 #endif

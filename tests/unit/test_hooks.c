@@ -82,6 +82,12 @@ static void test_backoff(void **state)
 	while (t + whsign_backoff(attempts, 30, 3600) <= 86400)
 		t += whsign_backoff(attempts++, 30, 3600);
 	assert_int_equal(attempts, 30);
+	/* the next try, or -1 past retry_for (a day) after the event */
+	assert_int_equal(whsign_next_try(1, 1000, 1000, 30, 3600, 86400), 1030);
+	assert_int_equal(whsign_next_try(3, 1000, 1200, 30, 3600, 86400), 1320);
+	assert_int_equal(whsign_next_try(20, 1000, 1000 + 86400 - 3600, 30, 3600, 86400), 1000 + 86400);
+	assert_int_equal(whsign_next_try(20, 1000, 1000 + 86400 - 3599, 30, 3600, 86400), -1);
+	assert_int_equal(whsign_next_try(1, 1000, 1000 + 86400, 30, 3600, 86400), -1);
 }
 
 static json_t *ev_of(audit_kind kind, int64_t id, const char *rcpt, json_t *data)
