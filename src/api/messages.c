@@ -125,8 +125,8 @@ static void answer(send_req *s)
 	log_event(LOG_LVL_INFO, "api_send", "rid=%s apikey=%s status=%d idempotency=%s", http_req_id(r),
 	          s->key_name, s->status,
 	          s->idem_key == NULL ? "none" : s->idem == IDEM_REPLAY ? "replayed" : "new");
+	http_req_on_abort(r, NULL, NULL); /* before the reply, which frees r */
 	http_reply(r, s->status, s->content_type, s->answer, strlen(s->answer));
-	http_req_on_abort(r, NULL, NULL);
 	send_free(s);
 }
 

@@ -16,6 +16,8 @@ static const http_route routes[] = {
 	{"POST", "/v1/suppressions", api_key_access, suppress_api_add},
 	{"GET", "/v1/suppressions/{address}", api_key_access, suppress_api_get},
 	{"DELETE", "/v1/suppressions/{address}", api_key_access, suppress_api_del},
+	{"GET", "/v1/messages/{id}", api_key_access, api_messages_get},
+	{"GET", "/v1/openapi.json", NULL, api_openapi},
 };
 
 const http_route *http_routes(size_t *n_r)
