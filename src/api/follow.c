@@ -11,6 +11,7 @@
 #include "api/hooksdb.h"
 #include "api/outbox.h"
 #include "api/suppress.h"
+#include "api/whstore.h"
 #include "audit/audit.h"
 #include "auth/accounts.h"
 #include "lib/log.h"
@@ -84,32 +85,39 @@ static bool suppress_bounce(follower *f, const audit_record *r, added *a, bool *
 	return s != SUP_ERROR; /* SUP_EXISTS, SUP_INVALID (no address): nothing to add */
 }
 
-/* Queue r's event for every endpoint that wants it. */
-static bool queue_webhooks(follower *f, const audit_record *r, int64_t now)
+/* Queue r's event for every endpoint of d that wants it; *body_r is
+ * built on first need (free it after the last list). */
+static bool queue_for(follower *f, const webhook_defs *d, const audit_record *r, int64_t now, char **body_r)
 {
-	if (f->defs == NULL)
-		return true;
-	json_t *ev = NULL;
-	char *body = NULL;
 	bool ok = true;
-	for (size_t i = 0; ok && i < f->defs->n; i++) {
-		const webhook_endpoint *e = &f->defs->v[i];
+	for (size_t i = 0; ok && d != NULL && i < d->n; i++) {
+		const webhook_endpoint *e = &d->v[i];
 		if (!(e->kinds & (1u << r->kind)))
 			continue;
-		if (body == NULL && (ev = event_json(r)) != NULL)
-			body = json_dumps(ev, JSON_COMPACT);
-		if (body == NULL)
+		if (*body_r == NULL) {
+			json_t *ev = event_json(r);
+			*body_r = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
+			json_decref(ev);
+		}
+		if (*body_r == NULL)
 			return true; /* not an event (or unprintable): nothing to send */
 		char *id = event_id(r->id);
 		int64_t dropped = 0;
-		ok = outbox_add(f->db, id, e->url, body, now, f->cfg->webhooks.max_pending, &dropped);
+		ok = outbox_add(f->db, id, e->url, *body_r, now, f->cfg->webhooks.max_pending, &dropped);
 		if (ok && dropped > 0)
 			log_event(LOG_LVL_WARN, "webhook_drop", "host=%s dropped=%lld reason=outbox_full max_pending=%d",
 			          e->host, (long long)dropped, f->cfg->webhooks.max_pending);
 		free(id);
 	}
+	return ok;
+}
+
+/* ... for the configured endpoints and those registered through the API. */
+static bool queue_webhooks(follower *f, const webhook_defs *registered, const audit_record *r, int64_t now)
+{
+	char *body = NULL;
+	bool ok = queue_for(f, f->defs, r, now, &body) && queue_for(f, registered, r, now, &body);
 	free(body);
-	json_decref(ev);
 	return ok;
 }
 
@@ -118,6 +126,8 @@ static bool apply(follower *f, const audit_records *rs, added *a, size_t *na_r, 
 {
 	int64_t now = (int64_t)time(NULL);
 	bool ok = sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+	webhook_defs *registered = ok ? whstore_defs(f->db) : NULL;
+	ok = ok && registered != NULL;
 	for (size_t i = 0; ok && i < rs->n; i++) {
 		const audit_record *r = &rs->v[i];
 		bool is_new = false;
@@ -125,8 +135,9 @@ static bool apply(follower *f, const audit_records *rs, added *a, size_t *na_r, 
 			ok = suppress_bounce(f, r, &a[*na_r], &is_new);
 		if (is_new)
 			(*na_r)++;
-		ok = ok && queue_webhooks(f, r, now);
+		ok = ok && queue_webhooks(f, registered, r, now);
 	}
+	webhook_defs_free(&registered);
 	ok = ok && hooksdb_set_cursor(f->db, rs->v[rs->n - 1].id);
 	ok = ok && sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 	if (!ok) {

@@ -3,8 +3,8 @@
  * data_dir/hooks.db, starts the audit-trail follower (api/follow.h: a job
  * on srv->wk every second, or at once again after a full batch) and the
  * webhook sender thread (api/whsend.h).  The HTTP handlers
- * (api/events.c, api/suppress_api.c) and the API send path reach the list
- * through it. */
+ * (api/events.c, api/suppress_api.c, api/webhooks_api.c) and the API send
+ * path reach hooks.db through it. */
 #ifndef YUBIN_API_HOOKS_H
 #define YUBIN_API_HOOKS_H
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/apireq.h"
 #include "api/event.h"
 #include "api/hooks.h"
 #include "api/pagecursor.h"
@@ -192,22 +193,11 @@ void suppress_api_del(http_req *r)
 	submit(j);
 }
 
-static void field_problem(http_req *r, const char *field, const char *detail)
-{
-	http_problem(r, 400, "invalid-field", "A field of the request is not valid", detail, field);
-}
-
 void suppress_api_add(http_req *r)
 {
-	size_t len;
-	const char *body = http_req_body(r, &len);
-	json_error_t jerr;
-	json_t *in = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (in == NULL || !json_is_object(in)) {
-		json_decref(in);
-		http_problem(r, 400, "invalid-json", "The body is not a JSON object", in ? NULL : jerr.text, NULL);
+	json_t *in = apireq_object(r);
+	if (in == NULL)
 		return;
-	}
 	const char *addr = json_string_value(json_object_get(in, "address"));
 	json_t *reason = json_object_get(in, "reason");
 	char *norm = addr != NULL ? accounts_normalize(addr) : NULL;
@@ -215,9 +205,9 @@ void suppress_api_add(http_req *r)
 	                                    json_string_length(reason) <= SUPPRESS_REASON_MAX);
 	if (norm == NULL || !reason_ok) {
 		if (norm == NULL)
-			field_problem(r, "/address", "address must be a string local@domain");
+			apireq_bad_field(r, "/address", "address must be a string local@domain");
 		else
-			field_problem(r, "/reason", "reason must be a string of 1 to 500 bytes");
+			apireq_bad_field(r, "/reason", "reason must be a string of 1 to 500 bytes");
 		free(norm);
 		json_decref(in);
 		return;

@@ -13,20 +13,22 @@
 #include "api/hooksdb.h"
 #include "api/outbox.h"
 #include "api/whsign.h"
+#include "api/whstore.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 
 /* One attempt in flight. */
 typedef struct attempt {
 	outbox_row row;
-	const webhook_endpoint *ep;
+	char *host;                 /* the endpoint's, for the log */
 	CURL *easy;
 	struct curl_slist *headers;
 } attempt;
 
 struct whsend {
 	const config *cfg;
-	const webhook_defs *defs;
+	const webhook_defs *defs;   /* the configuration's */
+	webhook_defs *registered;   /* through the API (api/whstore.h), read again at each fill */
 	sqlite3 *db;
 	CURLM *multi;
 	pthread_t thread;
@@ -52,7 +54,7 @@ static struct curl_slist *add_header(struct curl_slist *h, const char *name, con
 	return n;
 }
 
-static CURL *make_easy(whsend *w, attempt *a)
+static CURL *make_easy(whsend *w, attempt *a, const webhook_endpoint *ep)
 {
 	CURL *c = curl_easy_init();
 	if (c == NULL)
@@ -60,7 +62,7 @@ static CURL *make_easy(whsend *w, attempt *a)
 	int64_t ts = (int64_t)time(NULL);
 	char tsbuf[24];
 	snprintf(tsbuf, sizeof tsbuf, "%lld", (long long)ts);
-	char *sig = whsign_signature(a->ep->key, a->ep->key_len, a->row.event_id, ts, a->row.body,
+	char *sig = whsign_signature(ep->key, ep->key_len, a->row.event_id, ts, a->row.body,
 	                             strlen(a->row.body));
 	a->headers = add_header(NULL, "Content-Type", "application/json");
 	a->headers = add_header(a->headers, "Webhook-Id", a->row.event_id);
@@ -95,6 +97,7 @@ static void slot_clear(whsend *w, attempt *a)
 	}
 	curl_slist_free_all(a->headers);
 	outbox_row_free(&a->row);
+	free(a->host);
 	*a = (attempt){0};
 	w->busy--;
 }
@@ -125,8 +128,15 @@ static void fill(whsend *w, int64_t now)
 		log_event(LOG_LVL_WARN, "webhook_outbox", "error=%s", sqlite3_errmsg(w->db));
 		return;
 	}
+	webhook_defs *fresh = whstore_defs(w->db);
+	if (fresh != NULL) { /* else (a database error) the last list serves */
+		webhook_defs_free(&w->registered);
+		w->registered = fresh;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const webhook_endpoint *ep = webhook_defs_find(w->defs, v[i].url);
+		if (ep == NULL)
+			ep = webhook_defs_find(w->registered, v[i].url);
 		if (drop_stale(w, &v[i], ep, now)) {
 			outbox_row_free(&v[i]);
 			continue;
@@ -135,9 +145,9 @@ static void fill(whsend *w, int64_t now)
 		while (w->slots[k].easy != NULL)
 			k++;
 		attempt *a = &w->slots[k];
-		*a = (attempt){.row = v[i], .ep = ep};
+		*a = (attempt){.row = v[i], .host = xstrdup(ep->host)};
 		w->busy++;
-		a->easy = make_easy(w, a);
+		a->easy = make_easy(w, a, ep);
 		curl_multi_add_handle(w->multi, a->easy);
 	}
 	free(v);
@@ -153,14 +163,14 @@ static void settle(whsend *w, attempt *a, CURLcode rc)
 	const char *err = rc != CURLE_OK ? curl_easy_strerror(rc) : NULL;
 	if (rc == CURLE_OK && status >= 200 && status < 300) {
 		log_event(LOG_LVL_INFO, "webhook_attempt", "id=%s host=%s status=%ld attempt=%d result=delivered",
-		          a->row.event_id, a->ep->host, status, attempt_no);
+		          a->row.event_id, a->host, status, attempt_no);
 		outbox_remove(w->db, a->row.id);
 		return;
 	}
 	const config_webhooks *c = &w->cfg->webhooks;
 	int64_t next = whsign_next_try(attempt_no, a->row.created, now, c->retry_base, c->retry_max, c->retry_for);
 	log_event(next < 0 ? LOG_LVL_WARN : LOG_LVL_INFO, "webhook_attempt",
-	          "id=%s host=%s status=%ld attempt=%d result=%s retry_in=%lld error=%s", a->row.event_id, a->ep->host,
+	          "id=%s host=%s status=%ld attempt=%d result=%s retry_in=%lld error=%s", a->row.event_id, a->host,
 	          status, attempt_no, next < 0 ? "dropped" : "retry", next < 0 ? 0LL : (long long)(next - now), err);
 	if (next < 0)
 		outbox_remove(w->db, a->row.id);
@@ -240,6 +250,7 @@ void whsend_stop(whsend **wp)
 	pthread_join(w->thread, NULL);
 	curl_multi_cleanup(w->multi);
 	hooksdb_close(&w->db);
+	webhook_defs_free(&w->registered);
 	free(w);
 	*wp = NULL;
 }

@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/events.h"
 #include "api/suppress_api.h"
+#include "api/webhooks_api.h"
 
 static const http_route routes[] = {
 	{"GET", "/v1/health", NULL, http_health},
@@ -16,6 +17,9 @@ static const http_route routes[] = {
 	{"POST", "/v1/suppressions", api_key_access, suppress_api_add},
 	{"GET", "/v1/suppressions/{address}", api_key_access, suppress_api_get},
 	{"DELETE", "/v1/suppressions/{address}", api_key_access, suppress_api_del},
+	{"GET", "/v1/webhooks", api_key_access, webhooks_api_list},
+	{"POST", "/v1/webhooks", api_key_access, webhooks_api_add},
+	{"DELETE", "/v1/webhooks/{id}", api_key_access, webhooks_api_del},
 	{"GET", "/v1/messages/{id}", api_key_access, api_messages_get},
 	{"GET", "/v1/openapi.json", NULL, api_openapi},
 };

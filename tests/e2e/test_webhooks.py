@@ -253,3 +253,53 @@ def test_outbox_is_bounded_per_endpoint(make_server, tls_cert, dns, mx):
         assert sum(int(d["dropped"]) for d in drops) == 3
     finally:
         rx.stop()
+
+
+def test_endpoints_registered_through_the_api(make_server, tls_cert, dns, mx):
+    """POST /v1/webhooks registers an endpoint and shows its secret once;
+    it gets signed events from then on; GET lists it with the
+    configuration's; DELETE stops it; bad requests are refused."""
+    from hooks_helpers import api
+    port, port2, conf_secret = free_port(), free_port(), new_secret()
+    mx.add(IP1, hostname=MX1)
+    srv = start(make_server, tls_cert, dns, mx, port2, conf_secret, events=["bounced"])
+    srv.api_key = new_key(srv)
+    url = f"https://127.0.0.1:{port}/registered"
+    st, h, body = api(srv, "POST", "/v1/webhooks", {"url": url, "events": ["delivered"]})
+    assert st == 201, body
+    secret = body["secret"]
+    srv.secrets.add(secret)
+    assert secret.startswith("whsec_") and body["id"].startswith("wh_") and body["events"] == ["delivered"]
+    assert h["Location"] == f"/v1/webhooks/{body['id']}" and body["source"] == "api"
+    st, _, listing = api(srv, "GET", "/v1/webhooks")
+    assert st == 200
+    assert [(w["source"], w["url"]) for w in listing["webhooks"]] == [
+        ("config", f"https://127.0.0.1:{port2}/hook"), ("api", url)], listing
+    assert all("secret" not in w for w in listing["webhooks"])
+    rx = WebhookReceiver(port, tls_cert["cert"], tls_cert["key"]).start()
+    try:
+        user, pw = srv.add_user()
+        rcpt = f"{uniq('ok')}@{REMOTE}"
+        qid = send(srv, user, pw, [rcpt])
+        (ev,) = rx.wait(lambda rs: rs, WAIT, "the event at the registered endpoint")
+        assert ev["path"] == "/registered" and ev["json"]["message_id"] == qid
+        assert verify_webhook(secret, ev["headers"], ev["body"])
+        # deleted: no more deliveries
+        assert api(srv, "DELETE", f"/v1/webhooks/{body['id']}")[0] == 204
+        assert api(srv, "DELETE", f"/v1/webhooks/{body['id']}")[0] == 404
+        send(srv, user, pw, [f"{uniq('ok')}@{REMOTE}"])
+        time.sleep(3)
+        assert len(rx.requests) == 1
+    finally:
+        rx.stop()
+    for bad, field in (({"url": "http://127.0.0.1:1/x"}, "/url"), ({"url": "https://u:p@h.example/"}, "/url"),
+                       ({}, "/url"), ({"url": url, "events": ["opened"]}, "/events"),
+                       ({"url": url, "events": []}, "/events"), ({"url": url, "events": "delivered"}, "/events")):
+        st, _, p = api(srv, "POST", "/v1/webhooks", bad)
+        assert st == 400 and p["field"] == field, (bad, p)
+    st, _, p = api(srv, "POST", "/v1/webhooks", {"url": f"https://127.0.0.1:{port2}/hook"})
+    assert st == 409, p
+    assert api(srv, "POST", "/v1/webhooks", {"url": url})[0] == 201
+    assert api(srv, "POST", "/v1/webhooks", {"url": url})[0] == 409
+    assert api(srv, "DELETE", "/v1/webhooks/7")[0] == 404
+    assert api(srv, "GET", "/v1/webhooks", key=False)[0] == 401

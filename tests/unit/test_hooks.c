@@ -19,6 +19,7 @@
 #include "api/suppress.h"
 #include "api/whconf.h"
 #include "api/whsign.h"
+#include "api/whstore.h"
 
 /* Vectors computed with python's hmac module, independently of OpenSSL:
  *   base64.b64encode(hmac.new(b'topsecret',
@@ -334,6 +335,57 @@ static void test_outbox(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void test_whstore(void **state)
+{
+	char dir[] = "/tmp/yubin-test-hooks-XXXXXX";
+	config cfg = {0};
+	sqlite3 *db = temp_db(dir, &cfg);
+	int64_t id, id2;
+	char *secret = NULL, *secret2 = NULL;
+	assert_int_equal(whstore_add(db, "https://a.example/h", 1u << AUDIT_BOUNCED, 100, &id, &secret), WHS_OK);
+	assert_int_equal(strncmp(secret, "whsec_", 6), 0);
+	assert_int_equal(strlen(secret), 6 + 44);
+	assert_int_equal(whstore_add(db, "https://a.example/h", 1u << AUDIT_BOUNCED, 100, &id2, &secret2), WHS_EXISTS);
+	assert_null(secret2);
+	assert_int_equal(whstore_add(db, "https://b.example/h", 1u << AUDIT_DELIVERED, 101, &id2, &secret2), WHS_OK);
+	assert_string_not_equal(secret, secret2);
+	webhook_defs *d = whstore_defs(db);
+	assert_non_null(d);
+	assert_int_equal(d->n, 2);
+	assert_string_equal(d->v[0].host, "a.example");
+	assert_int_equal(d->v[0].key_len, 32);
+	size_t klen;
+	unsigned char *k = whsign_key(secret, &klen);
+	assert_memory_equal(k, d->v[0].key, 32);
+	free(k);
+	webhook_defs_free(&d);
+	whstore_entry *v;
+	size_t n;
+	assert_int_equal(whstore_list(db, &v, &n), WHS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[1].id, id2);
+	assert_int_equal(v[1].kinds, 1u << AUDIT_DELIVERED);
+	assert_int_equal(v[1].created, 101);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].url);
+	free(v);
+	assert_int_equal(whstore_del(db, id), WHS_OK);
+	assert_int_equal(whstore_del(db, id), WHS_NOT_FOUND);
+	free(secret);
+	free(secret2);
+	for (int i = 1; i < WEBHOOK_ENDPOINTS_MAX; i++) {
+		char url[64];
+		snprintf(url, sizeof url, "https://h%d.example/", i);
+		assert_int_equal(whstore_add(db, url, 1, 1, &id, &secret), WHS_OK);
+		free(secret);
+	}
+	assert_int_equal(whstore_add(db, "https://one-more.example/", 1, 1, &id, &secret), WHS_FULL);
+	hooksdb_close(&db);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* Read webhooks.endpoints from text; the errors into errs. */
 static webhook_defs *read_conf(const char *text, strlist *errs)
 {
@@ -411,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_cursor),        cmocka_unit_test(test_bad_address),
 		cmocka_unit_test(test_suppress_store), cmocka_unit_test(test_outbox),
 		cmocka_unit_test(test_config),        cmocka_unit_test(test_url_host),
+		cmocka_unit_test(test_whstore),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
