@@ -14,9 +14,10 @@ test DNS server, as in test_outbound.py."""
 import base64
 import os
 import secrets
+import shutil
 import time
 
-from conftest import (free_port, make_message, outbound_config, parse_logfmt, submit, uniq,
+from conftest import (free_port, make_message, make_tempdir, outbound_config, parse_logfmt, submit, uniq,
                       wait_final, wait_until)
 from hooks_helpers import events, new_key
 from webhook_receiver import WebhookReceiver, verify_webhook
@@ -30,20 +31,21 @@ def new_secret():
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
-def hooks_config(tls_cert, port, secret, events=None, **settings):
+def hooks_config(tls_cert, port, secret, events=None, secret_file=None, **settings):
+    key = f'secret_file = "{secret_file}";' if secret_file else f'secret = "{secret}";'
     s = {"ca_file": f'"{tls_cert["cert"]}"', "retry_base": 1, "retry_max": 2, "connect_timeout": 2,
          "timeout": 5}
     s.update(settings)
     ev = "" if events is None else "events = [" + ", ".join(f'"{e}"' for e in events) + "]; "
     return ("webhooks: { " + " ".join(f"{k} = {v};" for k, v in s.items()) +
-            f' endpoints = ( {{ url = "https://127.0.0.1:{port}/hook"; secret = "{secret}"; {ev}}} ); }};')
+            f' endpoints = ( {{ url = "https://127.0.0.1:{port}/hook"; {key} {ev}}} ); }};')
 
 
-def start(make_server, tls_cert, dns, mx, port, secret, events=None, **settings):
+def start(make_server, tls_cert, dns, mx, port, secret, events=None, secret_file=None, **settings):
     dns.set(REMOTE, "MX", [(10, MX1)])
     dns.set(MX1, "A", [IP1])
     srv = make_server(extra=outbound_config(dns, mx.port) + "\n" +
-                      hooks_config(tls_cert, port, secret, events, **settings))
+                      hooks_config(tls_cert, port, secret, events, secret_file, **settings))
     srv.secrets.add(secret)                      # assert_clean: never in the log
     srv.secrets.add(secret.removeprefix("whsec_"))
     return srv
@@ -105,10 +107,15 @@ def test_signed_events_for_delivered_and_bounced(make_server, tls_cert, dns, mx)
 def test_500_then_200_retries_with_the_same_id(make_server, tls_cert, dns, mx):
     port, secret = free_port(), new_secret()
     rx = WebhookReceiver(port, tls_cert["cert"], tls_cert["key"], statuses=[500, 503]).start()
+    sdir = make_tempdir("yubin-e2e-hooksecret-")
     try:
         rcpt = f"{uniq('ok')}@{REMOTE}"
         mx.add(IP1, hostname=MX1)
-        srv = start(make_server, tls_cert, dns, mx, port, secret, events=["delivered"])
+        # the secret from a file (one line; the server reads it as root, before dropping privileges)
+        (sdir / "hook.secret").write_text(secret + "\n")
+        os.chmod(sdir / "hook.secret", 0o600)
+        srv = start(make_server, tls_cert, dns, mx, port, secret, events=["delivered"],
+                    secret_file=sdir / "hook.secret")
         user, pw = srv.add_user()
         qid = send(srv, user, pw, [rcpt])
         reqs = rx.wait(lambda rs: rs if len(rs) >= 3 else None, WAIT, "three attempts")
@@ -125,6 +132,7 @@ def test_500_then_200_retries_with_the_same_id(make_server, tls_cert, dns, mx):
         assert len(rx.requests) == 3, "delivered again after a 200"
     finally:
         rx.stop()
+        shutil.rmtree(sdir, ignore_errors=True)
 
 
 def test_receiver_down_then_up(make_server, tls_cert, dns, mx):
