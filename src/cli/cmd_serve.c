@@ -17,6 +17,7 @@
 
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "api/hooks.h"
 #include "audit/audit.h"
 #include "cli/control.h"
 #include "cli/devmode.h"
@@ -203,6 +204,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
+	srv.hooks = hooks_open(&srv, ctx->policy ? ctx->policy->webhooks : NULL, &err);
+	if (srv.hooks == NULL) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
@@ -231,7 +238,9 @@ out:
 	server_close_listeners(&srv);
 	control_close(&ctl);
 	login_gate_stop(srv.login_gate); /* no password check starts while the workers finish */
+	hooks_stop(srv.hooks); /* no follower step starts; the webhook sender stops */
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
+	hooks_free(&srv.hooks); /* after the workers: a follower step in flight has ended */
 	server_free_sessions(&srv);
 	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
 	api_close(&srv);       /* after the workers and the requests that used it */

@@ -101,6 +101,13 @@ static const setting_def schema[] = {
 	STR("rewrite.srs.secret_file", rewrite.srs_secret_file, NULL, "the SRS secrets, one a line, the first signs, all verify (mode 0600; made with a random secret at start or by `yubin srs keygen` when missing; unset: DATA_DIR/srs.secret)"),
 	INT("rewrite.arc_seal", rewrite.arc_seal, 0, 0, 1, "1: mail that arrived on port 25 and is sent on to another domain gets an ARC set (RFC 8617) sealed with an RSA DKIM key of rewrite.srs.domain (`yubin dkim keygen DOMAIN --algorithm rsa`)"),
 	INT("rewrite.srs.max_age", rewrite.srs_max_age, 21, 1, 1000, "days an SRS address stays valid for bounces"),
+	STR("webhooks.ca_file", webhooks.ca_file, NULL, "CA certificates (PEM) that webhook endpoints' certificates are verified against (unset: the system's)"),
+	INT("webhooks.connect_timeout", webhooks.connect_timeout, 10, 1, 300, "seconds to connect to a webhook endpoint"),
+	INT("webhooks.timeout", webhooks.timeout, 30, 1, 600, "seconds for a whole webhook attempt; a slower answer counts as a failure"),
+	INT("webhooks.retry_base", webhooks.retry_base, 30, 1, 86400, "seconds before a failed webhook delivery is tried again; the wait doubles each time"),
+	INT("webhooks.retry_max", webhooks.retry_max, 3600, 1, 86400, "longest wait between two attempts of a webhook delivery"),
+	INT("webhooks.retry_for", webhooks.retry_for, 86400, 60, 86400 * 7, "seconds after its event a webhook delivery is still tried; then it is dropped with a log line"),
+	INT("webhooks.max_pending", webhooks.max_pending, 10000, 10, 10000000, "webhook deliveries kept waiting per endpoint; at the bound the oldest is dropped with a log line"),
 	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
 	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
 	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
@@ -116,13 +123,13 @@ static const setting_def schema[] = {
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit"};
+                                     "audit", "webhooks"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
 static const char *const external[] = {
 	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits", "policy.milters",
-	"rewrite.canonical", "rewrite.masquerade",
+	"rewrite.canonical", "rewrite.masquerade", "webhooks.endpoints",
 };
 
 static bool is_external(const char *path)

@@ -123,6 +123,17 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
+/* Webhook delivery (api/whsend.c); the endpoints are api/whconf.h's. */
+typedef struct config_webhooks {
+	char *ca_file;             /* CAs for endpoints' certificates; NULL: the system's */
+	int connect_timeout;       /* seconds */
+	int timeout;               /* seconds for a whole attempt */
+	int retry_base;            /* seconds before the first retry; doubles */
+	int retry_max;             /* longest wait between attempts */
+	int retry_for;             /* seconds after the event an attempt is still made */
+	int max_pending;           /* deliveries waiting per endpoint */
+} config_webhooks;
+
 /* The HTTPS listener (http/server.c). */
 typedef struct config_http {
 	int64_t max_body;          /* bytes of a request body (413 above) */
@@ -164,6 +175,7 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
+	config_webhooks webhooks;
 	config_http http;
 	config_api api;
 	config_audit audit;

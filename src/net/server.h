@@ -45,6 +45,7 @@ typedef struct server {
 	struct lru *smtp_passed;    /* port-25 clients that waited for the greeting */
 	struct rewrite_state *rewrite; /* canonical maps, masquerading, SRS (rewrite/state.h) */
 	struct http_server *http;   /* the https listeners (http/server.h); NULL without */
+	struct hooks *hooks;        /* suppression list, events follower, webhooks (api/hooks.h) */
 	struct api_state *api;      /* the HTTPS API's keys and callers (api/api.h) */
 	struct evconnlistener **listeners;
 	int n_listeners;
