@@ -122,6 +122,15 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
+/* The web dashboard (web/). */
+typedef struct config_web {
+	strlist admins;            /* accounts that may log in to the dashboard */
+	int session_lifetime;      /* seconds a session lasts at most */
+	int session_idle;          /* seconds a session lasts without a request */
+	int max_sessions;          /* sessions kept at once */
+	int chart_days;            /* days the charts show */
+} config_web;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -141,6 +150,7 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
+	config_web web;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
