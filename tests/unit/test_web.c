@@ -18,6 +18,8 @@
 #include "web/html.h"
 #include "web/session.h"
 #include "web/when.h"
+#include "msgauth/dnsadvice.h"
+#include "dns/resolver.h"
 
 static char *escaped(const char *s, size_t n)
 {
@@ -262,6 +264,45 @@ static void test_when(void **state)
 	}
 }
 
+/* What DNS answers against the advised record: a match, another value of
+ * the same kind, nothing of its kind (other TXT records do not count), a
+ * failed look-up. */
+static void test_dns_match(void **state)
+{
+	dnsadvice_rec mx = {.rrtype = DNS_TYPE_MX, .want = "mail.example.org"};
+	dnsadvice_rec spf = {.rrtype = DNS_TYPE_TXT, .want = "v=spf1 mx -all"};
+	dnsadvice_rec dmarc = {.rrtype = DNS_TYPE_TXT, .want = "v=DMARC1; p=quarantine"};
+	dnsadvice_rec a = {.rrtype = DNS_TYPE_AAAA, .want = "2001:db8::1"};
+	strlist f;
+	strlist_init(&f);
+	assert_int_equal(dnsadvice_match(&mx, NULL), DNSADVICE_UNKNOWN);
+	assert_int_equal(dnsadvice_match(&mx, &f), DNSADVICE_MISSING);
+	strlist_add(&f, "other.example.net");
+	assert_int_equal(dnsadvice_match(&mx, &f), DNSADVICE_DIFFERS);
+	strlist_add(&f, "MAIL.example.org.");
+	assert_int_equal(dnsadvice_match(&mx, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "google-site-verification=abc");
+	assert_int_equal(dnsadvice_match(&spf, &f), DNSADVICE_MISSING);
+	strlist_add(&f, "v=spf1ish");
+	assert_int_equal(dnsadvice_match(&spf, &f), DNSADVICE_MISSING);
+	strlist_add(&f, "v=spf1 a -all");
+	assert_int_equal(dnsadvice_match(&spf, &f), DNSADVICE_DIFFERS);
+	strlist_add(&f, "v=spf1 mx -all");
+	assert_int_equal(dnsadvice_match(&spf, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "v=DMARC1;p=none");
+	assert_int_equal(dnsadvice_match(&dmarc, &f), DNSADVICE_DIFFERS);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "2001:db8:0:0:0:0:0:1");
+	assert_int_equal(dnsadvice_match(&a, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+	assert_string_equal(dnsadvice_state_name(DNSADVICE_DIFFERS), "differs");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_session_expiry),
 		cmocka_unit_test(test_session_bound),
 		cmocka_unit_test(test_when),
+		cmocka_unit_test(test_dns_match),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
