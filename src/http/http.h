@@ -54,6 +54,12 @@ void *http_req_principal_data(http_req *r);
 /* The request's id for log lines (Hxxxx.n, like session ids). */
 const char *http_req_id(http_req *r);
 
+/* A handler that answers later keeps state (a job, an internal SMTP
+ * session) that points at r.  If the server stops for good before it has
+ * answered, fn(arg) is called once: the owner lets go of that state and
+ * must not answer; the request is then ended with 503. */
+void http_req_on_abort(http_req *r, void (*fn)(void *arg), void *arg);
+
 /* ---- Answers (each ends the request) ---- */
 /* Add a response header first (Set-Cookie, Location, Idempotency-Replayed...). */
 void http_add_header(http_req *r, const char *name, const char *value);

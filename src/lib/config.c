@@ -101,6 +101,9 @@ static const setting_def schema[] = {
 	STR("rewrite.srs.secret_file", rewrite.srs_secret_file, NULL, "the SRS secrets, one a line, the first signs, all verify (mode 0600; made with a random secret at start or by `yubin srs keygen` when missing; unset: DATA_DIR/srs.secret)"),
 	INT("rewrite.arc_seal", rewrite.arc_seal, 0, 0, 1, "1: mail that arrived on port 25 and is sent on to another domain gets an ARC set (RFC 8617) sealed with an RSA DKIM key of rewrite.srs.domain (`yubin dkim keygen DOMAIN --algorithm rsa`)"),
 	INT("rewrite.srs.max_age", rewrite.srs_max_age, 21, 1, 1000, "days an SRS address stays valid for bounces"),
+	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
+	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
+	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 	INT("web.session_lifetime", web.session_lifetime, 43200, 60, 86400 * 30, "seconds a dashboard session lasts at most, however busy"),
 	INT("web.session_idle", web.session_idle, 1800, 60, 86400, "seconds a dashboard session lasts without a request"),
@@ -109,7 +112,7 @@ static const setting_def schema[] = {
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "web"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "web"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -143,7 +146,7 @@ bool config_valid_network(const char *s)
 }
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s", "imap", "imaps"};
+                                                   "pop3s", "imap", "imaps", "https"};
 
 const char *config_role_name(listener_role role)
 {
@@ -331,7 +334,7 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\", \"pop3s\", \"imap\" or \"imaps\"");
+				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;

@@ -18,6 +18,7 @@ typedef enum listener_role {
 	ROLE_POP3S,        /* 995: implicit TLS */
 	ROLE_IMAP,         /* 143: STARTTLS, then LOGIN or AUTHENTICATE */
 	ROLE_IMAPS,        /* 993: implicit TLS */
+	ROLE_HTTPS,        /* 443 / 8443: the HTTP API, the dashboard, metrics (TLS) */
 	ROLE_COUNT
 } listener_role;
 
@@ -122,6 +123,13 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
+/* The HTTPS listener (http/server.c). */
+typedef struct config_http {
+	int64_t max_body;          /* bytes of a request body (413 above) */
+	int max_header;            /* bytes of a request's head: line and fields */
+	int timeout;               /* seconds of silence before a connection closes */
+} config_http;
+
 /* The web dashboard (web/). */
 typedef struct config_web {
 	strlist admins;            /* accounts that may log in to the dashboard */
@@ -150,6 +158,7 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
+	config_http http;
 	config_web web;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stddef.h>
 
+#include "http/server.h"
 #include "imap/session.h"
 #include "pop3/session.h"
 #include "smtp/reply.h"
@@ -30,13 +31,16 @@ static bool imap_busy(buf *out, bool per_ip)
 }
 
 static const server_protocol smtp_proto = {
-	"smtp", 'S', smtp_session_start, smtp_busy, smtp_sessions_drain, smtp_sessions_free,
+	.name = "smtp", .sid_prefix = 'S', .start = smtp_session_start, .busy = smtp_busy,
+	.drain = smtp_sessions_drain, .free_all = smtp_sessions_free,
 };
 static const server_protocol pop3_proto = {
-	"pop3", 'P', pop3_session_start, pop3_busy, pop3_sessions_drain, pop3_sessions_free,
+	.name = "pop3", .sid_prefix = 'P', .start = pop3_session_start, .busy = pop3_busy,
+	.drain = pop3_sessions_drain, .free_all = pop3_sessions_free,
 };
 static const server_protocol imap_proto = {
-	"imap", 'I', imap_session_start, imap_busy, imap_sessions_drain, imap_sessions_free,
+	.name = "imap", .sid_prefix = 'I', .start = imap_session_start, .busy = imap_busy,
+	.drain = imap_sessions_drain, .free_all = imap_sessions_free,
 };
 
 /* Indexed by listener_role. */
@@ -48,9 +52,11 @@ static const server_role roles[ROLE_COUNT] = {
 	[ROLE_POP3S] = {ROLE_POP3S, &pop3_proto, ROLE_TLS_IMPLICIT, 995, 0},
 	[ROLE_IMAP] = {ROLE_IMAP, &imap_proto, ROLE_TLS_STARTTLS, 143, 0},
 	[ROLE_IMAPS] = {ROLE_IMAPS, &imap_proto, ROLE_TLS_IMPLICIT, 993, 0},
+	[ROLE_HTTPS] = {ROLE_HTTPS, &http_protocol, ROLE_TLS_IMPLICIT, 443, 8443},
 };
 
-static const server_protocol *const protocols[] = {&smtp_proto, &pop3_proto, &imap_proto};
+static const server_protocol *const protocols[] = {&smtp_proto, &pop3_proto, &imap_proto,
+                                                   &http_protocol};
 
 const server_role *server_role_get(listener_role role)
 {

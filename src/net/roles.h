@@ -1,5 +1,5 @@
 /* roles.h — the table of listener roles: for each role a listener can have
- * (smtp, submission, submissions, pop3, pop3s, imap, imaps), the protocol
+ * (smtp, submission, submissions, pop3, pop3s, imap, imaps, https), the protocol
  * that serves it (its session constructor, its "too busy" line, its
  * shutdown steps), the ports it usually listens on and how TLS starts.
  * The server (server.c) dispatches every accepted connection through this
@@ -26,6 +26,9 @@ typedef struct server_protocol {
 	char sid_prefix;     /* first letter of its session ids */
 	/* Take over an accepted connection fd from ip on listener lst. */
 	void (*start)(struct server *srv, const config_listener *lst, int fd, const char *ip);
+	/* Or, for a protocol that accepts its own connections (HTTP: evhttp),
+	 * take over the listening socket fd of lst; false when it cannot. */
+	bool (*attach)(struct server *srv, const config_listener *lst, int fd);
 	/* Append the protocol's "too many connections, try later" line; per_ip
 	 * when the client's own address is over its limit. */
 	bool (*busy)(buf *out, bool per_ip);

@@ -98,6 +98,13 @@ static void make_run_id(char *out, size_t cap)
 	out[i] = '\0';
 }
 
+const char *server_run_id(server *srv)
+{
+	if (srv->run_id[0] == '\0')
+		make_run_id(srv->run_id, sizeof srv->run_id);
+	return srv->run_id;
+}
+
 void server_session_opened(server *srv, session_link **list, session_link *link, void *owner,
                            const config_listener *lst, const char *ip, char sid[24])
 {
@@ -105,9 +112,7 @@ void server_session_opened(server *srv, session_link **list, session_link *link,
 	if (*list != NULL)
 		(*list)->prev = link;
 	*list = link;
-	if (srv->run_id[0] == '\0')
-		make_run_id(srv->run_id, sizeof srv->run_id);
-	snprintf(sid, 24, "%c%s.%llx", server_role_get(lst->role)->proto->sid_prefix, srv->run_id,
+	snprintf(sid, 24, "%c%s.%llx", server_role_get(lst->role)->proto->sid_prefix, server_run_id(srv),
 	         (unsigned long long)++srv->next_sid);
 	srv->n_sessions++;
 	log_event(LOG_LVL_INFO, "accept", "sid=%s client=%s role=%s", sid, ip, config_role_name(lst->role));
@@ -216,6 +221,18 @@ bool server_bind(server *srv, char **err_r)
 			return false;
 		}
 		ctxs[i] = (listener_ctx){.srv = srv, .lst = cl};
+		const server_protocol *proto = server_role_get(cl->role)->proto;
+		if (proto->attach != NULL) {
+			if (!proto->attach(srv, cl, fd)) {
+				close(fd);
+				*err_r = xasprintf("cannot serve %s on %s port %d", config_role_name(cl->role),
+				                   cl->address, cl->port);
+				return false;
+			}
+			log_event(LOG_LVL_INFO, "listen", "role=%s address=%s port=%d",
+			          config_role_name(cl->role), cl->address, cl->port);
+			continue;
+		}
 		struct evconnlistener *l = evconnlistener_new(
 			srv->base, on_accept, &ctxs[i], LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 		if (l == NULL) {

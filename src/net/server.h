@@ -44,6 +44,7 @@ typedef struct server {
 	struct rate_sync *rate;     /* rate-limit counters, NULL without limits (policy/ratesync.h) */
 	struct lru *smtp_passed;    /* port-25 clients that waited for the greeting */
 	struct rewrite_state *rewrite; /* canonical maps, masquerading, SRS (rewrite/state.h) */
+	struct http_server *http;   /* the https listeners (http/server.h); NULL without */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */
@@ -91,6 +92,8 @@ void server_free_sessions(server *srv);
  * start of the server, so ids never repeat across restarts. */
 void server_session_opened(server *srv, session_link **list, session_link *link, void *owner,
                            const config_listener *lst, const char *ip, char sid[24]);
+/* This start's run id (made on first use). */
+const char *server_run_id(server *srv);
 /* ...and ends: off the list, the counts (total and per address), the log. */
 void server_session_closed(server *srv, session_link **list, session_link *link, const char *sid,
                            const char *ip);

@@ -12,6 +12,8 @@ Environment:
 
 import base64
 import email.utils
+import http.client
+import json
 import os
 import re
 import secrets
@@ -500,6 +502,8 @@ def config_text(data_dir, cert, key, ports, limits=None, auth=None, hostname=HOS
         f'  {{ role = "imap"; address = "127.0.0.1"; port = {ports["imap"]}; }}',
         f'  {{ role = "imaps"; address = "127.0.0.1"; port = {ports["imaps"]}; }}',
     ]
+    if "https" in ports:
+        ls.append(f'  {{ role = "https"; address = "127.0.0.1"; port = {ports["https"]}; }}')
     lines.append(",\n".join(ls))
     lines.append(");")
     lines.append("limits: { " + " ".join(f"{k} = {v};" for k, v in lim.items()) + " };")
@@ -542,7 +546,8 @@ class Server:
         self.ports = {"smtp": free_port(), "submission": free_port(),
                       "alt": free_port(), "submissions": free_port(),
                       "pop3": free_port(), "pop3s": free_port(),
-                      "imap": free_port(), "imaps": free_port()}
+                      "imap": free_port(), "imaps": free_port(),
+                      "https": free_port()}
         self.limits = dict(DEFAULT_LIMITS, **(limits or {}))
         self.auth = dict(DEFAULT_AUTH, **(auth or {}))
         self.config_path = self.base / "yubin.conf"
@@ -589,6 +594,33 @@ class Server:
     @property
     def imaps(self):
         return self.ports["imaps"]
+
+    @property
+    def https(self):
+        return self.ports["https"]
+
+    # ---- HTTPS (python's http.client; the test certificate is not checked)
+    def https_conn(self, timeout=15, source=None):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return http.client.HTTPSConnection("127.0.0.1", self.https, timeout=timeout, context=ctx,
+                                           source_address=(source, 0) if source else None)
+
+    def http(self, method, path, body=None, headers=None, conn=None):
+        """One request; returns (status, headers, body bytes).  With conn,
+        on that (kept-alive) connection."""
+        c = conn or self.https_conn()
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+                headers = {"Content-Type": "application/json", **(headers or {})}
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            return r.status, r.headers, r.read()
+        finally:
+            if conn is None:
+                c.close()
 
     # ---- process control
     def start(self, timeout=START_TIMEOUT):

@@ -467,7 +467,7 @@ static void test_bad_listener_role(void **state)
 	                  "  { role = \"smtps\";\n"
 	                  "    port = 465; }\n"
 	                  ");\n", 1);
-	expect_error(f, 5, "listener role must be \"smtp\", \"submission\", \"submissions\", \"pop3\", \"pop3s\", \"imap\" or \"imaps\"");
+	expect_error(f, 5, "listener role must be \"smtp\", \"submission\", \"submissions\", \"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
 }
 
 static void test_bad_listener_role_type(void **state)

@@ -1,0 +1,240 @@
+/* server.c — the https listener: libevent's evhttp over OpenSSL
+ * bufferevents (the certificate of every other role), HTTP/1.1 with
+ * keep-alive, bounded heads (http.max_header) and bodies (http.max_body,
+ * 413), an idle timeout (http.timeout); the connection limits of the
+ * other protocols (limits.connections, connections_per_ip) counted from a
+ * connection's first request; each request matched in the route table
+ * (routes.c), its access check run, then its handler.  At stop, no new
+ * connection is taken, requests in flight are answered, then every
+ * connection closes.  Owns no route and no handler. */
+#include "http/server.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+#include "lib/log.h"
+#include "lib/strutil.h"
+#include "net/server.h"
+
+/* A connection seen by a request: counted against the limits until it
+ * closes. */
+typedef struct http_conn {
+	struct http_conn *next;
+	struct evhttp_connection *evcon;
+	char ip[64];
+	http_server *hs;
+} http_conn;
+
+static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
+{
+	http_server *hs = arg;
+	SSL *ssl = SSL_new(hs->srv->tls);
+	if (ssl == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	                                      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+}
+
+static void conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	http_conn *hc = arg;
+	http_server *hs = hc->hs;
+	for (http_conn **p = &hs->conns; *p != NULL; p = &(*p)->next) {
+		if (*p == hc) {
+			*p = hc->next;
+			break;
+		}
+	}
+	server_ip_release(hs->srv, hc->ip);
+	hs->srv->n_sessions--;
+	free(hc);
+}
+
+/* Count evcon on its first request; false when a limit says no. */
+static bool conn_admit(http_server *hs, struct evhttp_connection *evcon, const char *ip)
+{
+	for (http_conn *hc = hs->conns; hc != NULL; hc = hc->next)
+		if (hc->evcon == evcon)
+			return true;
+	server *srv = hs->srv;
+	if (srv->n_sessions >= srv->cfg->limits.connections || !server_ip_acquire(srv, ip)) {
+		log_event(LOG_LVL_WARN, "refuse", "client=%s role=https reason=%s", ip, "connection limit");
+		return false;
+	}
+	srv->n_sessions++;
+	http_conn *hc = xcalloc(1, sizeof *hc);
+	hc->evcon = evcon;
+	hc->hs = hs;
+	snprintf(hc->ip, sizeof hc->ip, "%s", ip);
+	hc->next = hs->conns;
+	hs->conns = hc;
+	evhttp_connection_set_closecb(evcon, conn_closed, hc);
+	return true;
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+	switch (t) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	default: return "OTHER";
+	}
+}
+
+/* Every request: limits, route, access, handler. */
+static void on_request(struct evhttp_request *er, void *arg)
+{
+	http_server *hs = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(er);
+	char *peer = NULL;
+	ev_uint16_t port = 0;
+	evhttp_connection_get_peer(evcon, &peer, &port);
+	char ip[64];
+	snprintf(ip, sizeof ip, "%s", peer ? peer : "?");
+	if (strncmp(ip, "::ffff:", 7) == 0 && strchr(ip + 7, '.') != NULL)
+		memmove(ip, ip + 7, strlen(ip + 7) + 1);
+
+	const char *method = method_name(evhttp_request_get_command(er));
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(er);
+	const char *raw_path = uri ? evhttp_uri_get_path(uri) : NULL;
+	char *path = raw_path ? router_unescape(raw_path, strlen(raw_path), false) : NULL;
+	http_req *r = http_req_new(hs, er, ip, method, path ? path : xstrdup("?"));
+	snprintf(r->id, sizeof r->id, "H%s.%llx", server_run_id(hs->srv), (unsigned long long)++hs->next_req);
+
+	if (hs->draining || !conn_admit(hs, evcon, ip)) {
+		http_add_header(r, "Connection", "close");
+		http_add_header(r, "Retry-After", "5");
+		http_problem(r, 503, "unavailable", "The server is busy or stopping; try again later", NULL,
+		             NULL);
+		return;
+	}
+	if (path == NULL || raw_path[0] != '/') {
+		http_problem(r, 400, "bad-path", "The request path is malformed", NULL, NULL);
+		return;
+	}
+	size_t n;
+	const http_route *routes = http_routes(&n), *route = NULL;
+	char allow[64];
+	switch (router_match(routes, n, method, raw_path, &route, &r->params, allow, sizeof allow)) {
+	case ROUTER_FOUND:
+		break;
+	case ROUTER_NO_PATH:
+		http_problem(r, 404, "not-found", "No such resource", NULL, NULL);
+		return;
+	case ROUTER_NO_METHOD:
+		http_add_header(r, "Allow", allow);
+		http_problem(r, 405, "method-not-allowed", "This resource does not take that method",
+		             NULL, NULL);
+		return;
+	case ROUTER_BAD_PATH:
+		http_problem(r, 400, "bad-path", "The request path is malformed", NULL, NULL);
+		return;
+	}
+	if (route->access != NULL && !route->access(r))
+		return;
+	route->handler(r);
+}
+
+static http_server *http_server_new(server *srv)
+{
+	http_server *hs = xcalloc(1, sizeof *hs);
+	hs->srv = srv;
+	hs->eh = evhttp_new(srv->base);
+	if (hs->eh == NULL) {
+		free(hs);
+		return NULL;
+	}
+	const config_http *c = &srv->cfg->http;
+	evhttp_set_bevcb(hs->eh, make_tls_bev, hs);
+	evhttp_set_max_body_size(hs->eh, (ev_ssize_t)c->max_body);
+	evhttp_set_max_headers_size(hs->eh, c->max_header);
+	evhttp_set_timeout(hs->eh, c->timeout);
+	evhttp_set_allowed_methods(hs->eh, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	                                       EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH |
+	                                       EVHTTP_REQ_OPTIONS);
+	evhttp_set_default_content_type(hs->eh, "text/plain; charset=utf-8");
+	evhttp_set_gencb(hs->eh, on_request, hs);
+	return hs;
+}
+
+bool http_server_attach(server *srv, const config_listener *lst, int fd)
+{
+	if (srv->http == NULL && (srv->http = http_server_new(srv)) == NULL)
+		return false;
+	http_server *hs = srv->http;
+	struct evhttp_bound_socket *b = evhttp_accept_socket_with_handle(hs->eh, fd);
+	if (b == NULL)
+		return false;
+	hs->bound = xrealloc(hs->bound, (size_t)(hs->n_bound + 1) * sizeof *hs->bound);
+	hs->bound[hs->n_bound++] = b;
+	return true;
+}
+
+/* Stop: take no new connection; once no request is in flight (or when
+ * forced), close every connection (evhttp_free), which ends the
+ * keep-alive ones that sit idle. */
+static void http_drain(server *srv, bool force)
+{
+	http_server *hs = srv->http;
+	if (hs == NULL || hs->eh == NULL)
+		return;
+	hs->draining = true;
+	for (int i = 0; i < hs->n_bound; i++)
+		evhttp_del_accept_socket(hs->eh, hs->bound[i]);
+	hs->n_bound = 0;
+	if (hs->live != NULL && !force)
+		return;
+	/* requests still unanswered lose their connection: they stay valid
+	 * until their handler answers (into nothing) */
+	for (http_req *r = hs->live; r != NULL; r = r->next)
+		r->er = NULL;
+	evhttp_free(hs->eh);
+	hs->eh = NULL;
+}
+
+static void http_free_all(server *srv)
+{
+	http_server *hs = srv->http;
+	if (hs == NULL)
+		return;
+	http_drain(srv, true);
+	while (hs->live != NULL) {
+		http_req *r = hs->live;
+		if (r->on_abort != NULL) {
+			void (*fn)(void *) = r->on_abort;
+			r->on_abort = NULL;
+			fn(r->abort_arg);
+		}
+		http_problem(r, 503, "unavailable", "The server stopped", NULL, NULL);
+	}
+	free(hs->bound);
+	free(hs);
+	srv->http = NULL;
+}
+
+static bool http_busy(buf *out, bool per_ip)
+{
+	return buf_puts(out, "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+	                     "Content-Length: 0\r\nRetry-After: 5\r\n\r\n");
+}
+
+const server_protocol http_protocol = {
+	.name = "http",
+	.sid_prefix = 'H',
+	.start = NULL,
+	.attach = http_server_attach,
+	.busy = http_busy,
+	.drain = http_drain,
+	.free_all = http_free_all,
+};
