@@ -94,6 +94,24 @@ void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data
  * API's GET right after a send, shutdown).  Loop or worker thread. */
 void audit_sync(void);
 
+/* Helpers for building a record's data.  audit_str: s as a JSON string
+ * (json null for NULL), cut to AUDIT_STR_MAX bytes, with every byte that
+ * is not part of valid UTF-8 turned into '?', so a record never loses a
+ * field to a bad byte.  audit_set: o[key] = audit_str(s) when s is
+ * neither NULL nor "". */
+#define AUDIT_STR_MAX 4096
+json_t *audit_str(const char *s);
+void audit_set(json_t *o, const char *key, const char *s);
+
+/* The Subject as the trail keeps it under audit.subject: NULL ("off" or
+ * no subject), "sha256:HEX" of it ("hash"), or a copy ("plain").
+ * malloc'd. */
+char *audit_subject_form(const config *cfg, const char *subject);
+
+/* True when the trail is wanted (audit.enabled).  The emitters check
+ * audit_is_open, this is for start-up. */
+bool audit_enabled(const config *cfg);
+
 /* ---- Reading ---- */
 
 typedef struct audit_reader audit_reader;
@@ -147,6 +165,14 @@ json_t *audit_message_state(audit_reader *r, const char *qid, char **err_r);
  * of since_ms.  For the dashboard's charts and metrics. */
 bool audit_hourly(audit_reader *r, int64_t since_ms, int64_t until_ms,
                   uint32_t (**out_r)[4], size_t *n_hours_r, char **err_r);
+
+/* A time for --since / --until: "30m", "12h", "2d", "1w" ago from now_ms,
+ * a date "2026-12-01" (00:00 UTC), "2026-12-01T10:30" or
+ * "2026-12-01 10:30[:SS]" (UTC), or unix seconds ("@1764547200").  False
+ * with *err_r (malloc'd sentence) when s is none of these. */
+bool audit_parse_when(const char *s, int64_t now_ms, int64_t *ms_r, char **err_r);
+/* "delivered", "deferred", "bounced", "suppressed" (also "queued"). */
+bool audit_status_valid(const char *s);
 
 /* Check the whole chain: every record's hash matches its content and the
  * hash of the one before (from the last PRUNED record's prev_hash, if

@@ -104,6 +104,11 @@ static const setting_def schema[] = {
 	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
 	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
 	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
+	INT("audit.enabled", audit.enabled, 1, 0, 1, "true (1): keep every message's timeline in DATA_DIR/audit.db (yubin trace, yubin audit verify)"),
+	STR("audit.subject", audit.subject, "hash", "the Subject in the trail: \"off\", \"hash\" (sha256 of it) or \"plain\""),
+	INT("audit.retention_days", audit.retention_days, 90, 0, 36500, "days records are kept (pruned daily, the chain stays verifiable); 0: forever"),
+	STR("audit.journal", audit.journal, NULL, "address (a local mailbox or any other) that gets a copy of every accepted message, with NOTIFY=NEVER"),
+	STR("audit.journal_match", audit.journal_match, NULL, "only journal mail whose sender or a recipient is in one of these domains (separated by commas or spaces; a domain covers its subdomains); unset: all"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
 	INT("web.session_lifetime", web.session_lifetime, 43200, 60, 86400 * 30, "seconds a dashboard session lasts at most, however busy"),
 	INT("web.session_idle", web.session_idle, 1800, 60, 86400, "seconds a dashboard session lasts without a request"),
@@ -112,7 +117,7 @@ static const setting_def schema[] = {
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "web"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "audit", "web"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -250,11 +255,12 @@ static void read_scalar(config *cfg, const setting_def *d, config_setting_t *s,
 		*(char **)field = xstrdup(config_setting_get_string(s));
 		return;
 	}
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+	bool flag = d->type == T_INT && d->min == 0 && d->max == 1; /* a switch: true/false too */
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && !(flag && t == CONFIG_TYPE_BOOL)) {
 		add_error(errs, file, line, "%s must be %s", d->name, type_word(d->type));
 		return;
 	}
-	long long v = config_setting_get_int64(s);
+	long long v = t == CONFIG_TYPE_BOOL ? config_setting_get_bool(s) : config_setting_get_int64(s);
 	if (v < d->min || v > d->max) {
 		add_error(errs, file, line, "%s is %lld, but must be between %lld and %lld",
 		          d->name, v, d->min, d->max);
@@ -548,6 +554,11 @@ bool config_validate(const config *cfg, strlist *errs)
 	const char *goe = cfg->policy.greylist.on_error;
 	if (goe == NULL || (strcmp(goe, "tempfail") != 0 && strcmp(goe, "accept") != 0))
 		add_error(errs, file, 0, "policy.greylist.on_error must be \"tempfail\" or \"accept\"");
+	const char *subj = cfg->audit.subject;
+	if (subj == NULL || (strcmp(subj, "off") != 0 && strcmp(subj, "hash") != 0 && strcmp(subj, "plain") != 0))
+		add_error(errs, file, 0, "audit.subject must be \"off\", \"hash\" or \"plain\"");
+	if (cfg->audit.journal != NULL && strchr(cfg->audit.journal, '@') == NULL)
+		add_error(errs, file, 0, "audit.journal must be a mail address, like journal = \"archive@example.org\";");
 	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)

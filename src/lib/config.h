@@ -139,6 +139,15 @@ typedef struct config_web {
 	int chart_days;            /* days the charts show */
 } config_web;
 
+/* The audit trail (audit/audit.h). */
+typedef struct config_audit {
+	int enabled;               /* 1: keep the trail in data_dir/audit.db */
+	char *subject;             /* "off", "hash" or "plain" */
+	int retention_days;        /* records older are pruned daily; 0: kept */
+	char *journal;             /* address that gets a copy of every message, or NULL */
+	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
+} config_audit;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -160,6 +169,7 @@ typedef struct config {
 	config_rewrite rewrite;
 	config_http http;
 	config_web web;
+	config_audit audit;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
