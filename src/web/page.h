@@ -28,7 +28,7 @@ const web_session *web_session_of(http_req *r);
 /* A POST comes from our own pages: when the browser names its Origin, it
  * is this site (https://HOST). */
 bool web_same_origin(http_req *r);
-/* Content-Security-Policy, X-Frame-Options, nosniff, no-store, ...: on
+/* Content-Security-Policy, X-Frame-Options, no-store, ...: on
  * every answer of the dashboard, before the reply. */
 void web_security_headers(http_req *r);
 /* Answer with the HTML in page (freed). */
@@ -46,6 +46,7 @@ struct web_job {
 	char *user;                          /* the session's account */
 	char csrf[WEB_TOKEN_HEX + 1];        /* its CSRF token, for the forms */
 	char *err;                           /* set by work: 503, logged */
+	bool no_trail;                       /* the audit trail is off or empty */
 	int status;                          /* 200 unless render sets another */
 	void (*work)(web_job *j);            /* on a worker */
 	void (*render)(web_job *j, buf *out); /* on the loop: the page's body */
@@ -63,6 +64,14 @@ void web_job_finish(web_job *j);
  * sender, recipients, reply or subject (web/pg_log.c). */
 struct audit_record;
 void web_log_row(buf *out, const struct audit_record *rec, bool with_qid);
+
+/* Open the audit trail for reading on a worker: NULL when it is not
+ * there (audit.enabled off, nothing recorded yet: j->no_trail is set, the
+ * page says so) or cannot be read (j->err). */
+struct audit_reader;
+struct audit_reader *web_audit_open(web_job *j);
+/* The same for work that is no page: *absent_r when it is not there. */
+struct audit_reader *web_trail_open(const config *cfg, bool *absent_r, char **err_r);
 
 /* JSON helpers for audit record data: the string at key, or NULL. */
 const char *web_json_str(json_t *obj, const char *key);

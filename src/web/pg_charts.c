@@ -28,12 +28,17 @@ typedef struct counts {
 	size_t n;
 } counts;
 
-/* The last days up to the end of the current hour. */
-static void fetch(const config *cfg, counts *c, char **err_r)
+/* The last days up to the end of the current hour (all zero when the
+ * trail is off or empty: *absent_r). */
+static void fetch(const config *cfg, counts *c, bool *absent_r, char **err_r)
 {
 	long long end = ((long long)time(NULL) / 3600 + 1) * 3600;
 	c->start = end - (long long)cfg->web.chart_days * 86400;
-	audit_reader *rd = audit_reader_open(cfg, err_r);
+	audit_reader *rd = web_trail_open(cfg, absent_r, err_r);
+	if (*absent_r) {
+		c->n = (size_t)cfg->web.chart_days * 24;
+		c->hours = xcalloc(c->n, sizeof(*c->hours));
+	}
 	if (rd == NULL)
 		return;
 	if (!audit_hourly(rd, (int64_t)c->start * 1000, (int64_t)end * 1000, &c->hours, &c->n, err_r)) {
@@ -52,7 +57,7 @@ typedef struct charts_job {
 
 static void page_work(web_job *j)
 {
-	fetch(j->srv->cfg, &((charts_job *)j)->c, &j->err);
+	fetch(j->srv->cfg, &((charts_job *)j)->c, &j->no_trail, &j->err);
 }
 
 static void page_render(web_job *j, buf *out)
@@ -105,7 +110,8 @@ typedef struct svg_job {
 static void svg_work(void *arg)
 {
 	svg_job *s = arg;
-	fetch(s->cfg, &s->c, &s->err);
+	bool absent;
+	fetch(s->cfg, &s->c, &absent, &s->err);
 	if (s->err != NULL)
 		return;
 	uint32_t *v = xcalloc(s->c.n ? s->c.n : 1, sizeof(*v));

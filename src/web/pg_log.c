@@ -29,7 +29,7 @@ typedef struct log_job {
 static void work(web_job *j)
 {
 	log_job *l = (log_job *)j;
-	audit_reader *rd = audit_reader_open(j->srv->cfg, &j->err);
+	audit_reader *rd = web_audit_open(j);
 	if (rd == NULL)
 		return;
 	if (!audit_query(rd, &l->f, &l->recs, &j->err))

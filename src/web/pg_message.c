@@ -23,7 +23,7 @@ typedef struct msg_job {
 static void work(web_job *j)
 {
 	msg_job *m = (msg_job *)j;
-	audit_reader *rd = audit_reader_open(j->srv->cfg, &j->err);
+	audit_reader *rd = web_audit_open(j);
 	if (rd == NULL)
 		return;
 	audit_filter f = {.qid = m->qid, .limit = TIMELINE_MAX};

@@ -50,6 +50,5 @@ static const char sheet[] =
 void web_get_style(http_req *r)
 {
 	http_add_header(r, "Cache-Control", "max-age=3600");
-	http_add_header(r, "X-Content-Type-Options", "nosniff");
 	http_reply(r, 200, "text/css; charset=utf-8", sheet, strlen(sheet));
 }

@@ -4,10 +4,13 @@
  * content or know the queue, the trail or DNS. */
 #include "web/page.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "lib/log.h"
 #include "web/html.h"
 
@@ -63,7 +66,6 @@ void web_security_headers(http_req *r)
 {
 	http_add_header(r, "Content-Security-Policy", CSP);
 	http_add_header(r, "X-Frame-Options", "DENY");
-	http_add_header(r, "X-Content-Type-Options", "nosniff");
 	http_add_header(r, "Referrer-Policy", "same-origin");
 	http_add_header(r, "Cache-Control", "no-store");
 	http_add_header(r, "Strict-Transport-Security", "max-age=31536000");
@@ -166,6 +168,9 @@ void web_job_finish(web_job *j)
 		buf b;
 		buf_init(&b, BUF_UNBOUNDED);
 		html_page_begin(&b, j->title, j->nav, j->user, j->csrf);
+		if (j->no_trail)
+			BUF_PUTS(&b, "<p class=\"notice\">The audit trail is empty or off (audit.enabled): "
+			         "nothing has been recorded yet.</p>\n");
 		j->render(j, &b);
 		html_page_end(&b);
 		web_reply_page(j->r, j->status, &b);
@@ -205,4 +210,17 @@ void web_job_start(web_job *j, http_req *r, const char *title, const char *nav)
 const char *web_json_str(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
+}
+
+audit_reader *web_trail_open(const config *cfg, bool *absent_r, char **err_r)
+{
+	char *path = xasprintf("%s/audit.db", cfg->data_dir);
+	*absent_r = access(path, F_OK) != 0 && errno == ENOENT;
+	free(path);
+	return *absent_r ? NULL : audit_reader_open(cfg, err_r);
+}
+
+audit_reader *web_audit_open(web_job *j)
+{
+	return web_trail_open(j->srv->cfg, &j->no_trail, &j->err);
 }
