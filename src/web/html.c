@@ -120,6 +120,8 @@ void html_page_begin(buf *out, const char *title, const char *current, const cha
 		html_printf(out, "<span class=\"user\">%s</span>", user);
 		html_post_button(out, "/logout", csrf, "Log out", "logout");
 		BUF_PUTS(out, "</nav></header>\n");
+	} else {
+		BUF_PUTS(out, "<header><nav><span class=\"brand\">yubin</span></nav></header>\n");
 	}
 	html_printf(out, "<main><h1>%s</h1>\n", title);
 }

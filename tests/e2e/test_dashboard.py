@@ -9,6 +9,7 @@ bounced message in the delivery log, open its timeline, release a held
 message and see the queue change."""
 
 import html
+import os
 import http.client
 import re
 import ssl
@@ -313,3 +314,123 @@ def test_timeline_log_and_chart(make_server, dns):
     assert sum(int(r.get("data-count")) for r in bars) == 1
     st, _, _ = b.get("/charts/nothing.svg")
     assert st == 404
+
+
+# ------------------------------------------------------------------ a real browser
+
+def chromium():
+    """Headless Debian chromium through chromium-driver (selenium)."""
+    import shutil
+    for prog in ("chromium", "chromedriver"):
+        if shutil.which(prog) is None:
+            pytest.fail(f"{prog} is not installed: apt-get install chromium chromium-driver python3-selenium")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        pytest.fail("python3-selenium is not installed (run the tests with Debian's /usr/bin/python3)")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium")
+    for a in ("--headless=new", "--no-sandbox", "--ignore-certificate-errors", "--disable-gpu",
+              "--disable-dev-shm-usage", "--window-size=1360,900", "--disable-extensions",
+              "--no-first-run", "--password-store=basic"):
+        opts.add_argument(a)
+    if os.geteuid() != 0:
+        opts.arguments.remove("--no-sandbox")
+    d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    d.set_page_load_timeout(30)
+    return d
+
+
+def shot(driver, name):
+    """A full-page screenshot into $YUBIN_SCREENSHOTS (scripts/screenshot-dashboard)."""
+    out = os.environ.get("YUBIN_SCREENSHOTS")
+    if not out:
+        return
+    os.makedirs(out, exist_ok=True)
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1360, max(600, min(int(height) + 40, 4000)))
+    assert driver.save_screenshot(os.path.join(out, f"{name}.png")), name
+    driver.set_window_size(1360, 900)
+
+
+def test_browser_bounce_timeline_and_release(make_server, dns):
+    from selenium.webdriver.common.by import By
+    srv, pw = admin_server(make_server, extra=outbound_config(dns, 25))
+    user, upw = srv.add_user()
+    rcpt = f"{uniq('n')}@nosuchdomain.test"
+    with Conn(srv.submission) as c:
+        c.ehlo()
+        c.starttls()
+        c.ehlo()
+        c.auth_plain(user, upw)
+        _, final = c.mail_transaction(user, [rcpt], make_message(user, rcpt, "a bounce <i>", ["x"]))
+    assert final.code == 250, final
+    bounced = qid_from(final.text)
+    held, _ = hold_message(srv, user)
+    other_held, _ = hold_message(srv, user)
+    base = f"https://127.0.0.1:{srv.https}"
+    d = chromium()
+    try:
+        d.get(base + "/queue")                               # not logged in: the log-in page
+        assert d.current_url == base + "/login", d.current_url
+        shot(d, "login")
+        d.find_element(By.NAME, "user").send_keys(ADMIN)
+        d.find_element(By.NAME, "password").send_keys(pw)
+        d.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+        wait_until(lambda: d.current_url == base + "/queue", 15, what="the queue page after log-in")
+        names = {c["name"]: c for c in d.get_cookies()}
+        s = names["__Host-yubin_session"]
+        assert s["secure"] and s["httpOnly"] and s["sameSite"] == "Strict", s
+        assert d.find_element(By.ID, f"q-{held}")
+        shot(d, "queue")
+
+        # the delivery log: search for bounced messages, find ours, open its timeline
+        d.find_element(By.LINK_TEXT, "Delivery log").click()
+        d.find_element(By.CSS_SELECTOR, "select[name=status] option[value=''], select[name=status]")
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element(By.NAME, "status")).select_by_visible_text("bounced")
+        d.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+
+        def bounce_link():
+            links = d.find_elements(By.LINK_TEXT, bounced)
+            if not links:
+                d.refresh()
+            return links[0] if links else None
+        link = wait_until(bounce_link, 20, interval=0.5, what="the bounced message in the delivery log")
+        assert "status=bounced" in d.current_url
+        shot(d, "log")
+        link.click()
+        assert d.current_url == f"{base}/message/{bounced}"
+        text = d.find_element(By.TAG_NAME, "main").text
+        assert f"Message {bounced}" in text and "bounced" in text and rcpt in text, text
+        shot(d, "message")
+
+        # release the held message from the queue page
+        d.find_element(By.LINK_TEXT, "Queue").click()
+        row = d.find_element(By.ID, f"q-{held}")
+        assert "held" in row.text
+        row.find_element(By.XPATH, ".//button[text()='Release']").click()
+        notice = d.find_element(By.CSS_SELECTOR, "p.notice").text
+        assert notice == f"{held} released.", notice
+
+        def released():
+            d.get(base + "/queue")
+            return not d.find_elements(By.ID, f"q-{held}")
+        wait_until(released, 15, interval=0.5, what="the released message to leave the queue")
+        assert d.find_element(By.ID, f"q-{other_held}")      # the other one still waits
+        wait_until(lambda: any(b"hold me" in m for m in srv.mails(user)), 10, what="the released message")
+
+        for name in ("domains", "charts"):
+            d.find_element(By.LINK_TEXT, name.capitalize()).click()
+            assert d.find_element(By.TAG_NAME, "h1").text == name.capitalize()
+            shot(d, name)
+        imgs = d.find_elements(By.CSS_SELECTOR, ".charts img")
+        assert len(imgs) == 4 and all(d.execute_script("return arguments[0].naturalWidth", i) > 0 for i in imgs)
+
+        d.find_element(By.CSS_SELECTOR, "button.logout").click()
+        assert d.current_url == base + "/login"
+        d.get(base + "/queue")
+        assert d.current_url == base + "/login"
+    finally:
+        d.quit()
