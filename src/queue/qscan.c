@@ -27,7 +27,8 @@ void qscan_ids(const char *root, const char *sub, strlist *ids)
 		closedir(d);
 	}
 	free(dir);
-	qsort(ids->items + first, ids->n - first, sizeof(char *), cmp_str);
+	if (ids->n > first)
+		qsort(ids->items + first, ids->n - first, sizeof(char *), cmp_str);
 }
 
 const char *qscan_read(const char *path, size_t *len_r, char **data_r, qenvelope *env,

@@ -138,7 +138,7 @@ void web_post_logout(http_req *r)
 	char *id = web_cookie(r, WEB_SESSION_COOKIE);
 	web_sessions_remove(w->sessions, id);
 	free(id);
-	log_event(LOG_LVL_INFO, "web_logout", "req=%s user=%s", http_req_id(r), http_req_principal(r));
+	log_event(LOG_LVL_INFO, "web_logout", "req=%s by=%s", http_req_id(r), http_req_principal(r));
 	cookie(r, WEB_SESSION_COOKIE, "", 0);
 	web_security_headers(r);
 	http_redirect(r, "/login");

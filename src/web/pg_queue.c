@@ -179,7 +179,7 @@ void web_post_queue(http_req *r)
 	}
 	const char *why = srv->outbound ? qadmin_apply(srv->outbound, srv->q, (qadmin_op)op, qid)
 	                                : "remote delivery is not running";
-	log_event(LOG_LVL_INFO, "web_queue", "req=%s user=%s qid=%s op=%s result=%s", http_req_id(r),
+	log_event(LOG_LVL_INFO, "web_queue", "req=%s by=%s qid=%s op=%s result=%s", http_req_id(r),
 	          http_req_principal(r), qid, name, why ? why : "ok");
 	if (why != NULL) {
 		char *text = xasprintf("%s cannot be %s: %s.", qid, qadmin_op_done((qadmin_op)op), why);
