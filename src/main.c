@@ -24,6 +24,7 @@ static const struct {
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 	{"policy", cmd_policy, NULL},
 	{"srs", cmd_srs, NULL},
+	{"trace", cmd_trace, NULL},     {"audit", cmd_audit, NULL},
 };
 
 static void usage(void)
@@ -51,6 +52,9 @@ static void usage(void)
 	        "  policy test --client IP --from ADDR --to ADDR [...] [MESSAGE]\n"
 	        "                                 run the policy rules offline (docs/POLICY.md)\n"
 	        "  policy list add|del NAME VALUE | list show [NAME]   the lists of policy.lists\n"
+	        "  trace QID | trace [--from A] [--to A] [--since T] [--until T] [--status S] [--json]\n"
+	        "                                 messages' timelines from the audit trail\n"
+	        "  audit verify | prune [--days N]   prove the audit trail intact / apply retention\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

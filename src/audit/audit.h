@@ -108,6 +108,9 @@ void audit_set(json_t *o, const char *key, const char *s);
  * malloc'd. */
 char *audit_subject_form(const config *cfg, const char *subject);
 
+/* Unix time in milliseconds, as records carry it. */
+int64_t audit_now_ms(void);
+
 /* True when the trail is wanted (audit.enabled).  The emitters check
  * audit_is_open, this is for start-up. */
 bool audit_enabled(const config *cfg);

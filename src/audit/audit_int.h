@@ -60,7 +60,5 @@ struct audit_reader {
 	sqlite3 *h;
 };
 
-/* Unix time in milliseconds. */
-int64_t audit_now_ms(void);
 
 #endif

@@ -41,6 +41,10 @@ void cli_print_kv(const char *key, const char *value);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
+/* `yubin trace ...` (cmd_trace.c) and `yubin audit verify|prune`
+ * (cmd_audit.c): the audit trail. */
+int cmd_trace(cli_ctx *ctx, int argc, char **argv);
+int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 int cmd_config(cli_ctx *ctx, int argc, char **argv);
 int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);

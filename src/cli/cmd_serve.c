@@ -16,6 +16,7 @@
 
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "audit/audit.h"
 #include "cli/control.h"
 #include "cli/devmode.h"
 #include "policy/polconf.h"
@@ -177,6 +178,11 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!cli_drop_privileges(ctx))
 		goto out;
 	srv.wk = workers_new(srv.base, cfg->workers);
+	if (!audit_open(cfg, &err)) { /* before anything that emits records */
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
 	srv.dns = dns;
@@ -232,6 +238,7 @@ out:
 	dns_free(&dns);
 	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);
+	audit_close(); /* after every emitter: stores what is left */
 	throttle_free(&srv.thr);
 	store_views_free(&srv.views); /* after the sessions that held them */
 	folder_watch_free(&srv.watch);

@@ -15,6 +15,7 @@
 #include "smtp/msgcheck.h"
 #include "smtp/parse.h"
 #include "smtp/pol_steps.h"
+#include "smtp/auditrec.h"
 #include "smtp/policy.h"
 
 typedef struct smtp_command {
@@ -93,6 +94,7 @@ void txn_reset(smtp_session *s)
 	qenvelope_free_rcpts(&t->targets);
 	msgcheck_cancel(s);
 	spool_abort(&t->sp);
+	smtp_audit_txn_end(s);
 	t->qid[0] = '\0';
 }
 

@@ -32,6 +32,7 @@ static void session_free(smtp_session *s)
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);
 	free(s->auth_user);
+	free(s->api_key_name);
 	str_secure_free(s->auth_login_user);
 	conn_free(s->c);
 	server_session_closed(s->srv, &s->srv->smtp_sessions, &s->link, s->sid, s->ip);

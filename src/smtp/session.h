@@ -52,6 +52,12 @@ typedef struct smtp_txn {
 	int spool_error;        /* errno of a spool that could not be opened */
 	bool bdat;              /* BDAT used in this transaction */
 	struct msgcheck *check; /* port 25: SPF / DKIM / DMARC in progress */
+	/* the audit trail (smtp/auditrec.c) */
+	char *audit_head;       /* the client's header, up to a bound */
+	size_t audit_head_len;
+	bool audit_head_done;
+	struct json_t *audit_policy; /* verdicts before the queue id, waiting */
+	bool journaled;         /* audit.journal gets a copy */
 } smtp_txn;
 
 /* The policy layer's state for a session (smtp/policy.c, smtp/pol_*.c). */
@@ -97,6 +103,9 @@ typedef struct smtp_session {
 	int errors;
 	int junk_commands;
 	smtp_pol pol;
+	char *api_key_name;     /* the API key of a message sent over HTTPS (set by
+	                         * the API's internal session; malloc'd): the
+	                         * audit trail's listener "https" and apikey */
 } smtp_session;
 
 /* Accept a new connection on fd (already non-blocking). */
