@@ -20,8 +20,9 @@ void html_text(buf *out, const char *s);
 /* The same for s[0, n). */
 void html_textn(buf *out, const char *s, size_t n);
 /* printf-style, with every %s argument escaped (%d, %lld, %zu, %u, %%
- * are copied as numbers): the format itself is markup written here. */
-void html_printf(buf *out, const char *fmt, ...);
+ * are copied as numbers; any other conversion is a bug and aborts): the
+ * format itself is markup written here. */
+void html_printf(buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Percent-encode s for a query-string value (RFC 3986 unreserved kept). */
 void html_url_value(buf *out, const char *s);

@@ -102,7 +102,7 @@ static void record_row(buf *out, const domain_entry *d, size_t k)
 	dnsadvice_state st = dnsadvice_match(rec, d->asked[k] ? &d->found[k] : NULL);
 	const char *name = dnsadvice_state_name(st);
 	html_printf(out, "<tr><td>%s</td><td class=\"mono\">%s</td><td class=\"mono\">%s"
-	            "<div class=\"muted\">%s</div></td><td><span class=\"state %s\">%s</span>",
+	            "<div class=\"why\">%s</div></td><td><span class=\"state %s\">%s</span>",
 	            rec->type, rec->name, rec->value, rec->why, name, name);
 	if (st == DNSADVICE_DIFFERS) {
 		BUF_PUTS(out, "<div class=\"mono muted\">DNS has: ");

@@ -121,8 +121,9 @@ static void render(web_job *j, buf *out)
 		const char *kind = audit_kind_name(rec->kind);
 		BUF_PUTS(out, "<tr><td class=\"mono\">");
 		html_time(out, rec->time_ms / 1000);
-		html_printf(out, ".%03d</td><td><span class=\"state %s\">%s</span></td><td class=\"mono\">%s</td><td class=\"mono\">",
-		            (int)(rec->time_ms % 1000), kind, kind, rec->rcpt ? rec->rcpt : "");
+		BUF_PRINTF(out, ".%03d", (int)(rec->time_ms % 1000));
+		html_printf(out, "</td><td><span class=\"state %s\">%s</span></td><td class=\"mono\">%s</td><td class=\"mono\">",
+		            kind, kind, rec->rcpt ? rec->rcpt : "");
 		data(out, rec->data);
 		BUF_PUTS(out, "</td></tr>\n");
 	}
