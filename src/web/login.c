@@ -101,6 +101,14 @@ static void on_checked(void *arg, login_result res, const char *user)
 	free(lw);
 }
 
+/* The server stops before the check is answered: the check is dropped. */
+static void on_abort(void *arg)
+{
+	login_wait *lw = arg;
+	free(lw->token);
+	free(lw);
+}
+
 void web_post_login(http_req *r)
 {
 	server *srv = http_req_server(r);
@@ -129,6 +137,7 @@ void web_post_login(http_req *r)
 	login_wait *lw = xcalloc(1, sizeof(*lw));
 	lw->r = r;
 	lw->token = xstrdup(token);
+	http_req_on_abort(r, on_abort, lw);
 	login_check(&srv->login, http_req_id(r), http_req_ip(r), xstrdup(user), xstrdup(password), on_checked, lw);
 }
 

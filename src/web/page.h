@@ -59,6 +59,8 @@ void web_job_start(web_job *j, http_req *r, const char *title, const char *nav);
  * it calls web_job_finish when done. */
 void web_job_init(web_job *j, http_req *r, const char *title, const char *nav);
 void web_job_finish(web_job *j);
+/* Free j without answering (the server stopped: http_req_on_abort). */
+void web_job_discard(web_job *j);
 
 /* One audit record as a table row: time, event, queue id (with_qid),
  * sender, recipients, reply or subject (web/pg_log.c). */

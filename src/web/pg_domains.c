@@ -24,18 +24,23 @@ typedef struct domain_entry {
 	bool *asked;           /* per record: a look-up was made */
 } domain_entry;
 
-typedef struct domains_job {
-	web_job base;
-	domain_entry *v;
-	size_t n, total;
-	size_t pending;        /* look-ups out */
-} domains_job;
+typedef struct domains_job domains_job;
 
 typedef struct lookup {
 	domains_job *job;
 	domain_entry *d;
 	size_t rec;
+	bool out;              /* asked, not answered yet */
 } lookup;
+
+struct domains_job {
+	web_job base;
+	domain_entry *v;
+	size_t n, total;
+	lookup *lks;           /* one per record with a name */
+	size_t n_lks;
+	size_t pending;        /* look-ups out */
+};
 
 static void work(web_job *j)
 {
@@ -56,6 +61,7 @@ static void work(web_job *j)
 static void on_answer(void *arg, const dns_answer *ans)
 {
 	lookup *lk = arg;
+	lk->out = false;
 	strlist *f = &lk->d->found[lk->rec];
 	strlist_init(f);
 	if (ans->status == DNS_TEMPFAIL)
@@ -63,27 +69,43 @@ static void on_answer(void *arg, const dns_answer *ans)
 	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
 		strlist_add(f, ans->values.items[i]);
 	domains_job *dj = lk->job;
-	free(lk);
 	if (--dj->pending == 0)
 		web_job_finish(&dj->base);
+}
+
+/* The server stops with look-ups out: they are answered to nobody, and
+ * the request is ended by the listener. */
+static void on_abort(void *arg)
+{
+	domains_job *dj = arg;
+	for (size_t i = 0; i < dj->n_lks; i++)
+		if (dj->lks[i].out)
+			dns_forget(dj->base.srv->dns, &dj->lks[i]);
+	web_job_discard(&dj->base);
 }
 
 static void worked(void *arg)
 {
 	domains_job *dj = arg;
 	dns_resolver *dns = dj->base.srv->dns;
-	dj->pending = 1; /* held until every look-up is out */
+	for (size_t i = 0; i < dj->n && dns != NULL; i++)
+		for (size_t k = 0; k < dj->v[i].advice.n; k++)
+			dj->n_lks += dj->v[i].advice.v[k].name != NULL;
+	dj->lks = xcalloc(dj->n_lks ? dj->n_lks : 1, sizeof(*dj->lks));
+	size_t next = 0;
 	for (size_t i = 0; i < dj->n && dns != NULL; i++) {
 		domain_entry *d = &dj->v[i];
-		for (size_t k = 0; k < d->advice.n; k++) {
-			if (d->advice.v[k].name == NULL)
-				continue;
-			lookup *lk = xcalloc(1, sizeof(*lk));
-			*lk = (lookup){.job = dj, .d = d, .rec = k};
-			d->asked[k] = true;
-			dj->pending++;
-			dns_lookup(dns, d->advice.v[k].name, d->advice.v[k].rrtype, on_answer, lk);
-		}
+		for (size_t k = 0; k < d->advice.n; k++)
+			if (d->advice.v[k].name != NULL)
+				dj->lks[next++] = (lookup){.job = dj, .d = d, .rec = k, .out = true};
+	}
+	dj->pending = dj->n_lks + 1; /* held until every look-up is out */
+	if (dj->n_lks > 0)
+		http_req_on_abort(dj->base.r, on_abort, dj);
+	for (size_t i = 0; i < dj->n_lks; i++) {
+		lookup *lk = &dj->lks[i];
+		lk->d->asked[lk->rec] = true;
+		dns_lookup(dns, lk->d->advice.v[lk->rec].name, lk->d->advice.v[lk->rec].rrtype, on_answer, lk);
 	}
 	if (--dj->pending == 0)
 		web_job_finish(&dj->base);
@@ -150,6 +172,7 @@ static void job_free(web_job *j)
 		free(d->name);
 	}
 	free(dj->v);
+	free(dj->lks);
 }
 
 static void job_work(void *arg)

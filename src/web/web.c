@@ -175,6 +175,11 @@ void web_job_finish(web_job *j)
 		html_page_end(&b);
 		web_reply_page(j->r, j->status, &b);
 	}
+	web_job_discard(j);
+}
+
+void web_job_discard(web_job *j)
+{
 	free(j->err);
 	free(j->user);
 	if (j->free)

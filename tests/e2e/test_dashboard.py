@@ -203,6 +203,32 @@ def test_wrong_password_refused_and_throttled(make_server):
     assert "wrong-0" not in log and pw not in log
 
 
+def test_stop_during_a_login_delay(make_server):
+    """The server stops while a failed log-in waits out its delay: the
+    request is ended, nothing leaks (ASan), the exit is clean."""
+    import threading
+    srv = make_server(extra=web_config(), auth={"fail_delay_ms": 20000, "fail_delay_max_ms": 20000}, start=False)
+    srv.add_user(ADMIN)
+    srv.start()
+    got = {}
+
+    def attempt():
+        try:
+            got["status"] = Browser(srv).login(ADMIN, "wrong")[0]
+        except (OSError, http.client.HTTPException) as e:
+            got["error"] = e
+    t = threading.Thread(target=attempt)
+    t.start()
+    wait_until(lambda: "event=auth" in srv.log_text() and "result=fail" in srv.log_text(), 10,
+               what="the failed check")
+    started = time.monotonic()
+    srv.stop()
+    t.join(15)
+    assert not t.is_alive()
+    assert time.monotonic() - started < 12
+    assert got.get("status") in (None, 503), got
+
+
 def test_a_non_admin_cannot_log_in(make_server):
     srv, _ = admin_server(make_server)
     user, upw = srv.add_user()
