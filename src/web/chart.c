@@ -51,24 +51,30 @@ static void y_axis(buf *out, uint32_t step, uint32_t top)
 }
 
 /* A label under every hour that is a multiple of `every` hours (UTC), and
- * the date under each midnight. */
+ * the date under each midnight; over more than a week, only the dates
+ * (every few days, so that at most about ten show). */
 static void x_axis(buf *out, const chart_spec *s, double slot)
 {
-	unsigned every = s->n <= 24 ? 3 : s->n <= 72 ? 6 : 12;
-	for (size_t i = 0; i < s->n; i++) {
+	unsigned every = s->n <= 24 ? 3 : s->n <= 72 ? 6 : s->n <= 168 ? 12 : 0;
+	size_t day_step = s->n <= 240 ? 1 : (s->n / 24 + 9) / 10;
+	for (size_t i = 0, day = 0; i < s->n; i++) {
 		time_t t = (time_t)(s->start + (long long)i * 3600);
 		struct tm tm;
-		if (gmtime_r(&t, &tm) == NULL || tm.tm_hour % every != 0)
+		if (gmtime_r(&t, &tm) == NULL)
 			continue;
 		double x = LEFT + slot * (double)i;
-		BUF_PRINTF(out, "<line class=\"xtick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#667\"/>"
-		           "<text class=\"xlabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%02d:00</text>\n",
-		           x, H - BOTTOM, x, H - BOTTOM + 4, x, H - BOTTOM + 16, tm.tm_hour);
-		if (tm.tm_hour == 0) {
-			char day[16];
-			strftime(day, sizeof day, "%b %d", &tm);
+		if (every != 0 && tm.tm_hour % every == 0)
+			BUF_PRINTF(out, "<line class=\"xtick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#667\"/>"
+			           "<text class=\"xlabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%02d:00</text>\n",
+			           x, H - BOTTOM, x, H - BOTTOM + 4, x, H - BOTTOM + 16, tm.tm_hour);
+		if (tm.tm_hour == 0 && day++ % day_step == 0) {
+			char date[16];
+			strftime(date, sizeof date, "%b %d", &tm);
+			if (every == 0) /* else the hour label drew the tick */
+				BUF_PRINTF(out, "<line class=\"xtick\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+				           "stroke=\"#667\"/>", x, H - BOTTOM, x, H - BOTTOM + 4);
 			BUF_PRINTF(out, "<text class=\"xdate\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-			           x, H - BOTTOM + 32, day);
+			           x, H - BOTTOM + 32, date);
 		}
 	}
 }

@@ -151,6 +151,15 @@ static void test_chart(void **state)
 	assert_int_equal(count(buf_str(&b), "<rect"), 0);
 	assert_non_null(strstr(buf_str(&b), "no messages in this period"));
 	assert_int_equal(count(buf_str(&b), "class=\"xlabel\""), 8); /* every 3 hours over a day */
+	buf_clear(&b);
+	uint32_t month[31 * 24] = {0}; /* a month: dates only, every few days */
+	month[5] = 2;
+	s.values = month;
+	s.n = 31 * 24;
+	chart_svg(&s, &b);
+	assert_int_equal(count(buf_str(&b), "class=\"xlabel\""), 0);
+	assert_int_equal(count(buf_str(&b), "class=\"xdate\""), 8); /* every 4th of 31 days */
+	assert_int_equal(count(buf_str(&b), "<rect class=\"bar\""), 1);
 	buf_free(&b);
 }
 
