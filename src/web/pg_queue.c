@@ -35,6 +35,9 @@ static bool pending(const qenvelope *env)
 	return false;
 }
 
+/* Every file in active/ waits for something (a file goes when its last
+ * recipient is done), so the count is the folder's; only the oldest
+ * QUEUE_SHOWN are read. */
 static void work(web_job *j)
 {
 	queue_job *q = (queue_job *)j;
@@ -42,19 +45,18 @@ static void work(web_job *j)
 	strlist ids;
 	strlist_init(&ids);
 	qscan_ids(root, "active", &ids);
+	q->total = ids.n;
 	q->envs = xcalloc(QUEUE_SHOWN, sizeof(*q->envs));
-	for (size_t i = 0; i < ids.n; i++) {
+	for (size_t i = 0; i < ids.n && q->n < QUEUE_SHOWN; i++) {
 		char *p = xasprintf("%s/active/%s", root, ids.items[i]);
 		size_t len, body_len;
 		char *data;
 		qenvelope env;
 		if (qscan_read(p, &len, &data, &env, &body_len) == NULL) {
-			if (pending(&env) && q->n < QUEUE_SHOWN) {
+			if (pending(&env))
 				q->envs[q->n++] = env;
-			} else {
+			else
 				qenvelope_free(&env);
-			}
-			q->total++;
 		}
 		free(data);
 		free(p);
