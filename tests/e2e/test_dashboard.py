@@ -384,6 +384,17 @@ def shot(driver, name):
     driver.set_window_size(1360, 900)
 
 
+def follow(driver, element):
+    """Click a link or a submit button and wait for the next page, so that
+    nothing is looked for on the page being left."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+
 def test_browser_bounce_timeline_and_release(make_server, dns):
     from selenium.webdriver.common.by import By
     srv, pw = admin_server(make_server, extra=outbound_config(dns, 25))
@@ -407,7 +418,7 @@ def test_browser_bounce_timeline_and_release(make_server, dns):
         shot(d, "login")
         d.find_element(By.NAME, "user").send_keys(ADMIN)
         d.find_element(By.NAME, "password").send_keys(pw)
-        d.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+        follow(d, d.find_element(By.CSS_SELECTOR, "form.login button[type=submit]"))
         wait_until(lambda: d.current_url == base + "/queue", 15, what="the queue page after log-in")
         names = {c["name"]: c for c in d.get_cookies()}
         s = names["__Host-yubin_session"]
@@ -416,11 +427,10 @@ def test_browser_bounce_timeline_and_release(make_server, dns):
         shot(d, "queue")
 
         # the delivery log: search for bounced messages, find ours, open its timeline
-        d.find_element(By.LINK_TEXT, "Delivery log").click()
-        d.find_element(By.CSS_SELECTOR, "select[name=status] option[value=''], select[name=status]")
+        follow(d, d.find_element(By.LINK_TEXT, "Delivery log"))
         from selenium.webdriver.support.ui import Select
         Select(d.find_element(By.NAME, "status")).select_by_visible_text("bounced")
-        d.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()
+        follow(d, d.find_element(By.CSS_SELECTOR, "form.search button[type=submit]"))
 
         def bounce_link():
             links = d.find_elements(By.LINK_TEXT, bounced)
@@ -430,17 +440,17 @@ def test_browser_bounce_timeline_and_release(make_server, dns):
         link = wait_until(bounce_link, 20, interval=0.5, what="the bounced message in the delivery log")
         assert "status=bounced" in d.current_url
         shot(d, "log")
-        link.click()
+        follow(d, link)
         assert d.current_url == f"{base}/message/{bounced}"
         text = d.find_element(By.TAG_NAME, "main").text
         assert f"Message {bounced}" in text and "bounced" in text and rcpt in text, text
         shot(d, "message")
 
         # release the held message from the queue page
-        d.find_element(By.LINK_TEXT, "Queue").click()
+        follow(d, d.find_element(By.LINK_TEXT, "Queue"))
         row = d.find_element(By.ID, f"q-{held}")
         assert "held" in row.text
-        row.find_element(By.XPATH, ".//button[text()='Release']").click()
+        follow(d, row.find_element(By.XPATH, ".//button[text()='Release']"))
         notice = d.find_element(By.CSS_SELECTOR, "p.notice").text
         assert notice == f"{held} released.", notice
 
@@ -452,13 +462,13 @@ def test_browser_bounce_timeline_and_release(make_server, dns):
         wait_until(lambda: any(b"hold me" in m for m in srv.mails(user)), 10, what="the released message")
 
         for name in ("domains", "charts"):
-            d.find_element(By.LINK_TEXT, name.capitalize()).click()
+            follow(d, d.find_element(By.LINK_TEXT, name.capitalize()))
             assert d.find_element(By.TAG_NAME, "h1").text == name.capitalize()
             shot(d, name)
         imgs = d.find_elements(By.CSS_SELECTOR, ".charts img")
         assert len(imgs) == 4 and all(d.execute_script("return arguments[0].naturalWidth", i) > 0 for i in imgs)
 
-        d.find_element(By.CSS_SELECTOR, "button.logout").click()
+        follow(d, d.find_element(By.CSS_SELECTOR, "button.logout"))
         assert d.current_url == base + "/login"
         d.get(base + "/queue")
         assert d.current_url == base + "/login"
