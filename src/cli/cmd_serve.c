@@ -37,6 +37,7 @@
 #include "policy/ratelimit.h"
 #include "policy/ratesync.h"
 #include "tls/tls.h"
+#include "web/web.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -187,6 +188,8 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
 	srv.dns = dns;
+	srv.outbound = ob;
+	srv.web = web_new(&srv);
 	if (!pol_dnsbl_open(&srv, &err) || !pol_greylist_open(&srv, &err)) {
 		cli_error("%s", err);
 		free(err);
@@ -244,6 +247,7 @@ out:
 	server_free_sessions(&srv);
 	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
 	api_close(&srv);       /* after the workers and the requests that used it */
+	web_free(&srv.web);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
 	pol_dnsbl_close(&srv); /* after the sessions: none asks any more */
 	pol_greylist_close(&srv); /* after the workers that wrote to it */

@@ -119,11 +119,15 @@ static const setting_def schema[] = {
 	STR("audit.journal", audit.journal, NULL, "address (a local mailbox or any other) that gets a copy of every accepted message, with NOTIFY=NEVER"),
 	STR("audit.journal_match", audit.journal_match, NULL, "only journal mail whose sender or a recipient is in one of these domains (separated by commas or spaces; a domain covers its subdomains); unset: all"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
+	INT("web.session_lifetime", web.session_lifetime, 43200, 60, 86400 * 30, "seconds a dashboard session lasts at most, however busy"),
+	INT("web.session_idle", web.session_idle, 1800, 60, 86400, "seconds a dashboard session lasts without a request"),
+	INT("web.max_sessions", web.max_sessions, 1000, 1, 100000, "dashboard sessions kept at once (the least recently used goes first)"),
+	INT("web.chart_days", web.chart_days, 3, 1, 31, "days the dashboard's charts show, per hour"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit", "webhooks"};
+                                     "audit", "webhooks", "web"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -190,6 +194,7 @@ config *config_new_defaults(void)
 	cfg->delivery.retry = xcalloc((size_t)cfg->delivery.n_retry, sizeof(int));
 	memcpy(cfg->delivery.retry, default_retry, sizeof(default_retry));
 	strlist_init(&cfg->relay.domains);
+	strlist_init(&cfg->web.admins);
 	strlist_init(&cfg->policy.trusted_networks);
 	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
 	strlist_add(&cfg->policy.trusted_networks, "::1");
@@ -223,6 +228,7 @@ void config_free(config **cfgp)
 	free(cfg->delivery.retry);
 	free(cfg->relay.ports);
 	strlist_free(&cfg->relay.domains);
+	strlist_free(&cfg->web.admins);
 	strlist_free(&cfg->policy.trusted_networks);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
@@ -449,6 +455,31 @@ static void read_networks(config_setting_t *s, const char *name, strlist *out, c
 	}
 }
 
+/* web.admins: account addresses (local@domain), kept in lower case as
+ * accounts are. */
+static void read_admins(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
+{
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		add_error(errs, file, (int)config_setting_source_line(s),
+		          "%s must be a list of account addresses, like [ \"postmaster@example.org\" ]", name);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		const char *at = v ? strrchr(v, '@') : NULL;
+		if (at == NULL || at == v || !valid_domain_name(at + 1)) {
+			add_error(errs, file, (int)config_setting_source_line(e),
+			          "%s entry %d is not an account address (local@domain)", name, i + 1);
+			continue;
+		}
+		char *a = xstrdup(v);
+		str_ascii_lower(a);
+		strlist_add_owned(out, a);
+	}
+}
+
 /* Walk a group: scalars go through the schema, known lists to their readers,
  * anything else is an unknown setting. */
 static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
@@ -474,6 +505,8 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			              &cfg->relay.n_ports, file, errs);
 		} else if (prefix != NULL && strcmp(path, "relay.domains") == 0) {
 			read_domains(cfg, s, file, errs, &cfg->relay.domains, path);
+		} else if (prefix != NULL && strcmp(path, "web.admins") == 0) {
+			read_admins(s, path, &cfg->web.admins, file, errs);
 		} else if (is_external(path)) {
 			/* read by the policy layer */
 		} else if (prefix != NULL && strcmp(path, "policy.trusted_networks") == 0) {
@@ -588,6 +621,7 @@ void config_print_defaults(void)
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
 	       "policy.trusted_networks");
 	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
+	printf("%-28s = [ ];   # accounts that may log in to the dashboard, like [ \"postmaster@example.org\" ]\n", "web.admins");
 }
 
 char *config_path_db(const config *cfg)

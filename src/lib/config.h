@@ -147,6 +147,15 @@ typedef struct config_api {
 	int idempotency_hours;     /* how long an Idempotency-Key is kept */
 } config_api;
 
+/* The web dashboard (web/). */
+typedef struct config_web {
+	strlist admins;            /* accounts that may log in to the dashboard */
+	int session_lifetime;      /* seconds a session lasts at most */
+	int session_idle;          /* seconds a session lasts without a request */
+	int max_sessions;          /* sessions kept at once */
+	int chart_days;            /* days the charts show */
+} config_web;
+
 /* The audit trail (audit/audit.h). */
 typedef struct config_audit {
 	int enabled;               /* 1: keep the trail in data_dir/audit.db */
@@ -178,6 +187,7 @@ typedef struct config {
 	config_webhooks webhooks;
 	config_http http;
 	config_api api;
+	config_web web;
 	config_audit audit;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;

@@ -47,6 +47,8 @@ typedef struct server {
 	struct http_server *http;   /* the https listeners (http/server.h); NULL without */
 	struct hooks *hooks;        /* suppression list, events follower, webhooks (api/hooks.h) */
 	struct api_state *api;      /* the HTTPS API's keys and callers (api/api.h) */
+	struct web *web;            /* the dashboard's sessions (web/web.h) */
+	struct outbound *outbound;  /* remote delivery, for the dashboard's queue operations */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

@@ -623,6 +623,31 @@ static void test_bad_domain(void **state)
 	expect_error(f, 4, "domains must be a list of strings");
 }
 
+/* web.admins: account addresses, lower-cased; anything else refused
+ * with its line. */
+static void test_web_admins(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL "web: { admins = [ \"PostMaster@Example.ORG\", \"ops@example.net\" ];\n"
+	                                 "  session_idle = 600; };\n");
+	assert_int_equal(cfg->web.admins.n, 2);
+	assert_string_equal(cfg->web.admins.items[0], "postmaster@example.org");
+	assert_string_equal(cfg->web.admins.items[1], "ops@example.net");
+	assert_int_equal(cfg->web.session_idle, 600);
+	assert_int_equal(cfg->web.session_lifetime, 43200);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->web.admins.n, 0); /* nobody by default */
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "web: { admins = [ \"ok@example.org\",\n  \"no-at-sign\", \"@example.org\" ]; };\n", 2);
+	expect_error(f, 5, "web.admins entry 2 is not an account address");
+	expect_error(f, 5, "web.admins entry 3 is not an account address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "web: { admins = \"root@example.org\"; };\n", 1);
+	expect_error(f, 4, "web.admins must be a list of account addresses");
+}
+
 static void test_missing_hostname(void **state)
 {
 	fixture *f = *state;
@@ -749,6 +774,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_listener_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listener_incomplete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_not_a_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web_admins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_hostname, setup, teardown),
