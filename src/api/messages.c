@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "api/compose.h"
+#include "api/hooks.h"
 #include "api/idem.h"
 #include "api/inject.h"
 #include "api/msgjson.h"
@@ -349,6 +350,37 @@ static void release(send_req *s, bool forget_idem)
 	}
 }
 
+/* No recipient is on the suppression list (api/hooks.h); checked before
+ * the quota and the Idempotency-Key are taken, so a refused send costs
+ * neither.  A database error is temporary (503). */
+static bool suppression_allows(send_req *s)
+{
+	hooks *h = s->a->srv->hooks;
+	for (size_t i = 0; h != NULL && i < s->rcpts.n; i++) {
+		bool listed = false;
+		suppress_entry e = {0};
+		char *err = NULL;
+		if (!hooks_suppressed(h, s->rcpts.items[i], &listed, &e, &err)) {
+			log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
+			free(err);
+			s->retry_after = xstrdup("30");
+			api_problem_set(&s->prob, 503, "unavailable", "The suppression list cannot be read now",
+			                NULL, "try again later");
+			return false;
+		}
+		if (listed) {
+			api_problem_set(&s->prob, 422, "recipient-suppressed", "A recipient is on the suppression list",
+			                NULL, "%s is on the suppression list (%s); nothing was sent. "
+			                "DELETE /v1/suppressions/%s removes it", s->rcpts.items[i],
+			                e.reason ? e.reason : e.source, e.address);
+			s->prob_extra = json_pack("{s:s}", "recipient", s->rcpts.items[i]);
+			suppress_entry_free(&e);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void prepare_work(void *arg)
 {
 	send_req *s = arg;
@@ -366,6 +398,8 @@ static void prepare_work(void *arg)
 		                s->message_len, (long long)s->message_size);
 		return;
 	}
+	if (!suppression_allows(s))
+		return;
 	if (!reserve(s))
 		return;
 }

@@ -132,10 +132,8 @@ def test_cli(make_server):
     assert a.lower() not in srv.cli("suppress", "list").stdout
 
 
-# Strict: once the lead wires hooks_suppressed (api/hooks.h) into POST
-# /v1/messages this passes, and the strict marker then fails the run until
-# it is removed.
-@pytest.mark.xfail(strict=True, reason="POST /v1/messages does not ask hooks_suppressed yet (the lead wires it)")
+# The API refuses a send naming a suppressed recipient, before the quota
+# or the Idempotency-Key is taken, and takes it again once removed.
 def test_api_send_to_suppressed_address_is_refused(make_server, dns, mx):
     mx.add(IP1, hostname=MX1)
     srv = start(make_server, dns, mx)
@@ -144,7 +142,9 @@ def test_api_send_to_suppressed_address_is_refused(make_server, dns, mx):
     msg = {"from": f"app@{DOMAIN}", "to": [fine, blocked.upper()], "subject": "hi", "text": "hello"}
     status, _, body = api(srv, "POST", "/v1/messages", msg)
     assert 400 <= status < 500, (status, body)
-    assert blocked.lower() in (body.get("detail") or "").lower() + (body.get("title") or "").lower(), body
+    assert status == 422 and body["type"] == "/v1/problems/recipient-suppressed", body
+    assert body["recipient"].lower() == blocked.lower(), body
+    assert blocked.lower() in (body.get("detail") or "").lower(), body
     # after removal the same send is accepted
     assert api(srv, "DELETE", f"/v1/suppressions/{q(blocked)}")[0] == 204
     status, _, body = api(srv, "POST", "/v1/messages", msg)
