@@ -87,10 +87,17 @@ bool audit_is_open(void);
 
 /* Append a record about message qid (NULL when the record is about no
  * message) and recipient rcpt (NULL when about none).  data is taken
- * (decref'd by the trail), may be NULL.  Thread-safe, never blocks on the
- * disk; when the queue is full (the disk is far behind) the record is
- * still kept: the caller waits for room, never loses it. */
+ * (decref'd by the trail), may be NULL.  Thread-safe, never waits: not
+ * for the disk, not for room (the event loop emits); a record is never
+ * dropped. */
 void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data);
+
+/* True while more than AUDIT_BACKLOG_MAX records wait to be stored (the
+ * database fails or the disk is far behind): new mail is then refused
+ * with a temporary error, so the queue of records stops growing with new
+ * messages and none is lost. */
+#define AUDIT_BACKLOG_MAX 65536
+bool audit_backlogged(void);
 
 /* Wait until every record emitted before this call is stored (tests, the
  * API's GET right after a send, shutdown).  Loop or worker thread. */

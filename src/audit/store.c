@@ -2,8 +2,9 @@
  * records on a bounded in-memory queue; ONE writer thread takes what has
  * gathered and stores it in one transaction (db.c gives each record its
  * id and hash, in queue order), and prunes once a day.  Emitters never
- * touch the disk; when the queue is full they wait for room, so no record
- * is lost.  Must not know what the records say (the callers do) or read
+ * touch the disk and never wait (the event loop is one of them); past
+ * AUDIT_BACKLOG_MAX the trail says it is backlogged, and new mail waits
+ * at the SMTP door instead, so no record is lost.  Must not know what the records say (the callers do) or read
  * them for users (query.c). */
 #include "audit/audit_int.h"
 
@@ -16,7 +17,6 @@
 
 #include "lib/log.h"
 
-#define QUEUE_MAX 65536         /* records waiting (a few hundred bytes each) */
 #define BATCH_MAX 2048          /* records per transaction */
 #define PRUNE_EVERY_MS (86400 * 1000LL)
 #define RETRIES_AT_STOP 10      /* failed transactions before records are given up at stop */
@@ -33,7 +33,7 @@ typedef struct pending {
 
 static struct trail {
 	pthread_mutex_t mu;
-	pthread_cond_t work, room, stored;
+	pthread_cond_t work, stored;
 	pending *head, *tail;
 	size_t n;                   /* queued or being written */
 	uint64_t emitted, done;     /* records handed in / stored (or dropped as repeats) */
@@ -44,7 +44,7 @@ static struct trail {
 	int retention_days;
 	int64_t next_prune_ms;
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
-       .room = PTHREAD_COND_INITIALIZER, .stored = PTHREAD_COND_INITIALIZER};
+       .stored = PTHREAD_COND_INITIALIZER};
 
 static atomic_bool trail_open;
 
@@ -90,8 +90,6 @@ void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data
 	}
 	p->rec.data = data;
 	pthread_mutex_lock(&T.mu);
-	while (T.n >= QUEUE_MAX && !T.stopping)
-		pthread_cond_wait(&T.room, &T.mu);
 	/* the writer waits for the first record, then for a full batch or
 	 * the end of its gathering time: only those wake it */
 	bool wake = T.head == NULL || T.n + 1 == BATCH_MAX;
@@ -105,6 +103,16 @@ void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data
 	if (wake)
 		pthread_cond_signal(&T.work);
 	pthread_mutex_unlock(&T.mu);
+}
+
+bool audit_backlogged(void)
+{
+	if (!audit_is_open())
+		return false;
+	pthread_mutex_lock(&T.mu);
+	bool full = T.n >= AUDIT_BACKLOG_MAX;
+	pthread_mutex_unlock(&T.mu);
+	return full;
 }
 
 void audit_sync(void)
@@ -173,7 +181,7 @@ static void prune_daily(void)
 }
 
 /* Store one batch, retrying a failing database every second (records are
- * kept meanwhile, the emitters wait once the queue is full); at stop,
+ * kept meanwhile; past AUDIT_BACKLOG_MAX new mail is refused for now); at stop,
  * give up after RETRIES_AT_STOP tries, saying how many were lost. */
 static void store_batch(pending *batch, size_t n)
 {
@@ -238,7 +246,6 @@ static void *writer(void *arg)
 		pthread_mutex_lock(&T.mu);
 		T.n -= n;
 		T.done += n;
-		pthread_cond_broadcast(&T.room);
 		pthread_cond_broadcast(&T.stored);
 	}
 	pthread_mutex_unlock(&T.mu);
@@ -271,7 +278,6 @@ void audit_close(void)
 	pthread_mutex_lock(&T.mu);
 	T.stopping = true;
 	pthread_cond_broadcast(&T.work);
-	pthread_cond_broadcast(&T.room);
 	pthread_mutex_unlock(&T.mu);
 	pthread_join(T.thread, NULL); /* it drains the queue first */
 	atomic_store(&trail_open, false);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
@@ -241,9 +242,17 @@ static smtp_reply_id parse_error_reply(smtp_parse_status st, bool sender)
 }
 
 /* The queue's disk has room for the message (size as declared, or 0)
- * above the reserve; otherwise 452 4.3.1 now, before any body is sent. */
+ * above the reserve; otherwise 452 4.3.1 now, before any body is sent.
+ * While the audit trail is backlogged (audit/audit.h), 451 4.3.0. */
 static bool room_for(smtp_session *s, uint64_t size, const char *address)
 {
+	if (audit_backlogged()) {
+		/* the trail cannot store what it has: no new message adds to it */
+		log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s reason=%s", s->sid, address,
+		          "the audit trail is behind");
+		session_reply(s, RPL_LOCAL_ERROR);
+		return false;
+	}
 	if (queue_has_room(s->srv->q, size))
 		return true;
 	log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s size=%llu reason=%s", s->sid, address,

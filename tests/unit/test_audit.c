@@ -291,6 +291,37 @@ static void test_trail_round_trip(void **state)
 	remove_trail(cfg, dir);
 }
 
+/* A database that cannot be written (here: locked by another connection)
+ * never makes audit_emit wait, not even past AUDIT_BACKLOG_MAX records:
+ * the trail says it is backlogged instead (SMTP then refuses new mail for
+ * now), and stores every record once the database is back. */
+static void test_backlog_never_blocks(void **state)
+{
+	char dir[64];
+	config *cfg = temp_trail(dir);
+	char *err = NULL;
+	assert_true(audit_open(cfg, &err));
+	char *p = xasprintf("%s/audit.db", dir);
+	sqlite3 *lock;
+	assert_int_equal(sqlite3_open(p, &lock), SQLITE_OK);
+	free(p);
+	sqlite3_busy_timeout(lock, 10000); /* the writer's prune at start */
+	assert_int_equal(sqlite3_exec(lock, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+	assert_false(audit_backlogged());
+	for (int i = 0; i <= AUDIT_BACKLOG_MAX; i++)
+		audit_emit(AUDIT_POLICY, NULL, NULL, json_pack("{s:s, s:i}", "stage", "connect", "n", i));
+	assert_true(audit_backlogged());
+	assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	audit_sync();
+	assert_false(audit_backlogged());
+	audit_close();
+	int64_t n;
+	assert_true(verify(cfg, &n, &err));
+	assert_int_equal(n, AUDIT_BACKLOG_MAX + 1);
+	remove_trail(cfg, dir);
+}
+
 static void test_prune_keeps_chain(void **state)
 {
 	char dir[64];
@@ -388,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_kind_names),      cmocka_unit_test(test_parse_when),
 		cmocka_unit_test(test_str_safe),        cmocka_unit_test(test_subject_form),
 		cmocka_unit_test(test_trail_round_trip), cmocka_unit_test(test_prune_keeps_chain),
+		cmocka_unit_test(test_backlog_never_blocks),
 		cmocka_unit_test(test_writer_prunes_at_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
