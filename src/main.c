@@ -24,6 +24,9 @@ static const struct {
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 	{"policy", cmd_policy, NULL},
 	{"srs", cmd_srs, NULL},
+	{"suppress", cmd_suppress, NULL},
+	{"apikey", cmd_apikey, NULL},
+	{"trace", cmd_trace, NULL},     {"audit", cmd_audit, NULL},
 };
 
 static void usage(void)
@@ -51,6 +54,12 @@ static void usage(void)
 	        "  policy test --client IP --from ADDR --to ADDR [...] [MESSAGE]\n"
 	        "                                 run the policy rules offline (docs/POLICY.md)\n"
 	        "  policy list add|del NAME VALUE | list show [NAME]   the lists of policy.lists\n"
+	        "  suppress list | show ADDR | add ADDR [REASON] | del ADDR   the suppression list\n"
+	        "  apikey add NAME --domain D... [--rate N/min] [--daily N] | list | revoke NAME\n"
+	        "                                 keys of the HTTPS API (docs/SERVICE.md)\n"
+	        "  trace QID | trace [--from A] [--to A] [--since T] [--until T] [--status S] [--json]\n"
+	        "                                 messages' timelines from the audit trail\n"
+	        "  audit verify | prune [--days N]   prove the audit trail intact / apply retention\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

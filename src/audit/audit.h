@@ -33,7 +33,9 @@
  *              (the key's name), * sender, * rcpts (array), size,
  *              message_id, subject (as audit.subject says: plain, or
  *              "sha256:HEX", or absent), spf, dkim, dmarc
- *   POLICY     * stage, * decision, by, code, status, text, rcpt
+ *   POLICY     * stage, * decision, by, matched (array of rule names),
+ *              hold, junk (bools), code, status, text, rcpt, sender,
+ *              client_ip
  *   ATTEMPT    one connection's try for some recipients: * rcpts (array),
  *              host (MX or relay name), ip, port, tls_version, tls_cipher,
  *              tls_verified (bool), * reply (the remote reply or our
@@ -85,14 +87,42 @@ bool audit_is_open(void);
 
 /* Append a record about message qid (NULL when the record is about no
  * message) and recipient rcpt (NULL when about none).  data is taken
- * (decref'd by the trail), may be NULL.  Thread-safe, never blocks on the
- * disk; when the queue is full (the disk is far behind) the record is
- * still kept: the caller waits for room, never loses it. */
+ * (decref'd by the trail), may be NULL.  Thread-safe, never waits: not
+ * for the disk, not for room (the event loop emits); a record is never
+ * dropped. */
 void audit_emit(audit_kind kind, const char *qid, const char *rcpt, json_t *data);
+
+/* True while more than AUDIT_BACKLOG_MAX records wait to be stored (the
+ * database fails or the disk is far behind): new mail is then refused
+ * with a temporary error, so the queue of records stops growing with new
+ * messages and none is lost. */
+#define AUDIT_BACKLOG_MAX 65536
+bool audit_backlogged(void);
 
 /* Wait until every record emitted before this call is stored (tests, the
  * API's GET right after a send, shutdown).  Loop or worker thread. */
 void audit_sync(void);
+
+/* Helpers for building a record's data.  audit_str: s as a JSON string
+ * (json null for NULL), cut to AUDIT_STR_MAX bytes, with every byte that
+ * is not part of valid UTF-8 turned into '?', so a record never loses a
+ * field to a bad byte.  audit_set: o[key] = audit_str(s) when s is
+ * neither NULL nor "". */
+#define AUDIT_STR_MAX 4096
+json_t *audit_str(const char *s);
+void audit_set(json_t *o, const char *key, const char *s);
+
+/* The Subject as the trail keeps it under audit.subject: NULL ("off" or
+ * no subject), "sha256:HEX" of it ("hash"), or a copy ("plain").
+ * malloc'd. */
+char *audit_subject_form(const config *cfg, const char *subject);
+
+/* Unix time in milliseconds, as records carry it. */
+int64_t audit_now_ms(void);
+
+/* True when the trail is wanted (audit.enabled).  The emitters check
+ * audit_is_open, this is for start-up. */
+bool audit_enabled(const config *cfg);
 
 /* ---- Reading ---- */
 
@@ -138,8 +168,10 @@ bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, cha
 
 /* A message's recipients with their current state ("queued", "deferred",
  * "delivered", "bounced", "suppressed") and last reply, as JSON:
- * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms}, ...]; NULL when
- * the trail knows no such message. */
+ * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms, "read": ms,
+ * "deleted": ms}, ...] (read / deleted only for a local mailbox that was
+ * read / deleted); NULL when the trail knows no such message (or on a
+ * database error, with *err_r). */
 json_t *audit_message_state(audit_reader *r, const char *qid, char **err_r);
 
 /* Counts per hour of received, delivered, deferred, bounced records in
@@ -147,6 +179,14 @@ json_t *audit_message_state(audit_reader *r, const char *qid, char **err_r);
  * of since_ms.  For the dashboard's charts and metrics. */
 bool audit_hourly(audit_reader *r, int64_t since_ms, int64_t until_ms,
                   uint32_t (**out_r)[4], size_t *n_hours_r, char **err_r);
+
+/* A time for --since / --until: "30m", "12h", "2d", "1w" ago from now_ms,
+ * a date "2026-12-01" (00:00 UTC), "2026-12-01T10:30" or
+ * "2026-12-01 10:30[:SS]" (UTC), or unix seconds ("@1764547200").  False
+ * with *err_r (malloc'd sentence) when s is none of these. */
+bool audit_parse_when(const char *s, int64_t now_ms, int64_t *ms_r, char **err_r);
+/* "delivered", "deferred", "bounced", "suppressed" (also "queued"). */
+bool audit_status_valid(const char *s);
 
 /* Check the whole chain: every record's hash matches its content and the
  * hash of the one before (from the last PRUNED record's prev_hash, if

@@ -41,6 +41,10 @@ void cli_print_kv(const char *key, const char *value);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_serve(cli_ctx *ctx, int argc, char **argv);
+/* `yubin trace ...` (cmd_trace.c) and `yubin audit verify|prune`
+ * (cmd_audit.c): the audit trail. */
+int cmd_trace(cli_ctx *ctx, int argc, char **argv);
+int cmd_audit(cli_ctx *ctx, int argc, char **argv);
 int cmd_config(cli_ctx *ctx, int argc, char **argv);
 int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);
@@ -55,6 +59,10 @@ int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
 int cmd_srs(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
 int cmd_tls(cli_ctx *ctx, int argc, char **argv);
+/* `yubin suppress list|show|add|del` (cmd_suppress.c). */
+int cmd_suppress(cli_ctx *ctx, int argc, char **argv);
+/* `yubin apikey add|list|revoke` (cmd_apikey.c): keys of the HTTPS API. */
+int cmd_apikey(cli_ctx *ctx, int argc, char **argv);
 /* `yubin policy VERB` (cmd_policy.c); `policy list` is cmd_policylist.c. */
 int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 int cmd_policy_list(cli_ctx *ctx, int argc, char **argv);

@@ -3,7 +3,6 @@
  * list also names the quarantined (damaged) files and why. */
 #include "cli/cli.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +15,7 @@
 #include "lib/log.h"
 #include "queue/qfile.h"
 #include "queue/qid.h"
-
-#define QFILE_MAX ((size_t)4 << 30)
+#include "queue/qscan.h"
 
 static char *active_path(cli_ctx *ctx, const char *id)
 {
@@ -25,11 +23,6 @@ static char *active_path(cli_ctx *ctx, const char *id)
 	char *p = xasprintf("%s/active/%s", root, id);
 	free(root);
 	return p;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void print_entry(const qenvelope *env, size_t body_len, time_t now)
@@ -53,48 +46,18 @@ static void print_entry(const qenvelope *env, size_t body_len, time_t now)
 	}
 }
 
-/* The queue ids in root/sub, sorted. */
-static void list_ids(const char *root, const char *sub, strlist *ids)
-{
-	char *dir = xasprintf("%s/%s", root, sub);
-	DIR *d = opendir(dir);
-	if (d != NULL) {
-		struct dirent *e;
-		while ((e = readdir(d)) != NULL)
-			if (qid_valid(e->d_name))
-				strlist_add(ids, e->d_name);
-		closedir(d);
-	}
-	free(dir);
-	qsort(ids->items, ids->n, sizeof(char *), cmp_str);
-}
-
-/* Why the file at path is damaged: the parser's sentence, or NULL when it
- * reads; *len_r its size. */
-static const char *damage(const char *path, size_t *len_r, char **data_r, qenvelope *env,
-                          size_t *body_len_r)
-{
-	const char *body, *err;
-	*data_r = fs_read_file(path, QFILE_MAX, len_r);
-	if (*data_r == NULL) {
-		*len_r = 0;
-		return strerror(errno);
-	}
-	return qfile_parse(*data_r, *len_r, env, &body, body_len_r, &err) ? NULL : err;
-}
-
 /* Files in corrupt/: set aside by delivery, never delivered. */
 static size_t list_quarantined(const char *root)
 {
 	strlist ids;
 	strlist_init(&ids);
-	list_ids(root, "corrupt", &ids);
+	qscan_ids(root, "corrupt", &ids);
 	for (size_t i = 0; i < ids.n; i++) {
 		char *p = xasprintf("%s/corrupt/%s", root, ids.items[i]);
 		size_t len, body_len;
 		char *data;
 		qenvelope env;
-		const char *why = damage(p, &len, &data, &env, &body_len);
+		const char *why = qscan_read(p, &len, &data, &env, &body_len);
 		if (why == NULL) {
 			qenvelope_free(&env);
 			why = "it reads now; move it back to active/ to deliver it";
@@ -113,7 +76,7 @@ static int queue_list(cli_ctx *ctx)
 	char *root = config_path_queue(ctx->cfg);
 	strlist ids;
 	strlist_init(&ids);
-	list_ids(root, "active", &ids);
+	qscan_ids(root, "active", &ids);
 	time_t now = time(NULL);
 	size_t shown = 0;
 	for (size_t i = 0; i < ids.n; i++) {
@@ -121,7 +84,7 @@ static int queue_list(cli_ctx *ctx)
 		size_t len, body_len;
 		char *data;
 		qenvelope env;
-		const char *why = damage(p, &len, &data, &env, &body_len);
+		const char *why = qscan_read(p, &len, &data, &env, &body_len);
 		if (why == NULL) {
 			print_entry(&env, body_len, now);
 			qenvelope_free(&env);
@@ -147,7 +110,7 @@ static int queue_show(cli_ctx *ctx, const char *id)
 {
 	char *p = active_path(ctx, id);
 	size_t len, body_len;
-	char *data = fs_read_file(p, QFILE_MAX, &len);
+	char *data = fs_read_file(p, QSCAN_FILE_MAX, &len);
 	free(p);
 	if (data == NULL) {
 		cli_error("no message %s in the queue", id);

@@ -2,6 +2,7 @@
  * depends on (read the TLS key and bind ports as root, then drop to the
  * service user before touching any mail), recovery, the event loop, and an
  * orderly stop on SIGTERM / SIGINT. */
+#include "api/api.h"
 #include "cli/cli.h"
 #include "store/view.h"
 #include "store/watch.h"
@@ -16,6 +17,8 @@
 
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "api/hooks.h"
+#include "audit/audit.h"
 #include "cli/control.h"
 #include "cli/devmode.h"
 #include "policy/polconf.h"
@@ -35,12 +38,19 @@
 #include "policy/ratelimit.h"
 #include "policy/ratesync.h"
 #include "tls/tls.h"
+#include "web/web.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	server *srv = arg;
 	log_event(LOG_LVL_INFO, "stop", "signal=%d sessions=%d", (int)sig, srv->n_sessions);
 	server_stop(srv);
+}
+
+/* yubin_webhook_backlog (metrics/metrics.h): the sender's own count. */
+static double webhook_backlog(void *h, metrics_gauge g)
+{
+	return (double)hooks_webhook_backlog(h);
 }
 
 static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
@@ -177,10 +187,22 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	if (!cli_drop_privileges(ctx))
 		goto out;
 	srv.wk = workers_new(srv.base, cfg->workers);
+	if (!audit_open(cfg, &err)) { /* before anything that emits records */
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	if (!open_state(ctx, &srv, &demo_pw) || !open_outbound(ctx, &srv, &dns, &ob))
 		goto out;
 	srv.dns = dns;
+	srv.outbound = ob;
+	srv.web = web_new(&srv);
 	if (!pol_dnsbl_open(&srv, &err) || !pol_greylist_open(&srv, &err)) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
+	if (!api_open(&srv, &err)) { /* the HTTPS API's keys (api/api.h) */
 		cli_error("%s", err);
 		free(err);
 		goto out;
@@ -192,6 +214,12 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 		err = NULL;
 	}
 	open_reports(&srv, &rep);
+	srv.hooks = hooks_open(&srv, ctx->policy ? ctx->policy->webhooks : NULL, &err);
+	if (srv.hooks == NULL) {
+		cli_error("%s", err);
+		free(err);
+		goto out;
+	}
 	ctl = control_open(srv.base, cfg, ob, srv.q, &err);
 	if (ctl == NULL) {
 		cli_error("%s", err);
@@ -200,6 +228,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	}
 	queue_recover(srv.q);
 	metrics_start();
+	metrics_gauge_register(METRICS_WEBHOOK_BACKLOG, webhook_backlog, srv.hooks);
 	struct event *sigterm = evsignal_new(srv.base, SIGTERM, on_signal, &srv);
 	struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);
 	event_add(sigterm, NULL);
@@ -221,15 +250,21 @@ out:
 	server_close_listeners(&srv);
 	control_close(&ctl);
 	login_gate_stop(srv.login_gate); /* no password check starts while the workers finish */
+	metrics_gauge_unregister(METRICS_WEBHOOK_BACKLOG, webhook_backlog, srv.hooks);
+	hooks_stop(srv.hooks); /* no follower step starts; the webhook sender stops */
 	workers_free(&srv.wk); /* finishes commits and deliveries in flight */
+	hooks_free(&srv.hooks); /* after the workers: a follower step in flight has ended */
 	server_free_sessions(&srv);
 	rate_sync_close(&srv.rate); /* after the workers: no save in flight */
+	api_close(&srv);       /* after the workers and the requests that used it */
+	web_free(&srv.web);
 	outbound_free(&ob);    /* drops attempts in flight: their files stay queued */
 	pol_dnsbl_close(&srv); /* after the sessions: none asks any more */
 	pol_greylist_close(&srv); /* after the workers that wrote to it */
 	dns_free(&dns);
 	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);
+	audit_close(); /* after every emitter: stores what is left */
 	throttle_free(&srv.thr);
 	store_views_free(&srv.views); /* after the sessions that held them */
 	folder_watch_free(&srv.watch);

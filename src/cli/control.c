@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "delivery/qadmin.h"
 #include "queue/qid.h"
 
 #define REQUEST_MAX 256
@@ -31,37 +32,34 @@ static char *socket_path(const config *cfg)
 	return xasprintf("%s/control.sock", cfg->data_dir);
 }
 
+/* "flush" (every deferred message), or "<op> <qid>" with an operation of
+ * delivery/qadmin.h ("flush <qid>" is retry). */
 static void answer(control *c, const char *req, struct evbuffer *out)
 {
 	if (strcmp(req, "flush") == 0) {
 		evbuffer_add_printf(out, "ok %zu message(s) scheduled now\n", outbound_flush(c->ob, NULL));
-	} else if (strncmp(req, "flush ", 6) == 0 && qid_valid(req + 6)) {
-		size_t n = outbound_flush(c->ob, req + 6);
-		if (n > 0)
-			evbuffer_add_printf(out, "ok %s scheduled now\n", req + 6);
-		else
-			evbuffer_add_printf(out, "error %s is not waiting for a retry\n", req + 6);
-	} else if ((strncmp(req, "hold ", 5) == 0 && qid_valid(req + 5)) ||
-	           (strncmp(req, "release ", 8) == 0 && qid_valid(req + 8)) ||
-	           (strncmp(req, "bounce ", 7) == 0 && qid_valid(req + 7)) ||
-	           (strncmp(req, "delete ", 7) == 0 && qid_valid(req + 7))) {
-		const char *qid = strchr(req, ' ') + 1;
-		const char *why = req[0] == 'b' ? outbound_bounce(c->ob, qid)
-		                  : req[0] == 'd' ? outbound_delete(c->ob, qid)
-		                                  : outbound_hold(c->ob, qid, req[0] == 'h');
-		/* a message a policy held waits for its local recipients too */
-		const char *local_why = req[0] == 'r' ? queue_release(c->q, qid) : "";
-		if (local_why == NULL)
-			why = NULL;
-		if (why == NULL)
-			evbuffer_add_printf(out, "ok %s %s\n", qid,
-			                    req[0] == 'h' ? "held" : req[0] == 'r' ? "released"
-			                    : req[0] == 'd' ? "deleted" : "returned to the sender");
-		else
-			evbuffer_add_printf(out, "error %s: %s\n", qid, why);
-	} else {
-		evbuffer_add_printf(out, "error unknown request\n");
+		return;
 	}
+	const char *sp = strchr(req, ' ');
+	char name[16];
+	int op = -1;
+	if (sp != NULL && (size_t)(sp - req) < sizeof name && qid_valid(sp + 1)) {
+		memcpy(name, req, (size_t)(sp - req));
+		name[sp - req] = '\0';
+		op = qadmin_op_parse(name);
+	}
+	if (op < 0) {
+		evbuffer_add_printf(out, "error unknown request\n");
+		return;
+	}
+	const char *qid = sp + 1;
+	const char *why = qadmin_apply(c->ob, c->q, (qadmin_op)op, qid);
+	if (why == NULL)
+		evbuffer_add_printf(out, "ok %s %s\n", qid, qadmin_op_done((qadmin_op)op));
+	else if (op == QADMIN_RETRY)
+		evbuffer_add_printf(out, "error %s %s\n", qid, why);
+	else
+		evbuffer_add_printf(out, "error %s: %s\n", qid, why);
 }
 
 static void on_write_done(struct bufferevent *bev, void *arg)

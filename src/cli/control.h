@@ -2,7 +2,8 @@
  * owned by the service user): how `yubin queue flush` reaches the running
  * server.  One request line, one reply line ("ok ..." or "error ...").
  * Requests: "flush" (every deferred message), "flush <qid>", "hold <qid>",
- * "release <qid>", "bounce <qid>". */
+ * "release <qid>", "bounce <qid>", "delete <qid>" (delivery/qadmin.h does
+ * them, for the dashboard too). */
 #ifndef YUBIN_CONTROL_H
 #define YUBIN_CONTROL_H
 

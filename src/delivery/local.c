@@ -14,10 +14,12 @@
 #include "delivery/maildir.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
+#include "audit/audit.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "metrics/metrics.h"
 #include "queue/qfile.h"
+#include "queue/qid.h"
 #include "store/folders.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
@@ -40,6 +42,16 @@ static char *unique_name(const qenvelope *env, size_t idx, const char *hostname)
 			BUF_PUTC(&b, *p);
 	}
 	return buf_steal(&b);
+}
+
+bool local_file_qid(const char *file, char *qid_r)
+{
+	const char *y = strstr(file, ".Y");
+	if (y == NULL || strlen(y + 2) < QID_LEN + 1 || y[2 + QID_LEN] != 'R')
+		return false;
+	memcpy(qid_r, y + 2, QID_LEN);
+	qid_r[QID_LEN] = '\0';
+	return qid_valid(qid_r);
 }
 
 static bool mark_done(int qfd, size_t idx)
@@ -81,9 +93,13 @@ static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size
 	}
 	if (st == MD_ERROR) {
 		out->failed++;
+		int error = errno;
 		metrics_deferred(METRICS_LOCAL);
 		log_event(LOG_LVL_ERROR, "deliver", "qid=%s to=%s result=deferred step=%s error=%s",
-		          env->id, to, step, strerror(errno));
+		          env->id, to, step, strerror(error));
+		audit_emit(AUDIT_DEFERRED, env->id, to,
+		           json_pack("{s:o, s:o}", "rcpt", audit_str(to),
+		                     "reply", audit_str(path ? strerror(error) : "the mailbox cannot be found")));
 	} else {
 		if (!mark_done(qfd, idx))
 			log_event(LOG_LVL_WARN, "queue_mark", "qid=%s error=%s", env->id, strerror(errno));
@@ -95,6 +111,10 @@ static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size
 		}
 		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s",
 		          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
+		if (st == MD_OK)
+			audit_emit(AUDIT_DELIVERED, env->id, to,
+			           json_pack("{s:o, s:o, s:s, s:s}", "rcpt", audit_str(to), "mailbox", audit_str(to), "folder",
+			                     env->junk ? "Junk" : "INBOX", "reply", "delivered to the mailbox"));
 	}
 	free(path);
 	free(name);

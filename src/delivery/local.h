@@ -38,4 +38,10 @@ void local_outcome_free(local_outcome *out);
 bool local_deliver(const char *qpath, const char *mail_root, const char *hostname,
                    bool recovering, local_outcome *out_r);
 
+/* The queue id in the name of a Maildir file local delivery wrote
+ * ("<arrival>.Y<qid>R<index>.<host>[:2,flags]"), into qid_r (QID_LEN + 1
+ * bytes): how a stored message is traced back to the audit trail.  False
+ * for a name of any other shape (an APPEND, a copy). */
+bool local_file_qid(const char *file, char *qid_r);
+
 #endif

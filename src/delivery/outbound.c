@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "delivery/connpool.h"
 #include "delivery/downgrade.h"
 #include "delivery/dsn.h"
@@ -99,6 +100,7 @@ typedef struct ob_group {
 	char *last_remote;    /* the last of them that a server said, if any */
 	smtpc_job job;
 	bool job_running;
+	int64_t job_start_ms; /* for the audit trail's duration */
 } ob_group;
 
 /* Per-recipient outcome of this attempt. */
@@ -249,6 +251,28 @@ static char *group_reasons(const ob_group *g, int *code_r)
 
 /* ---- per-domain work ---- */
 
+/* The audit trail's ATTEMPT record of one transaction (or connection). */
+static void audit_attempt(const ob_group *g, const smtpc_job *job)
+{
+	if (!audit_is_open())
+		return;
+	json_t *d = json_object(), *rcpts = json_array();
+	for (size_t k = 0; k < g->n; k++)
+		json_array_append_new(rcpts, audit_str(g->addrs[k]));
+	json_object_set_new(d, "rcpts", rcpts);
+	audit_set(d, "host", g->cur_host);
+	audit_set(d, "ip", g->cur_ip);
+	json_object_set_new(d, "port", json_integer(g->cur_port));
+	json_object_set_new(d, "relay", json_boolean(g->relay));
+	audit_set(d, "tls_version", job->tls_version);
+	audit_set(d, "tls_cipher", job->tls_cipher);
+	json_object_set_new(d, "tls_verified", json_boolean(job->tls_verified));
+	json_object_set_new(d, "reply", audit_str(g->n > 0 ? job->replies[0] : ""));
+	json_object_set_new(d, "code", json_integer(g->n > 0 ? job->codes[0] : 0));
+	json_object_set_new(d, "duration_ms", json_integer(audit_now_ms() - g->job_start_ms));
+	audit_emit(AUDIT_ATTEMPT, g->a->env.id, NULL, d);
+}
+
 static void on_smtp_done(smtpc_job *job)
 {
 	ob_group *g = job->arg;
@@ -269,6 +293,7 @@ static void on_smtp_done(smtpc_job *job)
 	for (size_t k = 0; k < g->n; k++)
 		if (job->codes[k] / 100 != 4)
 			all_temp = false;
+	audit_attempt(g, job);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
 		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s body=%s reply=%s", a->env.id,
@@ -375,6 +400,7 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->done = on_smtp_done;
 	j->arg = g;
 	g->job_running = true;
+	g->job_start_ms = audit_now_ms();
 	smtpc_start(j);
 }
 
@@ -895,6 +921,21 @@ static void append_records(ob_attempt *a, time_t next, bool warned_now)
 	buf_free(&rec);
 }
 
+/* The audit trail's final (or deferred) state of recipient i. */
+static void audit_final(const ob_attempt *a, size_t i, audit_kind kind)
+{
+	const ob_result *r = &a->res[i];
+	const char *rcpt = a->env.rcpts[i].address;
+	json_t *d = json_object();
+	json_object_set_new(d, "rcpt", audit_str(rcpt));
+	audit_set(d, "host", r->mx);
+	json_object_set_new(d, "reply", audit_str(r->reply ? r->reply : ""));
+	audit_set(d, "status", r->status);
+	if (kind == AUDIT_DEFERRED && a->next_due > 0)
+		json_object_set_new(d, "next_try", json_integer(a->next_due));
+	audit_emit(kind, a->env.id, rcpt, d);
+}
+
 /* The counters of one recipient's outcome (metrics/metrics.h). */
 static void count_final(const ob_attempt *a, char kind)
 {
@@ -908,17 +949,22 @@ static void count_final(const ob_attempt *a, char kind)
 
 static void log_final(ob_attempt *a)
 {
-	static const struct { char kind; const char *word; } words[] = {
-		{'d', "sent"}, {'f', "bounced"}, {'x', "expired"}, {'t', "deferred"}};
+	static const struct { char kind; const char *word; audit_kind audit; } words[] = {
+		{'d', "sent", AUDIT_DELIVERED}, {'f', "bounced", AUDIT_BOUNCED}, {'x', "expired", AUDIT_BOUNCED},
+		{'t', "deferred", AUDIT_DEFERRED}};
 	for (size_t i = 0; i < a->env.n_rcpts; i++)
 		count_final(a, a->res[i].kind);
-	for (size_t i = 0; i < a->env.n_rcpts; i++)
-		for (size_t w = 0; w < 4; w++)
-			if (a->res[i].kind == words[w].kind)
-				log_event(LOG_LVL_INFO, "delivery",
-				          "qid=%s to=%s result=%s status=%s mx=%s delay=%llds reply=%s", a->env.id,
-				          a->env.rcpts[i].address, words[w].word, a->res[i].status,
-				          a->res[i].mx, (long long)(a->now - a->env.time), a->res[i].reply);
+	for (size_t i = 0; i < a->env.n_rcpts; i++) {
+		for (size_t w = 0; w < 4; w++) {
+			if (a->res[i].kind != words[w].kind)
+				continue;
+			audit_final(a, i, words[w].audit);
+			log_event(LOG_LVL_INFO, "delivery",
+			          "qid=%s to=%s result=%s status=%s mx=%s delay=%llds reply=%s", a->env.id,
+			          a->env.rcpts[i].address, words[w].word, a->res[i].status,
+			          a->res[i].mx, (long long)(a->now - a->env.time), a->res[i].reply);
+		}
+	}
 }
 
 /* Worker: make the file say what happened.  When nothing is left to try

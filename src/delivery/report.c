@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "audit/audit.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "queue/qid.h"
@@ -35,6 +36,10 @@ bool report_send(const report_ctx *ctx, const char *about_qid, const char *sende
 		ok = queue_inject(ctx->q, &env, msg, len);
 		log_event(LOG_LVL_INFO, "dsn", "qid=%s dsn_qid=%s kind=%s to=%s recipients=%zu", about_qid, id,
 		          kind, sender, recipients);
+		if (ok)
+			audit_emit(AUDIT_DSN, about_qid, NULL,
+			           json_pack("{s:s, s:s, s:o, s:I}", "dsn_qid", id, "action", kind, "to", audit_str(sender),
+			                     "recipients", (json_int_t)recipients));
 	} else {
 		log_event(LOG_LVL_WARN, "dsn", "qid=%s to=%s result=dropped reason=%s", about_qid, sender,
 		          "sender cannot be resolved");

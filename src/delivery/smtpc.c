@@ -46,6 +46,7 @@ struct smtpc_conn {
 	int port;
 	time_t opened;
 	char *tls_version;
+	const char *tls_cipher;
 	bool tls_verified;
 	/* what the server offers (EHLO) */
 	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking, ext_dsn;
@@ -462,6 +463,8 @@ static void after_tls(smtpc_job *j)
 	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
 	c->tls_version = xstrdup(SSL_get_version(ssl));
 	metrics_tls_seen(METRICS_OUTBOUND, c->tls_version);
+	c->tls_cipher = SSL_get_cipher_name(ssl);
+	j->tls_cipher = c->tls_cipher;
 	c->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_peer_certificate(ssl) != NULL;
 	j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;
@@ -765,6 +768,7 @@ static void start_reused(smtpc_job *j)
 	j->connected = true;
 	if (c->tls_version != NULL)
 		j->tls_version = xstrdup(c->tls_version);
+	j->tls_cipher = c->tls_cipher;
 	j->tls_verified = c->tls_verified;
 	j->dsn_offered = c->ext_dsn;
 	if (c->dead || c->bev == NULL) {
@@ -791,6 +795,16 @@ void smtpc_start(smtpc_job *j)
 	smtpc_conn *c = conn_new(j);
 	c->job = j;
 	j->st = c;
+	if (j->given_fd) { /* connected already: the greeting is next */
+		c->fd = j->fd;
+		c->bev = bevtls_plain(j->base, c->fd);
+		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+		set_timeouts(c, j->command_timeout, j->command_timeout);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		j->connected = true;
+		c->step = ST_GREETING;
+		return;
+	}
 	c->fd = socket(j->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		c->dead = true;
@@ -834,6 +848,7 @@ void smtpc_job_clear(smtpc_job *j)
 	j->codes = NULL;
 	j->from_server = NULL;
 	j->tls_version = NULL;
+	j->tls_cipher = NULL;
 }
 
 /* ---- connections between transactions ---- */

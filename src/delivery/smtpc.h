@@ -41,6 +41,10 @@ struct smtpc_job {
 	const char *mx_host;          /* for SNI, certificate checks and logs */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	bool given_fd;                /* use fd, already connected (one end of a
+	                               * socketpair: the HTTPS API's internal
+	                               * submission), instead of connecting to addr */
+	int fd;
 	const char *sender;
 	const char *const *rcpts;
 	size_t n_rcpts;
@@ -78,6 +82,7 @@ struct smtpc_job {
 	                               * reason of ours in the same shape, e.g. a
 	                               * refused connection or a failed TLS check) */
 	char *tls_version;            /* NULL: no TLS */
+	const char *tls_cipher;       /* its cipher (static, OpenSSL's name) */
 	bool tls_verified;
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still

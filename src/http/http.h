@@ -20,8 +20,10 @@ struct server;
 typedef struct http_req http_req;
 
 typedef void http_handler(http_req *r);
-/* May the request go on?  False after the check has answered it (401,
- * 403, a redirect to the log-in page, ...).  A check may not wait. */
+/* May the request go on?  False when the check has answered it (401,
+ * 403, a redirect to the log-in page, ...) or will answer it later (the
+ * throttle's delay before a 401: it then registers http_req_on_abort).
+ * True only at once: a request that goes on never waited. */
 typedef bool http_access(http_req *r);
 
 typedef struct http_route {

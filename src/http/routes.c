@@ -4,11 +4,40 @@
 #include "http/internal.h"
 
 #include "http/health.h"
+#include "api/api.h"
+#include "api/events.h"
+#include "api/suppress_api.h"
+#include "api/webhooks_api.h"
 #include "http/metrics_page.h"
+#include "web/web.h"
 
 static const http_route routes[] = {
 	{"GET", "/v1/health", NULL, http_health},
+	{"POST", "/v1/messages", api_key_access, api_messages_post},
+	{"GET", "/v1/events", api_key_access, events_get},
+	{"GET", "/v1/suppressions", api_key_access, suppress_api_list},
+	{"POST", "/v1/suppressions", api_key_access, suppress_api_add},
+	{"GET", "/v1/suppressions/{address}", api_key_access, suppress_api_get},
+	{"DELETE", "/v1/suppressions/{address}", api_key_access, suppress_api_del},
+	{"GET", "/v1/webhooks", api_key_access, webhooks_api_list},
+	{"POST", "/v1/webhooks", api_key_access, webhooks_api_add},
+	{"DELETE", "/v1/webhooks/{id}", api_key_access, webhooks_api_del},
+	{"GET", "/v1/messages/{id}", api_key_access, api_messages_get},
+	{"GET", "/v1/openapi.json", NULL, api_openapi},
 	{"GET", "/metrics", http_metrics_allowed, http_metrics},
+	/* the dashboard (web/web.h) */
+	{"GET", "/", web_require_admin, web_get_root},
+	{"GET", "/style.css", NULL, web_get_style},
+	{"GET", "/login", NULL, web_get_login},
+	{"POST", "/login", NULL, web_post_login},
+	{"POST", "/logout", web_require_user, web_post_logout},
+	{"GET", "/queue", web_require_admin, web_get_queue},
+	{"POST", "/queue/{qid}/{op}", web_require_admin, web_post_queue},
+	{"GET", "/log", web_require_admin, web_get_log},
+	{"GET", "/message/{qid}", web_require_admin, web_get_message},
+	{"GET", "/domains", web_require_admin, web_get_domains},
+	{"GET", "/charts", web_require_admin, web_get_charts},
+	{"GET", "/charts/{name}", web_require_admin, web_get_chart_svg},
 };
 
 const http_route *http_routes(size_t *n_r)

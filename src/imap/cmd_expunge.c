@@ -31,7 +31,20 @@ static void expunge_work(void *arg)
 		if (i >= 0 && (mb->msgs[i].flags & MDF_DELETED))
 			uids[n++] = j->t[k].uid;
 	}
+	/* the audit trail's DELETED records need the file names, which go */
+	mbox_msg *gone = xcalloc(n + 1, sizeof(*gone));
+	for (size_t k = 0; k < n; k++) {
+		long i = mbox_find(mb, uids[k]);
+		gone[k] = mb->msgs[i];
+		gone[k].file = xstrdup(mb->msgs[i].file);
+	}
 	j->ok = store_view_expunge(j->v, uids, n, &j->err);
+	for (size_t k = 0; k < n; k++) {
+		if (j->ok && mbox_find(mb, uids[k]) < 0)
+			imap_audit_msg(j->s, &gone[k], true);
+		free(gone[k].file);
+	}
+	free(gone);
 	free(uids);
 }
 

@@ -207,6 +207,7 @@ static void fetch_one(fetch_job *j, const imap_target *t)
 			msg->modseq = store_view_next_modseq(j->v);
 			j->changed[j->n_changed++] = msg->uid;
 			flags_changed = true;
+			imap_audit_msg(j->s, msg, false);
 		}
 		free(err);
 	}

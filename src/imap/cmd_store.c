@@ -86,12 +86,15 @@ static void store_one(store_job *j, const imap_target *t, unsigned md, uint32_t 
 	                                                   : m->kw & ~kw;
 	if (want != m->flags || want_kw != m->kw) {
 		char *err = NULL;
+		bool now_seen = (want & MDF_SEEN) && !(m->flags & MDF_SEEN);
 		if (!mbox_set_flags(mb, (size_t)i, want, want_kw, &err)) {
 			log_event(LOG_LVL_ERROR, "imap", "sid=%s store_error=%s", j->s->sid, err);
 			free(err);
 			j->failed = true;
 			return;
 		}
+		if (now_seen)
+			imap_audit_msg(j->s, m, false);
 		m->modseq = store_view_next_modseq(j->v);
 		j->changed[j->n_changed++] = m->uid;
 	}

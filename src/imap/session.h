@@ -147,6 +147,9 @@ void imap_saved_set(imap_session *s, uint32_t *uids, size_t n);
 void imap_unselect(imap_session *s);
 /* The folder's key in the account's index ("" for INBOX) from its path. */
 const char *imap_folder_key(const imap_session *s, const char *path);
+/* audit.c: the audit trail's READ (deleted false: \Seen was just set) or
+ * DELETED record of message m of the selected folder (any thread). */
+void imap_audit_msg(const imap_session *s, const mbox_msg *m, bool deleted);
 /* searcheval.c: SEARCH and UID SEARCH (raw: the command as framed). */
 void imap_search_cmd(imap_session *s, const imap_command *c, const char *raw, size_t raw_len);
 /* recent.c: \Recent (IMAP4rev1 only).  The messages below UID upto that

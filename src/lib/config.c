@@ -101,21 +101,39 @@ static const setting_def schema[] = {
 	STR("rewrite.srs.secret_file", rewrite.srs_secret_file, NULL, "the SRS secrets, one a line, the first signs, all verify (mode 0600; made with a random secret at start or by `yubin srs keygen` when missing; unset: DATA_DIR/srs.secret)"),
 	INT("rewrite.arc_seal", rewrite.arc_seal, 0, 0, 1, "1: mail that arrived on port 25 and is sent on to another domain gets an ARC set (RFC 8617) sealed with an RSA DKIM key of rewrite.srs.domain (`yubin dkim keygen DOMAIN --algorithm rsa`)"),
 	INT("rewrite.srs.max_age", rewrite.srs_max_age, 21, 1, 1000, "days an SRS address stays valid for bounces"),
+	STR("webhooks.ca_file", webhooks.ca_file, NULL, "CA certificates (PEM) that webhook endpoints' certificates are verified against (unset: the system's)"),
+	INT("webhooks.connect_timeout", webhooks.connect_timeout, 10, 1, 300, "seconds to connect to a webhook endpoint"),
+	INT("webhooks.timeout", webhooks.timeout, 30, 1, 600, "seconds for a whole webhook attempt; a slower answer counts as a failure"),
+	INT("webhooks.retry_base", webhooks.retry_base, 30, 1, 86400, "seconds before a failed webhook delivery is tried again; the wait doubles each time"),
+	INT("webhooks.retry_max", webhooks.retry_max, 3600, 1, 86400, "longest wait between two attempts of a webhook delivery"),
+	INT("webhooks.retry_for", webhooks.retry_for, 86400, 60, 86400 * 7, "seconds after its event a webhook delivery is still tried; then it is dropped with a log line"),
+	INT("webhooks.max_pending", webhooks.max_pending, 10000, 10, 10000000, "webhook deliveries kept waiting per endpoint; at the bound the oldest is dropped with a log line"),
 	I64("http.max_body", http.max_body, 37748736, 1024, 1LL << 32, "bytes of an HTTP request body; more gets 413 (a JSON message carries its attachments in base64, about 4/3 of limits.message_size)"),
 	INT("http.max_header", http.max_header, 16384, 1024, 1048576, "bytes of an HTTP request line and header fields together; more gets 431 or the connection closes"),
 	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
+	INT("api.max_recipients", api.max_recipients, 100, 1, 100000, "recipients (to, cc and bcc together) of one message sent through the HTTPS API; more gets 422"),
+	INT("api.idempotency_hours", api.idempotency_hours, 24, 1, 24 * 30, "hours an Idempotency-Key of the HTTPS API is remembered (a retry within them gets the first answer)"),
+	INT("audit.enabled", audit.enabled, 1, 0, 1, "true (1): keep every message's timeline in DATA_DIR/audit.db (yubin trace, yubin audit verify)"),
+	STR("audit.subject", audit.subject, "hash", "the Subject in the trail: \"off\", \"hash\" (sha256 of it) or \"plain\""),
+	INT("audit.retention_days", audit.retention_days, 90, 0, 36500, "days records are kept (pruned daily, the chain stays verifiable); 0: forever"),
+	STR("audit.journal", audit.journal, NULL, "address (a local mailbox or any other) that gets a copy of every accepted message, with NOTIFY=NEVER"),
+	STR("audit.journal_match", audit.journal_match, NULL, "only journal mail whose sender or a recipient is in one of these domains (separated by commas or spaces; a domain covers its subdomains); unset: all"),
 	I64("queue.min_free", queue.min_free, 67108864, 0, 1LL << 50, "bytes the queue's file system keeps free: below it MAIL gets 452 4.3.1 (at least 1.5 x limits.message_size is kept in any case)"),
+	INT("web.session_lifetime", web.session_lifetime, 43200, 60, 86400 * 30, "seconds a dashboard session lasts at most, however busy"),
+	INT("web.session_idle", web.session_idle, 1800, 60, 86400, "seconds a dashboard session lasts without a request"),
+	INT("web.max_sessions", web.max_sessions, 1000, 1, 100000, "dashboard sessions kept at once (the least recently used goes first)"),
+	INT("web.chart_days", web.chart_days, 3, 1, 31, "days the dashboard's charts show, per hour"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
-                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http",
-                                     "metrics"};
+                                     "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
+                                     "audit", "webhooks", "web", "metrics"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
 static const char *const external[] = {
 	"policy.rules", "policy.lists", "policy.dnsbl", "policy.dnsbl_reject_score", "policy.ratelimits", "policy.milters",
-	"rewrite.canonical", "rewrite.masquerade",
+	"rewrite.canonical", "rewrite.masquerade", "webhooks.endpoints",
 };
 
 static bool is_external(const char *path)
@@ -176,6 +194,7 @@ config *config_new_defaults(void)
 	cfg->delivery.retry = xcalloc((size_t)cfg->delivery.n_retry, sizeof(int));
 	memcpy(cfg->delivery.retry, default_retry, sizeof(default_retry));
 	strlist_init(&cfg->relay.domains);
+	strlist_init(&cfg->web.admins);
 	strlist_init(&cfg->policy.trusted_networks);
 	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
 	strlist_add(&cfg->policy.trusted_networks, "::1");
@@ -212,6 +231,7 @@ void config_free(config **cfgp)
 	free(cfg->delivery.retry);
 	free(cfg->relay.ports);
 	strlist_free(&cfg->relay.domains);
+	strlist_free(&cfg->web.admins);
 	strlist_free(&cfg->policy.trusted_networks);
 	strlist_free(&cfg->metrics.allow);
 	strlist_free(&cfg->domains);
@@ -249,11 +269,12 @@ static void read_scalar(config *cfg, const setting_def *d, config_setting_t *s,
 		*(char **)field = xstrdup(config_setting_get_string(s));
 		return;
 	}
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+	bool flag = d->type == T_INT && d->min == 0 && d->max == 1; /* a switch: true/false too */
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && !(flag && t == CONFIG_TYPE_BOOL)) {
 		add_error(errs, file, line, "%s must be %s", d->name, type_word(d->type));
 		return;
 	}
-	long long v = config_setting_get_int64(s);
+	long long v = t == CONFIG_TYPE_BOOL ? config_setting_get_bool(s) : config_setting_get_int64(s);
 	if (v < d->min || v > d->max) {
 		add_error(errs, file, line, "%s is %lld, but must be between %lld and %lld",
 		          d->name, v, d->min, d->max);
@@ -438,6 +459,31 @@ static void read_networks(config_setting_t *s, const char *name, strlist *out, c
 	}
 }
 
+/* web.admins: account addresses (local@domain), kept in lower case as
+ * accounts are. */
+static void read_admins(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
+{
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		add_error(errs, file, (int)config_setting_source_line(s),
+		          "%s must be a list of account addresses, like [ \"postmaster@example.org\" ]", name);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		const char *at = v ? strrchr(v, '@') : NULL;
+		if (at == NULL || at == v || !valid_domain_name(at + 1)) {
+			add_error(errs, file, (int)config_setting_source_line(e),
+			          "%s entry %d is not an account address (local@domain)", name, i + 1);
+			continue;
+		}
+		char *a = xstrdup(v);
+		str_ascii_lower(a);
+		strlist_add_owned(out, a);
+	}
+}
+
 /* Walk a group: scalars go through the schema, known lists to their readers,
  * anything else is an unknown setting. */
 static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
@@ -463,6 +509,8 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			              &cfg->relay.n_ports, file, errs);
 		} else if (prefix != NULL && strcmp(path, "relay.domains") == 0) {
 			read_domains(cfg, s, file, errs, &cfg->relay.domains, path);
+		} else if (prefix != NULL && strcmp(path, "web.admins") == 0) {
+			read_admins(s, path, &cfg->web.admins, file, errs);
 		} else if (is_external(path)) {
 			/* read by the policy layer */
 		} else if (prefix != NULL && strcmp(path, "policy.trusted_networks") == 0) {
@@ -522,6 +570,11 @@ bool config_validate(const config *cfg, strlist *errs)
 	const char *goe = cfg->policy.greylist.on_error;
 	if (goe == NULL || (strcmp(goe, "tempfail") != 0 && strcmp(goe, "accept") != 0))
 		add_error(errs, file, 0, "policy.greylist.on_error must be \"tempfail\" or \"accept\"");
+	const char *subj = cfg->audit.subject;
+	if (subj == NULL || (strcmp(subj, "off") != 0 && strcmp(subj, "hash") != 0 && strcmp(subj, "plain") != 0))
+		add_error(errs, file, 0, "audit.subject must be \"off\", \"hash\" or \"plain\"");
+	if (cfg->audit.journal != NULL && strchr(cfg->audit.journal, '@') == NULL)
+		add_error(errs, file, 0, "audit.journal must be a mail address, like journal = \"archive@example.org\";");
 	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
@@ -574,6 +627,7 @@ void config_print_defaults(void)
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
 	       "policy.trusted_networks");
 	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
+	printf("%-28s = [ ];   # accounts that may log in to the dashboard, like [ \"postmaster@example.org\" ]\n", "web.admins");
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # networks that may read GET /metrics (others get 403)\n",
 	       "metrics.allow");
 }

@@ -123,12 +123,47 @@ typedef struct config_rewrite {
 	int arc_seal;              /* 1: ARC-seal forwarded mail */
 } config_rewrite;
 
+/* Webhook delivery (api/whsend.c); the endpoints are api/whconf.h's. */
+typedef struct config_webhooks {
+	char *ca_file;             /* CAs for endpoints' certificates; NULL: the system's */
+	int connect_timeout;       /* seconds */
+	int timeout;               /* seconds for a whole attempt */
+	int retry_base;            /* seconds before the first retry; doubles */
+	int retry_max;             /* longest wait between attempts */
+	int retry_for;             /* seconds after the event an attempt is still made */
+	int max_pending;           /* deliveries waiting per endpoint */
+} config_webhooks;
+
 /* The HTTPS listener (http/server.c). */
 typedef struct config_http {
 	int64_t max_body;          /* bytes of a request body (413 above) */
 	int max_header;            /* bytes of a request's head: line and fields */
 	int timeout;               /* seconds of silence before a connection closes */
 } config_http;
+
+/* The HTTPS API's sending (api/). */
+typedef struct config_api {
+	int max_recipients;        /* to + cc + bcc of one message */
+	int idempotency_hours;     /* how long an Idempotency-Key is kept */
+} config_api;
+
+/* The web dashboard (web/). */
+typedef struct config_web {
+	strlist admins;            /* accounts that may log in to the dashboard */
+	int session_lifetime;      /* seconds a session lasts at most */
+	int session_idle;          /* seconds a session lasts without a request */
+	int max_sessions;          /* sessions kept at once */
+	int chart_days;            /* days the charts show */
+} config_web;
+
+/* The audit trail (audit/audit.h). */
+typedef struct config_audit {
+	int enabled;               /* 1: keep the trail in data_dir/audit.db */
+	char *subject;             /* "off", "hash" or "plain" */
+	int retention_days;        /* records older are pruned daily; 0: kept */
+	char *journal;             /* address that gets a copy of every message, or NULL */
+	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
+} config_audit;
 
 typedef struct config_metrics {
 	strlist allow;             /* networks that may read GET /metrics */
@@ -153,7 +188,11 @@ typedef struct config {
 	config_queue queue;
 	config_policy policy;
 	config_rewrite rewrite;
+	config_webhooks webhooks;
 	config_http http;
+	config_api api;
+	config_web web;
+	config_audit audit;
 	config_metrics metrics;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;

@@ -46,6 +46,10 @@ typedef struct server {
 	struct lru *smtp_passed;    /* port-25 clients that waited for the greeting */
 	struct rewrite_state *rewrite; /* canonical maps, masquerading, SRS (rewrite/state.h) */
 	struct http_server *http;   /* the https listeners (http/server.h); NULL without */
+	struct hooks *hooks;        /* suppression list, events follower, webhooks (api/hooks.h) */
+	struct api_state *api;      /* the HTTPS API's keys and callers (api/api.h) */
+	struct web *web;            /* the dashboard's sessions (web/web.h) */
+	struct outbound *outbound;  /* remote delivery, for the dashboard's queue operations */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

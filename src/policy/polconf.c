@@ -15,6 +15,7 @@
 #include "policy/rules.h"
 #include "policy/table.h"
 #include "rewrite/rwconf.h"
+#include "api/whconf.h"
 
 static const struct {
 	const char *path;
@@ -28,6 +29,7 @@ static const struct {
 	{"rewrite.canonical", rw_config_read_canonical},
 	{"rewrite.masquerade", rw_config_read_masquerade},
 	{"policy.milters", milter_defs_policy_read},
+	{"webhooks.endpoints", webhook_defs_policy_read},
 };
 
 void policy_config_verror(strlist *errors, const char *file, const config_setting_t *at, const char *prefix,
@@ -97,6 +99,7 @@ void policy_config_free(policy_config **pcp)
 	rate_rules_free(&pc->ratelimits);
 	rw_config_free(&pc->rewrite);
 	milter_defs_free(&pc->milters);
+	webhook_defs_free(&pc->webhooks);
 	free(pc);
 	*pcp = NULL;
 }

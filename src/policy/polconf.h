@@ -26,6 +26,7 @@ typedef struct policy_config {
 	double dnsbl_reject_score;         /* refuse at RCPT from this score on; 0: never */
 	struct rw_rules *rewrite;          /* rewrite.canonical, rewrite.masquerade (rewrite/rwconf.h); NULL: none */
 	struct milter_defs *milters;       /* milter/conf.h: policy.milters */
+	struct webhook_defs *webhooks;     /* api/whconf.h: webhooks.endpoints; NULL: none */
 } policy_config;
 
 /* A reader takes one setting (s, found at its path) into pc; false with

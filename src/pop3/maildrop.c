@@ -11,15 +11,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
+#include "delivery/local.h"
 #include "delivery/maildir.h"
 #include "lib/log.h"
 #include "pop3/format.h"
+#include "queue/qid.h"
 
 typedef struct md_job {
 	pop3_session *s;
 	mbox *mb;
 	char *path;
 	uint32_t *uids;
+	char **files;           /* their file names, for the audit trail */
 	size_t n_uids;
 	bool ok;
 	char *err;
@@ -37,6 +41,18 @@ void maildrop_release(pop3_session *s)
 	strlist_remove(&s->srv->pop3_locks, s->maildrop);
 	free(s->maildrop);
 	s->maildrop = NULL;
+}
+
+/* The audit trail's READ (RETR, TOP; the trail keeps the first) or
+ * DELETED (at QUIT) record of a message local delivery stored. */
+static void pop3_audit(const pop3_session *s, const char *file, bool deleted)
+{
+	char qid[QID_LEN + 1];
+	if (!audit_is_open() || file == NULL || !local_file_qid(file, qid))
+		return;
+	audit_emit(deleted ? AUDIT_DELETED : AUDIT_READ, qid, s->account,
+	           json_pack("{s:o, s:s, s:s, s:o}", "mailbox", audit_str(s->account), "protocol", "pop3", "folder",
+	                     "INBOX", "user", audit_str(s->account)));
 }
 
 /* ---- login ---- */
@@ -227,6 +243,7 @@ void maildrop_send(pop3_session *s, size_t i, long lines)
 	j->i = i;
 	j->fd = -1;
 	j->path = mbox_msg_path(s->mb, i);
+	pop3_audit(s, s->mb->msgs[i].file, false);
 	pop3_format_init(&j->fmt, lines);
 	conn_pause(s->c);
 	workers_submit(s->srv->wk, retr_work, retr_done, j);
@@ -250,6 +267,12 @@ static void update_done(void *arg)
 	else
 		log_event(LOG_LVL_ERROR, "pop3_update", "sid=%s user=%s deleted=%zu error=%s", s->sid,
 		          s->account, j->n_uids, j->err);
+	for (size_t k = 0; k < j->n_uids; k++) {
+		if (j->ok)
+			pop3_audit(s, j->files[k], true);
+		free(j->files[k]);
+	}
+	free(j->files);
 	if (j->ok) {
 		pop3_ok(s, "Bye; %zu messages deleted", j->n_uids);
 	} else {
@@ -268,9 +291,12 @@ void maildrop_update(pop3_session *s)
 	j->s = s;
 	j->mb = s->mb;
 	j->uids = xcalloc(s->mb->n + 1, sizeof(uint32_t));
+	j->files = xcalloc(s->mb->n + 1, sizeof(char *));
 	for (size_t i = 0; i < s->mb->n; i++)
-		if (s->deleted[i])
+		if (s->deleted[i]) {
+			j->files[j->n_uids] = xstrdup(s->mb->msgs[i].file);
 			j->uids[j->n_uids++] = s->mb->msgs[i].uid;
+		}
 	conn_pause(s->c);
 	workers_submit(s->srv->wk, update_work, update_done, j);
 }

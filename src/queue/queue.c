@@ -16,6 +16,7 @@
 #include "delivery/local.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
+#include "audit/audit.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "metrics/metrics.h"
@@ -287,10 +288,31 @@ void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg)
 	q->report_arg = arg;
 }
 
+/* A message of our own (a delivery report) is in the queue: its RECEIVED
+ * record, so that its own delivery has a timeline too. */
 static void inject_done(void *arg, int error)
 {
-	(void)arg;
-	(void)error; /* commit_done has logged a failure */
+	json_t *d = arg;
+	if (error == 0) /* else commit_done has logged the failure */
+		audit_emit(AUDIT_RECEIVED, json_string_value(json_object_get(d, "qid")), NULL, json_incref(d));
+	json_decref(d);
+}
+
+static json_t *inject_facts(const qenvelope *env, size_t len)
+{
+	if (!audit_is_open())
+		return NULL;
+	json_t *rcpts = json_array();
+	for (size_t i = 0; i < env->n_rcpts; i++)
+		json_array_append_new(rcpts, audit_str(env->rcpts[i].address));
+	json_t *d = json_object();
+	json_object_set_new(d, "qid", audit_str(env->id));
+	json_object_set_new(d, "listener", json_string("local"));
+	json_object_set_new(d, "client_ip", audit_str(env->client));
+	json_object_set_new(d, "sender", audit_str(env->sender));
+	json_object_set_new(d, "rcpts", rcpts);
+	json_object_set_new(d, "size", json_integer((json_int_t)len));
+	return d;
 }
 
 bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len)
@@ -301,7 +323,7 @@ bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len)
 		return false;
 	}
 	spool_write(s, body, len);
-	spool_commit(s, inject_done, NULL);
+	spool_commit(s, inject_done, inject_facts(env, len));
 	log_event(LOG_LVL_INFO, "queue_inject", "qid=%s from=%s to=%s size=%zu", env->id, env->sender,
 	          env->rcpts[0].address, len);
 	return true;

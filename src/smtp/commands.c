@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/audit.h"
 #include "auth/login.h"
 #include "auth/sasl.h"
 #include "lib/log.h"
@@ -16,6 +17,7 @@
 #include "smtp/msgcheck.h"
 #include "smtp/parse.h"
 #include "smtp/pol_steps.h"
+#include "smtp/auditrec.h"
 #include "smtp/policy.h"
 
 typedef struct smtp_command {
@@ -94,6 +96,7 @@ void txn_reset(smtp_session *s)
 	qenvelope_free_rcpts(&t->targets);
 	msgcheck_cancel(s);
 	spool_abort(&t->sp);
+	smtp_audit_txn_end(s);
 	t->qid[0] = '\0';
 }
 
@@ -212,7 +215,7 @@ static bool submission_gate(smtp_session *s)
 {
 	if (!is_submission(s))
 		return true;
-	if (!conn_is_tls(s->c)) {
+	if (!conn_is_tls(s->c) && s->api == NULL) { /* the API's came over HTTPS */
 		session_reply(s, RPL_NEED_TLS);
 		return false;
 	}
@@ -240,9 +243,17 @@ static smtp_reply_id parse_error_reply(smtp_parse_status st, bool sender)
 }
 
 /* The queue's disk has room for the message (size as declared, or 0)
- * above the reserve; otherwise 452 4.3.1 now, before any body is sent. */
+ * above the reserve; otherwise 452 4.3.1 now, before any body is sent.
+ * While the audit trail is backlogged (audit/audit.h), 451 4.3.0. */
 static bool room_for(smtp_session *s, uint64_t size, const char *address)
 {
+	if (audit_backlogged()) {
+		/* the trail cannot store what it has: no new message adds to it */
+		log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s reason=%s", s->sid, address,
+		          "the audit trail is behind");
+		session_reply(s, RPL_LOCAL_ERROR);
+		return false;
+	}
 	if (queue_has_room(s->srv->q, size))
 		return true;
 	log_event(LOG_LVL_WARN, "refuse", "sid=%s address=%s size=%llu reason=%s", s->sid, address,
@@ -287,9 +298,7 @@ static void cmd_mail(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
-	accounts_status owned = s->auth_user != NULL
-	                        ? accounts_user_may_send_as(s->srv->acc, s->auth_user, p.address)
-	                        : ACC_OK;
+	accounts_status owned = s->auth_user != NULL ? smtp_may_send_as(s, p.address) : ACC_OK;
 	if (owned != ACC_OK) {
 		/* a database error is temporary: never a 5xx for it */
 		log_event(LOG_LVL_INFO, "mail_refused", "sid=%s user=%s from=%s reason=%s", s->sid,

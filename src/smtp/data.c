@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "metrics/metrics.h"
 #include "queue/qid.h"
+#include "smtp/auditrec.h"
 #include "smtp/msgauth.h"
 #include "smtp/parse.h"
 #include "smtp/policy.h"
@@ -116,11 +117,13 @@ static void commit_done(void *arg, int error)
 	smtp_txn *t = &s->txn;
 	bool ok = error == 0;
 	t->sp = NULL; /* consumed by the queue */
-	if (ok)
-		metrics_received(s->lst->role);
+	if (ok) /* the API's internal session submits for the https listener */
+		metrics_received(s->api != NULL ? ROLE_HTTPS : s->lst->role);
 	log_event(LOG_LVL_INFO, "queue_accept", "sid=%s qid=%s result=%s", s->sid, t->qid,
 	          ok ? "queued" : "failed");
 	if (!conn_is_closing(s->c)) {
+		if (ok)
+			smtp_audit_received(s);
 		if (ok) {
 			char *text = xasprintf("Ok: queued as %s", t->qid);
 			session_reply_text(s, 250, "2.0.0", text);
@@ -158,6 +161,13 @@ static void after_policy(smtp_session *s, const policy_verdict *v)
 		char *text = xasprintf("Ok: queued as %s", t->qid);
 		session_reply_text(s, 250, "2.0.0", text);
 		free(text);
+		drop_message(s);
+		return;
+	}
+	if (!smtp_journal_add(s)) {
+		log_event(LOG_LVL_ERROR, "queue_refuse", "sid=%s qid=%s reason=\"journal address not resolved\"", s->sid,
+		          t->qid);
+		session_reply(s, RPL_LOCAL_ERROR);
 		drop_message(s);
 		return;
 	}
@@ -222,6 +232,7 @@ static void store(smtp_session *s, const char *data, size_t n, uint64_t wire_tot
 		t->too_big = true;
 	if (!t->too_big && !t->ds.bare_eol && t->sp != NULL) {
 		hdrscan_feed(&t->authres, data, n);
+		smtp_audit_header(s, data, n);
 		spool_write(t->sp, data, n);
 	}
 }

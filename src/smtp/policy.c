@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "metrics/metrics.h"
 #include "mime/header.h"
+#include "smtp/auditrec.h"
 #include "smtp/pol_steps.h"
 
 static void pol_message_step(policy_run *r);
@@ -118,8 +119,9 @@ static void pol_message_step(policy_run *r)
 
 /* Recipients a policy adds (BCC copies, a redirect) as the queue's
  * targets: local mailboxes after alias expansion, or remote.  They ask
- * for no DSN: the sender must not learn of a hidden copy. */
-static bool add_policy_targets(smtp_session *s, const char *addr)
+ * for no DSN: the sender must not learn of a hidden copy (journaling,
+ * smtp/auditrec.c, adds its copy the same way). */
+bool smtp_add_hidden_rcpt(smtp_session *s, const char *addr)
 {
 	strlist local, remote;
 	strlist_init(&local);
@@ -148,12 +150,12 @@ static bool change_recipients(smtp_session *s, const policy_verdict *c, const po
 	bool ok = true;
 	if (redirect != NULL) {
 		qenvelope_truncate_rcpts(&s->txn.targets, 0);
-		ok = add_policy_targets(s, redirect);
+		ok = smtp_add_hidden_rcpt(s, redirect);
 	}
 	for (int k = 0; k < 2; k++) {
 		const strlist *l = k == 0 ? &c->add_rcpts : &t->add_rcpts;
 		for (size_t i = 0; i < l->n; i++)
-			ok &= add_policy_targets(s, l->items[i]);
+			ok &= smtp_add_hidden_rcpt(s, l->items[i]);
 	}
 	qenvelope env;
 	txn_envelope(s, s->txn.qid, s->txn.time, &env);
@@ -254,6 +256,7 @@ static void log_verdict(policy_run *r)
 	          s->txn.sender ? s->txn.sender : "-", r->facts.rcpt ? r->facts.rcpt : "-",
 	          policy_decision_name(v->decision), v->by ? v->by : "-", matched[0] ? matched : "-", v->hold, v->junk,
 	          code, status, text);
+	smtp_audit_policy(s, r->stage, r->facts.rcpt, v, code, status, text);
 	free(matched);
 }
 

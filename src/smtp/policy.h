@@ -49,5 +49,10 @@ void policy_step_next(policy_run *r);
 /* The session ends or its transaction is reset: stop a run in flight
  * (done never runs). */
 void smtp_policy_cancel(smtp_session *s);
+/* Add addr (resolved: local mailboxes after alias expansion, or remote)
+ * to the transaction's targets with NOTIFY=NEVER, as a hidden copy (BCC
+ * rules, a redirect, the audit journal); the caller updates the spool's
+ * envelope.  False on an account database error. */
+bool smtp_add_hidden_rcpt(smtp_session *s, const char *addr);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "net/roles.h"
@@ -32,7 +33,14 @@ static void session_free(smtp_session *s)
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);
 	free(s->auth_user);
+	free(s->api_key_name);
 	str_secure_free(s->auth_login_user);
+	if (s->api != NULL) {
+		free(s->api->listener);
+		free(s->api->apikey);
+		strlist_free(&s->api->domains);
+		free(s->api);
+	}
 	conn_free(s->c);
 	server_session_closed(s->srv, &s->srv->smtp_sessions, &s->link, s->sid, s->ip);
 	free(s);
@@ -81,6 +89,57 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
 		conn_set_deadline(s->c, srv->cfg->limits.login_deadline);
 	session_open(s);
 	conn_flush(s->c);
+}
+
+/* The internal sessions' listener: the submission role, so that they get
+ * its policy (rules, milters, rate limits) exactly as SMTP submission. */
+static const config_listener internal_listener = {.role = ROLE_SUBMISSION, .address = "internal"};
+
+bool smtp_session_start_internal(server *srv, int fd, const char *ip, const smtp_identity *id)
+{
+	if (!server_ip_acquire(srv, ip)) {
+		log_event(LOG_LVL_WARN, "refuse", "client=%s apikey=%s reason=%s", ip, id->apikey,
+		          "per-address connection limit");
+		close(fd);
+		return false;
+	}
+	smtp_session *s = xcalloc(1, sizeof(*s));
+	s->srv = srv;
+	s->lst = &internal_listener;
+	snprintf(s->ip, sizeof s->ip, "%s", ip);
+	s->api = xcalloc(1, sizeof(*s->api));
+	s->api->listener = xstrdup(id->listener);
+	s->api->apikey = xstrdup(id->apikey);
+	strlist_init(&s->api->domains);
+	for (size_t i = 0; i < id->domains.n; i++)
+		strlist_add(&s->api->domains, id->domains.items[i]);
+	s->auth_user = xasprintf("apikey:%s", id->apikey);
+	s->api_key_name = xstrdup(id->apikey); /* the trail's listener and key */
+	server_session_opened(srv, &srv->smtp_sessions, &s->link, s, s->lst, ip, s->sid);
+	strlist_init(&s->txn.rcpt_cmds);
+	s->c = conn_new(srv->base, srv->tls, fd, false, s->sid, ip, &handler, s);
+	if (s->c == NULL) {
+		session_free(s);
+		return false;
+	}
+	log_event(LOG_LVL_INFO, "login", "sid=%s user=%s listener=%s", s->sid, s->auth_user, s->api->listener);
+	after_input(s);
+	session_open(s);
+	conn_flush(s->c);
+	return true;
+}
+
+accounts_status smtp_may_send_as(smtp_session *s, const char *address)
+{
+	if (s->api == NULL)
+		return accounts_user_may_send_as(s->srv->acc, s->auth_user, address);
+	const char *at = strrchr(address, '@');
+	if (at == NULL)
+		return ACC_NOT_FOUND;
+	for (size_t i = 0; i < s->api->domains.n; i++)
+		if (str_ascii_ieq(at + 1, s->api->domains.items[i]))
+			return ACC_OK;
+	return ACC_NOT_FOUND;
 }
 
 void session_reply_text(smtp_session *s, int code, const char *esc, const char *text)

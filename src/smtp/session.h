@@ -52,6 +52,13 @@ typedef struct smtp_txn {
 	int spool_error;        /* errno of a spool that could not be opened */
 	bool bdat;              /* BDAT used in this transaction */
 	struct msgcheck *check; /* port 25: SPF / DKIM / DMARC in progress */
+	/* the audit trail (smtp/auditrec.c) */
+	char *audit_head;       /* the client's header, up to a bound */
+	size_t audit_head_len;
+	bool audit_head_done;
+	uint64_t audit_size;    /* bytes of the message as stored */
+	struct json_t *audit_policy; /* verdicts before the queue id, waiting */
+	bool journaled;         /* audit.journal gets a copy */
 } smtp_txn;
 
 /* The policy layer's state for a session (smtp/policy.c, smtp/pol_*.c). */
@@ -78,6 +85,14 @@ typedef struct smtp_pol {
 	double dnsbl_score;         /* the sum of their weights */
 } smtp_pol;
 
+/* Who an internal session (smtp_session_start_internal) submits for: the
+ * HTTPS API's key, in place of a logged-in user. */
+typedef struct smtp_identity {
+	char *listener;         /* what the trail shows as the listener: "https" */
+	char *apikey;           /* the API key's name */
+	strlist domains;        /* the sender domains it may use (lower case) */
+} smtp_identity;
+
 typedef struct smtp_session {
 	session_link link;      /* srv->smtp_sessions */
 	server *srv;
@@ -97,11 +112,28 @@ typedef struct smtp_session {
 	int errors;
 	int junk_commands;
 	smtp_pol pol;
+	char *api_key_name;     /* the API key of a message sent over HTTPS (set by
+	                         * the API's internal session; malloc'd): the
+	                         * audit trail's listener "https" and apikey */
+	smtp_identity *api;     /* internal session of the HTTPS API, else NULL */
 } smtp_session;
 
 /* Accept a new connection on fd (already non-blocking). */
 void smtp_session_start(server *srv, const config_listener *lst, int fd,
                         const char *ip);
+
+/* A submission session for the HTTPS API (api/inject.c) on fd, one end of
+ * a socketpair whose other end the API's SMTP client drives: already
+ * authenticated as the API key id names (auth_user "apikey:NAME"), under
+ * the submission role's policy, with TLS and AUTH not asked for (the
+ * request came over HTTPS with the key), and with id->domains in place of
+ * a user's send-as list for MAIL FROM and the From / Sender check.  ip is
+ * the HTTP client's address; it counts as one of its connections.  False
+ * (fd closed) when that address is over its connection limit. */
+bool smtp_session_start_internal(server *srv, int fd, const char *ip, const smtp_identity *id);
+/* May the session's user (or API key) send as address?  ACC_OK, or
+ * ACC_NOT_FOUND, or ACC_ERROR when the account store fails. */
+accounts_status smtp_may_send_as(smtp_session *s, const char *address);
 
 /* Queue a fixed reply; counts it as an error if 4xx/5xx. */
 void session_reply(smtp_session *s, smtp_reply_id id);

@@ -235,7 +235,7 @@ static smtp_reply_id check_authors(const submit_job *j)
 	smtp_session *s = j->s;
 	for (size_t i = 0; i < j->h.authors.n; i++) {
 		const char *a = j->h.authors.items[i];
-		accounts_status st = accounts_user_may_send_as(s->srv->acc, s->auth_user, a);
+		accounts_status st = smtp_may_send_as(s, a);
 		if (st == ACC_ERROR)
 			return refuse(j, RPL_LOCAL_ERROR, a, accounts_last_error(s->srv->acc));
 		if (st != ACC_OK)

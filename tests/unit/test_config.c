@@ -412,6 +412,40 @@ static void test_wrong_type(void **state)
 	}
 }
 
+/* audit.*: a switch takes true / false as well as 0 / 1; the Subject mode
+ * and the journal address are checked. */
+static void test_audit_settings(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->audit.enabled, 1);
+	assert_string_equal(cfg->audit.subject, "hash");
+	assert_int_equal(cfg->audit.retention_days, 90);
+	assert_null(cfg->audit.journal);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "audit: { enabled = false; subject = \"plain\"; retention_days = 0;\n"
+	                 "  journal = \"archive@example.org\"; journal_match = \"example.org, b.example\"; };\n");
+	assert_int_equal(cfg->audit.enabled, 0);
+	assert_string_equal(cfg->audit.subject, "plain");
+	assert_int_equal(cfg->audit.retention_days, 0);
+	assert_string_equal(cfg->audit.journal, "archive@example.org");
+	assert_string_equal(cfg->audit.journal_match, "example.org, b.example");
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "audit: { enabled = true; };\n");
+	assert_int_equal(cfg->audit.enabled, 1);
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "audit: { subject = \"rot13\"; };\n", 1);
+	expect_error(f, 0, "audit.subject must be \"off\", \"hash\" or \"plain\"");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "audit: { journal = \"archive\"; };\n", 1);
+	expect_error(f, 0, "audit.journal must be a mail address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "audit: { retention_days = true; };\n", 1);
+	expect_error(f, 4, "audit.retention_days must be a whole number");
+}
+
 static void test_hostname_wrong_type(void **state)
 {
 	fixture *f = *state;
@@ -589,6 +623,31 @@ static void test_bad_domain(void **state)
 	expect_error(f, 4, "domains must be a list of strings");
 }
 
+/* web.admins: account addresses, lower-cased; anything else refused
+ * with its line. */
+static void test_web_admins(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL "web: { admins = [ \"PostMaster@Example.ORG\", \"ops@example.net\" ];\n"
+	                                 "  session_idle = 600; };\n");
+	assert_int_equal(cfg->web.admins.n, 2);
+	assert_string_equal(cfg->web.admins.items[0], "postmaster@example.org");
+	assert_string_equal(cfg->web.admins.items[1], "ops@example.net");
+	assert_int_equal(cfg->web.session_idle, 600);
+	assert_int_equal(cfg->web.session_lifetime, 43200);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->web.admins.n, 0); /* nobody by default */
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "web: { admins = [ \"ok@example.org\",\n  \"no-at-sign\", \"@example.org\" ]; };\n", 2);
+	expect_error(f, 5, "web.admins entry 2 is not an account address");
+	expect_error(f, 5, "web.admins entry 3 is not an account address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "web: { admins = \"root@example.org\"; };\n", 1);
+	expect_error(f, 4, "web.admins must be a list of account addresses");
+}
+
 static void test_missing_hostname(void **state)
 {
 	fixture *f = *state;
@@ -723,6 +782,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_setting_in_group, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_several_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostname_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_expected, setup, teardown),
@@ -733,6 +793,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_listener_setting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listener_incomplete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listeners_not_a_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web_admins, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_hostname, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_hostname, setup, teardown),

@@ -1,0 +1,44 @@
+/* inject.h — a message of the HTTPS API handed to the SMTP server as SMTP
+ * submission, so that it meets the same policy, submission hygiene, DKIM
+ * signing and queue: a socketpair, one end an internal submission session
+ * (smtp_session_start_internal) authenticated as the API key, the other
+ * driven by the SMTP client of delivery (delivery/smtpc.h: EHLO, MAIL with
+ * SIZE, RCPT for each recipient, BDAT LAST or DATA).  The outcome is the
+ * server's replies, per recipient; what they mean over HTTP is the
+ * caller's (messages.c). */
+#ifndef YUBIN_API_INJECT_H
+#define YUBIN_API_INJECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "smtp/session.h"
+
+typedef struct api_inject api_inject;
+
+typedef struct inject_outcome {
+	bool started;            /* false: no session (the address is over its
+	                          * connection limit, or no socketpair) */
+	size_t n;                /* recipients, as given */
+	const int *codes;        /* per recipient: the deciding reply code */
+	char *const *replies;    /* ... and its text ("250 2.0.0 Ok: queued as X") */
+	const char *qid;         /* the queue id of the final 250, or NULL */
+} inject_outcome;
+
+typedef void inject_done_fn(void *arg, const inject_outcome *o);
+
+/* Submit body (LF line ends) from sender to rcpts as id, for a client at
+ * ip.  done runs on the loop, later (never from inside this call), unless
+ * the injection is cancelled first.  The strings need not outlive the
+ * call. */
+api_inject *api_inject_start(server *srv, const char *ip, const smtp_identity *id, const char *sender,
+                             const char *const *rcpts, size_t n, const char *body, size_t len,
+                             inject_done_fn *done, void *arg);
+/* Stop it without calling done (the server stops). */
+void api_inject_cancel(api_inject **inj);
+
+/* The queue id in a final reply "250 2.0.0 Ok: queued as ID" (malloc'd),
+ * or NULL. */
+char *api_inject_qid(const char *reply);
+
+#endif

@@ -1,0 +1,46 @@
+/* state.h — what the API's server-side files (access.c, messages.c,
+ * inject.c, status.c) share: srv->api, and the callers it has seen. */
+#ifndef YUBIN_API_STATE_H
+#define YUBIN_API_STATE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/keys.h"
+#include "lib/strutil.h"
+#include "net/server.h"
+
+/* One API key as the running server knows it: refreshed from the store at
+ * every request, kept for the server's life (so the request's principal
+ * data stays valid), with its per-minute rate bucket.  At most as many as
+ * there are keys in the store. */
+typedef struct api_caller {
+	struct api_caller *next;
+	int64_t id;
+	char *name;
+	strlist domains;
+	int64_t rate_per_min;     /* 0: no limit */
+	int64_t daily;            /* 0: no limit */
+	double tokens;            /* the rate bucket: up to rate_per_min */
+	double refilled;          /* when it was last refilled (monotonic s) */
+	int64_t touched;          /* last_used last written (unix s) */
+} api_caller;
+
+typedef struct api_state {
+	server *srv;
+	apikeys *loop_ks;         /* look-ups on the loop only */
+	apikeys *work_ks;         /* every other call, on workers */
+	api_caller *callers;
+} api_state;
+
+/* The caller of a request that passed api_key_access. */
+api_caller *api_caller_of(http_req *r);
+
+/* Take one message from the caller's per-minute rate: 0 when taken, else
+ * the seconds until one is free (for Retry-After).  api_rate_give_back
+ * returns it (the message was not sent after all). */
+int api_rate_take(api_caller *c);
+void api_rate_give_back(api_caller *c);
+
+#endif
