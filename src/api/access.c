@@ -13,6 +13,7 @@
 
 #include "lib/addrkey.h"
 #include "lib/log.h"
+#include "metrics/metrics.h"
 
 /* last_used is written at most once a minute per key. */
 #define TOUCH_EVERY 60
@@ -195,6 +196,7 @@ static void refuse(api_state *a, http_req *r, const char *addr, bool token_given
 {
 	server *srv = a->srv;
 	int delay = throttle_failed(srv->thr, addr, NULL, time(NULL));
+	metrics_auth_failed(METRICS_HTTPS);
 	log_event(LOG_LVL_INFO, "api_auth", "rid=%s client=%s result=refused reason=\"%s\" delay_ms=%d",
 	          http_req_id(r), http_req_ip(r), why, delay);
 	if (delay <= 0) {
@@ -233,6 +235,7 @@ bool api_key_access(http_req *r)
 		char secs[16];
 		snprintf(secs, sizeof secs, "%d", srv->cfg->auth.lockout_seconds);
 		http_add_header(r, "Retry-After", secs);
+		metrics_auth_failed(METRICS_HTTPS);
 		log_event(LOG_LVL_INFO, "api_auth", "rid=%s client=%s result=locked", http_req_id(r), http_req_ip(r));
 		http_problem(r, 429, "too-many-failures", "Too many failed attempts from this address",
 		             "this address gave wrong API keys too often; wait and try again", "Authorization");

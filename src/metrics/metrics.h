@@ -45,7 +45,7 @@ typedef enum metrics_proto {
 	METRICS_SMTP,
 	METRICS_IMAP,
 	METRICS_POP3,
-	METRICS_HTTPS,    /* an API key */
+	METRICS_HTTPS,    /* an API key, or a dashboard log-in */
 	METRICS_PROTO_COUNT
 } metrics_proto;
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "lib/log.h"
+#include "metrics/metrics.h"
 #include "web/html.h"
 #include "web/page.h"
 
@@ -71,6 +72,8 @@ static void on_checked(void *arg, login_result res, const char *user)
 	login_wait *lw = arg;
 	http_req *r = lw->r;
 	server *srv = http_req_server(r);
+	if (res != LOGIN_OK)
+		metrics_auth_failed(METRICS_HTTPS);
 	if (res == LOGIN_LOCKED) {
 		char secs[16];
 		snprintf(secs, sizeof secs, "%d", srv->cfg->auth.lockout_seconds);

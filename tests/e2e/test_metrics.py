@@ -7,7 +7,8 @@ One server takes mail on submission (smtplib, STARTTLS + AUTH) and on port
 refuses one recipient for good (a bounce) and one for now, every time
 (deferred twice, then waiting for its next try when scraped); a policy rule
 refuses a sender and another holds a message; an IMAPS client fails its
-login and stays connected; an SMTP AUTH and a POP3S log-in fail too.  The scrape must
+login and stays connected; an SMTP AUTH and a POP3S log-in fail too.  The
+HTTPS API takes one message and refuses a wrong key.  The scrape must
 show exactly those counts.  A client outside metrics.allow gets 403.
 """
 
@@ -20,7 +21,7 @@ import subprocess
 
 import pytest
 
-from conftest import (client_tls_context, final_lines, make_message, outbound_config, qid_from,
+from conftest import (DOMAIN, client_tls_context, final_lines, make_message, outbound_config, qid_from,
                       qid_lines, uniq, wait_final, wait_until)
 
 try:
@@ -153,6 +154,20 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
         code, _ = s.mail("bad@spam.example")
         assert code == 550, code
     send(srv, srv.smtp, "sender@elsewhere.test", user, "please hold")
+    # the HTTPS API: one message taken (its internal submission session is
+    # no client connection), one wrong key
+    p = srv.cli("apikey", "add", "metrics-app", "--domain", DOMAIN)
+    assert p.returncode == 0, p.stderr
+    key = p.stdout.strip().splitlines()[-1]
+    srv.secrets.add(key)
+    st, _, body = srv.http("POST", "/v1/messages", body={
+        "from": user, "to": [user], "subject": "by the API", "text": "metrics test"},
+        headers={"Authorization": f"Bearer {key}"})
+    assert st == 202, body  # accepted for delivery
+    srv.wait_mail(user, 3, DELIVERY_TIMEOUT)
+    st, _, body = srv.http("POST", "/v1/messages", body={"from": user, "to": [user], "text": "x"},
+                           headers={"Authorization": "Bearer yk_" + "A" * 43})
+    assert st == 401, body
     # POP3S: a failed log-in, then the session ends
     pop = poplib.POP3_SSL("127.0.0.1", srv.pop3s, context=client_tls_context(verify=False), timeout=10)
     pop.user(user)
@@ -172,7 +187,8 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
         pc = srv.https_conn()
         try:
             wait_until(lambda: (lambda s: val(s, "yubin_queue_messages", state="held") == 1
-                                and val(s, "yubin_queue_messages", state="active") == 0)(
+                                and val(s, "yubin_queue_messages", state="active") == 0
+                                and val(s, "yubin_connections_open", role="https") == 1)(
                 scrape_pc(srv, pc)), 10, what="the held message to be counted")
             status, ctype, text = curl(srv)
         finally:
@@ -189,15 +205,15 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
 
     received = {r: val(s, "yubin_messages_received_total", role=r)
                 for r in ("smtp", "submission", "submissions", "https")}
-    assert received == {"smtp": 2, "submission": 3, "submissions": 0, "https": 0}
-    for name, local, remote in (("yubin_recipients_delivered_total", 2, 1),
+    assert received == {"smtp": 2, "submission": 3, "submissions": 0, "https": 1}
+    for name, local, remote in (("yubin_recipients_delivered_total", 3, 1),
                                 ("yubin_recipients_deferred_total", 0, 2),
                                 ("yubin_recipients_bounced_total", 0, 1)):
         assert val(s, name, destination="local") == local, name
         assert val(s, name, destination="remote") == remote, name
 
     # the latency histogram: cumulative, +Inf == _count == delivered
-    for dest, n in (("local", 2), ("remote", 1)):
+    for dest, n in (("local", 3), ("remote", 1)):
         les = sorted(((float(dict(lab)["le"]), v) for (nm, lab), v in s.items()
                       if nm == "yubin_delivery_latency_seconds_bucket"
                       and dict(lab)["destination"] == dest), key=lambda x: x[0])
@@ -207,7 +223,7 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
         assert val(s, "yubin_delivery_latency_seconds_sum", destination=dest) >= 0
     # every copy went at its first attempt: within two seconds of its
     # arrival (kept in whole seconds)
-    assert val(s, "yubin_delivery_latency_seconds_bucket", destination="local", le="2") == 2
+    assert val(s, "yubin_delivery_latency_seconds_bucket", destination="local", le="2") == 3
     assert val(s, "yubin_delivery_latency_seconds_bucket", destination="remote", le="2") == 1
 
     assert val(s, "yubin_queue_messages", state="active") == 0
@@ -221,9 +237,9 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
         assert val(s, "yubin_connections_open", role=role) == 0, role
     assert val(s, "yubin_connections_open", role="https") == 2
 
-    # TLS: four STARTTLS on submission, POP3S, IMAPS, two HTTPS connections;
+    # TLS: four STARTTLS on submission, POP3S, IMAPS, four HTTPS connections;
     # outbound, one per STARTTLS the test MX saw
-    assert val(s, "yubin_tls_connections_total", direction="inbound", version="TLSv1.3") == 8
+    assert val(s, "yubin_tls_connections_total", direction="inbound", version="TLSv1.3") == 10
     starttls = rx.count("STARTTLS")
     assert starttls >= 1
     assert val(s, "yubin_tls_connections_total", direction="outbound", version="TLSv1.3") == starttls
@@ -232,7 +248,7 @@ def test_scrape_counts_exactly(make_server, dns, mx, test_ca):
             assert val(s, "yubin_tls_connections_total", direction=d, version=v) == 0
 
     assert {p: val(s, "yubin_auth_failures_total", protocol=p)
-            for p in ("smtp", "imap", "pop3", "https")} == {"smtp": 1, "imap": 1, "pop3": 1, "https": 0}
+            for p in ("smtp", "imap", "pop3", "https")} == {"smtp": 1, "imap": 1, "pop3": 1, "https": 1}
 
     # policy verdicts: what the log's policy lines say, one per verdict
     logged = re.findall(r"\bpolicy sid=\S+ .*?\bdecision=(\w+)", srv.log_text())
@@ -268,3 +284,33 @@ def test_default_allow_is_loopback_only(make_server):
     assert status == 200
     status, _, text = curl(srv2, source="127.0.0.9")
     assert status == 403
+
+
+def test_webhook_backlog(make_server, tls_cert):
+    """Webhook deliveries to an endpoint that is down wait in the outbox:
+    yubin_webhook_backlog is the webhook sender's own count of them."""
+    import base64
+    import secrets as pysecrets
+    from conftest import free_port
+    need_tools()
+    secret = "whsec_" + base64.b64encode(pysecrets.token_bytes(24)).decode()
+    dead = free_port()  # nothing listens there
+    srv = make_server(extra=(
+        f'webhooks: {{ ca_file = "{tls_cert["cert"]}"; retry_base = 600; retry_max = 600; '
+        f'connect_timeout = 2; endpoints = ( {{ url = "https://127.0.0.1:{dead}/hook"; '
+        f'secret = "{secret}"; events = [ "delivered" ]; }} ); }};'))
+    srv.secrets.update({secret, secret.removeprefix("whsec_")})
+    user, _ = srv.add_user()
+    status, _, text = curl(srv)
+    assert status == 200 and val(parse(text)[0], "yubin_webhook_backlog") == 0
+    for i in range(2):
+        send(srv, srv.smtp, "sender@elsewhere.test", user, f"event {i}")
+    srv.wait_mail(user, 2, DELIVERY_TIMEOUT)
+    pc = srv.https_conn()
+    try:
+        wait_until(lambda: val(scrape_pc(srv, pc), "yubin_webhook_backlog") == 2, 15,
+                   what="two webhook deliveries waiting")
+        wait_until(lambda: "event=webhook_attempt" in srv.log_text(), 15, what="a failed attempt")
+        assert val(scrape_pc(srv, pc), "yubin_webhook_backlog") == 2  # failed, still waiting
+    finally:
+        pc.close()
