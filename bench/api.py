@@ -305,12 +305,15 @@ def main():
             break
         time.sleep(0.5)
     accepted = sum(r["accepted"] for r in warm + results)
-    info["delivered"] = "%d of the %d messages accepted (warm-up included) were in the mailbox at the end" % (
-        last, accepted)
+    # wrk stops counting at its deadline: requests in flight then are taken
+    # by the server but not counted, so the mailbox may hold a few more
+    info["delivered"] = ("%d messages in the mailbox at the end, for %d counted as accepted "
+                         "(warm-up included; wrk does not count the requests in flight when "
+                         "it stops)" % (last, accepted))
     srv.stop()
     text_out = table(results, info)
     print(text_out)
-    clean = not any(r["problem"] for r in results) and last == accepted
+    clean = not any(r["problem"] for r in results) and last >= accepted
     if WRITE_DOCS == "1" or (WRITE_DOCS == "auto" and clean):
         sa.write_generated(SECTION, BEGIN, END, text_out)
     return 0 if clean else 1
