@@ -156,7 +156,7 @@ typedef struct audit_filter {
 	int64_t since_ms, until_ms;
 	unsigned kinds;         /* bit (1u << kind) per kind wanted; 0: every kind */
 	const char *status;     /* messages whose recipients' final state is this:
-	                         * "delivered", "deferred", "bounced", "suppressed" */
+	                         * "queued", "delivered", "deferred", "bounced" */
 	int64_t after_id;       /* cursor: only records with a larger id */
 	size_t limit;           /* at most this many (0: 100; at most 1000) */
 } audit_filter;
@@ -167,7 +167,7 @@ typedef struct audit_filter {
 bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, char **err_r);
 
 /* A message's recipients with their current state ("queued", "deferred",
- * "delivered", "bounced", "suppressed") and last reply, as JSON:
+ * "delivered", "bounced") and last reply, as JSON:
  * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms, "read": ms,
  * "deleted": ms}, ...] (read / deleted only for a local mailbox that was
  * read / deleted); NULL when the trail knows no such message (or on a
@@ -185,7 +185,7 @@ bool audit_hourly(audit_reader *r, int64_t since_ms, int64_t until_ms,
  * "2026-12-01 10:30[:SS]" (UTC), or unix seconds ("@1764547200").  False
  * with *err_r (malloc'd sentence) when s is none of these. */
 bool audit_parse_when(const char *s, int64_t now_ms, int64_t *ms_r, char **err_r);
-/* "delivered", "deferred", "bounced", "suppressed" (also "queued"). */
+/* "delivered", "deferred", "bounced" (also "queued"). */
 bool audit_status_valid(const char *s);
 
 /* Check the whole chain: every record's hash matches its content and the

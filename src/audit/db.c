@@ -249,8 +249,10 @@ static bool summarise(audit_db *db, const audit_record *rec, bool *keep_r)
 	case AUDIT_RECEIVED: return sum_received(db, rec);
 	case AUDIT_DELIVERED:
 	case AUDIT_DEFERRED:
-	case AUDIT_BOUNCED:
-	case AUDIT_SUPPRESSED: return rec->rcpt == NULL || sum_state(db, rec, audit_kind_name(rec->kind));
+	case AUDIT_BOUNCED: return rec->rcpt == NULL || sum_state(db, rec, audit_kind_name(rec->kind));
+	/* a SUPPRESSED record of a message follows a recipient's bounce (the
+	 * address went on the list): the recipient's outcome stays bounced */
+	case AUDIT_SUPPRESSED: return true;
 	case AUDIT_READ:
 	case AUDIT_DELETED: return rec->rcpt == NULL || sum_seen(db, rec, keep_r);
 	default: return true;
