@@ -27,6 +27,7 @@ static const char schema[] =
 	" subject TEXT);"
 	"CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, time_ms);"
 	"CREATE INDEX IF NOT EXISTS messages_time ON messages(time_ms);"
+	"CREATE INDEX IF NOT EXISTS messages_apikey ON messages(apikey, time_ms);"
 	"CREATE TABLE IF NOT EXISTS message_rcpts ("
 	" qid TEXT NOT NULL, rcpt TEXT NOT NULL COLLATE NOCASE, state TEXT NOT NULL, reply TEXT,"
 	" time_ms INTEGER NOT NULL, read_ms INTEGER, deleted_ms INTEGER, PRIMARY KEY (qid, rcpt));"
