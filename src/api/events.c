@@ -7,6 +7,7 @@
 
 #include "api/event.h"
 #include "api/pagecursor.h"
+#include "api/state.h"
 #include "audit/audit.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -23,6 +24,7 @@ typedef struct events_job {
 	json_t *state;       /* the query: "after", "types", "rcpt", "qid", "since", "until", "limit" */
 	json_t *answer;      /* built on the worker */
 	char *err;
+	char *apikey;        /* the caller: the events of its messages only */
 } events_job;
 
 /* ?type=a,b into a kinds mask; false when one is not an event type. */
@@ -115,7 +117,7 @@ static void events_work(void *arg)
 	int64_t until = json_integer_value(json_object_get(st, "until"));
 	/* the trail applies since/until to a recipient's messages' receipt:
 	 * with a recipient, they are applied to each record here instead */
-	audit_filter f = {.qid = sget(st, "qid"), .rcpt = rcpt,
+	audit_filter f = {.qid = sget(st, "qid"), .rcpt = rcpt, .apikey = j->apikey,
 	                  .since_ms = rcpt ? 0 : since, .until_ms = rcpt ? 0 : until,
 	                  .kinds = (unsigned)json_integer_value(json_object_get(st, "types")),
 	                  .after_id = json_integer_value(json_object_get(st, "after")),
@@ -162,6 +164,7 @@ static void events_done(void *arg)
 	}
 	json_decref(j->state);
 	free(j->err);
+	free(j->apikey);
 	free(j);
 }
 
@@ -182,6 +185,7 @@ void events_get(http_req *r)
 		}
 	}
 	events_job *j = xcalloc(1, sizeof(*j));
-	*j = (events_job){.r = r, .cfg = http_req_server(r)->cfg, .state = st};
+	*j = (events_job){.r = r, .cfg = http_req_server(r)->cfg, .state = st,
+	                  .apikey = xstrdup(api_caller_of(r)->name)};
 	workers_submit(http_req_server(r)->wk, events_work, events_done, j);
 }

@@ -85,15 +85,39 @@ static bool suppress_bounce(follower *f, const audit_record *r, added *a, bool *
 	return s != SUP_ERROR; /* SUP_EXISTS, SUP_INVALID (no address): nothing to add */
 }
 
-/* Queue r's event for every endpoint of d that wants it; *body_r is
- * built on first need (free it after the last list). */
-static bool queue_for(follower *f, const webhook_defs *d, const audit_record *r, int64_t now, char **body_r)
+/* The API key that sent r's message ("" when none), looked up once per
+ * record; false on a database error. */
+static bool owner_of(follower *f, const audit_record *r, char **owner_r)
+{
+	if (*owner_r != NULL)
+		return true;
+	char *err = NULL, *key = NULL;
+	if (r->qid != NULL && !audit_message_apikey(f->trail, r->qid, &key, &err)) {
+		log_event(LOG_LVL_ERROR, "webhooks", "error=\"%s\"", err);
+		free(err);
+		return false;
+	}
+	*owner_r = key != NULL ? key : xstrdup("");
+	return true;
+}
+
+/* Queue r's event for every endpoint of d that wants it (an endpoint a
+ * key registered: only the events of that key's messages); *body_r and
+ * *owner_r are found on first need (free them after the last list). */
+static bool queue_for(follower *f, const webhook_defs *d, const audit_record *r, int64_t now, char **body_r,
+                      char **owner_r)
 {
 	bool ok = true;
 	for (size_t i = 0; ok && d != NULL && i < d->n; i++) {
 		const webhook_endpoint *e = &d->v[i];
 		if (!(e->kinds & (1u << r->kind)))
 			continue;
+		if (e->apikey != NULL) {
+			if (!owner_of(f, r, owner_r))
+				return false;
+			if (strcmp(*owner_r, e->apikey) != 0)
+				continue;
+		}
 		if (*body_r == NULL) {
 			json_t *ev = event_json(r);
 			*body_r = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
@@ -115,9 +139,10 @@ static bool queue_for(follower *f, const webhook_defs *d, const audit_record *r,
 /* ... for the configured endpoints and those registered through the API. */
 static bool queue_webhooks(follower *f, const webhook_defs *registered, const audit_record *r, int64_t now)
 {
-	char *body = NULL;
-	bool ok = queue_for(f, f->defs, r, now, &body) && queue_for(f, registered, r, now, &body);
+	char *body = NULL, *owner = NULL;
+	bool ok = queue_for(f, f->defs, r, now, &body, &owner) && queue_for(f, registered, r, now, &body, &owner);
 	free(body);
+	free(owner);
 	return ok;
 }
 

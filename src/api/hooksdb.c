@@ -21,9 +21,11 @@ static const char schema[] =
 	" attempts INTEGER NOT NULL DEFAULT 0, UNIQUE(event_id, url));"
 	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(next_try);"
 	"CREATE INDEX IF NOT EXISTS outbox_url ON outbox(url, id);"
-	/* webhook endpoints registered through the API (api/whstore.h) */
-	"CREATE TABLE IF NOT EXISTS endpoints(id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE,"
-	" secret TEXT NOT NULL, kinds INTEGER NOT NULL, created INTEGER NOT NULL);"
+	/* webhook endpoints registered through the API (api/whstore.h), each
+	 * the API key's that registered it */
+	"CREATE TABLE IF NOT EXISTS endpoints(id INTEGER PRIMARY KEY, url TEXT NOT NULL,"
+	" secret TEXT NOT NULL, kinds INTEGER NOT NULL, created INTEGER NOT NULL,"
+	" apikey TEXT NOT NULL, UNIQUE(apikey, url));"
 	"CREATE TABLE IF NOT EXISTS follow(k INTEGER PRIMARY KEY CHECK (k = 1),"
 	" last_id INTEGER NOT NULL);";
 

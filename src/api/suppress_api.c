@@ -12,6 +12,7 @@
 #include "api/event.h"
 #include "api/hooks.h"
 #include "api/pagecursor.h"
+#include "api/state.h"
 #include "api/suppress.h"
 #include "audit/audit.h"
 #include "auth/accounts.h"
@@ -114,7 +115,8 @@ static void sup_done(void *arg)
 			log_event(LOG_LVL_INFO, "suppress_add", "rid=%s address=%s source=manual reason=%s by=%s",
 			          http_req_id(r), j->e.address, j->reason, http_req_principal(r));
 			audit_emit(AUDIT_SUPPRESSED, NULL, j->e.address,
-			           json_pack("{s:s, s:s, s:s}", "rcpt", j->e.address, "reason", j->reason, "source", "manual"));
+			           json_pack("{s:s, s:s, s:s, s:s}", "rcpt", j->e.address, "reason", j->reason, "source",
+			                     "manual", "apikey", api_caller_of(r)->name));
 			char *loc = xasprintf("/v1/suppressions/%s", j->e.address);
 			http_add_header(r, "Location", loc);
 			free(loc);

@@ -11,6 +11,7 @@
 #include "api/apireq.h"
 #include "api/event.h"
 #include "api/hooks.h"
+#include "api/state.h"
 #include "api/whstore.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -31,6 +32,7 @@ typedef struct wh_job {
 	whstore_status st;
 	whstore_entry *v;
 	size_t n;
+	char *apikey;        /* the caller: its endpoints only */
 } wh_job;
 
 static json_t *kinds_json(unsigned kinds)
@@ -63,11 +65,11 @@ static void wh_work(void *arg)
 {
 	wh_job *j = arg;
 	if (j->op == WOP_LIST)
-		j->st = whstore_list(j->db, &j->v, &j->n);
+		j->st = whstore_list(j->db, j->apikey, &j->v, &j->n);
 	else if (j->op == WOP_ADD)
-		j->st = whstore_add(j->db, j->url, j->kinds, j->now, &j->id, &j->secret);
+		j->st = whstore_add(j->db, j->apikey, j->url, j->kinds, j->now, &j->id, &j->secret);
 	else
-		j->st = whstore_del(j->db, j->id);
+		j->st = whstore_del(j->db, j->apikey, j->id);
 }
 
 static const webhook_defs *configured(http_req *r)
@@ -76,12 +78,11 @@ static const webhook_defs *configured(http_req *r)
 	return pc != NULL ? pc->webhooks : NULL;
 }
 
+/* The caller's endpoints (the configuration's are the administrator's,
+ * not listed to keys). */
 static void answer_list(wh_job *j)
 {
 	json_t *list = json_array();
-	const webhook_defs *d = configured(j->r);
-	for (size_t i = 0; d != NULL && i < d->n; i++)
-		json_array_append_new(list, entry_json(0, d->v[i].url, d->v[i].kinds, "config", 0));
 	for (size_t i = 0; i < j->n; i++)
 		json_array_append_new(list, entry_json(j->v[i].id, j->v[i].url, j->v[i].kinds, "api", j->v[i].created));
 	http_reply_json(j->r, 200, json_pack("{s:o}", "webhooks", list));
@@ -125,6 +126,7 @@ static void wh_done(void *arg)
 		free(j->v[i].url);
 	free(j->v);
 	free(j->url);
+	free(j->apikey);
 	str_secure_free(j->secret);
 	free(j);
 }
@@ -132,6 +134,7 @@ static void wh_done(void *arg)
 static void submit(http_req *r, wh_job *j)
 {
 	j->r = r;
+	j->apikey = xstrdup(api_caller_of(r)->name);
 	j->db = hooks_db(http_req_server(r)->hooks);
 	workers_submit(http_req_server(r)->wk, wh_work, wh_done, j);
 }

@@ -176,6 +176,7 @@ void webhook_defs_free(webhook_defs **dp)
 	for (size_t i = 0; i < d->n; i++) {
 		free(d->v[i].url);
 		free(d->v[i].host);
+		free(d->v[i].apikey);
 		if (d->v[i].key != NULL)
 			memset(d->v[i].key, 0, d->v[i].key_len);
 		free(d->v[i].key);

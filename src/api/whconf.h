@@ -26,6 +26,9 @@ typedef struct webhook_endpoint {
 	unsigned char *key;      /* the HMAC key (api/whsign.h) */
 	size_t key_len;
 	unsigned kinds;          /* bit (1u << audit_kind) per event type wanted */
+	char *apikey;            /* registered through the API by this key: only the
+	                          * events of messages it sent; NULL (the config's):
+	                          * every event */
 } webhook_endpoint;
 
 typedef struct webhook_defs {

@@ -22,10 +22,24 @@ static char *new_secret(void)
 	return xasprintf("whsec_%s", b64);
 }
 
-whstore_status whstore_add(sqlite3 *db, const char *url, unsigned kinds, int64_t now, int64_t *id_r,
-                           char **secret_r)
+/* The key's endpoints, or -1 on a database error. */
+static int64_t count_of(sqlite3 *db, const char *apikey)
 {
-	int64_t n = hooksdb_scalar(db, "SELECT count(*) FROM endpoints");
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM endpoints WHERE apikey = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, apikey, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+whstore_status whstore_add(sqlite3 *db, const char *apikey, const char *url, unsigned kinds, int64_t now,
+                           int64_t *id_r, char **secret_r)
+{
+	int64_t n = count_of(db, apikey);
 	if (n < 0)
 		return WHS_ERROR;
 	if (n >= WEBHOOK_ENDPOINTS_MAX)
@@ -33,12 +47,14 @@ whstore_status whstore_add(sqlite3 *db, const char *url, unsigned kinds, int64_t
 	char *secret = new_secret();
 	sqlite3_stmt *st = NULL;
 	whstore_status s = WHS_ERROR;
-	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO endpoints(url, secret, kinds, created) VALUES (?1, ?2, ?3, ?4)",
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO endpoints(url, secret, kinds, created, apikey)"
+	                           " VALUES (?1, ?2, ?3, ?4, ?5)",
 	                       -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, secret, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, kinds);
 		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_text(st, 5, apikey, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_DONE)
 			s = sqlite3_changes(db) == 1 ? WHS_OK : WHS_EXISTS;
 	}
@@ -52,12 +68,14 @@ whstore_status whstore_add(sqlite3 *db, const char *url, unsigned kinds, int64_t
 	return s;
 }
 
-whstore_status whstore_del(sqlite3 *db, int64_t id)
+whstore_status whstore_del(sqlite3 *db, const char *apikey, int64_t id)
 {
 	sqlite3_stmt *st = NULL;
 	whstore_status s = WHS_ERROR;
-	if (sqlite3_prepare_v2(db, "DELETE FROM endpoints WHERE id = ?1", -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "DELETE FROM endpoints WHERE id = ?1 AND apikey = ?2", -1, &st, NULL) ==
+	    SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, apikey, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_DONE)
 			s = sqlite3_changes(db) == 1 ? WHS_OK : WHS_NOT_FOUND;
 	}
@@ -65,14 +83,15 @@ whstore_status whstore_del(sqlite3 *db, int64_t id)
 	return s;
 }
 
-whstore_status whstore_list(sqlite3 *db, whstore_entry **v_r, size_t *n_r)
+whstore_status whstore_list(sqlite3 *db, const char *apikey, whstore_entry **v_r, size_t *n_r)
 {
 	*v_r = NULL;
 	*n_r = 0;
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT id, url, kinds, created FROM endpoints ORDER BY id", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT id, url, kinds, created FROM endpoints WHERE apikey = ?1 ORDER BY id", -1,
+	                       &st, NULL) != SQLITE_OK)
 		return WHS_ERROR;
+	sqlite3_bind_text(st, 1, apikey, -1, SQLITE_STATIC);
 	whstore_entry *v = xcalloc(WEBHOOK_ENDPOINTS_MAX, sizeof(*v));
 	size_t n = 0;
 	int rc;
@@ -98,7 +117,7 @@ whstore_status whstore_list(sqlite3 *db, whstore_entry **v_r, size_t *n_r)
 webhook_defs *whstore_defs(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT url, secret, kinds FROM endpoints ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT url, secret, kinds, apikey FROM endpoints ORDER BY id", -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	webhook_defs *d = xcalloc(1, sizeof(*d));
 	d->v = xcalloc(WEBHOOK_ENDPOINTS_MAX, sizeof(*d->v));
@@ -115,6 +134,8 @@ webhook_defs *whstore_defs(sqlite3 *db)
 			continue;
 		}
 		e.url = xstrdup(url);
+		const unsigned char *owner = sqlite3_column_text(st, 3);
+		e.apikey = xstrdup(owner ? (const char *)owner : "");
 		d->v[d->n++] = e;
 	}
 	bool ok = d->n == WEBHOOK_ENDPOINTS_MAX || rc == SQLITE_DONE;

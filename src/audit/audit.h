@@ -45,8 +45,9 @@
  *   DEFERRED   a recipient will be tried again: * rcpt, reply, next_try
  *              (unix seconds)
  *   BOUNCED    a recipient failed for good: * rcpt, * reply, status
- *   SUPPRESSED a recipient on the suppression list was not sent to, or
- *              was added to it: * rcpt, reason
+ *   SUPPRESSED a recipient was added to the suppression list: * rcpt,
+ *              reason, source ("bounce" with the bounced message's qid,
+ *              "manual" with no qid and the apikey that added it)
  *   DSN        a delivery status notification was queued: * dsn_qid,
  *              * action ("failed", "delayed", "delivered"), rcpts (array)
  *   READ       first read of a stored message: * mailbox, * protocol
@@ -153,10 +154,13 @@ typedef struct audit_filter {
 	const char *qid;
 	const char *sender;     /* the message's envelope sender (exact, case-insensitive) */
 	const char *rcpt;       /* a recipient of the message */
+	const char *apikey;     /* records of messages sent through the API
+	                         * with this key, and records of no message
+	                         * whose data.apikey is it (its events) */
 	int64_t since_ms, until_ms;
 	unsigned kinds;         /* bit (1u << kind) per kind wanted; 0: every kind */
 	const char *status;     /* messages whose recipients' final state is this:
-	                         * "delivered", "deferred", "bounced", "suppressed" */
+	                         * "queued", "delivered", "deferred", "bounced" */
 	int64_t after_id;       /* cursor: only records with a larger id */
 	size_t limit;           /* at most this many (0: 100; at most 1000) */
 } audit_filter;
@@ -167,12 +171,17 @@ typedef struct audit_filter {
 bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, char **err_r);
 
 /* A message's recipients with their current state ("queued", "deferred",
- * "delivered", "bounced", "suppressed") and last reply, as JSON:
+ * "delivered", "bounced") and last reply, as JSON:
  * [{"rcpt": ..., "state": ..., "reply": ..., "time": ms, "read": ms,
  * "deleted": ms}, ...] (read / deleted only for a local mailbox that was
  * read / deleted); NULL when the trail knows no such message (or on a
  * database error, with *err_r). */
 json_t *audit_message_state(audit_reader *r, const char *qid, char **err_r);
+
+/* The name of the API key that sent message qid into *apikey_r
+ * (malloc'd), NULL when it came another way or is unknown.  False with
+ * *err_r on a database error. */
+bool audit_message_apikey(audit_reader *r, const char *qid, char **apikey_r, char **err_r);
 
 /* Counts per hour of received, delivered, deferred, bounced records in
  * [since_ms, until_ms): out[hour][0..3]; *n_hours_r hours from the hour
@@ -185,7 +194,7 @@ bool audit_hourly(audit_reader *r, int64_t since_ms, int64_t until_ms,
  * "2026-12-01 10:30[:SS]" (UTC), or unix seconds ("@1764547200").  False
  * with *err_r (malloc'd sentence) when s is none of these. */
 bool audit_parse_when(const char *s, int64_t now_ms, int64_t *ms_r, char **err_r);
-/* "delivered", "deferred", "bounced", "suppressed" (also "queued"). */
+/* "delivered", "deferred", "bounced" (also "queued"). */
 bool audit_status_valid(const char *s);
 
 /* Check the whole chain: every record's hash matches its content and the

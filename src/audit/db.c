@@ -27,6 +27,7 @@ static const char schema[] =
 	" subject TEXT);"
 	"CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, time_ms);"
 	"CREATE INDEX IF NOT EXISTS messages_time ON messages(time_ms);"
+	"CREATE INDEX IF NOT EXISTS messages_apikey ON messages(apikey, time_ms);"
 	"CREATE TABLE IF NOT EXISTS message_rcpts ("
 	" qid TEXT NOT NULL, rcpt TEXT NOT NULL COLLATE NOCASE, state TEXT NOT NULL, reply TEXT,"
 	" time_ms INTEGER NOT NULL, read_ms INTEGER, deleted_ms INTEGER, PRIMARY KEY (qid, rcpt));"
@@ -249,8 +250,10 @@ static bool summarise(audit_db *db, const audit_record *rec, bool *keep_r)
 	case AUDIT_RECEIVED: return sum_received(db, rec);
 	case AUDIT_DELIVERED:
 	case AUDIT_DEFERRED:
-	case AUDIT_BOUNCED:
-	case AUDIT_SUPPRESSED: return rec->rcpt == NULL || sum_state(db, rec, audit_kind_name(rec->kind));
+	case AUDIT_BOUNCED: return rec->rcpt == NULL || sum_state(db, rec, audit_kind_name(rec->kind));
+	/* a SUPPRESSED record of a message follows a recipient's bounce (the
+	 * address went on the list): the recipient's outcome stays bounced */
+	case AUDIT_SUPPRESSED: return true;
 	case AUDIT_READ:
 	case AUDIT_DELETED: return rec->rcpt == NULL || sum_seen(db, rec, keep_r);
 	default: return true;

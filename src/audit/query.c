@@ -121,6 +121,12 @@ static void build_query(const audit_filter *f, buf *sql, bind *b, size_t *nb)
 	}
 	if (f->qid)
 		add(sql, b, nb, "qid = ?", f->qid, 0, true);
+	if (f->apikey) {
+		/* the key's messages, and records of no message it made itself */
+		add(sql, b, nb, "(qid IN (SELECT qid FROM messages WHERE apikey = ?)"
+		                " OR (qid IS NULL AND json_extract(data, '$.apikey') = ?))", f->apikey, 0, true);
+		b[(*nb)++] = (bind){f->apikey, 0, true};
+	}
 	if (f->after_id)
 		add(sql, b, nb, "id > ?", NULL, f->after_id, false);
 	if (f->kinds != 0) {
@@ -140,7 +146,7 @@ bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, cha
 	out->n = 0;
 	buf sql;
 	buf_init(&sql, BUF_UNBOUNDED);
-	bind b[8];
+	bind b[10];
 	size_t nb = 0;
 	build_query(f, &sql, b, &nb);
 	sqlite3_stmt *st = NULL;
@@ -167,6 +173,25 @@ bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, cha
 		return false;
 	}
 	sqlite3_finalize(st);
+	return true;
+}
+
+bool audit_message_apikey(audit_reader *r, const char *qid, char **apikey_r, char **err_r)
+{
+	*apikey_r = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(r->h, "SELECT apikey FROM messages WHERE qid = ?", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, qid, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*apikey_r = col_dup(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		*err_r = xasprintf("cannot read the audit trail: %s", sqlite3_errmsg(r->h));
+		return false;
+	}
 	return true;
 }
 

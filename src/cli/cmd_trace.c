@@ -95,7 +95,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: yubin trace QID [--json]\n"
 	                "       yubin trace [--from ADDR] [--to ADDR] [--since T] [--until T]\n"
-	                "                   [--status delivered|deferred|bounced|suppressed] [--json]\n"
+	                "                   [--status delivered|deferred|bounced|queued] [--json]\n"
 	                "T: an age (30m, 12h, 2d, 1w), a date (2026-12-01, 2026-12-01T10:30, UTC) or @UNIXSECONDS\n");
 	return 2;
 }
@@ -123,7 +123,7 @@ static bool parse_args(int argc, char **argv, trace_opts *o)
 			o->f.rcpt = v;
 		} else if (strcmp(a, "--status") == 0) {
 			if (!audit_status_valid(v)) {
-				cli_error("--status must be delivered, deferred, bounced, suppressed or queued, not \"%s\"", v);
+				cli_error("--status must be delivered, deferred, bounced or queued, not \"%s\"", v);
 				return false;
 			}
 			o->f.status = v;

@@ -118,7 +118,7 @@ static void build_dkim(builder *b)
 	}
 	if (shown == 0)
 		add(b->out, xasprintf("DKIM (RFC 6376): %s has no key yet; make one with `yubin dkim keygen %s` "
-		                      "and run this command again", b->domain, b->domain));
+		                      "to get the record to publish", b->domain, b->domain));
 }
 
 static void build_dmarc(builder *b)

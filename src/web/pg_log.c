@@ -16,7 +16,7 @@
 #define LOG_PAGE 100
 #define FIELD_MAX 320
 
-static const char *const statuses[] = {"delivered", "deferred", "bounced", "suppressed"};
+static const char *const statuses[] = {"delivered", "deferred", "bounced"};
 
 typedef struct log_job {
 	web_job base;
@@ -176,7 +176,7 @@ static const char *check(log_job *l, http_req *r)
 		for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
 			known |= strcmp(l->status, statuses[i]) == 0;
 		if (!known)
-			return "Status must be delivered, deferred, bounced or suppressed.";
+			return "Status must be delivered, deferred or bounced.";
 	}
 	if (!web_when_parse(l->since ? l->since : "", now, &since))
 		return "Since is not a time: give a date (2026-12-06), a date and time (2026-12-06T09:30) or a time ago (2d).";

@@ -48,7 +48,19 @@ def q(s):
     return urllib.parse.quote(s, safe="")
 
 
-def send(srv, user, pw, rcpts):
+def send(srv, user, pw, rcpts, key=None):
+    """A message from user through POST /v1/messages (the events and the
+    API-registered webhooks of a key are those of the messages it sent);
+    its queue id."""
+    status, _, body = api(srv, "POST", "/v1/messages",
+                          {"from": user, "to": rcpts, "subject": "hooks " + uniq(), "text": "hello"},
+                          key=key)
+    assert status == 202, body
+    return body["id"]
+
+
+def send_smtp(srv, user, pw, rcpts):
+    """The same message through SMTP submission: no key's."""
     return submit(srv, user, pw, rcpts, make_message(user, rcpts[0], "hooks " + uniq(), ["hello"]))
 
 

@@ -90,3 +90,34 @@ def test_bad_parameters(make_server, dns, mx):
         assert h["Content-Type"].startswith("application/problem+json")
     assert api(srv, "GET", "/v1/events", key=False)[0] == 401
     assert api(srv, "GET", "/v1/events", key="yk_" + "B" * 43)[0] == 401
+
+
+def test_a_key_sees_only_its_own_messages(make_server, dns, mx):
+    """Events are those of the messages the calling key sent (and of the
+    suppressions it added by hand): another key's mail, and mail that came
+    by SMTP submission, are not in its log."""
+    from hooks_helpers import new_key, send_smtp
+    mx.add(IP1, hostname=MX1)
+    srv = start(make_server, dns, mx)
+    other = new_key(srv)
+    user, pw = srv.add_user()
+    mine, theirs, smtp = (f"{uniq(t)}@{REMOTE}" for t in ("mine", "theirs", "smtp"))
+    q_mine = send(srv, user, pw, [mine])
+    q_theirs = send(srv, user, pw, [theirs], key=other)
+    q_smtp = send_smtp(srv, user, pw, [smtp])
+    for qid, r in ((q_mine, mine), (q_theirs, theirs), (q_smtp, smtp)):
+        wait_final(srv, qid, r, WAIT)
+    assert api(srv, "POST", "/v1/suppressions", {"address": f"x@{REMOTE}"}, key=other)[0] == 201
+    time.sleep(1)
+    seen = {e["message_id"] for e in events(srv, limit=1000)["events"]}
+    assert seen == {q_mine}, seen
+    status, _, body = api(srv, "GET", "/v1/events?limit=1000", key=other)
+    assert status == 200
+    assert {e["message_id"] for e in body["events"]} == {q_theirs, None}, body
+    assert [e["recipient"] for e in body["events"] if e["type"] == "suppressed"] == [f"x@{REMOTE}"]
+    # a message's own filter cannot reach across either
+    assert events(srv, message_id=q_theirs)["events"] == []
+    assert events(srv, message_id=q_smtp)["events"] == []
+    # the trail has all three (yubin trace is the administrator's view)
+    p = srv.cli("trace", q_smtp)
+    assert p.returncode == 0 and smtp in p.stdout, p.stdout

@@ -20,6 +20,7 @@ import time
 from conftest import (free_port, make_message, make_tempdir, outbound_config, parse_logfmt, submit, uniq,
                       wait_final, wait_until)
 from hooks_helpers import events, new_key
+from hooks_helpers import send as api_send
 from webhook_receiver import WebhookReceiver, verify_webhook
 
 REMOTE = "remote.test"
@@ -239,8 +240,9 @@ def test_outbox_is_bounded_per_endpoint(make_server, tls_cert, dns, mx):
     srv = start(make_server, tls_cert, dns, mx, port, secret, events=["delivered"], max_pending=10,
                 retry_base=2, retry_max=2)
     user, pw = srv.add_user()
+    srv.api_key = new_key(srv)
     rcpts = [f"{uniq('n')}@{REMOTE}" for _ in range(13)]
-    qids = [send(srv, user, pw, [r]) for r in rcpts]
+    qids = [api_send(srv, user, pw, [r]) for r in rcpts]
     for q, r in zip(qids, rcpts):
         wait_final(srv, q, r, WAIT)
     drops = wait_until(lambda: [parse_logfmt(l) for l in srv.log_text().splitlines()
@@ -252,7 +254,6 @@ def test_outbox_is_bounded_per_endpoint(make_server, tls_cert, dns, mx):
                        "the ten newest events")
         time.sleep(3)
         # the newest ten by event id (the order the trail stored them in)
-        srv.api_key = new_key(srv)
         ours = [e["id"] for e in events(srv, type="delivered", limit=1000)["events"] if e["recipient"] in rcpts]
         assert len(ours) == 13
         got = {r["json"]["id"] for r in rx.requests}
@@ -264,9 +265,11 @@ def test_outbox_is_bounded_per_endpoint(make_server, tls_cert, dns, mx):
 
 
 def test_endpoints_registered_through_the_api(make_server, tls_cert, dns, mx):
-    """POST /v1/webhooks registers an endpoint and shows its secret once;
-    it gets signed events from then on; GET lists it with the
-    configuration's; DELETE stops it; bad requests are refused."""
+    """POST /v1/webhooks registers an endpoint of the calling key and shows
+    its secret once; it gets the signed events of that key's messages from
+    then on (not those of SMTP submission or of another key); GET lists
+    the key's own endpoints (not the configuration's, not another key's);
+    DELETE stops it, and only its key may; bad requests are refused."""
     from hooks_helpers import api
     port, port2, conf_secret = free_port(), free_port(), new_secret()
     mx.add(IP1, hostname=MX1)
@@ -281,21 +284,30 @@ def test_endpoints_registered_through_the_api(make_server, tls_cert, dns, mx):
     assert h["Location"] == f"/v1/webhooks/{body['id']}" and body["source"] == "api"
     st, _, listing = api(srv, "GET", "/v1/webhooks")
     assert st == 200
-    assert [(w["source"], w["url"]) for w in listing["webhooks"]] == [
-        ("config", f"https://127.0.0.1:{port2}/hook"), ("api", url)], listing
+    assert [(w["source"], w["url"]) for w in listing["webhooks"]] == [("api", url)], listing
+    other = new_key(srv)
+    assert api(srv, "GET", "/v1/webhooks", key=other)[2]["webhooks"] == []
+    assert api(srv, "DELETE", f"/v1/webhooks/{body['id']}", key=other)[0] == 404
     assert all("secret" not in w for w in listing["webhooks"])
     rx = WebhookReceiver(port, tls_cert["cert"], tls_cert["key"]).start()
     try:
         user, pw = srv.add_user()
+        # mail of SMTP submission and of another key is not this key's
+        f1, f2 = f"{uniq('ok')}@{REMOTE}", f"{uniq('ok')}@{REMOTE}"
+        foreign = [(send(srv, user, pw, [f1]), f1), (api_send(srv, user, pw, [f2], key=other), f2)]
         rcpt = f"{uniq('ok')}@{REMOTE}"
-        qid = send(srv, user, pw, [rcpt])
+        qid = api_send(srv, user, pw, [rcpt])
         (ev,) = rx.wait(lambda rs: rs, WAIT, "the event at the registered endpoint")
         assert ev["path"] == "/registered" and ev["json"]["message_id"] == qid
         assert verify_webhook(secret, ev["headers"], ev["body"])
+        for fq, fr in foreign:
+            wait_final(srv, fq, fr, WAIT)
+        time.sleep(2)
+        assert [r["json"]["message_id"] for r in rx.requests] == [qid], rx.requests
         # deleted: no more deliveries
         assert api(srv, "DELETE", f"/v1/webhooks/{body['id']}")[0] == 204
         assert api(srv, "DELETE", f"/v1/webhooks/{body['id']}")[0] == 404
-        send(srv, user, pw, [f"{uniq('ok')}@{REMOTE}"])
+        api_send(srv, user, pw, [f"{uniq('ok')}@{REMOTE}"])
         time.sleep(3)
         assert len(rx.requests) == 1
     finally:

@@ -342,17 +342,26 @@ static void test_whstore(void **state)
 	sqlite3 *db = temp_db(dir, &cfg);
 	int64_t id, id2;
 	char *secret = NULL, *secret2 = NULL;
-	assert_int_equal(whstore_add(db, "https://a.example/h", 1u << AUDIT_BOUNCED, 100, &id, &secret), WHS_OK);
+	assert_int_equal(whstore_add(db, "shop", "https://a.example/h", 1u << AUDIT_BOUNCED, 100, &id, &secret), WHS_OK);
 	assert_int_equal(strncmp(secret, "whsec_", 6), 0);
 	assert_int_equal(strlen(secret), 6 + 44);
-	assert_int_equal(whstore_add(db, "https://a.example/h", 1u << AUDIT_BOUNCED, 100, &id2, &secret2), WHS_EXISTS);
+	assert_int_equal(whstore_add(db, "shop", "https://a.example/h", 1u << AUDIT_BOUNCED, 100, &id2, &secret2),
+	                 WHS_EXISTS);
 	assert_null(secret2);
-	assert_int_equal(whstore_add(db, "https://b.example/h", 1u << AUDIT_DELIVERED, 101, &id2, &secret2), WHS_OK);
+	assert_int_equal(whstore_add(db, "shop", "https://b.example/h", 1u << AUDIT_DELIVERED, 101, &id2, &secret2),
+	                 WHS_OK);
 	assert_string_not_equal(secret, secret2);
+	/* another key: its own endpoints, the same url too */
+	int64_t id3;
+	char *secret3 = NULL;
+	assert_int_equal(whstore_add(db, "news", "https://a.example/h", 1u << AUDIT_BOUNCED, 102, &id3, &secret3),
+	                 WHS_OK);
 	webhook_defs *d = whstore_defs(db);
 	assert_non_null(d);
-	assert_int_equal(d->n, 2);
+	assert_int_equal(d->n, 3);
 	assert_string_equal(d->v[0].host, "a.example");
+	assert_string_equal(d->v[0].apikey, "shop");
+	assert_string_equal(d->v[2].apikey, "news");
 	assert_int_equal(d->v[0].key_len, 32);
 	size_t klen;
 	unsigned char *k = whsign_key(secret, &klen);
@@ -361,7 +370,7 @@ static void test_whstore(void **state)
 	webhook_defs_free(&d);
 	whstore_entry *v;
 	size_t n;
-	assert_int_equal(whstore_list(db, &v, &n), WHS_OK);
+	assert_int_equal(whstore_list(db, "shop", &v, &n), WHS_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[1].id, id2);
 	assert_int_equal(v[1].kinds, 1u << AUDIT_DELIVERED);
@@ -369,17 +378,27 @@ static void test_whstore(void **state)
 	for (size_t i = 0; i < n; i++)
 		free(v[i].url);
 	free(v);
-	assert_int_equal(whstore_del(db, id), WHS_OK);
-	assert_int_equal(whstore_del(db, id), WHS_NOT_FOUND);
+	assert_int_equal(whstore_list(db, "news", &v, &n), WHS_OK);
+	assert_int_equal(n, 1);
+	free(v[0].url);
+	free(v);
+	/* a key cannot delete another's */
+	assert_int_equal(whstore_del(db, "news", id), WHS_NOT_FOUND);
+	assert_int_equal(whstore_del(db, "shop", id), WHS_OK);
+	assert_int_equal(whstore_del(db, "shop", id), WHS_NOT_FOUND);
 	free(secret);
 	free(secret2);
+	free(secret3);
+	/* the bound is per key */
 	for (int i = 1; i < WEBHOOK_ENDPOINTS_MAX; i++) {
 		char url[64];
 		snprintf(url, sizeof url, "https://h%d.example/", i);
-		assert_int_equal(whstore_add(db, url, 1, 1, &id, &secret), WHS_OK);
+		assert_int_equal(whstore_add(db, "shop", url, 1, 1, &id, &secret), WHS_OK);
 		free(secret);
 	}
-	assert_int_equal(whstore_add(db, "https://one-more.example/", 1, 1, &id, &secret), WHS_FULL);
+	assert_int_equal(whstore_add(db, "shop", "https://one-more.example/", 1, 1, &id, &secret), WHS_FULL);
+	assert_int_equal(whstore_add(db, "news", "https://one-more.example/", 1, 1, &id, &secret), WHS_OK);
+	free(secret);
 	hooksdb_close(&db);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
