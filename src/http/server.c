@@ -13,6 +13,8 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +73,15 @@ static bool conn_admit(http_server *hs, struct evhttp_connection *evcon, const c
 	}
 	srv->n_sessions++;
 	metrics_connection_opened(ROLE_HTTPS);
-	SSL *ssl = bufferevent_openssl_get_ssl(evhttp_connection_get_bufferevent(evcon));
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 	metrics_tls_seen(METRICS_INBOUND, ssl ? SSL_get_version(ssl) : NULL);
+	/* no Nagle: an answer leaves in more than one TLS record, and the
+	 * last would wait for the client's delayed ACK (40 ms a request) */
+	int one = 1;
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	http_conn *hc = xcalloc(1, sizeof *hc);
 	hc->evcon = evcon;
 	hc->hs = hs;
