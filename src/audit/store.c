@@ -19,7 +19,8 @@
 
 #define BATCH_MAX 2048          /* records per transaction */
 #define PRUNE_EVERY_MS (86400 * 1000LL)
-#define RETRIES_AT_STOP 10      /* failed transactions before records are given up at stop */
+#define STOP_GRACE_MS 2000      /* at stop, how long a failing database is tried
+                                 * before the records left are given up (logged) */
 /* How long the writer lets records gather before a transaction: each
  * commit is an fsync on the disk the queue syncs to, so a few records a
  * commit would cost acceptance; a sync (audit_sync) or a full batch does
@@ -39,6 +40,7 @@ static struct trail {
 	uint64_t emitted, done;     /* records handed in / stored (or dropped as repeats) */
 	unsigned syncing;           /* audit_sync callers waiting */
 	bool stopping;
+	int64_t stop_deadline_ms;   /* set with stopping */
 	pthread_t thread;
 	audit_db *db;
 	int retention_days;
@@ -180,19 +182,21 @@ static void prune_daily(void)
 	free(err);
 }
 
-/* Store one batch, retrying a failing database every second (records are
- * kept meanwhile; past AUDIT_BACKLOG_MAX new mail is refused for now); at stop,
- * give up after RETRIES_AT_STOP tries, saying how many were lost. */
+/* Store one batch, retrying a failing database (a full disk, say) every
+ * second; records are kept meanwhile, and past AUDIT_BACKLOG_MAX new mail
+ * is refused for now.  At stop the database gets STOP_GRACE_MS in all:
+ * the server must exit (a full disk must not hold it), so what is still
+ * unstored then is given up, and the count said in the log. */
 static void store_batch(pending *batch, size_t n)
 {
 	size_t repeats = 0;
-	for (int tries = 0; !write_batch(batch, &repeats); tries++) {
-		log_event(LOG_LVL_ERROR, "audit", "records=%zu result=retrying", n);
-		if (T.stopping && tries >= RETRIES_AT_STOP) {
-			log_event(LOG_LVL_ERROR, "audit", "records_lost=%zu reason=\"the database keeps failing\"", n);
+	while (!write_batch(batch, &repeats)) {
+		if (T.stopping && audit_now_ms() >= T.stop_deadline_ms) {
+			log_event(LOG_LVL_ERROR, "audit", "records_lost=%zu reason=\"the database keeps failing at stop\"", n);
 			break;
 		}
-		sleep(1);
+		log_event(LOG_LVL_ERROR, "audit", "records=%zu result=retrying", n);
+		usleep(T.stopping ? 200000 : 1000000);
 	}
 	while (batch != NULL) {
 		pending *next = batch->next;
@@ -277,6 +281,7 @@ void audit_close(void)
 		return;
 	pthread_mutex_lock(&T.mu);
 	T.stopping = true;
+	T.stop_deadline_ms = audit_now_ms() + STOP_GRACE_MS;
 	pthread_cond_broadcast(&T.work);
 	pthread_mutex_unlock(&T.mu);
 	pthread_join(T.thread, NULL); /* it drains the queue first */
