@@ -70,7 +70,8 @@ def test_sequential_and_concurrent_sends_share_a_few_sessions(make_server, dns, 
 def test_a_refusal_does_not_break_the_next_message_on_the_session(make_server, dns, mx):
     api = Api(make_server, dns, mx, extra="""policy: { rules = (
       { name = "no-blocked"; rcpt = "blocked@example.test"; action = "reject"; text = "No applications"; },
-      { name = "later"; rcpt = "later@example.test"; action = "tempfail"; text = "Not now"; }
+      { name = "later"; rcpt = "later@example.test"; action = "tempfail"; text = "Not now"; },
+      { name = "no-sender"; sender = "refused@example.test"; action = "reject"; text = "Not this sender"; }
     ); };""")
     user, _ = api.srv.add_user()
     api.srv.add_user(f"blocked@{DOMAIN}")
@@ -84,6 +85,12 @@ def test_a_refusal_does_not_break_the_next_message_on_the_session(make_server, d
         assert st == 202, j
         st, j = send(api, key, f"later@{DOMAIN}", conn=c)
         assert st == 503 and "Not now" in j["detail"], j
+        # refused at MAIL: the pipelined RCPT and BDAT (with its body) are
+        # refused too and read past; the session stays in step
+        st, _, d = api.post(key, {"from": f"refused@{DOMAIN}", "to": [user], "subject": "no", "text": "no"},
+                            conn=c)
+        j = json.loads(d)
+        assert st == 403 and "Not this sender" in j["detail"] and j["smtp_reply"].startswith("550"), j
         # more refusals in a row than limits.errors (10): each message is
         # a request of its own, the session does not close for them
         for i in range(12):
@@ -171,3 +178,18 @@ def test_stop_with_an_idle_kept_session_exits_0(make_server, dns, mx):
     assert api.srv.stop() == 0
     sid = logins(api.srv, name)[0]
     assert f"disconnect sid={sid} " in api.srv.log_text()
+
+
+def test_a_session_closed_by_the_server_while_kept_is_replaced(make_server, dns, mx):
+    """limits.command_timeout = 1: the server closes a kept session (421)
+    before the pool's idle time is up; the next message gets a new one."""
+    api = Api(make_server, dns, mx, limits={"command_timeout": 1})
+    user, _ = api.srv.add_user()
+    name, key = api.add_key()
+    assert send(api, key, user, "one")[0] == 202
+    sid = logins(api.srv, name)[0]
+    wait_until(lambda: f"disconnect sid={sid} " in api.srv.log_text(), 5, what="the timed-out session's close")
+    st, j = send(api, key, user, "two")
+    assert st == 202, j
+    assert len(logins(api.srv, name)) == 2
+    api.srv.wait_mail(user, 2)
