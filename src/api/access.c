@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "delivery/connpool.h"
 #include "lib/addrkey.h"
 #include "lib/log.h"
 #include "metrics/metrics.h"
@@ -35,6 +36,7 @@ bool api_open(server *srv, char **err_r)
 	/* a reader in WAL mode waits only in rare moments (a checkpoint's
 	 * recovery); the loop must not wait long even then */
 	apikeys_set_busy_timeout(a->loop_ks, LOOP_BUSY_MS);
+	a->pool = connpool_new(srv->base, srv->cfg->api.sessions, srv->cfg->api.sessions_per_key);
 	srv->api = a;
 	return true;
 }
@@ -51,6 +53,7 @@ void api_close(server *srv)
 		strlist_free(&c->domains);
 		free(c);
 	}
+	connpool_free(&a->pool); /* after the requests: none holds a session */
 	apikeys_close(&a->loop_ks);
 	apikeys_close(&a->work_ks);
 	free(a);

@@ -1,6 +1,8 @@
 /* inject.c — an API message through an internal SMTP submission session
- * (see inject.h).  Owns the socketpair, the session's start and the
- * client job; must not decide what the replies mean for HTTP. */
+ * (see inject.h).  Owns the socketpair, the session's start, the client
+ * job, and the choice of a kept session (through delivery/connpool.h, the
+ * pool outbound delivery uses too); must not decide what the replies mean
+ * for HTTP. */
 #include "api/inject.h"
 
 #include <event2/event.h>
@@ -9,19 +11,30 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "api/state.h"
+#include "delivery/connpool.h"
 #include "delivery/smtpc.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 
 struct api_inject {
 	server *srv;
+	connpool *pool;
+	char *dest;               /* the pool's name for ip + identity */
+	char *ip;
+	smtp_identity id;
 	smtpc_job job;
 	char *sender;
 	char **rcpts;
 	size_t n;
 	char *body;
 	size_t len;
+	bool utf8;
 	inject_done_fn *done;
 	void *arg;
+	bool waiting;             /* in the pool's line for a session */
+	bool running;             /* job in flight (holds a slot) */
+	bool retried;             /* a broken kept session was replaced once */
 	struct event *later;      /* reports a session that could not start */
 };
 
@@ -33,6 +46,11 @@ static void inject_free(api_inject *j)
 	free(j->rcpts);
 	free(j->sender);
 	free(j->body);
+	free(j->dest);
+	free(j->ip);
+	free(j->id.listener);
+	free(j->id.apikey);
+	strlist_free(&j->id.domains);
 	if (j->later != NULL)
 		event_free(j->later);
 	free(j);
@@ -48,9 +66,91 @@ char *api_inject_qid(const char *reply)
 	return n > 0 && n < 64 ? xstrndup(p, n) : NULL;
 }
 
+static void not_started(evutil_socket_t fd, short what, void *arg)
+{
+	api_inject *j = arg;
+	inject_outcome o = {.started = false, .n = j->n};
+	j->done(j->arg, &o);
+	inject_free(j);
+}
+
+/* No session: give the slot back and say so on the next loop turn. */
+static void report_not_started(api_inject *j)
+{
+	connpool_release(j->pool, j->dest, NULL);
+	j->later = evtimer_new(j->srv->base, not_started, j);
+	struct timeval now = {0, 0};
+	evtimer_add(j->later, &now);
+}
+
+/* A broken kept session that the server never answered in this
+ * transaction (smtpc's stale: closed or 421 while idle) decided nothing:
+ * the message goes again, once, on a new session.  Anything else stands,
+ * a lost final reply included (the body may have been queued). */
+static bool worth_retry(const api_inject *j)
+{
+	return !j->retried && j->job.reuse != NULL && j->job.stale && j->job.kept == NULL;
+}
+
+static void client_done(smtpc_job *job);
+
+/* The transaction on the slot now held: on idle (a kept session), or on a
+ * new session. */
+static void run(api_inject *j, smtpc_conn *idle)
+{
+	smtpc_job_clear(&j->job);
+	const config *cfg = j->srv->cfg;
+	smtpc_job *c = &j->job;
+	*c = (smtpc_job){0};
+	if (idle == NULL) {
+		int sv[2] = {-1, -1};
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0 ||
+		    !smtp_session_start_internal(j->srv, sv[0], j->ip, &j->id)) {
+			if (sv[1] >= 0)
+				close(sv[1]);
+			log_event(LOG_LVL_WARN, "api_inject", "client=%s apikey=%s result=\"no internal session\"",
+			          j->ip, j->id.apikey);
+			report_not_started(j);
+			return;
+		}
+		c->given_fd = true;
+		c->fd = sv[1];
+	}
+	c->base = j->srv->base;
+	c->reuse = idle;
+	c->keep = true;
+	c->pipe_body = true; /* our own server: a body to nobody costs nothing */
+	c->helo = cfg->hostname;
+	c->mx_host = "internal";
+	c->sender = j->sender;
+	c->rcpts = (const char *const *)j->rcpts;
+	c->n_rcpts = j->n;
+	c->body = j->body;
+	c->body_len = j->len;
+	c->needs_smtputf8 = j->utf8;
+	c->dsn_ret = DSN_RET_UNSET;
+	c->connect_timeout = cfg->limits.command_timeout;
+	c->command_timeout = cfg->limits.command_timeout;
+	c->data_timeout = cfg->limits.data_timeout;
+	c->done = client_done;
+	c->arg = j;
+	j->running = true;
+	smtpc_start(c);
+}
+
 static void client_done(smtpc_job *job)
 {
 	api_inject *j = job->arg;
+	j->running = false;
+	if (worth_retry(j)) {
+		j->retried = true;
+		log_event(LOG_LVL_INFO, "api_inject", "client=%s apikey=%s result=\"kept session closed; new session\"",
+		          j->ip, j->id.apikey);
+		run(j, NULL); /* on the same slot: the old session is gone */
+		return;
+	}
+	connpool_release(j->pool, j->dest, job->kept); /* kept: for the next message */
+	job->kept = NULL;
 	char *qid = NULL;
 	for (size_t i = 0; i < j->n && qid == NULL; i++)
 		if (job->codes[i] / 100 == 2)
@@ -61,12 +161,18 @@ static void client_done(smtpc_job *job)
 	inject_free(j);
 }
 
-static void not_started(evutil_socket_t fd, short what, void *arg)
+/* The pool's answer after a wait: a slot, with a kept session or none. */
+static void on_grant(void *arg, smtpc_conn *idle)
 {
 	api_inject *j = arg;
-	inject_outcome o = {.started = false, .n = j->n};
-	j->done(j->arg, &o);
-	inject_free(j);
+	j->waiting = false;
+	if (j->srv->stopping) { /* no new work on a session now */
+		if (idle != NULL)
+			connpool_discard(j->pool, j->dest, idle);
+		report_not_started(j);
+		return;
+	}
+	run(j, idle);
 }
 
 static bool non_ascii(const char *s)
@@ -77,59 +183,52 @@ static bool non_ascii(const char *s)
 	return false;
 }
 
+/* Sessions are shared only by requests that would open the same one: the
+ * same client address (its connection count, the policy's view), key and
+ * domains (what the session may send as). */
+static char *dest_of(const char *ip, const smtp_identity *id)
+{
+	buf b;
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PRINTF(&b, "%s %s %s", ip, id->listener, id->apikey);
+	for (size_t i = 0; i < id->domains.n; i++)
+		BUF_PRINTF(&b, " %s", id->domains.items[i]);
+	return buf_steal(&b);
+}
+
 api_inject *api_inject_start(server *srv, const char *ip, const smtp_identity *id, const char *sender,
                              const char *const *rcpts, size_t n, const char *body, size_t len,
                              inject_done_fn *done, void *arg)
 {
 	api_inject *j = xcalloc(1, sizeof(*j));
 	j->srv = srv;
+	j->pool = srv->api->pool;
 	j->done = done;
 	j->arg = arg;
+	j->ip = xstrdup(ip);
+	j->id.listener = xstrdup(id->listener);
+	j->id.apikey = xstrdup(id->apikey);
+	strlist_init(&j->id.domains);
+	for (size_t i = 0; i < id->domains.n; i++)
+		strlist_add(&j->id.domains, id->domains.items[i]);
+	j->dest = dest_of(ip, id);
 	j->sender = xstrdup(sender);
 	j->rcpts = xcalloc(n ? n : 1, sizeof(char *));
-	bool utf8 = non_ascii(sender);
+	j->utf8 = non_ascii(sender);
 	for (size_t i = 0; i < n; i++) {
 		j->rcpts[i] = xstrdup(rcpts[i]);
-		utf8 = utf8 || non_ascii(rcpts[i]);
+		j->utf8 = j->utf8 || non_ascii(rcpts[i]);
 	}
 	j->n = n;
 	j->body = xmalloc(len + 1);
 	memcpy(j->body, body, len);
 	j->body[len] = '\0';
 	j->len = len;
-
-	int sv[2] = {-1, -1};
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0 ||
-	    !smtp_session_start_internal(srv, sv[0], ip, id)) {
-		if (sv[1] >= 0)
-			close(sv[1]);
-		log_event(LOG_LVL_WARN, "api_inject", "client=%s apikey=%s result=\"no internal session\"", ip,
-		          id->apikey);
-		j->later = evtimer_new(srv->base, not_started, j);
-		struct timeval now = {0, 0};
-		evtimer_add(j->later, &now);
-		return j;
-	}
-	const config *cfg = srv->cfg;
-	smtpc_job *c = &j->job;
-	c->base = srv->base;
-	c->helo = cfg->hostname;
-	c->mx_host = "internal";
-	c->given_fd = true;
-	c->fd = sv[1];
-	c->sender = j->sender;
-	c->rcpts = (const char *const *)j->rcpts;
-	c->n_rcpts = n;
-	c->body = j->body;
-	c->body_len = len;
-	c->needs_smtputf8 = utf8;
-	c->dsn_ret = DSN_RET_UNSET;
-	c->connect_timeout = cfg->limits.command_timeout;
-	c->command_timeout = cfg->limits.command_timeout;
-	c->data_timeout = cfg->limits.data_timeout;
-	c->done = client_done;
-	c->arg = j;
-	smtpc_start(c);
+	smtpc_conn *idle = NULL;
+	if (connpool_acquire(j->pool, j->dest, on_grant, j, &idle))
+		run(j, idle);
+	else
+		j->waiting = true;
 	return j;
 }
 
@@ -138,8 +237,12 @@ void api_inject_cancel(api_inject **inj)
 	api_inject *j = *inj;
 	if (j == NULL)
 		return;
-	if (j->later == NULL)
-		smtpc_abort(&j->job);
+	if (j->waiting) {
+		connpool_cancel(j->pool, j);
+	} else if (j->running) {
+		smtpc_abort(&j->job); /* closes its session: not kept mid-way */
+		connpool_release(j->pool, j->dest, NULL);
+	}
 	inject_free(j);
 	*inj = NULL;
 }

@@ -32,6 +32,7 @@ typedef struct api_state {
 	apikeys *loop_ks;         /* look-ups on the loop only */
 	apikeys *work_ks;         /* every other call, on workers */
 	api_caller *callers;
+	struct connpool *pool;    /* internal submission sessions (inject.c) */
 } api_state;
 
 /* The caller of a request that passed api_key_access. */

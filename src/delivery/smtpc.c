@@ -59,6 +59,7 @@ struct smtpc_conn {
 	const char *body;         /* what it sends: job->body or job->body7 */
 	size_t body_len;
 	size_t rcpt_i, accepted, skip;
+	bool body_piped;          /* BDAT left with MAIL and RCPT (job->pipe_body) */
 	bool replied;             /* the server answered something in this transaction */
 	bool finished;
 	/* idle or quitting: whom to tell when it ends */
@@ -347,6 +348,7 @@ static void start_mail(smtpc_job *j)
 	}
 	c->step = ST_MAIL;
 	c->rcpt_i = c->accepted = 0;
+	c->body_piped = false;
 	char sz[32] = "";
 	if (c->ext_size)
 		snprintf(sz, sizeof sz, " SIZE=%llu", size);
@@ -364,8 +366,15 @@ static void start_mail(smtpc_job *j)
 	 * for the RCPT replies, so no body is sent to nobody */
 	for (size_t i = 0; i < j->n_rcpts; i++)
 		send_rcpt(j, i);
-	if (!c->ext_chunking)
+	if (!c->ext_chunking) {
 		send_line(c, "DATA");
+	} else if (j->pipe_body) {
+		/* RFC 3030 4.2: BDAT may be pipelined; a server that refused
+		 * every recipient reads the chunk and refuses it */
+		send_body(j);
+		c->step = ST_MAIL;
+		c->body_piped = true;
+	}
 }
 
 /* A pipelined group's replies that no longer matter still have to be read. */
@@ -385,7 +394,7 @@ static void on_mail_reply(smtpc_job *j, int code, const char *text)
 	smtpc_conn *c = j->st;
 	if (code / 100 != 2) {
 		decide_rest(j, code, text, true);
-		skip_replies(j, c->ext_pipelining ? j->n_rcpts + !c->ext_chunking : 0);
+		skip_replies(j, c->ext_pipelining ? j->n_rcpts + !c->ext_chunking + c->body_piped : 0);
 		return;
 	}
 	c->step = ST_RCPT;
@@ -403,6 +412,10 @@ static void on_rcpt_reply(smtpc_job *j, int code, const char *text)
 	if (++c->rcpt_i < j->n_rcpts) {
 		if (!c->ext_pipelining)
 			send_rcpt(j, c->rcpt_i);
+		return;
+	}
+	if (c->body_piped) {
+		c->step = ST_BODY; /* its reply is next */
 		return;
 	}
 	if (c->ext_chunking) {
@@ -825,6 +838,8 @@ void smtpc_start(smtpc_job *j)
 
 void smtpc_abort(smtpc_job *j)
 {
+	if (j->kept == j->st)
+		j->kept = NULL; /* handed back, its done() not yet run: one connection */
 	if (j->st != NULL) {
 		smtpc_conn_free(j->st);
 		j->st = NULL;

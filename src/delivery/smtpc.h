@@ -36,6 +36,10 @@ struct smtpc_job {
 	                               * connection inputs below are ignored) */
 	bool keep;                    /* at the end, hand the connection back
 	                               * (job->kept) instead of QUIT */
+	bool pipe_body;               /* with PIPELINING and CHUNKING, send BDAT
+	                               * LAST with MAIL and RCPT instead of after
+	                               * the RCPT replies (for a server of ours,
+	                               * where a body sent to nobody is cheap) */
 	SSL_CTX *tls;                 /* client context, NULL: never STARTTLS */
 	const char *helo;             /* our host name */
 	const char *mx_host;          /* for SNI, certificate checks and logs */

@@ -113,6 +113,8 @@ static const setting_def schema[] = {
 	INT("http.timeout", http.timeout, 60, 1, 3600, "seconds an HTTP connection may be silent (between requests of a kept-alive connection too)"),
 	INT("api.max_recipients", api.max_recipients, 100, 1, 100000, "recipients (to, cc and bcc together) of one message sent through the HTTPS API; more gets 422"),
 	INT("api.idempotency_hours", api.idempotency_hours, 24, 1, 24 * 30, "hours an Idempotency-Key of the HTTPS API is remembered (a retry within them gets the first answer)"),
+	INT("api.sessions", api.sessions, 16, 1, 1000, "internal submission sessions the HTTPS API keeps open at most (busy and idle together); more requests wait in line"),
+	INT("api.sessions_per_key", api.sessions_per_key, 4, 1, 1000, "of those, at most this many for one API key (and client address)"),
 	INT("audit.enabled", audit.enabled, 1, 0, 1, "true (1): keep every message's timeline in DATA_DIR/audit.db (yubin trace, yubin audit verify)"),
 	STR("audit.subject", audit.subject, "hash", "the Subject in the trail: \"off\", \"hash\" (sha256 of it) or \"plain\""),
 	INT("audit.retention_days", audit.retention_days, 90, 0, 36500, "days records are kept (pruned daily, the chain stays verifiable); 0: forever"),

@@ -145,6 +145,8 @@ typedef struct config_http {
 typedef struct config_api {
 	int max_recipients;        /* to + cc + bcc of one message */
 	int idempotency_hours;     /* how long an Idempotency-Key is kept */
+	int sessions;              /* internal submission sessions open at most */
+	int sessions_per_key;      /* ... for one key and client address */
 } config_api;
 
 /* The web dashboard (web/). */

@@ -272,6 +272,8 @@ static void mail_done(smtp_session *s, const policy_verdict *v)
 
 static void cmd_mail(smtp_session *s, const char *args)
 {
+	if (s->api != NULL)
+		s->errors = 0; /* the API's kept session: each message is a new request */
 	if (s->helo == NULL) {
 		session_reply(s, RPL_NEED_HELO);
 		return;
