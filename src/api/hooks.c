@@ -4,6 +4,7 @@
 #include "api/hooks.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,8 @@
 struct hooks {
 	server *srv;
 	sqlite3 *db;            /* the list, for handlers and the send path */
+	pthread_mutex_t lookup_lock; /* the send path's look-up (loop or worker) */
+	sqlite3_stmt *lookup_st;     /* ... prepared once */
 	follower *fol;
 	whsend *sender;
 	struct event *tick;
@@ -91,6 +94,7 @@ hooks *hooks_open(server *srv, const webhook_defs *defs, char **err_r)
 		free(h);
 		return NULL;
 	}
+	pthread_mutex_init(&h->lookup_lock, NULL);
 	h->fol = follower_new(srv->cfg, defs);
 	h->tick = evtimer_new(srv->base, on_tick, h);
 	arm(h, 0);
@@ -121,6 +125,8 @@ void hooks_free(hooks **hp)
 	if (h->tick != NULL)
 		event_free(h->tick);
 	follower_free(&h->fol);
+	sqlite3_finalize(h->lookup_st);
+	pthread_mutex_destroy(&h->lookup_lock);
 	hooksdb_close(&h->db);
 	free(h->last_error);
 	free(h);
@@ -134,7 +140,10 @@ sqlite3 *hooks_db(hooks *h)
 
 bool hooks_suppressed(hooks *h, const char *address, bool *suppressed_r, suppress_entry *e_r, char **err_r)
 {
-	return suppress_lookup(h->db, address, suppressed_r, e_r, err_r);
+	pthread_mutex_lock(&h->lookup_lock);
+	bool ok = suppress_lookup(h->db, &h->lookup_st, address, suppressed_r, e_r, err_r);
+	pthread_mutex_unlock(&h->lookup_lock);
+	return ok;
 }
 
 int64_t hooks_webhook_backlog(const hooks *h)

@@ -24,6 +24,7 @@
 struct apikeys {
 	sqlite3 *db;
 	pthread_mutex_t lock;    /* a call's statements run together */
+	sqlite3_stmt *find_st;   /* the key look-up of every request, prepared once */
 };
 
 static const char schema[] =
@@ -76,6 +77,7 @@ void apikeys_close(apikeys **ks)
 {
 	if (*ks == NULL)
 		return;
+	sqlite3_finalize((*ks)->find_st);
 	sqlite3_close((*ks)->db);
 	pthread_mutex_destroy(&(*ks)->lock);
 	free(*ks);
@@ -336,10 +338,11 @@ static apikeys_status find_locked(apikeys *ks, const char *secret, apikey *out, 
 {
 	char hash[65];
 	hash_hex(secret, hash);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(ks->db, "SELECT " KEY_COLUMNS " FROM apikey WHERE hash = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (ks->find_st == NULL &&
+	    sqlite3_prepare_v2(ks->db, "SELECT " KEY_COLUMNS " FROM apikey WHERE hash = ?", -1, &ks->find_st,
+	                       NULL) != SQLITE_OK)
 		return db_error(ks, err_r);
+	sqlite3_stmt *st = ks->find_st;
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	apikeys_status r = APIKEYS_NOT_FOUND;
@@ -349,7 +352,8 @@ static apikeys_status find_locked(apikeys *ks, const char *secret, apikey *out, 
 	} else if (rc != SQLITE_DONE) {
 		r = db_error(ks, err_r);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return r;
 }
 

@@ -39,33 +39,47 @@ static void row_entry(sqlite3_stmt *st, suppress_entry *e)
 	e->created = sqlite3_column_int64(st, 5);
 }
 
-suppress_status suppress_get(sqlite3 *db, const char *address, suppress_entry *e_r)
+/* The look-up, on a statement prepared from SUPPRESS_GET_SQL (reset
+ * after). */
+static suppress_status get_with(sqlite3_stmt *st, const char *address, suppress_entry *e_r)
 {
 	char *a = accounts_normalize(address);
 	if (a == NULL)
 		return SUP_NOT_FOUND;
-	sqlite3_stmt *st = NULL;
 	suppress_status s = SUP_ERROR;
-	if (sqlite3_prepare_v2(db, "SELECT " SUP_COLUMNS " FROM suppressions WHERE address = ?1", -1, &st,
-	                       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			if (e_r != NULL)
-				row_entry(st, e_r);
-			s = SUP_OK;
-		} else if (rc == SQLITE_DONE) {
-			s = SUP_NOT_FOUND;
-		}
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (e_r != NULL)
+			row_entry(st, e_r);
+		s = SUP_OK;
+	} else if (rc == SQLITE_DONE) {
+		s = SUP_NOT_FOUND;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	free(a);
 	return s;
 }
 
-bool suppress_lookup(sqlite3 *db, const char *address, bool *suppressed_r, suppress_entry *e_r, char **err_r)
+#define SUPPRESS_GET_SQL "SELECT " SUP_COLUMNS " FROM suppressions WHERE address = ?1"
+
+suppress_status suppress_get(sqlite3 *db, const char *address, suppress_entry *e_r)
 {
-	suppress_status s = suppress_get(db, address, e_r);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, SUPPRESS_GET_SQL, -1, &st, NULL) != SQLITE_OK)
+		return SUP_ERROR;
+	suppress_status s = get_with(st, address, e_r);
+	sqlite3_finalize(st);
+	return s;
+}
+
+bool suppress_lookup(sqlite3 *db, sqlite3_stmt **cache, const char *address, bool *suppressed_r,
+                     suppress_entry *e_r, char **err_r)
+{
+	suppress_status s = *cache != NULL || sqlite3_prepare_v2(db, SUPPRESS_GET_SQL, -1, cache, NULL) == SQLITE_OK
+	                        ? get_with(*cache, address, e_r)
+	                        : SUP_ERROR;
 	if (s == SUP_ERROR) {
 		*err_r = xasprintf("suppression list: %s", sqlite3_errmsg(db));
 		return false;

@@ -44,8 +44,11 @@ void suppress_entry_free(suppress_entry *e);
  * list.  When e_r is not NULL and the address is listed, *e_r gets the
  * entry (free it with suppress_entry_free).  False on a database error
  * (*err_r, malloc'd): the caller must treat the send as temporarily
- * failed, never as not suppressed. */
-bool suppress_lookup(sqlite3 *db, const char *address, bool *suppressed_r, suppress_entry *e_r, char **err_r);
+ * failed, never as not suppressed.  *cache keeps the prepared statement
+ * between calls (NULL at first; sqlite3_finalize it with the database;
+ * the caller makes sure one thread uses it at a time). */
+bool suppress_lookup(sqlite3 *db, sqlite3_stmt **cache, const char *address, bool *suppressed_r,
+                     suppress_entry *e_r, char **err_r);
 
 /* Add address (SUP_EXISTS when it is there already: the first reason is
  * kept).  reply and qid may be NULL.  source is "bounce" or "manual". */

@@ -223,13 +223,14 @@ static void test_suppress_store(void **state)
 	sqlite3 *db = temp_db(dir, &cfg);
 	bool sup = true;
 	char *err = NULL;
-	assert_true(suppress_lookup(db, "Bob@Example.NET", &sup, NULL, &err));
+	sqlite3_stmt *cache = NULL;
+	assert_true(suppress_lookup(db, &cache, "Bob@Example.NET", &sup, NULL, &err));
 	assert_false(sup);
 	assert_int_equal(suppress_add(db, "Bob@Example.NET", "bounce: 550 5.1.1", "bounce", "550 5.1.1 no", "Q1", 100),
 	                 SUP_OK);
 	assert_int_equal(suppress_add(db, "bob@example.net", "again", "manual", NULL, NULL, 200), SUP_EXISTS);
 	suppress_entry e = {0};
-	assert_true(suppress_lookup(db, "BOB@example.net", &sup, &e, &err));
+	assert_true(suppress_lookup(db, &cache, "BOB@example.net", &sup, &e, &err));
 	assert_true(sup);
 	assert_string_equal(e.address, "bob@example.net");
 	assert_string_equal(e.reason, "bounce: 550 5.1.1"); /* the first reason is kept */
@@ -237,6 +238,14 @@ static void test_suppress_store(void **state)
 	assert_string_equal(e.qid, "Q1");
 	assert_int_equal(e.created, 100);
 	suppress_entry_free(&e);
+	/* the kept statement sees an addition and a removal at once */
+	assert_int_equal(suppress_add(db, "carol@example.net", "x", "manual", NULL, NULL, 1), SUP_OK);
+	assert_true(suppress_lookup(db, &cache, "carol@example.net", &sup, NULL, &err));
+	assert_true(sup);
+	assert_int_equal(suppress_del(db, "carol@example.net"), SUP_OK);
+	assert_true(suppress_lookup(db, &cache, "carol@example.net", &sup, NULL, &err));
+	assert_false(sup);
+	sqlite3_finalize(cache);
 	assert_int_equal(suppress_add(db, "not-an-address", "x", "manual", NULL, NULL, 1), SUP_INVALID);
 	char longr[SUPPRESS_REASON_MAX + 2];
 	memset(longr, 'r', sizeof longr - 1);
