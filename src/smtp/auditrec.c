@@ -73,7 +73,7 @@ void smtp_audit_received(smtp_session *s)
 		return;
 	smtp_txn *t = &s->txn;
 	json_t *d = json_object();
-	audit_set(d, "listener", s->api_key_name ? "https" : config_role_name(s->lst->role));
+	audit_set(d, "listener", s->api ? s->api->listener : config_role_name(s->lst->role));
 	audit_set(d, "client_ip", s->ip);
 	audit_set(d, "client_name", s->pol.client_name);
 	audit_set(d, "helo", s->helo);
@@ -82,7 +82,7 @@ void smtp_audit_received(smtp_session *s)
 		audit_set(d, "tls_cipher", session_tls_cipher(s));
 	}
 	audit_set(d, "user", s->auth_user);
-	audit_set(d, "apikey", s->api_key_name);
+	audit_set(d, "apikey", s->api ? s->api->apikey : NULL);
 	json_object_set_new(d, "sender", audit_str(t->sender_rw ? t->sender_rw : t->sender));
 	json_object_set_new(d, "rcpts", rcpt_array(&t->targets));
 	json_object_set_new(d, "size", json_integer((json_int_t)t->audit_size));

@@ -33,7 +33,6 @@ static void session_free(smtp_session *s)
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);
 	free(s->auth_user);
-	free(s->api_key_name);
 	str_secure_free(s->auth_login_user);
 	if (s->api != NULL) {
 		free(s->api->listener);
@@ -114,7 +113,6 @@ bool smtp_session_start_internal(server *srv, int fd, const char *ip, const smtp
 	for (size_t i = 0; i < id->domains.n; i++)
 		strlist_add(&s->api->domains, id->domains.items[i]);
 	s->auth_user = xasprintf("apikey:%s", id->apikey);
-	s->api_key_name = xstrdup(id->apikey); /* the trail's listener and key */
 	server_session_opened(srv, &srv->smtp_sessions, &s->link, s, s->lst, ip, s->sid);
 	strlist_init(&s->txn.rcpt_cmds);
 	s->c = conn_new(srv->base, srv->tls, fd, false, s->sid, ip, &handler, s);

@@ -112,10 +112,8 @@ typedef struct smtp_session {
 	int errors;
 	int junk_commands;
 	smtp_pol pol;
-	char *api_key_name;     /* the API key of a message sent over HTTPS (set by
-	                         * the API's internal session; malloc'd): the
-	                         * audit trail's listener "https" and apikey */
-	smtp_identity *api;     /* internal session of the HTTPS API, else NULL */
+	smtp_identity *api;     /* internal session of the HTTPS API, else NULL
+	                         * (the audit trail's listener and apikey) */
 } smtp_session;
 
 /* Accept a new connection on fd (already non-blocking). */
