@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 
 #include "lib/log.h"
+#include "lib/sqlsetup.h"
 
 static const char schema[] =
-	"PRAGMA journal_mode = WAL;"
 	"CREATE TABLE IF NOT EXISTS records ("
 	" id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
 	" qid TEXT, rcpt TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
@@ -71,13 +71,14 @@ audit_db *audit_db_open_rw(const config *cfg, char **err_r)
 	char *msg = NULL;
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(h, 10000);
-		rc = sqlite3_exec(h, schema, NULL, NULL, &msg);
+		/* the server and `yubin audit prune` may set it up at once */
+		rc = sql_setup_wal(h, schema, 10000, &msg) ? SQLITE_OK : SQLITE_ERROR;
 	}
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(h, "PRAGMA synchronous = FULL;", NULL, NULL, &msg);
+	if (rc == SQLITE_OK && sqlite3_exec(h, "PRAGMA synchronous = FULL;", NULL, NULL, NULL) != SQLITE_OK)
+		rc = SQLITE_ERROR;
 	if (rc != SQLITE_OK) {
 		*err_r = xasprintf("cannot open the audit trail %s: %s", path, msg ? msg : sqlite3_errmsg(h));
-		sqlite3_free(msg);
+		free(msg);
 		sqlite3_close(h);
 		free(path);
 		return NULL;

@@ -13,7 +13,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "lib/sqlsetup.h"
 
 #define ACC_LOCAL_MAX 64
 #define ACC_DOMAIN_MAX 253
@@ -248,28 +249,15 @@ static accounts_status acc_exists(accounts *acc, const char *sql,
 
 /* ---- open / close ------------------------------------------------------ */
 
-/* The journal mode and the schema.  SQLite answers "locked" without
- * waiting in some of the moments when another process sets the same
- * database up (the server's start and a `yubin user add` right after it
- * began to listen): tried again for up to ACC_BUSY_MS. */
 static bool acc_setup(accounts *acc, char **err_r)
 {
 	sqlite3_busy_timeout(acc->db, ACC_BUSY_MS);
-	for (int waited_ms = 0;; waited_ms += 20) {
-		char *msg = NULL;
-		if (sqlite3_exec(acc->db, "PRAGMA journal_mode=WAL;", NULL, NULL, &msg) == SQLITE_OK &&
-		    sqlite3_exec(acc->db, acc_schema, NULL, NULL, &msg) == SQLITE_OK)
-			return true;
-		int rc = sqlite3_errcode(acc->db);
-		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || waited_ms >= ACC_BUSY_MS) {
-			*err_r = xasprintf("cannot set up the account database: %s",
-			                   msg != NULL ? msg : sqlite3_errmsg(acc->db));
-			sqlite3_free(msg);
-			return false;
-		}
-		sqlite3_free(msg);
-		usleep(20000);
-	}
+	char *why = NULL;
+	if (sql_setup_wal(acc->db, acc_schema, ACC_BUSY_MS, &why))
+		return true;
+	*err_r = xasprintf("cannot set up the account database: %s", why);
+	free(why);
+	return false;
 }
 
 accounts *accounts_open(const char *path, const strlist *static_domains, char **err_r)

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "lib/sqlsetup.h"
 #include "lib/strutil.h"
 
 /* How long a writer waits for another (the CLI, the server's flush). */
@@ -29,8 +30,7 @@ sqlite3 *pdb_open(const char *path, bool create, const char *schema, char **err_
 	}
 	sqlite3_busy_timeout(db, PDB_BUSY_MS);
 	char *why = NULL;
-	if (!pdb_exec(db, "PRAGMA journal_mode=WAL;", &why) ||
-	    (schema != NULL && !pdb_exec(db, schema, &why))) {
+	if (!sql_setup_wal(db, schema, PDB_BUSY_MS, &why)) {
 		*err_r = xasprintf("cannot set up %s: %s", path, why);
 		free(why);
 		sqlite3_close(db);
