@@ -388,11 +388,23 @@ def follow(driver, element):
     """Click a link or a submit button and wait for the next page, so that
     nothing is looked for on the page being left."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+    def left(_):
+        # chromium names a node of a page already left either way
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as e:
+            if "does not belong to the document" in str(e):
+                return True
+            raise
+    WebDriverWait(driver, 15).until(left)
 
 
 def test_browser_bounce_timeline_and_release(make_server, dns):
