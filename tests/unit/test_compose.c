@@ -176,8 +176,8 @@ static void test_encoded_words(void **state)
 		"日本語の件名はとても長くなることがありますので、エンコードされた単語に分割しなければなりません。さらに長く",
 		"an =?encoded?= lookalike",
 		"  leading blanks",
-		"a word that is far too long to fit: "
-		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+		("a word that is far too long to fit: "
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
 		"emoji 😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀 end",
 		"plain ascii subject that goes on and on for a good while so that it has to be folded somewhere",
 	};
