@@ -1,15 +1,14 @@
 /* inject.c — an API message through an internal SMTP submission session
- * (see inject.h).  Owns the socketpair, the session's start, the client
+ * (see inject.h).  Owns the bufferevent pair, the session's start, the client
  * job, and the choice of a kept session (through delivery/connpool.h, the
  * pool outbound delivery uses too); must not decide what the replies mean
  * for HTTP. */
 #include "api/inject.h"
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "api/state.h"
 #include "delivery/connpool.h"
@@ -103,18 +102,17 @@ static void run(api_inject *j, smtpc_conn *idle)
 	smtpc_job *c = &j->job;
 	*c = (smtpc_job){0};
 	if (idle == NULL) {
-		int sv[2] = {-1, -1};
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0 ||
-		    !smtp_session_start_internal(j->srv, sv[0], j->ip, &j->id)) {
-			if (sv[1] >= 0)
-				close(sv[1]);
+		/* in memory: deferred callbacks, so that neither end runs inside
+		 * the other's write */
+		struct bufferevent *pair[2];
+		if (bufferevent_pair_new(j->srv->base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, pair) != 0) {
 			log_event(LOG_LVL_WARN, "api_inject", "client=%s apikey=%s result=\"no internal session\"",
 			          j->ip, j->id.apikey);
 			report_not_started(j);
 			return;
 		}
-		c->given_fd = true;
-		c->fd = sv[1];
+		smtp_session_start_internal(j->srv, pair[0], j->ip, &j->id);
+		c->given_bev = pair[1];
 	}
 	c->base = j->srv->base;
 	c->reuse = idle;

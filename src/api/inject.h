@@ -1,6 +1,7 @@
 /* inject.h — a message of the HTTPS API handed to the SMTP server as SMTP
  * submission, so that it meets the same policy, submission hygiene, DKIM
- * signing and queue: a socketpair, one end an internal submission session
+ * signing and queue: a bufferevent pair (in memory: no socket, no system
+ * call), one end an internal submission session
  * (smtp_session_start_internal) authenticated as the API key, the other
  * driven by the SMTP client of delivery (delivery/smtpc.h: EHLO once, then
  * per message MAIL with SIZE, RCPT for each recipient and BDAT LAST,
@@ -24,8 +25,8 @@
 typedef struct api_inject api_inject;
 
 typedef struct inject_outcome {
-	bool started;            /* false: no session (the address is over its
-	                          * connection limit, or no socketpair) */
+	bool started;            /* false: no session (the pair could not be
+	                          * made, or the server is stopping) */
 	size_t n;                /* recipients, as given */
 	const int *codes;        /* per recipient: the deciding reply code */
 	char *const *replies;    /* ... and its text ("250 2.0.0 Ok: queued as X") */

@@ -439,12 +439,13 @@ static void finish_done(void *arg)
 	answer(s);
 }
 
-/* Keep the answer (a worker), then give it. */
+/* Keep the answer (a worker), then give it; straight away when there is
+ * nothing to keep or give back (a 202 without an Idempotency-Key). */
 static void conclude(send_req *s)
 {
 	if (s->status != 202 && s->rate_taken)
 		api_rate_give_back(s->caller);
-	if (s->quota_taken || (s->idem_key != NULL && s->idem == IDEM_NEW))
+	if ((s->quota_taken && s->status != 202) || (s->idem_key != NULL && s->idem == IDEM_NEW))
 		workers_submit(s->a->srv->wk, finish_work, finish_done, s);
 	else
 		answer(s);

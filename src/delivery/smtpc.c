@@ -808,9 +808,9 @@ void smtpc_start(smtpc_job *j)
 	smtpc_conn *c = conn_new(j);
 	c->job = j;
 	j->st = c;
-	if (j->given_fd) { /* connected already: the greeting is next */
-		c->fd = j->fd;
-		c->bev = bevtls_plain(j->base, c->fd);
+	if (j->given_bev != NULL) { /* connected already: the greeting is next */
+		c->bev = j->given_bev;
+		j->given_bev = NULL;
 		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 		set_timeouts(c, j->command_timeout, j->command_timeout);
 		bufferevent_enable(c->bev, EV_READ | EV_WRITE);

@@ -45,10 +45,10 @@ struct smtpc_job {
 	const char *mx_host;          /* for SNI, certificate checks and logs */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	bool given_fd;                /* use fd, already connected (one end of a
-	                               * socketpair: the HTTPS API's internal
-	                               * submission), instead of connecting to addr */
-	int fd;
+	struct bufferevent *given_bev; /* already connected: one end of a
+	                               * bufferevent pair (the HTTPS API's internal
+	                               * submission), taken over and freed by the
+	                               * job, instead of connecting to addr */
 	const char *sender;
 	const char *const *rcpts;
 	size_t n_rcpts;

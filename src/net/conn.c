@@ -117,6 +117,20 @@ static void attach(conn *c, struct bufferevent *bev)
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 }
 
+static conn *conn_make(struct event_base *base, SSL_CTX *tls, int fd, struct bufferevent *bev, bool implicit_tls,
+                       const char *sid, const char *ip, const conn_handler *h, void *owner)
+{
+	conn *c = xcalloc(1, sizeof(*c));
+	*c = (conn){.base = base, .tls_ctx = tls, .fd = fd, .tls = implicit_tls, .timeout = 300,
+	            .h = h, .owner = owner};
+	c->idle = evtimer_new(base, on_idle, c);
+	snprintf(c->sid, sizeof c->sid, "%s", sid);
+	snprintf(c->ip, sizeof c->ip, "%s", ip);
+	buf_init(&c->out, CONN_GATHER_MAX);
+	attach(c, bev);
+	return c;
+}
+
 conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls, const char *sid,
                const char *ip, const conn_handler *h, void *owner)
 {
@@ -129,15 +143,13 @@ conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls,
 	} else {
 		bev = bevtls_plain(base, fd);
 	}
-	conn *c = xcalloc(1, sizeof(*c));
-	*c = (conn){.base = base, .tls_ctx = tls, .fd = fd, .tls = implicit_tls, .timeout = 300,
-	            .h = h, .owner = owner};
-	c->idle = evtimer_new(base, on_idle, c);
-	snprintf(c->sid, sizeof c->sid, "%s", sid);
-	snprintf(c->ip, sizeof c->ip, "%s", ip);
-	buf_init(&c->out, CONN_GATHER_MAX);
-	attach(c, bev);
-	return c;
+	return conn_make(base, tls, fd, bev, implicit_tls, sid, ip, h, owner);
+}
+
+conn *conn_new_paired(struct event_base *base, struct bufferevent *bev, const char *sid, const char *ip,
+                      const conn_handler *h, void *owner)
+{
+	return conn_make(base, NULL, -1, bev, false, sid, ip, h, owner);
 }
 
 void conn_free(conn *c)
@@ -369,6 +381,8 @@ bool conn_input_waiting(const conn *c)
 		return false;
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		return true;
+	if (c->fd < 0)
+		return false; /* a pair: all its input is in the buffer */
 	char b;
 	ssize_t n = recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n > 0; /* 0: the client closed; -1: nothing (or an error) */

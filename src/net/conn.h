@@ -11,6 +11,7 @@
 #define YUBIN_NET_CONN_H
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>
@@ -53,6 +54,11 @@ typedef struct conn_handler {
  * log lines. */
 conn *conn_new(struct event_base *base, SSL_CTX *tls, int fd, bool implicit_tls, const char *sid,
                const char *ip, const conn_handler *h, void *owner);
+/* A connection on bev, one end of a bufferevent pair (the server talking
+ * to itself in memory: no socket, no TLS; the other end's owner sees our
+ * close as an end of file). */
+conn *conn_new_paired(struct event_base *base, struct bufferevent *bev, const char *sid, const char *ip,
+                      const conn_handler *h, void *owner);
 /* Free it; a command waiting in conn_when_drained is called first (and
  * finds the connection closing), so free the conn before what such a
  * command uses. */

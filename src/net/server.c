@@ -132,7 +132,8 @@ void server_session_closed(server *srv, session_link **list, session_link *link,
 		*list = link->next;
 	if (link->next != NULL)
 		link->next->prev = link->prev;
-	server_ip_release(srv, ip);
+	if (link->role != ROLE_COUNT) /* the server's own holds no client connection */
+		server_ip_release(srv, ip);
 	srv->n_sessions--;
 	metrics_connection_closed(link->role);
 	log_event(LOG_LVL_INFO, "disconnect", "sid=%s client=%s", sid, ip);

@@ -6,7 +6,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lib/log.h"
 #include "net/roles.h"
@@ -94,14 +93,8 @@ void smtp_session_start(server *srv, const config_listener *lst, int fd, const c
  * its policy (rules, milters, rate limits) exactly as SMTP submission. */
 static const config_listener internal_listener = {.role = ROLE_SUBMISSION, .address = "internal"};
 
-bool smtp_session_start_internal(server *srv, int fd, const char *ip, const smtp_identity *id)
+void smtp_session_start_internal(server *srv, struct bufferevent *bev, const char *ip, const smtp_identity *id)
 {
-	if (!server_ip_acquire(srv, ip)) {
-		log_event(LOG_LVL_WARN, "refuse", "client=%s apikey=%s reason=%s", ip, id->apikey,
-		          "per-address connection limit");
-		close(fd);
-		return false;
-	}
 	smtp_session *s = xcalloc(1, sizeof(*s));
 	s->srv = srv;
 	s->lst = &internal_listener;
@@ -115,16 +108,11 @@ bool smtp_session_start_internal(server *srv, int fd, const char *ip, const smtp
 	s->auth_user = xasprintf("apikey:%s", id->apikey);
 	server_session_opened(srv, &srv->smtp_sessions, &s->link, s, s->lst, ip, s->sid);
 	strlist_init(&s->txn.rcpt_cmds);
-	s->c = conn_new(srv->base, srv->tls, fd, false, s->sid, ip, &handler, s);
-	if (s->c == NULL) {
-		session_free(s);
-		return false;
-	}
+	s->c = conn_new_paired(srv->base, bev, s->sid, ip, &handler, s);
 	log_event(LOG_LVL_INFO, "login", "sid=%s user=%s listener=%s", s->sid, s->auth_user, s->api->listener);
 	after_input(s);
 	session_open(s);
 	conn_flush(s->c);
-	return true;
 }
 
 accounts_status smtp_may_send_as(smtp_session *s, const char *address)

@@ -120,15 +120,16 @@ typedef struct smtp_session {
 void smtp_session_start(server *srv, const config_listener *lst, int fd,
                         const char *ip);
 
-/* A submission session for the HTTPS API (api/inject.c) on fd, one end of
- * a socketpair whose other end the API's SMTP client drives: already
- * authenticated as the API key id names (auth_user "apikey:NAME"), under
- * the submission role's policy, with TLS and AUTH not asked for (the
+/* A submission session for the HTTPS API (api/inject.c) on bev, one end
+ * of a bufferevent pair whose other end the API's SMTP client drives:
+ * already authenticated as the API key id names (auth_user "apikey:NAME"),
+ * under the submission role's policy, with TLS and AUTH not asked for (the
  * request came over HTTPS with the key), and with id->domains in place of
  * a user's send-as list for MAIL FROM and the From / Sender check.  ip is
- * the HTTP client's address; it counts as one of its connections.  False
- * (fd closed) when that address is over its connection limit. */
-bool smtp_session_start_internal(server *srv, int fd, const char *ip, const smtp_identity *id);
+ * the HTTP client's address, for the policy and the trail; the session is
+ * the server's own, not one of that address's connections (the request's
+ * HTTPS connection is, and api.sessions bounds these). */
+void smtp_session_start_internal(server *srv, struct bufferevent *bev, const char *ip, const smtp_identity *id);
 /* May the session's user (or API key) send as address?  ACC_OK, or
  * ACC_NOT_FOUND, or ACC_ERROR when the account store fails. */
 accounts_status smtp_may_send_as(smtp_session *s, const char *address);

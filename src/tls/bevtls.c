@@ -2,6 +2,7 @@
 #include "tls/bevtls.h"
 
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <unistd.h>
 
 struct bufferevent *bevtls_plain(struct event_base *base, int fd)
@@ -37,6 +38,10 @@ bool bevtls_start(struct event_base *base, struct bufferevent **bev, int fd, SSL
 void bevtls_close(struct bufferevent **bev, int *fd, bool tls)
 {
 	if (*bev != NULL) {
+		/* one end of a pair: the other end hears an end of file, as a
+		 * socket's peer would (a pair's free alone tells it nothing) */
+		if (bufferevent_pair_get_partner(*bev) != NULL)
+			bufferevent_flush(*bev, EV_WRITE, BEV_FINISHED);
 		bufferevent_free(*bev);
 		*bev = NULL;
 		if (tls)

@@ -19,7 +19,8 @@ struct bufferevent *bevtls_plain(struct event_base *base, int fd);
 bool bevtls_start(struct event_base *base, struct bufferevent **bev, int fd, SSL_CTX *ctx,
                   bool accepting, const char *sni);
 /* Close the connection: free *bev and close *fd unless the bufferevent
- * owned it (tls).  Both are reset. */
+ * owned it (tls).  Both are reset.  For one end of a bufferevent pair (fd
+ * -1) the other end gets an end of file. */
 void bevtls_close(struct bufferevent **bev, int *fd, bool tls);
 
 #endif

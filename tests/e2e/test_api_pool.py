@@ -46,7 +46,7 @@ def send_parallel(api, key, rcpts, n):
 
 
 def test_sequential_and_concurrent_sends_share_a_few_sessions(make_server, dns, mx):
-    api = Api(make_server, dns, mx)
+    api = Api(make_server, dns, mx, extra="api: { sessions_per_key = 4; };")
     user, _ = api.srv.add_user()
     name, key = api.add_key()
     c = api.srv.https_conn()
@@ -59,7 +59,7 @@ def test_sequential_and_concurrent_sends_share_a_few_sessions(make_server, dns, 
     assert len(logins(api.srv, name)) == 1, "one session for 15 messages in a row"
     statuses = send_parallel(api, key, [user], 16)
     assert statuses == [202] * 16, statuses
-    # at most api.sessions_per_key (4) at once, the first one reused
+    # at most api.sessions_per_key (4 here) at once, the first one reused
     assert 1 <= len(logins(api.srv, name)) <= 5, logins(api.srv, name)
     mails = api.srv.wait_mail(user, 31)
     assert len(mails) == 31
@@ -193,3 +193,17 @@ def test_a_session_closed_by_the_server_while_kept_is_replaced(make_server, dns,
     assert st == 202, j
     assert len(logins(api.srv, name)) == 2
     api.srv.wait_mail(user, 2)
+
+
+def test_internal_sessions_are_not_the_clients_connections(make_server, dns, mx):
+    """limits.connections_per_ip = 3: three HTTPS connections at once are
+    the address's three; the internal sessions their messages go through
+    are the server's own and take none of its places."""
+    api = Api(make_server, dns, mx, limits={"connections_per_ip": 3})
+    user, _ = api.srv.add_user()
+    name, key = api.add_key()
+    for _ in range(3):
+        statuses = send_parallel(api, key, [user], 3)
+        assert statuses == [202] * 3, statuses
+    assert len(logins(api.srv, name)) >= 1
+    api.srv.wait_mail(user, 9)
