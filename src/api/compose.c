@@ -267,14 +267,40 @@ static char *lf_text(const char *s, size_t *len_r)
 	return t;
 }
 
+/* Can t (LF line ends) go as it is, 7bit?  Printable ASCII and tabs only,
+ * lines of at most 76 characters, none ending in white space (which a
+ * relay may strip), and no "=_" (which starts our boundaries): what
+ * quoted-printable would leave unchanged anyway. */
+static bool plain_7bit(const char *t, size_t len)
+{
+	size_t col = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)t[i];
+		if (ch == '\n') {
+			if (col > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t'))
+				return false;
+			col = 0;
+		} else if ((ch < 0x20 && ch != '\t') || ch > 0x7e || ++col > 76 ||
+		           (ch == '_' && col > 1 && t[i - 1] == '=')) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static void text_part(buf *out, const char *subtype, const char *text)
 {
 	size_t len;
 	char *t = lf_text(text, &len);
-	BUF_PRINTF(out, "Content-Type: text/%s; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n",
-	           subtype);
-	if (!to7bit_qp(t, len, out)) /* cannot fail on an unbounded buffer */
-		abort();
+	if (plain_7bit(t, len)) {
+		BUF_PRINTF(out, "Content-Type: text/%s; charset=us-ascii\nContent-Transfer-Encoding: 7bit\n\n", subtype);
+		BUF_APPEND(out, t, len);
+	} else {
+		BUF_PRINTF(out, "Content-Type: text/%s; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n",
+		           subtype);
+		if (!to7bit_qp(t, len, out)) /* cannot fail on an unbounded buffer */
+			abort();
+	}
 	free(t);
 }
 

@@ -16,13 +16,15 @@
  *   - the body: text/plain alone; text/plain and text/html in
  *     multipart/alternative (a text alternative made from the html when
  *     only html is given: compose_html_to_text); multipart/mixed around it
- *     when there are attachments.  Text parts are UTF-8 in
+ *     when there are attachments.  Text parts are as they are
+ *     (7bit, US-ASCII) when they are printable ASCII in lines of at most
+ *     76 without white space at the end and without "=_", else UTF-8 in
  *     quoted-printable (lines of at most 76); attachments are base64 in
  *     lines of 76, named with filename= or, for names that are not plain
  *     ASCII, RFC 2231 filename*= (continued in parts of a line each);
  *   - boundaries "=_yubin_" + 32 random hex digits: "=_" cannot occur in
- *     quoted-printable or base64 text, nor in our header lines, so no
- *     boundary can appear in a part. */
+ *     our 7bit, quoted-printable or base64 text, nor in our header lines,
+ *     so no boundary can appear in a part. */
 #ifndef YUBIN_API_COMPOSE_H
 #define YUBIN_API_COMPOSE_H
 

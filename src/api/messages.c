@@ -65,6 +65,7 @@ typedef struct send_req {
 	char *message;
 	size_t message_len;
 	char *message_id;
+	char *qid;                /* the queue id of an accepted message */
 	/* the answer */
 	api_inject *inj;
 	int status;
@@ -75,6 +76,7 @@ typedef struct send_req {
 static void send_free(send_req *s)
 {
 	free(s->key_name);
+	free(s->qid);
 	strlist_free(&s->domains);
 	free(s->to_param);
 	free(s->idem_key);
@@ -123,9 +125,11 @@ static void answer(send_req *s)
 		http_add_header(r, "Retry-After", s->retry_after);
 	if (s->idem == IDEM_REPLAY)
 		http_add_header(r, "Idempotency-Replayed", "true");
-	log_event(LOG_LVL_INFO, "api_send", "rid=%s apikey=%s status=%d idempotency=%s", http_req_id(r),
-	          s->key_name, s->status,
-	          s->idem_key == NULL ? "none" : s->idem == IDEM_REPLAY ? "replayed" : "new");
+	/* one line a request (the queue's lines follow the message by qid) */
+	log_event(LOG_LVL_INFO, "api_send", "rid=%s apikey=%s status=%d idempotency=%s qid=%s from=%s rcpts=%zu",
+	          http_req_id(r), s->key_name, s->status,
+	          s->idem_key == NULL ? "none" : s->idem == IDEM_REPLAY ? "replayed" : "new", s->qid ? s->qid : "-",
+	          s->sender ? s->sender : "-", s->rcpts.n);
 	http_req_on_abort(r, NULL, NULL); /* before the reply, which frees r */
 	http_reply(r, s->status, s->content_type, s->answer, strlen(s->answer));
 	send_free(s);
@@ -480,8 +484,7 @@ static void inject_done(void *arg, const inject_outcome *o)
 		s->answer = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
 		s->content_type = "application/json";
 		json_decref(j);
-		log_event(LOG_LVL_INFO, "api_accepted", "rid=%s apikey=%s qid=%s from=%s rcpts=%zu", http_req_id(s->r),
-		          s->key_name, o->qid ? o->qid : "-", s->sender, s->rcpts.n);
+		s->qid = o->qid ? xstrdup(o->qid) : NULL;
 		conclude(s);
 		return;
 	}

@@ -3,9 +3,9 @@
  * JSON pointer of each problem, strict base64, reserved header names) and
  * src/api/compose.c (RFC 2047 encoded-words at most 75 characters and
  * split between whole characters, folding at 78, RFC 2231 filename*
- * continuations, quoted-printable and base64 lines at most 76, the
- * structure of text, alternative and mixed messages, the html-to-text
- * alternative).  Composed messages are read back with src/mime (the
+ * continuations, quoted-printable and base64 lines at most 76, 7bit
+ * text when it can go as it is, the structure of text, alternative and
+ * mixed messages, the html-to-text alternative).  Composed messages are read back with src/mime (the
  * parser, the encoded-word and parameter decoders, the transfer
  * decoders) and compared with what was asked. */
 #include <setjmp.h>
@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "api/compose.h"
 #include "api/msgjson.h"
@@ -298,10 +300,15 @@ static char *part_body(const mime_message *mm, const mime_part *p, size_t *len_r
 {
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
-	if (p->encoding && strcmp(p->encoding, "base64") == 0)
+	if (p->encoding && strcmp(p->encoding, "base64") == 0) {
 		assert_true(mime_base64_decode(&b, mm->data, p->body_start, p->body_end));
-	else
+	} else if (p->encoding && strcmp(p->encoding, "quoted-printable") == 0) {
 		assert_true(mime_qp_decode(&b, mm->data, p->body_start, p->body_end));
+	} else { /* 7bit: as it is, with CRLF line ends like the decoders */
+		assert_string_equal(p->encoding, "7bit");
+		for (size_t i = p->body_start; i < p->body_end; i++)
+			assert_true(mm->data[i] == '\n' ? buf_append(&b, "\r\n", 2) : buf_append(&b, &mm->data[i], 1));
+	}
 	*len_r = b.len;
 	return buf_steal(&b);
 }
@@ -338,6 +345,59 @@ static void test_text_only(void **state)
 	free(msg);
 	free(mid);
 	api_msg_free(&m);
+}
+
+/* Plain short-lined ASCII goes as it is (7bit, us-ascii); a line longer
+ * than 76, white space at a line's end, a byte past ASCII, or "=_" (our
+ * boundaries' start) makes it quoted-printable. */
+static void test_text_7bit_or_qp(void **state)
+{
+	char long76[77], long77[78];
+	memset(long76, 'x', 76);
+	long76[76] = '\0';
+	memset(long77, 'y', 77);
+	long77[77] = '\0';
+	const struct {
+		const char *text;
+		const char *encoding;
+	} cases[] = {
+		{"Hello,\n\n\tplain words. = sign, dots\n.\nend", "7bit"},
+		{long76, "7bit"},
+		{long77, "quoted-printable"},
+		{"trailing space \nnext", "quoted-printable"},
+		{"trailing tab\t", "quoted-printable"},
+		{"caf\xc3\xa9", "quoted-printable"},
+		{"a =_boundary-like start", "quoted-printable"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *j = json_pack("{s:s, s:[s], s:s}", "from", "a@b.test", "to", "c@d.test", "text", cases[i].text);
+		char *js = json_dumps(j, 0);
+		json_decref(j);
+		api_msg m = parse_ok(js);
+		char *mid, *msg = compose(&m, &mid);
+		mime_message *mm = mime_parse(msg, strlen(msg));
+		assert_string_equal(mm->root->encoding, cases[i].encoding);
+		assert_string_equal(mime_params_get(&mm->root->params, "charset"),
+		                    strcmp(cases[i].encoding, "7bit") == 0 ? "us-ascii" : "utf-8");
+		assert_lines_at_most(msg + mm->root->body_start, 76);
+		size_t n;
+		char *body = part_body(mm, mm->root, &n);
+		buf want; /* the text with CRLF line ends and a last line end */
+		buf_init(&want, BUF_UNBOUNDED);
+		for (const char *t = cases[i].text; *t; t++)
+			assert_true(*t == '\n' ? buf_append(&want, "\r\n", 2) : buf_append(&want, t, 1));
+		if (want.len < 2 || memcmp(want.data + want.len - 2, "\r\n", 2) != 0)
+			assert_true(buf_append(&want, "\r\n", 2));
+		assert_int_equal(n, want.len);
+		assert_memory_equal(body, want.data, n);
+		buf_free(&want);
+		free(body);
+		mime_free(&mm);
+		free(msg);
+		free(mid);
+		free(js);
+		api_msg_free(&m);
+	}
 }
 
 static void test_html_alternative_and_attachments(void **state)
@@ -398,6 +458,7 @@ int main(void)
 	    cmocka_unit_test(test_html_to_text),
 	    cmocka_unit_test(test_base64_lines),
 	    cmocka_unit_test(test_text_only),
+	    cmocka_unit_test(test_text_7bit_or_qp),
 	    cmocka_unit_test(test_html_alternative_and_attachments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
