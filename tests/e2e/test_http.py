@@ -207,3 +207,64 @@ def test_stop_closes_kept_alive_connections(make_server):
     assert time.monotonic() - t0 < 4, "an idle kept-alive connection held the stop"
     assert "event=http" in srv.log_text()
     c.close()
+
+
+# ---- the lingering close (RFC 9112 section 9.6): an answer given while
+# the client still sends reaches it, then a FIN, not a reset
+
+def send_big_head(s, length):
+    s.sendall(b"POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Length: " + str(length).encode() + b"\r\n\r\n")
+
+
+def test_too_large_body_sent_slowly_gets_413_then_a_clean_end(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    send_big_head(s, 20 * 4096)
+    # the 413 leaves after the second piece; the client, like most, sends
+    # on before it reads: every piece must go through, none reset
+    for _ in range(20):
+        s.sendall(b"z" * 4096)
+        time.sleep(0.03)
+    resp = read_response(s)
+    assert resp.startswith(b"HTTP/1.1 413"), resp[:200]
+    assert b"connection: close" in resp.lower(), resp[:300]
+    assert s.recv(100) == b"", "no clean end after the 413"   # a reset raises
+    s.close()
+    assert srv.http("GET", "/v1/health")[0] == 200
+
+
+def test_lingering_ends_at_its_time_bound(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    send_big_head(s, 10 ** 9)
+    t0 = time.monotonic()
+    ended = None
+    try:
+        while time.monotonic() - t0 < 15:       # a client that never stops
+            s.sendall(b"z" * 1024)
+            time.sleep(0.02)
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        ended = time.monotonic() - t0
+    assert ended is not None, "a client sending forever was never cut off"
+    # read and thrown away for a while (the 2 s bound), then closed
+    assert 1.0 < ended < 8, ended
+    s.close()
+
+
+def test_stop_with_a_connection_lingering(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    send_big_head(s, 10 ** 6)
+    s.sendall(b"z" * 8192)
+    assert read_response(s).startswith(b"HTTP/1.1 413")
+    s.sendall(b"z" * 1024)          # still read: the connection lingers
+    t0 = time.monotonic()
+    assert srv.stop() == 0
+    assert time.monotonic() - t0 < 1.8, "the stop waited for a lingering connection"
+    s.settimeout(5)
+    try:
+        assert s.recv(100) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        pass                         # closed with our bytes unread: a reset
+    s.close()
