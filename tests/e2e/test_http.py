@@ -5,6 +5,7 @@ head limits, malformed requests, the idle timeout, the connection limits,
 and a stop that closes kept-alive connections.  Driven with curl and
 python's http.client / ssl."""
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -217,9 +218,35 @@ def send_big_head(s, length):
               b"Content-Length: " + str(length).encode() + b"\r\n\r\n")
 
 
+def server_socket_of(srv, s):
+    """The inode of the server's end of client socket s (/proc/net/tcp*)."""
+    port = s.getsockname()[1]
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                col = line.split()
+                if (int(col[1].rsplit(":", 1)[1], 16) == srv.https
+                        and int(col[2].rsplit(":", 1)[1], 16) == port):
+                    return col[9]
+    raise AssertionError("no server end for the client socket")
+
+
+def server_holds(srv, inode):
+    d = f"/proc/{srv.proc.pid}/fd"
+    links = []
+    for f in os.listdir(d):
+        try:
+            links.append(os.readlink(f"{d}/{f}"))
+        except FileNotFoundError:
+            pass
+    return f"socket:[{inode}]" in links
+
+
 def test_too_large_body_sent_slowly_gets_413_then_a_clean_end(make_server):
     srv = make_server(extra="http: { max_body = 4096; };")
     s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
+    assert server_holds(srv, inode)
     send_big_head(s, 20 * 4096)
     # the 413 leaves after the second piece; the client, like most, sends
     # on before it reads: every piece must go through, none reset
@@ -232,11 +259,13 @@ def test_too_large_body_sent_slowly_gets_413_then_a_clean_end(make_server):
     assert s.recv(100) == b"", "no clean end after the 413"   # a reset raises
     s.close()
     assert srv.http("GET", "/v1/health")[0] == 200
+    wait_until(lambda: not server_holds(srv, inode), 5, what="the lingering socket closed")
 
 
 def test_lingering_ends_at_its_time_bound(make_server):
     srv = make_server(extra="http: { max_body = 4096; };")
     s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
     send_big_head(s, 10 ** 9)
     t0 = time.monotonic()
     ended = None
@@ -250,15 +279,39 @@ def test_lingering_ends_at_its_time_bound(make_server):
     # read and thrown away for a while (the 2 s bound), then closed
     assert 1.0 < ended < 8, ended
     s.close()
+    wait_until(lambda: not server_holds(srv, inode), 5, what="the lingering socket closed")
+
+
+def test_lingering_ends_at_its_byte_bound(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
+    send_big_head(s, 10 ** 9)
+    for _ in range(8):
+        s.sendall(b"z" * 65536)
+    time.sleep(0.2)
+    assert server_holds(srv, inode), "half a MiB: not lingering"
+    t0 = time.monotonic()
+    sent = 8 * 65536
+    with pytest.raises((ConnectionResetError, BrokenPipeError, ssl.SSLError)):
+        while time.monotonic() - t0 < 15:       # as fast as it can, forever
+            s.sendall(b"z" * 65536)
+            sent += 65536
+    # 1 MiB read, then closed: long before the time bound
+    assert time.monotonic() - t0 < 1.8 and sent >= 1 << 20, (time.monotonic() - t0, sent)
+    s.close()
 
 
 def test_stop_with_a_connection_lingering(make_server):
     srv = make_server(extra="http: { max_body = 4096; };")
     s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
     send_big_head(s, 10 ** 6)
     s.sendall(b"z" * 8192)
     assert read_response(s).startswith(b"HTTP/1.1 413")
     s.sendall(b"z" * 1024)          # still read: the connection lingers
+    time.sleep(0.2)
+    assert server_holds(srv, inode), "not lingering"
     t0 = time.monotonic()
     assert srv.stop() == 0
     assert time.monotonic() - t0 < 1.8, "the stop waited for a lingering connection"
