@@ -71,7 +71,10 @@ static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 	if (bev == NULL)
 		return NULL;
 	/* evhttp makes the connection around bev after this returns, and
-	 * tells us of it nowhere; conn_adopt finds it before bev's first I/O */
+	 * tells us of it nowhere; conn_adopt finds it before bev's first I/O.
+	 * (evhttp fails to make it only for want of memory, and would leave
+	 * a freed bev here: a risk taken, as the rest of the server does not
+	 * go on without memory either.) */
 	http_listener *hl = listener_of(hs);
 	http_conn *hc = xcalloc(1, sizeof *hc);
 	hc->bev = bev;
@@ -147,8 +150,16 @@ static bool conn_admit(http_server *hs, struct evhttp_connection *evcon, const c
 	http_conn *hc = hs->conns;
 	while (hc != NULL && hc->evcon != evcon)
 		hc = hc->next;
-	if (hc == NULL)
-		return false; /* not made by make_tls_bev: cannot happen */
+	if (hc == NULL) {
+		/* not adopted (a libevent other than 2.1): watched from its
+		 * first request instead */
+		hc = xcalloc(1, sizeof *hc);
+		hc->evcon = evcon;
+		hc->hs = hs;
+		hc->next = hs->conns;
+		hs->conns = hc;
+		evhttp_connection_set_closecb(evcon, conn_closed, hc);
+	}
 	if (hc->counted)
 		return true;
 	server *srv = hs->srv;
