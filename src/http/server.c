@@ -6,13 +6,16 @@
  * connection's first request; each request matched in the route table
  * (routes.c), its access check run, then its handler.  At stop, no new
  * connection is taken, requests in flight are answered, then every
- * connection closes.  Owns no route and no handler. */
+ * connection closes.  Every connection that evhttp closes lingers
+ * (net/linger.h) so that its last answer reaches a client still sending.
+ * Owns no route and no handler. */
 #include "http/server.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/http.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
@@ -23,16 +26,39 @@
 #include "lib/log.h"
 #include "lib/strutil.h"
 #include "metrics/metrics.h"
+#include "net/linger.h"
 #include "net/server.h"
 
-/* A connection seen by a request: counted against the limits until it
- * closes. */
+/* The lingering close: how many sockets at once, for how long, how many
+ * bytes read from each (RFC 9112 section 9.6). */
+#define HTTP_LINGER_MAX 256
+#define HTTP_LINGER_MS 2000
+#define HTTP_LINGER_BYTES (1024 * 1024)
+
+/* Every connection, from its creation (make_tls_bev) to its close
+ * (conn_closed); counted against the limits from its first request. */
 typedef struct http_conn {
 	struct http_conn *next;
-	struct evhttp_connection *evcon;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon;  /* NULL until adopted */
+	bool counted;
 	char ip[64];
 	http_server *hs;
 } http_conn;
+
+/* The listener's state with what only this file uses (internal.h's
+ * http_server first, so that either pointer is the other). */
+typedef struct http_listener {
+	http_server hs;
+	http_conn *newborn;               /* made, not yet adopted */
+	struct event *adopt_ev;           /* adopts the newborn on the next turn */
+	linger_set *linger;               /* closed connections still read from */
+} http_listener;
+
+static http_listener *listener_of(http_server *hs)
+{
+	return (http_listener *)hs;
+}
 
 static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 {
@@ -40,32 +66,102 @@ static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 	SSL *ssl = SSL_new(hs->srv->tls);
 	if (ssl == NULL)
 		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	                                      BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	struct bufferevent *bev = bufferevent_openssl_socket_new(
+		base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (bev == NULL)
+		return NULL;
+	/* evhttp makes the connection around bev after this returns, and
+	 * tells us of it nowhere; conn_adopt finds it before bev's first I/O.
+	 * (evhttp fails to make it only for want of memory, and would leave
+	 * a freed bev here: a risk taken, as the rest of the server does not
+	 * go on without memory either.) */
+	http_listener *hl = listener_of(hs);
+	http_conn *hc = xcalloc(1, sizeof *hc);
+	hc->bev = bev;
+	hc->hs = hs;
+	hc->next = hl->newborn;
+	hl->newborn = hc;
+	event_active(hl->adopt_ev, EV_TIMEOUT, 0);
+	return bev;
 }
 
 static void conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	http_conn *hc = arg;
 	http_server *hs = hc->hs;
+	http_listener *hl = listener_of(hs);
 	for (http_conn **p = &hs->conns; *p != NULL; p = &(*p)->next) {
 		if (*p == hc) {
 			*p = hc->next;
 			break;
 		}
 	}
-	server_ip_release(hs->srv, hc->ip);
-	hs->srv->n_sessions--;
-	metrics_connection_closed(ROLE_HTTPS);
+	if (hc->counted) {
+		server_ip_release(hs->srv, hc->ip);
+		hs->srv->n_sessions--;
+		metrics_connection_closed(ROLE_HTTPS);
+	}
+	/* evhttp is about to free the bufferevent, which closes the fd with
+	 * the client's input perhaps unread (a reset that can overtake the
+	 * answer): keep the socket through a descriptor of our own.  The
+	 * answer's TLS records are in the socket already. */
+	evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
+	if (fd >= 0 && hl->linger != NULL)
+		linger_set_add(hl->linger, fcntl(fd, F_DUPFD_CLOEXEC, 0));
 	free(hc);
+}
+
+/* Watch the close of every connection made since the last call: evhttp
+ * set itself as the callback argument of the connection's bufferevent
+ * (libevent 2.1 http.c, evhttp_connection_base_bufferevent_new), the one
+ * way to reach a connection before its first request. */
+static void conn_adopt(http_server *hs)
+{
+	http_listener *hl = listener_of(hs);
+	while (hl->newborn != NULL) {
+		http_conn *hc = hl->newborn;
+		hl->newborn = hc->next;
+		bufferevent_event_cb eventcb = NULL;
+		void *cbarg = NULL;
+		bufferevent_getcb(hc->bev, NULL, NULL, &eventcb, &cbarg);
+		struct evhttp_connection *evcon = cbarg;
+		if (evcon == NULL || eventcb == NULL || evhttp_connection_get_bufferevent(evcon) != hc->bev) {
+			free(hc);
+			continue;
+		}
+		hc->evcon = evcon;
+		hc->next = hs->conns;
+		hs->conns = hc;
+		evhttp_connection_set_closecb(evcon, conn_closed, hc);
+	}
+}
+
+static void on_adopt(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_adopt(arg);
 }
 
 /* Count evcon on its first request; false when a limit says no. */
 static bool conn_admit(http_server *hs, struct evhttp_connection *evcon, const char *ip)
 {
-	for (http_conn *hc = hs->conns; hc != NULL; hc = hc->next)
-		if (hc->evcon == evcon)
-			return true;
+	conn_adopt(hs);
+	http_conn *hc = hs->conns;
+	while (hc != NULL && hc->evcon != evcon)
+		hc = hc->next;
+	if (hc == NULL) {
+		/* not adopted (a libevent other than 2.1): watched from its
+		 * first request instead */
+		hc = xcalloc(1, sizeof *hc);
+		hc->evcon = evcon;
+		hc->hs = hs;
+		hc->next = hs->conns;
+		hs->conns = hc;
+		evhttp_connection_set_closecb(evcon, conn_closed, hc);
+	}
+	if (hc->counted)
+		return true;
 	server *srv = hs->srv;
 	if (srv->n_sessions >= srv->cfg->limits.connections || !server_ip_acquire(srv, ip)) {
 		log_event(LOG_LVL_WARN, "refuse", "client=%s role=https reason=%s", ip, "connection limit");
@@ -82,13 +178,8 @@ static bool conn_admit(http_server *hs, struct evhttp_connection *evcon, const c
 	evutil_socket_t fd = bufferevent_getfd(bev);
 	if (fd >= 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	http_conn *hc = xcalloc(1, sizeof *hc);
-	hc->evcon = evcon;
-	hc->hs = hs;
+	hc->counted = true;
 	snprintf(hc->ip, sizeof hc->ip, "%s", ip);
-	hc->next = hs->conns;
-	hs->conns = hc;
-	evhttp_connection_set_closecb(evcon, conn_closed, hc);
 	return true;
 }
 
@@ -162,13 +253,20 @@ static void on_request(struct evhttp_request *er, void *arg)
 
 static http_server *http_server_new(server *srv)
 {
-	http_server *hs = xcalloc(1, sizeof *hs);
+	http_listener *hl = xcalloc(1, sizeof *hl);
+	http_server *hs = &hl->hs;
 	hs->srv = srv;
 	hs->eh = evhttp_new(srv->base);
-	if (hs->eh == NULL) {
-		free(hs);
+	hl->adopt_ev = event_new(srv->base, -1, 0, on_adopt, hs);
+	if (hs->eh == NULL || hl->adopt_ev == NULL) {
+		if (hs->eh != NULL)
+			evhttp_free(hs->eh);
+		if (hl->adopt_ev != NULL)
+			event_free(hl->adopt_ev);
+		free(hl);
 		return NULL;
 	}
+	hl->linger = linger_set_new(srv->base, HTTP_LINGER_MAX, HTTP_LINGER_MS, HTTP_LINGER_BYTES);
 	const config_http *c = &srv->cfg->http;
 	evhttp_set_bevcb(hs->eh, make_tls_bev, hs);
 	evhttp_set_max_body_size(hs->eh, (ev_ssize_t)c->max_body);
@@ -213,6 +311,7 @@ static void http_drain(server *srv, bool force)
 	 * until their handler answers (into nothing) */
 	for (http_req *r = hs->live; r != NULL; r = r->next)
 		r->er = NULL;
+	conn_adopt(hs); /* connections made this turn close like the others */
 	evhttp_free(hs->eh);
 	hs->eh = NULL;
 }
@@ -232,8 +331,12 @@ static void http_free_all(server *srv)
 		}
 		http_problem(r, 503, "unavailable", "The server stopped", NULL, NULL);
 	}
+	http_listener *hl = listener_of(hs);
+	/* the lingering connections close now, unread input or not */
+	linger_set_free(&hl->linger);
+	event_free(hl->adopt_ev);
 	free(hs->bound);
-	free(hs);
+	free(hl);
 	srv->http = NULL;
 }
 

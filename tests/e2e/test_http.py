@@ -5,6 +5,7 @@ head limits, malformed requests, the idle timeout, the connection limits,
 and a stop that closes kept-alive connections.  Driven with curl and
 python's http.client / ssl."""
 import json
+import os
 import socket
 import ssl
 import subprocess
@@ -207,3 +208,118 @@ def test_stop_closes_kept_alive_connections(make_server):
     assert time.monotonic() - t0 < 4, "an idle kept-alive connection held the stop"
     assert "event=http" in srv.log_text()
     c.close()
+
+
+# ---- the lingering close (RFC 9112 section 9.6): an answer given while
+# the client still sends reaches it, then a FIN, not a reset
+
+def send_big_head(s, length):
+    s.sendall(b"POST /v1/health HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Length: " + str(length).encode() + b"\r\n\r\n")
+
+
+def server_socket_of(srv, s):
+    """The inode of the server's end of client socket s (/proc/net/tcp*)."""
+    port = s.getsockname()[1]
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                col = line.split()
+                if (int(col[1].rsplit(":", 1)[1], 16) == srv.https
+                        and int(col[2].rsplit(":", 1)[1], 16) == port):
+                    return col[9]
+    raise AssertionError("no server end for the client socket")
+
+
+def server_holds(srv, inode):
+    d = f"/proc/{srv.proc.pid}/fd"
+    links = []
+    for f in os.listdir(d):
+        try:
+            links.append(os.readlink(f"{d}/{f}"))
+        except FileNotFoundError:
+            pass
+    return f"socket:[{inode}]" in links
+
+
+def test_too_large_body_sent_slowly_gets_413_then_a_clean_end(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
+    assert server_holds(srv, inode)
+    send_big_head(s, 20 * 4096)
+    # the 413 leaves after the second piece; the client, like most, sends
+    # on before it reads: every piece must go through, none reset
+    for _ in range(20):
+        s.sendall(b"z" * 4096)
+        time.sleep(0.03)
+    resp = read_response(s)
+    assert resp.startswith(b"HTTP/1.1 413"), resp[:200]
+    assert b"connection: close" in resp.lower(), resp[:300]
+    assert s.recv(100) == b"", "no clean end after the 413"   # a reset raises
+    s.close()
+    assert srv.http("GET", "/v1/health")[0] == 200
+    wait_until(lambda: not server_holds(srv, inode), 5, what="the lingering socket closed")
+
+
+def send_until_cut_off(s, piece, pause):
+    """Send forever (15 s at most); (seconds until the send failed or None,
+    bytes sent)."""
+    t0 = time.monotonic()
+    sent = 0
+    try:
+        while time.monotonic() - t0 < 15:
+            s.sendall(piece)
+            sent += len(piece)
+            time.sleep(pause)
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        return time.monotonic() - t0, sent
+    return None, sent
+
+
+def test_lingering_ends_at_its_time_bound(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
+    send_big_head(s, 10 ** 9)
+    ended, _ = send_until_cut_off(s, b"z" * 1024, 0.02)
+    assert ended is not None, "a client sending forever was never cut off"
+    # read and thrown away for a while (the 2 s bound), then closed
+    assert 1.0 < ended < 8, ended
+    s.close()
+    wait_until(lambda: not server_holds(srv, inode), 5, what="the lingering socket closed")
+
+
+def test_lingering_ends_at_its_byte_bound(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
+    send_big_head(s, 10 ** 9)
+    s.sendall(b"z" * (1 << 19))
+    time.sleep(0.2)
+    assert server_holds(srv, inode), "half a MiB: not lingering"
+    ended, sent = send_until_cut_off(s, b"z" * 65536, 0)
+    # 1 MiB read in all, then closed: long before the time bound
+    assert ended is not None and ended < 1.8 and sent >= 1 << 19, (ended, sent)
+    s.close()
+
+
+def test_stop_with_a_connection_lingering(make_server):
+    srv = make_server(extra="http: { max_body = 4096; };")
+    s = tls_socket(srv)
+    inode = server_socket_of(srv, s)
+    send_big_head(s, 10 ** 6)
+    s.sendall(b"z" * 8192)
+    assert read_response(s).startswith(b"HTTP/1.1 413")
+    s.sendall(b"z" * 1024)          # still read: the connection lingers
+    time.sleep(0.2)
+    assert server_holds(srv, inode), "not lingering"
+    t0 = time.monotonic()
+    assert srv.stop() == 0
+    assert time.monotonic() - t0 < 1.8, "the stop waited for a lingering connection"
+    s.settimeout(5)
+    try:
+        assert s.recv(100) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        pass                         # closed with our bytes unread: a reset
+    s.close()
