@@ -41,7 +41,10 @@ typedef struct http_server {
 	struct evhttp *eh;
 	struct evhttp_bound_socket **bound;
 	int n_bound;
-	struct http_conn *conns;          /* connections seen, for the limits */
+	struct http_conn *conns;          /* connections watched (server.c) */
+	struct http_conn *newborn;        /* made, not yet adopted (server.c) */
+	struct event *adopt_ev;           /* adopts the newborn on the next turn */
+	struct linger_set *linger;        /* closed connections still read from */
 	struct http_req *live;            /* requests not answered yet */
 	uint64_t next_req;
 	bool draining;

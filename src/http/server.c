@@ -46,20 +46,6 @@ typedef struct http_conn {
 	http_server *hs;
 } http_conn;
 
-/* The listener's state with what only this file uses (internal.h's
- * http_server first, so that either pointer is the other). */
-typedef struct http_listener {
-	http_server hs;
-	http_conn *newborn;               /* made, not yet adopted */
-	struct event *adopt_ev;           /* adopts the newborn on the next turn */
-	linger_set *linger;               /* closed connections still read from */
-} http_listener;
-
-static http_listener *listener_of(http_server *hs)
-{
-	return (http_listener *)hs;
-}
-
 static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 {
 	http_server *hs = arg;
@@ -75,13 +61,12 @@ static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 	 * (evhttp fails to make it only for want of memory, and would leave
 	 * a freed bev here: a risk taken, as the rest of the server does not
 	 * go on without memory either.) */
-	http_listener *hl = listener_of(hs);
 	http_conn *hc = xcalloc(1, sizeof *hc);
 	hc->bev = bev;
 	hc->hs = hs;
-	hc->next = hl->newborn;
-	hl->newborn = hc;
-	event_active(hl->adopt_ev, EV_TIMEOUT, 0);
+	hc->next = hs->newborn;
+	hs->newborn = hc;
+	event_active(hs->adopt_ev, EV_TIMEOUT, 0);
 	return bev;
 }
 
@@ -89,7 +74,6 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	http_conn *hc = arg;
 	http_server *hs = hc->hs;
-	http_listener *hl = listener_of(hs);
 	for (http_conn **p = &hs->conns; *p != NULL; p = &(*p)->next) {
 		if (*p == hc) {
 			*p = hc->next;
@@ -106,8 +90,8 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 	 * answer): keep the socket through a descriptor of our own.  The
 	 * answer's TLS records are in the socket already. */
 	evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon));
-	if (fd >= 0 && hl->linger != NULL)
-		linger_set_add(hl->linger, fcntl(fd, F_DUPFD_CLOEXEC, 0));
+	if (fd >= 0 && hs->linger != NULL)
+		linger_set_add(hs->linger, fcntl(fd, F_DUPFD_CLOEXEC, 0));
 	free(hc);
 }
 
@@ -117,10 +101,9 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
  * way to reach a connection before its first request. */
 static void conn_adopt(http_server *hs)
 {
-	http_listener *hl = listener_of(hs);
-	while (hl->newborn != NULL) {
-		http_conn *hc = hl->newborn;
-		hl->newborn = hc->next;
+	while (hs->newborn != NULL) {
+		http_conn *hc = hs->newborn;
+		hs->newborn = hc->next;
 		bufferevent_event_cb eventcb = NULL;
 		void *cbarg = NULL;
 		bufferevent_getcb(hc->bev, NULL, NULL, &eventcb, &cbarg);
@@ -253,20 +236,19 @@ static void on_request(struct evhttp_request *er, void *arg)
 
 static http_server *http_server_new(server *srv)
 {
-	http_listener *hl = xcalloc(1, sizeof *hl);
-	http_server *hs = &hl->hs;
+	http_server *hs = xcalloc(1, sizeof *hs);
 	hs->srv = srv;
 	hs->eh = evhttp_new(srv->base);
-	hl->adopt_ev = event_new(srv->base, -1, 0, on_adopt, hs);
-	if (hs->eh == NULL || hl->adopt_ev == NULL) {
+	hs->adopt_ev = event_new(srv->base, -1, 0, on_adopt, hs);
+	if (hs->eh == NULL || hs->adopt_ev == NULL) {
 		if (hs->eh != NULL)
 			evhttp_free(hs->eh);
-		if (hl->adopt_ev != NULL)
-			event_free(hl->adopt_ev);
-		free(hl);
+		if (hs->adopt_ev != NULL)
+			event_free(hs->adopt_ev);
+		free(hs);
 		return NULL;
 	}
-	hl->linger = linger_set_new(srv->base, HTTP_LINGER_MAX, HTTP_LINGER_MS, HTTP_LINGER_BYTES);
+	hs->linger = linger_set_new(srv->base, HTTP_LINGER_MAX, HTTP_LINGER_MS, HTTP_LINGER_BYTES);
 	const config_http *c = &srv->cfg->http;
 	evhttp_set_bevcb(hs->eh, make_tls_bev, hs);
 	evhttp_set_max_body_size(hs->eh, (ev_ssize_t)c->max_body);
@@ -331,12 +313,11 @@ static void http_free_all(server *srv)
 		}
 		http_problem(r, 503, "unavailable", "The server stopped", NULL, NULL);
 	}
-	http_listener *hl = listener_of(hs);
 	/* the lingering connections close now, unread input or not */
-	linger_set_free(&hl->linger);
-	event_free(hl->adopt_ev);
+	linger_set_free(&hs->linger);
+	event_free(hs->adopt_ev);
 	free(hs->bound);
-	free(hl);
+	free(hs);
 	srv->http = NULL;
 }
 
