@@ -1,8 +1,8 @@
 /* access.c — who calls the API: the state on srv->api (opened at start,
  * closed at stop), the Bearer-key check of every API route (see api.h),
  * the callers seen (one per key) with their per-minute rate buckets.  The
- * daily quota is counted in the store by messages.c; what a caller may
- * send is decided there too. */
+ * daily quota is counted by quota.c; what a caller may send is decided by
+ * messages.c. */
 #include "api/state.h"
 
 #include <event2/event.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/quota.h"
 #include "delivery/connpool.h"
 #include "lib/addrkey.h"
 #include "lib/log.h"
@@ -46,6 +47,7 @@ void api_close(server *srv)
 	api_state *a = srv->api;
 	if (a == NULL)
 		return;
+	api_quota_save_all(a); /* before the callers with the counts go */
 	while (a->callers != NULL) {
 		api_caller *c = a->callers;
 		a->callers = c->next;

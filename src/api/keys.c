@@ -23,8 +23,6 @@
 
 struct apikeys {
 	sqlite3 *db;
-	sqlite3 *counts;         /* the same file, for the daily counts only:
-	                          * synchronous=NORMAL (see apikeys_open) */
 	pthread_mutex_t lock;    /* a call's statements run together */
 	sqlite3_stmt *find_st;   /* the key look-up of every request, prepared once */
 };
@@ -69,26 +67,8 @@ apikeys *apikeys_open(const config *cfg, bool create, char **err_r)
 	free(path);
 	if (db == NULL)
 		return NULL;
-	/* A message's count is not worth an fsync of its own (the message
-	 * itself has one, in the queue): on this connection a count is in the
-	 * WAL when its statement ends, so a crash of the process loses none,
-	 * and on the disk at the next fsync (the next change of a key or
-	 * Idempotency-Key record, or the checkpoint); a power cut can forget
-	 * the last moments' counts.  Keys and Idempotency-Key records keep
-	 * the default, an fsync at each commit. */
-	char *cpath = apikeys_path(cfg);
-	sqlite3 *counts = pdb_open(cpath, false, NULL, err_r);
-	free(cpath);
-	if (counts == NULL || sqlite3_exec(counts, "PRAGMA synchronous=NORMAL;", NULL, NULL, NULL) != SQLITE_OK) {
-		if (counts != NULL)
-			*err_r = xstrdup(sqlite3_errmsg(counts));
-		sqlite3_close(counts);
-		sqlite3_close(db);
-		return NULL;
-	}
 	apikeys *ks = xcalloc(1, sizeof(*ks));
 	ks->db = db;
-	ks->counts = counts;
 	pthread_mutex_init(&ks->lock, NULL);
 	return ks;
 }
@@ -98,7 +78,6 @@ void apikeys_close(apikeys **ks)
 	if (*ks == NULL)
 		return;
 	sqlite3_finalize((*ks)->find_st);
-	sqlite3_close((*ks)->counts);
 	sqlite3_close((*ks)->db);
 	pthread_mutex_destroy(&(*ks)->lock);
 	free(*ks);
@@ -108,7 +87,6 @@ void apikeys_close(apikeys **ks)
 void apikeys_set_busy_timeout(apikeys *ks, int ms)
 {
 	sqlite3_busy_timeout(ks->db, ms);
-	sqlite3_busy_timeout(ks->counts, ms);
 }
 
 bool apikeys_valid_name(const char *name)
@@ -144,15 +122,10 @@ bool apikeys_valid_domain(const char *d)
 
 /* ---- helpers ---- */
 
-static apikeys_status db_error_of(sqlite3 *db, char **err_r)
-{
-	*err_r = xstrdup(sqlite3_errmsg(db));
-	return APIKEYS_ERROR;
-}
-
 static apikeys_status db_error(apikeys *ks, char **err_r)
 {
-	return db_error_of(ks->db, err_r);
+	*err_r = xstrdup(sqlite3_errmsg(ks->db));
+	return APIKEYS_ERROR;
 }
 
 static void hash_hex(const char *secret, char out[2 * SHA256_DIGEST_LENGTH + 1])
@@ -310,33 +283,27 @@ void apikeys_list_free(apikey *v, size_t n)
 /* Run one statement with up to two int64 and one text parameters bound
  * in the order given by the SQL (?1 text, ?2 and ?3 integers); the rows
  * changed in *changes_r. */
-static apikeys_status run1_on(apikeys *ks, sqlite3 *db, const char *sql, const char *t, int64_t a, int64_t b,
-                              int *changes_r, char **err_r)
+static apikeys_status run1(apikeys *ks, const char *sql, const char *t, int64_t a, int64_t b,
+                           int *changes_r, char **err_r)
 {
 	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&ks->lock);
 	apikeys_status r = APIKEYS_OK;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		r = db_error_of(db, err_r);
+	if (sqlite3_prepare_v2(ks->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(ks, err_r);
 	} else {
 		if (t != NULL)
 			sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, a);
 		sqlite3_bind_int64(st, 3, b);
 		if (sqlite3_step(st) != SQLITE_DONE)
-			r = db_error_of(db, err_r);
+			r = db_error(ks, err_r);
 		else if (changes_r != NULL)
-			*changes_r = sqlite3_changes(db);
+			*changes_r = sqlite3_changes(ks->db);
 	}
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ks->lock);
 	return r;
-}
-
-static apikeys_status run1(apikeys *ks, const char *sql, const char *t, int64_t a, int64_t b,
-                           int *changes_r, char **err_r)
-{
-	return run1_on(ks, ks->db, sql, t, a, b, changes_r, err_r);
 }
 
 apikeys_status apikeys_revoke(apikeys *ks, const char *name, int64_t now, char **err_r)
@@ -402,55 +369,55 @@ apikeys_status apikeys_find(apikeys *ks, const char *secret, apikey *out, char *
 	return r;
 }
 
-static apikeys_status take_locked(apikeys *ks, int64_t id, int64_t day, int64_t limit, int64_t *count_r,
-                                  char **err_r)
+apikeys_status apikeys_daily_get(apikeys *ks, int64_t id, int64_t day, int64_t *count_r, char **err_r)
 {
 	sqlite3_stmt *st = NULL;
-	/* one statement: the check and the count cannot be split by another
-	 * writer (this process's workers or another's) */
-	if (sqlite3_prepare_v2(ks->counts,
-	                       "INSERT INTO apikey_daily(key_id, day, count) VALUES(?1, ?2, 1)"
-	                       " ON CONFLICT(key_id, day) DO UPDATE SET count = count + 1"
-	                       " WHERE ?3 = 0 OR count < ?3 RETURNING count", -1, &st, NULL) != SQLITE_OK)
-		return db_error_of(ks->counts, err_r);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, day);
-	sqlite3_bind_int64(st, 3, limit);
-	int rc = sqlite3_step(st);
+	pthread_mutex_lock(&ks->lock);
 	apikeys_status r = APIKEYS_OK;
-	if (rc == SQLITE_ROW) {
-		*count_r = sqlite3_column_int64(st, 0);
-		rc = sqlite3_step(st);
-	} else if (rc == SQLITE_DONE) {
-		r = APIKEYS_OVER;
-		*count_r = limit;
+	*count_r = 0;
+	if (sqlite3_prepare_v2(ks->db, "SELECT count FROM apikey_daily WHERE key_id = ?1 AND day = ?2", -1, &st,
+	                       NULL) != SQLITE_OK) {
+		r = db_error(ks, err_r);
+	} else {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, day);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*count_r = sqlite3_column_int64(st, 0);
+		else if (rc != SQLITE_DONE)
+			r = db_error(ks, err_r);
 	}
-	if (rc != SQLITE_DONE)
-		r = db_error_of(ks->counts, err_r);
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(&ks->lock);
 	return r;
 }
 
-apikeys_status apikeys_daily_take(apikeys *ks, int64_t id, int64_t day, int64_t limit, int64_t *count_r,
-                                  char **err_r)
+apikeys_status apikeys_daily_add(apikeys *ks, int64_t id, int64_t day, int64_t n, char **err_r)
 {
+	sqlite3_stmt *st = NULL;
 	pthread_mutex_lock(&ks->lock);
-	apikeys_status r = take_locked(ks, id, day, limit, count_r, err_r);
+	apikeys_status r = APIKEYS_OK;
+	if (sqlite3_prepare_v2(ks->db,
+	                       "INSERT INTO apikey_daily(key_id, day, count) VALUES(?1, ?2, max(?3, 0))"
+	                       " ON CONFLICT(key_id, day) DO UPDATE SET count = max(count + ?3, 0)",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		r = db_error(ks, err_r);
+	} else {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, day);
+		sqlite3_bind_int64(st, 3, n);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = db_error(ks, err_r);
+	}
+	sqlite3_finalize(st);
 	pthread_mutex_unlock(&ks->lock);
-	if (r == APIKEYS_OK && *count_r == 1) { /* the day's first: forget old days */
+	if (r == APIKEYS_OK) { /* old days go as new ones are counted */
 		char *why = NULL;
-		if (run1_on(ks, ks->counts, "DELETE FROM apikey_daily WHERE key_id = ?3 AND day < ?2", NULL,
-		            day - DAILY_KEEP_DAYS, id, NULL, &why) != APIKEYS_OK)
+		if (run1(ks, "DELETE FROM apikey_daily WHERE key_id = ?3 AND day < ?2", NULL, day - DAILY_KEEP_DAYS,
+		         id, NULL, &why) != APIKEYS_OK)
 			free(why); /* only housekeeping */
 	}
 	return r;
-}
-
-apikeys_status apikeys_daily_give_back(apikeys *ks, int64_t id, int64_t day, char **err_r)
-{
-	return run1_on(ks, ks->counts,
-	               "UPDATE apikey_daily SET count = count - 1 WHERE key_id = ?3 AND day = ?2 AND count > 0", NULL,
-	               day, id, NULL, err_r);
 }
 
 apikeys_status apikeys_with_db(apikeys *ks, apikeys_status (*fn)(sqlite3 *db, void *arg), void *arg)

@@ -39,7 +39,6 @@ typedef enum apikeys_status {
 	APIKEYS_NOT_FOUND,   /* no such key or name */
 	APIKEYS_REVOKED,     /* apikeys_find: the key was revoked */
 	APIKEYS_EXISTS,      /* apikeys_add: the name is taken */
-	APIKEYS_OVER,        /* apikeys_daily_take: the quota is used up */
 	APIKEYS_ERROR,       /* the database failed (*err_r says why) */
 } apikeys_status;
 
@@ -92,14 +91,13 @@ apikeys_status apikeys_find(apikeys *ks, const char *secret, apikey *out, char *
 /* Note a use (last_used). */
 apikeys_status apikeys_touch(apikeys *ks, int64_t id, int64_t now, char **err_r);
 
-/* Count one message against the key's quota for UTC day `day` (unix
- * days): APIKEYS_OVER, nothing counted, when limit (> 0) are counted
- * already.  *count_r: the count after (or at) the call.  Durable: a
- * restart does not reset it. */
-apikeys_status apikeys_daily_take(apikeys *ks, int64_t id, int64_t day, int64_t limit,
-                                  int64_t *count_r, char **err_r);
-/* Give back one message taken for day (it was not sent after all). */
-apikeys_status apikeys_daily_give_back(apikeys *ks, int64_t id, int64_t day, char **err_r);
+/* The key's count for UTC day `day` (unix days), 0 when none is stored.
+ * The running server counts in memory (api/quota.h) and adds what it
+ * counted every second with apikeys_daily_add (n may be negative: messages
+ * given back; a count never falls below 0), so a restart does not reset
+ * the quota. */
+apikeys_status apikeys_daily_get(apikeys *ks, int64_t id, int64_t day, int64_t *count_r, char **err_r);
+apikeys_status apikeys_daily_add(apikeys *ks, int64_t id, int64_t day, int64_t n, char **err_r);
 
 /* For idem.c: run fn with the store's database, serialised with every
  * other call on the handle. */

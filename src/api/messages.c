@@ -27,6 +27,7 @@
 #include "api/idem.h"
 #include "api/inject.h"
 #include "api/msgjson.h"
+#include "api/quota.h"
 #include "lib/log.h"
 #include "mime/address.h"
 #include "mime/header.h"
@@ -283,9 +284,7 @@ static void quota_problem(send_req *s)
 	s->prob_extra = json_pack("{s:s, s:I}", "limit", "daily", "limit_value", (json_int_t)s->daily);
 }
 
-static void release(send_req *s, bool forget_idem);
-
-/* The Idempotency-Key record and the quota; false with s->prob, or with
+/* The Idempotency-Key record (on a worker); false with s->prob, or with
  * s->idem IDEM_REPLAY. */
 static bool reserve(send_req *s)
 {
@@ -314,49 +313,19 @@ static bool reserve(send_req *s)
 			goto db_error;
 		}
 	}
-	if (s->daily > 0) {
-		int64_t count;
-		apikeys_status st = apikeys_daily_take(ks, s->key_id, s->day, s->daily, &count, &err);
-		if (st == APIKEYS_ERROR)
-			goto db_error;
-		if (st == APIKEYS_OVER) {
-			quota_problem(s);
-			release(s, true); /* the Idempotency-Key record begun above */
-			return false;
-		}
-		s->quota_taken = true;
-	}
 	return true;
 db_error:
 	log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
 	free(err);
-	release(s, true);
 	s->retry_after = xstrdup("5");
 	api_problem_set(&s->prob, 503, "unavailable", "The key store is not available; try again later", NULL,
 	                "a database error; nothing was sent");
 	return false;
 }
 
-/* Undo reserve (nothing was sent, or a temporary refusal). */
-static void release(send_req *s, bool forget_idem)
-{
-	char *err = NULL;
-	if (s->quota_taken && apikeys_daily_give_back(s->a->work_ks, s->key_id, s->day, &err) != APIKEYS_OK) {
-		log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
-		free(err);
-		err = NULL;
-	}
-	s->quota_taken = false;
-	if (forget_idem && s->idem_key != NULL && s->idem == IDEM_NEW &&
-	    idem_forget(s->a->work_ks, s->key_id, s->idem_key, &err) != APIKEYS_OK) {
-		log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
-		free(err);
-	}
-}
-
-/* No recipient is on the suppression list (api/hooks.h); checked before
- * the quota and the Idempotency-Key are taken, so a refused send costs
- * neither.  A database error is temporary (503). */
+/* No recipient is on the suppression list (api/hooks.h; on the loop);
+ * checked before the quota is taken, so a refused send does not use it.
+ * A database error is temporary (503). */
 static bool suppression_allows(send_req *s)
 {
 	hooks *h = s->a->srv->hooks;
@@ -385,9 +354,10 @@ static bool suppression_allows(send_req *s)
 	return true;
 }
 
-static void prepare_work(void *arg)
+/* The message from the request, checked: on a worker, or on the loop for
+ * a small request (prepare_here). */
+static void prepare_message(send_req *s)
 {
-	send_req *s = arg;
 	if (!(s->raw ? prepare_raw(s) : prepare_json(s)))
 		return;
 	if (!domain_allowed(s, s->sender)) {
@@ -402,10 +372,24 @@ static void prepare_work(void *arg)
 		                s->message_len, (long long)s->message_size);
 		return;
 	}
-	if (!suppression_allows(s))
-		return;
-	if (!reserve(s))
-		return;
+}
+
+static void prepare_work(void *arg)
+{
+	send_req *s = arg;
+	prepare_message(s);
+	if (s->prob.status == 0 && s->idem_key != NULL)
+		reserve(s);
+}
+
+/* A request without an Idempotency-Key whose body is at most this is
+ * prepared on the loop: JSON to MIME for a few kilobytes costs less than
+ * the trip to a worker and back; a larger one (attachments) goes there. */
+#define PREPARE_HERE_MAX ((size_t)64 << 10)
+
+static bool prepare_here(const send_req *s)
+{
+	return s->idem_key == NULL && s->body_len <= PREPARE_HERE_MAX;
 }
 
 /* ---- the loop's half: injection, and what the replies mean ---- */
@@ -419,15 +403,16 @@ static int smtp_status(int code, const char *reply)
 	return strncmp(reply + (strlen(reply) > 4 ? 4 : 0), "5.7.", 4) == 0 ? 403 : 422;
 }
 
+/* The Idempotency-Key record: the answer kept (a send, or a refusal that
+ * a retry would meet again), or the record dropped (a temporary one). */
 static void finish_work(void *arg)
 {
 	send_req *s = arg;
 	bool keep = s->status == 202 || s->status == 403 || s->status == 422;
-	if (s->status != 202)
-		release(s, !keep);
 	char *err = NULL;
-	if (keep && s->idem_key != NULL && s->idem == IDEM_NEW &&
-	    idem_finish(s->a->work_ks, s->key_id, s->idem_key, s->status, s->answer, &err) != APIKEYS_OK) {
+	apikeys_status st = keep ? idem_finish(s->a->work_ks, s->key_id, s->idem_key, s->status, s->answer, &err)
+	                         : idem_forget(s->a->work_ks, s->key_id, s->idem_key, &err);
+	if (st != APIKEYS_OK) {
 		log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
 		free(err);
 	}
@@ -443,13 +428,16 @@ static void finish_done(void *arg)
 	answer(s);
 }
 
-/* Keep the answer (a worker), then give it; straight away when there is
- * nothing to keep or give back (a 202 without an Idempotency-Key). */
+/* Give back what a message not sent took, keep the answer for its
+ * Idempotency-Key (a worker), then give it. */
 static void conclude(send_req *s)
 {
 	if (s->status != 202 && s->rate_taken)
 		api_rate_give_back(s->caller);
-	if ((s->quota_taken && s->status != 202) || (s->idem_key != NULL && s->idem == IDEM_NEW))
+	if (s->status != 202 && s->quota_taken)
+		api_quota_give_back(s->a, s->caller, s->day);
+	s->quota_taken = false;
+	if (s->idem_key != NULL && s->idem == IDEM_NEW)
 		workers_submit(s->a->srv->wk, finish_work, finish_done, s);
 	else
 		answer(s);
@@ -546,7 +534,7 @@ static void prepare_done(void *arg)
 		answer(s);
 		return;
 	}
-	if (s->prob.status != 0) {
+	if (s->prob.status != 0 && !(s->idem_key != NULL && s->idem == IDEM_NEW)) { /* no record to drop */
 		if (s->rate_taken)
 			api_rate_give_back(s->caller);
 		set_problem_answer(s);
@@ -556,6 +544,24 @@ static void prepare_done(void *arg)
 	if (srv->stopping) {
 		s->retry_after = xstrdup("5");
 		api_problem_set(&s->prob, 503, "unavailable", "The server is stopping; try again later", NULL, NULL);
+	}
+	if (s->prob.status == 0)
+		suppression_allows(s);
+	if (s->prob.status == 0 && s->daily > 0) {
+		char *err = NULL;
+		switch (api_quota_take(s->a, s->caller, s->day, &err)) {
+		case QUOTA_TAKEN: s->quota_taken = true; break;
+		case QUOTA_OVER: quota_problem(s); break;
+		case QUOTA_ERROR:
+			log_event(LOG_LVL_ERROR, "api_send", "apikey=%s error=\"%s\"", s->key_name, err);
+			free(err);
+			s->retry_after = xstrdup("5");
+			api_problem_set(&s->prob, 503, "unavailable", "The key store is not available; try again later",
+			                NULL, "a database error; nothing was sent");
+			break;
+		}
+	}
+	if (s->prob.status != 0) {
 		set_problem_answer(s);
 		conclude(s);
 		return;
@@ -676,5 +682,10 @@ void api_messages_post(http_req *r)
 	s->now = time(NULL);
 	s->day = (int64_t)(s->now / 86400);
 	http_req_on_abort(r, on_abort, s);
+	if (prepare_here(s)) {
+		prepare_message(s);
+		prepare_done(s);
+		return;
+	}
 	workers_submit(srv->wk, prepare_work, prepare_done, s);
 }

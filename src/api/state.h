@@ -3,6 +3,7 @@
 #ifndef YUBIN_API_STATE_H
 #define YUBIN_API_STATE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -25,6 +26,10 @@ typedef struct api_caller {
 	double tokens;            /* the rate bucket: up to rate_per_min */
 	double refilled;          /* when it was last refilled (monotonic s) */
 	int64_t touched;          /* last_used last written (unix s) */
+	/* the daily count (api/quota.c), for UTC day q_day once q_loaded */
+	bool q_loaded;
+	int64_t q_day, q_count;
+	int64_t q_unsaved;        /* counted (or given back) since the last save */
 } api_caller;
 
 typedef struct api_state {
@@ -33,6 +38,7 @@ typedef struct api_state {
 	apikeys *work_ks;         /* every other call, on workers */
 	api_caller *callers;
 	struct connpool *pool;    /* internal submission sessions (inject.c) */
+	struct event *quota_ev;   /* saves the daily counts (quota.c) */
 } api_state;
 
 /* The caller of a request that passed api_key_access. */

@@ -468,6 +468,30 @@ def test_rate_limit_and_daily_quota(api):
     assert len(api.srv.mails(user)) == 4
 
 
+def test_daily_count_is_saved_within_a_second_and_a_refusal_gives_it_back(api):
+    """The running server counts a key's day in memory and saves the count
+    every second: killed (SIGKILL, no orderly stop) a second and a half
+    after two sends, it still knows them.  A send refused after the count
+    was taken (the SMTP side refuses the Sender field) gives it back."""
+    user, _ = api.srv.add_user()
+    _, daily = api.add_key(daily=3)
+    good = {"from": f"app@{DOMAIN}", "to": [user], "text": "x"}
+    assert api.post(daily, good)[0] == 202
+    assert api.post(daily, good)[0] == 202
+    time.sleep(1.6)
+    api.srv.kill9()
+    api.srv.start()
+    # refused by SMTP submission's hygiene (a Sender field not the key's):
+    # the count taken for it is given back
+    raw = f"From: app@{DOMAIN}\nSender: x@{OTHER}\nTo: {user}\nSubject: s\n\nbody\n".encode()
+    st, _, d = api.post(daily, raw, ctype="message/rfc822")
+    assert st == 403 and "5.7" in d.decode(), d
+    assert api.post(daily, good)[0] == 202     # the third of three
+    st, _, d = api.post(daily, good)
+    assert st == 429 and jbody(d)["limit"] == "daily", d
+    assert len(api.srv.wait_mail(user, 3)) == 3
+
+
 def test_policy_refusal_carries_the_smtp_text(make_server, dns, mx):
     api = Api(make_server, dns, mx, extra="""policy: { rules = (
       { name = "no-blocked"; rcpt = "blocked@example.test"; action = "reject"; text = "This recipient takes no mail from applications"; },

@@ -120,21 +120,35 @@ static void test_daily(void **state)
 	config *cfg = make_cfg();
 	char *err = NULL;
 	apikeys *ks = apikeys_open(cfg, true, &err);
-	int64_t count = 0;
-	for (int i = 1; i <= 3; i++) {
-		assert_int_equal(apikeys_daily_take(ks, 7, 20000, 3, &count, &err), APIKEYS_OK);
-		assert_int_equal(count, i);
-	}
-	assert_int_equal(apikeys_daily_take(ks, 7, 20000, 3, &count, &err), APIKEYS_OVER);
-	assert_int_equal(apikeys_daily_take(ks, 8, 20000, 3, &count, &err), APIKEYS_OK); /* another key */
-	assert_int_equal(apikeys_daily_give_back(ks, 7, 20000, &err), APIKEYS_OK);
+	int64_t count = -1;
+	assert_int_equal(apikeys_daily_get(ks, 7, 20000, &count, &err), APIKEYS_OK);
+	assert_int_equal(count, 0); /* none stored */
+	assert_int_equal(apikeys_daily_add(ks, 7, 20000, 3, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_daily_add(ks, 7, 20000, 2, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_daily_add(ks, 8, 20000, 1, &err), APIKEYS_OK); /* another key */
+	assert_int_equal(apikeys_daily_add(ks, 7, 20000, -1, &err), APIKEYS_OK); /* one given back */
 	apikeys_close(&ks);
 	ks = apikeys_open(cfg, true, &err); /* a restart */
-	assert_int_equal(apikeys_daily_take(ks, 7, 20000, 3, &count, &err), APIKEYS_OK);
-	assert_int_equal(count, 3);
-	assert_int_equal(apikeys_daily_take(ks, 7, 20000, 3, &count, &err), APIKEYS_OVER);
-	assert_int_equal(apikeys_daily_take(ks, 7, 20001, 3, &count, &err), APIKEYS_OK); /* the next day */
+	assert_int_equal(apikeys_daily_get(ks, 7, 20000, &count, &err), APIKEYS_OK);
+	assert_int_equal(count, 4);
+	assert_int_equal(apikeys_daily_get(ks, 8, 20000, &count, &err), APIKEYS_OK);
 	assert_int_equal(count, 1);
+	assert_int_equal(apikeys_daily_get(ks, 7, 20001, &count, &err), APIKEYS_OK); /* the next day */
+	assert_int_equal(count, 0);
+	/* never below 0, stored or new */
+	assert_int_equal(apikeys_daily_add(ks, 7, 20000, -10, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_daily_get(ks, 7, 20000, &count, &err), APIKEYS_OK);
+	assert_int_equal(count, 0);
+	assert_int_equal(apikeys_daily_add(ks, 9, 20000, -1, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_daily_get(ks, 9, 20000, &count, &err), APIKEYS_OK);
+	assert_int_equal(count, 0);
+	/* days older than a week go as new ones are counted */
+	assert_int_equal(apikeys_daily_add(ks, 7, 20010, 1, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_daily_get(ks, 8, 20000, &count, &err), APIKEYS_OK);
+	assert_int_equal(count, 1); /* another key's: kept */
+	assert_int_equal(apikeys_daily_add(ks, 8, 20010, 1, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_daily_get(ks, 8, 20000, &count, &err), APIKEYS_OK);
+	assert_int_equal(count, 0);
 	apikeys_close(&ks);
 	drop_cfg(cfg);
 }
