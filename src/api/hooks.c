@@ -4,6 +4,7 @@
 #include "api/hooks.h"
 
 #include <event2/event.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,15 +17,11 @@
 #include "net/server.h"
 
 #define FOLLOW_INTERVAL_MS 1000
-/* The most the loop's look-up waits for a lock (a checkpoint's moment). */
-#define LOOKUP_BUSY_MS 50
 
 struct hooks {
 	server *srv;
-	sqlite3 *db;            /* the list, for handlers on workers */
-	sqlite3 *reader;        /* the send path's look-up, on the loop only: a
-	                         * reader of its own never waits for a writer
-	                         * (WAL) nor for a worker's statement on db */
+	sqlite3 *db;            /* the list, for handlers and the send path */
+	pthread_mutex_t lookup_lock; /* the send path's look-up (loop or worker) */
 	sqlite3_stmt *lookup_st;     /* ... prepared once */
 	follower *fol;
 	whsend *sender;
@@ -92,15 +89,12 @@ hooks *hooks_open(server *srv, const webhook_defs *defs, char **err_r)
 	hooks *h = xcalloc(1, sizeof(*h));
 	h->srv = srv;
 	h->db = hooksdb_open(srv->cfg, err_r);
-	if (h->db != NULL)
-		h->reader = hooksdb_open(srv->cfg, err_r);
-	if (h->reader == NULL || (h->sender = whsend_start(srv->cfg, defs, err_r)) == NULL) {
-		hooksdb_close(&h->reader);
+	if (h->db == NULL || (h->sender = whsend_start(srv->cfg, defs, err_r)) == NULL) {
 		hooksdb_close(&h->db);
 		free(h);
 		return NULL;
 	}
-	sqlite3_busy_timeout(h->reader, LOOKUP_BUSY_MS);
+	pthread_mutex_init(&h->lookup_lock, NULL);
 	h->fol = follower_new(srv->cfg, defs);
 	h->tick = evtimer_new(srv->base, on_tick, h);
 	arm(h, 0);
@@ -132,7 +126,7 @@ void hooks_free(hooks **hp)
 		event_free(h->tick);
 	follower_free(&h->fol);
 	sqlite3_finalize(h->lookup_st);
-	hooksdb_close(&h->reader);
+	pthread_mutex_destroy(&h->lookup_lock);
 	hooksdb_close(&h->db);
 	free(h->last_error);
 	free(h);
@@ -146,7 +140,10 @@ sqlite3 *hooks_db(hooks *h)
 
 bool hooks_suppressed(hooks *h, const char *address, bool *suppressed_r, suppress_entry *e_r, char **err_r)
 {
-	return suppress_lookup(h->reader, &h->lookup_st, address, suppressed_r, e_r, err_r);
+	pthread_mutex_lock(&h->lookup_lock);
+	bool ok = suppress_lookup(h->db, &h->lookup_st, address, suppressed_r, e_r, err_r);
+	pthread_mutex_unlock(&h->lookup_lock);
+	return ok;
 }
 
 int64_t hooks_webhook_backlog(const hooks *h)

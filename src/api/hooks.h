@@ -28,14 +28,14 @@ void hooks_stop(hooks *h);
 void hooks_free(hooks **h);
 
 /* The suppression list's connection, serialized: single statements from
- * any worker (api/suppress.h). */
+ * the loop or any worker (api/suppress.h). */
 sqlite3 *hooks_db(hooks *h);
 
 /* For the API send path: is address on the suppression list?  As
  * suppress_lookup (api/suppress.h): false on a database error (a
  * temporary failure for the caller, 503), else *suppressed_r; *e_r (may
- * be NULL) gets the entry when listed.  One indexed read on a reader
- * connection of its own: on the loop only. */
+ * be NULL) gets the entry when listed.  One indexed read: fine on the
+ * loop. */
 bool hooks_suppressed(hooks *h, const char *address, bool *suppressed_r, suppress_entry *e_r, char **err_r);
 
 /* Webhook deliveries waiting in the outbox (for GET /metrics). */

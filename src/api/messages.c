@@ -4,13 +4,14 @@
  * session (api/inject.h).  The steps:
  *   loop:   the media type, the Idempotency-Key's form, the key's rate;
  *   worker: read and check the body, the sender's domain against the key's,
- *           the Idempotency-Key record (a replay, a conflict, or in flight),
- *           the daily quota, the MIME message;
- *   loop:   the injection, and what its SMTP replies mean for HTTP (the one
- *           place that maps them: smtp_status);
- *   worker: the answer kept for the Idempotency-Key (or the record dropped
- *           when the answer is temporary), the quota given back when nothing
- *           was sent; then the answer.
+ *           the MIME message, the suppression list, the Idempotency-Key
+ *           record (a replay, a conflict, or in flight);
+ *   loop:   the daily quota (api/quota.h), the injection, and what its SMTP
+ *           replies mean for HTTP (the one place that maps them:
+ *           smtp_status); the rate and quota given back when nothing was
+ *           sent;
+ *   worker: with an Idempotency-Key, the answer kept for it (or the record
+ *           dropped when the answer is temporary); then the answer.
  * An answer is kept before it is given, so a client that retries after a
  * crash or a lost connection gets it again instead of a second message. */
 #include "api/state.h"
@@ -323,9 +324,9 @@ db_error:
 	return false;
 }
 
-/* No recipient is on the suppression list (api/hooks.h; on the loop);
- * checked before the quota is taken, so a refused send does not use it.
- * A database error is temporary (503). */
+/* No recipient is on the suppression list (api/hooks.h); checked before
+ * the Idempotency-Key and the quota are taken, so a refused send costs
+ * neither.  A database error is temporary (503). */
 static bool suppression_allows(send_req *s)
 {
 	hooks *h = s->a->srv->hooks;
@@ -354,8 +355,7 @@ static bool suppression_allows(send_req *s)
 	return true;
 }
 
-/* The message from the request, checked: on a worker, or on the loop for
- * a small request (prepare_here). */
+/* The message from the request, checked; on a worker. */
 static void prepare_message(send_req *s)
 {
 	if (!(s->raw ? prepare_raw(s) : prepare_json(s)))
@@ -374,22 +374,14 @@ static void prepare_message(send_req *s)
 	}
 }
 
+/* The message, the suppression list, the Idempotency-Key record (the
+ * quota is the loop's: prepare_done). */
 static void prepare_work(void *arg)
 {
 	send_req *s = arg;
 	prepare_message(s);
-	if (s->prob.status == 0 && s->idem_key != NULL)
+	if (s->prob.status == 0 && suppression_allows(s) && s->idem_key != NULL)
 		reserve(s);
-}
-
-/* A request without an Idempotency-Key whose body is at most this is
- * prepared on the loop: JSON to MIME for a few kilobytes costs less than
- * the trip to a worker and back; a larger one (attachments) goes there. */
-#define PREPARE_HERE_MAX ((size_t)64 << 10)
-
-static bool prepare_here(const send_req *s)
-{
-	return s->idem_key == NULL && s->body_len <= PREPARE_HERE_MAX;
 }
 
 /* ---- the loop's half: injection, and what the replies mean ---- */
@@ -545,8 +537,6 @@ static void prepare_done(void *arg)
 		s->retry_after = xstrdup("5");
 		api_problem_set(&s->prob, 503, "unavailable", "The server is stopping; try again later", NULL, NULL);
 	}
-	if (s->prob.status == 0)
-		suppression_allows(s);
 	if (s->prob.status == 0 && s->daily > 0) {
 		char *err = NULL;
 		switch (api_quota_take(s->a, s->caller, s->day, &err)) {
@@ -682,10 +672,5 @@ void api_messages_post(http_req *r)
 	s->now = time(NULL);
 	s->day = (int64_t)(s->now / 86400);
 	http_req_on_abort(r, on_abort, s);
-	if (prepare_here(s)) {
-		prepare_message(s);
-		prepare_done(s);
-		return;
-	}
 	workers_submit(srv->wk, prepare_work, prepare_done, s);
 }
