@@ -533,7 +533,7 @@ static void prepare_done(void *arg)
 		answer(s);
 		return;
 	}
-	if (srv->stopping) {
+	if (srv->stopping && s->prob.status == 0) {
 		s->retry_after = xstrdup("5");
 		api_problem_set(&s->prob, 503, "unavailable", "The server is stopping; try again later", NULL, NULL);
 	}
