@@ -72,6 +72,7 @@ static const setting_def schema[] = {
 	INT("delivery.data_timeout", delivery.data_timeout, 600, 1, 3600, "seconds to wait for the reply after the message"),
 	INT("delivery.max_connections", delivery.max_connections, 100, 1, 10000, "outbound connections open at once, overall"),
 	INT("delivery.max_per_destination", delivery.max_per_destination, 20, 1, 1000, "outbound connections open at once to one destination (domain or relay host)"),
+	INT("delivery.local_concurrency", delivery.local_concurrency, 4, 1, 256, "local deliveries (Maildir writes and their fsyncs) running at once on the worker threads; the rest wait in the queue's line, so a burst of mail never keeps logins, commits or signing waiting behind it"),
 	STR("delivery.tls_ca_file", delivery.tls_ca_file, NULL, "extra CA certificates (PEM) for verifying remote servers"),
 	STR("relay.host", relay.host, NULL, "smarthost for outbound mail (unset: deliver by MX)"),
 	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),

@@ -67,6 +67,7 @@ typedef struct config_delivery {
 	int data_timeout;
 	int max_connections;       /* outbound connections at once, overall */
 	int max_per_destination;   /* ... to one domain or relay host */
+	int local_concurrency;     /* local deliveries running at once */
 	char *tls_ca_file;         /* extra CAs for verifying remote servers */
 } config_delivery;
 
