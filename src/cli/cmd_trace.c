@@ -38,12 +38,14 @@ static const fact facts_mailbox[] = {
 	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {NULL, NULL}};
 static const fact facts_journal[] = {{"to", "to"}, {"journal_qid", "copy"}, {NULL, NULL}};
 static const fact facts_pruned[] = {{"removed", "removed"}, {"first_id", "first_id"}, {NULL, NULL}};
+static const fact facts_removed[] = {{"op", "by"}, {NULL, NULL}};
 
 static const fact *const kind_facts[AUDIT_KIND_COUNT] = {
 	[AUDIT_RECEIVED] = facts_received, [AUDIT_POLICY] = facts_policy,   [AUDIT_ATTEMPT] = facts_attempt,
 	[AUDIT_DELIVERED] = facts_final,   [AUDIT_DEFERRED] = facts_final,  [AUDIT_BOUNCED] = facts_final,
 	[AUDIT_SUPPRESSED] = facts_final,  [AUDIT_DSN] = facts_dsn,         [AUDIT_READ] = facts_mailbox,
 	[AUDIT_DELETED] = facts_mailbox,   [AUDIT_JOURNALED] = facts_journal, [AUDIT_PRUNED] = facts_pruned,
+	[AUDIT_REMOVED] = facts_removed,
 };
 
 /* A data value as text (arrays joined by commas); malloc'd or NULL. */
@@ -95,7 +97,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: yubin trace QID [--json]\n"
 	                "       yubin trace [--from ADDR] [--to ADDR] [--since T] [--until T]\n"
-	                "                   [--status delivered|deferred|bounced|queued] [--json]\n"
+	                "                   [--status delivered|deferred|bounced|queued|removed] [--json]\n"
 	                "T: an age (30m, 12h, 2d, 1w), a date (2026-12-01, 2026-12-01T10:30, UTC) or @UNIXSECONDS\n");
 	return 2;
 }
@@ -123,7 +125,7 @@ static bool parse_args(int argc, char **argv, trace_opts *o)
 			o->f.rcpt = v;
 		} else if (strcmp(a, "--status") == 0) {
 			if (!audit_status_valid(v)) {
-				cli_error("--status must be delivered, deferred, bounced or queued, not \"%s\"", v);
+				cli_error("--status must be delivered, deferred, bounced, queued or removed, not \"%s\"", v);
 				return false;
 			}
 			o->f.status = v;
