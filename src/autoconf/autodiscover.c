@@ -19,7 +19,7 @@ static const char *const path_schema[] = {"Autodiscover", "Request", "Acceptable
 
 typedef struct scanner {
 	const char *p, *end;
-	char *stack[SCAN_MAX_DEPTH];   /* open elements' local names */
+	char *stack[SCAN_MAX_DEPTH];   /* open elements' names, prefixes kept */
 	int depth;
 	bool root_seen;
 	buf *capture;                  /* the text of the element being read, or NULL */
@@ -128,7 +128,7 @@ static autodiscover_status text(scanner *s)
 	return AUTODISCOVER_OK;
 }
 
-/* A name at s->p: its local part (after a prefix) malloc'd, or NULL. */
+/* A name at s->p (malloc'd, prefix kept), or NULL. */
 static char *name(scanner *s)
 {
 	const char *start = s->p;
@@ -138,9 +138,17 @@ static char *name(scanner *s)
 	if (n == 0 || n > SCAN_MAX_NAME)
 		return NULL;
 	const char *colon = memchr(start, ':', n);
-	if (colon != NULL && (colon == start || colon == start + n - 1))
-		return NULL;
-	return colon ? xstrndup(colon + 1, n - (size_t)(colon + 1 - start)) : xstrndup(start, n);
+	size_t after = colon ? n - 1 - (size_t)(colon - start) : 0;
+	if (colon != NULL && (colon == start || after == 0 || memchr(colon + 1, ':', after) != NULL))
+		return NULL;   /* one prefix at most, neither part empty */
+	return xstrndup(start, n);
+}
+
+/* The local part of a name: after its prefix. */
+static const char *local_name(const char *qname)
+{
+	const char *colon = strchr(qname, ':');
+	return colon ? colon + 1 : qname;
 }
 
 static void skip_space(scanner *s)
@@ -191,7 +199,7 @@ static bool on_path(const scanner *s, const char *const *path)
 	if (s->depth != 3)
 		return false;
 	for (int i = 0; i < 3; i++)
-		if (strcmp(s->stack[i], path[i]) != 0)
+		if (strcmp(local_name(s->stack[i]), path[i]) != 0)
 			return false;
 	return true;
 }
@@ -202,7 +210,7 @@ static autodiscover_status start_tag(scanner *s)
 	char *n = name(s);
 	if (n == NULL)
 		return AUTODISCOVER_MALFORMED;
-	if (s->depth == 0 && (s->root_seen || strcmp(n, "Autodiscover") != 0)) {
+	if (s->depth == 0 && (s->root_seen || strcmp(local_name(n), "Autodiscover") != 0)) {
 		free(n);
 		return AUTODISCOVER_MALFORMED;
 	}

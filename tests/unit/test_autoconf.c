@@ -144,6 +144,8 @@ static void test_autodiscover_parse_refused(void **state)
 		{REQ("<EMailAddress>a&#0;b</EMailAddress>"), AUTODISCOVER_MALFORMED},
 		{REQ("<EMailAddress>a&amp</EMailAddress>"), AUTODISCOVER_MALFORMED},
 		{REQ("<EMailAddress>a</EMailAdress>"), AUTODISCOVER_MALFORMED},
+		{REQ("<a:EMailAddress>a</b:EMailAddress>"), AUTODISCOVER_MALFORMED},
+		{REQ("<a:b:EMailAddress>a</a:b:EMailAddress>"), AUTODISCOVER_MALFORMED},
 		{REQ("<EMailAddress>a"), AUTODISCOVER_MALFORMED},
 		{"<Other><Request/></Other>", AUTODISCOVER_MALFORMED},
 		{"", AUTODISCOVER_MALFORMED},
