@@ -80,8 +80,9 @@ void autodiscover_request_free(autodiscover_request *req);
  * Protocol per kind offered (IMAP, POP3, SMTP), each its preferred
  * endpoint, with Encryption SSL (implicit TLS) or TLS (STARTTLS). */
 void autodiscover_settings(const autoconf_offer *o, const char *address, buf *out);
-/* An error answer: code 500 (address not found), 600 (invalid request)
- * or 601 (schema not available); time_text "HH:MM:SS", id any number. */
+/* An error answer ([MS-OXDSCLI] 2.2.4.1.1.3.1): code 500 (address not
+ * found), 501 (nothing to configure), 600 (invalid request) or 601
+ * (schema not available); time_text "HH:MM:SS", id any number. */
 void autodiscover_error(int code, const char *time_text, unsigned long id, buf *out);
 
 /* ---- Apple configuration profile (.mobileconfig) ---- */

@@ -356,7 +356,8 @@ void autodiscover_settings(const autoconf_offer *o, const char *address, buf *ou
 
 void autodiscover_error(int code, const char *time_text, unsigned long id, buf *out)
 {
-	const char *message = code == 500 ? "The email address cannot be found."
+	const char *message = code == 500   ? "The email address cannot be found."
+	                      : code == 501 ? "This address has no configuration options."
 	                      : code == 601 ? "The requested schema is not available."
 	                                    : "Invalid Request";
 	BUF_PRINTF(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"

@@ -74,16 +74,18 @@ void autoconf_get_thunderbird(http_req *r)
 	} else {
 		domain = host_domain(srv, http_req_header(r, "Host"));
 	}
-	if (domain == NULL || !accounts_domain_is_local(srv->acc, domain)) {
-		log_event(LOG_LVL_INFO, "autoconfig", "req=%s client=%s domain=%s status=404", http_req_id(r),
-		          http_req_ip(r), domain ? domain : "-");
-		http_problem(r, 404, "not-found", "This server has no mail settings for that domain", NULL, NULL);
+	autoconf_offer o;
+	autoconf_offer_build(srv->cfg, &o);
+	if (domain == NULL || !accounts_domain_is_local(srv->acc, domain) || o.n == 0) {
+		log_event(LOG_LVL_INFO, "autoconfig", "req=%s client=%s domain=%s status=404 reason=\"%s\"",
+		          http_req_id(r), http_req_ip(r), domain ? domain : "-",
+		          o.n == 0 ? "no client listeners" : "domain not local");
+		http_problem(r, 404, "not-found", "This server has no mail settings for that domain",
+		             o.n == 0 ? "It has no imap(s), pop3(s) or submission(s) listener" : NULL, NULL);
 		free(address);
 		free(domain);
 		return;
 	}
-	autoconf_offer o;
-	autoconf_offer_build(srv->cfg, &o);
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
 	autoconf_thunderbird(&o, domain, address, &b);
@@ -120,6 +122,12 @@ static int autodiscover_code(server *srv, autodiscover_status st, const autodisc
 	if (!accounts_domain_is_local(srv->acc, strrchr(*address_r, '@') + 1)) {
 		*why_r = "domain not local";
 		return 500;
+	}
+	autoconf_offer o;
+	autoconf_offer_build(srv->cfg, &o);
+	if (o.n == 0) {
+		*why_r = "no client listeners";
+		return 501;
 	}
 	*why_r = "ok";
 	return 0;

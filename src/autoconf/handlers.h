@@ -12,12 +12,14 @@
 /* GET /mail/config-v1.1.xml, /.well-known/autoconfig/mail/config-v1.1.xml
  * and /.well-known/mail-v1.xml, with an optional ?emailaddress=: the
  * domain is the address's, else the Host's (autoconfig.DOMAIN or DOMAIN).
- * 404 when that domain is not local; 400 for a malformed address. */
+ * 404 when that domain is not local or the server has no listener a mail
+ * program logs in to; 400 for a malformed address. */
 void autoconf_get_thunderbird(http_req *r);
 /* POST /autodiscover/autodiscover.xml (any case): the body (at most
  * AUTODISCOVER_MAX_BODY bytes, else 413) is scanned; the answer is the
- * settings, or an Autodiscover error document (500 unknown address, 600
- * invalid request, 601 other schema) with HTTP status 200. */
+ * settings, or an Autodiscover error document (500 unknown address, 501
+ * no listener a mail program logs in to, 600 invalid request, 601 other
+ * schema) with HTTP status 200. */
 void autoconf_post_autodiscover(http_req *r);
 /* GET /account/mail.mobileconfig: the profile of the session's own
  * account (the route's access check is the dashboard's log-in). */

@@ -371,3 +371,19 @@ def test_dns_records_mark_services_not_offered(make_server):
     for name in ("_pop3s", "_pop3", "_imap"):
         assert f"{name}._tcp.{DOMAIN}. IN SRV 0 0 0 ." in out, out
     assert f"_imaps._tcp.{DOMAIN}. IN SRV 0 1 {s.imaps} " in out
+
+
+def test_a_server_without_client_listeners_offers_no_settings(make_server):
+    """Only port 25 and https: nothing for a mail program to log in to."""
+    s = make_server(start=False)
+    text = s.config_path.read_text()
+    kept = [l for l in text.splitlines()
+            if not any(f'role = "{r}"' in l for r in ("submission", "submissions", "pop3", "pop3s", "imap", "imaps"))]
+    s.config_path.write_text("\n".join(kept) + "\n")
+    for r in ("submission", "alt", "submissions", "pop3", "pop3s", "imap", "imaps"):
+        del s.ports[r]
+    s.start()
+    st, _, body = s.http("GET", f"/mail/config-v1.1.xml?emailaddress=bob%40{DOMAIN}")
+    assert st == 404 and b"no imap(s), pop3(s) or submission(s) listener" in body, body
+    st, _, data = autodiscover(s, ad_request(f"bob@{DOMAIN}"))
+    assert st == 200 and ad_error(data) == "501", data
