@@ -42,7 +42,7 @@ static void usage(void)
 	        "  user sendas add|del USER ADDRESS | list USER\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
-	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr]   a look-up as delivery makes it\n"
+	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr|srv|cname]   a look-up as delivery makes it\n"
 	        "  srs keygen [--rotate] | forward ADDRESS | reverse ADDRESS   SRS secrets and addresses\n"
 	        "  dns records DOMAIN             the DNS records a local domain publishes (docs/DNS.md)\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"

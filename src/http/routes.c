@@ -8,6 +8,7 @@
 #include "api/events.h"
 #include "api/suppress_api.h"
 #include "api/webhooks_api.h"
+#include "autoconf/handlers.h"
 #include "http/metrics_page.h"
 #include "web/web.h"
 
@@ -38,6 +39,12 @@ static const http_route routes[] = {
 	{"GET", "/domains", web_require_admin, web_get_domains},
 	{"GET", "/charts", web_require_admin, web_get_charts},
 	{"GET", "/charts/{name}", web_require_admin, web_get_chart_svg},
+	/* automatic client set-up (autoconf/handlers.h) */
+	{"GET", "/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
+	{"GET", "/.well-known/autoconfig/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
+	{"GET", "/.well-known/mail-v1.xml", NULL, autoconf_get_thunderbird},
+	{"POST", "~/autodiscover/autodiscover.xml", NULL, autoconf_post_autodiscover},
+	{"GET", "/account/mail.mobileconfig", web_require_user, autoconf_get_mobileconfig},
 };
 
 const http_route *http_routes(size_t *n_r)

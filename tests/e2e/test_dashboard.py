@@ -288,6 +288,10 @@ def test_domains_page_checks_dns(make_server, dns):
     dns.set(DOMAIN, "MX", [(10, HOSTNAME)])
     dns.set(DOMAIN, "TXT", ["v=spf1 a -all"])
     srv, pw = admin_server(make_server, extra=f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = 5; }};\n')
+    # client set-up records: one SRV as advised, one on another port, a CNAME
+    dns.set(f"_imaps._tcp.{DOMAIN}", "SRV", [(0, 1, srv.imaps, HOSTNAME)])
+    dns.set(f"_imap._tcp.{DOMAIN}", "SRV", [(0, 1, 143, HOSTNAME)])
+    dns.set(f"autoconfig.{DOMAIN}", "CNAME", [HOSTNAME])
     b = logged_in(srv, pw)
     st, hd, page = b.get("/domains")
     assert st == 200, page
@@ -300,6 +304,12 @@ def test_domains_page_checks_dns(make_server, dns):
     assert states[("TXT", "_dmarc." + DOMAIN)] == "missing", cells
     assert f"yubin dkim keygen {DOMAIN}" in html.unescape(page)   # no key yet: advice
     assert rows
+    setup = dict(((t, n), s) for t, n, s in re.findall(
+        r"<tr><td>(SRV|CNAME)</td><td class=\"mono\">([^<]*)</td>.*?class=\"state (\w+)\"", page, re.S))
+    assert setup[("SRV", f"_imaps._tcp.{DOMAIN}")] == "matches", setup
+    assert setup[("SRV", f"_imap._tcp.{DOMAIN}")] == "differs", setup
+    assert setup[("SRV", f"_pop3s._tcp.{DOMAIN}")] == "missing", setup
+    assert setup[("CNAME", f"autoconfig.{DOMAIN}")] == "matches", setup
 
 
 def test_timeline_log_and_chart(make_server, dns):

@@ -312,6 +312,32 @@ static void test_dns_match(void **state)
 	assert_string_equal(dnsadvice_state_name(DNSADVICE_DIFFERS), "differs");
 }
 
+/* SRV: the numbers and the target; "." for a service not offered; CNAME
+ * compares host names like MX */
+static void test_dns_match_srv(void **state)
+{
+	dnsadvice_rec srv = {.rrtype = DNS_TYPE_SRV, .want = "0 1 993 mail.example.org"};
+	dnsadvice_rec none = {.rrtype = DNS_TYPE_SRV, .want = "0 0 0 ."};
+	dnsadvice_rec cname = {.rrtype = DNS_TYPE_CNAME, .want = "mail.example.org"};
+	strlist f;
+	strlist_init(&f);
+	strlist_add(&f, "0 1 143 mail.example.org.");
+	assert_int_equal(dnsadvice_match(&srv, &f), DNSADVICE_DIFFERS);
+	assert_int_equal(dnsadvice_match(&none, &f), DNSADVICE_DIFFERS);
+	strlist_add(&f, "0 1 993 MAIL.example.org.");
+	assert_int_equal(dnsadvice_match(&srv, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "0 0 0 .");
+	assert_int_equal(dnsadvice_match(&none, &f), DNSADVICE_MATCH);
+	assert_int_equal(dnsadvice_match(&srv, &f), DNSADVICE_DIFFERS);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "mail.example.org.");
+	assert_int_equal(dnsadvice_match(&cname, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_session_bound),
 		cmocka_unit_test(test_when),
 		cmocka_unit_test(test_dns_match),
+		cmocka_unit_test(test_dns_match_srv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
