@@ -20,7 +20,7 @@ typedef struct fact {
 static const fact facts_received[] = {
 	{"sender", "from"}, {"rcpts", "to"}, {"listener", "via"}, {"client_ip", "client"},
 	{"client_name", "client_name"}, {"helo", "helo"}, {"tls_version", "tls"}, {"tls_cipher", "cipher"},
-	{"user", "user"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
+	{"user", "user"}, {"app_password", "app"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
 	{"subject", "subject"}, {"spf", "spf"}, {"dkim", "dkim"}, {"dmarc", "dmarc"}, {NULL, NULL}};
 static const fact facts_policy[] = {
 	{"stage", "stage"}, {"decision", "decision"}, {"by", "by"}, {"matched", "matched"}, {"hold", "hold"},

@@ -65,9 +65,10 @@ static int sessions_of(server *srv, const char *user)
 	return n;
 }
 
-static void login_done(void *arg, login_result r, const char *user)
+static void login_done(void *arg, login_result r, const char *user, const char *app)
 {
 	login_wait *w = arg;
+	(void)app; /* the log line of auth/login.c names it */
 	imap_session *s = w->s;
 	if (r == LOGIN_OK && sessions_of(s->srv, user) >= s->srv->cfg->limits.imap_sessions_per_user) {
 		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s refused=%s", s->sid, user, "sessions per user");
@@ -101,7 +102,8 @@ static void log_in(imap_session *s, const char *tag, char *user, char *password)
 	w->s = s;
 	w->tag = xstrdup(tag);
 	conn_pause(s->c);
-	login_check(&s->srv->login, s->sid, s->ip, user, password, login_done, w);
+	login_req req = {.protocol = "imap", .sid = s->sid, .ip = s->ip};
+	login_check(&s->srv->login, &req, user, password, login_done, w);
 }
 
 static bool may_log_in(imap_session *s, const char *tag)

@@ -69,12 +69,19 @@ static void test_printf_escapes_arguments_only(void **state)
 	assert_non_null(strstr(buf_str(&b), "value=\"tok&quot;en\""));
 	assert_non_null(strstr(buf_str(&b), "method=\"post\" action=\"/queue/X/hold\""));
 	buf_clear(&b);
-	html_page_begin(&b, "Queue <1>", "/queue", "a<b@example.org", "c");
+	html_page_begin(&b, "Queue <1>", "/queue", "a<b@example.org", "c", true);
 	html_page_end(&b);
 	assert_non_null(strstr(buf_str(&b), "<title>Queue &lt;1&gt; — yubin</title>"));
 	assert_non_null(strstr(buf_str(&b), "a&lt;b@example.org"));
 	assert_non_null(strstr(buf_str(&b), "<a href=\"/queue\" aria-current=\"page\">Queue</a>"));
+	assert_non_null(strstr(buf_str(&b), "<a href=\"/account\">My account</a>"));
 	assert_null(strstr(buf_str(&b), "<script"));
+	buf_clear(&b);
+	/* an account that is no administrator sees its own page only */
+	html_page_begin(&b, "My account", "/account", "u@example.org", "c", false);
+	assert_null(strstr(buf_str(&b), "href=\"/queue\""));
+	assert_null(strstr(buf_str(&b), "href=\"/log\""));
+	assert_non_null(strstr(buf_str(&b), "<a href=\"/account\" aria-current=\"page\">My account</a>"));
 	buf_clear(&b);
 	html_age(&b, 90061);
 	html_age(&b, 59);
