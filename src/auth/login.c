@@ -113,10 +113,26 @@ static void answered(login_job *j)
 	job_free(j);
 }
 
+/* The app passwords the typed password may be (on the worker: the read
+ * may wait for a log-in being recorded). */
+static void find_app_candidates(login_job *j)
+{
+	if (j->account_only || j->ctx.self == NULL || !j->exists ||
+	    !selfdb_apppass_normalize(j->password, j->apppw)) {
+		j->apppw[0] = '\0';
+		return;
+	}
+	if (selfdb_apppass_candidates(j->ctx.self, j->user, j->apppw, LOGIN_APP_CANDIDATES, &j->app_names,
+	                              &j->app_hashes) != ACC_OK)
+		log_event(LOG_LVL_WARN, "auth", "sid=%s user=%s error=\"cannot read the app passwords\"", j->sid,
+		          j->user);
+}
+
 static void work(void *arg)
 {
 	login_job *j = arg;
 	j->app = -1;
+	find_app_candidates(j);
 	for (size_t i = 0; i < j->app_hashes.n && j->app < 0; i++)
 		if (password_verify(j->apppw, j->app_hashes.items[i]))
 			j->app = (int)i;
@@ -205,21 +221,6 @@ static void on_locked(evutil_socket_t fd, short what, void *arg)
 	answered(j);
 }
 
-/* The app passwords the typed password may be (on the loop, like the
- * account's hash). */
-static void find_app_candidates(login_job *j)
-{
-	if (j->account_only || j->ctx.self == NULL || !j->exists ||
-	    !selfdb_apppass_normalize(j->password, j->apppw)) {
-		j->apppw[0] = '\0';
-		return;
-	}
-	if (selfdb_apppass_candidates(j->ctx.self, j->user, j->apppw, LOGIN_APP_CANDIDATES, &j->app_names,
-	                              &j->app_hashes) != ACC_OK)
-		log_event(LOG_LVL_WARN, "auth", "sid=%s user=%s error=\"cannot read the app passwords\"", j->sid,
-		          j->user);
-}
-
 void login_check(const login_ctx *ctx, const login_req *req, char *user, char *password,
                  login_done_fn *done, void *arg)
 {
@@ -249,6 +250,5 @@ void login_check(const login_ctx *ctx, const login_req *req, char *user, char *p
 		free(j->hash);
 		j->hash = xstrdup(ctx->dummy_hash); /* the same work for unknown users */
 	}
-	find_app_candidates(j);
 	gate_enter(j);
 }
