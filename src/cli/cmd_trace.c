@@ -35,7 +35,8 @@ static const fact facts_final[] = {
 	{"reason", "reason"}, {"next_try", "next_try"}, {NULL, NULL}};
 static const fact facts_dsn[] = {{"action", "action"}, {"dsn_qid", "report"}, {"rcpts", "about"}, {NULL, NULL}};
 static const fact facts_mailbox[] = {
-	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {NULL, NULL}};
+	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {"app_password", "app"},
+	{NULL, NULL}};
 static const fact facts_journal[] = {{"to", "to"}, {"journal_qid", "copy"}, {NULL, NULL}};
 static const fact facts_pruned[] = {{"removed", "removed"}, {"first_id", "first_id"}, {NULL, NULL}};
 

@@ -68,7 +68,6 @@ static int sessions_of(server *srv, const char *user)
 static void login_done(void *arg, login_result r, const char *user, const char *app)
 {
 	login_wait *w = arg;
-	(void)app; /* the log line of auth/login.c names it */
 	imap_session *s = w->s;
 	if (r == LOGIN_OK && sessions_of(s->srv, user) >= s->srv->cfg->limits.imap_sessions_per_user) {
 		log_event(LOG_LVL_WARN, "imap", "sid=%s user=%s refused=%s", s->sid, user, "sessions per user");
@@ -78,6 +77,7 @@ static void login_done(void *arg, login_result r, const char *user, const char *
 		s->maildir = maildir_path(root, user);
 		free(root);
 		s->account = xstrdup(user);
+		s->app = app != NULL ? xstrdup(app) : NULL;
 		s->state = IS_AUTH;
 		conn_set_deadline(s->c, 0);
 		imap_reader_limits lim = imap_reader_default_limits();

@@ -45,9 +45,10 @@ static void cmd_capa(pop3_session *s)
 static void login_done(void *arg, login_result r, const char *user, const char *app)
 {
 	pop3_session *s = arg;
-	(void)app; /* the log line of auth/login.c names it */
 	if (r == LOGIN_OK) {
 		s->account = xstrdup(user);
+		free(s->app); /* from a log-in whose mailbox could not be opened */
+		s->app = app != NULL ? xstrdup(app) : NULL;
 		conn_set_deadline(s->c, 0);
 		maildrop_open(s); /* resumes the connection itself */
 		return;

@@ -102,11 +102,18 @@ def test_app_password_logs_in_to_smtp_imap_pop3_and_is_marked(make_server):
     # the password as shown, without its dashes, or in capitals: all the same password
     s = smtp_login(srv, user, phone)
     subject = "sent with an app password " + uniq()
-    s.sendmail(user, [rcpt], make_message(user, rcpt, subject, ["hello"]))
+    s.sendmail(user, [rcpt, user], make_message(user, rcpt, subject, ["hello"]))
     s.quit()
     imap_login(srv, user, laptop.replace("-", ""))
-    assert pop3_login(srv, user, phone.upper())[0] == 0
     srv.wait_mail(rcpt)
+    srv.wait_mail(user)
+    # reading it over POP3 with an app password: the READ record names it too
+    p3 = poplib.POP3_SSL("localhost", srv.pop3s, context=client_tls_context(), timeout=10)
+    p3.user(user)
+    p3.pass_(phone.upper())
+    assert p3.stat()[0] == 1
+    p3.retr(1)
+    p3.quit()
     # the list says when each was used; the password itself is never shown again
     p = srv.cli("user", "apppass", "list", user)
     assert p.returncode == 0, p.stderr
@@ -125,6 +132,13 @@ def test_app_password_logs_in_to_smtp_imap_pop3_and_is_marked(make_server):
         return None
     d = wait_until(received, 15, what="the RECEIVED record")
     assert d["user"] == user and d["app_password"] == "phone", d
+
+    def read():
+        t = srv.cli("trace", "--from", user, "--json")
+        recs = [r for m in json.loads(t.stdout) for r in m["records"]] if t.returncode == 0 else []
+        return next((r["data"] for r in recs if r["kind"] == "read"), None)
+    d = wait_until(read, 15, what="the READ record")
+    assert d["protocol"] == "pop3" and d["user"] == user and d["app_password"] == "phone", d
     t = srv.cli("trace", "--from", user)
     assert "app=phone" in t.stdout, t.stdout
     # and the log says which one logged in, over which protocol
