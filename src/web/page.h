@@ -55,6 +55,7 @@ struct web_job {
 	bool no_trail;                       /* the audit trail is off or empty */
 	int status;                          /* 200 unless render sets another */
 	void (*work)(web_job *j);            /* on a worker */
+	void (*settle)(web_job *j);          /* on the loop after work, unless it failed (may be NULL) */
 	void (*render)(web_job *j, buf *out); /* on the loop: the page's body */
 	void (*free)(web_job *j);            /* the page's own fields */
 };

@@ -51,7 +51,7 @@ static void change_password(account_job *a)
 	accounts_status s = acc != NULL ? accounts_user_set_hash(acc, j->user, hash) : ACC_ERROR;
 	if (s == ACC_OK)
 		a->notice = xstrdup("Your password is changed. Mail programs that use it need the new one; "
-		                    "app passwords go on working.");
+		                    "app passwords go on working. Your other dashboard sessions are logged out.");
 	else
 		j->err = xasprintf("cannot change the password: %s", acc != NULL ? accounts_last_error(acc) :
 		                   err != NULL ? err : "cannot hash it");
@@ -117,6 +117,21 @@ static void work(web_job *j)
 }
 
 /* ---- on the loop ---- */
+
+/* The password changed: whoever else is logged in with the old one is
+ * logged out (this session stays). */
+static void settle(web_job *j)
+{
+	account_job *a = (account_job *)j;
+	if (a->op != OP_PASSWORD || a->notice == NULL)
+		return;
+	web *w = j->srv->web;
+	char *id = web_cookie(j->r, WEB_SESSION_COOKIE);
+	size_t gone = w != NULL ? web_sessions_remove_user(w->sessions, j->user, id) : 0;
+	free(id);
+	log_event(LOG_LVL_INFO, "web_account", "req=%s user=%s op=password sessions_ended=%zu", http_req_id(j->r),
+	          j->user, gone);
+}
 
 static void password_form(buf *out, const char *csrf)
 {
@@ -218,6 +233,7 @@ static account_job *job_new(account_op op)
 	account_job *a = xcalloc(1, sizeof(*a));
 	a->op = op;
 	a->base.work = work;
+	a->base.settle = settle;
 	a->base.render = render;
 	a->base.free = job_free;
 	return a;

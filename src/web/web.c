@@ -176,6 +176,8 @@ void web_job_finish(web_job *j)
 		web_reply_message(j->r, 503, "Not available now",
 		                  "This page cannot be shown now (the server's log says why); try again shortly.");
 	} else {
+		if (j->settle != NULL)
+			j->settle(j);
 		buf b;
 		buf_init(&b, BUF_UNBOUNDED);
 		html_page_begin(&b, j->title, j->nav, j->user, j->csrf, j->admin);

@@ -261,8 +261,12 @@ def test_change_password_and_its_bad_paths(make_server):
     imap_login(srv, user, pw)
     with pytest.raises(imaplib.IMAP4.error):
         imap_login(srv, user, new)
+    elsewhere, _ = logged_in_user(srv, user, pw)      # another browser, logged in with the old password
     st, _, body = b.post("/account/password", {"csrf": csrf, "current": pw, "new": new, "new2": new})
     assert st == 200 and "Your password is changed" in body, body[-600:]
+    assert b.get("/account")[0] == 200                 # this session goes on
+    st, hd, _ = elsewhere.get("/account")              # the other one is logged out
+    assert st == 303 and hd["Location"] == "/login", st
     imap_login(srv, user, new)
     with pytest.raises(imaplib.IMAP4.error):
         imap_login(srv, user, pw)

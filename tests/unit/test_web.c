@@ -253,6 +253,23 @@ static void test_session_bound(void **state)
 	web_sessions_free(&ws);
 }
 
+static void test_session_remove_user(void **state)
+{
+	web_sessions *ws = web_sessions_new(10, 100000, 100000);
+	char ids[4][WEB_TOKEN_HEX + 1];
+	const char *users[4] = {"u@example.org", "v@example.org", "u@example.org", "u@example.org"};
+	for (int i = 0; i < 4; i++)
+		memcpy(ids[i], web_sessions_create(ws, users[i], 100)->id, WEB_TOKEN_HEX + 1);
+	assert_int_equal(web_sessions_remove_user(ws, "u@example.org", ids[2]), 2);
+	assert_null(web_sessions_find(ws, ids[0], 101));
+	assert_non_null(web_sessions_find(ws, ids[1], 101)); /* another account's */
+	assert_non_null(web_sessions_find(ws, ids[2], 101)); /* the one kept */
+	assert_null(web_sessions_find(ws, ids[3], 101));
+	assert_int_equal(web_sessions_remove_user(ws, "u@example.org", NULL), 1);
+	assert_int_equal(web_sessions_count(ws), 1);
+	web_sessions_free(&ws);
+}
+
 static void test_when(void **state)
 {
 	time_t now = 1796342400 + 3600; /* 2026-12-04 01:00 UTC */
@@ -329,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_session_expiry),
 		cmocka_unit_test(test_session_bound),
+		cmocka_unit_test(test_session_remove_user),
 		cmocka_unit_test(test_when),
 		cmocka_unit_test(test_dns_match),
 	};
