@@ -40,6 +40,7 @@ static void usage(void)
 	        "  domain add|del|list [NAME]     local domains\n"
 	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
 	        "  user sendas add|del USER ADDRESS | list USER\n"
+	        "  user apppass add|revoke ADDRESS NAME | list ADDRESS\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
 	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr|srv|cname]   a look-up as delivery makes it\n"

@@ -50,6 +50,8 @@ int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);
 /* `yubin user sendas ...` (cmd_sendas.c), reached through cmd_user. */
 int cmd_user_sendas(cli_ctx *ctx, int argc, char **argv);
+/* `yubin user apppass ...` (cmd_apppass.c), reached through cmd_user. */
+int cmd_user_apppass(cli_ctx *ctx, int argc, char **argv);
 int cmd_alias(cli_ctx *ctx, int argc, char **argv);
 int cmd_queue(cli_ctx *ctx, int argc, char **argv);
 int cmd_dns(cli_ctx *ctx, int argc, char **argv);

@@ -20,7 +20,7 @@ typedef struct fact {
 static const fact facts_received[] = {
 	{"sender", "from"}, {"rcpts", "to"}, {"listener", "via"}, {"client_ip", "client"},
 	{"client_name", "client_name"}, {"helo", "helo"}, {"tls_version", "tls"}, {"tls_cipher", "cipher"},
-	{"user", "user"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
+	{"user", "user"}, {"app_password", "app"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
 	{"subject", "subject"}, {"spf", "spf"}, {"dkim", "dkim"}, {"dmarc", "dmarc"}, {NULL, NULL}};
 static const fact facts_policy[] = {
 	{"stage", "stage"}, {"decision", "decision"}, {"by", "by"}, {"matched", "matched"}, {"hold", "hold"},
@@ -35,7 +35,8 @@ static const fact facts_final[] = {
 	{"reason", "reason"}, {"next_try", "next_try"}, {NULL, NULL}};
 static const fact facts_dsn[] = {{"action", "action"}, {"dsn_qid", "report"}, {"rcpts", "about"}, {NULL, NULL}};
 static const fact facts_mailbox[] = {
-	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {NULL, NULL}};
+	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {"app_password", "app"},
+	{NULL, NULL}};
 static const fact facts_journal[] = {{"to", "to"}, {"journal_qid", "copy"}, {NULL, NULL}};
 static const fact facts_pruned[] = {{"removed", "removed"}, {"first_id", "first_id"}, {NULL, NULL}};
 static const fact facts_removed[] = {{"op", "by"}, {NULL, NULL}};

@@ -1,5 +1,6 @@
 /* cmd_user.c — `yubin user add | passwd | del | list`: the virtual users of
- * the account store (`yubin user sendas` is cmd_sendas.c).  Owns argument
+ * the account store (`yubin user sendas` is cmd_sendas.c, `yubin user
+ * apppass` cmd_apppass.c).  Owns argument
  * parsing, where a password comes from
  * (terminal prompt, --password-stdin, or an imported --hash) and this
  * command's messages.  A plain password lives only between reading and
@@ -48,6 +49,7 @@ static int user_usage(void)
 		fprintf(stderr, "%s yubin user %s%s\n", i == 0 ? "usage:" : "      ",
 			user_verbs[i].name, user_verbs[i].args);
 	fprintf(stderr, "       yubin user sendas add|del USER ADDRESS | list USER\n");
+	fprintf(stderr, "       yubin user apppass add|revoke ADDRESS NAME | list ADDRESS\n");
 	return 2;
 }
 
@@ -260,6 +262,8 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "sendas") == 0)
 		return cmd_user_sendas(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "apppass") == 0)
+		return cmd_user_apppass(ctx, argc - 1, argv + 1);
 	const user_verb *v = argc >= 2 ? user_find(argv[1]) : NULL;
 	user_args a;
 	if (v == NULL || !user_parse(v, argc - 2, argv + 2, &a))

@@ -630,7 +630,7 @@ void config_print_defaults(void)
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
 	       "policy.trusted_networks");
 	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
-	printf("%-28s = [ ];   # accounts that may log in to the dashboard, like [ \"postmaster@example.org\" ]\n", "web.admins");
+	printf("%-28s = [ ];   # accounts that get the whole dashboard (others: their own page), like [ \"postmaster@example.org\" ]\n", "web.admins");
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # networks that may read GET /metrics (others get 403)\n",
 	       "metrics.allow");
 }
