@@ -124,6 +124,13 @@ static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 		} else if (rrtype == DNS_TYPE_PTR) {
 			if (!wire_name(d, n, text, sizeof text))
 				continue;
+		} else if (rrtype == DNS_TYPE_SRV && n >= 7) {
+			/* RFC 2782: priority, weight, port, target */
+			char target[256]; /* a name is at most 253 octets */
+			if (!wire_name(d + 6, n - 6, target, sizeof target))
+				continue;
+			snprintf(text, sizeof text, "%u %u %u %s", (d[0] << 8) | d[1], (d[2] << 8) | d[3],
+			         (d[4] << 8) | d[5], target);
 		} else if (rrtype == DNS_TYPE_TXT) {
 			size_t len;
 			char *t = txt_text(d, n, &len);

@@ -16,6 +16,7 @@
 #define DNS_TYPE_MX 15
 #define DNS_TYPE_TXT 16
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_SRV 33
 #define DNS_TYPE_TLSA 52
 
 typedef enum dns_status {
@@ -31,7 +32,8 @@ typedef struct dns_answer {
 	int ttl;             /* seconds the answer may be kept (0: do not keep) */
 	strlist values;      /* MX, PTR: host names; A/AAAA: addresses as text;
 	                      * TXT: one value per record, its strings joined;
-	                      * TLSA: "usage selector type hex" */
+	                      * TLSA: "usage selector type hex";
+	                      * SRV: "priority weight port target" */
 	int *prefs;          /* MX only: preference of values.items[i] */
 	size_t *lens;        /* TXT only: length of values.items[i], which may
 	                      * hold NUL bytes (a consumer that must refuse them
