@@ -58,7 +58,10 @@ void doctor_check_mx(doctor *d, const char *domain)
 	doctor_answer a;
 	doctor_lookup(d, domain, DNS_TYPE_MX, &a);
 	char *fix = advice_fix(d, domain, DNS_TYPE_MX, NULL);
-	if (a.status != DNS_OK) {
+	if (a.status == DNS_TEMPFAIL) {
+		doctor_add(d, "mx", domain, DOCTOR_FAIL, "make sure the domain's name servers answer (and dns.resolver)",
+		           "the MX look-up failed: %s", dns_words(a.status));
+	} else if (a.status != DNS_OK) {
 		doctor_add(d, "mx", domain, DOCTOR_FAIL, fix, "no MX record: %s", dns_words(a.status));
 	} else if (a.values.n == 1 && strcmp(a.values.items[0], ".") == 0) {
 		doctor_add(d, "mx", domain, DOCTOR_FAIL, fix,

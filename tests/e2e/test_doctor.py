@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 
@@ -616,3 +617,82 @@ def test_config_addresses_must_be_addresses(w):
     cfg = w.alt_config("badaddr2", [('addresses = [ "127.0.0.25" ]', 'addresses = [ "mx.test.example" ]')])
     p = run_yubin(["--config", cfg, "config", "check"])
     assert p.returncode == 1 and "doctor.addresses entry 1 is not a network" in p.stderr + p.stdout
+
+
+# ---- bounds and fallbacks
+
+def test_silent_listener_times_out(w):
+    """A port that accepts and never greets is a failure after doctor.timeout
+    (3 s here), not a hang."""
+    port = free_port()
+    silent = FakeSMTP("127.0.0.1", port, greeting=b"")
+    try:
+        cfg = w.alt_config("silent", [(f'port = {w.srv.ports["smtp"]};', f"port = {port};")])
+        t0 = time.monotonic()
+        r = one(w.report(config=cfg)[1], "listener", f"smtp 127.0.0.1:{port}")
+        assert time.monotonic() - t0 < 30
+        assert r["status"] == "fail" and r["detail"] == "no reply within 3 seconds"
+    finally:
+        silent.stop()
+
+
+def test_dns_not_answering(w):
+    w.dns.servfail(DOMAIN)
+    rep = w.report()[1]
+    r = one(rep, "mx", DOMAIN)
+    assert r["status"] == "fail" and r["detail"].startswith("the MX look-up failed: no answer from DNS")
+    r = one(rep, "spf", DOMAIN)
+    assert r["status"] == "fail" and r["detail"] == f"no answer from DNS for the TXT records of {DOMAIN}"
+
+
+def test_addresses_default_to_the_host_names(w):
+    """Listeners on loopback only and no doctor.addresses: the host name's
+    A records are assumed (a warning); with none, a failure."""
+    cfg = w.alt_config("noaddr", [('addresses = [ "127.0.0.25" ]; ', "")])
+    p, rep = w.report(config=cfg)
+    assert rep["addresses"] == [PUBLIC]
+    r = one(rep, "addresses")
+    assert r["status"] == "warn" and "assuming the addresses of " + HOSTNAME in r["detail"]
+    assert one(rep, "spf", PUBLIC)["status"] == "ok"
+    w.dns.clear(HOSTNAME)
+    p, rep = w.report(config=cfg)
+    r = one(rep, "addresses")
+    assert r["status"] == "fail" and rep["addresses"] == [] and p.returncode == 1
+
+
+def dated_cert(d, name, not_before, not_after):
+    """A self-signed certificate for the host name valid between two
+    datetimes (openssl req cannot make one in the past)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOSTNAME)])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOSTNAME)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cp, kp = d / f"{name}.pem", d / f"{name}.key"
+    cp.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    kp.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption()))
+    cp.chmod(0o644)
+    kp.chmod(0o600)
+    return {"cert": str(cp), "key": str(kp)}
+
+
+def test_cert_expired_and_not_yet_valid(w):
+    import datetime
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = datetime.timedelta(days=1)
+    for name, nb, na, want in (("expired", now - 30 * day, now - day, "the certificate has expired"),
+                               ("future", now + day, now + 300 * day, "the certificate is not valid yet")):
+        c = dated_cert(w.certdir, name, nb, na)
+        cfg = w.alt_config(name, [(w.srv.cert["cert"], c["cert"]), (w.srv.cert["key"], c["key"])])
+        p, rep = w.report(config=cfg)
+        r = one(rep, "cert-expiry", HOSTNAME)
+        assert r["status"] == "fail" and r["detail"] == want, r
+        assert one(rep, "cert", HOSTNAME)["status"] == "ok"
+        assert one(rep, "cert-key", HOSTNAME)["status"] == "ok"
+        assert p.returncode == 1
