@@ -31,12 +31,14 @@ class FakeSMTP:
     """A tiny SMTP server on (host, port): greets with 220 and answers every
     command with 250 (so, as port 25, it is an open relay), QUIT with 221."""
 
-    def __init__(self, host, port, greeting=b"220 fake.internet.test ESMTP\r\n"):
+    def __init__(self, host, port, greeting=b"220 fake.internet.test ESMTP\r\n",
+                 ehlo=b"250-fake.internet.test\r\n250 8BITMIME\r\n"):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.sock.listen(16)
         self.greeting = greeting
+        self.ehlo = ehlo
         self.connections = 0
         self.stopped = False
         self.thread = threading.Thread(target=self._serve, daemon=True)
@@ -58,7 +60,7 @@ class FakeSMTP:
             f = c.makefile("rb")
             for line in f:
                 if line.upper().startswith(b"EHLO"):
-                    c.sendall(b"250-fake.internet.test\r\n250 8BITMIME\r\n")
+                    c.sendall(self.ehlo)
                 elif line.upper().startswith(b"QUIT"):
                     c.sendall(b"221 bye\r\n")
                     break
@@ -71,7 +73,12 @@ class FakeSMTP:
 
     def stop(self):
         self.stopped = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)   # wakes the accept() so the port is free
+        except OSError:
+            pass
         self.sock.close()
+        self.thread.join(5)
 
 
 def make_cert(d, name, days, sans):
@@ -154,6 +161,7 @@ class World:
         d.set(f"_pop3._tcp.{DOMAIN}", "SRV", [(10, 1, ports["pop3"], HOSTNAME)])
         d.set("internet.test", "MX", [(10, "mx.internet.test")])
         d.set("mx.internet.test", "A", [FAKE_MX])
+        d.set("2.0.0.127.zen.test", "A", ["127.0.0.2"])      # RFC 5782 5 test entry
 
     def run(self, *args, config=None):
         cfg = config or str(self.srv.config_path)
@@ -547,6 +555,24 @@ def test_listener_wrong_protocol_fails(w):
         fake.stop()
 
 
+def test_submission_without_starttls_fails(w):
+    port = free_port()
+    fake = FakeSMTP("127.0.0.1", port)
+    try:
+        cfg = w.alt_config("nostarttls", [(f'port = {w.srv.ports["submission"]};', f"port = {port};")])
+        r = one(w.report(config=cfg)[1], "listener", f"submission 127.0.0.1:{port}")
+        assert r["status"] == "fail" and r["detail"] == "STARTTLS is not offered on a submission port"
+    finally:
+        fake.stop()
+    fake = FakeSMTP("127.0.0.1", port, ehlo=b"250-fake\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n")
+    try:
+        r = one(w.report(config=cfg)[1], "listener", f"submission 127.0.0.1:{port}")
+        assert r["status"] == "fail"
+        assert r["detail"] == "AUTH is offered before STARTTLS: passwords could cross the network in clear"
+    finally:
+        fake.stop()
+
+
 def test_open_relay_detected(w):
     fake_port = free_port()
     relay = FakeSMTP("127.0.0.1", fake_port, greeting=b"220 open.relay.test ESMTP\r\n")
@@ -581,8 +607,13 @@ def test_outbound_blocked_says_op25b(w):
 
 def test_outbound_through_relay(w):
     cfg = w.alt_config("viarelay", [("delivery: {", f'relay: {{ host = "mx.internet.test"; ports = [ {w.probe_port} ]; }};\ndelivery: {{')])
-    r = one(w.report(config=cfg)[1], "outbound")
+    rep = w.report(config=cfg)[1]
+    r = one(rep, "outbound")
     assert r["status"] == "ok" and r["subject"] == f"relay mx.internet.test:{w.probe_port}"
+    # mail leaves from the relay: SPF must cover its address, not ours
+    r = one(rep, "spf", FAKE_MX)
+    assert r["status"] == "fail" and f"ip4:{FAKE_MX} -all" in r["fix"]
+    assert not [x for x in rep["results"] if x["check"] == "spf" and PUBLIC in x["subject"]]
     w.dns.set("mx.internet.test", "A", ["127.0.0.10"])
     r = one(w.report(config=cfg)[1], "outbound")
     assert r["status"] == "fail" and "the relay does not answer" in r["detail"]
@@ -599,6 +630,20 @@ def test_dnsbl_not_listed_and_listed(w):
     assert r["status"] == "fail"
     assert r["detail"] == f"{PUBLIC} is listed on zen (127.0.0.2): listed for spam, see https://zen.test/lookup"
     assert "delisting" in r["fix"]
+
+
+def test_dnsbl_list_test_entries(w):
+    r = one(w.report()[1], "dnsbl-list", "zen.test")
+    assert r["status"] == "ok"
+    w.dns.clear("2.0.0.127.zen.test")
+    rep = w.report()[1]
+    r = one(rep, "dnsbl-list", "zen.test")
+    assert r["status"] == "warn" and "does not list its test entry 127.0.0.2" in r["detail"]
+    assert one(rep, "dnsbl")["detail"] == "no working IP blocklist in policy.dnsbl to ask"
+    w.dns.set("2.0.0.127.zen.test", "A", ["127.0.0.2"])
+    w.dns.set("1.0.0.127.zen.test", "A", ["127.0.0.2"])
+    r = one(w.report()[1], "dnsbl-list", "zen.test")
+    assert r["status"] == "fail" and "lists 127.0.0.1" in r["detail"]
 
 
 def test_dnsbl_refusal_is_not_a_listing(w):
