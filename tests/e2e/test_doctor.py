@@ -10,6 +10,7 @@ fix; then the good zone is put back.  Also: the --json shape and the exit
 status.  Nothing leaves the machine.
 """
 
+import contextlib
 import json
 import re
 import shutil
@@ -539,54 +540,50 @@ def test_listener_not_listening_fails(w):
     assert r["status"] == "fail" and "cannot connect" in r["detail"]
 
 
-def test_listener_wrong_protocol_fails(w):
-    """An imaps port where no TLS is spoken, a pop3 port where SMTP is."""
+@contextlib.contextmanager
+def fake_listener(w, role, **kw):
+    """A FakeSMTP on a new port, and a config whose first `role` listener
+    is moved there: (port, config path)."""
     port = free_port()
-    fake = FakeSMTP("127.0.0.1", port)
+    fake = FakeSMTP("127.0.0.1", port, **kw)
     try:
-        cfg = w.alt_config("proto", [(f'port = {w.srv.ports["imaps"]};', f"port = {port};")])
-        r = one(w.report(config=cfg)[1], "listener", f"imaps 127.0.0.1:{port}")
-        assert r["status"] == "fail" and "TLS handshake failed" in r["detail"]
-        cfg = w.alt_config("proto2", [(f'port = {w.srv.ports["pop3"]};', f"port = {port};")])
-        r = one(w.report(config=cfg)[1], "listener", f"pop3 127.0.0.1:{port}")
-        assert r["status"] == "fail"
-        assert r["detail"] == 'the greeting: expected "+OK", got "220 fake.internet.test ESMTP"'
+        yield port, w.alt_config(f"fake-{role}-{port}", [(f'port = {w.srv.ports[role]};', f"port = {port};")])
     finally:
         fake.stop()
+
+
+def listener_result(w, role, **kw):
+    """The report run with a fake server in place of one listener, and that
+    listener's result."""
+    with fake_listener(w, role, **kw) as (port, cfg):
+        p, rep = w.report(config=cfg)
+    return p, rep, one(rep, "listener", f"{role} 127.0.0.1:{port}")
+
+
+def test_listener_wrong_protocol_fails(w):
+    """An imaps port where no TLS is spoken, a pop3 port where SMTP is."""
+    r = listener_result(w, "imaps")[2]
+    assert r["status"] == "fail" and "TLS handshake failed" in r["detail"]
+    r = listener_result(w, "pop3")[2]
+    assert r["status"] == "fail"
+    assert r["detail"] == 'the greeting: expected "+OK", got "220 fake.internet.test ESMTP"'
 
 
 def test_submission_without_starttls_fails(w):
-    port = free_port()
-    fake = FakeSMTP("127.0.0.1", port)
-    try:
-        cfg = w.alt_config("nostarttls", [(f'port = {w.srv.ports["submission"]};', f"port = {port};")])
-        r = one(w.report(config=cfg)[1], "listener", f"submission 127.0.0.1:{port}")
-        assert r["status"] == "fail" and r["detail"] == "STARTTLS is not offered on a submission port"
-    finally:
-        fake.stop()
-    fake = FakeSMTP("127.0.0.1", port, ehlo=b"250-fake\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n")
-    try:
-        r = one(w.report(config=cfg)[1], "listener", f"submission 127.0.0.1:{port}")
-        assert r["status"] == "fail"
-        assert r["detail"] == "AUTH is offered before STARTTLS: passwords could cross the network in clear"
-    finally:
-        fake.stop()
+    r = listener_result(w, "submission")[2]
+    assert r["status"] == "fail" and r["detail"] == "STARTTLS is not offered on a submission port"
+    r = listener_result(w, "submission", ehlo=b"250-fake\r\n250-AUTH PLAIN LOGIN\r\n250 STARTTLS\r\n")[2]
+    assert r["status"] == "fail"
+    assert r["detail"] == "AUTH is offered before STARTTLS: passwords could cross the network in clear"
 
 
 def test_open_relay_detected(w):
-    fake_port = free_port()
-    relay = FakeSMTP("127.0.0.1", fake_port, greeting=b"220 open.relay.test ESMTP\r\n")
-    try:
-        cfg = w.alt_config("relay", [(f'port = {w.srv.ports["smtp"]};', f"port = {fake_port};")])
-        p, rep = w.report(config=cfg)
-        r = one(rep, "relay")
-        assert r["status"] == "fail" and r["detail"].startswith("OPEN RELAY: RCPT TO:<relay-test@example.invalid>")
-        assert "policy.rules" in r["fix"]
-        assert p.returncode == 1
-        r = one(rep, "listener", f"smtp 127.0.0.1:{fake_port}")
-        assert r["status"] == "warn" and "STARTTLS is not offered" in r["detail"]
-    finally:
-        relay.stop()
+    p, rep, r = listener_result(w, "smtp", greeting=b"220 open.relay.test ESMTP\r\n")
+    assert r["status"] == "warn" and "STARTTLS is not offered" in r["detail"]
+    r = one(rep, "relay")
+    assert r["status"] == "fail" and r["detail"].startswith("OPEN RELAY: RCPT TO:<relay-test@example.invalid>")
+    assert "policy.rules" in r["fix"]
+    assert p.returncode == 1
 
 
 # ---- outbound port 25
@@ -669,16 +666,10 @@ def test_config_addresses_must_be_addresses(w):
 def test_silent_listener_times_out(w):
     """A port that accepts and never greets is a failure after doctor.timeout
     (3 s here), not a hang."""
-    port = free_port()
-    silent = FakeSMTP("127.0.0.1", port, greeting=b"")
-    try:
-        cfg = w.alt_config("silent", [(f'port = {w.srv.ports["smtp"]};', f"port = {port};")])
-        t0 = time.monotonic()
-        r = one(w.report(config=cfg)[1], "listener", f"smtp 127.0.0.1:{port}")
-        assert time.monotonic() - t0 < 30
-        assert r["status"] == "fail" and r["detail"] == "no reply within 3 seconds"
-    finally:
-        silent.stop()
+    t0 = time.monotonic()
+    r = listener_result(w, "smtp", greeting=b"")[2]
+    assert time.monotonic() - t0 < 30
+    assert r["status"] == "fail" and r["detail"] == "no reply within 3 seconds"
 
 
 def test_dns_not_answering(w):
