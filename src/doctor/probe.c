@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool fail(probe *p, char *why)
@@ -22,14 +23,30 @@ static bool fail(probe *p, char *why)
 	return false;
 }
 
-/* Wait until fd is ready for events, at most the probe's timeout. */
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for events, at most the probe's timeout and never
+ * past the session's deadline. */
 static bool wait_fd(probe *p, short events, const char *what)
 {
 	struct pollfd pfd = {.fd = p->fd, .events = events};
 	int r;
-	do
-		r = poll(&pfd, 1, p->timeout_ms);
-	while (r < 0 && errno == EINTR);
+	for (;;) {
+		long long left = p->deadline_ms - now_ms();
+		if (left <= 0)
+			return fail(p, xasprintf("no complete exchange within %d seconds",
+			                         PROBE_SESSION_FACTOR * p->timeout_ms / 1000));
+		bool capped = left < p->timeout_ms;
+		r = poll(&pfd, 1, capped ? (int)left : p->timeout_ms);
+		if ((r < 0 && errno == EINTR) || (r == 0 && capped))
+			continue; /* interrupted, or the session's deadline (said above) */
+		break;
+	}
 	if (r == 0)
 		return fail(p, xasprintf("no %s within %d seconds", what, p->timeout_ms / 1000));
 	if (r < 0)
@@ -39,7 +56,8 @@ static bool wait_fd(probe *p, short events, const char *what)
 
 bool probe_connect(probe *p, const char *ip, int port, int timeout)
 {
-	*p = (probe){.fd = -1, .timeout_ms = timeout * 1000};
+	*p = (probe){.fd = -1, .timeout_ms = timeout * 1000,
+	             .deadline_ms = now_ms() + (long long)PROBE_SESSION_FACTOR * timeout * 1000};
 	struct sockaddr_storage ss = {0};
 	socklen_t sl;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;

@@ -15,18 +15,22 @@
 
 #define PROBE_LINE_MAX 2048     /* longest line read */
 #define PROBE_REPLY_LINES 64    /* lines of one multi-line reply */
+#define PROBE_SESSION_FACTOR 4  /* a whole session: this many timeouts at most,
+                                 * however the peer trickles its bytes */
 
 typedef struct probe {
 	int fd;
 	SSL_CTX *ctx;
 	SSL *ssl;
 	int timeout_ms;
+	long long deadline_ms;  /* CLOCK_MONOTONIC: the end of the whole session */
 	char buf[PROBE_LINE_MAX];
 	size_t len;
 	char *error;          /* the last failure, in words (malloc'd) */
 } probe;
 
-/* Connect to ip:port within timeout seconds.  False with p->error. */
+/* Connect to ip:port within timeout seconds; everything after must end
+ * within PROBE_SESSION_FACTOR * timeout of now.  False with p->error. */
 bool probe_connect(probe *p, const char *ip, int port, int timeout);
 /* TLS handshake on the connection, with SNI server_name.  False with p->error. */
 bool probe_tls(probe *p, const char *server_name);

@@ -57,6 +57,10 @@ class FakeSMTP:
     def _session(self, c):
         c.settimeout(10)
         try:
+            if self.greeting == b"trickle":        # a greeting that never ends
+                for _ in range(200):
+                    c.sendall(b"220-still greeting\r\n")
+                    time.sleep(0.5)
             c.sendall(self.greeting)
             f = c.makefile("rb")
             for line in f:
@@ -670,6 +674,15 @@ def test_silent_listener_times_out(w):
     r = listener_result(w, "smtp", greeting=b"")[2]
     assert time.monotonic() - t0 < 30
     assert r["status"] == "fail" and r["detail"] == "no reply within 3 seconds"
+
+
+def test_trickling_listener_bounded(w):
+    """Bytes trickling in faster than doctor.timeout still end at the
+    session's bound (4 x 3 s), not after every line a reply may have."""
+    t0 = time.monotonic()
+    r = listener_result(w, "smtp", greeting=b"trickle")[2]
+    assert time.monotonic() - t0 < 25
+    assert r["status"] == "fail" and r["detail"] == "no complete exchange within 12 seconds"
 
 
 def test_dns_not_answering(w):
