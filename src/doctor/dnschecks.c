@@ -53,6 +53,49 @@ static bool host_is_ours(doctor *d, const char *host, strlist *found)
 	return false;
 }
 
+/* Most preferred first (the answer's order is the server's choice). */
+static void sort_mx(doctor_answer *a)
+{
+	for (size_t i = 1; i < a->values.n; i++)
+		for (size_t k = i; k > 0 && a->prefs[k] < a->prefs[k - 1]; k--) {
+			int p = a->prefs[k];
+			a->prefs[k] = a->prefs[k - 1];
+			a->prefs[k - 1] = p;
+			char *n = a->values.items[k];
+			a->values.items[k] = a->values.items[k - 1];
+			a->values.items[k - 1] = n;
+		}
+}
+
+/* An answer with MX hosts: is the most preferred one (of those followed)
+ * this server? */
+static void judge_mx(doctor *d, const char *domain, doctor_answer *a, const char *fix)
+{
+	sort_mx(a);
+	int best = a->prefs[0], ours = -1;
+	const char *ours_name = NULL;
+	for (size_t i = 0; i < a->values.n && i < DOCTOR_MAX_NAMES && ours_name == NULL; i++) {
+		strlist found;
+		strlist_init(&found);
+		if (host_is_ours(d, a->values.items[i], &found)) {
+			ours = a->prefs[i];
+			ours_name = a->values.items[i];
+		}
+		strlist_free(&found);
+	}
+	if (ours_name == NULL)
+		doctor_add(d, "mx", domain, DOCTOR_FAIL, fix,
+		           "none of the %zu MX hosts (first: %s) resolves to an address of this server (%s)%s", a->values.n,
+		           a->values.items[0], d->addresses.n ? d->addresses.items[0] : "none known",
+		           a->values.n > DOCTOR_MAX_NAMES ? "; only the 10 most preferred were looked up" : "");
+	else if (ours > best)
+		doctor_add(d, "mx", domain, DOCTOR_WARN, fix,
+		           "this server is only a backup MX (%s, preference %d); mail goes first to preference %d", ours_name,
+		           ours, best);
+	else
+		doctor_add(d, "mx", domain, DOCTOR_OK, NULL, "MX %d %s points at this server", ours, ours_name);
+}
+
 void doctor_check_mx(doctor *d, const char *domain)
 {
 	doctor_answer a;
@@ -67,29 +110,7 @@ void doctor_check_mx(doctor *d, const char *domain)
 		doctor_add(d, "mx", domain, DOCTOR_FAIL, fix,
 		           "null MX (RFC 7505 \"0 .\"): the domain says it receives no mail at all");
 	} else {
-		int best = 65536, ours = 65536;
-		const char *ours_name = NULL;
-		for (size_t i = 0; i < a.values.n; i++) {
-			if (a.prefs[i] < best)
-				best = a.prefs[i];
-			strlist found;
-			strlist_init(&found);
-			if (host_is_ours(d, a.values.items[i], &found) && a.prefs[i] < ours) {
-				ours = a.prefs[i];
-				ours_name = a.values.items[i];
-			}
-			strlist_free(&found);
-		}
-		if (ours_name == NULL)
-			doctor_add(d, "mx", domain, DOCTOR_FAIL, fix,
-			           "none of the %zu MX hosts (first: %s) resolves to an address of this server (%s)",
-			           a.values.n, a.values.items[0], d->addresses.n ? d->addresses.items[0] : "none known");
-		else if (ours > best)
-			doctor_add(d, "mx", domain, DOCTOR_WARN, fix,
-			           "this server is only a backup MX (%s, preference %d); mail goes first to preference %d",
-			           ours_name, ours, best);
-		else
-			doctor_add(d, "mx", domain, DOCTOR_OK, NULL, "MX %d %s points at this server", ours, ours_name);
+		judge_mx(d, domain, &a, fix);
 	}
 	free(fix);
 	doctor_answer_free(&a);
@@ -117,7 +138,7 @@ static void check_ptr(doctor *d, const char *ip)
 	} else {
 		const char *confirmed = NULL;
 		bool host_confirmed = false;
-		for (size_t i = 0; i < a.values.n && i < 10; i++) {
+		for (size_t i = 0; i < a.values.n && i < DOCTOR_MAX_NAMES; i++) {
 			strlist found;
 			strlist_init(&found);
 			doctor_addresses_of(d, a.values.items[i], &found);

@@ -26,6 +26,10 @@
 
 struct policy_config;
 
+/* Names followed from one answer (MX hosts, PTR names, SRV targets), as
+ * SPF bounds them (RFC 7208 4.6.4): each costs two look-ups. */
+#define DOCTOR_MAX_NAMES 10
+
 typedef enum doctor_status {
 	DOCTOR_OK,
 	DOCTOR_WARN,

@@ -91,7 +91,7 @@ static void judge_offered(doctor *d, const char *name, size_t s, const int *port
 	} else {
 		const char *bad = NULL;
 		bool good = false, dot = false;
-		for (size_t i = 0; i < a->values.n && !good; i++) {
+		for (size_t i = 0; i < a->values.n && i < DOCTOR_MAX_NAMES && !good; i++) {
 			int port;
 			const char *target;
 			if (!srv_split(a->values.items[i], &port, &target))
@@ -126,7 +126,7 @@ static void judge_offered(doctor *d, const char *name, size_t s, const int *port
 
 static void judge_not_offered(doctor *d, const char *name, size_t s, const doctor_answer *a)
 {
-	for (size_t i = 0; a->status == DNS_OK && i < a->values.n; i++) {
+	for (size_t i = 0; a->status == DNS_OK && i < a->values.n && i < DOCTOR_MAX_NAMES; i++) {
 		int port;
 		const char *target;
 		if (srv_split(a->values.items[i], &port, &target) && strcmp(target, ".") != 0 &&

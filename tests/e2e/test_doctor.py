@@ -266,6 +266,18 @@ def test_mx_elsewhere_fails(w):
     assert p.returncode == 1 and rep["healthy"] is False
 
 
+def test_mx_hosts_followed_are_bounded(w):
+    """Each MX host costs two look-ups: only the first 10 are followed."""
+    hosts = [(10 + i, f"mx{i}.other.test") for i in range(11)]
+    w.dns.set(DOMAIN, "MX", hosts[:10] + [(99, HOSTNAME)])
+    r = one(w.report()[1], "mx", DOMAIN)
+    assert r["status"] == "fail" and r["detail"].endswith("; only the 10 most preferred were looked up")
+    assert "none of the 11 MX hosts (first: mx0.other.test)" in r["detail"]
+    w.dns.set(DOMAIN, "MX", hosts[:9] + [(99, HOSTNAME)])
+    r = one(w.report()[1], "mx", DOMAIN)
+    assert r["status"] == "warn" and "backup MX" in r["detail"]
+
+
 def test_mx_backup_only_warns(w):
     w.dns.set(DOMAIN, "MX", [(5, "mx.other.test"), (20, HOSTNAME)])
     w.dns.set("mx.other.test", "A", ["192.0.2.7"])
