@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "doctor/advice.h"
 #include "msgauth/spf.h"
 
 #define SPF_CHECK_SECONDS 20 /* RFC 7208 4.6.4: at least 20 s before temperror */
@@ -59,24 +60,6 @@ static void evaluate(doctor *d, const char *ip, const char *domain, spf_wait *w)
 	free(sender);
 }
 
-/* The record with "ip4:IP" / "ip6:IP" added before its "all" (or at the
- * end): what to publish so that ip passes. */
-static char *with_address(const char *record, const char *ip)
-{
-	const char *kind = strchr(ip, ':') ? "ip6" : "ip4";
-	const char *p = record, *all = NULL;
-	while ((p = strcasestr(p, "all")) != NULL) {
-		bool starts = p == record || p[-1] == ' ' ||
-		              ((p[-1] == '-' || p[-1] == '~' || p[-1] == '?' || p[-1] == '+') && p - 1 > record && p[-2] == ' ');
-		if (starts && (p[3] == '\0' || p[3] == ' '))
-			all = (p[-1] == ' ') ? p : p - 1;
-		p += 3;
-	}
-	if (all == NULL)
-		return xasprintf("%s %s:%s", record, kind, ip);
-	return xasprintf("%.*s%s:%s %s", (int)(all - record), record, kind, ip, all);
-}
-
 /* The addresses mail from domain leaves from. */
 static void sending_addresses(doctor *d, const char *domain, strlist *out, const char **via_r)
 {
@@ -98,7 +81,7 @@ static void judge(doctor *d, const char *domain, const char *record, const char 
 {
 	bool macros = strstr(record, "%{") != NULL;
 	char *subject = xasprintf("%s %s", domain, ip);
-	char *want = with_address(record, ip);
+	char *want = doctor_spf_with_address(record, ip);
 	char *fix = xasprintf("publish \"%s. IN TXT \\\"%s\\\"\"", domain, want);
 	if (w->result == SPF_PASS)
 		doctor_add(d, "spf", subject, macros ? DOCTOR_WARN : DOCTOR_OK, NULL, "pass (matched \"%s\")%s",
@@ -137,7 +120,7 @@ void doctor_check_spf(doctor *d, const char *domain)
 	strlist_init(&addrs);
 	const char *via;
 	sending_addresses(d, domain, &addrs, &via);
-	char *first = addrs.n ? with_address("v=spf1 mx -all", addrs.items[0]) : xstrdup("v=spf1 mx -all");
+	char *first = addrs.n ? doctor_spf_with_address("v=spf1 mx -all", addrs.items[0]) : xstrdup("v=spf1 mx -all");
 	char *fix = xasprintf("publish \"%s. IN TXT \\\"%s\\\"\"", domain, first);
 	if (a.status == DNS_TEMPFAIL)
 		doctor_add(d, "spf", domain, DOCTOR_FAIL, NULL, "no answer from DNS for the TXT records of %s", domain);

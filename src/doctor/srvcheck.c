@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "doctor/advice.h"
+
 static const struct {
 	const char *label;
 	listener_role role;
@@ -65,18 +67,6 @@ static bool target_is_ours(doctor *d, const char *target)
 	return ours;
 }
 
-/* One SRV value "prio weight port target": port and target. */
-static bool srv_split(const char *v, int *port_r, const char **target_r)
-{
-	unsigned prio, weight, port;
-	int off = 0;
-	if (sscanf(v, "%u %u %u %n", &prio, &weight, &port, &off) != 3 || off == 0)
-		return false;
-	*port_r = (int)port;
-	*target_r = v + off;
-	return true;
-}
-
 static void judge_offered(doctor *d, const char *name, size_t s, const int *ports, size_t n_ports,
                           const doctor_answer *a)
 {
@@ -94,7 +84,7 @@ static void judge_offered(doctor *d, const char *name, size_t s, const int *port
 		for (size_t i = 0; i < a->values.n && i < DOCTOR_MAX_NAMES && !good; i++) {
 			int port;
 			const char *target;
-			if (!srv_split(a->values.items[i], &port, &target))
+			if (!doctor_srv_split(a->values.items[i], &port, &target))
 				continue;
 			if (strcmp(target, ".") == 0) {
 				dot = true;
@@ -129,7 +119,7 @@ static void judge_not_offered(doctor *d, const char *name, size_t s, const docto
 	for (size_t i = 0; a->status == DNS_OK && i < a->values.n && i < DOCTOR_MAX_NAMES; i++) {
 		int port;
 		const char *target;
-		if (srv_split(a->values.items[i], &port, &target) && strcmp(target, ".") != 0 &&
+		if (doctor_srv_split(a->values.items[i], &port, &target) && strcmp(target, ".") != 0 &&
 		    target_is_ours(d, target)) {
 			char *fix = xasprintf("publish \"%s. IN SRV 0 0 0 .\" instead (RFC 6186 3.4: not offered), or add a "
 			                      "%s listener", name, config_role_name(services[s].role));
