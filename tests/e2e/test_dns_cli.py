@@ -36,6 +36,11 @@ def test_dns_query_types(make_server, dns):
     assert query(srv, "7.2.0.192.in-addr.arpa", "ptr") == (0, "status=ok secure=no", ["a.q.test"])
     dns.set("alias.q.test", "CNAME", ["txt.q.test"]).set("txt.q.test", "TXT", ["v=spf1 -all"])
     assert query(srv, "alias.q.test", "txt") == (0, "status=ok secure=no", ["v=spf1 -all"])
+    # SRV (RFC 2782): priority, weight, port, target; "." for "not offered"
+    dns.set("_imaps._tcp.q.test", "SRV", [(0, 1, 993, "a.q.test")])
+    assert query(srv, "_imaps._tcp.q.test", "srv") == (0, "status=ok secure=no", ["0 1 993 a.q.test"])
+    dns.set("_pop3._tcp.q.test", "SRV", [(0, 0, 0, ".")])
+    assert query(srv, "_pop3._tcp.q.test", "SRV") == (0, "status=ok secure=no", ["0 0 0 ."])
 
 
 def test_dns_query_failures(make_server, dns):
@@ -45,7 +50,7 @@ def test_dns_query_failures(make_server, dns):
     assert query(srv, "nowhere.test") == (1, "status=nxdomain secure=no", [])
     assert query(srv, "q.test", "mx") == (1, "status=nodata secure=no", [])
     assert query(srv, "broken.test") == (1, "status=tempfail secure=no", [])
-    p = srv.cli("dns", "query", "q.test", "srv")
+    p = srv.cli("dns", "query", "q.test", "hinfo")
     assert p.returncode == 2 and "unknown record type" in p.stderr, p.stderr
     p = srv.cli("dns", "lookup", "q.test")
     assert p.returncode == 2 and "usage" in p.stderr, p.stderr
