@@ -757,3 +757,19 @@ def test_cert_expired_and_not_yet_valid(w):
         assert one(rep, "cert", HOSTNAME)["status"] == "ok"
         assert one(rep, "cert-key", HOSTNAME)["status"] == "ok"
         assert p.returncode == 1
+
+
+def test_dmarc_falls_back_to_the_organizational_domain(w):
+    """RFC 7489 6.6.3: no record at the domain itself, the organizational
+    domain's applies."""
+    sub = f"sub.{DOMAIN}"
+    cfg = w.alt_config("subdomain", [(f'domains = [ "{DOMAIN}" ];', f'domains = [ "{DOMAIN}", "{sub}" ];')])
+    p = w.run("--json", "--domain", sub, config=cfg)
+    rep = json.loads(p.stdout)
+    assert rep["domains"] == [sub]
+    r = one(rep, "dmarc", sub)
+    assert r["status"] == "ok" and r["detail"].startswith(f"_dmarc.{DOMAIN}: p=reject")
+    w.dns.clear(f"_dmarc.{DOMAIN}")
+    rep = json.loads(w.run("--json", "--domain", sub, config=cfg).stdout)
+    r = one(rep, "dmarc", sub)
+    assert r["status"] == "fail" and r["detail"].startswith(f"no DMARC record at _dmarc.{sub}")
