@@ -27,6 +27,7 @@ static const struct {
 	{"suppress", cmd_suppress, NULL},
 	{"apikey", cmd_apikey, NULL},
 	{"trace", cmd_trace, NULL},     {"audit", cmd_audit, NULL},
+	{"doctor", cmd_doctor, NULL},
 };
 
 static void usage(void)
@@ -61,6 +62,7 @@ static void usage(void)
 	        "  trace QID | trace [--from A] [--to A] [--since T] [--until T] [--status S] [--json]\n"
 	        "                                 messages' timelines from the audit trail\n"
 	        "  audit verify | prune [--days N]   prove the audit trail intact / apply retention\n"
+	        "  doctor [--domain D] [--json]   check DNS, certificate, listeners and network, with fixes\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

@@ -45,6 +45,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv);
  * (cmd_audit.c): the audit trail. */
 int cmd_trace(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+/* `yubin doctor [--domain D] [--json]` (cmd_doctor.c): checks DNS, the
+ * certificate, the listeners and the network; exit 1 when any fails. */
+int cmd_doctor(cli_ctx *ctx, int argc, char **argv);
 int cmd_config(cli_ctx *ctx, int argc, char **argv);
 int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);

@@ -122,6 +122,7 @@ static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 			a->prefs = xrealloc(a->prefs, sizeof(int) * (a->values.n + 1));
 			a->prefs[a->values.n] = (d[0] << 8) | d[1];
 		} else if (rrtype == DNS_TYPE_SRV && n >= 7) {
+			/* RFC 2782: priority, weight, port, target */
 			char target[512]; /* a name is at most 255 bytes */
 			if (!wire_name(d + 6, n - 6, target, sizeof target))
 				continue;

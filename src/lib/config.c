@@ -125,12 +125,14 @@ static const setting_def schema[] = {
 	INT("web.session_lifetime", web.session_lifetime, 43200, 60, 86400 * 30, "seconds a dashboard session lasts at most, however busy"),
 	INT("web.session_idle", web.session_idle, 1800, 60, 86400, "seconds a dashboard session lasts without a request"),
 	INT("web.max_sessions", web.max_sessions, 1000, 1, 100000, "dashboard sessions kept at once (the least recently used goes first)"),
+	STR("doctor.probe_domain", doctor.probe_domain, "gmail.com", "`yubin doctor` checks that outbound port 25 is open by connecting to this domain's MX hosts (on delivery.port) and reading their greeting"),
+	INT("doctor.timeout", doctor.timeout, 10, 1, 120, "seconds `yubin doctor` waits for each connection, greeting and reply of its network checks"),
 	INT("web.chart_days", web.chart_days, 3, 1, 31, "days the dashboard's charts show, per hour"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit", "webhooks", "web", "metrics"};
+                                     "audit", "webhooks", "web", "metrics", "doctor"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -201,6 +203,7 @@ config *config_new_defaults(void)
 	strlist_init(&cfg->policy.trusted_networks);
 	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
 	strlist_add(&cfg->policy.trusted_networks, "::1");
+	strlist_init(&cfg->doctor.addresses);
 	strlist_init(&cfg->metrics.allow);
 	strlist_add(&cfg->metrics.allow, "127.0.0.1"); /* GET /metrics: this machine only */
 	strlist_add(&cfg->metrics.allow, "::1");
@@ -237,6 +240,7 @@ void config_free(config **cfgp)
 	strlist_free(&cfg->web.admins);
 	strlist_free(&cfg->policy.trusted_networks);
 	strlist_free(&cfg->metrics.allow);
+	strlist_free(&cfg->doctor.addresses);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -462,6 +466,16 @@ static void read_networks(config_setting_t *s, const char *name, strlist *out, c
 	}
 }
 
+/* doctor.addresses: single IPv4 / IPv6 addresses (no networks). */
+static void read_addresses(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
+{
+	read_networks(s, name, out, file, errs);
+	for (size_t i = 0; i < out->n; i++)
+		if (strchr(out->items[i], '/') != NULL)
+			add_error(errs, file, (int)config_setting_source_line(s),
+			          "%s entry %zu is a network; name single addresses, like \"192.0.2.25\"", name, i + 1);
+}
+
 /* web.admins: account addresses (local@domain), kept in lower case as
  * accounts are. */
 static void read_admins(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
@@ -520,6 +534,8 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			read_networks(s, path, &cfg->policy.trusted_networks, file, errs);
 		} else if (prefix != NULL && strcmp(path, "metrics.allow") == 0) {
 			read_networks(s, path, &cfg->metrics.allow, file, errs);
+		} else if (prefix != NULL && strcmp(path, "doctor.addresses") == 0) {
+			read_addresses(s, path, &cfg->doctor.addresses, file, errs);
 		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(path)) {
 			read_group(cfg, s, path, file, errs);
 		} else {
@@ -633,6 +649,8 @@ void config_print_defaults(void)
 	printf("%-28s = [ ];   # accounts that get the whole dashboard (others: their own page), like [ \"postmaster@example.org\" ]\n", "web.admins");
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # networks that may read GET /metrics (others get 403)\n",
 	       "metrics.allow");
+	printf("%-28s = [ ];   # the server's public addresses `yubin doctor` checks (empty: the listeners' bound non-loopback ones)\n",
+	       "doctor.addresses");
 }
 
 char *config_path_db(const config *cfg)

@@ -168,6 +168,14 @@ typedef struct config_audit {
 	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
 } config_audit;
 
+/* `yubin doctor` (doctor/doctor.h). */
+typedef struct config_doctor {
+	strlist addresses;         /* the server's public addresses; empty: the
+	                            * listeners' bound non-loopback ones */
+	char *probe_domain;        /* whose MX the outbound port-25 probe connects to */
+	int timeout;               /* seconds for each network probe */
+} config_doctor;
+
 typedef struct config_metrics {
 	strlist allow;             /* networks that may read GET /metrics */
 } config_metrics;
@@ -197,6 +205,7 @@ typedef struct config {
 	config_web web;
 	config_audit audit;
 	config_metrics metrics;
+	config_doctor doctor;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

@@ -16,6 +16,7 @@ change made by the test is seen by the next look-up.
     dns.set("4.3.2.1.in-addr.arpa", "PTR", ["host.test"])
     dns.set("alias.test", "CNAME", ["txt.test"])      # followed in the answer
     dns.set("old.test", "SPF", ["v=spf1 -all"])       # type 99 (RFC 4408)
+    dns.set("_imaps._tcp.x.test", "SRV", [(0, 1, 993, "mx.x.test")])  # RFC 2782
     dns.timeout("slow.test")                          # no answer for types it lacks
     dns.reset()                                       # forget every record
     dns.stop()
