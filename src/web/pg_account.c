@@ -214,6 +214,10 @@ static void render(web_job *j, buf *out)
 	html_printf(out, "<p>Logged in as <strong>%s</strong>.</p>\n", j->user);
 	password_form(out, j->csrf);
 	apppass_section(out, a, j->csrf);
+	BUF_PUTS(out, "<h2>iPhone, iPad and Mac</h2>\n<p class=\"muted\">A configuration profile sets up Apple "
+	              "Mail with this account's servers (it holds no password: the device asks for one, "
+	              "and an app password is best). Other mail programs set themselves up from the "
+	              "address alone.</p>\n<p><a href=\"/account/mail.mobileconfig\">Download the profile</a></p>\n");
 	logins_section(out, a);
 }
 

@@ -304,6 +304,26 @@ def test_autodiscover_huge_body_is_refused(srv):
 
 # ------------------------------------------------------------------ Apple
 
+def test_account_page_links_the_profile_of_that_account(srv):
+    """Any account (not only an admin) finds its own profile on its page."""
+    b = Browser(srv)
+    st, _, page, _ = b.login(srv.user, srv.pw)
+    assert st == 303, page
+    c = b.srv.https_conn()
+    cookie = "; ".join(f"{k}={v}" for k, v in b.cookies.items())
+    c.request("GET", "/account", headers={"Cookie": cookie})
+    r = c.getresponse()
+    page = r.read().decode()
+    assert r.status == 200 and 'href="/account/mail.mobileconfig"' in page, page
+    c.request("GET", "/account/mail.mobileconfig", headers={"Cookie": cookie})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    assert r.status == 200, data
+    [mail] = plistlib.loads(data)["PayloadContent"]
+    assert mail["EmailAddress"] == srv.user == mail["IncomingMailServerUsername"]
+
+
 def test_mobileconfig_for_a_logged_in_user(srv):
     st, hd, _ = Browser(srv).get("/account/mail.mobileconfig")
     assert st == 303 and hd["Location"] == "/login"          # not logged in
