@@ -54,6 +54,8 @@ static const setting_def schema[] = {
 	INT("limits.imap_max_folders", limits.imap_max_folders, 1000, 1, 1000000, "folders one account may have, INBOX included (CREATE, RENAME: NO [LIMIT])"),
 	I64("limits.mailbox_quota", limits.mailbox_quota, 0, 0, 1LL << 50, "bytes of mail one account may keep (IMAP QUOTA); 0: no limit"),
 	I64("limits.mailbox_quota_messages", limits.mailbox_quota_messages, 0, 0, 1LL << 40, "messages one account may keep (IMAP QUOTA); 0: no limit"),
+	INT("managesieve.max_script_size", managesieve.max_script_size, 65536, 1024, 16777216, "bytes of one Sieve script (PUTSCRIPT beyond: NO (QUOTA/MAXSIZE))"),
+	INT("managesieve.max_scripts", managesieve.max_scripts, 20, 1, 10000, "Sieve scripts one account may keep (PUTSCRIPT beyond: NO (QUOTA/MAXSCRIPTS))"),
 	INT("auth.fail_delay_ms", auth.fail_delay_ms, 250, 0, 60000, "delay after the first failed login"),
 	INT("auth.fail_delay_max_ms", auth.fail_delay_max_ms, 4000, 0, 600000, "longest delay after a failed login"),
 	INT("auth.lockout_failures", auth.lockout_failures, 10, 1, 100000, "failures within lockout_window that lock out an address, or an account from unknown addresses"),
@@ -129,7 +131,7 @@ static const setting_def schema[] = {
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit", "webhooks", "web", "metrics"};
+                                     "audit", "webhooks", "web", "metrics", "managesieve"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -163,7 +165,8 @@ bool config_valid_network(const char *s)
 }
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s", "imap", "imaps", "https"};
+                                                   "pop3s", "imap", "imaps", "https",
+                                                   "managesieve"};
 
 const char *config_role_name(listener_role role)
 {
@@ -356,7 +359,8 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
+				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\", \"https\" or "
+				                          "\"managesieve\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;
