@@ -47,7 +47,7 @@ static const setting_def schema[] = {
 	INT("limits.commands_before_mail", limits.commands_before_mail, 100, 1, 100000, "non-mail commands per session"),
 	INT("limits.command_timeout", limits.command_timeout, 300, 1, 3600, "seconds to wait for a command"),
 	INT("limits.data_timeout", limits.data_timeout, 600, 1, 3600, "seconds to wait inside DATA/BDAT"),
-	INT("limits.login_deadline", limits.login_deadline, 120, 5, 3600, "seconds from connect to a successful login (submission, POP3, IMAP)"),
+	INT("limits.login_deadline", limits.login_deadline, 120, 5, 3600, "seconds from connect to a successful login (submission, POP3, IMAP, ManageSieve)"),
 	INT("limits.connections", limits.connections, 2000, 1, 1000000, "connections in all"),
 	INT("limits.connections_per_ip", limits.connections_per_ip, 50, 1, 1000000, "connections from one address"),
 	INT("limits.imap_sessions_per_user", limits.imap_sessions_per_user, 50, 1, 1000000, "IMAP sessions logged in to one account at once"),
