@@ -408,6 +408,26 @@ def test_quotas(srv, user):
     c.close()
 
 
+def test_storage_error_trylater(srv, user):
+    """A file system that refuses the write: NO (TRYLATER), the detail in
+    the log, the old script kept."""
+    c = authed(srv, user)
+    assert c.cmd('PUTSCRIPT "kept" "keep;"')[0] == "OK"
+    d = srv.sieve_dir(user[0])
+    os.chmod(d, 0o500)
+    try:
+        st = c.cmd('PUTSCRIPT "kept" "discard;"')
+        assert st[:2] == ("NO", "TRYLATER"), st
+        assert "Internal error" in st[2]
+    finally:
+        os.chmod(d, 0o700)
+    assert "event=managesieve_store" in srv.log_text()
+    st, code, text, lines = c.cmd('GETSCRIPT "kept"')
+    assert lines[0][1] == b"keep;"
+    assert c.cmd('DELETESCRIPT "kept"')[0] == "OK"
+    c.close()
+
+
 def test_checkscript(srv, user):
     c = authed(srv, user)
     assert c.cmd('CHECKSCRIPT "keep;"')[:2] == ("OK", None)
