@@ -292,6 +292,12 @@ def test_wrong_password_throttled(srv, user):
     c.close()
     log = srv.log_text()
     assert "event=auth" in log and "client=127.0.0.9" in log and "result=locked" in log
+    # counted under its own protocol in /metrics (failures, not the lock-out)
+    status, _, body = srv.http("GET", "/metrics")
+    assert status == 200
+    line = [l for l in body.decode().splitlines()
+            if l.startswith('yubin_auth_failures_total{protocol="managesieve"}')]
+    assert line and float(line[0].split()[-1]) >= 3, line
 
 
 def test_unauthenticate(srv, user):
@@ -482,6 +488,16 @@ def test_line_too_long_before_auth(srv):
     c = MS(srv.sieve)
     c.response()
     c.send("NOOP " + "x" * 5000 + "\r\n")
+    st = c.response()
+    assert st[0] == "BYE" and "too long" in st[2].lower()
+    assert c.closed()
+
+
+def test_line_bounds_after_auth(srv, user):
+    c = authed(srv, user)
+    st = c.cmd("NOOP " + "x" * 5000)  # past the 4 KiB of before login, within the 8 KiB after
+    assert st[0] == "NO" and "quoted strings" in st[2], st
+    c.send("NOOP " + "x" * 9000 + "\r\n")
     st = c.response()
     assert st[0] == "BYE" and "too long" in st[2].lower()
     assert c.closed()
