@@ -185,6 +185,43 @@ static bool check_imap(doctor *d, probe *p, const config_listener *l)
 	return ok;
 }
 
+/* ManageSieve (RFC 5804 1.7, 2.2): capabilities then OK; STARTTLS must be
+ * offered, and after the handshake the capabilities come again. */
+static bool managesieve_caps(probe *p, const char *what, bool *starttls_r)
+{
+	static const char *const end[] = {"OK", "NO", "BYE", NULL};
+	strlist lines;
+	strlist_init(&lines);
+	char *last = NULL;
+	bool ok = probe_until(p, end, &lines, &last);
+	if (ok && strncmp(last, "OK", 2) != 0) {
+		free(p->error);
+		p->error = xasprintf("%s: expected the capabilities and OK, got \"%.60s\"", what, last);
+		ok = false;
+	}
+	*starttls_r = false;
+	for (size_t i = 0; ok && i < lines.n; i++)
+		*starttls_r |= strcasecmp(lines.items[i], "\"STARTTLS\"") == 0;
+	free(last);
+	strlist_free(&lines);
+	return ok;
+}
+
+static bool check_managesieve(doctor *d, probe *p)
+{
+	bool starttls, again;
+	bool ok = managesieve_caps(p, "the greeting", &starttls);
+	if (ok && !starttls) {
+		free(p->error);
+		p->error = xstrdup("STARTTLS is not offered (RFC 5804 2.2): passwords would cross the network in clear");
+		ok = false;
+	}
+	ok = ok && probe_send(p, "STARTTLS") && expect_line(p, "OK", "STARTTLS") && probe_tls(p, d->cfg->hostname) &&
+	     managesieve_caps(p, "the capabilities after STARTTLS", &again);
+	probe_send(p, "LOGOUT");
+	return ok;
+}
+
 static bool check_https(doctor *d, probe *p)
 {
 	char *req = xasprintf("GET /v1/health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", d->cfg->hostname);
@@ -212,6 +249,8 @@ static void check_one(doctor *d, const config_listener *l)
 			ok = check_pop3(d, &p, l);
 		else if (l->role == ROLE_IMAP || l->role == ROLE_IMAPS)
 			ok = check_imap(d, &p, l);
+		else if (l->role == ROLE_MANAGESIEVE)
+			ok = check_managesieve(d, &p);
 		else
 			ok = check_https(d, &p);
 	}

@@ -47,13 +47,15 @@ static const setting_def schema[] = {
 	INT("limits.commands_before_mail", limits.commands_before_mail, 100, 1, 100000, "non-mail commands per session"),
 	INT("limits.command_timeout", limits.command_timeout, 300, 1, 3600, "seconds to wait for a command"),
 	INT("limits.data_timeout", limits.data_timeout, 600, 1, 3600, "seconds to wait inside DATA/BDAT"),
-	INT("limits.login_deadline", limits.login_deadline, 120, 5, 3600, "seconds from connect to a successful login (submission, POP3, IMAP)"),
+	INT("limits.login_deadline", limits.login_deadline, 120, 5, 3600, "seconds from connect to a successful login (submission, POP3, IMAP, ManageSieve)"),
 	INT("limits.connections", limits.connections, 2000, 1, 1000000, "connections in all"),
 	INT("limits.connections_per_ip", limits.connections_per_ip, 50, 1, 1000000, "connections from one address"),
 	INT("limits.imap_sessions_per_user", limits.imap_sessions_per_user, 50, 1, 1000000, "IMAP sessions logged in to one account at once"),
 	INT("limits.imap_max_folders", limits.imap_max_folders, 1000, 1, 1000000, "folders one account may have, INBOX included (CREATE, RENAME: NO [LIMIT])"),
 	I64("limits.mailbox_quota", limits.mailbox_quota, 0, 0, 1LL << 50, "bytes of mail one account may keep (IMAP QUOTA); 0: no limit"),
 	I64("limits.mailbox_quota_messages", limits.mailbox_quota_messages, 0, 0, 1LL << 40, "messages one account may keep (IMAP QUOTA); 0: no limit"),
+	INT("managesieve.max_script_size", managesieve.max_script_size, 65536, 1024, 16777216, "bytes of one Sieve script (PUTSCRIPT beyond: NO (QUOTA/MAXSIZE))"),
+	INT("managesieve.max_scripts", managesieve.max_scripts, 20, 1, 10000, "Sieve scripts one account may keep (PUTSCRIPT beyond: NO (QUOTA/MAXSCRIPTS))"),
 	INT("auth.fail_delay_ms", auth.fail_delay_ms, 250, 0, 60000, "delay after the first failed login"),
 	INT("auth.fail_delay_max_ms", auth.fail_delay_max_ms, 4000, 0, 600000, "longest delay after a failed login"),
 	INT("auth.lockout_failures", auth.lockout_failures, 10, 1, 100000, "failures within lockout_window that lock out an address, or an account from unknown addresses"),
@@ -132,7 +134,7 @@ static const setting_def schema[] = {
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit", "webhooks", "web", "metrics", "doctor"};
+                                     "audit", "webhooks", "web", "metrics", "doctor", "managesieve"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -166,7 +168,8 @@ bool config_valid_network(const char *s)
 }
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s", "imap", "imaps", "https"};
+                                                   "pop3s", "imap", "imaps", "https",
+                                                   "managesieve"};
 
 const char *config_role_name(listener_role role)
 {
@@ -361,7 +364,8 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
+				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\", \"https\" or "
+				                          "\"managesieve\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;

@@ -19,6 +19,7 @@ typedef enum listener_role {
 	ROLE_IMAP,         /* 143: STARTTLS, then LOGIN or AUTHENTICATE */
 	ROLE_IMAPS,        /* 993: implicit TLS */
 	ROLE_HTTPS,        /* 443 / 8443: the HTTP API, the dashboard, metrics (TLS) */
+	ROLE_MANAGESIEVE,  /* 4190: ManageSieve (RFC 5804); STARTTLS, then AUTHENTICATE */
 	ROLE_COUNT
 } listener_role;
 
@@ -180,6 +181,11 @@ typedef struct config_metrics {
 	strlist allow;             /* networks that may read GET /metrics */
 } config_metrics;
 
+typedef struct config_managesieve {
+	int max_script_size;       /* bytes of one Sieve script (PUTSCRIPT, CHECKSCRIPT) */
+	int max_scripts;           /* scripts one account may keep */
+} config_managesieve;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -206,6 +212,7 @@ typedef struct config {
 	config_audit audit;
 	config_metrics metrics;
 	config_doctor doctor;
+	config_managesieve managesieve;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
