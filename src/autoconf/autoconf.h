@@ -44,6 +44,25 @@ typedef struct autoconf_offer {
 void autoconf_offer_build(const config *cfg, autoconf_offer *o);
 /* The preferred endpoint of proto (the first of its kind), or NULL. */
 const autoconf_endpoint *autoconf_offer_first(const autoconf_offer *o, autoconf_proto proto);
+/* The ports of proto with (or without) implicit TLS, in the offer's order
+ * (the standard port first); how many, at most cap. */
+size_t autoconf_offer_ports(const autoconf_offer *o, autoconf_proto proto, bool implicit_tls, int *ports,
+                            size_t cap);
+
+/* ---- SRV records (RFC 6186 3, RFC 8314 5.1) ---- */
+/* The services mail programs look up, implicit TLS first; the priority
+ * RFC 8314 5.1 advises (0 for implicit TLS, 10 for STARTTLS, so a client
+ * that knows both prefers TLS from the first byte). */
+typedef struct autoconf_srv_service {
+	const char *label;        /* "_imaps": the name is label._tcp.DOMAIN */
+	autoconf_proto proto;
+	bool implicit_tls;
+	listener_role role;       /* the listener that offers it */
+	int priority;
+	const char *what;         /* "IMAP with implicit TLS" */
+} autoconf_srv_service;
+extern const autoconf_srv_service autoconf_srv_services[];
+extern const size_t autoconf_n_srv_services;
 
 /* ---- Thunderbird autoconfig (config-v1.1.xml) ---- */
 /* The clientConfig document for domain (a local domain, lower case).

@@ -72,6 +72,26 @@ const autoconf_endpoint *autoconf_offer_first(const autoconf_offer *o, autoconf_
 	return NULL;
 }
 
+size_t autoconf_offer_ports(const autoconf_offer *o, autoconf_proto proto, bool implicit_tls, int *ports,
+                            size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < o->n && n < cap; i++)
+		if (o->v[i].proto == proto && o->v[i].implicit_tls == implicit_tls)
+			ports[n++] = o->v[i].port;
+	return n;
+}
+
+const autoconf_srv_service autoconf_srv_services[] = {
+	{"_submissions", AUTOCONF_SMTP, true, ROLE_SUBMISSIONS, 0, "submission with implicit TLS (RFC 8314)"},
+	{"_submission", AUTOCONF_SMTP, false, ROLE_SUBMISSION, 10, "submission with STARTTLS (RFC 6186)"},
+	{"_imaps", AUTOCONF_IMAP, true, ROLE_IMAPS, 0, "IMAP with implicit TLS"},
+	{"_imap", AUTOCONF_IMAP, false, ROLE_IMAP, 10, "IMAP with STARTTLS"},
+	{"_pop3s", AUTOCONF_POP3, true, ROLE_POP3S, 0, "POP3 with implicit TLS"},
+	{"_pop3", AUTOCONF_POP3, false, ROLE_POP3, 10, "POP3 with STLS"},
+};
+const size_t autoconf_n_srv_services = sizeof autoconf_srv_services / sizeof autoconf_srv_services[0];
+
 void autoconf_xml_text(buf *out, const char *s)
 {
 	for (; *s; s++) {

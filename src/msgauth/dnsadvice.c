@@ -180,21 +180,6 @@ static void build_addresses(builder *b)
 	                      "reverse name to %s; receivers check it", host));
 }
 
-/* The RFC 6186 / RFC 8314 service names, implicit TLS first. */
-static const struct {
-	const char *service;
-	autoconf_proto proto;
-	bool implicit_tls;
-	const char *what;
-} srv_services[] = {
-	{"_submissions", AUTOCONF_SMTP, true, "submission with implicit TLS (RFC 8314)"},
-	{"_submission", AUTOCONF_SMTP, false, "submission with STARTTLS (RFC 6186)"},
-	{"_imaps", AUTOCONF_IMAP, true, "IMAP with implicit TLS"},
-	{"_imap", AUTOCONF_IMAP, false, "IMAP with STARTTLS"},
-	{"_pop3s", AUTOCONF_POP3, true, "POP3 with implicit TLS"},
-	{"_pop3", AUTOCONF_POP3, false, "POP3 with STLS"},
-};
-
 /* One SRV record per listening port of each service; implicit TLS gets
  * the lower (preferred) priorities, 0 and up, STARTTLS 10 and up, as RFC
  * 8314 5.1 asks, since a client compares priorities across both names
@@ -203,23 +188,20 @@ static void build_srv(builder *b)
 {
 	autoconf_offer o;
 	autoconf_offer_build(b->cfg, &o);
-	for (size_t s = 0; s < sizeof srv_services / sizeof srv_services[0]; s++) {
-		int prio = srv_services[s].implicit_tls ? 0 : 10;
-		for (size_t i = 0; i < o.n; i++) {
-			const autoconf_endpoint *e = &o.v[i];
-			if (e->proto != srv_services[s].proto || e->implicit_tls != srv_services[s].implicit_tls)
-				continue;
-			add_record(b->out, xasprintf("SRV (RFC 6186): mail programs find %s on %s port %d",
-			                             srv_services[s].what, o.hostname, e->port),
-			           xasprintf("%s._tcp.%s", srv_services[s].service, b->domain), "SRV", DNS_TYPE_SRV,
-			           xasprintf("%d 1 %d %s.", prio, e->port, o.hostname),
-			           xasprintf("%d 1 %d %s", prio, e->port, o.hostname));
-			prio++;
-		}
-		if (prio == 0 || prio == 10)
+	for (size_t s = 0; s < autoconf_n_srv_services; s++) {
+		const autoconf_srv_service *sv = &autoconf_srv_services[s];
+		int ports[AUTOCONF_MAX_ENDPOINTS];
+		size_t n = autoconf_offer_ports(&o, sv->proto, sv->implicit_tls, ports, AUTOCONF_MAX_ENDPOINTS);
+		for (size_t i = 0; i < n; i++)
+			add_record(b->out, xasprintf("SRV (RFC 6186): mail programs find %s on %s port %d", sv->what,
+			                             o.hostname, ports[i]),
+			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
+			           xasprintf("%d 1 %d %s.", sv->priority + (int)i, ports[i], o.hostname),
+			           xasprintf("%d 1 %d %s", sv->priority + (int)i, ports[i], o.hostname));
+		if (n == 0)
 			add_record(b->out, xasprintf("SRV (RFC 6186): this server offers no %s (target \".\": "
-			                             "not available)", srv_services[s].what),
-			           xasprintf("%s._tcp.%s", srv_services[s].service, b->domain), "SRV", DNS_TYPE_SRV,
+			                             "not available)", sv->what),
+			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
 			           xstrdup("0 0 0 ."), xstrdup("0 0 0 ."));
 	}
 }
