@@ -71,6 +71,9 @@ assert SMTP_LISTENER in sa.YUBIN_CONF
 CONF = sa.YUBIN_CONF.replace(SMTP_LISTENER, (
     '  {{ role = "submission"; address = "127.0.0.1"; port = {port}; }},\n'
     '  {{ role = "https"; address = "127.0.0.1"; port = {https}; }}'))
+# EXTRA_CONF: settings appended to the instance's configuration (braces
+# doubled), to try a setting on both paths alike
+CONF += os.environ.get("EXTRA_CONF", "")
 
 
 def body_text():

@@ -27,6 +27,9 @@
 #   YUBIN_BIN=path          default build-release/yubin (built here)
 #   WRITE_DOCS=auto|1|0     update docs/BENCHMARKS.md (auto: after a clean run)
 #   KEEP_TMP=1              keep the temporary directory (logs, config)
+#   EXTRA_CONF='workers = 16;'
+#                           settings appended to the server's configuration
+#                           (braces doubled: 'api: {{ sessions = 64; }};')
 #
 # Needs wrk, openssl and a C compiler (the SMTP loader,
 # bench/smtp_submit_load.c, is built in the temporary directory).
