@@ -1,7 +1,8 @@
 /* test_quota.c — the quota arithmetic of store/quota.c: effective limits
  * (own values over defaults, none, 0), the fit check at and around the
  * limit (and without overflow), the 90 % / 85 % warning state, and the
- * CLI's values with their error sentences. */
+ * CLI's values with their error sentences; and the warning message of
+ * delivery/quotawarn.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <string.h>
 
+#include "delivery/quotawarn.h"
 #include "store/quota.h"
 
 static void test_effective(void **state)
@@ -143,6 +145,38 @@ static void test_format(void **state)
 	assert_string_equal(out, "1024");
 }
 
+static void test_warning_text(void **state)
+{
+	(void)state;
+	buf b;
+	buf_init(&b, 8192);
+	quota_limits l = {.bytes = 10 << 20, .messages = 1000};
+	assert_true(quota_warn_build(&b, "mx.example.org", "alice@example.org", l, 9646899, 12,
+	                             ACC_QUOTA_WARNED_STORAGE, 1796568629));
+	assert_true(buf_putc(&b, '\0'));
+	const char *m = b.data;
+	assert_non_null(strstr(m, "Return-Path: <>\nDelivered-To: alice@example.org\n"));
+	assert_non_null(strstr(m, "\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.org>\nTo: <alice@example.org>\n"));
+	assert_non_null(strstr(m, "\nSubject: Your mailbox is almost full\nDate: Sun, 06 Dec 2026 14:50:29 +0000\n"));
+	assert_non_null(strstr(m, "\nAuto-Submitted: auto-generated\n"));
+	assert_non_null(strstr(m, "\n\nYour mailbox alice@example.org has used 90 % or more of its storage quota.\n"));
+	assert_non_null(strstr(m, "\n  storage:  9.2 MiB of 10 MiB (91 %)\n  messages: 12 of 1000 (1 %)\n"));
+	assert_null(strchr(m, '\r'));
+	buf_free(&b);
+	/* both at once, one resource limited only, past the limit */
+	buf_init(&b, 8192);
+	l = (quota_limits){.messages = 10};
+	assert_true(quota_warn_build(&b, "h", "bob@example.org", l, 5, 11, 3, 0));
+	assert_true(buf_putc(&b, '\0'));
+	assert_non_null(strstr(b.data, "of its storage and message count quota.\n\n  messages: 11 of 10 (110 %)\n\n"));
+	assert_null(strstr(b.data, "storage:"));
+	buf_free(&b);
+	/* a buffer too small says so */
+	buf_init(&b, 64);
+	assert_false(quota_warn_build(&b, "h", "bob@example.org", l, 5, 11, 2, 0));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -151,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_warn_state),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_warning_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
