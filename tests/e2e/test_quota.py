@@ -154,6 +154,27 @@ def test_rcpt_for_a_full_mailbox_is_452(make_server):
     assert send25(srv, full)[0] == 250
 
 
+def test_rcpt_for_an_alias(make_server):
+    """An alias reaching a full mailbox and one with room is taken (the
+    full one waits in the queue); one reaching only full mailboxes gets
+    the 452."""
+    srv = make_server()
+    full, _ = srv.add_user()
+    roomy, _ = srv.add_user()
+    set_quota(srv, full, "--messages", "1")
+    assert send25(srv, full)[0] == 250
+    wait_files(srv, full, 2)  # and its warning
+    team, only_full = f"team-{uniq()}@{DOMAIN}", f"solo-{uniq()}@{DOMAIN}"
+    srv.add_alias(team, full, roomy)
+    srv.add_alias(only_full, full)
+    assert send25(srv, only_full)[:2] == (452, f"4.2.2 <{only_full}>: mailbox full")
+    assert send25(srv, team)[0] == 250
+    wait_files(srv, roomy, 1)
+    wait_until(lambda: f"to={full} result=deferred status=4.2.2" in srv.log_text(), 10, what="the deferral")
+    assert len(srv.mail_files(full)) == 2
+    assert len(queue_ids(srv)) == 1
+
+
 def test_rcpt_uses_mail_size(make_server):
     """RFC 1870: with SIZE= declared, usage + SIZE over the storage limit is
     full at RCPT; a size that fits, or none declared, is accepted."""
