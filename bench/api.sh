@@ -18,8 +18,11 @@
 #   ROWS="api smtp-data smtp-bdat"
 #                           which rows (leave out api to try the SMTP half
 #                           on a build without the API)
-#   WARMUP_SECONDS=3        one short row of each before measuring
-#   DELIVERY_TIMEOUT=300    bound on the wait for every message to reach
+#   WARMUP_SECONDS=3        load before each measured row, not counted
+#   FS=image|tmp            each row's server on a fresh loop-mounted ext4 image
+#                           (default as root) or in a fresh directory in /tmp
+#   FS_IMAGE_SIZE=6G        size of that (sparse) image
+#   DELIVERY_TIMEOUT=300    bound on the wait, after each row, for every message to reach
 #                           the mailbox at the end (also 30 s without progress)
 #   YUBIN_BIN=path          default build-release/yubin (built here)
 #   WRITE_DOCS=auto|1|0     update docs/BENCHMARKS.md (auto: after a clean run)

@@ -27,6 +27,7 @@ static const struct {
 	{"suppress", cmd_suppress, NULL},
 	{"apikey", cmd_apikey, NULL},
 	{"trace", cmd_trace, NULL},     {"audit", cmd_audit, NULL},
+	{"doctor", cmd_doctor, NULL},
 };
 
 static void usage(void)
@@ -40,9 +41,10 @@ static void usage(void)
 	        "  domain add|del|list [NAME]     local domains\n"
 	        "  user add|passwd|del|list [ADDRESS] [--password-stdin | --hash HASH]\n"
 	        "  user sendas add|del USER ADDRESS | list USER\n"
+	        "  user apppass add|revoke ADDRESS NAME | list ADDRESS\n"
 	        "  alias add ALIAS TARGET... | del ALIAS [TARGET] | list\n"
 	        "  queue list | show ID | delete ID | flush [ID] | hold ID | release ID | bounce ID\n"
-	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr]   a look-up as delivery makes it\n"
+	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr|srv|cname]   a look-up as delivery makes it\n"
 	        "  srs keygen [--rotate] | forward ADDRESS | reverse ADDRESS   SRS secrets and addresses\n"
 	        "  dns records DOMAIN             the DNS records a local domain publishes (docs/DNS.md)\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
@@ -60,6 +62,7 @@ static void usage(void)
 	        "  trace QID | trace [--from A] [--to A] [--since T] [--until T] [--status S] [--json]\n"
 	        "                                 messages' timelines from the audit trail\n"
 	        "  audit verify | prune [--days N]   prove the audit trail intact / apply retention\n"
+	        "  doctor [--domain D] [--json]   check DNS, certificate, listeners and network, with fixes\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }

@@ -57,6 +57,9 @@
  *   PRUNED     records older than the retention were removed: * first_id
  *              (the oldest record kept), * prev_hash (the hash that record
  *              chains from), removed (int)
+ *   REMOVED    an administrator took the message out of the queue (`yubin
+ *              queue delete`, the dashboard): * op ("delete"); every
+ *              recipient not delivered or bounced yet ends "removed"
  * A record's rcpt column repeats data.rcpt (for the per-recipient kinds),
  * so queries by recipient use an index. */
 typedef enum audit_kind {
@@ -72,6 +75,7 @@ typedef enum audit_kind {
 	AUDIT_DELETED,
 	AUDIT_JOURNALED,
 	AUDIT_PRUNED,
+	AUDIT_REMOVED,
 	AUDIT_KIND_COUNT
 } audit_kind;
 

@@ -11,7 +11,7 @@
 
 static const char *const kind_names[AUDIT_KIND_COUNT] = {
 	"received", "policy", "attempt", "delivered", "deferred", "bounced", "suppressed",
-	"dsn", "read", "deleted", "journaled", "pruned",
+	"dsn", "read", "deleted", "journaled", "pruned", "removed",
 };
 
 const char *audit_kind_name(audit_kind k)

@@ -35,7 +35,7 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS message_rcpts_state ON message_rcpts(state, time_ms);";
 
 typedef enum {
-	ST_INSERT, ST_MESSAGE, ST_RCPT_NEW, ST_RCPT_STATE, ST_SEEN_GET, ST_READ, ST_DELETED, ST_COUNT
+	ST_INSERT, ST_MESSAGE, ST_RCPT_NEW, ST_RCPT_STATE, ST_SEEN_GET, ST_READ, ST_DELETED, ST_REMOVED, ST_COUNT
 } stmt_id;
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -54,6 +54,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DELETED] = "INSERT INTO message_rcpts (qid, rcpt, state, time_ms, deleted_ms)"
 	               " VALUES (?, ?, 'delivered', ?, ?)"
 	               " ON CONFLICT (qid, rcpt) DO UPDATE SET deleted_ms = excluded.deleted_ms",
+	[ST_REMOVED] = "UPDATE message_rcpts SET state = 'removed', time_ms = ?"
+	               " WHERE qid = ? AND state IN ('queued', 'deferred')",
 };
 
 struct audit_db {
@@ -213,6 +215,17 @@ static bool sum_state(audit_db *db, const audit_record *rec, const char *state)
 	return step_done(st);
 }
 
+/* REMOVED: what was still to do ends there. */
+static bool sum_removed(audit_db *db, const audit_record *rec)
+{
+	sqlite3_stmt *st = stmt(db, ST_REMOVED);
+	if (st == NULL)
+		return false;
+	sqlite3_bind_int64(st, 1, rec->time_ms);
+	bind_text(st, 2, rec->qid);
+	return step_done(st);
+}
+
 /* READ / DELETED: only the first of each is kept. */
 static bool sum_seen(audit_db *db, const audit_record *rec, bool *keep_r)
 {
@@ -257,6 +270,7 @@ static bool summarise(audit_db *db, const audit_record *rec, bool *keep_r)
 	case AUDIT_SUPPRESSED: return true;
 	case AUDIT_READ:
 	case AUDIT_DELETED: return rec->rcpt == NULL || sum_seen(db, rec, keep_r);
+	case AUDIT_REMOVED: return sum_removed(db, rec);
 	default: return true;
 	}
 }

@@ -136,7 +136,7 @@ bool audit_parse_when(const char *s, int64_t now_ms, int64_t *ms_r, char **err_r
 
 bool audit_status_valid(const char *s)
 {
-	static const char *const states[] = {"queued", "delivered", "deferred", "bounced"};
+	static const char *const states[] = {"queued", "delivered", "deferred", "bounced", "removed"};
 	for (size_t k = 0; s != NULL && k < sizeof states / sizeof states[0]; k++)
 		if (strcmp(s, states[k]) == 0)
 			return true;

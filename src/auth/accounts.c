@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/selfdb.h"
 #include "lib/sqlsetup.h"
 
 #define ACC_LOCAL_MAX 64
@@ -257,7 +258,9 @@ static bool acc_setup(accounts *acc, char **err_r)
 {
 	sqlite3_busy_timeout(acc->db, ACC_BUSY_MS);
 	char *why = NULL;
-	if (sql_setup_wal(acc->db, acc_schema, ACC_BUSY_MS, &why))
+	/* the self-service tables too, so that deleting a user deletes its rows */
+	if (sql_setup_wal(acc->db, acc_schema, ACC_BUSY_MS, &why) &&
+	    sql_setup_wal(acc->db, selfdb_schema, ACC_BUSY_MS, &why))
 		return true;
 	*err_r = xasprintf("cannot set up the account database: %s", why);
 	free(why);
@@ -467,12 +470,17 @@ accounts_status accounts_user_del(accounts *acc, const char *address)
 				     args, 1, &changes);
 	if (s == ACC_OK && changes == 0)
 		s = ACC_NOT_FOUND;
-	/* a later user of the same name must not inherit the send-as list */
+	/* a later user of the same name must not inherit the send-as list,
+	 * the app passwords or the log-ins */
 	if (s == ACC_OK)
 		s = acc_exec(acc, "DELETE FROM sendas WHERE user = ?1", args, 1, NULL);
 	/* nor its quota and warning state */
 	if (s == ACC_OK)
 		s = acc_exec(acc, "DELETE FROM quotas WHERE address = ?1", args, 1, NULL);
+	if (s == ACC_OK)
+		s = acc_exec(acc, "DELETE FROM apppass WHERE user = ?1", args, 1, NULL);
+	if (s == ACC_OK)
+		s = acc_exec(acc, "DELETE FROM logins WHERE user = ?1", args, 1, NULL);
 	free(a);
 	return s;
 }

@@ -24,6 +24,7 @@ typedef enum accounts_status {
 	ACC_INVALID,        /* malformed address or domain */
 	ACC_NO_DOMAIN,      /* user or alias in a domain that is not local */
 	ACC_LOOP,           /* alias expansion loops or nests too deep */
+	ACC_LIMIT,          /* a per-account bound is reached */
 	ACC_ERROR,          /* database error: temporary for the client */
 } accounts_status;
 

@@ -22,8 +22,14 @@ struct login_gate {
 struct login_job {
 	login_job *next;      /* in the gate's line, or its list of timed jobs */
 	login_ctx ctx;
+	char protocol[8];
 	char sid[32];
 	char ip[64];
+	bool account_only;
+	bool exists;          /* the account exists: the attempt is recorded */
+	char apppw[SELFDB_APPPASS_LEN + 1]; /* the password as an app password, or "" */
+	strlist app_names, app_hashes; /* the app passwords to check */
+	int app;              /* index of the one that matched, or -1 */
 	char addr[ADDRKEY_MAX]; /* the throttle's key of ip */
 	char *user;           /* normalised; NULL when it is no address at all */
 	char *password;
@@ -47,6 +53,9 @@ static void job_free(login_job *j)
 		event_free(j->delay);
 	free(j->user);
 	str_secure_free(j->password);
+	explicit_bzero(j->apppw, sizeof j->apppw);
+	strlist_free(&j->app_names);
+	strlist_free(&j->app_hashes);
 	free(j->hash);
 	free(j);
 }
@@ -104,16 +113,44 @@ static void answered(login_job *j)
 	job_free(j);
 }
 
+/* The app passwords the typed password may be (on the worker: the read
+ * may wait for a log-in being recorded). */
+static void find_app_candidates(login_job *j)
+{
+	if (j->account_only || j->ctx.self == NULL || !j->exists ||
+	    !selfdb_apppass_normalize(j->password, j->apppw)) {
+		j->apppw[0] = '\0';
+		return;
+	}
+	if (selfdb_apppass_candidates(j->ctx.self, j->user, j->apppw, LOGIN_APP_CANDIDATES, &j->app_names,
+	                              &j->app_hashes) != ACC_OK)
+		log_event(LOG_LVL_WARN, "auth", "sid=%s user=%s error=\"cannot read the app passwords\"", j->sid,
+		          j->user);
+}
+
 static void work(void *arg)
 {
 	login_job *j = arg;
-	j->ok = password_verify(j->password, j->hash) && j->user != NULL;
+	j->app = -1;
+	find_app_candidates(j);
+	for (size_t i = 0; i < j->app_hashes.n && j->app < 0; i++)
+		if (password_verify(j->apppw, j->app_hashes.items[i]))
+			j->app = (int)i;
+	j->ok = (j->app >= 0 || password_verify(j->password, j->hash)) && j->user != NULL;
+	if (!j->exists || j->ctx.self == NULL)
+		return;
+	/* recorded here, off the loop: a write can wait for the disk */
+	time_t now = time(NULL);
+	const char *app = j->app >= 0 ? j->app_names.items[j->app] : NULL;
+	if (selfdb_login_record(j->ctx.self, j->user, j->protocol, j->ip, j->ok ? "ok" : "failed", app, now) !=
+	    ACC_OK || (app != NULL && selfdb_apppass_used(j->ctx.self, j->user, app, now) != ACC_OK))
+		log_event(LOG_LVL_WARN, "auth", "sid=%s user=%s error=\"cannot record the log-in\"", j->sid, j->user);
 }
 
 static void on_delay(evutil_socket_t fd, short what, void *arg)
 {
 	login_job *j = arg;
-	j->done(j->arg, LOGIN_FAILED, NULL);
+	j->done(j->arg, LOGIN_FAILED, NULL, NULL);
 	answered(j);
 }
 
@@ -159,32 +196,42 @@ static void checked(void *arg)
 	}
 	time_t now = time(NULL);
 	if (j->ok) {
+		const char *app = j->app >= 0 ? j->app_names.items[j->app] : NULL;
 		throttle_succeeded(j->ctx.thr, j->addr, j->user, now);
-		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=ok", j->sid, j->ip, j->user);
-		j->done(j->arg, LOGIN_OK, j->user);
+		if (app != NULL)
+			log_event(LOG_LVL_INFO, "auth", "sid=%s proto=%s client=%s user=%s app=\"%s\" result=ok", j->sid,
+			          j->protocol, j->ip, j->user, app);
+		else
+			log_event(LOG_LVL_INFO, "auth", "sid=%s proto=%s client=%s user=%s result=ok", j->sid, j->protocol,
+			          j->ip, j->user);
+		j->done(j->arg, LOGIN_OK, j->user, app);
 		job_free(j);
 		return;
 	}
 	int delay = throttle_failed(j->ctx.thr, j->addr, j->user, now);
-	log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=failed delay_ms=%d", j->sid,
-	          j->ip, j->user, delay);
+	log_event(LOG_LVL_INFO, "auth", "sid=%s proto=%s client=%s user=%s result=failed delay_ms=%d", j->sid,
+	          j->protocol, j->ip, j->user, delay);
 	answer_later(j, on_delay, delay);
 }
 
 static void on_locked(evutil_socket_t fd, short what, void *arg)
 {
 	login_job *j = arg;
-	j->done(j->arg, LOGIN_LOCKED, NULL);
+	j->done(j->arg, LOGIN_LOCKED, NULL, NULL);
 	answered(j);
 }
 
-void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *user, char *password,
+void login_check(const login_ctx *ctx, const login_req *req, char *user, char *password,
                  login_done_fn *done, void *arg)
 {
 	login_job *j = xcalloc(1, sizeof(*j));
 	j->ctx = *ctx;
-	snprintf(j->sid, sizeof j->sid, "%s", sid);
-	snprintf(j->ip, sizeof j->ip, "%s", ip);
+	snprintf(j->protocol, sizeof j->protocol, "%s", req->protocol);
+	snprintf(j->sid, sizeof j->sid, "%s", req->sid);
+	snprintf(j->ip, sizeof j->ip, "%s", req->ip);
+	j->account_only = req->account_only;
+	strlist_init(&j->app_names);
+	strlist_init(&j->app_hashes);
 	j->user = accounts_normalize(user);
 	free(user);
 	j->password = password;
@@ -193,12 +240,15 @@ void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *us
 	addrkey_of(j->ip, j->addr);
 	throttle_scope refused = throttle_refused(ctx->thr, j->addr, j->user, time(NULL));
 	if (refused != THROTTLE_NONE) {
-		log_event(LOG_LVL_INFO, "auth", "sid=%s client=%s user=%s result=locked scope=%s", j->sid,
-		          j->ip, j->user, throttle_scope_name(refused));
+		log_event(LOG_LVL_INFO, "auth", "sid=%s proto=%s client=%s user=%s result=locked scope=%s", j->sid,
+		          j->protocol, j->ip, j->user, throttle_scope_name(refused));
 		answer_later(j, on_locked, 0); /* answered on the next turn */
 		return;
 	}
-	if (j->user == NULL || accounts_user_get_hash(ctx->acc, j->user, &j->hash) != ACC_OK)
+	j->exists = j->user != NULL && accounts_user_get_hash(ctx->acc, j->user, &j->hash) == ACC_OK;
+	if (!j->exists) {
+		free(j->hash);
 		j->hash = xstrdup(ctx->dummy_hash); /* the same work for unknown users */
+	}
 	gate_enter(j);
 }

@@ -4,13 +4,20 @@
  * know), the hash check on a worker thread (unknown users are checked
  * against a dummy hash, so the time taken tells nothing), and the delay
  * after a failure, which grows with repeated failures.  One log line per
- * attempt; never the password. */
+ * attempt; never the password.
+ *
+ * Where the caller allows them, an account's app passwords (auth/selfdb.h)
+ * are accepted as well as its password: the typed password is checked
+ * against the app passwords whose first characters it shares (at most
+ * LOGIN_APP_CANDIDATES), then against the account's.  Each attempt on an
+ * existing account is recorded in its recent log-ins. */
 #ifndef YUBIN_LOGIN_H
 #define YUBIN_LOGIN_H
 
 #include <event2/event.h>
 
 #include "auth/accounts.h"
+#include "auth/selfdb.h"
 #include "auth/throttle.h"
 #include "lib/workers.h"
 
@@ -32,7 +39,19 @@ typedef struct login_ctx {
 	workers *wk;
 	login_gate *gate;
 	const char *dummy_hash;
+	selfdb *self;        /* app passwords and recent log-ins; NULL: neither */
 } login_ctx;
+
+/* App password hashes checked at most for one attempt. */
+#define LOGIN_APP_CANDIDATES 2
+
+/* Who asks: for the log line, the throttle and the recent log-ins. */
+typedef struct login_req {
+	const char *protocol;  /* smtp, imap, pop3, https */
+	const char *sid;
+	const char *ip;
+	bool account_only;     /* the account's password only, no app password */
+} login_req;
 
 typedef enum login_result {
 	LOGIN_OK,       /* user is the account's normalised address */
@@ -41,13 +60,13 @@ typedef enum login_result {
 } login_result;
 
 /* On the loop thread, exactly once, never before login_check returns.
- * user is only valid during the call. */
-typedef void login_done_fn(void *arg, login_result r, const char *user);
+ * user is only valid during the call; app is the name of the app password
+ * that logged in, NULL for the account's password (and on failure). */
+typedef void login_done_fn(void *arg, login_result r, const char *user, const char *app);
 
-/* Check user and password (both taken over; the password is wiped).  sid
- * and ip are for the log line and the throttle.  The caller must stay alive
- * until done runs. */
-void login_check(const login_ctx *ctx, const char *sid, const char *ip, char *user, char *password,
+/* Check user and password (both taken over; the password is wiped).  The
+ * caller must stay alive until done runs. */
+void login_check(const login_ctx *ctx, const login_req *req, char *user, char *password,
                  login_done_fn *done, void *arg);
 
 #endif

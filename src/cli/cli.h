@@ -45,6 +45,9 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv);
  * (cmd_audit.c): the audit trail. */
 int cmd_trace(cli_ctx *ctx, int argc, char **argv);
 int cmd_audit(cli_ctx *ctx, int argc, char **argv);
+/* `yubin doctor [--domain D] [--json]` (cmd_doctor.c): checks DNS, the
+ * certificate, the listeners and the network; exit 1 when any fails. */
+int cmd_doctor(cli_ctx *ctx, int argc, char **argv);
 int cmd_config(cli_ctx *ctx, int argc, char **argv);
 int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);
@@ -54,6 +57,8 @@ int cmd_user_sendas(cli_ctx *ctx, int argc, char **argv);
  * the "storage=... messages=..." words `yubin user list` prints for q. */
 int cmd_user_quota(cli_ctx *ctx, int argc, char **argv);
 void cli_user_quota_line(const config *cfg, const accounts_quota *q, char *out, size_t size);
+/* `yubin user apppass ...` (cmd_apppass.c), reached through cmd_user. */
+int cmd_user_apppass(cli_ctx *ctx, int argc, char **argv);
 int cmd_alias(cli_ctx *ctx, int argc, char **argv);
 int cmd_queue(cli_ctx *ctx, int argc, char **argv);
 int cmd_dns(cli_ctx *ctx, int argc, char **argv);

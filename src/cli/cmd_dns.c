@@ -18,7 +18,7 @@ static const struct {
 	int type;
 } types[] = {{"mx", DNS_TYPE_MX}, {"a", DNS_TYPE_A}, {"aaaa", DNS_TYPE_AAAA},
              {"txt", DNS_TYPE_TXT}, {"tlsa", DNS_TYPE_TLSA},
-             {"ptr", DNS_TYPE_PTR}};
+             {"ptr", DNS_TYPE_PTR}, {"srv", DNS_TYPE_SRV}, {"cname", DNS_TYPE_CNAME}};
 
 typedef struct query {
 	struct event_base *base;
@@ -46,7 +46,7 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "records") == 0)
 		return cmd_dns_records(ctx, argv[2]);
 	if ((argc != 3 && argc != 4) || strcmp(argv[1], "query") != 0) {
-		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa|ptr]\n"
+		fprintf(stderr, "usage: yubin dns query NAME [mx|a|aaaa|txt|tlsa|ptr|srv|cname]\n"
 		                "       yubin dns records DOMAIN\n");
 		return 2;
 	}
@@ -56,7 +56,7 @@ int cmd_dns(cli_ctx *ctx, int argc, char **argv)
 		if (strcasecmp(tname, types[i].name) == 0)
 			q.type = types[i].type;
 	if (q.type < 0) {
-		cli_error("unknown record type %s (mx, a, aaaa, txt, tlsa or ptr)", tname);
+		cli_error("unknown record type %s (mx, a, aaaa, txt, tlsa, ptr, srv or cname)", tname);
 		return 2;
 	}
 	struct event_base *base;

@@ -148,8 +148,16 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 		srv->rate = rate_sync_open(srv->base, srv->wk, limits->items, limits->n, path);
 		free(path);
 	}
+	char *dbpath = config_path_db(ctx->cfg);
+	selfdb *self = selfdb_open(dbpath, &err);
+	free(dbpath);
+	if (self == NULL) {
+		cli_error("%s", err);
+		free(err);
+		return false;
+	}
 	srv->login = (login_ctx){.base = srv->base, .acc = srv->acc, .thr = srv->thr, .wk = srv->wk,
-	                         .gate = srv->login_gate, .dummy_hash = srv->dummy_hash};
+	                         .gate = srv->login_gate, .dummy_hash = srv->dummy_hash, .self = self};
 	return true;
 }
 
@@ -278,6 +286,7 @@ out:
 	store_views_free(&srv.views); /* after the sessions that held them */
 	folder_watch_free(&srv.watch);
 	accounts_close(&srv.acc);
+	selfdb_close(&srv.login.self); /* after the workers that record log-ins */
 	rewrite_state_free(&srv.rewrite);
 	free(srv.dummy_hash);
 	login_gate_free(&srv.login_gate);

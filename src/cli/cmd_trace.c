@@ -20,7 +20,7 @@ typedef struct fact {
 static const fact facts_received[] = {
 	{"sender", "from"}, {"rcpts", "to"}, {"listener", "via"}, {"client_ip", "client"},
 	{"client_name", "client_name"}, {"helo", "helo"}, {"tls_version", "tls"}, {"tls_cipher", "cipher"},
-	{"user", "user"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
+	{"user", "user"}, {"app_password", "app"}, {"apikey", "apikey"}, {"size", "size"}, {"message_id", "message_id"},
 	{"subject", "subject"}, {"spf", "spf"}, {"dkim", "dkim"}, {"dmarc", "dmarc"}, {NULL, NULL}};
 static const fact facts_policy[] = {
 	{"stage", "stage"}, {"decision", "decision"}, {"by", "by"}, {"matched", "matched"}, {"hold", "hold"},
@@ -35,15 +35,18 @@ static const fact facts_final[] = {
 	{"reason", "reason"}, {"next_try", "next_try"}, {NULL, NULL}};
 static const fact facts_dsn[] = {{"action", "action"}, {"dsn_qid", "report"}, {"rcpts", "about"}, {NULL, NULL}};
 static const fact facts_mailbox[] = {
-	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {NULL, NULL}};
+	{"mailbox", "mailbox"}, {"protocol", "via"}, {"folder", "folder"}, {"user", "user"}, {"app_password", "app"},
+	{NULL, NULL}};
 static const fact facts_journal[] = {{"to", "to"}, {"journal_qid", "copy"}, {NULL, NULL}};
 static const fact facts_pruned[] = {{"removed", "removed"}, {"first_id", "first_id"}, {NULL, NULL}};
+static const fact facts_removed[] = {{"op", "by"}, {NULL, NULL}};
 
 static const fact *const kind_facts[AUDIT_KIND_COUNT] = {
 	[AUDIT_RECEIVED] = facts_received, [AUDIT_POLICY] = facts_policy,   [AUDIT_ATTEMPT] = facts_attempt,
 	[AUDIT_DELIVERED] = facts_final,   [AUDIT_DEFERRED] = facts_final,  [AUDIT_BOUNCED] = facts_final,
 	[AUDIT_SUPPRESSED] = facts_final,  [AUDIT_DSN] = facts_dsn,         [AUDIT_READ] = facts_mailbox,
 	[AUDIT_DELETED] = facts_mailbox,   [AUDIT_JOURNALED] = facts_journal, [AUDIT_PRUNED] = facts_pruned,
+	[AUDIT_REMOVED] = facts_removed,
 };
 
 /* A data value as text (arrays joined by commas); malloc'd or NULL. */
@@ -95,7 +98,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: yubin trace QID [--json]\n"
 	                "       yubin trace [--from ADDR] [--to ADDR] [--since T] [--until T]\n"
-	                "                   [--status delivered|deferred|bounced|queued] [--json]\n"
+	                "                   [--status delivered|deferred|bounced|queued|removed] [--json]\n"
 	                "T: an age (30m, 12h, 2d, 1w), a date (2026-12-01, 2026-12-01T10:30, UTC) or @UNIXSECONDS\n");
 	return 2;
 }
@@ -123,7 +126,7 @@ static bool parse_args(int argc, char **argv, trace_opts *o)
 			o->f.rcpt = v;
 		} else if (strcmp(a, "--status") == 0) {
 			if (!audit_status_valid(v)) {
-				cli_error("--status must be delivered, deferred, bounced or queued, not \"%s\"", v);
+				cli_error("--status must be delivered, deferred, bounced, queued or removed, not \"%s\"", v);
 				return false;
 			}
 			o->f.status = v;

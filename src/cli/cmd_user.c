@@ -1,7 +1,7 @@
 /* cmd_user.c — `yubin user add | passwd | del | list`: the virtual users of
  * the account store (`yubin user sendas` is cmd_sendas.c, `yubin user
- * quota` cmd_userquota.c).  Owns argument
- * parsing, where a password comes from
+ * quota` cmd_userquota.c, `yubin user apppass` cmd_apppass.c).  Owns
+ * argument parsing, where a password comes from
  * (terminal prompt, --password-stdin, or an imported --hash) and this
  * command's messages.  A plain password lives only between reading and
  * hashing, is never printed, and is wiped with str_secure_free. */
@@ -50,6 +50,7 @@ static int user_usage(void)
 			user_verbs[i].name, user_verbs[i].args);
 	fprintf(stderr, "       yubin user sendas add|del USER ADDRESS | list USER\n");
 	fprintf(stderr, "       yubin user quota ADDRESS [--storage N[K|M|G]|none|default] [--messages N|none|default]\n");
+	fprintf(stderr, "       yubin user apppass add|revoke ADDRESS NAME | list ADDRESS\n");
 	return 2;
 }
 
@@ -273,6 +274,8 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv)
 		return cmd_user_sendas(ctx, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "quota") == 0)
 		return cmd_user_quota(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "apppass") == 0)
+		return cmd_user_apppass(ctx, argc - 1, argv + 1);
 	const user_verb *v = argc >= 2 ? user_find(argv[1]) : NULL;
 	user_args a;
 	if (v == NULL || !user_parse(v, argc - 2, argv + 2, &a))

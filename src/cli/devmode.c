@@ -155,6 +155,7 @@ void devmode_banner(const config *cfg, const char *password)
 	       "  imap         127.0.0.1:10143  STARTTLS, then LOGIN or AUTHENTICATE\n"
 	       "  imaps        127.0.0.1:10993  implicit TLS\n"
 	       "  https        127.0.0.1:10443  the HTTP API and dashboard (also 127.0.0.1:18443)\n"
+	       "  managesieve  127.0.0.1:14190  Sieve filters (RFC 5804): STARTTLS, then AUTHENTICATE\n"
 	       "  demo account: %s password: %s\n\n"
 	       "Send yourself a test message:\n"
 	       "  swaks --server 127.0.0.1:10587 --tls --auth PLAIN --auth-user %s \\\n"

@@ -1197,6 +1197,8 @@ const char *outbound_delete(outbound *o, const char *qid)
 	else if (e != NULL)
 		entry_remove(o, e);
 	log_event(LOG_LVL_INFO, "queue_delete", "qid=%s", qid);
+	/* the trail says where the message went: its open recipients end here */
+	audit_emit(AUDIT_REMOVED, qid, NULL, json_pack("{s:s}", "op", "delete"));
 	return NULL;
 }
 

@@ -121,7 +121,14 @@ static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 				continue;
 			a->prefs = xrealloc(a->prefs, sizeof(int) * (a->values.n + 1));
 			a->prefs[a->values.n] = (d[0] << 8) | d[1];
-		} else if (rrtype == DNS_TYPE_PTR) {
+		} else if (rrtype == DNS_TYPE_SRV && n >= 7) {
+			/* RFC 2782: priority, weight, port, target */
+			char target[512]; /* a name is at most 255 bytes */
+			if (!wire_name(d + 6, n - 6, target, sizeof target))
+				continue;
+			snprintf(text, sizeof text, "%u %u %u %s", (d[0] << 8) | d[1], (d[2] << 8) | d[3],
+			         (d[4] << 8) | d[5], target);
+		} else if (rrtype == DNS_TYPE_PTR || rrtype == DNS_TYPE_CNAME) {
 			if (!wire_name(d, n, text, sizeof text))
 				continue;
 		} else if (rrtype == DNS_TYPE_TXT) {

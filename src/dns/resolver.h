@@ -12,10 +12,12 @@
 #include "lib/strutil.h"
 
 #define DNS_TYPE_A 1
+#define DNS_TYPE_CNAME 5
 #define DNS_TYPE_PTR 12
 #define DNS_TYPE_MX 15
 #define DNS_TYPE_TXT 16
 #define DNS_TYPE_AAAA 28
+#define DNS_TYPE_SRV 33
 #define DNS_TYPE_TLSA 52
 
 typedef enum dns_status {
@@ -29,7 +31,8 @@ typedef struct dns_answer {
 	dns_status status;
 	bool secure;         /* DNSSEC-validated */
 	int ttl;             /* seconds the answer may be kept (0: do not keep) */
-	strlist values;      /* MX, PTR: host names; A/AAAA: addresses as text;
+	strlist values;      /* MX, PTR, CNAME: host names; A/AAAA: addresses as text;
+	                      * SRV: "priority weight port target";
 	                      * TXT: one value per record, its strings joined;
 	                      * TLSA: "usage selector type hex" */
 	int *prefs;          /* MX only: preference of values.items[i] */

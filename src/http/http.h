@@ -29,7 +29,10 @@ typedef bool http_access(http_req *r);
 typedef struct http_route {
 	const char *method;       /* "GET", "POST", "DELETE", ... */
 	const char *path;         /* "/v1/messages/{id}": {name} matches one
-	                           * non-empty segment, read with http_req_param */
+	                           * non-empty segment, read with http_req_param;
+	                           * a leading '~' ("~/a/b"): the literal segments
+	                           * match in any ASCII case (Outlook asks for
+	                           * /Autodiscover/Autodiscover.xml) */
 	http_access *access;      /* NULL: anyone */
 	http_handler *handler;
 } http_route;

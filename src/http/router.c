@@ -60,7 +60,7 @@ static bool next_segment(const char **p, const char **seg, size_t *len)
 typedef enum seg_match { SEG_NO, SEG_YES, SEG_BAD } seg_match;
 
 /* Does path match pattern?  Fills params on YES. */
-static seg_match match_one(const char *pattern, const char *path, router_params *params)
+static seg_match match_one(const char *pattern, const char *path, bool nocase, router_params *params)
 {
 	const char *pp = pattern, *rp = path;
 	router_params got = {0};
@@ -90,7 +90,7 @@ static seg_match match_one(const char *pattern, const char *path, router_params 
 			}
 			got.name[got.n] = xstrndup(ps + 1, pl - 2);
 			got.value[got.n++] = v;
-		} else if (pl != rl || memcmp(ps, rs, pl) != 0) {
+		} else if (pl != rl || (nocase ? !str_ascii_nieq(ps, rs, pl) : memcmp(ps, rs, pl) != 0)) {
 			router_params_free(&got);
 			return SEG_NO;
 		}
@@ -106,7 +106,8 @@ router_result router_match(const http_route *routes, size_t n, const char *metho
 		allow_r[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		router_params got = {0};
-		seg_match m = match_one(routes[i].path, path, &got);
+		bool nocase = routes[i].path[0] == '~';
+		seg_match m = match_one(routes[i].path + nocase, path, nocase, &got);
 		if (m == SEG_BAD)
 			return ROUTER_BAD_PATH;
 		if (m == SEG_NO)

@@ -8,6 +8,7 @@
 #include "api/events.h"
 #include "api/suppress_api.h"
 #include "api/webhooks_api.h"
+#include "autoconf/handlers.h"
 #include "http/metrics_page.h"
 #include "web/web.h"
 
@@ -26,7 +27,7 @@ static const http_route routes[] = {
 	{"GET", "/v1/openapi.json", NULL, api_openapi},
 	{"GET", "/metrics", http_metrics_allowed, http_metrics},
 	/* the dashboard (web/web.h) */
-	{"GET", "/", web_require_admin, web_get_root},
+	{"GET", "/", web_require_user, web_get_root},
 	{"GET", "/style.css", NULL, web_get_style},
 	{"GET", "/login", NULL, web_get_login},
 	{"POST", "/login", NULL, web_post_login},
@@ -38,6 +39,16 @@ static const http_route routes[] = {
 	{"GET", "/domains", web_require_admin, web_get_domains},
 	{"GET", "/charts", web_require_admin, web_get_charts},
 	{"GET", "/charts/{name}", web_require_admin, web_get_chart_svg},
+	{"GET", "/account", web_require_user, web_get_account},
+	{"POST", "/account/password", web_require_user, web_post_account_password},
+	{"POST", "/account/apppass", web_require_user, web_post_account_apppass},
+	{"POST", "/account/apppass/revoke", web_require_user, web_post_account_revoke},
+	/* automatic client set-up (autoconf/handlers.h) */
+	{"GET", "/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
+	{"GET", "/.well-known/autoconfig/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
+	{"GET", "/.well-known/mail-v1.xml", NULL, autoconf_get_thunderbird},
+	{"POST", "~/autodiscover/autodiscover.xml", NULL, autoconf_post_autodiscover},
+	{"GET", "/account/mail.mobileconfig", web_require_user, autoconf_get_mobileconfig},
 };
 
 const http_route *http_routes(size_t *n_r)

@@ -22,5 +22,6 @@ void imap_audit_msg(const imap_session *s, const mbox_msg *m, bool deleted)
 	json_object_set_new(d, "protocol", json_string("imap"));
 	json_object_set_new(d, "folder", audit_str(key == NULL || key[0] == '\0' ? "INBOX" : key));
 	audit_set(d, "user", s->account);
+	audit_set(d, "app_password", s->app);
 	audit_emit(deleted ? AUDIT_DELETED : AUDIT_READ, qid, s->account, d);
 }

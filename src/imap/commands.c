@@ -65,7 +65,7 @@ static int sessions_of(server *srv, const char *user)
 	return n;
 }
 
-static void login_done(void *arg, login_result r, const char *user)
+static void login_done(void *arg, login_result r, const char *user, const char *app)
 {
 	login_wait *w = arg;
 	imap_session *s = w->s;
@@ -77,6 +77,7 @@ static void login_done(void *arg, login_result r, const char *user)
 		s->maildir = maildir_path(root, user);
 		free(root);
 		s->account = xstrdup(user);
+		s->app = app != NULL ? xstrdup(app) : NULL;
 		s->state = IS_AUTH;
 		conn_set_deadline(s->c, 0);
 		imap_reader_limits lim = imap_reader_default_limits();
@@ -101,7 +102,8 @@ static void log_in(imap_session *s, const char *tag, char *user, char *password)
 	w->s = s;
 	w->tag = xstrdup(tag);
 	conn_pause(s->c);
-	login_check(&s->srv->login, s->sid, s->ip, user, password, login_done, w);
+	login_req req = {.protocol = "imap", .sid = s->sid, .ip = s->ip};
+	login_check(&s->srv->login, &req, user, password, login_done, w);
 }
 
 static bool may_log_in(imap_session *s, const char *tag)

@@ -36,6 +36,7 @@ static void session_free(imap_session *s)
 	imap_unselect(s);
 	free(s->sasl_tag);
 	free(s->account);
+	free(s->app);
 	free(s->maildir);
 	store_usage_free(&s->usage);
 	server_session_closed(s->srv, &s->srv->imap_sessions, &s->link, s->sid, s->ip);

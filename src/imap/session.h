@@ -55,6 +55,7 @@ typedef struct imap_session {
 	imap_state state;
 	unsigned enabled;       /* IMAP_ENABLED_*: ENABLE, and CONDSTORE by its enabling commands */
 	char *account;          /* logged in as */
+	char *app;              /* ... with this app password, or NULL */
 	char *maildir;          /* the account's INBOX folder */
 	/* SASL in progress: the tag of AUTHENTICATE, waiting for a response line */
 	char *sasl_tag;

@@ -47,13 +47,15 @@ static const setting_def schema[] = {
 	INT("limits.commands_before_mail", limits.commands_before_mail, 100, 1, 100000, "non-mail commands per session"),
 	INT("limits.command_timeout", limits.command_timeout, 300, 1, 3600, "seconds to wait for a command"),
 	INT("limits.data_timeout", limits.data_timeout, 600, 1, 3600, "seconds to wait inside DATA/BDAT"),
-	INT("limits.login_deadline", limits.login_deadline, 120, 5, 3600, "seconds from connect to a successful login (submission, POP3, IMAP)"),
+	INT("limits.login_deadline", limits.login_deadline, 120, 5, 3600, "seconds from connect to a successful login (submission, POP3, IMAP, ManageSieve)"),
 	INT("limits.connections", limits.connections, 2000, 1, 1000000, "connections in all"),
 	INT("limits.connections_per_ip", limits.connections_per_ip, 50, 1, 1000000, "connections from one address"),
 	INT("limits.imap_sessions_per_user", limits.imap_sessions_per_user, 50, 1, 1000000, "IMAP sessions logged in to one account at once"),
 	INT("limits.imap_max_folders", limits.imap_max_folders, 1000, 1, 1000000, "folders one account may have, INBOX included (CREATE, RENAME: NO [LIMIT])"),
 	I64("limits.mailbox_quota", limits.mailbox_quota, 0, 0, 1LL << 50, "bytes of mail one account may keep (IMAP QUOTA); 0: no limit"),
 	I64("limits.mailbox_quota_messages", limits.mailbox_quota_messages, 0, 0, 1LL << 40, "messages one account may keep (IMAP QUOTA); 0: no limit"),
+	INT("managesieve.max_script_size", managesieve.max_script_size, 65536, 1024, 16777216, "bytes of one Sieve script (PUTSCRIPT beyond: NO (QUOTA/MAXSIZE))"),
+	INT("managesieve.max_scripts", managesieve.max_scripts, 20, 1, 10000, "Sieve scripts one account may keep (PUTSCRIPT beyond: NO (QUOTA/MAXSCRIPTS))"),
 	INT("auth.fail_delay_ms", auth.fail_delay_ms, 250, 0, 60000, "delay after the first failed login"),
 	INT("auth.fail_delay_max_ms", auth.fail_delay_max_ms, 4000, 0, 600000, "longest delay after a failed login"),
 	INT("auth.lockout_failures", auth.lockout_failures, 10, 1, 100000, "failures within lockout_window that lock out an address, or an account from unknown addresses"),
@@ -72,6 +74,7 @@ static const setting_def schema[] = {
 	INT("delivery.data_timeout", delivery.data_timeout, 600, 1, 3600, "seconds to wait for the reply after the message"),
 	INT("delivery.max_connections", delivery.max_connections, 100, 1, 10000, "outbound connections open at once, overall"),
 	INT("delivery.max_per_destination", delivery.max_per_destination, 20, 1, 1000, "outbound connections open at once to one destination (domain or relay host)"),
+	INT("delivery.local_concurrency", delivery.local_concurrency, 4, 1, 256, "local deliveries (Maildir writes and their fsyncs) running at once on the worker threads; the rest wait in the queue's line, so a burst of mail never keeps logins, commits or signing waiting behind it"),
 	STR("delivery.tls_ca_file", delivery.tls_ca_file, NULL, "extra CA certificates (PEM) for verifying remote servers"),
 	STR("relay.host", relay.host, NULL, "smarthost for outbound mail (unset: deliver by MX)"),
 	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),
@@ -124,12 +127,14 @@ static const setting_def schema[] = {
 	INT("web.session_lifetime", web.session_lifetime, 43200, 60, 86400 * 30, "seconds a dashboard session lasts at most, however busy"),
 	INT("web.session_idle", web.session_idle, 1800, 60, 86400, "seconds a dashboard session lasts without a request"),
 	INT("web.max_sessions", web.max_sessions, 1000, 1, 100000, "dashboard sessions kept at once (the least recently used goes first)"),
+	STR("doctor.probe_domain", doctor.probe_domain, "gmail.com", "`yubin doctor` checks that outbound port 25 is open by connecting to this domain's MX hosts (on delivery.port) and reading their greeting"),
+	INT("doctor.timeout", doctor.timeout, 10, 1, 120, "seconds `yubin doctor` waits for each connection, greeting and reply of its network checks"),
 	INT("web.chart_days", web.chart_days, 3, 1, 31, "days the dashboard's charts show, per hour"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit", "webhooks", "web", "metrics"};
+                                     "audit", "webhooks", "web", "metrics", "doctor", "managesieve"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -163,7 +168,8 @@ bool config_valid_network(const char *s)
 }
 
 static const char *const role_names[ROLE_COUNT] = {"smtp", "submission", "submissions", "pop3",
-                                                   "pop3s", "imap", "imaps", "https"};
+                                                   "pop3s", "imap", "imaps", "https",
+                                                   "managesieve"};
 
 const char *config_role_name(listener_role role)
 {
@@ -200,6 +206,7 @@ config *config_new_defaults(void)
 	strlist_init(&cfg->policy.trusted_networks);
 	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
 	strlist_add(&cfg->policy.trusted_networks, "::1");
+	strlist_init(&cfg->doctor.addresses);
 	strlist_init(&cfg->metrics.allow);
 	strlist_add(&cfg->metrics.allow, "127.0.0.1"); /* GET /metrics: this machine only */
 	strlist_add(&cfg->metrics.allow, "::1");
@@ -236,6 +243,7 @@ void config_free(config **cfgp)
 	strlist_free(&cfg->web.admins);
 	strlist_free(&cfg->policy.trusted_networks);
 	strlist_free(&cfg->metrics.allow);
+	strlist_free(&cfg->doctor.addresses);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -356,7 +364,8 @@ static void read_listener(config *cfg, config_setting_t *g, const char *file, st
 					break;
 			if (r == ROLE_COUNT) {
 				add_error(errs, file, ml, "listener role must be \"smtp\", \"submission\", \"submissions\", "
-				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
+				                          "\"pop3\", \"pop3s\", \"imap\", \"imaps\", \"https\" or "
+				                          "\"managesieve\"");
 				ok = false;
 			} else {
 				l.role = (listener_role)r;
@@ -461,6 +470,16 @@ static void read_networks(config_setting_t *s, const char *name, strlist *out, c
 	}
 }
 
+/* doctor.addresses: single IPv4 / IPv6 addresses (no networks). */
+static void read_addresses(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
+{
+	read_networks(s, name, out, file, errs);
+	for (size_t i = 0; i < out->n; i++)
+		if (strchr(out->items[i], '/') != NULL)
+			add_error(errs, file, (int)config_setting_source_line(s),
+			          "%s entry %zu is a network; name single addresses, like \"192.0.2.25\"", name, i + 1);
+}
+
 /* web.admins: account addresses (local@domain), kept in lower case as
  * accounts are. */
 static void read_admins(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
@@ -519,6 +538,8 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			read_networks(s, path, &cfg->policy.trusted_networks, file, errs);
 		} else if (prefix != NULL && strcmp(path, "metrics.allow") == 0) {
 			read_networks(s, path, &cfg->metrics.allow, file, errs);
+		} else if (prefix != NULL && strcmp(path, "doctor.addresses") == 0) {
+			read_addresses(s, path, &cfg->doctor.addresses, file, errs);
 		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(path)) {
 			read_group(cfg, s, path, file, errs);
 		} else {
@@ -629,9 +650,11 @@ void config_print_defaults(void)
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # exempt from the port-25 defaults (greet_pause, HELO, own domains)\n",
 	       "policy.trusted_networks");
 	printf("%-28s = ( { name = ...; <conditions>; action = ...; } );   # see docs/POLICY.md\n", "policy.rules");
-	printf("%-28s = [ ];   # accounts that may log in to the dashboard, like [ \"postmaster@example.org\" ]\n", "web.admins");
+	printf("%-28s = [ ];   # accounts that get the whole dashboard (others: their own page), like [ \"postmaster@example.org\" ]\n", "web.admins");
 	printf("%-28s = [ \"127.0.0.1\", \"::1\" ];   # networks that may read GET /metrics (others get 403)\n",
 	       "metrics.allow");
+	printf("%-28s = [ ];   # the server's public addresses `yubin doctor` checks (empty: the listeners' bound non-loopback ones)\n",
+	       "doctor.addresses");
 }
 
 char *config_path_db(const config *cfg)

@@ -19,6 +19,7 @@ typedef enum listener_role {
 	ROLE_IMAP,         /* 143: STARTTLS, then LOGIN or AUTHENTICATE */
 	ROLE_IMAPS,        /* 993: implicit TLS */
 	ROLE_HTTPS,        /* 443 / 8443: the HTTP API, the dashboard, metrics (TLS) */
+	ROLE_MANAGESIEVE,  /* 4190: ManageSieve (RFC 5804); STARTTLS, then AUTHENTICATE */
 	ROLE_COUNT
 } listener_role;
 
@@ -67,6 +68,7 @@ typedef struct config_delivery {
 	int data_timeout;
 	int max_connections;       /* outbound connections at once, overall */
 	int max_per_destination;   /* ... to one domain or relay host */
+	int local_concurrency;     /* local deliveries running at once */
 	char *tls_ca_file;         /* extra CAs for verifying remote servers */
 } config_delivery;
 
@@ -167,9 +169,22 @@ typedef struct config_audit {
 	char *journal_match;       /* domains (sender or recipient) whose mail is journaled; NULL: all */
 } config_audit;
 
+/* `yubin doctor` (doctor/doctor.h). */
+typedef struct config_doctor {
+	strlist addresses;         /* the server's public addresses; empty: the
+	                            * listeners' bound non-loopback ones */
+	char *probe_domain;        /* whose MX the outbound port-25 probe connects to */
+	int timeout;               /* seconds for each network probe */
+} config_doctor;
+
 typedef struct config_metrics {
 	strlist allow;             /* networks that may read GET /metrics */
 } config_metrics;
+
+typedef struct config_managesieve {
+	int max_script_size;       /* bytes of one Sieve script (PUTSCRIPT, CHECKSCRIPT) */
+	int max_scripts;           /* scripts one account may keep */
+} config_managesieve;
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -196,6 +211,8 @@ typedef struct config {
 	config_web web;
 	config_audit audit;
 	config_metrics metrics;
+	config_doctor doctor;
+	config_managesieve managesieve;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

@@ -26,7 +26,8 @@ static const double latency_bounds[] = {1, 2, 5, 10, 30, 60, 300, 900, 1800, 360
 
 static const char *const dest_names[METRICS_DEST_COUNT] = {"local", "remote"};
 static const char *const dir_names[METRICS_DIR_COUNT] = {"inbound", "outbound"};
-static const char *const proto_names[METRICS_PROTO_COUNT] = {"smtp", "imap", "pop3", "https"};
+static const char *const proto_names[METRICS_PROTO_COUNT] = {"smtp", "imap", "pop3", "https",
+                                                                   "managesieve"};
 static const char *const tls_names[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3", "other"};
 #define N_TLS (sizeof tls_names / sizeof tls_names[0])
 static const char *const verdict_names[] = {"continue", "accept", "reject", "tempfail", "discard", "other"};

@@ -46,6 +46,7 @@ typedef enum metrics_proto {
 	METRICS_IMAP,
 	METRICS_POP3,
 	METRICS_HTTPS,    /* an API key, or a dashboard log-in */
+	METRICS_MANAGESIEVE,
 	METRICS_PROTO_COUNT
 } metrics_proto;
 

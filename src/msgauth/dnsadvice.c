@@ -4,9 +4,11 @@
 #include "msgauth/dnsadvice.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "autoconf/autoconf.h"
 #include "dns/resolver.h"
 #include "lib/buf.h"
 
@@ -178,8 +180,57 @@ static void build_addresses(builder *b)
 	                      "reverse name to %s; receivers check it", host));
 }
 
+/* One SRV record per listening port of each service; implicit TLS gets
+ * the lower (preferred) priorities, 0 and up, STARTTLS 10 and up, as RFC
+ * 8314 5.1 asks, since a client compares priorities across both names
+ * (RFC 6186 3.4).  A service not offered: target "." and port 0. */
+static void build_srv(builder *b)
+{
+	autoconf_offer o;
+	autoconf_offer_build(b->cfg, &o);
+	for (size_t s = 0; s < autoconf_n_srv_services; s++) {
+		const autoconf_srv_service *sv = &autoconf_srv_services[s];
+		int ports[AUTOCONF_MAX_ENDPOINTS];
+		size_t n = autoconf_offer_ports(&o, sv->proto, sv->implicit_tls, ports, AUTOCONF_MAX_ENDPOINTS);
+		for (size_t i = 0; i < n; i++)
+			add_record(b->out, xasprintf("SRV (RFC 6186): mail programs find %s on %s port %d", sv->what,
+			                             o.hostname, ports[i]),
+			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
+			           xasprintf("%d 1 %d %s.", sv->priority + (int)i, ports[i], o.hostname),
+			           xasprintf("%d 1 %d %s", sv->priority + (int)i, ports[i], o.hostname));
+		if (n == 0)
+			add_record(b->out, xasprintf("SRV (RFC 6186): this server offers no %s (target \".\": "
+			                             "not available)", sv->what),
+			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
+			           xstrdup("0 0 0 ."), xstrdup("0 0 0 ."));
+	}
+}
+
+/* The names Thunderbird (autoconfig.) and Outlook (autodiscover.) ask for
+ * their settings over HTTPS, served by the https listener. */
+static void build_setup_names(builder *b)
+{
+	int https_port = 0;
+	for (int i = 0; i < b->cfg->n_listeners && https_port == 0; i++)
+		if (b->cfg->listeners[i].role == ROLE_HTTPS)
+			https_port = b->cfg->listeners[i].port;
+	if (https_port == 0) {
+		add(b->out, xasprintf("autoconfig.%s and autodiscover.%s let mail programs set themselves up: "
+		                      "add an https listener (port 443) to serve them", b->domain, b->domain));
+		return;
+	}
+	static const char *const names[] = {"autoconfig", "autodiscover"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		add_record(b->out, xasprintf("CNAME: %s.%s serves the %s settings from the https listener%s; "
+		                             "the certificate must name it", names[i], b->domain,
+		                             i == 0 ? "Thunderbird autoconfig" : "Outlook Autodiscover",
+		                             https_port == 443 ? "" : " (clients ask on port 443: listen there)"),
+		           xasprintf("%s.%s", names[i], b->domain), "CNAME", DNS_TYPE_CNAME,
+		           xasprintf("%s.", b->cfg->hostname), xstrdup(b->cfg->hostname));
+}
+
 static void (*const sections[])(builder *) = {
-	build_mx, build_spf, build_dkim, build_dmarc, build_addresses,
+	build_mx, build_spf, build_dkim, build_dmarc, build_addresses, build_srv, build_setup_names,
 };
 
 void dnsadvice_build(const config *cfg, const char *domain, const dkim_keyset *keys, dnsadvice *out)
@@ -213,6 +264,19 @@ static bool same_host(const char *a, const char *b)
 	return la == lb && str_ascii_nieq(a, b, la);
 }
 
+/* SRV values "priority weight port target": the numbers equal, the
+ * targets the same host. */
+static bool same_srv(const char *a, const char *b)
+{
+	unsigned pa, wa, na, pb, wb, nb;
+	int ea = 0, eb = 0;
+	if (sscanf(a, "%u %u %u %n", &pa, &wa, &na, &ea) != 3 || sscanf(b, "%u %u %u %n", &pb, &wb, &nb, &eb) != 3 ||
+	    ea == 0 || eb == 0)
+		return false;
+	return pa == pb && wa == wb && na == nb && (same_host(a + ea, b + eb) ||
+	       (strcmp(a + ea, ".") == 0 && strcmp(b + eb, ".") == 0));
+}
+
 /* The tag a TXT record of the advised kind starts with: "v=spf1" ... */
 static size_t kind_len(const char *want)
 {
@@ -227,7 +291,11 @@ dnsadvice_state dnsadvice_match(const dnsadvice_rec *rec, const strlist *found)
 	bool kin = false;
 	for (size_t i = 0; i < found->n; i++) {
 		const char *v = found->items[i];
-		if (rec->rrtype == DNS_TYPE_MX) {
+		if (rec->rrtype == DNS_TYPE_SRV) {
+			if (same_srv(v, rec->want))
+				return DNSADVICE_MATCH;
+			kin = true;
+		} else if (rec->rrtype == DNS_TYPE_MX || rec->rrtype == DNS_TYPE_CNAME) {
 			if (same_host(v, rec->want))
 				return DNSADVICE_MATCH;
 			kin = true;

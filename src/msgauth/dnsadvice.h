@@ -1,6 +1,8 @@
 /* dnsadvice.h — the DNS records the owner of a local domain publishes so
  * that mail to and from it works with this server (MX, SPF, DKIM, DMARC,
- * the host name's addresses, and advice that has no record), worked out
+ * the host name's addresses, the RFC 6186 / 8314 SRV records and the
+ * autoconfig. / autodiscover. names of client set-up, and advice that has
+ * no record), worked out
  * from the configuration and the domain's DKIM keys; and whether what DNS
  * answers matches one of them.  Shown by `yubin dns records DOMAIN`
  * (cli/cmd_dnsrecords.c, as zone-file lines) and the dashboard's domains
@@ -19,12 +21,13 @@
 typedef struct dnsadvice_rec {
 	char *why;        /* one sentence: what the record is for */
 	char *name;       /* owner name without the final dot; NULL: advice only */
-	const char *type; /* "MX", "TXT", "A", "AAAA" (NULL with name) */
+	const char *type; /* "MX", "TXT", "A", "AAAA", "SRV", "CNAME" (NULL with name) */
 	int rrtype;       /* DNS_TYPE_* of dns/resolver.h */
 	char *value;      /* the value as a zone file spells it ("10 host.",
 	                   * quoted strings of at most 255 bytes) */
-	char *want;       /* what a look-up must find: an MX host, a TXT text
-	                   * (strings joined), an address */
+	char *want;       /* what a look-up must find: an MX or CNAME host, a
+	                   * TXT text (strings joined), an address, an SRV
+	                   * "priority weight port target" */
 	char *hint;       /* advice only: a commented-out zone line, or NULL */
 } dnsadvice_rec;
 

@@ -9,6 +9,7 @@
 
 #include "http/server.h"
 #include "imap/session.h"
+#include "managesieve/session.h"
 #include "pop3/session.h"
 #include "smtp/reply.h"
 #include "smtp/session.h"
@@ -38,6 +39,10 @@ static const server_protocol pop3_proto = {
 	.name = "pop3", .sid_prefix = 'P', .start = pop3_session_start, .busy = pop3_busy,
 	.drain = pop3_sessions_drain, .free_all = pop3_sessions_free,
 };
+static const server_protocol managesieve_proto = {
+	.name = "managesieve", .sid_prefix = 'M', .start = msieve_session_start, .busy = msieve_busy,
+	.drain = msieve_sessions_drain, .free_all = msieve_sessions_free,
+};
 static const server_protocol imap_proto = {
 	.name = "imap", .sid_prefix = 'I', .start = imap_session_start, .busy = imap_busy,
 	.drain = imap_sessions_drain, .free_all = imap_sessions_free,
@@ -53,10 +58,11 @@ static const server_role roles[ROLE_COUNT] = {
 	[ROLE_IMAP] = {ROLE_IMAP, &imap_proto, ROLE_TLS_STARTTLS, 143, 0},
 	[ROLE_IMAPS] = {ROLE_IMAPS, &imap_proto, ROLE_TLS_IMPLICIT, 993, 0},
 	[ROLE_HTTPS] = {ROLE_HTTPS, &http_protocol, ROLE_TLS_IMPLICIT, 443, 8443},
+	[ROLE_MANAGESIEVE] = {ROLE_MANAGESIEVE, &managesieve_proto, ROLE_TLS_STARTTLS, 4190, 0},
 };
 
 static const server_protocol *const protocols[] = {&smtp_proto, &pop3_proto, &imap_proto,
-                                                   &http_protocol};
+                                                   &managesieve_proto, &http_protocol};
 
 const server_role *server_role_get(listener_role role)
 {

@@ -1,5 +1,5 @@
 /* roles.h — the table of listener roles: for each role a listener can have
- * (smtp, submission, submissions, pop3, pop3s, imap, imaps, https), the protocol
+ * (smtp, submission, submissions, pop3, pop3s, imap, imaps, https, managesieve), the protocol
  * that serves it (its session constructor, its "too busy" line, its
  * shutdown steps), the ports it usually listens on and how TLS starts.
  * The server (server.c) dispatches every accepted connection through this

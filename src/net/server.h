@@ -61,6 +61,7 @@ typedef struct server {
 	session_link *smtp_sessions; /* every live session, by protocol, for shutdown */
 	session_link *pop3_sessions;
 	session_link *imap_sessions;
+	session_link *managesieve_sessions;
 	strlist pop3_locks;          /* maildrops a POP3 session has open */
 	bool stopping;               /* stop asked: sessions end at their next command */
 	int stop_ticks;              /* tenths of a second since then */

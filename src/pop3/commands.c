@@ -42,11 +42,13 @@ static void cmd_capa(pop3_session *s)
 	conn_puts(s->c, "IMPLEMENTATION " IMPLEMENTATION "\r\n.\r\n");
 }
 
-static void login_done(void *arg, login_result r, const char *user)
+static void login_done(void *arg, login_result r, const char *user, const char *app)
 {
 	pop3_session *s = arg;
 	if (r == LOGIN_OK) {
 		s->account = xstrdup(user);
+		free(s->app); /* from a log-in whose mailbox could not be opened */
+		s->app = app != NULL ? xstrdup(app) : NULL;
 		conn_set_deadline(s->c, 0);
 		maildrop_open(s); /* resumes the connection itself */
 		return;
@@ -64,7 +66,8 @@ static void log_in(pop3_session *s, char *user, char *password)
 {
 	s->state = P_AUTH;
 	conn_pause(s->c);
-	login_check(&s->srv->login, s->sid, s->ip, user, password, login_done, s);
+	login_req req = {.protocol = "pop3", .sid = s->sid, .ip = s->ip};
+	login_check(&s->srv->login, &req, user, password, login_done, s);
 }
 
 static void cmd_user(pop3_session *s, const char *arg)

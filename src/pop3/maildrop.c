@@ -50,9 +50,10 @@ static void pop3_audit(const pop3_session *s, const char *file, bool deleted)
 	char qid[QID_LEN + 1];
 	if (!audit_is_open() || file == NULL || !local_file_qid(file, qid))
 		return;
-	audit_emit(deleted ? AUDIT_DELETED : AUDIT_READ, qid, s->account,
-	           json_pack("{s:o, s:s, s:s, s:o}", "mailbox", audit_str(s->account), "protocol", "pop3", "folder",
-	                     "INBOX", "user", audit_str(s->account)));
+	json_t *d = json_pack("{s:o, s:s, s:s, s:o}", "mailbox", audit_str(s->account), "protocol", "pop3", "folder",
+	                      "INBOX", "user", audit_str(s->account));
+	audit_set(d, "app_password", s->app);
+	audit_emit(deleted ? AUDIT_DELETED : AUDIT_READ, qid, s->account, d);
 }
 
 /* ---- login ---- */

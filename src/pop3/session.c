@@ -26,6 +26,7 @@ static void session_free(pop3_session *s)
 	free(s->deleted);
 	free(s->user);
 	free(s->account);
+	free(s->app);
 	conn_free(s->c);
 	server_session_closed(s->srv, &s->srv->pop3_sessions, &s->link, s->sid, s->ip);
 	free(s);

@@ -34,6 +34,7 @@ typedef struct pop3_session {
 	pop3_sasl sasl;
 	char *user;             /* after USER, or the LOGIN user name */
 	char *account;          /* logged in as */
+	char *app;              /* ... with this app password, or NULL */
 	char *maildrop;         /* the locked INBOX path */
 	mbox *mb;               /* the messages as at login */
 	bool *deleted;          /* per message: DELE'd */

@@ -41,6 +41,10 @@ struct queue {
 	strlist local_retry;  /* files whose local delivery failed, for the next retry */
 	strlist local_held;   /* held files with local recipients only (the metrics) */
 	size_t local_busy;    /* local deliveries running (the metrics) */
+	size_t local_max;     /* delivery.local_concurrency */
+	struct delivery_job *wait_head, *wait_tail; /* deliveries waiting for a turn */
+	size_t local_waiting; /* in that line */
+	bool launching;       /* launch_waiting is running (see there) */
 	queue_report_fn *report_fn;
 	void *report_arg;
 	struct quota_book *quota;  /* account quotas for local delivery; NULL: none */
@@ -78,6 +82,7 @@ struct spool {
 
 typedef struct delivery_job {
 	queue *q;
+	struct delivery_job *next; /* in the queue's waiting line */
 	char *path;
 	bool recovering;
 	bool parsed;
@@ -102,13 +107,13 @@ static void purge_dir(const char *dir)
 }
 
 /* The queue gauges (metrics/metrics.h) for the files that local delivery
- * has: running now (active), waiting for the local retry (deferred), or
+ * has: running now or waiting for a turn (active), waiting for the local retry (deferred), or
  * held with no remote recipient (files with remote recipients are the
  * outbound scheduler's to count).  Counts kept on the loop: no scan. */
 static double queue_gauge(void *arg, metrics_gauge g)
 {
 	const queue *q = arg;
-	return (double)(g == METRICS_QUEUE_ACTIVE ? q->local_busy
+	return (double)(g == METRICS_QUEUE_ACTIVE ? q->local_busy + q->local_waiting
 	                : g == METRICS_QUEUE_DEFERRED ? q->local_retry.n : q->local_held.n);
 }
 
@@ -127,6 +132,7 @@ queue *queue_open(const config *cfg, workers *w, char **err_r)
 	q->hostname = xstrdup(cfg->hostname);
 	q->lifetime = cfg->delivery.lifetime;
 	q->w = w;
+	q->local_max = (size_t)cfg->delivery.local_concurrency;
 	const char *dirs[] = {q->staging, q->active, q->corrupt, q->mail_root};
 	for (size_t i = 0; i < 4; i++) {
 		if (!fs_mkdir_p(dirs[i], 0700)) {
@@ -152,6 +158,12 @@ void queue_close(queue **qp)
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_unregister(queue_gauges[i], queue_gauge, q);
 	strlist_free(&q->local_held);
+	while (q->wait_head != NULL) { /* not started: the files stay queued for the next start */
+		delivery_job *j = q->wait_head;
+		q->wait_head = j->next;
+		free(j->path);
+		free(j);
+	}
 	commit_dir_free(&q->dir);
 	queue_space_free(&q->space);
 	strlist_free(&q->local_retry);
@@ -167,6 +179,7 @@ void queue_close(queue **qp)
 /* ---- local delivery hand-off ---- */
 
 static void deliver_async(queue *q, char *path, bool recovering);
+static void launch_waiting(queue *q);
 
 static void delivery_work(void *arg)
 {
@@ -228,18 +241,49 @@ static void delivery_done(void *arg)
 	bool held = j->parsed && j->out.held > 0 && j->out.remote == 0;
 	if (held && !strlist_contains(&j->q->local_held, j->path))
 		strlist_add(&j->q->local_held, j->path);
-	j->q->local_busy--;
+	queue *q = j->q;
+	q->local_busy--;
 	local_outcome_free(&j->out);
 	free(j->path);
 	free(j);
+	launch_waiting(q);
+}
+
+/* Start waiting deliveries while fewer than local_max run.  The worker
+ * pool is shared with the jobs clients wait for (password checks, commits,
+ * signing, the API's preparation): a burst of accepted mail must not put
+ * thousands of Maildir writes ahead of them.  Iterative: while the pool
+ * stops it runs a job and its done function at once, inside
+ * workers_submit, and that done function comes back here. */
+static void launch_waiting(queue *q)
+{
+	if (q->launching)
+		return;
+	q->launching = true;
+	while (q->wait_head != NULL && q->local_busy < q->local_max) {
+		delivery_job *j = q->wait_head;
+		q->wait_head = j->next;
+		if (q->wait_head == NULL)
+			q->wait_tail = NULL;
+		j->next = NULL;
+		q->local_waiting--;
+		q->local_busy++;
+		workers_submit(q->w, delivery_work, delivery_done, j);
+	}
+	q->launching = false;
 }
 
 static void deliver_async(queue *q, char *path, bool recovering)
 {
 	delivery_job *j = xmalloc(sizeof(*j));
 	*j = (delivery_job){.q = q, .path = path, .recovering = recovering};
-	q->local_busy++;
-	workers_submit(q->w, delivery_work, delivery_done, j);
+	if (q->wait_tail != NULL)
+		q->wait_tail->next = j;
+	else
+		q->wait_head = j;
+	q->wait_tail = j;
+	q->local_waiting++;
+	launch_waiting(q);
 }
 
 void queue_recover(queue *q)

@@ -82,6 +82,7 @@ void smtp_audit_received(smtp_session *s)
 		audit_set(d, "tls_cipher", session_tls_cipher(s));
 	}
 	audit_set(d, "user", s->auth_user);
+	audit_set(d, "app_password", s->auth_app);
 	audit_set(d, "apikey", s->api ? s->api->apikey : NULL);
 	json_object_set_new(d, "sender", audit_str(t->sender_rw ? t->sender_rw : t->sender));
 	json_object_set_new(d, "rcpts", rcpt_array(&t->targets));

@@ -472,11 +472,12 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 
 /* ---- AUTH ---- */
 
-static void auth_done(void *arg, login_result r, const char *user)
+static void auth_done(void *arg, login_result r, const char *user, const char *app)
 {
 	smtp_session *s = arg;
 	if (!conn_is_closing(s->c) && r == LOGIN_OK) {
 		s->auth_user = xstrdup(user);
+		s->auth_app = app != NULL ? xstrdup(app) : NULL;
 		conn_set_deadline(s->c, 0);
 		session_reply(s, RPL_AUTH_OK);
 	} else if (!conn_is_closing(s->c)) {
@@ -492,7 +493,8 @@ static void auth_check(smtp_session *s, char *user, char *password)
 	s->phase = PH_COMMAND;
 	s->auth = AUTH_NONE;
 	session_pause(s); /* until the answer, after any delay */
-	login_check(&s->srv->login, s->sid, s->ip, user, password, auth_done, s);
+	login_req req = {.protocol = "smtp", .sid = s->sid, .ip = s->ip};
+	login_check(&s->srv->login, &req, user, password, auth_done, s);
 }
 
 /* Leave the SASL exchange without a login, answering with id. */

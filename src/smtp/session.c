@@ -32,6 +32,7 @@ static void session_free(smtp_session *s)
 	strlist_free(&s->txn.rcpt_cmds);
 	free(s->helo);
 	free(s->auth_user);
+	free(s->auth_app);
 	str_secure_free(s->auth_login_user);
 	if (s->api != NULL) {
 		free(s->api->listener);

@@ -104,6 +104,7 @@ typedef struct smtp_session {
 	bool esmtp;
 	char *helo;
 	char *auth_user;
+	char *auth_app;         /* the app password auth_user logged in with, or NULL */
 	auth_step auth;
 	char *auth_login_user;
 	smtp_txn txn;

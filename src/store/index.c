@@ -15,6 +15,7 @@
 
 #include "lib/buf.h"
 #include "lib/fsutil.h"
+#include "lib/sqlsetup.h"
 #include "lib/strutil.h"
 #include "mime/imapfmt.h"
 #include "mime/mime.h"
@@ -55,8 +56,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_GONE_CLEAR] = "DELETE FROM expunged WHERE folder = ?1",
 };
 
+/* after lib/sqlsetup.h's switch to WAL */
 static const char schema[] =
-	"PRAGMA journal_mode = WAL;"
 	"PRAGMA synchronous = NORMAL;"
 	"PRAGMA cache_size = -512;"
 	"CREATE TABLE IF NOT EXISTS folders (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
@@ -227,15 +228,15 @@ store_index *store_index_open(const char *root, const char *key, char **err_r)
 	free(path);
 	if (rc == SQLITE_OK) {
 		sqlite3_busy_timeout(ix->db, 10000); /* `yubin mailbox reindex` may hold it a moment */
-		rc = sqlite3_exec(ix->db, schema, NULL, NULL, NULL);
-		/* switching to WAL and creating the tables need a write lock that
-		 * SQLite does not wait for when two connections open a new index
-		 * at once (it answers BUSY at once rather than risk a deadlock):
-		 * try again for up to two seconds (a worker thread may wait) */
-		for (int tries = 0; (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && tries < 200; tries++) {
-			struct timespec ms10 = {0, 10 * 1000 * 1000};
-			nanosleep(&ms10, NULL);
-			rc = sqlite3_exec(ix->db, schema, NULL, NULL, NULL);
+		/* two connections opening a new index at once: SQLite may answer
+		 * BUSY at once there; tried again for up to two seconds (a worker
+		 * thread may wait) */
+		char *why = NULL;
+		if (!sql_setup_wal(ix->db, schema, 2000, &why)) {
+			*err_r = xasprintf("index %s/" STORE_INDEX_FILE ": %s", root, why);
+			free(why);
+			store_index_close(&ix);
+			return NULL;
 		}
 	}
 	if (rc == SQLITE_OK)

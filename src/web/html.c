@@ -99,12 +99,14 @@ void html_url_value(buf *out, const char *s)
 
 static const struct {
 	const char *path, *label;
+	bool admin; /* for administrators only */
 } nav[] = {
-	{"/queue", "Queue"}, {"/log", "Delivery log"}, {"/domains", "Domains"}, {"/charts", "Charts"},
+	{"/queue", "Queue", true}, {"/log", "Delivery log", true}, {"/domains", "Domains", true},
+	{"/charts", "Charts", true}, {"/account", "My account", false},
 };
 
 void html_page_begin(buf *out, const char *title, const char *current, const char *user,
-                     const char *csrf)
+                     const char *csrf, bool admin)
 {
 	html_printf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -113,6 +115,8 @@ void html_page_begin(buf *out, const char *title, const char *current, const cha
 	if (user != NULL) {
 		BUF_PUTS(out, "<header><nav><span class=\"brand\">yubin</span>");
 		for (size_t i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {
+			if (nav[i].admin && !admin)
+				continue;
 			bool here = current != NULL && strcmp(current, nav[i].path) == 0;
 			html_printf(out, here ? "<a href=\"%s\" aria-current=\"page\">%s</a>" : "<a href=\"%s\">%s</a>",
 			            nav[i].path, nav[i].label);

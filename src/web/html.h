@@ -29,9 +29,10 @@ void html_url_value(buf *out, const char *s);
 
 /* The start of a page: doctype, title, the style sheet, and (user not
  * NULL) the navigation bar with the page named current marked and a
- * log-out button carrying csrf. */
+ * log-out button carrying csrf: every page for an administrator (admin),
+ * only the account's own page for anyone else. */
 void html_page_begin(buf *out, const char *title, const char *current, const char *user,
-                     const char *csrf);
+                     const char *csrf, bool admin);
 void html_page_end(buf *out);
 /* A form that POSTs to action with the CSRF token in a hidden field and one
  * submit button labelled label (class css_class when not NULL). */

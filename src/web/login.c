@@ -1,7 +1,9 @@
 /* login.c — logging in to the dashboard and out (see web.h).  The
  * password is checked as every protocol checks it (auth/login.h: on a
- * worker, behind the throttle, with the growing delay after failures);
- * only accounts in web.admins get a session.  The log-in form carries a
+ * worker, behind the throttle, with the growing delay after failures), and
+ * only the account's own password opens a session, never an app password.
+ * Every account gets one; administrators (web.admins) start at the queue,
+ * others at their own page.  The log-in form carries a
  * token that must match a cookie set with it (a log-in CSRF guard: another
  * site cannot log a browser in to an account of its choosing).  Must not
  * render any other page. */
@@ -30,7 +32,7 @@ static void login_page(http_req *r, int status, const char *token, const char *u
 {
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
-	html_page_begin(&b, "Log in", NULL, NULL, NULL);
+	html_page_begin(&b, "Log in", NULL, NULL, NULL, false);
 	if (error != NULL)
 		html_printf(&b, "<p class=\"error\">%s</p>\n", error);
 	html_printf(&b, "<form class=\"login\" method=\"post\" action=\"/login\">"
@@ -40,17 +42,18 @@ static void login_page(http_req *r, int status, const char *token, const char *u
 	BUF_PUTS(&b, "<label>Password<input type=\"password\" name=\"password\" "
 	         "autocomplete=\"current-password\" required maxlength=\"1024\"></label>"
 	         "<button type=\"submit\" class=\"primary\">Log in</button></form>\n"
-	         "<p class=\"muted\">For the administrators named in web.admins, with their mail account's "
-	         "password.</p>\n");
+	         "<p class=\"muted\">Every mail account, with its own password (app passwords are for "
+	         "mail programs only).</p>\n");
 	html_page_end(&b);
 	web_reply_page(r, status, &b);
 }
 
 void web_get_login(http_req *r)
 {
-	if (web_session_of(r) != NULL) {
+	const web_session *s = web_session_of(r);
+	if (s != NULL) {
 		web_security_headers(r);
-		http_redirect(r, "/queue");
+		http_redirect(r, web_home(r, s->user));
 		return;
 	}
 	char token[WEB_TOKEN_HEX + 1];
@@ -67,8 +70,9 @@ typedef struct login_wait {
 	char *token; /* the form's token, for the page shown again after a failure */
 } login_wait;
 
-static void on_checked(void *arg, login_result res, const char *user)
+static void on_checked(void *arg, login_result res, const char *user, const char *app)
 {
+	(void)app; /* always NULL: the check was for the account's password only */
 	login_wait *lw = arg;
 	http_req *r = lw->r;
 	server *srv = http_req_server(r);
@@ -82,22 +86,18 @@ static void on_checked(void *arg, login_result res, const char *user)
 		           "try again later.");
 	} else if (res == LOGIN_FAILED) {
 		login_page(r, 401, lw->token, NULL, "Wrong account or password.");
-	} else if (!strlist_contains(&srv->cfg->web.admins, user)) {
-		log_event(LOG_LVL_WARN, "web_login", "req=%s ip=%s user=%s result=refused reason=\"not in web.admins\"",
-		          http_req_id(r), http_req_ip(r), user);
-		login_page(r, 403, lw->token, NULL, "This account is not a dashboard administrator: ask for it "
-		           "to be added to web.admins.");
 	} else {
 		const web_session *s = web_sessions_create(srv->web->sessions, user, time(NULL));
 		if (s == NULL) {
 			web_reply_message(r, 503, "Not available now", "No random numbers to be had: try again shortly.");
 		} else {
-			log_event(LOG_LVL_INFO, "web_login", "req=%s ip=%s user=%s result=ok", http_req_id(r),
-			          http_req_ip(r), user);
+			bool admin = web_is_admin(r, user);
+			log_event(LOG_LVL_INFO, "web_login", "req=%s ip=%s user=%s admin=%s result=ok", http_req_id(r),
+			          http_req_ip(r), user, admin ? "yes" : "no");
 			cookie(r, WEB_SESSION_COOKIE, s->id, srv->cfg->web.session_lifetime);
 			cookie(r, WEB_LOGIN_COOKIE, "", 0);
 			web_security_headers(r);
-			http_redirect(r, "/queue");
+			http_redirect(r, web_home(r, user));
 		}
 	}
 	free(lw->token);
@@ -141,7 +141,8 @@ void web_post_login(http_req *r)
 	lw->r = r;
 	lw->token = xstrdup(token);
 	http_req_on_abort(r, on_abort, lw);
-	login_check(&srv->login, http_req_id(r), http_req_ip(r), xstrdup(user), xstrdup(password), on_checked, lw);
+	login_req req = {.protocol = "https", .sid = http_req_id(r), .ip = http_req_ip(r), .account_only = true};
+	login_check(&srv->login, &req, xstrdup(user), xstrdup(password), on_checked, lw);
 }
 
 void web_post_logout(http_req *r)

@@ -25,6 +25,11 @@ struct web {
 char *web_cookie(http_req *r, const char *name);
 /* The request's live session, or NULL. */
 const web_session *web_session_of(http_req *r);
+/* Is user (a session's account) an administrator (web.admins)? */
+bool web_is_admin(http_req *r, const char *user);
+/* Where a session of user starts: the queue for an administrator, the
+ * account's own page for anyone else. */
+const char *web_home(http_req *r, const char *user);
 /* A POST comes from our own pages: when the browser names its Origin, it
  * is this site (https://HOST). */
 bool web_same_origin(http_req *r);
@@ -44,11 +49,13 @@ struct web_job {
 	server *srv;
 	const char *title, *nav;             /* the page's title and nav entry */
 	char *user;                          /* the session's account */
+	bool admin;                          /* ... is in web.admins */
 	char csrf[WEB_TOKEN_HEX + 1];        /* its CSRF token, for the forms */
 	char *err;                           /* set by work: 503, logged */
 	bool no_trail;                       /* the audit trail is off or empty */
 	int status;                          /* 200 unless render sets another */
 	void (*work)(web_job *j);            /* on a worker */
+	void (*settle)(web_job *j);          /* on the loop after work, unless it failed (may be NULL) */
 	void (*render)(web_job *j, buf *out); /* on the loop: the page's body */
 	void (*free)(web_job *j);            /* the page's own fields */
 };

@@ -16,7 +16,7 @@
 #define LOG_PAGE 100
 #define FIELD_MAX 320
 
-static const char *const statuses[] = {"delivered", "deferred", "bounced"};
+static const char *const statuses[] = {"delivered", "deferred", "bounced", "removed"};
 
 typedef struct log_job {
 	web_job base;
@@ -191,7 +191,8 @@ static const char *check(log_job *l, http_req *r)
 	                      .since_ms = (int64_t)since * 1000, .until_ms = (int64_t)until * 1000,
 	                      .after_id = a, .limit = LOG_PAGE,
 	                      .kinds = 1u << AUDIT_RECEIVED | 1u << AUDIT_DELIVERED | 1u << AUDIT_DEFERRED |
-	                               1u << AUDIT_BOUNCED | 1u << AUDIT_SUPPRESSED | 1u << AUDIT_DSN};
+	                               1u << AUDIT_BOUNCED | 1u << AUDIT_SUPPRESSED | 1u << AUDIT_DSN |
+	                               1u << AUDIT_REMOVED};
 	return NULL;
 }
 

@@ -41,6 +41,7 @@ static void summary(buf *out, const audit_record *rec)
 		{"sender", "Sender"}, {"subject", "Subject"}, {"message_id", "Message-ID"}, {"size", "Size"},
 		{"listener", "Received on"}, {"client_ip", "Client"}, {"client_name", "Client name"},
 		{"helo", "HELO"}, {"tls_version", "TLS"}, {"tls_cipher", "Cipher"}, {"user", "Authenticated as"},
+		{"app_password", "App password"},
 		{"apikey", "API key"}, {"spf", "SPF"}, {"dkim", "DKIM"}, {"dmarc", "DMARC"},
 	};
 	BUF_PUTS(out, "<dl class=\"summary\"><dt>Received</dt><dd>");

@@ -123,6 +123,20 @@ void web_sessions_remove(web_sessions *ws, const char *id)
 		}
 }
 
+size_t web_sessions_remove_user(web_sessions *ws, const char *user, const char *keep)
+{
+	size_t gone = 0;
+	for (size_t i = 0; i < ws->n;) {
+		if (strcmp(ws->v[i].user, user) == 0 && (keep == NULL || strcmp(ws->v[i].id, keep) != 0)) {
+			drop(ws, i); /* the last one moved into i: look at i again */
+			gone++;
+		} else {
+			i++;
+		}
+	}
+	return gone;
+}
+
 size_t web_sessions_count(const web_sessions *ws)
 {
 	return ws->n;

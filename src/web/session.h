@@ -34,6 +34,9 @@ const web_session *web_sessions_create(web_sessions *ws, const char *user, time_
 const web_session *web_sessions_find(web_sessions *ws, const char *id, time_t now);
 /* Log-out: the session with this id goes (nothing when there is none). */
 void web_sessions_remove(web_sessions *ws, const char *id);
+/* A password change: every session of user goes but the one with id
+ * keep (may be NULL); returns how many went. */
+size_t web_sessions_remove_user(web_sessions *ws, const char *user, const char *keep);
 /* Sessions held (expired ones included until they are looked at). */
 size_t web_sessions_count(const web_sessions *ws);
 

@@ -62,6 +62,16 @@ const web_session *web_session_of(http_req *r)
 	return s;
 }
 
+bool web_is_admin(http_req *r, const char *user)
+{
+	return user != NULL && strlist_contains(&http_req_server(r)->cfg->web.admins, user);
+}
+
+const char *web_home(http_req *r, const char *user)
+{
+	return web_is_admin(r, user) ? "/queue" : "/account";
+}
+
 void web_security_headers(http_req *r)
 {
 	http_add_header(r, "Content-Security-Policy", CSP);
@@ -83,10 +93,12 @@ void web_reply_message(http_req *r, int status, const char *title, const char *t
 	const web_session *s = web_session_of(r);
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
-	html_page_begin(&b, title, NULL, s ? s->user : NULL, s ? s->csrf : NULL);
+	html_page_begin(&b, title, NULL, s ? s->user : NULL, s ? s->csrf : NULL, s && web_is_admin(r, s->user));
 	html_printf(&b, "<p class=\"error\">%s</p>\n", text);
-	html_printf(&b, s ? "<p><a href=\"/queue\">Back to the dashboard</a></p>\n"
-	                  : "<p><a href=\"/login\">Log in</a></p>\n");
+	if (s != NULL)
+		html_printf(&b, "<p><a href=\"%s\">Back to the dashboard</a></p>\n", web_home(r, s->user));
+	else
+		BUF_PUTS(&b, "<p><a href=\"/login\">Log in</a></p>\n");
 	html_page_end(&b);
 	web_reply_page(r, status, &b);
 }
@@ -102,7 +114,6 @@ bool web_same_origin(http_req *r)
 
 static bool check(http_req *r, bool admin)
 {
-	server *srv = http_req_server(r);
 	bool post = strcmp(http_req_method(r), "GET") != 0 && strcmp(http_req_method(r), "HEAD") != 0;
 	const web_session *s = web_session_of(r);
 	if (s == NULL) {
@@ -114,7 +125,7 @@ static bool check(http_req *r, bool admin)
 		}
 		return false;
 	}
-	if (admin && !strlist_contains(&srv->cfg->web.admins, s->user)) {
+	if (admin && !web_is_admin(r, s->user)) {
 		log_event(LOG_LVL_WARN, "web_denied", "req=%s user=%s reason=\"not in web.admins\"",
 		          http_req_id(r), s->user);
 		web_reply_message(r, 403, "Not an administrator",
@@ -145,7 +156,7 @@ bool web_require_admin(http_req *r)
 void web_get_root(http_req *r)
 {
 	web_security_headers(r);
-	http_redirect(r, "/queue");
+	http_redirect(r, web_home(r, web_session_of(r)->user)); /* web_require_user: there is one */
 }
 
 /* ---- worker jobs ---- */
@@ -165,9 +176,11 @@ void web_job_finish(web_job *j)
 		web_reply_message(j->r, 503, "Not available now",
 		                  "This page cannot be shown now (the server's log says why); try again shortly.");
 	} else {
+		if (j->settle != NULL)
+			j->settle(j);
 		buf b;
 		buf_init(&b, BUF_UNBOUNDED);
-		html_page_begin(&b, j->title, j->nav, j->user, j->csrf);
+		html_page_begin(&b, j->title, j->nav, j->user, j->csrf, j->admin);
 		if (j->no_trail)
 			BUF_PUTS(&b, "<p class=\"notice\">The audit trail is empty or off (audit.enabled): "
 			         "nothing has been recorded yet.</p>\n");
@@ -202,6 +215,7 @@ void web_job_init(web_job *j, http_req *r, const char *title, const char *nav)
 	if (j->status == 0)
 		j->status = 200;
 	j->user = xstrdup(s ? s->user : "");
+	j->admin = s != NULL && web_is_admin(r, s->user);
 	if (s != NULL)
 		memcpy(j->csrf, s->csrf, sizeof j->csrf);
 }

@@ -1,11 +1,14 @@
 /* web.h — the web dashboard on the https listener: what the server and
- * the route table (http/routes.c) see of it.  Administrators (the accounts
- * in web.admins) log in with their account password, checked like every
+ * the route table (http/routes.c) see of it.  Accounts log in with their
+ * account password, checked like every
  * protocol's (auth/login.h: worker, throttle, delay); a session is a
  * random 256-bit id in a cookie (__Host-yubin_session: Secure, HttpOnly,
  * SameSite=Strict, Path=/) and a server-side record (web/session.h) with
  * its own CSRF token, which every form carries and every POST must send
- * back.  Pages: the queue with its operations, the delivery log with
+ * back.  Every account may log in (with its password, never an app
+ * password); an account that is not an administrator reaches only its
+ * own page (password, app passwords, recent log-ins).  Administrators'
+ * pages: the queue with its operations, the delivery log with
  * search, one message's timeline, the domains with their DNS records, and
  * charts.  Every page works without JavaScript and carries a strict
  * Content-Security-Policy; the only asset is our style sheet. */
@@ -43,5 +46,11 @@ void web_get_message(http_req *r);       /* GET /message/{qid} */
 void web_get_domains(http_req *r);       /* GET /domains */
 void web_get_charts(http_req *r);        /* GET /charts */
 void web_get_chart_svg(http_req *r);     /* GET /charts/{name}: received.svg, ... */
+/* Self-service, for every account (web_require_user), about the session's
+ * own account only (web/pg_account.c). */
+void web_get_account(http_req *r);               /* GET /account */
+void web_post_account_password(http_req *r);     /* POST /account/password */
+void web_post_account_apppass(http_req *r);      /* POST /account/apppass: a new app password */
+void web_post_account_revoke(http_req *r);       /* POST /account/apppass/revoke */
 
 #endif

@@ -16,6 +16,7 @@ change made by the test is seen by the next look-up.
     dns.set("4.3.2.1.in-addr.arpa", "PTR", ["host.test"])
     dns.set("alias.test", "CNAME", ["txt.test"])      # followed in the answer
     dns.set("old.test", "SPF", ["v=spf1 -all"])       # type 99 (RFC 4408)
+    dns.set("_imaps._tcp.x.test", "SRV", [(0, 1, 993, "mx.x.test")])  # RFC 2782
     dns.timeout("slow.test")                          # no answer for types it lacks
     dns.reset()                                       # forget every record
     dns.stop()
@@ -32,10 +33,10 @@ import socket
 import time
 import threading
 
-from dnslib import AAAA, A, CNAME, MX, PTR, QTYPE, RCODE, RR, SOA, TLSA, TXT, DNSError, DNSLabel, DNSRecord
+from dnslib import AAAA, A, CNAME, MX, PTR, QTYPE, RCODE, RR, SOA, SRV, TLSA, TXT, DNSError, DNSLabel, DNSRecord
 from dnslib.server import BaseResolver, DNSHandler, DNSLogger, DNSServer
 
-SUPPORTED = ("MX", "A", "AAAA", "TXT", "TLSA", "PTR", "CNAME", "SPF")
+SUPPORTED = ("MX", "A", "AAAA", "TXT", "TLSA", "PTR", "CNAME", "SPF", "SRV")
 MAX_CNAME_CHAIN = 8
 
 
@@ -135,6 +136,9 @@ def _rdata(qtype, v):
         return PTR(DNSLabel(v if v.endswith(".") else v + "."))
     if qtype == "CNAME":
         return CNAME(DNSLabel(v if v.endswith(".") else v + "."))
+    if qtype == "SRV":
+        prio, weight, port, target = v
+        return SRV(int(prio), int(weight), int(port), DNSLabel(target if target.endswith(".") else target + "."))
     if qtype == "TLSA":
         usage, selector, mtype, data = v
         return TLSA(usage, selector, mtype, bytes.fromhex(data))
@@ -180,7 +184,8 @@ class TestDNS:
         """Replace all records of one type at name.  MX values are
         (preference, host) pairs; A/AAAA are address strings; TXT strings
         (or lists of strings for several character-strings in one record);
-        TLSA (usage, selector, matching type, hex data); PTR and CNAME host
+        TLSA (usage, selector, matching type, hex data); SRV (priority,
+        weight, port, target); PTR and CNAME host
         names; SPF (type 99) as TXT.
         An empty list removes that type.  Also ends a servfail on name."""
         rtype = rtype.upper()

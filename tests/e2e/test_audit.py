@@ -484,3 +484,30 @@ def test_journal_never_notifies_and_match(make_server, dns, mx):
     recs = wait_records(srv2, q2, lambda r: kinds(r, "delivered"), "delivery")
     assert not kinds(recs, "journaled")
     assert archive not in kinds(recs, "received")[0]["data"]["rcpts"]
+
+
+def test_queue_delete_ends_the_open_recipients(make_server):
+    """`yubin queue delete` leaves a REMOVED record: the recipients still to
+    do end "removed" (not queued or deferred for ever); the delivered one
+    keeps its state; the chain still verifies."""
+    srv = make_server()  # remote mail waits: the test DNS server never answers
+    user, pw = srv.add_user()
+    local, _ = srv.add_user()
+    far = f"{uniq('far')}@nowhere.test"
+    qid = smtp_send(srv, user, pw, [local, far], "to be deleted")
+    srv.wait_mail(local, 1)
+    wait_records(srv, qid, lambda recs: kinds(recs, "delivered", local), "the local delivery")
+    p = srv.cli("queue", "delete", qid)
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = wait_records(srv, qid, lambda recs: kinds(recs, "removed"), "the REMOVED record")
+    (rm,) = kinds(recs, "removed")
+    assert rm["data"]["op"] == "delete"
+    assert [m["qid"] for m in trace_json(srv, "--status", "removed")] == [qid]
+    assert qid not in [m["qid"] for m in trace_json(srv, "--status", "queued")]
+    assert qid not in [m["qid"] for m in trace_json(srv, "--status", "deferred")]
+    assert qid in [m["qid"] for m in trace_json(srv, "--status", "delivered")]
+    text = trace(srv, qid).stdout
+    assert re.search(r"removed\s+by=delete", text), text
+    p = srv.cli("trace", "--status", "gone")
+    assert p.returncode != 0 and "removed" in p.stderr
+    assert_verified(srv)

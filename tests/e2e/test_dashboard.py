@@ -229,16 +229,19 @@ def test_stop_during_a_login_delay(make_server):
     assert got.get("status") in (None, 503), got
 
 
-def test_a_non_admin_cannot_log_in(make_server):
+def test_a_non_admin_reaches_no_admin_page(make_server):
+    """Every account logs in (to its own page, tests/e2e/test_selfserve.py);
+    the administrators' pages stay theirs."""
     srv, _ = admin_server(make_server)
     user, upw = srv.add_user()
     b = Browser(srv)
     st, hd, page, _ = b.login(user, upw)
-    assert st == 403 and "not a dashboard administrator" in page, (st, page)
-    assert "__Host-yubin_session" not in b.cookies
-    st, hd, _ = b.get("/queue")
-    assert st == 303 and hd["Location"] == "/login"
-    assert re.search(r"event=web_login .*result=refused", srv.log_text())
+    assert st == 303 and hd["Location"] == "/account", (st, page)
+    for path in PAGES:
+        st, hd, page = b.get(path)
+        assert st == 403 and "not a dashboard administrator" in page, (path, st)
+    assert re.search(r"event=web_login .*admin=no result=ok", srv.log_text())
+    assert re.search(r"event=web_denied .*reason=\"not in web.admins\"", srv.log_text())
 
 
 def test_logout_ends_the_session(make_server):
@@ -288,6 +291,10 @@ def test_domains_page_checks_dns(make_server, dns):
     dns.set(DOMAIN, "MX", [(10, HOSTNAME)])
     dns.set(DOMAIN, "TXT", ["v=spf1 a -all"])
     srv, pw = admin_server(make_server, extra=f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = 5; }};\n')
+    # client set-up records: one SRV as advised, one on another port, a CNAME
+    dns.set(f"_imaps._tcp.{DOMAIN}", "SRV", [(0, 1, srv.imaps, HOSTNAME)])
+    dns.set(f"_imap._tcp.{DOMAIN}", "SRV", [(0, 1, 143, HOSTNAME)])
+    dns.set(f"autoconfig.{DOMAIN}", "CNAME", [HOSTNAME])
     b = logged_in(srv, pw)
     st, hd, page = b.get("/domains")
     assert st == 200, page
@@ -300,6 +307,12 @@ def test_domains_page_checks_dns(make_server, dns):
     assert states[("TXT", "_dmarc." + DOMAIN)] == "missing", cells
     assert f"yubin dkim keygen {DOMAIN}" in html.unescape(page)   # no key yet: advice
     assert rows
+    setup = dict(((t, n), s) for t, n, s in re.findall(
+        r"<tr><td>(SRV|CNAME)</td><td class=\"mono\">([^<]*)</td>.*?class=\"state (\w+)\"", page, re.S))
+    assert setup[("SRV", f"_imaps._tcp.{DOMAIN}")] == "matches", setup
+    assert setup[("SRV", f"_imap._tcp.{DOMAIN}")] == "differs", setup
+    assert setup[("SRV", f"_pop3s._tcp.{DOMAIN}")] == "missing", setup
+    assert setup[("CNAME", f"autoconfig.{DOMAIN}")] == "matches", setup
 
 
 def test_timeline_log_and_chart(make_server, dns):

@@ -18,7 +18,7 @@ from conftest import KEEP, YUBIN_BIN, make_tempdir, port_open, uniq, wait_until
 
 DEV_PORTS = {"smtp": 10025, "submission": 10587, "submissions": 10465, "alt": 12525,
              "pop3": 10110, "pop3s": 10995, "imap": 10143, "imaps": 10993,
-             "https": 10443, "https_alt": 18443}
+             "https": 10443, "https_alt": 18443, "managesieve": 14190}
 DEMO_RE = re.compile(r"demo account: (\S+@\S+) password: (\S+)")
 
 
@@ -169,6 +169,7 @@ def test_dev_mode_end_to_end():
         assert "pop3s://127.0.0.1:10995/1" in dev.text()
         # the https listener answers with the same certificate, as the banner says
         assert "https        127.0.0.1:10443" in dev.text()
+        assert "managesieve  127.0.0.1:14190" in dev.text()
         p = subprocess.run(["curl", "-sk", f"https://127.0.0.1:{DEV_PORTS['https']}/v1/health"],
                            capture_output=True, timeout=30)
         assert p.stdout == b'{"status":"ok","accepting_mail":true}', p

@@ -36,6 +36,13 @@ def test_dns_query_types(make_server, dns):
     assert query(srv, "7.2.0.192.in-addr.arpa", "ptr") == (0, "status=ok secure=no", ["a.q.test"])
     dns.set("alias.q.test", "CNAME", ["txt.q.test"]).set("txt.q.test", "TXT", ["v=spf1 -all"])
     assert query(srv, "alias.q.test", "txt") == (0, "status=ok secure=no", ["v=spf1 -all"])
+    # SRV as "priority weight port target" ("." for a service not offered),
+    # and the CNAME itself when asked for (client set-up, RFC 6186)
+    dns.set("_imaps._tcp.q.test", "SRV", [(0, 1, 993, "a.q.test")])
+    dns.set("_pop3._tcp.q.test", "SRV", [(0, 0, 0, ".")])
+    assert query(srv, "_imaps._tcp.q.test", "srv") == (0, "status=ok secure=no", ["0 1 993 a.q.test"])
+    assert query(srv, "_pop3._tcp.q.test", "SRV") == (0, "status=ok secure=no", ["0 0 0 ."])
+    assert query(srv, "alias.q.test", "cname") == (0, "status=ok secure=no", ["txt.q.test"])
 
 
 def test_dns_query_failures(make_server, dns):
@@ -45,7 +52,7 @@ def test_dns_query_failures(make_server, dns):
     assert query(srv, "nowhere.test") == (1, "status=nxdomain secure=no", [])
     assert query(srv, "q.test", "mx") == (1, "status=nodata secure=no", [])
     assert query(srv, "broken.test") == (1, "status=tempfail secure=no", [])
-    p = srv.cli("dns", "query", "q.test", "srv")
+    p = srv.cli("dns", "query", "q.test", "hinfo")
     assert p.returncode == 2 and "unknown record type" in p.stderr, p.stderr
     p = srv.cli("dns", "lookup", "q.test")
     assert p.returncode == 2 and "usage" in p.stderr, p.stderr

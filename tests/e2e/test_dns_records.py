@@ -9,7 +9,7 @@ import re
 
 from conftest import DOMAIN, HOSTNAME
 
-LINE_RE = re.compile(r"^(\S+)\. IN (MX|TXT|A|AAAA) (.+)$")
+LINE_RE = re.compile(r"^(\S+)\. IN (MX|TXT|A|AAAA|SRV|CNAME) (.+)$")
 
 
 def records(text):

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "auth/selfdb.h"
 #include "lib/strutil.h"
 
 #define HASH "$y$j9T$abc$0123456789012345678901234567890123456789012"
@@ -650,6 +651,137 @@ static void test_quota(void **state)
 	assert_true(g.storage == ACC_QUOTA_DEFAULT && g.messages == ACC_QUOTA_DEFAULT && g.warned == 0);
 }
 
+/* ---- app passwords and log-ins (auth/selfdb.c) ---- */
+
+static void test_apppass_format(void **state)
+{
+	char shown[SELFDB_APPPASS_SHOWN + 1], norm[SELFDB_APPPASS_LEN + 1], again[SELFDB_APPPASS_SHOWN + 1];
+	assert_true(selfdb_apppass_generate(shown));
+	assert_true(selfdb_apppass_generate(again));
+	assert_string_not_equal(shown, again);
+	assert_int_equal(strlen(shown), 29);
+	for (size_t i = 0; i < 29; i++)
+		assert_true(i % 5 == 4 ? shown[i] == '-' : strchr("abcdefghijkmnpqrstuvwxyz23456789", shown[i]) != NULL);
+	assert_true(selfdb_apppass_normalize(shown, norm));
+	assert_int_equal(strlen(norm), 24);
+	assert_true(selfdb_apppass_normalize("ABCD EFGH-ijkm npqr stuv wxyz", norm));
+	assert_string_equal(norm, "abcdefghijkmnpqrstuvwxyz");
+	static const char *const bad[] = {
+		"", "abcd", "abcdefghijkmnpqrstuvwxy", "abcdefghijkmnpqrstuvwxyz2", /* 23 and 25 */
+		"abcdefghijklnpqrstuvwxyz", "0bcdefghijkmnpqrstuvwxyz", "abcdefghijkmnpqrstuvwxy!",
+		"abcdefghijkmnpqrstuvwxy\xc3\xa9",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_false(selfdb_apppass_normalize(bad[i], norm));
+	assert_true(selfdb_name_valid("phone"));
+	assert_true(selfdb_name_valid("work laptop"));
+	assert_false(selfdb_name_valid(""));
+	assert_false(selfdb_name_valid(NULL));
+	assert_false(selfdb_name_valid(" phone"));
+	assert_false(selfdb_name_valid("tab\there"));
+	assert_false(selfdb_name_valid("t\xc3\xa9l\xc3\xa9phone"));
+	char longname[SELFDB_NAME_MAX + 2];
+	memset(longname, 'x', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	assert_false(selfdb_name_valid(longname));
+	longname[SELFDB_NAME_MAX] = '\0';
+	assert_true(selfdb_name_valid(longname));
+}
+
+static void test_apppass_store(void **state)
+{
+	fixture *f = *state;
+	char *err = NULL;
+	selfdb *db = selfdb_open(f->path, &err);
+	assert_non_null(db);
+	const char *u = "u@example.org";
+	assert_int_equal(accounts_user_add(f->acc, u, HASH), ACC_OK);
+	assert_int_equal(selfdb_apppass_add(db, u, "phone", "abcdefghijkmnpqrstuvwxyz", HASH, 100), ACC_OK);
+	assert_int_equal(selfdb_apppass_add(db, u, "phone", "bcdefghijkmnpqrstuvwxyza", HASH, 100), ACC_EXISTS);
+	assert_int_equal(selfdb_apppass_add(db, u, "bad\tname", "bcdefghijkmnpqrstuvwxyza", HASH, 100), ACC_INVALID);
+	assert_int_equal(selfdb_apppass_add(db, u, "tablet", "abcdzzzzzzzzzzzzzzzzzzzz", HASH, 200), ACC_OK);
+	/* the candidates share the first four characters only */
+	strlist names, hashes;
+	strlist_init(&names);
+	strlist_init(&hashes);
+	assert_int_equal(selfdb_apppass_candidates(db, u, "abcd22222222222222222222", 5, &names, &hashes), ACC_OK);
+	assert_int_equal(names.n, 2);
+	assert_string_equal(names.items[0], "phone");
+	assert_string_equal(hashes.items[1], HASH);
+	strlist_free(&names);
+	strlist_init(&names);
+	assert_int_equal(selfdb_apppass_candidates(db, u, "abcd22222222222222222222", 1, &names, &hashes), ACC_OK);
+	assert_int_equal(names.n, 1);
+	strlist_free(&names);
+	strlist_init(&names);
+	assert_int_equal(selfdb_apppass_candidates(db, u, "zzzz22222222222222222222", 5, &names, &hashes), ACC_OK);
+	assert_int_equal(names.n, 0);
+	assert_int_equal(selfdb_apppass_candidates(db, "v@example.org", "abcd22222222222222222222", 5, &names,
+	                                           &hashes), ACC_OK);
+	assert_int_equal(names.n, 0);
+	strlist_free(&names);
+	strlist_free(&hashes);
+	assert_int_equal(selfdb_apppass_used(db, u, "tablet", 300), ACC_OK);
+	selfdb_apppass *list;
+	size_t n;
+	assert_int_equal(selfdb_apppass_list(db, u, &list, &n), ACC_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(list[0].name, "phone");
+	assert_int_equal(list[0].created, 100);
+	assert_int_equal(list[0].last_used, 0);
+	assert_int_equal(list[1].last_used, 300);
+	selfdb_apppass_list_free(list, n);
+	/* at most SELFDB_APPPASS_MAX */
+	for (int i = 2; i < SELFDB_APPPASS_MAX; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "d%d", i);
+		assert_int_equal(selfdb_apppass_add(db, u, name, "abcdefghijkmnpqrstuvwxyz", HASH, 1), ACC_OK);
+	}
+	assert_int_equal(selfdb_apppass_add(db, u, "more", "abcdefghijkmnpqrstuvwxyz", HASH, 1), ACC_LIMIT);
+	assert_int_equal(selfdb_apppass_revoke(db, u, "phone"), ACC_OK);
+	assert_int_equal(selfdb_apppass_revoke(db, u, "phone"), ACC_NOT_FOUND);
+	assert_int_equal(selfdb_apppass_add(db, u, "more", "abcdefghijkmnpqrstuvwxyz", HASH, 1), ACC_OK);
+	/* a user deleted and added again starts with none */
+	assert_int_equal(accounts_user_del(f->acc, u), ACC_OK);
+	assert_int_equal(selfdb_apppass_list(db, u, &list, &n), ACC_OK);
+	assert_int_equal(n, 0);
+	selfdb_apppass_list_free(list, n);
+	selfdb_close(&db);
+	assert_null(db);
+}
+
+static void test_logins_bounded(void **state)
+{
+	fixture *f = *state;
+	char *err = NULL;
+	selfdb *db = selfdb_open(f->path, &err);
+	assert_non_null(db);
+	for (int i = 0; i < SELFDB_LOGINS_MAX + 7; i++)
+		assert_int_equal(selfdb_login_record(db, "u@example.org", i % 2 ? "imap" : "smtp", "192.0.2.1",
+		                                     i % 3 ? "ok" : "failed", i == SELFDB_LOGINS_MAX + 6 ? "phone" : NULL,
+		                                     1000 + i), ACC_OK);
+	assert_int_equal(selfdb_login_record(db, "v@example.org", "pop3", "::1", "ok", NULL, 5), ACC_OK);
+	selfdb_login *l;
+	size_t n;
+	assert_int_equal(selfdb_login_list(db, "u@example.org", 1000, &l, &n), ACC_OK);
+	assert_int_equal(n, SELFDB_LOGINS_MAX);
+	assert_int_equal(l[0].at, 1000 + SELFDB_LOGINS_MAX + 6); /* newest first */
+	assert_string_equal(l[0].app, "phone");
+	assert_null(l[1].app);
+	assert_int_equal(l[n - 1].at, 1007); /* the seven oldest pruned */
+	assert_string_equal(l[n - 1].protocol, "imap");
+	selfdb_login_list_free(l, n);
+	assert_int_equal(selfdb_login_list(db, "v@example.org", 1000, &l, &n), ACC_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(l[0].ip, "::1");
+	assert_string_equal(l[0].result, "ok");
+	selfdb_login_list_free(l, n);
+	assert_int_equal(selfdb_login_list(db, "u@example.org", 3, &l, &n), ACC_OK);
+	assert_int_equal(n, 3);
+	selfdb_login_list_free(l, n);
+	selfdb_close(&db);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -676,6 +808,9 @@ int main(void)
 		T(test_user_owns),
 		T(test_sendas),
 		T(test_quota),
+		cmocka_unit_test(test_apppass_format),
+		T(test_apppass_store),
+		T(test_logins_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

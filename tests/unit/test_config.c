@@ -501,7 +501,7 @@ static void test_bad_listener_role(void **state)
 	                  "  { role = \"smtps\";\n"
 	                  "    port = 465; }\n"
 	                  ");\n", 1);
-	expect_error(f, 5, "listener role must be \"smtp\", \"submission\", \"submissions\", \"pop3\", \"pop3s\", \"imap\", \"imaps\" or \"https\"");
+	expect_error(f, 5, "listener role must be \"smtp\", \"submission\", \"submissions\", \"pop3\", \"pop3s\", \"imap\", \"imaps\", \"https\" or \"managesieve\"");
 }
 
 static void test_bad_listener_role_type(void **state)

@@ -23,6 +23,7 @@ static const http_route table[] = {
 	{"DELETE", "/v1/suppressions/{address}", NULL, h3},
 	{"GET", "/v1/suppressions/{address}", NULL, h1},
 	{"GET", "/", NULL, h3},
+	{"POST", "~/autodiscover/autodiscover.xml", NULL, h2},
 };
 #define N (sizeof table / sizeof table[0])
 
@@ -86,6 +87,19 @@ static void test_not_found_and_method(void **state)
 	assert_string_equal(allow, "DELETE, GET");
 }
 
+/* a nocase route takes any ASCII case; the others keep theirs */
+static void test_nocase(void **state)
+{
+	const http_route *rt = NULL;
+	router_params p = {0};
+	char allow[64];
+	assert_int_equal(match("POST", "/Autodiscover/AutoDiscover.XML", &rt, &p, allow), ROUTER_FOUND);
+	assert_ptr_equal(rt->handler, h2);
+	assert_int_equal(match("POST", "/autodiscover/autodiscover.xml", &rt, &p, allow), ROUTER_FOUND);
+	assert_int_equal(match("POST", "/autodiscover/autodiscover.xm", &rt, &p, allow), ROUTER_NO_PATH);
+	assert_int_equal(match("POST", "/V1/messages", &rt, &p, allow), ROUTER_NO_PATH);
+}
+
 static void test_head_uses_get(void **state)
 {
 	const http_route *rt = NULL;
@@ -132,6 +146,7 @@ int main(void)
 		cmocka_unit_test(test_literal_and_param), cmocka_unit_test(test_param_decoded),
 		cmocka_unit_test(test_not_found_and_method), cmocka_unit_test(test_head_uses_get),
 		cmocka_unit_test(test_bad_escapes), cmocka_unit_test(test_unescape),
+		cmocka_unit_test(test_nocase),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,12 +69,19 @@ static void test_printf_escapes_arguments_only(void **state)
 	assert_non_null(strstr(buf_str(&b), "value=\"tok&quot;en\""));
 	assert_non_null(strstr(buf_str(&b), "method=\"post\" action=\"/queue/X/hold\""));
 	buf_clear(&b);
-	html_page_begin(&b, "Queue <1>", "/queue", "a<b@example.org", "c");
+	html_page_begin(&b, "Queue <1>", "/queue", "a<b@example.org", "c", true);
 	html_page_end(&b);
 	assert_non_null(strstr(buf_str(&b), "<title>Queue &lt;1&gt; — yubin</title>"));
 	assert_non_null(strstr(buf_str(&b), "a&lt;b@example.org"));
 	assert_non_null(strstr(buf_str(&b), "<a href=\"/queue\" aria-current=\"page\">Queue</a>"));
+	assert_non_null(strstr(buf_str(&b), "<a href=\"/account\">My account</a>"));
 	assert_null(strstr(buf_str(&b), "<script"));
+	buf_clear(&b);
+	/* an account that is no administrator sees its own page only */
+	html_page_begin(&b, "My account", "/account", "u@example.org", "c", false);
+	assert_null(strstr(buf_str(&b), "href=\"/queue\""));
+	assert_null(strstr(buf_str(&b), "href=\"/log\""));
+	assert_non_null(strstr(buf_str(&b), "<a href=\"/account\" aria-current=\"page\">My account</a>"));
 	buf_clear(&b);
 	html_age(&b, 90061);
 	html_age(&b, 59);
@@ -246,6 +253,23 @@ static void test_session_bound(void **state)
 	web_sessions_free(&ws);
 }
 
+static void test_session_remove_user(void **state)
+{
+	web_sessions *ws = web_sessions_new(10, 100000, 100000);
+	char ids[4][WEB_TOKEN_HEX + 1];
+	const char *users[4] = {"u@example.org", "v@example.org", "u@example.org", "u@example.org"};
+	for (int i = 0; i < 4; i++)
+		memcpy(ids[i], web_sessions_create(ws, users[i], 100)->id, WEB_TOKEN_HEX + 1);
+	assert_int_equal(web_sessions_remove_user(ws, "u@example.org", ids[2]), 2);
+	assert_null(web_sessions_find(ws, ids[0], 101));
+	assert_non_null(web_sessions_find(ws, ids[1], 101)); /* another account's */
+	assert_non_null(web_sessions_find(ws, ids[2], 101)); /* the one kept */
+	assert_null(web_sessions_find(ws, ids[3], 101));
+	assert_int_equal(web_sessions_remove_user(ws, "u@example.org", NULL), 1);
+	assert_int_equal(web_sessions_count(ws), 1);
+	web_sessions_free(&ws);
+}
+
 static void test_when(void **state)
 {
 	time_t now = 1796342400 + 3600; /* 2026-12-04 01:00 UTC */
@@ -312,6 +336,32 @@ static void test_dns_match(void **state)
 	assert_string_equal(dnsadvice_state_name(DNSADVICE_DIFFERS), "differs");
 }
 
+/* SRV: the numbers and the target; "." for a service not offered; CNAME
+ * compares host names like MX */
+static void test_dns_match_srv(void **state)
+{
+	dnsadvice_rec srv = {.rrtype = DNS_TYPE_SRV, .want = "0 1 993 mail.example.org"};
+	dnsadvice_rec none = {.rrtype = DNS_TYPE_SRV, .want = "0 0 0 ."};
+	dnsadvice_rec cname = {.rrtype = DNS_TYPE_CNAME, .want = "mail.example.org"};
+	strlist f;
+	strlist_init(&f);
+	strlist_add(&f, "0 1 143 mail.example.org.");
+	assert_int_equal(dnsadvice_match(&srv, &f), DNSADVICE_DIFFERS);
+	assert_int_equal(dnsadvice_match(&none, &f), DNSADVICE_DIFFERS);
+	strlist_add(&f, "0 1 993 MAIL.example.org.");
+	assert_int_equal(dnsadvice_match(&srv, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "0 0 0 .");
+	assert_int_equal(dnsadvice_match(&none, &f), DNSADVICE_MATCH);
+	assert_int_equal(dnsadvice_match(&srv, &f), DNSADVICE_DIFFERS);
+	strlist_free(&f);
+	strlist_init(&f);
+	strlist_add(&f, "mail.example.org.");
+	assert_int_equal(dnsadvice_match(&cname, &f), DNSADVICE_MATCH);
+	strlist_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,8 +372,10 @@ int main(void)
 		cmocka_unit_test(test_tokens),
 		cmocka_unit_test(test_session_expiry),
 		cmocka_unit_test(test_session_bound),
+		cmocka_unit_test(test_session_remove_user),
 		cmocka_unit_test(test_when),
 		cmocka_unit_test(test_dns_match),
+		cmocka_unit_test(test_dns_match_srv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
