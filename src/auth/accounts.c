@@ -44,7 +44,11 @@ static const char acc_schema[] =
 	"CREATE TABLE IF NOT EXISTS aliases(alias TEXT NOT NULL,"
 	" target TEXT NOT NULL, PRIMARY KEY(alias, target));"
 	"CREATE TABLE IF NOT EXISTS sendas(user TEXT NOT NULL,"
-	" address TEXT NOT NULL, PRIMARY KEY(user, address));";
+	" address TEXT NOT NULL, PRIMARY KEY(user, address));"
+	/* storage, messages: NULL the default (limits.*), 0 no limit; warned:
+	 * the ACC_QUOTA_WARNED_* bits of the 90 % warnings sent */
+	"CREATE TABLE IF NOT EXISTS quotas(address TEXT PRIMARY KEY NOT NULL,"
+	" storage INTEGER, messages INTEGER, warned INTEGER NOT NULL DEFAULT 0);";
 
 /* ---- normalisation ---------------------------------------------------- */
 
@@ -470,6 +474,9 @@ accounts_status accounts_user_del(accounts *acc, const char *address)
 	 * the app passwords or the log-ins */
 	if (s == ACC_OK)
 		s = acc_exec(acc, "DELETE FROM sendas WHERE user = ?1", args, 1, NULL);
+	/* nor its quota and warning state */
+	if (s == ACC_OK)
+		s = acc_exec(acc, "DELETE FROM quotas WHERE address = ?1", args, 1, NULL);
 	if (s == ACC_OK)
 		s = acc_exec(acc, "DELETE FROM apppass WHERE user = ?1", args, 1, NULL);
 	if (s == ACC_OK)
@@ -780,3 +787,81 @@ accounts_status accounts_user_may_send_as(accounts *acc, const char *user, const
 	return s;
 }
 
+
+/* ---- quotas ------------------------------------------------------------ */
+
+static int64_t acc_quota_column(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return ACC_QUOTA_DEFAULT;
+	return sqlite3_column_int64(st, col);
+}
+
+accounts_status accounts_quota_get(accounts *acc, const char *address, accounts_quota *q_r)
+{
+	*q_r = (accounts_quota){.storage = ACC_QUOTA_DEFAULT, .messages = ACC_QUOTA_DEFAULT};
+	char *a = accounts_normalize(address);
+	if (a == NULL)
+		return ACC_NOT_FOUND;
+	sqlite3_stmt *st;
+	const char *args[] = { a };
+	accounts_status s = acc_prepare(acc, "SELECT q.storage, q.messages, q.warned FROM users u"
+	                                " LEFT JOIN quotas q ON q.address = u.address WHERE u.address = ?1",
+	                                args, 1, &st);
+	if (s == ACC_OK) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			q_r->storage = acc_quota_column(st, 0);
+			q_r->messages = acc_quota_column(st, 1);
+			q_r->warned = (unsigned)sqlite3_column_int64(st, 2);
+		} else if (rc == SQLITE_DONE) {
+			s = ACC_NOT_FOUND;
+		} else {
+			s = acc_db_error(acc, "read");
+		}
+		acc_release(acc, st);
+	}
+	free(a);
+	return s;
+}
+
+/* Bind v as ?n: NULL for the default. */
+static bool acc_bind_quota(sqlite3_stmt *st, int n, int64_t v)
+{
+	return (v < 0 ? sqlite3_bind_null(st, n) : sqlite3_bind_int64(st, n, v)) == SQLITE_OK;
+}
+
+/* Upsert the quotas row of the user a (normalised); the user must exist. */
+static accounts_status acc_quota_write(accounts *acc, const char *a, const accounts_quota *q)
+{
+	sqlite3_stmt *st;
+	const char *args[] = { a };
+	accounts_status s = acc_prepare(acc, "INSERT INTO quotas(address, storage, messages, warned)"
+	                                " SELECT address, ?2, ?3, ?4 FROM users WHERE address = ?1"
+	                                " ON CONFLICT(address) DO UPDATE SET storage = excluded.storage,"
+	                                " messages = excluded.messages, warned = excluded.warned",
+	                                args, 1, &st);
+	if (s != ACC_OK)
+		return s;
+	if (!acc_bind_quota(st, 2, q->storage) || !acc_bind_quota(st, 3, q->messages) ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)q->warned) != SQLITE_OK)
+		s = acc_db_error(acc, "bind");
+	else if (sqlite3_step(st) != SQLITE_DONE)
+		s = acc_db_error(acc, "write");
+	else if (sqlite3_changes(acc->db) == 0)
+		s = ACC_NOT_FOUND;
+	acc_release(acc, st);
+	return s;
+}
+
+accounts_status accounts_quota_set(accounts *acc, const char *address, const accounts_quota *q)
+{
+	if (q->storage < ACC_QUOTA_DEFAULT || q->messages < ACC_QUOTA_DEFAULT)
+		return ACC_INVALID;
+	char *a = accounts_normalize(address);
+	if (a == NULL)
+		return ACC_INVALID;
+	accounts_status s = acc_quota_write(acc, a, q);
+	free(a);
+	return s;
+}

@@ -11,6 +11,7 @@
 #define YUBIN_ACCOUNTS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "lib/strutil.h"
 
@@ -96,5 +97,27 @@ accounts_status accounts_sendas_list(accounts *acc, const char *user, strlist *o
  * ACC_ERROR on a database error (temporary: the caller must not refuse
  * for good). */
 accounts_status accounts_user_may_send_as(accounts *acc, const char *user, const char *address);
+
+/* Quotas: what one account may keep (bytes of mail, messages), and which
+ * 90 % warnings it has been sent (delivery/quota.h decides when).  Each
+ * limit is ACC_QUOTA_DEFAULT (limits.mailbox_quota[_messages] apply),
+ * ACC_QUOTA_NONE (no limit for this account), or a positive number. */
+#define ACC_QUOTA_DEFAULT (-1)
+#define ACC_QUOTA_NONE 0
+#define ACC_QUOTA_WARNED_STORAGE 1u
+#define ACC_QUOTA_WARNED_MESSAGES 2u
+typedef struct accounts_quota {
+	int64_t storage;          /* bytes */
+	int64_t messages;
+	unsigned warned;          /* ACC_QUOTA_WARNED_* bits */
+} accounts_quota;
+
+/* The user's quota (defaults when nothing was set): ACC_NOT_FOUND when
+ * there is no such user (then *q_r holds the defaults). */
+accounts_status accounts_quota_get(accounts *acc, const char *address, accounts_quota *q_r);
+/* Store the user's quota and warning bits whole: ACC_NOT_FOUND when there
+ * is no such user, ACC_INVALID for a limit below ACC_QUOTA_DEFAULT.
+ * Deleting the user deletes them. */
+accounts_status accounts_quota_set(accounts *acc, const char *address, const accounts_quota *q);
 
 #endif

@@ -53,6 +53,10 @@ int cmd_domain(cli_ctx *ctx, int argc, char **argv);
 int cmd_user(cli_ctx *ctx, int argc, char **argv);
 /* `yubin user sendas ...` (cmd_sendas.c), reached through cmd_user. */
 int cmd_user_sendas(cli_ctx *ctx, int argc, char **argv);
+/* `yubin user quota ...` (cmd_userquota.c), reached through cmd_user; and
+ * the "storage=... messages=..." words `yubin user list` prints for q. */
+int cmd_user_quota(cli_ctx *ctx, int argc, char **argv);
+void cli_user_quota_line(const config *cfg, const accounts_quota *q, char *out, size_t size);
 /* `yubin user apppass ...` (cmd_apppass.c), reached through cmd_user. */
 int cmd_user_apppass(cli_ctx *ctx, int argc, char **argv);
 int cmd_alias(cli_ctx *ctx, int argc, char **argv);

@@ -2,6 +2,7 @@
  * depends on (read the TLS key and bind ports as root, then drop to the
  * service user before touching any mail), recovery, the event loop, and an
  * orderly stop on SIGTERM / SIGINT. */
+#include "store/quotabook.h"
 #include "api/api.h"
 #include "cli/cli.h"
 #include "store/view.h"
@@ -75,8 +76,8 @@ static bool open_outbound(cli_ctx *ctx, server *srv, dns_resolver **dns_r, outbo
 	return true;
 }
 
-/* Success reports for local deliveries (NOTIFY=SUCCESS) go back through
- * the queue; rep must live as long as the queue does. */
+/* Reports of local deliveries (NOTIFY=SUCCESS, a mailbox full for too
+ * long) go back through the queue; rep must live as long as the queue does. */
 static void open_reports(server *srv, report_ctx *rep)
 {
 	*rep = (report_ctx){.q = srv->q, .acc = srv->acc, .hostname = srv->cfg->hostname};
@@ -123,6 +124,13 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 		free(err);
 		return false;
 	}
+	srv->quota = quota_book_open(ctx->cfg, &err);
+	if (srv->quota == NULL) {
+		cli_error("cannot open the account database for quotas: %s", err);
+		free(err);
+		return false;
+	}
+	queue_set_quota(srv->q, srv->quota);
 	srv->dummy_hash = password_hash("yubin-timing-equaliser");
 	if (srv->dummy_hash == NULL) {
 		cli_error("libcrypt cannot make a yescrypt hash");
@@ -272,6 +280,7 @@ out:
 	dns_free(&dns);
 	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);
+	quota_book_free(&srv.quota); /* after the workers and the sessions that used it */
 	audit_close(); /* after every emitter: stores what is left */
 	throttle_free(&srv.thr);
 	store_views_free(&srv.views); /* after the sessions that held them */

@@ -1,7 +1,7 @@
 /* cmd_user.c — `yubin user add | passwd | del | list`: the virtual users of
  * the account store (`yubin user sendas` is cmd_sendas.c, `yubin user
- * apppass` cmd_apppass.c).  Owns argument
- * parsing, where a password comes from
+ * quota` cmd_userquota.c, `yubin user apppass` cmd_apppass.c).  Owns
+ * argument parsing, where a password comes from
  * (terminal prompt, --password-stdin, or an imported --hash) and this
  * command's messages.  A plain password lives only between reading and
  * hashing, is never printed, and is wiped with str_secure_free. */
@@ -49,6 +49,7 @@ static int user_usage(void)
 		fprintf(stderr, "%s yubin user %s%s\n", i == 0 ? "usage:" : "      ",
 			user_verbs[i].name, user_verbs[i].args);
 	fprintf(stderr, "       yubin user sendas add|del USER ADDRESS | list USER\n");
+	fprintf(stderr, "       yubin user quota ADDRESS [--storage N[K|M|G]|none|default] [--messages N|none|default]\n");
 	fprintf(stderr, "       yubin user apppass add|revoke ADDRESS NAME | list ADDRESS\n");
 	return 2;
 }
@@ -209,8 +210,17 @@ static int user_list(accounts *acc, const user_args *a)
 	strlist l;
 	strlist_init(&l);
 	accounts_status s = accounts_user_list(acc, &l);
-	for (size_t i = 0; s == ACC_OK && i < l.n; i++)
-		printf("%s\n", l.items[i]);
+	for (size_t i = 0; s == ACC_OK && i < l.n; i++) {
+		accounts_quota q;
+		char line[128];
+		s = accounts_quota_get(acc, l.items[i], &q);
+		if (s == ACC_OK) {
+			cli_user_quota_line(a->cfg, &q, line, sizeof line);
+			printf("%s  %s\n", l.items[i], line);
+		} else if (s == ACC_NOT_FOUND) { /* deleted meanwhile */
+			s = ACC_OK;
+		}
+	}
 	strlist_free(&l);
 	return s == ACC_OK ? 0 : user_fail(acc, s, "list");
 }
@@ -262,6 +272,8 @@ int cmd_user(cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "sendas") == 0)
 		return cmd_user_sendas(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "quota") == 0)
+		return cmd_user_quota(ctx, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "apppass") == 0)
 		return cmd_user_apppass(ctx, argc - 1, argv + 1);
 	const user_verb *v = argc >= 2 ? user_find(argv[1]) : NULL;

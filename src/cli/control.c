@@ -36,8 +36,9 @@ static char *socket_path(const config *cfg)
  * delivery/qadmin.h ("flush <qid>" is retry). */
 static void answer(control *c, const char *req, struct evbuffer *out)
 {
-	if (strcmp(req, "flush") == 0) {
-		evbuffer_add_printf(out, "ok %zu message(s) scheduled now\n", outbound_flush(c->ob, NULL));
+	if (strcmp(req, "flush") == 0) { /* remote attempts, and local deliveries that wait */
+		size_t n = outbound_flush(c->ob, NULL);
+		evbuffer_add_printf(out, "ok %zu message(s) scheduled now\n", n + queue_retry_deferred(c->q));
 		return;
 	}
 	const char *sp = strchr(req, ' ');

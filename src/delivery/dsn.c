@@ -85,6 +85,11 @@ static bool put_date(buf *out, time_t t)
 	                  months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+bool dsn_put_date(buf *out, time_t t)
+{
+	return put_date(out, t);
+}
+
 static bool put_date_field(buf *out, const char *name, time_t t)
 {
 	return buf_printf(out, "%s: ", name) && put_date(out, t) && buf_putc(out, '\n');

@@ -46,6 +46,10 @@ typedef struct dsn_info {
 	                              * every report that is not about a failure */
 } dsn_info;
 
+/* Append t as an RFC 5322 date-time in UTC ("Sun, 06 Dec 2026 14:46:02
+ * +0000"), with English names whatever the locale.  False when out is full. */
+bool dsn_put_date(buf *out, time_t t);
+
 /* Build the whole report message into out, with LF line ends (the spool's
  * convention): From: MAILER-DAEMON@reporting_mta, To: sender, Subject (by
  * the gravest action: failed, then delayed, then delivered / relayed),

@@ -12,6 +12,7 @@
 
 #include "delivery/dsn.h"
 #include "delivery/maildir.h"
+#include "delivery/quotawarn.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "audit/audit.h"
@@ -21,6 +22,7 @@
 #include "queue/qfile.h"
 #include "queue/qid.h"
 #include "store/folders.h"
+#include "store/quotabook.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
 #define REPORT_MAX ((size_t)64 << 20)
@@ -64,33 +66,114 @@ static bool mark_done(int qfd, size_t idx)
 	return fs_write_all(qfd, line, (size_t)n);
 }
 
-/* Deliver recipient idx; true when it is in its Maildir now (written now,
- * or found there by a recovering run). */
-static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size_t body_len,
-                        const char *mail_root, const char *hostname, bool recovering,
-                        int qfd, local_outcome *out)
+/* What one recipient's run left: still pending, in its Maildir, or
+ * failed for good now. */
+typedef enum one_result { ONE_PENDING = 0, ONE_DONE, ONE_BOUNCED } one_result;
+
+/* An account's quota as one delivery saw it. */
+typedef struct quota_look {
+	quota_limits l;
+	unsigned warned;          /* ACC_QUOTA_WARNED_* bits stored */
+	bool counted;             /* limited, and the usage below was read */
+	uint64_t bytes, messages;
+} quota_look;
+
+/* Does a message of size bytes fit in the account to (INBOX Maildir
+ * root)?  Yes when nothing is limited or the usage cannot be read (a
+ * mailbox not made yet holds nothing; the write will tell otherwise). */
+static bool quota_fits(const local_ctx *ctx, const char *to, const char *root, uint64_t size, quota_look *ql)
+{
+	*ql = (quota_look){0};
+	if (ctx->quota == NULL || root == NULL)
+		return true;
+	quota_book_limits(ctx->quota, to, &ql->l, &ql->warned);
+	ql->counted = quota_limited(ql->l) && quota_book_usage(ctx->quota, root, &ql->bytes, &ql->messages);
+	return !ql->counted || !quota_over(ql->l, ql->bytes, ql->messages, size, 1);
+}
+
+/* The account now holds bytes / messages: store the warning state, and
+ * deliver the warning when one is due (before the state is stored: a
+ * crash between the two repeats the warning rather than losing it). */
+static void quota_warn_update(const local_ctx *ctx, const char *to, const char *root, const quota_look *ql,
+                              uint64_t bytes, uint64_t messages)
+{
+	if (ctx->quota == NULL || ql->warned == QUOTA_BOOK_NO_ACCOUNT ||
+	    (!ql->counted && (ql->warned == 0 || quota_limited(ql->l))))
+		return; /* no account to warn, nothing to change, or a usage that could not be read */
+	unsigned send = 0, now = quota_warn_state(ql->counted ? ql->l : (quota_limits){0}, bytes, messages,
+	                                          ql->warned, &send);
+	if (send != 0 && !quota_warn_deliver(root, ctx->hostname, to, ql->l, bytes, messages, send))
+		now &= ~send; /* not written: due again at the next delivery */
+	if (now != ql->warned)
+		quota_book_set_warned(ctx->quota, to, now);
+}
+
+/* Append one state record to the queue file (not fsynced: see mark_done). */
+static bool put_state(int qfd, const char *kind, size_t idx, const char *a, const char *b)
+{
+	buf rec;
+	buf_init(&rec, 1024);
+	bool ok = qfile_format_state(&rec, kind, idx, a, b) && fs_write_all(qfd, rec.data, rec.len);
+	buf_free(&rec);
+	return ok;
+}
+
+/* Recipient idx's mailbox has no room: keep the message for it (4.2.2)
+ * until the lifetime is over, then fail it (5.2.2). */
+static one_result over_quota(const qenvelope *env, size_t idx, const local_ctx *ctx, const quota_look *ql,
+                             int qfd, local_outcome *out)
 {
 	const char *to = env->rcpts[idx].address;
-	char *path = maildir_path(mail_root, to);
-	if (path != NULL && env->junk) { /* quarantined (DMARC): the account's Junk folder */
-		char *junk = xasprintf("%s/.Junk", path);
-		char *err = NULL;
-		free(path);
-		path = store_make_maildir(junk, true, &err) ? junk : NULL;
-		if (path == NULL)
-			free(junk);
-		free(err);
+	bool expired = time(NULL) - env->time >= (time_t)ctx->lifetime;
+	char *reply = xasprintf("%s <%s>: mailbox full", expired ? "552 5.2.2" : "452 4.2.2", to);
+	/* one defer record while the reply stays the same: the file does not
+	 * grow with every retry */
+	const char *last = env->rcpts[idx].last_reply;
+	bool recorded = expired                                 ? put_state(qfd, "fail", idx, "5.2.2", reply)
+	                : last != NULL && strcmp(last, reply) == 0 ? true
+	                                                        : put_state(qfd, "defer", idx, reply, NULL);
+	expired = expired && recorded; /* a bounce not recorded would be sent again: wait for the next try */
+	log_event(LOG_LVL_INFO, "deliver",
+	          "qid=%s to=%s result=%s status=%s reason=\"mailbox full\" storage=%llu/%llu messages=%llu/%llu "
+	          "delay=%llds",
+	          env->id, to, expired ? "bounced" : "deferred", expired ? "5.2.2" : "4.2.2",
+	          (unsigned long long)ql->bytes, (unsigned long long)ql->l.bytes, (unsigned long long)ql->messages,
+	          (unsigned long long)ql->l.messages, (long long)(time(NULL) - env->time));
+	audit_emit(expired ? AUDIT_BOUNCED : AUDIT_DEFERRED, env->id, to,
+	           json_pack("{s:o, s:o, s:s}", "rcpt", audit_str(to), "reply", audit_str(reply), "status",
+	                     expired ? "5.2.2" : "4.2.2"));
+	free(reply);
+	if (expired) {
+		out->bounced++;
+		metrics_bounced(METRICS_LOCAL);
+		return ONE_BOUNCED;
 	}
-	char *name = unique_name(env, idx, hostname);
-	char *prefix = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n", env->sender, to);
-	const char *step = "";
-	maildir_status st = MD_ERROR;
-	if (path != NULL) {
-		if (recovering && maildir_has(path, name))
-			st = MD_ALREADY;
-		else
-			st = maildir_deliver(path, name, prefix, strlen(prefix), body, body_len, &step);
-	}
+	out->failed++;
+	metrics_deferred(METRICS_LOCAL);
+	return ONE_PENDING;
+}
+
+/* The Maildir of recipient to: its INBOX (root), or its Junk folder for a
+ * quarantined message.  malloc'd, NULL when it cannot be made. */
+static char *target_folder(const qenvelope *env, const char *root)
+{
+	if (root == NULL || !env->junk)
+		return root ? xstrdup(root) : NULL;
+	char *junk = xasprintf("%s/.Junk", root);
+	char *err = NULL;
+	bool ok = store_make_maildir(junk, true, &err);
+	free(err);
+	if (!ok)
+		free(junk);
+	return ok ? junk : NULL;
+}
+
+/* Log and record what maildir_deliver did for recipient idx (at path, as
+ * name): ONE_DONE when the message is in the Maildir. */
+static one_result finish_one(const qenvelope *env, size_t idx, maildir_status st, const char *path,
+                             const char *name, const char *step, int qfd, local_outcome *out)
+{
+	const char *to = env->rcpts[idx].address;
 	if (st == MD_ERROR) {
 		out->failed++;
 		int error = errno;
@@ -100,46 +183,94 @@ static bool deliver_one(const qenvelope *env, size_t idx, const char *body, size
 		audit_emit(AUDIT_DEFERRED, env->id, to,
 		           json_pack("{s:o, s:o}", "rcpt", audit_str(to),
 		                     "reply", audit_str(path ? strerror(error) : "the mailbox cannot be found")));
-	} else {
-		if (!mark_done(qfd, idx))
-			log_event(LOG_LVL_WARN, "queue_mark", "qid=%s error=%s", env->id, strerror(errno));
-		if (st == MD_OK) {
-			out->delivered++;
-			metrics_delivered(METRICS_LOCAL, env->time);
-		} else {
-			out->already++;
-		}
-		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s",
-		          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
-		if (st == MD_OK)
-			audit_emit(AUDIT_DELIVERED, env->id, to,
-			           json_pack("{s:o, s:o, s:s, s:s}", "rcpt", audit_str(to), "mailbox", audit_str(to), "folder",
-			                     env->junk ? "Junk" : "INBOX", "reply", "delivered to the mailbox"));
+		return ONE_PENDING;
 	}
+	if (!mark_done(qfd, idx))
+		log_event(LOG_LVL_WARN, "queue_mark", "qid=%s error=%s", env->id, strerror(errno));
+	if (st == MD_OK) {
+		out->delivered++;
+		metrics_delivered(METRICS_LOCAL, env->time);
+	} else {
+		out->already++;
+	}
+	log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s",
+	          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
+	if (st == MD_OK)
+		audit_emit(AUDIT_DELIVERED, env->id, to,
+		           json_pack("{s:o, s:o, s:s, s:s}", "rcpt", audit_str(to), "mailbox", audit_str(to), "folder",
+		                     env->junk ? "Junk" : "INBOX", "reply", "delivered to the mailbox"));
+	return ONE_DONE;
+}
+
+/* Deliver recipient idx: ONE_DONE when it is in its Maildir now (written
+ * now, or found there by a recovering run).  The quota is checked before
+ * a write, never for a copy an earlier attempt already wrote. */
+static one_result deliver_one(const qenvelope *env, size_t idx, const char *body, size_t body_len,
+                              const local_ctx *ctx, bool recovering, int qfd, local_outcome *out)
+{
+	const char *to = env->rcpts[idx].address;
+	char *root = maildir_path(ctx->mail_root, to);
+	char *path = target_folder(env, root);
+	char *name = unique_name(env, idx, ctx->hostname);
+	char *prefix = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n", env->sender, to);
+	size_t size = strlen(prefix) + body_len;
+	const char *step = "";
+	maildir_status st = MD_ERROR;
+	quota_look ql = {0};
+	one_result res;
+	if (path != NULL && recovering && maildir_has(path, name)) {
+		st = MD_ALREADY;
+	} else if (path != NULL && !maildir_in_new(path, name, size) && !quota_fits(ctx, to, root, size, &ql)) {
+		res = over_quota(env, idx, ctx, &ql, qfd, out);
+		quota_warn_update(ctx, to, root, &ql, ql.bytes, ql.messages);
+		goto out;
+	} else if (path != NULL) {
+		st = maildir_deliver(path, name, prefix, strlen(prefix), body, body_len, &step);
+	}
+	res = finish_one(env, idx, st, path, name, step, qfd, out);
+	if (st == MD_OK)
+		quota_warn_update(ctx, to, root, &ql, ql.bytes + size, ql.messages + 1);
+out:
+	free(root);
 	free(path);
 	free(name);
 	free(prefix);
-	return st != MD_ERROR;
+	return res;
 }
 
-/* The success report for the recipients marked in now[] that asked for one
- * (NOTIFY=SUCCESS).  A recipient found delivered by a recovering run is
- * included: its done record was never written, so neither was its report
- * (a duplicate report is better than none).  Never for the null sender. */
-static void success_report(const qenvelope *env, const bool *now, const char *body, size_t body_len,
-                           const char *hostname, local_outcome *out)
+/* The report for the recipients of this run (now[]): those delivered
+ * that asked for it (NOTIFY=SUCCESS) and those failed for good that did
+ * not refuse it (NOTIFY=NEVER).  A recipient found delivered by a
+ * recovering run is included: its done record was never written, so
+ * neither was its report (a duplicate report is better than none).  Never
+ * for the null sender. */
+static void run_report(const qenvelope *env, const one_result *now, const char *body, size_t body_len,
+                       const char *hostname, local_outcome *out)
 {
 	if (env->sender[0] == '\0')
 		return;
 	dsn_rcpt *dr = xcalloc(env->n_rcpts, sizeof(dsn_rcpt));
 	size_t n = 0;
+	bool failures = false;
 	time_t t = time(NULL);
-	for (size_t i = 0; i < env->n_rcpts; i++)
-		if (now[i] && dsnparam_wants(env->rcpts[i].notify, DSN_NOTIFY_SUCCESS))
-			dr[n++] = (dsn_rcpt){.address = env->rcpts[i].address, .orig = env->rcpts[i].orcpt,
-			                     .action = DSN_ACTION_DELIVERED, .status = "2.0.0", .last_attempt = t};
+	for (size_t i = 0; i < env->n_rcpts; i++) {
+		const qrcpt *r = &env->rcpts[i];
+		if (now[i] == ONE_DONE && dsnparam_wants(r->notify, DSN_NOTIFY_SUCCESS)) {
+			dr[n++] = (dsn_rcpt){.address = r->address, .orig = r->orcpt, .action = DSN_ACTION_DELIVERED,
+			                     .status = "2.0.0", .last_attempt = t};
+		} else if (now[i] == ONE_BOUNCED && dsnparam_wants(r->notify, DSN_NOTIFY_FAILURE)) {
+			dr[n++] = (dsn_rcpt){.address = r->address, .orig = r->orcpt, .action = DSN_ACTION_FAILED,
+			                     .status = "5.2.2", .last_attempt = t,
+			                     .reason = "the mailbox is full, and it stayed full for as long as this "
+			                               "server keeps a message waiting"};
+			failures = true;
+		}
+	}
+	/* RFC 3461 4.3: the whole message comes back only with RET=FULL, and
+	 * only in a report about a failure */
 	dsn_info info = {.reporting_mta = hostname, .qid = env->id, .envid = env->envid,
-	                 .sender = env->sender, .arrival = env->time, .now = t, .headers_only = true};
+	                 .sender = env->sender, .arrival = env->time, .now = t,
+	                 .headers_only = !failures || env->ret != DSN_RET_FULL};
 	buf msg;
 	buf_init(&msg, REPORT_MAX);
 	if (n > 0 && dsn_build(&info, dr, n, body, body_len, &msg)) {
@@ -147,6 +278,7 @@ static void success_report(const qenvelope *env, const bool *now, const char *bo
 		out->report = buf_steal(&msg);
 		out->report_rcpts = n;
 		out->report_to = xstrdup(env->sender);
+		out->report_kind = failures ? "failed" : "delivered";
 	}
 	buf_free(&msg);
 	free(dr);
@@ -160,8 +292,7 @@ void local_outcome_free(local_outcome *out)
 	out->report = out->report_to = out->qid = NULL;
 }
 
-bool local_deliver(const char *qpath, const char *mail_root, const char *hostname,
-                   bool recovering, local_outcome *out)
+bool local_deliver(const char *qpath, const local_ctx *ctx, bool recovering, local_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
 	size_t len;
@@ -181,7 +312,7 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 	}
 	int qfd = open(qpath, O_WRONLY | O_APPEND | O_CLOEXEC);
 	bool all_done = qfd >= 0;
-	bool *now = xcalloc(env.n_rcpts, sizeof(bool));
+	one_result *now = xcalloc(env.n_rcpts, sizeof(one_result));
 	for (size_t i = 0; qfd >= 0 && i < env.n_rcpts; i++) {
 		if (env.held && !env.rcpts[i].done) {
 			/* held by a policy: nobody gets it until `yubin queue release` */
@@ -192,15 +323,15 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 		} else if (env.rcpts[i].kind == 'R') {
 			if (!env.rcpts[i].done && !env.rcpts[i].failed)
 				out->remote++;
-		} else if (!env.rcpts[i].done) {
-			now[i] = deliver_one(&env, i, body, body_len, mail_root, hostname, recovering, qfd, out);
-			if (!now[i])
+		} else if (!env.rcpts[i].done && !env.rcpts[i].failed) {
+			now[i] = deliver_one(&env, i, body, body_len, ctx, recovering, qfd, out);
+			if (now[i] == ONE_PENDING)
 				all_done = false;
 		}
 	}
 	if (qfd >= 0)
 		close(qfd);
-	success_report(&env, now, body, body_len, hostname, out);
+	run_report(&env, now, body, body_len, ctx->hostname, out);
 	free(now);
 	out->qid = xstrdup(env.id);
 	out->next_attempt = env.next_attempt;
@@ -208,7 +339,7 @@ bool local_deliver(const char *qpath, const char *mail_root, const char *hostnam
 		if (unlink(qpath) == 0)
 			out->removed = true;
 		log_event(LOG_LVL_INFO, "queue_remove", "qid=%s result=%s", env.id,
-		          out->removed ? "delivered" : strerror(errno));
+		          !out->removed ? strerror(errno) : out->bounced > 0 ? "bounced" : "delivered");
 	}
 	qenvelope_free(&env);
 	free(data);

@@ -113,6 +113,15 @@ out:
 	return st;
 }
 
+bool maildir_in_new(const char *path, const char *name, size_t size)
+{
+	char *dst = xasprintf("%s/new/%s", path, name);
+	struct stat sb;
+	bool found = stat(dst, &sb) == 0 && (size_t)sb.st_size == size;
+	free(dst);
+	return found;
+}
+
 static bool dir_has(const char *dir, const char *name)
 {
 	DIR *d = opendir(dir);

@@ -23,6 +23,9 @@ bool maildir_create(const char *path);
 maildir_status maildir_deliver(const char *path, const char *name,
                                const char *prefix, size_t prefix_len,
                                const char *body, size_t body_len, const char **err_r);
+/* True when new/<name> is there with size bytes: an earlier attempt wrote
+ * it whole (maildir_deliver would answer MD_ALREADY). */
+bool maildir_in_new(const char *path, const char *name, size_t size);
 /* True when cur/ holds name, or name followed by ":2,..." or by the
  * store's ",U=..." fields (delivered, then taken in by a mail reader or the
  * store).  Used by recovery after a crash. */

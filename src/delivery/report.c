@@ -50,8 +50,8 @@ bool report_send(const report_ctx *ctx, const char *about_qid, const char *sende
 	return ok;
 }
 
-void report_on_queue(void *arg, const char *about_qid, const char *sender, size_t recipients,
+void report_on_queue(void *arg, const char *about_qid, const char *sender, const char *kind, size_t recipients,
                      const char *msg, size_t len)
 {
-	report_send(arg, about_qid, sender, "delivered", recipients, msg, len);
+	report_send(arg, about_qid, sender, kind, recipients, msg, len);
 }

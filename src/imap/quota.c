@@ -1,13 +1,14 @@
 /* quota.c — QUOTA (RFC 9208): one quota root per account, "", holding
  * every mailbox, with the STORAGE resource (KiB of mail, from the
- * account's Maildir file names: store/usage.h) when limits.mailbox_quota
- * sets a limit and the MESSAGE resource when limits.mailbox_quota_messages
- * does; GETQUOTAROOT, GETQUOTA, SETQUOTA (refused: quotas are the
- * administrator's), and the check APPEND and COPY make before they add
- * mail.  Without a limit the account has no quota root at all.  The
- * limits are soft by the width of a race: two sessions adding mail at the
- * same moment may both pass the check.  Local delivery does not enforce
- * the limits yet (a later issue). */
+ * account's Maildir file names: store/usage.h) when the account has a
+ * storage limit and the MESSAGE resource when it has a message limit:
+ * its own values (`yubin user quota`) over limits.mailbox_quota and
+ * limits.mailbox_quota_messages (store/quotabook.h); GETQUOTAROOT,
+ * GETQUOTA, SETQUOTA (refused: quotas are the administrator's), and the
+ * check APPEND and COPY make before they add mail.  Without a limit the
+ * account has no quota root at all.  The limits are soft by the width of
+ * a race: two sessions adding mail at the same moment may both pass the
+ * check.  Local delivery enforces the same limits (delivery/local.c). */
 #include "imap/session.h"
 
 #include <errno.h>
@@ -20,24 +21,27 @@
 #include "imap/names.h"
 #include "lib/log.h"
 #include "mime/imapfmt.h"
+#include "store/quotabook.h"
 #include "store/usage.h"
 
 #define QUOTA_ROOT ""
 
-static uint64_t storage_limit(const imap_session *s)
+/* The account's limits now (a change by `yubin user quota` counts at
+ * once); the defaults when the account store cannot say. */
+static quota_limits limits_of(const imap_session *s)
 {
-	return (uint64_t)s->srv->cfg->limits.mailbox_quota;
-}
-
-static uint64_t message_limit(const imap_session *s)
-{
-	return (uint64_t)s->srv->cfg->limits.mailbox_quota_messages;
+	quota_limits l;
+	if (s->srv->quota != NULL)
+		quota_book_limits(s->srv->quota, s->account, &l, NULL);
+	else
+		l = quota_effective(NULL, s->srv->cfg->limits.mailbox_quota, s->srv->cfg->limits.mailbox_quota_messages);
+	return l;
 }
 
 /* Is anything limited (else the account has no quota root)? */
 static bool has_root(const imap_session *s)
 {
-	return storage_limit(s) > 0 || message_limit(s) > 0;
+	return quota_limited(limits_of(s));
 }
 
 /* On a worker: the account's bytes and messages now (false when they
@@ -52,10 +56,10 @@ static bool usage_now(imap_session *s, uint64_t *bytes_r, uint64_t *messages_r)
 bool imap_quota_exceeded(imap_session *s, uint64_t bytes, uint64_t messages)
 {
 	uint64_t have_bytes, have_messages;
-	uint64_t sl = storage_limit(s), ml = message_limit(s);
-	if (!has_root(s) || !usage_now(s, &have_bytes, &have_messages))
+	quota_limits l = limits_of(s);
+	if (!quota_limited(l) || !usage_now(s, &have_bytes, &have_messages))
 		return false; /* no limit; unreadable: the write that follows will tell */
-	return (sl > 0 && have_bytes + bytes > sl) || (ml > 0 && have_messages + messages > ml);
+	return quota_over(l, have_bytes, have_messages, bytes, messages);
 }
 
 bool imap_disk_full(int err)
@@ -110,12 +114,13 @@ static void quota_done(void *arg)
 	} else {
 		/* RFC 9208 5.1: STORAGE in units of 1024 octets, usage rounded up */
 		char storage[64] = "", messages[64] = "";
-		if (storage_limit(s) > 0)
+		quota_limits l = limits_of(s);
+		if (l.bytes > 0)
 			snprintf(storage, sizeof storage, "STORAGE %llu %llu", (unsigned long long)((j->bytes + 1023) / 1024),
-			         (unsigned long long)(storage_limit(s) / 1024));
-		if (message_limit(s) > 0)
+			         (unsigned long long)(l.bytes / 1024));
+		if (l.messages > 0)
 			snprintf(messages, sizeof messages, "%sMESSAGE %llu %llu", storage[0] ? " " : "",
-			         (unsigned long long)j->messages, (unsigned long long)message_limit(s));
+			         (unsigned long long)j->messages, (unsigned long long)l.messages);
 		imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (%s%s)", storage, messages);
 		imap_tagged(s, j->tag, "OK", "%s completed", j->name ? "GETQUOTAROOT" : "GETQUOTA");
 	}

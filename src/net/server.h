@@ -50,6 +50,7 @@ typedef struct server {
 	struct api_state *api;      /* the HTTPS API's keys and callers (api/api.h) */
 	struct web *web;            /* the dashboard's sessions (web/web.h) */
 	struct outbound *outbound;  /* remote delivery, for the dashboard's queue operations */
+	struct quota_book *quota;   /* account quotas (store/quotabook.h), shared with local delivery */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

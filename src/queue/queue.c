@@ -47,6 +47,8 @@ struct queue {
 	bool launching;       /* launch_waiting is running (see there) */
 	queue_report_fn *report_fn;
 	void *report_arg;
+	struct quota_book *quota;  /* account quotas for local delivery; NULL: none */
+	int lifetime;         /* delivery.lifetime: how long a full mailbox is waited for */
 };
 
 struct spool {
@@ -128,6 +130,7 @@ queue *queue_open(const config *cfg, workers *w, char **err_r)
 	free(root);
 	q->mail_root = config_path_mail(cfg);
 	q->hostname = xstrdup(cfg->hostname);
+	q->lifetime = cfg->delivery.lifetime;
 	q->w = w;
 	q->local_max = (size_t)cfg->delivery.local_concurrency;
 	const char *dirs[] = {q->staging, q->active, q->corrupt, q->mail_root};
@@ -181,7 +184,9 @@ static void launch_waiting(queue *q);
 static void delivery_work(void *arg)
 {
 	delivery_job *j = arg;
-	j->parsed = local_deliver(j->path, j->q->mail_root, j->q->hostname, j->recovering, &j->out);
+	local_ctx ctx = {.mail_root = j->q->mail_root, .hostname = j->q->hostname, .quota = j->q->quota,
+	                 .lifetime = j->q->lifetime};
+	j->parsed = local_deliver(j->path, &ctx, j->recovering, &j->out);
 	if (!j->parsed && j->out.refused != NULL)
 		queue_quarantine(j->q, j->path, j->out.refused);
 }
@@ -224,8 +229,8 @@ static void delivery_done(void *arg)
 	 * A crash between the delivery and this point loses the report, never
 	 * the message (see docs/DESIGN.md). */
 	if (j->out.report != NULL && j->q->report_fn != NULL)
-		j->q->report_fn(j->q->report_arg, j->out.qid, j->out.report_to, j->out.report_rcpts,
-		                j->out.report, j->out.report_len);
+		j->q->report_fn(j->q->report_arg, j->out.qid, j->out.report_to, j->out.report_kind,
+		                j->out.report_rcpts, j->out.report, j->out.report_len);
 	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)
 		j->q->remote_fn(j->q->remote_arg, j->path, j->out.next_attempt);
 	/* a local delivery that failed, or a file that could not be read (not
@@ -298,7 +303,7 @@ void queue_recover(queue *q)
 	log_event(LOG_LVL_INFO, "queue_recover", "messages=%zu", n);
 }
 
-void queue_retry_deferred(queue *q)
+size_t queue_retry_deferred(queue *q)
 {
 	/* only files whose local delivery failed: remote recipients are the
 	 * outbound scheduler's, and it keeps their times itself */
@@ -309,10 +314,14 @@ void queue_retry_deferred(queue *q)
 			strlist_remove(&q->local_held, q->local_held.items[i]);
 		else
 			i++;
+	size_t n = 0;
 	for (size_t i = 0; i < todo.n; i++)
-		if (access(todo.items[i], F_OK) == 0)
+		if (access(todo.items[i], F_OK) == 0) {
 			deliver_async(q, xstrdup(todo.items[i]), true);
+			n++;
+		}
 	strlist_free(&todo);
+	return n;
 }
 
 bool queue_has_room(queue *q, uint64_t size)
@@ -324,6 +333,11 @@ void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg)
 {
 	q->remote_fn = fn;
 	q->remote_arg = arg;
+}
+
+void queue_set_quota(queue *q, struct quota_book *book)
+{
+	q->quota = book;
 }
 
 void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg)

@@ -44,21 +44,28 @@ const char *queue_release(queue *q, const char *qid);
 /* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60
 /* Retry the local deliveries that failed since the last call (for example
- * on a full disk): called every QUEUE_RETRY_AGE seconds by the server.
- * Recipients already delivered are never delivered again. */
-void queue_retry_deferred(queue *q);
+ * on a full disk or a full mailbox): called every QUEUE_RETRY_AGE seconds
+ * by the server, and by `yubin queue flush`.  Recipients already
+ * delivered are never delivered again.  The number of files retried. */
+size_t queue_retry_deferred(queue *q);
 
 /* Who takes files that still have remote recipients after local delivery
  * (the outbound scheduler): fn(arg, path, due) on the loop thread. */
 typedef void queue_remote_fn(void *arg, const char *path, time_t due);
 void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg);
 
-/* Who sends the success reports that local delivery builds (NOTIFY=
- * SUCCESS, delivery/report.c): fn(arg, about_qid, sender, recipients, msg,
- * len) on the loop thread.  Without a handler no report is sent. */
-typedef void queue_report_fn(void *arg, const char *about_qid, const char *sender, size_t recipients,
-                             const char *msg, size_t len);
+/* Who sends the reports that local delivery builds (NOTIFY=SUCCESS, and
+ * the failures of a mailbox that stayed full; delivery/report.c): fn(arg,
+ * about_qid, sender, kind ("delivered" or "failed"), recipients, msg, len)
+ * on the loop thread.  Without a handler no report is sent. */
+typedef void queue_report_fn(void *arg, const char *about_qid, const char *sender, const char *kind,
+                             size_t recipients, const char *msg, size_t len);
 void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg);
+
+/* The account quotas local delivery enforces (store/quotabook.h; the
+ * book must outlive the queue).  Without one, nothing is limited. */
+struct quota_book;
+void queue_set_quota(queue *q, struct quota_book *book);
 
 /* Queue a message made here (a bounce): env as for spool_begin, body with
  * LF line ends.  It is committed and delivered like any other; false (and

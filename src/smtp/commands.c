@@ -19,6 +19,7 @@
 #include "smtp/pol_steps.h"
 #include "smtp/auditrec.h"
 #include "smtp/policy.h"
+#include "smtp/rcptquota.h"
 
 typedef struct smtp_command {
 	const char *verb;
@@ -454,6 +455,11 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 		log_event(LOG_LVL_INFO, "rcpt", "sid=%s from=%s to=%s result=%d", s->sid, s->txn.sender, p.address,
 		          reply_get(r)->code);
 		session_reply(s, r);
+		smtp_path_free(&p);
+		return;
+	}
+	if (smtp_rcpt_over_quota(s, before, p.address)) {
+		qenvelope_truncate_rcpts(&s->txn.targets, before);
 		smtp_path_free(&p);
 		return;
 	}

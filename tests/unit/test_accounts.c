@@ -619,6 +619,38 @@ static void test_sendas(void **state)
 	strlist_free(&l);
 }
 
+/* Quotas: defaults until set, own values, NULL-able columns, warning
+ * bits, refusals, and gone with the user. */
+static void test_quota(void **state)
+{
+	accounts *acc = ((fixture *)*state)->acc;
+	accounts_quota q;
+	assert_int_equal(accounts_quota_get(acc, "nobody@example.org", &q), ACC_NOT_FOUND);
+	assert_true(q.storage == ACC_QUOTA_DEFAULT && q.messages == ACC_QUOTA_DEFAULT && q.warned == 0);
+	assert_int_equal(accounts_quota_set(acc, "nobody@example.org", &q), ACC_NOT_FOUND);
+	assert_int_equal(accounts_user_add(acc, "alice@example.org", HASH), ACC_OK);
+	assert_int_equal(accounts_quota_get(acc, "ALICE@example.org", &q), ACC_OK);
+	assert_true(q.storage == ACC_QUOTA_DEFAULT && q.messages == ACC_QUOTA_DEFAULT && q.warned == 0);
+	q = (accounts_quota){.storage = 10 << 20, .messages = ACC_QUOTA_NONE, .warned = ACC_QUOTA_WARNED_STORAGE};
+	assert_int_equal(accounts_quota_set(acc, "alice@EXAMPLE.org", &q), ACC_OK);
+	accounts_quota g;
+	assert_int_equal(accounts_quota_get(acc, "alice@example.org", &g), ACC_OK);
+	assert_true(g.storage == 10 << 20 && g.messages == ACC_QUOTA_NONE && g.warned == ACC_QUOTA_WARNED_STORAGE);
+	q = (accounts_quota){.storage = ACC_QUOTA_DEFAULT, .messages = 7};
+	assert_int_equal(accounts_quota_set(acc, "alice@example.org", &q), ACC_OK);
+	assert_int_equal(accounts_quota_get(acc, "alice@example.org", &g), ACC_OK);
+	assert_true(g.storage == ACC_QUOTA_DEFAULT && g.messages == 7 && g.warned == 0);
+	q.storage = -2;
+	assert_int_equal(accounts_quota_set(acc, "alice@example.org", &q), ACC_INVALID);
+	assert_int_equal(accounts_quota_set(acc, "not an address", &q), ACC_INVALID);
+	/* a new alice does not inherit the old one's quota or warnings */
+	assert_int_equal(accounts_user_del(acc, "alice@example.org"), ACC_OK);
+	assert_int_equal(accounts_quota_get(acc, "alice@example.org", &g), ACC_NOT_FOUND);
+	assert_int_equal(accounts_user_add(acc, "alice@example.org", HASH), ACC_OK);
+	assert_int_equal(accounts_quota_get(acc, "alice@example.org", &g), ACC_OK);
+	assert_true(g.storage == ACC_QUOTA_DEFAULT && g.messages == ACC_QUOTA_DEFAULT && g.warned == 0);
+}
+
 /* ---- app passwords and log-ins (auth/selfdb.c) ---- */
 
 static void test_apppass_format(void **state)
@@ -775,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_open_failure),
 		T(test_user_owns),
 		T(test_sendas),
+		T(test_quota),
 		cmocka_unit_test(test_apppass_format),
 		T(test_apppass_store),
 		T(test_logins_bounded),
