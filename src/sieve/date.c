@@ -12,8 +12,6 @@
 
 static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
 				     "jul", "aug", "sep", "oct", "nov", "dec"};
-static const char *const parts[] = {"year", "month", "day", "date", "julian", "hour",
-	"minute", "second", "time", "iso8601", "std11", "zone", "weekday", NULL};
 
 /* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
 static long long days_from_civil(long long y, unsigned m, unsigned d)
@@ -187,14 +185,6 @@ static char *date_part(long long t, int z, const char *part)
 	return NULL;
 }
 
-static bool valid_part(const char *p)
-{
-	for (size_t i = 0; parts[i] != NULL; i++)
-		if (str_ascii_ieq(p, parts[i]))
-			return true;
-	return false;
-}
-
 static void set_zone(sieve_opts *o, const char *tag, sieve_arg *a)
 {
 	o->zone_kind = strcmp(tag, "zone") == 0 ? ZONE_GIVEN : ZONE_ORIGINAL;
@@ -203,9 +193,8 @@ static void set_zone(sieve_opts *o, const char *tag, sieve_arg *a)
 
 static bool check_date(sieve_compiler *c, sieve_node *n)
 {
-	const sieve_arg *p = n->pos[n->npos - 2];
-	if (sieve_arg_constant(p) && !valid_part(p->strs[0]))
-		return sieve_fail(c, p->line, p->col, "unknown date part '%s'", p->strs[0]);
+	/* an unknown date part makes the test false at run time, as in
+	 * Pigeonhole; it is not a compile error (RFC 5260 4.2 lists no error) */
 	int z;
 	const sieve_arg *za = n->o.zone;
 	if (n->o.zone_kind == ZONE_GIVEN && sieve_arg_constant(za) &&

@@ -161,13 +161,16 @@ static int test_hasflag(sieve_interp *it, const sieve_node *n)
 		keys = given;
 	} else {
 		for (size_t i = 0; i < given.n; i++) {
-			/* split keys on spaces, but keep wildcards: no flag check */
+			/* keys are split on spaces like flags; wildcards stay (a key
+			 * need not be a flag), but "\X" must name a system flag */
 			const char *s = given.items[i];
 			while (*s != '\0') {
 				s += strspn(s, " ");
 				size_t l = strcspn(s, " ");
-				if (l > 0)
+				char *sys = l > 0 && s[0] == '\\' ? canonical(s, l) : NULL;
+				if (l > 0 && (s[0] != '\\' || sys != NULL))
 					strlist_add_owned(&keys, xstrndup(s, l));
+				free(sys);
 				s += l;
 			}
 		}

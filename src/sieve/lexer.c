@@ -3,6 +3,7 @@
  * and white space skipped.  Tracks line and column (in characters) of each
  * token.  Knows nothing of commands or extensions. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,8 +105,10 @@ static sieve_token lex_quoted(sieve_lexer *lx, sieve_token t)
 	advance(lx);
 	for (;;) {
 		if (lx->p >= lx->end) {
+			char msg[64];
+			snprintf(msg, sizeof(msg), "end of script in the string started at line %u", t.line);
 			buf_free(&b);
-			return error_tok(lx, t.line, t.col, "unterminated string");
+			return error_tok(lx, lx->line, lx->col, msg);
 		}
 		char c = *lx->p;
 		if (c == '"')
@@ -145,8 +148,11 @@ static sieve_token lex_multiline(sieve_lexer *lx, sieve_token t)
 	buf_init(&b, BUF_UNBOUNDED);
 	for (;;) {
 		if (lx->p >= lx->end) {
+			char msg[80];
+			snprintf(msg, sizeof(msg), "end of script in the multi-line string started at line %u",
+				 t.line);
 			buf_free(&b);
-			return error_tok(lx, t.line, t.col, "unterminated multi-line string");
+			return error_tok(lx, lx->line, lx->col, msg);
 		}
 		const char *nl = memchr(lx->p, '\n', (size_t)(lx->end - lx->p));
 		const char *eol = nl != NULL ? nl + 1 : lx->end;

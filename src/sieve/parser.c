@@ -60,6 +60,8 @@ void sieve_node_free(sieve_node *n)
 		for (size_t j = 0; j < a->nstrs; j++)
 			free(a->strs[j]);
 		free(a->strs);
+		free(a->slines);
+		free(a->scols);
 		free(a->tag);
 		free(a);
 	}
@@ -84,6 +86,10 @@ static void push(void ***arr, size_t *n, void *item)
 static void add_string(sieve_arg *a, sieve_token *t)
 {
 	a->strs = xrealloc(a->strs, (a->nstrs + 1) * sizeof(char *));
+	a->slines = xrealloc(a->slines, (a->nstrs + 1) * sizeof(unsigned));
+	a->scols = xrealloc(a->scols, (a->nstrs + 1) * sizeof(unsigned));
+	a->slines[a->nstrs] = t->line;
+	a->scols[a->nstrs] = t->col;
 	a->strs[a->nstrs++] = t->text;
 	t->text = NULL;
 }

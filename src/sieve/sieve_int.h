@@ -17,6 +17,7 @@ typedef struct sieve_arg {
 	unsigned line, col;
 	uint64_t num;
 	char **strs;           /* SARG_STRLIST: decoded strings */
+	unsigned *slines, *scols;  /* ... and where each one starts */
 	size_t nstrs;
 	char *tag;             /* SARG_TAG: lower-cased, without ':' */
 } sieve_arg;

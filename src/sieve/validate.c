@@ -286,7 +286,8 @@ static bool validate_require(sieve_compiler *c, sieve_node *n)
 	for (size_t k = 0; k < a->nstrs; k++) {
 		unsigned bit = sieve_cap_bit(a->strs[k]);
 		if (bit == 0)
-			return sieve_fail(c, a->line, a->col, "unknown Sieve capability '%s'", a->strs[k]);
+			return sieve_fail(c, a->slines[k], a->scols[k], "unknown Sieve capability '%s'",
+					  a->strs[k]);
 		c->caps |= bit;
 	}
 	n->def = sieve_def_find("require", false);
