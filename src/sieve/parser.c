@@ -149,23 +149,26 @@ static bool parse_arguments(parser *p, sieve_node *n)
 	if (p->tok.kind == TOK_IDENT) {
 		sieve_node *t;
 		n->has_tests = true;
-		if (!parse_test(p, &t))
+		bool ok = parse_test(p, &t);
+		push((void ***)&n->tests, &n->ntests, t);   /* freed with n, even half-parsed */
+		if (!ok)
 			return false;
-		push((void ***)&n->tests, &n->ntests, t);
 	} else if (p->tok.kind == TOK_LPAREN) {
 		n->has_tests = true;
 		n->test_list = true;
 		if (++p->depth > SIEVE_MAX_NESTING)
-			return sieve_fail(p->c, p->tok.line, p->tok.col, "tests nested too deeply");
+			return sieve_fail(p->c, p->tok.line, p->tok.col, "nested more than %d levels deep",
+				  SIEVE_MAX_NESTING);
 		do {
 			if (!next(p))
 				return false;
 			if (p->tok.kind != TOK_IDENT)
 				return unexpected(p, "a test in the test list");
 			sieve_node *t;
-			if (!parse_test(p, &t))
-				return false;
+			bool ok = parse_test(p, &t);
 			push((void ***)&n->tests, &n->ntests, t);
+			if (!ok)
+				return false;
 		} while (p->tok.kind == TOK_COMMA);
 		if (p->tok.kind != TOK_RPAREN)
 			return unexpected(p, "',' or ')' in the test list");
@@ -187,8 +190,10 @@ static sieve_node *new_node(parser *p)
 
 static bool parse_test(parser *p, sieve_node **out)
 {
+	*out = NULL;
 	if (++p->depth > SIEVE_MAX_NESTING)
-		return sieve_fail(p->c, p->tok.line, p->tok.col, "tests nested too deeply");
+		return sieve_fail(p->c, p->tok.line, p->tok.col, "nested more than %d levels deep",
+				  SIEVE_MAX_NESTING);
 	sieve_node *n = new_node(p);
 	*out = n;
 	if (!next(p) || !parse_arguments(p, n))
@@ -210,7 +215,8 @@ static bool parse_command(parser *p, sieve_node **out)
 	if (p->tok.kind != TOK_LBRACE)
 		return unexpected(p, "end of command ';' or the beginning of a compound block '{'");
 	if (++p->depth > SIEVE_MAX_NESTING)
-		return sieve_fail(p->c, p->tok.line, p->tok.col, "blocks nested too deeply");
+		return sieve_fail(p->c, p->tok.line, p->tok.col, "nested more than %d levels deep",
+				  SIEVE_MAX_NESTING);
 	n->has_block = true;
 	if (!next(p) || !parse_commands(p, &n->block, &n->nblock, true))
 		return false;
