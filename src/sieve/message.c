@@ -26,6 +26,9 @@ void sieve_msg_headers(sieve_interp *it)
 		sieve_hdr *h = &it->hdrs[it->nhdrs++];
 		h->name = xstrndup(d + f.name_start, f.name_end - f.name_start);
 		h->raw = mime_field_value(d, &f);
+		/* unfolded as Dovecot shows fields on one line: a tab is a space */
+		for (char *t = h->raw; (t = strchr(t, '\t')) != NULL; t++)
+			*t = ' ';
 		h->decoded = NULL;
 	}
 }

@@ -99,7 +99,7 @@ typedef enum sieve_action_kind {
 } sieve_action_kind;
 
 typedef struct sieve_vacation {
-	long seconds;         /* :days times 86400, clamped to 1..60 days */
+	long seconds;         /* :days times 86400, clamped to 1..365 days */
 	char *subject;        /* NULL: "Auto: " + the original subject */
 	char *from;           /* NULL: the user's address */
 	strlist addresses;    /* :addresses */

@@ -130,6 +130,9 @@ static bool check_size(sieve_compiler *c, sieve_node *n)
 	return true;
 }
 
+/* The size in octets as the message travels and as IMAP's RFC822.SIZE shows
+ * it: with CRLF line ends, whatever the stored form (Pigeonhole's sieve-test
+ * counts the file's bytes as they are). */
 static int test_size(sieve_interp *it, const sieve_node *n)
 {
 	uint64_t size = mime_crlf_size(it->msg->data, 0, it->msg->len);

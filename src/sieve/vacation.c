@@ -11,7 +11,7 @@
 #include "sieve/sieve_int.h"
 
 #define VACATION_MIN_DAYS 1
-#define VACATION_MAX_DAYS 60
+#define VACATION_MAX_DAYS 365   /* RFC 5230 4.1 lets a site cap it; a year */
 #define VACATION_DEFAULT_DAYS 7
 
 static void set_vac(sieve_opts *o, const char *tag, sieve_arg *a)
@@ -95,10 +95,13 @@ static bool run_vacation(sieve_interp *it, const sieve_node *n)
 	}
 	if (o->handle != NULL)
 		v->handle = sieve_expand(it, o->handle->strs[0]);
-	else   /* RFC 5230 4.2: a change of the response makes a new handle */
-		v->handle = xasprintf("%s%s%s%s", v->reason,
-				      v->subject ? v->subject : "<default-subject>",
-				      v->from ? v->from : "<default-from>",
+	else   /* RFC 5230 4.2: a change of the response makes a new handle; it
+		* is made from the script's text before ${...} expansion, as
+		* Pigeonhole does, so a reason quoting the subject does not make
+		* every message a new one */
+		v->handle = xasprintf("%s%s%s%s", n->pos[0]->strs[0],
+				      o->subject ? o->subject->strs[0] : "<default-subject>",
+				      o->from ? o->from->strs[0] : "<default-from>",
 				      v->mime ? "<MIME>" : "<NO-MIME>");
 	return sieve_result_add(it, &a);
 }
@@ -177,6 +180,20 @@ static bool header_is_one_of(const sieve_message *m, const char *name, const cha
 	return r;
 }
 
+/* X-Auto-Response-Suppress (Microsoft's, common practice): a comma list
+ * whose "OOF" or "All" asks for no out-of-office reply. */
+static bool suppresses_oof(const sieve_message *m)
+{
+	char *v = header(m, "x-auto-response-suppress");
+	bool r = false;
+	char *save = NULL;
+	for (char *tok = v != NULL ? strtok_r(v, ", \t", &save) : NULL; tok != NULL && !r;
+	     tok = strtok_r(NULL, ", \t", &save))
+		r = str_ascii_ieq(tok, "oof") || str_ascii_ieq(tok, "all");
+	free(v);
+	return r;
+}
+
 bool sieve_vacation_should_reply(const sieve_message *msg, const sieve_envelope *env,
 				 const char *user, const strlist *addresses,
 				 bool check_recipient, const char **why_r)
@@ -206,8 +223,7 @@ bool sieve_vacation_should_reply(const sieve_message *msg, const sieve_envelope 
 	}
 	if (*why_r == NULL && header_is_one_of(msg, "precedence", bulk))
 		*why_r = "the message has Precedence bulk, list or junk";
-	static const char *const suppress[] = {"oof", "all", NULL};
-	if (*why_r == NULL && header_is_one_of(msg, "x-auto-response-suppress", suppress))
+	if (*why_r == NULL && suppresses_oof(msg))
 		*why_r = "the message asks for no automatic reply";
 	if (*why_r == NULL && check_recipient && !addressed_to_user(msg, user, addresses))
 		*why_r = "none of the user's addresses is in To, Cc or Bcc";

@@ -403,8 +403,11 @@ static void test_vacation(void **state)
 	       "vacation:259200:RSme@example.org<NO-MIME>; +keep");
 	EXPECT("require \"vacation\";\nvacation :days 0 :handle \"h\" \"R\";", "vacation:86400:h; +keep");
 	EXPECT("require \"vacation\";\nvacation :days 1000 :mime :handle \"h\" \"R\";",
-	       "vacation:5184000:h; +keep");
+	       "vacation:31536000:h; +keep");
 	EXPECT("require \"vacation\";\nvacation \"a\"; vacation \"b\";", "+keep !error");
+	/* the handle is made from the text as written, before expansion */
+	EXPECT("require [\"vacation\", \"variables\"];\nset \"s\" \"x\";\nvacation :subject \"${s}\" \"r${s}\";",
+	       "vacation:604800:r${s}${s}<default-from><NO-MIME>; +keep");
 	/* all parameters reach the result */
 	const char *text = "require \"vacation\";\nvacation :subject \"Away\" :from \"Bob <bob@example.org>\""
 			   " :addresses [\"b@example.org\", \"bob@example.net\"] :mime \"Content-Type: "
@@ -450,6 +453,8 @@ static void test_vacation_should_reply(void **state)
 		{"a@example.com", "Precedence: junk\n\nx\n", false, false, "Precedence"},
 		{"a@example.com", "Precedence: first-class\n\nx\n", false, true, NULL},
 		{"a@example.com", "X-Auto-Response-Suppress: OOF\n\nx\n", false, false, "no automatic reply"},
+		{"a@example.com", "X-Auto-Response-Suppress: DR, oof\n\nx\n", false, false, "no automatic reply"},
+		{"a@example.com", "X-Auto-Response-Suppress: DR, RN\n\nx\n", false, true, NULL},
 		{"a@example.com", "To: someone@example.org\n\nx\n", true, false, "none of the user's"},
 		{"a@example.com", "To: someone@example.org\nCc: Bob <BOB@example.org>\n\nx\n", true, true, NULL},
 		{"a@example.com", "Bcc: alias@example.net\n\nx\n", true, true, NULL},
