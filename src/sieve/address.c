@@ -12,6 +12,26 @@
 
 #define SIEVE_DETAIL_SEP '+'
 
+/* A quoted-string local part without its quotes and backslashes. */
+static char *unquote(const char *local)
+{
+	size_t n = strlen(local);
+	if (n < 2 || local[0] != '"' || local[n - 1] != '"')
+		return xstrdup(local);
+	char *out = xmalloc(n), *o = out;
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (local[i] == '\\' && i + 2 < n)
+			i++;
+		*o++ = local[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The parts compare the local part unquoted; :all keeps the quotes (the
+ * address as written), as Pigeonhole does. */
+static bool part_of_quoted(const char *local, const char *host, int part, char **out_r);
+
 /* local@host split into the asked part; false when that part is absent
  * (a :detail without a separator, RFC 5233 4). */
 static bool part_of(const char *local, const char *host, int part, char **out_r)
@@ -38,6 +58,16 @@ static bool part_of(const char *local, const char *host, int part, char **out_r)
 	}
 }
 
+static bool part_of_quoted(const char *local, const char *host, int part, char **out_r)
+{
+	if (part == AP_ALL)
+		return part_of(local, host, part, out_r);
+	char *plain = unquote(local);
+	bool ok = part_of(plain, host, part, out_r);
+	free(plain);
+	return ok;
+}
+
 void sieve_address_parts(const char *value, int part, strlist *out)
 {
 	mime_addrlist l;
@@ -47,7 +77,7 @@ void sieve_address_parts(const char *value, int part, strlist *out)
 		if (a->mailbox == NULL || a->host == NULL)
 			continue;   /* a group's start or end */
 		char *p;
-		if (part_of(a->mailbox, a->host, part, &p))
+		if (part_of_quoted(a->mailbox, a->host, part, &p))
 			strlist_add_owned(out, p);
 	}
 	mime_addrlist_free(&l);

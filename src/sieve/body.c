@@ -33,6 +33,47 @@ static bool type_wanted(const mime_part *p, const strlist *types)
 	return false;
 }
 
+static bool type_wanted(const mime_part *p, const strlist *types);
+
+static void add_range(const mime_message *m, size_t s, size_t e, strlist *out, size_t *budget)
+{
+	size_t n = e > s ? e - s : 0;
+	n = n > *budget ? *budget : n;
+	if (n == 0)
+		return;
+	*budget -= n;
+	strlist_add_owned(out, xstrndup(m->data + s, n));
+}
+
+/* Start of the line before offset `at` (the boundary line that ends just
+ * before a child's header). */
+static size_t prev_line(const char *d, size_t lo, size_t at)
+{
+	size_t i = at;
+	if (i > lo && d[i - 1] == '\n')
+		i--;
+	while (i > lo && d[i - 1] != '\n')
+		i--;
+	return i;
+}
+
+static void outside_parts(const mime_message *m, const mime_part *p, strlist *out, size_t *budget)
+{
+	const char *d = m->data;
+	const mime_part *last = p->children;
+	while (last->next != NULL)
+		last = last->next;
+	size_t pro_end = prev_line(d, p->body_start, p->children->hdr_start);
+	add_range(m, p->body_start, pro_end, out, budget);
+	/* after the last child: its line end, the close delimiter line */
+	size_t e = last->body_end;
+	const char *nl = memchr(d + e, '\n', p->body_end - e);
+	if (nl != NULL)
+		nl = memchr(nl + 1, '\n', p->body_end - (size_t)(nl + 1 - d));
+	if (nl != NULL)
+		add_range(m, (size_t)(nl + 1 - d), p->body_end, out, budget);
+}
+
 static void collect(const mime_message *m, const mime_part *p, const strlist *types,
 		    strlist *out, size_t *budget)
 {
@@ -41,6 +82,9 @@ static void collect(const mime_message *m, const mime_part *p, const strlist *ty
 		return;
 	}
 	if (p->multipart) {
+		/* RFC 5173 5: a multipart's own text is its prologue and epilogue */
+		if (type_wanted(p, types))
+			outside_parts(m, p, out, budget);
 		for (const mime_part *c = p->children; c != NULL; c = c->next)
 			collect(m, c, types, out, budget);
 		return;

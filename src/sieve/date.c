@@ -193,13 +193,8 @@ static void set_zone(sieve_opts *o, const char *tag, sieve_arg *a)
 
 static bool check_date(sieve_compiler *c, sieve_node *n)
 {
-	/* an unknown date part makes the test false at run time, as in
-	 * Pigeonhole; it is not a compile error (RFC 5260 4.2 lists no error) */
-	int z;
-	const sieve_arg *za = n->o.zone;
-	if (n->o.zone_kind == ZONE_GIVEN && sieve_arg_constant(za) &&
-	    !(strchr("+-", za->strs[0][0]) && zone(za->strs[0], &z) && strlen(za->strs[0]) == 5))
-		return sieve_fail(c, za->line, za->col, "invalid time zone '%s'", za->strs[0]);
+	/* an unknown date part makes the test false and an invalid :zone is
+	 * ignored at run time, as in Pigeonhole: neither is a compile error */
 	if (n->o.zone_kind == ZONE_ORIGINAL && n->def->test != NULL && n->npos == 2)
 		return sieve_fail(c, n->line, n->col, "currentdate takes no :originalzone");
 	return true;
@@ -213,10 +208,10 @@ static int compare_at(sieve_interp *it, const sieve_node *n, long long t, int or
 		z = local_zone(it, (time_t)t);
 	} else if (n->o.zone_kind == ZONE_GIVEN) {
 		char *zs = sieve_expand(it, n->o.zone->strs[0]);
-		bool ok = zone(zs, &z);
+		bool ok = (zs[0] == '+' || zs[0] == '-') && strlen(zs) == 5 && zone(zs, &z);
 		free(zs);
-		if (!ok)
-			return 0;     /* RFC 5260 4.1.1: an invalid zone makes the test false */
+		if (!ok)          /* not "+hhmm": as if absent (Pigeonhole does the same) */
+			z = local_zone(it, (time_t)t);
 	}
 	char *part = sieve_expand(it, n->pos[n->npos - 2]->strs[0]);
 	char *v = date_part(t, z, part);

@@ -53,14 +53,16 @@ static bool skip_space(sieve_lexer *lx, unsigned *line_r, unsigned *col_r)
 			while (lx->p < lx->end && *lx->p != '\n')
 				advance(lx);
 		} else if (at(lx, "/*")) {
-			*line_r = lx->line;
-			*col_r = lx->col;
+			lx->comment_line = lx->line;
 			advance(lx);
 			advance(lx);
 			while (lx->p < lx->end && !at(lx, "*/"))
 				advance(lx);
-			if (lx->p >= lx->end)
+			if (lx->p >= lx->end) {
+				*line_r = lx->line;   /* reported where the script ends */
+				*col_r = lx->col;
 				return false;
+			}
 			advance(lx);
 			advance(lx);
 		} else {
@@ -178,8 +180,12 @@ static sieve_token lex_multiline(sieve_lexer *lx, sieve_token t)
 sieve_token sieve_lex(sieve_lexer *lx)
 {
 	unsigned cl = 0, cc = 0;
-	if (!skip_space(lx, &cl, &cc))
-		return error_tok(lx, cl, cc, "unterminated comment");
+	if (!skip_space(lx, &cl, &cc)) {
+		char msg[80];
+		snprintf(msg, sizeof(msg), "end of script in the comment started at line %u",
+			 lx->comment_line);
+		return error_tok(lx, cl, cc, msg);
+	}
 	sieve_token t = {TOK_EOF, lx->line, lx->col, NULL, 0};
 	if (lx->p >= lx->end)
 		return t;

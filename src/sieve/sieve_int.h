@@ -104,6 +104,7 @@ typedef struct sieve_token {
 typedef struct sieve_lexer {
 	const char *p, *end;
 	unsigned line, col;
+	unsigned comment_line; /* where the last bracket comment began */
 	char *error;           /* set with TOK_ERROR */
 } sieve_lexer;
 void sieve_lexer_init(sieve_lexer *lx, const char *text, size_t len);
