@@ -47,7 +47,11 @@ char *sieve_expand(sieve_interp *it, const char *s)
 			size_t n = (size_t)(close - name);
 			bool digits = n > 0 && strspn(name, "0123456789") >= n;
 			if (digits) {
-				int idx = n <= 2 ? atoi(name) : 99;   /* "${010}" is ${10} */
+				/* num-variable = 1*DIGIT: "${0001}" is ${1} */
+				size_t z = 0;
+				while (z + 1 < n && name[z] == '0')
+					z++;
+				int idx = n - z == 1 ? name[z] - '0' : 10;
 				if (idx < 10 && it->match[idx] != NULL)
 					BUF_PUTS(&b, it->match[idx]);
 				s = close + 1;

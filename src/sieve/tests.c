@@ -47,6 +47,33 @@ static int test_header(sieve_interp *it, const sieve_node *n)
 	return finish(it, &n->o, &values, n->pos[1]);
 }
 
+/* RFC 5228 5.1: the address test only looks at fields that hold addresses
+ * (at least From, To, Cc, Bcc, Sender, Resent-From and Resent-To; SHOULD
+ * any other address-list field). */
+static bool address_field(const char *name)
+{
+	static const char *const fields[] = {"from", "sender", "to", "cc", "bcc", "reply-to",
+		"resent-from", "resent-sender", "resent-to", "resent-cc", "resent-bcc",
+		"resent-reply-to", "return-path", "delivered-to", "disposition-notification-to",
+		"errors-to", "mail-followup-to", "mail-reply-to", "original-recipient",
+		"x-original-to", "envelope-to", "return-receipt-to", NULL};
+	for (size_t i = 0; fields[i] != NULL; i++)
+		if (str_ascii_ieq(name, fields[i]))
+			return true;
+	return false;
+}
+
+static bool check_address(sieve_compiler *c, sieve_node *n)
+{
+	const sieve_arg *a = n->pos[0];
+	for (size_t i = 0; i < a->nstrs; i++)
+		if (strstr(a->strs[i], "${") == NULL && !address_field(a->strs[i]))
+			return sieve_fail(c, a->slines[i], a->scols[i],
+					  "header '%s' holds no addresses: not allowed for the address test",
+					  a->strs[i]);
+	return true;
+}
+
 static int test_address(sieve_interp *it, const sieve_node *n)
 {
 	strlist names, values;
@@ -54,6 +81,8 @@ static int test_address(sieve_interp *it, const sieve_node *n)
 	strlist_init(&values);
 	sieve_expand_list(it, n->pos[0], &names);
 	for (size_t i = 0; i < names.n; i++) {
+		if (!address_field(names.items[i]))
+			continue;
 		strlist raw;
 		strlist_init(&raw);
 		header_values(it, &n->o, names.items[i], false, &raw);
@@ -178,7 +207,7 @@ static const sieve_tag_def *const env_tags[] = {sieve_tags_cmp, sieve_tags_match
 static const sieve_tag_def *const size_tag_list[] = {size_tags, NULL};
 
 const sieve_def sieve_defs_tests[] = {
-	{"address", 0, true, addr_tags, "LL", false, 0, 0, NULL, NULL, test_address},
+	{"address", 0, true, addr_tags, "LL", false, 0, 0, check_address, NULL, test_address},
 	{"header", 0, true, hdr_tags, "LL", false, 0, 0, NULL, NULL, test_header},
 	{"envelope", CAP_ENVELOPE, true, env_tags, "LL", false, 0, 0, check_envelope, NULL,
 	 test_envelope},

@@ -59,11 +59,7 @@ static bool check_vacation(sieve_compiler *c, sieve_node *n)
 	const sieve_arg *f = n->o.from;
 	if (f != NULL && sieve_arg_constant(f) && !valid_from(f->strs[0]))
 		return sieve_fail(c, f->line, f->col, "vacation :from: invalid address '%s'", f->strs[0]);
-	const sieve_arg *a = n->o.addresses;
-	for (size_t i = 0; a != NULL && i < a->nstrs; i++)
-		if (strstr(a->strs[i], "${") == NULL && !sieve_valid_address(a->strs[i]))
-			return sieve_fail(c, a->line, a->col, "vacation :addresses: invalid address '%s'",
-					  a->strs[i]);
+	/* an invalid :addresses item is dropped at run time, not refused */
 	return true;
 }
 
@@ -82,8 +78,12 @@ static bool run_vacation(sieve_interp *it, const sieve_node *n)
 	v->mime = o->mime;
 	strlist_init(&v->addresses);
 	if (o->addresses != NULL) {
-		strlist_free(&v->addresses);
-		sieve_expand_list(it, o->addresses, &v->addresses);
+		strlist given;
+		sieve_expand_list(it, o->addresses, &given);
+		for (size_t i = 0; i < given.n; i++)
+			if (sieve_valid_address(given.items[i]))
+				strlist_add(&v->addresses, given.items[i]);
+		strlist_free(&given);
 	}
 	if (v->from != NULL && !valid_from(v->from)) {
 		sieve_rt_error(it, "vacation :from: invalid address '%s'", v->from);

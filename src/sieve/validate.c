@@ -4,6 +4,7 @@
  * blocks, if/elsif/else placement, comparators and match types (with
  * relational's operators), address parts and :index.  The checks peculiar
  * to one command live beside it, in its extension's file (check hooks). */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,8 +223,32 @@ static bool check_compare(sieve_compiler *c, sieve_node *n)
 	return true;
 }
 
+/* RFC 5229 3: "${a.b}" names a variable namespace; none is supported, and
+ * a reference to an unknown one is an error. */
+static bool check_namespaces(sieve_compiler *c, const sieve_arg *a)
+{
+	for (size_t k = 0; k < a->nstrs; k++) {
+		for (const char *s = strstr(a->strs[k], "${"); s != NULL; s = strstr(s + 2, "${")) {
+			const char *e = s + 2;
+			while (isalnum((unsigned char)*e) || *e == '_' || *e == '.')
+				e++;
+			const char *dot = memchr(s + 2, '.', (size_t)(e - s - 2));
+			bool well_formed = *e == '}' && dot != NULL && e[-1] != '.' &&
+					   memmem(s + 2, (size_t)(e - s - 2), "..", 2) == NULL;
+			if (well_formed && sieve_var_name_valid(s + 2, (size_t)(dot - s - 2)))
+				return sieve_fail(c, a->slines[k], a->scols[k],
+						  "variable namespace '%.*s' is not supported",
+						  (int)(dot - s - 2), s + 2);
+		}
+	}
+	return true;
+}
+
 static bool decode_strings(sieve_compiler *c, sieve_node *n)
 {
+	for (size_t i = 0; (c->caps & CAP_VARIABLES) && i < n->nargs; i++)
+		if (!check_namespaces(c, n->args[i]))
+			return false;
 	if (!(c->caps & CAP_ENCODED))
 		return true;
 	for (size_t i = 0; i < n->nargs; i++)

@@ -240,6 +240,8 @@ static void test_validation_errors(void **state)
 	EXPECT_ERROR("require \"index\";\nif header :index 0 \"a\" \"b\" { keep; }", 2, 18, "counts from 1");
 	EXPECT_ERROR("require \"envelope\";\nif envelope \"bogus\" \"x\" { keep; }", 2, 13,
 		     "unknown envelope part 'bogus'");
+	EXPECT_ERROR("if address [\"from\",\n  \"subject\"] \"x\" { keep; }", 2, 3,
+		     "header 'subject' holds no addresses");
 	EXPECT_ERROR("require [\"reject\", \"vacation\"];\nvacation \"away\";\nreject \"no\";", 3, 1,
 		     "conflicts with vacation");
 	EXPECT_ERROR("require \"vacation\";\nvacation :from \"nobody here\" \"x\";", 2, 16, "invalid address");
@@ -410,7 +412,7 @@ static void test_vacation(void **state)
 	       "vacation:604800:r${s}${s}<default-from><NO-MIME>; +keep");
 	/* all parameters reach the result */
 	const char *text = "require \"vacation\";\nvacation :subject \"Away\" :from \"Bob <bob@example.org>\""
-			   " :addresses [\"b@example.org\", \"bob@example.net\"] :mime \"Content-Type: "
+			   " :addresses [\"b@example.org\", \"not valid\", \"bob@example.net\"] :mime \"Content-Type: "
 			   "text/plain\r\n\r\nx\";";
 	sieve_script *s;
 	sieve_error err;
@@ -423,7 +425,7 @@ static void test_vacation(void **state)
 	const sieve_vacation *v = &r.actions[0].vac;
 	assert_string_equal(v->subject, "Away");
 	assert_string_equal(v->from, "Bob <bob@example.org>");
-	assert_int_equal(v->addresses.n, 2);
+	assert_int_equal(v->addresses.n, 2);   /* "not valid" is dropped */
 	assert_string_equal(v->addresses.items[1], "bob@example.net");
 	assert_true(v->mime);
 	assert_string_equal(v->reason, "Content-Type: text/plain\r\n\r\nx");
@@ -523,6 +525,12 @@ static void test_variables(void **state)
 	EXPECT("require \"fileinto\";\nfileinto \"${a}\";", "fileinto:${a}");
 	EXPECT_ERROR("require \"variables\";\nset :lower :upper \"a\" \"b\";", 2, 12, "same precedence");
 	EXPECT_ERROR("require \"variables\";\nset \"a.b\" \"x\";", 2, 5, "invalid variable name 'a.b'");
+	EXPECT_ERROR("require [\"variables\", \"fileinto\"];\nfileinto \"x${env.home}\";", 2, 10,
+		     "variable namespace 'env' is not supported");
+	/* match variables are numbers: ${0001} is ${1}, ${10} is beyond them */
+	EXPECT("require [\"variables\", \"fileinto\"];\n"
+	       "if header :matches \"subject\" \"* *\" { fileinto \"${0001}|${10}|${a.}\"; }",
+	       "fileinto:Quarterly||${a.}");
 	/* the value bound cuts long values on a character boundary */
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
