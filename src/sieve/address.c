@@ -1,7 +1,7 @@
 /* address.c — the parts of addresses that the address and envelope tests
  * compare (RFC 5228 2.7.4: :all, :localpart, :domain; RFC 5233 subaddress:
- * :user and :detail with '+' as the separator), and the addr-spec check
- * for redirect and vacation :from.  Header values are parsed by
+ * :user and :detail with '+' as the separator), and reading the one
+ * address of redirect and vacation's :from and :addresses.  Header values are parsed by
  * src/mime's address list parser (groups and comments included). */
 #include <stdlib.h>
 #include <string.h>
@@ -99,8 +99,27 @@ bool sieve_addr_part(const char *addr, int part, char **out_r)
 	return ok;
 }
 
+char *sieve_address_spec(const char *s)
+{
+	mime_addrlist l;
+	mime_parse_addresses(s, &l);
+	char *out = NULL;
+	if (l.n == 1 && l.items[0].mailbox != NULL && l.items[0].host != NULL &&
+	    l.items[0].route == NULL && *l.items[0].host != '\0') {
+		out = xasprintf("%s@%s", l.items[0].mailbox, l.items[0].host);
+		bool non_ascii;
+		if (!envelope_valid_mailbox(out, true, &non_ascii)) {
+			free(out);
+			out = NULL;
+		}
+	}
+	mime_addrlist_free(&l);
+	return out;
+}
+
 bool sieve_valid_address(const char *s)
 {
-	bool non_ascii;
-	return strchr(s, '@') != NULL && envelope_valid_mailbox(s, true, &non_ascii);
+	char *spec = sieve_address_spec(s);
+	free(spec);
+	return spec != NULL;
 }

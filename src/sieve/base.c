@@ -30,12 +30,14 @@ static bool run_discard(sieve_interp *it, const sieve_node *n)
 
 static bool run_redirect(sieve_interp *it, const sieve_node *n)
 {
-	char *addr = sieve_expand(it, n->pos[0]->strs[0]);
-	if (!sieve_valid_address(addr)) {
-		sieve_rt_error(it, "redirect: invalid address '%s'", addr);
-		free(addr);
+	char *given = sieve_expand(it, n->pos[0]->strs[0]);
+	char *addr = sieve_address_spec(given);
+	if (addr == NULL) {
+		sieve_rt_error(it, "redirect: invalid address '%s'", given);
+		free(given);
 		return false;
 	}
+	free(given);
 	sieve_action a = {.kind = SIEVE_ACT_REDIRECT, .target = addr, .copy = n->o.copy};
 	return sieve_result_add(it, &a);
 }

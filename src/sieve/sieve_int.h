@@ -204,7 +204,9 @@ int sieve_relop_parse(const char *s);   /* -1 when invalid */
 void sieve_address_parts(const char *value, int part, strlist *out);
 /* One addr-spec (envelope): its part, or false when it has none. */
 bool sieve_addr_part(const char *addr, int part, char **out_r);
-/* True when s is one RFC 5322 addr-spec (redirect, vacation :from). */
+/* The addr-spec of s, one RFC 5322 mailbox ("a@b", "Name <a@b>", with
+ * comments), malloc'd; NULL when s is not exactly one valid mailbox. */
+char *sieve_address_spec(const char *s);
 bool sieve_valid_address(const char *s);
 
 /* ---- result.c ---- */

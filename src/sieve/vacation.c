@@ -39,25 +39,10 @@ static const sieve_tag_def vac_tags[] = {
 	{NULL, 0, 0, 0, NULL}};
 static const sieve_tag_def *const vacation_tags[] = {vac_tags, NULL};
 
-/* A :from may be "Name <addr>" or a bare addr-spec. */
-static bool valid_from(const char *s)
-{
-	const char *lt = strrchr(s, '<');
-	if (lt == NULL)
-		return sieve_valid_address(s);
-	const char *gt = strchr(lt, '>');
-	if (gt == NULL || gt[1] != '\0')
-		return false;
-	char *inner = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	bool ok = sieve_valid_address(inner);
-	free(inner);
-	return ok;
-}
-
 static bool check_vacation(sieve_compiler *c, sieve_node *n)
 {
 	const sieve_arg *f = n->o.from;
-	if (f != NULL && sieve_arg_constant(f) && !valid_from(f->strs[0]))
+	if (f != NULL && sieve_arg_constant(f) && !sieve_valid_address(f->strs[0]))
 		return sieve_fail(c, f->line, f->col, "vacation :from: invalid address '%s'", f->strs[0]);
 	/* an invalid :addresses item is dropped at run time, not refused */
 	return true;
@@ -80,12 +65,14 @@ static bool run_vacation(sieve_interp *it, const sieve_node *n)
 	if (o->addresses != NULL) {
 		strlist given;
 		sieve_expand_list(it, o->addresses, &given);
-		for (size_t i = 0; i < given.n; i++)
-			if (sieve_valid_address(given.items[i]))
-				strlist_add(&v->addresses, given.items[i]);
+		for (size_t i = 0; i < given.n; i++) {
+			char *spec = sieve_address_spec(given.items[i]);
+			if (spec != NULL)
+				strlist_add_owned(&v->addresses, spec);
+		}
 		strlist_free(&given);
 	}
-	if (v->from != NULL && !valid_from(v->from)) {
+	if (v->from != NULL && !sieve_valid_address(v->from)) {
 		sieve_rt_error(it, "vacation :from: invalid address '%s'", v->from);
 		free(v->reason);
 		free(v->subject);

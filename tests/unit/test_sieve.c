@@ -345,6 +345,13 @@ static void test_actions_and_duplicates(void **state)
 	EXPECT("require \"fileinto\";\nfileinto \"A\"; fileinto \"A\"; keep; fileinto \"INBOX\"; keep;",
 	       "fileinto:A; keep");
 	EXPECT("redirect \"a@example.net\"; redirect \"A@example.net\";", "redirect:a@example.net");
+	/* an RFC 5322 mailbox in any form; the action has its addr-spec */
+	EXPECT("redirect \"Ann <ann@example.net>\"; redirect \"<b@example.net>\";"
+	       " redirect \"c@example.net (C)\";",
+	       "redirect:ann@example.net; redirect:b@example.net; redirect:c@example.net");
+	EXPECT_ERROR("redirect \"a@example.net, b@example.net\";", 1, 10, "invalid address");
+	EXPECT_ERROR("redirect \"list: a@example.net;\";", 1, 10, "invalid address");
+	EXPECT_ERROR("redirect \"local-only\";", 1, 10, "invalid address");
 	EXPECT("discard; discard;", "discard");
 	/* :copy keeps the implicit keep (RFC 3894) */
 	EXPECT("require [\"copy\", \"fileinto\"];\nfileinto :copy \"C\"; redirect :copy \"x@y.z\";",
