@@ -183,6 +183,17 @@ static void set_captures(sieve_interp *it, char **caps)
 	}
 }
 
+/* Count the cost of one comparison; false (runtime error) past the bound. */
+static bool charge(sieve_interp *it, int match, const char *v, const char *k)
+{
+	uint64_t lv = strlen(v) + 1, lk = strlen(k) + 1;
+	it->work += match == MT_MATCHES || match == MT_CONTAINS ? lv * lk : lv + lk;
+	if (it->work <= SIEVE_MAX_WORK)
+		return true;
+	sieve_rt_error(it, "the tests compared more than %d octets", SIEVE_MAX_WORK);
+	return false;
+}
+
 bool sieve_match_values(sieve_interp *it, const sieve_opts *o, const strlist *values,
 			const strlist *keys)
 {
@@ -197,6 +208,8 @@ bool sieve_match_values(sieve_interp *it, const sieve_opts *o, const strlist *va
 	bool want_caps = o->match == MT_MATCHES && it->variables;
 	for (size_t v = 0; v < values->n; v++)
 		for (size_t k = 0; k < keys->n; k++) {
+			if (!charge(it, o->match, values->items[v], keys->items[k]))
+				return false;
 			char *caps[10] = {0};
 			if (sieve_match(o->cmp, o->match, o->rel, values->items[v], keys->items[k],
 					want_caps ? caps : NULL)) {

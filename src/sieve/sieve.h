@@ -15,7 +15,8 @@
  * the result.  Pure apart from the callbacks the caller passes.
  *
  * Bounds: script size, nesting depth, include depth, variables (count and
- * value length), redirects and evaluation steps are all limited
+ * value length), redirects, evaluation steps and the work of comparing
+ * strings (a :matches costs value length times key length) are all limited
  * (sieve_limits); hitting one at compile time is a compile error, at run
  * time a runtime error (the implicit keep is then all that happens). */
 #ifndef YUBIN_SIEVE_SIEVE_H
@@ -32,6 +33,7 @@
 #define SIEVE_MAX_VAR_SIZE      4096  /* longer values are cut (UTF-8 safe) */
 #define SIEVE_MAX_REDIRECTS     4
 #define SIEVE_MAX_STEPS         100000
+#define SIEVE_MAX_WORK          200000000  /* octets compared, all tests together */
 #define SIEVE_MAX_ACTIONS       256
 
 typedef struct sieve_script sieve_script;

@@ -166,6 +166,7 @@ typedef struct sieve_interp {
 	strlist flags;         /* the imap4flags internal variable */
 	strlist once;          /* included :once scripts already run */
 	unsigned steps, include_depth, redirects;
+	uint64_t work;         /* comparison cost so far (SIEVE_MAX_WORK) */
 	bool stopped, returned, failed;
 	unsigned cur_line;
 } sieve_interp;

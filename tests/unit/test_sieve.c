@@ -339,6 +339,31 @@ static void test_matches(void **state)
 	free(got);
 }
 
+/* The comparison work bound: a :matches costs value times key length. */
+static void test_work_bound(void **state)
+{
+	buf msg, script;
+	buf_init(&msg, BUF_UNBOUNDED);
+	buf_init(&script, BUF_UNBOUNDED);
+	BUF_PUTS(&msg, "Subject: ");
+	for (int i = 0; i < 100000; i++)
+		BUF_PUTC(&msg, 'a');
+	BUF_PUTS(&msg, "\n\nx\n");
+	BUF_PUTS(&script, "if header :matches \"subject\" [");
+	for (int i = 0; i < 30; i++) {
+		BUF_PRINTF(&script, "%s\"", i ? ", " : "");
+		for (int k = 0; k < 100; k++)
+			BUF_PUTS(&script, "*a");
+		BUF_PUTS(&script, "*b\"");
+	}
+	BUF_PUTS(&script, "] { discard; }");
+	char *got = run_on(buf_str(&script), buf_str(&msg), "a@b.c", "d@e.f");
+	assert_string_equal(got, "+keep !error");
+	free(got);
+	buf_free(&msg);
+	buf_free(&script);
+}
+
 static void test_actions_and_duplicates(void **state)
 {
 	/* RFC 5228 2.10.3: the same folder twice is once; keep is INBOX */
@@ -812,6 +837,7 @@ int main(void)
 		cmocka_unit_test(test_size_and_logic),
 		cmocka_unit_test(test_comparators),
 		cmocka_unit_test(test_matches),
+		cmocka_unit_test(test_work_bound),
 		cmocka_unit_test(test_actions_and_duplicates),
 		cmocka_unit_test(test_runtime_errors),
 		cmocka_unit_test(test_reject_ereject),
