@@ -19,9 +19,13 @@ int sieve_relop_parse(const char *s)
 	return -1;
 }
 
+/* RFC 4790 9.2.1: i;ascii-casemap works as i;octet on both strings
+ * "internally converted to upper case" -- which matters for ordering: "_"
+ * sorts after "A".  (Pigeonhole folds to lower case and so orders "_"
+ * before "a"; we follow the RFC.) */
 static unsigned char fold(int cmp, unsigned char c)
 {
-	return cmp == CMP_CASEMAP ? (unsigned char)tolower(c) : c;
+	return cmp == CMP_CASEMAP && c >= 'a' && c <= 'z' ? (unsigned char)(c - 'a' + 'A') : c;
 }
 
 /* i;ascii-numeric: the leading digits as a number; none is +infinity. */

@@ -309,6 +309,9 @@ static void test_comparators(void **state)
 		{":value \"lt\" :comparator \"i;octet\" \"subject\" \"R\"", true},
 		{":value \"ge\" :comparator \"i;octet\" \"subject\" \"quarterly\"", false},
 		{":value \"ne\" \"subject\" \"quarterly report for q1\"", false},
+		/* i;ascii-casemap orders after mapping to upper case (RFC 4790 9.2.1) */
+		{":value \"lt\" \"subject\" \"_\"", true},
+		{":value \"gt\" :comparator \"i;octet\" \"subject\" \"_\"", false},
 		{":count \"eq\" :comparator \"i;ascii-numeric\" \"x-n\" \"2\"", true},
 		{":count \"lt\" :comparator \"i;ascii-numeric\" \"x-none\" \"1\"", true},
 	};
