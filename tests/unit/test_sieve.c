@@ -821,6 +821,30 @@ static void test_rfc5229_example(void **state)
 	free(got);
 }
 
+/* RFC 5230 section 7's first example and RFC 5232's flagging pattern. */
+static void test_rfc5230_5232_examples(void **state)
+{
+	const char *vac = "require \"vacation\";\n"
+			  "if header :contains \"subject\" \"cyrus\" {\n"
+			  "    vacation \"I'm out -- send mail to cyrus-bugs\";\n"
+			  "} else {\n"
+			  "    vacation \"I'm out -- call me at 555-1212\";\n"
+			  "}\n";
+	char *got = run_on(vac, "Subject: cyrus crashes\n\nx\n", "a@b.c", "me@d.e");
+	assert_string_equal(got, "vacation:604800:I'm out -- send mail to cyrus-bugs"
+			    "<default-subject><default-from><NO-MIME>; +keep");
+	free(got);
+	const char *flags = "require [\"imap4flags\", \"fileinto\"];\n"
+			    "if header :contains \"from\" \"boss@frobnitzm.example.edu\" {\n"
+			    "    setflag \"\\\\Flagged\";\n"
+			    "    fileinto \"INBOX.From Boss\";\n"
+			    "}\n"
+			    "if size :over 1K { setflag \"\\\\Deleted\"; }\n";
+	got = run_on(flags, "From: boss@frobnitzm.example.edu\n\nx\n", "a@b.c", "me@d.e");
+	assert_string_equal(got, "fileinto:INBOX.From Boss[\\Flagged]");
+	free(got);
+}
+
 static void test_capabilities(void **state)
 {
 	const char *caps = sieve_capabilities();
@@ -855,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_rfc5228_example),
 		cmocka_unit_test(test_rfc5229_example),
+		cmocka_unit_test(test_rfc5230_5232_examples),
 		cmocka_unit_test(test_capabilities),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
