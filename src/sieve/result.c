@@ -98,6 +98,9 @@ bool sieve_result_add(sieve_interp *it, sieve_action *a)
 		sieve_action_clear(a);
 		return false;
 	}
+	/* before merging: a fileinto "A" after a fileinto :copy "A" still
+	 * cancels the implicit keep (RFC 5228 4.1, RFC 3894 3); Pigeonhole
+	 * drops the duplicate with its effect, we do not */
 	if (a->kind != SIEVE_ACT_VACATION && !a->copy)
 		r->implicit_keep = false;
 	if (merge(r, a)) {

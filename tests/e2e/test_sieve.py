@@ -251,3 +251,33 @@ def test_sieve_corpus_is_broad():
                 "date", "index", "include", "comparator-i;ascii-numeric"]:
         assert f'"{ext}"' in text, ext
     assert len(CASES) >= 30
+
+
+def test_sieve_cli_what_a_user_sees(tmp_path):
+    """The CLI's own output: a compile error names line and column on stderr
+    and exits 2; a folder that does not exist without :create is a runtime
+    error that leaves the implicit keep (exit 1); otherwise one line per
+    action."""
+    msg = CORPUS / "messages" / "plain.eml"
+    bad = tmp_path / "bad.sieve"
+    bad.write_text('require "fileinto";\nif true {\n  fileinto "A"\n}\n')
+    p = subprocess.run([YUBIN_BIN, "sieve", "test", str(bad), str(msg)], capture_output=True, text=True)
+    assert p.returncode == 2
+    assert "4:1: expected end of command ';'" in p.stderr, p.stderr
+    assert p.stdout.startswith("compile=failed line=4 col=1 "), p.stdout
+    ok = tmp_path / "ok.sieve"
+    ok.write_text('require ["fileinto", "mailbox"];\nfileinto "Gone";\n')
+    p = subprocess.run([YUBIN_BIN, "sieve", "test", str(ok), str(msg), "--missing-folder", "Gone"],
+                       capture_output=True, text=True)
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert p.stdout.splitlines() == [
+        "implicit_keep=yes",
+        "runtime=failed error=\"line 2: fileinto: folder 'Gone' does not exist\""], p.stdout
+    ok.write_text('require ["fileinto", "mailbox"];\nfileinto :create "Gone";\n')
+    p = subprocess.run([YUBIN_BIN, "sieve", "test", str(ok), str(msg), "--missing-folder", "Gone"],
+                       capture_output=True, text=True)
+    assert (p.returncode, p.stdout) == (0, "action=fileinto folder=Gone create=yes\nimplicit_keep=no\n")
+    # no configuration needed; a missing file is said plainly
+    p = subprocess.run([YUBIN_BIN, "sieve", "test", str(tmp_path / "none.sieve"), str(msg)],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "none.sieve" in p.stderr, p.stderr

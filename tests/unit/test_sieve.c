@@ -385,6 +385,7 @@ static void test_actions_and_duplicates(void **state)
 	EXPECT("require [\"copy\", \"fileinto\"];\nfileinto :copy \"C\"; redirect :copy \"x@y.z\";",
 	       "fileinto:C(copy); redirect:x@y.z(copy); +keep");
 	EXPECT("require [\"copy\", \"fileinto\"];\nfileinto :copy \"C\"; fileinto \"C\";", "fileinto:C");
+	EXPECT("require \"copy\";\nredirect :copy \"a@b.c\"; redirect \"a@b.c\";", "redirect:a@b.c");
 	EXPECT("require [\"fileinto\", \"mailbox\"];\nfileinto :create \"New/Sub\";",
 	       "fileinto:New/Sub(create)");
 	EXPECT("require \"fileinto\";\nif true {}", "+keep");
