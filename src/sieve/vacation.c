@@ -59,6 +59,10 @@ static bool run_vacation(sieve_interp *it, const sieve_node *n)
 	v->seconds = (long)days * 86400;
 	v->reason = sieve_expand(it, n->pos[0]->strs[0]);
 	v->subject = o->subject ? sieve_expand(it, o->subject->strs[0]) : NULL;
+	/* the subject becomes a header field: no line breaks may reach it */
+	for (char *c = v->subject; c != NULL && *c != '\0'; c++)
+		if (*c == '\r' || *c == '\n')
+			*c = ' ';
 	v->from = o->from ? sieve_expand(it, o->from->strs[0]) : NULL;
 	v->mime = o->mime;
 	strlist_init(&v->addresses);

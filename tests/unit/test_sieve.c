@@ -447,7 +447,7 @@ static void test_vacation(void **state)
 	EXPECT("require [\"vacation\", \"variables\"];\nset \"s\" \"x\";\nvacation :subject \"${s}\" \"r${s}\";",
 	       "vacation:604800:r${s}${s}<default-from><NO-MIME>; +keep");
 	/* all parameters reach the result */
-	const char *text = "require \"vacation\";\nvacation :subject \"Away\" :from \"Bob <bob@example.org>\""
+	const char *text = "require \"vacation\";\nvacation :subject \"Away\r\nnow\" :from \"Bob <bob@example.org>\""
 			   " :addresses [\"b@example.org\", \"not valid\", \"bob@example.net\"] :mime \"Content-Type: "
 			   "text/plain\r\n\r\nx\";";
 	sieve_script *s;
@@ -459,7 +459,7 @@ static void test_vacation(void **state)
 	sieve_run(s, &m, &env, NULL, &r);
 	assert_int_equal(r.n, 1);
 	const sieve_vacation *v = &r.actions[0].vac;
-	assert_string_equal(v->subject, "Away");
+	assert_string_equal(v->subject, "Away  now");   /* no header injection */
 	assert_string_equal(v->from, "Bob <bob@example.org>");
 	assert_int_equal(v->addresses.n, 2);   /* "not valid" is dropped */
 	assert_string_equal(v->addresses.items[1], "bob@example.net");
