@@ -173,6 +173,9 @@ static char *date_part(long long t, int z, const char *part)
 	if (str_ascii_ieq(part, "second")) return xasprintf("%02d", tm.tm_sec);
 	if (str_ascii_ieq(part, "time"))
 		return xasprintf("%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (str_ascii_ieq(part, "iso8601") && z == 0)   /* RFC 3339 5.6: "Z" for UTC */
+		return xasprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, tm.tm_mon + 1, tm.tm_mday,
+				 tm.tm_hour, tm.tm_min, tm.tm_sec);
 	if (str_ascii_ieq(part, "iso8601"))
 		return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, tm.tm_mon + 1,
 				 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign, az / 60, az % 60);
