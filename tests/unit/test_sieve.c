@@ -153,6 +153,14 @@ static void test_lexer_errors(void **state)
 		     "multi-line string started at line 2");
 }
 
+/* Scripts with CRLF line ends (RFC 5228's own form) read the same. */
+static void test_crlf_script(void **state)
+{
+	EXPECT("require \"reject\";\r\n# comment\r\nreject text:  # why\r\nline one\r\n..two\r\n.\r\n;\r\n",
+	       "reject:line one\r\n.two\r\n");
+	EXPECT_ERROR("keep;\r\n\r\n  frob;\r\n", 3, 3, "unknown command 'frob'");
+}
+
 static void test_parser_errors(void **state)
 {
 	EXPECT_ERROR("require \"fileinto\";\nif true {\n  fileinto \"A\"\n}", 4, 1,
@@ -859,6 +867,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lexer_errors),
+		cmocka_unit_test(test_crlf_script),
 		cmocka_unit_test(test_parser_errors),
 		cmocka_unit_test(test_nesting_bound),
 		cmocka_unit_test(test_validation_errors),
