@@ -1,10 +1,11 @@
 /* body.c — the body test (RFC 5173): :raw (the undecoded body after the
  * header), :content <types> (leaf parts by "type" or "type/subtype", ""
- * for every part) and :text (the default: text parts), decoded from their
- * transfer encoding and charset by src/mime.  Each part is one value; the
+ * for every part) and :text (the default: text parts, HTML without its
+ * markup), decoded from their transfer encoding and charset by src/mime.  Each part is one value; the
  * text taken from a message is bounded by SIEVE_BODY_MAX. */
 #include <string.h>
 
+#include "mime/preview.h"
 #include "mime/text.h"
 #include "sieve/sieve_int.h"
 
@@ -75,10 +76,10 @@ static void outside_parts(const mime_message *m, const mime_part *p, strlist *ou
 }
 
 static void collect(const mime_message *m, const mime_part *p, const strlist *types,
-		    strlist *out, size_t *budget)
+		    bool html_as_text, strlist *out, size_t *budget)
 {
 	if (p->message != NULL) {
-		collect(m, p->message, types, out, budget);
+		collect(m, p->message, types, html_as_text, out, budget);
 		return;
 	}
 	if (p->multipart) {
@@ -86,7 +87,7 @@ static void collect(const mime_message *m, const mime_part *p, const strlist *ty
 		if (type_wanted(p, types))
 			outside_parts(m, p, out, budget);
 		for (const mime_part *c = p->children; c != NULL; c = c->next)
-			collect(m, c, types, out, budget);
+			collect(m, c, types, html_as_text, out, budget);
 		return;
 	}
 	if (!type_wanted(p, types) || *budget == 0)
@@ -94,6 +95,14 @@ static void collect(const mime_message *m, const mime_part *p, const strlist *ty
 	buf b;
 	buf_init(&b, *budget);
 	mime_part_text(m, p, p->body_end - p->body_start, &b);
+	if (html_as_text && mime_part_is(p, "text", "html")) {
+		/* :text means the text a reader sees (RFC 5173 5.2): no markup */
+		buf plain;
+		buf_init(&plain, *budget);
+		(void)mime_html_text(b.data != NULL ? b.data : "", b.len, &plain);
+		buf_free(&b);
+		b = plain;
+	}
 	*budget -= b.len;
 	strlist_add_owned(out, buf_steal(&b));
 }
@@ -114,7 +123,7 @@ static int test_body(sieve_interp *it, const sieve_node *n)
 			sieve_expand_list(it, n->o.content, &types);
 		else
 			strlist_add(&types, "text");
-		collect(m, m->root, &types, &values, &budget);
+		collect(m, m->root, &types, n->o.transform != BT_CONTENT, &values, &budget);
 	}
 	strlist keys;
 	sieve_expand_list(it, n->pos[0], &keys);

@@ -639,6 +639,15 @@ static void test_body_and_rfc2047(void **state)
 		free(got);
 	}
 	EXPECT_ERROR("require \"body\";\nif body :raw :text \"x\" { keep; }", 2, 14, "conflicts");
+	/* :text reads HTML as text; :content "text/html" sees the markup */
+	static const char html[] = "Content-Type: text/html\n\n<p>Tom &amp; <b>bold</b></p>\n";
+	char *h = run_on("require [\"body\", \"fileinto\"];\n"
+			 "if body :text :contains \"Tom &  bold\" { fileinto \"T\"; }\n"
+			 "if body :text :contains \"<b>\" { fileinto \"Wrong\"; }\n"
+			 "if body :content \"text/html\" :contains \"<b>bold</b>\" { fileinto \"C\"; }",
+			 html, "a@b.c", "d@e.f");
+	assert_string_equal(h, "fileinto:T; fileinto:C");
+	free(h);
 	/* RFC 5173 5: a multipart's own text is its prologue and epilogue */
 	char *got = run_on("require \"body\";\nif body :content \"multipart\" :contains \"preamble\" { discard; }",
 			   MIME_MSG, "j@example.de", "bob@example.org");
