@@ -151,6 +151,8 @@ static bool check_set(sieve_compiler *c, sieve_node *n)
 	return true;
 }
 
+/* The comparator defaults to i;ascii-casemap, as for every test (RFC 5228
+ * 2.7.3); Pigeonhole defaults this one test to i;octet. */
 static int test_string(sieve_interp *it, const sieve_node *n)
 {
 	strlist src, values, keys;
