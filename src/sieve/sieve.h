@@ -90,6 +90,19 @@ typedef struct sieve_env {
 	bool zone_set;
 } sieve_env;
 
+/* What delivery still has to do for each kind (not done here):
+ *  - FILEINTO: map the UTF-8 name as IMAP CREATE does; create only with
+ *    create set (the run already failed when the folder was missing).
+ *  - REDIRECT: send the message unchanged to the addr-spec in target, with
+ *    the original envelope sender (SRS, "<>" stays "<>"); refuse to
+ *    redirect a message that carries our own loop marker (RFC 5228 4.2).
+ *  - REJECT / EREJECT: nothing is sent when the envelope sender is empty
+ *    (RFC 5429 2.1-2.2); otherwise an MDN-style refusal (or, for ereject,
+ *    a 5xx at protocol level where delivery still can).
+ *  - VACATION: sieve_vacation_should_reply(), then at most one reply per
+ *    (sender, handle) per vac.seconds; record the sender only after the
+ *    reply was sent (RFC 5230 4.1, 5).  :from should be one of the
+ *    user's own addresses. */
 typedef enum sieve_action_kind {
 	SIEVE_ACT_KEEP,       /* store in INBOX (explicit keep) */
 	SIEVE_ACT_FILEINTO,   /* store in target */
