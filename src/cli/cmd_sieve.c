@@ -161,8 +161,7 @@ int cmd_sieve(cli_ctx *ctx, int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "test") == 0)
 		return test(argc - 1, argv + 1);
-	if (argc == 2 && strcmp(argv[1], "capabilities") == 0)
-		return (printf("%s\n", sieve_capabilities()), 0);
-	cli_error("usage: yubin sieve test SCRIPT MESSAGE [--from S] [--to R] | sieve capabilities");
+	cli_error("usage: yubin sieve test SCRIPT MESSAGE [--from S] [--to R] "
+		  "[--global-dir DIR] [--missing-folder F]...");
 	return 2;
 }
