@@ -1,7 +1,7 @@
 /* fileinto.c — fileinto (RFC 5228 4.1) with :copy (RFC 3894), :create and
  * the mailboxexists test (RFC 5490 3), and :flags (RFC 5232).  A folder
  * that does not exist without :create is a runtime error, as is a name
- * that is empty or not UTF-8. */
+ * that is empty, not UTF-8 or holds a control character. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +15,12 @@ static bool exists(sieve_interp *it, const char *name)
 	       e->mailbox_exists(e->ctx, name);
 }
 
+/* A folder name IMAP can carry: UTF-8 without control characters. */
 static bool valid_name(const char *s)
 {
+	for (const char *c = s; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
 	return *s != '\0' && imap_utf8_valid(s, strlen(s));
 }
 

@@ -255,6 +255,8 @@ static void test_validation_errors(void **state)
 	EXPECT_ERROR("require \"vacation\";\nvacation :from \"nobody here\" \"x\";", 2, 16, "invalid address");
 	EXPECT_ERROR("require \"vacation\";\nvacation :days \"3\" \"x\";", 2, 10, "needs a number after it");
 	EXPECT_ERROR("require \"fileinto\";\nfileinto \"\";", 2, 10, "invalid folder name");
+	EXPECT_ERROR("require \"fileinto\";\nfileinto \"a\r\nb\";", 2, 10, "invalid folder name");
+	EXPECT_ERROR("require \"fileinto\";\nfileinto \"caf\xe9\";", 2, 10, "invalid folder name");
 	EXPECT_ERROR("require \"fileinto\";\nfileinto :create \"A\";", 2, 10, "unknown tagged argument ':create'");
 	EXPECT_ERROR("require \"fileinto\";\nfileinto :copy \"A\";", 2, 10, "unknown tagged argument ':copy'");
 	EXPECT_ERROR("if header :count \"eq\" \"a\" \"1\" { keep; }", 1, 11, "':count'");
@@ -413,6 +415,10 @@ static void test_runtime_errors(void **state)
 	       "keep");
 	missing_folder = NULL;
 	EXPECT("require \"variables\";\nset \"a\" \"not an address\";\nredirect \"${a}\";", "+keep !error");
+	EXPECT("require [\"variables\", \"fileinto\"];\nset \"a\" \"x${hex:0a}\";\n"
+	       "if header :matches \"x-n\" \"*\" { fileinto \"${a}\"; }", "fileinto:x${hex:0a}");
+	EXPECT("require [\"variables\", \"fileinto\", \"encoded-character\"];\nset \"a\" \"x${hex:0a}\";\n"
+	       "fileinto \"${a}\";", "+keep !error");
 	/* the error text says where */
 	sieve_script *s;
 	sieve_error err;
