@@ -341,6 +341,8 @@ static bool validate_block(sieve_compiler *c, sieve_node **cmds, size_t n, bool 
 		}
 		if (!sieve_validate_node(c, cmd, false))
 			return false;
+		if (top && strcmp(cmd->name, "stop") == 0)
+			top = false;   /* nothing after a top-level stop runs */
 		if (top && cmd->def->cap == CAP_VACATION)
 			c->seen_vacation = true;
 		if (top && (cmd->def->cap == CAP_REJECT || cmd->def->cap == CAP_EREJECT))

@@ -252,6 +252,8 @@ static void test_validation_errors(void **state)
 		     "header 'subject' holds no addresses");
 	EXPECT_ERROR("require [\"reject\", \"vacation\"];\nvacation \"away\";\nreject \"no\";", 3, 1,
 		     "conflicts with vacation");
+	EXPECT("require [\"reject\", \"vacation\"];\nvacation \"away\";\nstop;\nreject \"no\";",
+	       "vacation:604800:away<default-subject><default-from><NO-MIME>; +keep");
 	EXPECT_ERROR("require \"vacation\";\nvacation :from \"nobody here\" \"x\";", 2, 16, "invalid address");
 	EXPECT_ERROR("require \"vacation\";\nvacation :days \"3\" \"x\";", 2, 10, "needs a number after it");
 	EXPECT_ERROR("require \"fileinto\";\nfileinto \"\";", 2, 10, "invalid folder name");
