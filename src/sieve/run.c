@@ -40,7 +40,7 @@ char *sieve_expand(sieve_interp *it, const char *s)
 		return xstrdup(s);
 	buf b;
 	buf_init(&b, BUF_UNBOUNDED);
-	while (*s != '\0') {
+	while (*s != '\0' && b.len <= SIEVE_MAX_EXPANDED) {
 		const char *close;
 		if (s[0] == '$' && s[1] == '{' && (close = strchr(s + 2, '}')) != NULL) {
 			const char *name = s + 2;
@@ -68,6 +68,11 @@ char *sieve_expand(sieve_interp *it, const char *s)
 			}
 		}
 		BUF_PUTC(&b, *s++);
+	}
+	if (b.len > SIEVE_MAX_EXPANDED) {
+		sieve_rt_error(it, "a string is longer than %d bytes once its variables are expanded",
+			       SIEVE_MAX_EXPANDED);
+		buf_truncate(&b, 0);
 	}
 	return buf_steal(&b);
 }

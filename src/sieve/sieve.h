@@ -31,6 +31,7 @@
 #define SIEVE_MAX_INCLUDE_DEPTH 10
 #define SIEVE_MAX_VARIABLES     255   /* per script scope */
 #define SIEVE_MAX_VAR_SIZE      4096  /* longer values are cut (UTF-8 safe) */
+#define SIEVE_MAX_EXPANDED      65536 /* a string after ${...} expansion */
 #define SIEVE_MAX_REDIRECTS     4
 #define SIEVE_MAX_STEPS         100000
 #define SIEVE_MAX_WORK          200000000  /* octets compared, all tests together */

@@ -592,6 +592,17 @@ static void test_variables(void **state)
 	BUF_PUTS(&b, "\";\nset :length \"n\" \"${a}\";\nif string :is \"${n}\" \"2048\" { discard; }");
 	EXPECT(buf_str(&b), "discard");
 	buf_free(&b);
+	/* the expansion bound: 20 references to a 4 KiB value are 80 KiB */
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PUTS(&b, "require [\"variables\", \"fileinto\"];\nset \"a\" \"");
+	for (int i = 0; i < 4000; i++)
+		BUF_PUTC(&b, 'x');
+	BUF_PUTS(&b, "\";\nfileinto \"");
+	for (int i = 0; i < 20; i++)
+		BUF_PUTS(&b, "${a}");
+	BUF_PUTS(&b, "\";");
+	EXPECT(buf_str(&b), "+keep !error");
+	buf_free(&b);
 	/* the count bound */
 	buf_init(&b, BUF_UNBOUNDED);
 	BUF_PUTS(&b, "require \"variables\";\n");
