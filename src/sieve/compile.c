@@ -81,8 +81,9 @@ bool sieve_compile(const char *text, size_t len, const sieve_loader *loader,
 	strlist stack;
 	strlist_init(&stack);
 	strlist_add(&stack, "personal:");
+	size_t includes = 0, total = len;
 	sieve_compiler c = {.loader = loader != NULL ? loader : &none, .err = err_r,
-			    .name = "", .stack = &stack};
+			    .name = "", .stack = &stack, .includes = &includes, .total = &total};
 	strlist_init(&c.varnames);
 	bool ok = compile(&c, text, len, script_r);
 	strlist_free(&stack);
@@ -93,7 +94,8 @@ bool sieve_compile_named(sieve_compiler *outer, const char *name, bool global,
 			 const char *text, size_t len, sieve_script **s_r)
 {
 	sieve_compiler c = {.loader = outer->loader, .err = outer->err, .name = name,
-			    .depth = outer->depth + 1, .stack = outer->stack};
+			    .depth = outer->depth + 1, .stack = outer->stack,
+			    .includes = outer->includes, .total = outer->total};
 	strlist_init(&c.varnames);
 	char *key = xasprintf("%s:%s", global ? "global" : "personal", name);
 	strlist_add_owned(c.stack, key);

@@ -2,7 +2,10 @@
  * return, and global.  Included scripts are loaded through the caller's
  * loader and compiled with the including one, so a missing script, a
  * recursion or too deep a chain (SIEVE_MAX_INCLUDE_DEPTH) is a compile
- * error; at run time each included script has its own variables, sharing
+ * error, as is more than SIEVE_MAX_INCLUDES includes or SIEVE_MAX_TOTAL_SIZE
+ * bytes of script in all (each include compiles its script anew, so a
+ * script including a large one many times must not multiply memory);
+ * at run time each included script has its own variables, sharing
  * only those both declare global. */
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +49,15 @@ static bool check_include(sieve_compiler *c, sieve_node *n)
 		return sieve_fail(c, a->line, a->col, "included %s script '%s' does not exist",
 				  n->o.global ? "global" : "personal", name);
 	}
-	bool ok = sieve_compile_named(c, name, n->o.global, text, len, &n->included);
+	*c->total += len;
+	bool ok;
+	if (++*c->includes > SIEVE_MAX_INCLUDES)
+		ok = sieve_fail(c, a->line, a->col, "more than %d includes", SIEVE_MAX_INCLUDES);
+	else if (*c->total > SIEVE_MAX_TOTAL_SIZE)
+		ok = sieve_fail(c, a->line, a->col, "the included scripts are larger than %d bytes "
+				"together", SIEVE_MAX_TOTAL_SIZE);
+	else
+		ok = sieve_compile_named(c, name, n->o.global, text, len, &n->included);
 	free(text);
 	return ok;
 }

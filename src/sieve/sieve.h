@@ -29,6 +29,8 @@
 #define SIEVE_MAX_SCRIPT_SIZE   (1024 * 1024)
 #define SIEVE_MAX_NESTING       32    /* blocks and tests inside one another */
 #define SIEVE_MAX_INCLUDE_DEPTH 10
+#define SIEVE_MAX_INCLUDES      255   /* include commands compiled, in all */
+#define SIEVE_MAX_TOTAL_SIZE    (4 * SIEVE_MAX_SCRIPT_SIZE)  /* all scripts together */
 #define SIEVE_MAX_VARIABLES     255   /* per script scope */
 #define SIEVE_MAX_VAR_SIZE      4096  /* longer values are cut (UTF-8 safe) */
 #define SIEVE_MAX_EXPANDED      65536 /* a string after ${...} expansion */

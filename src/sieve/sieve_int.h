@@ -119,6 +119,7 @@ typedef struct sieve_compiler {
 	unsigned caps;
 	unsigned depth;        /* include depth */
 	strlist *stack;        /* names being compiled, for recursion */
+	size_t *includes, *total;  /* shared by the whole compile: bounds */
 	size_t nvars;          /* variable names seen by `set` */
 	strlist varnames;
 	bool seen_vacation, seen_reject; /* unconditional, at the top level */

@@ -769,6 +769,27 @@ static void test_include(void **state)
 	EXPECT_ERROR("require \"include\";\ninclude \"bad\";", 3, 1, "found end of script");
 	EXPECT_ERROR("require \"include\";\ninclude \"a/b\";", 2, 9, "invalid script name");
 	EXPECT_ERROR("require \"include\";\nglobal \"x\";", 2, 1, "global needs \"variables\"");
+	/* the bounds on includes: their number, and their size together */
+	buf b;
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PUTS(&b, "require \"include\";\n");
+	for (int i = 0; i < SIEVE_MAX_INCLUDES + 1; i++)
+		BUF_PUTS(&b, "include \"one\";\n");
+	char *got = run(buf_str(&b));
+	assert_string_equal(got, "compile: 257:9: more than 255 includes");
+	free(got);
+	buf_free(&b);
+	char *big = malloc(SIEVE_MAX_SCRIPT_SIZE);
+	memset(big, ' ', SIEVE_MAX_SCRIPT_SIZE - 1);
+	big[SIEVE_MAX_SCRIPT_SIZE - 1] = '\0';
+	const fixture_scripts bigs[] = {{"big", big}, {NULL, NULL}};
+	loader_scripts = bigs;
+	got = run("require \"include\";\ninclude \"big\"; include \"big\"; include \"big\";\n"
+		  "include \"big\";");
+	assert_string_equal(got, "compile: 3:9: the included scripts are larger than 4194304 bytes together");
+	free(got);
+	free(big);
+	loader_scripts = scripts;
 	/* the error names the included script */
 	sieve_loader loader = {load, NULL};
 	sieve_script *s;
