@@ -14,7 +14,8 @@
 static const struct {
 	const char *name;
 	int (*run)(cli_ctx *, int, char **);
-	const char *standalone; /* "COMMAND ARG" that runs without a configuration */
+	const char *standalone; /* "COMMAND ARG" that runs without a configuration;
+	                         * "ARG ..." when more arguments may follow ARG */
 } subcommands[] = {
 	{"serve", cmd_serve, NULL},     {"config", cmd_config, "defaults"},
 	{"domain", cmd_domain, NULL},   {"user", cmd_user, NULL},
@@ -28,7 +29,18 @@ static const struct {
 	{"apikey", cmd_apikey, NULL},
 	{"trace", cmd_trace, NULL},     {"audit", cmd_audit, NULL},
 	{"doctor", cmd_doctor, NULL},
+	{"sieve", cmd_sieve, "test ..."},
 };
+
+/* Does `yubin argv[1] argv[2] ...` run without a configuration? */
+static bool runs_standalone(const char *alone, int argc, char **argv)
+{
+	if (alone == NULL || argc < 3)
+		return false;
+	size_t n = strcspn(alone, " ");
+	bool more = strcmp(alone + n, " ...") == 0;
+	return (argc == 3 || more) && strlen(argv[2]) == n && strncmp(argv[2], alone, n) == 0;
+}
 
 static void usage(void)
 {
@@ -63,6 +75,7 @@ static void usage(void)
 	        "                                 messages' timelines from the audit trail\n"
 	        "  audit verify | prune [--days N]   prove the audit trail intact / apply retention\n"
 	        "  doctor [--domain D] [--json]   check DNS, certificate, listeners and network, with fixes\n"
+	        "  sieve test SCRIPT MESSAGE [--from S] [--to R]   what a Sieve script does with a message\n"
 	        "--dev uses a built-in instance in ./yubin-dev (or $YUBIN_DEV_DIR);\n"
 	        "otherwise the configuration is " DEFAULT_CONFIG ".\n");
 }
@@ -111,7 +124,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *alone = subcommands[idx].standalone;
-	if (alone != NULL && argc == 3 && strcmp(argv[2], alone) == 0)
+	if (runs_standalone(alone, argc, argv))
 		return subcommands[idx].run(&ctx, argc - 1, argv + 1); /* ctx.cfg stays NULL */
 	if (ctx.dev) {
 		ctx.cfg = devmode_config();

@@ -75,6 +75,9 @@ int cmd_apikey(cli_ctx *ctx, int argc, char **argv);
 /* `yubin policy VERB` (cmd_policy.c); `policy list` is cmd_policylist.c. */
 int cmd_policy(cli_ctx *ctx, int argc, char **argv);
 int cmd_policy_list(cli_ctx *ctx, int argc, char **argv);
+/* `yubin sieve test SCRIPT MESSAGE ...` (cmd_sieve.c): run a Sieve script
+ * offline and print its actions; needs no configuration. */
+int cmd_sieve(cli_ctx *ctx, int argc, char **argv);
 /* Print the certificate's subject, expiry and SHA-256 fingerprint (with
  * the openssl command that shows the same); false after saying why not
  * (cmd_tls.c). */

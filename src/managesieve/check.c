@@ -2,21 +2,57 @@
 #include "managesieve/check.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "lib/strutil.h"
 #include "lib/utf8.h"
+#include "sieve/sieve.h"
 
-/* The Sieve language's own check: compile the script and report
- * "line:col: text" (ERROR), or the warnings (WARNINGS).  This is the one
- * place where src/sieve's compiler plugs in (sieve_compile, once it is part
- * of the build: call it here and map its result); until then there is
- * nothing to add to the encoding checks. */
+/* Scripts a script includes (RFC 6609) are not looked up at upload: the
+ * user may upload them afterwards, in any order.  Each counts as an empty
+ * script here, is named in a warning, and is read when mail arrives (a
+ * missing one is then a run-time error: the message is kept). */
+typedef struct upload_includes {
+	strlist names;
+} upload_includes;
+
+static bool include_later(void *ctx, const char *name, bool global, char **text_r, size_t *len_r)
+{
+	upload_includes *u = ctx;
+	char *label = xasprintf("%s'%s'", global ? "global " : "", name);
+	if (!strlist_contains(&u->names, label))
+		strlist_add(&u->names, label);
+	free(label);
+	*text_r = xstrdup("");
+	*len_r = 0;
+	return true;
+}
+
+/* The Sieve language's own check (sieve/sieve.h): "line:col: text" for
+ * the first error, or a warning naming the included scripts. */
 static msieve_check_status language_check(const char *script, size_t len, char **msg_r)
 {
-	(void)script;
-	(void)len;
 	*msg_r = NULL;
-	return MSIEVE_CHECK_OK;
+	upload_includes inc;
+	strlist_init(&inc.names);
+	sieve_loader loader = {include_later, &inc};
+	sieve_script *compiled = NULL;
+	sieve_error err = {0};
+	msieve_check_status st = MSIEVE_CHECK_OK;
+	if (!sieve_compile(script, len, &loader, &compiled, &err)) {
+		*msg_r = xasprintf("%u:%u: %s", err.line, err.col, err.msg ? err.msg : "invalid script");
+		sieve_error_free(&err);
+		st = MSIEVE_CHECK_ERROR;
+	} else if (inc.names.n > 0) {
+		char *names = strlist_join(&inc.names, ", ");
+		*msg_r = xasprintf("included script%s %s not checked now: read when mail arrives",
+		                   inc.names.n > 1 ? "s" : "", names);
+		free(names);
+		st = MSIEVE_CHECK_WARNINGS;
+	}
+	sieve_script_free(&compiled);
+	strlist_free(&inc.names);
+	return st;
 }
 
 msieve_check_status msieve_check_encoding(const char *script, size_t len, char **msg_r)

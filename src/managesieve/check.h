@@ -1,8 +1,7 @@
 /* check.h — whether a Sieve script may be stored (PUTSCRIPT) or passes
  * CHECKSCRIPT: the checks that do not depend on the language (valid UTF-8,
- * RFC 5228 §2.1; no NUL), then the language's own compiler
- * (language_check in check.c, where src/sieve plugs in).  Pure, thread-safe: it runs
- * on a worker thread. */
+ * RFC 5228 §2.1; no NUL), then the language's own compiler (sieve/sieve.h).
+ * Pure, thread-safe: it runs on a worker thread. */
 #ifndef YUBIN_MANAGESIEVE_CHECK_H
 #define YUBIN_MANAGESIEVE_CHECK_H
 

@@ -99,8 +99,7 @@ static size_t skip_element(const char *s, size_t n)
 	return 0;
 }
 
-/* HTML to text: tags and comments become a space, entities decoded. */
-static bool strip_html(const char *s, size_t n, buf *out)
+bool mime_html_text(const char *s, size_t n, buf *out)
 {
 	bool ok = true;
 	for (size_t i = 0; ok && i < n;) {
@@ -172,7 +171,7 @@ char *mime_preview(const mime_message *m)
 	} else if (mime_part_is(p, "text", "html")) {
 		buf plain;
 		buf_init(&plain, PREVIEW_TEXT_MAX * 3);
-		r = strip_html(text.data ? text.data : "", text.len, &plain) || plain.len > 0
+		r = mime_html_text(text.data ? text.data : "", text.len, &plain) || plain.len > 0
 		        ? collapse(plain.data ? plain.data : "", plain.len) : xstrdup("");
 		buf_free(&plain);
 	} else {

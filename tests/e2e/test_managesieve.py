@@ -321,7 +321,7 @@ def test_script_lifecycle(srv, user):
     assert c.cmd(f'HAVESPACE "main" {n}')[:2] == ("OK", None)
     assert c.cmd(f'PUTSCRIPT "main" {{{n}+}}\r\n{script}')[:2] == ("OK", None)
     # {n} without "+" from old clients: read, no continuation sent
-    assert c.cmd(f'PUTSCRIPT "other" {{4}}\r\nkeep')[:2] == ("OK", None)
+    assert c.cmd(f'PUTSCRIPT "other" {{5}}\r\nkeep;')[:2] == ("OK", None)
     assert c.cmd('PUTSCRIPT "quoted" "discard;"')[:2] == ("OK", None)
     st, code, text, lines = c.cmd("LISTSCRIPTS")
     assert st == "OK" and [l for l, _ in lines] == [b'"main"', b'"other"', b'"quoted"']
@@ -448,8 +448,6 @@ def test_checkscript(srv, user):
     c.close()
 
 
-@pytest.mark.skip(reason="needs src/sieve's compiler plugged into managesieve/check.c "
-                         "(language_check): the lead enables this after merging both branches")
 def test_checkscript_language_errors(srv, user):
     c = authed(srv, user)
     script = 'require "fileinto";\r\nfileinot "x";\r\n'
@@ -458,6 +456,15 @@ def test_checkscript_language_errors(srv, user):
     st = c.cmd(f'PUTSCRIPT "bad" {{{len(script)}+}}\r\n{script}')
     assert st[0] == "NO" and st[2].startswith("2:1:"), st
     assert c.cmd('GETSCRIPT "bad"')[:2] == ("NO", "NONEXISTENT")
+    # an unknown extension is refused where it is named (RFC 5228 3.2)
+    script = 'require ["fileinto", "frobnicate"];\r\n'
+    st = c.cmd(f'PUTSCRIPT "bad" {{{len(script)}+}}\r\n{script}')
+    assert st[0] == "NO" and st[2].startswith("1:") and "frobnicate" in st[2], st
+    # a script it includes may come later: stored, with a warning (RFC 6609)
+    script = 'require "include";\r\ninclude :personal "later";\r\n'
+    st = c.cmd(f'PUTSCRIPT "incl" {{{len(script)}+}}\r\n{script}')
+    assert st[:2] == ("OK", "WARNINGS") and "'later'" in st[2], st
+    assert c.cmd('DELETESCRIPT "incl"')[0] == "OK"
     c.close()
 
 

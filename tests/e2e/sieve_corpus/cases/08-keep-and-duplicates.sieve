@@ -1,0 +1,6 @@
+require "fileinto";
+fileinto "A";
+fileinto "A";
+keep;
+keep;
+fileinto "INBOX";

@@ -1,0 +1,3 @@
+require ["imap4flags", "copy"];
+addflag "\\Flagged";
+redirect :copy "copy@example.net";

@@ -1,0 +1,5 @@
+require ["imap4flags", "fileinto", "copy"];
+setflag ["\\Seen", "Work Work"];
+fileinto :copy "Copy";
+removeflag "work";
+addflag "\\Answered";

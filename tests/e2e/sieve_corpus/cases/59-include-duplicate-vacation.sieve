@@ -1,0 +1,3 @@
+require ["include", "vacation"];
+vacation "Main away";
+include "inc-vacation";

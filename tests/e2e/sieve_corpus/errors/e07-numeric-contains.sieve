@@ -1,0 +1,3 @@
+require "comparator-i;ascii-numeric";
+
+if header :contains :comparator "i;ascii-numeric" "x" "1" { keep; }

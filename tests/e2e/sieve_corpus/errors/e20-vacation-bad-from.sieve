@@ -1,0 +1,2 @@
+require "vacation";
+vacation :from "no address here" "away";

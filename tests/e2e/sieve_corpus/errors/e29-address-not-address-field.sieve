@@ -1,0 +1,3 @@
+keep;
+if address :is ["to",
+   "subject"] "x" { keep; }

@@ -1,0 +1,3 @@
+require ["include", "variables"];
+global ["a", "b"];
+set "b" "${a}3";

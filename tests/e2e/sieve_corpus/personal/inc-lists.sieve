@@ -1,0 +1,3 @@
+require ["fileinto", "include"];
+if header :contains "subject" "report" { fileinto "Included"; return; }
+fileinto "NotReached";

@@ -1,0 +1,4 @@
+require ["include", "variables", "fileinto"];
+global "dest";
+fileinto "Inc-${dest}";
+set "dest" "FromInc";

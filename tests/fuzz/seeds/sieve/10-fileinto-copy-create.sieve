@@ -1,0 +1,3 @@
+require ["fileinto", "copy", "mailbox"];
+fileinto :copy "Copies";
+fileinto :create "Reports/2026";

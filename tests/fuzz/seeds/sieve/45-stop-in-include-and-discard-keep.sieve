@@ -1,0 +1,4 @@
+require "fileinto";
+discard;
+keep;
+fileinto "After";

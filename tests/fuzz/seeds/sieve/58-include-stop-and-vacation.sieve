@@ -1,0 +1,5 @@
+require ["include", "fileinto", "vacation"];
+include "inc-vacation";
+fileinto "BeforeStop";
+include "inc-stop";
+fileinto "Unreached";

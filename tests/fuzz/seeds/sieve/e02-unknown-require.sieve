@@ -1,0 +1,3 @@
+require ["fileinto",
+         "x-unknown-extension"];
+keep;

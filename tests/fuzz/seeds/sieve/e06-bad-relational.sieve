@@ -1,0 +1,2 @@
+require "relational";
+if header :value "gg" "subject" "a" { keep; }

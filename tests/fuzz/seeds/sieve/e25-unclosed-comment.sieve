@@ -1,0 +1,4 @@
+require "fileinto";
+keep;
+/* this comment
+   never ends

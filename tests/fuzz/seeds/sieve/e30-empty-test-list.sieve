@@ -1,0 +1,2 @@
+keep;
+if anyof () { keep; }

@@ -1,0 +1,3 @@
+keep;
+
+if header :is [] "x" { keep; }

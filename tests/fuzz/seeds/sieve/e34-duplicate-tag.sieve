@@ -1,0 +1,2 @@
+require ["vacation"];
+vacation :days 3 :days 4 "x";
