@@ -1,7 +1,8 @@
 /* pg_account.c — the self-service page of the logged-in account (every
  * account, administrator or not): change its password (the current one
  * checked like a log-in, the new one twice), its app passwords (create,
- * shown once; list; revoke) and its recent log-ins.  Only ever the
+ * shown once; list; revoke), its quota and what it holds, and its recent
+ * log-ins.  Only ever the
  * session's own account: no request names an account.  The account
  * database is written on a worker.  Must not render any other page. */
 #include <stdio.h>
@@ -10,7 +11,9 @@
 #include <time.h>
 
 #include "auth/password.h"
+#include "delivery/maildir.h"
 #include "lib/log.h"
+#include "store/quotabook.h"
 #include "web/html.h"
 #include "web/page.h"
 
@@ -32,6 +35,9 @@ typedef struct account_job {
 	size_t n_apps;
 	selfdb_login *logins;
 	size_t n_logins;
+	bool quota_read;    /* limits and usage below are known */
+	quota_limits limits;
+	uint64_t bytes, messages;
 } account_job;
 
 /* ---- on the worker ---- */
@@ -101,6 +107,24 @@ static void revoke_apppass(account_job *a)
 		j->err = xstrdup("cannot revoke the app password");
 }
 
+/* The limits in force and what the mailbox holds (store/quotabook.h, the
+ * numbers SMTP, delivery and IMAP use); a mailbox not made yet holds
+ * nothing. */
+static void read_quota(account_job *a)
+{
+	web_job *j = &a->base;
+	quota_book *book = j->srv->quota;
+	if (book == NULL || !quota_book_limits(book, j->user, &a->limits, NULL))
+		return;
+	char *root = config_path_mail(j->srv->cfg);
+	char *md = maildir_path(root, j->user);
+	if (!quota_book_usage(book, md, &a->bytes, &a->messages))
+		a->bytes = a->messages = 0;
+	free(md);
+	free(root);
+	a->quota_read = true;
+}
+
 static void work(web_job *j)
 {
 	account_job *a = (account_job *)j;
@@ -114,6 +138,7 @@ static void work(web_job *j)
 	if (j->err == NULL && (selfdb_apppass_list(self, j->user, &a->apps, &a->n_apps) != ACC_OK ||
 	                       selfdb_login_list(self, j->user, LOGINS_SHOWN, &a->logins, &a->n_logins) != ACC_OK))
 		j->err = xstrdup("cannot read the account database");
+	read_quota(a);
 }
 
 /* ---- on the loop ---- */
@@ -149,7 +174,7 @@ static void password_form(buf *out, const char *csrf)
 static void apppass_section(buf *out, const account_job *a, const char *csrf)
 {
 	BUF_PUTS(out, "<h2>App passwords</h2>\n<p class=\"muted\">A separate password for each mail program or "
-	         "device (SMTP, IMAP, POP3), which you can revoke alone. They do not open this page.</p>\n");
+	         "device (SMTP, IMAP, POP3, ManageSieve), which you can revoke alone. They do not open this page.</p>\n");
 	if (a->secret != NULL && a->op == OP_ADD)
 		html_printf(out, "<div class=\"notice\" role=\"status\"><p>The app password for \"%s\" is</p>"
 		            "<p class=\"secret mono\" id=\"new-apppass\">%s</p><p>Type it in the mail program now: "
@@ -204,6 +229,55 @@ static void logins_section(buf *out, const account_job *a)
 	BUF_PUTS(out, "</tbody></table>\n");
 }
 
+/* "12.5 MiB" */
+static void size_text(uint64_t n, char *out, size_t size)
+{
+	static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, size, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* One resource: what is used, of how much, as a meter (no script, no
+ * inline style: the page's Content-Security-Policy allows neither). */
+static void quota_row(buf *out, const char *what, uint64_t used, uint64_t limit, bool sizes)
+{
+	char u[32], l[32];
+	if (sizes) {
+		size_text(used, u, sizeof u);
+		size_text(limit, l, sizeof l);
+	} else {
+		snprintf(u, sizeof u, "%llu", (unsigned long long)used);
+		snprintf(l, sizeof l, "%llu", (unsigned long long)limit);
+	}
+	if (limit == 0) {
+		html_printf(out, "<tr><td>%s</td><td>%s</td><td>no limit</td></tr>\n", what, u);
+		return;
+	}
+	unsigned pct = (unsigned)(used >= limit ? 100 : used * 100 / limit);
+	html_printf(out, "<tr><td>%s</td><td>%s of %s (%u %%)</td><td><meter min=\"0\" max=\"%lld\" "
+	            "value=\"%lld\" high=\"%lld\">%u %%</meter></td></tr>\n", what, u, l, pct,
+	            (long long)limit, (long long)(used > limit ? limit : used),
+	            (long long)(limit * QUOTA_WARN_PERCENT / 100), pct);
+}
+
+static void quota_section(buf *out, const account_job *a)
+{
+	if (!a->quota_read)
+		return;
+	BUF_PUTS(out, "<h2>Mailbox</h2>\n<table>\n");
+	quota_row(out, "Storage", a->bytes, a->limits.bytes, true);
+	quota_row(out, "Messages", a->messages, a->limits.messages, false);
+	BUF_PUTS(out, "</table>\n");
+	if (quota_over(a->limits, a->bytes, a->messages, 1, 1))
+		BUF_PUTS(out, "<p class=\"error\" role=\"alert\">The mailbox is full: new mail waits at the "
+		              "senders' servers (452 4.2.2) or in this server's queue until you delete some.</p>\n");
+}
+
 static void render(web_job *j, buf *out)
 {
 	account_job *a = (account_job *)j;
@@ -212,6 +286,7 @@ static void render(web_job *j, buf *out)
 	if (a->notice != NULL)
 		html_printf(out, "<p class=\"notice\" role=\"status\">%s</p>\n", a->notice);
 	html_printf(out, "<p>Logged in as <strong>%s</strong>.</p>\n", j->user);
+	quota_section(out, a);
 	password_form(out, j->csrf);
 	apppass_section(out, a, j->csrf);
 	BUF_PUTS(out, "<h2>iPhone, iPad and Mac</h2>\n<p class=\"muted\">A configuration profile sets up Apple "

@@ -354,6 +354,11 @@ def test_browser_self_service_page(make_server):
     from selenium.webdriver.common.by import By
     srv, _, user, pw = server_with_users(make_server)
     cli_apppass_add(srv, user, "work laptop")
+    assert srv.cli("user", "quota", user, "--storage", "2K").returncode == 0  # a meter to look at
+    sender = f"someone@{uniq('far')}.example"
+    with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=10) as s:
+        s.sendmail(sender, [user], make_message(sender, user, "fills a half", ["z" * 60] * 8))
+    srv.wait_mail(user, 1)
     imap_login(srv, user, pw)
     d = chromium()
     try:
@@ -375,3 +380,38 @@ def test_browser_self_service_page(make_server):
         shot(d, "account")
     finally:
         d.quit()
+
+
+def test_account_page_shows_the_quota_and_a_full_mailbox(make_server):
+    """The page shows what the mailbox holds against the account's own
+    limits (`yubin user quota`), and says when it is full."""
+    srv, _, user, pw = server_with_users(make_server)
+    p = srv.cli("user", "quota", user, "--storage", "1M", "--messages", "4")
+    assert p.returncode == 0, p.stdout + p.stderr
+    sender = f"someone@{uniq('far')}.example"
+    with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=10) as s:
+        for i in range(2):
+            s.sendmail(sender, [user], make_message(sender, user, f"q{i}", ["x" * 60] * 10))
+    srv.wait_mail(user, 2)
+    b, page = logged_in_user(srv, user, pw)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert re.search(r"Storage\s+[\d.]+ KiB of 1\.0 MiB \(0 %\)", text), text
+    assert re.search(r"Messages\s+2 of 4 \(50 %\)", text), text
+    assert 'max="4" value="2" high="3"' in page
+    assert "The mailbox is full" not in page
+    with smtplib.SMTP("127.0.0.1", srv.smtp, timeout=10) as s:
+        for i in range(2, 4):
+            s.sendmail(sender, [user], make_message(sender, user, f"q{i}", ["y"]))
+    # the fourth message fills it, and the 90 % warning comes on top (it
+    # is never refused for the quota it warns about)
+    srv.wait_mail(user, 5)
+    st, _, page = b.get("/account")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert st == 200 and re.search(r"Messages\s+5 of 4 \(100 %\)", text), text
+    assert 'max="4" value="4" high="3"' in page
+    assert "The mailbox is full" in page
+    # without a limit: "no limit"
+    assert srv.cli("user", "quota", user, "--storage", "none", "--messages", "none").returncode == 0
+    st, _, page = b.get("/account")
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert re.search(r"Messages\s+\d+\s+no limit", text), text
