@@ -428,6 +428,15 @@ static void rcpt_done(smtp_session *s, const policy_verdict *v)
 	free(addr);
 }
 
+/* The targets are in (from index first on); the policy may still take
+ * them out again. */
+static void rcpt_policy(smtp_session *s, size_t first, const char *address)
+{
+	s->pol.pending_rcpt = xstrdup(address);
+	s->pol.pending_targets = first;
+	smtp_policy_run(s, POLICY_RCPT, s->pol.pending_rcpt, rcpt_done);
+}
+
 static void cmd_rcpt(smtp_session *s, const char *args)
 {
 	if (s->txn.sender == NULL) {
@@ -458,16 +467,8 @@ static void cmd_rcpt(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
-	if (smtp_rcpt_over_quota(s, before, p.address)) {
-		qenvelope_truncate_rcpts(&s->txn.targets, before);
-		smtp_path_free(&p);
-		return;
-	}
-	/* the targets are in; the policy may still take them out again */
-	s->pol.pending_rcpt = xstrdup(p.address);
-	s->pol.pending_targets = before;
+	smtp_rcpt_quota(s, before, p.address, rcpt_policy);
 	smtp_path_free(&p);
-	smtp_policy_run(s, POLICY_RCPT, s->pol.pending_rcpt, rcpt_done);
 }
 
 /* ---- AUTH ---- */

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -18,11 +19,20 @@ typedef struct usage_slot {
 	uint64_t used;         /* the book's clock when last asked */
 } usage_slot;
 
+/* An account's limits as last read from the store, for the loop's peek. */
+typedef struct limits_slot {
+	char *account;         /* NULL: free */
+	quota_limits l;
+	time_t read;
+} limits_slot;
+
 struct quota_book {
 	pthread_mutex_t lock;
 	const config *cfg;
 	accounts *acc;
 	usage_slot slots[QUOTA_BOOK_ACCOUNTS];
+	limits_slot limits[QUOTA_BOOK_ACCOUNTS];
+	size_t next_limits;    /* the limits slot to reuse next (round robin) */
 	uint64_t clock;
 };
 
@@ -48,11 +58,47 @@ void quota_book_free(quota_book **bp)
 	for (size_t i = 0; i < QUOTA_BOOK_ACCOUNTS; i++) {
 		free(b->slots[i].root);
 		store_usage_free(&b->slots[i].u);
+		free(b->limits[i].account);
 	}
 	accounts_close(&b->acc);
 	pthread_mutex_destroy(&b->lock);
 	free(b);
 	*bp = NULL;
+}
+
+/* Under the lock. */
+static limits_slot *limits_of(quota_book *b, const char *account)
+{
+	for (size_t i = 0; i < QUOTA_BOOK_ACCOUNTS; i++)
+		if (b->limits[i].account != NULL && strcmp(b->limits[i].account, account) == 0)
+			return &b->limits[i];
+	return NULL;
+}
+
+/* Under the lock. */
+static void remember_limits(quota_book *b, const char *account, quota_limits l)
+{
+	limits_slot *ls = limits_of(b, account);
+	if (ls == NULL) {
+		ls = &b->limits[b->next_limits];
+		b->next_limits = (b->next_limits + 1) % QUOTA_BOOK_ACCOUNTS;
+		free(ls->account);
+		ls->account = xstrdup(account);
+	}
+	ls->l = l;
+	ls->read = time(NULL);
+}
+
+bool quota_book_unlimited_now(quota_book *b, const char *account)
+{
+	if (pthread_mutex_trylock(&b->lock) != 0)
+		return false;
+	const limits_slot *ls = limits_of(b, account);
+	time_t now = time(NULL);
+	bool unlimited = ls != NULL && now >= ls->read && now - ls->read < QUOTA_BOOK_LIMITS_TTL &&
+	                 !quota_limited(ls->l);
+	pthread_mutex_unlock(&b->lock);
+	return unlimited;
 }
 
 bool quota_book_limits(quota_book *b, const char *account, quota_limits *l_r, unsigned *warned_r)
@@ -62,9 +108,11 @@ bool quota_book_limits(quota_book *b, const char *account, quota_limits *l_r, un
 	accounts_status s = accounts_quota_get(b->acc, account, &q);
 	if (s == ACC_ERROR)
 		log_event(LOG_LVL_ERROR, "quota", "account=%s error=\"%s\"", account, accounts_last_error(b->acc));
-	pthread_mutex_unlock(&b->lock);
 	*l_r = quota_effective(s == ACC_OK ? &q : NULL, b->cfg->limits.mailbox_quota,
 	                       b->cfg->limits.mailbox_quota_messages);
+	if (s != ACC_ERROR)
+		remember_limits(b, account, *l_r);
+	pthread_mutex_unlock(&b->lock);
 	if (warned_r != NULL)
 		*warned_r = s == ACC_OK ? q.warned : s == ACC_NOT_FOUND ? QUOTA_BOOK_NO_ACCOUNT : 0;
 	return s != ACC_ERROR;

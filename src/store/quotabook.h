@@ -3,8 +3,9 @@
  * over limits.mailbox_quota[_messages]), its usage (store/usage.h,
  * remembered for the QUOTA_BOOK_ACCOUNTS accounts looked at last), and the
  * durable state of its 90 % warnings.  Thread-safe: one lock around its
- * own account-store handle and the usage cache, so the loop and the
- * workers may call it at once.  Counting touches the disk (a stat per
+ * own account-store handle and the caches; every call but
+ * quota_book_unlimited_now may wait on the disk, so only that one is for
+ * the event loop.  Counting touches the disk (a stat per
  * folder once counted; a directory read when a folder changed). */
 #ifndef YUBIN_STORE_QUOTABOOK_H
 #define YUBIN_STORE_QUOTABOOK_H
@@ -31,6 +32,13 @@ void quota_book_free(quota_book **b);
  * (logged; *l_r then holds the defaults). */
 #define QUOTA_BOOK_NO_ACCOUNT (~0u)
 bool quota_book_limits(quota_book *b, const char *account, quota_limits *l_r, unsigned *warned_r);
+
+/* For the event loop, which must not wait: true when account's limits,
+ * read from the store less than QUOTA_BOOK_LIMITS_TTL seconds ago, limit
+ * nothing.  False when they limit something, are not known (or older), or
+ * a worker holds the book this moment: then ask on a worker. */
+#define QUOTA_BOOK_LIMITS_TTL 30
+bool quota_book_unlimited_now(quota_book *b, const char *account);
 
 /* The bytes and messages of the account whose INBOX Maildir is root.
  * False when it cannot be read (a mailbox not made yet holds nothing: the
