@@ -557,8 +557,8 @@ def test_openssl_starttls_sieve(srv):
     assert '"SASL" "PLAIN LOGIN"' in out and 'OK "Logout completed"' in out, out
 
 
-@pytest.mark.skipif(SIEVE_CONNECT is None, reason="sieve-connect is not installed (scripts/install-deps)")
 def test_sieve_connect(srv, user, tmp_path):
+    assert SIEVE_CONNECT is not None, "sieve-connect is not installed: run scripts/install-deps"
     address, pw = user
     local = tmp_path / "vacation.sieve"
     script = 'require ["vacation"];\nvacation :days 7 "away";\n'
@@ -597,7 +597,7 @@ def test_sieve_connect(srv, user, tmp_path):
 
 
 def test_sievelib(srv, user):
-    managesieve = pytest.importorskip("sievelib.managesieve")
+    from sievelib import managesieve  # python3-sievelib, from scripts/install-deps
     address, pw = user
     c = managesieve.Client("127.0.0.1", srv.sieve)
     assert c.connect(address, pw, starttls=True, authmech="PLAIN"), c.errmsg
