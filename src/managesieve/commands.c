@@ -15,7 +15,7 @@
 #include "auth/sasl.h"
 #include "delivery/maildir.h"
 #include "lib/log.h"
-#include "managesieve/store.h"
+#include "store/sievestore.h"
 #include "metrics/metrics.h"
 
 #define IMPLEMENTATION "yubin"
@@ -65,7 +65,7 @@ char *msieve_name_arg(msieve_session *s, const msieve_arg *a)
 		msieve_bad(s, "A script name is a string");
 		return NULL;
 	}
-	if (!msieve_name_valid(a->str, a->len, &why)) {
+	if (!sievestore_name_valid(a->str, a->len, &why)) {
 		msieve_no(s, NULL, why);
 		return NULL;
 	}
@@ -125,7 +125,7 @@ static void login_done(void *arg, login_result r, const char *user, const char *
 	if (r == LOGIN_OK) {
 		char *root = config_path_mail(s->srv->cfg);
 		char *maildir = maildir_path(root, user);
-		s->dir = msieve_store_dir(maildir);
+		s->dir = sievestore_dir(maildir);
 		free(maildir);
 		free(root);
 		s->account = xstrdup(user);

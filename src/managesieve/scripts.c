@@ -11,7 +11,7 @@
 
 #include "lib/log.h"
 #include "managesieve/check.h"
-#include "managesieve/store.h"
+#include "store/sievestore.h"
 
 /* Reading back a script: the largest the configuration allows. */
 #define GET_MAX ((size_t)16 * 1024 * 1024)
@@ -33,9 +33,9 @@ typedef struct job {
 	size_t len;
 	msieve_check_status check;
 	char *msg;               /* the checker's errors or warnings */
-	msieve_store_status st;
-	int err;                 /* errno of MSIEVE_STORE_ERROR */
-	msieve_script *list;
+	sievestore_status st;
+	int err;                 /* errno of SIEVESTORE_ERROR */
+	sievestore_script *list;
 	size_t n;
 } job;
 
@@ -45,14 +45,14 @@ static void job_free(job *j)
 	free(j->name2);
 	free(j->text);
 	free(j->msg);
-	msieve_scripts_free(&j->list, j->n);
+	sievestore_scripts_free(&j->list, j->n);
 	free(j);
 }
 
 static void work(void *arg)
 {
 	job *j = arg;
-	j->st = MSIEVE_STORE_OK;
+	j->st = SIEVESTORE_OK;
 	j->check = MSIEVE_CHECK_OK;
 	if (j->op == OP_PUT || j->op == OP_CHECK) {
 		j->check = msieve_check_script(j->text, j->len, &j->msg);
@@ -60,17 +60,17 @@ static void work(void *arg)
 			return;
 	}
 	switch (j->op) {
-	case OP_HAVESPACE: j->st = msieve_store_havespace(j->dir, j->name, j->max_scripts); break;
-	case OP_PUT: j->st = msieve_store_put(j->dir, j->name, j->text, j->len, j->max_scripts); break;
-	case OP_LIST: j->st = msieve_store_list(j->dir, &j->list, &j->n); break;
-	case OP_SETACTIVE: j->st = msieve_store_activate(j->dir, j->name); break;
+	case OP_HAVESPACE: j->st = sievestore_havespace(j->dir, j->name, j->max_scripts); break;
+	case OP_PUT: j->st = sievestore_put(j->dir, j->name, j->text, j->len, j->max_scripts); break;
+	case OP_LIST: j->st = sievestore_list(j->dir, &j->list, &j->n); break;
+	case OP_SETACTIVE: j->st = sievestore_activate(j->dir, j->name); break;
 	case OP_GET:
 		free(j->text);
 		j->text = NULL;
-		j->st = msieve_store_get(j->dir, j->name, GET_MAX, &j->text, &j->len);
+		j->st = sievestore_get(j->dir, j->name, GET_MAX, &j->text, &j->len);
 		break;
-	case OP_DELETE: j->st = msieve_store_delete(j->dir, j->name); break;
-	case OP_RENAME: j->st = msieve_store_rename(j->dir, j->name, j->name2); break;
+	case OP_DELETE: j->st = sievestore_delete(j->dir, j->name); break;
+	case OP_RENAME: j->st = sievestore_rename(j->dir, j->name, j->name2); break;
 	case OP_CHECK: break;
 	}
 	j->err = errno;
@@ -104,7 +104,7 @@ static void list_reply(msieve_session *s, job *j)
 static void store_reply(msieve_session *s, job *j)
 {
 	switch (j->st) {
-	case MSIEVE_STORE_OK:
+	case SIEVESTORE_OK:
 		if (j->op == OP_LIST) {
 			list_reply(s, j);
 		} else if (j->op == OP_GET) {
@@ -116,11 +116,11 @@ static void store_reply(msieve_session *s, job *j)
 			msieve_ok(s, NULL, "Done");
 		}
 		break;
-	case MSIEVE_STORE_NONEXISTENT: msieve_no(s, "NONEXISTENT", "There is no script by that name"); break;
-	case MSIEVE_STORE_ALREADYEXISTS: msieve_no(s, "ALREADYEXISTS", "A script by that name exists already"); break;
-	case MSIEVE_STORE_ACTIVE: msieve_no(s, "ACTIVE", "The active script cannot be deleted"); break;
-	case MSIEVE_STORE_MAXSCRIPTS: msieve_no(s, "QUOTA/MAXSCRIPTS", "Too many scripts"); break;
-	case MSIEVE_STORE_ERROR:
+	case SIEVESTORE_NONEXISTENT: msieve_no(s, "NONEXISTENT", "There is no script by that name"); break;
+	case SIEVESTORE_ALREADYEXISTS: msieve_no(s, "ALREADYEXISTS", "A script by that name exists already"); break;
+	case SIEVESTORE_ACTIVE: msieve_no(s, "ACTIVE", "The active script cannot be deleted"); break;
+	case SIEVESTORE_MAXSCRIPTS: msieve_no(s, "QUOTA/MAXSCRIPTS", "Too many scripts"); break;
+	case SIEVESTORE_ERROR:
 		log_event(LOG_LVL_ERROR, "managesieve_store", "sid=%s user=%s op=%s error=\"%s\"", s->sid,
 		          s->account, op_names[j->op], strerror(j->err));
 		msieve_no(s, "TRYLATER", "Internal error; try again later");
@@ -137,7 +137,7 @@ static void done(void *arg)
 			store_reply(s, j);
 		log_event(LOG_LVL_INFO, "managesieve", "sid=%s user=%s op=%s result=%s", s->sid, s->account,
 		          op_names[j->op],
-		          j->check == MSIEVE_CHECK_ERROR ? "invalid" : j->st == MSIEVE_STORE_OK ? "ok" : "no");
+		          j->check == MSIEVE_CHECK_ERROR ? "invalid" : j->st == SIEVESTORE_OK ? "ok" : "no");
 	}
 	job_free(j);
 	conn_resume(s->c);

@@ -7,7 +7,7 @@
 
 #include "managesieve/check.h"
 #include "managesieve/parse.h"
-#include "managesieve/store.h"
+#include "store/sievestore.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 				const char *why;
 				if (a->type == MSIEVE_ARG_STRING)
-					(void)msieve_name_valid(a->str, a->len, &why);
+					(void)sievestore_name_valid(a->str, a->len, &why);
 			}
 		} else if (err == NULL) {
 			abort();

@@ -19,7 +19,7 @@
 #include "lib/strutil.h"
 #include "managesieve/check.h"
 #include "managesieve/parse.h"
-#include "managesieve/store.h"
+#include "store/sievestore.h"
 
 /* ---- parse ---- */
 
@@ -209,16 +209,16 @@ static void test_names(void **state)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *why = NULL;
-		if (msieve_name_valid(cases[i].name, strlen(cases[i].name), &why) != cases[i].ok)
+		if (sievestore_name_valid(cases[i].name, strlen(cases[i].name), &why) != cases[i].ok)
 			fail_msg("case %zu \"%s\"", i, cases[i].name);
 	}
 	char name[200];
 	memset(name, 'a', sizeof name);
 	const char *why;
-	assert_true(msieve_name_valid(name, MSIEVE_NAME_MAX, &why));
-	assert_false(msieve_name_valid(name, MSIEVE_NAME_MAX + 1, &why));
+	assert_true(sievestore_name_valid(name, SIEVESTORE_NAME_MAX, &why));
+	assert_false(sievestore_name_valid(name, SIEVESTORE_NAME_MAX + 1, &why));
 	memset(name, '/', sizeof name); /* each escaped to three octets on disk */
-	assert_false(msieve_name_valid(name, MSIEVE_NAME_MAX, &why));
+	assert_false(sievestore_name_valid(name, SIEVESTORE_NAME_MAX, &why));
 	assert_string_equal(why, "Script name too long");
 }
 
@@ -241,53 +241,53 @@ static void rm_rf(const char *dir)
 static void test_store_cycle(void **state)
 {
 	char *dir = tempdir();
-	msieve_script *v;
+	sievestore_script *v;
 	size_t n;
-	assert_int_equal(msieve_store_list(dir, &v, &n), MSIEVE_STORE_OK); /* folder not made yet */
+	assert_int_equal(sievestore_list(dir, &v, &n), SIEVESTORE_OK); /* folder not made yet */
 	assert_int_equal(n, 0);
-	assert_null(msieve_store_active_path(dir));
-	assert_int_equal(msieve_store_activate(dir, NULL), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_put(dir, "../x", "keep;", 5, 3), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_put(dir, ".b", "stop;", 5, 3), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_put(dir, "c", "", 0, 3), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_put(dir, "d", "", 0, 3), MSIEVE_STORE_MAXSCRIPTS);
-	assert_int_equal(msieve_store_havespace(dir, "d", 3), MSIEVE_STORE_MAXSCRIPTS);
-	assert_int_equal(msieve_store_havespace(dir, "c", 3), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_put(dir, "c", "x", 1, 3), MSIEVE_STORE_OK); /* a replacement */
+	assert_null(sievestore_active_path(dir));
+	assert_int_equal(sievestore_activate(dir, NULL), SIEVESTORE_OK);
+	assert_int_equal(sievestore_put(dir, "../x", "keep;", 5, 3), SIEVESTORE_OK);
+	assert_int_equal(sievestore_put(dir, ".b", "stop;", 5, 3), SIEVESTORE_OK);
+	assert_int_equal(sievestore_put(dir, "c", "", 0, 3), SIEVESTORE_OK);
+	assert_int_equal(sievestore_put(dir, "d", "", 0, 3), SIEVESTORE_MAXSCRIPTS);
+	assert_int_equal(sievestore_havespace(dir, "d", 3), SIEVESTORE_MAXSCRIPTS);
+	assert_int_equal(sievestore_havespace(dir, "c", 3), SIEVESTORE_OK);
+	assert_int_equal(sievestore_put(dir, "c", "x", 1, 3), SIEVESTORE_OK); /* a replacement */
 	char *p = xasprintf("%s/%%2E.%%2Fx.sieve", dir); /* a leading dot and "/" escaped */
 	struct stat st;
 	assert_int_equal(stat(p, &st), 0);
 	free(p);
-	assert_int_equal(msieve_store_list(dir, &v, &n), MSIEVE_STORE_OK);
+	assert_int_equal(sievestore_list(dir, &v, &n), SIEVESTORE_OK);
 	assert_int_equal(n, 3);
 	assert_string_equal(v[0].name, "../x"); /* by octets */
 	assert_string_equal(v[1].name, ".b");
 	assert_string_equal(v[2].name, "c");
 	assert_int_equal(v[2].size, 1);
-	msieve_scripts_free(&v, n);
+	sievestore_scripts_free(&v, n);
 
-	assert_int_equal(msieve_store_activate(dir, "zz"), MSIEVE_STORE_NONEXISTENT);
-	assert_int_equal(msieve_store_activate(dir, "../x"), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_delete(dir, "../x"), MSIEVE_STORE_ACTIVE);
-	assert_int_equal(msieve_store_rename(dir, "../x", "c"), MSIEVE_STORE_ALREADYEXISTS);
-	assert_int_equal(msieve_store_rename(dir, "nope", "e"), MSIEVE_STORE_NONEXISTENT);
-	assert_int_equal(msieve_store_rename(dir, "../x", "main"), MSIEVE_STORE_OK);
-	char *active = msieve_store_active_path(dir);
+	assert_int_equal(sievestore_activate(dir, "zz"), SIEVESTORE_NONEXISTENT);
+	assert_int_equal(sievestore_activate(dir, "../x"), SIEVESTORE_OK);
+	assert_int_equal(sievestore_delete(dir, "../x"), SIEVESTORE_ACTIVE);
+	assert_int_equal(sievestore_rename(dir, "../x", "c"), SIEVESTORE_ALREADYEXISTS);
+	assert_int_equal(sievestore_rename(dir, "nope", "e"), SIEVESTORE_NONEXISTENT);
+	assert_int_equal(sievestore_rename(dir, "../x", "main"), SIEVESTORE_OK);
+	char *active = sievestore_active_path(dir);
 	char *want = xasprintf("%s/main.sieve", dir);
 	assert_string_equal(active, want);
 	free(active);
 	free(want);
 	char *text;
 	size_t len;
-	assert_int_equal(msieve_store_get(dir, "main", 100, &text, &len), MSIEVE_STORE_OK);
+	assert_int_equal(sievestore_get(dir, "main", 100, &text, &len), SIEVESTORE_OK);
 	assert_int_equal(len, 5);
 	assert_memory_equal(text, "keep;", 5);
 	free(text);
-	assert_int_equal(msieve_store_get(dir, "../x", 100, &text, &len), MSIEVE_STORE_NONEXISTENT);
-	assert_int_equal(msieve_store_activate(dir, NULL), MSIEVE_STORE_OK);
-	assert_null(msieve_store_active_path(dir));
-	assert_int_equal(msieve_store_delete(dir, "main"), MSIEVE_STORE_OK);
-	assert_int_equal(msieve_store_delete(dir, "main"), MSIEVE_STORE_NONEXISTENT);
+	assert_int_equal(sievestore_get(dir, "../x", 100, &text, &len), SIEVESTORE_NONEXISTENT);
+	assert_int_equal(sievestore_activate(dir, NULL), SIEVESTORE_OK);
+	assert_null(sievestore_active_path(dir));
+	assert_int_equal(sievestore_delete(dir, "main"), SIEVESTORE_OK);
+	assert_int_equal(sievestore_delete(dir, "main"), SIEVESTORE_NONEXISTENT);
 	rm_rf(dir);
 	free(dir);
 }

@@ -1,10 +1,10 @@
-/* store.c — Sieve scripts as files (see store.h).
+/* sievestore.c — Sieve scripts as files (see sievestore.h).
  *
  * File names: the script name's octets, with '/', '%' and a leading '.'
  * written as %XX, then ".sieve".  So a name can never leave the folder,
  * never clash with .active, .lock or a file being written (".tmp" at the
  * end), and the name is read back exactly from the file name. */
-#include "managesieve/store.h"
+#include "store/sievestore.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 /* A file name is at most 255 octets; ".tmp" is added while writing. */
 #define FILE_NAME_MAX 240
 
-char *msieve_store_dir(const char *maildir)
+char *sievestore_dir(const char *maildir)
 {
 	return xasprintf("%s/sieve", maildir);
 }
@@ -82,13 +82,13 @@ static char *name_of(const char *file)
 	return out;
 }
 
-bool msieve_name_valid(const char *name, size_t len, const char **why_r)
+bool sievestore_name_valid(const char *name, size_t len, const char **why_r)
 {
 	if (len == 0) {
 		*why_r = "A script name cannot be empty";
 		return false;
 	}
-	if (len > MSIEVE_NAME_MAX) {
+	if (len > SIEVESTORE_NAME_MAX) {
 		*why_r = "Script name too long (at most 128 octets)";
 		return false;
 	}
@@ -172,19 +172,19 @@ static bool exists(const char *dir, const char *file)
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const msieve_script *)a)->name, ((const msieve_script *)b)->name);
+	return strcmp(((const sievestore_script *)a)->name, ((const sievestore_script *)b)->name);
 }
 
-static msieve_store_status list_locked(const char *dir, msieve_script **list_r, size_t *n_r)
+static sievestore_status list_locked(const char *dir, sievestore_script **list_r, size_t *n_r)
 {
 	*list_r = NULL;
 	*n_r = 0;
 	DIR *d = opendir(dir);
 	if (d == NULL)
-		return errno == ENOENT ? MSIEVE_STORE_OK : MSIEVE_STORE_ERROR;
+		return errno == ENOENT ? SIEVESTORE_OK : SIEVESTORE_ERROR;
 	char *active = active_file(dir);
 	size_t n = 0, cap = 0;
-	msieve_script *v = NULL;
+	sievestore_script *v = NULL;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		char *name = name_of(e->d_name);
@@ -197,7 +197,7 @@ static msieve_store_status list_locked(const char *dir, msieve_script **list_r, 
 			cap = cap ? cap * 2 : 16;
 			v = xrealloc(v, cap * sizeof(*v));
 		}
-		v[n++] = (msieve_script){name, (size_t)st.st_size,
+		v[n++] = (sievestore_script){name, (size_t)st.st_size,
 		                         active != NULL && strcmp(active, e->d_name) == 0};
 	}
 	closedir(d);
@@ -206,10 +206,10 @@ static msieve_store_status list_locked(const char *dir, msieve_script **list_r, 
 		qsort(v, n, sizeof(*v), by_name);
 	*list_r = v;
 	*n_r = n;
-	return MSIEVE_STORE_OK;
+	return SIEVESTORE_OK;
 }
 
-void msieve_scripts_free(msieve_script **list, size_t n)
+void sievestore_scripts_free(sievestore_script **list, size_t n)
 {
 	if (*list == NULL)
 		return;
@@ -219,29 +219,29 @@ void msieve_scripts_free(msieve_script **list, size_t n)
 	*list = NULL;
 }
 
-msieve_store_status msieve_store_list(const char *dir, msieve_script **list_r, size_t *n_r)
+sievestore_status sievestore_list(const char *dir, sievestore_script **list_r, size_t *n_r)
 {
 	int lk = lock_dir(dir, false);
 	if (lk < 0 && errno != ENOENT)
-		return MSIEVE_STORE_ERROR;
-	msieve_store_status st = list_locked(dir, list_r, n_r);
+		return SIEVESTORE_ERROR;
+	sievestore_status st = list_locked(dir, list_r, n_r);
 	unlock_dir(lk);
 	return st;
 }
 
 static size_t count_scripts(const char *dir)
 {
-	msieve_script *v;
+	sievestore_script *v;
 	size_t n;
-	if (list_locked(dir, &v, &n) != MSIEVE_STORE_OK)
+	if (list_locked(dir, &v, &n) != SIEVESTORE_OK)
 		return SIZE_MAX;
-	msieve_scripts_free(&v, n);
+	sievestore_scripts_free(&v, n);
 	return n;
 }
 
 /* ---- reading ---- */
 
-msieve_store_status msieve_store_get(const char *dir, const char *name, size_t max, char **text_r,
+sievestore_status sievestore_get(const char *dir, const char *name, size_t max, char **text_r,
                                      size_t *len_r)
 {
 	char *f = file_name(name);
@@ -251,67 +251,67 @@ msieve_store_status msieve_store_get(const char *dir, const char *name, size_t m
 	int err = errno;
 	free(path);
 	if (*text_r != NULL)
-		return MSIEVE_STORE_OK;
+		return SIEVESTORE_OK;
 	errno = err;
-	return err == ENOENT ? MSIEVE_STORE_NONEXISTENT : MSIEVE_STORE_ERROR;
+	return err == ENOENT ? SIEVESTORE_NONEXISTENT : SIEVESTORE_ERROR;
 }
 
 /* ---- changes ---- */
 
-msieve_store_status msieve_store_havespace(const char *dir, const char *name, int max_scripts)
+sievestore_status sievestore_havespace(const char *dir, const char *name, int max_scripts)
 {
 	int lk = lock_dir(dir, false);
 	if (lk < 0 && errno != ENOENT)
-		return MSIEVE_STORE_ERROR;
+		return SIEVESTORE_ERROR;
 	char *f = file_name(name);
-	msieve_store_status st = MSIEVE_STORE_OK;
+	sievestore_status st = SIEVESTORE_OK;
 	if (!exists(dir, f)) {
 		size_t n = count_scripts(dir);
-		st = n == SIZE_MAX ? MSIEVE_STORE_ERROR
-		     : n >= (size_t)max_scripts ? MSIEVE_STORE_MAXSCRIPTS : MSIEVE_STORE_OK;
+		st = n == SIZE_MAX ? SIEVESTORE_ERROR
+		     : n >= (size_t)max_scripts ? SIEVESTORE_MAXSCRIPTS : SIEVESTORE_OK;
 	}
 	free(f);
 	unlock_dir(lk);
 	return st;
 }
 
-msieve_store_status msieve_store_put(const char *dir, const char *name, const char *text, size_t len,
+sievestore_status sievestore_put(const char *dir, const char *name, const char *text, size_t len,
                                      int max_scripts)
 {
 	int lk = lock_dir(dir, true);
 	if (lk < 0)
-		return MSIEVE_STORE_ERROR;
+		return SIEVESTORE_ERROR;
 	char *f = file_name(name);
-	msieve_store_status st = MSIEVE_STORE_OK;
+	sievestore_status st = SIEVESTORE_OK;
 	if (!exists(dir, f)) {
 		size_t n = count_scripts(dir);
 		if (n == SIZE_MAX)
-			st = MSIEVE_STORE_ERROR;
+			st = SIEVESTORE_ERROR;
 		else if (n >= (size_t)max_scripts)
-			st = MSIEVE_STORE_MAXSCRIPTS;
+			st = SIEVESTORE_MAXSCRIPTS;
 	}
-	if (st == MSIEVE_STORE_OK && !fs_replace_file(dir, f, text, len))
-		st = MSIEVE_STORE_ERROR;
+	if (st == SIEVESTORE_OK && !fs_replace_file(dir, f, text, len))
+		st = SIEVESTORE_ERROR;
 	free(f);
 	unlock_dir(lk);
 	return st;
 }
 
-msieve_store_status msieve_store_delete(const char *dir, const char *name)
+sievestore_status sievestore_delete(const char *dir, const char *name)
 {
 	int lk = lock_dir(dir, false);
 	if (lk < 0)
-		return errno == ENOENT ? MSIEVE_STORE_NONEXISTENT : MSIEVE_STORE_ERROR;
+		return errno == ENOENT ? SIEVESTORE_NONEXISTENT : SIEVESTORE_ERROR;
 	char *f = file_name(name);
 	char *active = active_file(dir);
 	char *path = xasprintf("%s/%s", dir, f);
-	msieve_store_status st = MSIEVE_STORE_OK;
+	sievestore_status st = SIEVESTORE_OK;
 	if (!exists(dir, f))
-		st = MSIEVE_STORE_NONEXISTENT;
+		st = SIEVESTORE_NONEXISTENT;
 	else if (active != NULL && strcmp(active, f) == 0)
-		st = MSIEVE_STORE_ACTIVE;
+		st = SIEVESTORE_ACTIVE;
 	else if (unlink(path) != 0 || !fs_fsync_dir(dir))
-		st = MSIEVE_STORE_ERROR;
+		st = SIEVESTORE_ERROR;
 	free(path);
 	free(active);
 	free(f);
@@ -323,25 +323,25 @@ msieve_store_status msieve_store_delete(const char *dir, const char *name)
  * and only then does the old name go; a crash leaves the script under
  * both names at worst, never under none, and never an active marker
  * pointing nowhere for longer than one step. */
-msieve_store_status msieve_store_rename(const char *dir, const char *from, const char *to)
+sievestore_status sievestore_rename(const char *dir, const char *from, const char *to)
 {
 	int lk = lock_dir(dir, false);
 	if (lk < 0)
-		return errno == ENOENT ? MSIEVE_STORE_NONEXISTENT : MSIEVE_STORE_ERROR;
+		return errno == ENOENT ? SIEVESTORE_NONEXISTENT : SIEVESTORE_ERROR;
 	char *ff = file_name(from), *tf = file_name(to);
 	char *fp = xasprintf("%s/%s", dir, ff), *tp = xasprintf("%s/%s", dir, tf);
 	char *active = active_file(dir);
-	msieve_store_status st = MSIEVE_STORE_OK;
+	sievestore_status st = SIEVESTORE_OK;
 	if (!exists(dir, ff))
-		st = MSIEVE_STORE_NONEXISTENT;
+		st = SIEVESTORE_NONEXISTENT;
 	else if (strcmp(ff, tf) == 0 || exists(dir, tf))
-		st = MSIEVE_STORE_ALREADYEXISTS;
+		st = SIEVESTORE_ALREADYEXISTS;
 	else if (link(fp, tp) != 0 || !fs_fsync_dir(dir))
-		st = MSIEVE_STORE_ERROR;
+		st = SIEVESTORE_ERROR;
 	else if (active != NULL && strcmp(active, ff) == 0 && !fs_replace_file(dir, ACTIVE_FILE, tf, strlen(tf)))
-		st = MSIEVE_STORE_ERROR;
+		st = SIEVESTORE_ERROR;
 	else if (unlink(fp) != 0 || !fs_fsync_dir(dir))
-		st = MSIEVE_STORE_ERROR;
+		st = SIEVESTORE_ERROR;
 	free(active);
 	free(fp);
 	free(tp);
@@ -351,33 +351,33 @@ msieve_store_status msieve_store_rename(const char *dir, const char *from, const
 	return st;
 }
 
-msieve_store_status msieve_store_activate(const char *dir, const char *name)
+sievestore_status sievestore_activate(const char *dir, const char *name)
 {
 	int lk = lock_dir(dir, name != NULL);
 	if (lk < 0) {
 		if (errno == ENOENT)
-			return name == NULL ? MSIEVE_STORE_OK : MSIEVE_STORE_NONEXISTENT;
-		return MSIEVE_STORE_ERROR;
+			return name == NULL ? SIEVESTORE_OK : SIEVESTORE_NONEXISTENT;
+		return SIEVESTORE_ERROR;
 	}
-	msieve_store_status st = MSIEVE_STORE_OK;
+	sievestore_status st = SIEVESTORE_OK;
 	if (name == NULL) {
 		char *path = xasprintf("%s/%s", dir, ACTIVE_FILE);
 		if ((unlink(path) != 0 && errno != ENOENT) || !fs_fsync_dir(dir))
-			st = MSIEVE_STORE_ERROR;
+			st = SIEVESTORE_ERROR;
 		free(path);
 	} else {
 		char *f = file_name(name);
 		if (!exists(dir, f))
-			st = MSIEVE_STORE_NONEXISTENT;
+			st = SIEVESTORE_NONEXISTENT;
 		else if (!fs_replace_file(dir, ACTIVE_FILE, f, strlen(f)))
-			st = MSIEVE_STORE_ERROR;
+			st = SIEVESTORE_ERROR;
 		free(f);
 	}
 	unlock_dir(lk);
 	return st;
 }
 
-char *msieve_store_active_path(const char *dir)
+char *sievestore_active_path(const char *dir)
 {
 	char *f = active_file(dir);
 	if (f == NULL)
