@@ -1,5 +1,5 @@
-/* sievestore.h — an account's Sieve scripts on disk, next to its mail (shared by ManageSieve, the dashboard and delivery): the
- * folder "sieve" inside the account's Maildir (delivery/maildir.h's
+/* sievestore.h — an account's Sieve scripts on disk, next to its mail,
+ * shared by ManageSieve, the dashboard and delivery: the folder "sieve" inside the account's Maildir (delivery/maildir.h's
  * maildir_path; Maildir++ folders start with a dot, so no folder can
  * clash), one file per script named after the script (escaped, see
  * sievestore.c) with ".sieve" appended, and ".active" holding the file name of
