@@ -12,148 +12,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mime/hdrwrite.h"
 #include "mime/to7bit.h"
-
-#define LINE_SOFT 78          /* RFC 5322 2.1.1: SHOULD */
-#define EW_MAX 75             /* RFC 2047 2: an encoded-word */
-#define EW_OVERHEAD 12        /* "=?UTF-8?B?" and "?=" */
-
-/* ---- folding: a field written token by token ---- */
-
-typedef struct field {
-	buf *b;
-	size_t col;               /* characters on the current line */
-} field;
-
-static void field_start(field *f, buf *b, const char *name)
-{
-	f->b = b;
-	BUF_PRINTF(b, "%s:", name);
-	f->col = strlen(name) + 1;
-}
-
-/* Room left on the line for a token after its blank. */
-static size_t field_room(const field *f)
-{
-	return f->col + 1 < LINE_SOFT ? LINE_SOFT - f->col - 1 : 0;
-}
-
-/* A blank and the token, on a new line when it would not fit on this one
- * (never folding before an empty token: a line of blanks alone is not
- * allowed, RFC 5322 3.2.2). */
-static void field_token(field *f, const char *tok, size_t n)
-{
-	if (n > 0 && f->col + 1 + n > LINE_SOFT && f->col > 1) {
-		BUF_PUTS(f->b, "\n ");
-		f->col = 1;
-	} else {
-		BUF_PUTC(f->b, ' ');
-		f->col++;
-	}
-	BUF_APPEND(f->b, tok, n);
-	f->col += n;
-}
-
-/* Glued to the last token (the comma between addresses). */
-static void field_glue(field *f, const char *s)
-{
-	BUF_PUTS(f->b, s);
-	f->col += strlen(s);
-}
-
-static void field_end(field *f)
-{
-	BUF_PUTC(f->b, '\n');
-}
-
-/* Bytes of the UTF-8 sequence that starts with c (1 for anything else). */
-static size_t utf8_len(unsigned char c)
-{
-	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-}
-
-/* s as encoded-words, each as long as the line allows (at most 75),
- * split between whole characters (RFC 2047 5: each word must decode on
- * its own). */
-static void field_encoded(field *f, const char *s)
-{
-	size_t len = strlen(s), at = 0;
-	while (at < len) {
-		size_t room = field_room(f);
-		size_t word = room >= EW_OVERHEAD + 8 && room < EW_MAX ? room : EW_MAX;
-		size_t max_bytes = (word - EW_OVERHEAD) / 4 * 3, n = 0;
-		while (at + n < len) {
-			size_t c = utf8_len((unsigned char)s[at + n]);
-			if (n + c > max_bytes)
-				break;
-			n += c;
-		}
-		if (n == 0) /* cannot happen: 45 bytes hold any character */
-			n = utf8_len((unsigned char)s[at]);
-		char enc[EW_MAX + 8];
-		memcpy(enc, "=?UTF-8?B?", 10);
-		int k = EVP_EncodeBlock((unsigned char *)enc + 10, (const unsigned char *)s + at, (int)n);
-		memcpy(enc + 10 + k, "?=", 3);
-		field_token(f, enc, 10 + (size_t)k + 2);
-		at += n;
-	}
-}
-
-static bool plain_ascii(const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f)
-			return false;
-	return true;
-}
-
-/* Unstructured text (RFC 5322 3.2.5) that can be written as it is: plain
- * printable ASCII, no "=?" (it would read as an encoded-word), no blanks
- * at the ends or in a row, no word longer than a line. */
-static bool writable_as_is(const char *s)
-{
-	if (!plain_ascii(s) || strstr(s, "=?") != NULL || *s == ' ' || strstr(s, "  ") != NULL)
-		return false;
-	size_t n = strlen(s);
-	if (n > 0 && s[n - 1] == ' ')
-		return false;
-	for (const char *p = s; *p;) {
-		size_t w = strcspn(p, " ");
-		if (w > LINE_SOFT - 2)
-			return false;
-		p += w + (p[w] == ' ');
-	}
-	return true;
-}
-
-static void field_text(field *f, const char *value)
-{
-	if (!writable_as_is(value)) {
-		field_encoded(f, value);
-		return;
-	}
-	for (const char *p = value; *p;) {
-		size_t w = strcspn(p, " ");
-		field_token(f, p, w);
-		p += w + (p[w] == ' ');
-	}
-}
-
-void compose_unstructured(buf *out, const char *name, const char *value)
-{
-	field f;
-	field_start(&f, out, name);
-	field_text(&f, value);
-	field_end(&f);
-}
 
 /* ---- addresses ---- */
 
 /* A display name: a quoted-string when plain ASCII that fits, else
  * encoded-words (RFC 2047 5 (3): allowed as a word of a phrase). */
-static void field_name(field *f, const char *name)
+static void field_name(mime_hfield *f, const char *name)
 {
-	if (plain_ascii(name) && strstr(name, "=?") == NULL && strlen(name) < 60) {
+	if (mime_plain_ascii(name) && strstr(name, "=?") == NULL && strlen(name) < 60) {
 		buf q;
 		buf_init(&q, BUF_UNBOUNDED);
 		BUF_PUTC(&q, '"');
@@ -163,22 +31,22 @@ static void field_name(field *f, const char *name)
 			BUF_PUTC(&q, *p);
 		}
 		BUF_PUTC(&q, '"');
-		field_token(f, q.data, q.len);
+		mime_hfield_token(f, q.data, q.len);
 		buf_free(&q);
 		return;
 	}
-	field_encoded(f, name);
+	mime_hfield_encoded(f, name);
 }
 
-static void field_address(field *f, const api_addr *a)
+static void field_address(mime_hfield *f, const api_addr *a)
 {
 	if (a->name == NULL) {
-		field_token(f, a->email, strlen(a->email));
+		mime_hfield_token(f, a->email, strlen(a->email));
 		return;
 	}
 	field_name(f, a->name);
 	char *angle = xasprintf("<%s>", a->email);
-	field_token(f, angle, strlen(angle));
+	mime_hfield_token(f, angle, strlen(angle));
 	free(angle);
 }
 
@@ -186,14 +54,14 @@ static void address_field(buf *out, const char *name, const api_addr *v, size_t 
 {
 	if (n == 0)
 		return;
-	field f;
-	field_start(&f, out, name);
+	mime_hfield f;
+	mime_hfield_start(&f, out, name);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			field_glue(&f, ",");
+			mime_hfield_glue(&f, ",");
 		field_address(&f, &v[i]);
 	}
-	field_end(&f);
+	mime_hfield_end(&f);
 }
 
 /* ---- parameters (RFC 2045 5.1, RFC 2231) ---- */
@@ -206,7 +74,7 @@ static bool attr_char(unsigned char c)
 
 void compose_param(buf *out, const char *name, const char *value)
 {
-	if (plain_ascii(value) && strpbrk(value, "\"\\") == NULL && strlen(name) + strlen(value) + 6 <= LINE_SOFT) {
+	if (mime_plain_ascii(value) && strpbrk(value, "\"\\") == NULL && strlen(name) + strlen(value) + 6 <= MIME_LINE_SOFT) {
 		BUF_PRINTF(out, ";\n %s=\"%s\"", name, value);
 		return;
 	}
@@ -219,7 +87,7 @@ void compose_param(buf *out, const char *name, const char *value)
 			BUF_PUTC(&enc, (char)*p);
 		else
 			BUF_PRINTF(&enc, "%%%02X", *p);
-	size_t piece = LINE_SOFT - strlen(name) - 20;
+	size_t piece = MIME_LINE_SOFT - strlen(name) - 20;
 	if (enc.len + 8 <= piece) {
 		BUF_PRINTF(out, ";\n %s*=UTF-8''%s", name, enc.data);
 	} else {
@@ -380,15 +248,15 @@ static void date_field(buf *out, time_t now)
 static void extra_fields(buf *out, const api_msg *m)
 {
 	for (size_t i = 0; i < m->n_hdr; i++)
-		compose_unstructured(out, m->hdr[i].name, m->hdr[i].value);
+		mime_put_unstructured(out, m->hdr[i].name, m->hdr[i].value);
 	if (m->tags.n > 0) {
 		char *t = strlist_join(&m->tags, ", ");
-		compose_unstructured(out, "X-Yubin-Tags", t);
+		mime_put_unstructured(out, "X-Yubin-Tags", t);
 		free(t);
 	}
 	for (size_t i = 0; i < m->n_meta; i++) {
 		char *name = xasprintf("X-Yubin-Meta-%s", m->meta[i].name);
-		compose_unstructured(out, name, m->meta[i].value);
+		mime_put_unstructured(out, name, m->meta[i].value);
 		free(name);
 	}
 }
@@ -413,7 +281,7 @@ void compose_message(const api_msg *m, const compose_opts *o, buf *out, char **m
 	address_field(out, "Cc", m->cc.v, m->cc.n);
 	address_field(out, "Reply-To", m->reply_to.v, m->reply_to.n);
 	if (m->subject != NULL)
-		compose_unstructured(out, "Subject", m->subject);
+		mime_put_unstructured(out, "Subject", m->subject);
 	date_field(out, o->now);
 	BUF_PRINTF(out, "Message-ID: %s\n", *message_id_r);
 	BUF_PUTS(out, "MIME-Version: 1.0\n");

@@ -47,10 +47,6 @@ void compose_message(const api_msg *m, const compose_opts *o, buf *out, char **m
 
 /* ---- the pieces, for tests ---- */
 
-/* One unstructured field "Name: value" with its LF, folded; encoded-words
- * when value is not plain printable ASCII (or holds "=?", or a word too
- * long for a line, or blanks at its ends). */
-void compose_unstructured(buf *out, const char *name, const char *value);
 /* A text for a text/plain alternative to html: tags dropped (with the
  * contents of <script>, <style> and <head>), <br>, </p>, </div>, </li>,
  * </tr>, </h1..6> as line ends, runs of blanks as one space, the five XML

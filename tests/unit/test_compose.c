@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "api/compose.h"
+#include "mime/hdrwrite.h"
 #include "api/msgjson.h"
 #include "lib/strutil.h"
 #include "mime/charset.h"
@@ -186,7 +187,7 @@ static void test_encoded_words(void **state)
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
 		buf b;
 		buf_init(&b, BUF_UNBOUNDED);
-		compose_unstructured(&b, "Subject", values[i]);
+		mime_put_unstructured(&b, "Subject", values[i]);
 		assert_lines_at_most(b.data, 78);
 		/* every encoded word at most 75 characters */
 		for (const char *w = strstr(b.data, "=?"); w != NULL; w = strstr(w + 2, "=?")) {
