@@ -26,6 +26,7 @@
 #include "rewrite/state.h"
 #include "delivery/outbound.h"
 #include "delivery/report.h"
+#include "delivery/sievedeliver.h"
 #include "dns/resolver.h"
 #include "lib/lru.h"
 #include "metrics/metrics.h"
@@ -131,6 +132,13 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 		return false;
 	}
 	queue_set_quota(srv->q, srv->quota);
+	srv->sieve = sieve_delivery_open(ctx->cfg, srv->q, &err);
+	if (srv->sieve == NULL) {
+		cli_error("cannot open what Sieve needs at delivery: %s", err);
+		free(err);
+		return false;
+	}
+	queue_set_sieve(srv->q, srv->sieve);
 	srv->dummy_hash = password_hash("yubin-timing-equaliser");
 	if (srv->dummy_hash == NULL) {
 		cli_error("libcrypt cannot make a yescrypt hash");
@@ -281,6 +289,7 @@ out:
 	dmarc_psl_free(&srv.psl);
 	queue_close(&srv.q);
 	quota_book_free(&srv.quota); /* after the workers and the sessions that used it */
+	sieve_delivery_free(&srv.sieve); /* after the queue: no delivery runs */
 	audit_close(); /* after every emitter: stores what is left */
 	throttle_free(&srv.thr);
 	store_views_free(&srv.views); /* after the sessions that held them */

@@ -13,6 +13,7 @@
 #include "delivery/dsn.h"
 #include "delivery/maildir.h"
 #include "delivery/quotawarn.h"
+#include "delivery/sievedeliver.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "audit/audit.h"
@@ -22,6 +23,8 @@
 #include "queue/qfile.h"
 #include "queue/qid.h"
 #include "store/folders.h"
+#include "store/keywords.h"
+#include "store/mdname.h"
 #include "store/quotabook.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
@@ -81,14 +84,15 @@ typedef struct quota_look {
 /* Does a message of size bytes fit in the account to (INBOX Maildir
  * root)?  Yes when nothing is limited or the usage cannot be read (a
  * mailbox not made yet holds nothing; the write will tell otherwise). */
-static bool quota_fits(const local_ctx *ctx, const char *to, const char *root, uint64_t size, quota_look *ql)
+static bool quota_fits(const local_ctx *ctx, const char *to, const char *root, uint64_t size, uint64_t copies,
+                       quota_look *ql)
 {
 	*ql = (quota_look){0};
 	if (ctx->quota == NULL || root == NULL)
 		return true;
 	quota_book_limits(ctx->quota, to, &ql->l, &ql->warned);
 	ql->counted = quota_limited(ql->l) && quota_book_usage(ctx->quota, root, &ql->bytes, &ql->messages);
-	return !ql->counted || !quota_over(ql->l, ql->bytes, ql->messages, size, 1);
+	return !ql->counted || !quota_over(ql->l, ql->bytes, ql->messages, size * copies, copies);
 }
 
 /* The account now holds bytes / messages: store the warning state, and
@@ -168,21 +172,23 @@ static char *target_folder(const qenvelope *env, const char *root)
 	return ok ? junk : NULL;
 }
 
-/* Log and record what maildir_deliver did for recipient idx (at path, as
- * name): ONE_DONE when the message is in the Maildir. */
-static one_result finish_one(const qenvelope *env, size_t idx, maildir_status st, const char *path,
+/* Log and record what happened to recipient idx: ONE_DONE when every
+ * copy the plan asked for is written and every message it sends queued
+ * (wrote: copies written now; found: copies an earlier run wrote). */
+static one_result finish_one(const qenvelope *env, size_t idx, maildir_status st, const sieve_plan *plan,
                              const char *name, const char *step, int qfd, local_outcome *out)
 {
 	const char *to = env->rcpts[idx].address;
+	const char *did = plan->did.len ? plan->did.data : NULL, *why = plan->error.len ? plan->error.data : NULL;
 	if (st == MD_ERROR) {
 		out->failed++;
 		int error = errno;
 		metrics_deferred(METRICS_LOCAL);
-		log_event(LOG_LVL_ERROR, "deliver", "qid=%s to=%s result=deferred step=%s error=%s",
-		          env->id, to, step, strerror(error));
+		log_event(LOG_LVL_ERROR, "deliver", "qid=%s to=%s result=deferred step=%s error=%s sieve=%s sieve_error=%s",
+		          env->id, to, step, strerror(error), did, why);
 		audit_emit(AUDIT_DEFERRED, env->id, to,
 		           json_pack("{s:o, s:o}", "rcpt", audit_str(to),
-		                     "reply", audit_str(path ? strerror(error) : "the mailbox cannot be found")));
+		                     "reply", audit_str(step[0] ? strerror(error) : "the mailbox cannot be found")));
 		return ONE_PENDING;
 	}
 	if (!mark_done(qfd, idx))
@@ -193,24 +199,111 @@ static one_result finish_one(const qenvelope *env, size_t idx, maildir_status st
 	} else {
 		out->already++;
 	}
-	log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s",
-	          env->id, to, st == MD_OK ? "delivered" : "already-delivered", path, name);
+	buf folders;
+	buf_init(&folders, BUF_UNBOUNDED); /* folder names of one plan */
+	for (size_t i = 0; i < plan->n_stores; i++)
+		BUF_PRINTF(&folders, "%s%s", i ? "," : "", plan->stores[i].name);
+	const char *where = folders.len ? folders.data : "none";
+	if (plan->ran)
+		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s folder=%s file=%s sieve=%s sieve_error=%s",
+		          env->id, to, st == MD_OK ? "delivered" : "already-delivered", to, where, name, did, why);
+	else
+		log_event(LOG_LVL_INFO, "deliver", "qid=%s to=%s result=%s mailbox=%s file=new/%s", env->id, to,
+		          st == MD_OK ? "delivered" : "already-delivered", plan->n_stores ? plan->stores[0].folder : "-",
+		          name);
 	if (st == MD_OK)
 		audit_emit(AUDIT_DELIVERED, env->id, to,
-		           json_pack("{s:o, s:o, s:s, s:s}", "rcpt", audit_str(to), "mailbox", audit_str(to), "folder",
-		                     env->junk ? "Junk" : "INBOX", "reply", "delivered to the mailbox"));
+		           json_pack("{s:o, s:o, s:o, s:o}", "rcpt", audit_str(to), "mailbox", audit_str(to), "folder",
+		                     audit_str(where), "reply",
+		                     audit_str(plan->ran ? "delivered through the recipient's Sieve filter"
+		                                         : "delivered to the mailbox")));
+	buf_free(&folders);
 	return ONE_DONE;
 }
 
+/* Give the copy new/name in folder its flags: the file moves to cur/
+ * with them in its name (Maildir keeps flags there, and new/ means
+ * "not seen by any reader yet"). */
+static bool set_flags(const char *folder, const char *name, const sieve_store *st)
+{
+	mdname n = {.flags = st->flags};
+	if (strlen(name) > MDNAME_MAX - 40)
+		return false;
+	strcpy(n.base, name);
+	if (st->keywords.n > 0) {
+		store_keywords kw;
+		store_keywords_read(folder, &kw);
+		bool changed = false;
+		size_t k = 0;
+		for (size_t i = 0; i < st->keywords.n; i++) {
+			bool added = false;
+			int letter = store_keywords_add(&kw, st->keywords.items[i], &added);
+			changed = changed || added;
+			if (letter >= 0 && strchr(n.other, 'a' + letter) == NULL && k < sizeof n.other - 1)
+				n.other[k++] = (char)('a' + letter);
+		}
+		if (changed && !store_keywords_write(folder, &kw))
+			n.other[0] = '\0'; /* the letters would name nothing */
+		store_keywords_free(&kw);
+		/* Maildir wants the info letters in ASCII order */
+		for (size_t i = 1; i < k; i++)
+			for (size_t j = i; j > 0 && n.other[j - 1] > n.other[j]; j--) {
+				char t = n.other[j];
+				n.other[j] = n.other[j - 1];
+				n.other[j - 1] = t;
+			}
+	}
+	char file[MDNAME_MAX + 1];
+	if (!mdname_format(&n, file))
+		return false;
+	char *from = xasprintf("%s/new/%s", folder, name), *dst = xasprintf("%s/cur/%s", folder, file);
+	char *cur = xasprintf("%s/cur", folder);
+	bool ok = rename(from, dst) == 0 && fs_fsync_dir(cur);
+	free(from);
+	free(dst);
+	free(cur);
+	return ok;
+}
+
+/* Write the plan's copies that are not there yet.  MD_OK when at least
+ * one was written now, MD_ALREADY when all were there, MD_ERROR (errno,
+ * *step_r) when one could not be written. */
+static maildir_status write_copies(const sieve_plan *plan, const bool *there, const char *name, const char *prefix,
+                                   const char *body, size_t body_len, const char **step_r)
+{
+	maildir_status all = MD_ALREADY;
+	for (size_t i = 0; i < plan->n_stores; i++) {
+		const sieve_store *st = &plan->stores[i];
+		if (there[i])
+			continue;
+		char *err = NULL;
+		if (st->create && !store_make_maildir(st->folder, true, &err)) {
+			free(err);
+			*step_r = "fileinto :create";
+			return MD_ERROR;
+		}
+		maildir_status m = maildir_deliver(st->folder, name, prefix, strlen(prefix), body, body_len, step_r);
+		if (m == MD_ERROR)
+			return MD_ERROR;
+		if ((st->flags != 0 || st->keywords.n > 0) && !set_flags(st->folder, name, st)) {
+			*step_r = "imap4flags";
+			return MD_ERROR;
+		}
+		all = MD_OK;
+	}
+	return all;
+}
+
 /* Deliver recipient idx: ONE_DONE when it is in its Maildir now (written
- * now, or found there by a recovering run).  The quota is checked before
- * a write, never for a copy an earlier attempt already wrote. */
+ * now, or found there by a recovering run), or its Sieve script has
+ * otherwise disposed of it.  The quota is checked before a write, never
+ * for a copy an earlier attempt already wrote. */
 static one_result deliver_one(const qenvelope *env, size_t idx, const char *body, size_t body_len,
                               const local_ctx *ctx, bool recovering, int qfd, local_outcome *out)
 {
 	const char *to = env->rcpts[idx].address;
 	char *root = maildir_path(ctx->mail_root, to);
-	char *path = target_folder(env, root);
+	char *keep = target_folder(env, root);
 	char *name = unique_name(env, idx, ctx->hostname);
 	char *prefix = xasprintf("Return-Path: <%s>\nDelivered-To: %s\n", env->sender, to);
 	size_t size = strlen(prefix) + body_len;
@@ -218,21 +311,40 @@ static one_result deliver_one(const qenvelope *env, size_t idx, const char *body
 	maildir_status st = MD_ERROR;
 	quota_look ql = {0};
 	one_result res;
-	if (path != NULL && recovering && maildir_has(path, name)) {
-		st = MD_ALREADY;
-	} else if (path != NULL && !maildir_in_new(path, name, size) && !quota_fits(ctx, to, root, size, &ql)) {
+	sieve_plan plan;
+	sieve_delivery_plan(ctx->sieve, env, idx, root, keep, body, body_len, &plan);
+	if (!plan.ran && keep != NULL)
+		sieve_plan_keep(&plan, keep, env->junk);
+	bool *there = xcalloc(plan.n_stores + 1, sizeof(bool));
+	uint64_t missing = 0;
+	for (size_t i = 0; i < plan.n_stores; i++) {
+		const char *f = plan.stores[i].folder;
+		there[i] = maildir_in_new(f, name, size) || (recovering && maildir_has(f, name));
+		missing += !there[i];
+	}
+	if (keep == NULL || plan.tempfail) {
+		step = plan.tempfail ? "sieve" : "";
+	} else if (missing > 0 && !quota_fits(ctx, to, root, size, missing, &ql)) {
 		res = over_quota(env, idx, ctx, &ql, qfd, out);
 		quota_warn_update(ctx, to, root, &ql, ql.bytes, ql.messages);
 		goto out;
-	} else if (path != NULL) {
-		st = maildir_deliver(path, name, prefix, strlen(prefix), body, body_len, &step);
+	} else {
+		st = write_copies(&plan, there, name, prefix, body, body_len, &step);
+		if (st != MD_ERROR && !sieve_delivery_send(ctx->sieve, env, idx, &plan, &out->queued)) {
+			st = MD_ERROR;
+			step = "sieve: queueing a message";
+		}
+		if (st == MD_ALREADY && plan.n_stores == 0)
+			st = MD_OK; /* nothing to write (discard, reject, redirect): done now */
 	}
-	res = finish_one(env, idx, st, path, name, step, qfd, out);
-	if (st == MD_OK)
-		quota_warn_update(ctx, to, root, &ql, ql.bytes + size, ql.messages + 1);
+	res = finish_one(env, idx, st, &plan, name, step, qfd, out);
+	if (st == MD_OK && missing > 0)
+		quota_warn_update(ctx, to, root, &ql, ql.bytes + size * missing, ql.messages + missing);
 out:
+	sieve_plan_free(&plan);
+	free(there);
 	free(root);
-	free(path);
+	free(keep);
 	free(name);
 	free(prefix);
 	return res;
@@ -290,11 +402,13 @@ void local_outcome_free(local_outcome *out)
 	free(out->report_to);
 	free(out->qid);
 	out->report = out->report_to = out->qid = NULL;
+	strlist_free(&out->queued);
 }
 
 bool local_deliver(const char *qpath, const local_ctx *ctx, bool recovering, local_outcome *out)
 {
 	memset(out, 0, sizeof(*out));
+	strlist_init(&out->queued);
 	size_t len;
 	char *data = fs_read_file(qpath, QFILE_MAX, &len);
 	if (data == NULL) {

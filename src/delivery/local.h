@@ -15,7 +15,11 @@
  * report is committed: a crash in between loses the report (logged as
  * bounced), never a message still waiting.  After each write the
  * account's 90 % warning state is brought up to date, and a warning
- * delivered when one is due. */
+ * delivered when one is due.
+ *
+ * When the account has an active Sieve script, the script decides where
+ * the copies go and what is sent (delivery/sievedeliver.h); the copies
+ * share the one file name, so a repeated run finds each of them. */
 #ifndef YUBIN_LOCAL_H
 #define YUBIN_LOCAL_H
 
@@ -23,7 +27,10 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "lib/strutil.h"
+
 struct quota_book;
+struct sieve_delivery;
 
 /* What local delivery needs besides the queue file. */
 typedef struct local_ctx {
@@ -32,6 +39,8 @@ typedef struct local_ctx {
 	struct quota_book *quota;  /* account quotas (store/quotabook.h); NULL: none */
 	int lifetime;              /* seconds a message may wait for room in a full
 	                            * mailbox before it bounces (delivery.lifetime) */
+	struct sieve_delivery *sieve; /* runs the accounts' Sieve scripts
+	                            * (delivery/sievedeliver.h); NULL: none run */
 } local_ctx;
 
 typedef struct local_outcome {
@@ -50,6 +59,8 @@ typedef struct local_outcome {
 	char *report_to;        /* the envelope sender, malloc'd */
 	char *qid;              /* the message's queue id, malloc'd (when parsed) */
 	const char *refused;    /* the file is damaged: why (static), else NULL */
+	strlist queued;         /* files Sieve queued (redirects, replies): the
+	                         * queue delivers them (queue_commit_now) */
 } local_outcome;
 
 /* Free what an outcome holds. */

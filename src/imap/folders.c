@@ -29,13 +29,7 @@
 
 char *imap_folder_path(const imap_session *s, const char *name)
 {
-	if (strcasecmp(name, "INBOX") == 0)
-		return xstrdup(s->maildir);
-	/* no empty levels, nothing that walks out of the folder */
-	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL || strstr(name, "..") != NULL ||
-	    name[strlen(name) - 1] == '.')
-		return NULL;
-	return xasprintf("%s/.%s", s->maildir, name);
+	return store_folder_path(s->maildir, name);
 }
 
 static int by_name(const void *a, const void *b)

@@ -51,6 +51,7 @@ typedef struct server {
 	struct web *web;            /* the dashboard's sessions (web/web.h) */
 	struct outbound *outbound;  /* remote delivery, for the dashboard's queue operations */
 	struct quota_book *quota;   /* account quotas (store/quotabook.h), shared with local delivery */
+	struct sieve_delivery *sieve; /* Sieve at local delivery (delivery/sievedeliver.h) */
 	struct evconnlistener **listeners;
 	int n_listeners;
 	void *listener_ctxs;         /* what each listener's callback gets */

@@ -48,6 +48,7 @@ struct queue {
 	queue_report_fn *report_fn;
 	void *report_arg;
 	struct quota_book *quota;  /* account quotas for local delivery; NULL: none */
+	struct sieve_delivery *sieve; /* Sieve at local delivery; NULL: none */
 	int lifetime;         /* delivery.lifetime: how long a full mailbox is waited for */
 };
 
@@ -185,7 +186,7 @@ static void delivery_work(void *arg)
 {
 	delivery_job *j = arg;
 	local_ctx ctx = {.mail_root = j->q->mail_root, .hostname = j->q->hostname, .quota = j->q->quota,
-	                 .lifetime = j->q->lifetime};
+	                 .lifetime = j->q->lifetime, .sieve = j->q->sieve};
 	j->parsed = local_deliver(j->path, &ctx, j->recovering, &j->out);
 	if (!j->parsed && j->out.refused != NULL)
 		queue_quarantine(j->q, j->path, j->out.refused);
@@ -231,6 +232,8 @@ static void delivery_done(void *arg)
 	if (j->out.report != NULL && j->q->report_fn != NULL)
 		j->q->report_fn(j->q->report_arg, j->out.qid, j->out.report_to, j->out.report_kind,
 		                j->out.report_rcpts, j->out.report, j->out.report_len);
+	for (size_t i = 0; i < j->out.queued.n; i++) /* what Sieve sent: committed already */
+		deliver_async(j->q, xstrdup(j->out.queued.items[i]), false);
 	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)
 		j->q->remote_fn(j->q->remote_arg, j->path, j->out.next_attempt);
 	/* a local delivery that failed, or a file that could not be read (not
@@ -333,6 +336,11 @@ void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg)
 {
 	q->remote_fn = fn;
 	q->remote_arg = arg;
+}
+
+void queue_set_sieve(queue *q, struct sieve_delivery *sd)
+{
+	q->sieve = sd;
 }
 
 void queue_set_quota(queue *q, struct quota_book *book)
@@ -708,6 +716,34 @@ static void commit_done(void *arg)
 		s->active_path = NULL;
 	}
 	spool_free(s);
+}
+
+char *queue_commit_now(queue *q, const qenvelope *env, const char *body, size_t len)
+{
+	spool *s = spool_begin(q, env);
+	if (s == NULL) {
+		log_event(LOG_LVL_ERROR, "queue_inject", "qid=%s error=%s", env->id, strerror(errno));
+		return NULL;
+	}
+	spool_write(s, body, len);
+	flush_pending(s);
+	commit_work(s);
+	char *path = NULL;
+	if (s->error != 0) {
+		unlink(s->staging_path);
+		unlink(s->active_path);
+		log_event(LOG_LVL_ERROR, "queue_commit", "qid=%s result=failed error=%s", s->id, strerror(s->error));
+	} else {
+		path = s->active_path;
+		s->active_path = NULL;
+		json_t *facts = inject_facts(env, len);
+		if (facts != NULL)
+			audit_emit(AUDIT_RECEIVED, env->id, NULL, facts);
+		log_event(LOG_LVL_INFO, "queue_inject", "qid=%s from=%s to=%s size=%zu", env->id, env->sender,
+		          env->rcpts[0].address, len);
+	}
+	spool_free(s);
+	return path;
 }
 
 void spool_commit(spool *s, void (*done)(void *arg, int error), void *arg)

@@ -67,10 +67,24 @@ void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg);
 struct quota_book;
 void queue_set_quota(queue *q, struct quota_book *book);
 
+/* What runs the accounts' Sieve scripts at local delivery
+ * (delivery/sievedeliver.h; must outlive the queue).  Without it no
+ * script runs. */
+struct sieve_delivery;
+void queue_set_sieve(queue *q, struct sieve_delivery *sd);
+
 /* Queue a message made here (a bounce): env as for spool_begin, body with
  * LF line ends.  It is committed and delivered like any other; false (and
  * logged) if it could not be queued. */
 bool queue_inject(queue *q, const qenvelope *env, const char *body, size_t len);
+
+/* queue_inject for a worker thread (Sieve's redirects and replies made
+ * during a local delivery): the message is committed, durable, before it
+ * returns.  The active file's path (malloc'd), which the local delivery's
+ * outcome brings back to the loop to be delivered (local_outcome.queued);
+ * NULL (logged) when it could not be queued.  A crash before that hand-off
+ * leaves the file for queue_recover. */
+char *queue_commit_now(queue *q, const qenvelope *env, const char *body, size_t len);
 
 /* Start a message: env must have id, time, sender, client, helo, auth and
  * recipients set.  NULL (errno set) if the staging file cannot be made. */

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lib/fsutil.h"
@@ -55,4 +56,15 @@ bool store_create_account(const char *maildir, char **err_r)
 			return false;
 	}
 	return fs_fsync_dir(maildir);
+}
+
+char *store_folder_path(const char *maildir, const char *name)
+{
+	if (strcasecmp(name, "INBOX") == 0)
+		return xstrdup(maildir);
+	/* no empty levels, nothing that walks out of the folder */
+	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL || strstr(name, "..") != NULL ||
+	    name[strlen(name) - 1] == '.')
+		return NULL;
+	return xasprintf("%s/.%s", maildir, name);
 }

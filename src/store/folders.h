@@ -23,4 +23,10 @@ bool store_make_maildir(const char *dir, bool subfolder, char **err_r);
  * False with *err_r (malloc'd) naming what could not be made. */
 bool store_create_account(const char *maildir, char **err_r);
 
+/* The Maildir of folder name (UTF-8, "." between levels, as IMAP shows
+ * it) in the account's maildir: maildir itself for INBOX (any case),
+ * maildir/.name otherwise; NULL when name cannot be a folder (empty, an
+ * empty level, a '/'). malloc'd. */
+char *store_folder_path(const char *maildir, const char *name);
+
 #endif
