@@ -16,6 +16,7 @@ import re
 import time
 
 from conftest import DOMAIN, make_message, submit, uniq, wait_until
+from test_srs import world  # noqa: F401  (the fixture: DNS, MX peers, SRS on)
 
 
 def install(srv, addr, text, name="main"):
@@ -207,7 +208,7 @@ vacation :days 3 :subject "Away until Monday" :addresses ["{rcpt}"] "I am away. 
     # the same sender again: no second reply within :days
     submit(server, sender, pw, [rcpt], make_message(sender, rcpt, "again", ["?"]))
     server.wait_mail(rcpt, 2)
-    wait_log(server, r"vacation:skipped \(replied to this sender already\)")
+    wait_log(server, rf"to={re.escape(rcpt)} .*vacation:skipped \(replied to this sender already\)")
     # a list message: never answered (RFC 5230 5)
     submit(server, other, pw2, [rcpt], make_message(other, rcpt, "list", ["x"], extra_headers=["List-Id: <l.x.test>"]))
     server.wait_mail(rcpt, 3)
@@ -255,3 +256,44 @@ def test_script_change_takes_effect(server):
     (server.maildir(addr) / "sieve" / ".active").unlink()
     send25(server, addr, "three")
     server.wait_mail(addr, 1)
+
+
+def test_redirect_to_remote_goes_out_with_srs(world):
+    """A redirect to another domain leaves with an SRS0 sender (rewrite.srs),
+    so that the original sender's SPF does not fail at the destination."""
+    from test_srs import IP_REMOTE, ORIGIN, REMOTE, port25, secret_of, srs0
+    srv, _dns, rx = world
+    user, _ = srv.add_user()
+    install(srv, user, f'redirect "friend@{REMOTE}";')
+    sender = f"carol@{ORIGIN}"
+    msg = make_message(sender, user, "redirect me", ["hello"])
+    t0 = time.time()
+    rr, final = port25(srv, sender, [user], msg)
+    assert rr[0].code == 250 and final.code == 250, (rr, final)
+    (m,) = rx[IP_REMOTE].wait_messages(1)
+    assert m["rcpt_tos"] == [f"friend@{REMOTE}"]
+    secret = secret_of(srv)
+    assert m["mail_from"] in (srs0(secret, sender, t0), srs0(secret, sender, time.time())), m["mail_from"]
+    assert m["content"].startswith(f"Delivered-To: {user}\r\n".encode())
+    assert m["content"].endswith(msg)
+    assert srv.mail_files(user) == []
+
+
+def test_vacation_new_handle_replies_again_and_never_to_null_sender(server):
+    sender, pw = server.add_user()
+    rcpt, _ = server.add_user()
+    install(server, rcpt, 'require "vacation"; vacation "Out of office.";')
+    submit(server, sender, pw, [rcpt], make_message(sender, rcpt, "one", ["x"]))
+    server.wait_mail(sender, 1)
+    # a new reason is a new handle (RFC 5230 4.2): the sender hears of it
+    install(server, rcpt, 'require "vacation"; vacation "Out of office until the 20th.";')
+    submit(server, sender, pw, [rcpt], make_message(sender, rcpt, "two", ["x"]))
+    replies = server.wait_mail(sender, 2)
+    assert any(b"until the 20th" in r for r in replies)
+    # a bounce (null sender) never gets an automatic reply
+    with server.conn("smtp") as c:
+        c.ehlo()
+        _, final = c.mail_transaction("", [rcpt], make_message("MAILER-DAEMON@remote.test", rcpt, "bounce", ["x"]))
+        assert final.code == 250
+    server.wait_mail(rcpt, 3)
+    wait_log(server, rf"to={re.escape(rcpt)} .*vacation:skipped \(")
