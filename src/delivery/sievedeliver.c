@@ -425,7 +425,11 @@ void sieve_delivery_plan(sieve_delivery *sd, const qenvelope *env, size_t idx, c
 	}
 	const char *to = env->rcpts[idx].address;
 	sieve_message msg = {.data = body, .len = len};
-	sieve_envelope senv = {.from = env->sender, .to = to, .auth = env->auth_user};
+	/* the envelope "to" is the address the message was sent to (RFC 5228
+	 * 5.4), before aliases and "+detail" were resolved: the ORCPT that
+	 * RCPT kept (subaddress's :detail needs it) */
+	const char *orcpt = env->rcpts[idx].orcpt, *semi = orcpt ? strchr(orcpt, ';') : NULL;
+	sieve_envelope senv = {.from = env->sender, .to = semi && semi[1] ? semi + 1 : to, .auth = env->auth_user};
 	run_ctx rc = {.root = root};
 	sieve_env e = {.mailbox_exists = mailbox_exists, .ctx = &rc};
 	sieve_result r;

@@ -297,3 +297,18 @@ def test_vacation_new_handle_replies_again_and_never_to_null_sender(server):
         assert final.code == 250
     server.wait_mail(rcpt, 3)
     wait_log(server, rf"to={re.escape(rcpt)} .*vacation:skipped \(")
+
+
+def test_envelope_to_is_the_address_before_detail_and_aliases(server):
+    """subaddress (RFC 5233) on the envelope: mail to user+work@ lands in
+    the user's mailbox, and the script sees the +work it was sent to."""
+    addr, _ = server.add_user()
+    local, domain = addr.split("@")
+    install(server, addr, '''require ["envelope", "subaddress", "fileinto", "mailbox"];
+if envelope :detail "to" "work" { fileinto :create "Work"; }
+''')
+    send25(server, f"{local}+work@{domain}", "tagged")
+    got = wait_folder(server, addr, "Work")
+    assert b"tagged" in got[0].read_bytes()
+    send25(server, addr, "untagged")
+    server.wait_mail(addr, 1)
