@@ -80,6 +80,15 @@ static const setting_def schema[] = {
 	STR("relay.user", relay.user, NULL, "user name for AUTH at the relay"),
 	STR("relay.password_file", relay.password_file, NULL, "file with the relay password (mode 0600)"),
 	INT("relay.verify", relay.verify, 1, 0, 1, "1: refuse a relay whose certificate does not verify"),
+	/* routing (delivery/route.h, delivery/probe25.h, docs/ROUTING.md) */
+	STR("relay.when", route.relay_when, "always", "\"always\": relay.host carries all mail that relay.domains and the transport map do not route otherwise; \"blocked\": only while the OP25B probe finds port 25 blocked (and for relay.domains)"),
+	STR("delivery.prefer_family", route.prefer_family, "any", "which addresses of a server are tried first: \"ipv6\", \"ipv4\" or \"any\" (as the DNS answers come); the other family follows in the same attempt"),
+	STR("delivery.source_ipv4", route.source4, NULL, "local IPv4 address outbound connections come from (unset: the kernel's choice); transport and sender_sources entries override it"),
+	STR("delivery.source_ipv6", route.source6, NULL, "local IPv6 address outbound connections come from (unset: the kernel's choice)"),
+	STR("delivery.probe_domain", route.probe_domain, NULL, "OP25B probe: connect to this domain's MX hosts on delivery.port when delivery.probe_hosts is empty (unset and no probe_hosts: no probe)"),
+	INT("delivery.probe_interval", route.probe_interval, 300, 1, 86400, "seconds between OP25B probe rounds while port 25 is open"),
+	INT("delivery.probe_blocked_interval", route.probe_blocked_interval, 60, 1, 86400, "seconds between probe rounds while port 25 is blocked, so direct delivery resumes soon"),
+	INT("delivery.probe_rounds", route.probe_rounds, 2, 1, 20, "consecutive probe rounds that must agree before the route changes (both ways)"),
 	INT("msgauth.sign", msgauth.sign, 1, 0, 1, "1: DKIM-sign mail your users submit, with the keys of `yubin dkim keygen`"),
 	INT("msgauth.verify", msgauth.verify, 1, 0, 1, "1: check SPF, DKIM and DMARC of mail arriving on port 25 and add Authentication-Results"),
 	STR("msgauth.authserv_id", msgauth.authserv_id, NULL, "the name in Authentication-Results (unset: the hostname)"),
@@ -207,6 +216,7 @@ config *config_new_defaults(void)
 	strlist_add(&cfg->policy.trusted_networks, "127.0.0.1"); /* the machine's own programs */
 	strlist_add(&cfg->policy.trusted_networks, "::1");
 	strlist_init(&cfg->doctor.addresses);
+	strlist_init(&cfg->route.probe_hosts);
 	strlist_init(&cfg->metrics.allow);
 	strlist_add(&cfg->metrics.allow, "127.0.0.1"); /* GET /metrics: this machine only */
 	strlist_add(&cfg->metrics.allow, "::1");
@@ -226,6 +236,8 @@ config *config_new_defaults(void)
 	return cfg;
 }
 
+static void free_route(config_route *r); /* the routing block below */
+
 void config_free(config **cfgp)
 {
 	config *cfg = *cfgp;
@@ -244,6 +256,7 @@ void config_free(config **cfgp)
 	strlist_free(&cfg->policy.trusted_networks);
 	strlist_free(&cfg->metrics.allow);
 	strlist_free(&cfg->doctor.addresses);
+	free_route(&cfg->route);
 	strlist_free(&cfg->domains);
 	free(cfg->path);
 	free(cfg);
@@ -505,6 +518,353 @@ static void read_admins(config_setting_t *s, const char *name, strlist *out, con
 	}
 }
 
+/* ---- routing: the transport map, named relays, sender sources (see
+ * config.h's config_route and docs/ROUTING.md) ---- */
+
+bool config_route_hostport(const char *s, char **host_r, int *port_r)
+{
+	const char *h = s, *end, *rest;
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end == s + 1)
+			return false;
+		h = s + 1;
+		rest = end + 1;
+	} else {
+		end = strchr(s, ':');
+		if (end == NULL)
+			end = s + strlen(s);
+		rest = end;
+	}
+	int port = 0;
+	if (*rest == ':') {
+		char *e;
+		long p = strtol(rest + 1, &e, 10);
+		if (rest[1] == '\0' || *e != '\0' || p < 1 || p > 65535)
+			return false;
+		port = (int)p;
+	} else if (*rest != '\0') {
+		return false;
+	}
+	char *host = xstrndup(h, (size_t)(end - h));
+	bool ok = valid_domain_name(host) || valid_address(host);
+	if (ok && strchr(host, ':') != NULL && *s != '[')
+		ok = false; /* an IPv6 address needs its brackets before a port */
+	if (!ok) {
+		free(host);
+		return false;
+	}
+	if (host_r != NULL)
+		*host_r = host;
+	else
+		free(host);
+	if (port_r != NULL)
+		*port_r = port;
+	return true;
+}
+
+static bool is_family(const char *a, int fam)
+{
+	unsigned char tmp[sizeof(struct in6_addr)];
+	return a != NULL && inet_pton(fam, a, tmp) == 1;
+}
+
+/* "example.com", ".example.com" or "*", lower-cased into *out. */
+static bool read_map_domain(const char *v, char **out)
+{
+	if (v == NULL)
+		return false;
+	if (strcmp(v, "*") != 0 && !valid_domain_name(v[0] == '.' ? v + 1 : v))
+		return false;
+	*out = xstrdup(v);
+	str_ascii_lower(*out);
+	return true;
+}
+
+/* source_ipv4 / source_ipv6 of an entry. */
+static bool read_source(config_setting_t *m, const char *name, char **s4, char **s6, const char *file,
+                        strlist *errs)
+{
+	const char *v = config_setting_get_string(m);
+	int ml = (int)config_setting_source_line(m);
+	if (strcmp(name, "source_ipv4") == 0) {
+		if (!is_family(v, AF_INET))
+			add_error(errs, file, ml, "source_ipv4 must be an IPv4 address, like \"192.0.2.25\"");
+		else
+			*s4 = xstrdup(v);
+		return true;
+	}
+	if (strcmp(name, "source_ipv6") == 0) {
+		if (!is_family(v, AF_INET6))
+			add_error(errs, file, ml, "source_ipv6 must be an IPv6 address, like \"2001:db8::25\"");
+		else
+			*s6 = xstrdup(v);
+		return true;
+	}
+	return false;
+}
+
+static const char *const tls_levels[] = {"none", "may", "encrypt", "verify"};
+
+static bool valid_route(const char *v)
+{
+	if (strcmp(v, "direct") == 0 || strcmp(v, "relay") == 0)
+		return true;
+	if (strncmp(v, "relay:", 6) == 0)
+		return v[6] != '\0';
+	if (strncmp(v, "host:", 5) == 0)
+		return config_route_hostport(v + 5, NULL, NULL);
+	return false;
+}
+
+static void read_transport(config *cfg, config_setting_t *g, const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		add_error(errs, file, line, "each transport entry must be a group like { domain = \"example.com\"; route = \"relay:office\"; }");
+		return;
+	}
+	config_transport t = {.line = line};
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m), *v = config_setting_get_string(m);
+		int ml = (int)config_setting_source_line(m);
+		if (strcmp(name, "domain") == 0) {
+			free(t.domain);
+			t.domain = NULL;
+			if (!read_map_domain(v, &t.domain))
+				add_error(errs, file, ml, "transport domain must be a domain, \".parent.domain\" or \"*\"");
+		} else if (strcmp(name, "route") == 0) {
+			if (v == NULL || !valid_route(v))
+				add_error(errs, file, ml, "transport route must be \"direct\", \"relay\", \"relay:NAME\" or "
+				                          "\"host:HOST[:PORT]\" (an IPv6 address in brackets)");
+			else
+				t.route = xstrdup(v);
+		} else if (strcmp(name, "tls") == 0) {
+			size_t k = 0;
+			while (v != NULL && k < sizeof tls_levels / sizeof tls_levels[0] && strcmp(v, tls_levels[k]) != 0)
+				k++;
+			if (v == NULL || k == sizeof tls_levels / sizeof tls_levels[0])
+				add_error(errs, file, ml, "transport tls must be \"none\", \"may\", \"encrypt\" or \"verify\"");
+			else
+				t.tls = xstrdup(v);
+		} else if (!read_source(m, name, &t.source4, &t.source6, file, errs)) {
+			add_error(errs, file, ml, "unknown transport setting \"%s\" (known: domain, route, tls, "
+			                          "source_ipv4, source_ipv6)", name);
+		}
+	}
+	if (t.domain == NULL)
+		add_error(errs, file, line, "a transport entry needs a domain");
+	for (int k = 0; t.domain != NULL && k < cfg->route.n_transport; k++)
+		if (strcmp(cfg->route.transport[k].domain, t.domain) == 0)
+			add_error(errs, file, line, "transport domain \"%s\" is listed twice", t.domain);
+	cfg->route.transport = realloc(cfg->route.transport,
+	                               sizeof(*cfg->route.transport) * (size_t)(cfg->route.n_transport + 1));
+	if (cfg->route.transport == NULL)
+		abort();
+	cfg->route.transport[cfg->route.n_transport++] = t;
+}
+
+static void read_named_relay(config *cfg, config_setting_t *g, const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		add_error(errs, file, line, "each relays entry must be a group like { name = \"office\"; host = \"smtp.example.org\"; }");
+		return;
+	}
+	config_named_relay r = {.verify = 1, .line = line};
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m), *v = config_setting_get_string(m);
+		int ml = (int)config_setting_source_line(m);
+		char **str = strcmp(name, "name") == 0 ? &r.name : strcmp(name, "host") == 0 ? &r.host
+		           : strcmp(name, "user") == 0 ? &r.user : strcmp(name, "password_file") == 0 ? &r.password_file
+		           : NULL;
+		if (str != NULL) {
+			if (v == NULL || *v == '\0' ||
+			    (str == &r.host && !valid_domain_name(v) && !valid_address(v)))
+				add_error(errs, file, ml, "relays %s must be %s", name,
+				          str == &r.host ? "a host name or address" : "a non-empty string");
+			else {
+				free(*str);
+				*str = xstrdup(v);
+			}
+		} else if (strcmp(name, "ports") == 0) {
+			read_int_list(m, "relays ports", 1, 65535, "[ 587, 465 ]", &r.ports, &r.n_ports, file, errs);
+		} else if (strcmp(name, "verify") == 0) {
+			int t = config_setting_type(m);
+			long long x = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 ? config_setting_get_int64(m) : -1;
+			if (x != 0 && x != 1)
+				add_error(errs, file, ml, "relays verify must be 0 or 1");
+			r.verify = (int)x;
+		} else {
+			add_error(errs, file, ml, "unknown relays setting \"%s\" (known: name, host, ports, user, "
+			                          "password_file, verify)", name);
+		}
+	}
+	if (r.name == NULL || r.host == NULL)
+		add_error(errs, file, line, "a relays entry needs a name and a host");
+	if ((r.user == NULL) != (r.password_file == NULL))
+		add_error(errs, file, line, "relays user and password_file go together: set both or neither");
+	for (int k = 0; r.name != NULL && k < cfg->route.n_relays; k++)
+		if (strcmp(cfg->route.relays[k].name, r.name) == 0)
+			add_error(errs, file, line, "relay name \"%s\" is used twice", r.name);
+	if (r.ports == NULL) {
+		r.n_ports = (int)(sizeof(default_relay_ports) / sizeof(default_relay_ports[0]));
+		r.ports = xcalloc((size_t)r.n_ports, sizeof(int));
+		memcpy(r.ports, default_relay_ports, sizeof(default_relay_ports));
+	}
+	cfg->route.relays = realloc(cfg->route.relays, sizeof(*cfg->route.relays) * (size_t)(cfg->route.n_relays + 1));
+	if (cfg->route.relays == NULL)
+		abort();
+	cfg->route.relays[cfg->route.n_relays++] = r;
+}
+
+static void read_sender_source(config *cfg, config_setting_t *g, const char *file, strlist *errs)
+{
+	int line = (int)config_setting_source_line(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		add_error(errs, file, line, "each sender_sources entry must be a group like { sender_domain = \"example.org\"; source_ipv4 = \"192.0.2.25\"; }");
+		return;
+	}
+	config_sender_source ss = {.line = line};
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m);
+		int ml = (int)config_setting_source_line(m);
+		if (strcmp(name, "sender_domain") == 0) {
+			free(ss.domain);
+			ss.domain = NULL;
+			if (!read_map_domain(config_setting_get_string(m), &ss.domain))
+				add_error(errs, file, ml, "sender_domain must be a domain, \".parent.domain\" or \"*\"");
+		} else if (!read_source(m, name, &ss.source4, &ss.source6, file, errs)) {
+			add_error(errs, file, ml, "unknown sender_sources setting \"%s\" (known: sender_domain, "
+			                          "source_ipv4, source_ipv6)", name);
+		}
+	}
+	if (ss.domain == NULL || (ss.source4 == NULL && ss.source6 == NULL))
+		add_error(errs, file, line, "a sender_sources entry needs a sender_domain and a source_ipv4 or source_ipv6");
+	cfg->route.sender_sources = realloc(cfg->route.sender_sources, sizeof(*cfg->route.sender_sources) *
+	                                                                     (size_t)(cfg->route.n_sender_sources + 1));
+	if (cfg->route.sender_sources == NULL)
+		abort();
+	cfg->route.sender_sources[cfg->route.n_sender_sources++] = ss;
+}
+
+/* transport, relays and sender_sources: lists of groups. */
+static bool read_route_list(config *cfg, config_setting_t *s, const char *name, const char *file, strlist *errs)
+{
+	void (*one)(config *, config_setting_t *, const char *, strlist *) =
+		strcmp(name, "transport") == 0 ? read_transport : strcmp(name, "relays") == 0 ? read_named_relay
+		: strcmp(name, "sender_sources") == 0 ? read_sender_source : NULL;
+	if (one == NULL)
+		return false;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		add_error(errs, file, (int)config_setting_source_line(s),
+		          "%s must be a list of groups in parentheses: ( { ... }, ... )", name);
+		return true;
+	}
+	for (int i = 0; i < config_setting_length(s); i++)
+		one(cfg, config_setting_get_elem(s, (unsigned)i), file, errs);
+	return true;
+}
+
+/* delivery.probe_hosts: "host", "host:port" or "[v6]:port". */
+static void read_probe_hosts(config_setting_t *s, const char *name, strlist *out, const char *file, strlist *errs)
+{
+	int t = config_setting_type(s);
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+		add_error(errs, file, (int)config_setting_source_line(s),
+		          "%s must be a list of hosts, like [ \"mx.example.net\", \"[2001:db8::25]:25\" ]", name);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		if (v == NULL || !config_route_hostport(v, NULL, NULL)) {
+			add_error(errs, file, (int)config_setting_source_line(e),
+			          "%s entry %d is not a host, host:port or [address]:port", name, i + 1);
+			continue;
+		}
+		strlist_add(out, v);
+	}
+}
+
+/* The rules between routing settings, after the whole file is read. */
+static void validate_route(const config *cfg, const char *file, strlist *errs)
+{
+	const config_route *r = &cfg->route;
+	const char *pf = r->prefer_family;
+	if (pf == NULL || (strcmp(pf, "any") != 0 && strcmp(pf, "ipv6") != 0 && strcmp(pf, "ipv4") != 0))
+		add_error(errs, file, 0, "delivery.prefer_family must be \"any\", \"ipv6\" or \"ipv4\"");
+	if (r->relay_when == NULL || (strcmp(r->relay_when, "always") != 0 && strcmp(r->relay_when, "blocked") != 0))
+		add_error(errs, file, 0, "relay.when must be \"always\" or \"blocked\"");
+	if (r->source4 != NULL && !is_family(r->source4, AF_INET))
+		add_error(errs, file, 0, "delivery.source_ipv4 must be an IPv4 address, like \"192.0.2.25\"");
+	if (r->source6 != NULL && !is_family(r->source6, AF_INET6))
+		add_error(errs, file, 0, "delivery.source_ipv6 must be an IPv6 address, like \"2001:db8::25\"");
+	if (r->probe_domain != NULL && !valid_domain_name(r->probe_domain))
+		add_error(errs, file, 0, "delivery.probe_domain must be a domain name");
+	for (int i = 0; i < r->n_transport; i++) {
+		const char *rt = r->transport[i].route;
+		if (rt == NULL)
+			continue;
+		if (strcmp(rt, "relay") == 0 && cfg->relay.host == NULL)
+			add_error(errs, file, r->transport[i].line, "transport route \"relay\" needs relay.host");
+		if (strncmp(rt, "relay:", 6) == 0) {
+			int k = 0;
+			while (k < r->n_relays && strcmp(r->relays[k].name, rt + 6) != 0)
+				k++;
+			if (k == r->n_relays)
+				add_error(errs, file, r->transport[i].line,
+				          "transport route \"%s\" names no relay: add relays = ( { name = \"%s\"; host = ...; } );",
+				          rt, rt + 6);
+		}
+	}
+}
+
+static void free_route(config_route *r)
+{
+	for (int i = 0; i < r->n_transport; i++) {
+		config_transport *t = &r->transport[i];
+		free(t->domain);
+		free(t->route);
+		free(t->tls);
+		free(t->source4);
+		free(t->source6);
+	}
+	free(r->transport);
+	for (int i = 0; i < r->n_relays; i++) {
+		config_named_relay *n = &r->relays[i];
+		free(n->name);
+		free(n->host);
+		free(n->ports);
+		free(n->user);
+		free(n->password_file);
+	}
+	free(r->relays);
+	for (int i = 0; i < r->n_sender_sources; i++) {
+		free(r->sender_sources[i].domain);
+		free(r->sender_sources[i].source4);
+		free(r->sender_sources[i].source6);
+	}
+	free(r->sender_sources);
+	strlist_free(&r->probe_hosts);
+}
+
+static void print_route_defaults(void)
+{
+	printf("%-28s = [ ];   # OP25B probe targets on delivery.port, like [ \"mx.example.net\", \"[2001:db8::25]:25\" ]\n",
+	       "delivery.probe_hosts");
+	printf("%-28s = ( { domain = \"example.com|.example.com|*\"; route = \"direct|relay|relay:NAME|host:H[:PORT]\"; "
+	       "tls = \"none|may|encrypt|verify\"; source_ipv4 = ...; source_ipv6 = ...; } );   # see docs/ROUTING.md\n",
+	       "transport");
+	printf("%-28s = ( { name = ...; host = ...; ports = [ 587, 465, 2525 ]; user = ...; password_file = ...; verify = 1; } );\n",
+	       "relays");
+	printf("%-28s = ( { sender_domain = ...; source_ipv4 = ...; source_ipv6 = ...; } );   # source address by sender domain\n",
+	       "sender_sources");
+}
+
 /* Walk a group: scalars go through the schema, known lists to their readers,
  * anything else is an unknown setting. */
 static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
@@ -540,6 +900,10 @@ static void read_group(config *cfg, config_setting_t *grp, const char *prefix,
 			read_networks(s, path, &cfg->metrics.allow, file, errs);
 		} else if (prefix != NULL && strcmp(path, "doctor.addresses") == 0) {
 			read_addresses(s, path, &cfg->doctor.addresses, file, errs);
+		} else if (prefix != NULL && strcmp(path, "delivery.probe_hosts") == 0) {
+			read_probe_hosts(s, path, &cfg->route.probe_hosts, file, errs);
+		} else if (prefix == NULL && read_route_list(cfg, s, name, file, errs)) {
+			/* transport, relays, sender_sources */
 		} else if (config_setting_type(s) == CONFIG_TYPE_GROUP && is_group(path)) {
 			read_group(cfg, s, path, file, errs);
 		} else {
@@ -602,6 +966,7 @@ bool config_validate(const config *cfg, strlist *errs)
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
 		add_error(errs, file, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");
+	validate_route(cfg, file, errs);
 	return errs->n == before;
 }
 
@@ -655,6 +1020,7 @@ void config_print_defaults(void)
 	       "metrics.allow");
 	printf("%-28s = [ ];   # the server's public addresses `yubin doctor` checks (empty: the listeners' bound non-loopback ones)\n",
 	       "doctor.addresses");
+	print_route_defaults();
 }
 
 char *config_path_db(const config *cfg)

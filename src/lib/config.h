@@ -186,6 +186,50 @@ typedef struct config_managesieve {
 	int max_scripts;           /* scripts one account may keep */
 } config_managesieve;
 
+/* Routing (delivery/route.h, delivery/probe25.h, docs/ROUTING.md): the
+ * transport map, named relays, source addresses, the OP25B probe. */
+typedef struct config_named_relay {
+	char *name;                /* "office": a transport entry says route = "relay:office" */
+	char *host;
+	int *ports;                /* tried in order while unreachable */
+	int n_ports;
+	char *user;                /* with password_file, or neither */
+	char *password_file;
+	int verify;                /* 1: the certificate must verify; 0: TLS is enough */
+	int line;
+} config_named_relay;
+
+typedef struct config_transport {
+	char *domain;              /* "example.com", ".example.com" (subdomains) or "*" */
+	char *route;               /* NULL (direct), "direct", "relay", "relay:NAME", "host:H[:port]" */
+	char *tls;                 /* NULL (may), "none", "may", "encrypt", "verify" */
+	char *source4, *source6;   /* source addresses, or NULL */
+	int line;
+} config_transport;
+
+typedef struct config_sender_source {
+	char *domain;              /* the envelope sender's domain (exact, ".parent" or "*") */
+	char *source4, *source6;
+	int line;
+} config_sender_source;
+
+typedef struct config_route {
+	char *prefer_family;       /* "any", "ipv6" or "ipv4" */
+	char *relay_when;          /* relay.when: "always" (all mail not routed otherwise) or "blocked" (OP25B only) */
+	char *source4, *source6;   /* delivery.source_ipv4 / _ipv6; NULL: the kernel's choice */
+	strlist probe_hosts;       /* "host" or "host:port" / "[v6]:port"; port 25 probe targets */
+	char *probe_domain;        /* whose MX to probe when probe_hosts is empty; NULL: none */
+	int probe_interval;        /* seconds between probe rounds */
+	int probe_blocked_interval; /* ... while blocked (direct resumes sooner) */
+	int probe_rounds;          /* consecutive rounds that agree before the route changes */
+	config_transport *transport;
+	int n_transport;
+	config_named_relay *relays;
+	int n_relays;
+	config_sender_source *sender_sources;
+	int n_sender_sources;
+} config_route;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -213,6 +257,7 @@ typedef struct config {
 	config_metrics metrics;
 	config_doctor doctor;
 	config_managesieve managesieve;
+	config_route route;     /* routing: transport, relays, sources, OP25B probe */
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
@@ -234,6 +279,11 @@ void config_print_defaults(void);
 const char *config_role_name(listener_role role);
 /* "192.0.2.0/24", "2001:db8::/32", or a bare IPv4 / IPv6 address. */
 bool config_valid_network(const char *s);
+
+/* "host", "host:port", "[address-or-host]" or "[...]:port" (transport
+ * routes, probe targets): the host without brackets (malloc'd) and the
+ * port (0: none given).  False when it is none of those. */
+bool config_route_hostport(const char *s, char **host_r, int *port_r);
 
 /* Paths inside data_dir (malloc'd). */
 char *config_path_db(const config *cfg);      /* data_dir/accounts.db */

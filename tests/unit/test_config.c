@@ -738,6 +738,103 @@ static void test_metrics_allow(void **state)
 	expect_error(f, 6, "metrics.allow entry 2 is not a network");
 }
 
+/* Routing (delivery/route.h): defaults, a full valid map, and each
+ * refusal with its line. */
+static void test_route_settings(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_string_equal(cfg->route.prefer_family, "any");
+	assert_string_equal(cfg->route.relay_when, "always");
+	assert_int_equal(cfg->route.probe_interval, 300);
+	assert_int_equal(cfg->route.probe_blocked_interval, 60);
+	assert_int_equal(cfg->route.probe_rounds, 2);
+	assert_null(cfg->route.probe_domain);
+	assert_int_equal(cfg->route.probe_hosts.n, 0);
+	assert_int_equal(cfg->route.n_transport, 0);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL
+	              "relays = ( { name = \"office\"; host = \"smtp.example.org\"; ports = [ 587 ]; user = \"u\"; password_file = \"/p\"; verify = 0; } );\n"
+	              "transport = ( { domain = \".Example.COM\"; route = \"relay:office\"; tls = \"verify\"; },\n"
+	              "  { domain = \"*\"; route = \"host:[2001:db8::7]:2525\"; source_ipv4 = \"192.0.2.1\"; source_ipv6 = \"2001:db8::1\"; } );\n"
+	              "sender_sources = ( { sender_domain = \"brand.example\"; source_ipv4 = \"192.0.2.2\"; } );\n"
+	              "delivery: { prefer_family = \"ipv6\"; probe_hosts = [ \"mx.example.net\", \"[::1]:2525\", \"192.0.2.9:25\" ];\n"
+	              "  probe_domain = \"example.net\"; probe_interval = 5; probe_rounds = 3; source_ipv4 = \"192.0.2.3\"; };\n"
+	              "relay: { host = \"smart.example\"; when = \"blocked\"; };\n");
+	assert_int_equal(cfg->route.n_relays, 1);
+	assert_int_equal(cfg->route.relays[0].verify, 0);
+	assert_int_equal(cfg->route.relays[0].ports[0], 587);
+	assert_int_equal(cfg->route.n_transport, 2);
+	assert_string_equal(cfg->route.transport[0].domain, ".example.com");
+	assert_string_equal(cfg->route.transport[1].source6, "2001:db8::1");
+	assert_int_equal(cfg->route.probe_hosts.n, 3);
+	assert_string_equal(cfg->route.prefer_family, "ipv6");
+	assert_string_equal(cfg->route.relay_when, "blocked");
+	config_free(&cfg);
+	/* a relays entry without ports gets 587, 465, 2525 */
+	cfg = load_ok(f, MINIMAL "relays = ( { name = \"o\"; host = \"192.0.2.5\"; } );\n");
+	assert_int_equal(cfg->route.relays[0].n_ports, 3);
+	assert_int_equal(cfg->route.relays[0].verify, 1);
+	config_free(&cfg);
+
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = (\n  { domain = \"a.example\"; route = \"smtp:x\"; } );\n", 1);
+	expect_error(f, 5, "transport route must be");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = (\n  { domain = \"a.example\"; tls = \"dane-only\"; } );\n", 1);
+	expect_error(f, 5, "transport tls must be \"none\", \"may\", \"encrypt\" or \"verify\"");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = (\n  { domain = \"a.example\"; route = \"relay:nowhere\"; } );\n", 1);
+	expect_error(f, 5, "names no relay");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = ( { domain = \"a.example\"; route = \"relay\"; } );\n", 1);
+	expect_error(f, 4, "transport route \"relay\" needs relay.host");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = ( { domain = \"a.example\"; },\n  { domain = \"A.example\"; } );\n", 1);
+	expect_error(f, 5, "listed twice");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = ( { route = \"host:2001:db8::1\"; domain = \"x.test\"; } );\n", 1);
+	expect_error(f, 4, "transport route must be");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = ( { domain = \"x.test\";\n source_ipv4 = \"::1\"; } );\n", 1);
+	expect_error(f, 5, "source_ipv4 must be an IPv4 address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "relays = ( { name = \"o\"; host = \"h.example\"; user = \"u\"; } );\n", 1);
+	expect_error(f, 4, "user and password_file go together");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "sender_sources = ( { sender_domain = \"s.example\"; } );\n", 1);
+	expect_error(f, 4, "needs a sender_domain and a source_ipv4 or source_ipv6");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "delivery: { probe_hosts = [ \"ok.example\",\n \"bad host\" ]; };\n", 1);
+	expect_error(f, 5, "delivery.probe_hosts entry 2 is not a host");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "delivery: { prefer_family = \"ipv5\"; };\n", 1);
+	expect_error(f, 0, "delivery.prefer_family must be");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "delivery: { source_ipv6 = \"127.0.0.1\"; };\n", 1);
+	expect_error(f, 0, "delivery.source_ipv6 must be an IPv6 address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "relay: { host = \"h.example\"; when = \"sometimes\"; };\n", 1);
+	expect_error(f, 0, "relay.when must be");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "transport = { domain = \"x\"; };\n", 1);
+	expect_error(f, 4, "transport must be a list of groups");
+}
+
 static void test_duplicate_listener_ipv6_spelling(void **state)
 {
 	fixture *f = *state;
@@ -804,6 +901,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_listener, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_listener_ipv6_spelling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_allow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_route_settings, setup, teardown),
 		cmocka_unit_test(test_validate_in_code),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
