@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/control.h"
+#include "delivery/routestate.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
 #include "queue/qfile.h"
@@ -101,6 +102,9 @@ static int queue_list(cli_ctx *ctx)
 	if (bad > 0)
 		printf(", %zu quarantined", bad);
 	putchar('\n');
+	char *route = routestate_describe(ctx->cfg);
+	printf("route: %s\n", route);
+	free(route);
 	strlist_free(&ids);
 	free(root);
 	return 0;

@@ -278,6 +278,16 @@ static void on_sweep(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+size_t connpool_close_idle(connpool *cp)
+{
+	size_t n = 0;
+	while (cp->idle_old != NULL) {
+		close_idle(cp, cp->idle_old);
+		n++;
+	}
+	return n;
+}
+
 /* The server closed an idle connection. */
 static void idle_closed(void *arg, smtpc_conn *conn)
 {

@@ -38,6 +38,9 @@ void connpool_release(connpool *cp, const char *dest, smtpc_conn *conn);
 /* Close a connection the holder of a slot for dest will not keep (it goes
  * on with a new one on the same slot); it counts until it is gone. */
 void connpool_discard(connpool *cp, const char *dest, smtpc_conn *conn);
+/* Say QUIT on every idle connection now (the route changed: they lead
+ * where mail no longer goes); returns how many. */
+size_t connpool_close_idle(connpool *cp);
 /* Leave the line without a slot (shutdown of the one waiting). */
 void connpool_cancel(connpool *cp, void *arg);
 

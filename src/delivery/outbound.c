@@ -22,7 +22,9 @@
 #include "delivery/downgrade.h"
 #include "delivery/dsn.h"
 #include "delivery/mx.h"
+#include "delivery/probe25.h"
 #include "delivery/report.h"
+#include "delivery/route.h"
 #include "delivery/smtpc.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
@@ -63,6 +65,9 @@ struct outbound {
 	bool throttled;                /* due messages wait for max_attempts */
 	connpool *pool;
 	char *relay_password;          /* from relay.password_file */
+	char **relay_passwords;        /* from each named relay's password_file (route.relays), or NULL */
+	probe25 *probe;                /* the OP25B probe, or NULL (none configured) */
+	route_family prefer;           /* delivery.prefer_family */
 	struct event *timer;
 	unsigned rnd;
 	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
@@ -83,7 +88,9 @@ typedef struct ob_group {
 	size_t host_i;
 	strlist ips;          /* addresses of hosts[host_i] */
 	size_t ip_i;
-	bool relay;           /* through relay.host, not by MX */
+	bool relay;           /* through a relay (route.kind), not by MX */
+	route_decision route; /* where the group goes (route.h), decided in read_done */
+	char *dest;           /* its connection-pool key (route_pool_key) */
 	bool has_slot;        /* holds a connection slot (connpool) */
 	smtpc_conn *conn;     /* an idle connection to use next, or the one kept */
 	char *cur_host;       /* the server of the transaction in flight */
@@ -264,6 +271,9 @@ static void audit_attempt(const ob_group *g, const smtpc_job *job)
 	audit_set(d, "ip", g->cur_ip);
 	json_object_set_new(d, "port", json_integer(g->cur_port));
 	json_object_set_new(d, "relay", json_boolean(g->relay));
+	char *rt = route_describe(&g->route);
+	json_object_set_new(d, "route", audit_str(rt));
+	free(rt);
 	audit_set(d, "tls_version", job->tls_version);
 	audit_set(d, "tls_cipher", job->tls_cipher);
 	json_object_set_new(d, "tls_verified", json_boolean(job->tls_verified));
@@ -296,10 +306,12 @@ static void on_smtp_done(smtpc_job *job)
 	audit_attempt(g, job);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
-		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s body=%s reply=%s", a->env.id,
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s body=%s route=%s reply=%s", a->env.id,
 		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
-		          job->body_sent ? job->body_sent : "-", job->replies[k]);
+		          job->body_sent ? job->body_sent : "-", g->route.kind == ROUTE_DIRECT ? "direct"
+		          : g->route.kind == ROUTE_HOST ? "host" : *g->route.relay_name ? g->route.relay_name : "relay",
+		          job->replies[k]);
 	if (!job->connected || (all_temp && !job->data_sent)) {
 		/* this server did not take part: try the next address or MX */
 		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
@@ -330,7 +342,43 @@ static void on_smtp_done(smtpc_job *job)
 static int group_port(const ob_group *g)
 {
 	const config *cfg = g->a->o->cfg;
-	return g->relay ? cfg->relay.ports[g->port_i] : cfg->delivery.port;
+	return g->route.kind != ROUTE_DIRECT ? g->route.ports[g->port_i] : cfg->delivery.port;
+}
+
+/* The route's part of a job: the TLS level, a relay's credentials, and
+ * the source address of ip's family (none for a reused connection). */
+static void route_fill_job(ob_group *g, smtpc_job *j, const char *ip, int port)
+{
+	const route_decision *r = &g->route;
+	outbound *o = g->a->o;
+	if (r->kind == ROUTE_RELAY) {
+		/* a relay gets credentials: never in the clear, and only to the
+		 * host whose certificate says so (unless its verify = 0) */
+		j->auth_user = r->user;
+		j->auth_pass = r->relay_index < 0 ? o->relay_password
+		             : o->relay_passwords != NULL ? o->relay_passwords[r->relay_index] : NULL;
+	}
+	if (r->kind != ROUTE_DIRECT)
+		j->implicit_tls = port == 465;
+	if (r->tls == ROUTE_TLS_NONE)
+		j->tls = NULL;
+	j->require_tls = r->tls >= ROUTE_TLS_ENCRYPT;
+	j->require_verified = r->tls >= ROUTE_TLS_VERIFY;
+	const char *src = ip == NULL ? NULL : strchr(ip, ':') ? r->source6 : r->source4;
+	if (src == NULL)
+		return;
+	memset(&j->src, 0, sizeof j->src);
+	if (strchr(src, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&j->src;
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, src, &s6->sin6_addr);
+		j->src_len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&j->src;
+		s4->sin_family = AF_INET;
+		inet_pton(AF_INET, src, &s4->sin_addr);
+		j->src_len = sizeof(*s4);
+	}
 }
 
 /* One transaction: on a new connection to ip, or (ip NULL) on the idle
@@ -385,15 +433,7 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->envid = a->env.envid;
 	j->notify = g->notify;
 	j->orcpt = g->orcpt;
-	if (g->relay) {
-		/* a relay gets credentials: never in the clear, and only to the
-		 * host whose certificate says so (unless relay.verify = 0) */
-		j->implicit_tls = port == 465;
-		j->require_tls = true;
-		j->require_verified = cfg->relay.verify != 0;
-		j->auth_user = cfg->relay.user;
-		j->auth_pass = a->o->relay_password;
-	}
+	route_fill_job(g, j, ip, port);
 	j->connect_timeout = cfg->delivery.connect_timeout;
 	j->command_timeout = cfg->delivery.command_timeout;
 	j->data_timeout = cfg->delivery.data_timeout;
@@ -410,7 +450,7 @@ static void try_next_ip(ob_group *g)
 		start_smtp(g, g->ips.items[g->ip_i]);
 		return;
 	}
-	if (g->relay && g->ips.n > 0 && g->port_i + 1 < g->a->o->cfg->relay.n_ports) {
+	if (g->route.kind != ROUTE_DIRECT && g->ips.n > 0 && g->port_i + 1 < g->route.n_ports) {
 		/* the relay's port is blocked or closed: the next one (587, then
 		 * 465, then 2525 by default) */
 		g->port_i++;
@@ -435,6 +475,9 @@ static void on_address(void *arg, const dns_answer *ans)
 	}
 	if (--g->lookups > 0)
 		return;
+	/* delivery.prefer_family first; the other family follows in this
+	 * same attempt when those addresses fail */
+	route_order_addrs(&g->ips, g->a->o->prefer);
 	g->ip_i = 0;
 	try_next_ip(g);
 }
@@ -445,6 +488,8 @@ static void next_host(ob_group *g)
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
 		int code;
+		if (g->route.kind == ROUTE_DIRECT && g->hosts.n > 0 && !g->reason_reached && g->reasons.n > 0)
+			probe25_hint(g->a->o->probe); /* every MX unreachable: OP25B? */
 		char *why = group_reasons(g, &code);
 		group_set_all(g, 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
 		free(why);
@@ -503,18 +548,20 @@ static void group_lookup(ob_group *g)
 	strlist_init(&g->hosts);
 	g->host_i = 0;
 	g->port_i = 0;
-	if (g->relay) {
-		strlist_add(&g->hosts, g->a->o->cfg->relay.host);
+	if (g->route.kind != ROUTE_DIRECT) {
+		strlist_add(&g->hosts, g->route.host); /* the relay or fixed host: no MX */
 		next_host(g);
 	} else {
 		dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
 	}
 }
 
-/* The connection-pool key: the relay host, or the recipient domain. */
+/* The connection-pool key: the recipient domain, "[relay]", "[relay:NAME]"
+ * or "[host:H:PORT]", with the TLS level and source addresses when they
+ * are not the defaults (route_pool_key). */
 static const char *group_dest(const ob_group *g)
 {
-	return g->relay ? "[relay]" : g->domain;
+	return g->dest;
 }
 
 /* A connection slot for the group: with an idle connection to the same
@@ -657,6 +704,7 @@ static void attempt_free(ob_attempt *a)
 	for (size_t k = 0; k < a->n_groups; k++) {
 		ob_group *g = &a->groups[k];
 		free(g->domain);
+		free(g->dest);
 		free(g->idx);
 		free(g->addrs);
 		free(g->notify);
@@ -702,15 +750,6 @@ static void entry_remove(outbound *o, ob_entry *e)
 
 static void arm_timer(outbound *o);
 static void finish_attempt(ob_attempt *a);
-
-/* Mail for domain goes through relay.host: all of it when relay.domains
- * is empty, else only the listed domains. */
-static bool relay_applies(const config *cfg, const char *domain)
-{
-	if (cfg->relay.host == NULL)
-		return false;
-	return cfg->relay.domains.n == 0 || strlist_contains(&cfg->relay.domains, domain);
-}
 
 /* Mail that arrived from elsewhere (not a user's submission) and is sent
  * on to another domain, an alias pointing outside, is forwarding: with
@@ -800,7 +839,10 @@ static void read_done(void *arg)
 	}
 	for (size_t k = 0; k < a->n_groups; k++) {
 		ob_group *g = &a->groups[k];
-		g->relay = relay_applies(o->cfg, g->domain);
+		route_decide(o->cfg, probe25_blocked(o->probe), g->domain,
+		             domain_of(a->env.sender), &g->route);
+		g->relay = g->route.kind == ROUTE_RELAY;
+		g->dest = route_pool_key(&g->route, g->domain);
 		smtpc_conn *idle;
 		if (connpool_acquire(o->pool, group_dest(g), on_grant, g, &idle))
 			on_grant(g, idle);
@@ -1246,6 +1288,39 @@ static double queue_gauge(void *arg, metrics_gauge g)
 
 static const metrics_gauge queue_gauges[] = {METRICS_QUEUE_ACTIVE, METRICS_QUEUE_DEFERRED, METRICS_QUEUE_HELD};
 
+/* Each named relay's password (route.relays' password_file). */
+static bool load_relay_passwords(outbound *o, char **err_r)
+{
+	const config_route *r = &o->cfg->route;
+	if (r->n_relays == 0)
+		return true;
+	o->relay_passwords = xcalloc((size_t)r->n_relays, sizeof(char *));
+	for (int i = 0; i < r->n_relays; i++) {
+		const char *f = r->relays[i].password_file;
+		if (f == NULL)
+			continue;
+		o->relay_passwords[i] = fs_read_file(f, 4096, NULL);
+		if (o->relay_passwords[i] == NULL) {
+			*err_r = xasprintf("cannot read the password_file %s of relay %s: %s", f, r->relays[i].name,
+			                   strerror(errno));
+			return false;
+		}
+		o->relay_passwords[i][strcspn(o->relay_passwords[i], "\r\n")] = '\0';
+	}
+	return true;
+}
+
+/* The probe changed its verdict (probe25.c logged it): idle connections
+ * lead where mail no longer goes, and deferred mail may leave now by the
+ * new route rather than at its next retry. */
+static void on_route_change(void *arg, bool blocked)
+{
+	outbound *o = arg;
+	size_t closed = connpool_close_idle(o->pool);
+	log_event(LOG_LVL_INFO, "route_switch", "port25=%s idle_closed=%zu", blocked ? "blocked" : "open", closed);
+	outbound_flush(o, NULL);
+}
+
 outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver *dns, workers *w,
                        queue *q, accounts *acc, char **err_r)
 {
@@ -1273,6 +1348,12 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	 * next message waiting for each */
 	o->max_attempts = (size_t)cfg->delivery.max_connections * 4;
 	o->relay_password = password;
+	o->prefer = route_family_parse(cfg->route.prefer_family);
+	if (!load_relay_passwords(o, err_r)) {
+		outbound_free(&o);
+		return NULL;
+	}
+	o->probe = probe25_new(base, cfg, dns, on_route_change, o);
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_register(queue_gauges[i], queue_gauge, o);
 	return o;
@@ -1297,6 +1378,10 @@ void outbound_free(outbound **op)
 		}
 		attempt_free(a);
 	}
+	probe25_free(&o->probe);
+	for (int i = 0; o->relay_passwords != NULL && i < o->cfg->route.n_relays; i++)
+		str_secure_free(o->relay_passwords[i]);
+	free(o->relay_passwords);
 	connpool_free(&o->pool);
 	while (o->entries != NULL)
 		entry_remove(o, o->entries);

@@ -795,6 +795,32 @@ static void start_reused(smtpc_job *j)
 	start_mail(j);
 }
 
+/* The source address (route.h's choice) before connecting.  With
+ * IP_BIND_ADDRESS_NO_PORT the port is picked at connect time, so many
+ * connections from one address do not run out of ports at bind time.  A
+ * bind failure (the address is gone: EADDRNOTAVAIL) is a temporary
+ * failure of this address; the caller goes on with the next one. */
+static bool bind_source(smtpc_conn *c, smtpc_job *j)
+{
+#ifdef IP_BIND_ADDRESS_NO_PORT
+	int one = 1;
+	(void)setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one); /* an optimisation only */
+#endif
+	if (bind(c->fd, (struct sockaddr *)&j->src, j->src_len) == 0)
+		return true;
+	int err = errno;
+	char ip[INET6_ADDRSTRLEN] = "?";
+	if (j->src.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&j->src)->sin6_addr, ip, sizeof ip);
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&j->src)->sin_addr, ip, sizeof ip);
+	char *t = xasprintf("451 4.4.0 Cannot bind the source address %s: %s", ip, strerror(err));
+	c->dead = true;
+	finish(j, 451, t);
+	free(t);
+	return false;
+}
+
 void smtpc_start(smtpc_job *j)
 {
 	j->codes = xcalloc(j->n_rcpts, sizeof(int));
@@ -824,6 +850,8 @@ void smtpc_start(smtpc_job *j)
 		finish(j, 451, "451 4.3.0 Cannot create a socket");
 		return;
 	}
+	if (j->src_len > 0 && !bind_source(c, j))
+		return;
 	c->bev = bevtls_plain(j->base, c->fd);
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	set_timeouts(c, j->command_timeout, j->connect_timeout);

@@ -45,6 +45,8 @@ struct smtpc_job {
 	const char *mx_host;          /* for SNI, certificate checks and logs */
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
+	struct sockaddr_storage src;  /* the local address to connect from (port 0) */
+	socklen_t src_len;            /* 0: the kernel's choice */
 	struct bufferevent *given_bev; /* already connected: one end of a
 	                               * bufferevent pair (the HTTPS API's internal
 	                               * submission), taken over and freed by the

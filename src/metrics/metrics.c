@@ -32,6 +32,7 @@ static const char *const tls_names[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
 #define N_TLS (sizeof tls_names / sizeof tls_names[0])
 static const char *const verdict_names[] = {"continue", "accept", "reject", "tempfail", "discard", "other"};
 #define N_VERDICTS (sizeof verdict_names / sizeof verdict_names[0])
+static const char *const route_names[] = {"direct", "relay"}; /* the OP25B route (delivery/probe25.h) */
 /* The roles that take messages in, in the order they are shown. */
 static const listener_role receiving_roles[] = {ROLE_SMTP, ROLE_SUBMISSION, ROLE_SUBMISSIONS, ROLE_HTTPS};
 #define N_RECEIVING (sizeof receiving_roles / sizeof receiving_roles[0])
@@ -54,6 +55,8 @@ static struct {
 	_Atomic uint64_t tls[METRICS_DIR_COUNT][N_TLS];
 	_Atomic uint64_t auth_failed[METRICS_PROTO_COUNT];
 	_Atomic uint64_t verdicts[N_VERDICTS];
+	_Atomic uint64_t route_changes[2];
+	_Atomic int route_relay;   /* 1 while mail that would go direct goes through the relay */
 	_Atomic int64_t started_ms;
 	/* event loop only */
 	gauge_owner gauges[METRICS_GAUGE_COUNT][GAUGE_FNS_MAX];
@@ -204,6 +207,9 @@ static const struct counter_family {
 	{"yubin_policy_verdicts_total",
 	 "Verdicts of the policy layer that a rule or check made, by decision.",
 	 "decision", verdict_names, m.verdicts, N_VERDICTS},
+	{"yubin_outbound_route_changes_total",
+	 "Changes of the outbound route that the port-25 probe made (OP25B), by the route taken.",
+	 "to", route_names, m.route_changes, 2},
 };
 
 static void render_counters(buf *out)
@@ -305,11 +311,31 @@ static void render_process(buf *out)
 	}
 }
 
+void metrics_route_changed(bool to_relay)
+{
+	ADD(m.route_changes[to_relay ? 1 : 0]);
+	atomic_store_explicit(&m.route_relay, to_relay ? 1 : 0, memory_order_relaxed);
+}
+
+static void render_route(buf *out)
+{
+	int relay = GET(m.route_relay);
+	expo_family(out, "yubin_outbound_route",
+	            "The route of mail that would go direct: 1 for the one in use (relay while the port-25 "
+	            "probe finds port 25 blocked).",
+	            EXPO_GAUGE);
+	for (int i = 0; i < 2; i++) {
+		expo_label l = {"route", route_names[i]};
+		expo_sample(out, "yubin_outbound_route", &l, 1, (double)(i == relay));
+	}
+}
+
 void metrics_render(buf *out)
 {
 	render_messages(out);
 	render_latency(out);
 	render_queue(out);
+	render_route(out);
 	render_sessions(out);
 	render_process(out);
 }

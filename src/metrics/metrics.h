@@ -20,6 +20,7 @@
 #ifndef YUBIN_METRICS_H
 #define YUBIN_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -86,6 +87,10 @@ void metrics_auth_failed(metrics_proto p);
  * says it ("continue", "accept", "reject", "tempfail", "discard");
  * unknown names count as "other". */
 void metrics_policy_verdict(const char *decision);
+/* The port-25 probe changed the route of direct mail: to the relay (port
+ * 25 blocked) or back to direct.  Counts the change and sets the route
+ * gauge. */
+void metrics_route_changed(bool to_relay);
 
 /* ---- Gauges computed at scrape (event loop) ---- */
 

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "delivery/qadmin.h"
+#include "delivery/routestate.h"
 #include "lib/log.h"
 #include "queue/qid.h"
 #include "queue/qscan.h"
@@ -25,6 +26,7 @@ typedef struct queue_job {
 	size_t n, total;
 	char *did;      /* the operation just done (?did=), or NULL */
 	char *did_qid;
+	char *route;    /* the outbound route now (delivery/routestate.h) */
 } queue_job;
 
 static bool pending(const qenvelope *env)
@@ -46,6 +48,7 @@ static void work(web_job *j)
 	strlist_init(&ids);
 	qscan_ids(root, "active", &ids);
 	q->total = ids.n;
+	q->route = routestate_describe(j->srv->cfg);
 	q->envs = xcalloc(QUEUE_SHOWN, sizeof(*q->envs));
 	for (size_t i = 0; i < ids.n && q->n < QUEUE_SHOWN; i++) {
 		char *p = xasprintf("%s/active/%s", root, ids.items[i]);
@@ -130,6 +133,7 @@ static void render(web_job *j, buf *out)
 	queue_job *q = (queue_job *)j;
 	if (q->did != NULL)
 		html_printf(out, "<p class=\"notice\" role=\"status\">%s %s.</p>\n", q->did_qid, q->did);
+	html_printf(out, "<p class=\"route\" id=\"route\">Outbound route: %s</p>\n", q->route ? q->route : "unknown");
 	if (q->n == 0) {
 		BUF_PUTS(out, "<p class=\"muted\">The queue is empty: no message is waiting.</p>\n");
 		return;
@@ -153,6 +157,7 @@ static void job_free(web_job *j)
 	free(q->envs);
 	free(q->did);
 	free(q->did_qid);
+	free(q->route);
 }
 
 void web_get_queue(http_req *r)
