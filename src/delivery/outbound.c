@@ -496,6 +496,16 @@ static void next_host(ob_group *g)
 		group_done(g);
 		return;
 	}
+	unsigned char lit[sizeof(struct in6_addr)];
+	const char *h = g->hosts.items[g->host_i];
+	if (inet_pton(AF_INET, h, lit) == 1 || inet_pton(AF_INET6, h, lit) == 1) {
+		/* an address (a transport map's host:[192.0.2.7], a relay by
+		 * address): nothing to look up */
+		strlist_add(&g->ips, h);
+		g->ip_i = 0;
+		try_next_ip(g);
+		return;
+	}
 	g->lookups = 2;
 	dns_lookup(g->a->o->dns, g->hosts.items[g->host_i], DNS_TYPE_A, on_address, g);
 	dns_lookup(g->a->o->dns, g->hosts.items[g->host_i], DNS_TYPE_AAAA, on_address, g);
