@@ -195,6 +195,31 @@ static void test_latency_buckets(void **state)
 	metrics_reset();
 }
 
+/* The OP25B route gauge starts at direct; each change counts by the
+ * route taken and moves the gauge. */
+static void test_route_metrics(void **state)
+{
+	(void)state;
+	metrics_reset();
+	buf b;
+	buf_init(&b, BUF_UNBOUNDED);
+	metrics_render(&b);
+	assert_true(scraped(buf_str(&b), "yubin_outbound_route{route=\"direct\"}") == 1);
+	assert_true(scraped(buf_str(&b), "yubin_outbound_route{route=\"relay\"}") == 0);
+	metrics_route_changed(true);
+	metrics_route_changed(false);
+	metrics_route_changed(true);
+	buf_clear(&b);
+	metrics_render(&b);
+	const char *t = buf_str(&b);
+	assert_true(scraped(t, "yubin_outbound_route{route=\"direct\"}") == 0);
+	assert_true(scraped(t, "yubin_outbound_route{route=\"relay\"}") == 1);
+	assert_true(scraped(t, "yubin_outbound_route_changes_total{to=\"relay\"}") == 2);
+	assert_true(scraped(t, "yubin_outbound_route_changes_total{to=\"direct\"}") == 1);
+	buf_free(&b);
+	metrics_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_cumulative),
 		cmocka_unit_test(test_counters_and_scrape),
 		cmocka_unit_test(test_latency_buckets),
+		cmocka_unit_test(test_route_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
