@@ -23,6 +23,7 @@ DIRECT_MX = "mx2.remote.test"
 DIRECT_IP, FIXED_IP, RELAY_IP = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 TIMEOUT = 20.0
 PASSWORD = "relay-Secret-77"
+ADMIN = "postmaster@example.test"
 
 
 def relay_server(make_server, dns, test_ca, direct_port, relay_port, rounds=2, extra="", **delivery):
@@ -35,13 +36,31 @@ def relay_server(make_server, dns, test_ca, direct_port, relay_port, rounds=2, e
     dns.set(DIRECT_MX, "A", [DIRECT_IP])
     dns.set(RELAY_HOST, "A", [RELAY_IP])
     delivery.setdefault("connect_timeout", 2)
+    delivery.setdefault("probe_interval", 1)
+    delivery.setdefault("probe_blocked_interval", 1)
     conf = outbound_config(dns, direct_port, ca_file=test_ca["ca"], probe_hosts=[f'"{DIRECT_IP}"'],
-                           probe_interval=1, probe_blocked_interval=1, probe_rounds=rounds, **delivery)
+                           probe_rounds=rounds, **delivery)
     conf += ('\nrelay: { host = "%s"; ports = [ %d ]; user = "relayuser"; password_file = "%s"; '
              'when = "blocked"; };\n' % (RELAY_HOST, relay_port, pwfile)) + extra
-    srv = make_server(extra=conf)
+    conf += f'web: {{ admins = [ "{ADMIN}" ]; }};\n'
+    srv = make_server(extra=conf, start=False)
+    srv.admin_pw = srv.add_user(ADMIN)[1]
+    srv.start()
     srv.secrets.add(PASSWORD)
     return srv
+
+
+def dashboard_route(srv):
+    """The route line of the dashboard's queue page."""
+    from test_dashboard import Browser
+    b = Browser(srv)
+    st, hd, page, _ = b.login(ADMIN, srv.admin_pw)
+    assert st == 303, page
+    st, _, page = b.get("/queue")
+    assert st == 200, page
+    m = re.search(r'<p class="route" id="route">(.*?)</p>', page)
+    assert m, "no route on the queue page"
+    return m.group(1)
 
 
 def relay_receiver(port, test_ca):
@@ -91,6 +110,7 @@ def test_refused_port25_goes_via_relay_and_comes_back(make_server, dns, test_ca)
         assert metric(srv, "yubin_outbound_route", route="direct") == 0
         assert metric(srv, "yubin_outbound_route_changes_total", to="relay") == 1
         assert re.search(r"^route: relay since .* \(port 25 blocked", queue_text(srv), re.M), queue_text(srv)
+        assert dashboard_route(srv).startswith("Outbound route: relay since ")
 
         qid, rcpt = send_one(srv, "while blocked")
         (m,) = rx.wait_messages(1, TIMEOUT)
@@ -107,6 +127,7 @@ def test_refused_port25_goes_via_relay_and_comes_back(make_server, dns, test_ca)
         assert metric(srv, "yubin_outbound_route", route="direct") == 1
         assert metric(srv, "yubin_outbound_route_changes_total", to="direct") == 1
         assert re.search(r"^route: direct since ", queue_text(srv), re.M), queue_text(srv)
+        assert dashboard_route(srv).startswith("Outbound route: direct since ")
         qid2, rcpt2 = send_one(srv, "open again")
         (m2,) = direct.wait_messages(1, TIMEOUT)
         assert [r.lower() for r in m2["rcpt_tos"]] == [rcpt2.lower()]
@@ -255,3 +276,25 @@ def test_ipv6_refused_falls_back_to_ipv4_in_one_attempt(make_server, dns):
         assert "deferred" not in " ".join(d["_line"] for d in final_lines(srv, qid)), "deferred"
     finally:
         rx.stop()
+
+
+def test_dead_domain_asks_for_an_early_probe_but_switches_nothing(make_server, dns, test_ca):
+    """Every MX of one domain refused: the probe runs again before its
+    interval (300 s here), finds port 25 open (its target listens), and
+    the route stays direct."""
+    direct_port, relay_port = free_port(), free_port()
+    direct = Receiver(DIRECT_IP, direct_port, hostname=DIRECT_MX).start()
+    try:
+        srv = relay_server(make_server, dns, test_ca, direct_port, relay_port, retry=(1, 1),
+                           probe_interval=300)
+        dns.set("dead.test", "MX", [(10, "mx.dead.test")])
+        dns.set("mx.dead.test", "A", ["127.0.0.9"])      # nothing listens there
+        user, pw = srv.add_user()
+        rcpt = f"{uniq('dead')}@dead.test"
+        submit(srv, user, pw, [rcpt], make_message(user, rcpt, "dead", ["x"]))
+        wait_log(srv, r"port25_probe round=early reason=\"every MX of a domain refused or timed out\"")
+        time.sleep(1.5)
+        assert "route_change" not in srv.log_text()
+        assert "streak=" not in srv.log_text()
+    finally:
+        direct.stop()
