@@ -20,7 +20,8 @@
 #include "lib/strutil.h"
 #include "metrics/metrics.h"
 
-#define PROBE_ADDRS 8        /* addresses tried in one round */
+#define PROBE_ADDRS 8        /* port-25 addresses tried in one round */
+#define PROBE_RELAY_ADDRS 4  /* ... and relay addresses, to tell OP25B from no network */
 #define PROBE_MX 3           /* MX hosts of probe_domain looked up */
 #define PROBE_HINT_GAP 5     /* seconds between rounds a failed delivery may ask for */
 #define PROBE_REASON_MAX 3   /* failures named in the reason */
@@ -30,6 +31,7 @@
 typedef struct addr_ctx {
 	struct probe25 *p;
 	int port;
+	bool relay;            /* an address of relay.host, not a port-25 target */
 } addr_ctx;
 
 typedef struct probe_conn {
@@ -37,6 +39,7 @@ typedef struct probe_conn {
 	int fd;
 	struct event *ev;
 	char where[INET6_ADDRSTRLEN + 8];
+	bool relay;
 } probe_conn;
 
 struct probe25 {
@@ -52,10 +55,14 @@ struct probe25 {
 	time_t round_start;
 	int lookups;           /* DNS look-ups of this round in flight */
 	strlist addrs;         /* "ip port" to try this round */
-	probe_conn conns[PROBE_ADDRS];
+	probe_conn conns[PROBE_ADDRS + PROBE_RELAY_ADDRS];
 	int n_conns, conns_left;
 	bool any_open;
 	int n_failed;
+	int n_relay;           /* relay addresses in this round */
+	int n_relay_addrs_added;
+	int n_direct_added;
+	bool relay_open;       /* one of them connected */
 	strlist failures;      /* "ip:port refused" ... */
 	addr_ctx slots[PROBE_LOOKUPS]; /* the look-ups' arguments (forgotten at free) */
 	int n_slots;
@@ -76,11 +83,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	round_start(arg);
 }
 
-static void add_addr(probe25 *p, const char *ip, int port)
+static void add_addr(probe25 *p, const char *ip, int port, bool relay)
 {
-	if (p->addrs.n >= PROBE_ADDRS)
+	int *count = relay ? &p->n_relay_addrs_added : &p->n_direct_added;
+	if (*count >= (relay ? PROBE_RELAY_ADDRS : PROBE_ADDRS))
 		return;
-	strlist_add_owned(&p->addrs, xasprintf("%s %d", ip, port));
+	(*count)++;
+	strlist_add_owned(&p->addrs, xasprintf("%s %d %c", ip, port, relay ? 'r' : 'd'));
 }
 
 static char *reason_text(const probe25 *p, bool open)
@@ -99,6 +108,13 @@ static char *reason_text(const probe25 *p, bool open)
 	return n;
 }
 
+static void state_write_failed(const config *cfg)
+{
+	char *why = xasprintf("cannot write %s/%s: %s", cfg->data_dir, ROUTESTATE_FILE, strerror(errno));
+	log_event(LOG_LVL_WARN, "port25_probe", "error=%s", why);
+	free(why);
+}
+
 /* The verdict flips: tell the log, the metric, the state file and the owner. */
 static void flip(probe25 *p, const char *reason)
 {
@@ -106,19 +122,18 @@ static void flip(probe25 *p, const char *reason)
 	p->streak = 0;
 	bool relay = p->cfg->relay.host != NULL;
 	if (relay) {
-		log_event(p->blocked ? LOG_LVL_WARN : LOG_LVL_INFO, "route_change", "from=%s to=%s reason=\"%s\"",
+		log_event(p->blocked ? LOG_LVL_WARN : LOG_LVL_INFO, "route_change", "from=%s to=%s reason=%s",
 		          p->blocked ? "direct" : "relay", p->blocked ? "relay" : "direct", reason);
 		metrics_route_changed(p->blocked);
 	} else {
 		log_event(p->blocked ? LOG_LVL_WARN : LOG_LVL_INFO, "port25_probe",
-		          "state=%s route=direct relay=none reason=\"%s\"%s", p->blocked ? "blocked" : "open", reason,
-		          p->blocked ? " note=\"no relay.host: mail keeps trying direct\"" : "");
+		          "state=%s route=direct relay=none reason=%s note=%s", p->blocked ? "blocked" : "open", reason,
+		          p->blocked ? "no relay.host: mail keeps trying direct" : NULL);
 	}
 	routestate st = {.relay = relay && p->blocked, .blocked = p->blocked, .since = time(NULL),
 	                 .reason = (char *)reason};
 	if (!routestate_write(p->cfg->data_dir, &st))
-		log_event(LOG_LVL_WARN, "port25_probe", "error=\"cannot write %s/%s: %s\"", p->cfg->data_dir,
-		          ROUTESTATE_FILE, strerror(errno));
+		state_write_failed(p->cfg);
 	p->changed(p->arg, p->blocked);
 }
 
@@ -126,6 +141,19 @@ static void round_end(probe25 *p)
 {
 	p->running = false;
 	bool conclusive = p->any_open || p->n_failed > 0;
+	if (conclusive && !p->any_open && p->n_relay > 0 && !p->relay_open) {
+		/* everything failed, the relay too: not OP25B (research note
+		 * pitfall 15); nothing changes */
+		char *blocked = reason_text(p, false);
+		char *reason = xasprintf("the relay is unreachable too; %s", blocked);
+		log_event(LOG_LVL_WARN, "port25_probe", "round=inconclusive reason=%s", reason);
+		free(reason);
+		free(blocked);
+		conclusive = false;
+		p->streak = 0;
+	} else if (!conclusive) {
+		log_event(LOG_LVL_WARN, "port25_probe", "round=inconclusive reason=\"no probe address found\"");
+	}
 	if (conclusive) {
 		bool open = p->any_open;
 		char *reason = reason_text(p, open);
@@ -136,12 +164,10 @@ static void round_end(probe25 *p)
 		} else if (++p->streak >= p->cfg->route.probe_rounds) {
 			flip(p, reason);
 		} else {
-			log_event(LOG_LVL_INFO, "port25_probe", "round=%s streak=%d of=%d reason=\"%s\"",
+			log_event(LOG_LVL_INFO, "port25_probe", "round=%s streak=%d of=%d reason=%s",
 			          open ? "open" : "blocked", p->streak, p->cfg->route.probe_rounds, reason);
 		}
 		free(reason);
-	} else {
-		log_event(LOG_LVL_WARN, "port25_probe", "round=inconclusive reason=\"no probe address found\"");
 	}
 	strlist_free(&p->addrs);
 	strlist_free(&p->failures);
@@ -164,7 +190,9 @@ static void conn_done(probe_conn *c, const char *failure)
 {
 	probe25 *p = c->p;
 	conn_close(c);
-	if (failure == NULL)
+	if (c->relay)
+		p->relay_open |= failure == NULL;
+	else if (failure == NULL)
 		p->any_open = true;
 	else {
 		p->n_failed++;
@@ -211,10 +239,11 @@ static const char *bind_source(int fd, int family, const config *cfg)
 	return bind(fd, (struct sockaddr *)&ss, sl) == 0 ? NULL : "cannot bind the source address";
 }
 
-static void conn_start(probe25 *p, const char *ip, int port)
+static void conn_start(probe25 *p, const char *ip, int port, bool relay)
 {
 	probe_conn *c = &p->conns[p->n_conns++];
-	*c = (probe_conn){.p = p, .fd = -1};
+	*c = (probe_conn){.p = p, .fd = -1, .relay = relay};
+	p->n_relay += relay;
 	bool v6 = strchr(ip, ':') != NULL;
 	snprintf(c->where, sizeof c->where, v6 ? "[%s]:%d" : "%s:%d", ip, port);
 	struct sockaddr_storage ss;
@@ -274,7 +303,8 @@ static void connect_all(probe25 *p)
 	for (size_t i = 0; i < n; i++) {
 		char *sp = strchr(items[i], ' ');
 		*sp = '\0';
-		conn_start(p, items[i], atoi(sp + 1));
+		char *kind = strchr(sp + 1, ' ');
+		conn_start(p, items[i], atoi(sp + 1), kind != NULL && kind[1] == 'r');
 		free(items[i]);
 	}
 	free(items);
@@ -291,20 +321,20 @@ static void on_addr(void *arg, const dns_answer *ans)
 	addr_ctx *ctx = arg;
 	probe25 *p = ctx->p;
 	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
-		add_addr(p, ans->values.items[i], ctx->port);
+		add_addr(p, ans->values.items[i], ctx->port, ctx->relay);
 	lookup_done(p);
 }
 
-static void lookup_host(probe25 *p, const char *host, int port)
+static void lookup_host(probe25 *p, const char *host, int port, bool relay)
 {
 	unsigned char tmp[sizeof(struct in6_addr)];
 	if (inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1) {
-		add_addr(p, host, port);
+		add_addr(p, host, port, relay);
 		return;
 	}
 	for (int t = 0; t < 2 && p->n_slots < PROBE_LOOKUPS; t++) {
 		addr_ctx *ctx = &p->slots[p->n_slots++];
-		*ctx = (addr_ctx){p, port};
+		*ctx = (addr_ctx){p, port, relay};
 		p->lookups++;
 		dns_lookup(p->dns, host, t == 0 ? DNS_TYPE_A : DNS_TYPE_AAAA, on_addr, ctx);
 	}
@@ -324,7 +354,7 @@ static void on_mx(void *arg, const dns_answer *ans)
 		strlist_init(&hosts);
 		mx_order((const char *const *)ans->values.items, ans->prefs, ans->values.n, first_rnd, NULL, &hosts);
 		for (size_t i = 0; i < hosts.n && i < PROBE_MX; i++)
-			lookup_host(p, hosts.items[i], p->cfg->delivery.port);
+			lookup_host(p, hosts.items[i], p->cfg->delivery.port, false);
 		strlist_free(&hosts);
 	}
 	lookup_done(p);
@@ -338,6 +368,10 @@ static void round_start(probe25 *p)
 	p->round_start = time(NULL);
 	p->any_open = false;
 	p->n_failed = 0;
+	p->n_relay = 0;
+	p->n_relay_addrs_added = 0;
+	p->n_direct_added = 0;
+	p->relay_open = false;
 	strlist_init(&p->addrs);
 	strlist_init(&p->failures);
 	p->n_slots = 0;
@@ -348,13 +382,17 @@ static void round_start(probe25 *p)
 			char *host = NULL;
 			int port = 0;
 			if (config_route_hostport(cfg->route.probe_hosts.items[i], &host, &port))
-				lookup_host(p, host, port != 0 ? port : cfg->delivery.port);
+				lookup_host(p, host, port != 0 ? port : cfg->delivery.port, false);
 			free(host);
 		}
 	} else {
 		p->lookups++;
 		dns_lookup(p->dns, cfg->route.probe_domain, DNS_TYPE_MX, on_mx, p);
 	}
+	/* the relay's ports too: when they fail as well, the network is down
+	 * (or the relay is), and moving mail to the relay would not help */
+	for (int i = 0; cfg->relay.host != NULL && i < cfg->relay.n_ports && i < 2; i++)
+		lookup_host(p, cfg->relay.host, cfg->relay.ports[i], true);
 	lookup_done(p);
 }
 
@@ -370,8 +408,7 @@ probe25 *probe25_new(struct event_base *base, const config *cfg, dns_resolver *d
 	p->timer = evtimer_new(base, on_timer, p);
 	routestate st = {.since = time(NULL), .reason = "port 25 not probed yet"};
 	if (!routestate_write(cfg->data_dir, &st))
-		log_event(LOG_LVL_WARN, "port25_probe", "error=\"cannot write %s/%s: %s\"", cfg->data_dir,
-		          ROUTESTATE_FILE, strerror(errno));
+		state_write_failed(cfg);
 	arm(p, 0);
 	return p;
 }

@@ -298,3 +298,15 @@ def test_dead_domain_asks_for_an_early_probe_but_switches_nothing(make_server, d
         assert "streak=" not in srv.log_text()
     finally:
         direct.stop()
+
+
+def test_relay_unreachable_too_is_not_op25b(make_server, dns, test_ca):
+    """Port 25 refused, and the relay's port refused as well: the network
+    (or the relay) is down, not port 25 alone, so the route stays."""
+    direct_port, relay_port = free_port(), free_port()
+    srv = relay_server(make_server, dns, test_ca, direct_port, relay_port)
+    wait_log(srv, r"port25_probe round=inconclusive reason=\"the relay is unreachable too; port 25 blocked")
+    time.sleep(2.5)  # more rounds than probe_rounds
+    assert "route_change" not in srv.log_text()
+    assert "streak=" not in srv.log_text()
+    assert "route: direct since" in queue_text(srv)
