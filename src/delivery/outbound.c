@@ -482,13 +482,22 @@ static void on_address(void *arg, const dns_answer *ans)
 	try_next_ip(g);
 }
 
+/* Some reason of the group is a server's address (not a failed look-up). */
+static bool tried_to_connect(const ob_group *g)
+{
+	for (size_t i = 0; i < g->reason_where.n; i++)
+		if (g->reason_where.items[i][0] != '\0')
+			return true;
+	return false;
+}
+
 static void next_host(ob_group *g)
 {
 	strlist_free(&g->ips);
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
 		int code;
-		if (g->route.kind == ROUTE_DIRECT && g->hosts.n > 0 && !g->reason_reached && g->reasons.n > 0)
+		if (g->route.kind == ROUTE_DIRECT && !g->reason_reached && tried_to_connect(g))
 			probe25_hint(g->a->o->probe); /* every MX unreachable: OP25B? */
 		char *why = group_reasons(g, &code);
 		group_set_all(g, 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */

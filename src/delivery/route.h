@@ -33,6 +33,9 @@ typedef enum route_tls {
 
 typedef enum route_family { ROUTE_FAMILY_ANY, ROUTE_FAMILY_IPV6, ROUTE_FAMILY_IPV4 } route_family;
 
+/* A decision points into the config snapshot and, for ROUTE_HOST, into
+ * itself (.host, .ports): fill it in place (route_decide) and do not copy
+ * it. */
 typedef struct route_decision {
 	route_kind kind;
 	const char *relay_name;   /* ROUTE_RELAY: "" for relay.host, else the relays entry's name */
