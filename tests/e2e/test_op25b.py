@@ -310,3 +310,67 @@ def test_relay_unreachable_too_is_not_op25b(make_server, dns, test_ca):
     assert "route_change" not in srv.log_text()
     assert "streak=" not in srv.log_text()
     assert "route: direct since" in queue_text(srv)
+
+
+def test_named_relay_from_the_transport_map(make_server, dns, test_ca):
+    """route = "relay:office": that relay's own host, port and login; other
+    domains still go direct."""
+    relay_port, mx_port = free_port(), free_port()
+    pwfile = make_tempdir("yubin-e2e-office-") / "office-password"
+    pwfile.write_text(PASSWORD + "\n")
+    os.chmod(pwfile, 0o644)
+    dns.set(RELAY_HOST, "A", [RELAY_IP])
+    dns.set("other.test", "MX", [(10, "mx.other.test")])
+    dns.set("mx.other.test", "A", [FIXED_IP])
+    rx = relay_receiver(relay_port, test_ca)
+    mx_rx = Receiver(FIXED_IP, mx_port, hostname="mx.other.test").start()
+    try:
+        extra = outbound_config(dns, mx_port, ca_file=test_ca["ca"]) + (
+            f'\nrelays = ( {{ name = "office"; host = "{RELAY_HOST}"; ports = [ {relay_port} ]; '
+            f'user = "relayuser"; password_file = "{pwfile}"; }} );\n'
+            f'transport = ( {{ domain = "{REMOTE}"; route = "relay:office"; }} );\n')
+        srv = make_server(extra=extra)
+        srv.secrets.add(PASSWORD)
+        user, pw = srv.add_user()
+        r1, r2 = f"{uniq('n')}@{REMOTE}", f"{uniq('n')}@other.test"
+        qid = submit(srv, user, pw, [r1, r2], make_message(user, r1, "named relay", ["x"]))
+        (m,) = rx.wait_messages(1, TIMEOUT)
+        assert [r.lower() for r in m["rcpt_tos"]] == [r1.lower()]
+        assert m["tls"] is not None and rx.auth_seen[0][1] == "relayuser"
+        (m2,) = mx_rx.wait_messages(1, TIMEOUT)
+        assert [r.lower() for r in m2["rcpt_tos"]] == [r2.lower()]
+        (att,) = attempt_lines(srv, qid, r1)
+        assert att["route"] == "office" and att["verified"] == "yes", att["_line"]
+    finally:
+        rx.stop()
+        mx_rx.stop()
+
+
+def test_tls_levels_none_and_encrypt(make_server, dns, test_ca):
+    """tls = "none": no STARTTLS although the peer offers it; tls =
+    "encrypt": a peer without STARTTLS gets nothing (4.7.10, deferred)."""
+    port = free_port()
+    dns.set(REMOTE, "MX", [(10, "mx1.remote.test")])
+    dns.set("mx1.remote.test", "A", [DIRECT_IP])
+    dns.set("plain.test", "MX", [(10, "mx.plain.test")])
+    dns.set("mx.plain.test", "A", [FIXED_IP])
+    tls_rx = Receiver(DIRECT_IP, port, hostname="mx1.remote.test",
+                      cert={"cert": test_ca["cert"], "key": test_ca["key"]}).start()
+    plain_rx = Receiver(FIXED_IP, port, hostname="mx.plain.test").start()
+    try:
+        extra = outbound_config(dns, port, ca_file=test_ca["ca"], retry=(60,)) + (
+            f'\ntransport = ( {{ domain = "{REMOTE}"; tls = "none"; }},\n'
+            f'  {{ domain = "plain.test"; tls = "encrypt"; }} );\n')
+        srv = make_server(extra=extra)
+        user, pw = srv.add_user()
+        r1, r2 = f"{uniq('t')}@{REMOTE}", f"{uniq('t')}@plain.test"
+        qid = submit(srv, user, pw, [r1, r2], make_message(user, r1, "levels", ["x"]))
+        (m,) = tls_rx.wait_messages(1, TIMEOUT)
+        assert m["tls"] is None, "STARTTLS used despite tls = none"
+        att = wait_until(lambda: attempt_lines(srv, qid, r2), TIMEOUT, what="an attempt to plain.test")
+        assert "4.7.10" in att[0]["reply"], att[0]["_line"]
+        assert plain_rx.messages == []
+        assert qid in queue_text(srv)
+    finally:
+        tls_rx.stop()
+        plain_rx.stop()
