@@ -8,7 +8,9 @@
  * check APPEND and COPY make before they add mail.  Without a limit the
  * account has no quota root at all.  The limits are soft by the width of
  * a race: two sessions adding mail at the same moment may both pass the
- * check.  Local delivery enforces the same limits (delivery/local.c). */
+ * check.  Local delivery enforces the same limits (delivery/local.c);
+ * APPEND and COPY give the 90 % warning as it does (delivery/quotawarn.h).
+ * Every look at the account store or the Maildir runs on a worker. */
 #include "imap/session.h"
 
 #include <errno.h>
