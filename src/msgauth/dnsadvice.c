@@ -191,16 +191,16 @@ static void build_srv(builder *b)
 	for (size_t s = 0; s < autoconf_n_srv_services; s++) {
 		const autoconf_srv_service *sv = &autoconf_srv_services[s];
 		int ports[AUTOCONF_MAX_ENDPOINTS];
-		size_t n = autoconf_offer_ports(&o, sv->proto, sv->implicit_tls, ports, AUTOCONF_MAX_ENDPOINTS);
+		size_t n = autoconf_srv_ports(b->cfg, sv, ports, AUTOCONF_MAX_ENDPOINTS);
 		for (size_t i = 0; i < n; i++)
-			add_record(b->out, xasprintf("SRV (RFC 6186): mail programs find %s on %s port %d", sv->what,
-			                             o.hostname, ports[i]),
+			add_record(b->out, xasprintf("SRV (%s): mail programs find %s on %s port %d", sv->spec,
+			                             sv->what, o.hostname, ports[i]),
 			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
 			           xasprintf("%d 1 %d %s.", sv->priority + (int)i, ports[i], o.hostname),
 			           xasprintf("%d 1 %d %s", sv->priority + (int)i, ports[i], o.hostname));
 		if (n == 0)
-			add_record(b->out, xasprintf("SRV (RFC 6186): this server offers no %s (target \".\": "
-			                             "not available)", sv->what),
+			add_record(b->out, xasprintf("SRV (%s): this server offers no %s (target \".\": "
+			                             "not available)", sv->spec, sv->what),
 			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
 			           xstrdup("0 0 0 ."), xstrdup("0 0 0 ."));
 	}
