@@ -95,21 +95,12 @@ static bool quota_fits(const local_ctx *ctx, const char *to, const char *root, u
 	return !ql->counted || !quota_over(ql->l, ql->bytes, ql->messages, size * copies, copies);
 }
 
-/* The account now holds bytes / messages: store the warning state, and
- * deliver the warning when one is due (before the state is stored: a
- * crash between the two repeats the warning rather than losing it). */
+/* The account now holds bytes / messages: the 90 % warning brought up
+ * to date (quotawarn.c). */
 static void quota_warn_update(const local_ctx *ctx, const char *to, const char *root, const quota_look *ql,
                               uint64_t bytes, uint64_t messages)
 {
-	if (ctx->quota == NULL || ql->warned == QUOTA_BOOK_NO_ACCOUNT ||
-	    (!ql->counted && (ql->warned == 0 || quota_limited(ql->l))))
-		return; /* no account to warn, nothing to change, or a usage that could not be read */
-	unsigned send = 0, now = quota_warn_state(ql->counted ? ql->l : (quota_limits){0}, bytes, messages,
-	                                          ql->warned, &send);
-	if (send != 0 && !quota_warn_deliver(root, ctx->hostname, to, ql->l, bytes, messages, send))
-		now &= ~send; /* not written: due again at the next delivery */
-	if (now != ql->warned)
-		quota_book_set_warned(ctx->quota, to, now);
+	quota_warn_settle(ctx->quota, ctx->hostname, to, root, ql->l, ql->warned, ql->counted, bytes, messages);
 }
 
 /* Append one state record to the queue file (not fsynced: see mark_done). */
