@@ -7,7 +7,8 @@
  * its own CSRF token, which every form carries and every POST must send
  * back.  Every account may log in (with its password, never an app
  * password); an account that is not an administrator reaches only its
- * own page (password, app passwords, recent log-ins).  Administrators'
+ * own pages (password, app passwords, recent log-ins; its Sieve filters
+ * and vacation reply).  Administrators'
  * pages: the queue with its operations, the delivery log with
  * search, one message's timeline, the domains with their DNS records, and
  * charts.  Every page works without JavaScript and carries a strict
