@@ -242,6 +242,10 @@ static void vacation_on(filters_job *f, const char *dir, const msieve_script *ac
 	f->vac.include = active == NULL ? NULL
 	               : strcmp(active->name, VACFORM_SCRIPT) != 0 ? xstrdup(active->name)
 	               : old->include != NULL ? xstrdup(old->include) : NULL;
+	if ((why = vacform_check(&f->vac)) != NULL) {
+		set_error(f, 409, xstrdup(why));
+		return;
+	}
 	size_t len;
 	char *text = vacform_script(&f->vac, &len), *msg = NULL;
 	if (len > (size_t)j->srv->cfg->managesieve.max_script_size) {

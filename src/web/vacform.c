@@ -110,6 +110,9 @@ const char *vacform_check(const vacform *f)
 	for (size_t i = 0; i < f->addresses.n; i++)
 		if (!plain_address(f->addresses.items[i]))
 			return "Each extra address must be a plain address such as name@example.org.";
+	if (f->include != NULL && strchr(f->include, '/') != NULL)
+		return "The active script's name holds a \"/\", which an include cannot name (RFC 6609): "
+		       "rename it before turning the reply on.";
 	return NULL;
 }
 

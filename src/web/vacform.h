@@ -49,7 +49,8 @@ const char *vacform_parse_days(const char *s, int *days_r);
 /* Addresses separated by commas, spaces or line ends, each a plain
  * local@domain (no quotes, brackets or display names); appended to out. */
 const char *vacform_parse_addresses(const char *s, strlist *out);
-/* The whole form: subject on one line, a message, sane addresses. */
+/* The whole form: subject on one line, a message, sane addresses, a
+ * script to include that an include can name (no "/"). */
 const char *vacform_check(const vacform *f);
 
 /* The script for f (checked with vacform_check first), malloc'd, CRLF

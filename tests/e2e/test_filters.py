@@ -324,6 +324,12 @@ def test_vacation_form_refusals(make_server):
     assert "include" not in (sieve_dir(srv, user) / "vacation.sieve").read_text()
     st, _, page = b.post("/account/vacation", {"csrf": csrf})
     assert st == 200 and active_on_disk(srv, user) is None
+    # an active script whose name an include cannot name (RFC 6609: no "/")
+    assert b.post("/account/filters/save", {"csrf": csrf, "name": "work/private", "script": "keep;"})[0] == 200
+    assert b.post("/account/filters/activate", {"csrf": csrf, "name": "work/private"})[0] == 200
+    st, _, page = b.post("/account/vacation", {"csrf": csrf, "on": "1", "message": "Away."})
+    assert st == 409 and "rename it before turning the reply on" in page
+    assert active_on_disk(srv, user) == "work%2Fprivate.sieve"
 
 
 # ------------------------------------------------------------------ a real browser

@@ -89,6 +89,10 @@ static void test_check(void **state)
 	f.message[0] = 'A';
 	f.from = xstrdup("x y@example.org");
 	assert_non_null(vacform_check(&f));
+	free(f.from);
+	f.from = NULL;
+	f.include = xstrdup("work/private");
+	assert_non_null(strstr(vacform_check(&f), "rename it"));
 	vacform_free(&f);
 }
 
