@@ -600,6 +600,8 @@ void web_post_filters_save(http_req *r)
 	const char *why = NULL;
 	if (!msieve_name_valid(f->name, strlen(f->name), &why)) {
 		refuse(r, f, 400, why);
+	} else if (text == NULL) { /* absent, or dropped by the form parser for a NUL (%00) */
+		refuse(r, f, 400, "The script's text is missing or holds a NUL character: not saved.");
 	} else if (strlen(f->text) > (size_t)max) {
 		char *msg = xasprintf("The script has %zu bytes, more than the %d a script may have: not saved.",
 		                      strlen(f->text), max);

@@ -15,10 +15,12 @@ Pigeonhole's sieve-test accept the script.  With a real Chromium the whole
 path is clicked through; YUBIN_SCREENSHOTS keeps the pages as PNGs."""
 
 import html
+import http.client
 import os
 import pwd
 import re
 import shutil
+import ssl
 import subprocess
 import tempfile
 from pathlib import Path
@@ -83,6 +85,22 @@ def textarea(page, name):
     return crlf(html.unescape(m.group(1)))
 
 
+def post_raw(b, path, body):
+    """POST a form body written by hand (what urlencode would not send)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    c = http.client.HTTPSConnection("127.0.0.1", b.srv.https, timeout=20, context=ctx)
+    try:
+        c.request("POST", path, body=body.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in b.cookies.items())})
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8", "replace")
+    finally:
+        c.close()
+
+
 def visible(page):
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
@@ -144,6 +162,9 @@ def test_managesieve_limits_and_names(make_server):
     st, _, page = b.post("/account/filters/save", {"csrf": csrf, "name": "big", "script": big})
     assert st == 413 and f"more than the {MAX_SIZE} a script may have" in page
     assert textarea(page, "script") == big          # kept
+    # a NUL makes the field unreadable: refused, never stored empty or cut short
+    st, page = post_raw(b, "/account/filters/save", f"csrf={csrf}&name=nul&script=keep%3B%00discard%3B")
+    assert st == 400 and "holds a NUL character" in page and "nul.sieve" not in scripts_on_disk(srv, user)
     for name, why in [("", "cannot be empty"), ("a\tb", "control characters"), ("n" * 129, "too long")]:
         st, _, page = b.post("/account/filters/save", {"csrf": csrf, "name": name, "script": "keep;"})
         assert st == 400 and why in page, (name, st, page[-600:])
