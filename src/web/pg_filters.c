@@ -45,6 +45,7 @@ typedef struct filters_job {
 	bool vac_asked;      /* OP_VACATION: the form's checkbox */
 	bool vac_typed;      /* vac holds what was typed (shown again after an error) */
 	bool vac_foreign;    /* a script of the user's own is named "vacation" */
+	bool vac_ours;       /* the script "vacation" is the form's */
 	strlist from_choices;
 	msieve_script *list;
 	size_t n;
@@ -212,8 +213,8 @@ static bool read_vacation(filters_job *f, const char *dir, bool *ours_r, vacform
 	char *text = NULL;
 	size_t len = 0;
 	*ours_r = false;
-	msieve_store_status st = msieve_store_get(dir, VACFORM_SCRIPT, (size_t)f->base.srv->cfg->managesieve.max_script_size,
-	                                          &text, &len);
+	size_t max = (size_t)f->base.srv->cfg->managesieve.max_script_size;
+	msieve_store_status st = msieve_store_get(dir, VACFORM_SCRIPT, max, &text, &len);
 	if (st == MSIEVE_STORE_NONEXISTENT)
 		return true;
 	if (st != MSIEVE_STORE_OK)
@@ -326,6 +327,7 @@ static void read_state(filters_job *f, const char *dir)
 	bool ours;
 	if (!read_vacation(f, dir, &ours, &stored))
 		store_failed(&f->base, "read the vacation script");
+	f->vac_ours = ours;
 	f->vac_on = ours && active != NULL && strcmp(active->name, VACFORM_SCRIPT) == 0;
 	if (!f->vac_typed || f->base.status == 200) { /* else the form shows what was typed */
 		vacform_free(&f->vac);
@@ -367,11 +369,14 @@ static void work(web_job *j)
 
 /* ---- on the loop ---- */
 
-static void script_row(buf *out, const msieve_script *s, const char *csrf)
+static void script_row(buf *out, const msieve_script *s, const char *csrf, bool form_owned)
 {
 	html_printf(out, "<tr><td class=\"mono\"><a href=\"" PATH "?edit=");
 	html_url_value(out, s->name);
-	html_printf(out, "\">%s</a></td><td>%zu bytes</td><td>", s->name, s->size);
+	html_printf(out, "\">%s</a>", s->name);
+	if (form_owned)
+		BUF_PUTS(out, " <a class=\"muted\" href=\"#vacation\">(the vacation form's)</a>");
+	html_printf(out, "</td><td>%zu bytes</td><td>", s->size);
 	BUF_PUTS(out, s->active ? "<span class=\"state active\">active</span>" : "<span class=\"muted\">inactive</span>");
 	BUF_PUTS(out, "</td><td class=\"actions\">");
 	const char *action = s->active ? PATH "/deactivate" : PATH "/activate";
@@ -395,7 +400,8 @@ static void scripts_section(buf *out, const filters_job *f)
 		BUF_PUTS(out, "<table class=\"scripts\"><thead><tr><th>Name</th><th>Size</th><th>State</th><th></th>"
 		         "</tr></thead><tbody>\n");
 		for (size_t i = 0; i < f->n; i++)
-			script_row(out, &f->list[i], f->base.csrf);
+			script_row(out, &f->list[i], f->base.csrf,
+			           f->vac_ours && strcmp(f->list[i].name, VACFORM_SCRIPT) == 0);
 		BUF_PUTS(out, "</tbody></table>\n");
 	}
 	html_printf(out, "<p class=\"muted\">At most %d scripts of %d bytes each; one of them is active at a time. "
@@ -451,8 +457,8 @@ static void editor_section(buf *out, const filters_job *f)
 	else
 		BUF_PUTS(out, "<h2 id=\"editor\">New script</h2>\n");
 	if (f->compile_error != NULL) {
-		html_printf(out, "<p class=\"error\" role=\"alert\" id=\"compile-error\">Not saved: line %u, column %u: %s</p>\n",
-		            f->err_line, f->err_col, f->compile_error);
+		html_printf(out, "<p class=\"error\" role=\"alert\" id=\"compile-error\">Not saved: line %u, column %u: "
+		            "%s</p>\n", f->err_line, f->err_col, f->compile_error);
 		error_excerpt(out, f->text != NULL ? f->text : "", f->err_line, f->err_col);
 	}
 	html_printf(out, "<form class=\"account wide\" method=\"post\" action=\"" PATH "/save\">"

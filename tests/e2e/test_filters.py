@@ -277,6 +277,7 @@ def test_vacation_form_writes_a_safe_script_and_gives_the_filters_back(make_serv
     assert st == 200, page[-800:]
     assert "The vacation reply is on; your filters &quot;my &quot;work&quot; filters&quot; go on working" in page
     assert 'id="vacation-state">The vacation reply is <strong>on</strong>' in page
+    assert '>vacation</a> <a class="muted" href="#vacation">(the vacation form\'s)</a></td>' in page
     assert active_on_disk(srv, user) == "vacation.sieve"
     script = (sieve_dir(srv, user) / "vacation.sieve").read_bytes()
     text = script.decode()
@@ -334,6 +335,7 @@ def test_vacation_form_refusals(make_server):
     assert b.post("/account/filters/save", {"csrf": csrf, "name": "vacation", "script": mine})[0] == 200
     st, _, page = b.post("/account/vacation", {"csrf": csrf, "on": "1", "message": "Away."})
     assert st == 409 and "script of your own named" in page
+    assert "(the vacation form" not in page
     assert (sieve_dir(srv, user) / "vacation.sieve").read_bytes() == mine.encode()
     # too long for the script size limit
     assert b.post("/account/filters/delete", {"csrf": csrf, "name": "vacation"})[0] == 200
