@@ -273,10 +273,11 @@ static void vacation_on(filters_job *f, const char *dir, const msieve_script *ac
 	free(text);
 }
 
-/* Turning it off: the script it included is active again, or none. */
+/* Turning it off: the script it included is active again, or none.  A
+ * script of the user's own named "vacation" is not the form's to stop. */
 static void vacation_off(filters_job *f, const char *dir, const msieve_script *active, const vacform *old)
 {
-	if (active == NULL || strcmp(active->name, VACFORM_SCRIPT) != 0) {
+	if (active == NULL || strcmp(active->name, VACFORM_SCRIPT) != 0 || f->vac_foreign) {
 		f->notice = xstrdup("The vacation reply is off.");
 		return;
 	}

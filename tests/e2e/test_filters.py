@@ -336,6 +336,11 @@ def test_vacation_form_refusals(make_server):
     st, _, page = b.post("/account/vacation", {"csrf": csrf, "on": "1", "message": "Away."})
     assert st == 409 and "script of your own named" in page
     assert "(the vacation form" not in page
+    # ... nor stopped by the form's "off"
+    assert b.post("/account/filters/activate", {"csrf": csrf, "name": "vacation"})[0] == 200
+    st, _, page = b.post("/account/vacation", {"csrf": csrf})
+    assert st == 200 and active_on_disk(srv, user) == "vacation.sieve"
+    assert b.post("/account/filters/deactivate", {"csrf": csrf})[0] == 200
     assert (sieve_dir(srv, user) / "vacation.sieve").read_bytes() == mine.encode()
     # too long for the script size limit
     assert b.post("/account/filters/delete", {"csrf": csrf, "name": "vacation"})[0] == 200
