@@ -43,6 +43,12 @@ static const http_route routes[] = {
 	{"POST", "/account/password", web_require_user, web_post_account_password},
 	{"POST", "/account/apppass", web_require_user, web_post_account_apppass},
 	{"POST", "/account/apppass/revoke", web_require_user, web_post_account_revoke},
+	{"GET", "/account/filters", web_require_user, web_get_filters},
+	{"POST", "/account/filters/save", web_require_user, web_post_filters_save},
+	{"POST", "/account/filters/activate", web_require_user, web_post_filters_activate},
+	{"POST", "/account/filters/deactivate", web_require_user, web_post_filters_deactivate},
+	{"POST", "/account/filters/delete", web_require_user, web_post_filters_delete},
+	{"POST", "/account/vacation", web_require_user, web_post_vacation},
 	/* automatic client set-up (autoconf/handlers.h) */
 	{"GET", "/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
 	{"GET", "/.well-known/autoconfig/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
