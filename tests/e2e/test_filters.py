@@ -14,6 +14,8 @@ off; yubin's compiler (the page reads the form back through it) and
 Pigeonhole's sieve-test accept the script.  With a real Chromium the whole
 path is clicked through; YUBIN_SCREENSHOTS keeps the pages as PNGs."""
 
+import email
+import email.policy
 import html
 import http.client
 import os
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DOMAIN
+from conftest import DOMAIN, make_message, submit, wait_until
 from test_dashboard import ADMIN, Browser, chromium, follow, shot, web_config
 
 MAX_SIZE = 2048
@@ -262,7 +264,7 @@ def pigeonhole_accepts(script: bytes, included: dict):
 
 
 def test_vacation_form_writes_a_safe_script_and_gives_the_filters_back(make_server):
-    srv, (user, pw), _ = start_server(make_server)
+    srv, (user, pw), (other, opw) = start_server(make_server)
     alias = f"holiday-{user.split('@')[0]}@{DOMAIN}"
     srv.add_alias(alias, user)
     b, page = logged_in(srv, user, pw)
@@ -300,6 +302,16 @@ def test_vacation_form_writes_a_safe_script_and_gives_the_filters_back(make_serv
     rc, out, err = pigeonhole_accepts(script, {'my "work" filters': FIXED.encode()})
     assert rc == 0, err + out
     assert "send vacation message" in out and "Away \"till\" Monday \\ ; } text: ${x}" in out, out
+    # and delivery runs it: mail from another account is answered from the
+    # alias with the typed subject and text, and the included filters still file
+    submit(srv, other, opw, [user], make_message(other, user, "are you in?", ["?"]))
+    (reply,) = srv.wait_mail(other, 1)
+    m = email.message_from_bytes(reply, policy=email.policy.default)
+    assert str(m["Subject"]) == HOSTILE_SUBJECT and m["From"] == alias, reply[:600]
+    assert "I am away." in m.get_content() and "Back on Monday." in m.get_content()
+    submit(srv, other, opw, [user], make_message(other, user, "[list] digest", ["x"]))
+    wait_until(lambda: any((srv.maildir(user) / ".Lists" / d).glob("*") for d in ("new", "cur")), 15,
+               what="the included filter's fileinto")
     # saving again while on keeps the filters included (not "vacation" itself)
     st, _, page = b.post("/account/vacation", dict(form, days="3"))
     assert st == 200 and b":days 3 " in (sieve_dir(srv, user) / "vacation.sieve").read_bytes()
