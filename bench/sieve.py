@@ -31,6 +31,7 @@ median of each row.  Process helpers come from smtp_accept.py.
 import atexit
 import collections
 import concurrent.futures
+import grp
 import os
 import pwd
 import random
@@ -561,7 +562,9 @@ class DovecotLmtp(Dovecot):
             # Not root: every Dovecot process runs as this user.
             me = pwd.getpwuid(os.geteuid()).pw_name
             uid, gid = str(os.geteuid()), str(os.getegid())
-            users = "default_internal_user = %s\ndefault_login_user = %s\n" % (me, me)
+            group = grp.getgrgid(os.getegid()).gr_name
+            users = ("default_internal_user = %s\ndefault_internal_group = %s\n"
+                     "default_login_user = %s\nservice anvil {\n  chroot =\n}\n" % (me, group, me))
         uid = str(pwd.getpwnam(uid).pw_uid) if not uid.isdigit() else uid
         gid = str(pwd.getpwnam("nobody").pw_gid) if gid == "nogroup" else gid
         with open(os.path.join(self.base, "users"), "w") as f:
