@@ -1,20 +1,23 @@
 #!/usr/bin/python3
 """Sieve-at-delivery benchmark for issue 13 (run through bench/sieve.sh).
 
-Messages per second into the Maildir, three rows measured in one run on
+Messages per second into the Maildir, four rows measured in one run on
 the same machine with the same messages:
   - yubin without Sieve: the accounts have no active script;
   - yubin with Sieve: every account's active script is bench/sieve-bench.sieve
     (<maildir>/sieve/bench.sieve, named in <maildir>/sieve/.active);
   - Dovecot LDA + Pigeonhole running the same script for the same
     accounts (~/.dovecot.sieve), dovecot-lda started once per message the
-    way Postfix's pipe(8) runs it, SESSIONS of them at a time.
+    way Postfix's pipe(8) runs it, SESSIONS of them at a time;
+  - Dovecot LMTP + Pigeonhole: a private Dovecot master whose lmtp service
+    runs the same script, fed over SESSIONS persistent LMTP sessions.
 yubin gets the messages over SMTP on loopback from SESSIONS persistent
-sessions; its figure covers acceptance, the durable queue and delivery,
-which is more work than the LDA does (Dovecot gets the message on its
-standard input with no MTA in front).  A row's clock starts before the
-first message is sent and stops when the last file is in the Maildirs
-(every folder's new/ and cur/ counted).
+sessions (the same Python client as Dovecot's LMTP row); its figure covers
+acceptance, the durable queue and delivery, which is more work than
+Dovecot does (no queue behind LMTP or the LDA).  A row's clock starts
+before the first message is sent and stops when the last file is in the
+Maildirs (every folder's new/ and cur/ counted).  Every row runs on a
+fresh server on a fresh file system.
 
 The corpus (MESSAGES messages over ACCOUNTS recipients, a mix of mailing
 lists, notifications, spam verdicts, invoices, newsletters, big mail and
@@ -46,9 +49,16 @@ import tempfile
 import threading
 import time
 
+import api
 import smtp_accept as sa
 
-MESSAGES = int(os.environ.get("MESSAGES", "5000"))
+# Each row runs on a fresh server on a fresh file system (bench/api.py's
+# FreshFs: an ext4 image with its journal, loop-mounted, as root; a new
+# directory otherwise): on a file system shared by the rows, each row
+# inherits the files the rows before it wrote and deleted.
+api.FS_IMAGE_SIZE = os.environ.get("FS_IMAGE_SIZE", "4G")
+
+MESSAGES = int(os.environ.get("MESSAGES", "3000"))
 ACCOUNTS = int(os.environ.get("ACCOUNTS", "10"))
 SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = max(1, int(os.environ.get("ROUNDS", "3")))
@@ -511,6 +521,9 @@ class DovecotLda(Dovecot):
     def start(self):
         pass
 
+    def stop(self):
+        pass
+
     def deliver(self, path, env_from, to):
         """One dovecot-lda run; an error sentence or None."""
         acct = to.split("@")[0]
@@ -711,12 +724,14 @@ def filed_wrong(rows, row):
 
 def section_text(rows, info, checks, problems):
     out = [BEGIN, ""]
-    out.append("Measured %s on %s (%d cores), %s, commit %s; Maildirs on %s. %d messages (%d bytes "
+    out.append("Measured %s on %s (%d cores), %s, commit %s; every row on a fresh server and %s. %d messages (%d bytes "
                "typical, 2 %% of 50 KiB) to %d accounts, the script `bench/sieve-bench.sieve` "
                "(20 rules) active for each; %d persistent SMTP sessions into yubin, %d persistent "
                "LMTP sessions into Dovecot, %d dovecot-lda processes at a time; %d rounds, rows "
                "rotated, the median shown. Dovecot %s, as shipped (`mail_fsync = optimized`)."
-               % (info["date"], info["cpu"], info["cores"], info["os"], info["commit"], info["fs"],
+               % (info["date"], info["cpu"], info["cores"], info["os"], info["commit"],
+                  "a fresh ext4 image (journal, loop-mounted)" if api.FS == "image" else
+                  "a fresh directory on %s" % info["fs"],
                   MESSAGES, SIZE, ACCOUNTS, SESSIONS, SESSIONS, SESSIONS, ROUNDS, info["dovecot"]))
     out.append("")
     med = {row: medians(rows, row) for row in ROWS}
@@ -785,36 +800,27 @@ def missing(row):
     return None
 
 
-def start_servers(tmp, binary, rows, corpus, problems):
-    """The server of each row, set up, started and warmed up; a row whose
-    server cannot start is left out with a problem said."""
-    servers = {}
-    if "yubin" in rows or "yubin-sieve" in rows:
-        y = Yubin(tmp, binary)
-        y.setup()
-        y.start()
-        # The first delivery makes each account's Maildir; then the scripts go in.
-        y.set_sieve(False)
-        warm_up("yubin", _YubinNoScript(y), corpus[:max(ACCOUNTS, 1)])
-        y.install_scripts()
-        servers.update({row: y for row in ("yubin", "yubin-sieve") if row in rows})
-    for row, cls in (("dovecot-lda", DovecotLda), ("dovecot-lmtp", DovecotLmtp)):
-        if row not in rows:
-            continue
-        d = cls(tmp)
-        try:
-            d.setup()
-            d.start()
-            servers[row] = d
-        except BenchError as e:
-            log("%s: %s" % (ROW_LABEL[row], e))
-            problems.append("skipped %s: %s" % (ROW_LABEL[row], str(e).splitlines()[0]))
-    for row in [r for r in rows if r in servers]:
-        warm_up(row, servers[row], corpus)
-    return servers
+def row_server(row, root, binary, corpus):
+    """A fresh server for row under root, started, its scripts in place and
+    warmed up with the first WARMUP messages (then emptied again)."""
+    if row.startswith("yubin"):
+        srv = Yubin(root, binary)
+        srv.setup()
+        srv.start()
+        if row == "yubin-sieve":
+            # The first delivery makes each account's Maildir; then the scripts go in.
+            warm_up("yubin", srv, corpus[:max(ACCOUNTS, 1)])
+            srv.install_scripts()
+    else:
+        srv = (DovecotLda if row == "dovecot-lda" else DovecotLmtp)(root)
+        srv.setup()
+        srv.start()
+    warm_up(row, srv, corpus)
+    return srv
 
 
 def main():
+    atexit.register(api.FreshFs.close_all)  # runs after sa.cleanup has stopped the servers
     atexit.register(sa.cleanup)
     for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(s, sa.on_signal)
@@ -857,13 +863,26 @@ def main():
               % (min(SAMPLE, len(corpus)), "take the same actions" if not diffs else
                  "DISAGREE on %d" % len(diffs), filed, len(corpus),
                  len({f for (_, f, _) in with_sieve}) - 1, sum(with_sieve.values())))
-    servers = start_servers(tmp, binary, [r for r in ROWS if not missing(r)], corpus, problems)
-    rows = [r for r in ROWS if r in servers]
-    results = []
+    rows, results, n = [r for r in ROWS if not missing(r)], [], 0
     for rnd in range(ROUNDS):
-        k = rnd % len(rows)
+        k = rnd % max(1, len(rows))
         for row in rows[k:] + rows[:k]:
-            r = measure(row, servers[row], corpus, without if row == "yubin" else with_sieve)
+            n += 1
+            fs = api.FreshFs(tmp, n)
+            srv = None
+            try:
+                srv = row_server(row, fs.point, binary, corpus)
+                r = measure(row, srv, corpus, without if row == "yubin" else with_sieve)
+                if not srv.alive():
+                    raise BenchError("died; log tail:\n%s" % srv.log_tail())
+            except BenchError as e:
+                log("%s, round %d: %s" % (ROW_LABEL[row], rnd + 1, e))
+                problems.append("%s, round %d: %s" % (ROW_LABEL[row], rnd + 1, str(e).splitlines()[0]))
+                continue
+            finally:
+                if srv is not None:
+                    srv.stop()
+                fs.close()
             results.append(r)
             if r["rate"] is None or r["errors"]:
                 problems.append("%s, round %d: %d of %d files%s" % (
@@ -872,32 +891,10 @@ def main():
             if r["diff"]:
                 problems.append("%s, round %d: the Maildirs are not what the script says: %s"
                                 % (ROW_LABEL[row], rnd + 1, r["diff"]))
-            if not servers[row].alive():
-                raise BenchError("%s died; log tail:\n%s" % (ROW_LABEL[row], servers[row].log_tail()))
-    for srv in set(servers.values()):
-        if hasattr(srv, "stop"):
-            srv.stop()
     text = section_text(results, info, checks, problems)
-    sa.publish(text, WRITE_DOCS, not problems and len(rows) == len(ROW_LABEL),
+    sa.publish(text, WRITE_DOCS, not problems and set(ROWS) == set(ROW_LABEL),
                lambda t: sa.write_generated(SECTION, BEGIN, END, t))
     return 1 if problems else 0
-
-
-class _YubinNoScript:
-    """yubin seen by warm_up before the scripts exist: delivery only."""
-
-    def __init__(self, y):
-        self.y = y
-        self.maildirs = y.maildirs
-
-    def set_sieve(self, on):
-        pass
-
-    def feed(self, corpus, errors):
-        return self.y.feed(corpus, errors)
-
-    def alive(self):
-        return self.y.alive()
 
 
 if __name__ == "__main__":
