@@ -64,7 +64,8 @@ SESSIONS = int(os.environ.get("SESSIONS", "10"))
 ROUNDS = max(1, int(os.environ.get("ROUNDS", "3")))
 SIZE = int(os.environ.get("SIZE", "4096"))
 SAMPLE = int(os.environ.get("SAMPLE", "60"))
-WARMUP = int(os.environ.get("WARMUP", "200"))
+# at least one message per account: the first delivery makes its Maildir
+WARMUP = max(ACCOUNTS, int(os.environ.get("WARMUP", "200")))
 ROWS = os.environ.get("ROWS", "yubin yubin-sieve dovecot-lda dovecot-lmtp").split()
 ROW_TIMEOUT = float(os.environ.get("ROW_TIMEOUT", "600"))
 STALL_TIMEOUT = float(os.environ.get("STALL_TIMEOUT", "30"))
@@ -291,16 +292,18 @@ def cross_check(tmp, binary, corpus):
 
 
 def expected_contents(binary, corpus):
-    """What the script should leave in the Maildirs: a Counter of
-    (account, folder, system flags) over every message, from `yubin sieve
-    test` (checked against Pigeonhole by cross_check)."""
-    exp = collections.Counter()
+    """What the script should leave in the Maildirs, from `yubin sieve
+    test` (checked against Pigeonhole by cross_check): a Counter of
+    (account, folder, system flags) over every message, and the number of
+    files each message makes."""
+    exp, per_message = collections.Counter(), []
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
         verdicts = ex.map(lambda m: yubin_verdict(binary, *m), corpus)
         for (path, _, to), v in zip(corpus, verdicts):
             for folder, flags in v:
                 exp[(to.split("@")[0], folder, sysflags_of(flags))] += 1
-    return exp
+            per_message.append(len(v))
+    return exp, per_message
 
 
 SYSFLAG_LETTER = {"\\draft": "D", "\\flagged": "F", "\\answered": "R", "\\seen": "S",
@@ -694,15 +697,19 @@ def measure(row, server, corpus, expected):
     return res
 
 
-def warm_up(row, server, corpus):
+def warm_up(row, server, corpus, files):
     """Deliver the first WARMUP messages untimed (scripts compiled, folders
-    made, caches warm), then empty the Maildirs again."""
+    made, caches warm), wait for the files they make (files[i] for message
+    i with the script; one each without), then empty the Maildirs again:
+    a late file would otherwise count in the timed row."""
     server.set_sieve(row != "yubin")
     errors, part = [], corpus[:WARMUP]
+    want = len(part) if row == "yubin" else sum(files[:len(part)])
     feeders = server.feed(part, errors)
     for t in feeders:
         t.join(timeout=ROW_TIMEOUT)
-    wait_files(server.maildirs, len(part), len(part), [], server.alive)
+    if wait_files(server.maildirs, want, want, [], server.alive)[0] is None:
+        raise BenchError("%s warm-up: %d files of %d" % (ROW_LABEL[row], count_files(server.maildirs), want))
     if errors:
         raise BenchError("%s warm-up: %s" % (ROW_LABEL[row], errors[0]))
     clear(server.maildirs)
@@ -800,7 +807,7 @@ def missing(row):
     return None
 
 
-def row_server(row, root, binary, corpus):
+def row_server(row, root, binary, corpus, files):
     """A fresh server for row under root, started, its scripts in place and
     warmed up with the first WARMUP messages (then emptied again)."""
     if row.startswith("yubin"):
@@ -809,13 +816,13 @@ def row_server(row, root, binary, corpus):
         srv.start()
         if row == "yubin-sieve":
             # The first delivery makes each account's Maildir; then the scripts go in.
-            warm_up("yubin", srv, corpus[:max(ACCOUNTS, 1)])
+            warm_up("yubin", srv, corpus[:max(ACCOUNTS, 1)], files)
             srv.install_scripts()
     else:
         srv = (DovecotLda if row == "dovecot-lda" else DovecotLmtp)(root)
         srv.setup()
         srv.start()
-    warm_up(row, srv, corpus)
+    warm_up(row, srv, corpus, files)
     return srv
 
 
@@ -853,7 +860,7 @@ def main():
                         % (len(diffs), "; ".join(diffs[:3])))
     log("cross-check on %d messages: %s" % (min(SAMPLE, len(corpus)),
                                            "same actions" if not diffs else "%d differ" % len(diffs)))
-    with_sieve = expected_contents(binary, corpus)
+    with_sieve, files = expected_contents(binary, corpus)
     without = collections.Counter((to.split("@")[0], "INBOX", "") for _, _, to in corpus)
     filed = sum(v for (_, f, _), v in with_sieve.items() if f != "INBOX")
     checks = ("Checks: on %d messages spread over the corpus `yubin sieve test` and Pigeonhole's "
@@ -871,7 +878,7 @@ def main():
             fs = api.FreshFs(tmp, n)
             srv = None
             try:
-                srv = row_server(row, fs.point, binary, corpus)
+                srv = row_server(row, fs.point, binary, corpus, files)
                 r = measure(row, srv, corpus, without if row == "yubin" else with_sieve)
                 if not srv.alive():
                     raise BenchError("died; log tail:\n%s" % srv.log_tail())

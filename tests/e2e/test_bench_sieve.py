@@ -44,7 +44,8 @@ def test_script_takes_the_same_actions_in_yubin_and_pigeonhole(tmp):
     corpus = bench.make_corpus(os.path.join(tmp, "corpus"), 200)
     bench.SAMPLE = len(corpus)
     assert bench.cross_check(tmp, YUBIN_BIN, corpus) == []
-    exp = bench.expected_contents(YUBIN_BIN, corpus)
+    exp, files = bench.expected_contents(YUBIN_BIN, corpus)
+    assert sum(files) == sum(exp.values()) and len(files) == len(corpus)
     folders = {f for (_, f, _) in exp}
     assert folders - {"INBOX"} == FOLDERS, "the corpus must reach every fileinto of the script"
     assert {fl for (_, _, fl) in exp} >= {"", "F", "S"}
