@@ -69,6 +69,9 @@ WARMUP = max(ACCOUNTS, int(os.environ.get("WARMUP", "200")))
 ROWS = os.environ.get("ROWS", "yubin yubin-sieve dovecot-lda dovecot-lmtp").split()
 ROW_TIMEOUT = float(os.environ.get("ROW_TIMEOUT", "600"))
 STALL_TIMEOUT = float(os.environ.get("STALL_TIMEOUT", "30"))
+# Seconds between counts of the files in the Maildirs; a count of 3,000
+# files in 160 folders takes about 4 ms of CPU, taken from the servers.
+POLL = 0.1
 SETTLE = 2.0            # seconds without a new file once every message is in
 WRITE_DOCS = os.environ.get("WRITE_DOCS", "auto")
 YUBIN_BIN = os.environ.get("YUBIN_BIN", os.path.join(sa.REPO, "build-release", "yubin"))
@@ -666,7 +669,7 @@ def wait_files(maildirs, want, minimum, feeders, alive):
             return last_change, n
         if now > deadline or now - last_change > STALL_TIMEOUT or not alive():
             return None, n
-        time.sleep(0.05)
+        time.sleep(POLL)
 
 
 def measure(row, server, corpus, expected):
