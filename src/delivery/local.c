@@ -268,7 +268,7 @@ static maildir_status write_copies(const sieve_plan *plan, const bool *there, co
 		if (there[i])
 			continue;
 		char *err = NULL;
-		if (st->create && !store_make_maildir(st->folder, true, &err)) {
+		if (st->create && !maildir_exists(st->folder) && !store_make_maildir(st->folder, true, &err)) {
 			free(err);
 			*step_r = "fileinto :create";
 			return MD_ERROR;

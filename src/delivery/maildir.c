@@ -146,3 +146,12 @@ bool maildir_has(const char *path, const char *name)
 	free(c);
 	return found;
 }
+
+bool maildir_exists(const char *path)
+{
+	char *cur = xasprintf("%s/cur", path);
+	struct stat st;
+	bool ok = stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+	free(cur);
+	return ok;
+}

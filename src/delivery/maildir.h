@@ -14,6 +14,8 @@ typedef enum maildir_status { MD_OK, MD_ALREADY, MD_ERROR } maildir_status;
  * with '/', '%' and a leading '.' in either part escaped as %XX so that an
  * address can never name a path outside its domain folder.  malloc'd. */
 char *maildir_path(const char *mail_root, const char *address);
+/* Is path a Maildir already (its cur/ there)? */
+bool maildir_exists(const char *path);
 /* Create path and its tmp/ new/ cur/ (mode 0700) if missing. */
 bool maildir_create(const char *path);
 /* Deliver prefix + body as new/<name>.  MD_ALREADY when new/<name> exists

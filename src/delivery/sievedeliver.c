@@ -15,6 +15,7 @@
 #include "auth/accounts.h"
 #include "delivery/autoreply.h"
 #include "delivery/dsn.h"
+#include "delivery/maildir.h"
 #include "delivery/sievecache.h"
 #include "delivery/vacmemo.h"
 #include "lib/log.h"
@@ -150,11 +151,8 @@ static bool mailbox_exists(void *arg, const char *name)
 {
 	const run_ctx *r = arg;
 	char *path = folder_path(r->root, name);
-	char *cur = path ? xasprintf("%s/cur", path) : NULL;
-	struct stat st;
-	bool ok = cur != NULL && stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+	bool ok = path != NULL && maildir_exists(path);
 	free(path);
-	free(cur);
 	return ok;
 }
 
