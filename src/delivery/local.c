@@ -212,10 +212,10 @@ static one_result finish_one(const qenvelope *env, size_t idx, maildir_status st
 	return ONE_DONE;
 }
 
-/* Give the copy new/name in folder its flags: the file moves to cur/
- * with them in its name (Maildir keeps flags there, and new/ means
- * "not seen by any reader yet"). */
-static bool set_flags(const char *folder, const char *name, const sieve_store *st)
+/* The name in cur/ of a copy delivered with the store's flags: name,
+ * ":2," and the flag letters, keywords by their letter in the folder's
+ * yubin-keywords (added there when new).  False when it would not fit. */
+static bool flagged_name(const char *folder, const char *name, const sieve_store *st, char out[MDNAME_MAX + 1])
 {
 	mdname n = {.flags = st->flags};
 	if (strlen(name) > MDNAME_MAX - 40)
@@ -234,7 +234,8 @@ static bool set_flags(const char *folder, const char *name, const sieve_store *s
 				n.other[k++] = (char)('a' + letter);
 		}
 		if (changed && !store_keywords_write(folder, &kw))
-			n.other[0] = '\0'; /* the letters would name nothing */
+			k = 0; /* the letters would name nothing */
+		n.other[k] = '\0';
 		store_keywords_free(&kw);
 		/* Maildir wants the info letters in ASCII order */
 		for (size_t i = 1; i < k; i++)
@@ -244,16 +245,7 @@ static bool set_flags(const char *folder, const char *name, const sieve_store *s
 				n.other[j - 1] = t;
 			}
 	}
-	char file[MDNAME_MAX + 1];
-	if (!mdname_format(&n, file))
-		return false;
-	char *from = xasprintf("%s/new/%s", folder, name), *dst = xasprintf("%s/cur/%s", folder, file);
-	char *cur = xasprintf("%s/cur", folder);
-	bool ok = rename(from, dst) == 0 && fs_fsync_dir(cur);
-	free(from);
-	free(dst);
-	free(cur);
-	return ok;
+	return mdname_format(&n, out);
 }
 
 /* Write the plan's copies that are not there yet.  MD_OK when at least
@@ -273,13 +265,16 @@ static maildir_status write_copies(const sieve_plan *plan, const bool *there, co
 			*step_r = "fileinto :create";
 			return MD_ERROR;
 		}
-		maildir_status m = maildir_deliver(st->folder, name, prefix, strlen(prefix), body, body_len, step_r);
-		if (m == MD_ERROR)
-			return MD_ERROR;
-		if ((st->flags != 0 || st->keywords.n > 0) && !set_flags(st->folder, name, st)) {
+		char flagged[MDNAME_MAX + 1];
+		bool with_flags = st->flags != 0 || st->keywords.n > 0;
+		if (with_flags && !(maildir_create(st->folder) && flagged_name(st->folder, name, st, flagged))) {
 			*step_r = "imap4flags";
 			return MD_ERROR;
 		}
+		maildir_status m = maildir_deliver_as(st->folder, name, with_flags ? flagged : NULL, prefix, strlen(prefix),
+		                                      body, body_len, step_r);
+		if (m == MD_ERROR)
+			return MD_ERROR;
 		all = MD_OK;
 	}
 	return all;

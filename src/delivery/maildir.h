@@ -25,6 +25,12 @@ bool maildir_create(const char *path);
 maildir_status maildir_deliver(const char *path, const char *name,
                                const char *prefix, size_t prefix_len,
                                const char *body, size_t body_len, const char **err_r);
+/* The same, straight into cur/<cur_name> (a name with its ":2,<flags>"
+ * info, for a copy that is delivered with flags); NULL: new/<name>.  The
+ * temporary file is tmp/<name>; MD_ALREADY when cur/<cur_name> is there
+ * with the size. */
+maildir_status maildir_deliver_as(const char *path, const char *name, const char *cur_name, const char *prefix,
+                                  size_t prefix_len, const char *body, size_t body_len, const char **err_r);
 /* True when new/<name> is there with size bytes: an earlier attempt wrote
  * it whole (maildir_deliver would answer MD_ALREADY). */
 bool maildir_in_new(const char *path, const char *name, size_t size);
