@@ -145,14 +145,16 @@ static void answer(req *r, const mtasts_policy *p, const char *how)
 static void log_decision(const char *domain, const entry *e, const char *decision, const char *detail)
 {
 	time_t now = time(NULL);
-	if (e != NULL && e->p != NULL && e->p->expires > now)
-		log_event(LOG_LVL_INFO, "mtasts", "domain=%s decision=%s mode=%s id=%s expires_in=%lds%s%s%s",
-		          domain, decision, mtasts_mode_name(e->p->mode), e->p->id ? e->p->id : "-",
-		          (long)(e->p->expires - now), detail ? " detail=\"" : "", detail ? detail : "",
-		          detail ? "\"" : "");
+	bool cached = e != NULL && e->p != NULL && e->p->expires > now;
+	const char *mode = cached ? mtasts_mode_name(e->p->mode) : "-";
+	const char *id = cached && e->p->id ? e->p->id : "-";
+	long left = cached ? (long)(e->p->expires - now) : 0;
+	if (detail != NULL)
+		log_event(LOG_LVL_INFO, "mtasts", "domain=%s decision=%s mode=%s id=%s expires_in=%lds detail=\"%s\"",
+		          domain, decision, mode, id, left, detail);
 	else
-		log_event(LOG_LVL_INFO, "mtasts", "domain=%s decision=%s%s%s%s", domain, decision,
-		          detail ? " detail=\"" : "", detail ? detail : "", detail ? "\"" : "");
+		log_event(LOG_LVL_INFO, "mtasts", "domain=%s decision=%s mode=%s id=%s expires_in=%lds", domain,
+		          decision, mode, id, left);
 }
 
 /* ---- fetching ---- */

@@ -549,6 +549,20 @@ static void on_sts(void *arg, const mtasts_policy *p, const char *how)
 		log_event(LOG_LVL_INFO, "mtasts_apply", "qid=%s domain=%s mode=%s id=%s source=\"%s\"", g->a->env.id,
 		          g->domain, mtasts_mode_name(p->mode), p->id ? p->id : "-", how);
 	}
+	if (g->conn != NULL) {
+		/* an idle connection from the pool: it may have been opened
+		 * before the policy was known, without a verified certificate or
+		 * to a host the policy does not name, and smtpc_conn does not say
+		 * how it was checked; under enforce it is not used (a fresh one
+		 * is opened by the book).  (Reuse could be allowed once a
+		 * connection records the level it was verified at.) */
+		if (g->sts == NULL || g->sts->mode != MTASTS_MODE_ENFORCE) {
+			start_smtp(g, NULL);
+			return;
+		}
+		connpool_discard(g->a->o->pool, group_dest(g), g->conn);
+		g->conn = NULL;
+	}
 	dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
 }
 
@@ -585,10 +599,13 @@ static void on_grant(void *arg, smtpc_conn *idle)
 	g->has_slot = true;
 	if (idle != NULL) {
 		g->conn = idle;
-		start_smtp(g, NULL);
-	} else {
-		group_lookup(g);
+		if (g->relay || g->a->o->sts == NULL) {
+			start_smtp(g, NULL);
+			return;
+		}
+		/* the MTA-STS policy first: it decides whether idle may be used (on_sts) */
 	}
+	group_lookup(g);
 }
 
 /* ---- the attempt ---- */

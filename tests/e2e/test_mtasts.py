@@ -205,3 +205,42 @@ def test_dns_records_print_the_mta_sts_names(make_server):
     # the served policy is the one the id stands for
     _, _, _, body = get_policy(srv, f"mta-sts.{DOMAIN}")
     assert hashlib.sha256(body.encode()).hexdigest()[:32] == want_id
+
+
+def test_new_txt_id_fetches_the_new_policy(make_server, dns, mx, sts, test_ca):
+    """RFC 8461 5.1: the same id uses the cache (no fetch); a new id
+    fetches, and the new policy applies at once."""
+    setup_domain(dns)
+    sts.policies[REMOTE] = policy("enforce", MX1)
+    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
+    srv = start(make_server, dns, mx, sts, test_ca)
+    qid, rcpt = send(srv, "id1")
+    rx.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    qid, rcpt = send(srv, "id1b")
+    rx.wait_messages(2, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    assert len(sts.fetches(REMOTE)) == 1, "the cached policy was fetched again for the same id"
+    sts.policies[REMOTE] = policy("enforce", MX2)       # mx1 no longer named ...
+    setup_domain(dns, txt_id="2")                       # ... announced by a new id
+    qid, rcpt = send(srv, "id2")
+    wait_deferred(srv, qid, rcpt, "4.7.5 MX mx1.remote.test does not match the MTA-STS policy of remote.test")
+    assert len(sts.fetches(REMOTE)) == 2
+    assert len(rx.messages) == 2
+
+
+def test_background_refresh_before_expiry(make_server, dns, mx, sts, test_ca):
+    """A cached policy that expires within two refresh intervals is
+    fetched again by the timer (RFC 8461 5.1), with no mail waiting."""
+    setup_domain(dns)
+    sts.policies[REMOTE] = policy("enforce", MX1, max_age=15)
+    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
+    srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                      f"\nmtasts: {{ test_https_port = {sts.port}; refresh_interval = 10; }};")
+    qid, rcpt = send(srv, "refresh")
+    rx.wait_messages(1, TIMEOUT)
+    assert len(sts.fetches(REMOTE)) == 1
+    wait_until(lambda: len(sts.fetches(REMOTE)) == 2, 14, what="a background refresh of the policy")
+    wait_until(lambda: srv.log_text().count("mtasts_fetch domain=remote.test id=1 result=ok") == 2, 5,
+               what="the refresh's log line")
+    assert len(rx.messages) == 1
