@@ -37,6 +37,7 @@ class PolicyServer:
         self.port = free_port()
         self.policies = {}      # domain -> policy text (bytes or str)
         self.status = {}        # domain -> (status, extra headers) instead of the policy
+        self.ctype = {}         # domain -> Content-Type instead of text/plain
         self.requests = []      # (host, path) of every request
         self.httpd = None
 
@@ -68,7 +69,7 @@ class PolicyServer:
                     return
                 body = body.encode() if isinstance(body, str) else body
                 self.send_response(200)
-                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Type", owner.ctype.get(domain, "text/plain"))
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

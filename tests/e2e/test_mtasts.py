@@ -145,6 +145,39 @@ def test_redirect_is_no_policy(make_server, dns, mx, sts, test_ca, tls_cert):
     assert "HTTP status 302" in srv.log_text()
 
 
+@pytest.mark.parametrize("case", ["too-big", "text/html", "invalid"])
+def test_unusable_policy_is_no_policy(make_server, dns, mx, sts, test_ca, tls_cert, case):
+    """Without a cached policy, a fetched file that cannot be a policy
+    (over 64 KiB, not text/plain, not valid) means no policy: the mail
+    goes out as usual, and the log says why."""
+    setup_domain(dns)
+    enforce = policy("enforce", MX2)                    # would refuse mx1
+    sts.policies[REMOTE] = {"too-big": enforce + "x" * 70000, "text/html": enforce,
+                            "invalid": enforce.replace("STSv1", "STSv2")}[case]
+    if case == "text/html":
+        sts.ctype[REMOTE] = "text/html"
+    rx = mx.add(IP1, hostname=MX1, cert=tls_cert)
+    srv = start(make_server, dns, mx, sts, test_ca)
+    qid, rcpt = send(srv, "unusable")
+    rx.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    why = {"too-big": "larger than 64 KiB", "text/html": "Content-Type text/html is not text/plain",
+           "invalid": "version is not STSv1"}[case]
+    assert why in srv.log_text(), srv.log_text()[-3000:]
+    assert "mtasts domain=remote.test decision=none" in srv.log_text()
+
+
+def test_charset_parameter_is_still_text_plain(make_server, dns, mx, sts, test_ca, tls_cert):
+    setup_domain(dns)
+    sts.policies[REMOTE] = policy("enforce", MX2)
+    sts.ctype[REMOTE] = "text/plain; charset=utf-8"
+    rx = mx.add(IP1, hostname=MX1, cert=tls_cert)
+    srv = start(make_server, dns, mx, sts, test_ca)
+    qid, rcpt = send(srv, "charset")
+    wait_deferred(srv, qid, rcpt, "4.7.5 MX mx1.remote.test does not match the MTA-STS policy of remote.test")
+    assert rx.messages == []
+
+
 def test_cached_policy_enforced_when_the_policy_server_is_down(make_server, dns, mx, sts, test_ca):
     """RFC 8461 5.1: a failed fetch never replaces a valid cached policy,
     and the cache survives a restart (data_dir/mtasts.db)."""
@@ -244,3 +277,29 @@ def test_background_refresh_before_expiry(make_server, dns, mx, sts, test_ca):
     wait_until(lambda: srv.log_text().count("mtasts_fetch domain=remote.test id=1 result=ok") == 2, 5,
                what="the refresh's log line")
     assert len(rx.messages) == 1
+
+
+@pytest.mark.parametrize("attack", ["txt-removed", "txt-servfail", "policy-404", "policy-500"])
+def test_cached_policy_survives_downgrades(make_server, dns, mx, sts, test_ca, attack):
+    """The downgrades of RFC 8461 5.1 while a valid policy is cached: the
+    TXT record stripped or failing, or a new id whose fetch fails (404,
+    500): the cached enforce policy still refuses an MX it does not name."""
+    setup_domain(dns)
+    sts.policies[REMOTE] = policy("enforce", MX1)
+    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
+    srv = start(make_server, dns, mx, sts, test_ca)
+    qid, rcpt = send(srv, "pre")
+    rx.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    setup_domain(dns, txt_id="2", mx=MX2)               # an MX the policy does not name
+    if attack == "txt-removed":
+        dns.clear(f"_mta-sts.{REMOTE}")
+    elif attack == "txt-servfail":
+        dns.servfail(f"_mta-sts.{REMOTE}")
+    else:
+        sts.status[REMOTE] = (int(attack[-3:]), {})
+    qid, rcpt = send(srv, attack)
+    wait_deferred(srv, qid, rcpt, "4.7.5 MX mx2.remote.test does not match the MTA-STS policy of remote.test")
+    assert len(rx.messages) == 1
+    log = srv.log_text()
+    assert "mtasts domain=remote.test decision=cached mode=enforce id=1" in log, log[-3000:]
