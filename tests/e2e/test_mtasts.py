@@ -70,6 +70,20 @@ def verified_ca_cert(test_ca):
     return {"cert": test_ca["cert"], "key": test_ca["key"]}
 
 
+def first_delivery_under_enforce(make_server, dns, mx, sts, test_ca, tag):
+    """mx1 named by an enforce policy (id 1) and holding a certificate from
+    the test CA; one message delivered, which caches the policy.
+    (server, receiver)."""
+    setup_domain(dns)
+    sts.policies[REMOTE] = policy("enforce", MX1)
+    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
+    srv = start(make_server, dns, mx, sts, test_ca)
+    qid, rcpt = send(srv, tag)
+    rx.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    return srv, rx
+
+
 def test_enforce_matching_mx_with_valid_certificate_delivers(make_server, dns, mx, sts, test_ca):
     setup_domain(dns)
     sts.policies[REMOTE] = policy("enforce", MX1)
@@ -181,13 +195,7 @@ def test_charset_parameter_is_still_text_plain(make_server, dns, mx, sts, test_c
 def test_cached_policy_enforced_when_the_policy_server_is_down(make_server, dns, mx, sts, test_ca):
     """RFC 8461 5.1: a failed fetch never replaces a valid cached policy,
     and the cache survives a restart (data_dir/mtasts.db)."""
-    setup_domain(dns)
-    sts.policies[REMOTE] = policy("enforce", MX1)
-    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
-    srv = start(make_server, dns, mx, sts, test_ca)
-    qid, rcpt = send(srv, "cache1")
-    rx.wait_messages(1, TIMEOUT)
-    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    srv, rx = first_delivery_under_enforce(make_server, dns, mx, sts, test_ca, "cache1")
     # the attacker's moves: the policy server down, a new TXT id, an MX of its own
     sts.stop()
     assert srv.stop() == 0
@@ -243,13 +251,7 @@ def test_dns_records_print_the_mta_sts_names(make_server):
 def test_new_txt_id_fetches_the_new_policy(make_server, dns, mx, sts, test_ca):
     """RFC 8461 5.1: the same id uses the cache (no fetch); a new id
     fetches, and the new policy applies at once."""
-    setup_domain(dns)
-    sts.policies[REMOTE] = policy("enforce", MX1)
-    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
-    srv = start(make_server, dns, mx, sts, test_ca)
-    qid, rcpt = send(srv, "id1")
-    rx.wait_messages(1, TIMEOUT)
-    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    srv, rx = first_delivery_under_enforce(make_server, dns, mx, sts, test_ca, "id1")
     qid, rcpt = send(srv, "id1b")
     rx.wait_messages(2, TIMEOUT)
     assert wait_final(srv, qid, rcpt)["result"] == "sent"
@@ -284,13 +286,7 @@ def test_cached_policy_survives_downgrades(make_server, dns, mx, sts, test_ca, a
     """The downgrades of RFC 8461 5.1 while a valid policy is cached: the
     TXT record stripped or failing, or a new id whose fetch fails (404,
     500): the cached enforce policy still refuses an MX it does not name."""
-    setup_domain(dns)
-    sts.policies[REMOTE] = policy("enforce", MX1)
-    rx = mx.add(IP1, hostname=MX1, cert=verified_ca_cert(test_ca))
-    srv = start(make_server, dns, mx, sts, test_ca)
-    qid, rcpt = send(srv, "pre")
-    rx.wait_messages(1, TIMEOUT)
-    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    srv, rx = first_delivery_under_enforce(make_server, dns, mx, sts, test_ca, "pre")
     setup_domain(dns, txt_id="2", mx=MX2)               # an MX the policy does not name
     if attack == "txt-removed":
         dns.clear(f"_mta-sts.{REMOTE}")
