@@ -340,24 +340,6 @@ void mtastsget_lookup(mtastsget *m, const char *domain, mtastsget_fn *fn, void *
 	new_req(m, domain, fn, arg, false);
 }
 
-void mtastsget_forget(mtastsget *m, void *arg)
-{
-	for (req *r = m->reqs, *next; r != NULL; r = next) {
-		next = r->next;
-		if (r->fn == NULL || r->arg != arg)
-			continue;
-		if (r->in_dns)
-			dns_forget(m->dns, r);
-		req_unlink(m, r);
-	}
-}
-
-const mtasts_policy *mtastsget_cached(mtastsget *m, const char *domain)
-{
-	entry *e = find(m, domain);
-	return valid(e, time(NULL)) && e->p->mode != MTASTS_MODE_NONE ? e->p : NULL;
-}
-
 /* ---- the background refresh ---- */
 
 static void on_refresh(evutil_socket_t fd, short what, void *arg)

@@ -36,9 +36,5 @@ void mtastsget_free(mtastsget **m);
  * valid during the call only.  Runs later, on the loop. */
 typedef void mtastsget_fn(void *arg, const mtasts_policy *p, const char *how);
 void mtastsget_lookup(mtastsget *m, const char *domain, mtastsget_fn *fn, void *arg);
-/* The owner arg goes away: its look-ups are answered to nobody. */
-void mtastsget_forget(mtastsget *m, void *arg);
-/* The valid cached policy of domain, without any look-up, or NULL. */
-const mtasts_policy *mtastsget_cached(mtastsget *m, const char *domain);
 
 #endif
