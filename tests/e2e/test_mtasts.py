@@ -9,6 +9,7 @@ restart while the policy server is down.  Our side: the policy served for
 Host mta-sts.<our domain>, and `yubin dns records`."""
 
 import hashlib
+import socket
 import time
 
 import pytest
@@ -179,6 +180,28 @@ def test_unusable_policy_is_no_policy(make_server, dns, mx, sts, test_ca, tls_ce
            "invalid": "version is not STSv1"}[case]
     assert why in srv.log_text(), srv.log_text()[-3000:]
     assert "mtasts domain=remote.test decision=none" in srv.log_text()
+
+
+def test_stalled_policy_server_is_bounded_by_fetch_timeout(make_server, dns, mx, test_ca, tls_cert):
+    """A policy server that accepts and never answers: the fetch gives up
+    after mtasts.fetch_timeout and, with nothing cached, the mail goes."""
+    setup_domain(dns)
+    rx = mx.add(IP1, hostname=MX1, cert=tls_cert)
+    hold = socket.socket()
+    hold.bind(("127.0.0.1", 0))
+    hold.listen(16)
+    try:
+        srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                          f"\nmtasts: {{ test_https_port = {hold.getsockname()[1]}; fetch_timeout = 2; }};")
+        t0 = time.monotonic()
+        qid, rcpt = send(srv, "stalled")
+        rx.wait_messages(1, TIMEOUT)
+        took = time.monotonic() - t0
+        assert wait_final(srv, qid, rcpt)["result"] == "sent"
+        assert 1.5 <= took < 8, f"delivered after {took:.1f}s with fetch_timeout = 2"
+        assert "mtasts_fetch domain=remote.test id=1 result=fail" in srv.log_text()
+    finally:
+        hold.close()
 
 
 def test_charset_parameter_is_still_text_plain(make_server, dns, mx, sts, test_ca, tls_cert):
