@@ -232,9 +232,19 @@ static void build_setup_names(builder *b)
 
 /* MTA-STS (RFC 8461): the TXT record whose id changes with our policy
  * (msgauth/mtastsown.h), and the mta-sts. name the policy is fetched from
- * over HTTPS on port 443. */
+ * over HTTPS on port 443.  Without an https listener nothing serves the
+ * policy, and a TXT record whose policy cannot be fetched must not be
+ * published: advice only. */
 static void build_mtasts(builder *b)
 {
+	bool https = false;
+	for (int i = 0; i < b->cfg->n_listeners; i++)
+		https = https || b->cfg->listeners[i].role == ROLE_HTTPS;
+	if (!https) {
+		add(b->out, xasprintf("MTA-STS (RFC 8461): add an https listener (port 443) with a certificate for "
+		                      "mta-sts.%s to publish a policy; publish no _mta-sts record before", b->domain));
+		return;
+	}
 	char *policy = mtasts_own_policy(b->cfg);
 	char *id = mtasts_own_id(policy);
 	free(policy);

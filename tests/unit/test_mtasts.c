@@ -16,6 +16,7 @@
 
 #include "delivery/mtasts.h"
 #include "delivery/mtastsdb.h"
+#include "msgauth/dnsadvice.h"
 #include "msgauth/mtastsown.h"
 
 /* ---- TXT selection ---- */
@@ -318,6 +319,54 @@ static void test_own_policy(void **state)
 	free(text);
 }
 
+/* `dns records`: the _mta-sts TXT (with the id of the served policy) and
+ * the mta-sts name only when an https listener can serve the policy. */
+static const dnsadvice_rec *find_rec(const dnsadvice *a, const char *name)
+{
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].name != NULL && strcmp(a->v[i].name, name) == 0)
+			return &a->v[i];
+	return NULL;
+}
+
+static void test_dns_advice(void **state)
+{
+	(void)state;
+	config *cfg = config_new_defaults();
+	free(cfg->hostname);
+	cfg->hostname = xstrdup("mx.example.org");
+	dkim_keyset keys = {0};
+	dnsadvice a;
+	dnsadvice_build(cfg, "example.org", &keys, &a);
+	assert_null(find_rec(&a, "_mta-sts.example.org"));
+	bool told = false;
+	for (size_t i = 0; i < a.n; i++)
+		told = told || (a.v[i].name == NULL && strstr(a.v[i].why, "publish no _mta-sts record") != NULL);
+	assert_true(told);
+	dnsadvice_free(&a);
+	config_listener l = {.role = ROLE_HTTPS, .address = "0.0.0.0", .port = 443};
+	cfg->listeners = &l;
+	cfg->n_listeners = 1;
+	dnsadvice_build(cfg, "example.org", &keys, &a);
+	const dnsadvice_rec *txt = find_rec(&a, "_mta-sts.example.org");
+	assert_non_null(txt);
+	char *policy = mtasts_own_policy(cfg);
+	char *id = mtasts_own_id(policy);
+	char *want = xasprintf("v=STSv1; id=%s", id);
+	assert_string_equal(txt->want, want);
+	const dnsadvice_rec *cname = find_rec(&a, "mta-sts.example.org");
+	assert_non_null(cname);
+	assert_string_equal(cname->type, "CNAME");
+	assert_string_equal(cname->value, "mx.example.org.");
+	dnsadvice_free(&a);
+	cfg->listeners = NULL;
+	cfg->n_listeners = 0;
+	free(want);
+	free(id);
+	free(policy);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_policy_invalid),  cmocka_unit_test(test_policy_size_cap),
 		cmocka_unit_test(test_pattern_table),   cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_cache_file),      cmocka_unit_test(test_own_policy),
+		cmocka_unit_test(test_dns_advice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
