@@ -21,6 +21,7 @@
 #include "delivery/connpool.h"
 #include "delivery/downgrade.h"
 #include "delivery/dsn.h"
+#include "delivery/mtastsget.h"
 #include "delivery/mx.h"
 #include "delivery/report.h"
 #include "delivery/smtpc.h"
@@ -66,6 +67,7 @@ struct outbound {
 	struct event *timer;
 	unsigned rnd;
 	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
+	mtastsget *sts;                /* MTA-STS policies (mtasts.enable), or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -98,6 +100,7 @@ typedef struct ob_group {
 	bool reason_reached;  /* ... a server that answered, rather than a refused
 	                       * connection or a failed look-up */
 	char *last_remote;    /* the last of them that a server said, if any */
+	mtasts_policy *sts;   /* the domain's MTA-STS policy (testing or enforce), or NULL */
 	smtpc_job job;
 	bool job_running;
 	int64_t job_start_ms; /* for the audit trail's duration */
@@ -394,6 +397,14 @@ static void start_smtp(ob_group *g, const char *ip)
 		j->auth_user = cfg->relay.user;
 		j->auth_pass = a->o->relay_password;
 	}
+	if (!g->relay && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE) {
+		/* RFC 8461 4.2, 5: TLS 1.2 or later (client_tls) with a certificate
+		 * that verifies for the MX name, or this host gets nothing.
+		 * (DANE, when it applies to the host, takes precedence over this
+		 * check: RFC 8461 2; the DANE slice decides it here.) */
+		j->require_tls = true;
+		j->require_verified = true;
+	}
 	j->connect_timeout = cfg->delivery.connect_timeout;
 	j->command_timeout = cfg->delivery.command_timeout;
 	j->data_timeout = cfg->delivery.data_timeout;
@@ -461,6 +472,36 @@ static uint32_t ob_random(void *arg)
 	return (uint32_t)rand_r(arg);
 }
 
+/* RFC 8461 4.1: under an enforce policy an MX host that matches none of
+ * its mx patterns is not used (the reason stays for the deferral when no
+ * host is left); under testing it is only logged. */
+static void sts_filter_hosts(ob_group *g)
+{
+	if (g->sts == NULL)
+		return;
+	bool enforce = g->sts->mode == MTASTS_MODE_ENFORCE;
+	strlist kept;
+	strlist_init(&kept);
+	for (size_t i = 0; i < g->hosts.n; i++) {
+		const char *h = g->hosts.items[i];
+		if (mtasts_mx_match(g->sts, h)) {
+			strlist_add(&kept, h);
+			continue;
+		}
+		log_event(LOG_LVL_WARN, "mtasts_mx_mismatch", "qid=%s domain=%s mx=%s mode=%s action=%s",
+		          g->a->env.id, g->domain, h, mtasts_mode_name(g->sts->mode), enforce ? "skipped" : "used");
+		if (!enforce) {
+			strlist_add(&kept, h);
+			continue;
+		}
+		char *why = xasprintf("451 4.7.5 MX %s does not match the MTA-STS policy of %s", h, g->domain);
+		add_reason(g, NULL, why, false, false);
+		free(why);
+	}
+	strlist_free(&g->hosts);
+	g->hosts = kept;
+}
+
 static void on_mx(void *arg, const dns_answer *ans)
 {
 	ob_group *g = arg;
@@ -492,11 +533,42 @@ static void on_mx(void *arg, const dns_answer *ans)
 		group_done(g);
 		return;
 	}
+	sts_filter_hosts(g);
 	g->host_i = 0;
 	next_host(g);
 }
 
-/* How a group finds its server: the relay host, or the domain's MX. */
+/* The domain's MTA-STS policy is known (p NULL: none): keep it for the
+ * MX filter and the TLS requirements, then look the MX up. */
+static void on_sts(void *arg, const mtasts_policy *p, const char *how)
+{
+	ob_group *g = arg;
+	mtasts_policy_free(&g->sts);
+	if (p != NULL) {
+		g->sts = mtasts_policy_dup(p);
+		log_event(LOG_LVL_INFO, "mtasts_apply", "qid=%s domain=%s mode=%s id=%s source=\"%s\"", g->a->env.id,
+		          g->domain, mtasts_mode_name(p->mode), p->id ? p->id : "-", how);
+	}
+	if (g->conn != NULL) {
+		/* an idle connection from the pool: it may have been opened
+		 * before the policy was known, without a verified certificate or
+		 * to a host the policy does not name, and smtpc_conn does not say
+		 * how it was checked; under enforce it is not used (a fresh one
+		 * is opened by the book).  (Reuse could be allowed once a
+		 * connection records the level it was verified at.) */
+		if (g->sts == NULL || g->sts->mode != MTASTS_MODE_ENFORCE) {
+			start_smtp(g, NULL);
+			return;
+		}
+		connpool_discard(g->a->o->pool, group_dest(g), g->conn);
+		g->conn = NULL;
+	}
+	dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
+}
+
+/* How a group finds its server: the relay host, or the domain's MX (after
+ * its MTA-STS policy, when mtasts.enable; through a relay the policy
+ * domain would be the relay's, RFC 8461 3.4: not looked up). */
 static void group_lookup(ob_group *g)
 {
 	strlist_free(&g->hosts);
@@ -506,6 +578,8 @@ static void group_lookup(ob_group *g)
 	if (g->relay) {
 		strlist_add(&g->hosts, g->a->o->cfg->relay.host);
 		next_host(g);
+	} else if (g->a->o->sts != NULL) {
+		mtastsget_lookup(g->a->o->sts, g->domain, on_sts, g);
 	} else {
 		dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
 	}
@@ -525,10 +599,13 @@ static void on_grant(void *arg, smtpc_conn *idle)
 	g->has_slot = true;
 	if (idle != NULL) {
 		g->conn = idle;
-		start_smtp(g, NULL);
-	} else {
-		group_lookup(g);
+		if (g->relay || g->a->o->sts == NULL) {
+			start_smtp(g, NULL);
+			return;
+		}
+		/* the MTA-STS policy first: it decides whether idle may be used (on_sts) */
 	}
+	group_lookup(g);
 }
 
 /* ---- the attempt ---- */
@@ -667,6 +744,7 @@ static void attempt_free(ob_attempt *a)
 		strlist_free(&g->reason_where);
 		free(g->last_remote);
 		free(g->cur_host);
+		mtasts_policy_free(&g->sts);
 	}
 	free(a->groups);
 	for (size_t i = 0; a->res != NULL && i < a->env.n_rcpts; i++) {
@@ -1273,6 +1351,14 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	 * next message waiting for each */
 	o->max_attempts = (size_t)cfg->delivery.max_connections * 4;
 	o->relay_password = password;
+	char *sts_err = NULL;
+	o->sts = mtastsget_new(base, cfg, dns, &sts_err);
+	if (sts_err != NULL) {
+		/* no cache file: the policies cannot be remembered across restarts */
+		*err_r = sts_err;
+		outbound_free(&o);
+		return NULL;
+	}
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_register(queue_gauges[i], queue_gauge, o);
 	return o;
@@ -1285,6 +1371,7 @@ void outbound_free(outbound **op)
 		return;
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_unregister(queue_gauges[i], queue_gauge, o);
+	mtastsget_free(&o->sts); /* before the groups that wait for it */
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
 		for (size_t k = 0; k < a->n_groups; k++) {

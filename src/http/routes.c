@@ -10,6 +10,7 @@
 #include "api/webhooks_api.h"
 #include "autoconf/handlers.h"
 #include "http/metrics_page.h"
+#include "http/mtasts_serve.h"
 #include "web/web.h"
 
 static const http_route routes[] = {
@@ -55,6 +56,8 @@ static const http_route routes[] = {
 	{"GET", "/.well-known/mail-v1.xml", NULL, autoconf_get_thunderbird},
 	{"POST", "~/autodiscover/autodiscover.xml", NULL, autoconf_post_autodiscover},
 	{"GET", "/account/mail.mobileconfig", web_require_user, autoconf_get_mobileconfig},
+	/* our MTA-STS policy, for Host mta-sts.DOMAIN (http/mtasts_serve.h) */
+	{"GET", "/.well-known/mta-sts.txt", NULL, mtasts_serve_policy},
 };
 
 const http_route *http_routes(size_t *n_r)

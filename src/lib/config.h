@@ -186,6 +186,18 @@ typedef struct config_managesieve {
 	int max_scripts;           /* scripts one account may keep */
 } config_managesieve;
 
+/* MTA-STS (RFC 8461): the policies of domains we send to
+ * (delivery/mtastsget.h) and the one we publish (http/mtasts_serve.c). */
+typedef struct config_mtasts {
+	int enable;                /* 1: look up and apply recipients' policies */
+	int fetch_timeout;         /* seconds for one policy fetch */
+	int fetch_retry;           /* seconds before a failed fetch is tried again */
+	int refresh_interval;      /* seconds between background refreshes */
+	int test_https_port;       /* tests only: fetch from this port, not 443 */
+	char *policy_mode;         /* our policy: "testing", "enforce" or "none" */
+	int policy_max_age;        /* our policy's max_age */
+} config_mtasts;
+
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
 	char *hostname;
@@ -213,6 +225,7 @@ typedef struct config {
 	config_metrics metrics;
 	config_doctor doctor;
 	config_managesieve managesieve;
+	config_mtasts mtasts;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;
