@@ -306,3 +306,34 @@ def test_tls_required_no_is_noticed(make_server, dns, mx):
     (m,) = rx.wait_messages(1, WAIT)
     assert b"\r\nTLS-Required: No\r\n" in m["content"]
     assert re.search(rf"tls_request qid={qid} requiretls=no tls_required=no", srv.stderr_text())
+
+
+# ---------------------------------------------------------------- the HTTPS API
+
+def test_api_require_tls(make_server, dns, mx):
+    """POST /v1/messages with "require_tls": true is submitted with
+    REQUIRETLS: tagged in the queue, so the insecure MX never sees it and it
+    fails 5.7.10; without it the same message goes to the MX.  A value that
+    is not a boolean is refused naming the field."""
+    from conftest import wait_final
+    from test_api_send import Api, jbody
+    api = Api(make_server, dns, mx)
+    api.rx.extensions.append("REQUIRETLS")
+    accept_requiretls(api.rx)
+    _, key = api.add_key()
+    remote = f"{uniq('bob')}@{REMOTE}"
+    body = {"from": f"app@{DOMAIN}", "to": [remote], "subject": "rt", "text": SECRET_BODY,
+            "require_tls": True}
+    st, _, data = api.post(key, body)
+    assert st == 202, data
+    qid = jbody(data)["id"]
+    fin = wait_final(api.srv, qid, remote, timeout=WAIT)
+    assert fin["result"] == "bounced" and "5.7.10" in str(fin), fin
+    assert re.search(rf"tls_request qid={qid} requiretls=yes", api.srv.stderr_text())
+    assert api.rx.count("MAIL") == 0 and not api.rx.messages
+    st, _, data = api.post(key, {**body, "require_tls": False})
+    assert st == 202, data
+    (m,) = api.rx.wait_messages(1, WAIT)
+    assert "REQUIRETLS" not in m["mail_options"]
+    st, _, data = api.post(key, {**body, "require_tls": "yes"})
+    assert st == 422 and jbody(data)["field"] == "/require_tls", data
