@@ -551,6 +551,12 @@ static void on_grant(void *arg, smtpc_conn *idle)
 {
 	ob_group *g = arg;
 	g->has_slot = true;
+	if (idle != NULL && g->a->env.requiretls && !g->relay) {
+		/* RFC 8689 4.2.1: a REQUIRETLS message needs its own (secure) MX
+		 * look-up, which an idle connection would skip */
+		connpool_discard(g->a->o->pool, group_dest(g), idle);
+		idle = NULL;
+	}
 	if (idle != NULL) {
 		g->conn = idle;
 		start_smtp(g, NULL);
