@@ -462,12 +462,17 @@ static void next_host(ob_group *g)
 	strlist_free(&g->ips);
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
-		int code;
-		char *why = group_reasons(g, &code);
 		/* 5xx only when every server refused the message for good (a
 		 * REQUIRETLS message no server can take); one that could not be
-		 * reached may take it later */
+		 * reached may take it later, and then a 4xx one speaks for the
+		 * deferral (a delay is never reported with a 5.x.x status) */
 		bool perm = g->reasons_perm > 0 && g->reasons_perm == g->reasons.n + g->reasons_more;
+		for (size_t i = 0; !perm && g->reasons.n > 0 && g->reasons.items[g->reason_main][0] == '5' &&
+		                   i < g->reasons.n; i++)
+			if (g->reasons.items[i][0] == '4')
+				g->reason_main = i;
+		int code;
+		char *why = group_reasons(g, &code);
 		group_set_all(g, perm ? 'f' : 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
 		free(why);
 		group_done(g);

@@ -341,3 +341,35 @@ def test_api_require_tls(make_server, dns, mx):
     assert "REQUIRETLS" not in m["mail_options"]
     st, _, data = api.post(key, {**body, "require_tls": "yes"})
     assert st == 422 and jbody(data)["field"] == "/require_tls", data
+
+
+def test_unreachable_server_keeps_it_waiting(make_server, dns, test_ca):
+    """One relay port is closed, the other lacks REQUIRETLS: the closed one
+    may take it later, so the message waits (a deferral with a 4xx status,
+    no bounce yet) rather than failing."""
+    closed, port = free_port(), free_port()
+    rx = peer(test_ca, port, requiretls=False)
+    try:
+        pwfile = make_tempdir("yubin-e2e-rtlspw-") / "relay-password"
+        pwfile.write_text("relay-Secret-77\n")
+        os.chmod(pwfile, 0o644)
+        dns.set(MX1, "A", [IP3])
+        srv = make_server(extra=outbound_config(dns, 25, ca_file=test_ca["ca"]) + (
+            '\nrelay: { host = "%s"; ports = [ %d, %d ]; user = "relayuser"; '
+            'password_file = "%s"; verify = 1; };' % (MX1, closed, port, pwfile)))
+        srv.secrets.add("relay-Secret-77")
+        user, pw = srv.add_user()
+        rcpt = f"{uniq('r')}@{REMOTE}"
+        qid = send_requiretls(srv, user, pw, rcpt, make_message(user, rcpt, "wait", [SECRET_BODY]))
+        wait_until(lambda: re.search(rf"delivery_attempt qid={qid} .*5\.7\.30", srv.stderr_text()),
+                   WAIT, what="the attempt at the server without REQUIRETLS")
+        wait_until(lambda: re.search(rf"qid={qid} .*result=deferred", srv.stderr_text()), WAIT,
+                   what="the deferral")
+        line = [ln for ln in srv.stderr_text().splitlines()
+                if f"qid={qid}" in ln and "result=deferred" in ln][0]
+        assert re.search(r"status=4\.\S* .*reply=\"?4\d\d 4\.", line), line
+        assert "5.7.30" in line, line  # the refusal is named too
+        assert not re.search(rf"qid={qid} .*result=bounced", srv.stderr_text())
+        srv.assert_no_mail(user, wait=1.0)
+    finally:
+        rx.stop()
