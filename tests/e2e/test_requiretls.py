@@ -373,3 +373,37 @@ def test_unreachable_server_keeps_it_waiting(make_server, dns, test_ca):
         srv.assert_no_mail(user, wait=1.0)
     finally:
         rx.stop()
+
+
+def test_local_bounce_of_requiretls_message_has_no_body(make_server):
+    """A local mailbox stays full past delivery.lifetime: the bounce of a
+    REQUIRETLS message returns only the header even with RET=FULL
+    (RFC 8689 5); the same without REQUIRETLS returns the body."""
+    from test_quota import queue_ids, set_quota, wait_files
+    srv = make_server(extra="delivery: { lifetime = 3; };")
+    box, _ = srv.add_user()
+    sender, spw = srv.add_user()
+    set_quota(srv, box, "--storage", "6K")
+    filler = make_message(sender, box, "filler", ["x" * 70] * 55)
+    with smtplib.SMTP("127.0.0.1", srv.submission, timeout=WAIT) as s:
+        s.ehlo("client.test")
+        s.starttls(context=client_tls_context(verify=False))
+        s.ehlo("client.test")
+        s.login(sender, spw)
+        assert s.sendmail(sender, [box], filler) == {}
+        wait_files(srv, box, 1)
+        for opts, tag in ((["RET=FULL", "REQUIRETLS"], "rtls"), (["RET=FULL"], "plain")):
+            big = make_message(sender, box, tag, [f"{SECRET_BODY}-{tag}"] + ["y" * 70] * 55)
+            # no SIZE=: it fits at RCPT, not at delivery
+            assert s.mail(sender, opts)[0] == 250
+            assert s.rcpt(box)[0] == 250
+            assert s.data(big)[0] == 250
+    wait_until(lambda: len(queue_ids(srv)) == 2, WAIT, what="both waiting for room")
+    time.sleep(3.5)
+    assert srv.cli("queue", "flush").returncode == 0
+    dsns = srv.wait_mail(sender, 2, timeout=WAIT)
+    by_tag = {}
+    for d in dsns:
+        by_tag["rtls" if b"Subject: rtls" in d else "plain"] = d
+    assert f"{SECRET_BODY}-rtls".encode() not in by_tag["rtls"], "REQUIRETLS bounce carried the body"
+    assert f"{SECRET_BODY}-plain".encode() in by_tag["plain"], "RET=FULL bounce without the body"
