@@ -400,7 +400,11 @@ def test_local_bounce_of_requiretls_message_has_no_body(make_server):
             assert s.data(big)[0] == 250
     wait_until(lambda: len(queue_ids(srv)) == 2, WAIT, what="both waiting for room")
     time.sleep(3.5)
-    assert srv.cli("queue", "flush").returncode == 0
+
+    def bounced():
+        assert srv.cli("queue", "flush").returncode == 0
+        return len(srv.mail_files(sender)) >= 2
+    wait_until(bounced, WAIT, interval=0.5, what="both bounces")
     dsns = srv.wait_mail(sender, 2, timeout=WAIT)
     by_tag = {}
     for d in dsns:
