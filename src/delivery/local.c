@@ -365,10 +365,11 @@ static void run_report(const qenvelope *env, const one_result *now, const char *
 		}
 	}
 	/* RFC 3461 4.3: the whole message comes back only with RET=FULL, and
-	 * only in a report about a failure */
+	 * only in a report about a failure; never about a REQUIRETLS message
+	 * (RFC 8689 5: as if RET=HDRS) */
 	dsn_info info = {.reporting_mta = hostname, .qid = env->id, .envid = env->envid,
 	                 .sender = env->sender, .arrival = env->time, .now = t,
-	                 .headers_only = !failures || env->ret != DSN_RET_FULL};
+	                 .headers_only = !failures || env->ret != DSN_RET_FULL || env->requiretls};
 	buf msg;
 	buf_init(&msg, REPORT_MAX);
 	if (n > 0 && dsn_build(&info, dr, n, body, body_len, &msg)) {

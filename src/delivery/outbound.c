@@ -25,6 +25,7 @@
 #include "delivery/mx.h"
 #include "delivery/report.h"
 #include "delivery/smtpc.h"
+#include "delivery/tlsrequired.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -96,6 +97,8 @@ typedef struct ob_group {
 	strlist reasons;      /* the reply of each server that did not take part */
 	strlist reason_where; /* ... and its "host[ip]:port" ("" for a look-up) */
 	size_t reasons_more;  /* ones left out of reasons (REASONS_MAX) */
+	size_t reasons_perm;  /* how many of all of them were 5xx (a REQUIRETLS
+	                       * refusal of ours): all 5xx, the group fails */
 	size_t reason_main;   /* the one whose code stands for all of them */
 	bool reason_reached;  /* ... a server that answered, rather than a refused
 	                       * connection or a failed look-up */
@@ -144,6 +147,7 @@ struct ob_attempt {
 	buf arc7;             /* ... and its 7-bit copy */
 	char *arc_error;      /* why it could not be sealed (it goes unsealed) */
 	char *arc_selector;   /* sealed with this key of rewrite.srs.domain, or NULL */
+	bool tls_required_no; /* "TLS-Required: No" and no REQUIRETLS (RFC 8689 3) */
 };
 
 static void next_host(ob_group *g);
@@ -207,6 +211,8 @@ static void add_reason(ob_group *g, const char *where, const char *reply, bool r
 		free(g->last_remote);
 		g->last_remote = xstrdup(reply);
 	}
+	if (reply[0] == '5')
+		g->reasons_perm++;
 	if (g->reasons.n >= REASONS_MAX) {
 		g->reasons_more++;
 		return;
@@ -303,7 +309,12 @@ static void on_smtp_done(smtpc_job *job)
 		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
 		          job->body_sent ? job->body_sent : "-", job->replies[k]);
-	if (!job->connected || (all_temp && !job->data_sent)) {
+	/* RFC 8689 4.2.1: a server that cannot take a REQUIRETLS message
+	 * (no verified TLS, no REQUIRETLS) did not take part: the next MX
+	 * may; only when none can does it fail for good */
+	bool tls_refused = a->env.requiretls && job->connected && !job->data_sent && g->n > 0 &&
+	                   !job->from_server[0] && job->codes[0] / 100 == 5;
+	if (!job->connected || (all_temp && !job->data_sent) || tls_refused) {
 		/* this server did not take part: try the next address or MX */
 		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
 		add_reason(g, where, job->replies[0], job->connected, job->from_server[0]);
@@ -405,6 +416,13 @@ static void start_smtp(ob_group *g, const char *ip)
 		j->require_tls = true;
 		j->require_verified = true;
 	}
+	if (a->env.requiretls) {
+		/* RFC 8689 4.2.1: verified TLS to a server offering REQUIRETLS,
+		 * and the parameter passed on; the relay too */
+		j->requiretls = true;
+		j->require_tls = true;
+		j->require_verified = true;
+	}
 	j->connect_timeout = cfg->delivery.connect_timeout;
 	j->command_timeout = cfg->delivery.command_timeout;
 	j->data_timeout = cfg->delivery.data_timeout;
@@ -455,9 +473,18 @@ static void next_host(ob_group *g)
 	strlist_free(&g->ips);
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
+		/* 5xx only when every server refused the message for good (a
+		 * REQUIRETLS message no server can take); one that could not be
+		 * reached may take it later, and then a 4xx one speaks for the
+		 * deferral (a delay is never reported with a 5.x.x status) */
+		bool perm = g->reasons_perm > 0 && g->reasons_perm == g->reasons.n + g->reasons_more;
+		for (size_t i = 0; !perm && g->reasons.n > 0 && g->reasons.items[g->reason_main][0] == '5' &&
+		                   i < g->reasons.n; i++)
+			if (g->reasons.items[i][0] == '4')
+				g->reason_main = i;
 		int code;
 		char *why = group_reasons(g, &code);
-		group_set_all(g, 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
+		group_set_all(g, perm ? 'f' : 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
 		free(why);
 		group_done(g);
 		return;
@@ -528,6 +555,12 @@ static void on_mx(void *arg, const dns_answer *ans)
 		group_set_all(g, 't', 451, why, NULL, NULL);
 		break;
 	}
+	if (why == NULL && g->a->env.requiretls && !ans->secure) {
+		/* RFC 8689 4.2.1: the MX hosts of a REQUIRETLS message must come
+		 * from an authenticated look-up (DNSSEC) */
+		why = xasprintf("550 5.7.10 REQUIRETLS: the MX look-up for %s is not DNSSEC-secure", g->domain);
+		group_set_all(g, 'f', 550, why, NULL, NULL);
+	}
 	if (why != NULL) {
 		free(why);
 		group_done(g);
@@ -597,6 +630,12 @@ static void on_grant(void *arg, smtpc_conn *idle)
 {
 	ob_group *g = arg;
 	g->has_slot = true;
+	if (idle != NULL && g->a->env.requiretls && !g->relay) {
+		/* RFC 8689 4.2.1: a REQUIRETLS message needs its own (secure) MX
+		 * look-up, which an idle connection would skip */
+		connpool_discard(g->a->o->pool, group_dest(g), idle);
+		idle = NULL;
+	}
 	if (idle != NULL) {
 		g->conn = idle;
 		if (g->relay || g->a->o->sts == NULL) {
@@ -673,6 +712,9 @@ static void read_work(void *arg)
 		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
 	if (a->parsed)
 		arc_prepare(a);
+	/* RFC 8689 4.1: with REQUIRETLS the field is ignored */
+	if (a->parsed && !a->env.requiretls)
+		a->tls_required_no = tlsrequired_header_no(a->body, a->body_len);
 }
 
 static const char *domain_of(const char *addr)
@@ -852,6 +894,9 @@ static void read_done(void *arg)
 		          a->dg.body ? "prepared" : "impossible", a->dg.resigned ? a->dg.resigned : "-",
 		          a->dg.refusal ? a->dg.refusal : a->dg.sign_error ? a->dg.sign_error : "-");
 	}
+	if (a->env.requiretls || a->tls_required_no)
+		log_event(LOG_LVL_INFO, "tls_request", "qid=%s requiretls=%s tls_required=%s", a->env.id,
+		          a->env.requiretls ? "yes" : "no", a->tls_required_no ? "no" : "-");
 	if (a->e->bounce) {
 		/* returned by the postmaster: every pending remote recipient fails */
 		a->e->bounce = false;
@@ -932,12 +977,15 @@ static void send_dsn(ob_attempt *a, dsn_action action)
 	}
 	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .envid = a->env.envid,
 	                 .sender = a->env.sender, .arrival = a->env.time, .now = a->now,
-	                 .headers_only = !(action == DSN_ACTION_FAILED && a->env.ret == DSN_RET_FULL)};
+	                 /* RFC 8689 5: about a REQUIRETLS message, as if RET=HDRS */
+	                 .headers_only = !(action == DSN_ACTION_FAILED && a->env.ret == DSN_RET_FULL) ||
+	                                 a->env.requiretls};
 	buf msg;
 	buf_init(&msg, DSN_MAX);
 	if (n > 0 && dsn_build(&info, dr, n, a->body, a->body_len, &msg)) {
 		static const char *const kinds[] = {"failed", "delayed", "delivered", "relayed"};
-		report_ctx rep = {.q = o->q, .acc = o->acc, .hostname = o->cfg->hostname};
+		report_ctx rep = {.q = o->q, .acc = o->acc, .hostname = o->cfg->hostname,
+		                  .requiretls = a->env.requiretls}; /* RFC 8689 5 */
 		report_send(&rep, a->env.id, a->env.sender, kinds[action], n, msg.data, msg.len);
 	}
 	buf_free(&msg);
