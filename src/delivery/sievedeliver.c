@@ -313,6 +313,7 @@ static void plan_redirect(sieve_delivery *sd, const qenvelope *env, const char *
 		*lost_r = !a->copy;
 		return;
 	}
+	s->requiretls = env->requiretls;
 	s->data = xasprintf("Delivered-To: %s\n", to);
 	size_t head = strlen(s->data);
 	s->data = xrealloc(s->data, head + len + 1);
@@ -494,7 +495,7 @@ bool sieve_delivery_send(sieve_delivery *sd, const qenvelope *env, size_t idx, c
 		char id[QID_LEN + 1];
 		qid_new(id);
 		qenvelope ne = {.id = id, .time = time(NULL), .sender = s->sender, .client = (char *)"127.0.0.1",
-		                .helo = sd->hostname};
+		                .helo = sd->hostname, .requiretls = s->requiretls};
 		for (size_t k = 0; k < s->local.n; k++)
 			qenvelope_add_rcpt(&ne, s->local.items[k], 'L');
 		for (size_t k = 0; k < s->remote.n; k++)
