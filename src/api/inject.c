@@ -29,6 +29,7 @@ struct api_inject {
 	char *body;
 	size_t len;
 	bool utf8;
+	bool requiretls;          /* MAIL ... REQUIRETLS */
 	inject_done_fn *done;
 	void *arg;
 	bool waiting;             /* in the pool's line for a session */
@@ -126,6 +127,7 @@ static void run(api_inject *j, smtpc_conn *idle)
 	c->body = j->body;
 	c->body_len = j->len;
 	c->needs_smtputf8 = j->utf8;
+	c->requiretls = j->requiretls;
 	c->dsn_ret = DSN_RET_UNSET;
 	c->connect_timeout = cfg->limits.command_timeout;
 	c->command_timeout = cfg->limits.command_timeout;
@@ -196,7 +198,7 @@ static char *dest_of(const char *ip, const smtp_identity *id)
 
 api_inject *api_inject_start(server *srv, const char *ip, const smtp_identity *id, const char *sender,
                              const char *const *rcpts, size_t n, const char *body, size_t len,
-                             inject_done_fn *done, void *arg)
+                             bool requiretls, inject_done_fn *done, void *arg)
 {
 	api_inject *j = xcalloc(1, sizeof(*j));
 	j->srv = srv;
@@ -218,6 +220,7 @@ api_inject *api_inject_start(server *srv, const char *ip, const smtp_identity *i
 		j->utf8 = j->utf8 || non_ascii(rcpts[i]);
 	}
 	j->n = n;
+	j->requiretls = requiretls;
 	j->body = xmalloc(len + 1);
 	memcpy(j->body, body, len);
 	j->body[len] = '\0';

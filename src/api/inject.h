@@ -35,14 +35,14 @@ typedef struct inject_outcome {
 
 typedef void inject_done_fn(void *arg, const inject_outcome *o);
 
-/* Submit body (LF line ends) from sender to rcpts as id, for a client at
- * ip, on a kept session of the same ip and id, or a new one, or after
+/* Submit body (LF line ends) from sender to rcpts as id (with MAIL ...
+ * REQUIRETLS when requiretls, RFC 8689), for a client at ip, on a kept session of the same ip and id, or a new one, or after
  * waiting for one.  done runs on the loop, later (never from inside this
  * call), unless the injection is cancelled first.  The strings need not
  * outlive the call.  srv->api->pool must exist. */
 api_inject *api_inject_start(server *srv, const char *ip, const smtp_identity *id, const char *sender,
                              const char *const *rcpts, size_t n, const char *body, size_t len,
-                             inject_done_fn *done, void *arg);
+                             bool requiretls, inject_done_fn *done, void *arg);
 /* Stop it without calling done (the server stops): its place in line, or
  * its session (closed, not kept), is given up. */
 void api_inject_cancel(api_inject **inj);

@@ -67,6 +67,7 @@ typedef struct send_req {
 	char *message;
 	size_t message_len;
 	char *message_id;
+	bool require_tls;         /* "require_tls": submitted with REQUIRETLS */
 	char *qid;                /* the queue id of an accepted message */
 	/* the answer */
 	api_inject *inj;
@@ -177,6 +178,7 @@ static bool prepare_json(send_req *s)
 	bool ok = msgjson_parse(s->body, s->body_len, &s->lim, &m, &s->prob);
 	if (ok) {
 		s->sender = xstrdup(m.from.email);
+		s->require_tls = m.require_tls;
 		const api_addrs *lists[] = {&m.to, &m.cc, &m.bcc};
 		for (size_t l = 0; l < 3; l++)
 			for (size_t i = 0; i < lists[l]->n; i++)
@@ -559,7 +561,7 @@ static void prepare_done(void *arg)
 	smtp_identity id = {.listener = "https", .apikey = s->key_name};
 	id.domains = s->domains;
 	s->inj = api_inject_start(srv, http_req_ip(s->r), &id, s->sender, (const char *const *)s->rcpts.items,
-	                          s->rcpts.n, s->message, s->message_len, inject_done, s);
+	                          s->rcpts.n, s->message, s->message_len, s->require_tls, inject_done, s);
 }
 
 /* ---- the request ---- */

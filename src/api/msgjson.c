@@ -541,6 +541,16 @@ static bool m_metadata(reader *rd, json_t *v)
 	return true;
 }
 
+static bool m_require_tls(reader *rd, json_t *v)
+{
+	if (!json_is_boolean(v)) {
+		INVALID(rd->p, "/require_tls", "require_tls is true or false");
+		return false;
+	}
+	rd->m->require_tls = json_is_true(v);
+	return true;
+}
+
 static const struct {
 	const char *name;
 	bool (*read)(reader *rd, json_t *v);
@@ -549,6 +559,7 @@ static const struct {
 	{"bcc", m_bcc},         {"reply_to", m_reply_to}, {"subject", m_subject},
 	{"text", m_text},       {"html", m_html},     {"attachments", m_attachments},
 	{"headers", m_headers}, {"tags", m_tags},     {"metadata", m_metadata},
+	{"require_tls", m_require_tls},
 };
 
 static bool read_members(reader *rd, json_t *root)

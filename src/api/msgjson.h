@@ -14,6 +14,8 @@
  *   headers     {"Name": "value"}: extra fields; never the ones we write
  *   tags        ["string"]: written as X-Yubin-Tags
  *   metadata    {"key": "value"}: written as X-Yubin-Meta-<key> fields
+ *   require_tls true: sent with REQUIRETLS (RFC 8689): only over verified
+ *               TLS, or returned to the sender
  * Unknown members are refused (a misspelt "bbc" must not send in clear). */
 #ifndef YUBIN_API_MSGJSON_H
 #define YUBIN_API_MSGJSON_H
@@ -85,6 +87,7 @@ typedef struct api_msg {
 	strlist tags;
 	api_field *meta;
 	size_t n_meta;
+	bool require_tls;      /* "require_tls": true */
 } api_msg;
 
 typedef struct msgjson_limits {

@@ -49,20 +49,25 @@ const autoconf_endpoint *autoconf_offer_first(const autoconf_offer *o, autoconf_
 size_t autoconf_offer_ports(const autoconf_offer *o, autoconf_proto proto, bool implicit_tls, int *ports,
                             size_t cap);
 
-/* ---- SRV records (RFC 6186 3, RFC 8314 5.1) ---- */
-/* The services mail programs look up, implicit TLS first; the priority
- * RFC 8314 5.1 advises (0 for implicit TLS, 10 for STARTTLS, so a client
- * that knows both prefers TLS from the first byte). */
+/* ---- SRV records (RFC 6186 3, RFC 8314 5.1, RFC 5804 1.8) ---- */
+/* The services programs look up, implicit TLS first; the priority RFC
+ * 8314 5.1 advises (0 for implicit TLS, 10 for STARTTLS, so a client that
+ * knows both prefers TLS from the first byte).  ManageSieve (_sieve, RFC
+ * 5804 1.8) is only here: the client documents have no element for it. */
 typedef struct autoconf_srv_service {
 	const char *label;        /* "_imaps": the name is label._tcp.DOMAIN */
-	autoconf_proto proto;
-	bool implicit_tls;
-	listener_role role;       /* the listener that offers it */
+	listener_role role;       /* the listeners that offer it */
+	int standard_port;        /* listed first when several ports offer it */
 	int priority;
 	const char *what;         /* "IMAP with implicit TLS" */
+	const char *spec;         /* where the name is defined: "RFC 6186" */
 } autoconf_srv_service;
 extern const autoconf_srv_service autoconf_srv_services[];
 extern const size_t autoconf_n_srv_services;
+
+/* The ports of cfg's listeners that offer sv, each once, the standard
+ * port first, then ascending; how many, at most cap. */
+size_t autoconf_srv_ports(const config *cfg, const autoconf_srv_service *sv, int *ports, size_t cap);
 
 /* ---- Thunderbird autoconfig (config-v1.1.xml) ---- */
 /* The clientConfig document for domain (a local domain, lower case).

@@ -9,6 +9,7 @@
 #include "autoconf/autoconf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static const struct {
 	listener_role role;
@@ -83,14 +84,41 @@ size_t autoconf_offer_ports(const autoconf_offer *o, autoconf_proto proto, bool 
 }
 
 const autoconf_srv_service autoconf_srv_services[] = {
-	{"_submissions", AUTOCONF_SMTP, true, ROLE_SUBMISSIONS, 0, "submission with implicit TLS (RFC 8314)"},
-	{"_submission", AUTOCONF_SMTP, false, ROLE_SUBMISSION, 10, "submission with STARTTLS (RFC 6186)"},
-	{"_imaps", AUTOCONF_IMAP, true, ROLE_IMAPS, 0, "IMAP with implicit TLS"},
-	{"_imap", AUTOCONF_IMAP, false, ROLE_IMAP, 10, "IMAP with STARTTLS"},
-	{"_pop3s", AUTOCONF_POP3, true, ROLE_POP3S, 0, "POP3 with implicit TLS"},
-	{"_pop3", AUTOCONF_POP3, false, ROLE_POP3, 10, "POP3 with STLS"},
+	{"_submissions", ROLE_SUBMISSIONS, 465, 0, "submission with implicit TLS", "RFC 8314"},
+	{"_submission", ROLE_SUBMISSION, 587, 10, "submission with STARTTLS", "RFC 6186"},
+	{"_imaps", ROLE_IMAPS, 993, 0, "IMAP with implicit TLS", "RFC 6186"},
+	{"_imap", ROLE_IMAP, 143, 10, "IMAP with STARTTLS", "RFC 6186"},
+	{"_pop3s", ROLE_POP3S, 995, 0, "POP3 with implicit TLS", "RFC 6186"},
+	{"_pop3", ROLE_POP3, 110, 10, "POP3 with STLS", "RFC 6186"},
+	{"_sieve", ROLE_MANAGESIEVE, 4190, 0, "ManageSieve", "RFC 5804"},
 };
 const size_t autoconf_n_srv_services = sizeof autoconf_srv_services / sizeof autoconf_srv_services[0];
+
+static int port_order(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+size_t autoconf_srv_ports(const config *cfg, const autoconf_srv_service *sv, int *ports, size_t cap)
+{
+	size_t n = 0;
+	for (int i = 0; i < cfg->n_listeners && n < cap; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < n; k++)
+			seen |= ports[k] == cfg->listeners[i].port;
+		if (cfg->listeners[i].role == sv->role && !seen)
+			ports[n++] = cfg->listeners[i].port;
+	}
+	qsort(ports, n, sizeof ports[0], port_order);
+	for (size_t k = 1; k < n; k++) {
+		if (ports[k] == sv->standard_port) {
+			memmove(ports + 1, ports, k * sizeof ports[0]);
+			ports[0] = sv->standard_port;
+			break;
+		}
+	}
+	return n;
+}
 
 void autoconf_xml_text(buf *out, const char *s)
 {

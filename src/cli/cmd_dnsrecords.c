@@ -13,6 +13,7 @@
 
 #include "msgauth/dkimkeys.h"
 #include "msgauth/dnsadvice.h"
+#include "msgauth/mtastsown.h"
 
 /* One record as zone-file lines: its comment, then the record (or the
  * commented-out hint, or nothing for advice only). */
@@ -23,6 +24,21 @@ static void print_record(const dnsadvice_rec *r)
 		printf("%s. IN %s %s\n", r->name, r->type, r->value);
 	else if (r->hint != NULL)
 		printf("; %s\n", r->hint);
+}
+
+/* The MTA-STS policy the _mta-sts TXT id stands for, as comment lines:
+ * it is no DNS record, the https listener serves it. */
+static void print_mtasts_policy(const config *cfg, const char *domain)
+{
+	char *policy = mtasts_own_policy(cfg);
+	printf("; MTA-STS policy served at https://mta-sts.%s/.well-known/mta-sts.txt:\n", domain);
+	for (char *line = policy, *end; *line; line = end + (*end != '\0')) {
+		end = line + strcspn(line, "\r\n");
+		printf(";   %.*s\n", (int)(end - line), line);
+		if (*end == '\r')
+			end++;
+	}
+	free(policy);
 }
 
 int cmd_dns_records(cli_ctx *ctx, const char *arg)
@@ -55,6 +71,7 @@ int cmd_dns_records(cli_ctx *ctx, const char *arg)
 	for (size_t i = 0; i < advice.n; i++)
 		print_record(&advice.v[i]);
 	dnsadvice_free(&advice);
+	print_mtasts_policy(ctx->cfg, domain);
 	dkim_keyset_free(&keys);
 	free(domain);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

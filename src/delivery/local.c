@@ -95,21 +95,12 @@ static bool quota_fits(const local_ctx *ctx, const char *to, const char *root, u
 	return !ql->counted || !quota_over(ql->l, ql->bytes, ql->messages, size * copies, copies);
 }
 
-/* The account now holds bytes / messages: store the warning state, and
- * deliver the warning when one is due (before the state is stored: a
- * crash between the two repeats the warning rather than losing it). */
+/* The account now holds bytes / messages: the 90 % warning brought up
+ * to date (quotawarn.c). */
 static void quota_warn_update(const local_ctx *ctx, const char *to, const char *root, const quota_look *ql,
                               uint64_t bytes, uint64_t messages)
 {
-	if (ctx->quota == NULL || ql->warned == QUOTA_BOOK_NO_ACCOUNT ||
-	    (!ql->counted && (ql->warned == 0 || quota_limited(ql->l))))
-		return; /* no account to warn, nothing to change, or a usage that could not be read */
-	unsigned send = 0, now = quota_warn_state(ql->counted ? ql->l : (quota_limits){0}, bytes, messages,
-	                                          ql->warned, &send);
-	if (send != 0 && !quota_warn_deliver(root, ctx->hostname, to, ql->l, bytes, messages, send))
-		now &= ~send; /* not written: due again at the next delivery */
-	if (now != ql->warned)
-		quota_book_set_warned(ctx->quota, to, now);
+	quota_warn_settle(ctx->quota, ctx->hostname, to, root, ql->l, ql->warned, ql->counted, bytes, messages);
 }
 
 /* Append one state record to the queue file (not fsynced: see mark_done). */
@@ -221,10 +212,10 @@ static one_result finish_one(const qenvelope *env, size_t idx, maildir_status st
 	return ONE_DONE;
 }
 
-/* Give the copy new/name in folder its flags: the file moves to cur/
- * with them in its name (Maildir keeps flags there, and new/ means
- * "not seen by any reader yet"). */
-static bool set_flags(const char *folder, const char *name, const sieve_store *st)
+/* The name in cur/ of a copy delivered with the store's flags: name,
+ * ":2," and the flag letters, keywords by their letter in the folder's
+ * yubin-keywords (added there when new).  False when it would not fit. */
+static bool flagged_name(const char *folder, const char *name, const sieve_store *st, char out[MDNAME_MAX + 1])
 {
 	mdname n = {.flags = st->flags};
 	if (strlen(name) > MDNAME_MAX - 40)
@@ -243,7 +234,8 @@ static bool set_flags(const char *folder, const char *name, const sieve_store *s
 				n.other[k++] = (char)('a' + letter);
 		}
 		if (changed && !store_keywords_write(folder, &kw))
-			n.other[0] = '\0'; /* the letters would name nothing */
+			k = 0; /* the letters would name nothing */
+		n.other[k] = '\0';
 		store_keywords_free(&kw);
 		/* Maildir wants the info letters in ASCII order */
 		for (size_t i = 1; i < k; i++)
@@ -253,16 +245,7 @@ static bool set_flags(const char *folder, const char *name, const sieve_store *s
 				n.other[j - 1] = t;
 			}
 	}
-	char file[MDNAME_MAX + 1];
-	if (!mdname_format(&n, file))
-		return false;
-	char *from = xasprintf("%s/new/%s", folder, name), *dst = xasprintf("%s/cur/%s", folder, file);
-	char *cur = xasprintf("%s/cur", folder);
-	bool ok = rename(from, dst) == 0 && fs_fsync_dir(cur);
-	free(from);
-	free(dst);
-	free(cur);
-	return ok;
+	return mdname_format(&n, out);
 }
 
 /* Write the plan's copies that are not there yet.  MD_OK when at least
@@ -277,18 +260,21 @@ static maildir_status write_copies(const sieve_plan *plan, const bool *there, co
 		if (there[i])
 			continue;
 		char *err = NULL;
-		if (st->create && !store_make_maildir(st->folder, true, &err)) {
+		if (st->create && !maildir_exists(st->folder) && !store_make_maildir(st->folder, true, &err)) {
 			free(err);
 			*step_r = "fileinto :create";
 			return MD_ERROR;
 		}
-		maildir_status m = maildir_deliver(st->folder, name, prefix, strlen(prefix), body, body_len, step_r);
-		if (m == MD_ERROR)
-			return MD_ERROR;
-		if ((st->flags != 0 || st->keywords.n > 0) && !set_flags(st->folder, name, st)) {
+		char flagged[MDNAME_MAX + 1];
+		bool with_flags = st->flags != 0 || st->keywords.n > 0;
+		if (with_flags && !(maildir_create(st->folder) && flagged_name(st->folder, name, st, flagged))) {
 			*step_r = "imap4flags";
 			return MD_ERROR;
 		}
+		maildir_status m = maildir_deliver_as(st->folder, name, with_flags ? flagged : NULL, prefix, strlen(prefix),
+		                                      body, body_len, step_r);
+		if (m == MD_ERROR)
+			return MD_ERROR;
 		all = MD_OK;
 	}
 	return all;
@@ -379,10 +365,11 @@ static void run_report(const qenvelope *env, const one_result *now, const char *
 		}
 	}
 	/* RFC 3461 4.3: the whole message comes back only with RET=FULL, and
-	 * only in a report about a failure */
+	 * only in a report about a failure; never about a REQUIRETLS message
+	 * (RFC 8689 5: as if RET=HDRS) */
 	dsn_info info = {.reporting_mta = hostname, .qid = env->id, .envid = env->envid,
 	                 .sender = env->sender, .arrival = env->time, .now = t,
-	                 .headers_only = !failures || env->ret != DSN_RET_FULL};
+	                 .headers_only = !failures || env->ret != DSN_RET_FULL || env->requiretls};
 	buf msg;
 	buf_init(&msg, REPORT_MAX);
 	if (n > 0 && dsn_build(&info, dr, n, body, body_len, &msg)) {

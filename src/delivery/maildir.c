@@ -59,9 +59,15 @@ maildir_status maildir_deliver(const char *path, const char *name, const char *p
                                size_t prefix_len, const char *body, size_t body_len,
                                const char **err_r)
 {
+	return maildir_deliver_as(path, name, NULL, prefix, prefix_len, body, body_len, err_r);
+}
+
+maildir_status maildir_deliver_as(const char *path, const char *name, const char *cur_name, const char *prefix,
+                                  size_t prefix_len, const char *body, size_t body_len, const char **err_r)
+{
 	char *tmp = xasprintf("%s/tmp/%s", path, name);
-	char *dst = xasprintf("%s/new/%s", path, name);
-	char *newdir = xasprintf("%s/new", path);
+	char *dst = cur_name ? xasprintf("%s/cur/%s", path, cur_name) : xasprintf("%s/new/%s", path, name);
+	char *newdir = xasprintf("%s/%s", path, cur_name ? "cur" : "new");
 	maildir_status st = MD_ERROR;
 	struct stat sb;
 	if (stat(dst, &sb) == 0 && (size_t)sb.st_size == prefix_len + body_len) {
@@ -96,7 +102,7 @@ maildir_status maildir_deliver(const char *path, const char *name, const char *p
 		saved = errno;
 	}
 	if (ok) {
-		*err_r = "fsync new/";
+		*err_r = cur_name ? "fsync cur/" : "fsync new/";
 		ok = fs_fsync_dir(newdir);
 		saved = errno;
 	}
@@ -145,4 +151,13 @@ bool maildir_has(const char *path, const char *name)
 	bool found = dir_has(c, name);
 	free(c);
 	return found;
+}
+
+bool maildir_exists(const char *path)
+{
+	char *cur = xasprintf("%s/cur", path);
+	struct stat st;
+	bool ok = stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+	free(cur);
+	return ok;
 }

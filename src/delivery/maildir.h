@@ -14,6 +14,8 @@ typedef enum maildir_status { MD_OK, MD_ALREADY, MD_ERROR } maildir_status;
  * with '/', '%' and a leading '.' in either part escaped as %XX so that an
  * address can never name a path outside its domain folder.  malloc'd. */
 char *maildir_path(const char *mail_root, const char *address);
+/* Is path a Maildir already (its cur/ there)? */
+bool maildir_exists(const char *path);
 /* Create path and its tmp/ new/ cur/ (mode 0700) if missing. */
 bool maildir_create(const char *path);
 /* Deliver prefix + body as new/<name>.  MD_ALREADY when new/<name> exists
@@ -23,6 +25,12 @@ bool maildir_create(const char *path);
 maildir_status maildir_deliver(const char *path, const char *name,
                                const char *prefix, size_t prefix_len,
                                const char *body, size_t body_len, const char **err_r);
+/* The same, straight into cur/<cur_name> (a name with its ":2,<flags>"
+ * info, for a copy that is delivered with flags); NULL: new/<name>.  The
+ * temporary file is tmp/<name>; MD_ALREADY when cur/<cur_name> is there
+ * with the size. */
+maildir_status maildir_deliver_as(const char *path, const char *name, const char *cur_name, const char *prefix,
+                                  size_t prefix_len, const char *body, size_t body_len, const char **err_r);
 /* True when new/<name> is there with size bytes: an earlier attempt wrote
  * it whole (maildir_deliver would answer MD_ALREADY). */
 bool maildir_in_new(const char *path, const char *name, size_t size);

@@ -21,11 +21,13 @@
 #include "delivery/connpool.h"
 #include "delivery/downgrade.h"
 #include "delivery/dsn.h"
+#include "delivery/mtastsget.h"
 #include "delivery/mx.h"
 #include "delivery/probe25.h"
 #include "delivery/report.h"
 #include "delivery/route.h"
 #include "delivery/smtpc.h"
+#include "delivery/tlsrequired.h"
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -71,6 +73,7 @@ struct outbound {
 	struct event *timer;
 	unsigned rnd;
 	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
+	mtastsget *sts;                /* MTA-STS policies (mtasts.enable), or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -101,10 +104,13 @@ typedef struct ob_group {
 	strlist reasons;      /* the reply of each server that did not take part */
 	strlist reason_where; /* ... and its "host[ip]:port" ("" for a look-up) */
 	size_t reasons_more;  /* ones left out of reasons (REASONS_MAX) */
+	size_t reasons_perm;  /* how many of all of them were 5xx (a REQUIRETLS
+	                       * refusal of ours): all 5xx, the group fails */
 	size_t reason_main;   /* the one whose code stands for all of them */
 	bool reason_reached;  /* ... a server that answered, rather than a refused
 	                       * connection or a failed look-up */
 	char *last_remote;    /* the last of them that a server said, if any */
+	mtasts_policy *sts;   /* the domain's MTA-STS policy (testing or enforce), or NULL */
 	smtpc_job job;
 	bool job_running;
 	int64_t job_start_ms; /* for the audit trail's duration */
@@ -148,6 +154,7 @@ struct ob_attempt {
 	buf arc7;             /* ... and its 7-bit copy */
 	char *arc_error;      /* why it could not be sealed (it goes unsealed) */
 	char *arc_selector;   /* sealed with this key of rewrite.srs.domain, or NULL */
+	bool tls_required_no; /* "TLS-Required: No" and no REQUIRETLS (RFC 8689 3) */
 };
 
 static void next_host(ob_group *g);
@@ -211,6 +218,8 @@ static void add_reason(ob_group *g, const char *where, const char *reply, bool r
 		free(g->last_remote);
 		g->last_remote = xstrdup(reply);
 	}
+	if (reply[0] == '5')
+		g->reasons_perm++;
 	if (g->reasons.n >= REASONS_MAX) {
 		g->reasons_more++;
 		return;
@@ -312,7 +321,12 @@ static void on_smtp_done(smtpc_job *job)
 		          job->body_sent ? job->body_sent : "-", g->route.kind == ROUTE_DIRECT ? "direct"
 		          : g->route.kind == ROUTE_HOST ? "host" : *g->route.relay_name ? g->route.relay_name : "relay",
 		          job->replies[k]);
-	if (!job->connected || (all_temp && !job->data_sent)) {
+	/* RFC 8689 4.2.1: a server that cannot take a REQUIRETLS message
+	 * (no verified TLS, no REQUIRETLS) did not take part: the next MX
+	 * may; only when none can does it fail for good */
+	bool tls_refused = a->env.requiretls && job->connected && !job->data_sent && g->n > 0 &&
+	                   !job->from_server[0] && job->codes[0] / 100 == 5;
+	if (!job->connected || (all_temp && !job->data_sent) || tls_refused) {
 		/* this server did not take part: try the next address or MX */
 		char *where = xasprintf("%s[%s]:%d", g->cur_host, g->cur_ip, g->cur_port);
 		add_reason(g, where, job->replies[0], job->connected, job->from_server[0]);
@@ -434,6 +448,21 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->notify = g->notify;
 	j->orcpt = g->orcpt;
 	route_fill_job(g, j, ip, port);
+	if (g->route.kind == ROUTE_DIRECT && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE) {
+		/* RFC 8461 4.2, 5: TLS 1.2 or later (client_tls) with a certificate
+		 * that verifies for the MX name, or this host gets nothing.
+		 * (DANE, when it applies to the host, takes precedence over this
+		 * check: RFC 8461 2; the DANE slice decides it here.) */
+		j->require_tls = true;
+		j->require_verified = true;
+	}
+	if (a->env.requiretls) {
+		/* RFC 8689 4.2.1: verified TLS to a server offering REQUIRETLS,
+		 * and the parameter passed on; the relay too */
+		j->requiretls = true;
+		j->require_tls = true;
+		j->require_verified = true;
+	}
 	j->connect_timeout = cfg->delivery.connect_timeout;
 	j->command_timeout = cfg->delivery.command_timeout;
 	j->data_timeout = cfg->delivery.data_timeout;
@@ -496,11 +525,20 @@ static void next_host(ob_group *g)
 	strlist_free(&g->ips);
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
+		/* 5xx only when every server refused the message for good (a
+		 * REQUIRETLS message no server can take); one that could not be
+		 * reached may take it later, and then a 4xx one speaks for the
+		 * deferral (a delay is never reported with a 5.x.x status) */
+		bool perm = g->reasons_perm > 0 && g->reasons_perm == g->reasons.n + g->reasons_more;
+		for (size_t i = 0; !perm && g->reasons.n > 0 && g->reasons.items[g->reason_main][0] == '5' &&
+		                   i < g->reasons.n; i++)
+			if (g->reasons.items[i][0] == '4')
+				g->reason_main = i;
 		int code;
 		if (g->route.kind == ROUTE_DIRECT && !g->reason_reached && tried_to_connect(g))
 			probe25_hint(g->a->o->probe); /* every MX unreachable: OP25B? */
 		char *why = group_reasons(g, &code);
-		group_set_all(g, 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
+		group_set_all(g, perm ? 'f' : 't', code, why, g->cur_host, g->last_remote); /* the last one tried, if any */
 		free(why);
 		group_done(g);
 		return;
@@ -523,6 +561,36 @@ static void next_host(ob_group *g)
 static uint32_t ob_random(void *arg)
 {
 	return (uint32_t)rand_r(arg);
+}
+
+/* RFC 8461 4.1: under an enforce policy an MX host that matches none of
+ * its mx patterns is not used (the reason stays for the deferral when no
+ * host is left); under testing it is only logged. */
+static void sts_filter_hosts(ob_group *g)
+{
+	if (g->sts == NULL)
+		return;
+	bool enforce = g->sts->mode == MTASTS_MODE_ENFORCE;
+	strlist kept;
+	strlist_init(&kept);
+	for (size_t i = 0; i < g->hosts.n; i++) {
+		const char *h = g->hosts.items[i];
+		if (mtasts_mx_match(g->sts, h)) {
+			strlist_add(&kept, h);
+			continue;
+		}
+		log_event(LOG_LVL_WARN, "mtasts_mx_mismatch", "qid=%s domain=%s mx=%s mode=%s action=%s",
+		          g->a->env.id, g->domain, h, mtasts_mode_name(g->sts->mode), enforce ? "skipped" : "used");
+		if (!enforce) {
+			strlist_add(&kept, h);
+			continue;
+		}
+		char *why = xasprintf("451 4.7.5 MX %s does not match the MTA-STS policy of %s", h, g->domain);
+		add_reason(g, NULL, why, false, false);
+		free(why);
+	}
+	strlist_free(&g->hosts);
+	g->hosts = kept;
 }
 
 static void on_mx(void *arg, const dns_answer *ans)
@@ -551,16 +619,53 @@ static void on_mx(void *arg, const dns_answer *ans)
 		group_set_all(g, 't', 451, why, NULL, NULL);
 		break;
 	}
+	if (why == NULL && g->a->env.requiretls && !ans->secure) {
+		/* RFC 8689 4.2.1: the MX hosts of a REQUIRETLS message must come
+		 * from an authenticated look-up (DNSSEC) */
+		why = xasprintf("550 5.7.10 REQUIRETLS: the MX look-up for %s is not DNSSEC-secure", g->domain);
+		group_set_all(g, 'f', 550, why, NULL, NULL);
+	}
 	if (why != NULL) {
 		free(why);
 		group_done(g);
 		return;
 	}
+	sts_filter_hosts(g);
 	g->host_i = 0;
 	next_host(g);
 }
 
-/* How a group finds its server: the relay host, or the domain's MX. */
+/* The domain's MTA-STS policy is known (p NULL: none): keep it for the
+ * MX filter and the TLS requirements, then look the MX up. */
+static void on_sts(void *arg, const mtasts_policy *p, const char *how)
+{
+	ob_group *g = arg;
+	mtasts_policy_free(&g->sts);
+	if (p != NULL) {
+		g->sts = mtasts_policy_dup(p);
+		log_event(LOG_LVL_INFO, "mtasts_apply", "qid=%s domain=%s mode=%s id=%s source=\"%s\"", g->a->env.id,
+		          g->domain, mtasts_mode_name(p->mode), p->id ? p->id : "-", how);
+	}
+	if (g->conn != NULL) {
+		/* an idle connection from the pool: it may have been opened
+		 * before the policy was known, without a verified certificate or
+		 * to a host the policy does not name, and smtpc_conn does not say
+		 * how it was checked; under enforce it is not used (a fresh one
+		 * is opened by the book).  (Reuse could be allowed once a
+		 * connection records the level it was verified at.) */
+		if (g->sts == NULL || g->sts->mode != MTASTS_MODE_ENFORCE) {
+			start_smtp(g, NULL);
+			return;
+		}
+		connpool_discard(g->a->o->pool, group_dest(g), g->conn);
+		g->conn = NULL;
+	}
+	dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
+}
+
+/* How a group finds its server: the relay host, or the domain's MX (after
+ * its MTA-STS policy, when mtasts.enable; through a relay the policy
+ * domain would be the relay's, RFC 8461 3.4: not looked up). */
 static void group_lookup(ob_group *g)
 {
 	strlist_free(&g->hosts);
@@ -570,6 +675,8 @@ static void group_lookup(ob_group *g)
 	if (g->route.kind != ROUTE_DIRECT) {
 		strlist_add(&g->hosts, g->route.host); /* the relay or fixed host: no MX */
 		next_host(g);
+	} else if (g->a->o->sts != NULL) {
+		mtastsget_lookup(g->a->o->sts, g->domain, on_sts, g);
 	} else {
 		dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
 	}
@@ -589,12 +696,21 @@ static void on_grant(void *arg, smtpc_conn *idle)
 {
 	ob_group *g = arg;
 	g->has_slot = true;
+	if (idle != NULL && g->a->env.requiretls && g->route.kind == ROUTE_DIRECT) {
+		/* RFC 8689 4.2.1: a REQUIRETLS message needs its own (secure) MX
+		 * look-up, which an idle connection would skip */
+		connpool_discard(g->a->o->pool, group_dest(g), idle);
+		idle = NULL;
+	}
 	if (idle != NULL) {
 		g->conn = idle;
-		start_smtp(g, NULL);
-	} else {
-		group_lookup(g);
+		if (g->route.kind != ROUTE_DIRECT || g->a->o->sts == NULL) { /* a relay or fixed host: no MX, no policy */
+			start_smtp(g, NULL);
+			return;
+		}
+		/* the MTA-STS policy first: it decides whether idle may be used (on_sts) */
 	}
+	group_lookup(g);
 }
 
 /* ---- the attempt ---- */
@@ -662,6 +778,9 @@ static void read_work(void *arg)
 		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
 	if (a->parsed)
 		arc_prepare(a);
+	/* RFC 8689 4.1: with REQUIRETLS the field is ignored */
+	if (a->parsed && !a->env.requiretls)
+		a->tls_required_no = tlsrequired_header_no(a->body, a->body_len);
 }
 
 static const char *domain_of(const char *addr)
@@ -734,6 +853,7 @@ static void attempt_free(ob_attempt *a)
 		strlist_free(&g->reason_where);
 		free(g->last_remote);
 		free(g->cur_host);
+		mtasts_policy_free(&g->sts);
 	}
 	free(a->groups);
 	for (size_t i = 0; a->res != NULL && i < a->env.n_rcpts; i++) {
@@ -832,6 +952,9 @@ static void read_done(void *arg)
 		          a->dg.body ? "prepared" : "impossible", a->dg.resigned ? a->dg.resigned : "-",
 		          a->dg.refusal ? a->dg.refusal : a->dg.sign_error ? a->dg.sign_error : "-");
 	}
+	if (a->env.requiretls || a->tls_required_no)
+		log_event(LOG_LVL_INFO, "tls_request", "qid=%s requiretls=%s tls_required=%s", a->env.id,
+		          a->env.requiretls ? "yes" : "no", a->tls_required_no ? "no" : "-");
 	if (a->e->bounce) {
 		/* returned by the postmaster: every pending remote recipient fails */
 		a->e->bounce = false;
@@ -915,12 +1038,15 @@ static void send_dsn(ob_attempt *a, dsn_action action)
 	}
 	dsn_info info = {.reporting_mta = o->cfg->hostname, .qid = a->env.id, .envid = a->env.envid,
 	                 .sender = a->env.sender, .arrival = a->env.time, .now = a->now,
-	                 .headers_only = !(action == DSN_ACTION_FAILED && a->env.ret == DSN_RET_FULL)};
+	                 /* RFC 8689 5: about a REQUIRETLS message, as if RET=HDRS */
+	                 .headers_only = !(action == DSN_ACTION_FAILED && a->env.ret == DSN_RET_FULL) ||
+	                                 a->env.requiretls};
 	buf msg;
 	buf_init(&msg, DSN_MAX);
 	if (n > 0 && dsn_build(&info, dr, n, a->body, a->body_len, &msg)) {
 		static const char *const kinds[] = {"failed", "delayed", "delivered", "relayed"};
-		report_ctx rep = {.q = o->q, .acc = o->acc, .hostname = o->cfg->hostname};
+		report_ctx rep = {.q = o->q, .acc = o->acc, .hostname = o->cfg->hostname,
+		                  .requiretls = a->env.requiretls}; /* RFC 8689 5 */
 		report_send(&rep, a->env.id, a->env.sender, kinds[action], n, msg.data, msg.len);
 	}
 	buf_free(&msg);
@@ -1367,6 +1493,14 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	 * next message waiting for each */
 	o->max_attempts = (size_t)cfg->delivery.max_connections * 4;
 	o->relay_password = password;
+	char *sts_err = NULL;
+	o->sts = mtastsget_new(base, cfg, dns, &sts_err);
+	if (sts_err != NULL) {
+		/* no cache file: the policies cannot be remembered across restarts */
+		*err_r = sts_err;
+		outbound_free(&o);
+		return NULL;
+	}
 	o->prefer = route_family_parse(cfg->route.prefer_family);
 	if (!load_relay_passwords(o, err_r)) {
 		outbound_free(&o);
@@ -1385,6 +1519,7 @@ void outbound_free(outbound **op)
 		return;
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_unregister(queue_gauges[i], queue_gauge, o);
+	mtastsget_free(&o->sts); /* before the groups that wait for it */
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
 		for (size_t k = 0; k < a->n_groups; k++) {

@@ -1,6 +1,6 @@
-/* quotawarn.c — the nearly-full warning (see quotawarn.h): its text, and
- * its one Maildir write.  It must not consult the quota: the warning is
- * delivered even into a full mailbox. */
+/* quotawarn.c — the nearly-full warning (see quotawarn.h): its text, its
+ * one Maildir write, and the stored warning bits.  It must not refuse the
+ * warning for the quota: it is delivered even into a full mailbox. */
 #include "delivery/quotawarn.h"
 
 #include <errno.h>
@@ -98,4 +98,27 @@ bool quota_warn_deliver(const char *root, const char *hostname, const char *acco
 	buf_free(&msg);
 	errno = err;
 	return ok;
+}
+
+void quota_warn_settle(quota_book *b, const char *hostname, const char *account, const char *root,
+                       quota_limits l, unsigned warned, bool counted, uint64_t bytes, uint64_t messages)
+{
+	if (b == NULL || warned == QUOTA_BOOK_NO_ACCOUNT || (!counted && (warned == 0 || quota_limited(l))))
+		return; /* no account to warn, nothing to change, or a usage that could not be read */
+	unsigned send = 0, now = quota_warn_state(counted ? l : (quota_limits){0}, bytes, messages, warned, &send);
+	if (send != 0 && !quota_warn_deliver(root, hostname, account, l, bytes, messages, send))
+		now &= ~send; /* not written: due again next time */
+	if (now != warned)
+		quota_book_set_warned(b, account, now);
+}
+
+void quota_warn_recheck(quota_book *b, const char *hostname, const char *account, const char *root)
+{
+	quota_limits l;
+	unsigned warned;
+	uint64_t bytes = 0, messages = 0;
+	if (b == NULL || !quota_book_limits(b, account, &l, &warned))
+		return; /* a database error (logged): the next addition tries again */
+	bool counted = quota_limited(l) && quota_book_usage(b, root, &bytes, &messages);
+	quota_warn_settle(b, hostname, account, root, l, warned, counted, bytes, messages);
 }

@@ -22,7 +22,7 @@ bool report_send(const report_ctx *ctx, const char *about_qid, const char *sende
 	strlist_init(&remote);
 	accounts_status st = accounts_resolve(ctx->acc, sender, &local, &remote);
 	qenvelope env = {.id = id, .time = time(NULL), .sender = (char *)"", .client = (char *)"127.0.0.1",
-	                 .helo = (char *)ctx->hostname};
+	                 .helo = (char *)ctx->hostname, .requiretls = ctx->requiretls};
 	if (st == ACC_OK) {
 		for (size_t i = 0; i < local.n; i++)
 			qenvelope_add_rcpt(&env, local.items[i], 'L');
@@ -34,8 +34,8 @@ bool report_send(const report_ctx *ctx, const char *about_qid, const char *sende
 	bool ok = false;
 	if (env.n_rcpts > 0) {
 		ok = queue_inject(ctx->q, &env, msg, len);
-		log_event(LOG_LVL_INFO, "dsn", "qid=%s dsn_qid=%s kind=%s to=%s recipients=%zu", about_qid, id,
-		          kind, sender, recipients);
+		log_event(LOG_LVL_INFO, "dsn", "qid=%s dsn_qid=%s kind=%s to=%s recipients=%zu%s", about_qid, id,
+		          kind, sender, recipients, ctx->requiretls ? " requiretls=yes" : "");
 		if (ok)
 			audit_emit(AUDIT_DSN, about_qid, NULL,
 			           json_pack("{s:s, s:s, s:o, s:I}", "dsn_qid", id, "action", kind, "to", audit_str(sender),

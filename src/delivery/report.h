@@ -18,6 +18,8 @@ typedef struct report_ctx {
 	queue *q;
 	accounts *acc;
 	const char *hostname;     /* our HELO in the report's envelope */
+	bool requiretls;          /* the report is about a REQUIRETLS message: it
+	                           * is queued with REQUIRETLS too (RFC 8689 5) */
 } report_ctx;
 
 /* Queue msg (LF line ends) to sender, about the message about_qid; kind

@@ -15,10 +15,12 @@
 #include "auth/accounts.h"
 #include "delivery/autoreply.h"
 #include "delivery/dsn.h"
+#include "delivery/maildir.h"
 #include "delivery/sievecache.h"
 #include "delivery/vacmemo.h"
 #include "lib/log.h"
 #include "mime/header.h"
+#include "msgauth/dkimsign.h"
 #include "queue/qid.h"
 #include "sieve/sieve.h"
 #include "store/folders.h"
@@ -29,6 +31,7 @@
 struct sieve_delivery {
 	queue *q;
 	char *hostname;
+	char *data_dir;            /* for the DKIM keys that sign replies */
 	sieve_cache *cache;
 	vacmemo *memo;
 	pthread_mutex_t acc_lock;  /* an accounts handle is not for two threads at once */
@@ -52,7 +55,8 @@ sieve_delivery *sieve_delivery_open(const config *cfg, queue *q, char **err_r)
 	}
 	sieve_delivery *sd = xcalloc(1, sizeof(*sd));
 	char *global = xasprintf("%s/sieve/global", cfg->data_dir);
-	*sd = (sieve_delivery){.q = q, .hostname = xstrdup(cfg->hostname), .cache = sieve_cache_new(global),
+	*sd = (sieve_delivery){.q = q, .hostname = xstrdup(cfg->hostname), .data_dir = xstrdup(cfg->data_dir),
+	                       .cache = sieve_cache_new(global),
 	                       .memo = memo, .acc = acc};
 	free(global);
 	pthread_mutex_init(&sd->acc_lock, NULL);
@@ -69,6 +73,7 @@ void sieve_delivery_free(sieve_delivery **sdp)
 	accounts_close(&sd->acc);
 	pthread_mutex_destroy(&sd->acc_lock);
 	free(sd->hostname);
+	free(sd->data_dir);
 	free(sd);
 	*sdp = NULL;
 }
@@ -146,11 +151,8 @@ static bool mailbox_exists(void *arg, const char *name)
 {
 	const run_ctx *r = arg;
 	char *path = folder_path(r->root, name);
-	char *cur = path ? xasprintf("%s/cur", path) : NULL;
-	struct stat st;
-	bool ok = cur != NULL && stat(cur, &st) == 0 && S_ISDIR(st.st_mode);
+	bool ok = path != NULL && maildir_exists(path);
 	free(path);
-	free(cur);
 	return ok;
 }
 
@@ -209,6 +211,41 @@ void sieve_plan_keep(sieve_plan *p, const char *folder, bool junk)
 }
 
 /* ---- messages ---- */
+
+/* Sign a reply or refusal made here with the DKIM keys of the account's
+ * domain (its From is the user, or our MAILER-DAEMON: aligned for DMARC
+ * when the host name is under that domain).  Unsigned, with a log line,
+ * when the domain has no key or signing fails. */
+static void sign_send(sieve_delivery *sd, const char *user, sieve_send *s)
+{
+	const char *at = strrchr(user, '@');
+	if (at == NULL || s->data == NULL)
+		return;
+	dkim_keyset set = {0};
+	strlist problems;
+	strlist_init(&problems);
+	dkim_keys_load(sd->data_dir, at + 1, &set, &problems);
+	strlist_free(&problems);
+	const dkim_key *keys[2];
+	size_t n = dkim_keys_pick(&set, at + 1, NULL, keys);
+	buf sig;
+	buf_init(&sig, BUF_UNBOUNDED); /* one field per key */
+	char *err = NULL;
+	dkim_sign_opts o = {.now = time(NULL), .crlf = false};
+	if (n > 0 && dkim_sign(s->data, s->len, keys, n, &o, &sig, &err)) {
+		char *signed_msg = xmalloc(sig.len + s->len + 1);
+		memcpy(signed_msg, sig.data, sig.len);
+		memcpy(signed_msg + sig.len, s->data, s->len);
+		free(s->data);
+		s->data = signed_msg;
+		s->len += sig.len;
+	} else if (n > 0) {
+		log_event(LOG_LVL_WARN, "dkim_sign", "user=%s action=%s result=unsigned error=%s", user, s->what, err);
+	}
+	free(err);
+	buf_free(&sig);
+	dkim_keyset_free(&set);
+}
 
 /* Resolve address into s's recipients.  False when it names nobody. */
 static bool resolve(sieve_delivery *sd, const char *address, sieve_send *s)
@@ -276,6 +313,7 @@ static void plan_redirect(sieve_delivery *sd, const qenvelope *env, const char *
 		*lost_r = !a->copy;
 		return;
 	}
+	s->requiretls = env->requiretls;
 	s->data = xasprintf("Delivered-To: %s\n", to);
 	size_t head = strlen(s->data);
 	s->data = xrealloc(s->data, head + len + 1);
@@ -310,6 +348,7 @@ static void plan_vacation(sieve_delivery *sd, const qenvelope *env, const char *
 	autoreply_vacation(&info, v, msg->data, msg->len, &out);
 	s->len = out.len;
 	s->data = buf_steal(&out);
+	sign_send(sd, to, s);
 	s->vac_handle = xstrdup(v->handle);
 	s->vac_until = now + v->seconds;
 	plan_did(p, "vacation:sent");
@@ -347,6 +386,7 @@ static void plan_refusal(sieve_delivery *sd, const qenvelope *env, size_t idx, c
 	}
 	s->len = out.len;
 	s->data = buf_steal(&out);
+	sign_send(sd, to, s);
 	plan_did(p, "%s:sent", ereject ? "ereject" : "reject");
 }
 
@@ -455,7 +495,7 @@ bool sieve_delivery_send(sieve_delivery *sd, const qenvelope *env, size_t idx, c
 		char id[QID_LEN + 1];
 		qid_new(id);
 		qenvelope ne = {.id = id, .time = time(NULL), .sender = s->sender, .client = (char *)"127.0.0.1",
-		                .helo = sd->hostname};
+		                .helo = sd->hostname, .requiretls = s->requiretls};
 		for (size_t k = 0; k < s->local.n; k++)
 			qenvelope_add_rcpt(&ne, s->local.items[k], 'L');
 		for (size_t k = 0; k < s->remote.n; k++)

@@ -58,6 +58,8 @@ typedef struct sieve_send {
 	strlist local, remote; /* its recipients, resolved */
 	char *data;            /* LF line ends */
 	size_t len;
+	bool requiretls;       /* redirect of a REQUIRETLS message: it keeps the
+	                        * requirement (RFC 8689 4) */
 	char *vac_handle;      /* vacation: remember (sender, handle) until vac_until */
 	time_t vac_until;
 } sieve_send;

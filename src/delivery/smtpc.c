@@ -50,6 +50,7 @@ struct smtpc_conn {
 	bool tls_verified;
 	/* what the server offers (EHLO) */
 	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking, ext_dsn;
+	bool ext_requiretls;
 	bool auth_plain, auth_login;
 	unsigned long long remote_size;
 	bool authed;
@@ -215,6 +216,7 @@ static void parse_ehlo(smtpc_conn *c, const char *text)
 {
 	c->ext_starttls = c->ext_size = c->ext_8bit = c->ext_utf8 = false;
 	c->ext_pipelining = c->ext_chunking = c->ext_dsn = c->auth_plain = c->auth_login = false;
+	c->ext_requiretls = false;
 	c->remote_size = 0;
 	for (const char *line = strchr(text, '\n'); line != NULL; line = strchr(line + 1, '\n')) {
 		if (strcspn(line + 1, "\n") < 4)
@@ -232,6 +234,8 @@ static void parse_ehlo(smtpc_conn *c, const char *text)
 			c->ext_chunking = true;
 		else if (keyword(kw, "DSN"))
 			c->ext_dsn = true;
+		else if (keyword(kw, "REQUIRETLS"))
+			c->ext_requiretls = true;
 		else if (keyword(kw, "AUTH"))
 			parse_auth(c, kw + 4);
 		else if (keyword(kw, "SIZE")) {
@@ -333,6 +337,16 @@ static void start_mail(smtpc_job *j)
 		txn_end(j, true);
 		return;
 	}
+	if (j->requiretls && !c->ext_requiretls) {
+		/* RFC 8689 4.2.1: never to a server that does not promise to
+		 * keep the requirement on the next hop */
+		char *t = xasprintf("550 5.7.30 REQUIRETLS support required: %s does not offer REQUIRETLS",
+		                    c->host);
+		decide_rest(j, 550, t, false);
+		free(t);
+		txn_end(j, true); /* nothing was sent */
+		return;
+	}
 	if (!choose_body(j)) {
 		txn_end(j, true); /* nothing was sent */
 		return;
@@ -356,9 +370,9 @@ static void start_mail(smtpc_job *j)
 	buf_init(&dsn, BUF_UNBOUNDED);
 	if (c->ext_dsn)
 		dsnparam_mail(j->dsn_ret, j->envid, &dsn);
-	send_line(c, "MAIL FROM:<%s>%s%s%s%s", j->sender, sz,
+	send_line(c, "MAIL FROM:<%s>%s%s%s%s%s", j->sender, sz,
 	          strcmp(j->body_sent, "8bitmime") == 0 ? " BODY=8BITMIME" : "",
-	          j->needs_smtputf8 ? " SMTPUTF8" : "", buf_str(&dsn));
+	          j->needs_smtputf8 ? " SMTPUTF8" : "", j->requiretls ? " REQUIRETLS" : "", buf_str(&dsn));
 	buf_free(&dsn);
 	if (!c->ext_pipelining)
 		return;
@@ -482,10 +496,15 @@ static void after_tls(smtpc_job *j)
 	j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;
 	if (j->require_verified && !c->tls_verified) {
-		char *t = xasprintf("451 4.7.5 The certificate of %s does not verify (%s)", j->mx_host,
-		                    X509_verify_cert_error_string(SSL_get_verify_result(ssl)));
+		/* a REQUIRETLS message is returned rather than kept waiting for a
+		 * certificate to change (RFC 8689 4.2.1, 5) */
+		int code = j->requiretls ? 550 : 451;
+		char *t = xasprintf("%d %s The certificate of %s does not verify (%s)%s", code,
+		                    j->requiretls ? "5.7.10" : "4.7.5", j->mx_host,
+		                    X509_verify_cert_error_string(SSL_get_verify_result(ssl)),
+		                    j->requiretls ? "; REQUIRETLS needs a verified certificate" : "");
 		c->dead = true;
-		finish(j, 451, t);
+		finish(j, code, t);
 		free(t);
 		return;
 	}
@@ -510,10 +529,14 @@ static void after_ehlo(smtpc_job *j)
 {
 	smtpc_conn *c = j->st;
 	if (j->require_tls && !c->tls) {
-		char *t = xasprintf("451 4.7.10 %s offers no STARTTLS; not sending credentials or mail in the clear",
+		int code = j->requiretls ? 550 : 451;
+		char *t = j->requiretls
+		        ? xasprintf("550 5.7.10 %s offers no STARTTLS; REQUIRETLS forbids sending in the clear",
+		                    j->mx_host)
+		        : xasprintf("451 4.7.10 %s offers no STARTTLS; not sending credentials or mail in the clear",
 		                    j->mx_host);
 		c->dead = true;
-		finish(j, 451, t);
+		finish(j, code, t);
 		free(t);
 		return;
 	}
@@ -787,6 +810,14 @@ static void start_reused(smtpc_job *j)
 	if (c->dead || c->bev == NULL) {
 		j->stale = true;
 		finish(j, 451, "451 4.4.2 The connection closed while idle");
+		return;
+	}
+	if ((j->require_tls && !c->tls) || (j->require_verified && !c->tls_verified)) {
+		/* opened for mail that asked less (opportunistic TLS): this one
+		 * needs the checks of a fresh connection (RFC 8689 4.2.1) */
+		j->stale = true;
+		c->dead = true;
+		finish(j, 451, "451 4.7.5 The idle connection does not meet this message's TLS requirement");
 		return;
 	}
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);

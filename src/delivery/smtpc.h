@@ -66,6 +66,12 @@ struct smtpc_job {
 	bool implicit_tls;            /* TLS from the first byte (port 465) */
 	bool require_tls;             /* no TLS, no transaction (relay hosts) */
 	bool require_verified;        /* the certificate must verify for mx_host */
+	bool requiretls;              /* RFC 8689 4.2.1: the message goes only to a
+	                               * server that offers REQUIRETLS (else every
+	                               * recipient gets "550 5.7.30"), with MAIL ...
+	                               * REQUIRETLS; a require_tls / require_verified
+	                               * that fails is then a "550 5.7.10"
+	                               * (permanent), not a 451 */
 	const char *auth_user;        /* log in with these, when set */
 	const char *auth_pass;
 	/* RFC 3461, passed on only when the server advertises DSN: */

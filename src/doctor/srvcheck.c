@@ -1,5 +1,6 @@
 /* srvcheck.c — `yubin doctor`'s check of the SRV records mail programs use
- * to find a domain's servers (RFC 6186 3, RFC 8314 5.1): for each service
+ * to find a domain's servers (RFC 6186 3, RFC 8314 5.1, RFC 5804 1.8 for
+ * ManageSieve): for each service
  * this server runs, a record whose target is this server and whose port is
  * one of its listeners of that kind; for a service it does not run, no
  * record pointing here (RFC 6186 3.4: "0 0 0 ." says "not offered").
@@ -39,8 +40,8 @@ static void judge_offered(doctor *d, const char *name, const autoconf_srv_servic
 		doctor_add(d, "srv", name, DOCTOR_FAIL, fix, "no answer from DNS");
 	} else if (a->status != DNS_OK) {
 		doctor_add(d, "srv", name, DOCTOR_WARN, fix,
-		           "no SRV record: mail programs that look for %s (RFC 6186) will not find port %d", sv->what,
-		           ports[0]);
+		           "no SRV record: mail programs that look for %s (%s) will not find port %d", sv->what,
+		           sv->spec, ports[0]);
 	} else {
 		const char *bad = NULL;
 		bool good = false, dot = false;
@@ -84,7 +85,7 @@ static void judge_not_offered(doctor *d, const char *name, const autoconf_srv_se
 		const char *target;
 		if (doctor_srv_split(a->values.items[i], &port, &target) && strcmp(target, ".") != 0 &&
 		    target_is_ours(d, target)) {
-			char *fix = xasprintf("publish \"%s. IN SRV 0 0 0 .\" instead (RFC 6186 3.4: not offered), or add a "
+			char *fix = xasprintf("publish \"%s. IN SRV 0 0 0 .\" instead (target \".\": not offered), or add a "
 			                      "%s listener", name, config_role_name(sv->role));
 			doctor_add(d, "srv", name, DOCTOR_FAIL, fix,
 			           "\"%s\" sends mail programs here for %s, which this server does not offer",
@@ -99,12 +100,10 @@ static void judge_not_offered(doctor *d, const char *name, const autoconf_srv_se
 
 void doctor_check_srv(doctor *d, const char *domain)
 {
-	autoconf_offer o;
-	autoconf_offer_build(d->cfg, &o);
 	for (size_t s = 0; s < autoconf_n_srv_services; s++) {
 		const autoconf_srv_service *sv = &autoconf_srv_services[s];
 		int ports[AUTOCONF_MAX_ENDPOINTS];
-		size_t n_ports = autoconf_offer_ports(&o, sv->proto, sv->implicit_tls, ports, AUTOCONF_MAX_ENDPOINTS);
+		size_t n_ports = autoconf_srv_ports(d->cfg, sv, ports, AUTOCONF_MAX_ENDPOINTS);
 		char *name = xasprintf("%s._tcp.%s", sv->label, domain);
 		doctor_answer a;
 		doctor_lookup(d, name, DNS_TYPE_SRV, &a);

@@ -10,6 +10,7 @@
 
 #include "http/http.h"
 #include "http/router.h"
+#include "lib/strutil.h"
 
 struct http_server;
 
@@ -24,7 +25,10 @@ struct http_req {
 	router_params params;
 	struct evkeyvalq query;
 	bool query_parsed;
-	struct evkeyvalq form;
+	/* name, value, name, value...: not an evkeyvalq, whose add refuses
+	 * values with line breaks (header injection) and would drop every
+	 * multi-line textarea */
+	strlist form;
 	bool form_parsed;
 	char *body;                       /* pulled up on first use */
 	size_t body_len;

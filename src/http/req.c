@@ -24,7 +24,7 @@ http_req *http_req_new(http_server *hs, struct evhttp_request *er, const char *i
 	r->method = xstrdup(method);
 	r->path = path;
 	TAILQ_INIT(&r->query);
-	TAILQ_INIT(&r->form);
+	strlist_init(&r->form);
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	r->next = hs->live;
 	if (hs->live != NULL)
@@ -49,9 +49,10 @@ const char *http_req_param(http_req *r, const char *name)
 	return NULL;
 }
 
-/* Parse "a=1&b=2" into q (values decoded, '+' as space); malformed pairs
- * are left out. */
-static void parse_pairs(const char *s, size_t len, struct evkeyvalq *q)
+/* Parse "a=1&b=2" into q, or (q NULL) into l as name, value, ... (values
+ * decoded, '+' as space); malformed pairs are left out, and so are values
+ * with line breaks in q (evhttp_add_header refuses them). */
+static void parse_pairs(const char *s, size_t len, struct evkeyvalq *q, strlist *l)
 {
 	size_t i = 0;
 	while (i < len) {
@@ -62,8 +63,13 @@ static void parse_pairs(const char *s, size_t len, struct evkeyvalq *q)
 		size_t klen = eq ? (size_t)(eq - (s + i)) : end - i;
 		char *k = router_unescape(s + i, klen, true);
 		char *v = eq ? router_unescape(eq + 1, (size_t)(s + end - eq - 1), true) : xstrdup("");
-		if (k != NULL && v != NULL && k[0] != '\0')
+		if (k != NULL && v != NULL && k[0] != '\0' && q != NULL) {
 			evhttp_add_header(q, k, v);
+		} else if (k != NULL && v != NULL && k[0] != '\0') {
+			strlist_add_owned(l, k);
+			strlist_add_owned(l, v);
+			k = v = NULL;
+		}
 		free(k);
 		free(v);
 		i = end + 1;
@@ -76,7 +82,7 @@ const char *http_req_query(http_req *r, const char *name)
 		r->query_parsed = true;
 		const char *q = r->er ? evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->er)) : NULL;
 		if (q != NULL)
-			parse_pairs(q, strlen(q), &r->query);
+			parse_pairs(q, strlen(q), &r->query, NULL);
 	}
 	return evhttp_find_header(&r->query, name);
 }
@@ -113,10 +119,13 @@ const char *http_req_form(http_req *r, const char *name)
 		    (ct[33] == '\0' || ct[33] == ';' || ct[33] == ' ')) {
 			size_t len;
 			const char *b = http_req_body(r, &len);
-			parse_pairs(b, len, &r->form);
+			parse_pairs(b, len, NULL, &r->form);
 		}
 	}
-	return evhttp_find_header(&r->form, name);
+	for (size_t i = 0; i + 1 < r->form.n; i += 2)
+		if (strcmp(r->form.items[i], name) == 0)
+			return r->form.items[i + 1];
+	return NULL;
 }
 
 void http_req_set_principal(http_req *r, const char *kind, const char *name, void *data)
@@ -165,7 +174,7 @@ static void req_free(http_req *r)
 		r->next->prev = r->prev;
 	router_params_free(&r->params);
 	evhttp_clear_headers(&r->query);
-	evhttp_clear_headers(&r->form);
+	strlist_free(&r->form);
 	free(r->method);
 	free(r->path);
 	free(r->body);

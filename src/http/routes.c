@@ -10,6 +10,7 @@
 #include "api/webhooks_api.h"
 #include "autoconf/handlers.h"
 #include "http/metrics_page.h"
+#include "http/mtasts_serve.h"
 #include "web/web.h"
 
 static const http_route routes[] = {
@@ -43,12 +44,20 @@ static const http_route routes[] = {
 	{"POST", "/account/password", web_require_user, web_post_account_password},
 	{"POST", "/account/apppass", web_require_user, web_post_account_apppass},
 	{"POST", "/account/apppass/revoke", web_require_user, web_post_account_revoke},
+	{"GET", "/account/filters", web_require_user, web_get_filters},
+	{"POST", "/account/filters/save", web_require_user, web_post_filters_save},
+	{"POST", "/account/filters/activate", web_require_user, web_post_filters_activate},
+	{"POST", "/account/filters/deactivate", web_require_user, web_post_filters_deactivate},
+	{"POST", "/account/filters/delete", web_require_user, web_post_filters_delete},
+	{"POST", "/account/vacation", web_require_user, web_post_vacation},
 	/* automatic client set-up (autoconf/handlers.h) */
 	{"GET", "/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
 	{"GET", "/.well-known/autoconfig/mail/config-v1.1.xml", NULL, autoconf_get_thunderbird},
 	{"GET", "/.well-known/mail-v1.xml", NULL, autoconf_get_thunderbird},
 	{"POST", "~/autodiscover/autodiscover.xml", NULL, autoconf_post_autodiscover},
 	{"GET", "/account/mail.mobileconfig", web_require_user, autoconf_get_mobileconfig},
+	/* our MTA-STS policy, for Host mta-sts.DOMAIN (http/mtasts_serve.h) */
+	{"GET", "/.well-known/mta-sts.txt", NULL, mtasts_serve_policy},
 };
 
 const http_route *http_routes(size_t *n_r)

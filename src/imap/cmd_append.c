@@ -24,6 +24,7 @@
 #include "imap/date.h"
 #include "imap/flags.h"
 #include "imap/imapurl.h"
+#include "delivery/quotawarn.h"
 #include "imap/names.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
@@ -373,6 +374,10 @@ static void store_work(void *arg)
 		j->uidvalidity = j->v->mb->uidvalidity;
 		if (!ok && j->err == NULL)
 			j->err = xstrdup("an appended message was not found");
+		/* the 90 % warning, as local delivery gives it (the messages are
+		 * in: whatever this finds, the APPEND stands) */
+		if (ok)
+			quota_warn_recheck(j->s->srv->quota, j->s->srv->cfg->hostname, j->s->account, j->s->maildir);
 	} else {
 		for (size_t k = 0; k < j->n; k++) { /* what was written goes: none is stored */
 			char *tmp = j->msgs[k].name[0] ? xasprintf("%s/tmp/%s", j->path, j->msgs[k].name) : NULL;

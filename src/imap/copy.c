@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "delivery/quotawarn.h"
 #include "imap/names.h"
 #include "imap/seqset.h"
 #include "lib/fsutil.h"
@@ -125,6 +126,8 @@ static void copy_work(void *arg)
 	/* the UID list or the index could not grow */
 	j->full = !j->ok && (imap_disk_full(errno) || imap_disk_full_at(j->s->maildir));
 	j->dst_validity = j->dst->mb->uidvalidity;
+	if (j->ok && !j->move) /* the 90 % warning, as local delivery gives it */
+		quota_warn_recheck(j->s->srv->quota, j->s->srv->cfg->hostname, j->s->account, j->s->maildir);
 }
 
 /* Step 3 (MOVE), a writer on the source. */

@@ -8,7 +8,9 @@
  * check APPEND and COPY make before they add mail.  Without a limit the
  * account has no quota root at all.  The limits are soft by the width of
  * a race: two sessions adding mail at the same moment may both pass the
- * check.  Local delivery enforces the same limits (delivery/local.c). */
+ * check.  Local delivery enforces the same limits (delivery/local.c);
+ * APPEND and COPY give the 90 % warning as it does (delivery/quotawarn.h).
+ * Every look at the account store or the Maildir runs on a worker. */
 #include "imap/session.h"
 
 #include <errno.h>
@@ -26,8 +28,9 @@
 
 #define QUOTA_ROOT ""
 
-/* The account's limits now (a change by `yubin user quota` counts at
- * once); the defaults when the account store cannot say. */
+/* On a worker (the account store is SQLite): the account's limits now (a
+ * change by `yubin user quota` counts at once); the defaults when the
+ * account store cannot say. */
 static quota_limits limits_of(const imap_session *s)
 {
 	quota_limits l;
@@ -36,12 +39,6 @@ static quota_limits limits_of(const imap_session *s)
 	else
 		l = quota_effective(NULL, s->srv->cfg->limits.mailbox_quota, s->srv->cfg->limits.mailbox_quota_messages);
 	return l;
-}
-
-/* Is anything limited (else the account has no quota root)? */
-static bool has_root(const imap_session *s)
-{
-	return quota_limited(limits_of(s));
 }
 
 /* On a worker: the account's bytes and messages now (false when they
@@ -75,17 +72,21 @@ bool imap_disk_full_at(const char *path)
 	return st.f_bavail < 8 || (st.f_files > 0 && st.f_favail == 0);
 }
 
+/* GETQUOTAROOT and GETQUOTA ask the account store (SQLite) and count the
+ * Maildir: both on a worker, the session paused meanwhile. */
 typedef struct quota_job {
 	imap_session *s;
 	char *tag, *name;     /* name: GETQUOTAROOT's mailbox, NULL for GETQUOTA */
+	quota_limits l;       /* the account's limits, read on the worker */
 	uint64_t bytes, messages;
-	bool ok;
+	bool ok;              /* limited, and the usage was counted */
 } quota_job;
 
 static void quota_work(void *arg)
 {
 	quota_job *j = arg;
-	j->ok = usage_now(j->s, &j->bytes, &j->messages);
+	j->l = limits_of(j->s);
+	j->ok = quota_limited(j->l) && usage_now(j->s, &j->bytes, &j->messages);
 }
 
 /* RFC 9208 5.2: "* QUOTAROOT name", with our one root when it has one. */
@@ -101,36 +102,53 @@ static void quotaroot_line(imap_session *s, const char *name, bool with_root)
 	buf_free(&out);
 }
 
+/* RFC 9208 5.1: STORAGE in units of 1024 octets, usage rounded up. */
+static void quota_line(imap_session *s, quota_limits l, uint64_t bytes, uint64_t messages)
+{
+	char storage[64] = "", msgs[64] = "";
+	if (l.bytes > 0)
+		snprintf(storage, sizeof storage, "STORAGE %llu %llu", (unsigned long long)((bytes + 1023) / 1024),
+		         (unsigned long long)(l.bytes / 1024));
+	if (l.messages > 0)
+		snprintf(msgs, sizeof msgs, "%sMESSAGE %llu %llu", storage[0] ? " " : "", (unsigned long long)messages,
+		         (unsigned long long)l.messages);
+	imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (%s%s)", storage, msgs);
+}
+
+static void quota_reply(quota_job *j)
+{
+	imap_session *s = j->s;
+	bool limited = quota_limited(j->l);
+	if (j->name == NULL && !limited) {
+		imap_tagged(s, j->tag, "NO", "[NONEXISTENT] No such quota root");
+		return;
+	}
+	/* RFC 9208 4.3: without a limit the mailbox is under no quota root */
+	if (j->name != NULL)
+		quotaroot_line(s, j->name, limited);
+	if (limited && !j->ok) {
+		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s quota_error=\"cannot read the account\"", s->sid,
+		          s->account);
+		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The usage cannot be counted");
+		return;
+	}
+	if (limited)
+		quota_line(s, j->l, j->bytes, j->messages);
+	imap_tagged(s, j->tag, "OK", "%s completed", j->name ? "GETQUOTAROOT" : "GETQUOTA");
+}
+
 static void quota_done(void *arg)
 {
 	quota_job *j = arg;
 	imap_session *s = j->s;
-	if (j->name != NULL)
-		quotaroot_line(s, j->name, true);
-	if (!j->ok) {
-		log_event(LOG_LVL_ERROR, "imap", "sid=%s user=%s quota_error=\"cannot read the account\"", s->sid,
-		          s->account);
-		imap_tagged(s, j->tag, "NO", "[SERVERBUG] The usage cannot be counted");
-	} else {
-		/* RFC 9208 5.1: STORAGE in units of 1024 octets, usage rounded up */
-		char storage[64] = "", messages[64] = "";
-		quota_limits l = limits_of(s);
-		if (l.bytes > 0)
-			snprintf(storage, sizeof storage, "STORAGE %llu %llu", (unsigned long long)((j->bytes + 1023) / 1024),
-			         (unsigned long long)(l.bytes / 1024));
-		if (l.messages > 0)
-			snprintf(messages, sizeof messages, "%sMESSAGE %llu %llu", storage[0] ? " " : "",
-			         (unsigned long long)j->messages, (unsigned long long)l.messages);
-		imap_untagged(s, "QUOTA \"" QUOTA_ROOT "\" (%s%s)", storage, messages);
-		imap_tagged(s, j->tag, "OK", "%s completed", j->name ? "GETQUOTAROOT" : "GETQUOTA");
-	}
+	quota_reply(j);
 	free(j->tag);
 	free(j->name);
 	free(j);
 	conn_resume(s->c);
 }
 
-static void count_then_reply(imap_session *s, const char *tag, char *name)
+static void limits_then_reply(imap_session *s, const char *tag, char *name)
 {
 	quota_job *j = xcalloc(1, sizeof(*j));
 	*j = (quota_job){.s = s, .tag = xstrdup(tag), .name = name};
@@ -153,13 +171,8 @@ static void getquotaroot(imap_session *s, const imap_command *c)
 	if (path == NULL) {
 		imap_tagged(s, c->tag, "NO", "[CANNOT] That cannot be a mailbox name");
 		free(name);
-	} else if (!has_root(s)) {
-		/* RFC 9208 4.3: a mailbox under no quota root */
-		quotaroot_line(s, name, false);
-		imap_tagged(s, c->tag, "OK", "GETQUOTAROOT completed");
-		free(name);
 	} else {
-		count_then_reply(s, c->tag, name);
+		limits_then_reply(s, c->tag, name);
 	}
 	free(path);
 }
@@ -172,10 +185,10 @@ static void getquota(imap_session *s, const imap_command *c)
 		imap_tagged(s, c->tag, "BAD", "GETQUOTA needs one quota root");
 		return;
 	}
-	if (len != strlen(QUOTA_ROOT) || memcmp(root, QUOTA_ROOT, len) != 0 || !has_root(s))
+	if (len != strlen(QUOTA_ROOT) || memcmp(root, QUOTA_ROOT, len) != 0)
 		imap_tagged(s, c->tag, "NO", "[NONEXISTENT] No such quota root");
 	else
-		count_then_reply(s, c->tag, NULL);
+		limits_then_reply(s, c->tag, NULL);
 }
 
 void imap_quota_cmd(imap_session *s, const imap_command *c)

@@ -139,11 +139,20 @@ static const setting_def schema[] = {
 	STR("doctor.probe_domain", doctor.probe_domain, "gmail.com", "`yubin doctor` checks that outbound port 25 is open by connecting to this domain's MX hosts (on delivery.port) and reading their greeting"),
 	INT("doctor.timeout", doctor.timeout, 10, 1, 120, "seconds `yubin doctor` waits for each connection, greeting and reply of its network checks"),
 	INT("web.chart_days", web.chart_days, 3, 1, 31, "days the dashboard's charts show, per hour"),
+	/* MTA-STS (RFC 8461), delivery/mtastsget.h and http/mtasts_serve.c */
+	INT("mtasts.enable", mtasts.enable, 1, 0, 1, "1: look up the MTA-STS policy of each recipient domain (the _mta-sts TXT record, then https://mta-sts.DOMAIN/.well-known/mta-sts.txt, cached in DATA_DIR/mtasts.db) and apply it: mode enforce skips MX hosts the policy does not name and defers rather than deliver without a certificate that verifies for the MX name; testing only logs"),
+	INT("mtasts.fetch_timeout", mtasts.fetch_timeout, 60, 1, 600, "seconds for one MTA-STS policy fetch (connection, TLS and body)"),
+	INT("mtasts.fetch_retry", mtasts.fetch_retry, 300, 0, 86400, "seconds before a failed MTA-STS policy fetch for the same TXT id is tried again (a valid cached policy keeps applying meanwhile)"),
+	INT("mtasts.refresh_interval", mtasts.refresh_interval, 86400, 10, 86400 * 7, "seconds between background checks of the cached MTA-STS policies: a changed TXT id, or a policy that expires within two intervals, is fetched again"),
+	INT("mtasts.test_https_port", mtasts.test_https_port, 0, 0, 65535, "FOR TESTS ONLY: fetch MTA-STS policies from this port instead of 443 (RFC 8461 fixes 443); 0: 443"),
+	STR("mtasts.policy_mode", mtasts.policy_mode, "testing", "the mode of the MTA-STS policy this server publishes for its domains at https://mta-sts.DOMAIN/.well-known/mta-sts.txt: \"testing\" (start here), \"enforce\" or \"none\" (to withdraw it)"),
+	INT("mtasts.policy_max_age", mtasts.policy_max_age, 604800, 86400, 31557600, "max_age (seconds) of the MTA-STS policy this server publishes"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
-                                     "audit", "webhooks", "web", "metrics", "doctor", "managesieve"};
+                                     "audit", "webhooks", "web", "metrics", "doctor", "managesieve",
+                                     "mtasts"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -964,6 +973,9 @@ bool config_validate(const config *cfg, strlist *errs)
 		add_error(errs, file, 0, "audit.journal must be a mail address, like journal = \"archive@example.org\";");
 	if (cfg->relay.host != NULL && (cfg->relay.user == NULL) != (cfg->relay.password_file == NULL))
 		add_error(errs, file, 0, "relay.user and relay.password_file go together: set both or neither");
+	const char *stsm = cfg->mtasts.policy_mode;
+	if (stsm == NULL || (strcmp(stsm, "testing") != 0 && strcmp(stsm, "enforce") != 0 && strcmp(stsm, "none") != 0))
+		add_error(errs, file, 0, "mtasts.policy_mode must be \"testing\", \"enforce\" or \"none\"");
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
 		add_error(errs, file, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");
 	validate_route(cfg, file, errs);

@@ -229,6 +229,17 @@ typedef struct config_route {
 	config_sender_source *sender_sources;
 	int n_sender_sources;
 } config_route;
+/* MTA-STS (RFC 8461): the policies of domains we send to
+ * (delivery/mtastsget.h) and the one we publish (http/mtasts_serve.c). */
+typedef struct config_mtasts {
+	int enable;                /* 1: look up and apply recipients' policies */
+	int fetch_timeout;         /* seconds for one policy fetch */
+	int fetch_retry;           /* seconds before a failed fetch is tried again */
+	int refresh_interval;      /* seconds between background refreshes */
+	int test_https_port;       /* tests only: fetch from this port, not 443 */
+	char *policy_mode;         /* our policy: "testing", "enforce" or "none" */
+	int policy_max_age;        /* our policy's max_age */
+} config_mtasts;
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -258,6 +269,7 @@ typedef struct config {
 	config_doctor doctor;
 	config_managesieve managesieve;
 	config_route route;     /* routing: transport, relays, sources, OP25B probe */
+	config_mtasts mtasts;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	int workers;

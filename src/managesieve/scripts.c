@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lib/log.h"
-#include "managesieve/check.h"
+#include "sieve/upload.h"
 #include "store/sievestore.h"
 
 /* Reading back a script: the largest the configuration allows. */
@@ -31,7 +31,7 @@ typedef struct job {
 	char *name, *name2;      /* name2: RENAMESCRIPT's new name */
 	char *text;              /* PUTSCRIPT / CHECKSCRIPT in, GETSCRIPT out */
 	size_t len;
-	msieve_check_status check;
+	sieve_upload_status check;
 	char *msg;               /* the checker's errors or warnings */
 	sievestore_status st;
 	int err;                 /* errno of SIEVESTORE_ERROR */
@@ -53,10 +53,10 @@ static void work(void *arg)
 {
 	job *j = arg;
 	j->st = SIEVESTORE_OK;
-	j->check = MSIEVE_CHECK_OK;
+	j->check = SIEVE_UPLOAD_OK;
 	if (j->op == OP_PUT || j->op == OP_CHECK) {
-		j->check = msieve_check_script(j->text, j->len, &j->msg);
-		if (j->check == MSIEVE_CHECK_ERROR || j->op == OP_CHECK)
+		j->check = sieve_upload_check(j->text, j->len, &j->msg);
+		if (j->check == SIEVE_UPLOAD_ERROR || j->op == OP_CHECK)
 			return;
 	}
 	switch (j->op) {
@@ -79,13 +79,13 @@ static void work(void *arg)
 /* The reply to a check: NO with the errors, or OK (with the warnings). */
 static bool check_reply(msieve_session *s, job *j, bool stored)
 {
-	if (j->check == MSIEVE_CHECK_ERROR) {
+	if (j->check == SIEVE_UPLOAD_ERROR) {
 		msieve_no(s, NULL, j->msg != NULL ? j->msg : "Invalid script");
 		return true;
 	}
 	if (!stored)
 		return false;
-	if (j->check == MSIEVE_CHECK_WARNINGS)
+	if (j->check == SIEVE_UPLOAD_WARNINGS)
 		msieve_ok(s, "WARNINGS", j->msg != NULL ? j->msg : "Script has warnings");
 	else
 		msieve_ok(s, NULL, j->op == OP_PUT ? "Script stored" : "Script is valid");
@@ -137,7 +137,7 @@ static void done(void *arg)
 			store_reply(s, j);
 		log_event(LOG_LVL_INFO, "managesieve", "sid=%s user=%s op=%s result=%s", s->sid, s->account,
 		          op_names[j->op],
-		          j->check == MSIEVE_CHECK_ERROR ? "invalid" : j->st == SIEVESTORE_OK ? "ok" : "no");
+		          j->check == SIEVE_UPLOAD_ERROR ? "invalid" : j->st == SIEVESTORE_OK ? "ok" : "no");
 	}
 	job_free(j);
 	conn_resume(s->c);

@@ -11,6 +11,7 @@
 #include "autoconf/autoconf.h"
 #include "dns/resolver.h"
 #include "lib/buf.h"
+#include "msgauth/mtastsown.h"
 
 /* The published DMARC policy we advise: quarantine, not reject, so that a
  * message that loses alignment on a path we did not foresee (a forwarder,
@@ -191,16 +192,16 @@ static void build_srv(builder *b)
 	for (size_t s = 0; s < autoconf_n_srv_services; s++) {
 		const autoconf_srv_service *sv = &autoconf_srv_services[s];
 		int ports[AUTOCONF_MAX_ENDPOINTS];
-		size_t n = autoconf_offer_ports(&o, sv->proto, sv->implicit_tls, ports, AUTOCONF_MAX_ENDPOINTS);
+		size_t n = autoconf_srv_ports(b->cfg, sv, ports, AUTOCONF_MAX_ENDPOINTS);
 		for (size_t i = 0; i < n; i++)
-			add_record(b->out, xasprintf("SRV (RFC 6186): mail programs find %s on %s port %d", sv->what,
-			                             o.hostname, ports[i]),
+			add_record(b->out, xasprintf("SRV (%s): mail programs find %s on %s port %d", sv->spec,
+			                             sv->what, o.hostname, ports[i]),
 			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
 			           xasprintf("%d 1 %d %s.", sv->priority + (int)i, ports[i], o.hostname),
 			           xasprintf("%d 1 %d %s", sv->priority + (int)i, ports[i], o.hostname));
 		if (n == 0)
-			add_record(b->out, xasprintf("SRV (RFC 6186): this server offers no %s (target \".\": "
-			                             "not available)", sv->what),
+			add_record(b->out, xasprintf("SRV (%s): this server offers no %s (target \".\": "
+			                             "not available)", sv->spec, sv->what),
 			           xasprintf("%s._tcp.%s", sv->label, b->domain), "SRV", DNS_TYPE_SRV,
 			           xstrdup("0 0 0 ."), xstrdup("0 0 0 ."));
 	}
@@ -229,8 +230,38 @@ static void build_setup_names(builder *b)
 		           xasprintf("%s.", b->cfg->hostname), xstrdup(b->cfg->hostname));
 }
 
+/* MTA-STS (RFC 8461): the TXT record whose id changes with our policy
+ * (msgauth/mtastsown.h), and the mta-sts. name the policy is fetched from
+ * over HTTPS on port 443.  Without an https listener nothing serves the
+ * policy, and a TXT record whose policy cannot be fetched must not be
+ * published: advice only. */
+static void build_mtasts(builder *b)
+{
+	bool https = false;
+	for (int i = 0; i < b->cfg->n_listeners; i++)
+		https = https || b->cfg->listeners[i].role == ROLE_HTTPS;
+	if (!https) {
+		add(b->out, xasprintf("MTA-STS (RFC 8461): add an https listener (port 443) with a certificate for "
+		                      "mta-sts.%s to publish a policy; publish no _mta-sts record before", b->domain));
+		return;
+	}
+	char *policy = mtasts_own_policy(b->cfg);
+	char *id = mtasts_own_id(policy);
+	free(policy);
+	add_txt(b->out, xasprintf("MTA-STS (RFC 8461): senders that support it fetch our policy (mode %s, mx %s) "
+	                          "and then only deliver to %s with a certificate that verifies; the id changes "
+	                          "with the policy", b->cfg->mtasts.policy_mode, b->cfg->hostname, b->cfg->hostname),
+	        xasprintf("_mta-sts.%s", b->domain), xasprintf("v=STSv1; id=%s", id));
+	free(id);
+	add_record(b->out, xasprintf("CNAME: mta-sts.%s serves the MTA-STS policy from the https listener on port "
+	                             "443; the certificate must name mta-sts.%s", b->domain, b->domain),
+	           xasprintf("mta-sts.%s", b->domain), "CNAME", DNS_TYPE_CNAME, xasprintf("%s.", b->cfg->hostname),
+	           xstrdup(b->cfg->hostname));
+}
+
 static void (*const sections[])(builder *) = {
 	build_mx, build_spf, build_dkim, build_dmarc, build_addresses, build_srv, build_setup_names,
+	build_mtasts,
 };
 
 void dnsadvice_build(const config *cfg, const char *domain, const dkim_keyset *keys, dnsadvice *out)

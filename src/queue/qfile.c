@@ -152,7 +152,8 @@ bool qfile_format_header(const qenvelope *env, buf *out)
 		char key[8] = {'r', 'c', 'p', 't', ' ', env->rcpts[i].kind, '\0'};
 		ok = put_record(out, key, env->rcpts[i].address);
 	}
-	return ok && format_dsn_records(env, out) && buf_puts(out, "body\n");
+	return ok && format_dsn_records(env, out) &&
+	       (!env->requiretls || buf_puts(out, "requiretls\n")) && buf_puts(out, "body\n");
 }
 
 bool qfile_format_state(buf *out, const char *kind, size_t idx, const char *a, const char *b)
@@ -280,6 +281,12 @@ static bool parse_header_line(qenvelope *env, const char *line, size_t n)
 	}
 	if (starts(line, n, "utf8 ", &v)) {
 		env->utf8 = n > 5 && v[0] == '1';
+		return true;
+	}
+	if (n == 10 && memcmp(line, "requiretls", 10) == 0) {
+		if (env->requiretls)
+			return false; /* repeated */
+		env->requiretls = true;
 		return true;
 	}
 	if (starts(line, n, "nonce ", &v)) {

@@ -10,6 +10,7 @@
  *   notify <index> <NEVER | SUCCESS,FAILURE,DELAY>   (NOTIFY=, when given)
  *   orcpt <index> <rfc822|utf-8>;<xtext of the address>  (ORCPT=, or the
  *                           address before alias expansion)
+ *   requiretls              (RFC 8689: MAIL had REQUIRETLS; only when set)
  *   body
  *   <message bytes, LF line ends, Received: header first>
  *   end <body length> <nonce> <checksum>   (version 1: no checksum)
@@ -83,6 +84,8 @@ typedef struct qenvelope {
 	bool junk;                        /* local delivery into the Junk folder */
 	dsn_ret ret;                      /* RET=: what a failure report returns */
 	char *envid;                      /* ENVID= decoded, NULL when absent */
+	bool requiretls;                  /* RFC 8689: sent on only over verified
+	                                   * TLS to a server offering REQUIRETLS */
 	qrcpt *rcpts;
 	size_t n_rcpts;
 } qenvelope;

@@ -80,7 +80,7 @@ void txn_reset(smtp_session *s)
 	t->sender = NULL;
 	free(t->sender_rw);
 	t->sender_rw = NULL;
-	t->smtputf8 = t->body_8bit = t->too_big = t->failed = t->bdat = false;
+	t->smtputf8 = t->requiretls = t->body_8bit = t->too_big = t->failed = t->bdat = false;
 	t->spool_error = 0;
 	t->size = 0;
 	t->ret = DSN_RET_UNSET;
@@ -101,6 +101,14 @@ void txn_reset(smtp_session *s)
 	t->qid[0] = '\0';
 }
 
+/* RFC 8689 2: REQUIRETLS is offered, and taken, only where the session
+ * itself is encrypted: after STARTTLS, on implicit TLS, or the HTTPS API's
+ * in-process session (its client came over HTTPS). */
+static bool requiretls_session(const smtp_session *s)
+{
+	return conn_is_tls(s->c) || s->api != NULL;
+}
+
 static void ehlo_reply(smtp_session *s)
 {
 	buf b;
@@ -113,6 +121,8 @@ static void ehlo_reply(smtp_session *s)
 		BUF_PUTS(&b, "STARTTLS\n");
 	if (is_submission(s) && conn_is_tls(s->c) && s->auth_user == NULL)
 		BUF_PUTS(&b, "AUTH PLAIN LOGIN\n");
+	if (requiretls_session(s))
+		BUF_PUTS(&b, "REQUIRETLS\n");
 	BUF_PUTS(&b, "HELP");
 	session_reply_text(s, 250, NULL, buf_str(&b));
 	buf_free(&b);
@@ -292,6 +302,11 @@ static void cmd_mail(smtp_session *s, const char *args)
 		smtp_path_free(&p);
 		return;
 	}
+	if (p.requiretls && !requiretls_session(s)) {
+		session_reply(s, RPL_REQUIRETLS_CLEAR);
+		smtp_path_free(&p);
+		return;
+	}
 	if (p.has_size && p.size > (uint64_t)s->srv->cfg->limits.message_size) {
 		session_reply(s, RPL_SIZE_DECLARED);
 		smtp_path_free(&p);
@@ -318,6 +333,7 @@ static void cmd_mail(smtp_session *s, const char *args)
 	s->txn.envid = p.envid;
 	p.envid = NULL;
 	s->txn.smtputf8 = p.smtputf8;
+	s->txn.requiretls = p.requiretls;
 	s->txn.body_8bit = p.body == BODY_8BITMIME;
 	s->junk_commands = 0;
 	smtp_policy_run(s, POLICY_MAIL, NULL, mail_done);

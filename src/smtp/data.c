@@ -36,6 +36,7 @@ void txn_envelope(smtp_session *s, const char *id, time_t now, qenvelope *env_r)
 	env.helo = s->helo;
 	env.auth_user = s->auth_user;
 	env.utf8 = t->smtputf8;
+	env.requiretls = t->requiretls;
 	env.ret = t->ret;
 	env.envid = t->envid;
 	/* local mailboxes first, then remote addresses */

@@ -134,6 +134,14 @@ static smtp_parse_status parse_param(const char *s, size_t n, bool is_mail, bool
 		p->smtputf8 = true;
 		return SP_OK;
 	}
+	if (is_mail && klen == 10 && str_ascii_nieq(s, "REQUIRETLS", 10)) {
+		if (v != NULL)
+			return SP_BAD_PARAM; /* RFC 8689 2: the parameter has no value */
+		if (p->requiretls)
+			return SP_REPEATED_PARAM;
+		p->requiretls = true;
+		return SP_OK;
+	}
 	if (is_mail && klen == 4 && str_ascii_nieq(s, "AUTH", 4))
 		return v != NULL ? SP_OK : SP_BAD_PARAM; /* RFC 4954 5: accepted, not trusted */
 	return parse_dsn_param(s, klen, v, vlen, is_mail, utf8, p);

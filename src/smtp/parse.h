@@ -1,6 +1,7 @@
 /* parse.h — SMTP command-line parsing (RFC 5321 4.1, with the parameters of
  * RFC 1870 SIZE, RFC 6152 8BITMIME, RFC 6531 SMTPUTF8, RFC 4954 AUTH=, and
- * RFC 3461 DSN: RET, ENVID, NOTIFY, ORCPT, whose values dsnparam.c reads).
+ * RFC 3461 DSN: RET, ENVID, NOTIFY, ORCPT, whose values dsnparam.c reads,
+ * and RFC 8689 REQUIRETLS).
  * Pure functions: no I/O, no replies.  The session turns the status into a
  * reply in one place (reply.c). */
 #ifndef YUBIN_SMTP_PARSE_H
@@ -34,6 +35,8 @@ typedef struct smtp_path {
 	bool has_size;
 	uint64_t size;      /* SIZE= */
 	bool smtputf8;      /* SMTPUTF8 parameter */
+	bool requiretls;    /* REQUIRETLS parameter (RFC 8689 2; MAIL): whether
+	                     * the session may carry it is the caller's check */
 	smtp_body body;     /* BODY= */
 	dsn_ret ret;        /* RET= (MAIL) */
 	char *envid;        /* ENVID= decoded, malloc'd; NULL when absent (MAIL) */

@@ -42,6 +42,7 @@ static const smtp_reply replies[RPL_COUNT] = {
 	[RPL_AUTH_FAILED]       = {535, "5.7.8", "Authentication credentials invalid"},
 	[RPL_AUTH_LOCKED]       = {454, "4.7.0", "Too many failed logins; try again later"},
 	[RPL_NEED_TLS]          = {530, "5.7.0", "Must issue a STARTTLS command first"},
+	[RPL_REQUIRETLS_CLEAR]  = {530, "5.7.10", "REQUIRETLS needs a TLS session: issue STARTTLS first"},
 	[RPL_NEED_AUTH]         = {530, "5.7.0", "Authentication required"},
 	[RPL_TLS_ALREADY]       = {503, "5.5.1", "TLS already active"},
 	[RPL_TLS_UNAVAILABLE]   = {454, "4.7.0", "TLS not available"},

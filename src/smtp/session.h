@@ -32,6 +32,7 @@ typedef struct smtp_txn {
 	char *sender_rw;        /* the sender to queue, when rewrite.canonical /
 	                         * rewrite.masquerade change it (else NULL) */
 	bool smtputf8;
+	bool requiretls;        /* MAIL had REQUIRETLS (RFC 8689 4.1: the message is tagged) */
 	bool body_8bit;
 	uint64_t size;          /* SIZE= of MAIL, 0 when not given */
 	dsn_ret ret;            /* RET= of MAIL */

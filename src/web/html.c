@@ -103,6 +103,7 @@ static const struct {
 } nav[] = {
 	{"/queue", "Queue", true}, {"/log", "Delivery log", true}, {"/domains", "Domains", true},
 	{"/charts", "Charts", true}, {"/account", "My account", false},
+	{"/account/filters", "Filters", false},
 };
 
 void html_page_begin(buf *out, const char *title, const char *current, const char *user,

@@ -287,6 +287,9 @@ static void render(web_job *j, buf *out)
 		html_printf(out, "<p class=\"notice\" role=\"status\">%s</p>\n", a->notice);
 	html_printf(out, "<p>Logged in as <strong>%s</strong>.</p>\n", j->user);
 	quota_section(out, a);
+	BUF_PUTS(out, "<h2>Filters and vacation reply</h2>\n<p class=\"muted\">Sort incoming mail with Sieve "
+	              "scripts, or answer it while you are away.</p>\n<p><a href=\"/account/filters\">Edit your "
+	              "filters and vacation reply</a></p>\n");
 	password_form(out, j->csrf);
 	apppass_section(out, a, j->csrf);
 	BUF_PUTS(out, "<h2>iPhone, iPad and Mac</h2>\n<p class=\"muted\">A configuration profile sets up Apple "

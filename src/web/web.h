@@ -7,7 +7,8 @@
  * its own CSRF token, which every form carries and every POST must send
  * back.  Every account may log in (with its password, never an app
  * password); an account that is not an administrator reaches only its
- * own page (password, app passwords, recent log-ins).  Administrators'
+ * own pages (password, app passwords, recent log-ins; its Sieve filters
+ * and vacation reply).  Administrators'
  * pages: the queue with its operations, the delivery log with
  * search, one message's timeline, the domains with their DNS records, and
  * charts.  Every page works without JavaScript and carries a strict
@@ -52,5 +53,13 @@ void web_get_account(http_req *r);               /* GET /account */
 void web_post_account_password(http_req *r);     /* POST /account/password */
 void web_post_account_apppass(http_req *r);      /* POST /account/apppass: a new app password */
 void web_post_account_revoke(http_req *r);       /* POST /account/apppass/revoke */
+/* The account's Sieve scripts and vacation reply (web/pg_filters.c), the
+ * session's own account only; every POST answers with the page. */
+void web_get_filters(http_req *r);               /* GET /account/filters?edit=NAME */
+void web_post_filters_save(http_req *r);         /* POST /account/filters/save: name, script */
+void web_post_filters_activate(http_req *r);     /* POST /account/filters/activate: name */
+void web_post_filters_deactivate(http_req *r);   /* POST /account/filters/deactivate */
+void web_post_filters_delete(http_req *r);       /* POST /account/filters/delete: name */
+void web_post_vacation(http_req *r);             /* POST /account/vacation: on, subject, message, days, from, addresses */
 
 #endif

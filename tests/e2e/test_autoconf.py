@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import DOMAIN, Server, make_tempdir, make_message, uniq, wait_until, KEEP
+from conftest import DOMAIN, Server, free_port, make_tempdir, make_message, uniq, wait_until, KEEP
 from test_dashboard import Browser
 
 ADMIN = f"postmaster@{DOMAIN}"
@@ -50,6 +50,10 @@ def srv(names_cert):
     configured from its answers reach it), an account, a dashboard admin."""
     s = Server(names_cert, extra=f'web: {{ admins = [ "{ADMIN}" ]; }};')
     text = s.config_path.read_text()
+    # a managesieve listener too: found by SRV only, never in the documents
+    s.ports["managesieve"] = free_port()
+    text = text.replace("listeners = (", f'listeners = (\n  {{ role = "managesieve"; address = "127.0.0.1"; '
+                        f'port = {s.ports["managesieve"]}; }},', 1)
     s.config_path.write_text(text.replace('hostname = "mx.test.example";', 'hostname = "localhost";'))
     s.user, s.pw = s.add_user()
     s.admin_pw = s.add_user(ADMIN)[1]
@@ -120,6 +124,7 @@ def test_autoconfig_as_thunderbird_fetches_it(srv, tmp_path):
     assert xpath(doc, "count(//authentication[.='password-cleartext'])", tmp_path) == "7"
     assert xpath(doc, "count(//socketType[.='plain'])", tmp_path) == "0"
     assert f"<port>{srv.smtp}</port>" not in doc      # port 25 takes no log-in
+    no_sieve(srv, doc)
 
     # the well-known URL on the domain itself, without the address: placeholders
     for path in ("/.well-known/autoconfig/mail/config-v1.1.xml", "/.well-known/mail-v1.xml"):
@@ -130,6 +135,13 @@ def test_autoconfig_as_thunderbird_fetches_it(srv, tmp_path):
     st, hd, body = srv.http("GET", "/mail/config-v1.1.xml?emailaddress=" + urllib.parse.quote(srv.user, safe=""),
                             headers={"Host": f"autoconfig.{DOMAIN}"})
     assert st == 200 and servers(body.decode()) == expected(srv, srv.user)
+
+
+def no_sieve(srv, doc):
+    """The client documents have no element for ManageSieve (RFC 5804 is
+    found by its SRV record): neither its port nor its name appears."""
+    text = doc if isinstance(doc, str) else doc.decode("utf-8", "replace")
+    assert str(srv.ports["managesieve"]) not in text and "sieve" not in text.lower(), text
 
 
 def test_autoconfig_unknown_domain_and_bad_address(srv):
@@ -256,6 +268,7 @@ def test_autodiscover_as_outlook_posts_it(srv, tmp_path):
         assert acct.findtext("o:Action", namespaces=AD_NS) == "settings"
         protos = {p.findtext("o:Type", namespaces=AD_NS): p for p in acct.findall("o:Protocol", AD_NS)}
         assert list(protos) == ["IMAP", "POP3", "SMTP"]
+        no_sieve(srv, data)
         want = {"IMAP": srv.imaps, "POP3": srv.pop3s, "SMTP": srv.submissions}
         for kind, p in protos.items():
             assert p.findtext("o:Server", namespaces=AD_NS) == "localhost"
@@ -342,6 +355,7 @@ def test_mobileconfig_for_a_logged_in_user(srv):
         assert r.headers["Content-Type"] == "application/x-apple-aspen-config"
         assert r.headers["Content-Disposition"] == f'attachment; filename="{DOMAIN}.mobileconfig"'
         prof = plistlib.loads(data)
+        no_sieve(srv, data)
         assert prof["PayloadType"] == "Configuration" and prof["PayloadVersion"] == 1
         [mail] = prof["PayloadContent"]
         assert mail["PayloadType"] == "com.apple.mail.managed"
@@ -375,7 +389,10 @@ def test_dns_records_list_srv_and_setup_names(srv):
         f"_imap._tcp.{DOMAIN}. IN SRV 10 1 {srv.imap} localhost.",
         f"_pop3s._tcp.{DOMAIN}. IN SRV 0 1 {srv.pop3s} localhost.",
         f"_pop3._tcp.{DOMAIN}. IN SRV 10 1 {srv.pop3} localhost.",
+        f"_sieve._tcp.{DOMAIN}. IN SRV 0 1 {srv.ports['managesieve']} localhost.",  # RFC 5804 1.8
     ], p.stdout
+    assert f"; SRV (RFC 5804): mail programs find ManageSieve on localhost port {srv.ports['managesieve']}" \
+        in p.stdout.splitlines(), p.stdout
     assert f"autoconfig.{DOMAIN}. IN CNAME localhost." in lines
     assert f"autodiscover.{DOMAIN}. IN CNAME localhost." in lines
 
@@ -388,7 +405,7 @@ def test_dns_records_mark_services_not_offered(make_server):
     p = s.cli("dns", "records", DOMAIN)
     assert p.returncode == 0, p.stderr + s.config_path.read_text()
     out = p.stdout
-    for name in ("_pop3s", "_pop3", "_imap"):
+    for name in ("_pop3s", "_pop3", "_imap", "_sieve"):
         assert f"{name}._tcp.{DOMAIN}. IN SRV 0 0 0 ." in out, out
     assert f"_imaps._tcp.{DOMAIN}. IN SRV 0 1 {s.imaps} " in out
 

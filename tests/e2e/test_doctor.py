@@ -504,6 +504,32 @@ def test_srv_for_a_service_not_run(w):
     assert one(rep, "srv", f"_pop3s._tcp.{DOMAIN}")["status"] == "skip"
 
 
+def test_srv_managesieve(w):
+    """RFC 5804 1.8: ManageSieve is found by _sieve._tcp, checked like the
+    mail services when a managesieve listener is configured: missing (a
+    warning with the record to publish), present, and at a wrong port."""
+    port = free_port()
+    cfg = w.alt_config("sieve", [("listeners = (", f'listeners = (\n  {{ role = "managesieve"; '
+                                                    f'address = "127.0.0.1"; port = {port}; }},')])
+    name = f"_sieve._tcp.{DOMAIN}"
+    r = one(w.report(config=cfg)[1], "srv", name)
+    assert r["status"] == "warn" and r["fix"] == f'publish "{name}. IN SRV 0 1 {port} {HOSTNAME}."', r
+    assert "ManageSieve" in r["detail"] and "RFC 5804" in r["detail"], r
+    w.dns.set(name, "SRV", [(0, 1, port, HOSTNAME)])
+    r = one(w.report(config=cfg)[1], "srv", name)
+    assert r["status"] == "ok" and r["detail"] == f"points at this server, port {port}", r
+    w.dns.set(name, "SRV", [(0, 1, 4190, HOSTNAME)])
+    r = one(w.report(config=cfg)[1], "srv", name)
+    assert r["status"] == "fail" and f'"0 1 4190 {HOSTNAME}" does not lead' in r["detail"], r
+    assert r["fix"] == f'publish "{name}. IN SRV 0 1 {port} {HOSTNAME}."', r
+    # without the listener: a record sending clients here is wrong, none is fine
+    r = one(w.report()[1], "srv", name)
+    assert r["status"] == "fail" and "for ManageSieve, which this server does not offer" in r["detail"], r
+    assert "add a managesieve listener" in r["fix"], r
+    w.dns.clear(name)
+    assert one(w.report()[1], "srv", name)["status"] == "skip"
+
+
 # ---- certificate
 
 def test_cert_ok(w):

@@ -8,6 +8,7 @@ what it opened, and IMAP on a full disk (a small tmpfs holding the data
 directory): the user can still read and delete mail, and APPEND answers NO
 [OVERQUOTA] with a sentence, not [SERVERBUG]."""
 
+import fcntl
 import os
 import re
 import subprocess
@@ -140,7 +141,9 @@ def test_message_count_quota(make_server):
     c.ok(b"S1 SELECT INBOX")
     _, t = c.cmd(b"K1 COPY 1 Trash")
     assert t.startswith(b"K1 NO [OVERQUOTA] "), t
-    assert c.ok(b'Q2 GETQUOTA ""') == [b'* QUOTA "" (MESSAGE 2 2)\r\n']
+    # two of two is past 90 %: the warning went into the INBOX, and counts
+    # (test_quota.py)
+    assert c.ok(b'Q2 GETQUOTA ""') == [b'* QUOTA "" (MESSAGE 3 2)\r\n']
     c.close()
     both = make_server(limits={"mailbox_quota_messages": 5, "mailbox_quota": 4096})
     user = both.add_user()
@@ -277,3 +280,57 @@ def test_imap_on_a_full_disk(small_disk_server):
         (srv.data_dir / name).unlink()
     assert append(c, b"INBOX", message(3000, "room")).startswith(b"P1 OK [APPENDUID ")
     c.close()
+
+
+def test_getquotaroot_while_another_append_is_in_flight(make_server):
+    """RFC 9208 4.1.2 counts what the account holds: while another session's
+    big APPEND is still arriving (half its literal sent), GETQUOTAROOT is
+    answered at once and does not count it; once the APPEND is done it
+    does."""
+    srv = make_server(limits={"mailbox_quota": 1024 * 1024})
+    user = srv.add_user()
+    a, b = login(srv, user), login(srv, user)
+    assert append(a, b"INBOX", message(3000)).startswith(b"P1 OK ")
+    big = message(400 * 1024, "big")
+    b.send(b"P1 APPEND Sent {%d}\r\n" % len(big))
+    assert b.response().startswith(b"+ ")
+    b.send(big[:len(big) // 2])
+    started = time.monotonic()
+    assert a.ok(b"Q1 GETQUOTAROOT Sent") == [b'* QUOTAROOT "Sent" ""\r\n', b'* QUOTA "" (STORAGE 3 1024)\r\n']
+    assert time.monotonic() - started < 2
+    b.send(big[len(big) // 2:] + b"\r\n")
+    assert b.until_tagged(b"P1")[1].startswith(b"P1 OK [APPENDUID ")
+    assert a.ok(b'Q2 GETQUOTA ""') == [b'* QUOTA "" (STORAGE 403 1024)\r\n']
+    a.close()
+    b.close()
+
+
+def test_quota_look_up_does_not_stall_other_sessions(make_server):
+    """GETQUOTAROOT and GETQUOTA read the account store (SQLite) and count
+    the Maildir on a worker: while another process holds the store locked
+    (`yubin user quota` writing, say), the command waits for it, but every
+    other session is served meanwhile; when the lock goes the answer comes,
+    byte for byte as always."""
+    srv = make_server(limits={"mailbox_quota": 10 * 1024 + 500})
+    user = srv.add_user()
+    a, b = login(srv, user), login(srv, user)
+    # SQLite's WAL-index locks (its walformat document, "the shm file"):
+    # write locks on the five read-mark bytes, 123 to 127 of the -shm file,
+    # keep every new reader of the store waiting, as a slow disk would
+    fd = os.open(srv.data_dir / "accounts.db-shm", os.O_RDWR)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX, 5, 123)
+        a.send(b"Q1 GETQUOTAROOT INBOX\r\n")
+        a.send(b'Q2 GETQUOTA ""\r\n')
+        time.sleep(0.3)
+        started = time.monotonic()
+        b.ok(b"N1 NOOP")
+        assert b.ok(b"T1 STATUS INBOX (MESSAGES)") == [b'* STATUS "INBOX" (MESSAGES 0)\r\n']
+        assert time.monotonic() - started < 1, "another session waited for the locked account store"
+    finally:
+        os.close(fd)
+    assert a.until_tagged(b"Q1") == ([b'* QUOTAROOT "INBOX" ""\r\n', b'* QUOTA "" (STORAGE 0 10)\r\n'],
+                                     b"Q1 OK GETQUOTAROOT completed\r\n")
+    assert a.until_tagged(b"Q2") == ([b'* QUOTA "" (STORAGE 0 10)\r\n'], b"Q2 OK GETQUOTA completed\r\n")
+    a.close()
+    b.close()

@@ -372,3 +372,60 @@ def test_imap_reports_and_enforces_the_accounts_values(make_server):
     c.login(b, bpw)
     assert c.ok(b"Q3 GETQUOTAROOT INBOX") == [b'* QUOTAROOT "INBOX"\r\n']
     c.close()
+
+
+def imap_message(size, subject):
+    head = f"From: me@{DOMAIN}\r\nSubject: {subject}\r\n\r\n".encode()
+    return head + b"x" * (size - len(head))
+
+
+def test_imap_append_warns_once(make_server):
+    """APPEND that takes the account past 90 % of its storage limit puts the
+    warning in the INBOX, as delivery does, whichever folder it went to;
+    more APPENDs and deliveries above 90 % send no second one (the state is
+    the account's, shared with delivery)."""
+    srv = make_server()
+    box, pw = srv.add_user()
+    set_quota(srv, box, "--storage", "100K")   # 90 % = 92160 bytes
+    c = Raw(srv)
+    c.login(box, pw)
+    assert append(c, b"Sent", imap_message(50000, "one")).startswith(b"P1 OK ")
+    assert warnings_in(srv, box) == []
+    assert append(c, b"Sent", imap_message(45000, "two")).startswith(b"P1 OK ")
+    (w,) = warnings_in(srv, box)               # there when APPEND answered
+    m = email.message_from_bytes(w)
+    assert m["To"] == f"<{box}>" and m["Auto-Submitted"] == "auto-generated"
+    text = m.get_payload(decode=True).decode()
+    assert f"Your mailbox {box} has used 90 % or more of its storage quota." in text, text
+    assert re.search(r"storage:  9\d KiB of 100 KiB \(9\d %\)", text), text
+    assert c.ok(b"T1 STATUS INBOX (MESSAGES)") == [b'* STATUS "INBOX" (MESSAGES 1)\r\n']
+    assert append(c, b"INBOX", imap_message(1000, "three")).startswith(b"P1 OK ")
+    assert append(c, b"Drafts", imap_message(1000, "four")).startswith(b"P1 OK ")
+    send25(srv, box, 500, "five")
+    wait_files(srv, box, 3)
+    assert len(warnings_in(srv, box)) == 1
+    assert c.ok(b"T2 STATUS INBOX (MESSAGES)") == [b'* STATUS "INBOX" (MESSAGES 3)\r\n']
+    c.close()
+    assert srv.log_text().count("quota_warning") == 1
+
+
+def test_imap_copy_warns_and_move_does_not(make_server):
+    """COPY adds mail too and warns at 90 % of the message limit; MOVE adds
+    nothing and does not (here the limit is set on an account already
+    holding 9 messages: no warning is due until mail is added)."""
+    srv = make_server()
+    box, pw = srv.add_user()
+    c = Raw(srv)
+    c.login(box, pw)
+    for i in range(9):
+        assert append(c, b"Archive", imap_message(200, f"m{i}")).startswith(b"P1 OK ")
+    set_quota(srv, box, "--messages", "10")
+    c.ok(b"S1 SELECT Archive")
+    c.ok(b"M1 MOVE 1 Trash")
+    assert warnings_in(srv, box) == []
+    _, t = c.cmd(b"K1 COPY 1 Drafts")          # 10 of 10
+    assert t.startswith(b"K1 OK "), t
+    (w,) = warnings_in(srv, box)
+    text = email.message_from_bytes(w).get_payload(decode=True).decode()
+    assert "of its message count quota" in text and "messages: 10 of 10 (100 %)" in text, text
+    c.close()

@@ -312,3 +312,24 @@ if envelope :detail "to" "work" { fileinto :create "Work"; }
     assert b"tagged" in got[0].read_bytes()
     send25(server, addr, "untagged")
     server.wait_mail(addr, 1)
+
+
+def test_vacation_reply_is_dkim_signed(make_server):
+    """A reply From the user's address is signed with the domain's key, so
+    it passes DMARC where it arrives (dkimpy verifies it)."""
+    import dkim
+    from test_dkim import parse_record
+    srv = make_server(start=False)
+    p = srv.cli("dkim", "keygen", DOMAIN, "--algorithm", "rsa")
+    assert p.returncode == 0, p.stderr
+    name, value = parse_record(p.stdout)
+    srv.start()
+    sender, pw = srv.add_user()
+    rcpt, _ = srv.add_user()
+    install(srv, rcpt, 'require "vacation"; vacation "Away.";')
+    submit(srv, sender, pw, [rcpt], make_message(sender, rcpt, "hi", ["x"]))
+    reply = srv.wait_mail(sender, 1)[0]
+    assert b"DKIM-Signature:" in reply
+    wire = reply.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    records = {name: value}
+    assert dkim.verify(wire, dnsfunc=lambda n, timeout=5: records.get(n.decode().rstrip("."), "").encode() or None)

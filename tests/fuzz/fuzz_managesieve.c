@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "managesieve/check.h"
+#include "sieve/upload.h"
 #include "managesieve/parse.h"
 #include "store/sievestore.h"
 
@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool bad;
 	(void)msieve_literal_at_end(s, size, &n, &bad);
 	char *msg = NULL;
-	(void)msieve_check_script(s, size, &msg);
+	(void)sieve_upload_check(s, size, &msg);
 	free(msg);
 	free(s);
 	return 0;

@@ -3,7 +3,8 @@
  * document (placeholders, escaping, order), the Autodiscover scanner
  * (well-formed requests, prefixes, references, and every refusal: DTD,
  * entities, unbalanced tags, bounds) and answers, and the Apple profile
- * (stable identifier, no password). */
+ * (stable identifier, no password); the ports of each SRV service (the
+ * standard port first, ManageSieve from its own listeners). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,6 +234,48 @@ static void test_mobileconfig(void **state)
 	buf_free(&b);
 }
 
+static const autoconf_srv_service *srv_service(const char *label)
+{
+	for (size_t i = 0; i < autoconf_n_srv_services; i++)
+		if (strcmp(autoconf_srv_services[i].label, label) == 0)
+			return &autoconf_srv_services[i];
+	fail_msg("no SRV service %s", label);
+	return NULL;
+}
+
+static void test_srv_ports(void **state)
+{
+	static config_listener ls[] = {
+		{ROLE_SUBMISSION, "0.0.0.0", 2525, 0}, {ROLE_SUBMISSION, "::", 2525, 0},
+		{ROLE_SUBMISSION, "0.0.0.0", 1587, 0}, {ROLE_SUBMISSION, "0.0.0.0", 587, 0},
+		{ROLE_IMAPS, "0.0.0.0", 993, 0},       {ROLE_MANAGESIEVE, "0.0.0.0", 14190, 0},
+		{ROLE_MANAGESIEVE, "::", 4190, 0},
+	};
+	config cfg = {.hostname = "mail.example.org", .listeners = ls, .n_listeners = sizeof ls / sizeof ls[0]};
+	static const struct { const char *label; size_t n; int ports[3]; } want[] = {
+		{"_submission", 3, {587, 1587, 2525}}, {"_imaps", 1, {993}}, {"_sieve", 2, {4190, 14190}},
+		{"_pop3", 0, {0}}, {"_submissions", 0, {0}},
+	};
+	for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+		int ports[AUTOCONF_MAX_ENDPOINTS];
+		size_t n = autoconf_srv_ports(&cfg, srv_service(want[w].label), ports, AUTOCONF_MAX_ENDPOINTS);
+		assert_int_equal(n, want[w].n);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(ports[i], want[w].ports[i]);
+	}
+	int two[2];
+	assert_int_equal(autoconf_srv_ports(&cfg, srv_service("_submission"), two, 2), 2);
+	assert_int_equal(two[0], 1587); /* the first two found, in order */
+	assert_int_equal(two[1], 2525);
+	/* ManageSieve is in no client document: not in the offer */
+	autoconf_offer o;
+	autoconf_offer_build(&cfg, &o);
+	for (size_t i = 0; i < o.n; i++)
+		assert_int_not_equal(o.v[i].port, 4190);
+	assert_int_equal(srv_service("_sieve")->role, ROLE_MANAGESIEVE);
+	assert_int_equal(srv_service("_sieve")->priority, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_autodiscover_parse_refused),
 		cmocka_unit_test(test_autodiscover_answers),
 		cmocka_unit_test(test_mobileconfig),
+		cmocka_unit_test(test_srv_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -82,6 +82,10 @@ static void test_json_problems(void **state)
 		 "/subject", "control"},
 		{"{\"from\":\"a@b.test\",\"from\":\"c@b.test\",\"to\":[\"c@d.test\"],\"text\":\"x\"}", 400, NULL,
 		 "duplicate"},
+		{"{\"from\":\"a@b.test\",\"to\":[\"c@d.test\"],\"text\":\"x\",\"require_tls\":\"yes\"}", 422,
+		 "/require_tls", "true or false"},
+		{"{\"from\":\"a@b.test\",\"to\":[\"c@d.test\"],\"text\":\"x\",\"require_tls\":1}", 422,
+		 "/require_tls", "true or false"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		api_msg m;
@@ -112,6 +116,16 @@ static void test_json_good_and_size(void **state)
 	assert_int_equal(m.att[0].len, 4);
 	assert_memory_equal(m.att[0].data, "\x00\x01\x02\xff", 4);
 	assert_string_equal(m.att[0].content_type, "application/octet-stream");
+	assert_false(m.require_tls); /* absent: not required */
+	api_msg_free(&m);
+	/* RFC 8689 REQUIRETLS asked for, or said false */
+	const char *rt = "{\"from\":\"a@b.test\",\"to\":[\"c@d.test\"],\"text\":\"x\",\"require_tls\":true}";
+	assert_true(msgjson_parse(rt, strlen(rt), &LIM, &m, &p));
+	assert_true(m.require_tls);
+	api_msg_free(&m);
+	const char *rf = "{\"from\":\"a@b.test\",\"to\":[\"c@d.test\"],\"text\":\"x\",\"require_tls\":false}";
+	assert_true(msgjson_parse(rf, strlen(rf), &LIM, &m, &p));
+	assert_false(m.require_tls);
 	api_msg_free(&m);
 	/* decoded sizes against the limit: 413 */
 	msgjson_limits small = {.max_recipients = 5, .max_size = 3};

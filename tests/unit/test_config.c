@@ -446,6 +446,42 @@ static void test_audit_settings(void **state)
 	expect_error(f, 4, "audit.retention_days must be a whole number");
 }
 
+/* mtasts.*: defaults, a full group, the mode of our policy checked, the
+ * bounds of the timing settings. */
+static void test_mtasts_settings(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->mtasts.enable, 1);
+	assert_int_equal(cfg->mtasts.fetch_timeout, 60);
+	assert_int_equal(cfg->mtasts.fetch_retry, 300);
+	assert_int_equal(cfg->mtasts.refresh_interval, 86400);
+	assert_int_equal(cfg->mtasts.test_https_port, 0);
+	assert_string_equal(cfg->mtasts.policy_mode, "testing");
+	assert_int_equal(cfg->mtasts.policy_max_age, 604800);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "mtasts: { enable = 0; fetch_timeout = 5; fetch_retry = 0; refresh_interval = 30;\n"
+	                 "  test_https_port = 18443; policy_mode = \"enforce\"; policy_max_age = 86400; };\n");
+	assert_int_equal(cfg->mtasts.enable, 0);
+	assert_int_equal(cfg->mtasts.fetch_timeout, 5);
+	assert_int_equal(cfg->mtasts.fetch_retry, 0);
+	assert_int_equal(cfg->mtasts.refresh_interval, 30);
+	assert_int_equal(cfg->mtasts.test_https_port, 18443);
+	assert_string_equal(cfg->mtasts.policy_mode, "enforce");
+	assert_int_equal(cfg->mtasts.policy_max_age, 86400);
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "mtasts: { policy_mode = \"strict\"; };\n", 1);
+	expect_error(f, 0, "mtasts.policy_mode must be \"testing\", \"enforce\" or \"none\"");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "mtasts: { policy_max_age = 31557601; };\n", 1);
+	expect_error(f, 4, "mtasts.policy_max_age");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "mtasts: { fetch_timeout = 0; };\n", 1);
+	expect_error(f, 4, "mtasts.fetch_timeout");
+}
+
 static void test_hostname_wrong_type(void **state)
 {
 	fixture *f = *state;
@@ -880,6 +916,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_several_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mtasts_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostname_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_expected, setup, teardown),

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "lib/strutil.h"
-#include "managesieve/check.h"
+#include "sieve/upload.h"
 #include "managesieve/parse.h"
 #include "store/sievestore.h"
 
@@ -171,20 +171,20 @@ static void test_check_encoding(void **state)
 	static const struct {
 		const char *s;
 		size_t len;
-		msieve_check_status st;
+		sieve_upload_status st;
 		const char *msg;
 	} cases[] = {
-		{"keep;", 5, MSIEVE_CHECK_OK, NULL},
-		{"", 0, MSIEVE_CHECK_OK, NULL},
-		{"# \xc3\xbc\r\nkeep;", 11, MSIEVE_CHECK_OK, NULL},
-		{"keep;\r\n\xff", 8, MSIEVE_CHECK_ERROR, "2:1: invalid UTF-8 in the script"},
-		{"a\nb\n\xc3\xbc\xc0\x80", 9, MSIEVE_CHECK_ERROR, "3:2: invalid UTF-8 in the script"},
-		{"keep\0;", 6, MSIEVE_CHECK_ERROR, "1:5: NUL character in the script"},
-		{"\xed\xa0\x80", 3, MSIEVE_CHECK_ERROR, "1:1: invalid UTF-8 in the script"},
+		{"keep;", 5, SIEVE_UPLOAD_OK, NULL},
+		{"", 0, SIEVE_UPLOAD_OK, NULL},
+		{"# \xc3\xbc\r\nkeep;", 11, SIEVE_UPLOAD_OK, NULL},
+		{"keep;\r\n\xff", 8, SIEVE_UPLOAD_ERROR, "2:1: invalid UTF-8 in the script"},
+		{"a\nb\n\xc3\xbc\xc0\x80", 9, SIEVE_UPLOAD_ERROR, "3:2: invalid UTF-8 in the script"},
+		{"keep\0;", 6, SIEVE_UPLOAD_ERROR, "1:5: NUL character in the script"},
+		{"\xed\xa0\x80", 3, SIEVE_UPLOAD_ERROR, "1:1: invalid UTF-8 in the script"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *msg = NULL;
-		msieve_check_status st = msieve_check_script(cases[i].s, cases[i].len, &msg);
+		sieve_upload_status st = sieve_upload_check(cases[i].s, cases[i].len, &msg);
 		if (st != cases[i].st)
 			fail_msg("case %zu: status %d", i, (int)st);
 		if (cases[i].msg == NULL)

@@ -652,11 +652,44 @@ static void test_valid_utf8(void **state)
 	assert_false(envelope_valid_utf8("\xe2\x82\xac", 2));
 }
 
+/* REQUIRETLS (RFC 8689 2): a MAIL parameter without a value, once. */
+static void test_requiretls_param(void **state)
+{
+	static const struct {
+		const char *args;
+		smtp_parse_status st;
+		bool requiretls;
+	} cases[] = {
+		{"FROM:<a@b.example> REQUIRETLS", SP_OK, true},
+		{"FROM:<a@b.example> requiretls", SP_OK, true},
+		{"FROM:<> REQUIRETLS", SP_OK, true},
+		{"FROM:<a@b.example> SIZE=10 REQUIRETLS BODY=8BITMIME", SP_OK, true},
+		{"FROM:<a@b.example>", SP_OK, false},
+		{"FROM:<a@b.example> REQUIRETLS=yes", SP_BAD_PARAM, false},
+		{"FROM:<a@b.example> REQUIRETLS=", SP_BAD_PARAM, false},
+		{"FROM:<a@b.example> REQUIRETLS REQUIRETLS", SP_REPEATED_PARAM, false},
+		{"FROM:<a@b.example> REQUIRETL", SP_UNKNOWN_PARAM, false},
+		{"FROM:<a@b.example> REQUIRETLSX", SP_UNKNOWN_PARAM, false},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		smtp_path p;
+		smtp_parse_status st = smtp_parse_mail(cases[i].args, &p);
+		if (st != cases[i].st || (st == SP_OK && p.requiretls != cases[i].requiretls))
+			fail_msg("%s: status %d requiretls %d", cases[i].args, st, p.requiretls);
+		smtp_path_free(&p);
+	}
+	/* a RCPT parameter it is not */
+	smtp_path p;
+	assert_int_equal(smtp_parse_rcpt("TO:<a@b.example> REQUIRETLS", false, &p), SP_UNKNOWN_PARAM);
+	smtp_path_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_split_verb),
 		cmocka_unit_test(test_mail_table),
+		cmocka_unit_test(test_requiretls_param),
 		cmocka_unit_test(test_rcpt_table),
 		cmocka_unit_test(test_dsn_table),
 		cmocka_unit_test(test_path_length),

@@ -787,6 +787,53 @@ static void test_duplicate_header_records(void **state)
 	assert_int_equal(accepted, 0);
 }
 
+/* The REQUIRETLS tag (RFC 8689 4.1): written only when set, read back,
+ * absent in older files (false), and a repeated one is a damaged file. */
+static void test_requiretls_record(void **state)
+{
+	qenvelope env;
+	make_env(&env);
+	size_t len;
+	char *file = make_file(&env, body_plain, strlen(body_plain), "", &len);
+	assert_null(strstr(file, "requiretls"));
+	qenvelope got;
+	size_t off, blen;
+	const char *err;
+	assert_true(parse_copy(file, len, &got, &off, &blen, &err));
+	assert_false(got.requiretls);
+	qenvelope_free(&got);
+	free(file);
+
+	env.requiretls = true;
+	file = make_file(&env, body_plain, strlen(body_plain), "done 0\n", &len);
+	assert_non_null(strstr(file, "\nrequiretls\nbody\n"));
+	if (!parse_copy(file, len, &got, &off, &blen, &err))
+		fail_msg("refused: %s", err);
+	assert_true(got.requiretls);
+	assert_true(got.rcpts[0].done);
+	assert_int_equal(blen, strlen(body_plain));
+	qenvelope_free(&got);
+	free(file);
+	qenvelope_free(&env);
+
+	static const char *const bad[] = {
+		"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrequiretls\nrequiretls\nrcpt R c@d\nbody\nx\n\nend 2\n",
+		"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrequiretls 1\nrcpt R c@d\nbody\nx\n\nend 2\n",
+		"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrequiretlsx\nrcpt R c@d\nbody\nx\n\nend 2\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse_copy(bad[i], strlen(bad[i]), &got, &off, &blen, &err)) {
+			qenvelope_free(&got);
+			fail_msg("bad file %zu accepted", i);
+		}
+	}
+	static const char v1[] =
+		"YUBIN-QUEUE 1\nid 0123456789BC\nfrom a@b\nrequiretls\nrcpt R c@d\nbody\nx\n\nend 2\n";
+	assert_true(parse_copy(v1, strlen(v1), &got, &off, &blen, &err));
+	assert_true(got.requiretls);
+	qenvelope_free(&got);
+}
+
 /* ---- queue ids ---- */
 
 static void test_qid_unique_monotonic(void **state)
@@ -874,6 +921,7 @@ int main(void)
 		cmocka_unit_test(test_format_layout),
 		cmocka_unit_test(test_format_respects_buffer_max),
 		cmocka_unit_test(test_dsn_records),
+		cmocka_unit_test(test_requiretls_record),
 		cmocka_unit_test(test_file_without_dsn_records),
 		cmocka_unit_test(test_bad_dsn_records),
 		cmocka_unit_test(test_every_cut_dsn_records),

@@ -1,5 +1,5 @@
-/* check.c — a script's checks before it is stored (see check.h). */
-#include "managesieve/check.h"
+/* upload.c — a script's checks before it is stored (see upload.h). */
+#include "sieve/upload.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +30,7 @@ static bool include_later(void *ctx, const char *name, bool global, char **text_
 
 /* The Sieve language's own check (sieve/sieve.h): "line:col: text" for
  * the first error, or a warning naming the included scripts. */
-static msieve_check_status language_check(const char *script, size_t len, char **msg_r)
+static sieve_upload_status language_check(const char *script, size_t len, char **msg_r)
 {
 	*msg_r = NULL;
 	upload_includes inc;
@@ -38,24 +38,24 @@ static msieve_check_status language_check(const char *script, size_t len, char *
 	sieve_loader loader = {include_later, &inc};
 	sieve_script *compiled = NULL;
 	sieve_error err = {0};
-	msieve_check_status st = MSIEVE_CHECK_OK;
+	sieve_upload_status st = SIEVE_UPLOAD_OK;
 	if (!sieve_compile(script, len, &loader, &compiled, &err)) {
 		*msg_r = xasprintf("%u:%u: %s", err.line, err.col, err.msg ? err.msg : "invalid script");
 		sieve_error_free(&err);
-		st = MSIEVE_CHECK_ERROR;
+		st = SIEVE_UPLOAD_ERROR;
 	} else if (inc.names.n > 0) {
 		char *names = strlist_join(&inc.names, ", ");
 		*msg_r = xasprintf("included script%s %s not checked now: read when mail arrives",
 		                   inc.names.n > 1 ? "s" : "", names);
 		free(names);
-		st = MSIEVE_CHECK_WARNINGS;
+		st = SIEVE_UPLOAD_WARNINGS;
 	}
 	sieve_script_free(&compiled);
 	strlist_free(&inc.names);
 	return st;
 }
 
-msieve_check_status msieve_check_encoding(const char *script, size_t len, char **msg_r)
+sieve_upload_status sieve_upload_encoding(const char *script, size_t len, char **msg_r)
 {
 	*msg_r = NULL;
 	size_t line = 1, col = 1;
@@ -66,7 +66,7 @@ msieve_check_status msieve_check_encoding(const char *script, size_t len, char *
 			*msg_r = xasprintf("%zu:%zu: %s", line, col,
 			                   script[i] == '\0' ? "NUL character in the script"
 			                                     : "invalid UTF-8 in the script");
-			return MSIEVE_CHECK_ERROR;
+			return SIEVE_UPLOAD_ERROR;
 		}
 		if (cp == '\n') {
 			line++;
@@ -76,13 +76,13 @@ msieve_check_status msieve_check_encoding(const char *script, size_t len, char *
 		}
 		i += n;
 	}
-	return MSIEVE_CHECK_OK;
+	return SIEVE_UPLOAD_OK;
 }
 
-msieve_check_status msieve_check_script(const char *script, size_t len, char **msg_r)
+sieve_upload_status sieve_upload_check(const char *script, size_t len, char **msg_r)
 {
-	msieve_check_status st = msieve_check_encoding(script, len, msg_r);
-	if (st != MSIEVE_CHECK_OK)
+	sieve_upload_status st = sieve_upload_encoding(script, len, msg_r);
+	if (st != SIEVE_UPLOAD_OK)
 		return st;
 	return language_check(script, len, msg_r);
 }
