@@ -1,7 +1,8 @@
 /* cmd_dns.c — `yubin dns query NAME [TYPE]`: one look-up through the same
  * resolver and settings the server uses (dns.resolver, dns.timeout), so an
- * operator sees what delivery will see: the status, whether the answer was
- * DNSSEC-validated, and the records.  `yubin dns records DOMAIN` is handed
+ * operator sees what delivery will see: the status, the DNSSEC verdict
+ * (secure, insecure, or bogus with the reason; dns.trust_anchor), and the
+ * records.  `yubin dns records DOMAIN` is handed
  * to cmd_dnsrecords.c. */
 #include "cli/cli.h"
 
@@ -30,7 +31,13 @@ static void on_answer(void *arg, const dns_answer *ans)
 {
 	query *q = arg;
 	static const char *const status[] = {"ok", "nodata", "nxdomain", "tempfail"};
-	printf("status=%s secure=%s\n", status[ans->status], ans->secure ? "yes" : "no");
+	/* the DNSSEC verdict (RFC 4035 4.3): secure, insecure or bogus, and
+	 * why a bogus answer failed validation */
+	printf("status=%s secure=%s dnssec=%s", status[ans->status], ans->secure ? "yes" : "no",
+	       ans->bogus ? "bogus" : ans->secure ? "secure" : "insecure");
+	if (ans->bogus)
+		cli_print_kv("why", ans->why_bogus);
+	printf("\n");
 	for (size_t i = 0; i < ans->values.n; i++) {
 		if (q->type == DNS_TYPE_MX)
 			printf("%d %s\n", ans->prefs[i], ans->values.items[i]);

@@ -64,7 +64,8 @@ static void on_retry_timer(evutil_socket_t fd, short what, void *arg)
 static bool open_outbound(cli_ctx *ctx, server *srv, dns_resolver **dns_r, outbound **ob_r)
 {
 	char *err = NULL;
-	*dns_r = dns_new(srv->base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
+	*dns_r = dns_new_validating(srv->base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout,
+	                     dns_anchor_file(ctx->cfg->dns_trust_anchor, ctx->cfg->dns_resolver), &err);
 	if (*dns_r != NULL)
 		*ob_r = outbound_new(srv->base, ctx->cfg, *dns_r, srv->wk, srv->q, srv->acc, &err);
 	if (*dns_r == NULL || *ob_r == NULL) {

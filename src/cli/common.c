@@ -203,7 +203,8 @@ dns_resolver *cli_open_resolver(cli_ctx *ctx, struct event_base **base_r)
 {
 	struct event_base *base = event_base_new();
 	char *err = NULL;
-	dns_resolver *r = dns_new(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout, &err);
+	dns_resolver *r = dns_new_validating(base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout,
+	                     dns_anchor_file(ctx->cfg->dns_trust_anchor, ctx->cfg->dns_resolver), &err);
 	if (r == NULL) {
 		cli_error("%s", err);
 		free(err);

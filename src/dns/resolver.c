@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unbound.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 
@@ -28,6 +29,7 @@ struct dns_resolver {
 	struct ub_ctx *ctx;
 	struct event *ev;
 	int timeout;
+	bool validating;      /* a trust anchor is loaded */
 	dns_query *queries;
 };
 
@@ -159,6 +161,9 @@ static void on_result(void *arg, int err, struct ub_result *res)
 	strlist_init(&a.values);
 	if (err == 0 && res != NULL) {
 		a.secure = res->secure;
+		a.bogus = res->bogus != 0;
+		if (a.bogus)
+			a.why_bogus = res->why_bogus ? res->why_bogus : "DNSSEC validation failed";
 		a.ttl = res->ttl > 0 ? res->ttl : 0;
 		if (res->rcode == 3 || res->nxdomain)
 			a.status = DNS_NXDOMAIN;
@@ -170,13 +175,13 @@ static void on_result(void *arg, int err, struct ub_result *res)
 		} else
 			a.status = DNS_NODATA;
 	}
-	if (res != NULL)
-		ub_resolve_free(res);
 	dns_callback *cb = q->cb;
 	void *cb_arg = q->arg;
 	query_unlink(q);
 	cb(cb_arg, &a);
 	answer_free(&a);
+	if (res != NULL)
+		ub_resolve_free(res); /* after the callback: why_bogus points into it */
 }
 
 static void on_timeout(evutil_socket_t fd, short what, void *arg)
@@ -204,20 +209,55 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
  * RFC 3849), which test set-ups use (the RFC 7208 suite's PTR records),
  * and of the loopback addresses (a test's clients in 127.0.0.0/8 and ::1
  * have their names in the test's server). */
+static const char *const special_zones[] = {
+	"test.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
+	"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.", "127.in-addr.arpa.",
+	"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
+};
+
 static int forward_special_zones(struct ub_ctx *ctx)
 {
-	static const char *const zones[] = {
-		"test.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
-		"113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa.", "127.in-addr.arpa.",
-		"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.",
-	};
 	int rc = ub_ctx_set_option(ctx, "unblock-lan-zones:", "yes");
-	for (size_t i = 0; rc == 0 && i < sizeof(zones) / sizeof(zones[0]); i++)
-		rc = ub_ctx_zone_add(ctx, zones[i], "nodefault");
+	for (size_t i = 0; rc == 0 && i < sizeof(special_zones) / sizeof(special_zones[0]); i++)
+		rc = ub_ctx_zone_add(ctx, special_zones[i], "nodefault");
 	return rc;
 }
 
+/* The special-use zones a chosen server answers for are not signed from
+ * the root: with the root anchor loaded they would all be bogus, so they
+ * count as insecure (a trust anchor set below one, a test zone's, still
+ * applies: unbound's domain-insecure yields to a deeper anchor). */
+static int special_zones_insecure(struct ub_ctx *ctx)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < sizeof(special_zones) / sizeof(special_zones[0]); i++)
+		rc = ub_ctx_set_option(ctx, "domain-insecure:", special_zones[i]);
+	return rc;
+}
+
+const char *dns_anchor_file(const char *setting, const char *server)
+{
+	if (setting == NULL || *setting == '\0')
+		return NULL;
+	if (strcmp(setting, "auto") != 0)
+		return setting;
+	if (server != NULL && *server != '\0')
+		return NULL;
+	return access(DNS_ROOT_ANCHOR, R_OK) == 0 ? DNS_ROOT_ANCHOR : NULL;
+}
+
 dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_secs, char **err_r)
+{
+	return dns_new_validating(base, server, timeout_secs, NULL, err_r);
+}
+
+bool dns_validating(const dns_resolver *r)
+{
+	return r->validating;
+}
+
+dns_resolver *dns_new_validating(struct event_base *base, const char *server, int timeout_secs,
+                                 const char *anchor, char **err_r)
 {
 	dns_resolver *r = xcalloc(1, sizeof(*r));
 	r->base = base;
@@ -240,15 +280,28 @@ dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_s
 	else if (rc == 0 && ub_ctx_resolvconf(r->ctx, NULL) != 0)
 		/* no usable /etc/resolv.conf: unbound resolves from the root itself */
 		log_event(LOG_LVL_WARN, "dns", "resolver=%s", "recursive (no /etc/resolv.conf)");
-	if (rc == 0 && custom)
+	/* the trust anchor goes in before ub_ctx_zone_add, which finalizes
+	 * the context (a later one is refused) */
+	const char *what = server && *server ? server : "/etc/resolv.conf";
+	r->validating = anchor != NULL && *anchor != '\0';
+	if (rc == 0 && r->validating) {
+		what = anchor;
+		rc = ub_ctx_add_ta_file(r->ctx, anchor);
+		if (rc == 0 && custom)
+			rc = special_zones_insecure(r->ctx);
+	}
+	if (rc == 0 && custom) {
+		what = server;
 		rc = forward_special_zones(r->ctx);
+	}
 	if (rc != 0) {
-		*err_r = xasprintf("DNS resolver set-up (%s): %s", server && *server ? server : "/etc/resolv.conf",
-		                   ub_strerror(rc));
+		*err_r = xasprintf("DNS resolver set-up (%s): %s", what, ub_strerror(rc));
 		ub_ctx_delete(r->ctx);
 		free(r);
 		return NULL;
 	}
+	if (r->validating)
+		log_event(LOG_LVL_INFO, "dns", "dnssec=on trust_anchor=%s", anchor);
 	r->ev = event_new(base, ub_fd(r->ctx), EV_READ | EV_PERSIST, on_readable, r);
 	event_add(r->ev, NULL);
 	return r;

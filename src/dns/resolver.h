@@ -30,6 +30,9 @@ typedef enum dns_status {
 typedef struct dns_answer {
 	dns_status status;
 	bool secure;         /* DNSSEC-validated */
+	bool bogus;          /* DNSSEC validation failed (status DNS_TEMPFAIL):
+	                      * RFC 4035 "bogus", never to be used */
+	const char *why_bogus; /* libunbound's reason when bogus, else NULL */
 	int ttl;             /* seconds the answer may be kept (0: do not keep) */
 	strlist values;      /* MX, PTR, CNAME: host names; A/AAAA: addresses as text;
 	                      * SRV: "priority weight port target";
@@ -48,6 +51,23 @@ typedef void dns_callback(void *arg, const dns_answer *ans);
 /* server: NULL or "" for /etc/resolv.conf, else "IP" or "IP@port".
  * NULL with *err_r on failure. */
 dns_resolver *dns_new(struct event_base *base, const char *server, int timeout_secs, char **err_r);
+/* The root trust anchor Debian's dns-root-data ships. */
+#define DNS_ROOT_ANCHOR "/usr/share/dns/root.key"
+/* The anchor file the dns.trust_anchor setting means for this server:
+ * "auto" is DNS_ROOT_ANCHOR when the file exists and server is the system's
+ * (NULL or ""): a chosen server (tests, a lab) answers for zones the root
+ * denies, so it gets no root anchor unless asked; "" or NULL: none (no
+ * validation); anything else: that file.  NULL when there is none. */
+const char *dns_anchor_file(const char *setting, const char *server);
+/* dns_new that validates DNSSEC (RFC 4033-4035) from the DS/DNSKEY records
+ * in anchor_file (NULL or "": no validation, every answer insecure).  With
+ * a chosen server, the special-use zones it answers for (see
+ * forward_special_zones) are not validated from the root (insecure), unless
+ * the file anchors a zone below them. */
+dns_resolver *dns_new_validating(struct event_base *base, const char *server, int timeout_secs,
+                                 const char *anchor_file, char **err_r);
+/* True when answers are validated (a trust anchor is loaded). */
+bool dns_validating(const dns_resolver *r);
 /* Cancel every look-up in flight (their callbacks do not run) and free. */
 void dns_free(dns_resolver **r);
 /* Look name up; cb runs later (never before dns_lookup returns). */

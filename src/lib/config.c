@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum { T_STR, T_INT, T_INT64 } setting_type;
 
@@ -66,6 +67,8 @@ static const setting_def schema[] = {
 	INT("workers", workers, 8, 1, 256, "threads for password hashing and fsync"),
 	STR("dns.resolver", dns_resolver, "", "DNS server to ask: \"\" for /etc/resolv.conf, or \"IP\" / \"IP@port\""),
 	INT("dns.timeout", dns_timeout, 10, 1, 300, "seconds before a DNS look-up counts as a temporary failure"),
+	/* DNSSEC trust anchor (DANE, issue 14) */
+	STR("dns.trust_anchor", dns_trust_anchor, "auto", "DNSSEC trust anchor: \"auto\" (Debian's /usr/share/dns/root.key when it exists and dns.resolver is \"\"), \"\" (no validation: no DANE), or a file of DS/DNSKEY records"),
 	INT("delivery.port", delivery.port, 25, 1, 65535, "TCP port of the MX hosts"),
 	INT("delivery.lifetime", delivery.lifetime, 432000, 1, 86400 * 60, "seconds a message may stay deferred before it bounces"),
 	INT("delivery.delay_warning", delivery.delay_warning, 14400, 1, 86400 * 60, "seconds before the sender is told of a delay (once)"),
@@ -976,6 +979,10 @@ bool config_validate(const config *cfg, strlist *errs)
 	const char *stsm = cfg->mtasts.policy_mode;
 	if (stsm == NULL || (strcmp(stsm, "testing") != 0 && strcmp(stsm, "enforce") != 0 && strcmp(stsm, "none") != 0))
 		add_error(errs, file, 0, "mtasts.policy_mode must be \"testing\", \"enforce\" or \"none\"");
+	/* DNSSEC trust anchor (DANE, issue 14): a file must be there to read */
+	const char *ta = cfg->dns_trust_anchor;
+	if (ta != NULL && *ta != '\0' && strcmp(ta, "auto") != 0 && access(ta, R_OK) != 0)
+		add_error(errs, file, 0, "dns.trust_anchor %s cannot be read (\"auto\", \"\" or a file of DS/DNSKEY records)", ta);
 	if (cfg->auth.fail_delay_max_ms < cfg->auth.fail_delay_ms)
 		add_error(errs, file, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");
 	validate_route(cfg, file, errs);

@@ -272,6 +272,11 @@ typedef struct config {
 	config_mtasts mtasts;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
+	/* DNSSEC (issue 14, DANE): "auto" = Debian's dns-root-data root key
+	 * when it exists and dns.resolver is "" (a chosen server answers for
+	 * test and private zones the root denies: no anchor by default), ""
+	 * = no validation, else a file of DS/DNSKEY records (zone format) */
+	char *dns_trust_anchor;
 	int workers;
 	bool dev;              /* built by --dev, not read from a file */
 } config;

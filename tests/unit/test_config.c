@@ -733,6 +733,28 @@ static void test_delay_order(void **state)
 	expect_error(f, 0, "auth.fail_delay_max_ms must not be less than auth.fail_delay_ms");
 }
 
+/* dns.trust_anchor (DANE, issue 14): "auto" by default, "" and a readable
+ * file are taken, a file that is not there is refused with its name. */
+static void test_dns_trust_anchor(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_string_equal(cfg->dns_trust_anchor, "auto");
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "dns: { trust_anchor = \"\"; };\n");
+	assert_string_equal(cfg->dns_trust_anchor, "");
+	config_free(&cfg);
+	char *ta = xasprintf("dns: { trust_anchor = \"%s\"; };\n", f->path); /* any readable file */
+	char *text = xasprintf("%s%s", MINIMAL, ta);
+	cfg = load_ok(f, text);
+	assert_string_equal(cfg->dns_trust_anchor, f->path);
+	config_free(&cfg);
+	free(text);
+	free(ta);
+	expect_refused(f, MINIMAL "dns: { trust_anchor = \"/nonexistent/ta.ds\"; };\n", 1);
+	expect_error(f, 0, "dns.trust_anchor /nonexistent/ta.ds cannot be read");
+}
+
 static void test_duplicate_listener(void **state)
 {
 	fixture *f = *state;
@@ -935,6 +957,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_listeners, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_log_and_data_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delay_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dns_trust_anchor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_listener, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_listener_ipv6_spelling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_allow, setup, teardown),
