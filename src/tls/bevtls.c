@@ -13,6 +13,12 @@ struct bufferevent *bevtls_plain(struct event_base *base, int fd)
 bool bevtls_start(struct event_base *base, struct bufferevent **bev, int fd, SSL_CTX *ctx,
                   bool accepting, const char *sni)
 {
+	return bevtls_start_prep(base, bev, fd, ctx, accepting, sni, NULL, NULL);
+}
+
+bool bevtls_start_prep(struct event_base *base, struct bufferevent **bev, int fd, SSL_CTX *ctx,
+                       bool accepting, const char *sni, bevtls_prep_fn *prep, void *arg)
+{
 	if (*bev != NULL)
 		bufferevent_free(*bev); /* plain: the socket stays open */
 	*bev = NULL;
@@ -20,6 +26,10 @@ bool bevtls_start(struct event_base *base, struct bufferevent **bev, int fd, SSL
 	if (ssl != NULL && sni != NULL) {
 		SSL_set_tlsext_host_name(ssl, sni);
 		SSL_set1_host(ssl, sni);
+	}
+	if (ssl != NULL && prep != NULL && !prep(ssl, arg)) {
+		SSL_free(ssl);
+		ssl = NULL;
 	}
 	if (ssl != NULL)
 		*bev = bufferevent_openssl_socket_new(base, fd, ssl,

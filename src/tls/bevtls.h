@@ -18,6 +18,12 @@ struct bufferevent *bevtls_plain(struct event_base *base, int fd);
  * closed, *bev is NULL and false is returned. */
 bool bevtls_start(struct event_base *base, struct bufferevent **bev, int fd, SSL_CTX *ctx,
                   bool accepting, const char *sni);
+/* Called with the new SSL before the handshake begins (DANE's per-
+ * connection set-up); false stops the start as a failure. */
+typedef bool bevtls_prep_fn(SSL *ssl, void *arg);
+/* bevtls_start with prep(ssl, arg) run first (prep may be NULL). */
+bool bevtls_start_prep(struct event_base *base, struct bufferevent **bev, int fd, SSL_CTX *ctx,
+                       bool accepting, const char *sni, bevtls_prep_fn *prep, void *arg);
 /* Close the connection: free *bev and close *fd unless the bufferevent
  * owned it (tls).  Both are reset.  For one end of a bufferevent pair (fd
  * -1) the other end gets an end of file. */
