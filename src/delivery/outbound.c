@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "audit/audit.h"
@@ -36,6 +37,7 @@
 #include "msgauth/arcseal.h"
 #include "rewrite/state.h"
 #include "queue/qfile.h"
+#include "tls/dane.h"
 #include "queue/qid.h"
 
 #define QFILE_MAX ((size_t)4 << 30)
@@ -101,6 +103,14 @@ typedef struct ob_group {
 	int cur_port;
 	int port_i;           /* relay: index into relay.ports */
 	int lookups;          /* A / AAAA look-ups in flight */
+	/* DANE (RFC 7672 2.2), for hosts[host_i]: */
+	int addr_lookups;     /* of lookups, the A / AAAA ones */
+	bool mx_secure;       /* the MX answer (or its denial) was DNSSEC-secure */
+	bool addr_insecure;   /* an address answer was not secure: no DANE */
+	bool tlsa_asked;      /* TLSA _25._tcp.<host> was looked up */
+	char *tlsa_failed;    /* ... and failed (bogus, SERVFAIL, timeout): why */
+	dane_set tlsa;        /* ... its records, when secure */
+	bool dane_on;         /* the host's connections require DANE */
 	strlist reasons;      /* the reply of each server that did not take part */
 	strlist reason_where; /* ... and its "host[ip]:port" ("" for a look-up) */
 	size_t reasons_more;  /* ones left out of reasons (REASONS_MAX) */
@@ -286,6 +296,7 @@ static void audit_attempt(const ob_group *g, const smtpc_job *job)
 	audit_set(d, "tls_version", job->tls_version);
 	audit_set(d, "tls_cipher", job->tls_cipher);
 	json_object_set_new(d, "tls_verified", json_boolean(job->tls_verified));
+	audit_set(d, "dane", job->dane == NULL ? "none" : job->dane_status ? job->dane_status : "unverified");
 	json_object_set_new(d, "reply", audit_str(g->n > 0 ? job->replies[0] : ""));
 	json_object_set_new(d, "code", json_integer(g->n > 0 ? job->codes[0] : 0));
 	json_object_set_new(d, "duration_ms", json_integer(audit_now_ms() - g->job_start_ms));
@@ -315,9 +326,10 @@ static void on_smtp_done(smtpc_job *job)
 	audit_attempt(g, job);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
-		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s body=%s route=%s reply=%s", a->env.id,
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s dane=%s body=%s route=%s reply=%s", a->env.id,
 		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
+		          job->dane == NULL ? "none" : job->dane_status ? job->dane_status : "unverified",
 		          job->body_sent ? job->body_sent : "-", g->route.kind == ROUTE_DIRECT ? "direct"
 		          : g->route.kind == ROUTE_HOST ? "host" : *g->route.relay_name ? g->route.relay_name : "relay",
 		          job->replies[k]);
@@ -404,6 +416,18 @@ static void start_smtp(ob_group *g, const char *ip)
 	smtpc_job *j = &g->job;
 	memset(j, 0, sizeof(*j));
 	int port = group_port(g);
+	if (ip != NULL && g->conn != NULL) {
+		/* an idle connection kept while the host's DANE state was looked
+		 * up (on_grant): it serves a host that needs no DANE; one that
+		 * does gets a connection authenticated now */
+		if (!g->dane_on && strcasecmp(smtpc_conn_host(g->conn), g->hosts.items[g->host_i]) == 0 &&
+		    strcmp(smtpc_conn_ip(g->conn), ip) == 0 && smtpc_conn_port(g->conn) == port) {
+			ip = NULL;
+		} else {
+			connpool_discard(a->o->pool, group_dest(g), g->conn);
+			g->conn = NULL;
+		}
+	}
 	free(g->cur_host);
 	if (ip == NULL) {
 		j->reuse = g->conn;
@@ -448,6 +472,12 @@ static void start_smtp(ob_group *g, const char *ip)
 	j->notify = g->notify;
 	j->orcpt = g->orcpt;
 	route_fill_job(g, j, ip, port);
+	if (ip != NULL && g->dane_on && j->tls != NULL) {
+		/* RFC 7672: secure TLSA records: TLS and a matching certificate
+		 * (unless a transport map says "none" for the domain) */
+		j->dane = &g->tlsa;
+		j->dane_nexthop = g->domain;
+	}
 	if (g->route.kind == ROUTE_DIRECT && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE) {
 		/* RFC 8461 4.2, 5: TLS 1.2 or later (client_tls) with a certificate
 		 * that verifies for the MX name, or this host gets nothing.
@@ -491,24 +521,63 @@ static void try_next_ip(ob_group *g)
 	next_host(g);
 }
 
+/* Every look-up of hosts[host_i] is in: its addresses, and whether its
+ * connections require DANE.  RFC 7672 2.2.2: TLSA counts only when the
+ * MX and the address records are secure; then a TLSA look-up that failed
+ * (bogus, or no answer) makes the host unusable, never a fall-back to
+ * TLS without DANE or to plain text. */
+static void host_ready(ob_group *g)
+{
+	bool secure_host = g->tlsa_asked && !g->addr_insecure && g->ips.n > 0;
+	g->dane_on = secure_host && g->tlsa_failed == NULL && g->tlsa.total > 0;
+	/* delivery.prefer_family first; the other family follows in this
+	 * same attempt when those addresses fail */
+	route_order_addrs(&g->ips, g->a->o->prefer);
+	g->ip_i = 0;
+	if (secure_host && g->tlsa_failed != NULL) {
+		add_reason(g, NULL, g->tlsa_failed, false, false);
+		g->ip_i = g->ips.n; /* skip its addresses: the next MX */
+	}
+	try_next_ip(g);
+}
+
 static void on_address(void *arg, const dns_answer *ans)
 {
 	ob_group *g = arg;
 	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
 		strlist_add(&g->ips, ans->values.items[i]);
-	if (ans->status == DNS_TEMPFAIL && g->lookups == 1) { /* once for A and AAAA */
-		char *why = xasprintf("451 4.4.3 Temporary DNS failure looking up %s",
-		                      g->hosts.items[g->host_i]);
+	if (ans->status != DNS_TEMPFAIL && !ans->secure)
+		g->addr_insecure = true;
+	if (ans->status == DNS_TEMPFAIL && g->addr_lookups == 1) { /* once for A and AAAA */
+		const char *host = g->hosts.items[g->host_i];
+		char *why = ans->bogus ? xasprintf("451 4.4.3 Temporary DNS failure looking up %s (DNSSEC bogus: %s)",
+		                                   host, ans->why_bogus)
+		                       : xasprintf("451 4.4.3 Temporary DNS failure looking up %s", host);
 		add_reason(g, NULL, why, false, false);
 		free(why);
 	}
+	g->addr_lookups--;
 	if (--g->lookups > 0)
 		return;
-	/* delivery.prefer_family first; the other family follows in this
-	 * same attempt when those addresses fail */
-	route_order_addrs(&g->ips, g->a->o->prefer);
-	g->ip_i = 0;
-	try_next_ip(g);
+	host_ready(g);
+}
+
+/* TLSA _25._tcp.<host> (RFC 7672 2.2.3), asked with the addresses when the
+ * MX answer was secure. */
+static void on_tlsa(void *arg, const dns_answer *ans)
+{
+	ob_group *g = arg;
+	const char *host = g->hosts.items[g->host_i];
+	if (ans->status == DNS_TEMPFAIL)
+		g->tlsa_failed = ans->bogus
+			? xasprintf("451 4.7.5 DANE: the TLSA records of %s are bogus (%s)", host, ans->why_bogus)
+			: xasprintf("451 4.7.5 DANE: the TLSA look-up for %s failed", host);
+	else if (ans->status == DNS_OK && ans->secure)
+		dane_set_parse(&g->tlsa, &ans->values);
+	/* insecure, or a secure denial: no DANE for this host */
+	if (--g->lookups > 0)
+		return;
+	host_ready(g);
 }
 
 /* Some reason of the group is a server's address (not a failed look-up). */
@@ -523,6 +592,11 @@ static bool tried_to_connect(const ob_group *g)
 static void next_host(ob_group *g)
 {
 	strlist_free(&g->ips);
+	dane_set_free(&g->tlsa);
+	free(g->tlsa_failed);
+	g->tlsa_failed = NULL;
+	g->addr_insecure = false;
+	g->dane_on = false;
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
 		/* 5xx only when every server refused the message for good (a
@@ -553,9 +627,18 @@ static void next_host(ob_group *g)
 		try_next_ip(g);
 		return;
 	}
-	g->lookups = 2;
-	dns_lookup(g->a->o->dns, g->hosts.items[g->host_i], DNS_TYPE_A, on_address, g);
-	dns_lookup(g->a->o->dns, g->hosts.items[g->host_i], DNS_TYPE_AAAA, on_address, g);
+	/* TLSA in parallel with the addresses (one round trip); it counts
+	 * only if they turn out secure (host_ready) */
+	g->tlsa_asked = g->route.kind == ROUTE_DIRECT && g->mx_secure;
+	g->addr_lookups = 2;
+	g->lookups = g->tlsa_asked ? 3 : 2;
+	dns_lookup(g->a->o->dns, h, DNS_TYPE_A, on_address, g);
+	dns_lookup(g->a->o->dns, h, DNS_TYPE_AAAA, on_address, g);
+	if (g->tlsa_asked) {
+		char *q = xasprintf("_25._tcp.%s", h);
+		dns_lookup(g->a->o->dns, q, DNS_TYPE_TLSA, on_tlsa, g);
+		free(q);
+	}
 }
 
 static uint32_t ob_random(void *arg)
@@ -597,6 +680,7 @@ static void on_mx(void *arg, const dns_answer *ans)
 {
 	ob_group *g = arg;
 	char *why = NULL;
+	g->mx_secure = ans->secure; /* DANE may apply (RFC 7672 2.2.1) */
 	switch (ans->status) {
 	case DNS_OK: {
 		mx_status st = mx_order((const char *const *)ans->values.items, ans->prefs, ans->values.n,
@@ -615,7 +699,9 @@ static void on_mx(void *arg, const dns_answer *ans)
 		group_set_all(g, 'f', 550, why, NULL, NULL);
 		break;
 	case DNS_TEMPFAIL:
-		why = xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s", g->domain);
+		why = ans->bogus ? xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s (DNSSEC bogus: %s)",
+		                             g->domain, ans->why_bogus)
+		                 : xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s", g->domain);
 		group_set_all(g, 't', 451, why, NULL, NULL);
 		break;
 	}
@@ -702,7 +788,11 @@ static void on_grant(void *arg, smtpc_conn *idle)
 		connpool_discard(g->a->o->pool, group_dest(g), idle);
 		idle = NULL;
 	}
-	if (idle != NULL) {
+	if (idle != NULL && !smtpc_conn_dane(idle) && dns_validating(g->a->o->dns) && !g->relay) {
+		/* a connection not authenticated by DANE may carry this mail only
+		 * if the domain needs no DANE now: look first (start_smtp) */
+		g->conn = idle;
+	} else if (idle != NULL) {
 		g->conn = idle;
 		if (g->route.kind != ROUTE_DIRECT || g->a->o->sts == NULL) { /* a relay or fixed host: no MX, no policy */
 			start_smtp(g, NULL);
@@ -849,6 +939,8 @@ static void attempt_free(ob_attempt *a)
 		free(g->orcpt);
 		strlist_free(&g->hosts);
 		strlist_free(&g->ips);
+		dane_set_free(&g->tlsa);
+		free(g->tlsa_failed);
 		strlist_free(&g->reasons);
 		strlist_free(&g->reason_where);
 		free(g->last_remote);

@@ -48,6 +48,7 @@ struct smtpc_conn {
 	char *tls_version;
 	const char *tls_cipher;
 	bool tls_verified;
+	const char *dane_status;  /* "dane-ee" / "dane-ta" when DANE authenticated it */
 	/* what the server offers (EHLO) */
 	bool ext_starttls, ext_size, ext_8bit, ext_utf8, ext_pipelining, ext_chunking, ext_dsn;
 	bool ext_requiretls;
@@ -468,11 +469,33 @@ static void on_data_reply(smtpc_job *j, int code, const char *text)
 
 /* ---- connection set-up ---- */
 
+/* End the transaction and the connection with a 451 of ours (text is
+ * owned, freed here). */
+static void give_up(smtpc_job *j, char *text)
+{
+	j->st->dead = true;
+	finish(j, 451, text);
+	free(text);
+}
+
+/* DANE's set-up of the new SSL (bevtls_prep_fn): the MX host is the TLSA
+ * base domain, the next-hop domain a second reference name. */
+static bool dane_prep(SSL *ssl, void *arg)
+{
+	const smtpc_job *j = arg;
+	const char *names[] = {j->dane_nexthop};
+	return dane_prepare(ssl, j->dane, j->mx_host, names, j->dane_nexthop != NULL ? 1 : 0);
+}
+
 static void start_tls(smtpc_job *j)
 {
 	smtpc_conn *c = j->st;
 	c->tls = true;
-	if (!bevtls_start(j->base, &c->bev, c->fd, j->tls, false, j->mx_host)) {
+	bool dane_ok = j->dane == NULL || dane_ctx_enable(j->tls);
+	if (!dane_ok || !bevtls_start_prep(j->base, &c->bev, c->fd, j->tls, false, j->mx_host,
+	                                   j->dane != NULL ? dane_prep : NULL, j)) {
+		if (!dane_ok)
+			close(c->fd);
 		c->fd = -1;
 		c->dead = true;
 		finish(j, 451, "451 4.7.5 TLS set-up failed on our side");
@@ -482,6 +505,29 @@ static void start_tls(smtpc_job *j)
 	bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
 	set_timeouts(c, j->command_timeout, j->command_timeout);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* DANE's verdict on the finished handshake (RFC 7672 3): a match
+ * authenticates the server; no match ends the transaction (451 4.7.5,
+ * false); with no usable record TLS is all there is (RFC 7672 2.2). */
+static bool dane_verdict_ok(smtpc_job *j, SSL *ssl)
+{
+	smtpc_conn *c = j->st;
+	if (j->dane->n == 0) {
+		j->dane_status = "unusable";
+		return true;
+	}
+	dane_verdict v = dane_check(ssl);
+	if (!v.ok) {
+		j->dane_status = "fail";
+		j->dane_why = v.why;
+		give_up(j, xasprintf("451 4.7.5 The certificate of %s does not match its DANE TLSA records (%s)",
+		                     j->mx_host, v.why));
+		return false;
+	}
+	c->dane_status = j->dane_status = v.usage == DANE_TA ? "dane-ta" : "dane-ee";
+	c->tls_verified = j->tls_verified = true;
+	return true;
 }
 
 static void after_tls(smtpc_job *j)
@@ -495,6 +541,8 @@ static void after_tls(smtpc_job *j)
 	c->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_peer_certificate(ssl) != NULL;
 	j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;
+	if (j->dane != NULL && !dane_verdict_ok(j, ssl))
+		return;
 	if (j->require_verified && !c->tls_verified) {
 		/* a REQUIRETLS message is returned rather than kept waiting for a
 		 * certificate to change (RFC 8689 4.2.1, 5) */
@@ -528,6 +576,14 @@ static void send_b64(smtpc_conn *c, const char *prefix, const void *data, size_t
 static void after_ehlo(smtpc_job *j)
 {
 	smtpc_conn *c = j->st;
+	if (j->dane != NULL && !c->tls) {
+		/* RFC 7672 2.2: secure TLSA records make TLS mandatory; a missing
+		 * or refused STARTTLS may be an attacker's doing */
+		j->dane_status = "no-starttls";
+		give_up(j, xasprintf("451 4.7.5 %s has DANE TLSA records but did not start TLS; "
+		                     "not sending in the clear", j->mx_host));
+		return;
+	}
 	if (j->require_tls && !c->tls) {
 		int code = j->requiretls ? 550 : 451;
 		char *t = j->requiretls
@@ -762,8 +818,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (c->step == ST_CONNECT)
 		t = xasprintf("451 4.4.1 Cannot connect to %s: %s", j->mx_host,
 		              what & BEV_EVENT_TIMEOUT ? "timed out" : strerror(EVUTIL_SOCKET_ERROR()));
-	else if (c->step == ST_HANDSHAKE)
+	else if (c->step == ST_HANDSHAKE) {
 		t = xasprintf("451 4.7.5 TLS handshake with %s failed", j->mx_host);
+		if (j->dane != NULL) {
+			j->dane_status = "fail";
+			j->dane_why = "TLS handshake failed";
+		}
+	}
 	else if (c->step == ST_QUIT)
 		t = xstrdup("221 2.0.0 closed"); /* everything was decided before QUIT */
 	else
@@ -806,6 +867,7 @@ static void start_reused(smtpc_job *j)
 		j->tls_version = xstrdup(c->tls_version);
 	j->tls_cipher = c->tls_cipher;
 	j->tls_verified = c->tls_verified;
+	j->dane_status = c->dane_status;
 	j->dsn_offered = c->ext_dsn;
 	if (c->dead || c->bev == NULL) {
 		j->stale = true;
@@ -923,6 +985,8 @@ void smtpc_job_clear(smtpc_job *j)
 	j->from_server = NULL;
 	j->tls_version = NULL;
 	j->tls_cipher = NULL;
+	j->dane_status = NULL;
+	j->dane_why = NULL;
 }
 
 /* ---- connections between transactions ---- */
@@ -972,6 +1036,11 @@ const char *smtpc_conn_ip(const smtpc_conn *c)
 int smtpc_conn_port(const smtpc_conn *c)
 {
 	return c->port;
+}
+
+bool smtpc_conn_dane(const smtpc_conn *c)
+{
+	return c->dane_status != NULL;
 }
 
 time_t smtpc_conn_opened(const smtpc_conn *c)

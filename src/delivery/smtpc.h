@@ -23,6 +23,7 @@
 
 #include "lib/strutil.h"
 #include "envelope/dsnparam.h"
+#include "tls/dane.h"
 
 typedef struct smtpc_job smtpc_job;
 typedef struct smtpc_conn smtpc_conn;
@@ -72,6 +73,13 @@ struct smtpc_job {
 	                               * REQUIRETLS; a require_tls / require_verified
 	                               * that fails is then a "550 5.7.10"
 	                               * (permanent), not a 451 */
+	/* DANE (RFC 7672): the host's DNSSEC-secure TLSA records (NULL: no
+	 * DANE).  With it, STARTTLS is required and the certificate must
+	 * match a usable record (none usable: TLS without authentication);
+	 * anything less ends the transaction with 451 4.7.5 before MAIL */
+	const dane_set *dane;
+	const char *dane_nexthop;     /* the recipient domain: a second reference
+	                               * name for DANE-TA (RFC 7672 3.2.2) */
 	const char *auth_user;        /* log in with these, when set */
 	const char *auth_pass;
 	/* RFC 3461, passed on only when the server advertises DSN: */
@@ -96,6 +104,11 @@ struct smtpc_job {
 	char *tls_version;            /* NULL: no TLS */
 	const char *tls_cipher;       /* its cipher (static, OpenSSL's name) */
 	bool tls_verified;
+	/* with dane: "dane-ee" / "dane-ta" (authenticated by that usage),
+	 * "unusable" (TLS, but no usable record), "no-starttls", "fail" (no
+	 * match; dane_why says why); NULL before a verdict (static text) */
+	const char *dane_status;
+	const char *dane_why;
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still
 	                               * good: it is the caller's now */
@@ -132,5 +145,8 @@ const char *smtpc_conn_host(const smtpc_conn *c);
 const char *smtpc_conn_ip(const smtpc_conn *c);
 int smtpc_conn_port(const smtpc_conn *c);
 time_t smtpc_conn_opened(const smtpc_conn *c);
+/* The server was authenticated by DANE when the connection was opened:
+ * only such a connection may carry mail that requires DANE. */
+bool smtpc_conn_dane(const smtpc_conn *c);
 
 #endif

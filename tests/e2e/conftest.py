@@ -851,8 +851,9 @@ OUT_DEFAULTS = {
 }
 
 
-def outbound_config(dns, port, ca_file=None, dns_timeout=5, **delivery):
-    """The dns: and delivery: groups for Server(extra=...)."""
+def outbound_config(dns, port, ca_file=None, dns_timeout=5, trust_anchor=None, **delivery):
+    """The dns: and delivery: groups for Server(extra=...).  trust_anchor:
+    a file for dns.trust_anchor (DNSSEC, dnssec_sign.py), else none."""
     d = dict(OUT_DEFAULTS)
     d.update(delivery)
     parts = []
@@ -865,7 +866,8 @@ def outbound_config(dns, port, ca_file=None, dns_timeout=5, **delivery):
             parts.append(f"{k} = {v};")
     if ca_file:
         parts.append(f'tls_ca_file = "{ca_file}";')
-    return (f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = {dns_timeout}; }};\n'
+    anchor = f' trust_anchor = "{trust_anchor}";' if trust_anchor else ""
+    return (f'dns: {{ resolver = "{dns.resolver_spec}"; timeout = {dns_timeout};{anchor} }};\n'
             f"delivery: {{ port = {port}; " + " ".join(parts) + " };")
 
 

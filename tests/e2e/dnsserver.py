@@ -167,6 +167,7 @@ class _Handler(DNSHandler):
 
 class TestDNS:
     __test__ = False            # not a pytest test class
+    handler_class = _Handler    # dnssec_sign.SignedDNS answers with its own
 
     def __init__(self, address="127.0.0.1", port=None, ttl=0):
         self.address = address
@@ -254,7 +255,7 @@ class TestDNS:
         resolver = _Resolver(self)
         for tcp in (False, True):
             s = DNSServer(resolver, address=self.address, port=self.port, tcp=tcp, logger=logger,
-                          handler=_Handler)
+                          handler=self.handler_class)
             s.thread = threading.Thread(target=s.server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
             s.thread.start()

@@ -1,0 +1,194 @@
+"""DANE for outbound SMTP (issue 14, RFC 7672) against a DNSSEC-signing
+test DNS (dnssec_sign.py: zone dane.test signed, its DS record given to
+yubin as dns.trust_anchor; zone plain.test unsigned) and aiosmtpd
+receivers on 127.0.0.2, 127.0.0.3 with the test CA's certificate.
+
+What a user sees: `yubin dns query` says secure / insecure / bogus; a
+message to a domain whose MX has a matching TLSA record arrives over TLS
+with dane=dane-ee in the log; every downgrade an attacker could try (a
+certificate that does not match, STARTTLS missing, TLSA answers made bogus)
+leaves the message deferred with 4.7.5 and nothing sent to that server; an
+unsigned zone, or a signed one without TLSA, gets opportunistic TLS.
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import (attempt_lines, make_message, make_tempdir, outbound_config, qid_lines, submit, uniq,
+                      wait_final, wait_until)
+
+SIGNED, PLAIN = "dane.test", "plain.test"
+MX1, MX2 = "mx1.dane.test", "mx2.dane.test"
+IP1, IP2 = "127.0.0.2", "127.0.0.3"
+WAIT = 15.0
+
+
+@pytest.fixture
+def sdns():
+    """The signing test DNS: (server, trust anchor file).  The file is
+    readable by all: the server reads it after dropping privileges."""
+    from dnssec_sign import SignedDNS
+    d = SignedDNS().start()
+    tmp = make_tempdir("yubin-e2e-dane-")
+    try:
+        os.chmod(tmp, 0o755)
+        anchor = tmp / "ta.ds"
+        anchor.write_text(d.sign_zone(SIGNED) + "\n")
+        os.chmod(anchor, 0o644)
+        yield d, str(anchor)
+    finally:
+        d.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def spki_sha256(cert_file):
+    """The "3 1 1" data of a PEM certificate: SHA-256 of its public key."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert_file, "-noout", "-pubkey"],
+                         check=True, capture_output=True, timeout=30).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         check=True, capture_output=True, timeout=30).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
+def start(make_server, d, anchor, mx, **kw):
+    return make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, **kw))
+
+
+def send(srv, domain, what):
+    user, pw = srv.add_user()
+    rcpt = f"{uniq(what)}@{domain}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, what, [f"DANE test: {what}"]))
+    return qid, rcpt
+
+
+def wait_deferred(srv, qid):
+    return wait_until(lambda: [l for l in qid_lines(srv, qid) if l.get("result") == "deferred"],
+                      WAIT, what=f"a deferral of {qid}")[-1]
+
+
+def test_dns_query_dnssec_verdicts(make_server, sdns):
+    d, anchor = sdns
+    d.set(MX1, "A", [IP1]).set(f"mx1.{PLAIN}", "A", [IP1]).set(f"bad.{SIGNED}", "A", [IP2])
+    d.bogus(f"bad.{SIGNED}")
+    srv = make_server(extra=outbound_config(d, 25, trust_anchor=anchor))
+    p = srv.cli("dns", "query", MX1, "a")
+    assert p.returncode == 0 and p.stdout.splitlines() == ["status=ok secure=yes dnssec=secure", IP1], p.stdout
+    p = srv.cli("dns", "query", f"mx1.{PLAIN}", "a")
+    assert p.stdout.splitlines() == ["status=ok secure=no dnssec=insecure", IP1], p.stdout
+    p = srv.cli("dns", "query", f"bad.{SIGNED}", "a")
+    first = p.stdout.splitlines()[0]
+    assert p.returncode != 0 and first.startswith("status=tempfail secure=no dnssec=bogus why="), p.stdout
+    assert "validation failure" in first, first
+    # an authenticated denial: a secure NODATA
+    p = srv.cli("dns", "query", f"_25._tcp.{MX1}", "tlsa")
+    assert p.stdout.splitlines() == ["status=nodata secure=yes dnssec=secure"], p.stdout
+    # without the anchor nothing is validated
+    srv2 = make_server(extra=outbound_config(d, 25))
+    p = srv2.cli("dns", "query", MX1, "a")
+    assert p.stdout.splitlines()[0] == "status=ok secure=no dnssec=insecure", p.stdout
+
+
+def test_matching_tlsa_delivered(make_server, sdns, mx, test_ca):
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx)
+    qid, rcpt = send(srv, SIGNED, "dane-ok")
+    (m,) = rx.wait_messages(1, WAIT)
+    assert m["tls"] and m["tls"].startswith("TLSv1"), m["tls"]
+    fin = wait_final(srv, qid, rcpt)
+    assert fin["result"] == "sent", fin["_line"]
+    (att,) = attempt_lines(srv, qid, rcpt)
+    assert att["dane"] == "dane-ee" and att["verified"] == "yes", att["_line"]
+
+
+def test_mismatch_and_stripped_starttls_deferred(make_server, sdns, mx, test_ca, tls_cert):
+    """MX 10 presents a certificate that matches no TLSA record; MX 20
+    has TLSA records but offers no STARTTLS: neither gets the message."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1), (20, MX2)).a(MX1, IP1).a(MX2, IP2)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    d.set(f"_25._tcp.{MX2}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx1 = mx.add(IP1, hostname=MX1, cert=tls_cert)    # another key
+    rx2 = mx.add(IP2, hostname=MX2)                   # no STARTTLS
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "dane-bad")
+    fin = wait_deferred(srv, qid)
+    reply = fin["reply"]
+    assert f"{MX1}[{IP1}]:{mx.port}: 451 4.7.5 The certificate of {MX1} does not match its DANE TLSA " \
+           f"records (no matching TLSA record)" in reply, reply
+    assert f"{MX2}[{IP2}]:{mx.port}: 451 4.7.5 {MX2} has DANE TLSA records but did not start TLS" in reply, reply
+    atts = {a["mx"]: a for a in attempt_lines(srv, qid, rcpt)}
+    assert atts[MX1]["dane"] == "fail" and atts[MX2]["dane"] == "no-starttls", atts
+    assert rx1.messages == [] and rx2.messages == []
+    assert "MAIL" not in rx1.verbs() and "MAIL" not in rx2.verbs(), (rx1.commands, rx2.commands)
+    assert "STARTTLS" in rx1.verbs()
+
+
+def test_starttls_refused_deferred(make_server, sdns, mx, test_ca):
+    """STARTTLS advertised, then refused with 454: no fall-back to plain."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, extensions=["STARTTLS"])  # says it, has no TLS
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "dane-454")
+    fin = wait_deferred(srv, qid)
+    assert "451 4.7.5" in fin["reply"] and "did not start TLS" in fin["reply"], fin["reply"]
+    assert "STARTTLS" in rx.verbs() and "MAIL" not in rx.verbs(), rx.commands
+    assert rx.messages == []
+
+
+def test_bogus_tlsa_deferred(make_server, sdns, mx, test_ca):
+    """An attacker who breaks the TLSA answer gets the host skipped, not a
+    delivery without DANE."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    d.bogus(f"_25._tcp.{MX1}")
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "dane-bogus")
+    fin = wait_deferred(srv, qid)
+    assert f"451 4.7.5 DANE: the TLSA records of {MX1} are bogus (validation failure" in fin["reply"], \
+        fin["reply"]
+    assert rx.messages == [] and rx.commands == [], rx.commands
+
+
+def test_tlsa_lookup_timeout_deferred(make_server, sdns, mx, test_ca):
+    """TLSA questions dropped (indeterminate): the host is not used."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.timeout(f"_25._tcp.{MX1}")
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, dns_timeout=2, retry=[60]))
+    qid, rcpt = send(srv, SIGNED, "dane-timeout")
+    fin = wait_deferred(srv, qid)
+    assert f"451 4.7.5 DANE: the TLSA look-up for {MX1} failed" in fin["reply"], fin["reply"]
+    assert rx.messages == [] and rx.commands == [], rx.commands
+
+
+@pytest.mark.parametrize("zone", [PLAIN, SIGNED])
+def test_no_dane_is_opportunistic(make_server, sdns, mx, zone):
+    """An unsigned zone (its TLSA, even a wrong one, counts for nothing) and
+    a signed zone without TLSA (a secure denial): delivered, in the clear
+    when STARTTLS is not offered."""
+    d, anchor = sdns
+    host = f"mx1.{zone}"
+    d.mx(zone, (10, host)).a(host, IP1)
+    if zone == PLAIN:
+        d.set(f"_25._tcp.{host}", "TLSA", [(3, 1, 1, "ab" * 32)])
+    rx = mx.add(IP1, hostname=host)                    # no STARTTLS
+    srv = start(make_server, d, anchor, mx)
+    qid, rcpt = send(srv, zone, "opportunistic")
+    (m,) = rx.wait_messages(1, WAIT)
+    assert m["tls"] is None
+    fin = wait_final(srv, qid, rcpt)
+    assert fin["result"] == "sent", fin["_line"]
+    (att,) = attempt_lines(srv, qid, rcpt)
+    assert att["dane"] == "none", att["_line"]
