@@ -15,6 +15,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -192,3 +193,32 @@ def test_no_dane_is_opportunistic(make_server, sdns, mx, zone):
     assert fin["result"] == "sent", fin["_line"]
     (att,) = attempt_lines(srv, qid, rcpt)
     assert att["dane"] == "none", att["_line"]
+
+
+def test_idle_connection_without_dane_not_reused_for_dane(make_server, sdns, mx, test_ca):
+    """A connection opened while the host had no TLSA stays idle in the
+    pool; once a TLSA record appears, the next message must not ride on it
+    (it was never authenticated by DANE): a wrong record defers it."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid1, rcpt1 = send(srv, SIGNED, "before-tlsa")
+    rx.wait_messages(1, WAIT)
+    assert wait_final(srv, qid1, rcpt1)["result"] == "sent"
+    (att1,) = attempt_lines(srv, qid1, rcpt1)
+    assert att1["dane"] == "none", att1["_line"]
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, "ab" * 32)])     # matches nothing
+    # libunbound keeps a TTL 0 answer until its clock's second ends: the
+    # next second, well inside the pool's idle time (CONNPOOL_IDLE, 2 s)
+    time.sleep(1.02 - time.time() % 1)
+    qid2, rcpt2 = send(srv, SIGNED, "after-tlsa")               # within the idle time
+    fin = wait_deferred(srv, qid2)
+    assert "451 4.7.5 The certificate of" in fin["reply"], fin["reply"]
+    assert len(rx.messages) == 1, rx.messages
+    # a matching record: delivered on a connection DANE authenticated
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    qid3, rcpt3 = send(srv, SIGNED, "matching-tlsa")
+    rx.wait_messages(2, WAIT)
+    assert wait_final(srv, qid3, rcpt3)["result"] == "sent"
+    assert attempt_lines(srv, qid3, rcpt3)[-1]["dane"] == "dane-ee"
