@@ -67,6 +67,8 @@ static bool open_outbound(cli_ctx *ctx, server *srv, dns_resolver **dns_r, outbo
 	*dns_r = dns_new_validating(srv->base, ctx->cfg->dns_resolver, ctx->cfg->dns_timeout,
 	                     dns_anchor_file(ctx->cfg->dns_trust_anchor, ctx->cfg->dns_resolver), &err);
 	if (*dns_r != NULL)
+		dns_selftest(*dns_r); /* DNSSEC usable with these servers? (logs) */
+	if (*dns_r != NULL)
 		*ob_r = outbound_new(srv->base, ctx->cfg, *dns_r, srv->wk, srv->q, srv->acc, &err);
 	if (*dns_r == NULL || *ob_r == NULL) {
 		cli_error("%s", err);

@@ -307,6 +307,23 @@ dns_resolver *dns_new_validating(struct event_base *base, const char *server, in
 	return r;
 }
 
+#define DNS_TYPE_DNSKEY 48
+
+static void on_selftest(void *arg, const dns_answer *ans)
+{
+	if (ans->bogus)
+		log_event(LOG_LVL_ERROR, "dns", "dnssec=unusable why=\"%s\" hint=\"%s\"", ans->why_bogus,
+		          "the DNS servers asked strip DNSSEC records: use a validating resolver, or dns.trust_anchor = \"\"");
+	else if (ans->secure)
+		log_event(LOG_LVL_INFO, "dns", "dnssec=ok");
+}
+
+void dns_selftest(dns_resolver *r)
+{
+	if (r->validating)
+		dns_lookup(r, ".", DNS_TYPE_DNSKEY, on_selftest, r);
+}
+
 void dns_free(dns_resolver **rp)
 {
 	dns_resolver *r = *rp;

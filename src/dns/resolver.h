@@ -68,6 +68,11 @@ dns_resolver *dns_new_validating(struct event_base *base, const char *server, in
                                  const char *anchor_file, char **err_r);
 /* True when answers are validated (a trust anchor is loaded). */
 bool dns_validating(const dns_resolver *r);
+/* With validation on, ask for the root's DNSKEY once and log an error
+ * (event=dns dnssec=unusable) when the answer is bogus: the servers asked
+ * strip DNSSEC records, so every signed answer will be bogus and mail to
+ * signed domains will wait until that is fixed or dns.trust_anchor = "". */
+void dns_selftest(dns_resolver *r);
 /* Cancel every look-up in flight (their callbacks do not run) and free. */
 void dns_free(dns_resolver **r);
 /* Look name up; cb runs later (never before dns_lookup returns). */

@@ -222,3 +222,31 @@ def test_idle_connection_without_dane_not_reused_for_dane(make_server, sdns, mx,
     rx.wait_messages(2, WAIT)
     assert wait_final(srv, qid3, rcpt3)["result"] == "sent"
     assert attempt_lines(srv, qid3, rcpt3)[-1]["dane"] == "dane-ee"
+
+
+def test_root_anchor_with_chosen_server(make_server, sdns, mx, tmp_path):
+    """The root anchor (as with "auto" on a real host) and a DNS server
+    that cannot prove the root: the start-up check says DNSSEC is unusable,
+    and the test/private zones such a server answers for stay insecure
+    (mail to them still goes), rather than every answer turning bogus."""
+    d, _ = sdns
+    root = make_tempdir("yubin-e2e-root-")
+    anchor = root / "root.ds"
+    # the root zone's KSK-2017 DS record (as in dns-root-data's root.ds)
+    anchor.write_text(". IN DS 20326 8 2 e06d44b80b8f1d39a95c0b0d7c65d08458e880409bbc683457104237c7f8ec8d\n")
+    os.chmod(anchor, 0o644)
+    try:
+        d.mx(PLAIN, (10, f"mx1.{PLAIN}")).a(f"mx1.{PLAIN}", IP1)
+        rx = mx.add(IP1, hostname=f"mx1.{PLAIN}")
+        srv = start(make_server, d, str(anchor), mx)
+        wait_until(lambda: "event=dns" in srv.stderr_text() and "dnssec=unusable" in srv.stderr_text(),
+                   WAIT, what="the DNSSEC start-up check's error")
+        line = next(l for l in srv.stderr_text().splitlines() if "dnssec=unusable" in l)
+        assert "level=error" in line and "why=" in line, line
+        p = srv.cli("dns", "query", f"mx1.{PLAIN}", "a")
+        assert p.stdout.splitlines() == ["status=ok secure=no dnssec=insecure", IP1], p.stdout
+        qid, rcpt = send(srv, PLAIN, "root-anchor")
+        rx.wait_messages(1, WAIT)
+        assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
