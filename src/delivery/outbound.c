@@ -277,6 +277,14 @@ static char *group_reasons(const ob_group *g, int *code_r)
 
 /* ---- per-domain work ---- */
 
+/* The DANE outcome for the log and the audit trail: smtpc's verdict (a
+ * reused connection's is the one it was opened with), "unverified" when
+ * DANE was required and no verdict came, else "none". */
+static const char *dane_word(const smtpc_job *job)
+{
+	return job->dane_status ? job->dane_status : job->dane ? "unverified" : "none";
+}
+
 /* The audit trail's ATTEMPT record of one transaction (or connection). */
 static void audit_attempt(const ob_group *g, const smtpc_job *job)
 {
@@ -296,7 +304,7 @@ static void audit_attempt(const ob_group *g, const smtpc_job *job)
 	audit_set(d, "tls_version", job->tls_version);
 	audit_set(d, "tls_cipher", job->tls_cipher);
 	json_object_set_new(d, "tls_verified", json_boolean(job->tls_verified));
-	audit_set(d, "dane", job->dane == NULL ? "none" : job->dane_status ? job->dane_status : "unverified");
+	audit_set(d, "dane", dane_word(job));
 	json_object_set_new(d, "reply", audit_str(g->n > 0 ? job->replies[0] : ""));
 	json_object_set_new(d, "code", json_integer(g->n > 0 ? job->codes[0] : 0));
 	json_object_set_new(d, "duration_ms", json_integer(audit_now_ms() - g->job_start_ms));
@@ -329,7 +337,7 @@ static void on_smtp_done(smtpc_job *job)
 		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s dane=%s body=%s route=%s reply=%s", a->env.id,
 		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
-		          job->dane == NULL ? "none" : job->dane_status ? job->dane_status : "unverified",
+		          dane_word(job),
 		          job->body_sent ? job->body_sent : "-", g->route.kind == ROUTE_DIRECT ? "direct"
 		          : g->route.kind == ROUTE_HOST ? "host" : *g->route.relay_name ? g->route.relay_name : "relay",
 		          job->replies[k]);

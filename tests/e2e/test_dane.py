@@ -106,6 +106,13 @@ def test_matching_tlsa_delivered(make_server, sdns, mx, test_ca):
     assert fin["result"] == "sent", fin["_line"]
     (att,) = attempt_lines(srv, qid, rcpt)
     assert att["dane"] == "dane-ee" and att["verified"] == "yes", att["_line"]
+    # the next message rides on the same connection, which DANE authenticated
+    qid2, rcpt2 = send(srv, SIGNED, "dane-again")
+    rx.wait_messages(2, WAIT)
+    assert wait_final(srv, qid2, rcpt2)["result"] == "sent"
+    (att2,) = attempt_lines(srv, qid2, rcpt2)
+    assert att2["dane"] == "dane-ee" and att2["verified"] == "yes", att2["_line"]
+    assert len({s["peer"] for s in rx.sessions}) == 1, rx.sessions   # one connection
 
 
 def test_mismatch_and_stripped_starttls_deferred(make_server, sdns, mx, test_ca, tls_cert):
@@ -250,3 +257,46 @@ def test_root_anchor_with_chosen_server(make_server, sdns, mx, tmp_path):
         assert wait_final(srv, qid, rcpt)["result"] == "sent"
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def issue(ca, name, d):
+    """A certificate for name signed by the test CA; its PEM file holds the
+    chain (leaf, then the CA), as a DANE-TA server must send it."""
+    run = lambda *a: subprocess.run(list(a), check=True, capture_output=True, timeout=60)
+    key, csr, leaf, ext = d / f"{name}.key", d / f"{name}.csr", d / f"{name}.pem", d / f"{name}.ext"
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={name}")
+    ext.write_text(f"subjectAltName=DNS:{name}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    run("openssl", "x509", "-req", "-in", str(csr), "-CA", ca["ca"], "-CAkey", str(ca["dir"] / "ca.key"),
+        "-CAcreateserial", "-CAserial", str(d / "ca.srl"), "-out", str(leaf), "-days", "30",
+        "-extfile", str(ext))
+    chain = d / f"{name}.chain.pem"
+    chain.write_text(leaf.read_text() + open(ca["ca"]).read())
+    for f in (key, chain):
+        os.chmod(f, 0o644)
+    return {"cert": str(chain), "key": str(key)}
+
+
+@pytest.mark.parametrize("name,delivered", [(MX1, True), (SIGNED, True), ("mx1.elsewhere.test", False)])
+def test_dane_ta(make_server, sdns, mx, test_ca, name, delivered):
+    """2 1 1 (the CA's key): the server's certificate must chain to it and
+    name the MX host or the recipient domain (RFC 7672 3.2.2)."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(2, 1, 1, spki_sha256(test_ca["ca"]))])
+    tmp = make_tempdir("yubin-e2e-danta-")
+    try:
+        rx = mx.add(IP1, hostname=MX1, cert=issue(test_ca, name, tmp))
+        srv = start(make_server, d, anchor, mx, retry=[60])
+        qid, rcpt = send(srv, SIGNED, "dane-ta")
+        if delivered:
+            rx.wait_messages(1, WAIT)
+            assert wait_final(srv, qid, rcpt)["result"] == "sent"
+            assert attempt_lines(srv, qid, rcpt)[-1]["dane"] == "dane-ta"
+        else:
+            fin = wait_deferred(srv, qid)
+            assert "451 4.7.5 The certificate of" in fin["reply"] and "hostname mismatch" in fin["reply"], \
+                fin["reply"]
+            assert rx.messages == [] and "MAIL" not in rx.verbs()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
