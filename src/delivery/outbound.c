@@ -799,6 +799,7 @@ static void on_grant(void *arg, smtpc_conn *idle)
 	if (idle != NULL && !smtpc_conn_dane(idle) && dns_validating(g->a->o->dns) && !g->relay) {
 		/* a connection not authenticated by DANE may carry this mail only
 		 * if the domain needs no DANE now: look first (start_smtp) */
+		smtpc_conn_hold(idle);
 		g->conn = idle;
 	} else if (idle != NULL) {
 		g->conn = idle;

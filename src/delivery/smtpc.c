@@ -1006,6 +1006,12 @@ bool smtpc_conn_park(smtpc_conn *c, smtpc_conn_fn *closed, void *arg)
 	return true;
 }
 
+void smtpc_conn_hold(smtpc_conn *c)
+{
+	c->notify = NULL; /* its pool entry is gone */
+	c->notify_arg = NULL;
+}
+
 void smtpc_conn_quit(smtpc_conn *c, smtpc_conn_fn *gone, void *arg)
 {
 	c->job = NULL;

@@ -135,6 +135,10 @@ void smtpc_job_clear(smtpc_job *job);
  * drops it meanwhile, and conn is freed right after.  False when it is no
  * longer usable (then free it now). */
 bool smtpc_conn_park(smtpc_conn *c, smtpc_conn_fn *closed, void *arg);
+/* Hold an idle connection taken out of its pool before the next job
+ * starts on it (the look-ups DANE needs come first): if the server drops
+ * it meanwhile it is closed quietly, and the job then finds it stale. */
+void smtpc_conn_hold(smtpc_conn *c);
 /* Say QUIT and close; gone(arg, conn) runs just before conn is freed, after
  * the reply or a short timeout. */
 void smtpc_conn_quit(smtpc_conn *c, smtpc_conn_fn *gone, void *arg);
