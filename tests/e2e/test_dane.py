@@ -300,3 +300,18 @@ def test_dane_ta(make_server, sdns, mx, test_ca, name, delivered):
             assert rx.messages == [] and "MAIL" not in rx.verbs()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_bogus_mx_deferred_without_address_fallback(make_server, sdns, mx):
+    """A bogus MX answer is not "no MX": the domain's own address record is
+    not used (RFC 7672 2.2.1), the recipients wait with the reason."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1).a(SIGNED, IP1)
+    d.bogus(SIGNED)
+    rx = mx.add(IP1, hostname=MX1)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "bogus-mx")
+    fin = wait_deferred(srv, qid)
+    assert fin["reply"].startswith(f"451 4.4.3 Temporary DNS failure looking up the MX of {SIGNED} "
+                                   f"(DNSSEC bogus: validation failure"), fin["reply"]
+    assert rx.commands == [], rx.commands
