@@ -111,6 +111,8 @@ typedef struct ob_group {
 	char *tlsa_failed;    /* ... and failed (bogus, SERVFAIL, timeout): why */
 	dane_set tlsa;        /* ... its records, when secure */
 	bool dane_on;         /* the host's connections require DANE */
+	bool conn_unchecked;  /* conn (idle, not DANE-authenticated) awaits the
+	                       * look-ups that say whether it may be used */
 	strlist reasons;      /* the reply of each server that did not take part */
 	strlist reason_where; /* ... and its "host[ip]:port" ("" for a look-up) */
 	size_t reasons_more;  /* ones left out of reasons (REASONS_MAX) */
@@ -428,6 +430,7 @@ static void start_smtp(ob_group *g, const char *ip)
 		/* an idle connection kept while the host's DANE state was looked
 		 * up (on_grant): it serves a host that needs no DANE; one that
 		 * does gets a connection authenticated now */
+		g->conn_unchecked = false;
 		if (!g->dane_on && strcasecmp(smtpc_conn_host(g->conn), g->hosts.items[g->host_i]) == 0 &&
 		    strcmp(smtpc_conn_ip(g->conn), ip) == 0 && smtpc_conn_port(g->conn) == port) {
 			ip = NULL;
@@ -486,11 +489,11 @@ static void start_smtp(ob_group *g, const char *ip)
 		j->dane = &g->tlsa;
 		j->dane_nexthop = g->domain;
 	}
-	if (g->route.kind == ROUTE_DIRECT && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE) {
+	if (g->route.kind == ROUTE_DIRECT && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE && !g->dane_on) {
 		/* RFC 8461 4.2, 5: TLS 1.2 or later (client_tls) with a certificate
 		 * that verifies for the MX name, or this host gets nothing.
 		 * (DANE, when it applies to the host, takes precedence over this
-		 * check: RFC 8461 2; the DANE slice decides it here.) */
+		 * check, RFC 8461 2: the TLSA records decide, above.) */
 		j->require_tls = true;
 		j->require_verified = true;
 	}
@@ -747,12 +750,13 @@ static void on_sts(void *arg, const mtasts_policy *p, const char *how)
 		 * how it was checked; under enforce it is not used (a fresh one
 		 * is opened by the book).  (Reuse could be allowed once a
 		 * connection records the level it was verified at.) */
-		if (g->sts == NULL || g->sts->mode != MTASTS_MODE_ENFORCE) {
+		if (g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE) {
+			connpool_discard(g->a->o->pool, group_dest(g), g->conn);
+			g->conn = NULL;
+		} else if (!g->conn_unchecked) {
 			start_smtp(g, NULL);
 			return;
-		}
-		connpool_discard(g->a->o->pool, group_dest(g), g->conn);
-		g->conn = NULL;
+		} /* else DANE's look-ups decide (start_smtp) */
 	}
 	dns_lookup(g->a->o->dns, g->domain, DNS_TYPE_MX, on_mx, g);
 }
@@ -796,19 +800,23 @@ static void on_grant(void *arg, smtpc_conn *idle)
 		connpool_discard(g->a->o->pool, group_dest(g), idle);
 		idle = NULL;
 	}
-	if (idle != NULL && !smtpc_conn_dane(idle) && dns_validating(g->a->o->dns) && !g->relay) {
-		/* a connection not authenticated by DANE may carry this mail only
-		 * if the domain needs no DANE now: look first (start_smtp) */
-		smtpc_conn_hold(idle);
-		g->conn = idle;
-	} else if (idle != NULL) {
-		g->conn = idle;
-		if (g->route.kind != ROUTE_DIRECT || g->a->o->sts == NULL) { /* a relay or fixed host: no MX, no policy */
-			start_smtp(g, NULL);
-			return;
-		}
-		/* the MTA-STS policy first: it decides whether idle may be used (on_sts) */
+	if (idle == NULL) {
+		group_lookup(g);
+		return;
 	}
+	g->conn = idle;
+	/* a connection DANE did not authenticate may carry this mail only if
+	 * the host needs no DANE now: the look-ups first (start_smtp) */
+	g->conn_unchecked = !smtpc_conn_dane(idle) && dns_validating(g->a->o->dns) &&
+	                    g->route.kind == ROUTE_DIRECT;
+	/* a relay or fixed host: no MX, no policy */
+	if (!g->conn_unchecked && (g->route.kind != ROUTE_DIRECT || g->a->o->sts == NULL)) {
+		start_smtp(g, NULL);
+		return;
+	}
+	/* held across the look-ups: the MTA-STS policy decides whether idle
+	 * may be used (on_sts), then DANE's (start_smtp) */
+	smtpc_conn_hold(idle);
 	group_lookup(g);
 }
 
