@@ -315,3 +315,28 @@ def test_bogus_mx_deferred_without_address_fallback(make_server, sdns, mx):
     assert fin["reply"].startswith(f"451 4.4.3 Temporary DNS failure looking up the MX of {SIGNED} "
                                    f"(DNSSEC bogus: validation failure"), fin["reply"]
     assert rx.commands == [], rx.commands
+
+
+def test_dane_takes_precedence_over_mta_sts(make_server, sdns, mx, test_ca, tls_cert):
+    """An enforce MTA-STS policy names the MX, whose certificate is
+    self-signed (no PKIX validation) but matches its DANE-EE record: DANE
+    decides (RFC 8461 2), the message is delivered."""
+    from sts_https import PolicyServer, make_cert
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(tls_cert["cert"]))])
+    d.set(f"_mta-sts.{SIGNED}", "TXT", ["v=STSv1; id=1;"]).a(f"mta-sts.{SIGNED}", "127.0.0.1")
+    cert, key = make_cert(test_ca, [f"mta-sts.{SIGNED}"])
+    ps = PolicyServer(cert, key).start()
+    try:
+        ps.policies[SIGNED] = f"version: STSv1\r\nmode: enforce\r\nmx: {MX1}\r\nmax_age: 86400\r\n"
+        rx = mx.add(IP1, hostname=MX1, cert=tls_cert)
+        srv = make_server(extra=outbound_config(d, mx.port, ca_file=test_ca["ca"], trust_anchor=anchor) +
+                          f"\nmtasts: {{ test_https_port = {ps.port}; fetch_timeout = 5; }};")
+        qid, rcpt = send(srv, SIGNED, "dane-over-sts")
+        rx.wait_messages(1, WAIT)
+        assert wait_final(srv, qid, rcpt)["result"] == "sent"
+        assert attempt_lines(srv, qid, rcpt)[-1]["dane"] == "dane-ee"
+        assert "mode=enforce" in srv.stderr_text(), "the policy was not applied"
+    finally:
+        ps.stop()
