@@ -1,7 +1,8 @@
 /* smtpc.h — the SMTP client: one transaction at a time on a connection
  * that can carry several.  A new connection goes: connect, greeting, EHLO,
  * STARTTLS whenever offered (opportunistic: an unverified certificate still
- * gets encryption, and the result says whether it was verified), AUTH when
+ * gets encryption, and the result says whether it was verified; with the
+ * host's DANE TLSA records, TLS and a matching certificate are required), AUTH when
  * asked (PLAIN, or LOGIN when that is all the server offers).  A
  * transaction: the SIZE and SMTPUTF8 checks, the 7-bit copy for a server
  * without 8BITMIME, MAIL, RCPT for each
