@@ -539,7 +539,9 @@ static void try_next_ip(ob_group *g)
  * TLS without DANE or to plain text. */
 static void host_ready(ob_group *g)
 {
-	bool secure_host = g->tlsa_asked && !g->addr_insecure && g->ips.n > 0;
+	/* "TLS-Required: No" (RFC 8689 4.2.2): the sender asks that DANE not
+	 * stop this message; TLS is still used where offered */
+	bool secure_host = g->tlsa_asked && !g->addr_insecure && g->ips.n > 0 && !g->a->tls_required_no;
 	g->dane_on = secure_host && g->tlsa_failed == NULL && g->tlsa.total > 0;
 	/* delivery.prefer_family first; the other family follows in this
 	 * same attempt when those addresses fail */

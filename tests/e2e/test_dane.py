@@ -340,3 +340,21 @@ def test_dane_takes_precedence_over_mta_sts(make_server, sdns, mx, test_ca, tls_
         assert "mode=enforce" in srv.stderr_text(), "the policy was not applied"
     finally:
         ps.stop()
+
+
+def test_tls_required_no_ignores_dane(make_server, sdns, mx):
+    """"TLS-Required: No" (RFC 8689 4.2.2): the TLSA records (here matching
+    nothing, on a host without STARTTLS) do not stop the message."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, "ab" * 32)])
+    rx = mx.add(IP1, hostname=MX1)                    # no STARTTLS
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('tlsreq-no')}@{SIGNED}"
+    msg = make_message(user, rcpt, "tls-required-no", ["plain is fine"], extra_headers=["TLS-Required: No"])
+    qid = submit(srv, user, pw, [rcpt], msg)
+    (m,) = rx.wait_messages(1, WAIT)
+    assert m["tls"] is None
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    assert attempt_lines(srv, qid, rcpt)[-1]["dane"] == "none"
