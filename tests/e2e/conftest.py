@@ -5,6 +5,12 @@ real clients (smtplib, swaks, curl, smtp-source) or raw sockets for protocol
 abuse.  Servers are started by the fixtures below and always stopped by PID
 (SIGTERM, then SIGKILL) in teardown.  Every wait is bounded.
 
+Tests may run in several processes at once (pytest-xdist's -n, and
+scripts/test's plain and sanitized passes side by side): each process
+draws its ports from a block of its own (free_port), every server has its
+own temporary directory, and a test that needs a fixed port takes a
+machine-wide lock first (exclusive).
+
 Environment:
   YUBIN_BIN       the binary under test (default: <repo>/build/yubin)
   YUBIN_E2E_KEEP  set to 1 to keep the temporary directories (logs, Maildirs)
