@@ -45,9 +45,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	               " apikey, size, message_id, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_RCPT_NEW] = "INSERT OR IGNORE INTO message_rcpts (qid, rcpt, state, time_ms)"
 	                " VALUES (?, ?, 'queued', ?)",
+	/* a deferral from an attempt that was running when `queue delete`
+	 * removed the message does not reopen its recipient */
 	[ST_RCPT_STATE] = "INSERT INTO message_rcpts (qid, rcpt, state, reply, time_ms) VALUES (?, ?, ?, ?, ?)"
 	                  " ON CONFLICT (qid, rcpt) DO UPDATE SET state = excluded.state,"
-	                  " reply = excluded.reply, time_ms = excluded.time_ms",
+	                  " reply = excluded.reply, time_ms = excluded.time_ms"
+	                  " WHERE message_rcpts.state <> 'removed' OR excluded.state <> 'deferred'",
 	[ST_SEEN_GET] = "SELECT read_ms, deleted_ms FROM message_rcpts WHERE qid = ? AND rcpt = ?",
 	[ST_READ] = "INSERT INTO message_rcpts (qid, rcpt, state, time_ms, read_ms) VALUES (?, ?, 'delivered', ?, ?)"
 	            " ON CONFLICT (qid, rcpt) DO UPDATE SET read_ms = excluded.read_ms",

@@ -5,12 +5,19 @@ real clients (smtplib, swaks, curl, smtp-source) or raw sockets for protocol
 abuse.  Servers are started by the fixtures below and always stopped by PID
 (SIGTERM, then SIGKILL) in teardown.  Every wait is bounded.
 
+Tests may run in several processes at once (pytest-xdist's -n, and
+scripts/test's plain and sanitized passes side by side): each process
+draws its ports from a block of its own (free_port), every server has its
+own temporary directory, and a test that needs a fixed port takes a
+machine-wide lock first (exclusive).
+
 Environment:
   YUBIN_BIN       the binary under test (default: <repo>/build/yubin)
   YUBIN_E2E_KEEP  set to 1 to keep the temporary directories (logs, Maildirs)
 """
 
 import base64
+import contextlib
 import email.utils
 import http.client
 import json
@@ -42,27 +49,132 @@ REPLY_TIMEOUT = 10.0
 MAIL_TIMEOUT = 10.0
 
 
+
+def _stop_as_on_ctrl_c(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# scripts/test stops a pass with SIGTERM to its process group (its
+# pytest-xdist workers are in the background, where SIGINT is ignored):
+# taken as Ctrl-C, pytest still tears the fixtures down, and so stops every
+# server it started.
+if threading.current_thread() is threading.main_thread():
+    signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
+
+
 # --------------------------------------------------------------------------
 # small helpers
 
-_used_ports = set()
+# Ports come from a block of the range just below the kernel's ephemeral
+# range, so that no connect() and no bind(port 0) anywhere on the machine
+# hands one out.  Each test process (one per pytest-xdist worker, one per
+# concurrent run such as scripts/test's plain and sanitized passes) holds
+# one block through an flock on a file under /tmp: no two processes ever
+# draw from the same block, and the kernel drops the lock when a process
+# dies.  Within its block a process takes the ports in turn, skipping any
+# that something is bound to (on any address, IPv4 or IPv6).
+PORT_BLOCK = 1000
+LOCK_DIR = Path("/tmp/yubin-e2e-locks")
+
 _port_lock = threading.Lock()
+_port_block = None          # [first, last, next, lock file]
+
+
+def _lock_file(name):
+    try:
+        LOCK_DIR.mkdir()
+        os.chmod(LOCK_DIR, 0o1777)          # any user's test run may lock here
+    except FileExistsError:
+        pass
+    return open(LOCK_DIR / f"{name}.lock", "a")
+
+
+@contextlib.contextmanager
+def exclusive(name, timeout=600):
+    """Hold a machine-wide lock on a fixed resource that tests in other
+    processes (pytest-xdist workers, a concurrent pass) also use, such as
+    yubin --dev's fixed ports; waits for it at most timeout seconds."""
+    import fcntl
+    f = _lock_file(name)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    raise AssertionError(f"another test process held {LOCK_DIR}/{name}.lock "
+                                         f"for more than {timeout}s")
+                time.sleep(0.2)
+        yield
+    finally:
+        f.close()           # drops the lock
+
+
+def _port_range():
+    """Ports [lo, hi) outside the kernel's ephemeral range and above
+    yubin --dev's fixed ports (10025-18443)."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low - 20000 >= 2 * PORT_BLOCK:
+        return 20000, low
+    return max(high + 1, 20000), 65536
+
+
+def _claim_port_block():
+    import fcntl
+    lo, hi = _port_range()
+    first = lo
+    while first + PORT_BLOCK <= hi:
+        f = _lock_file(f"ports-{first}")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            first += PORT_BLOCK
+            continue
+        return [first, first + PORT_BLOCK - 1, first, f]
+    raise RuntimeError(f"every block of {PORT_BLOCK} ports in {lo}-{hi - 1} is held by "
+                       f"another test process (locks in {LOCK_DIR})")
+
+
+def _port_unbound(port):
+    for fam, addr in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+        try:
+            s = socket.socket(fam, socket.SOCK_STREAM)
+        except OSError:         # no IPv6 on this machine
+            continue
+        try:
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return True
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port that nothing is bound to right now, from this process's
+    own block (see above), not handed out again before the rest of the
+    block has been."""
+    global _port_block
     with _port_lock:
-        for _ in range(200):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-            finally:
-                s.close()
-            if port not in _used_ports:
-                _used_ports.add(port)
+        if _port_block is None:
+            _port_block = _claim_port_block()
+        first, last, nxt, _ = _port_block
+        for _ in range(last - first + 1):
+            port = nxt
+            nxt = first if nxt == last else nxt + 1
+            if _port_unbound(port):
+                _port_block[2] = nxt
                 return port
-    raise RuntimeError("no free port")
+        _port_block[2] = nxt
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 def make_tempdir(prefix):

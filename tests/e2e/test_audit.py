@@ -511,3 +511,24 @@ def test_queue_delete_ends_the_open_recipients(make_server):
     p = srv.cli("trace", "--status", "gone")
     assert p.returncode != 0 and "removed" in p.stderr
     assert_verified(srv)
+
+
+def test_queue_delete_during_an_attempt_stays_removed(make_server, dns, mx):
+    """An attempt that is running when `yubin queue delete` removes the
+    message still reports its deferral: the trail keeps that record, but the
+    recipient stays "removed" (a deleted message waits for nothing)."""
+    srv, rx = start(make_server, dns, mx)
+    rx.delay = 4.0          # the MX holds the attempt at the end of DATA
+    rx.data(then="451 4.3.0 try again later")
+    user, pw = srv.add_user()
+    far = f"{uniq('far')}@{REMOTE}"
+    qid = smtp_send(srv, user, pw, [far], "deleted during the attempt")
+    wait_until(lambda: rx.count("DATA") >= 1, WAIT, what="the attempt to reach DATA")
+    p = srv.cli("queue", "delete", qid)
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = wait_records(srv, qid, lambda recs: kinds(recs, "deferred", far), "the attempt's deferral")
+    order = [r["kind"] for r in recs if r["kind"] in ("removed", "deferred")]
+    assert order == ["removed", "deferred"], order
+    assert [m["qid"] for m in trace_json(srv, "--status", "removed")] == [qid]
+    assert qid not in [m["qid"] for m in trace_json(srv, "--status", "deferred")]
+    assert_verified(srv)

@@ -14,12 +14,23 @@ import ssl
 import subprocess
 import time
 
-from conftest import KEEP, YUBIN_BIN, make_tempdir, port_open, uniq, wait_until
+import pytest
+
+from conftest import KEEP, YUBIN_BIN, exclusive, make_tempdir, port_open, uniq, wait_until
 
 DEV_PORTS = {"smtp": 10025, "submission": 10587, "submissions": 10465, "alt": 12525,
              "pop3": 10110, "pop3s": 10995, "imap": 10143, "imaps": 10993,
              "https": 10443, "https_alt": 18443, "managesieve": 14190}
 DEMO_RE = re.compile(r"demo account: (\S+@\S+) password: (\S+)")
+
+
+@pytest.fixture(autouse=True)
+def dev_ports_to_ourselves():
+    """The ports are fixed: a test process running in parallel with this one
+    (another pytest-xdist worker, scripts/test's other pass) waits for its
+    turn here instead of finding them taken."""
+    with exclusive("yubin-dev-ports"):
+        yield
 
 
 class DevServer:

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import (DOMAIN, HOSTNAME, attempt_lines, dsn_recipient, final_lines,
+from conftest import (DOMAIN, HOSTNAME, attempt_lines, dsn_recipient, exclusive, final_lines,
                       free_port, make_message, make_tempdir, outbound_config, parse_dsn,
                       qid_lines, queue_text, submit, uniq, wait_final, wait_queue_empty,
                       wait_until)
@@ -911,13 +911,18 @@ def test_smarthost_implicit_tls_on_465(make_server, dns, tmp_path, test_ca):
     bind 465 unprivileged everywhere, so it checks the 465 rule only when
     it may bind it."""
     import socket as _socket
-    probe = _socket.socket()
-    try:
-        probe.bind((IP3, 465))
-    except OSError:
-        pytest.skip("cannot bind port 465 here")
-    finally:
-        probe.close()
+    with exclusive("port-465"):     # a concurrent test process would take it
+        probe = _socket.socket()
+        try:
+            probe.bind((IP3, 465))
+        except OSError:
+            pytest.skip("cannot bind port 465 here")
+        finally:
+            probe.close()
+        _smarthost_on_465(make_server, dns, tmp_path, test_ca)
+
+
+def _smarthost_on_465(make_server, dns, tmp_path, test_ca):
     rx = relay_receiver(IP3, 465, test_ca, implicit_tls=True)
     try:
         srv = relay_config(make_server, dns, tmp_path, test_ca, [465])

@@ -329,6 +329,8 @@ def test_warning_once_per_crossing(make_server):
     send25(srv, box, 92000, "five")
     wait_files(srv, box, 5)
     assert len(warnings_in(srv, box)) == 2
+    # the server logs each warning just after writing it into the Maildir
+    wait_until(lambda: srv.log_text().count("quota_warning") >= 2, 10, what="two quota_warning lines")
     assert srv.log_text().count("quota_warning") == 2
 
 
