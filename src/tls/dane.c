@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/strutil.h"
+
 #define TLSA_DATA_MAX 65535 /* an RDATA cannot be longer */
 
 void dane_set_init(dane_set *s)
@@ -23,17 +25,6 @@ void dane_set_free(dane_set *s)
 		free(s->recs[i].data);
 	free(s->recs);
 	dane_set_init(s);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* "u s m hex" -> t (data allocated); false when malformed. */
@@ -50,7 +41,7 @@ static bool parse_one(const char *text, dane_tlsa *t)
 		return false;
 	t->data = xmalloc(hl / 2);
 	for (size_t i = 0; i < hl / 2; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = str_hexval(hex[2 * i]), lo = str_hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			free(t->data);
 			t->data = NULL;
