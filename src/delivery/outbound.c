@@ -398,8 +398,13 @@ static void route_fill_job(ob_group *g, smtpc_job *j, const char *ip, int port)
 		j->implicit_tls = port == 465;
 	if (r->tls == ROUTE_TLS_NONE)
 		j->tls = NULL;
-	j->require_tls = r->tls >= ROUTE_TLS_ENCRYPT;
-	j->require_verified = r->tls >= ROUTE_TLS_VERIFY;
+	/* the DANE levels: without DANE for this host (start_smtp adds it),
+	 * "may", or what a relay needs at least; dane-only never gets here
+	 * without DANE (host_ready) */
+	route_tls level = r->tls < ROUTE_TLS_DANE ? r->tls
+	                : r->tls_floor > ROUTE_TLS_MAY ? r->tls_floor : ROUTE_TLS_MAY;
+	j->require_tls = level >= ROUTE_TLS_ENCRYPT || r->tls == ROUTE_TLS_DANE_ONLY;
+	j->require_verified = level >= ROUTE_TLS_VERIFY;
 	const char *src = ip == NULL ? NULL : strchr(ip, ':') ? r->source6 : r->source4;
 	if (src == NULL)
 		return;
@@ -532,6 +537,42 @@ static void try_next_ip(ob_group *g)
 	next_host(g);
 }
 
+/* Why the host in hand cannot be authenticated by DANE (RFC 7672 2.2). */
+static const char *dane_missing_why(const ob_group *g, bool secure_host)
+{
+	if (!g->tlsa_asked)
+		return g->route.kind == ROUTE_DIRECT ? "the MX records are not DNSSEC-signed" : "the host is an address";
+	if (g->addr_insecure)
+		return "the address records are not DNSSEC-signed";
+	if (!secure_host)
+		return "TLS-Required: No";
+	if (g->tlsa.total == 0)
+		return "no TLSA records";
+	return "no usable TLSA records";
+}
+
+/* A transport entry's tls = "dane" or "dane-only" and a host DANE cannot
+ * authenticate (no secure TLSA, or none usable): "dane" says so in the log
+ * and goes on at "may" (a relay: at its floor); "dane-only" skips the host
+ * with 4.7.5, as when its certificate does not match. */
+static void dane_level_unmet(ob_group *g, bool secure_host)
+{
+	const char *host = g->hosts.items[g->host_i];
+	const char *why = dane_missing_why(g, secure_host);
+	bool only = g->route.tls == ROUTE_TLS_DANE_ONLY;
+	log_event(LOG_LVL_WARN, "dane_unavailable", "qid=%s domain=%s mx=%s level=%s why=\"%s\" action=%s",
+	          g->a->env.id, g->domain, host, route_tls_name(g->route.tls), why, only ? "skipped" : "may");
+	if (!only)
+		return;
+	char *reply = xasprintf("451 4.7.5 DANE: %s has %s (tls = \"dane-only\")", host,
+	                        strcmp(why, "no TLSA records") == 0 || strcmp(why, "no usable TLSA records") == 0
+	                            ? why : "no secure TLSA records");
+	add_reason(g, NULL, reply, false, false);
+	free(reply);
+	g->dane_on = false;
+	g->ip_i = g->ips.n; /* skip its addresses: the next MX */
+}
+
 /* Every look-up of hosts[host_i] is in: its addresses, and whether its
  * connections require DANE.  RFC 7672 2.2.2: TLSA counts only when the
  * MX and the address records are secure; then a TLSA look-up that failed
@@ -540,8 +581,11 @@ static void try_next_ip(ob_group *g)
 static void host_ready(ob_group *g)
 {
 	/* "TLS-Required: No" (RFC 8689 4.2.2): the sender asks that DANE not
-	 * stop this message; TLS is still used where offered */
-	bool secure_host = g->tlsa_asked && !g->addr_insecure && g->ips.n > 0 && !g->a->tls_required_no;
+	 * stop this message; TLS is still used where offered.  A transport
+	 * entry's tls = "dane-only" is the administrator's, and stays. */
+	bool dane_only = g->route.tls == ROUTE_TLS_DANE_ONLY;
+	bool secure_host = g->tlsa_asked && !g->addr_insecure && g->ips.n > 0 &&
+	                   (!g->a->tls_required_no || dane_only);
 	g->dane_on = secure_host && g->tlsa_failed == NULL && g->tlsa.total > 0;
 	/* delivery.prefer_family first; the other family follows in this
 	 * same attempt when those addresses fail */
@@ -550,6 +594,8 @@ static void host_ready(ob_group *g)
 	if (secure_host && g->tlsa_failed != NULL) {
 		add_reason(g, NULL, g->tlsa_failed, false, false);
 		g->ip_i = g->ips.n; /* skip its addresses: the next MX */
+	} else if (g->route.tls >= ROUTE_TLS_DANE && g->ips.n > 0 && (!g->dane_on || (dane_only && g->tlsa.n == 0))) {
+		dane_level_unmet(g, secure_host);
 	}
 	try_next_ip(g);
 }
@@ -637,18 +683,24 @@ static void next_host(ob_group *g)
 		 * address): nothing to look up */
 		strlist_add(&g->ips, h);
 		g->ip_i = 0;
+		g->tlsa_asked = false;
+		if (g->route.tls >= ROUTE_TLS_DANE)
+			dane_level_unmet(g, false);
 		try_next_ip(g);
 		return;
 	}
 	/* TLSA in parallel with the addresses (one round trip); it counts
-	 * only if they turn out secure (host_ready) */
-	g->tlsa_asked = g->route.kind == ROUTE_DIRECT && g->mx_secure;
+	 * only if they turn out secure (host_ready).  A host: or relay route
+	 * whose level is a DANE one asks too: its name comes from the
+	 * configuration, not from an MX answer (RFC 7672 2.2.1, 3.1.2) */
+	g->tlsa_asked = g->route.kind == ROUTE_DIRECT ? g->mx_secure : g->route.tls >= ROUTE_TLS_DANE;
 	g->addr_lookups = 2;
 	g->lookups = g->tlsa_asked ? 3 : 2;
 	dns_lookup(g->a->o->dns, h, DNS_TYPE_A, on_address, g);
 	dns_lookup(g->a->o->dns, h, DNS_TYPE_AAAA, on_address, g);
 	if (g->tlsa_asked) {
-		char *q = xasprintf("_25._tcp.%s", h);
+		/* MX hosts: _25 whatever delivery.port says (RFC 7672 2.2.3) */
+		char *q = xasprintf("_%d._tcp.%s", g->route.kind == ROUTE_DIRECT ? 25 : group_port(g), h);
 		dns_lookup(g->a->o->dns, q, DNS_TYPE_TLSA, on_tlsa, g);
 		free(q);
 	}

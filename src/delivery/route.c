@@ -51,12 +51,16 @@ static route_tls tls_parse(const char *s)
 		return ROUTE_TLS_NONE;
 	if (strcmp(s, "encrypt") == 0)
 		return ROUTE_TLS_ENCRYPT;
+	if (strcmp(s, "dane") == 0)
+		return ROUTE_TLS_DANE;
+	if (strcmp(s, "dane-only") == 0)
+		return ROUTE_TLS_DANE_ONLY;
 	return ROUTE_TLS_VERIFY;
 }
 
 const char *route_tls_name(route_tls t)
 {
-	static const char *const names[] = {"none", "may", "encrypt", "verify"};
+	static const char *const names[] = {"none", "may", "encrypt", "verify", "dane", "dane-only"};
 	return names[t];
 }
 
@@ -96,6 +100,7 @@ static void use_relay(const config *cfg, int index, route_decision *r)
 		verify = n->verify;
 	}
 	route_tls floor = verify ? ROUTE_TLS_VERIFY : ROUTE_TLS_ENCRYPT;
+	r->tls_floor = floor;
 	if (r->tls < floor)
 		r->tls = floor;
 }

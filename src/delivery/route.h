@@ -22,13 +22,18 @@ typedef enum route_kind {
 	ROUTE_HOST,    /* one fixed host, no MX look-up */
 } route_kind;
 
-/* Postfix's smtp_tls_security_level words; "dane" and "dane-only" are not
- * taken yet (config refuses them). */
+/* Postfix's smtp_tls_security_level words.  The DANE levels come last:
+ * they are not "more" than verify, they choose how the server is
+ * authenticated (RFC 7672 TLSA records instead of a CA). */
 typedef enum route_tls {
 	ROUTE_TLS_NONE,     /* never STARTTLS */
 	ROUTE_TLS_MAY,      /* STARTTLS when offered; a bad certificate is logged */
 	ROUTE_TLS_ENCRYPT,  /* no TLS, no mail (4.7.10); any certificate */
 	ROUTE_TLS_VERIFY,   /* TLS with a certificate that verifies for the host name */
+	ROUTE_TLS_DANE,     /* DANE when the host has secure TLSA records (also for a
+	                     * host: or relay route), else "may" (or the relay's
+	                     * floor), and that fall-back is logged */
+	ROUTE_TLS_DANE_ONLY, /* secure, usable TLSA records that match, or 4.7.5 */
 } route_tls;
 
 typedef enum route_family { ROUTE_FAMILY_ANY, ROUTE_FAMILY_IPV6, ROUTE_FAMILY_IPV4 } route_family;
@@ -46,6 +51,9 @@ typedef struct route_decision {
 	const char *password_file;
 	int relay_index;          /* ROUTE_RELAY: -1 for relay.host, else the index in cfg->route.relays */
 	route_tls tls;
+	route_tls tls_floor;      /* ROUTE_RELAY: what the relay needs at least (encrypt or
+	                           * verify), the level when tls is a DANE one and DANE
+	                           * does not apply; else ROUTE_TLS_NONE */
 	const char *source4;      /* local addresses to connect from, or NULL */
 	const char *source6;
 	const char *why;          /* "transport", "relay.domains", "relay", "op25b" or "default" */

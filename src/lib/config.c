@@ -616,7 +616,7 @@ static bool read_source(config_setting_t *m, const char *name, char **s4, char *
 	return false;
 }
 
-static const char *const tls_levels[] = {"none", "may", "encrypt", "verify"};
+static const char *const tls_levels[] = {"none", "may", "encrypt", "verify", "dane", "dane-only"};
 
 static bool valid_route(const char *v)
 {
@@ -657,7 +657,8 @@ static void read_transport(config *cfg, config_setting_t *g, const char *file, s
 			while (v != NULL && k < sizeof tls_levels / sizeof tls_levels[0] && strcmp(v, tls_levels[k]) != 0)
 				k++;
 			if (v == NULL || k == sizeof tls_levels / sizeof tls_levels[0])
-				add_error(errs, file, ml, "transport tls must be \"none\", \"may\", \"encrypt\" or \"verify\"");
+				add_error(errs, file, ml, "transport tls must be \"none\", \"may\", \"encrypt\", \"verify\", "
+				                          "\"dane\" or \"dane-only\"");
 			else
 				t.tls = xstrdup(v);
 		} else if (!read_source(m, name, &t.source4, &t.source6, file, errs)) {

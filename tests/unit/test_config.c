@@ -841,8 +841,16 @@ static void test_route_settings(void **state)
 	expect_error(f, 5, "transport route must be");
 	strlist_free(&f->errs);
 	strlist_init(&f->errs);
-	expect_refused(f, MINIMAL "transport = (\n  { domain = \"a.example\"; tls = \"dane-only\"; } );\n", 1);
-	expect_error(f, 5, "transport tls must be \"none\", \"may\", \"encrypt\" or \"verify\"");
+	expect_refused(f, MINIMAL "transport = (\n  { domain = \"a.example\"; tls = \"dane-ony\"; } );\n", 1);
+	expect_error(f, 5, "transport tls must be \"none\", \"may\", \"encrypt\", \"verify\", \"dane\" or \"dane-only\"");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	/* the DANE levels (RFC 7672) are taken */
+	cfg = load_ok(f, MINIMAL "transport = ( { domain = \"a.example\"; tls = \"dane-only\"; },\n"
+	                         "  { domain = \"b.example\"; tls = \"dane\"; } );\n");
+	assert_string_equal(cfg->route.transport[0].tls, "dane-only");
+	assert_string_equal(cfg->route.transport[1].tls, "dane");
+	config_free(&cfg);
 	strlist_free(&f->errs);
 	strlist_init(&f->errs);
 	expect_refused(f, MINIMAL "transport = (\n  { domain = \"a.example\"; route = \"relay:nowhere\"; } );\n", 1);

@@ -190,6 +190,21 @@ static void test_tls_levels_and_keys(void **state)
 	assert_string_equal(k, "host:[2001:db8::7]:25");
 	free(k);
 	config_free(&cfg);
+	/* the DANE levels: their own pool key; a relay keeps its floor for
+	 * when DANE does not apply */
+	cfg = load("relays = ( { name = \"office\"; host = \"office.example\"; ports = [ 2525 ]; verify = 0; } );\n"
+	           "transport = ( { domain = \"d.test\"; tls = \"dane-only\"; },\n"
+	           "  { domain = \"r.test\"; route = \"relay:office\"; tls = \"dane\"; } );\n");
+	route_decide(cfg, false, "d.test", NULL, &r);
+	assert_int_equal(r.tls, ROUTE_TLS_DANE_ONLY);
+	assert_int_equal(r.tls_floor, ROUTE_TLS_NONE);
+	k = route_pool_key(&r, "d.test");
+	assert_string_equal(k, "d.test|tls=dane-only|src=-,-");
+	free(k);
+	route_decide(cfg, false, "r.test", NULL, &r);
+	assert_int_equal(r.tls, ROUTE_TLS_DANE);
+	assert_int_equal(r.tls_floor, ROUTE_TLS_ENCRYPT);
+	config_free(&cfg);
 	/* no map, no sources: today's keys (the domain, "[relay]") */
 	cfg = load("relay: { host = \"smarthost.example\"; domains = [ \"r.test\" ]; };\n");
 	route_decide(cfg, false, "d.test", NULL, &r);

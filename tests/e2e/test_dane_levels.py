@@ -1,0 +1,114 @@
+"""The transport map's DANE levels (issue 14): tls = "dane" and
+tls = "dane-only" (Postfix's words), against the DNSSEC-signing test DNS
+(dnssec_sign.py, zone dane.test signed, plain.test not) and aiosmtpd
+receivers with the test CA's certificate.
+
+What a user sees: "dane-only" delivers to a host whose secure TLSA
+records match (dane=dane-ee in the log) and defers with 4.7.5 everything
+else (an unsigned zone, a signed one without TLSA, TLS-Required: No does
+not lift it), nothing sent; "dane" delivers to a host without DANE at
+"may" and logs dane_unavailable; a host: route looks up the TLSA records
+of its own port.
+"""
+
+import pytest
+
+from conftest import attempt_lines, outbound_config, parse_logfmt, wait_final
+from test_dane import sdns  # noqa: F401 (a fixture)
+from test_dane import IP1, MX1, PLAIN, SIGNED, WAIT, expect_outcome, send, spki_sha256, wait_deferred
+
+
+def start(make_server, d, anchor, mx, domain, tls, route=None, **kw):
+    entry = f'domain = "{domain}"; tls = "{tls}";' + (f' route = "{route}";' if route else "")
+    return make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, **kw) +
+                       f"\ntransport = ( {{ {entry} }} );\n")
+
+
+def events(srv, name):
+    return [parse_logfmt(l) for l in srv.stderr_text().splitlines() if f"event={name} " in l]
+
+
+def test_dane_only_matching_tlsa_delivered(make_server, sdns, mx, test_ca):
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, SIGNED, "dane-only")
+    qid, rcpt = send(srv, SIGNED, "dane-only-ok")
+    (m,) = rx.wait_messages(1, WAIT)
+    assert m["tls"] and m["tls"].startswith("TLSv1"), m["tls"]
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    (att,) = attempt_lines(srv, qid, rcpt)
+    assert att["dane"] == "dane-ee" and att["verified"] == "yes", att["_line"]
+    assert events(srv, "dane_unavailable") == []
+
+
+@pytest.mark.parametrize("zone,tlsa,why", [
+    (PLAIN, True, "the MX records are not DNSSEC-signed"),   # its TLSA counts for nothing
+    (SIGNED, False, "no TLSA records"),                        # a secure denial
+])
+def test_dane_only_without_dane_deferred(make_server, sdns, mx, test_ca, zone, tlsa, why):
+    d, anchor = sdns
+    host = f"mx1.{zone}"
+    d.mx(zone, (10, host)).a(host, IP1)
+    if tlsa:
+        d.set(f"_25._tcp.{host}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=host, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, zone, "dane-only", retry=[60])
+    qid, rcpt = send(srv, zone, "dane-only-none")
+    fin = wait_deferred(srv, qid)
+    assert "451 4.7.5 DANE: " + host + " has " in fin["reply"], fin["reply"]
+    assert '(tls = "dane-only")' in fin["reply"], fin["reply"]
+    assert rx.messages == [] and rx.sessions == [], rx.sessions   # not even a connection
+    (ev,) = events(srv, "dane_unavailable")
+    assert ev["level"] == "dane-only" and ev["action"] == "skipped" and ev["why"] == why, ev
+    assert ev["mx"] == host and ev["domain"] == zone, ev
+
+
+def test_dane_only_not_lifted_by_tls_required_no(make_server, sdns, mx):
+    from conftest import make_message, submit, uniq
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, "ab" * 32)])
+    rx = mx.add(IP1, hostname=MX1)                    # no STARTTLS
+    srv = start(make_server, d, anchor, mx, SIGNED, "dane-only", retry=[60])
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('tlsreq-no')}@{SIGNED}"
+    msg = make_message(user, rcpt, "tls-required-no", ["plain?"], extra_headers=["TLS-Required: No"])
+    qid = submit(srv, user, pw, [rcpt], msg)
+    fin = wait_deferred(srv, qid)
+    assert f"451 4.7.5 {MX1} has DANE TLSA records but did not start TLS" in fin["reply"], fin["reply"]
+    assert rx.messages == []
+
+
+def test_dane_level_falls_back_to_may_and_logs(make_server, sdns, mx):
+    d, anchor = sdns
+    host = f"mx1.{PLAIN}"
+    d.mx(PLAIN, (10, host)).a(host, IP1)
+    rx = mx.add(IP1, hostname=host)                    # no STARTTLS
+    srv = start(make_server, d, anchor, mx, PLAIN, "dane")
+    qid, rcpt = send(srv, PLAIN, "dane-may")
+    (m,) = rx.wait_messages(1, WAIT)
+    assert m["tls"] is None
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    assert attempt_lines(srv, qid, rcpt)[-1]["dane"] == "none"
+    (ev,) = events(srv, "dane_unavailable")
+    assert ev["level"] == "dane" and ev["action"] == "may" and ev["qid"] == qid, ev
+    assert ev["why"] == "the MX records are not DNSSEC-signed", ev
+
+
+@pytest.mark.parametrize("tlsa_port_ok", [True, False])
+def test_host_route_uses_tlsa_of_its_port(make_server, sdns, mx, test_ca, tls_cert, tlsa_port_ok):
+    """route = "host:mx1.dane.test:PORT", tls = "dane": the TLSA records of
+    _PORT._tcp.mx1.dane.test decide; a certificate they do not match is
+    refused, as under DANE for an MX."""
+    d, anchor = sdns
+    d.a(MX1, IP1)
+    d.set(f"_{mx.port}._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca if tlsa_port_ok else tls_cert)
+    srv = start(make_server, d, anchor, mx, "routed.example", "dane", route=f"host:{MX1}:{mx.port}",
+                retry=[60])
+    qid, rcpt = send(srv, "routed.example", "host-dane")
+    expect_outcome(srv, rx, qid, rcpt, dane="dane-ee" if tlsa_port_ok else None,
+                   refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA",))
+    assert events(srv, "dane_unavailable") == []
