@@ -15,6 +15,7 @@
 #include "delivery/mtastsfetch.h"
 #include "lib/log.h"
 #include "lib/workers.h"
+#include "metrics/metrics.h"
 
 typedef struct fetch fetch;
 
@@ -149,6 +150,8 @@ static void log_decision(const char *domain, const entry *e, const char *decisio
 	const char *mode = cached ? mtasts_mode_name(e->p->mode) : "-";
 	const char *id = cached && e->p->id ? e->p->id : "-";
 	long left = cached ? (long)(e->p->expires - now) : 0;
+	if (strcmp(decision, "cached") == 0)
+		metrics_mtasts(METRICS_STS_CACHED);
 	if (detail != NULL)
 		log_event(LOG_LVL_INFO, "mtasts", "domain=%s decision=%s mode=%s id=%s expires_in=%lds detail=\"%s\"",
 		          domain, decision, mode, id, left, detail);
@@ -202,6 +205,7 @@ static void fetch_done(void *arg)
 	char *detail = NULL;
 	if (f->store_error != NULL)
 		log_event(LOG_LVL_WARN, "mtasts_cache", "domain=%s error=\"%s\"", f->domain, f->store_error);
+	metrics_mtasts(ok ? METRICS_STS_OK : METRICS_STS_FAILED);
 	if (ok) {
 		log_event(LOG_LVL_INFO, "mtasts_fetch", "domain=%s id=%s result=ok mode=%s max_age=%ld mx=%zu",
 		          f->domain, f->id, mtasts_mode_name(f->parsed.mode), f->parsed.max_age, f->parsed.mx.n);

@@ -287,6 +287,34 @@ static const char *dane_word(const smtpc_job *job)
 	return job->dane_status ? job->dane_status : job->dane ? "unverified" : "none";
 }
 
+/* The TLS policy that applied to a transaction (RFC 7672, RFC 8461):
+ * "dane" (TLSA records), "sts" (an MTA-STS policy, testing or enforce,
+ * and no DANE) or "none". */
+static metrics_tls_policy tls_policy(const ob_group *g, const smtpc_job *job)
+{
+	return job->dane != NULL || job->dane_status != NULL ? METRICS_TLSPOL_DANE : g->sts != NULL ? METRICS_TLSPOL_STS : METRICS_TLSPOL_NONE;
+}
+
+static const char *tls_policy_word(const ob_group *g, const smtpc_job *job)
+{
+	static const char *const words[METRICS_TLSPOL_COUNT] = {"dane", "sts", "none"};
+	return words[tls_policy(g, job)];
+}
+
+/* The metric of a transaction that reached a server: its policy, and
+ * whether the server was authenticated (DANE's verdict, else the
+ * certificate's). */
+static void count_tls_verdict(const ob_group *g, const smtpc_job *job)
+{
+	if (!job->connected)
+		return;
+	metrics_tls_policy p = tls_policy(g, job);
+	bool ok = p == METRICS_TLSPOL_DANE
+	              ? job->dane_status != NULL && strncmp(job->dane_status, "dane-", 5) == 0
+	              : job->tls_version != NULL && job->tls_verified;
+	metrics_tls_verdict(p, ok);
+}
+
 /* The audit trail's ATTEMPT record of one transaction (or connection). */
 static void audit_attempt(const ob_group *g, const smtpc_job *job)
 {
@@ -307,6 +335,7 @@ static void audit_attempt(const ob_group *g, const smtpc_job *job)
 	audit_set(d, "tls_cipher", job->tls_cipher);
 	json_object_set_new(d, "tls_verified", json_boolean(job->tls_verified));
 	audit_set(d, "dane", dane_word(job));
+	audit_set(d, "policy", tls_policy_word(g, job));
 	json_object_set_new(d, "reply", audit_str(g->n > 0 ? job->replies[0] : ""));
 	json_object_set_new(d, "code", json_integer(g->n > 0 ? job->codes[0] : 0));
 	json_object_set_new(d, "duration_ms", json_integer(audit_now_ms() - g->job_start_ms));
@@ -334,12 +363,13 @@ static void on_smtp_done(smtpc_job *job)
 		if (job->codes[k] / 100 != 4)
 			all_temp = false;
 	audit_attempt(g, job);
+	count_tls_verdict(g, job);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
-		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s dane=%s body=%s route=%s reply=%s", a->env.id,
-		          g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
+		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s dane=%s policy=%s body=%s route=%s reply=%s",
+		          a->env.id, g->addrs[k], g->cur_host, g->cur_ip, g->cur_port,
 		          job->tls_version ? job->tls_version : "no", job->tls_verified ? "yes" : "no",
-		          dane_word(job),
+		          dane_word(job), tls_policy_word(g, job),
 		          job->body_sent ? job->body_sent : "-", g->route.kind == ROUTE_DIRECT ? "direct"
 		          : g->route.kind == ROUTE_HOST ? "host" : *g->route.relay_name ? g->route.relay_name : "relay",
 		          job->replies[k]);

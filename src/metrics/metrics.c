@@ -33,6 +33,9 @@ static const char *const tls_names[] = {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"
 static const char *const verdict_names[] = {"continue", "accept", "reject", "tempfail", "discard", "other"};
 #define N_VERDICTS (sizeof verdict_names / sizeof verdict_names[0])
 static const char *const route_names[] = {"direct", "relay"}; /* the OP25B route (delivery/probe25.h) */
+static const char *const tlspol_names[METRICS_TLSPOL_COUNT] = {"dane", "sts", "none"};
+static const char *const tlsres_names[] = {"failed", "verified"};
+static const char *const sts_names[METRICS_STS_COUNT] = {"ok", "failed", "cached"};
 /* The roles that take messages in, in the order they are shown. */
 static const listener_role receiving_roles[] = {ROLE_SMTP, ROLE_SUBMISSION, ROLE_SUBMISSIONS, ROLE_HTTPS};
 #define N_RECEIVING (sizeof receiving_roles / sizeof receiving_roles[0])
@@ -57,6 +60,8 @@ static struct {
 	_Atomic uint64_t verdicts[N_VERDICTS];
 	_Atomic uint64_t route_changes[2];
 	_Atomic int route_relay;   /* 1 while mail that would go direct goes through the relay */
+	_Atomic uint64_t tls_verdicts[METRICS_TLSPOL_COUNT][2]; /* [policy][verified] */
+	_Atomic uint64_t sts_fetches[METRICS_STS_COUNT];
 	_Atomic int64_t started_ms;
 	/* event loop only */
 	gauge_owner gauges[METRICS_GAUGE_COUNT][GAUGE_FNS_MAX];
@@ -210,6 +215,9 @@ static const struct counter_family {
 	{"yubin_outbound_route_changes_total",
 	 "Changes of the outbound route that the port-25 probe made (OP25B), by the route taken.",
 	 "to", route_names, m.route_changes, 2},
+	{"yubin_mtasts_fetches_total",
+	 "MTA-STS policy fetches that succeeded or failed, and uses of a cached policy instead of a fetch.",
+	 "result", sts_names, m.sts_fetches, METRICS_STS_COUNT},
 };
 
 static void render_counters(buf *out)
@@ -330,12 +338,39 @@ static void render_route(buf *out)
 	}
 }
 
+void metrics_tls_verdict(metrics_tls_policy p, bool verified)
+{
+	if (p < METRICS_TLSPOL_COUNT)
+		ADD(m.tls_verdicts[p][verified ? 1 : 0]);
+}
+
+void metrics_mtasts(metrics_sts_fetch r)
+{
+	if (r < METRICS_STS_COUNT)
+		ADD(m.sts_fetches[r]);
+}
+
+static void render_tls_policy(buf *out)
+{
+	static const char name[] = "yubin_outbound_tls_verdicts_total";
+	expo_family(out, name,
+	            "Outbound attempts that reached a server, by the TLS policy that applied (DANE, MTA-STS or "
+	            "none) and whether the server was authenticated.",
+	            EXPO_COUNTER);
+	for (size_t p = 0; p < METRICS_TLSPOL_COUNT; p++)
+		for (size_t v = 0; v < 2; v++) {
+			expo_label l[2] = {{"policy", tlspol_names[p]}, {"result", tlsres_names[v]}};
+			expo_sample_u64(out, name, l, 2, GET(m.tls_verdicts[p][v]));
+		}
+}
+
 void metrics_render(buf *out)
 {
 	render_messages(out);
 	render_latency(out);
 	render_queue(out);
 	render_route(out);
+	render_tls_policy(out);
 	render_sessions(out);
 	render_process(out);
 }

@@ -92,6 +92,28 @@ void metrics_policy_verdict(const char *decision);
  * gauge. */
 void metrics_route_changed(bool to_relay);
 
+/* Outbound TLS policy (issue 14).  The policy that applied to an attempt
+ * that reached a server: DANE (secure TLSA records), MTA-STS (a testing or
+ * enforce policy, no DANE), or neither; verified: DANE authenticated the
+ * server (dane-ee / dane-ta), or else its certificate verified for its
+ * name. */
+typedef enum metrics_tls_policy {
+	METRICS_TLSPOL_DANE,
+	METRICS_TLSPOL_STS,
+	METRICS_TLSPOL_NONE,
+	METRICS_TLSPOL_COUNT
+} metrics_tls_policy;
+void metrics_tls_verdict(metrics_tls_policy p, bool verified);
+/* An MTA-STS policy fetch succeeded or failed, or a cached policy was
+ * used (a fresh one, or an old one because the fetch failed). */
+typedef enum metrics_sts_fetch {
+	METRICS_STS_OK,
+	METRICS_STS_FAILED,
+	METRICS_STS_CACHED,
+	METRICS_STS_COUNT
+} metrics_sts_fetch;
+void metrics_mtasts(metrics_sts_fetch r);
+
 /* ---- Gauges computed at scrape (event loop) ---- */
 
 /* fn(arg, g): the owner's share of gauge g now.  Several owners may

@@ -142,6 +142,7 @@ def test_timeline_local_remote_bounce_read_delete_restart(make_server, dns, mx, 
     assert a["host"].rstrip(".") == MX1 and a["ip"] == IP1 and a["port"] == mx.port, a
     assert a["tls_version"].startswith("TLSv1.") and a["tls_verified"] is True, a
     assert a["tls_cipher"], a
+    assert a["policy"] == "none", a     # neither DANE nor MTA-STS applied
     assert a["reply"].startswith("250") and a["code"] == 250, a
     assert isinstance(a["duration_ms"], int) and 0 <= a["duration_ms"] < 20000, a
     assert sorted(a["rcpts"]) == sorted([good, bad]), a

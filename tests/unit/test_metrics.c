@@ -220,6 +220,40 @@ static void test_route_metrics(void **state)
 	metrics_reset();
 }
 
+/* Outbound TLS verdicts (two labels) and MTA-STS fetches, zero until counted. */
+static void test_tls_policy_metrics(void **state)
+{
+	(void)state;
+	metrics_reset();
+	buf b;
+	buf_init(&b, BUF_UNBOUNDED);
+	metrics_render(&b);
+	assert_true(scraped(buf_str(&b), "yubin_outbound_tls_verdicts_total{policy=\"dane\",result=\"verified\"}") == 0);
+	assert_true(scraped(buf_str(&b), "yubin_mtasts_fetches_total{result=\"cached\"}") == 0);
+	metrics_tls_verdict(METRICS_TLSPOL_DANE, true);
+	metrics_tls_verdict(METRICS_TLSPOL_DANE, true);
+	metrics_tls_verdict(METRICS_TLSPOL_STS, false);
+	metrics_tls_verdict(METRICS_TLSPOL_NONE, false);
+	metrics_tls_verdict(METRICS_TLSPOL_COUNT, true); /* out of range: ignored */
+	metrics_mtasts(METRICS_STS_OK);
+	metrics_mtasts(METRICS_STS_CACHED);
+	metrics_mtasts(METRICS_STS_CACHED);
+	buf_clear(&b);
+	metrics_render(&b);
+	const char *t = buf_str(&b);
+	assert_non_null(strstr(t, "# TYPE yubin_outbound_tls_verdicts_total counter\n"));
+	assert_true(scraped(t, "yubin_outbound_tls_verdicts_total{policy=\"dane\",result=\"verified\"}") == 2);
+	assert_true(scraped(t, "yubin_outbound_tls_verdicts_total{policy=\"dane\",result=\"failed\"}") == 0);
+	assert_true(scraped(t, "yubin_outbound_tls_verdicts_total{policy=\"sts\",result=\"failed\"}") == 1);
+	assert_true(scraped(t, "yubin_outbound_tls_verdicts_total{policy=\"none\",result=\"failed\"}") == 1);
+	assert_true(scraped(t, "yubin_outbound_tls_verdicts_total{policy=\"none\",result=\"verified\"}") == 0);
+	assert_true(scraped(t, "yubin_mtasts_fetches_total{result=\"ok\"}") == 1);
+	assert_true(scraped(t, "yubin_mtasts_fetches_total{result=\"failed\"}") == 0);
+	assert_true(scraped(t, "yubin_mtasts_fetches_total{result=\"cached\"}") == 2);
+	buf_free(&b);
+	metrics_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -230,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_counters_and_scrape),
 		cmocka_unit_test(test_latency_buckets),
 		cmocka_unit_test(test_route_metrics),
+		cmocka_unit_test(test_tls_policy_metrics),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
