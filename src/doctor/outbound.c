@@ -3,14 +3,17 @@
  * on home and cloud networks; then mail must leave through a relay on
  * 587/465.  Probe: the MX hosts of doctor.probe_domain (at most
  * PROBE_HOSTS addresses), on delivery.port, until one greets with 220; or,
- * when relay.host is set, the relay on its first port.  Never sends mail:
- * greeting, QUIT. */
+ * when relay.host is set, the relay on its first port.  With relay.when =
+ * "blocked" the relay is only the fall-back for a blocked port 25
+ * (delivery/route.h): both are probed and reported, and a blocked port 25
+ * is a warning while the relay answers.  Never sends mail: greeting, QUIT. */
 #include "doctor/doctor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery/route.h"
 #include "doctor/probe.h"
 
 #define PROBE_HOSTS 4
@@ -35,7 +38,8 @@ static bool greets(doctor *d, const char *ip, int port, char **why_r)
 	return code == 220;
 }
 
-static void check_relay(doctor *d)
+/* fallback: relay.when = "blocked".  True when the relay answered. */
+static bool check_relay(doctor *d, bool fallback)
 {
 	const config_relay *r = &d->cfg->relay;
 	int port = r->n_ports > 0 ? r->ports[0] : 587;
@@ -49,7 +53,11 @@ static void check_relay(doctor *d)
 		ok = greets(d, addrs.items[i], port, &why);
 	}
 	char *subject = xasprintf("relay %s:%d", r->host, port);
-	if (ok)
+	if (ok && fallback)
+		doctor_add(d, "outbound", subject, DOCTOR_OK, NULL,
+		           "the relay answers: it takes the mail while port %d is blocked (relay.when = \"blocked\")",
+		           d->cfg->delivery.port);
+	else if (ok)
 		doctor_add(d, "outbound", subject, DOCTOR_OK, NULL, "outbound mail goes through the relay, which answers");
 	else
 		doctor_add(d, "outbound", subject, DOCTOR_FAIL, "check relay.host and relay.ports, and that the relay lets this server in",
@@ -57,13 +65,17 @@ static void check_relay(doctor *d)
 	free(subject);
 	free(why);
 	strlist_free(&addrs);
+	return ok;
 }
 
 void doctor_check_outbound(doctor *d)
 {
+	bool fallback = d->cfg->relay.host != NULL && route_relay_only_when_blocked(d->cfg);
+	bool relay_ok = false;
 	if (d->cfg->relay.host != NULL) {
-		check_relay(d);
-		return;
+		relay_ok = check_relay(d, fallback);
+		if (!fallback)
+			return;
 	}
 	const char *dom = d->cfg->doctor.probe_domain;
 	int port = d->cfg->delivery.port;
@@ -88,6 +100,14 @@ void doctor_check_outbound(doctor *d)
 	else if (ok)
 		doctor_add(d, "outbound", subject, DOCTOR_OK, NULL, "outbound port %d is open: an MX host of %s greeted",
 		           port, dom);
+	else if (fallback)
+		doctor_add(d, "outbound", subject, relay_ok ? DOCTOR_WARN : DOCTOR_FAIL,
+		           relay_ok ? "none needed while the relay answers; ask your provider to unblock outgoing port 25 "
+		                      "to send directly"
+		                    : "make the relay answer (relay.host, relay.ports), or ask your provider to unblock "
+		                      "outgoing port 25",
+		           "outbound port %d seems blocked (OP25B): %s; mail goes through the relay %s (relay.when = "
+		           "\"blocked\")%s", port, why, d->cfg->relay.host, relay_ok ? "" : ", which does not answer either");
 	else
 		doctor_add(d, "outbound", subject, DOCTOR_FAIL,
 		           "ask your provider to unblock outgoing port 25, or send through a relay on port 587/465: set "

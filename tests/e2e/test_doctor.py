@@ -658,6 +658,32 @@ def test_outbound_through_relay(w):
     assert r["status"] == "fail" and "the relay does not answer" in r["detail"]
 
 
+def test_outbound_relay_only_when_blocked_checks_both(w):
+    """relay.when = "blocked": the relay is the fall-back of a blocked port
+    25, so port 25 is probed as well and both are reported."""
+    cfg = w.alt_config("fallback", [("delivery: {", f'relay: {{ host = "relay.internet.test"; when = "blocked"; '
+                                                   f'ports = [ {w.probe_port} ]; }};\ndelivery: {{')])
+    w.dns.set("relay.internet.test", "A", [FAKE_MX])
+    rep = w.report(config=cfg)[1]
+    relay = one(rep, "outbound", "relay relay.internet.test")
+    assert relay["status"] == "ok" and 'relay.when = "blocked"' in relay["detail"], relay
+    direct = one(rep, "outbound", "via internet.test")
+    assert direct["status"] == "ok" and "an MX host of internet.test greeted" in direct["detail"], direct
+    # port 25 blocked, the relay answering: a warning that names the relay
+    w.dns.set("mx.internet.test", "A", ["127.0.0.10"])   # nothing listens there
+    rep = w.report(config=cfg)[1]
+    assert one(rep, "outbound", "relay relay.internet.test")["status"] == "ok"
+    direct = one(rep, "outbound", "via internet.test")
+    assert direct["status"] == "warn" and "OP25B" in direct["detail"], direct
+    assert "mail goes through the relay relay.internet.test" in direct["detail"], direct
+    # and neither: both fail
+    w.dns.set("relay.internet.test", "A", ["127.0.0.10"])
+    rep = w.report(config=cfg)[1]
+    assert one(rep, "outbound", "relay relay.internet.test")["status"] == "fail"
+    direct = one(rep, "outbound", "via internet.test")
+    assert direct["status"] == "fail" and "which does not answer either" in direct["detail"], direct
+
+
 # ---- blocklists
 
 def test_dnsbl_not_listed_and_listed(w):
