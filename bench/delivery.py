@@ -347,8 +347,10 @@ delivery: {{ port = {sink_port}; }};
 class Yubin:
     name = "yubin"
 
-    def __init__(self, root, ndest, sink_port, dns):
-        self.base = os.path.join(root, "yubin-%d" % ndest)
+    def __init__(self, root, ndest, sink_port, dns, name=None, conf=YUBIN_CONF, **more):
+        """name: of its directory (default the destination count); conf,
+        more: another configuration and its further fields (bench/dane.py)."""
+        self.base = os.path.join(root, "yubin-%s" % (name or ndest))
         self.conf = os.path.join(self.base, "yubin.conf")
         self.logfile = os.path.join(self.base, "yubin.log")
         self.active = os.path.join(self.base, "data", "queue", "active")
@@ -356,10 +358,10 @@ class Yubin:
         self.proc = self.master = None
         os.makedirs(self.base, mode=0o755)
         with open(self.conf, "w") as f:
-            f.write(YUBIN_CONF.format(data=os.path.join(self.base, "data"),
-                                      base=self.base, port=self.port,
-                                      dns=dns.resolver_spec,
-                                      sink_port=sink_port))
+            f.write(conf.format(data=os.path.join(self.base, "data"),
+                                base=self.base, port=self.port,
+                                dns=dns.resolver_spec,
+                                sink_port=sink_port, **more))
 
     def cli(self, *args, **kw):
         r = sa.run([YUBIN_BIN, "--config", self.conf] + list(args), **kw)

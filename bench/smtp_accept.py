@@ -169,6 +169,13 @@ def on_signal(signum, frame):
     raise SystemExit("interrupted by signal %d" % signum)
 
 
+def stop_all_on_exit():
+    """cleanup() at exit, and SIGTERM, SIGHUP, ^C turned into an exit."""
+    atexit.register(cleanup)
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(s, on_signal)
+
+
 # ---------------------------------------------------------------- helpers
 
 def run(cmd, timeout=120, **kw):

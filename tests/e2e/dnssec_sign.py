@@ -79,11 +79,12 @@ class _SigningHandler(dnsserver._Handler):
         for rs in m.answer:
             r.answer += [rs, zone.sig(rs, owner.bogus_names)]
         if not m.answer:    # NODATA or NXDOMAIN: a black lie
-            soa = dns.rrset.from_text(zone.name, 0, "IN", "SOA",
-                                      f"ns.{zone.name} hostmaster.{zone.name} 1 3600 600 86400 0")
+            neg = owner.neg_ttl
+            soa = dns.rrset.from_text(zone.name, neg, "IN", "SOA",
+                                      f"ns.{zone.name} hostmaster.{zone.name} 1 3600 600 86400 {neg}")
             types = " ".join(sorted(owner.types_at(qn)) + ["RRSIG", "NSEC"])
             nxt = dns.name.Name((b"\x00",) + qn.labels).to_text()
-            nsec = dns.rrset.from_text(qn, 0, "IN", "NSEC", f"{nxt} {types}")
+            nsec = dns.rrset.from_text(qn, neg, "IN", "NSEC", f"{nxt} {types}")
             r.authority += [soa, zone.sig(soa, owner.bogus_names), nsec, zone.sig(nsec, owner.bogus_names)]
         wire = r.to_wire()
         if self.protocol == "udp" and len(wire) > 1232:
@@ -95,6 +96,7 @@ class _SigningHandler(dnsserver._Handler):
 
 class SignedDNS(dnsserver.TestDNS):
     handler_class = _SigningHandler
+    neg_ttl = 0     # TTL of a denial (SOA, NSEC): uncached for the tests; a benchmark raises it
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
