@@ -1,7 +1,8 @@
 /* spfcheck.c — `yubin doctor`'s SPF check (RFC 7208): the domain has
  * exactly one "v=spf1" record (4.5), and check_host() passes for every
  * address mail from the domain leaves from (this server's, or the relay's
- * when relay.host carries the domain's mail).  The evaluation is
+ * when relay.host carries the domain's mail; both with relay.when =
+ * "blocked").  The evaluation is
  * msgauth/spf.c's, with its include / a / mx / ip4 / ip6 / redirect / all
  * and its limits of 10 DNS-querying terms and 2 void look-ups; this file
  * only asks it, with postmaster@domain as the sender, and turns the result
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "delivery/route.h"
 #include "doctor/advice.h"
 #include "msgauth/spf.h"
 
@@ -60,11 +62,14 @@ static void evaluate(doctor *d, const char *ip, const char *domain, spf_wait *w)
 	free(sender);
 }
 
-/* The addresses mail from domain leaves from. */
+/* The addresses mail from domain leaves from.  relay.when = "blocked":
+ * ours, and the relay's as well (it takes the mail while port 25 is
+ * blocked, delivery/route.h). */
 static void sending_addresses(doctor *d, const char *domain, strlist *out, const char **via_r)
 {
 	const config_relay *r = &d->cfg->relay;
-	bool relayed = r->host != NULL && r->domains.n == 0;
+	bool fallback = r->host != NULL && route_relay_only_when_blocked(d->cfg);
+	bool relayed = r->host != NULL && r->domains.n == 0 && !fallback;
 	for (size_t i = 0; r->host != NULL && i < r->domains.n; i++)
 		relayed |= strcasecmp(r->domains.items[i], domain) == 0;
 	*via_r = NULL;
@@ -75,6 +80,8 @@ static void sending_addresses(doctor *d, const char *domain, strlist *out, const
 	}
 	for (size_t i = 0; i < d->addresses.n; i++)
 		strlist_add(out, d->addresses.items[i]);
+	if (fallback)
+		doctor_addresses_of(d, r->host, out);
 }
 
 static void judge(doctor *d, const char *domain, const char *record, const char *ip, const spf_wait *w)

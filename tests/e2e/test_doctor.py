@@ -669,6 +669,10 @@ def test_outbound_relay_only_when_blocked_checks_both(w):
     assert relay["status"] == "ok" and 'relay.when = "blocked"' in relay["detail"], relay
     direct = one(rep, "outbound", "via internet.test")
     assert direct["status"] == "ok" and "an MX host of internet.test greeted" in direct["detail"], direct
+    # mail leaves from here, and from the relay while port 25 is blocked: SPF must cover both
+    assert one(rep, "spf", PUBLIC)["status"] == "ok"
+    r = one(rep, "spf", FAKE_MX)
+    assert r["status"] == "fail" and f"ip4:{FAKE_MX}" in r["fix"], r
     # port 25 blocked, the relay answering: a warning that names the relay
     w.dns.set("mx.internet.test", "A", ["127.0.0.10"])   # nothing listens there
     rep = w.report(config=cfg)[1]
