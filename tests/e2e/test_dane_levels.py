@@ -112,3 +112,23 @@ def test_host_route_uses_tlsa_of_its_port(make_server, sdns, mx, test_ca, tls_ce
     expect_outcome(srv, rx, qid, rcpt, dane="dane-ee" if tlsa_port_ok else None,
                    refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA",))
     assert events(srv, "dane_unavailable") == []
+
+
+@pytest.mark.parametrize("tlsa", [True, False])
+def test_relay_route_dane_only(make_server, sdns, mx, test_ca, tlsa):
+    """A named relay under tls = "dane-only": the TLSA records of its own
+    port decide; without them nothing goes, not even at the relay's floor
+    (encrypt, verify = 0)."""
+    d, anchor = sdns
+    d.a(MX1, IP1)
+    if tlsa:
+        d.set(f"_{mx.port}._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
+                      f'\nrelays = ( {{ name = "office"; host = "{MX1}"; ports = [ {mx.port} ]; verify = 0; }} );\n'
+                      'transport = ( { domain = "routed.example"; route = "relay:office"; tls = "dane-only"; } );\n')
+    qid, rcpt = send(srv, "routed.example", "relay-dane-only")
+    expect_outcome(srv, rx, qid, rcpt, dane="dane-ee" if tlsa else None,
+                   refusal=(f"451 4.7.5 DANE: {MX1} has no TLSA records", '(tls = "dane-only")'))
+    if not tlsa:
+        assert rx.sessions == [], rx.sessions
