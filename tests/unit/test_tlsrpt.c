@@ -15,6 +15,10 @@
 #include <zlib.h>
 
 #include "delivery/tlsrpt.h"
+#include "lib/config.h"
+#include "lib/strutil.h"
+#include "msgauth/dkimkeys.h"
+#include "msgauth/dnsadvice.h"
 
 #define DAY 1796860800 /* 2026-12-10T00:00:00Z */
 
@@ -239,12 +243,42 @@ static void test_txt(void **state)
 	assert_false(tlsrpt_parse_txt(bad, 1, to, 4, &n, &nh));
 }
 
+/* `dns records`: _smtp._tls TXT with rua=mailto: tlsrpt@DOMAIN, or
+ * tlsrpt.mailbox with ',' and '!' %-encoded (RFC 8460 3). */
+static const char *tlsrpt_txt(config *cfg)
+{
+	static char got[256];
+	dkim_keyset keys = {0};
+	dnsadvice a;
+	dnsadvice_build(cfg, "example.org", &keys, &a);
+	got[0] = '\0';
+	for (size_t i = 0; i < a.n; i++)
+		if (a.v[i].name != NULL && strcmp(a.v[i].name, "_smtp._tls.example.org") == 0) {
+			assert_string_equal(a.v[i].type, "TXT");
+			snprintf(got, sizeof got, "%s", a.v[i].want);
+		}
+	dnsadvice_free(&a);
+	return got;
+}
+
+static void test_dns_advice(void **state)
+{
+	(void)state;
+	config *cfg = config_new_defaults();
+	free(cfg->hostname);
+	cfg->hostname = xstrdup("mx.example.org");
+	assert_string_equal(tlsrpt_txt(cfg), "v=TLSRPTv1; rua=mailto:tlsrpt@example.org");
+	cfg->tlsrpt.mailbox = xstrdup("tls!rpt,x@reports.example.net");
+	assert_string_equal(tlsrpt_txt(cfg), "v=TLSRPTv1; rua=mailto:tls%21rpt%2Cx@reports.example.net");
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_counting), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_gzip),     cmocka_unit_test(test_filename), cmocka_unit_test(test_message),
-	    cmocka_unit_test(test_txt),
+	    cmocka_unit_test(test_txt),      cmocka_unit_test(test_dns_advice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
