@@ -144,13 +144,13 @@ static void note_mx(tlsrpt_entry *e, const char *mx)
 		e->mx[e->n_mx++] = xstrdup(mx);
 }
 
-static void note_failure(tlsrpt_entry *e, const tlsrpt_session *s)
+static void note_failure(tlsrpt_entry *e, const tlsrpt_session *s, uint64_t n)
 {
 	for (size_t i = 0; i < e->n_details; i++) {
 		tlsrpt_detail *d = &e->details[i];
 		if (d->result == s->result && same(d->sending_ip, s->sending_ip) && same(d->receiving_mx, s->receiving_mx) &&
 		    same(d->receiving_ip, s->receiving_ip) && same(d->reason, s->reason)) {
-			d->count++;
+			d->count += n;
 			return;
 		}
 	}
@@ -158,24 +158,29 @@ static void note_failure(tlsrpt_entry *e, const tlsrpt_session *s)
 		return;
 	e->details[e->n_details++] = (tlsrpt_detail){
 		.result = s->result, .sending_ip = dup_or_null(s->sending_ip), .receiving_mx = dup_or_null(s->receiving_mx),
-		.receiving_ip = dup_or_null(s->receiving_ip), .reason = dup_or_null(s->reason), .count = 1};
+		.receiving_ip = dup_or_null(s->receiving_ip), .reason = dup_or_null(s->reason), .count = n};
 }
 
 bool tlsrpt_book_add(tlsrpt_book *b, const tlsrpt_session *s)
+{
+	return tlsrpt_book_add_n(b, s, 1);
+}
+
+bool tlsrpt_book_add_n(tlsrpt_book *b, const tlsrpt_session *s, uint64_t n)
 {
 	if (s->policy_domain == NULL || *s->policy_domain == '\0')
 		return false;
 	tlsrpt_entry *e = entry_for(b, s, tlsrpt_day_start(s->when));
 	if (e == NULL) {
-		b->dropped++;
+		b->dropped += n;
 		return false;
 	}
 	note_mx(e, s->receiving_mx);
 	if (s->result == TLSRPT_OK) {
-		e->ok++;
+		e->ok += n;
 	} else {
-		e->failed++;
-		note_failure(e, s);
+		e->failed += n;
+		note_failure(e, s, n);
 	}
 	return true;
 }

@@ -99,6 +99,8 @@ void tlsrpt_book_init(tlsrpt_book *b);
 void tlsrpt_book_free(tlsrpt_book *b);
 /* Count one session.  False when the book is full (counted in dropped). */
 bool tlsrpt_book_add(tlsrpt_book *b, const tlsrpt_session *s);
+/* The same for n sessions alike (a book read back from storage). */
+bool tlsrpt_book_add_n(tlsrpt_book *b, const tlsrpt_session *s, uint64_t n);
 /* The UTC midnight at or before t. */
 int64_t tlsrpt_day_start(time_t t);
 

@@ -12,9 +12,11 @@
 #include <openssl/x509_vfy.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "delivery/tlsrpt.h"
+#include "delivery/tlsrptdb.h"
 #include "lib/config.h"
 #include "lib/strutil.h"
 #include "msgauth/dkimkeys.h"
@@ -273,12 +275,70 @@ static void test_dns_advice(void **state)
 	config_free(&cfg);
 }
 
+/* tlsrpt.db: two flushes add up, a day loads back with its details and MX
+ * names, a report marked sent is not listed again. */
+static void test_db(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_tlsrpt_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char *err = NULL;
+	tlsrptdb *db = tlsrptdb_open(path, &err);
+	assert_non_null(db);
+	for (int round = 0; round < 2; round++) {
+		tlsrpt_book b;
+		tlsrpt_book_init(&b);
+		add(&b, DAY + 10, TLSRPT_POLICY_STS, STS, TLSRPT_OK, "mx1.dest.test", "192.0.2.1");
+		add(&b, DAY + 20, TLSRPT_POLICY_STS, STS, TLSRPT_CERT_EXPIRED, "mx2.dest.test", "192.0.2.2");
+		add(&b, DAY + 30, TLSRPT_POLICY_TLSA, "3 1 1 AABB", TLSRPT_OK, "mx3.dest.test", "192.0.2.3");
+		add(&b, DAY + 86400, TLSRPT_POLICY_STS, STS, TLSRPT_OK, "mx1.dest.test", "192.0.2.1");
+		assert_true(tlsrptdb_add(db, &b, &err));
+		tlsrpt_book_free(&b);
+	}
+	tlsrpt_book b;
+	tlsrpt_book_init(&b);
+	assert_true(tlsrptdb_load(db, DAY, "dest.test", &b, &err));
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.v[0].ok, 2);
+	assert_int_equal(b.v[0].failed, 2);
+	assert_int_equal(b.v[0].n_details, 1);
+	assert_int_equal(b.v[0].details[0].count, 2);
+	assert_int_equal(b.v[0].details[0].result, TLSRPT_CERT_EXPIRED);
+	assert_string_equal(b.v[0].details[0].receiving_ip, "192.0.2.2");
+	assert_int_equal(b.v[1].type, TLSRPT_POLICY_TLSA);
+	assert_int_equal(b.v[1].n_mx, 1);
+	assert_string_equal(b.v[1].mx[0], "mx3.dest.test");
+	tlsrpt_book_free(&b);
+	strlist d;
+	strlist_init(&d);
+	assert_true(tlsrptdb_unsent(db, DAY, &d, &err));
+	assert_int_equal(d.n, 1);
+	assert_true(tlsrptdb_mark_sent(db, DAY, "dest.test", &err));
+	strlist_free(&d);
+	strlist_init(&d);
+	assert_true(tlsrptdb_unsent(db, DAY, &d, &err));
+	assert_int_equal(d.n, 0);
+	assert_true(tlsrptdb_unsent(db, DAY + 86400, &d, &err));
+	assert_int_equal(d.n, 1);
+	strlist_free(&d);
+	tlsrptdb_close(&db);
+	unlink(path);
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_counting), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_gzip),     cmocka_unit_test(test_filename), cmocka_unit_test(test_message),
 	    cmocka_unit_test(test_txt),      cmocka_unit_test(test_dns_advice),
+	    cmocka_unit_test(test_db),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
