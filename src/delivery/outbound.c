@@ -23,6 +23,7 @@
 #include "delivery/downgrade.h"
 #include "delivery/dsn.h"
 #include "delivery/mtastsget.h"
+#include "delivery/tlsrptlive.h"
 #include "delivery/mx.h"
 #include "delivery/probe25.h"
 #include "delivery/report.h"
@@ -76,6 +77,7 @@ struct outbound {
 	unsigned rnd;
 	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
 	mtastsget *sts;                /* MTA-STS policies (mtasts.enable), or NULL */
+	tlsrptlive *tlsrpt;            /* TLS-RPT counts (tlsrpt.enable), or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -334,6 +336,8 @@ static void on_smtp_done(smtpc_job *job)
 		if (job->codes[k] / 100 != 4)
 			all_temp = false;
 	audit_attempt(g, job);
+	if (g->route.kind == ROUTE_DIRECT) /* TLS-RPT: sessions with the domain's own MX hosts */
+		tlsrptlive_note_job(o->tlsrpt, job, g->domain, g->cur_ip, g->sts);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
 		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s dane=%s body=%s route=%s reply=%s", a->env.id,
@@ -1613,6 +1617,10 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 		return NULL;
 	}
 	o->prefer = route_family_parse(cfg->route.prefer_family);
+	if (cfg->tlsrpt.enable && (o->tlsrpt = tlsrptlive_new(w, cfg->data_dir, err_r)) == NULL) {
+		outbound_free(&o);
+		return NULL;
+	}
 	if (!load_relay_passwords(o, err_r)) {
 		outbound_free(&o);
 		return NULL;
@@ -1631,6 +1639,7 @@ void outbound_free(outbound **op)
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_unregister(queue_gauges[i], queue_gauge, o);
 	mtastsget_free(&o->sts); /* before the groups that wait for it */
+	tlsrptlive_free(&o->tlsrpt);
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
 		for (size_t k = 0; k < a->n_groups; k++) {

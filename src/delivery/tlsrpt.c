@@ -363,8 +363,8 @@ static void put_base64(buf *m, const unsigned char *p, size_t n)
 	for (size_t i = 0; i < n; i += 57) {
 		size_t k = n - i < 57 ? n - i : 57;
 		int w = EVP_EncodeBlock(line, p + i, (int)k);
-		(void)!buf_append(m, line, (size_t)w);
-		(void)!buf_puts(m, "\r\n");
+		BUF_APPEND(m, line, (size_t)w);
+		BUF_PUTS(m, "\r\n");
 	}
 }
 
@@ -398,20 +398,14 @@ char *tlsrpt_message(const tlsrpt_sender *s, const char *from, const char *to, i
 	    "Content-Disposition: attachment; filename=\"%s\"\r\n\r\n",
 	    from, to, date, domain, s->submitter, id, hex, s->submitter, domain, s->submitter, hex, hex, s->submitter,
 	    domain, start, hex, fname);
-	(void)!buf_puts(&m, head);
+	BUF_PUTS(&m, head);
 	put_base64(&m, gz, n_gz);
-	char *tail = xasprintf("\r\n--tlsrpt-%s--\r\n", hex);
-	(void)!buf_puts(&m, tail);
-	free(tail);
+	BUF_PRINTF(&m, "\r\n--tlsrpt-%s--\r\n", hex);
 	free(head);
 	free(start);
 	free(fname);
 	free(id);
-	char *out = xmalloc(m.len + 1);
-	memcpy(out, m.data, m.len);
-	out[m.len] = '\0';
-	buf_free(&m);
-	return out;
+	return buf_steal(&m);
 }
 
 /* %-decode (RFC 8460 3: commas and '!' in URIs are %-encoded) */

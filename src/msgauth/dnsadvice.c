@@ -270,9 +270,10 @@ static void build_tlsrpt(builder *b)
 	buf u;
 	buf_init(&u, BUF_UNBOUNDED);
 	for (const char *p = addr; *p != '\0'; p++) {
-		char enc[4];
-		snprintf(enc, sizeof enc, *p == ',' || *p == '!' || *p == ';' ? "%%%02X" : "%c", (unsigned char)*p);
-		(void)!buf_puts(&u, enc);
+		if (*p == ',' || *p == '!' || *p == ';')
+			BUF_PRINTF(&u, "%%%02X", (unsigned char)*p);
+		else
+			BUF_PUTC(&u, *p);
 	}
 	add_txt(b->out, xasprintf("TLS-RPT (RFC 8460): senders mail their daily reports on TLS to %s to %s "
 	                          "(make it a mailbox or an alias: `yubin alias add %s USER`)", b->domain, addr, addr),
