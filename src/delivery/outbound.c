@@ -24,6 +24,7 @@
 #include "delivery/dsn.h"
 #include "delivery/mtastsget.h"
 #include "delivery/tlsrptlive.h"
+#include "delivery/tlsrptsend.h"
 #include "delivery/mx.h"
 #include "delivery/probe25.h"
 #include "delivery/report.h"
@@ -78,6 +79,7 @@ struct outbound {
 	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
 	mtastsget *sts;                /* MTA-STS policies (mtasts.enable), or NULL */
 	tlsrptlive *tlsrpt;            /* TLS-RPT counts (tlsrpt.enable), or NULL */
+	tlsrptsend *tlsrpt_send;       /* TLS-RPT daily reports (tlsrpt.enable), or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -1621,6 +1623,8 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 		outbound_free(&o);
 		return NULL;
 	}
+	if (cfg->tlsrpt.enable)
+		o->tlsrpt_send = tlsrptsend_new(base, cfg, dns, q, acc);
 	if (!load_relay_passwords(o, err_r)) {
 		outbound_free(&o);
 		return NULL;
@@ -1629,6 +1633,15 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_register(queue_gauges[i], queue_gauge, o);
 	return o;
+}
+
+int outbound_tlsrpt_send(outbound *o, int64_t day, char **err_r)
+{
+	if (o->tlsrpt_send == NULL) {
+		*err_r = xstrdup("TLS reporting is off (tlsrpt.enable)");
+		return -1;
+	}
+	return tlsrptsend_day(o->tlsrpt_send, day, err_r);
 }
 
 void outbound_free(outbound **op)
@@ -1640,6 +1653,7 @@ void outbound_free(outbound **op)
 		metrics_gauge_unregister(queue_gauges[i], queue_gauge, o);
 	mtastsget_free(&o->sts); /* before the groups that wait for it */
 	tlsrptlive_free(&o->tlsrpt);
+	tlsrptsend_free(&o->tlsrpt_send);
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
 		for (size_t k = 0; k < a->n_groups; k++) {
