@@ -209,6 +209,14 @@ static void on_txt(void *arg, const dns_answer *ans)
 	free(l);
 }
 
+static bool pending(const tlsrptsend *s, int64_t day, const char *domain)
+{
+	for (const lookup *l = s->pending; l != NULL; l = l->next)
+		if (l->day == day && strcmp(l->domain, domain) == 0)
+			return true;
+	return false;
+}
+
 int tlsrptsend_day(tlsrptsend *s, int64_t day, char **err_r)
 {
 	tlsrptdb *db = open_db(s->cfg, err_r);
@@ -222,8 +230,11 @@ int tlsrptsend_day(tlsrptsend *s, int64_t day, char **err_r)
 		strlist_free(&d);
 		return -1;
 	}
-	int n = (int)d.n;
+	int n = 0;
 	for (size_t i = 0; i < d.n; i++) {
+		if (pending(s, day, d.items[i]))
+			continue; /* asked twice: the first look-up sends it */
+		n++;
 		lookup *l = xcalloc(1, sizeof *l);
 		*l = (lookup){.s = s, .day = day, .domain = xstrdup(d.items[i]), .next = s->pending};
 		s->pending = l;

@@ -1,0 +1,122 @@
+"""TLS-RPT (RFC 8460), end to end.  remote.test publishes an MTA-STS
+policy in enforce mode naming two MX hosts and a _smtp._tls record whose
+rua is a mailbox at rua.test.  One message: mx2 (preferred) has a
+certificate that does not verify (a failure, certificate-not-trusted),
+mx1 one from the test CA (a success).  `yubin tlsrpt send-now` then mails
+the report to rua.test's MX: a DKIM-signed multipart/report with the
+RFC's headers and file name, whose gzip'd JSON holds those counts.  And
+`yubin dns records` asks others for reports (test_dns_records.py)."""
+
+import datetime
+import email
+import email.policy
+import gzip
+import json
+import re
+
+import pytest
+
+from conftest import (DOMAIN, make_message, outbound_config, submit, uniq, wait_final, wait_until)
+from sts_https import PolicyServer, make_cert
+
+REMOTE = "remote.test"
+MX1, MX2 = "mx1.remote.test", "mx2.remote.test"
+IP1, IP2, IP_RUA = "127.0.0.2", "127.0.0.3", "127.0.0.4"
+RUA = "reports@rua.test"
+TIMEOUT = 20.0
+
+
+@pytest.fixture
+def sts(test_ca):
+    cert, key = make_cert(test_ca, [f"mta-sts.{REMOTE}"])
+    ps = PolicyServer(cert, key).start()
+    try:
+        yield ps
+    finally:
+        ps.stop()
+
+
+def setup_remote(dns, sts, mx, test_ca, tls_cert):
+    dns.set(REMOTE, "MX", [(10, MX1), (5, MX2)])
+    dns.set(MX1, "A", [IP1])
+    dns.set(MX2, "A", [IP2])
+    dns.set(f"_mta-sts.{REMOTE}", "TXT", ["v=STSv1; id=1;"])
+    dns.set(f"mta-sts.{REMOTE}", "A", ["127.0.0.1"])
+    dns.set(f"_smtp._tls.{REMOTE}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA},https://rua.test/r"])
+    dns.set("rua.test", "MX", [(10, "mx.rua.test")])
+    dns.set("mx.rua.test", "A", [IP_RUA])
+    sts.policies[REMOTE] = (f"version: STSv1\r\nmode: enforce\r\nmx: {MX1}\r\nmx: {MX2}\r\n"
+                            "max_age: 86400\r\n")
+    good = mx.add(IP1, hostname=MX1, cert={"cert": test_ca["cert"], "key": test_ca["key"]})
+    mx.add(IP2, hostname=MX2, cert=tls_cert)        # self-signed: does not verify
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    return good, rua
+
+
+def send_now(srv, day):
+    p = srv.cli("tlsrpt", "send-now", "--day", day)
+    assert p.returncode == 0, (p.stderr, srv.log_text()[-4000:])
+    return p.stdout
+
+
+def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca, tls_cert):
+    good, rua = setup_remote(dns, sts, mx, test_ca, tls_cert)
+    srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                      f"\nmtasts: {{ test_https_port = {sts.port}; fetch_timeout = 5; }};" +
+                      f'\ntlsrpt: {{ enable = 1; org_name = "Test Org"; submitter = "{DOMAIN}"; }};')
+    p = srv.cli("dkim", "keygen", DOMAIN)
+    assert p.returncode == 0, p.stderr
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('rpt')}@{REMOTE}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "tlsrpt", ["TLS-RPT"]))
+    good.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    # the counts reach tlsrpt.db from a worker job just after the session
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (m,) = rua.wait_messages(1, TIMEOUT)
+    assert m["rcpt_tos"] == [RUA]
+    assert m["mail_from"] == f"tlsrpt-noreply@{DOMAIN}"
+    msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "tlsrpt"
+    assert msg["TLS-Report-Domain"] == REMOTE
+    assert msg["TLS-Report-Submitter"] == DOMAIN
+    assert msg["TLS-Required"] == "No"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["DKIM-Signature"] is not None and f"d={DOMAIN};" in str(msg["DKIM-Signature"]).replace(" ", "")
+    start = f"{day}T00:00:00Z"
+    assert msg["Subject"] == f"Report Domain: {REMOTE} Submitter: {DOMAIN} Report-ID: <{start}_{REMOTE}@{DOMAIN}>"
+    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+    begin = int(datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc).timestamp())
+    assert re.fullmatch(re.escape(f"{DOMAIN}!{REMOTE}!{begin}!{begin + 86399}!") + r"[0-9a-f]+\.json\.gz",
+                        part.get_filename()), part.get_filename()
+    report = json.loads(gzip.decompress(part.get_content()))
+    assert report["organization-name"] == "Test Org"
+    assert report["date-range"] == {"start-datetime": start, "end-datetime": f"{day}T23:59:59Z"}
+    assert report["report-id"] == f"{start}_{REMOTE}@{DOMAIN}"
+    (pol,) = report["policies"]
+    assert pol["policy"]["policy-type"] == "sts"
+    assert pol["policy"]["policy-domain"] == REMOTE
+    assert pol["policy"]["policy-string"] == ["version: STSv1", "mode: enforce", f"mx: {MX1}", f"mx: {MX2}",
+                                              "max_age: 86400"]
+    assert pol["policy"]["mx-host"] == [MX1, MX2]
+    assert pol["summary"] == {"total-successful-session-count": 1, "total-failure-session-count": 1}
+    (fd,) = pol["failure-details"]
+    assert fd["result-type"] == "certificate-not-trusted"
+    assert fd["receiving-mx-hostname"] == MX2 and fd["receiving-ip"] == IP2
+    assert fd["failed-session-count"] == 1
+    log = srv.log_text()
+    assert f"tlsrpt_https_rua_skipped domain={REMOTE} count=1" in log
+    # sent once: asking again finds nothing left for the day
+    wait_until(lambda: "0 policy domain(s)" in send_now(srv, day), TIMEOUT, what="the report marked sent")
+    assert len(rua.messages) == 1
+
+
+def test_send_now_refuses_a_bad_day_and_reporting_off(make_server):
+    srv = make_server()
+    wait_until(lambda: (srv.data_dir / "control.sock").exists(), TIMEOUT, what="the control socket")
+    p = srv.cli("tlsrpt", "send-now", "--day", "2026-13-01")
+    assert p.returncode != 0 and "usage: yubin tlsrpt send-now" in p.stderr
+    p = srv.cli("tlsrpt", "send-now")
+    assert p.returncode != 0 and "TLS reporting is off (tlsrpt.enable)" in p.stderr, p.stderr
