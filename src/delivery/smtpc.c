@@ -806,6 +806,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		if (c->step == ST_CONNECT) {
 			j->connected = true;
 			c->step = ST_GREETING;
+			struct sockaddr_storage me; /* TLS-RPT's sending-mta-ip */
+			socklen_t melen = sizeof me;
+			char ip[INET6_ADDRSTRLEN] = "";
+			if (getsockname(c->fd, (struct sockaddr *)&me, &melen) == 0)
+				inet_ntop(me.ss_family, me.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&me)->sin6_addr
+				          : (void *)&((struct sockaddr_in *)&me)->sin_addr, ip, sizeof ip);
+			free(j->local_ip);
+			j->local_ip = *ip ? xstrdup(ip) : NULL;
 			int one = 1;
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 			set_timeouts(c, j->command_timeout, j->command_timeout);
@@ -995,6 +1003,8 @@ void smtpc_job_clear(smtpc_job *j)
 	j->dane_why = NULL;
 	j->tls_failure = 0;
 	j->tls_verify_result = 0;
+	free(j->local_ip);
+	j->local_ip = NULL;
 }
 
 /* ---- connections between transactions ---- */

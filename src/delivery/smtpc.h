@@ -116,6 +116,7 @@ struct smtpc_job {
 	 * OpenSSL's verify result of the certificate after a handshake */
 	int tls_failure;
 	long tls_verify_result;
+	char *local_ip;               /* our address on a fresh connection, or NULL */
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still
 	                               * good: it is the caller's now */

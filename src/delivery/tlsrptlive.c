@@ -154,7 +154,7 @@ void tlsrptlive_note_job(tlsrptlive *l, const smtpc_job *job, const char *domain
 	char *text = type == TLSRPT_POLICY_NONE ? NULL : policy_text(job, sts);
 	tlsrpt_result r = job_result(job, type);
 	tlsrpt_session s = {.when = time(NULL), .policy_domain = domain, .type = type, .policy_string = text,
-	                    .result = r, .receiving_mx = job->mx_host, .receiving_ip = ip,
+	                    .result = r, .sending_ip = job->local_ip, .receiving_mx = job->mx_host, .receiving_ip = ip,
 	                    .reason = r == TLSRPT_OK ? NULL : job->dane_why};
 	tlsrptlive_note(l, &s);
 	free(text);

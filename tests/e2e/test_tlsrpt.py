@@ -106,6 +106,7 @@ def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca
     assert fd["result-type"] == "certificate-not-trusted"
     assert fd["receiving-mx-hostname"] == MX2 and fd["receiving-ip"] == IP2
     assert fd["failed-session-count"] == 1
+    assert fd["sending-mta-ip"].startswith("127."), fd
     log = srv.log_text()
     assert f"tlsrpt_https_rua_skipped domain={REMOTE} count=1" in log
     # sent once: asking again finds nothing left for the day
