@@ -114,6 +114,38 @@ def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca
     assert len(rua.messages) == 1
 
 
+def test_no_policy_and_no_starttls(make_server, dns, mx):
+    """A domain without MTA-STS or DANE whose MX offers no STARTTLS: the
+    mail goes in the clear (opportunistic TLS), and the report says
+    no-policy-found with a starttls-not-supported failure and no policy
+    string."""
+    plain = "plain.test"
+    dns.set(plain, "MX", [(10, f"mx.{plain}")])
+    dns.set(f"mx.{plain}", "A", [IP1])
+    dns.set(f"_smtp._tls.{plain}", "TXT", ["v=STSv1; id=1;", f"v=TLSRPTv1; rua=mailto:{RUA}"])
+    dns.set("rua.test", "MX", [(10, "mx.rua.test")])
+    dns.set("mx.rua.test", "A", [IP_RUA])
+    rx = mx.add(IP1, hostname=f"mx.{plain}")              # no STARTTLS
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    srv = make_server(extra=outbound_config(dns, mx.port) + "\ntlsrpt: { enable = 1; };")
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('plain')}@{plain}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "plain", ["no TLS"]))
+    rx.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (m,) = rua.wait_messages(1, TIMEOUT)
+    msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+    assert msg["TLS-Report-Domain"] == plain
+    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+    (pol,) = json.loads(gzip.decompress(part.get_content()))["policies"]
+    assert pol["policy"] == {"policy-type": "no-policy-found", "policy-domain": plain, "mx-host": [f"mx.{plain}"]}
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
+    (fd,) = pol["failure-details"]
+    assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1
+
+
 def test_send_now_refuses_a_bad_day_and_reporting_off(make_server):
     srv = make_server()
     wait_until(lambda: (srv.data_dir / "control.sock").exists(), TIMEOUT, what="the control socket")
