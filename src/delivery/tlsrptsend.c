@@ -132,7 +132,7 @@ static bool send_report(tlsrptsend *s, tlsrptdb *db, int64_t day, const char *do
 	const config *cfg = s->cfg;
 	const char *sub = submitter(cfg);
 	char *from = xasprintf("tlsrpt-noreply@%s", sub);
-	char *contact = cfg->tlsrpt.contact ? xstrdup(cfg->tlsrpt.contact) : xstrdup(from);
+	char *contact = cfg->tlsrpt.contact ? xstrdup(cfg->tlsrpt.contact) : xasprintf("postmaster@%s", sub);
 	tlsrpt_sender snd = {.org_name = cfg->tlsrpt.org_name ? cfg->tlsrpt.org_name : cfg->hostname,
 	                     .contact = contact, .submitter = sub};
 	tlsrpt_book b;
@@ -246,13 +246,17 @@ int tlsrptsend_day(tlsrptsend *s, int64_t day, char **err_r)
 	return n;
 }
 
-/* The next run: the coming 00:00 UTC plus up to an hour at random. */
-static void arm(tlsrptsend *s)
+/* The next run: the coming 00:00 UTC plus up to an hour at random; at
+ * start within ten minutes as well, so that a server that was down at
+ * midnight still sends yesterday's reports (the sent ones are marked). */
+static void arm(tlsrptsend *s, bool starting)
 {
 	unsigned r = 0;
 	(void)RAND_bytes((unsigned char *)&r, sizeof r);
 	time_t now = time(NULL);
 	int64_t next = tlsrpt_day_start(now) + 86400 + 60 + (int64_t)(r % 3540);
+	if (starting && (int64_t)now + 60 + (int64_t)(r % 540) < next)
+		next = (int64_t)now + 60 + (int64_t)(r % 540);
 	struct timeval tv = {.tv_sec = (time_t)(next - now)};
 	evtimer_add(s->timer, &tv);
 }
@@ -274,7 +278,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		free(err);
 	}
 	tlsrptdb_close(&db);
-	arm(s);
+	arm(s, false);
 }
 
 tlsrptsend *tlsrptsend_new(struct event_base *base, const config *cfg, dns_resolver *dns, queue *q,
@@ -283,7 +287,7 @@ tlsrptsend *tlsrptsend_new(struct event_base *base, const config *cfg, dns_resol
 	tlsrptsend *s = xcalloc(1, sizeof *s);
 	*s = (tlsrptsend){.base = base, .cfg = cfg, .dns = dns, .q = q, .acc = acc};
 	s->timer = evtimer_new(base, on_timer, s);
-	arm(s);
+	arm(s, true);
 	return s;
 }
 

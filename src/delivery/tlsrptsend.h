@@ -1,6 +1,6 @@
 /* tlsrptsend.h — sending TLS-RPT reports (RFC 8460 5.3) from the running
  * server: once a day, after 00:00 UTC plus a random delay of up to an hour
- * (to spread the load, 4.1), and when an admin asks (`yubin tlsrpt
+ * (to spread the load, 4.1), once within ten minutes of the start, and when an admin asks (`yubin tlsrpt
  * send-now`, through the control socket).  For each policy domain with
  * counts in tlsrpt.db for the day and no report yet, it looks up
  * _smtp._tls.DOMAIN, builds the report (delivery/tlsrpt.h), DKIM-signs it

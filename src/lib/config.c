@@ -153,7 +153,7 @@ static const setting_def schema[] = {
 	/* TLS-RPT (RFC 8460), delivery/tlsrpt.h */
 	INT("tlsrpt.enable", tlsrpt.enable, 0, 0, 1, "1: count outbound TLS sessions per recipient policy domain and day (DATA_DIR/tlsrpt.db) and, after 00:00 UTC, mail each domain that publishes a _smtp._tls record its TLS report for the day before"),
 	STR("tlsrpt.org_name", tlsrpt.org_name, NULL, "organization-name in the TLS reports we send (unset: the host name)"),
-	STR("tlsrpt.contact", tlsrpt.contact, NULL, "contact-info (a mail address) in the TLS reports we send (unset: tlsrpt-noreply@SUBMITTER)"),
+	STR("tlsrpt.contact", tlsrpt.contact, NULL, "contact-info (a mail address) in the TLS reports we send (unset: postmaster@SUBMITTER)"),
 	STR("tlsrpt.submitter", tlsrpt.submitter, NULL, "our domain in the TLS reports we send (TLS-Report-Submitter, the file name, the From address and the DKIM key that signs them; unset: the first local domain)"),
 	STR("tlsrpt.mailbox", tlsrpt.mailbox, NULL, "the address our _smtp._tls records ask others to send their TLS reports to (`yubin dns records`; it must be a mailbox or alias here; unset: tlsrpt@DOMAIN for each domain)"),
 };

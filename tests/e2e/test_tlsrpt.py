@@ -95,6 +95,7 @@ def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca
     assert report["organization-name"] == "Test Org"
     assert report["date-range"] == {"start-datetime": start, "end-datetime": f"{day}T23:59:59Z"}
     assert report["report-id"] == f"{start}_{REMOTE}@{DOMAIN}"
+    assert report["contact-info"] == f"postmaster@{DOMAIN}"
     (pol,) = report["policies"]
     assert pol["policy"]["policy-type"] == "sts"
     assert pol["policy"]["policy-domain"] == REMOTE
