@@ -147,6 +147,20 @@ def test_no_policy_and_no_starttls(make_server, dns, mx):
     assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1
 
 
+def test_dns_records_warn_until_the_report_address_exists(make_server):
+    srv = make_server(start=False)
+    p = srv.cli("dns", "records", DOMAIN)
+    assert p.returncode == 0, p.stderr
+    assert f'_smtp._tls.{DOMAIN}. IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@{DOMAIN}"' in p.stdout.splitlines()
+    warn = f"; TLS-RPT: tlsrpt@{DOMAIN} does not exist yet"
+    assert warn in p.stdout
+    user, _ = srv.add_user()
+    p = srv.cli("alias", "add", f"tlsrpt@{DOMAIN}", user)
+    assert p.returncode == 0, p.stderr
+    p = srv.cli("dns", "records", DOMAIN)
+    assert p.returncode == 0 and warn not in p.stdout, p.stdout
+
+
 def test_send_now_refuses_a_bad_day_and_reporting_off(make_server):
     srv = make_server()
     wait_until(lambda: (srv.data_dir / "control.sock").exists(), TIMEOUT, what="the control socket")
