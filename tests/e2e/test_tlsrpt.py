@@ -13,11 +13,14 @@ import email.policy
 import gzip
 import json
 import re
+import time
 
 import pytest
 
-from conftest import (DOMAIN, make_message, outbound_config, submit, uniq, wait_final, wait_until)
+from conftest import (DOMAIN, make_message, outbound_config, qid_lines, submit, uniq, wait_final,
+                      wait_until)
 from sts_https import PolicyServer, make_cert
+from test_dane import sdns, spki_sha256  # noqa: F401 (a fixture)
 
 REMOTE = "remote.test"
 MX1, MX2 = "mx1.remote.test", "mx2.remote.test"
@@ -145,6 +148,47 @@ def test_no_policy_and_no_starttls(make_server, dns, mx):
     assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
     (fd,) = pol["failure-details"]
     assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1
+
+
+def test_dane_failures_reported_as_tlsa(make_server, sdns, mx, test_ca, tls_cert):
+    """A DNSSEC-signed domain whose MX 10 presents a certificate that
+    matches no TLSA record and whose MX 20 offers no STARTTLS: the message
+    waits, and the report (policy-type tlsa, the records as policy string)
+    has a validation-failure and a starttls-not-supported."""
+    d, anchor = sdns
+    signed, mx1, mx2 = "dane.test", "mx1.dane.test", "mx2.dane.test"
+    digest = spki_sha256(test_ca["cert"])
+    d.mx(signed, (10, mx1), (20, mx2)).a(mx1, IP1).a(mx2, IP2)
+    d.set(f"_25._tcp.{mx1}", "TLSA", [(3, 1, 1, digest)])
+    d.set(f"_25._tcp.{mx2}", "TLSA", [(3, 1, 1, digest)])
+    d.set(f"_smtp._tls.{signed}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
+    d.set("rua.test", "MX", [(10, "mx.rua.test")])
+    d.set("mx.rua.test", "A", [IP_RUA])
+    mx.add(IP1, hostname=mx1, cert=tls_cert)       # another key
+    mx.add(IP2, hostname=mx2)                      # no STARTTLS
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
+                      "\ntlsrpt: { enable = 1; };")
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('dane')}@{signed}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "dane", ["DANE"]))
+    # both MX hosts were tried; their counts are written just after
+    wait_until(lambda: [l for l in qid_lines(srv, qid) if l.get("result") == "deferred"], TIMEOUT,
+               what=f"a deferral of {qid}")
+    time.sleep(0.5)
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (m,) = rua.wait_messages(1, TIMEOUT)
+    msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+    (pol,) = json.loads(gzip.decompress(part.get_content()))["policies"]
+    assert pol["policy"]["policy-type"] == "tlsa"
+    assert pol["policy"]["policy-string"] == [f"3 1 1 {digest.upper()}"]
+    assert sorted(pol["policy"]["mx-host"]) == [mx1, mx2]
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 2}
+    got = {(f["result-type"], f["receiving-mx-hostname"], f["receiving-ip"]) for f in pol["failure-details"]}
+    assert got == {("validation-failure", mx1, IP1), ("starttls-not-supported", mx2, IP2)}, got
+    assert qid in srv.cli("queue", "list").stdout
 
 
 def test_dns_records_warn_until_the_report_address_exists(make_server):
