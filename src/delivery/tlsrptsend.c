@@ -16,7 +16,8 @@
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
-#define RUA_MAX 8 /* mailto: addresses used of one record */
+#define RUA_MAX 8      /* mailto: addresses used of one record */
+#define LOOKUPS_MAX 16 /* _smtp._tls look-ups in flight at once; the rest wait */
 
 typedef struct lookup {
 	struct tlsrptsend *s;
@@ -33,6 +34,8 @@ struct tlsrptsend {
 	accounts *acc;
 	struct event *timer;
 	lookup *pending; /* look-ups in flight, forgotten at free */
+	size_t n_pending;
+	lookup *waiting, **waiting_tail; /* to look up, in order */
 };
 
 static const char *submitter(const config *cfg)
@@ -177,11 +180,31 @@ static void unlink_lookup(tlsrptsend *s, lookup *l)
 		}
 }
 
+static void on_txt(void *arg, const dns_answer *ans);
+
+/* Start waiting look-ups while fewer than LOOKUPS_MAX run. */
+static void start_more(tlsrptsend *s)
+{
+	while (s->waiting != NULL && s->n_pending < LOOKUPS_MAX) {
+		lookup *l = s->waiting;
+		s->waiting = l->next;
+		if (s->waiting == NULL)
+			s->waiting_tail = &s->waiting;
+		l->next = s->pending;
+		s->pending = l;
+		s->n_pending++;
+		char *name = xasprintf("_smtp._tls.%s", l->domain);
+		dns_lookup(s->dns, name, DNS_TYPE_TXT, on_txt, l);
+		free(name);
+	}
+}
+
 static void on_txt(void *arg, const dns_answer *ans)
 {
 	lookup *l = arg;
 	tlsrptsend *s = l->s;
 	unlink_lookup(s, l);
+	s->n_pending--;
 	char *rua[RUA_MAX];
 	size_t n = 0, nhttps = 0;
 	bool have = ans->status == DNS_OK &&
@@ -207,11 +230,15 @@ static void on_txt(void *arg, const dns_answer *ans)
 	tlsrptdb_close(&db);
 	free(l->domain);
 	free(l);
+	start_more(s);
 }
 
 static bool pending(const tlsrptsend *s, int64_t day, const char *domain)
 {
 	for (const lookup *l = s->pending; l != NULL; l = l->next)
+		if (l->day == day && strcmp(l->domain, domain) == 0)
+			return true;
+	for (const lookup *l = s->waiting; l != NULL; l = l->next)
 		if (l->day == day && strcmp(l->domain, domain) == 0)
 			return true;
 	return false;
@@ -236,13 +263,12 @@ int tlsrptsend_day(tlsrptsend *s, int64_t day, char **err_r)
 			continue; /* asked twice: the first look-up sends it */
 		n++;
 		lookup *l = xcalloc(1, sizeof *l);
-		*l = (lookup){.s = s, .day = day, .domain = xstrdup(d.items[i]), .next = s->pending};
-		s->pending = l;
-		char *name = xasprintf("_smtp._tls.%s", d.items[i]);
-		dns_lookup(s->dns, name, DNS_TYPE_TXT, on_txt, l);
-		free(name);
+		*l = (lookup){.s = s, .day = day, .domain = xstrdup(d.items[i])};
+		*s->waiting_tail = l;
+		s->waiting_tail = &l->next;
 	}
 	strlist_free(&d);
+	start_more(s);
 	return n;
 }
 
@@ -286,6 +312,7 @@ tlsrptsend *tlsrptsend_new(struct event_base *base, const config *cfg, dns_resol
 {
 	tlsrptsend *s = xcalloc(1, sizeof *s);
 	*s = (tlsrptsend){.base = base, .cfg = cfg, .dns = dns, .q = q, .acc = acc};
+	s->waiting_tail = &s->waiting;
 	s->timer = evtimer_new(base, on_timer, s);
 	arm(s, true);
 	return s;
@@ -301,6 +328,12 @@ void tlsrptsend_free(tlsrptsend **sp)
 		lookup *l = s->pending;
 		s->pending = l->next;
 		dns_forget(s->dns, l);
+		free(l->domain);
+		free(l);
+	}
+	while (s->waiting != NULL) {
+		lookup *l = s->waiting;
+		s->waiting = l->next;
 		free(l->domain);
 		free(l);
 	}
