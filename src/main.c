@@ -24,6 +24,7 @@ static const struct {
 	{"dkim", cmd_dkim, NULL},       {"spf", cmd_spf, NULL},
 	{"dmarc", cmd_dmarc, NULL},     {"tls", cmd_tls, NULL},
 	{"policy", cmd_policy, NULL},
+	{"tlsrpt", cmd_tlsrpt, NULL},
 	{"srs", cmd_srs, NULL},
 	{"suppress", cmd_suppress, NULL},
 	{"apikey", cmd_apikey, NULL},
@@ -59,6 +60,7 @@ static void usage(void)
 	        "  dns query NAME [mx|a|aaaa|txt|tlsa|ptr|srv|cname]   a look-up as delivery makes it\n"
 	        "  srs keygen [--rotate] | forward ADDRESS | reverse ADDRESS   SRS secrets and addresses\n"
 	        "  dns records DOMAIN             the DNS records a local domain publishes (docs/DNS.md)\n"
+	        "  tlsrpt send-now [--day YYYY-MM-DD]   send the TLS reports of a UTC day now (default: yesterday)\n"
 	        "  mailbox reindex ADDRESS        rebuild an account's index from its Maildir\n"
 	        "  dkim keygen DOMAIN [--selector S] [--algorithm rsa|ed25519] | list\n"
 	        "  dkim sign --domain D [--selector S] < MESSAGE | verify < MESSAGE\n"

@@ -68,6 +68,7 @@ int cmd_dkim(cli_ctx *ctx, int argc, char **argv);
 int cmd_srs(cli_ctx *ctx, int argc, char **argv);
 int cmd_dmarc(cli_ctx *ctx, int argc, char **argv);
 int cmd_tls(cli_ctx *ctx, int argc, char **argv);
+int cmd_tlsrpt(cli_ctx *ctx, int argc, char **argv);
 /* `yubin suppress list|show|add|del` (cmd_suppress.c). */
 int cmd_suppress(cli_ctx *ctx, int argc, char **argv);
 /* `yubin apikey add|list|revoke` (cmd_apikey.c): keys of the HTTPS API. */

@@ -51,8 +51,17 @@ int cmd_dns_records(cli_ctx *ctx, const char *arg)
 	char *domain = xstrdup(arg);
 	str_ascii_lower(domain);
 	bool local = accounts_domain_is_local(acc, domain);
+	/* TLS-RPT: the address our _smtp._tls record names must take mail */
+	char *rpt = ctx->cfg->tlsrpt.mailbox ? xstrdup(ctx->cfg->tlsrpt.mailbox) : xasprintf("tlsrpt@%s", domain);
+	strlist rl, rr;
+	strlist_init(&rl);
+	strlist_init(&rr);
+	bool rpt_missing = local && accounts_resolve(acc, rpt, &rl, &rr) == ACC_NOT_FOUND;
+	strlist_free(&rl);
+	strlist_free(&rr);
 	accounts_close(&acc);
 	if (!local) {
+		free(rpt);
 		cli_error("%s is not a local domain of this server (see `yubin domain list`); records are only "
 		          "made for the domains it receives mail for", domain);
 		free(domain);
@@ -72,6 +81,10 @@ int cmd_dns_records(cli_ctx *ctx, const char *arg)
 		print_record(&advice.v[i]);
 	dnsadvice_free(&advice);
 	print_mtasts_policy(ctx->cfg, domain);
+	if (rpt_missing)
+		printf("; TLS-RPT: %s does not exist yet, and reports sent to it would be refused: "
+		       "`yubin alias add %s USER` (or set tlsrpt.mailbox)\n", rpt, rpt);
+	free(rpt);
 	dkim_keyset_free(&keys);
 	free(domain);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

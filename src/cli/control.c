@@ -41,6 +41,18 @@ static void answer(control *c, const char *req, struct evbuffer *out)
 		evbuffer_add_printf(out, "ok %zu message(s) scheduled now\n", n + queue_retry_deferred(c->q));
 		return;
 	}
+	if (strncmp(req, "tlsrpt-send ", 12) == 0) { /* TLS-RPT: `yubin tlsrpt send-now` */
+		char *err = NULL;
+		char *end = NULL;
+		long long day = strtoll(req + 12, &end, 10);
+		int n = *end == '\0' && day % 86400 == 0 ? outbound_tlsrpt_send(c->ob, (int64_t)day, &err) : -1;
+		if (n < 0)
+			evbuffer_add_printf(out, "error %s\n", err ? err : "bad day");
+		else
+			evbuffer_add_printf(out, "ok %d policy domain(s) to report on\n", n);
+		free(err);
+		return;
+	}
 	const char *sp = strchr(req, ' ');
 	char name[16];
 	int op = -1;

@@ -3,7 +3,8 @@
  * server.  One request line, one reply line ("ok ..." or "error ...").
  * Requests: "flush" (every deferred message), "flush <qid>", "hold <qid>",
  * "release <qid>", "bounce <qid>", "delete <qid>" (delivery/qadmin.h does
- * them, for the dashboard too). */
+ * them, for the dashboard too); "tlsrpt-send <day>" (TLS-RPT reports of
+ * the UTC day starting at that Unix time). */
 #ifndef YUBIN_CONTROL_H
 #define YUBIN_CONTROL_H
 

@@ -23,6 +23,8 @@
 #include "delivery/downgrade.h"
 #include "delivery/dsn.h"
 #include "delivery/mtastsget.h"
+#include "delivery/tlsrptlive.h"
+#include "delivery/tlsrptsend.h"
 #include "delivery/mx.h"
 #include "delivery/probe25.h"
 #include "delivery/report.h"
@@ -76,6 +78,8 @@ struct outbound {
 	unsigned rnd;
 	const struct rewrite_state *rewrite; /* SRS for forwarded mail, or NULL */
 	mtastsget *sts;                /* MTA-STS policies (mtasts.enable), or NULL */
+	tlsrptlive *tlsrpt;            /* TLS-RPT counts (tlsrpt.enable), or NULL */
+	tlsrptsend *tlsrpt_send;       /* TLS-RPT daily reports (tlsrpt.enable), or NULL */
 };
 
 typedef struct ob_attempt ob_attempt;
@@ -364,6 +368,8 @@ static void on_smtp_done(smtpc_job *job)
 			all_temp = false;
 	audit_attempt(g, job);
 	count_tls_verdict(g, job);
+	if (g->route.kind == ROUTE_DIRECT) /* TLS-RPT: sessions with the domain's own MX hosts */
+		tlsrptlive_note_job(o->tlsrpt, job, g->domain, g->cur_ip, g->sts);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
 		          "qid=%s to=%s mx=%s ip=%s port=%d tls=%s verified=%s dane=%s policy=%s body=%s route=%s reply=%s",
@@ -1695,6 +1701,12 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 		return NULL;
 	}
 	o->prefer = route_family_parse(cfg->route.prefer_family);
+	if (cfg->tlsrpt.enable && (o->tlsrpt = tlsrptlive_new(w, cfg->data_dir, err_r)) == NULL) {
+		outbound_free(&o);
+		return NULL;
+	}
+	if (cfg->tlsrpt.enable)
+		o->tlsrpt_send = tlsrptsend_new(base, cfg, dns, q, acc);
 	if (!load_relay_passwords(o, err_r)) {
 		outbound_free(&o);
 		return NULL;
@@ -1705,6 +1717,15 @@ outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver 
 	return o;
 }
 
+int outbound_tlsrpt_send(outbound *o, int64_t day, char **err_r)
+{
+	if (o->tlsrpt_send == NULL) {
+		*err_r = xstrdup("TLS reporting is off (tlsrpt.enable)");
+		return -1;
+	}
+	return tlsrptsend_day(o->tlsrpt_send, day, err_r);
+}
+
 void outbound_free(outbound **op)
 {
 	outbound *o = *op;
@@ -1713,6 +1734,8 @@ void outbound_free(outbound **op)
 	for (size_t i = 0; i < sizeof queue_gauges / sizeof queue_gauges[0]; i++)
 		metrics_gauge_unregister(queue_gauges[i], queue_gauge, o);
 	mtastsget_free(&o->sts); /* before the groups that wait for it */
+	tlsrptlive_free(&o->tlsrpt);
+	tlsrptsend_free(&o->tlsrpt_send);
 	while (o->attempts != NULL) {
 		ob_attempt *a = o->attempts;
 		for (size_t k = 0; k < a->n_groups; k++) {

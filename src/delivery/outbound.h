@@ -24,6 +24,10 @@ typedef struct outbound outbound;
 outbound *outbound_new(struct event_base *base, const config *cfg, dns_resolver *dns,
                        workers *w, queue *q, accounts *acc, char **err_r);
 void outbound_free(outbound **o);
+/* TLS-RPT (tlsrpt.enable): send the reports of the UTC day starting at day
+ * now (delivery/tlsrptsend.h).  Domains to look at, or -1 with *err_r
+ * (malloc'd) when reporting is off or tlsrpt.db fails. */
+int outbound_tlsrpt_send(outbound *o, int64_t day, char **err_r);
 /* Take charge of the queue file at path; try it at due (0: now).  A file
  * already known keeps its place. */
 void outbound_schedule(outbound *o, const char *path, time_t due);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "auth/sasl.h"
+#include "delivery/tlsrpt.h"
 #include "lib/buf.h"
 #include "envelope/dsnparam.h"
 #include "metrics/metrics.h"
@@ -515,12 +516,14 @@ static bool dane_verdict_ok(smtpc_job *j, SSL *ssl)
 	smtpc_conn *c = j->st;
 	if (j->dane->n == 0) {
 		j->dane_status = "unusable";
+		j->tls_failure = TLSRPT_TLSA_INVALID;
 		return true;
 	}
 	dane_verdict v = dane_check(ssl);
 	if (!v.ok) {
 		j->dane_status = "fail";
 		j->dane_why = v.why;
+		j->tls_failure = TLSRPT_VALIDATION_FAILURE;
 		give_up(j, xasprintf("451 4.7.5 The certificate of %s does not match its DANE TLSA records (%s)",
 		                     j->mx_host, v.why));
 		return false;
@@ -541,6 +544,7 @@ static void after_tls(smtpc_job *j)
 	c->tls_verified = SSL_get_verify_result(ssl) == X509_V_OK && SSL_get0_peer_certificate(ssl) != NULL;
 	j->tls_version = xstrdup(c->tls_version);
 	j->tls_verified = c->tls_verified;
+	j->tls_verify_result = SSL_get_verify_result(ssl);
 	if (j->dane != NULL && !dane_verdict_ok(j, ssl))
 		return;
 	if (j->require_verified && !c->tls_verified) {
@@ -580,6 +584,7 @@ static void after_ehlo(smtpc_job *j)
 		/* RFC 7672 2.2: secure TLSA records make TLS mandatory; a missing
 		 * or refused STARTTLS may be an attacker's doing */
 		j->dane_status = "no-starttls";
+		j->tls_failure = TLSRPT_STARTTLS_NOT_SUPPORTED;
 		give_up(j, xasprintf("451 4.7.5 %s has DANE TLSA records but did not start TLS; "
 		                     "not sending in the clear", j->mx_host));
 		return;
@@ -801,6 +806,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		if (c->step == ST_CONNECT) {
 			j->connected = true;
 			c->step = ST_GREETING;
+			struct sockaddr_storage me; /* TLS-RPT's sending-mta-ip */
+			socklen_t melen = sizeof me;
+			char ip[INET6_ADDRSTRLEN] = "";
+			if (getsockname(c->fd, (struct sockaddr *)&me, &melen) == 0)
+				inet_ntop(me.ss_family, me.ss_family == AF_INET6 ? (void *)&((struct sockaddr_in6 *)&me)->sin6_addr
+				          : (void *)&((struct sockaddr_in *)&me)->sin_addr, ip, sizeof ip);
+			free(j->local_ip);
+			j->local_ip = *ip ? xstrdup(ip) : NULL;
 			int one = 1;
 			setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 			set_timeouts(c, j->command_timeout, j->command_timeout);
@@ -820,6 +833,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		              what & BEV_EVENT_TIMEOUT ? "timed out" : strerror(EVUTIL_SOCKET_ERROR()));
 	else if (c->step == ST_HANDSHAKE) {
 		t = xasprintf("451 4.7.5 TLS handshake with %s failed", j->mx_host);
+		j->tls_failure = TLSRPT_VALIDATION_FAILURE;
 		if (j->dane != NULL) {
 			j->dane_status = "fail";
 			j->dane_why = "TLS handshake failed";
@@ -987,6 +1001,10 @@ void smtpc_job_clear(smtpc_job *j)
 	j->tls_cipher = NULL;
 	j->dane_status = NULL;
 	j->dane_why = NULL;
+	j->tls_failure = 0;
+	j->tls_verify_result = 0;
+	free(j->local_ip);
+	j->local_ip = NULL;
 }
 
 /* ---- connections between transactions ---- */

@@ -110,6 +110,13 @@ struct smtpc_job {
 	 * match; dane_why says why); NULL before a verdict (static text) */
 	const char *dane_status;
 	const char *dane_why;
+	/* TLS-RPT (RFC 8460 4.3, delivery/tlsrpt.h): the TLS failure this
+	 * client decided (a tlsrpt_result: DANE's no-match, unusable records,
+	 * no STARTTLS with DANE, a failed handshake), 0 when none; and
+	 * OpenSSL's verify result of the certificate after a handshake */
+	int tls_failure;
+	long tls_verify_result;
+	char *local_ip;               /* our address on a fresh connection, or NULL */
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still
 	                               * good: it is the caller's now */

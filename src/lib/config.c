@@ -150,12 +150,18 @@ static const setting_def schema[] = {
 	INT("mtasts.test_https_port", mtasts.test_https_port, 0, 0, 65535, "FOR TESTS ONLY: fetch MTA-STS policies from this port instead of 443 (RFC 8461 fixes 443); 0: 443"),
 	STR("mtasts.policy_mode", mtasts.policy_mode, "testing", "the mode of the MTA-STS policy this server publishes for its domains at https://mta-sts.DOMAIN/.well-known/mta-sts.txt: \"testing\" (start here), \"enforce\" or \"none\" (to withdraw it)"),
 	INT("mtasts.policy_max_age", mtasts.policy_max_age, 604800, 86400, 31557600, "max_age (seconds) of the MTA-STS policy this server publishes"),
+	/* TLS-RPT (RFC 8460), delivery/tlsrpt.h */
+	INT("tlsrpt.enable", tlsrpt.enable, 0, 0, 1, "1: count outbound TLS sessions per recipient policy domain and day (DATA_DIR/tlsrpt.db) and, after 00:00 UTC, mail each domain that publishes a _smtp._tls record its TLS report for the day before"),
+	STR("tlsrpt.org_name", tlsrpt.org_name, NULL, "organization-name in the TLS reports we send (unset: the host name)"),
+	STR("tlsrpt.contact", tlsrpt.contact, NULL, "contact-info (a mail address) in the TLS reports we send (unset: postmaster@SUBMITTER)"),
+	STR("tlsrpt.submitter", tlsrpt.submitter, NULL, "our domain in the TLS reports we send (TLS-Report-Submitter, the file name, the From address and the DKIM key that signs them; unset: the first local domain)"),
+	STR("tlsrpt.mailbox", tlsrpt.mailbox, NULL, "the address our _smtp._tls records ask others to send their TLS reports to (`yubin dns records`; it must be a mailbox or alias here; unset: tlsrpt@DOMAIN for each domain)"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",
                                      "policy", "rewrite", "policy.greylist", "rewrite.srs", "http", "api",
                                      "audit", "webhooks", "web", "metrics", "doctor", "managesieve",
-                                     "mtasts"};
+                                     "mtasts", "tlsrpt"};
 
 /* Settings that are lists of groups or named groups, read by the policy
  * layer (policy/polconf.c) from the same file: skipped here. */
@@ -980,6 +986,13 @@ bool config_validate(const config *cfg, strlist *errs)
 	const char *stsm = cfg->mtasts.policy_mode;
 	if (stsm == NULL || (strcmp(stsm, "testing") != 0 && strcmp(stsm, "enforce") != 0 && strcmp(stsm, "none") != 0))
 		add_error(errs, file, 0, "mtasts.policy_mode must be \"testing\", \"enforce\" or \"none\"");
+	/* TLS-RPT: addresses where addresses go, a domain where a domain goes */
+	if (cfg->tlsrpt.contact != NULL && strchr(cfg->tlsrpt.contact, '@') == NULL)
+		add_error(errs, file, 0, "tlsrpt.contact must be a mail address, like contact = \"postmaster@example.org\";");
+	if (cfg->tlsrpt.mailbox != NULL && strchr(cfg->tlsrpt.mailbox, '@') == NULL)
+		add_error(errs, file, 0, "tlsrpt.mailbox must be a mail address, like mailbox = \"tlsrpt@example.org\";");
+	if (cfg->tlsrpt.submitter != NULL && (strchr(cfg->tlsrpt.submitter, '@') != NULL || strchr(cfg->tlsrpt.submitter, '.') == NULL))
+		add_error(errs, file, 0, "tlsrpt.submitter must be a domain name, like submitter = \"example.org\";");
 	/* DNSSEC trust anchor (DANE, issue 14): a file must be there to read */
 	const char *ta = cfg->dns_trust_anchor;
 	if (ta != NULL && *ta != '\0' && strcmp(ta, "auto") != 0 && access(ta, R_OK) != 0)

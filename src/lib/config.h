@@ -240,6 +240,15 @@ typedef struct config_mtasts {
 	char *policy_mode;         /* our policy: "testing", "enforce" or "none" */
 	int policy_max_age;        /* our policy's max_age */
 } config_mtasts;
+/* TLS-RPT (RFC 8460): the daily reports we send (delivery/tlsrpt.h) and the
+ * address ours are asked for (`yubin dns records`). */
+typedef struct config_tlsrpt {
+	int enable;      /* 1: count sessions and send the daily reports */
+	char *org_name;  /* organization-name; NULL: the host name */
+	char *contact;   /* contact-info; NULL: tlsrpt-noreply@SUBMITTER */
+	char *submitter; /* our reporting domain; NULL: the first local domain */
+	char *mailbox;   /* rua of our _smtp._tls record; NULL: tlsrpt@DOMAIN */
+} config_tlsrpt;
 
 typedef struct config {
 	char *path;            /* file it came from, or "(dev)" */
@@ -270,6 +279,7 @@ typedef struct config {
 	config_managesieve managesieve;
 	config_route route;     /* routing: transport, relays, sources, OP25B probe */
 	config_mtasts mtasts;
+	config_tlsrpt tlsrpt;
 	char *dns_resolver;    /* "" or NULL: /etc/resolv.conf; else "IP" or "IP@port" */
 	int dns_timeout;
 	/* DNSSEC (issue 14, DANE): "auto" = Debian's dns-root-data root key

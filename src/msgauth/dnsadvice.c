@@ -259,9 +259,32 @@ static void build_mtasts(builder *b)
 	           xstrdup(b->cfg->hostname));
 }
 
+/* TLS-RPT (RFC 8460 3): where senders mail their daily reports about TLS to
+ * us; the address is tlsrpt.mailbox or tlsrpt@DOMAIN, and must be a mailbox
+ * or alias here (the reports are ordinary mail).  ',' and '!' in the URI are
+ * %-encoded as the RFC asks. */
+static void build_tlsrpt(builder *b)
+{
+	const char *mb = b->cfg->tlsrpt.mailbox;
+	char *addr = mb != NULL ? xstrdup(mb) : xasprintf("tlsrpt@%s", b->domain);
+	buf u;
+	buf_init(&u, BUF_UNBOUNDED);
+	for (const char *p = addr; *p != '\0'; p++) {
+		if (*p == ',' || *p == '!' || *p == ';')
+			BUF_PRINTF(&u, "%%%02X", (unsigned char)*p);
+		else
+			BUF_PUTC(&u, *p);
+	}
+	add_txt(b->out, xasprintf("TLS-RPT (RFC 8460): senders mail their daily reports on TLS to %s to %s "
+	                          "(make it a mailbox or an alias: `yubin alias add %s USER`)", b->domain, addr, addr),
+	        xasprintf("_smtp._tls.%s", b->domain), xasprintf("v=TLSRPTv1; rua=mailto:%.*s", (int)u.len, u.data));
+	buf_free(&u);
+	free(addr);
+}
+
 static void (*const sections[])(builder *) = {
 	build_mx, build_spf, build_dkim, build_dmarc, build_addresses, build_srv, build_setup_names,
-	build_mtasts,
+	build_mtasts, build_tlsrpt,
 };
 
 void dnsadvice_build(const config *cfg, const char *domain, const dkim_keyset *keys, dnsadvice *out)

@@ -53,6 +53,8 @@ def test_records_for_a_local_domain(make_server):
     why, value = txt["_dmarc." + DOMAIN]
     assert value == f'"v=DMARC1; p=quarantine; adkim=r; aspf=r; rua=mailto:postmaster@{DOMAIN}"', value
     assert why.startswith("; DMARC"), why
+    why, value = txt["_smtp._tls." + DOMAIN]
+    assert value == f'"v=TLSRPTv1; rua=mailto:tlsrpt@{DOMAIN}"' and why.startswith("; TLS-RPT"), (why, value)
 
     dkim = [(why, f"{name}. IN TXT {value}") for why, name, value in by_type["TXT"]
             if name.endswith("._domainkey." + DOMAIN)]

@@ -446,6 +446,42 @@ static void test_audit_settings(void **state)
 	expect_error(f, 4, "audit.retention_days must be a whole number");
 }
 
+/* tlsrpt.*: defaults (off, everything derived), a full group, addresses and
+ * the submitter domain checked. */
+static void test_tlsrpt_settings(void **state)
+{
+	fixture *f = *state;
+	config *cfg = load_ok(f, MINIMAL);
+	assert_int_equal(cfg->tlsrpt.enable, 0);
+	assert_null(cfg->tlsrpt.org_name);
+	assert_null(cfg->tlsrpt.contact);
+	assert_null(cfg->tlsrpt.submitter);
+	assert_null(cfg->tlsrpt.mailbox);
+	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "tlsrpt: { enable = 1; org_name = \"Example Org\"; contact = \"pm@example.org\";\n"
+	                 "  submitter = \"example.org\"; mailbox = \"reports@example.org\"; };\n");
+	assert_int_equal(cfg->tlsrpt.enable, 1);
+	assert_string_equal(cfg->tlsrpt.org_name, "Example Org");
+	assert_string_equal(cfg->tlsrpt.contact, "pm@example.org");
+	assert_string_equal(cfg->tlsrpt.submitter, "example.org");
+	assert_string_equal(cfg->tlsrpt.mailbox, "reports@example.org");
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "tlsrpt: { mailbox = \"reports\"; };\n", 1);
+	expect_error(f, 0, "tlsrpt.mailbox must be a mail address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "tlsrpt: { contact = \"pm\"; };\n", 1);
+	expect_error(f, 0, "tlsrpt.contact must be a mail address");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "tlsrpt: { submitter = \"pm@example.org\"; };\n", 1);
+	expect_error(f, 0, "tlsrpt.submitter must be a domain name");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "tlsrpt: { enable = 2; };\n", 1);
+	expect_error(f, 4, "tlsrpt.enable");
+}
+
 /* mtasts.*: defaults, a full group, the mode of our policy checked, the
  * bounds of the timing settings. */
 static void test_mtasts_settings(void **state)
@@ -947,6 +983,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mtasts_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tlsrpt_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostname_wrong_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_expected, setup, teardown),

@@ -1,0 +1,214 @@
+"""TLS-RPT (RFC 8460), end to end.  remote.test publishes an MTA-STS
+policy in enforce mode naming two MX hosts and a _smtp._tls record whose
+rua is a mailbox at rua.test.  One message: mx2 (preferred) has a
+certificate that does not verify (a failure, certificate-not-trusted),
+mx1 one from the test CA (a success).  `yubin tlsrpt send-now` then mails
+the report to rua.test's MX: a DKIM-signed multipart/report with the
+RFC's headers and file name, whose gzip'd JSON holds those counts.  And
+`yubin dns records` asks others for reports (test_dns_records.py)."""
+
+import datetime
+import email
+import email.policy
+import gzip
+import json
+import re
+import time
+
+import pytest
+
+from conftest import (DOMAIN, make_message, outbound_config, qid_lines, submit, uniq, wait_final,
+                      wait_until)
+from sts_https import PolicyServer, make_cert
+from test_dane import sdns, spki_sha256  # noqa: F401 (a fixture)
+
+REMOTE = "remote.test"
+MX1, MX2 = "mx1.remote.test", "mx2.remote.test"
+IP1, IP2, IP_RUA = "127.0.0.2", "127.0.0.3", "127.0.0.4"
+RUA = "reports@rua.test"
+TIMEOUT = 20.0
+
+
+@pytest.fixture
+def sts(test_ca):
+    cert, key = make_cert(test_ca, [f"mta-sts.{REMOTE}"])
+    ps = PolicyServer(cert, key).start()
+    try:
+        yield ps
+    finally:
+        ps.stop()
+
+
+def setup_remote(dns, sts, mx, test_ca, tls_cert):
+    dns.set(REMOTE, "MX", [(10, MX1), (5, MX2)])
+    dns.set(MX1, "A", [IP1])
+    dns.set(MX2, "A", [IP2])
+    dns.set(f"_mta-sts.{REMOTE}", "TXT", ["v=STSv1; id=1;"])
+    dns.set(f"mta-sts.{REMOTE}", "A", ["127.0.0.1"])
+    dns.set(f"_smtp._tls.{REMOTE}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA},https://rua.test/r"])
+    dns.set("rua.test", "MX", [(10, "mx.rua.test")])
+    dns.set("mx.rua.test", "A", [IP_RUA])
+    sts.policies[REMOTE] = (f"version: STSv1\r\nmode: enforce\r\nmx: {MX1}\r\nmx: {MX2}\r\n"
+                            "max_age: 86400\r\n")
+    good = mx.add(IP1, hostname=MX1, cert={"cert": test_ca["cert"], "key": test_ca["key"]})
+    mx.add(IP2, hostname=MX2, cert=tls_cert)        # self-signed: does not verify
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    return good, rua
+
+
+def send_now(srv, day):
+    p = srv.cli("tlsrpt", "send-now", "--day", day)
+    assert p.returncode == 0, (p.stderr, srv.log_text()[-4000:])
+    return p.stdout
+
+
+def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca, tls_cert):
+    good, rua = setup_remote(dns, sts, mx, test_ca, tls_cert)
+    srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                      f"\nmtasts: {{ test_https_port = {sts.port}; fetch_timeout = 5; }};" +
+                      f'\ntlsrpt: {{ enable = 1; org_name = "Test Org"; submitter = "{DOMAIN}"; }};')
+    p = srv.cli("dkim", "keygen", DOMAIN)
+    assert p.returncode == 0, p.stderr
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('rpt')}@{REMOTE}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "tlsrpt", ["TLS-RPT"]))
+    good.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    # the counts reach tlsrpt.db from a worker job just after the session
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (m,) = rua.wait_messages(1, TIMEOUT)
+    assert m["rcpt_tos"] == [RUA]
+    assert m["mail_from"] == f"tlsrpt-noreply@{DOMAIN}"
+    msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "tlsrpt"
+    assert msg["TLS-Report-Domain"] == REMOTE
+    assert msg["TLS-Report-Submitter"] == DOMAIN
+    assert msg["TLS-Required"] == "No"
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["DKIM-Signature"] is not None and f"d={DOMAIN};" in str(msg["DKIM-Signature"]).replace(" ", "")
+    start = f"{day}T00:00:00Z"
+    assert msg["Subject"] == f"Report Domain: {REMOTE} Submitter: {DOMAIN} Report-ID: <{start}_{REMOTE}@{DOMAIN}>"
+    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+    begin = int(datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc).timestamp())
+    assert re.fullmatch(re.escape(f"{DOMAIN}!{REMOTE}!{begin}!{begin + 86399}!") + r"[0-9a-f]+\.json\.gz",
+                        part.get_filename()), part.get_filename()
+    report = json.loads(gzip.decompress(part.get_content()))
+    assert report["organization-name"] == "Test Org"
+    assert report["date-range"] == {"start-datetime": start, "end-datetime": f"{day}T23:59:59Z"}
+    assert report["report-id"] == f"{start}_{REMOTE}@{DOMAIN}"
+    assert report["contact-info"] == f"postmaster@{DOMAIN}"
+    (pol,) = report["policies"]
+    assert pol["policy"]["policy-type"] == "sts"
+    assert pol["policy"]["policy-domain"] == REMOTE
+    assert pol["policy"]["policy-string"] == ["version: STSv1", "mode: enforce", f"mx: {MX1}", f"mx: {MX2}",
+                                              "max_age: 86400"]
+    assert pol["policy"]["mx-host"] == [MX1, MX2]
+    assert pol["summary"] == {"total-successful-session-count": 1, "total-failure-session-count": 1}
+    (fd,) = pol["failure-details"]
+    assert fd["result-type"] == "certificate-not-trusted"
+    assert fd["receiving-mx-hostname"] == MX2 and fd["receiving-ip"] == IP2
+    assert fd["failed-session-count"] == 1
+    assert fd["sending-mta-ip"].startswith("127."), fd
+    log = srv.log_text()
+    assert f"tlsrpt_https_rua_skipped domain={REMOTE} count=1" in log
+    # sent once: asking again finds nothing left for the day
+    wait_until(lambda: "0 policy domain(s)" in send_now(srv, day), TIMEOUT, what="the report marked sent")
+    assert len(rua.messages) == 1
+
+
+def test_no_policy_and_no_starttls(make_server, dns, mx):
+    """A domain without MTA-STS or DANE whose MX offers no STARTTLS: the
+    mail goes in the clear (opportunistic TLS), and the report says
+    no-policy-found with a starttls-not-supported failure and no policy
+    string."""
+    plain = "plain.test"
+    dns.set(plain, "MX", [(10, f"mx.{plain}")])
+    dns.set(f"mx.{plain}", "A", [IP1])
+    dns.set(f"_smtp._tls.{plain}", "TXT", ["v=STSv1; id=1;", f"v=TLSRPTv1; rua=mailto:{RUA}"])
+    dns.set("rua.test", "MX", [(10, "mx.rua.test")])
+    dns.set("mx.rua.test", "A", [IP_RUA])
+    rx = mx.add(IP1, hostname=f"mx.{plain}")              # no STARTTLS
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    srv = make_server(extra=outbound_config(dns, mx.port) + "\ntlsrpt: { enable = 1; };")
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('plain')}@{plain}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "plain", ["no TLS"]))
+    rx.wait_messages(1, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (m,) = rua.wait_messages(1, TIMEOUT)
+    msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+    assert msg["TLS-Report-Domain"] == plain
+    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+    (pol,) = json.loads(gzip.decompress(part.get_content()))["policies"]
+    assert pol["policy"] == {"policy-type": "no-policy-found", "policy-domain": plain, "mx-host": [f"mx.{plain}"]}
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
+    (fd,) = pol["failure-details"]
+    assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1
+
+
+def test_dane_failures_reported_as_tlsa(make_server, sdns, mx, test_ca, tls_cert):
+    """A DNSSEC-signed domain whose MX 10 presents a certificate that
+    matches no TLSA record and whose MX 20 offers no STARTTLS: the message
+    waits, and the report (policy-type tlsa, the records as policy string)
+    has a validation-failure and a starttls-not-supported."""
+    d, anchor = sdns
+    signed, mx1, mx2 = "dane.test", "mx1.dane.test", "mx2.dane.test"
+    digest = spki_sha256(test_ca["cert"])
+    d.mx(signed, (10, mx1), (20, mx2)).a(mx1, IP1).a(mx2, IP2)
+    d.set(f"_25._tcp.{mx1}", "TLSA", [(3, 1, 1, digest)])
+    d.set(f"_25._tcp.{mx2}", "TLSA", [(3, 1, 1, digest)])
+    d.set(f"_smtp._tls.{signed}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
+    d.set("rua.test", "MX", [(10, "mx.rua.test")])
+    d.set("mx.rua.test", "A", [IP_RUA])
+    mx.add(IP1, hostname=mx1, cert=tls_cert)       # another key
+    mx.add(IP2, hostname=mx2)                      # no STARTTLS
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
+                      "\ntlsrpt: { enable = 1; };")
+    user, pw = srv.add_user()
+    rcpt = f"{uniq('dane')}@{signed}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "dane", ["DANE"]))
+    # both MX hosts were tried; their counts are written just after
+    wait_until(lambda: [l for l in qid_lines(srv, qid) if l.get("result") == "deferred"], TIMEOUT,
+               what=f"a deferral of {qid}")
+    time.sleep(0.5)
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (m,) = rua.wait_messages(1, TIMEOUT)
+    msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+    (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+    (pol,) = json.loads(gzip.decompress(part.get_content()))["policies"]
+    assert pol["policy"]["policy-type"] == "tlsa"
+    assert pol["policy"]["policy-string"] == [f"3 1 1 {digest.upper()}"]
+    assert sorted(pol["policy"]["mx-host"]) == [mx1, mx2]
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 2}
+    got = {(f["result-type"], f["receiving-mx-hostname"], f["receiving-ip"]) for f in pol["failure-details"]}
+    assert got == {("validation-failure", mx1, IP1), ("starttls-not-supported", mx2, IP2)}, got
+    assert qid in srv.cli("queue", "list").stdout
+
+
+def test_dns_records_warn_until_the_report_address_exists(make_server):
+    srv = make_server(start=False)
+    p = srv.cli("dns", "records", DOMAIN)
+    assert p.returncode == 0, p.stderr
+    assert f'_smtp._tls.{DOMAIN}. IN TXT "v=TLSRPTv1; rua=mailto:tlsrpt@{DOMAIN}"' in p.stdout.splitlines()
+    warn = f"; TLS-RPT: tlsrpt@{DOMAIN} does not exist yet"
+    assert warn in p.stdout
+    user, _ = srv.add_user()
+    p = srv.cli("alias", "add", f"tlsrpt@{DOMAIN}", user)
+    assert p.returncode == 0, p.stderr
+    p = srv.cli("dns", "records", DOMAIN)
+    assert p.returncode == 0 and warn not in p.stdout, p.stdout
+
+
+def test_send_now_refuses_a_bad_day_and_reporting_off(make_server):
+    srv = make_server()
+    wait_until(lambda: (srv.data_dir / "control.sock").exists(), TIMEOUT, what="the control socket")
+    p = srv.cli("tlsrpt", "send-now", "--day", "2026-13-01")
+    assert p.returncode != 0 and "usage: yubin tlsrpt send-now" in p.stderr
+    p = srv.cli("tlsrpt", "send-now")
+    assert p.returncode != 0 and "TLS reporting is off (tlsrpt.enable)" in p.stderr, p.stderr
