@@ -13,6 +13,7 @@
 
 #include "msgauth/dkimkeys.h"
 #include "msgauth/dnsadvice.h"
+#include "tls/fingerprint.h"
 #include "msgauth/mtastsown.h"
 
 /* One record as zone-file lines: its comment, then the record (or the
@@ -39,6 +40,30 @@ static void print_mtasts_policy(const config *cfg, const char *domain)
 			end++;
 	}
 	free(policy);
+}
+
+/* DANE (RFC 7672): the TLSA record of our certificate's key for the MX
+ * host, "3 1 1" (DANE-EE, the public key, SHA-256: RFC 7671 5.1 says it
+ * survives a renewal that keeps the key).  It counts only in a
+ * DNSSEC-signed zone (senders ignore it elsewhere), and it lives in the
+ * zone of the host name, which may not be the domain's. */
+static void print_tlsa(const config *cfg)
+{
+	if (cfg->tls_cert == NULL)
+		return;
+	tls_cert_info info;
+	char *err = NULL;
+	if (!tls_cert_info_read(cfg->tls_cert, &info, &err) || info.spki_sha256 == NULL) {
+		printf("; DANE: cannot read the certificate's key (%s)\n", err ? err : cfg->tls_cert);
+		free(err);
+		tls_cert_info_free(&info);
+		return;
+	}
+	printf("; DANE (RFC 7672): in the zone of %s, once it is DNSSEC-signed; senders that validate then check\n"
+	       "; our certificate's key against it: publish the new key's record before you change the key\n"
+	       "_25._tcp.%s. IN TLSA 3 1 1 %s\n",
+	       cfg->hostname, cfg->hostname, info.spki_sha256);
+	tls_cert_info_free(&info);
 }
 
 int cmd_dns_records(cli_ctx *ctx, const char *arg)
@@ -81,6 +106,7 @@ int cmd_dns_records(cli_ctx *ctx, const char *arg)
 		print_record(&advice.v[i]);
 	dnsadvice_free(&advice);
 	print_mtasts_policy(ctx->cfg, domain);
+	print_tlsa(ctx->cfg);
 	if (rpt_missing)
 		printf("; TLS-RPT: %s does not exist yet, and reports sent to it would be refused: "
 		       "`yubin alias add %s USER` (or set tlsrpt.mailbox)\n", rpt, rpt);

@@ -54,6 +54,18 @@ bool tls_cert_info_read(const char *cert_file, tls_cert_info *info_r, char **err
 		return false;
 	}
 	info_r->sha256 = hex_pairs(md, n);
+	/* the whole SubjectPublicKeyInfo DER (X509_pubkey_digest would hash
+	 * only the key's bit string, which is not what selector 1 means) */
+	unsigned char spki[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned k = 0;
+	int der_len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+	bool hashed = der_len > 0 && EVP_Digest(der, (size_t)der_len, spki, &k, EVP_sha256(), NULL) == 1;
+	OPENSSL_free(der);
+	if (hashed) {
+		info_r->spki_sha256 = xcalloc(2 * (size_t)k + 1, 1);
+		for (unsigned i = 0; i < k; i++)
+			snprintf(info_r->spki_sha256 + 2 * i, 3, "%02x", spki[i]);
+	}
 	BIO *b = BIO_new(BIO_s_mem());
 	if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_ONELINE) >= 0)
 		info_r->subject = bio_text(b);
@@ -75,5 +87,6 @@ void tls_cert_info_free(tls_cert_info *info)
 	free(info->sha256);
 	free(info->subject);
 	free(info->not_after);
+	free(info->spki_sha256);
 	*info = (tls_cert_info){0};
 }

@@ -12,6 +12,9 @@ typedef struct tls_cert_info {
 	char *sha256;     /* "AB:CD:..." (95 characters), malloc'd */
 	char *subject;    /* one-line subject, "CN=mail.example.org", malloc'd */
 	char *not_after;  /* expiry as OpenSSL prints it, malloc'd */
+	char *spki_sha256; /* SHA-256 of the public key (SubjectPublicKeyInfo DER)
+	                    * in lower-case hex: a DANE "3 1 1" TLSA record's
+	                    * data (RFC 7671 5.1), malloc'd */
 } tls_cert_info;
 
 /* Read the first certificate of the PEM file cert_file (the server's own

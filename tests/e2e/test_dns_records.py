@@ -6,10 +6,11 @@ and the host name's address hints; and the bad paths (a domain that is not
 local, a bad command line)."""
 
 import re
+import subprocess
 
 from conftest import DOMAIN, HOSTNAME
 
-LINE_RE = re.compile(r"^(\S+)\. IN (MX|TXT|A|AAAA|SRV|CNAME) (.+)$")
+LINE_RE = re.compile(r"^(\S+)\. IN (MX|TXT|A|AAAA|SRV|CNAME|TLSA) (.+)$")
 
 
 def records(text):
@@ -114,3 +115,20 @@ def test_records_bad_paths(make_server):
     assert srv.cli("domain", "add", "added.test").returncode == 0
     p = srv.cli("dns", "records", "added.test")
     assert p.returncode == 0 and "added.test. IN MX" in p.stdout, p.stdout + p.stderr
+
+
+def test_tlsa_of_our_certificate(make_server):
+    """DANE (issue 14): the "3 1 1" TLSA record of the certificate's key for
+    the MX host, the same digest openssl computes from the certificate."""
+    srv = make_server(start=False)
+    p = srv.cli("dns", "records", DOMAIN)
+    assert p.returncode == 0, p.stderr
+    recs, _ = records(p.stdout)
+    [(why, name, value)] = [(w, n, v) for w, n, t, v in recs if t == "TLSA"]
+    pub = subprocess.run(["openssl", "x509", "-in", str(srv.cert["cert"]), "-noout", "-pubkey"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub,
+                         capture_output=True, check=True).stdout
+    import hashlib
+    assert name == f"_25._tcp.{HOSTNAME}" and value == "3 1 1 " + hashlib.sha256(der).hexdigest(), (name, value)
+    assert "DNSSEC" in why or "DNSSEC" in p.stdout, p.stdout
