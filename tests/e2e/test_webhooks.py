@@ -248,8 +248,12 @@ def test_outbox_is_bounded_per_endpoint(make_server, tls_cert, dns, mx):
     qids = [api_send(srv, user, pw, [r]) for r in rcpts]
     for q, r in zip(qids, rcpts):
         wait_final(srv, q, r, WAIT)
-    drops = wait_until(lambda: [parse_logfmt(l) for l in srv.log_text().splitlines()
-                                if "event=webhook_drop" in l], WAIT, what="a webhook_drop line")
+    # all three drops happened (the last event reaches the outbox a moment
+    # after its delivery is final): only then may the endpoint come back
+    def all_drops():
+        ds = [parse_logfmt(l) for l in srv.log_text().splitlines() if "event=webhook_drop" in l]
+        return ds if sum(int(d["dropped"]) for d in ds) >= 3 else None
+    drops = wait_until(all_drops, WAIT, what="three dropped webhook deliveries")
     assert all(d["reason"] == "outbox_full" and d["max_pending"] == "10" for d in drops), drops
     rx = WebhookReceiver(port, tls_cert["cert"], tls_cert["key"]).start()
     try:
