@@ -25,19 +25,11 @@ static char *db_error(sqlite3 *db, const char *what)
 
 mtastsdb *mtastsdb_open(const char *path, char **err_r)
 {
-	sqlite3 *db = NULL;
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		*err_r = db_error(db, path);
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_timeout(db, 2000);
 	char *e = NULL;
-	if (!sql_setup_wal(db, schema, 5000, &e)) {
-		*err_r = xasprintf("MTA-STS cache: %s: %s", path, e ? e : "cannot set up");
-		sqlite3_free(e);
-		sqlite3_close(db);
+	sqlite3 *db = sql_open_wal(path, schema, 2000, &e);
+	if (db == NULL) {
+		*err_r = xasprintf("MTA-STS cache: %s", e);
+		free(e);
 		return NULL;
 	}
 	mtastsdb *m = xcalloc(1, sizeof(*m));

@@ -29,27 +29,18 @@ static const char schema[] =
 
 vacmemo *vacmemo_open(const char *path, char **err_r)
 {
-	sqlite3 *db = NULL;
-	*err_r = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		*err_r = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
+	sqlite3 *db = sql_open_wal(path, schema, 5000, err_r);
+	if (db == NULL)
 		return NULL;
-	}
-	sqlite3_busy_timeout(db, 5000);
-	char *err = NULL;
 	vacmemo *m = xcalloc(1, sizeof(*m));
 	m->db = db;
 	pthread_mutex_init(&m->lock, NULL);
-	if (!sql_setup_wal(db, schema, 5000, &err) ||
-	    sqlite3_prepare_v2(db, "SELECT until FROM replied WHERE account=?1 AND sender=?2 AND handle=?3", -1,
+	if (sqlite3_prepare_v2(db, "SELECT until FROM replied WHERE account=?1 AND sender=?2 AND handle=?3", -1,
 	                       &m->get, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO replied VALUES (?1, ?2, ?3, ?4)", -1, &m->put, NULL) !=
 	            SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "DELETE FROM replied WHERE until < ?1", -1, &m->prune, NULL) != SQLITE_OK) {
-		*err_r = xasprintf("%s: %s", path, err ? err : sqlite3_errmsg(db));
-		free(err);
+		*err_r = xasprintf("%s: %s", path, sqlite3_errmsg(db));
 		vacmemo_free(&m);
 		return NULL;
 	}

@@ -1,6 +1,7 @@
 /* sqlsetup.c — WAL mode and schema with retries (see sqlsetup.h). */
 #include "lib/sqlsetup.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "lib/strutil.h"
@@ -23,4 +24,22 @@ bool sql_setup_wal(sqlite3 *db, const char *schema, int max_ms, char **err_r)
 		sqlite3_free(msg);
 		usleep(RETRY_STEP_MS * 1000);
 	}
+}
+
+sqlite3 *sql_open_wal(const char *path, const char *schema, int busy_ms, char **err_r)
+{
+	sqlite3 *db = NULL;
+	char *e = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		*err_r = xasprintf("%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+	} else {
+		sqlite3_busy_timeout(db, busy_ms);
+		if (sql_setup_wal(db, schema, 5000, &e))
+			return db;
+		*err_r = xasprintf("%s: %s", path, e);
+		free(e);
+	}
+	sqlite3_close(db);
+	return NULL;
 }

@@ -14,4 +14,9 @@
  * *err_r (malloc'd SQLite message) otherwise. */
 bool sql_setup_wal(sqlite3 *db, const char *schema, int max_ms, char **err_r);
 
+/* Open (creating it) the database at path for one thread's use, with a
+ * busy timeout of busy_ms, then sql_setup_wal(schema) for up to 5 s.
+ * NULL with *err_r (malloc'd: "path: SQLite's message") on failure. */
+sqlite3 *sql_open_wal(const char *path, const char *schema, int busy_ms, char **err_r);
+
 #endif

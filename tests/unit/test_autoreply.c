@@ -157,6 +157,14 @@ static void test_vacmemo(void **state)
 	assert_non_null(m);
 	assert_true(vacmemo_replied(m, "alice@example.test", "bob@remote.test", "h1", t + 86400));
 	vacmemo_free(&m);
+	/* a file that cannot be made: NULL and why, nothing half-open */
+	char *bad = xasprintf("%s/missing/vacation.db", dir);
+	err = NULL;
+	assert_null(vacmemo_open(bad, &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err, bad));
+	free(err);
+	free(bad);
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
