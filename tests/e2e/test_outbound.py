@@ -292,7 +292,8 @@ def test_no_mx_uses_aaaa_record(make_server, dns, mx):
     qid = submit(srv, user, pw, [rcpt], msg)
     (m,) = rx.wait_messages(1, DELIVERY_TIMEOUT)
     assert_arrived(m, user, [rcpt], msg)
-    (att,) = attempt_lines(srv, qid, rcpt)
+    # the peer has the message a moment before yubin logs the attempt
+    (att,) = wait_until(lambda: attempt_lines(srv, qid, rcpt), 10, what="the delivery_attempt line")
     assert att["ip"].strip("[]") == "::1", att["_line"]
 
 
