@@ -76,16 +76,25 @@ class _SigningHandler(dnsserver._Handler):
         if m.rcode() == dns.rcode.SERVFAIL:
             r.set_rcode(dns.rcode.SERVFAIL)
             return r.to_wire()
+        # each RRset signed by the zone it is in (a CNAME chain may leave
+        # the signed zone: the rest goes unsigned, insecure)
+        end = qn
         for rs in m.answer:
-            r.answer += [rs, zone.sig(rs, owner.bogus_names)]
-        if not m.answer:    # NODATA or NXDOMAIN: a black lie
+            z = owner.zone_of(rs.name)
+            r.answer += [rs, z.sig(rs, owner.bogus_names)] if z else [rs]
+            if rs.rdtype == dns.rdatatype.CNAME and qt != dns.rdatatype.CNAME:
+                end = rs[0].target
+        last = owner.zone_of(end)
+        if last is not None and not any(rs.name == end and rs.rdtype == qt for rs in m.answer):
+            # NODATA or NXDOMAIN, at the name or at the end of its CNAME
+            # chain: a black lie there
             neg = owner.neg_ttl
-            soa = dns.rrset.from_text(zone.name, neg, "IN", "SOA",
-                                      f"ns.{zone.name} hostmaster.{zone.name} 1 3600 600 86400 {neg}")
-            types = " ".join(sorted(owner.types_at(qn)) + ["RRSIG", "NSEC"])
-            nxt = dns.name.Name((b"\x00",) + qn.labels).to_text()
-            nsec = dns.rrset.from_text(qn, neg, "IN", "NSEC", f"{nxt} {types}")
-            r.authority += [soa, zone.sig(soa, owner.bogus_names), nsec, zone.sig(nsec, owner.bogus_names)]
+            soa = dns.rrset.from_text(last.name, neg, "IN", "SOA",
+                                      f"ns.{last.name} hostmaster.{last.name} 1 3600 600 86400 {neg}")
+            types = " ".join(sorted(owner.types_at(end)) + ["RRSIG", "NSEC"])
+            nxt = dns.name.Name((b"\x00",) + end.labels).to_text()
+            nsec = dns.rrset.from_text(end, neg, "IN", "NSEC", f"{nxt} {types}")
+            r.authority += [soa, last.sig(soa, owner.bogus_names), nsec, last.sig(nsec, owner.bogus_names)]
         wire = r.to_wire()
         if self.protocol == "udp" and len(wire) > 1232:
             r.answer, r.authority = [], []
