@@ -85,7 +85,8 @@ bool dane_ctx_enable(SSL_CTX *ctx);
 /* Before the handshake of one client connection: verify the server
  * against the usable records of s.  base is the TLSA base domain (the MX
  * host name, also sent as SNI, RFC 7672 8.1); with names (n_names of
- * them, e.g. the next-hop domain) they are the reference identifiers a
+ * them, e.g. the other name of a CNAME chain, dane_ref_names) they are
+ * the reference identifiers a
  * DANE-TA chain's leaf must match (RFC 7672 3.2.2); DANE-EE matches skip
  * name and validity checks (RFC 7672 3.1.1).  False when OpenSSL refused
  * the set-up (then nothing may be sent on the connection). */

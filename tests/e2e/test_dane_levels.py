@@ -11,11 +11,13 @@ not lift it), nothing sent; "dane" delivers to a host without DANE at
 of its own port.
 """
 
+import shutil
+
 import pytest
 
-from conftest import attempt_lines, outbound_config, parse_logfmt, wait_final
+from conftest import attempt_lines, free_port, make_tempdir, outbound_config, parse_logfmt, wait_final
 from test_dane import sdns  # noqa: F401 (a fixture)
-from test_dane import IP1, MX1, PLAIN, SIGNED, WAIT, expect_outcome, send, spki_sha256, wait_deferred
+from test_dane import IP1, MX1, PLAIN, SIGNED, WAIT, expect_outcome, issue, send, spki_sha256, wait_deferred
 
 
 def start(make_server, d, anchor, mx, domain, tls, route=None, **kw):
@@ -124,11 +126,70 @@ def test_relay_route_dane_only(make_server, sdns, mx, test_ca, tlsa):
     if tlsa:
         d.set(f"_{mx.port}._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
     rx = mx.add(IP1, hostname=MX1, cert=test_ca)
-    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
-                      f'\nrelays = ( {{ name = "office"; host = "{MX1}"; ports = [ {mx.port} ]; verify = 0; }} );\n'
-                      'transport = ( { domain = "routed.example"; route = "relay:office"; tls = "dane-only"; } );\n')
+    srv = relay_server(make_server, d, anchor, mx, MX1, [mx.port], "dane-only")
     qid, rcpt = send(srv, "routed.example", "relay-dane-only")
     expect_outcome(srv, rx, qid, rcpt, dane="dane-ee" if tlsa else None,
                    refusal=(f"451 4.7.5 DANE: {MX1} has no TLSA records", '(tls = "dane-only")'))
     if not tlsa:
         assert rx.sessions == [], rx.sessions
+
+
+def relay_server(make_server, d, anchor, mx, host, ports, tls):
+    return make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
+                       f'\nrelays = ( {{ name = "office"; host = "{host}"; ports = [ {", ".join(map(str, ports))} ]; '
+                       'verify = 0; } );\n'
+                       f'transport = ( {{ domain = "routed.example"; route = "relay:office"; tls = "{tls}"; }} );\n')
+
+
+@pytest.mark.parametrize("name,delivered", [(MX1, True), ("routed.example", False), (f"mx2.{SIGNED}", False)])
+def test_relay_dane_ta_reference_name(make_server, sdns, mx, test_ca, name, delivered):
+    """A relay on its own port (not 25) under tls = "dane": a DANE-TA
+    record at _PORT._tcp.<relay> (the CA's key); the relay's certificate,
+    issued by that CA, must name the relay host: the recipient domain (the
+    transport entry's) is no reference name (RFC 7672 3.2.2, 3.2.3)."""
+    d, anchor = sdns
+    d.a(MX1, IP1)
+    d.set(f"_{mx.port}._tcp.{MX1}", "TLSA", [(2, 1, 1, spki_sha256(test_ca["ca"]))])
+    tmp = make_tempdir("yubin-e2e-relayta-")
+    try:
+        rx = mx.add(IP1, hostname=MX1, cert=issue(test_ca, name, tmp))
+        srv = relay_server(make_server, d, anchor, mx, MX1, [mx.port], "dane")
+        qid, rcpt = send(srv, "routed.example", "relay-dane-ta")
+        expect_outcome(srv, rx, qid, rcpt, dane="dane-ta" if delivered else None,
+                       refusal=(f"451 4.7.5 The certificate of {MX1} does not match", "hostname mismatch"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert events(srv, "dane_unavailable") == []
+
+
+def test_host_route_alias_dane_ta(make_server, sdns, mx, test_ca):
+    """route = "host:<alias>:PORT": the alias (a secure CNAME) and its target
+    are the reference names, the target's _PORT._tcp records are used."""
+    d, anchor = sdns
+    alias, target = f"relay.{SIGNED}", f"host1.{SIGNED}"
+    d.set(alias, "CNAME", [target]).a(target, IP1)
+    d.set(f"_{mx.port}._tcp.{target}", "TLSA", [(2, 1, 1, spki_sha256(test_ca["ca"]))])
+    tmp = make_tempdir("yubin-e2e-hostta-")
+    try:
+        rx = mx.add(IP1, hostname=target, cert=issue(test_ca, alias, tmp))
+        srv = start(make_server, d, anchor, mx, "routed.example", "dane-only", route=f"host:{alias}:{mx.port}",
+                    retry=[60])
+        qid, rcpt = send(srv, "routed.example", "host-alias-ta")
+        expect_outcome(srv, rx, qid, rcpt, dane="dane-ta")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.mark.parametrize("match", [True, False])
+def test_relay_next_port_has_its_own_tlsa(make_server, sdns, mx, test_ca, tls_cert, match):
+    """ports = [closed, open], tls = "dane-only", TLSA only at the open
+    port's _PORT._tcp name: the second port is tried with its own records
+    (a match delivers, a mismatch defers); never without DANE."""
+    d, anchor = sdns
+    d.a(MX1, IP1)
+    d.set(f"_{mx.port}._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256((test_ca if match else tls_cert)["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = relay_server(make_server, d, anchor, mx, MX1, [free_port(), mx.port], "dane-only")
+    qid, rcpt = send(srv, "routed.example", "relay-ports")
+    expect_outcome(srv, rx, qid, rcpt, dane="dane-ee" if match else None,
+                   refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA",))

@@ -3,7 +3,8 @@
  * over a socket pair, one OpenSSL server and one client set up by
  * dane_prepare: DANE-EE by key and by certificate (name and validity not
  * checked), DANE-TA with and without the anchor in the server's chain, and
- * the reference identifiers (the MX host and the next-hop domain).  The
+ * the reference identifiers (the TLSA base domain and a second name), and
+ * which TLSA RRset and names an alias (a CNAME chain) gets.  The
  * keys and certificates are made here, in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,8 +339,8 @@ static void test_ta_without_chain(void **state)
 	free(r);
 }
 
-/* DANE-TA checks names: the MX host or the next-hop domain (RFC 7672
- * 3.2.2), nothing else */
+/* DANE-TA checks names: the base domain or the second name given
+ * (RFC 7672 3.2.2), nothing else */
 static void test_ta_names(void **state)
 {
 	pki *p = *state;
