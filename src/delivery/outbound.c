@@ -542,9 +542,11 @@ static void start_smtp(ob_group *g, const char *ip)
 		j->dane = &g->tlsa;
 		j->dane_base = g->dane_base;
 	}
-	/* the alias's other name, for DANE-TA's and a verified certificate's
-	 * name check (RFC 7672 3.2.2); never the recipient domain */
-	j->ref_name2 = ip != NULL ? g->ref_name2 : NULL;
+	/* the alias's other name, for DANE-TA's name check and a transport
+	 * entry's (or relay's) verified certificate (RFC 7672 3.2.2); never
+	 * the recipient domain, and not for MTA-STS or REQUIRETLS below,
+	 * whose certificate names the MX host as published */
+	j->ref_name2 = ip != NULL && (j->dane != NULL || j->require_verified) ? g->ref_name2 : NULL;
 	if (g->route.kind == ROUTE_DIRECT && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE && !g->dane_on) {
 		/* RFC 8461 4.2, 5: TLS 1.2 or later (client_tls) with a certificate
 		 * that verifies for the MX name, or this host gets nothing.

@@ -193,3 +193,28 @@ def test_relay_next_port_has_its_own_tlsa(make_server, sdns, mx, test_ca, tls_ce
     qid, rcpt = send(srv, "routed.example", "relay-ports")
     expect_outcome(srv, rx, qid, rcpt, dane="dane-ee" if match else None,
                    refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA",))
+
+
+@pytest.mark.parametrize("zone,delivered", [(SIGNED, True), (PLAIN, False)])
+def test_verify_level_accepts_secure_cname_target(make_server, sdns, mx, test_ca, zone, delivered):
+    """tls = "verify" (PKIX) and an MX host that is an alias: a certificate
+    for the expanded name verifies when the chain is secure (the names of
+    RFC 7672 3.2.2); through an insecure link it does not."""
+    d, anchor = sdns
+    target = f"host1.{zone}"
+    d.mx(SIGNED, (10, MX1)).set(MX1, "CNAME", [target]).a(target, IP1)
+    tmp = make_tempdir("yubin-e2e-verifycname-")
+    try:
+        rx = mx.add(IP1, hostname=target, cert=issue(test_ca, target, tmp))
+        srv = start(make_server, d, anchor, mx, SIGNED, "verify", ca_file=test_ca["ca"], retry=[60])
+        qid, rcpt = send(srv, SIGNED, "verify-cname")
+        if delivered:
+            rx.wait_messages(1, WAIT)
+            assert wait_final(srv, qid, rcpt)["result"] == "sent"
+            assert attempt_lines(srv, qid, rcpt)[-1]["verified"] == "yes"
+        else:
+            reply = wait_deferred(srv, qid)["reply"]
+            assert f"The certificate of {MX1} does not verify" in reply, reply
+            assert rx.messages == []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
