@@ -387,6 +387,18 @@ def alias_chain(d, target):
     d.mx(SIGNED, (10, MX1)).set(MX1, "CNAME", [MID]).set(MID, "CNAME", [target]).a(target, IP1)
 
 
+@pytest.mark.parametrize("target,verdict", [(HOST1, "secure"), (f"host1.{PLAIN}", "insecure")])
+def test_dns_query_shows_canonical_name(make_server, sdns, target, verdict):
+    d, anchor = sdns
+    alias_chain(d, target)
+    srv = make_server(extra=outbound_config(d, 25, trust_anchor=anchor))
+    p = srv.cli("dns", "query", MX1, "a")
+    assert p.stdout.splitlines() == [f"status=ok secure={'yes' if verdict == 'secure' else 'no'} "
+                                     f"dnssec={verdict} canonical={target}", IP1], p.stdout
+    p = srv.cli("dns", "query", MX1, "cname")          # the first link alone: secure
+    assert p.stdout.splitlines() == ["status=ok secure=yes dnssec=secure", MID], p.stdout
+
+
 @pytest.mark.parametrize("at_target,at_orig,outcome", [
     ("good", None, "dane-ee"),      # at the expanded name only: found there
     ("bad", None, "deferred"),
