@@ -7,8 +7,10 @@ What a user sees: "dane-only" delivers to a host whose secure TLSA
 records match (dane=dane-ee in the log) and defers with 4.7.5 everything
 else (an unsigned zone, a signed one without TLSA, TLS-Required: No does
 not lift it), nothing sent; "dane" delivers to a host without DANE at
-"may" and logs dane_unavailable; a host: route looks up the TLSA records
-of its own port.
+"may" and logs dane_unavailable; a host: or relay route looks up the TLSA
+records of its own port (each port of a relay its own), and DANE-TA's
+certificate must name the configured host (or its secure CNAME target),
+never the recipient domain; "verify" accepts a secure alias's target.
 """
 
 import shutil
@@ -24,6 +26,15 @@ def start(make_server, d, anchor, mx, domain, tls, route=None, **kw):
     entry = f'domain = "{domain}"; tls = "{tls}";' + (f' route = "{route}";' if route else "")
     return make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, **kw) +
                        f"\ntransport = ( {{ {entry} }} );\n")
+
+
+def relay_server(make_server, d, anchor, mx, host, ports, tls):
+    """A server whose mail to routed.example goes through the relay
+    "office" (host, its ports, verify = 0) at transport level tls."""
+    return make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
+                       f'\nrelays = ( {{ name = "office"; host = "{host}"; ports = [ {", ".join(map(str, ports))} ]; '
+                       'verify = 0; } );\n'
+                       f'transport = ( {{ domain = "routed.example"; route = "relay:office"; tls = "{tls}"; }} );\n')
 
 
 def events(srv, name):
@@ -132,13 +143,6 @@ def test_relay_route_dane_only(make_server, sdns, mx, test_ca, tlsa):
                    refusal=(f"451 4.7.5 DANE: {MX1} has no TLSA records", '(tls = "dane-only")'))
     if not tlsa:
         assert rx.sessions == [], rx.sessions
-
-
-def relay_server(make_server, d, anchor, mx, host, ports, tls):
-    return make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
-                       f'\nrelays = ( {{ name = "office"; host = "{host}"; ports = [ {", ".join(map(str, ports))} ]; '
-                       'verify = 0; } );\n'
-                       f'transport = ( {{ domain = "routed.example"; route = "relay:office"; tls = "{tls}"; }} );\n')
 
 
 @pytest.mark.parametrize("name,delivered", [(MX1, True), ("routed.example", False), (f"mx2.{SIGNED}", False)])
