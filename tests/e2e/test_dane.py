@@ -387,9 +387,11 @@ def alias_chain(d, target):
     d.mx(SIGNED, (10, MX1)).set(MX1, "CNAME", [MID]).set(MID, "CNAME", [target]).a(target, IP1)
 
 
-@pytest.mark.parametrize("target,verdict", [(HOST1, "secure"), (f"host1.{PLAIN}", "insecure")])
+@pytest.mark.parametrize("target,verdict", [(HOST1, "secure"), (f"host1.{PLAIN}", "insecure"),
+                                            (f"host1.u.{SIGNED}", "insecure")])
 def test_dns_query_shows_canonical_name(make_server, sdns, target, verdict):
     d, anchor = sdns
+    d.delegate_unsigned(f"u.{SIGNED}")
     alias_chain(d, target)
     srv = make_server(extra=outbound_config(d, 25, trust_anchor=anchor))
     p = srv.cli("dns", "query", MX1, "a")
@@ -441,14 +443,20 @@ def test_cname_target_tlsa_lookup_failure_skips_host(make_server, sdns, mx, test
     assert rx.commands == [], rx.commands
 
 
+@pytest.mark.parametrize("where", ["delegation", "other-zone"])
 @pytest.mark.parametrize("at_orig", ["bad", None])
-def test_cname_insecure_target(make_server, sdns, mx, test_ca, tls_cert, at_orig):
-    """The chain leaves the signed zone (host1.plain.test: insecure).  The
-    target's TLSA records (here a wrong one) are not trusted; the first
-    link is secure, so the original name's records still count: a wrong
-    one there defers, none there is opportunistic TLS."""
+def test_cname_insecure_target(make_server, sdns, mx, test_ca, tls_cert, at_orig, where):
+    """The chain leaves the signed zone (into an unsigned child zone of
+    dane.test, or into plain.test): the target is insecure.  Its TLSA
+    records (here a wrong one) are not trusted; the first link is secure,
+    so the original name's records still count: a wrong one there defers,
+    none there is opportunistic TLS."""
     d, anchor = sdns
-    target = f"host1.{PLAIN}"
+    if where == "delegation":
+        d.delegate_unsigned(f"u.{SIGNED}")
+        target = f"host1.u.{SIGNED}"
+    else:
+        target = f"host1.{PLAIN}"
     alias_chain(d, target)
     d.set(f"_25._tcp.{target}", "TLSA", [(3, 1, 1, spki_sha256(tls_cert["cert"]))])
     if at_orig:
