@@ -37,6 +37,10 @@ static void on_answer(void *arg, const dns_answer *ans)
 	       ans->bogus ? "bogus" : ans->secure ? "secure" : "insecure");
 	if (ans->bogus)
 		cli_print_kv("why", ans->why_bogus);
+	/* an alias: where the CNAME chain ends (the TLSA base domain DANE
+	 * tries first, RFC 7672 2.2.2) */
+	if (ans->canonname != NULL)
+		cli_print_kv("canonical", ans->canonname);
 	printf("\n");
 	for (size_t i = 0; i < ans->values.n; i++) {
 		if (q->type == DNS_TYPE_MX)

@@ -114,6 +114,18 @@ typedef struct ob_group {
 	bool tlsa_asked;      /* TLSA _25._tcp.<host> was looked up */
 	char *tlsa_failed;    /* ... and failed (bogus, SERVFAIL, timeout): why */
 	dane_set tlsa;        /* ... its records, when secure */
+	/* RFC 7672 2.2.2: hosts[host_i] as an alias (a CNAME chain) */
+	char *canon;          /* its expansion (from the address answers), or NULL */
+	bool canon_checked;   /* the look-up the alias calls for is done */
+	bool chain_secure;    /* the chain and the addresses are secure: the
+	                       * target's TLSA first, both names are reference
+	                       * names */
+	bool first_link_secure; /* the chain is not, but its first CNAME is: the
+	                       * original name's TLSA alone (the target is not
+	                       * trusted) */
+	bool tlsa_at_target;  /* tlsa holds the target's records */
+	const char *dane_base; /* the TLSA base domain (hosts[host_i] or canon) */
+	const char *ref_name2; /* the other reference name, or NULL */
 	bool dane_on;         /* the host's connections require DANE */
 	bool conn_unchecked;  /* conn (idle, not DANE-authenticated) awaits the
 	                       * look-ups that say whether it may be used */
@@ -528,8 +540,13 @@ static void start_smtp(ob_group *g, const char *ip)
 		/* RFC 7672: secure TLSA records: TLS and a matching certificate
 		 * (unless a transport map says "none" for the domain) */
 		j->dane = &g->tlsa;
-		j->dane_nexthop = g->domain;
+		j->dane_base = g->dane_base;
 	}
+	/* the alias's other name, for DANE-TA's name check and a transport
+	 * entry's (or relay's) verified certificate (RFC 7672 3.2.2); never
+	 * the recipient domain, and not for MTA-STS or REQUIRETLS below,
+	 * whose certificate names the MX host as published */
+	j->ref_name2 = ip != NULL && (j->dane != NULL || j->require_verified) ? g->ref_name2 : NULL;
 	if (g->route.kind == ROUTE_DIRECT && g->sts != NULL && g->sts->mode == MTASTS_MODE_ENFORCE && !g->dane_on) {
 		/* RFC 8461 4.2, 5: TLS 1.2 or later (client_tls) with a certificate
 		 * that verifies for the MX name, or this host gets nothing.
@@ -566,6 +583,12 @@ static void try_next_ip(ob_group *g)
 		 * 465, then 2525 by default) */
 		g->port_i++;
 		g->ip_i = 0;
+		if (g->tlsa_asked) {
+			/* TLSA records are per port (_PORT._tcp, RFC 6698 3): the
+			 * look-ups again, for this one */
+			next_host(g);
+			return;
+		}
 		start_smtp(g, g->ips.items[0]);
 		return;
 	}
@@ -578,8 +601,9 @@ static const char *dane_missing_why(const ob_group *g, bool secure_host)
 {
 	if (!g->tlsa_asked)
 		return g->route.kind == ROUTE_DIRECT ? "the MX records are not DNSSEC-signed" : "the host is an address";
-	if (g->addr_insecure)
-		return "the address records are not DNSSEC-signed";
+	if (g->addr_insecure && !g->first_link_secure)
+		return g->canon != NULL ? "the CNAME of the host is not DNSSEC-signed"
+		                        : "the address records are not DNSSEC-signed";
 	if (!secure_host)
 		return "TLS-Required: No";
 	if (g->tlsa.total == 0)
@@ -609,6 +633,72 @@ static void dane_level_unmet(ob_group *g, bool secure_host)
 	g->ip_i = g->ips.n; /* skip its addresses: the next MX */
 }
 
+static void host_ready(ob_group *g);
+
+/* The state of a TLSA answer (RFC 7672 2.2.3): insecure counts as none. */
+static dane_tlsa_state tlsa_state(const dns_answer *ans)
+{
+	if (ans->status == DNS_TEMPFAIL)
+		return DANE_TLSA_FAILED;
+	return ans->status == DNS_OK && ans->secure ? DANE_TLSA_FOUND : DANE_TLSA_NONE;
+}
+
+/* TLSA at the alias's target (_PORT._tcp.<canon>): its records, or its
+ * failure, replace the original name's; a sure "none" leaves them. */
+static void on_tlsa_target(void *arg, const dns_answer *ans)
+{
+	ob_group *g = arg;
+	dane_tlsa_state orig = g->tlsa_failed != NULL ? DANE_TLSA_FAILED
+	                     : g->tlsa.total > 0      ? DANE_TLSA_FOUND
+	                                              : DANE_TLSA_NONE;
+	dane_pick pick = dane_pick_base(true, tlsa_state(ans), orig);
+	if (pick == DANE_PICK_TARGET || pick == DANE_PICK_FAILED_TARGET) {
+		dane_set_free(&g->tlsa);
+		free(g->tlsa_failed);
+		g->tlsa_failed = NULL;
+	}
+	if (pick == DANE_PICK_TARGET) {
+		dane_set_parse(&g->tlsa, &ans->values);
+		g->tlsa_at_target = true;
+	} else if (pick == DANE_PICK_FAILED_TARGET) {
+		const char *host = g->hosts.items[g->host_i];
+		g->tlsa_failed = ans->bogus
+			? xasprintf("451 4.7.5 DANE: the TLSA records of %s (CNAME target of %s) are bogus (%s)", g->canon,
+			            host, ans->why_bogus)
+			: xasprintf("451 4.7.5 DANE: the TLSA look-up for %s (CNAME target of %s) failed", g->canon, host);
+	}
+	host_ready(g);
+}
+
+/* The alias's first CNAME (RFC 7672 2.2.2): secure, though a later link
+ * is not, lets the original name's TLSA records count (alone). */
+static void on_first_link(void *arg, const dns_answer *ans)
+{
+	ob_group *g = arg;
+	g->first_link_secure = ans->status == DNS_OK && ans->secure;
+	host_ready(g);
+}
+
+/* hosts[host_i] is an alias: with DANE in question, a secure chain sends
+ * us to the target's TLSA records, an insecure one to the first link's
+ * status.  True when a look-up was started (host_ready comes again). */
+static bool alias_lookup(ob_group *g)
+{
+	g->canon_checked = true;
+	g->chain_secure = !g->addr_insecure;
+	if (!g->tlsa_asked)
+		return false;
+	const char *host = g->hosts.items[g->host_i];
+	if (g->chain_secure) {
+		char *q = xasprintf("_%d._tcp.%s", g->route.kind == ROUTE_DIRECT ? 25 : group_port(g), g->canon);
+		dns_lookup(g->a->o->dns, q, DNS_TYPE_TLSA, on_tlsa_target, g);
+		free(q);
+	} else {
+		dns_lookup(g->a->o->dns, host, DNS_TYPE_CNAME, on_first_link, g);
+	}
+	return true;
+}
+
 /* Every look-up of hosts[host_i] is in: its addresses, and whether its
  * connections require DANE.  RFC 7672 2.2.2: TLSA counts only when the
  * MX and the address records are secure; then a TLSA look-up that failed
@@ -616,11 +706,16 @@ static void dane_level_unmet(ob_group *g, bool secure_host)
  * TLS without DANE or to plain text. */
 static void host_ready(ob_group *g)
 {
+	if (g->canon != NULL && !g->canon_checked && g->ips.n > 0 && alias_lookup(g))
+		return;
+	const char *host = g->hosts.items[g->host_i];
+	dane_ref_names(host, g->canon, g->chain_secure, g->tlsa_at_target ? DANE_PICK_TARGET : DANE_PICK_ORIG,
+	               &g->dane_base, &g->ref_name2);
 	/* "TLS-Required: No" (RFC 8689 4.2.2): the sender asks that DANE not
 	 * stop this message; TLS is still used where offered.  A transport
 	 * entry's tls = "dane-only" is the administrator's, and stays. */
 	bool dane_only = g->route.tls == ROUTE_TLS_DANE_ONLY;
-	bool secure_host = g->tlsa_asked && !g->addr_insecure && g->ips.n > 0 &&
+	bool secure_host = g->tlsa_asked && (!g->addr_insecure || g->first_link_secure) && g->ips.n > 0 &&
 	                   (!g->a->tls_required_no || dane_only);
 	g->dane_on = secure_host && g->tlsa_failed == NULL && g->tlsa.total > 0;
 	/* delivery.prefer_family first; the other family follows in this
@@ -641,6 +736,8 @@ static void on_address(void *arg, const dns_answer *ans)
 	ob_group *g = arg;
 	for (size_t i = 0; ans->status == DNS_OK && i < ans->values.n; i++)
 		strlist_add(&g->ips, ans->values.items[i]);
+	if (ans->status != DNS_TEMPFAIL && ans->canonname != NULL && g->canon == NULL)
+		g->canon = xstrdup(ans->canonname);
 	if (ans->status != DNS_TEMPFAIL && !ans->secure)
 		g->addr_insecure = true;
 	if (ans->status == DNS_TEMPFAIL && g->addr_lookups == 1) { /* once for A and AAAA */
@@ -692,6 +789,10 @@ static void next_host(ob_group *g)
 	g->tlsa_failed = NULL;
 	g->addr_insecure = false;
 	g->dane_on = false;
+	free(g->canon);
+	g->canon = NULL;
+	g->canon_checked = g->chain_secure = g->first_link_secure = g->tlsa_at_target = false;
+	g->dane_base = g->ref_name2 = NULL;
 	if (g->host_i >= g->hosts.n) {
 		/* every MX failed at connection level: defer with each one's reason */
 		/* 5xx only when every server refused the message for good (a
@@ -1048,6 +1149,7 @@ static void attempt_free(ob_attempt *a)
 		strlist_free(&g->ips);
 		dane_set_free(&g->tlsa);
 		free(g->tlsa_failed);
+		free(g->canon);
 		strlist_free(&g->reasons);
 		strlist_free(&g->reason_where);
 		free(g->last_remote);

@@ -479,13 +479,23 @@ static void give_up(smtpc_job *j, char *text)
 	free(text);
 }
 
-/* DANE's set-up of the new SSL (bevtls_prep_fn): the MX host is the TLSA
- * base domain, the next-hop domain a second reference name. */
-static bool dane_prep(SSL *ssl, void *arg)
+/* The TLSA base domain: the SNI name and first reference name. */
+static const char *tls_base(const smtpc_job *j)
+{
+	return j->dane != NULL && j->dane_base != NULL ? j->dane_base : j->mx_host;
+}
+
+/* The set-up of the new SSL (bevtls_prep_fn): DANE's records and names
+ * (the TLSA base domain, and the other name of an alias), or, without
+ * DANE, that other name as a second name the certificate may carry. */
+static bool names_prep(SSL *ssl, void *arg)
 {
 	const smtpc_job *j = arg;
-	const char *names[] = {j->dane_nexthop};
-	return dane_prepare(ssl, j->dane, j->mx_host, names, j->dane_nexthop != NULL ? 1 : 0);
+	if (j->dane != NULL) {
+		const char *names[] = {j->ref_name2};
+		return dane_prepare(ssl, j->dane, tls_base(j), names, j->ref_name2 != NULL ? 1 : 0);
+	}
+	return j->ref_name2 == NULL || SSL_add1_host(ssl, j->ref_name2) == 1;
 }
 
 static void start_tls(smtpc_job *j)
@@ -493,8 +503,8 @@ static void start_tls(smtpc_job *j)
 	smtpc_conn *c = j->st;
 	c->tls = true;
 	bool dane_ok = j->dane == NULL || dane_ctx_enable(j->tls);
-	if (!dane_ok || !bevtls_start_prep(j->base, &c->bev, c->fd, j->tls, false, j->mx_host,
-	                                   j->dane != NULL ? dane_prep : NULL, j)) {
+	if (!dane_ok || !bevtls_start_prep(j->base, &c->bev, c->fd, j->tls, false, tls_base(j),
+	                                   j->dane != NULL || j->ref_name2 != NULL ? names_prep : NULL, j)) {
 		if (!dane_ok)
 			close(c->fd);
 		c->fd = -1;

@@ -79,8 +79,12 @@ struct smtpc_job {
 	 * match a usable record (none usable: TLS without authentication);
 	 * anything less ends the transaction with 451 4.7.5 before MAIL */
 	const dane_set *dane;
-	const char *dane_nexthop;     /* the recipient domain: a second reference
-	                               * name for DANE-TA (RFC 7672 3.2.2) */
+	const char *dane_base;        /* with dane: the TLSA base domain (SNI and
+	                               * first reference name, RFC 7672 8.1, 3.2.2);
+	                               * NULL: mx_host */
+	const char *ref_name2;        /* a second reference name (the other name of
+	                               * a secure CNAME chain, RFC 7672 3.2.2) for
+	                               * DANE-TA and a verified certificate; NULL: none */
 	const char *auth_user;        /* log in with these, when set */
 	const char *auth_pass;
 	/* RFC 3461, passed on only when the server advertises DSN: */

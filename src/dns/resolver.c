@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unbound.h>
 #include <unistd.h>
 
@@ -154,10 +155,30 @@ static void decode(const struct ub_result *res, int rrtype, dns_answer *a)
 	}
 }
 
+/* The end of the CNAME chain the answer followed, in canon (no final
+ * dot), or NULL when the name asked was no alias (libunbound gives the
+ * name asked then, or none). */
+static const char *canon_name(const struct ub_result *res, char *canon, size_t cap)
+{
+	if (res->canonname == NULL || res->qname == NULL)
+		return NULL;
+	size_t n = strlen(res->canonname), qn = strlen(res->qname);
+	if (n > 0 && res->canonname[n - 1] == '.')
+		n--;
+	if (qn > 0 && res->qname[qn - 1] == '.')
+		qn--;
+	if (n == 0 || n >= cap || (n == qn && strncasecmp(res->canonname, res->qname, n) == 0))
+		return NULL;
+	memcpy(canon, res->canonname, n);
+	canon[n] = '\0';
+	return canon;
+}
+
 static void on_result(void *arg, int err, struct ub_result *res)
 {
 	dns_query *q = arg;
 	dns_answer a = {.status = DNS_TEMPFAIL};
+	char canon[256];
 	strlist_init(&a.values);
 	if (err == 0 && res != NULL) {
 		a.secure = res->secure;
@@ -165,6 +186,7 @@ static void on_result(void *arg, int err, struct ub_result *res)
 		if (a.bogus)
 			a.why_bogus = res->why_bogus ? res->why_bogus : "DNSSEC validation failed";
 		a.ttl = res->ttl > 0 ? res->ttl : 0;
+		a.canonname = canon_name(res, canon, sizeof canon);
 		if (res->rcode == 3 || res->nxdomain)
 			a.status = DNS_NXDOMAIN;
 		else if (res->rcode != 0 || res->bogus)

@@ -34,6 +34,9 @@ typedef struct dns_answer {
 	                      * RFC 4035 "bogus", never to be used */
 	const char *why_bogus; /* libunbound's reason when bogus, else NULL */
 	int ttl;             /* seconds the answer may be kept (0: do not keep) */
+	const char *canonname; /* the name the records are at when the name
+	                      * asked is an alias (a CNAME chain, followed),
+	                      * without the final dot; NULL when it is not */
 	strlist values;      /* MX, PTR, CNAME: host names; A/AAAA: addresses as text;
 	                      * SRV: "priority weight port target";
 	                      * TXT: one value per record, its strings joined;

@@ -104,6 +104,41 @@ char *dane_tlsa_text(const dane_tlsa *t)
 	return out;
 }
 
+dane_pick dane_pick_base(bool chain_secure, dane_tlsa_state at_target, dane_tlsa_state at_orig)
+{
+	if (chain_secure) {
+		/* the expanded name first: its answer, found or failed, decides;
+		 * only a sure "none there" lets the original name speak */
+		if (at_target == DANE_TLSA_FOUND)
+			return DANE_PICK_TARGET;
+		if (at_target == DANE_TLSA_FAILED)
+			return DANE_PICK_FAILED_TARGET;
+	}
+	switch (at_orig) {
+	case DANE_TLSA_FOUND:
+		return DANE_PICK_ORIG;
+	case DANE_TLSA_FAILED:
+		return DANE_PICK_FAILED_ORIG;
+	default:
+		return DANE_PICK_NONE;
+	}
+}
+
+void dane_ref_names(const char *orig, const char *target, bool chain_secure, dane_pick pick,
+                    const char **base_r, const char **other_r)
+{
+	*base_r = orig;
+	*other_r = NULL;
+	if (!chain_secure || target == NULL || *target == '\0' || strcasecmp(orig, target) == 0)
+		return;
+	if (pick == DANE_PICK_TARGET) {
+		*base_r = target;
+		*other_r = orig;
+	} else {
+		*other_r = target;
+	}
+}
+
 bool dane_ctx_enable(SSL_CTX *ctx)
 {
 	return SSL_CTX_dane_enable(ctx) > 0; /* a second call is a no-op */

@@ -46,12 +46,47 @@ void dane_set_parse(dane_set *s, const strlist *rrs);
  * then "..."), for logs.  Free it. */
 char *dane_tlsa_text(const dane_tlsa *t);
 
+/* Where a host's TLSA records come from when its name is an alias (RFC
+ * 7672 2.2.2 and 2.2.3, RFC 7671 7).  The outcome of one TLSA look-up: */
+typedef enum dane_tlsa_state {
+	DANE_TLSA_NONE,    /* a secure denial, or an insecure answer: no records */
+	DANE_TLSA_FOUND,   /* secure records (usable or not) */
+	DANE_TLSA_FAILED,  /* bogus, SERVFAIL, timeout: nothing may be assumed */
+} dane_tlsa_state;
+
+typedef enum dane_pick {
+	DANE_PICK_NONE,          /* no TLSA records: no DANE for the host */
+	DANE_PICK_ORIG,          /* the records at the name as published */
+	DANE_PICK_TARGET,        /* the records at the alias's target */
+	DANE_PICK_FAILED_ORIG,   /* a look-up failed: the host is not used */
+	DANE_PICK_FAILED_TARGET,
+} dane_pick;
+
+/* Which TLSA RRset counts for a host.  chain_secure: the name is an alias
+ * and its whole CNAME chain and the address records at its end are
+ * DNSSEC-secure, so the target (fully expanded name) is asked first
+ * (at_target) and the original name only when the target has none;
+ * false: the original name alone (at_target is ignored), as for a name
+ * that is no alias, or an alias whose first link is secure and a later
+ * one not (the target is then not trusted). */
+dane_pick dane_pick_base(bool chain_secure, dane_tlsa_state at_target, dane_tlsa_state at_orig);
+/* The reference identifiers for a certificate's name check (DANE-TA,
+ * RFC 7672 3.2.2; the same for PKIX verification): *base_r, the TLSA base
+ * domain (also the SNI name, RFC 7672 8.1), and *other_r, a second name or
+ * NULL.  orig is the host name as published (an MX target, a route's
+ * host), target its CNAME expansion or NULL; with a secure chain both
+ * names count, the base being target when pick is DANE_PICK_TARGET;
+ * otherwise orig alone.  Never the recipient domain (RFC 7672 3.2.3). */
+void dane_ref_names(const char *orig, const char *target, bool chain_secure, dane_pick pick,
+                    const char **base_r, const char **other_r);
+
 /* Let connections of ctx use DANE (once per context; true when done). */
 bool dane_ctx_enable(SSL_CTX *ctx);
 /* Before the handshake of one client connection: verify the server
  * against the usable records of s.  base is the TLSA base domain (the MX
  * host name, also sent as SNI, RFC 7672 8.1); with names (n_names of
- * them, e.g. the next-hop domain) they are the reference identifiers a
+ * them, e.g. the other name of a CNAME chain, dane_ref_names) they are
+ * the reference identifiers a
  * DANE-TA chain's leaf must match (RFC 7672 3.2.2); DANE-EE matches skip
  * name and validity checks (RFC 7672 3.1.1).  False when OpenSSL refused
  * the set-up (then nothing may be sent on the connection). */

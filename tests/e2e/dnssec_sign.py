@@ -14,6 +14,7 @@ only the signed zones' anchors.
     anchor = dns.sign_zone("dane.test")    # the zone's DS record, as text
     path.write_text(anchor + "\\n")         # -> yubin's dns.trust_anchor
     dns.bogus("_25._tcp.mx.dane.test")     # its signatures no longer verify
+    dns.delegate_unsigned("u.dane.test")   # an unsigned child zone (insecure)
 
 A negative answer for a name of a signed zone is NODATA, never NXDOMAIN
 (black lies), so "domain does not exist" tests belong in an unsigned zone.
@@ -60,7 +61,7 @@ class _SigningHandler(dnsserver._Handler):
         owner = self.server.resolver.owner
         q = dns.message.from_wire(bytes(data))
         qn, qt = q.question[0].name, q.question[0].rdtype
-        zone = owner.zone_of(qn)
+        zone = owner.zone_of(qn, qt)
         if zone is None or not (q.ednsflags & dns.flags.DO):
             return super().get_reply(data)
         r = dns.message.make_response(q)
@@ -76,16 +77,25 @@ class _SigningHandler(dnsserver._Handler):
         if m.rcode() == dns.rcode.SERVFAIL:
             r.set_rcode(dns.rcode.SERVFAIL)
             return r.to_wire()
+        # each RRset signed by the zone it is in (a CNAME chain may leave
+        # the signed zone: the rest goes unsigned, insecure)
+        end = qn
         for rs in m.answer:
-            r.answer += [rs, zone.sig(rs, owner.bogus_names)]
-        if not m.answer:    # NODATA or NXDOMAIN: a black lie
+            z = owner.zone_of(rs.name, rs.rdtype)
+            r.answer += [rs, z.sig(rs, owner.bogus_names)] if z else [rs]
+            if rs.rdtype == dns.rdatatype.CNAME and qt != dns.rdatatype.CNAME:
+                end = rs[0].target
+        last = owner.zone_of(end, qt)
+        if last is not None and not any(rs.name == end and rs.rdtype == qt for rs in m.answer):
+            # NODATA or NXDOMAIN, at the name or at the end of its CNAME
+            # chain: a black lie there
             neg = owner.neg_ttl
-            soa = dns.rrset.from_text(zone.name, neg, "IN", "SOA",
-                                      f"ns.{zone.name} hostmaster.{zone.name} 1 3600 600 86400 {neg}")
-            types = " ".join(sorted(owner.types_at(qn)) + ["RRSIG", "NSEC"])
-            nxt = dns.name.Name((b"\x00",) + qn.labels).to_text()
-            nsec = dns.rrset.from_text(qn, neg, "IN", "NSEC", f"{nxt} {types}")
-            r.authority += [soa, zone.sig(soa, owner.bogus_names), nsec, zone.sig(nsec, owner.bogus_names)]
+            soa = dns.rrset.from_text(last.name, neg, "IN", "SOA",
+                                      f"ns.{last.name} hostmaster.{last.name} 1 3600 600 86400 {neg}")
+            types = " ".join(sorted(owner.types_at(end)) + ["RRSIG", "NSEC"])
+            nxt = dns.name.Name((b"\x00",) + end.labels).to_text()
+            nsec = dns.rrset.from_text(end, neg, "IN", "NSEC", f"{nxt} {types}")
+            r.authority += [soa, last.sig(soa, owner.bogus_names), nsec, last.sig(nsec, owner.bogus_names)]
         wire = r.to_wire()
         if self.protocol == "udp" and len(wire) > 1232:
             r.answer, r.authority = [], []
@@ -102,6 +112,7 @@ class SignedDNS(dnsserver.TestDNS):
         super().__init__(*a, **kw)
         self.zones = []
         self.bogus_names = set()
+        self.unsigned_cuts = set()
 
     def sign_zone(self, zone):
         """Sign zone from now on; its DS record as text (a trust anchor)."""
@@ -116,12 +127,27 @@ class SignedDNS(dnsserver.TestDNS):
             self.bogus_names.add(dns.name.from_text(name))
         return self
 
-    def zone_of(self, qname):
+    def delegate_unsigned(self, name):
+        """name becomes an unsigned child zone of the signed zone above it:
+        the parent proves that it has no DS record (an NSEC at the cut with
+        NS and without DS), and everything at and below the cut is answered
+        unsigned, so a validator finds it insecure."""
         with self.lock:
+            self.unsigned_cuts.add(dns.name.from_text(name))
+        return self
+
+    def zone_of(self, qname, qtype=None):
+        """The signed zone qname is in, or None (the DS question at an
+        unsigned cut is the parent's)."""
+        with self.lock:
+            if any(qname.is_subdomain(c) and not (qname == c and qtype == dns.rdatatype.DS)
+                   for c in self.unsigned_cuts):
+                return None
             found = [z for z in self.zones if qname.is_subdomain(z.name)]
         return max(found, key=lambda z: len(z.name), default=None)
 
     def types_at(self, qname):
         with self.lock:
             recs = self.records.get(dnsserver._norm(qname.to_text())) or {}
-            return [t for t, v in recs.items() if v and t != "SPF"]
+            cut = ["NS"] if qname in self.unsigned_cuts else []
+            return [t for t, v in recs.items() if v and t != "SPF"] + cut

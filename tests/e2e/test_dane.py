@@ -290,16 +290,24 @@ def issue(ca, name, d):
     return {"cert": str(chain), "key": str(key)}
 
 
-@pytest.mark.parametrize("name,delivered", [(MX1, True), (SIGNED, True), ("mx1.elsewhere.test", False)])
+@pytest.mark.parametrize("name,delivered", [(MX1, True), (SIGNED, False), ("mx1.elsewhere.test", False)])
 def test_dane_ta(make_server, sdns, mx, test_ca, name, delivered):
     """2 1 1 (the CA's key): the server's certificate must chain to it and
-    name the MX host or the recipient domain (RFC 7672 3.2.2)."""
+    name the MX host; the recipient domain is no reference name (RFC 7672
+    3.2.2, 3.2.3)."""
     d, anchor = sdns
     d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
     d.set(f"_25._tcp.{MX1}", "TLSA", [(2, 1, 1, spki_sha256(test_ca["ca"]))])
+    dane_ta_attempt(make_server, d, anchor, mx, test_ca, MX1, name, delivered)
+
+
+def dane_ta_attempt(make_server, d, anchor, mx, test_ca, host, name, delivered):
+    """A message to dane.test, whose server (host, at IP1) has a certificate
+    for name issued by the test CA: delivered with dane=dane-ta, or
+    deferred for the name."""
     tmp = make_tempdir("yubin-e2e-danta-")
     try:
-        rx = mx.add(IP1, hostname=MX1, cert=issue(test_ca, name, tmp))
+        rx = mx.add(IP1, hostname=host, cert=issue(test_ca, name, tmp))
         srv = start(make_server, d, anchor, mx, retry=[60])
         qid, rcpt = send(srv, SIGNED, "dane-ta")
         expect_outcome(srv, rx, qid, rcpt, dane="dane-ta" if delivered else None,
@@ -364,3 +372,161 @@ def test_tls_required_no_ignores_dane(make_server, sdns, mx):
     assert m["tls"] is None
     assert wait_final(srv, qid, rcpt)["result"] == "sent"
     assert attempt_lines(srv, qid, rcpt)[-1]["dane"] == "none"
+
+
+# ---- CNAME expansion of MX host names (RFC 7672 2.2.2, 2.2.3; RFC 7671 7) ----
+#
+# MX 10 mx1.dane.test; mx1.dane.test CNAME mid.dane.test; mid.dane.test
+# CNAME host1.<zone> A 127.0.0.2.  The receiver's certificate is the test
+# CA's; "good" is a 3 1 1 record of its key, "bad" one of another key.
+
+HOST1, MID = f"host1.{SIGNED}", f"mid.{SIGNED}"
+
+
+def alias_chain(d, target):
+    d.mx(SIGNED, (10, MX1)).set(MX1, "CNAME", [MID]).set(MID, "CNAME", [target]).a(target, IP1)
+
+
+@pytest.mark.parametrize("target,verdict", [(HOST1, "secure"), (f"host1.{PLAIN}", "insecure"),
+                                            (f"host1.u.{SIGNED}", "insecure")])
+def test_dns_query_shows_canonical_name(make_server, sdns, target, verdict):
+    d, anchor = sdns
+    d.delegate_unsigned(f"u.{SIGNED}")
+    alias_chain(d, target)
+    srv = make_server(extra=outbound_config(d, 25, trust_anchor=anchor))
+    p = srv.cli("dns", "query", MX1, "a")
+    assert p.stdout.splitlines() == [f"status=ok secure={'yes' if verdict == 'secure' else 'no'} "
+                                     f"dnssec={verdict} canonical={target}", IP1], p.stdout
+    p = srv.cli("dns", "query", MX1, "cname")          # the first link alone: secure
+    assert p.stdout.splitlines() == ["status=ok secure=yes dnssec=secure", MID], p.stdout
+
+
+@pytest.mark.parametrize("at_target,at_orig,outcome", [
+    ("good", None, "dane-ee"),      # at the expanded name only: found there
+    ("bad", None, "deferred"),
+    (None, "good", "dane-ee"),      # none at the target: the original name's
+    (None, "bad", "deferred"),
+    ("good", "bad", "dane-ee"),     # both: the target's wins
+    ("bad", "good", "deferred"),    # ... even when the original's would match
+])
+def test_cname_mx_tlsa_base(make_server, sdns, mx, test_ca, tls_cert, at_target, at_orig, outcome):
+    d, anchor = sdns
+    alias_chain(d, HOST1)
+    rec = {"good": spki_sha256(test_ca["cert"]), "bad": spki_sha256(tls_cert["cert"])}
+    if at_target:
+        d.set(f"_25._tcp.{HOST1}", "TLSA", [(3, 1, 1, rec[at_target])])
+    if at_orig:
+        d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, rec[at_orig])])
+    rx = mx.add(IP1, hostname=HOST1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "cname-base")
+    expect_outcome(srv, rx, qid, rcpt, dane=None if outcome == "deferred" else outcome,
+                   refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA records",))
+    if outcome == "deferred":
+        assert "STARTTLS" in rx.verbs()
+
+
+def test_cname_target_tlsa_lookup_failure_skips_host(make_server, sdns, mx, test_ca):
+    """The target's TLSA look-up is bogus: the host is not used, though the
+    original name has a matching record (an attacker must not get the
+    target's records ignored)."""
+    d, anchor = sdns
+    alias_chain(d, HOST1)
+    d.set(f"_25._tcp.{HOST1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    d.bogus(f"_25._tcp.{HOST1}")
+    rx = mx.add(IP1, hostname=HOST1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "cname-bogus")
+    reply = wait_deferred(srv, qid)["reply"]
+    assert f"451 4.7.5 DANE: the TLSA records of {HOST1} (CNAME target of {MX1}) are bogus" in reply, reply
+    assert rx.commands == [], rx.commands
+
+
+@pytest.mark.parametrize("where", ["delegation", "other-zone"])
+@pytest.mark.parametrize("at_orig", ["bad", None])
+def test_cname_insecure_target(make_server, sdns, mx, test_ca, tls_cert, at_orig, where):
+    """The chain leaves the signed zone (into an unsigned child zone of
+    dane.test, or into plain.test): the target is insecure.  Its TLSA
+    records (here a wrong one) are not trusted; the first link is secure,
+    so the original name's records still count: a wrong one there defers,
+    none there is opportunistic TLS."""
+    d, anchor = sdns
+    if where == "delegation":
+        d.delegate_unsigned(f"u.{SIGNED}")
+        target = f"host1.u.{SIGNED}"
+    else:
+        target = f"host1.{PLAIN}"
+    alias_chain(d, target)
+    d.set(f"_25._tcp.{target}", "TLSA", [(3, 1, 1, spki_sha256(tls_cert["cert"]))])
+    if at_orig:
+        d.set(f"_25._tcp.{MX1}", "TLSA", [(3, 1, 1, spki_sha256(tls_cert["cert"]))])
+    rx = mx.add(IP1, hostname=target, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "cname-insecure")
+    expect_outcome(srv, rx, qid, rcpt, dane="none" if at_orig is None else None,
+                   refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA records",))
+
+
+def test_cname_insecure_first_link_no_dane(make_server, sdns, mx, tls_cert):
+    """The MX name itself is an alias in an unsigned zone: no DANE at all,
+    whatever the (signed) target publishes."""
+    d, anchor = sdns
+    alias = f"mx1.{PLAIN}"
+    d.mx(SIGNED, (10, alias)).set(alias, "CNAME", [HOST1]).a(HOST1, IP1)
+    d.set(f"_25._tcp.{HOST1}", "TLSA", [(3, 1, 1, spki_sha256(tls_cert["cert"]))])
+    rx = mx.add(IP1, hostname=HOST1)                     # no STARTTLS
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "cname-insecure-first")
+    expect_outcome(srv, rx, qid, rcpt, dane="none")
+
+
+@pytest.mark.parametrize("zone,outcome", [(SIGNED, "deferred"), (PLAIN, "none")])
+def test_tlsa_rrset_via_cname(make_server, sdns, mx, test_ca, tls_cert, zone, outcome):
+    """_25._tcp.<mx> is itself an alias (a shared TLSA RRset): a secure
+    chain's records count (here a wrong one: deferred); an insecure one is
+    no TLSA (opportunistic)."""
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    shared = f"_25._tcp.shared.{zone}"
+    d.set(f"_25._tcp.{MX1}", "CNAME", [shared]).set(shared, "TLSA", [(3, 1, 1, spki_sha256(tls_cert["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx, retry=[60])
+    qid, rcpt = send(srv, SIGNED, "tlsa-cname")
+    expect_outcome(srv, rx, qid, rcpt, dane=None if outcome == "deferred" else outcome,
+                   refusal=(f"451 4.7.5 The certificate of {MX1} does not match its DANE TLSA records",))
+
+
+def test_tlsa_rrset_via_secure_cname_delivered(make_server, sdns, mx, test_ca):
+    d, anchor = sdns
+    d.mx(SIGNED, (10, MX1)).a(MX1, IP1)
+    shared = f"_25._tcp.shared.{SIGNED}"
+    d.set(f"_25._tcp.{MX1}", "CNAME", [shared]).set(shared, "TLSA", [(3, 1, 1, spki_sha256(test_ca["cert"]))])
+    rx = mx.add(IP1, hostname=MX1, cert=test_ca)
+    srv = start(make_server, d, anchor, mx)
+    qid, rcpt = send(srv, SIGNED, "tlsa-cname-ok")
+    expect_outcome(srv, rx, qid, rcpt, dane="dane-ee")
+
+
+@pytest.mark.parametrize("tlsa_at,name,delivered", [
+    (HOST1, MX1, True),           # the original MX name is a reference name
+    (HOST1, HOST1, True),         # ... and so is the expanded name
+    (MX1, HOST1, True),           # whichever name holds the records
+    (HOST1, SIGNED, False),       # never the recipient domain
+    (HOST1, MID, False),          # nor a name in the middle of the chain
+])
+def test_cname_dane_ta_reference_names(make_server, sdns, mx, test_ca, tlsa_at, name, delivered):
+    d, anchor = sdns
+    alias_chain(d, HOST1)
+    d.set(f"_25._tcp.{tlsa_at}", "TLSA", [(2, 1, 1, spki_sha256(test_ca["ca"]))])
+    dane_ta_attempt(make_server, d, anchor, mx, test_ca, HOST1, name, delivered)
+
+
+def test_cname_insecure_target_not_a_reference_name(make_server, sdns, mx, test_ca):
+    """Through an insecure link the expanded name is not trusted: a DANE-TA
+    certificate for it alone does not do (the original name's records)."""
+    d, anchor = sdns
+    target = f"host1.{PLAIN}"
+    alias_chain(d, target)
+    d.set(f"_25._tcp.{MX1}", "TLSA", [(2, 1, 1, spki_sha256(test_ca["ca"]))])
+    dane_ta_attempt(make_server, d, anchor, mx, test_ca, target, target, False)

@@ -3,7 +3,8 @@
  * over a socket pair, one OpenSSL server and one client set up by
  * dane_prepare: DANE-EE by key and by certificate (name and validity not
  * checked), DANE-TA with and without the anchor in the server's chain, and
- * the reference identifiers (the MX host and the next-hop domain).  The
+ * the reference identifiers (the TLSA base domain and a second name), and
+ * which TLSA RRset and names an alias (a CNAME chain) gets.  The
  * keys and certificates are made here, in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,8 +339,8 @@ static void test_ta_without_chain(void **state)
 	free(r);
 }
 
-/* DANE-TA checks names: the MX host or the next-hop domain (RFC 7672
- * 3.2.2), nothing else */
+/* DANE-TA checks names: the base domain or the second name given
+ * (RFC 7672 3.2.2), nothing else */
 static void test_ta_names(void **state)
 {
 	pki *p = *state;
@@ -355,6 +356,60 @@ static void test_ta_names(void **state)
 	free(r);
 }
 
+/* RFC 7672 2.2.2-2.2.3: with a secure CNAME chain the target's TLSA
+ * records come first, its failure is final, the original name speaks only
+ * when the target surely has none; without one, the original name alone */
+static void test_pick_base(void **state)
+{
+	(void)state;
+	static const struct {
+		bool secure;
+		dane_tlsa_state target, orig;
+		dane_pick want;
+	} cases[] = {
+		{true, DANE_TLSA_FOUND, DANE_TLSA_FOUND, DANE_PICK_TARGET},   /* both: the target's */
+		{true, DANE_TLSA_FOUND, DANE_TLSA_NONE, DANE_PICK_TARGET},
+		{true, DANE_TLSA_FOUND, DANE_TLSA_FAILED, DANE_PICK_TARGET},
+		{true, DANE_TLSA_NONE, DANE_TLSA_FOUND, DANE_PICK_ORIG},     /* at the original only */
+		{true, DANE_TLSA_NONE, DANE_TLSA_NONE, DANE_PICK_NONE},
+		{true, DANE_TLSA_NONE, DANE_TLSA_FAILED, DANE_PICK_FAILED_ORIG},
+		{true, DANE_TLSA_FAILED, DANE_TLSA_FOUND, DANE_PICK_FAILED_TARGET},
+		{true, DANE_TLSA_FAILED, DANE_TLSA_NONE, DANE_PICK_FAILED_TARGET},
+		{false, DANE_TLSA_FOUND, DANE_TLSA_NONE, DANE_PICK_NONE},    /* target untrusted */
+		{false, DANE_TLSA_FAILED, DANE_TLSA_FOUND, DANE_PICK_ORIG},
+		{false, DANE_TLSA_FOUND, DANE_TLSA_FAILED, DANE_PICK_FAILED_ORIG},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dane_pick got = dane_pick_base(cases[i].secure, cases[i].target, cases[i].orig);
+		if (got != cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, (int)got, (int)cases[i].want);
+	}
+}
+
+/* the reference names: the published name and, with a secure chain, its
+ * expansion (the base when its records were used); never anything else */
+static void test_ref_names(void **state)
+{
+	(void)state;
+	const char *base, *other;
+	dane_ref_names("mx.dane.test", NULL, false, DANE_PICK_ORIG, &base, &other);
+	assert_string_equal(base, "mx.dane.test");
+	assert_null(other);
+	dane_ref_names("mx.dane.test", "host.dane.test", true, DANE_PICK_TARGET, &base, &other);
+	assert_string_equal(base, "host.dane.test");
+	assert_string_equal(other, "mx.dane.test");
+	dane_ref_names("mx.dane.test", "host.dane.test", true, DANE_PICK_ORIG, &base, &other);
+	assert_string_equal(base, "mx.dane.test");
+	assert_string_equal(other, "host.dane.test");
+	/* an insecure link: the expansion is not trusted */
+	dane_ref_names("mx.dane.test", "host.plain.test", false, DANE_PICK_ORIG, &base, &other);
+	assert_string_equal(base, "mx.dane.test");
+	assert_null(other);
+	dane_ref_names("mx.dane.test", "MX.dane.test", true, DANE_PICK_TARGET, &base, &other);
+	assert_string_equal(base, "mx.dane.test");
+	assert_null(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -367,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_ta_with_chain),
 		cmocka_unit_test(test_ta_without_chain),
 		cmocka_unit_test(test_ta_names),
+		cmocka_unit_test(test_pick_base),
+		cmocka_unit_test(test_ref_names),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
