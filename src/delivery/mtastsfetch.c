@@ -117,6 +117,9 @@ void mtasts_fetch_run(const mtasts_fetch_req *req, mtasts_fetch_result *out)
 			free(ctype);
 			return;
 		}
+		/* the peer's certificate chain or name (CURLE_SSL_CACERT is the
+		 * same code as CURLE_PEER_FAILED_VERIFICATION), or its issuer */
+		out->webpki = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR;
 		if (s.too_big)
 			out->error = xstrdup("the policy is larger than 64 KiB");
 		else if (rc != CURLE_OK)

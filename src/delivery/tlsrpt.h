@@ -61,6 +61,8 @@ typedef struct tlsrpt_session {
 	const char *receiving_mx;
 	const char *receiving_ip;
 	const char *reason; /* failure-reason-code, free text */
+	const char *receiving_helo; /* receiving-mx-helo: the name in the MX's
+	                             * EHLO reply (else its greeting), 4.4 */
 } tlsrpt_session;
 
 /* Bounds: a book holds at most this many policy entries, and an entry at
@@ -73,6 +75,7 @@ typedef struct tlsrpt_session {
 typedef struct tlsrpt_detail {
 	tlsrpt_result result;
 	char *sending_ip, *receiving_mx, *receiving_ip, *reason;
+	char *receiving_helo;
 	uint64_t count;
 } tlsrpt_detail;
 

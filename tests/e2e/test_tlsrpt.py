@@ -111,6 +111,7 @@ def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca
     assert fd["receiving-mx-hostname"] == MX2 and fd["receiving-ip"] == IP2
     assert fd["failed-session-count"] == 1
     assert fd["sending-mta-ip"].startswith("127."), fd
+    assert fd["receiving-mx-helo"] == MX2, fd        # the name in its EHLO reply
     log = srv.log_text()
     assert f"tlsrpt_https_rua_skipped domain={REMOTE} count=1" in log
     # sent once: asking again finds nothing left for the day
@@ -150,6 +151,24 @@ def test_no_policy_and_no_starttls(make_server, dns, mx):
     assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1
 
 
+def send_signed(make_server, d, anchor, mx, signed, tag):
+    """rua.test's MX and the _smtp._tls record of the signed domain; a
+    server that sends one message there and sees it deferred:
+    (rua receiver, server, qid)."""
+    d.set(f"_smtp._tls.{signed}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
+    d.set("rua.test", "MX", [(10, "mx.rua.test")])
+    d.set("mx.rua.test", "A", [IP_RUA])
+    rua = mx.add(IP_RUA, hostname="mx.rua.test")
+    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
+                      "\ntlsrpt: { enable = 1; };")
+    user, pw = srv.add_user()
+    rcpt = f"{uniq(tag)}@{signed}"
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, tag, [tag]))
+    wait_until(lambda: [l for l in qid_lines(srv, qid) if l.get("result") == "deferred"], TIMEOUT,
+               what=f"a deferral of {qid}")
+    return rua, srv, qid
+
+
 def test_dane_failures_reported_as_tlsa(make_server, sdns, mx, test_ca, tls_cert):
     """A DNSSEC-signed domain whose MX 10 presents a certificate that
     matches no TLSA record and whose MX 20 offers no STARTTLS: the message
@@ -161,20 +180,10 @@ def test_dane_failures_reported_as_tlsa(make_server, sdns, mx, test_ca, tls_cert
     d.mx(signed, (10, mx1), (20, mx2)).a(mx1, IP1).a(mx2, IP2)
     d.set(f"_25._tcp.{mx1}", "TLSA", [(3, 1, 1, digest)])
     d.set(f"_25._tcp.{mx2}", "TLSA", [(3, 1, 1, digest)])
-    d.set(f"_smtp._tls.{signed}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
-    d.set("rua.test", "MX", [(10, "mx.rua.test")])
-    d.set("mx.rua.test", "A", [IP_RUA])
     mx.add(IP1, hostname=mx1, cert=tls_cert)       # another key
     mx.add(IP2, hostname=mx2)                      # no STARTTLS
-    rua = mx.add(IP_RUA, hostname="mx.rua.test")
-    srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
-                      "\ntlsrpt: { enable = 1; };")
-    user, pw = srv.add_user()
-    rcpt = f"{uniq('dane')}@{signed}"
-    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "dane", ["DANE"]))
-    # both MX hosts were tried; their counts are written just after
-    wait_until(lambda: [l for l in qid_lines(srv, qid) if l.get("result") == "deferred"], TIMEOUT,
-               what=f"a deferral of {qid}")
+    # both MX hosts are tried; their counts are written just after
+    rua, srv, qid = send_signed(make_server, d, anchor, mx, signed, "dane")
     time.sleep(0.5)
     day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
     wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
@@ -212,3 +221,117 @@ def test_send_now_refuses_a_bad_day_and_reporting_off(make_server):
     assert p.returncode != 0 and "usage: yubin tlsrpt send-now" in p.stderr
     p = srv.cli("tlsrpt", "send-now")
     assert p.returncode != 0 and "TLS reporting is off (tlsrpt.enable)" in p.stderr, p.stderr
+
+
+def reports_by_domain(rua, n):
+    """The JSON reports of the first n messages rua received, by domain."""
+    got = {}
+    for m in rua.wait_messages(n, TIMEOUT):
+        msg = email.message_from_bytes(m["content"], policy=email.policy.default)
+        (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
+        got[msg["TLS-Report-Domain"]] = json.loads(gzip.decompress(part.get_content()))
+    return got
+
+
+def test_sts_policy_failures(make_server, dns, mx, test_ca):
+    """Three domains announce an MTA-STS policy (_mta-sts TXT) that cannot
+    be had, and none is cached: the policy host answers 500
+    (sts-policy-fetch-error), serves a policy of the wrong version
+    (sts-policy-invalid), or presents a certificate that is not for its name
+    (sts-webpki-invalid).  The mail goes as if there were no policy, and
+    each session is counted under policy-type sts, without a policy string,
+    as a failure of that type, with the name the MX gave in its EHLO reply
+    as receiving-mx-helo (not its MX name)."""
+    cases = {"f500.test": ("127.0.0.5", "sts-policy-fetch-error", "HTTP status 500"),
+             "badpol.test": ("127.0.0.6", "sts-policy-invalid", "version"),
+             "webpki.test": ("127.0.0.7", "sts-webpki-invalid", "")}
+    cert, key = make_cert(test_ca, ["mta-sts.f500.test", "mta-sts.badpol.test"])  # not mta-sts.webpki.test
+    ps = PolicyServer(cert, key).start()
+    try:
+        ps.status["f500.test"] = (500, {})
+        ps.policies["badpol.test"] = "version: STSv2\r\nmode: enforce\r\nmx: *.badpol.test\r\nmax_age: 86400\r\n"
+        ps.policies["webpki.test"] = "version: STSv1\r\nmode: enforce\r\nmx: *.webpki.test\r\nmax_age: 86400\r\n"
+        dns.set("rua.test", "MX", [(10, "mx.rua.test")])
+        dns.set("mx.rua.test", "A", [IP_RUA])
+        rxs = {}
+        for dom, (ip, _, _) in cases.items():
+            dns.set(dom, "MX", [(10, f"mx.{dom}")])
+            dns.set(f"mx.{dom}", "A", [ip])
+            dns.set(f"_mta-sts.{dom}", "TXT", ["v=STSv1; id=7;"])
+            dns.set(f"mta-sts.{dom}", "A", ["127.0.0.1"])
+            dns.set(f"_smtp._tls.{dom}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
+            rxs[dom] = mx.add(ip, hostname=f"greeter.{dom}")   # no STARTTLS
+        rua = mx.add(IP_RUA, hostname="mx.rua.test")
+        srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                          f"\nmtasts: {{ test_https_port = {ps.port}; fetch_timeout = 5; }};" +
+                          "\ntlsrpt: { enable = 1; };")
+        user, pw = srv.add_user()
+        for dom in cases:
+            rcpt = f"{uniq('sts')}@{dom}"
+            qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "sts failure", ["x"]))
+            rxs[dom].wait_messages(1, TIMEOUT)
+            assert wait_final(srv, qid, rcpt)["result"] == "sent"
+        day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+        wait_until(lambda: "3 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+        got = reports_by_domain(rua, 3)
+    finally:
+        ps.stop()
+    assert sorted(got) == sorted(cases)
+    for dom, (ip, result, reason) in cases.items():
+        (pol,) = got[dom]["policies"]
+        assert pol["policy"] == {"policy-type": "sts", "policy-domain": dom, "mx-host": [f"mx.{dom}"]}, pol
+        assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
+        (fd,) = pol["failure-details"]
+        assert fd["result-type"] == result, (dom, fd)
+        assert fd["receiving-mx-hostname"] == f"mx.{dom}" and fd["receiving-ip"] == ip, fd
+        assert fd["receiving-mx-helo"] == f"greeter.{dom}", fd
+        assert reason in fd.get("failure-reason-code", ""), fd
+
+
+def test_cached_policy_applies_when_the_fetch_fails(make_server, dns, mx, sts, test_ca, tls_cert):
+    """A valid cached policy, a new id in the TXT, and a fetch that fails:
+    the cached policy applies (RFC 8461 5.1) and the session counts under
+    it by its TLS outcome; the failed fetch is not a failed session."""
+    good, rua = setup_remote(dns, sts, mx, test_ca, tls_cert)
+    dns.set(REMOTE, "MX", [(10, MX1)])
+    dns.set(f"_smtp._tls.{REMOTE}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
+    srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                      f"\nmtasts: {{ test_https_port = {sts.port}; fetch_timeout = 5; }};" +
+                      "\ntlsrpt: { enable = 1; };")
+    user, pw = srv.add_user()
+    for n, txt in enumerate(["v=STSv1; id=1;", "v=STSv1; id=2;"]):
+        dns.set(f"_mta-sts.{REMOTE}", "TXT", [txt])
+        if n == 1:
+            sts.status[REMOTE] = (500, {})
+        rcpt = f"{uniq('cache')}@{REMOTE}"
+        qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "cached", ["x"]))
+        good.wait_messages(n + 1, TIMEOUT)
+        assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    assert len(sts.fetches(REMOTE)) == 2
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (pol,) = reports_by_domain(rua, 1)[REMOTE]["policies"]
+    assert pol["policy"]["policy-type"] == "sts" and "mode: enforce" in pol["policy"]["policy-string"]
+    assert pol["summary"] == {"total-successful-session-count": 2, "total-failure-session-count": 0}
+    assert "failure-details" not in pol
+
+
+def test_dnssec_bogus_address(make_server, sdns, mx, test_ca):
+    """A signed domain whose MX host's address answer is made bogus: the
+    host is not tried and the report counts a dnssec-invalid failure under
+    no-policy-found (no validated TLSA records could be read)."""
+    d, anchor = sdns
+    signed, mx1 = "dane.test", "mxbogus.dane.test"
+    d.mx(signed, (10, mx1)).a(mx1, IP1)
+    d.bogus(mx1)
+    rx = mx.add(IP1, hostname=mx1)
+    rua, srv, qid = send_signed(make_server, d, anchor, mx, signed, "bogus")
+    assert rx.messages == []
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    (pol,) = reports_by_domain(rua, 1)[signed]["policies"]
+    assert pol["policy"] == {"policy-type": "no-policy-found", "policy-domain": signed, "mx-host": [mx1]}, pol
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
+    (fd,) = pol["failure-details"]
+    assert fd["result-type"] == "dnssec-invalid" and fd["receiving-mx-hostname"] == mx1, fd
+    assert "bogus" in fd["failure-reason-code"], fd

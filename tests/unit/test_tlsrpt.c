@@ -170,6 +170,84 @@ static void test_json(void **state)
 	tlsrpt_book_free(&b);
 }
 
+/* A fresh tlsrpt.db at path (a mkstemp template), and its removal. */
+static tlsrptdb *tmp_db(char *path)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char *err = NULL;
+	tlsrptdb *db = tlsrptdb_open(path, &err);
+	assert_non_null(db);
+	return db;
+}
+
+static void tmp_db_remove(const char *path)
+{
+	unlink(path);
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+}
+
+/* receiving-mx-helo (4.4) is part of a failure detail's key; an sts
+ * policy that could not be fetched (4.3.2.2) has no policy-string and
+ * names the MX hosts the sessions went to; both survive tlsrpt.db. */
+static void add_helo(tlsrpt_book *b, tlsrpt_policy type, const char *pol, tlsrpt_result r, const char *helo)
+{
+	tlsrpt_session s = {.when = DAY + 5, .policy_domain = "dest.test", .type = type, .policy_string = pol,
+	                    .result = r, .sending_ip = "127.0.0.1", .receiving_mx = "mx1.dest.test",
+	                    .receiving_ip = "192.0.2.1", .reason = "HTTP status 500", .receiving_helo = helo};
+	assert_true(tlsrpt_book_add(b, &s));
+}
+
+static void check_helo_report(const tlsrpt_book *b)
+{
+	json_t *j = report(b, DAY);
+	json_t *p0 = json_array_get(json_object_get(j, "policies"), 0);
+	json_t *pol = json_object_get(p0, "policy");
+	assert_string_equal(jstr(pol, "policy-type"), "sts");
+	assert_null(json_object_get(pol, "policy-string"));
+	json_t *mx = json_object_get(pol, "mx-host");
+	assert_int_equal(json_array_size(mx), 1);
+	assert_string_equal(json_string_value(json_array_get(mx, 0)), "mx1.dest.test");
+	assert_int_equal(jint(json_object_get(p0, "summary"), "total-failure-session-count"), 3);
+	json_t *fds = json_object_get(p0, "failure-details");
+	assert_int_equal(json_array_size(fds), 2);
+	json_t *fd0 = json_array_get(fds, 0), *fd1 = json_array_get(fds, 1);
+	assert_string_equal(jstr(fd0, "result-type"), "sts-policy-fetch-error");
+	assert_string_equal(jstr(fd0, "receiving-mx-helo"), "greeter.dest.test");
+	assert_int_equal(jint(fd0, "failed-session-count"), 2);
+	assert_string_equal(jstr(fd0, "failure-reason-code"), "HTTP status 500");
+	assert_null(json_object_get(fd1, "receiving-mx-helo"));
+	assert_int_equal(jint(fd1, "failed-session-count"), 1);
+	json_decref(j);
+}
+
+static void test_helo_and_sts_failure(void **state)
+{
+	(void)state;
+	tlsrpt_book b;
+	tlsrpt_book_init(&b);
+	add_helo(&b, TLSRPT_POLICY_STS, NULL, TLSRPT_STS_POLICY_FETCH_ERROR, "greeter.dest.test");
+	add_helo(&b, TLSRPT_POLICY_STS, NULL, TLSRPT_STS_POLICY_FETCH_ERROR, "greeter.dest.test");
+	add_helo(&b, TLSRPT_POLICY_STS, NULL, TLSRPT_STS_POLICY_FETCH_ERROR, NULL);
+	assert_int_equal(b.n, 1);
+	check_helo_report(&b);
+	char path[] = "/tmp/test_tlsrpt_XXXXXX";
+	char *err = NULL;
+	tlsrptdb *db = tmp_db(path);
+	assert_true(tlsrptdb_add(db, &b, &err));
+	tlsrpt_book_free(&b);
+	assert_true(tlsrptdb_load(db, DAY, "dest.test", &b, &err));
+	check_helo_report(&b);
+	tlsrpt_book_free(&b);
+	tlsrptdb_close(&db);
+	tmp_db_remove(path);
+}
+
 /* gzip framing (magic 1f 8b) that zlib's auto-detecting inflate reads back. */
 static void test_gzip(void **state)
 {
@@ -281,12 +359,8 @@ static void test_db(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/test_tlsrpt_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
 	char *err = NULL;
-	tlsrptdb *db = tlsrptdb_open(path, &err);
-	assert_non_null(db);
+	tlsrptdb *db = tmp_db(path);
 	for (int round = 0; round < 2; round++) {
 		tlsrpt_book b;
 		tlsrpt_book_init(&b);
@@ -324,12 +398,7 @@ static void test_db(void **state)
 	assert_int_equal(d.n, 1);
 	strlist_free(&d);
 	tlsrptdb_close(&db);
-	unlink(path);
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(wal);
-	unlink(shm);
-	free(wal);
-	free(shm);
+	tmp_db_remove(path);
 }
 
 int main(void)
@@ -338,7 +407,7 @@ int main(void)
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_counting), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_gzip),     cmocka_unit_test(test_filename), cmocka_unit_test(test_message),
 	    cmocka_unit_test(test_txt),      cmocka_unit_test(test_dns_advice),
-	    cmocka_unit_test(test_db),
+	    cmocka_unit_test(test_db),       cmocka_unit_test(test_helo_and_sts_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
