@@ -429,8 +429,17 @@ static char *pct_decode(const char *p, size_t n)
 	return o;
 }
 
-static void take_uris(const char *v, size_t len, char **mailto_r, size_t max, size_t *n_mailto_r,
-                      size_t *n_https_r)
+/* The URIs of a rua value: mailto: ones %-decoded into mailto_r (up to
+ * max), https: ones as they are into https_r (up to max_https; NULL: only
+ * counted). */
+typedef struct rua_out {
+	char **mailto;
+	size_t max, *n_mailto;
+	char **https;
+	size_t max_https, *n_https;
+} rua_out;
+
+static void take_uris(const char *v, size_t len, const rua_out *o)
 {
 	const char *p = v, *end = v + len;
 	while (p < end) {
@@ -443,20 +452,22 @@ static void take_uris(const char *v, size_t len, char **mailto_r, size_t max, si
 			t--;
 		size_t n = (size_t)(t - p);
 		if (n > 7 && strncasecmp(p, "mailto:", 7) == 0) {
-			if (*n_mailto_r < max)
-				mailto_r[(*n_mailto_r)++] = pct_decode(p + 7, n - 7);
-		} else if (n > 6 && strncasecmp(p, "https:", 6) == 0) {
-			(*n_https_r)++;
+			if (*o->n_mailto < o->max)
+				o->mailto[(*o->n_mailto)++] = pct_decode(p + 7, n - 7);
+		} else if (n > 8 && strncasecmp(p, "https://", 8) == 0) {
+			if (o->https == NULL)
+				(*o->n_https)++;
+			else if (*o->n_https < o->max_https)
+				o->https[(*o->n_https)++] = xstrndup(p, n);
 		}
 		p = c ? c + 1 : end;
 	}
 }
 
-bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
-                      size_t *n_https_r)
+static bool parse_rua(const char *const *txt, size_t n_txt, const rua_out *o)
 {
-	*n_mailto_r = 0;
-	*n_https_r = 0;
+	*o->n_mailto = 0;
+	*o->n_https = 0;
 	const char *rec = NULL;
 	size_t found = 0;
 	for (size_t i = 0; i < n_txt; i++)
@@ -474,8 +485,23 @@ bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, siz
 		while (p < e && (*p == ' ' || *p == '\t'))
 			p++;
 		if ((size_t)(e - p) > 4 && strncmp(p, "rua=", 4) == 0)
-			take_uris(p + 4, (size_t)(e - p - 4), mailto_r, max, n_mailto_r, n_https_r);
+			take_uris(p + 4, (size_t)(e - p - 4), o);
 		p = semi ? semi + 1 : e;
 	}
-	return *n_mailto_r + *n_https_r > 0;
+	return *o->n_mailto + *o->n_https > 0;
+}
+
+bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
+                      size_t *n_https_r)
+{
+	rua_out o = {.mailto = mailto_r, .max = max, .n_mailto = n_mailto_r, .n_https = n_https_r};
+	return parse_rua(txt, n_txt, &o);
+}
+
+bool tlsrpt_parse_rua(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
+                      char **https_r, size_t max_https, size_t *n_https_r)
+{
+	rua_out o = {.mailto = mailto_r, .max = max, .n_mailto = n_mailto_r, .https = https_r,
+	             .max_https = max_https, .n_https = n_https_r};
+	return parse_rua(txt, n_txt, &o);
 }

@@ -143,5 +143,9 @@ char *tlsrpt_message(const tlsrpt_sender *s, const char *from, const char *to, i
  * ones are counted in *n_https_r. */
 bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
                       size_t *n_https_r);
+/* The same, with the https: URIs (RFC 8460 3: "https://" and the rest,
+ * as written) into https_r (up to max_https, malloc'd). */
+bool tlsrpt_parse_rua(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
+                      char **https_r, size_t max_https, size_t *n_https_r);
 
 #endif

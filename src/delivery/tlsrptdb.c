@@ -29,6 +29,8 @@ static const char schema[] =
 	" PRIMARY KEY (day, domain, type, policy, result, sip, mx, rip, reason, helo));"
 	"CREATE TABLE IF NOT EXISTS mxs (day INTEGER NOT NULL, domain TEXT NOT NULL, type INTEGER NOT NULL,"
 	" policy TEXT NOT NULL, mx TEXT NOT NULL, PRIMARY KEY (day, domain, type, policy, mx));"
+	"CREATE TABLE IF NOT EXISTS posts (day INTEGER NOT NULL, domain TEXT NOT NULL, uri TEXT NOT NULL,"
+	" tries INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL, PRIMARY KEY (day, domain, uri));"
 	"CREATE TABLE IF NOT EXISTS sent (day INTEGER NOT NULL, domain TEXT NOT NULL, PRIMARY KEY (day, domain));";
 
 static char *db_error(sqlite3 *db, const char *what)
@@ -266,5 +268,84 @@ bool tlsrptdb_prune(tlsrptdb *t, int64_t before, char **err_r)
 	       exec_day(t, "DELETE FROM details WHERE day < ?1", before, NULL, err_r) &&
 	       exec_day(t, "DELETE FROM failures WHERE day < ?1", before, NULL, err_r) &&
 	       exec_day(t, "DELETE FROM mxs WHERE day < ?1", before, NULL, err_r) &&
+	       exec_day(t, "DELETE FROM posts WHERE day < ?1", before, NULL, err_r) &&
 	       exec_day(t, "DELETE FROM sent WHERE day < ?1", before, NULL, err_r);
+}
+
+bool tlsrptdb_post_add(tlsrptdb *t, int64_t day, const char *domain, const char *uri, int64_t next_at,
+                       char **err_r)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = sqlite3_prepare_v2(t->db, "INSERT OR IGNORE INTO posts (day, domain, uri, next_at) VALUES (?1,?2,?3,?4)",
+	                             -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_int64(st, 1, day);
+		sqlite3_bind_text(st, 2, domain, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, uri, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, next_at);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	if (!ok)
+		*err_r = db_error(t->db, "post add");
+	return ok;
+}
+
+bool tlsrptdb_post_due(tlsrptdb *t, int64_t now, int max_tries, tlsrptdb_post *out, size_t max, size_t *n_r,
+                       char **err_r)
+{
+	*n_r = 0;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(t->db,
+	                       "SELECT day, domain, uri, tries FROM posts WHERE next_at <= ?1 AND tries < ?2 "
+	                       "ORDER BY next_at LIMIT ?3",
+	                       -1, &st, NULL) != SQLITE_OK) {
+		*err_r = db_error(t->db, "post due");
+		return false;
+	}
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, max_tries);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n_r < max)
+		out[(*n_r)++] = (tlsrptdb_post){.day = sqlite3_column_int64(st, 0),
+		                                .domain = xstrdup((const char *)sqlite3_column_text(st, 1)),
+		                                .uri = xstrdup((const char *)sqlite3_column_text(st, 2)),
+		                                .tries = sqlite3_column_int(st, 3)};
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		*err_r = db_error(t->db, "post due");
+		return false;
+	}
+	return true;
+}
+
+bool tlsrptdb_post_result(tlsrptdb *t, const tlsrptdb_post *p, bool done, int tries, int64_t next_at,
+                          char **err_r)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql = done ? "DELETE FROM posts WHERE day = ?1 AND domain = ?2 AND uri = ?3"
+	                       : "UPDATE posts SET tries = ?4, next_at = ?5 WHERE day = ?1 AND domain = ?2 AND uri = ?3";
+	bool ok = sqlite3_prepare_v2(t->db, sql, -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_int64(st, 1, p->day);
+		sqlite3_bind_text(st, 2, p->domain, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, p->uri, -1, SQLITE_STATIC);
+		if (!done) {
+			sqlite3_bind_int(st, 4, tries);
+			sqlite3_bind_int64(st, 5, next_at);
+		}
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	if (!ok)
+		*err_r = db_error(t->db, "post result");
+	return ok;
+}
+
+void tlsrptdb_post_clear(tlsrptdb_post *p)
+{
+	free(p->domain);
+	free(p->uri);
+	*p = (tlsrptdb_post){0};
 }

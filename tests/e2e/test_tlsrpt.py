@@ -11,13 +11,16 @@ import datetime
 import email
 import email.policy
 import gzip
+import http.server
 import json
+import ssl
+import threading
 import re
 import time
 
 import pytest
 
-from conftest import (DOMAIN, make_message, outbound_config, qid_lines, submit, uniq, wait_final,
+from conftest import (DOMAIN, free_port, make_message, outbound_config, qid_lines, submit, uniq, wait_final,
                       wait_until)
 from sts_https import PolicyServer, make_cert
 from test_dane import sdns, spki_sha256  # noqa: F401 (a fixture)
@@ -60,6 +63,21 @@ def send_now(srv, day):
     p = srv.cli("tlsrpt", "send-now", "--day", day)
     assert p.returncode == 0, (p.stderr, srv.log_text()[-4000:])
     return p.stdout
+
+
+def deliver(srv, user, pw, rcpt, rx, n=1):
+    """Submit a message to rcpt and see it arrive at rx (its n-th)."""
+    qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "tlsrpt", ["TLS-RPT"]))
+    rx.wait_messages(n, TIMEOUT)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"
+
+
+def report_today(srv, n_domains):
+    """`send-now` for today once the counts of n_domains are in tlsrpt.db
+    (a worker job writes them just after each session); the day."""
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    wait_until(lambda: f"{n_domains} policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    return day
 
 
 def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca, tls_cert):
@@ -112,8 +130,9 @@ def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca
     assert fd["failed-session-count"] == 1
     assert fd["sending-mta-ip"].startswith("127."), fd
     assert fd["receiving-mx-helo"] == MX2, fd        # the name in its EHLO reply
-    log = srv.log_text()
-    assert f"tlsrpt_https_rua_skipped domain={REMOTE} count=1" in log
+    # the https: address is tried too (rua.test has no address: retried)
+    wait_until(lambda: f'tlsrpt_post_failed domain={REMOTE} uri=https://rua.test/r error="rua.test has no '
+               'address" tries=1 action=retry' in srv.log_text(), TIMEOUT, what="the https: rua tried")
     # sent once: asking again finds nothing left for the day
     wait_until(lambda: "0 policy domain(s)" in send_now(srv, day), TIMEOUT, what="the report marked sent")
     assert len(rua.messages) == 1
@@ -267,12 +286,8 @@ def test_sts_policy_failures(make_server, dns, mx, test_ca):
                           "\ntlsrpt: { enable = 1; };")
         user, pw = srv.add_user()
         for dom in cases:
-            rcpt = f"{uniq('sts')}@{dom}"
-            qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "sts failure", ["x"]))
-            rxs[dom].wait_messages(1, TIMEOUT)
-            assert wait_final(srv, qid, rcpt)["result"] == "sent"
-        day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-        wait_until(lambda: "3 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+            deliver(srv, user, pw, f"{uniq('sts')}@{dom}", rxs[dom])
+        report_today(srv, 3)
         got = reports_by_domain(rua, 3)
     finally:
         ps.stop()
@@ -303,13 +318,9 @@ def test_cached_policy_applies_when_the_fetch_fails(make_server, dns, mx, sts, t
         dns.set(f"_mta-sts.{REMOTE}", "TXT", [txt])
         if n == 1:
             sts.status[REMOTE] = (500, {})
-        rcpt = f"{uniq('cache')}@{REMOTE}"
-        qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "cached", ["x"]))
-        good.wait_messages(n + 1, TIMEOUT)
-        assert wait_final(srv, qid, rcpt)["result"] == "sent"
+        deliver(srv, user, pw, f"{uniq('cache')}@{REMOTE}", good, n + 1)
     assert len(sts.fetches(REMOTE)) == 2
-    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    report_today(srv, 1)
     (pol,) = reports_by_domain(rua, 1)[REMOTE]["policies"]
     assert pol["policy"]["policy-type"] == "sts" and "mode: enforce" in pol["policy"]["policy-string"]
     assert pol["summary"] == {"total-successful-session-count": 2, "total-failure-session-count": 0}
@@ -327,11 +338,102 @@ def test_dnssec_bogus_address(make_server, sdns, mx, test_ca):
     rx = mx.add(IP1, hostname=mx1)
     rua, srv, qid = send_signed(make_server, d, anchor, mx, signed, "bogus")
     assert rx.messages == []
-    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    report_today(srv, 1)
     (pol,) = reports_by_domain(rua, 1)[signed]["policies"]
     assert pol["policy"] == {"policy-type": "no-policy-found", "policy-domain": signed, "mx-host": [mx1]}, pol
     assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
     (fd,) = pol["failure-details"]
     assert fd["result-type"] == "dnssec-invalid" and fd["receiving-mx-hostname"] == mx1, fd
     assert "bogus" in fd["failure-reason-code"], fd
+
+
+class ReportServer:
+    """An HTTPS server for rua=https:// (RFC 8460 5.4) with a certificate
+    from the test CA: per path, the statuses to answer in turn (the last
+    one repeats); every POST is kept as (path, headers, body)."""
+
+    def __init__(self, cert, key, statuses):
+        self.port = free_port()
+        self.statuses = {k: list(v) for k, v in statuses.items()}
+        self.posts = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                owner.posts.append((self.path, dict(self.headers), body))
+                st = owner.statuses.get(self.path, [404])
+                code = st.pop(0) if len(st) > 1 else st[0]
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def on(self, path):
+        return [p for p in self.posts if p[0] == path]
+
+
+def test_https_rua(make_server, dns, mx, test_ca):
+    """rua with a mailto: and two https: addresses: the mailbox gets the
+    report by mail, and each https: address a POST of the gzip'd JSON as
+    application/tlsrpt+gzip.  /ok answers 500 first: tried again (after
+    tlsrpt.https_retry) until its 200; /down always answers 503: given up
+    after tlsrpt.https_tries POSTs."""
+    dom = "posted.test"
+    cert, key = make_cert(test_ca, ["rua.test"])
+    rs = ReportServer(cert, key, {"/ok": [500, 200], "/down": [503]})
+    try:
+        ok_uri, down_uri = f"https://rua.test:{rs.port}/ok", f"https://rua.test:{rs.port}/down"
+        dns.set(dom, "MX", [(10, f"mx.{dom}")])
+        dns.set(f"mx.{dom}", "A", [IP1])
+        dns.set(f"_smtp._tls.{dom}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA},{ok_uri}, {down_uri}"])
+        dns.set("rua.test", "MX", [(10, "mx.rua.test")])
+        dns.set("rua.test", "A", ["127.0.0.1"])
+        dns.set("mx.rua.test", "A", [IP_RUA])
+        rx = mx.add(IP1, hostname=f"greeter.{dom}")            # no STARTTLS
+        rua = mx.add(IP_RUA, hostname="mx.rua.test")
+        srv = make_server(extra=outbound_config(dns, mx.port, ca_file=test_ca["ca"]) +
+                          f'\ntlsrpt: {{ enable = 1; org_name = "Test Org"; submitter = "{DOMAIN}";'
+                          " https_retry = 1; https_tries = 3; https_timeout = 5; };")
+        user, pw = srv.add_user()
+        deliver(srv, user, pw, f"{uniq('https')}@{dom}", rx)
+        day = report_today(srv, 1)
+        wait_until(lambda: len(rs.on("/ok")) == 2 and len(rs.on("/down")) == 3, TIMEOUT,
+                   what="the POSTs and their retries")
+        mailed = reports_by_domain(rua, 1)[dom]
+        time.sleep(2.5)                                          # nothing more after the 200 and the last try
+        assert len(rs.on("/ok")) == 2 and len(rs.on("/down")) == 3, rs.posts
+        log = srv.log_text()
+    finally:
+        rs.stop()
+    start = f"{day}T00:00:00Z"
+    for path, headers, body in rs.posts:
+        assert headers["Content-Type"] == "application/tlsrpt+gzip", headers
+        report = json.loads(gzip.decompress(body))
+        assert report == mailed                                  # the same report as the mail's
+        assert report["organization-name"] == "Test Org"
+        assert report["date-range"] == {"start-datetime": start, "end-datetime": f"{day}T23:59:59Z"}
+        assert report["contact-info"] == f"postmaster@{DOMAIN}"
+        assert report["report-id"] == f"{start}_{dom}@{DOMAIN}"
+        (pol,) = report["policies"]
+        assert pol["policy"] == {"policy-type": "no-policy-found", "policy-domain": dom, "mx-host": [f"mx.{dom}"]}
+        assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
+        (fd,) = pol["failure-details"]
+        assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1, fd
+        assert fd["receiving-mx-helo"] == f"greeter.{dom}", fd
+    assert f'tlsrpt_post_failed domain={dom} uri={ok_uri} error="HTTP status 500" tries=1 action=retry' in log
+    assert f'tlsrpt_posted domain={dom} uri={ok_uri} status=200 tries=2' in log
+    assert f'tlsrpt_post_failed domain={dom} uri={down_uri} error="HTTP status 503" tries=3 action=gave_up' in log

@@ -17,6 +17,7 @@
 
 #include "delivery/tlsrpt.h"
 #include "delivery/tlsrptdb.h"
+#include "delivery/tlsrptpost.h"
 #include "lib/config.h"
 #include "lib/strutil.h"
 #include "msgauth/dkimkeys.h"
@@ -323,6 +324,49 @@ static void test_txt(void **state)
 	assert_false(tlsrpt_parse_txt(bad, 1, to, 4, &n, &nh));
 }
 
+/* https: rua addresses (RFC 8460 3) kept as written, up to the bound,
+ * mixed with mailto: ones; and the host and port a POST goes to. */
+static void test_https_rua(void **state)
+{
+	(void)state;
+	char *to[2], *https[2];
+	size_t n, nh;
+	const char *rec[] = {"v=TLSRPTv1;rua=https://r.test/a, mailto:a@x.test,https://[2001:db8::1]:8443/b,"
+	                     "https://third.test/c,http://plain.test/d"};
+	assert_true(tlsrpt_parse_rua(rec, 1, to, 2, &n, https, 2, &nh));
+	assert_int_equal(n, 1);
+	assert_int_equal(nh, 2);
+	assert_string_equal(to[0], "a@x.test");
+	assert_string_equal(https[0], "https://r.test/a");
+	assert_string_equal(https[1], "https://[2001:db8::1]:8443/b");
+	char *host = NULL;
+	int port = 0;
+	assert_true(tlsrpt_post_target(https[0], &host, &port));
+	assert_string_equal(host, "r.test");
+	assert_int_equal(port, 443);
+	free(host);
+	assert_true(tlsrpt_post_target(https[1], &host, &port));
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(port, 8443);
+	free(host);
+	assert_true(tlsrpt_post_target("https://R.Test:444/x?y", &host, &port));
+	assert_string_equal(host, "r.test");
+	assert_int_equal(port, 444);
+	free(host);
+	assert_false(tlsrpt_post_target("http://r.test/x", &host, &port));
+	assert_false(tlsrpt_post_target("https://", &host, &port));
+	assert_false(tlsrpt_post_target("mailto:a@r.test", &host, &port));
+	assert_false(tlsrpt_post_target("https://r.test:99999/x", &host, &port));
+	free(to[0]);
+	free(https[0]);
+	free(https[1]);
+	const char *only[] = {"v=TLSRPTv1; rua=https://r.test/a"};
+	assert_true(tlsrpt_parse_rua(only, 1, to, 2, &n, https, 2, &nh));
+	assert_int_equal(n, 0);
+	assert_int_equal(nh, 1);
+	free(https[0]);
+}
+
 /* `dns records`: _smtp._tls TXT with rua=mailto: tlsrpt@DOMAIN, or
  * tlsrpt.mailbox with ',' and '!' %-encoded (RFC 8460 3). */
 static const char *tlsrpt_txt(config *cfg)
@@ -385,6 +429,27 @@ static void test_db(void **state)
 	assert_int_equal(b.v[1].n_mx, 1);
 	assert_string_equal(b.v[1].mx[0], "mx3.dest.test");
 	tlsrpt_book_free(&b);
+	/* https deliveries: due rows, a failure that waits, a success that goes */
+	tlsrptdb_post rows[4];
+	size_t np = 0;
+	assert_true(tlsrptdb_post_add(db, DAY, "dest.test", "https://r.test/a", DAY + 100, &err));
+	assert_true(tlsrptdb_post_add(db, DAY, "dest.test", "https://r.test/a", DAY + 100, &err)); /* once */
+	assert_true(tlsrptdb_post_add(db, DAY, "dest.test", "https://r.test/b", DAY + 50, &err));
+	assert_true(tlsrptdb_post_due(db, DAY + 60, 3, rows, 4, &np, &err));
+	assert_int_equal(np, 1);
+	assert_string_equal(rows[0].uri, "https://r.test/b");
+	assert_true(tlsrptdb_post_result(db, &rows[0], false, 3, DAY + 70, &err));
+	tlsrptdb_post_clear(&rows[0]);
+	assert_true(tlsrptdb_post_due(db, DAY + 200, 3, rows, 4, &np, &err));
+	assert_int_equal(np, 1); /* b had its three tries */
+	assert_string_equal(rows[0].uri, "https://r.test/a");
+	assert_int_equal(rows[0].tries, 0);
+	assert_true(tlsrptdb_post_result(db, &rows[0], true, 1, 0, &err));
+	tlsrptdb_post_clear(&rows[0]);
+	assert_true(tlsrptdb_post_due(db, DAY + 200, 4, rows, 4, &np, &err));
+	assert_int_equal(np, 1); /* a is done; b again under a higher bound */
+	assert_string_equal(rows[0].uri, "https://r.test/b");
+	tlsrptdb_post_clear(&rows[0]);
 	strlist d;
 	strlist_init(&d);
 	assert_true(tlsrptdb_unsent(db, DAY, &d, &err));
@@ -408,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_gzip),     cmocka_unit_test(test_filename), cmocka_unit_test(test_message),
 	    cmocka_unit_test(test_txt),      cmocka_unit_test(test_dns_advice),
 	    cmocka_unit_test(test_db),       cmocka_unit_test(test_helo_and_sts_failure),
+	    cmocka_unit_test(test_https_rua),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
