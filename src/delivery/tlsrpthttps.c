@@ -158,8 +158,6 @@ static void start_post(tlsrpthttps *h, tlsrptdb *db, tlsrptdb_post *row)
 	strlist_init(&p->addrs);
 	char *err = NULL;
 	if (!tlsrpt_post_target(p->row.uri, &p->host, &p->port)) {
-		log_event(LOG_LVL_WARN, "tlsrpt_post_failed", "domain=%s uri=\"%s\" error=\"not an https URI with a host\" action=gave_up",
-		          p->row.domain, p->row.uri);
 		p->row.tries = h->cfg->tlsrpt.https_tries - 1; /* this was the last */
 		record(h, p, false, "not an https URI with a host");
 		post_free(p);

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <openssl/x509_vfy.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,45 @@ static void check_helo_report(const tlsrpt_book *b)
 	assert_null(json_object_get(fd1, "receiving-mx-helo"));
 	assert_int_equal(jint(fd1, "failed-session-count"), 1);
 	json_decref(j);
+}
+
+/* Failure details an older version wrote (the details table, no
+ * receiving-mx-helo) are still read, next to the new ones. */
+static void test_db_old_details(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_tlsrpt_XXXXXX";
+	char *err = NULL;
+	tlsrptdb *db = tmp_db(path);
+	sqlite3 *raw = NULL;
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	char *sql = xasprintf("INSERT INTO entries VALUES (%d, 'dest.test', %d, '', 0, 2);"
+	                      "INSERT INTO details VALUES (%d, 'dest.test', %d, '', %d, '127.0.0.1', 'mx1.dest.test',"
+	                      " '192.0.2.1', '', 2);",
+	                      DAY, (int)TLSRPT_POLICY_NONE, DAY, (int)TLSRPT_POLICY_NONE,
+	                      (int)TLSRPT_STARTTLS_NOT_SUPPORTED);
+	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(raw);
+	tlsrpt_book b;
+	tlsrpt_book_init(&b);
+	tlsrpt_session s = {.when = DAY + 1, .policy_domain = "dest.test", .type = TLSRPT_POLICY_NONE,
+	                    .result = TLSRPT_STARTTLS_NOT_SUPPORTED, .sending_ip = "127.0.0.1",
+	                    .receiving_mx = "mx1.dest.test", .receiving_ip = "192.0.2.1", .receiving_helo = "mx1"};
+	assert_true(tlsrpt_book_add(&b, &s));
+	assert_true(tlsrptdb_add(db, &b, &err));
+	tlsrpt_book_free(&b);
+	assert_true(tlsrptdb_load(db, DAY, "dest.test", &b, &err));
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.v[0].failed, 3);
+	assert_int_equal(b.v[0].n_details, 2);
+	assert_null(b.v[0].details[0].receiving_helo);
+	assert_int_equal(b.v[0].details[0].count, 2);
+	assert_string_equal(b.v[0].details[1].receiving_helo, "mx1");
+	assert_int_equal(b.v[0].details[1].count, 1);
+	tlsrpt_book_free(&b);
+	tlsrptdb_close(&db);
+	tmp_db_remove(path);
 }
 
 static void test_helo_and_sts_failure(void **state)
@@ -473,7 +513,7 @@ int main(void)
 	    cmocka_unit_test(test_gzip),     cmocka_unit_test(test_filename), cmocka_unit_test(test_message),
 	    cmocka_unit_test(test_txt),      cmocka_unit_test(test_dns_advice),
 	    cmocka_unit_test(test_db),       cmocka_unit_test(test_helo_and_sts_failure),
-	    cmocka_unit_test(test_https_rua),
+	    cmocka_unit_test(test_https_rua),   cmocka_unit_test(test_db_old_details),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
