@@ -170,16 +170,16 @@ def test_no_policy_and_no_starttls(make_server, dns, mx):
     assert fd["result-type"] == "starttls-not-supported" and fd["receiving-ip"] == IP1
 
 
-def send_signed(make_server, d, anchor, mx, signed, tag):
+def send_signed(make_server, d, anchor, mx, signed, tag, extra=""):
     """rua.test's MX and the _smtp._tls record of the signed domain; a
-    server that sends one message there and sees it deferred:
-    (rua receiver, server, qid)."""
+    server (extra: more configuration) that sends one message there and
+    sees it deferred: (rua receiver, server, qid)."""
     d.set(f"_smtp._tls.{signed}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA}"])
     d.set("rua.test", "MX", [(10, "mx.rua.test")])
     d.set("mx.rua.test", "A", [IP_RUA])
     rua = mx.add(IP_RUA, hostname="mx.rua.test")
     srv = make_server(extra=outbound_config(d, mx.port, trust_anchor=anchor, retry=[60]) +
-                      "\ntlsrpt: { enable = 1; };")
+                      "\ntlsrpt: { enable = 1; };" + extra)
     user, pw = srv.add_user()
     rcpt = f"{uniq(tag)}@{signed}"
     qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, tag, [tag]))
@@ -327,14 +327,17 @@ def test_cached_policy_applies_when_the_fetch_fails(make_server, dns, mx, sts, t
     assert "failure-details" not in pol
 
 
-def test_dnssec_bogus_address(make_server, sdns, mx, test_ca):
-    """A signed domain whose MX host's address answer is made bogus: the
-    host is not tried and the report counts a dnssec-invalid failure under
-    no-policy-found (no validated TLSA records could be read)."""
+@pytest.mark.parametrize("which", ["address", "tlsa"])
+def test_dnssec_bogus(make_server, sdns, mx, which):
+    """A signed domain whose MX host's address answer, or its TLSA answer,
+    is made bogus: the host is not tried and the report counts a
+    dnssec-invalid failure under no-policy-found (no validated TLSA
+    records could be read)."""
     d, anchor = sdns
     signed, mx1 = "dane.test", "mxbogus.dane.test"
     d.mx(signed, (10, mx1)).a(mx1, IP1)
-    d.bogus(mx1)
+    d.set(f"_25._tcp.{mx1}", "TLSA", [(3, 1, 1, "ab" * 32)])
+    d.bogus(mx1 if which == "address" else f"_25._tcp.{mx1}")
     rx = mx.add(IP1, hostname=mx1)
     rua, srv, qid = send_signed(make_server, d, anchor, mx, signed, "bogus")
     assert rx.messages == []
@@ -437,3 +440,23 @@ def test_https_rua(make_server, dns, mx, test_ca):
     assert f'tlsrpt_post_failed domain={dom} uri={ok_uri} error="HTTP status 500" tries=1 action=retry' in log
     assert f'tlsrpt_posted domain={dom} uri={ok_uri} status=200 tries=2' in log
     assert f'tlsrpt_post_failed domain={dom} uri={down_uri} error="HTTP status 503" tries=3 action=gave_up' in log
+
+
+def test_dane_required(make_server, sdns, mx):
+    """A transport map requires DANE for a domain (tls = "dane-only") whose
+    MX host has no TLSA records (a secure denial): the host is skipped and
+    the report counts a dane-required failure under no-policy-found."""
+    d, anchor = sdns
+    signed, mx1 = "dane.test", "mxnotlsa.dane.test"
+    d.mx(signed, (10, mx1)).a(mx1, IP1)
+    rx = mx.add(IP1, hostname=mx1)
+    rua, srv, qid = send_signed(make_server, d, anchor, mx, signed, "danereq",
+                                f'\ntransport = ( {{ domain = "{signed}"; tls = "dane-only"; }} );\n')
+    assert rx.messages == [] and rx.sessions == []
+    report_today(srv, 1)
+    (pol,) = reports_by_domain(rua, 1)[signed]["policies"]
+    assert pol["policy"] == {"policy-type": "no-policy-found", "policy-domain": signed, "mx-host": [mx1]}, pol
+    assert pol["summary"] == {"total-successful-session-count": 0, "total-failure-session-count": 1}
+    (fd,) = pol["failure-details"]
+    assert fd["result-type"] == "dane-required" and fd["receiving-mx-hostname"] == mx1, fd
+    assert fd["failure-reason-code"] == "no TLSA records", fd
