@@ -52,7 +52,9 @@ static size_t on_answer(char *p, size_t size, size_t n, void *arg)
 static CURLcode post_to(const tlsrpt_post_req *req, const char *addr, long *status_r, char *errbuf)
 {
 	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/tlsrpt+gzip");
-	if (hdrs == NULL)
+	/* no "Expect: 100-continue" for a larger report: a server that does
+	 * not answer it would cost a second of waiting each time */
+	if (hdrs == NULL || (hdrs = curl_slist_append(hdrs, "Expect:")) == NULL)
 		abort();
 	curl_https h;
 	curl_https_init(&h, &(curl_https_opts){.url = req->uri, .host = req->host, .url_port = req->port,

@@ -394,15 +394,19 @@ def test_https_rua(make_server, dns, mx, test_ca):
     report by mail, and each https: address a POST of the gzip'd JSON as
     application/tlsrpt+gzip.  /ok answers 500 first: tried again (after
     tlsrpt.https_retry) until its 200; /down always answers 503: given up
-    after tlsrpt.https_tries POSTs."""
+    after tlsrpt.https_tries POSTs.  A third address names a host the
+    server's certificate is not for: no POST reaches it (the certificate is
+    checked), and it is given up in the same way."""
     dom = "posted.test"
     cert, key = make_cert(test_ca, ["rua.test"])
     rs = ReportServer(cert, key, {"/ok": [500, 200], "/down": [503]})
     try:
         ok_uri, down_uri = f"https://rua.test:{rs.port}/ok", f"https://rua.test:{rs.port}/down"
+        wrong_uri = f"https://wrong.test:{rs.port}/wrong"
         dns.set(dom, "MX", [(10, f"mx.{dom}")])
         dns.set(f"mx.{dom}", "A", [IP1])
-        dns.set(f"_smtp._tls.{dom}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA},{ok_uri}, {down_uri}"])
+        dns.set(f"_smtp._tls.{dom}", "TXT", [f"v=TLSRPTv1; rua=mailto:{RUA},{ok_uri}, {down_uri},{wrong_uri}"])
+        dns.set("wrong.test", "A", ["127.0.0.1"])
         dns.set("rua.test", "MX", [(10, "mx.rua.test")])
         dns.set("rua.test", "A", ["127.0.0.1"])
         dns.set("mx.rua.test", "A", [IP_RUA])
@@ -417,8 +421,10 @@ def test_https_rua(make_server, dns, mx, test_ca):
         wait_until(lambda: len(rs.on("/ok")) == 2 and len(rs.on("/down")) == 3, TIMEOUT,
                    what="the POSTs and their retries")
         mailed = reports_by_domain(rua, 1)[dom]
+        wait_until(lambda: f"uri={wrong_uri} " in srv.log_text() and "tries=3 action=gave_up" in
+                   srv.log_text().split(f"uri={wrong_uri} ")[-1], TIMEOUT, what="the wrong host given up")
         time.sleep(2.5)                                          # nothing more after the 200 and the last try
-        assert len(rs.on("/ok")) == 2 and len(rs.on("/down")) == 3, rs.posts
+        assert len(rs.on("/ok")) == 2 and len(rs.on("/down")) == 3 and rs.on("/wrong") == [], rs.posts
         log = srv.log_text()
     finally:
         rs.stop()
@@ -440,6 +446,8 @@ def test_https_rua(make_server, dns, mx, test_ca):
     assert f'tlsrpt_post_failed domain={dom} uri={ok_uri} error="HTTP status 500" tries=1 action=retry' in log
     assert f'tlsrpt_posted domain={dom} uri={ok_uri} status=200 tries=2' in log
     assert f'tlsrpt_post_failed domain={dom} uri={down_uri} error="HTTP status 503" tries=3 action=gave_up' in log
+    wrong = [l for l in log.splitlines() if f"uri={wrong_uri} " in l]
+    assert len(wrong) == 3 and "wrong.test" in wrong[0] and "certificate" in wrong[0], wrong
 
 
 def test_dane_required(make_server, sdns, mx):
