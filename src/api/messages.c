@@ -674,5 +674,10 @@ void api_messages_post(http_req *r)
 	s->now = time(NULL);
 	s->day = (int64_t)(s->now / 86400);
 	http_req_on_abort(r, on_abort, s);
-	workers_submit(srv->wk, prepare_work, prepare_done, s);
+	/* JSON to MIME is the quick lane's; an Idempotency-Key's reservation
+	 * is a database write that waits on the disk */
+	if (s->idem_key != NULL)
+		workers_submit(srv->wk, prepare_work, prepare_done, s);
+	else
+		workers_submit_quick(srv->wk, prepare_work, prepare_done, s);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -172,6 +173,15 @@ static bool open_state(cli_ctx *ctx, server *srv, char **demo_pw_r)
 	return true;
 }
 
+/* Threads of the workers' quick lane (CPU-bound jobs a client waits for):
+ * one per processor, at least 2 and at most 8. */
+static int quick_lane_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 2 ? 2 : n > 8 ? 8 : (int)n;
+}
+
+
 int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 {
 	config *cfg = ctx->cfg;
@@ -213,7 +223,7 @@ int cmd_serve(cli_ctx *ctx, int argc, char **argv)
 	ctx->serving = true;
 	if (!cli_drop_privileges(ctx))
 		goto out;
-	srv.wk = workers_new(srv.base, cfg->workers);
+	srv.wk = workers_new(srv.base, cfg->workers, quick_lane_threads());
 	if (!audit_open(cfg, &err)) { /* before anything that emits records */
 		cli_error("%s", err);
 		free(err);

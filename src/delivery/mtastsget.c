@@ -428,7 +428,7 @@ mtastsget *mtastsget_new(struct event_base *base, const config *cfg, dns_resolve
 		return NULL;
 	}
 	log_event(LOG_LVL_INFO, "mtasts_cache", "loaded=%zu", m->n);
-	m->wk = workers_new(base, 2);
+	m->wk = workers_new(base, 2, 0);
 	m->timer = evtimer_new(base, on_refresh, m);
 	struct timeval tv = {cfg->mtasts.refresh_interval, 0};
 	evtimer_add(m->timer, &tv);

@@ -236,7 +236,7 @@ tlsrpthttps *tlsrpthttps_new(struct event_base *base, const config *cfg, dns_res
 	h->cfg = cfg;
 	h->dns = dns;
 	atomic_init(&h->stop, false);
-	h->wk = workers_new(base, 1);
+	h->wk = workers_new(base, 1, 0);
 	h->timer = evtimer_new(base, on_timer, h);
 	arm(h, 1); /* rows left from before a restart */
 	return h;

@@ -516,7 +516,8 @@ void spool_inspect(spool *s, void (*work)(void *arg, const char *msg, size_t len
 	s->inspected = done;
 	s->inspect_arg = arg;
 	flush_pending(s);
-	workers_submit(s->q->w, inspect_work, inspect_done, s);
+	/* a read of what was just written: in the page cache, ahead of the commits */
+	workers_submit_quick(s->q->w, inspect_work, inspect_done, s);
 }
 
 void spool_prepend(spool *s, const char *text, size_t len)

@@ -299,7 +299,7 @@ static void scan_done(void *arg)
 	add_domain(&j->domains, from_rw ? from_rw : j->h.n_from > 0 ? j->h.authors.items[0] : NULL);
 	add_domain(&j->domains, sender);
 	free(from_rw);
-	workers_submit(s->srv->wk, sign_work, sign_done, j);
+	workers_submit_quick(s->srv->wk, sign_work, sign_done, j);
 }
 
 /* On a worker: keep the message and scan it. */
