@@ -32,6 +32,17 @@ typedef struct mtasts_policy {
 	time_t expires;       /* fetched + max_age */
 } mtasts_policy;
 
+/* Why a domain that announces a policy (a valid `_mta-sts` TXT) has none
+ * to apply, for TLS-RPT (RFC 8460 4.3.2.2): the fetch failed (connection,
+ * HTTP status, media type, size, time-out), the policy host's certificate
+ * did not validate (PKIX, RFC 8461 3.3), or the body is no valid policy. */
+typedef enum mtasts_failure {
+	MTASTS_FAIL_NONE,
+	MTASTS_FAIL_FETCH,
+	MTASTS_FAIL_WEBPKI,
+	MTASTS_FAIL_INVALID,
+} mtasts_failure;
+
 /* "none", "testing", "enforce". */
 const char *mtasts_mode_name(mtasts_mode m);
 

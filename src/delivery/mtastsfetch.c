@@ -8,6 +8,7 @@
 
 #include "delivery/mtasts.h"
 #include "lib/buf.h"
+#include "lib/curlhttps.h"
 #include "lib/strutil.h"
 
 typedef struct sink {
@@ -33,13 +34,6 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
-static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-	(void)dt, (void)dn, (void)ut, (void)un;
-	const atomic_bool *stop = arg;
-	return stop != NULL && atomic_load(stop) ? 1 : 0;
-}
-
 /* The media type of a Content-Type value is text/plain (parameters such
  * as charset=utf-8 are allowed). */
 static bool is_text_plain(const char *ct)
@@ -54,43 +48,22 @@ static bool is_text_plain(const char *ct)
 static CURLcode try_addr(const mtasts_fetch_req *req, const char *addr, sink *s, long *status_r,
                          char **ctype_r, char *errbuf)
 {
-	CURL *c = curl_easy_init();
-	if (c == NULL)
-		abort(); /* out of memory */
 	char *url = xasprintf("https://mta-sts.%s/.well-known/mta-sts.txt", req->domain);
-	bool v6 = strchr(addr, ':') != NULL;
-	char *to = xasprintf("mta-sts.%s:443:%s%s%s:%d", req->domain, v6 ? "[" : "", addr, v6 ? "]" : "",
-	                     req->port);
-	struct curl_slist *connect_to = curl_slist_append(NULL, to);
-	if (connect_to == NULL)
-		abort();
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CONNECT_TO, connect_to);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L); /* RFC 8461 3.3: MUST NOT follow */
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	if (req->ca_file != NULL && *req->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)req->timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)req->timeout);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "yubin MTA-STS");
+	char *host = xasprintf("mta-sts.%s", req->domain);
+	curl_https h;
+	curl_https_init(&h, &(curl_https_opts){.url = url, .host = host, .url_port = 443, .addr = addr,
+	                                       .port = req->port, .ca_file = req->ca_file, .timeout = req->timeout,
+	                                       .user_agent = "yubin MTA-STS", .stop = req->stop, .errbuf = errbuf});
+	CURL *c = h.c;
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)req->stop);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	CURLcode rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status_r);
 	char *ct = NULL;
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
 	*ctype_r = ct ? xstrdup(ct) : NULL;
-	curl_easy_cleanup(c);
-	curl_slist_free_all(connect_to);
-	free(to);
+	curl_https_cleanup(&h);
+	free(host);
 	free(url);
 	return rc;
 }
@@ -117,6 +90,9 @@ void mtasts_fetch_run(const mtasts_fetch_req *req, mtasts_fetch_result *out)
 			free(ctype);
 			return;
 		}
+		/* the peer's certificate chain or name (CURLE_SSL_CACERT is the
+		 * same code as CURLE_PEER_FAILED_VERIFICATION), or its issuer */
+		out->webpki = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_ISSUER_ERROR;
 		if (s.too_big)
 			out->error = xstrdup("the policy is larger than 64 KiB");
 		else if (rc != CURLE_OK)

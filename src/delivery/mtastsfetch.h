@@ -28,6 +28,8 @@ typedef struct mtasts_fetch_result {
 	char *body;                /* the policy text (NUL-terminated), when ok */
 	size_t len;
 	char *error;               /* why not, for the log, when !ok */
+	bool webpki;               /* !ok because the certificate of
+	                            * mta-sts.DOMAIN did not validate */
 } mtasts_fetch_result;
 
 void mtasts_fetch_run(const mtasts_fetch_req *req, mtasts_fetch_result *out);

@@ -25,6 +25,8 @@ typedef struct entry {
 	mtasts_policy *p;        /* the cached policy (maybe expired), or NULL */
 	char *failed_id;         /* a fetch for this id failed ... */
 	time_t retry_at;         /* ... and is not tried again before */
+	mtasts_failure fail;     /* ... how (for TLS-RPT) */
+	char *fail_why;
 	fetch *inflight;
 } entry;
 
@@ -69,6 +71,8 @@ struct mtastsget {
 	req *reqs;               /* every request not yet answered */
 	size_t n_fetches;
 	struct event *timer;
+	mtasts_failure cur_fail; /* of the answer being given (mtastsget_failure) */
+	const char *cur_why;
 };
 
 static entry *find(mtastsget *m, const char *domain)
@@ -84,6 +88,7 @@ static void entry_clear(entry *e)
 	free(e->domain);
 	mtasts_policy_free(&e->p);
 	free(e->failed_id);
+	free(e->fail_why);
 }
 
 /* The entry of domain, made when missing; at the bound the one that
@@ -131,16 +136,27 @@ static void req_unlink(mtastsget *m, req *r)
 	free(r);
 }
 
-/* Answer r with p (NULL: no policy) and drop it. */
-static void answer(req *r, const mtasts_policy *p, const char *how)
+/* Answer r with p (NULL: no policy; fail says why when one was
+ * announced but cannot be applied) and drop it. */
+static void answer_why(req *r, const mtasts_policy *p, const char *how, mtasts_failure fail, const char *why)
 {
 	mtastsget *m = r->m;
 	if (r->fn != NULL) {
 		if (p != NULL && p->mode == MTASTS_MODE_NONE)
 			p = NULL;
+		m->cur_fail = p == NULL ? fail : MTASTS_FAIL_NONE;
+		m->cur_why = why != NULL ? why : "";
 		r->fn(r->arg, p, how);
+		m->cur_fail = MTASTS_FAIL_NONE;
+		m->cur_why = NULL;
 	}
 	req_unlink(m, r);
+}
+
+mtasts_failure mtastsget_failure(const mtastsget *m, const char **why_r)
+{
+	*why_r = m->cur_why != NULL ? m->cur_why : "";
+	return m->cur_fail;
 }
 
 static void log_decision(const char *domain, const entry *e, const char *decision, const char *detail)
@@ -202,6 +218,9 @@ static void fetch_done(void *arg)
 	entry *e = find(m, f->domain);
 	time_t now = time(NULL);
 	bool ok = f->res.ok && f->parsed_ok;
+	mtasts_failure fail = ok ? MTASTS_FAIL_NONE : f->res.ok ? MTASTS_FAIL_INVALID
+	                                 : f->res.webpki   ? MTASTS_FAIL_WEBPKI
+	                                                   : MTASTS_FAIL_FETCH;
 	char *detail = NULL;
 	if (f->store_error != NULL)
 		log_event(LOG_LVL_WARN, "mtasts_cache", "domain=%s error=\"%s\"", f->domain, f->store_error);
@@ -217,6 +236,7 @@ static void fetch_done(void *arg)
 			e->p->expires = f->now + f->parsed.max_age;
 			free(e->failed_id);
 			e->failed_id = NULL;
+			e->fail = MTASTS_FAIL_NONE;
 		}
 	} else {
 		detail = xasprintf("%s", f->res.ok ? f->why : f->res.error ? f->res.error : "failed");
@@ -226,6 +246,9 @@ static void fetch_done(void *arg)
 			free(e->failed_id);
 			e->failed_id = xstrdup(f->id);
 			e->retry_at = now + m->cfg->mtasts.fetch_retry;
+			e->fail = fail;
+			free(e->fail_why);
+			e->fail_why = xstrdup(detail);
 		}
 	}
 	if (e != NULL)
@@ -241,7 +264,7 @@ static void fetch_done(void *arg)
 	for (req *r = m->reqs, *next; r != NULL; r = next) {
 		next = r->next;
 		if (r->f == f)
-			answer(r, act == MTASTS_NO_POLICY ? NULL : e->p, how);
+			answer_why(r, act == MTASTS_NO_POLICY ? NULL : e->p, how, fail, detail);
 	}
 	free(how);
 	free(detail);
@@ -323,7 +346,17 @@ static void on_txt(void *arg, const dns_answer *ans)
 	if (r->fn != NULL)
 		log_decision(r->domain, act == MTASTS_USE_CACHED ? e : NULL,
 		             act == MTASTS_USE_CACHED ? "cached" : "none", detail);
-	answer(r, act == MTASTS_USE_CACHED ? e->p : NULL, act == MTASTS_USE_CACHED ? "cached" : "none");
+	/* a policy announced (the TXT) but not fetched: the last fetch for its
+	 * id failed a moment ago, or too many fetches are out */
+	mtasts_failure fail = MTASTS_FAIL_NONE;
+	const char *fail_why = NULL;
+	if (act == MTASTS_NO_POLICY && txt == MTASTS_TXT_FOUND) {
+		bool same_id = e != NULL && e->failed_id != NULL && strcmp(e->failed_id, r->txt_id) == 0;
+		fail = same_id ? e->fail : MTASTS_FAIL_FETCH;
+		fail_why = same_id ? e->fail_why : "too many policy fetches at once";
+	}
+	answer_why(r, act == MTASTS_USE_CACHED ? e->p : NULL, act == MTASTS_USE_CACHED ? "cached" : "none", fail,
+	           fail_why);
 }
 
 static req *new_req(mtastsget *m, const char *domain, mtastsget_fn *fn, void *arg, bool refresh)

@@ -37,4 +37,11 @@ void mtastsget_free(mtastsget **m);
 typedef void mtastsget_fn(void *arg, const mtasts_policy *p, const char *how);
 void mtastsget_lookup(mtastsget *m, const char *domain, mtastsget_fn *fn, void *arg);
 
+/* During an mtastsget_fn call with p NULL: why the domain, which announces
+ * a policy, has none that can be applied (MTASTS_FAIL_NONE when it has no
+ * policy at all, or mode none), with *why_r (valid during the call) for
+ * TLS-RPT's failure-reason-code.  A failed fetch under a usable cached
+ * policy is not a failure here: the cached policy is applied. */
+mtasts_failure mtastsget_failure(const mtastsget *m, const char **why_r);
+
 #endif

@@ -139,6 +139,10 @@ typedef struct ob_group {
 	                       * connection or a failed look-up */
 	char *last_remote;    /* the last of them that a server said, if any */
 	mtasts_policy *sts;   /* the domain's MTA-STS policy (testing or enforce), or NULL */
+	int sts_fail;         /* TLS-RPT: sts NULL although the domain announces a
+	                       * policy: how it failed (mtasts_failure) ... */
+	char *sts_fail_why;   /* ... and why */
+	bool tlsa_bogus;      /* tlsa_failed: the TLSA answer was DNSSEC-bogus */
 	smtpc_job job;
 	bool job_running;
 	int64_t job_start_ms; /* for the audit trail's duration */
@@ -380,7 +384,9 @@ static void on_smtp_done(smtpc_job *job)
 			all_temp = false;
 	audit_attempt(g, job);
 	count_tls_verdict(g, job);
-	if (g->route.kind == ROUTE_DIRECT) /* TLS-RPT: sessions with the domain's own MX hosts */
+	if (g->route.kind == ROUTE_DIRECT && g->sts_fail != MTASTS_FAIL_NONE) /* no policy to apply */
+		tlsrptlive_note_sts_failure(o->tlsrpt, job, g->domain, g->cur_ip, g->sts_fail, g->sts_fail_why);
+	else if (g->route.kind == ROUTE_DIRECT) /* TLS-RPT: sessions with the domain's own MX hosts */
 		tlsrptlive_note_job(o->tlsrpt, job, g->domain, g->cur_ip, g->sts);
 	for (size_t k = 0; k < g->n; k++)
 		log_event(LOG_LVL_INFO, "delivery_attempt",
@@ -624,6 +630,8 @@ static void dane_level_unmet(ob_group *g, bool secure_host)
 	          g->a->env.id, g->domain, host, route_tls_name(g->route.tls), why, only ? "skipped" : "may");
 	if (!only)
 		return;
+	if (g->route.kind == ROUTE_DIRECT) /* TLS-RPT (RFC 8460 4.3.2.1) */
+		tlsrptlive_note_lookup(g->a->o->tlsrpt, g->domain, host, TLSRPT_DANE_REQUIRED, why);
 	char *reply = xasprintf("451 4.7.5 DANE: %s has %s (tls = \"dane-only\")", host,
 	                        strcmp(why, "no TLSA records") == 0 || strcmp(why, "no usable TLSA records") == 0
 	                            ? why : "no secure TLSA records");
@@ -723,6 +731,9 @@ static void host_ready(ob_group *g)
 	route_order_addrs(&g->ips, g->a->o->prefer);
 	g->ip_i = 0;
 	if (secure_host && g->tlsa_failed != NULL) {
+		if (g->tlsa_bogus && g->route.kind == ROUTE_DIRECT) /* TLS-RPT (RFC 8460 4.3.2.1) */
+			tlsrptlive_note_lookup(g->a->o->tlsrpt, g->domain, g->hosts.items[g->host_i], TLSRPT_DNSSEC_INVALID,
+			                       g->tlsa_failed + 4);
 		add_reason(g, NULL, g->tlsa_failed, false, false);
 		g->ip_i = g->ips.n; /* skip its addresses: the next MX */
 	} else if (g->route.tls >= ROUTE_TLS_DANE && g->ips.n > 0 && (!g->dane_on || (dane_only && g->tlsa.n == 0))) {
@@ -745,6 +756,8 @@ static void on_address(void *arg, const dns_answer *ans)
 		char *why = ans->bogus ? xasprintf("451 4.4.3 Temporary DNS failure looking up %s (DNSSEC bogus: %s)",
 		                                   host, ans->why_bogus)
 		                       : xasprintf("451 4.4.3 Temporary DNS failure looking up %s", host);
+		if (ans->bogus && g->route.kind == ROUTE_DIRECT) /* TLS-RPT (RFC 8460 4.3.2.1) */
+			tlsrptlive_note_lookup(g->a->o->tlsrpt, g->domain, host, TLSRPT_DNSSEC_INVALID, why + 4);
 		add_reason(g, NULL, why, false, false);
 		free(why);
 	}
@@ -760,6 +773,7 @@ static void on_tlsa(void *arg, const dns_answer *ans)
 {
 	ob_group *g = arg;
 	const char *host = g->hosts.items[g->host_i];
+	g->tlsa_bogus = ans->status == DNS_TEMPFAIL && ans->bogus;
 	if (ans->status == DNS_TEMPFAIL)
 		g->tlsa_failed = ans->bogus
 			? xasprintf("451 4.7.5 DANE: the TLSA records of %s are bogus (%s)", host, ans->why_bogus)
@@ -904,6 +918,8 @@ static void on_mx(void *arg, const dns_answer *ans)
 		why = ans->bogus ? xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s (DNSSEC bogus: %s)",
 		                             g->domain, ans->why_bogus)
 		                 : xasprintf("451 4.4.3 Temporary DNS failure looking up the MX of %s", g->domain);
+		if (ans->bogus) /* TLS-RPT (RFC 8460 4.3.2.1) */
+			tlsrptlive_note_lookup(g->a->o->tlsrpt, g->domain, NULL, TLSRPT_DNSSEC_INVALID, why + 4);
 		group_set_all(g, 't', 451, why, NULL, NULL);
 		break;
 	}
@@ -929,6 +945,10 @@ static void on_sts(void *arg, const mtasts_policy *p, const char *how)
 {
 	ob_group *g = arg;
 	mtasts_policy_free(&g->sts);
+	const char *fail_why = NULL;
+	g->sts_fail = p == NULL ? (int)mtastsget_failure(g->a->o->sts, &fail_why) : MTASTS_FAIL_NONE;
+	free(g->sts_fail_why);
+	g->sts_fail_why = g->sts_fail != MTASTS_FAIL_NONE ? xstrdup(fail_why) : NULL;
 	if (p != NULL) {
 		g->sts = mtasts_policy_dup(p);
 		log_event(LOG_LVL_INFO, "mtasts_apply", "qid=%s domain=%s mode=%s id=%s source=\"%s\"", g->a->env.id,
@@ -1155,6 +1175,7 @@ static void attempt_free(ob_attempt *a)
 		free(g->last_remote);
 		free(g->cur_host);
 		mtasts_policy_free(&g->sts);
+		free(g->sts_fail_why);
 	}
 	free(a->groups);
 	for (size_t i = 0; a->res != NULL && i < a->env.n_rcpts; i++) {

@@ -659,6 +659,26 @@ static void on_auth_reply(smtpc_job *j, int code, const char *text)
 	start_mail(j);
 }
 
+#define MX_HELO_MAX 255 /* a domain name's length (RFC 1035 2.3.4) */
+
+/* The name a 2xx greeting or EHLO/HELO reply starts with ("220 NAME ...",
+ * "250-NAME ..."): kept in j->mx_helo for TLS-RPT; a word that is too long
+ * or holds other than printable ASCII is no name and is not kept. */
+static void note_mx_helo(smtpc_job *j, const char *text)
+{
+	if (strlen(text) < 5)
+		return;
+	const char *p = text + 4;
+	size_t n = strcspn(p, " \r\n");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 127)
+			return;
+	if (n == 0 || n > MX_HELO_MAX)
+		return;
+	free(j->mx_helo);
+	j->mx_helo = xstrndup(p, n);
+}
+
 /* One complete reply: code and the whole text (lines joined by '\n'). */
 static void on_reply(smtpc_conn *c, int code, const char *text)
 {
@@ -683,6 +703,8 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 			finish_as(j, code, text, true);
 			return;
 		}
+		if (j->mx_helo == NULL)
+			note_mx_helo(j, text);
 		c->step = ST_EHLO;
 		send_line(c, "EHLO %s", j->helo);
 		return;
@@ -692,6 +714,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 			send_line(c, "HELO %s", j->helo);
 			return;
 		}
+		note_mx_helo(j, text);
 		parse_ehlo(c, text);
 		j->dsn_offered = c->ext_dsn;
 		if (c->ext_starttls && !c->tls && j->tls != NULL) {
@@ -707,6 +730,7 @@ static void on_reply(smtpc_conn *c, int code, const char *text)
 			finish_as(j, code, text, true);
 			return;
 		}
+		note_mx_helo(j, text);
 		after_ehlo(j);
 		return;
 	case ST_STARTTLS:
@@ -1015,6 +1039,8 @@ void smtpc_job_clear(smtpc_job *j)
 	j->tls_verify_result = 0;
 	free(j->local_ip);
 	j->local_ip = NULL;
+	free(j->mx_helo);
+	j->mx_helo = NULL;
 }
 
 /* ---- connections between transactions ---- */

@@ -121,6 +121,10 @@ struct smtpc_job {
 	int tls_failure;
 	long tls_verify_result;
 	char *local_ip;               /* our address on a fresh connection, or NULL */
+	char *mx_helo;                /* the name the server gave in its EHLO (or
+	                               * HELO) reply, else in its greeting, on a
+	                               * fresh connection (TLS-RPT's
+	                               * receiving-mx-helo); NULL when none */
 	bool data_sent;
 	smtpc_conn *kept;             /* keep was set and the connection is still
 	                               * good: it is the caller's now */

@@ -84,6 +84,7 @@ static void detail_free(tlsrpt_detail *d)
 	free(d->receiving_mx);
 	free(d->receiving_ip);
 	free(d->reason);
+	free(d->receiving_helo);
 }
 
 void tlsrpt_book_free(tlsrpt_book *b)
@@ -149,7 +150,8 @@ static void note_failure(tlsrpt_entry *e, const tlsrpt_session *s, uint64_t n)
 	for (size_t i = 0; i < e->n_details; i++) {
 		tlsrpt_detail *d = &e->details[i];
 		if (d->result == s->result && same(d->sending_ip, s->sending_ip) && same(d->receiving_mx, s->receiving_mx) &&
-		    same(d->receiving_ip, s->receiving_ip) && same(d->reason, s->reason)) {
+		    same(d->receiving_ip, s->receiving_ip) && same(d->reason, s->reason) &&
+		    same(d->receiving_helo, s->receiving_helo)) {
 			d->count += n;
 			return;
 		}
@@ -158,7 +160,8 @@ static void note_failure(tlsrpt_entry *e, const tlsrpt_session *s, uint64_t n)
 		return;
 	e->details[e->n_details++] = (tlsrpt_detail){
 		.result = s->result, .sending_ip = dup_or_null(s->sending_ip), .receiving_mx = dup_or_null(s->receiving_mx),
-		.receiving_ip = dup_or_null(s->receiving_ip), .reason = dup_or_null(s->reason), .count = n};
+		.receiving_ip = dup_or_null(s->receiving_ip), .reason = dup_or_null(s->reason),
+		.receiving_helo = dup_or_null(s->receiving_helo), .count = n};
 }
 
 bool tlsrpt_book_add(tlsrpt_book *b, const tlsrpt_session *s)
@@ -229,12 +232,13 @@ static json_t *policy_lines(const char *text)
 	return a;
 }
 
-/* mx-host: for sts the policy's mx patterns (RFC 8460 4.4), for tlsa the MX
- * host names the sessions went to. */
+/* mx-host: for sts the policy's mx patterns (RFC 8460 4.4), for tlsa (and
+ * an sts policy that could not be fetched) the MX host names the sessions
+ * went to. */
 static json_t *mx_hosts(const tlsrpt_entry *e)
 {
 	json_t *a = json_array();
-	if (e->type == TLSRPT_POLICY_STS) {
+	if (e->type == TLSRPT_POLICY_STS && e->policy_string != NULL) {
 		const char *p = e->policy_string;
 		while (p != NULL && *p != '\0') {
 			const char *nl = strchr(p, '\n');
@@ -268,7 +272,7 @@ static json_t *entry_json(const tlsrpt_entry *e)
 {
 	json_t *pol = json_object();
 	json_object_set_new(pol, "policy-type", json_string(tlsrpt_policy_name(e->type)));
-	if (e->type != TLSRPT_POLICY_NONE)
+	if (e->type != TLSRPT_POLICY_NONE && e->policy_string != NULL) /* absent: not fetched (4.3.2.2) */
 		json_object_set_new(pol, "policy-string", policy_lines(e->policy_string));
 	json_object_set_new(pol, "policy-domain", json_string(e->domain));
 	json_t *mx = mx_hosts(e);
@@ -290,6 +294,7 @@ static json_t *entry_json(const tlsrpt_entry *e)
 			json_object_set_new(x, "result-type", json_string(tlsrpt_result_name(d->result)));
 			set_opt(x, "sending-mta-ip", d->sending_ip);
 			set_opt(x, "receiving-mx-hostname", d->receiving_mx);
+			set_opt(x, "receiving-mx-helo", d->receiving_helo);
 			set_opt(x, "receiving-ip", d->receiving_ip);
 			json_object_set_new(x, "failed-session-count", json_integer((json_int_t)d->count));
 			set_opt(x, "failure-reason-code", d->reason);
@@ -424,8 +429,17 @@ static char *pct_decode(const char *p, size_t n)
 	return o;
 }
 
-static void take_uris(const char *v, size_t len, char **mailto_r, size_t max, size_t *n_mailto_r,
-                      size_t *n_https_r)
+/* The URIs of a rua value: mailto: ones %-decoded into mailto_r (up to
+ * max), https: ones as they are into https_r (up to max_https; NULL: only
+ * counted). */
+typedef struct rua_out {
+	char **mailto;
+	size_t max, *n_mailto;
+	char **https;
+	size_t max_https, *n_https;
+} rua_out;
+
+static void take_uris(const char *v, size_t len, const rua_out *o)
 {
 	const char *p = v, *end = v + len;
 	while (p < end) {
@@ -438,20 +452,22 @@ static void take_uris(const char *v, size_t len, char **mailto_r, size_t max, si
 			t--;
 		size_t n = (size_t)(t - p);
 		if (n > 7 && strncasecmp(p, "mailto:", 7) == 0) {
-			if (*n_mailto_r < max)
-				mailto_r[(*n_mailto_r)++] = pct_decode(p + 7, n - 7);
-		} else if (n > 6 && strncasecmp(p, "https:", 6) == 0) {
-			(*n_https_r)++;
+			if (*o->n_mailto < o->max)
+				o->mailto[(*o->n_mailto)++] = pct_decode(p + 7, n - 7);
+		} else if (n > 8 && strncasecmp(p, "https://", 8) == 0) {
+			if (o->https == NULL)
+				(*o->n_https)++;
+			else if (*o->n_https < o->max_https)
+				o->https[(*o->n_https)++] = xstrndup(p, n);
 		}
 		p = c ? c + 1 : end;
 	}
 }
 
-bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
-                      size_t *n_https_r)
+static bool parse_rua(const char *const *txt, size_t n_txt, const rua_out *o)
 {
-	*n_mailto_r = 0;
-	*n_https_r = 0;
+	*o->n_mailto = 0;
+	*o->n_https = 0;
 	const char *rec = NULL;
 	size_t found = 0;
 	for (size_t i = 0; i < n_txt; i++)
@@ -469,8 +485,23 @@ bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, siz
 		while (p < e && (*p == ' ' || *p == '\t'))
 			p++;
 		if ((size_t)(e - p) > 4 && strncmp(p, "rua=", 4) == 0)
-			take_uris(p + 4, (size_t)(e - p - 4), mailto_r, max, n_mailto_r, n_https_r);
+			take_uris(p + 4, (size_t)(e - p - 4), o);
 		p = semi ? semi + 1 : e;
 	}
-	return *n_mailto_r + *n_https_r > 0;
+	return *o->n_mailto + *o->n_https > 0;
+}
+
+bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
+                      size_t *n_https_r)
+{
+	rua_out o = {.mailto = mailto_r, .max = max, .n_mailto = n_mailto_r, .n_https = n_https_r};
+	return parse_rua(txt, n_txt, &o);
+}
+
+bool tlsrpt_parse_rua(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
+                      char **https_r, size_t max_https, size_t *n_https_r)
+{
+	rua_out o = {.mailto = mailto_r, .max = max, .n_mailto = n_mailto_r, .https = https_r,
+	             .max_https = max_https, .n_https = n_https_r};
+	return parse_rua(txt, n_txt, &o);
 }

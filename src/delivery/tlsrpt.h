@@ -61,6 +61,8 @@ typedef struct tlsrpt_session {
 	const char *receiving_mx;
 	const char *receiving_ip;
 	const char *reason; /* failure-reason-code, free text */
+	const char *receiving_helo; /* receiving-mx-helo: the name in the MX's
+	                             * EHLO reply (else its greeting), 4.4 */
 } tlsrpt_session;
 
 /* Bounds: a book holds at most this many policy entries, and an entry at
@@ -73,6 +75,7 @@ typedef struct tlsrpt_session {
 typedef struct tlsrpt_detail {
 	tlsrpt_result result;
 	char *sending_ip, *receiving_mx, *receiving_ip, *reason;
+	char *receiving_helo;
 	uint64_t count;
 } tlsrpt_detail;
 
@@ -140,5 +143,9 @@ char *tlsrpt_message(const tlsrpt_sender *s, const char *from, const char *to, i
  * ones are counted in *n_https_r. */
 bool tlsrpt_parse_txt(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
                       size_t *n_https_r);
+/* The same, with the https: URIs (RFC 8460 3: "https://" and the rest,
+ * as written) into https_r (up to max_https, malloc'd). */
+bool tlsrpt_parse_rua(const char *const *txt, size_t n_txt, char **mailto_r, size_t max, size_t *n_mailto_r,
+                      char **https_r, size_t max_https, size_t *n_https_r);
 
 #endif

@@ -155,7 +155,34 @@ void tlsrptlive_note_job(tlsrptlive *l, const smtpc_job *job, const char *domain
 	tlsrpt_result r = job_result(job, type);
 	tlsrpt_session s = {.when = time(NULL), .policy_domain = domain, .type = type, .policy_string = text,
 	                    .result = r, .sending_ip = job->local_ip, .receiving_mx = job->mx_host, .receiving_ip = ip,
-	                    .reason = r == TLSRPT_OK ? NULL : job->dane_why};
+	                    .reason = r == TLSRPT_OK ? NULL : job->dane_why, .receiving_helo = job->mx_helo};
 	tlsrptlive_note(l, &s);
 	free(text);
+}
+
+void tlsrptlive_note_sts_failure(tlsrptlive *l, const smtpc_job *job, const char *domain, const char *ip, int fail,
+                                 const char *why)
+{
+	if (l == NULL || !job->connected || job->reuse != NULL || job->stale)
+		return;
+	if (job->dane != NULL || fail == MTASTS_FAIL_NONE) {
+		tlsrptlive_note_job(l, job, domain, ip, NULL);
+		return;
+	}
+	tlsrpt_result r = fail == MTASTS_FAIL_WEBPKI    ? TLSRPT_STS_WEBPKI_INVALID
+	                  : fail == MTASTS_FAIL_INVALID ? TLSRPT_STS_POLICY_INVALID
+	                                                : TLSRPT_STS_POLICY_FETCH_ERROR;
+	tlsrpt_session s = {.when = time(NULL), .policy_domain = domain, .type = TLSRPT_POLICY_STS, .result = r,
+	                    .sending_ip = job->local_ip, .receiving_mx = job->mx_host, .receiving_ip = ip,
+	                    .reason = why != NULL && *why ? why : NULL, .receiving_helo = job->mx_helo};
+	tlsrptlive_note(l, &s);
+}
+
+void tlsrptlive_note_lookup(tlsrptlive *l, const char *domain, const char *mx, tlsrpt_result r, const char *why)
+{
+	if (l == NULL)
+		return;
+	tlsrpt_session s = {.when = time(NULL), .policy_domain = domain, .type = TLSRPT_POLICY_NONE, .result = r,
+	                    .receiving_mx = mx, .reason = why};
+	tlsrptlive_note(l, &s);
 }

@@ -24,6 +24,21 @@ struct mtasts_policy;
  * opened), is not a session of its own. */
 void tlsrptlive_note_job(tlsrptlive *l, const struct smtpc_job *job, const char *domain,
                          const char *ip, const struct mtasts_policy *sts);
+/* The same for a session whose domain announces an MTA-STS policy that
+ * could not be had (fail, from mtastsget_failure; why for the
+ * failure-reason-code), with no cached one: RFC 8460 4.3.2.2, counted
+ * under policy-type sts, without a policy string, as a failure of that
+ * type whatever the session's TLS outcome (the sender could not secure it
+ * as the domain asks).  A job with TLSA records is counted by
+ * tlsrptlive_note_job: DANE took precedence. */
+void tlsrptlive_note_sts_failure(tlsrptlive *l, const struct smtpc_job *job, const char *domain, const char *ip,
+                                 int fail, const char *why);
+/* A host of domain not tried for a DNS reason (RFC 8460 4.3.2.1):
+ * dnssec-invalid (a bogus MX, address or TLSA answer; mx NULL for the MX
+ * look-up itself) or dane-required (DANE required by the configuration,
+ * and no secure TLSA records), counted under no-policy-found: no
+ * validated TLSA records could be read.  why: the failure-reason-code. */
+void tlsrptlive_note_lookup(tlsrptlive *l, const char *domain, const char *mx, tlsrpt_result r, const char *why);
 /* Write what is left (on the calling thread) and free; a flush still
  * running frees the rest when it completes. */
 void tlsrptlive_free(tlsrptlive **lp);

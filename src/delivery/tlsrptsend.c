@@ -9,6 +9,7 @@
 
 #include "delivery/tlsrpt.h"
 #include "delivery/tlsrptdb.h"
+#include "delivery/tlsrpthttps.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/strutil.h"
@@ -16,7 +17,7 @@
 #include "queue/qfile.h"
 #include "queue/qid.h"
 
-#define RUA_MAX 8      /* mailto: addresses used of one record */
+#define RUA_MAX 8      /* mailto: addresses used of one record, and https: ones */
 #define LOOKUPS_MAX 16 /* _smtp._tls look-ups in flight at once; the rest wait */
 
 typedef struct lookup {
@@ -36,6 +37,7 @@ struct tlsrptsend {
 	lookup *pending; /* look-ups in flight, forgotten at free */
 	size_t n_pending;
 	lookup *waiting, **waiting_tail; /* to look up, in order */
+	tlsrpthttps *https;              /* the POSTs to https: addresses */
 };
 
 static const char *submitter(const config *cfg)
@@ -129,46 +131,82 @@ static bool queue_report(tlsrptsend *s, const char *from, char **rua, size_t n, 
 	return ok;
 }
 
+/* The report's sender fields from the config; *contact_r to free. */
+static tlsrpt_sender sender_of(const config *cfg, char **contact_r)
+{
+	const char *sub = submitter(cfg);
+	*contact_r = cfg->tlsrpt.contact ? xstrdup(cfg->tlsrpt.contact) : xasprintf("postmaster@%s", sub);
+	return (tlsrpt_sender){.org_name = cfg->tlsrpt.org_name ? cfg->tlsrpt.org_name : cfg->hostname,
+	                       .contact = *contact_r, .submitter = sub};
+}
+
+bool tlsrptsend_report_gz(const config *cfg, tlsrptdb *db, int64_t day, const char *domain, unsigned char **gz_r,
+                          size_t *n_r, char **err_r)
+{
+	char *contact = NULL;
+	tlsrpt_sender snd = sender_of(cfg, &contact);
+	tlsrpt_book b;
+	tlsrpt_book_init(&b);
+	char *json = NULL;
+	bool ok = tlsrptdb_load(db, day, domain, &b, err_r) && (json = tlsrpt_report_json(&b, &snd, day, domain)) != NULL;
+	if (ok && !tlsrpt_gzip(json, strlen(json), gz_r, n_r)) {
+		*err_r = xstrdup("gzip failed");
+		ok = false;
+	}
+	free(json);
+	tlsrpt_book_free(&b);
+	free(contact);
+	return ok;
+}
+
 /* Build, sign and queue one report; false when nothing was queued. */
 static bool send_report(tlsrptsend *s, tlsrptdb *db, int64_t day, const char *domain, char **rua, size_t n)
 {
 	const config *cfg = s->cfg;
-	const char *sub = submitter(cfg);
-	char *from = xasprintf("tlsrpt-noreply@%s", sub);
-	char *contact = cfg->tlsrpt.contact ? xstrdup(cfg->tlsrpt.contact) : xasprintf("postmaster@%s", sub);
-	tlsrpt_sender snd = {.org_name = cfg->tlsrpt.org_name ? cfg->tlsrpt.org_name : cfg->hostname,
-	                     .contact = contact, .submitter = sub};
-	tlsrpt_book b;
-	tlsrpt_book_init(&b);
+	char *contact = NULL;
+	tlsrpt_sender snd = sender_of(cfg, &contact);
+	char *from = xasprintf("tlsrpt-noreply@%s", snd.submitter);
 	char *err = NULL;
 	bool ok = false;
-	char *json = NULL;
-	if (!tlsrptdb_load(db, day, domain, &b, &err) || (json = tlsrpt_report_json(&b, &snd, day, domain)) == NULL) {
+	unsigned char *gz = NULL;
+	size_t ngz = 0;
+	if (!tlsrptsend_report_gz(cfg, db, day, domain, &gz, &ngz, &err)) {
 		log_event(LOG_LVL_ERROR, "tlsrpt_report_failed", "domain=%s error=\"%s\"", domain, err ? err : "no counts");
 	} else {
-		unsigned char *gz = NULL;
-		size_t ngz = 0;
 		char *to = xstrdup(rua[0]);
 		for (size_t i = 1; i < n; i++) {
 			char *t = xasprintf("%s, %s", to, rua[i]);
 			free(to);
 			to = t;
 		}
-		if (tlsrpt_gzip(json, strlen(json), &gz, &ngz)) {
-			char *msg = tlsrpt_message(&snd, from, to, day, domain, gz, ngz, time(NULL));
-			msg = sign(cfg, sub, msg);
-			ok = queue_report(s, from, rua, n, msg);
-			free(msg);
-		}
+		char *msg = tlsrpt_message(&snd, from, to, day, domain, gz, ngz, time(NULL));
+		msg = sign(cfg, snd.submitter, msg);
+		ok = queue_report(s, from, rua, n, msg);
+		free(msg);
 		free(to);
-		free(gz);
 	}
 	free(err);
-	free(json);
-	tlsrpt_book_free(&b);
+	free(gz);
 	free(contact);
 	free(from);
 	return ok;
+}
+
+/* A row per https: address, for tlsrpthttps to POST; false when one
+ * could not be written. */
+static bool add_posts(tlsrptsend *s, tlsrptdb *db, int64_t day, const char *domain, char **https, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *err = NULL;
+		if (!tlsrptdb_post_add(db, day, domain, https[i], (int64_t)time(NULL), &err)) {
+			log_event(LOG_LVL_ERROR, "tlsrpt_report_failed", "domain=%s error=\"%s\"", domain, err);
+			free(err);
+			return false;
+		}
+	}
+	if (n > 0)
+		tlsrpthttps_kick(s->https);
+	return true;
 }
 
 static void unlink_lookup(tlsrptsend *s, lookup *l)
@@ -205,10 +243,10 @@ static void on_txt(void *arg, const dns_answer *ans)
 	tlsrptsend *s = l->s;
 	unlink_lookup(s, l);
 	s->n_pending--;
-	char *rua[RUA_MAX];
+	char *rua[RUA_MAX], *https[RUA_MAX];
 	size_t n = 0, nhttps = 0;
-	bool have = ans->status == DNS_OK &&
-	            tlsrpt_parse_txt((const char *const *)ans->values.items, ans->values.n, rua, RUA_MAX, &n, &nhttps);
+	bool have = ans->status == DNS_OK && tlsrpt_parse_rua((const char *const *)ans->values.items, ans->values.n, rua,
+	                                                      RUA_MAX, &n, https, RUA_MAX, &nhttps);
 	char *err = NULL;
 	tlsrptdb *db = ans->status == DNS_TEMPFAIL ? NULL : open_db(s->cfg, &err);
 	if (ans->status == DNS_TEMPFAIL) {
@@ -216,16 +254,19 @@ static void on_txt(void *arg, const dns_answer *ans)
 	} else if (db == NULL) {
 		log_event(LOG_LVL_ERROR, "tlsrpt_report_failed", "domain=%s error=\"%s\"", l->domain, err);
 	} else {
-		if (nhttps > 0)
-			log_event(LOG_LVL_INFO, "tlsrpt_https_rua_skipped", "domain=%s count=%zu", l->domain, nhttps);
-		bool sent = have && n > 0 && send_report(s, db, l->day, l->domain, rua, n);
-		if (!have || n == 0)
+		/* sent: queued to the mailto: addresses (if any) and the https:
+		 * ones (if any) remembered for tlsrpthttps */
+		bool sent = have && (n == 0 || send_report(s, db, l->day, l->domain, rua, n)) &&
+		            add_posts(s, db, l->day, l->domain, https, nhttps);
+		if (!have)
 			log_event(LOG_LVL_INFO, "tlsrpt_no_rua", "domain=%s", l->domain);
-		if ((sent || !have || n == 0) && !tlsrptdb_mark_sent(db, l->day, l->domain, &err))
+		if ((sent || !have) && !tlsrptdb_mark_sent(db, l->day, l->domain, &err))
 			log_event(LOG_LVL_ERROR, "tlsrpt_report_failed", "domain=%s error=\"%s\"", l->domain, err);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(rua[i]);
+	for (size_t i = 0; i < nhttps; i++)
+		free(https[i]);
 	free(err);
 	tlsrptdb_close(&db);
 	free(l->domain);
@@ -314,6 +355,7 @@ tlsrptsend *tlsrptsend_new(struct event_base *base, const config *cfg, dns_resol
 	*s = (tlsrptsend){.base = base, .cfg = cfg, .dns = dns, .q = q, .acc = acc};
 	s->waiting_tail = &s->waiting;
 	s->timer = evtimer_new(base, on_timer, s);
+	s->https = tlsrpthttps_new(base, cfg, dns);
 	arm(s, true);
 	return s;
 }
@@ -337,6 +379,7 @@ void tlsrptsend_free(tlsrptsend **sp)
 		free(l->domain);
 		free(l);
 	}
+	tlsrpthttps_free(&s->https);
 	event_free(s->timer);
 	free(s);
 }

@@ -5,11 +5,14 @@
  * counts in tlsrpt.db for the day and no report yet, it looks up
  * _smtp._tls.DOMAIN, builds the report (delivery/tlsrpt.h), DKIM-signs it
  * with the submitter domain's keys and queues it to the mailto: rua
- * addresses.  https: rua addresses are skipped and logged. */
+ * addresses; each https: rua address gets a row in tlsrpt.db's posts
+ * table, which delivery/tlsrpthttps.h POSTs and retries. */
 #ifndef YUBIN_DELIVERY_TLSRPTSEND_H
 #define YUBIN_DELIVERY_TLSRPTSEND_H
 
 #include <event2/event.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "auth/accounts.h"
@@ -27,5 +30,13 @@ tlsrptsend *tlsrptsend_new(struct event_base *base, const config *cfg, dns_resol
  * policy domains to look at, or -1 (with *err_r) when tlsrpt.db fails. */
 int tlsrptsend_day(tlsrptsend *s, int64_t day, char **err_r);
 void tlsrptsend_free(tlsrptsend **sp);
+
+/* The gzip'd RFC 8460 4 JSON of one day and policy domain from db's
+ * counts, as the config's tlsrpt block describes the sender; false with
+ * *err_r (malloc'd, may be NULL: no counts) when there is none.  *gz_r is
+ * malloc'd. */
+struct tlsrptdb;
+bool tlsrptsend_report_gz(const config *cfg, struct tlsrptdb *db, int64_t day, const char *domain,
+                          unsigned char **gz_r, size_t *n_r, char **err_r);
 
 #endif

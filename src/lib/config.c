@@ -156,6 +156,9 @@ static const setting_def schema[] = {
 	STR("tlsrpt.contact", tlsrpt.contact, NULL, "contact-info (a mail address) in the TLS reports we send (unset: postmaster@SUBMITTER)"),
 	STR("tlsrpt.submitter", tlsrpt.submitter, NULL, "our domain in the TLS reports we send (TLS-Report-Submitter, the file name, the From address and the DKIM key that signs them; unset: the first local domain)"),
 	STR("tlsrpt.mailbox", tlsrpt.mailbox, NULL, "the address our _smtp._tls records ask others to send their TLS reports to (`yubin dns records`; it must be a mailbox or alias here; unset: tlsrpt@DOMAIN for each domain)"),
+	INT("tlsrpt.https_timeout", tlsrpt.https_timeout, 60, 1, 600, "seconds for one HTTPS POST of a TLS report to an https: rua address (connection, TLS, upload and answer together)"),
+	INT("tlsrpt.https_retry", tlsrpt.https_retry, 1800, 1, 86400, "seconds before a failed HTTPS POST of a TLS report is tried again; the wait doubles after each failure, up to six hours"),
+	INT("tlsrpt.https_tries", tlsrpt.https_tries, 8, 1, 50, "HTTPS POSTs of one TLS report to one https: rua address before it is given up"),
 };
 /* The groups of settings ("tls: { ... };"), read through the table. */
 static const char *const groups[] = {"tls", "limits", "auth", "dns", "delivery", "relay", "msgauth", "queue",

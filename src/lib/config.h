@@ -248,6 +248,9 @@ typedef struct config_tlsrpt {
 	char *contact;   /* contact-info; NULL: tlsrpt-noreply@SUBMITTER */
 	char *submitter; /* our reporting domain; NULL: the first local domain */
 	char *mailbox;   /* rua of our _smtp._tls record; NULL: tlsrpt@DOMAIN */
+	int https_timeout; /* seconds for one POST to an https: rua */
+	int https_retry;   /* seconds before the first retry (doubling, 6 h at most) */
+	int https_tries;   /* POSTs of one report to one address at most */
 } config_tlsrpt;
 
 typedef struct config {

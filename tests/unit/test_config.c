@@ -457,7 +457,23 @@ static void test_tlsrpt_settings(void **state)
 	assert_null(cfg->tlsrpt.contact);
 	assert_null(cfg->tlsrpt.submitter);
 	assert_null(cfg->tlsrpt.mailbox);
+	assert_int_equal(cfg->tlsrpt.https_timeout, 60);
+	assert_int_equal(cfg->tlsrpt.https_retry, 1800);
+	assert_int_equal(cfg->tlsrpt.https_tries, 8);
 	config_free(&cfg);
+	cfg = load_ok(f, MINIMAL "tlsrpt: { https_timeout = 5; https_retry = 1; https_tries = 2; };\n");
+	assert_int_equal(cfg->tlsrpt.https_timeout, 5);
+	assert_int_equal(cfg->tlsrpt.https_retry, 1);
+	assert_int_equal(cfg->tlsrpt.https_tries, 2);
+	config_free(&cfg);
+	expect_refused(f, MINIMAL "tlsrpt: { https_tries = 0; };\n", 1);
+	expect_error(f, 4, "tlsrpt.https_tries");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
+	expect_refused(f, MINIMAL "tlsrpt: { https_timeout = 601; };\n", 1);
+	expect_error(f, 4, "tlsrpt.https_timeout");
+	strlist_free(&f->errs);
+	strlist_init(&f->errs);
 	cfg = load_ok(f, MINIMAL "tlsrpt: { enable = 1; org_name = \"Example Org\"; contact = \"pm@example.org\";\n"
 	                 "  submitter = \"example.org\"; mailbox = \"reports@example.org\"; };\n");
 	assert_int_equal(cfg->tlsrpt.enable, 1);

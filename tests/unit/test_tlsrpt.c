@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <openssl/x509_vfy.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "delivery/tlsrpt.h"
 #include "delivery/tlsrptdb.h"
+#include "delivery/tlsrptpost.h"
 #include "lib/config.h"
 #include "lib/strutil.h"
 #include "msgauth/dkimkeys.h"
@@ -170,6 +172,123 @@ static void test_json(void **state)
 	tlsrpt_book_free(&b);
 }
 
+/* A fresh tlsrpt.db at path (a mkstemp template), and its removal. */
+static tlsrptdb *tmp_db(char *path)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	char *err = NULL;
+	tlsrptdb *db = tlsrptdb_open(path, &err);
+	assert_non_null(db);
+	return db;
+}
+
+static void tmp_db_remove(const char *path)
+{
+	unlink(path);
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	unlink(wal);
+	unlink(shm);
+	free(wal);
+	free(shm);
+}
+
+/* receiving-mx-helo (4.4) is part of a failure detail's key; an sts
+ * policy that could not be fetched (4.3.2.2) has no policy-string and
+ * names the MX hosts the sessions went to; both survive tlsrpt.db. */
+static void add_helo(tlsrpt_book *b, tlsrpt_policy type, const char *pol, tlsrpt_result r, const char *helo)
+{
+	tlsrpt_session s = {.when = DAY + 5, .policy_domain = "dest.test", .type = type, .policy_string = pol,
+	                    .result = r, .sending_ip = "127.0.0.1", .receiving_mx = "mx1.dest.test",
+	                    .receiving_ip = "192.0.2.1", .reason = "HTTP status 500", .receiving_helo = helo};
+	assert_true(tlsrpt_book_add(b, &s));
+}
+
+static void check_helo_report(const tlsrpt_book *b)
+{
+	json_t *j = report(b, DAY);
+	json_t *p0 = json_array_get(json_object_get(j, "policies"), 0);
+	json_t *pol = json_object_get(p0, "policy");
+	assert_string_equal(jstr(pol, "policy-type"), "sts");
+	assert_null(json_object_get(pol, "policy-string"));
+	json_t *mx = json_object_get(pol, "mx-host");
+	assert_int_equal(json_array_size(mx), 1);
+	assert_string_equal(json_string_value(json_array_get(mx, 0)), "mx1.dest.test");
+	assert_int_equal(jint(json_object_get(p0, "summary"), "total-failure-session-count"), 3);
+	json_t *fds = json_object_get(p0, "failure-details");
+	assert_int_equal(json_array_size(fds), 2);
+	json_t *fd0 = json_array_get(fds, 0), *fd1 = json_array_get(fds, 1);
+	assert_string_equal(jstr(fd0, "result-type"), "sts-policy-fetch-error");
+	assert_string_equal(jstr(fd0, "receiving-mx-helo"), "greeter.dest.test");
+	assert_int_equal(jint(fd0, "failed-session-count"), 2);
+	assert_string_equal(jstr(fd0, "failure-reason-code"), "HTTP status 500");
+	assert_null(json_object_get(fd1, "receiving-mx-helo"));
+	assert_int_equal(jint(fd1, "failed-session-count"), 1);
+	json_decref(j);
+}
+
+/* Failure details an older version wrote (the details table, no
+ * receiving-mx-helo) are still read, next to the new ones. */
+static void test_db_old_details(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_tlsrpt_XXXXXX";
+	char *err = NULL;
+	tlsrptdb *db = tmp_db(path);
+	sqlite3 *raw = NULL;
+	assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+	char *sql = xasprintf("INSERT INTO entries VALUES (%d, 'dest.test', %d, '', 0, 2);"
+	                      "INSERT INTO details VALUES (%d, 'dest.test', %d, '', %d, '127.0.0.1', 'mx1.dest.test',"
+	                      " '192.0.2.1', '', 2);",
+	                      DAY, (int)TLSRPT_POLICY_NONE, DAY, (int)TLSRPT_POLICY_NONE,
+	                      (int)TLSRPT_STARTTLS_NOT_SUPPORTED);
+	assert_int_equal(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(raw);
+	tlsrpt_book b;
+	tlsrpt_book_init(&b);
+	tlsrpt_session s = {.when = DAY + 1, .policy_domain = "dest.test", .type = TLSRPT_POLICY_NONE,
+	                    .result = TLSRPT_STARTTLS_NOT_SUPPORTED, .sending_ip = "127.0.0.1",
+	                    .receiving_mx = "mx1.dest.test", .receiving_ip = "192.0.2.1", .receiving_helo = "mx1"};
+	assert_true(tlsrpt_book_add(&b, &s));
+	assert_true(tlsrptdb_add(db, &b, &err));
+	tlsrpt_book_free(&b);
+	assert_true(tlsrptdb_load(db, DAY, "dest.test", &b, &err));
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.v[0].failed, 3);
+	assert_int_equal(b.v[0].n_details, 2);
+	assert_null(b.v[0].details[0].receiving_helo);
+	assert_int_equal(b.v[0].details[0].count, 2);
+	assert_string_equal(b.v[0].details[1].receiving_helo, "mx1");
+	assert_int_equal(b.v[0].details[1].count, 1);
+	tlsrpt_book_free(&b);
+	tlsrptdb_close(&db);
+	tmp_db_remove(path);
+}
+
+static void test_helo_and_sts_failure(void **state)
+{
+	(void)state;
+	tlsrpt_book b;
+	tlsrpt_book_init(&b);
+	add_helo(&b, TLSRPT_POLICY_STS, NULL, TLSRPT_STS_POLICY_FETCH_ERROR, "greeter.dest.test");
+	add_helo(&b, TLSRPT_POLICY_STS, NULL, TLSRPT_STS_POLICY_FETCH_ERROR, "greeter.dest.test");
+	add_helo(&b, TLSRPT_POLICY_STS, NULL, TLSRPT_STS_POLICY_FETCH_ERROR, NULL);
+	assert_int_equal(b.n, 1);
+	check_helo_report(&b);
+	char path[] = "/tmp/test_tlsrpt_XXXXXX";
+	char *err = NULL;
+	tlsrptdb *db = tmp_db(path);
+	assert_true(tlsrptdb_add(db, &b, &err));
+	tlsrpt_book_free(&b);
+	assert_true(tlsrptdb_load(db, DAY, "dest.test", &b, &err));
+	check_helo_report(&b);
+	tlsrpt_book_free(&b);
+	tlsrptdb_close(&db);
+	tmp_db_remove(path);
+}
+
 /* gzip framing (magic 1f 8b) that zlib's auto-detecting inflate reads back. */
 static void test_gzip(void **state)
 {
@@ -245,6 +364,49 @@ static void test_txt(void **state)
 	assert_false(tlsrpt_parse_txt(bad, 1, to, 4, &n, &nh));
 }
 
+/* https: rua addresses (RFC 8460 3) kept as written, up to the bound,
+ * mixed with mailto: ones; and the host and port a POST goes to. */
+static void test_https_rua(void **state)
+{
+	(void)state;
+	char *to[2], *https[2];
+	size_t n, nh;
+	const char *rec[] = {"v=TLSRPTv1;rua=https://r.test/a, mailto:a@x.test,https://[2001:db8::1]:8443/b,"
+	                     "https://third.test/c,http://plain.test/d"};
+	assert_true(tlsrpt_parse_rua(rec, 1, to, 2, &n, https, 2, &nh));
+	assert_int_equal(n, 1);
+	assert_int_equal(nh, 2);
+	assert_string_equal(to[0], "a@x.test");
+	assert_string_equal(https[0], "https://r.test/a");
+	assert_string_equal(https[1], "https://[2001:db8::1]:8443/b");
+	char *host = NULL;
+	int port = 0;
+	assert_true(tlsrpt_post_target(https[0], &host, &port));
+	assert_string_equal(host, "r.test");
+	assert_int_equal(port, 443);
+	free(host);
+	assert_true(tlsrpt_post_target(https[1], &host, &port));
+	assert_string_equal(host, "2001:db8::1");
+	assert_int_equal(port, 8443);
+	free(host);
+	assert_true(tlsrpt_post_target("https://R.Test:444/x?y", &host, &port));
+	assert_string_equal(host, "r.test");
+	assert_int_equal(port, 444);
+	free(host);
+	assert_false(tlsrpt_post_target("http://r.test/x", &host, &port));
+	assert_false(tlsrpt_post_target("https://", &host, &port));
+	assert_false(tlsrpt_post_target("mailto:a@r.test", &host, &port));
+	assert_false(tlsrpt_post_target("https://r.test:99999/x", &host, &port));
+	free(to[0]);
+	free(https[0]);
+	free(https[1]);
+	const char *only[] = {"v=TLSRPTv1; rua=https://r.test/a"};
+	assert_true(tlsrpt_parse_rua(only, 1, to, 2, &n, https, 2, &nh));
+	assert_int_equal(n, 0);
+	assert_int_equal(nh, 1);
+	free(https[0]);
+}
+
 /* `dns records`: _smtp._tls TXT with rua=mailto: tlsrpt@DOMAIN, or
  * tlsrpt.mailbox with ',' and '!' %-encoded (RFC 8460 3). */
 static const char *tlsrpt_txt(config *cfg)
@@ -281,12 +443,8 @@ static void test_db(void **state)
 {
 	(void)state;
 	char path[] = "/tmp/test_tlsrpt_XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
 	char *err = NULL;
-	tlsrptdb *db = tlsrptdb_open(path, &err);
-	assert_non_null(db);
+	tlsrptdb *db = tmp_db(path);
 	for (int round = 0; round < 2; round++) {
 		tlsrpt_book b;
 		tlsrpt_book_init(&b);
@@ -311,6 +469,27 @@ static void test_db(void **state)
 	assert_int_equal(b.v[1].n_mx, 1);
 	assert_string_equal(b.v[1].mx[0], "mx3.dest.test");
 	tlsrpt_book_free(&b);
+	/* https deliveries: due rows, a failure that waits, a success that goes */
+	tlsrptdb_post rows[4];
+	size_t np = 0;
+	assert_true(tlsrptdb_post_add(db, DAY, "dest.test", "https://r.test/a", DAY + 100, &err));
+	assert_true(tlsrptdb_post_add(db, DAY, "dest.test", "https://r.test/a", DAY + 100, &err)); /* once */
+	assert_true(tlsrptdb_post_add(db, DAY, "dest.test", "https://r.test/b", DAY + 50, &err));
+	assert_true(tlsrptdb_post_due(db, DAY + 60, 3, rows, 4, &np, &err));
+	assert_int_equal(np, 1);
+	assert_string_equal(rows[0].uri, "https://r.test/b");
+	assert_true(tlsrptdb_post_result(db, &rows[0], false, 3, DAY + 70, &err));
+	tlsrptdb_post_clear(&rows[0]);
+	assert_true(tlsrptdb_post_due(db, DAY + 200, 3, rows, 4, &np, &err));
+	assert_int_equal(np, 1); /* b had its three tries */
+	assert_string_equal(rows[0].uri, "https://r.test/a");
+	assert_int_equal(rows[0].tries, 0);
+	assert_true(tlsrptdb_post_result(db, &rows[0], true, 1, 0, &err));
+	tlsrptdb_post_clear(&rows[0]);
+	assert_true(tlsrptdb_post_due(db, DAY + 200, 4, rows, 4, &np, &err));
+	assert_int_equal(np, 1); /* a is done; b again under a higher bound */
+	assert_string_equal(rows[0].uri, "https://r.test/b");
+	tlsrptdb_post_clear(&rows[0]);
 	strlist d;
 	strlist_init(&d);
 	assert_true(tlsrptdb_unsent(db, DAY, &d, &err));
@@ -324,12 +503,7 @@ static void test_db(void **state)
 	assert_int_equal(d.n, 1);
 	strlist_free(&d);
 	tlsrptdb_close(&db);
-	unlink(path);
-	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
-	unlink(wal);
-	unlink(shm);
-	free(wal);
-	free(shm);
+	tmp_db_remove(path);
 }
 
 int main(void)
@@ -338,7 +512,8 @@ int main(void)
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_counting), cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_gzip),     cmocka_unit_test(test_filename), cmocka_unit_test(test_message),
 	    cmocka_unit_test(test_txt),      cmocka_unit_test(test_dns_advice),
-	    cmocka_unit_test(test_db),
+	    cmocka_unit_test(test_db),       cmocka_unit_test(test_helo_and_sts_failure),
+	    cmocka_unit_test(test_https_rua),   cmocka_unit_test(test_db_old_details),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
