@@ -378,6 +378,7 @@ static void run_report(const qenvelope *env, const one_result *now, const char *
 		out->report_rcpts = n;
 		out->report_to = xstrdup(env->sender);
 		out->report_kind = failures ? "failed" : "delivered";
+		out->report_requiretls = env->requiretls; /* RFC 8689 5 */
 	}
 	buf_free(&msg);
 	free(dr);

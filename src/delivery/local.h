@@ -57,6 +57,7 @@ typedef struct local_outcome {
 	size_t report_len;
 	size_t report_rcpts;    /* recipients it is about */
 	char *report_to;        /* the envelope sender, malloc'd */
+	bool report_requiretls; /* about a REQUIRETLS message: queued REQUIRETLS too */
 	char *qid;              /* the message's queue id, malloc'd (when parsed) */
 	const char *refused;    /* the file is damaged: why (static), else NULL */
 	strlist queued;         /* files Sieve queued (redirects, replies): the

@@ -51,7 +51,9 @@ bool report_send(const report_ctx *ctx, const char *about_qid, const char *sende
 }
 
 void report_on_queue(void *arg, const char *about_qid, const char *sender, const char *kind, size_t recipients,
-                     const char *msg, size_t len)
+                     const char *msg, size_t len, bool requiretls)
 {
-	report_send(arg, about_qid, sender, kind, recipients, msg, len);
+	report_ctx ctx = *(const report_ctx *)arg;
+	ctx.requiretls = requiretls;
+	report_send(&ctx, about_qid, sender, kind, recipients, msg, len);
 }

@@ -31,6 +31,6 @@ bool report_send(const report_ctx *ctx, const char *about_qid, const char *sende
 
 /* The queue's report handler (queue_set_report_handler): arg is a report_ctx. */
 void report_on_queue(void *arg, const char *about_qid, const char *sender, const char *kind, size_t recipients,
-                     const char *msg, size_t len);
+                     const char *msg, size_t len, bool requiretls);
 
 #endif

@@ -231,7 +231,7 @@ static void delivery_done(void *arg)
 	 * the message (see docs/DESIGN.md). */
 	if (j->out.report != NULL && j->q->report_fn != NULL)
 		j->q->report_fn(j->q->report_arg, j->out.qid, j->out.report_to, j->out.report_kind,
-		                j->out.report_rcpts, j->out.report, j->out.report_len);
+		                j->out.report_rcpts, j->out.report, j->out.report_len, j->out.report_requiretls);
 	for (size_t i = 0; i < j->out.queued.n; i++) /* what Sieve sent: committed already */
 		deliver_async(j->q, xstrdup(j->out.queued.items[i]), false);
 	if (j->parsed && j->out.remote > 0 && j->q->remote_fn != NULL)

@@ -56,10 +56,11 @@ void queue_set_remote_handler(queue *q, queue_remote_fn *fn, void *arg);
 
 /* Who sends the reports that local delivery builds (NOTIFY=SUCCESS, and
  * the failures of a mailbox that stayed full; delivery/report.c): fn(arg,
- * about_qid, sender, kind ("delivered" or "failed"), recipients, msg, len)
- * on the loop thread.  Without a handler no report is sent. */
+ * about_qid, sender, kind ("delivered" or "failed"), recipients, msg, len,
+ * requiretls (the report is about a REQUIRETLS message)) on the loop
+ * thread.  Without a handler no report is sent. */
 typedef void queue_report_fn(void *arg, const char *about_qid, const char *sender, const char *kind,
-                             size_t recipients, const char *msg, size_t len);
+                             size_t recipients, const char *msg, size_t len, bool requiretls);
 void queue_set_report_handler(queue *q, queue_report_fn *fn, void *arg);
 
 /* The account quotas local delivery enforces (store/quotabook.h; the

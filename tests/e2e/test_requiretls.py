@@ -392,12 +392,15 @@ def test_local_bounce_of_requiretls_message_has_no_body(make_server):
         s.login(sender, spw)
         assert s.sendmail(sender, [box], filler) == {}
         wait_files(srv, box, 1)
+        qids = {}
         for opts, tag in ((["RET=FULL", "REQUIRETLS"], "rtls"), (["RET=FULL"], "plain")):
             big = make_message(sender, box, tag, [f"{SECRET_BODY}-{tag}"] + ["y" * 70] * 55)
             # no SIZE=: it fits at RCPT, not at delivery
             assert s.mail(sender, opts)[0] == 250
             assert s.rcpt(box)[0] == 250
-            assert s.data(big)[0] == 250
+            code, resp = s.data(big)
+            assert code == 250, (code, resp)
+            qids[tag] = qid_from(resp.decode())
     wait_until(lambda: len(queue_ids(srv)) == 2, WAIT, what="both waiting for room")
     time.sleep(3.5)
 
@@ -411,3 +414,9 @@ def test_local_bounce_of_requiretls_message_has_no_body(make_server):
         by_tag["rtls" if b"Subject: rtls" in d else "plain"] = d
     assert f"{SECRET_BODY}-rtls".encode() not in by_tag["rtls"], "REQUIRETLS bounce carried the body"
     assert f"{SECRET_BODY}-plain".encode() in by_tag["plain"], "RET=FULL bounce without the body"
+    # the report about the REQUIRETLS message is queued REQUIRETLS itself
+    # (RFC 8689 5); the other one is not
+    log = srv.log_text()
+    assert re.search(rf"dsn qid={qids['rtls']} dsn_qid=\S+ kind=failed [^\n]*requiretls=yes", log), log
+    plain = re.search(rf"dsn qid={qids['plain']} dsn_qid=\S+ kind=failed [^\n]*", log)
+    assert plain and "requiretls" not in plain.group(0), log
