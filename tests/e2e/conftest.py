@@ -765,6 +765,20 @@ class Server:
                                      + self.log_text()[-3000:])
             if pending:
                 time.sleep(0.05)
+        # The ports listen before the rest is set up (the resolver, the
+        # trust anchor, the queue's recovery): a test that went on at once
+        # could tear down what start-up was still reading.  "ready" is
+        # logged when the server serves.
+        while b"event=ready " not in errf.read_bytes():
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"yubin serve exited with {self.proc.returncode} during start-up:\n"
+                    + self.log_text()[-3000:])
+            if time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"yubin did not log event=ready within {timeout}s:\n"
+                                     + self.log_text()[-3000:])
+            time.sleep(0.02)
         return self
 
     def alive(self):
