@@ -19,6 +19,7 @@
 #include "delivery/sievecache.h"
 #include "delivery/vacmemo.h"
 #include "lib/log.h"
+#include "mime/address.h"
 #include "mime/header.h"
 #include "msgauth/dkimsign.h"
 #include "queue/qid.h"
@@ -322,10 +323,33 @@ static void plan_redirect(sieve_delivery *sd, const qenvelope *env, const char *
 	plan_did(p, "redirect:%s", a->target);
 }
 
+/* May a vacation's :from stand in its reply's From?  Only when it is one
+ * address the user may send as (its own, an alias of it, its send-as
+ * list: the rule submission applies to From).  RFC 5230 4.4 leaves the
+ * check to the implementation; the reply is signed with the domain's key,
+ * so any address would let a script speak for another user.  A database
+ * error counts as no. */
+static bool vacation_from_allowed(sieve_delivery *sd, const char *user, const char *from)
+{
+	mime_addrlist l;
+	mime_parse_addresses(from, &l);
+	bool ok = false;
+	if (l.n == 1 && l.items[0].mailbox != NULL && l.items[0].host != NULL && l.items[0].host[0] != '\0') {
+		char *addr = xasprintf("%s@%s", l.items[0].mailbox, l.items[0].host);
+		pthread_mutex_lock(&sd->acc_lock);
+		ok = accounts_user_may_send_as(sd->acc, user, addr) == ACC_OK;
+		pthread_mutex_unlock(&sd->acc_lock);
+		free(addr);
+	}
+	mime_addrlist_free(&l);
+	return ok;
+}
+
 static void plan_vacation(sieve_delivery *sd, const qenvelope *env, const char *to, const sieve_action *a,
                           const sieve_message *msg, const sieve_envelope *senv, sieve_plan *p)
 {
-	const sieve_vacation *v = &a->vac;
+	sieve_vacation vac = a->vac; /* its :from may be left out below */
+	const sieve_vacation *v = &vac;
 	const char *why = NULL;
 	if (!sieve_vacation_should_reply(msg, senv, to, &v->addresses, true, &why)) {
 		plan_did(p, "vacation:skipped (%s)", why);
@@ -341,6 +365,10 @@ static void plan_vacation(sieve_delivery *sd, const qenvelope *env, const char *
 		plan_did(p, "vacation:skipped (the sender cannot be resolved)");
 		drop_last_send(p);
 		return;
+	}
+	if (vac.from != NULL && !vacation_from_allowed(sd, to, vac.from)) {
+		plan_did(p, "vacation:from-ignored (not an address of %s)", to);
+		vac.from = NULL; /* the user's own address */
 	}
 	autoreply_info info = {.hostname = sd->hostname, .user = to, .to = env->sender, .now = now};
 	buf out;

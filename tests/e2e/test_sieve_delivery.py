@@ -333,3 +333,25 @@ def test_vacation_reply_is_dkim_signed(make_server):
     wire = reply.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
     records = {name: value}
     assert dkim.verify(wire, dnsfunc=lambda n, timeout=5: records.get(n.decode().rstrip("."), "").encode() or None)
+
+
+def test_vacation_from_only_an_address_of_the_user(server):
+    """:from is used only when the user may send as it (its own address, an
+    alias of it): the reply is signed with the domain's key, so a script
+    may not make it speak for another user (RFC 5230 4.4 leaves the check
+    to the server).  Otherwise the reply comes from the user's address."""
+    sender, pw = server.add_user()
+    rcpt, _ = server.add_user()
+    boss, _ = server.add_user()
+    alias = f"{uniq('away')}@{DOMAIN}"
+    server.add_alias(alias, rcpt)
+    install(server, rcpt, f'require "vacation"; vacation :handle "one" :from "The Boss <{boss}>" "away";')
+    submit(server, sender, pw, [rcpt], make_message(sender, rcpt, "first", ["x"]))
+    m = email.message_from_bytes(server.wait_mail(sender, 1)[0])
+    assert m["From"] == f"<{rcpt}>", m["From"]
+    wait_log(server, rf"to={re.escape(rcpt)} .*vacation:from-ignored")
+    install(server, rcpt, f'require "vacation"; vacation :handle "two" :from "Away Desk <{alias}>" "away";')
+    submit(server, sender, pw, [rcpt], make_message(sender, rcpt, "second", ["x"]))
+    replies = [email.message_from_bytes(r) for r in server.wait_mail(sender, 2)]
+    assert sorted(r["From"] for r in replies) == sorted([f"<{rcpt}>", f"Away Desk <{alias}>"]), \
+        [r["From"] for r in replies]
