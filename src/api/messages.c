@@ -664,7 +664,8 @@ void api_messages_post(http_req *r)
 	const char *to = s->raw ? http_req_query(r, "to") : NULL;
 	s->to_param = to ? xstrdup(to) : NULL;
 	s->idem_key = idem_key;
-	body_hash(s, kind);
+	if (idem_key != NULL) /* what a retry with the same key must repeat */
+		body_hash(s, kind);
 	s->run = xstrdup(server_run_id(srv));
 	s->lim.max_recipients = (size_t)srv->cfg->api.max_recipients;
 	s->lim.max_size = srv->cfg->limits.message_size;
