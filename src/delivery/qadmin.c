@@ -42,7 +42,11 @@ const char *qadmin_apply(outbound *ob, queue *q, qadmin_op op, const char *qid)
 	case QADMIN_RETRY:
 		return outbound_flush(ob, qid) > 0 ? NULL : "it is not waiting for a retry";
 	case QADMIN_HOLD:
-		return outbound_hold(ob, qid, true);
+		/* a message the scheduler has no entry for just now (only local
+		 * recipients, or between two of its steps) is held in its file:
+		 * whoever reads it next obeys */
+		why = outbound_hold(ob, qid, true);
+		return why == NULL || queue_hold(q, qid) == NULL ? NULL : why;
 	case QADMIN_RELEASE:
 		why = outbound_hold(ob, qid, false);
 		/* a message a policy held waits for its local recipients too: the

@@ -192,13 +192,15 @@ static void delivery_work(void *arg)
 		queue_quarantine(j->q, j->path, j->out.refused);
 }
 
-const char *queue_release(queue *q, const char *qid)
+/* Append an administrator's record (rec, one line) to the queue file of
+ * qid, synced; its path in *path_r.  NULL, or why not. */
+static const char *append_admin_record(queue *q, const char *qid, const char *rec, char **path_r)
 {
 	if (!qid_valid(qid))
 		return "not a queue id";
 	char *path = xasprintf("%s/%s", q->active, qid);
 	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	bool ok = fd >= 0 && fs_write_all(fd, "released\n", 9) && fdatasync(fd) == 0;
+	bool ok = fd >= 0 && fs_write_all(fd, rec, strlen(rec)) && fdatasync(fd) == 0;
 	int err = errno;
 	if (fd >= 0)
 		close(fd);
@@ -206,9 +208,30 @@ const char *queue_release(queue *q, const char *qid)
 		free(path);
 		return err == ENOENT ? "no such message in the queue" : "cannot update the queue file";
 	}
+	*path_r = path;
+	return NULL;
+}
+
+const char *queue_release(queue *q, const char *qid)
+{
+	char *path = NULL;
+	const char *why = append_admin_record(q, qid, "released\n", &path);
+	if (why != NULL)
+		return why;
 	log_event(LOG_LVL_INFO, "queue_release", "qid=%s", qid);
 	strlist_remove(&q->local_held, path);
 	deliver_async(q, path, false);
+	return NULL;
+}
+
+const char *queue_hold(queue *q, const char *qid)
+{
+	char *path = NULL;
+	const char *why = append_admin_record(q, qid, "held\n", &path);
+	if (why != NULL)
+		return why;
+	log_event(LOG_LVL_INFO, "queue_hold", "qid=%s", qid);
+	free(path);
 	return NULL;
 }
 

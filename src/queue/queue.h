@@ -40,6 +40,10 @@ void queue_quarantine(queue *q, const char *path, const char *reason);
  * it now (its remote ones when the outbound scheduler is told too).  NULL,
  * or why not.  Loop thread. */
 const char *queue_release(queue *q, const char *qid);
+/* Hold a message in its file, for whoever reads it next (the outbound
+ * scheduler, a local delivery): for a message the scheduler has no entry
+ * for at the moment.  NULL, or why not.  Loop thread. */
+const char *queue_hold(queue *q, const char *qid);
 
 /* Seconds between retries of local deliveries that failed. */
 #define QUEUE_RETRY_AGE 60

@@ -980,7 +980,8 @@ def test_queue_hold_release_bounce(make_server, dns, mx):
     rcpt = f"{uniq('h')}@{REMOTE}"
     qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "hold", ["held"]))
     wait_until(lambda: attempt_lines(srv, qid, rcpt), DELIVERY_TIMEOUT, what="a first attempt")
-    assert srv.cli("queue", "hold", qid).returncode == 0
+    p = srv.cli("queue", "hold", qid)
+    assert p.returncode == 0, p.stdout + p.stderr + srv.log_text()[-3000:]
     time.sleep(2.5)
     assert rx.messages == [] and "held" in queue_text(srv).lower()
     # held survives a restart

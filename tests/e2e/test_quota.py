@@ -259,6 +259,33 @@ def test_full_at_delivery_waits_then_bounces(make_server):
     assert "mailbox is full" in human, human
 
 
+def test_hold_and_release_a_message_waiting_for_a_full_mailbox(make_server):
+    """`yubin queue hold` works for a message that only waits for a local
+    mailbox (no remote recipient, so the outbound scheduler has no entry
+    for it): once room is made it still waits, until `queue release`."""
+    srv = make_server()
+    box, _ = srv.add_user()
+    sender, spw = srv.add_user()
+    set_quota(srv, box, "--storage", "6K")
+    assert submit(srv, sender, spw, box, 4000, "first")[2] == 250
+    wait_files(srv, box, 1)
+    assert submit(srv, sender, spw, box, 4000, "waits")[2] == 250
+    wait_until(lambda: "status=4.2.2" in srv.log_text(), 10, what="the deferral")
+    (qid,) = queue_ids(srv)
+    p = srv.cli("queue", "hold", qid)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "held" in srv.cli("queue", "show", qid).stdout.lower()
+    set_quota(srv, box, "--storage", "none")          # room now
+    assert srv.cli("queue", "flush").returncode in (0, 1)
+    time.sleep(1.5)
+    assert len(srv.mail_files(box)) == 1, "a held message was delivered"
+    assert queue_ids(srv) == [qid]
+    p = srv.cli("queue", "release", qid)
+    assert p.returncode == 0, p.stdout + p.stderr
+    wait_files(srv, box, 2)
+    wait_until(lambda: not queue_ids(srv), 10, what="the queue file gone")
+
+
 def test_account_deleted_while_queued(make_server):
     """An account deleted while its mail waits for room has the default
     limit: the message still waits, then goes back to its sender; and the
