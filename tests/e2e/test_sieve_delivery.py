@@ -62,10 +62,6 @@ def wait_folder(srv, addr, folder, n=1, timeout=15):
     return folder_files(srv, addr, folder)
 
 
-def deliver_lines(srv, addr):
-    return [ln for ln in srv.log_text().splitlines() if "event=deliver " in ln and f"to={addr}" in ln]
-
-
 def wait_log(srv, pattern, timeout=15):
     rx = re.compile(pattern)
     wait_until(lambda: rx.search(srv.log_text()), timeout, what=pattern)
