@@ -918,16 +918,17 @@ def test_smarthost_every_port_keeps_its_own_reason(make_server, dns, tmp_path, t
 
 
 def test_smarthost_implicit_tls_on_465(make_server, dns, tmp_path, test_ca):
-    """Port 465 means TLS from the first byte (RFC 8314).  The test cannot
-    bind 465 unprivileged everywhere, so it checks the 465 rule only when
-    it may bind it."""
+    """Port 465 means TLS from the first byte (RFC 8314).  The relay the
+    test starts listens on 465 itself, which needs root (the README's test
+    command runs as root) or CAP_NET_BIND_SERVICE."""
     import socket as _socket
     with exclusive("port-465"):     # a concurrent test process would take it
         probe = _socket.socket()
         try:
             probe.bind((IP3, 465))
-        except OSError:
-            pytest.skip("cannot bind port 465 here")
+        except OSError as e:
+            pytest.fail(f"the test relay cannot listen on {IP3}:465 ({e}): run the suite as root, "
+                        "as the README's test command does")
         finally:
             probe.close()
         _smarthost_on_465(make_server, dns, tmp_path, test_ca)

@@ -24,22 +24,13 @@ from conftest import (DOMAIN, free_port, make_message, outbound_config, qid_line
                       wait_until)
 from sts_https import PolicyServer, make_cert
 from test_dane import sdns, spki_sha256  # noqa: F401 (a fixture)
+from test_mtasts import sts  # noqa: F401 (the fixture: a policy server for mta-sts.remote.test)
 
 REMOTE = "remote.test"
 MX1, MX2 = "mx1.remote.test", "mx2.remote.test"
 IP1, IP2, IP_RUA = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 RUA = "reports@rua.test"
 TIMEOUT = 20.0
-
-
-@pytest.fixture
-def sts(test_ca):
-    cert, key = make_cert(test_ca, [f"mta-sts.{REMOTE}"])
-    ps = PolicyServer(cert, key).start()
-    try:
-        yield ps
-    finally:
-        ps.stop()
 
 
 def setup_remote(dns, sts, mx, test_ca, tls_cert):
