@@ -5,7 +5,6 @@
 #include "api/msgjson.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "envelope/address.h"
 #include "lib/buf.h"
+#include "lib/jsonstrict.h"
 #include "lib/utf8.h"
 
 /* ---- problems ---- */
@@ -217,23 +217,43 @@ static char *ptr_key(const char *base, const char *key)
 	return buf_steal(&b);
 }
 
-/* One address (string or {name, email}) at pointer at. */
-static bool read_address(reader *rd, json_t *v, const char *at, api_addr *out)
+/* The string v holds, or NULL (jsonstrict refused \u0000, so strlen is
+ * its length). */
+static const char *jstr(const cJSON *v)
 {
-	if (json_is_string(v)) {
-		if (msgjson_parse_address(json_string_value(v), out))
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static size_t jcount(const cJSON *v)
+{
+	size_t n = 0;
+	for (const cJSON *c = v->child; c != NULL; c = c->next)
+		n++;
+	return n;
+}
+
+static const cJSON *jget(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+/* One address (string or {name, email}) at pointer at. */
+static bool read_address(reader *rd, const cJSON *v, const char *at, api_addr *out)
+{
+	if (cJSON_IsString(v)) {
+		if (msgjson_parse_address(jstr(v), out))
 			return true;
 		INVALID(rd->p, at, "\"%s\" is not an address (\"Name <local@domain>\" or \"local@domain\")",
-		        json_string_value(v));
+		        jstr(v));
 		return false;
 	}
-	if (!json_is_object(v)) {
+	if (!cJSON_IsObject(v)) {
 		INVALID(rd->p, at, "an address is a string or an object with \"email\" and \"name\"");
 		return false;
 	}
-	const char *key;
-	json_t *x;
-	json_object_foreach(v, key, x) {
+	const cJSON *x;
+	cJSON_ArrayForEach(x, v) {
+		const char *key = x->string;
 		if (strcmp(key, "name") != 0 && strcmp(key, "email") != 0) {
 			char *f = ptr_key(at, key);
 			INVALID(rd->p, f, "unknown member \"%s\" of an address", key);
@@ -241,20 +261,20 @@ static bool read_address(reader *rd, json_t *v, const char *at, api_addr *out)
 			return false;
 		}
 	}
-	json_t *email = json_object_get(v, "email"), *name = json_object_get(v, "name");
+	const cJSON *email = jget(v, "email"), *name = jget(v, "name");
 	char *f = xasprintf("%s/email", at);
 	bool ok = false;
-	if (!json_is_string(email))
+	if (!cJSON_IsString(email))
 		INVALID(rd->p, f, "an address needs \"email\" (a string)");
-	else if (!msgjson_valid_email(json_string_value(email)))
-		INVALID(rd->p, f, "\"%s\" is not a valid address", json_string_value(email));
+	else if (!msgjson_valid_email(jstr(email)))
+		INVALID(rd->p, f, "\"%s\" is not a valid address", jstr(email));
 	else
 		ok = true;
 	free(f);
 	if (!ok)
 		return false;
-	if (name != NULL && !json_is_null(name)) {
-		const char *s = json_string_value(name);
+	if (name != NULL && !cJSON_IsNull(name)) {
+		const char *s = jstr(name);
 		if (s == NULL || strlen(s) > MSGJSON_NAME_MAX || !clean_text(s, false)) {
 			f = xasprintf("%s/name", at);
 			INVALID(rd->p, f, "a name is a string of at most %d bytes without control characters",
@@ -265,23 +285,23 @@ static bool read_address(reader *rd, json_t *v, const char *at, api_addr *out)
 		if (*s)
 			out->name = xstrdup(s);
 	}
-	out->email = xstrdup(json_string_value(email));
+	out->email = xstrdup(jstr(email));
 	return true;
 }
 
 /* An array of addresses (or, with single_ok, one address). */
-static bool read_addrs(reader *rd, json_t *v, const char *at, api_addrs *out, bool single_ok, bool rcpts)
+static bool read_addrs(reader *rd, const cJSON *v, const char *at, api_addrs *out, bool single_ok, bool rcpts)
 {
-	if (single_ok && !json_is_array(v)) {
+	if (single_ok && !cJSON_IsArray(v)) {
 		out->v = xcalloc(1, sizeof(api_addr));
 		out->n = 1;
 		return read_address(rd, v, at, &out->v[0]);
 	}
-	if (!json_is_array(v)) {
+	if (!cJSON_IsArray(v)) {
 		INVALID(rd->p, at, "a list of addresses is an array");
 		return false;
 	}
-	size_t n = json_array_size(v);
+	size_t n = jcount(v);
 	if (rcpts && rd->n_rcpts + n > rd->lim->max_recipients) {
 		INVALID(rd->p, at, "too many recipients: at most %zu in to, cc and bcc together",
 		        rd->lim->max_recipients);
@@ -289,9 +309,10 @@ static bool read_addrs(reader *rd, json_t *v, const char *at, api_addrs *out, bo
 	}
 	rd->n_rcpts += rcpts ? n : 0;
 	out->v = xcalloc(n ? n : 1, sizeof(api_addr));
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (const cJSON *x = v->child; x != NULL; x = x->next, i++) {
 		char *f = ptr2(at, i);
-		bool ok = read_address(rd, json_array_get(v, i), f, &out->v[i]);
+		bool ok = read_address(rd, x, f, &out->v[i]);
 		free(f);
 		out->n = i + 1;
 		if (!ok)
@@ -300,40 +321,40 @@ static bool read_addrs(reader *rd, json_t *v, const char *at, api_addrs *out, bo
 	return true;
 }
 
-static bool m_from(reader *rd, json_t *v)
+static bool m_from(reader *rd, const cJSON *v)
 {
 	return read_address(rd, v, "/from", &rd->m->from);
 }
 
-static bool m_to(reader *rd, json_t *v)
+static bool m_to(reader *rd, const cJSON *v)
 {
 	return read_addrs(rd, v, "/to", &rd->m->to, false, true);
 }
 
-static bool m_cc(reader *rd, json_t *v)
+static bool m_cc(reader *rd, const cJSON *v)
 {
 	return read_addrs(rd, v, "/cc", &rd->m->cc, false, true);
 }
 
-static bool m_bcc(reader *rd, json_t *v)
+static bool m_bcc(reader *rd, const cJSON *v)
 {
 	return read_addrs(rd, v, "/bcc", &rd->m->bcc, false, true);
 }
 
-static bool m_reply_to(reader *rd, json_t *v)
+static bool m_reply_to(reader *rd, const cJSON *v)
 {
 	return read_addrs(rd, v, "/reply_to", &rd->m->reply_to, true, false);
 }
 
 /* A string member of at most max bytes (0: only the size limit). */
-static bool read_string(reader *rd, json_t *v, const char *at, size_t max, bool lines, char **out)
+static bool read_string(reader *rd, const cJSON *v, const char *at, size_t max, bool lines, char **out)
 {
-	const char *s = json_string_value(v);
+	const char *s = jstr(v);
 	if (s == NULL) {
 		INVALID(rd->p, at, "%s must be a string", at + 1);
 		return false;
 	}
-	size_t n = json_string_length(v);
+	size_t n = strlen(s);
 	if (max > 0 && n > max) {
 		INVALID(rd->p, at, "%s is longer than %zu bytes", at + 1, max);
 		return false;
@@ -347,17 +368,17 @@ static bool read_string(reader *rd, json_t *v, const char *at, size_t max, bool 
 	return true;
 }
 
-static bool m_subject(reader *rd, json_t *v)
+static bool m_subject(reader *rd, const cJSON *v)
 {
 	return read_string(rd, v, "/subject", MSGJSON_SUBJECT_MAX, false, &rd->m->subject);
 }
 
-static bool m_text(reader *rd, json_t *v)
+static bool m_text(reader *rd, const cJSON *v)
 {
 	return read_string(rd, v, "/text", 0, true, &rd->m->text);
 }
 
-static bool m_html(reader *rd, json_t *v)
+static bool m_html(reader *rd, const cJSON *v)
 {
 	return read_string(rd, v, "/html", 0, true, &rd->m->html);
 }
@@ -382,24 +403,24 @@ static bool valid_content_type(const char *s, char **out)
 	return true;
 }
 
-static bool read_attachment(reader *rd, json_t *v, size_t i, api_attachment *a)
+static bool read_attachment(reader *rd, const cJSON *v, size_t i, api_attachment *a)
 {
 	char *at = ptr2("/attachments", i), *f = NULL;
 	bool ok = false;
-	const char *key;
-	json_t *x;
-	if (!json_is_object(v)) {
+	const cJSON *x;
+	if (!cJSON_IsObject(v)) {
 		INVALID(rd->p, at, "an attachment is an object with filename, content_type and content");
 		goto out;
 	}
-	json_object_foreach(v, key, x) {
+	cJSON_ArrayForEach(x, v) {
+		const char *key = x->string;
 		if (strcmp(key, "filename") && strcmp(key, "content_type") && strcmp(key, "content")) {
 			f = ptr_key(at, key);
 			INVALID(rd->p, f, "unknown member \"%s\" of an attachment", key);
 			goto out;
 		}
 	}
-	const char *name = json_string_value(json_object_get(v, "filename"));
+	const char *name = jstr(jget(v, "filename"));
 	f = xasprintf("%s/filename", at);
 	if (name == NULL || *name == '\0' || strlen(name) > MSGJSON_FILENAME_MAX || !clean_text(name, false) ||
 	    strpbrk(name, "/\\") != NULL) {
@@ -410,21 +431,21 @@ static bool read_attachment(reader *rd, json_t *v, size_t i, api_attachment *a)
 	a->filename = xstrdup(name);
 	free(f);
 	f = xasprintf("%s/content_type", at);
-	json_t *ct = json_object_get(v, "content_type");
+	const cJSON *ct = jget(v, "content_type");
 	if (ct == NULL) {
 		a->content_type = xstrdup("application/octet-stream");
-	} else if (!json_is_string(ct) || !valid_content_type(json_string_value(ct), &a->content_type)) {
+	} else if (!cJSON_IsString(ct) || !valid_content_type(jstr(ct), &a->content_type)) {
 		INVALID(rd->p, f, "content_type must be a media type \"type/subtype\"");
 		goto out;
 	}
 	free(f);
 	f = xasprintf("%s/content", at);
-	json_t *c = json_object_get(v, "content");
-	if (!json_is_string(c)) {
+	const cJSON *c = jget(v, "content");
+	if (!cJSON_IsString(c)) {
 		INVALID(rd->p, f, "content must be a string in base64");
 		goto out;
 	}
-	if (!msgjson_base64_decode(json_string_value(c), json_string_length(c), &a->data, &a->len)) {
+	if (!msgjson_base64_decode(jstr(c), strlen(jstr(c)), &a->data, &a->len)) {
 		INVALID(rd->p, f, "content is not valid base64 (RFC 4648)");
 		goto out;
 	}
@@ -436,36 +457,37 @@ out:
 	return ok;
 }
 
-static bool m_attachments(reader *rd, json_t *v)
+static bool m_attachments(reader *rd, const cJSON *v)
 {
-	if (!json_is_array(v) || json_array_size(v) > MSGJSON_ATTACHMENTS_MAX) {
+	if (!cJSON_IsArray(v) || jcount(v) > MSGJSON_ATTACHMENTS_MAX) {
 		INVALID(rd->p, "/attachments", "attachments is an array of at most %d objects",
 		        MSGJSON_ATTACHMENTS_MAX);
 		return false;
 	}
-	size_t n = json_array_size(v);
+	size_t n = jcount(v);
 	rd->m->att = xcalloc(n ? n : 1, sizeof(api_attachment));
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	for (const cJSON *x = v->child; x != NULL; x = x->next, i++) {
 		rd->m->n_att = i + 1;
-		if (!read_attachment(rd, json_array_get(v, i), i, &rd->m->att[i]))
+		if (!read_attachment(rd, x, i, &rd->m->att[i]))
 			return false;
 	}
 	return true;
 }
 
-static bool m_headers(reader *rd, json_t *v)
+static bool m_headers(reader *rd, const cJSON *v)
 {
-	if (!json_is_object(v) || json_object_size(v) > MSGJSON_HEADERS_MAX) {
+	if (!cJSON_IsObject(v) || jcount(v) > MSGJSON_HEADERS_MAX) {
 		INVALID(rd->p, "/headers", "headers is an object of at most %d \"Name\": \"value\" members",
 		        MSGJSON_HEADERS_MAX);
 		return false;
 	}
-	rd->m->hdr = xcalloc(json_object_size(v) + 1, sizeof(api_field));
-	const char *key;
-	json_t *x;
-	json_object_foreach(v, key, x) {
+	rd->m->hdr = xcalloc(jcount(v) + 1, sizeof(api_field));
+	const cJSON *x;
+	cJSON_ArrayForEach(x, v) {
+		const char *key = x->string;
 		char *f = ptr_key("/headers", key);
-		const char *val = json_string_value(x);
+		const char *val = jstr(x);
 		bool ok = false;
 		if (!valid_field_name(key))
 			INVALID(rd->p, f, "\"%s\" is not a header field name", key);
@@ -486,14 +508,15 @@ static bool m_headers(reader *rd, json_t *v)
 	return true;
 }
 
-static bool m_tags(reader *rd, json_t *v)
+static bool m_tags(reader *rd, const cJSON *v)
 {
-	if (!json_is_array(v) || json_array_size(v) > MSGJSON_TAGS_MAX) {
+	if (!cJSON_IsArray(v) || jcount(v) > MSGJSON_TAGS_MAX) {
 		INVALID(rd->p, "/tags", "tags is an array of at most %d strings", MSGJSON_TAGS_MAX);
 		return false;
 	}
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		const char *t = json_string_value(json_array_get(v, i));
+	size_t i = 0;
+	for (const cJSON *x = v->child; x != NULL; x = x->next, i++) {
+		const char *t = jstr(x);
 		bool ok = t != NULL && *t && strlen(t) <= MSGJSON_TAG_MAX && strchr(t, ',') == NULL;
 		for (const char *p = t; ok && *p; p++)
 			ok = *p > ' ' && *p < 0x7f;
@@ -509,20 +532,20 @@ static bool m_tags(reader *rd, json_t *v)
 	return true;
 }
 
-static bool m_metadata(reader *rd, json_t *v)
+static bool m_metadata(reader *rd, const cJSON *v)
 {
-	if (!json_is_object(v) || json_object_size(v) > MSGJSON_META_MAX) {
+	if (!cJSON_IsObject(v) || jcount(v) > MSGJSON_META_MAX) {
 		INVALID(rd->p, "/metadata", "metadata is an object of at most %d string members", MSGJSON_META_MAX);
 		return false;
 	}
-	rd->m->meta = xcalloc(json_object_size(v) + 1, sizeof(api_field));
-	const char *key;
-	json_t *x;
-	json_object_foreach(v, key, x) {
+	rd->m->meta = xcalloc(jcount(v) + 1, sizeof(api_field));
+	const cJSON *x;
+	cJSON_ArrayForEach(x, v) {
+		const char *key = x->string;
 		bool ok = *key && strlen(key) <= MSGJSON_META_KEY_MAX;
 		for (const char *p = key; ok && *p; p++)
 			ok = isalnum((unsigned char)*p) || *p == '-' || *p == '_';
-		const char *val = json_string_value(x);
+		const char *val = jstr(x);
 		char *f = ptr_key("/metadata", key);
 		if (!ok) {
 			INVALID(rd->p, f, "a metadata key is 1 to %d of A-Z a-z 0-9 - _", MSGJSON_META_KEY_MAX);
@@ -541,19 +564,19 @@ static bool m_metadata(reader *rd, json_t *v)
 	return true;
 }
 
-static bool m_require_tls(reader *rd, json_t *v)
+static bool m_require_tls(reader *rd, const cJSON *v)
 {
-	if (!json_is_boolean(v)) {
+	if (!cJSON_IsBool(v)) {
 		INVALID(rd->p, "/require_tls", "require_tls is true or false");
 		return false;
 	}
-	rd->m->require_tls = json_is_true(v);
+	rd->m->require_tls = cJSON_IsTrue(v);
 	return true;
 }
 
 static const struct {
 	const char *name;
-	bool (*read)(reader *rd, json_t *v);
+	bool (*read)(reader *rd, const cJSON *v);
 } members[] = {
 	{"from", m_from},       {"to", m_to},         {"cc", m_cc},
 	{"bcc", m_bcc},         {"reply_to", m_reply_to}, {"subject", m_subject},
@@ -562,11 +585,11 @@ static const struct {
 	{"require_tls", m_require_tls},
 };
 
-static bool read_members(reader *rd, json_t *root)
+static bool read_members(reader *rd, const cJSON *root)
 {
-	const char *key;
-	json_t *v;
-	json_object_foreach(root, key, v) {
+	cJSON *v;
+	cJSON_ArrayForEach(v, root) {
+		const char *key = v->string;
 		size_t i = 0;
 		while (i < sizeof members / sizeof members[0] && strcmp(members[i].name, key) != 0)
 			i++;
@@ -576,7 +599,7 @@ static bool read_members(reader *rd, json_t *root)
 			free(f);
 			return false;
 		}
-		if (json_is_null(v))
+		if (cJSON_IsNull(v))
 			continue;
 		if (!members[i].read(rd, v))
 			return false;
@@ -588,16 +611,19 @@ bool msgjson_parse(const char *body, size_t len, const msgjson_limits *lim, api_
 {
 	memset(out, 0, sizeof(*out));
 	strlist_init(&out->tags);
-	json_error_t err;
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
+	json_strict_error err;
+	cJSON *root = json_strict_parse(body, len, &err);
 	if (root == NULL) {
-		api_problem_set(p, 400, "malformed-json", "The body is not valid JSON", NULL,
-		                "line %d, column %d: %s", err.line, err.column, err.text);
+		if (err.line > 0)
+			api_problem_set(p, 400, "malformed-json", "The body is not valid JSON", NULL,
+			                "line %d, column %d: %s", err.line, err.column, err.text);
+		else
+			api_problem_set(p, 400, "malformed-json", "The body is not valid JSON", NULL, "%s", err.text);
 		return false;
 	}
 	reader rd = {lim, out, p, 0, 0};
 	bool ok = false;
-	if (!json_is_object(root))
+	if (!cJSON_IsObject(root))
 		INVALID(p, "", "the body must be a JSON object");
 	else if (read_members(&rd, root)) {
 		if (out->from.email == NULL)
@@ -613,7 +639,7 @@ bool msgjson_parse(const char *body, size_t len, const msgjson_limits *lim, api_
 		else
 			ok = true;
 	}
-	json_decref(root);
+	cJSON_Delete(root);
 	return ok;
 }
 
