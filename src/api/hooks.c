@@ -17,11 +17,17 @@
 #include "net/server.h"
 
 #define FOLLOW_INTERVAL_MS 1000
+/* The most a look-up on the loop waits for the list's lock (a WAL reader
+ * waits only in rare moments, such as a checkpoint's recovery). */
+#define LOOKUP_BUSY_MS 50
 
 struct hooks {
 	server *srv;
-	sqlite3 *db;            /* the list, for handlers and the send path */
-	pthread_mutex_t lookup_lock; /* the send path's look-up (loop or worker) */
+	sqlite3 *db;            /* the list, for the handlers (on workers) */
+	/* the send path's look-up (loop or worker) on a connection of its
+	 * own, so that it never waits for a handler's write on db */
+	sqlite3 *lookup_db;
+	pthread_mutex_t lookup_lock;
 	sqlite3_stmt *lookup_st;     /* ... prepared once */
 	follower *fol;
 	whsend *sender;
@@ -89,11 +95,15 @@ hooks *hooks_open(server *srv, const webhook_defs *defs, char **err_r)
 	hooks *h = xcalloc(1, sizeof(*h));
 	h->srv = srv;
 	h->db = hooksdb_open(srv->cfg, err_r);
-	if (h->db == NULL || (h->sender = whsend_start(srv->cfg, defs, err_r)) == NULL) {
+	if (h->db != NULL)
+		h->lookup_db = hooksdb_open(srv->cfg, err_r);
+	if (h->lookup_db == NULL || (h->sender = whsend_start(srv->cfg, defs, err_r)) == NULL) {
+		hooksdb_close(&h->lookup_db);
 		hooksdb_close(&h->db);
 		free(h);
 		return NULL;
 	}
+	sqlite3_busy_timeout(h->lookup_db, LOOKUP_BUSY_MS);
 	pthread_mutex_init(&h->lookup_lock, NULL);
 	h->fol = follower_new(srv->cfg, defs);
 	h->tick = evtimer_new(srv->base, on_tick, h);
@@ -127,6 +137,7 @@ void hooks_free(hooks **hp)
 	follower_free(&h->fol);
 	sqlite3_finalize(h->lookup_st);
 	pthread_mutex_destroy(&h->lookup_lock);
+	hooksdb_close(&h->lookup_db);
 	hooksdb_close(&h->db);
 	free(h->last_error);
 	free(h);
@@ -141,7 +152,7 @@ sqlite3 *hooks_db(hooks *h)
 bool hooks_suppressed(hooks *h, const char *address, bool *suppressed_r, suppress_entry *e_r, char **err_r)
 {
 	pthread_mutex_lock(&h->lookup_lock);
-	bool ok = suppress_lookup(h->db, &h->lookup_st, address, suppressed_r, e_r, err_r);
+	bool ok = suppress_lookup(h->lookup_db, &h->lookup_st, address, suppressed_r, e_r, err_r);
 	pthread_mutex_unlock(&h->lookup_lock);
 	return ok;
 }

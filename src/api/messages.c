@@ -3,6 +3,7 @@
  * (Content-Type: message/rfc822), sent through the internal submission
  * session (api/inject.h).  The steps:
  *   loop:   the media type, the Idempotency-Key's form, the key's rate;
+ *   loop (a body of up to INLINE_BODY_MAX without an Idempotency-Key) or
  *   worker: read and check the body, the sender's domain against the key's,
  *           the MIME message, the suppression list, the Idempotency-Key
  *           record (a replay, a conflict, or in flight);
@@ -32,6 +33,10 @@
 #include "lib/log.h"
 #include "mime/address.h"
 #include "mime/header.h"
+
+/* Bodies up to this size are read and composed on the loop (a 4 KiB JSON
+ * body takes some 20 µs); larger ones on the quick lane. */
+#define INLINE_BODY_MAX (64 * 1024)
 
 typedef struct send_req {
 	http_req *r;
@@ -357,7 +362,8 @@ static bool suppression_allows(send_req *s)
 	return true;
 }
 
-/* The message from the request, checked; on a worker. */
+/* The message from the request, checked (see api_messages_post for
+ * where). */
 static void prepare_message(send_req *s)
 {
 	if (!(s->raw ? prepare_raw(s) : prepare_json(s)))
@@ -675,10 +681,15 @@ void api_messages_post(http_req *r)
 	s->now = time(NULL);
 	s->day = (int64_t)(s->now / 86400);
 	http_req_on_abort(r, on_abort, s);
-	/* JSON to MIME is the quick lane's; an Idempotency-Key's reservation
-	 * is a database write that waits on the disk */
-	if (s->idem_key != NULL)
+	/* A small body is read and composed here: cheaper than two thread
+	 * hand-offs.  A large one is the quick lane's; an Idempotency-Key's
+	 * reservation is a database write that waits on the disk. */
+	if (s->idem_key != NULL) {
 		workers_submit(srv->wk, prepare_work, prepare_done, s);
-	else
+	} else if (s->body_len <= INLINE_BODY_MAX) {
+		prepare_work(s);
+		prepare_done(s);
+	} else {
 		workers_submit_quick(srv->wk, prepare_work, prepare_done, s);
+	}
 }

@@ -2,6 +2,8 @@
  * on byte ranges; no allocation. */
 #include "lib/utf8.h"
 
+#include <string.h>
+
 size_t imap_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp_r)
 {
 	unsigned char c = s[0];
@@ -37,6 +39,16 @@ bool imap_utf8_valid(const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
+		/* most text is ASCII: eight bytes at a time while it is */
+		uint64_t w;
+		if (i + 8 <= len && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ull) == 0)) {
+			i += 8;
+			continue;
+		}
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
 		uint32_t cp;
 		size_t n = imap_utf8_decode(p + i, len - i, &cp);
 		if (n == 0)
