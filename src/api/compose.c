@@ -123,10 +123,15 @@ static char *lf_text(const char *s, size_t *len_r)
 {
 	size_t n = strlen(s), k = 0;
 	char *t = xmalloc(n + 2);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-			continue;
-		t[k++] = s[i] == '\r' ? '\n' : s[i];
+	if (memchr(s, '\r', n) == NULL) { /* the usual case */
+		memcpy(t, s, n);
+		k = n;
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
+				continue;
+			t[k++] = s[i] == '\r' ? '\n' : s[i];
+		}
 	}
 	if (k == 0 || t[k - 1] != '\n')
 		t[k++] = '\n';
@@ -141,17 +146,17 @@ static char *lf_text(const char *s, size_t *len_r)
  * quoted-printable would leave unchanged anyway. */
 static bool plain_7bit(const char *t, size_t len)
 {
-	size_t col = 0;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)t[i];
-		if (ch == '\n') {
-			if (col > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t'))
-				return false;
-			col = 0;
-		} else if ((ch < 0x20 && ch != '\t') || ch > 0x7e || ++col > 76 ||
-		           (ch == '_' && col > 1 && t[i - 1] == '=')) {
+	if (memmem(t, len, "=_", 2) != NULL)
+		return false;
+	for (size_t at = 0; at < len;) {
+		const char *nl = memchr(t + at, '\n', len - at);
+		size_t n = nl != NULL ? (size_t)(nl - (t + at)) : len - at;
+		if (n > 76 || (n > 0 && (t[at + n - 1] == ' ' || t[at + n - 1] == '\t')))
 			return false;
-		}
+		for (size_t i = str_printable_run(t + at, n); i < n; i++)
+			if (t[at + i] != '\t' && (t[at + i] < 0x20 || t[at + i] > 0x7e))
+				return false;
+		at += n + 1;
 	}
 	return true;
 }

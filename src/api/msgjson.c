@@ -56,11 +56,14 @@ bool msgjson_valid_email(const char *s)
  * where tab_ok; line ends where lines_ok). */
 static bool clean_text(const char *s, bool lines_ok)
 {
-	if (!imap_utf8_valid(s, strlen(s)))
+	size_t n = strlen(s);
+	if (!imap_utf8_valid(s, n))
 		return false;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 && *p != '\t' && !(lines_ok && (*p == '\n' || *p == '\r'))) || *p == 0x7f)
+	for (size_t i = str_printable_run(s, n); i < n; i += 1 + str_printable_run(s + i + 1, n - i - 1)) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t' && !(lines_ok && (c == '\n' || c == '\r'))) || c == 0x7f)
 			return false;
+	}
 	return true;
 }
 

@@ -34,6 +34,7 @@
 #include "lib/buf.h"
 #include "lib/fsutil.h"
 #include "lib/log.h"
+#include "lib/strutil.h"
 #include "mime/to7bit.h"
 #include "metrics/metrics.h"
 #include "msgauth/arcseal.h"
@@ -1092,7 +1093,7 @@ static void read_work(void *arg)
 	/* ready before any server is asked: converting costs one pass and
 	 * maybe a signature, less than holding a connection open for it.  An
 	 * SMTPUTF8 message is never converted (RFC 6531 needs 8BITMIME too). */
-	if (a->parsed && !a->env.utf8 && to7bit_has_8bit(a->body, a->body_len))
+	if (a->parsed && !a->env.utf8 && str_has_8bit(a->body, a->body_len))
 		downgrade_prepare(a->o->cfg->data_dir, a->body, a->body_len, QFILE_MAX, &a->dg);
 	if (a->parsed)
 		arc_prepare(a);

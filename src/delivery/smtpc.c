@@ -23,6 +23,7 @@
 #include "delivery/tlsrpt.h"
 #include "lib/buf.h"
 #include "envelope/dsnparam.h"
+#include "lib/strutil.h"
 #include "metrics/metrics.h"
 #include "mime/to7bit.h"
 #include "tls/bevtls.h"
@@ -311,7 +312,7 @@ static void send_body(smtpc_job *j)
 static bool choose_body(smtpc_job *j)
 {
 	smtpc_conn *c = j->st;
-	bool eight = to7bit_has_8bit(j->body, j->body_len);
+	bool eight = str_has_8bit(j->body, j->body_len);
 	c->body = j->body;
 	c->body_len = j->body_len;
 	j->body_sent = eight && c->ext_8bit ? "8bitmime" : "7bit";

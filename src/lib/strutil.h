@@ -40,6 +40,12 @@ bool str_ascii_ieq(const char *a, const char *b);
 bool str_ascii_nieq(const char *a, const char *b, size_t n);
 /* The value of a hexadecimal digit (either case), or -1. */
 int str_hexval(char c);
+/* The length of the run of printable ASCII (0x20 to 0x7e) that s[0, len)
+ * starts with; eight bytes at a time, for the long texts the callers scan
+ * before they look at the rare byte that is not. */
+size_t str_printable_run(const char *s, size_t len);
+/* Does s[0, len) hold a byte of 0x80 or more? */
+bool str_has_8bit(const char *s, size_t len);
 /* Constant-time comparison of two NUL-terminated strings. */
 bool str_secure_eq(const char *a, const char *b);
 /* Overwrite then free a secret. */

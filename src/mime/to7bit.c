@@ -8,16 +8,9 @@
 
 #include <string.h>
 
+#include "lib/strutil.h"
 #include "mime/header.h"
 #include "mime/mime.h"
-
-bool to7bit_has_8bit(const char *data, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)data[i] >= 0x80)
-			return true;
-	return false;
-}
 
 /* ---- quoted-printable (RFC 2045 6.7) ---- */
 
@@ -279,9 +272,9 @@ static to7bit_status emit_message(conv *cv, const mime_part *p)
 
 static to7bit_status emit(conv *cv, const mime_part *p)
 {
-	if (!to7bit_has_8bit(cv->d + p->hdr_start, p->body_end - p->hdr_start))
+	if (!str_has_8bit(cv->d + p->hdr_start, p->body_end - p->hdr_start))
 		return copy(cv, p->hdr_start, p->body_end);
-	if (to7bit_has_8bit(cv->d + p->hdr_start, p->body_start - p->hdr_start)) {
+	if (str_has_8bit(cv->d + p->hdr_start, p->body_start - p->hdr_start)) {
 		cv->why = "8-bit bytes in a header field";
 		return TO7BIT_HEADER;
 	}
@@ -312,7 +305,7 @@ static to7bit_status emit(conv *cv, const mime_part *p)
 to7bit_status to7bit_convert(const char *msg, size_t len, buf *out, const char **why_r)
 {
 	*why_r = NULL;
-	if (!to7bit_has_8bit(msg, len))
+	if (!str_has_8bit(msg, len))
 		return TO7BIT_CLEAN;
 	mime_message *m = mime_parse(msg, len);
 	conv cv = {.d = msg, .out = out};

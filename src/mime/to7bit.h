@@ -36,8 +36,6 @@ typedef enum to7bit_status {
  * (RFC 2045 6.7 rule 5), and so are base64 lines. */
 #define TO7BIT_LINE 76
 
-/* True when data[0, len) has a byte >= 0x80. */
-bool to7bit_has_8bit(const char *data, size_t len);
 
 /* Convert msg[0, len) (LF line ends) into out (appended).  On anything but
  * TO7BIT_CONVERTED out is as it was.  *why_r (static text) names the part

@@ -377,6 +377,64 @@ def test_bad_requests_name_the_field(api):
     api.srv.assert_no_mail(user)
 
 
+def test_json_that_rfc_8259_refuses_is_400_and_sends_nothing(api):
+    """The body parser is strict where JSON is: every one of these is
+    refused as malformed, with its line and column, and nothing is sent."""
+    user, _ = api.srv.add_user()
+    _, key = api.add_key()
+    head = '{"from": "app@%s", "to": ["%s"], ' % (DOMAIN, user)
+    cases = [
+        (rb'"text": "a\u0000b"}', r"\u0000"),              # a NUL would cut the text short
+        (rb'"text": "a\u12g4"}', "hexadecimal"),           # a bad escape
+        (rb'"text": "a\qb"}', "not an escape"),
+        (rb'"text": "a\ud800"}', "line 1"),                # a lone surrogate
+        (b'"text": "raw\ttab"}', "control character"),     # unescaped in a string
+        (b'"text": "x"}\x0b', "control character"),        # cJSON alone would take it as blank
+        (b'"text": "x"} trailing', "after the value"),
+        (b'"text": "x", "subject": 01}', "malformed number"),
+        (b'"text": "x", "text": "y"}', "duplicate member"),
+    ]
+    for tail, detail in cases:
+        body = head.encode() + tail
+        st, hd, d = api.post(key, body)
+        j = jbody(d)
+        assert st == 400 and j["type"] == "/v1/problems/malformed-json", (body, st, d)
+        assert detail in j["detail"], (body, j)
+    # a byte order mark before the value
+    st, _, d = api.post(key, b"\xef\xbb\xbf" + head.encode() + b'"text": "x"}')
+    assert st == 400 and "line 1, column 1" in jbody(d)["detail"], d
+    # bytes that are not UTF-8, inside a string
+    st, _, d = api.post(key, (head + '"text": "caf').encode() + b"\xe9" + b'"}')
+    assert st == 400 and "not UTF-8" in jbody(d)["detail"], d
+    api.srv.assert_no_mail(user)
+
+
+def test_bodies_either_side_of_the_inline_size_arrive_whole(make_server, dns, mx):
+    """A JSON body of up to 64 KiB is read on the loop, a larger one on a
+    worker: both arrive byte for byte."""
+    api = Api(make_server, dns, mx, extra="http: { max_body = 4000000; };")
+    user, _ = api.srv.add_user()
+    _, key = api.add_key()
+    sizes = (60 * 1024, 300 * 1024)
+    for n in sizes:
+        line = "%06d " % n + "y" * 60 + "\n"
+        text = line * (n // len(line))
+        att = bytes(range(256)) * (n // 256)
+        body = {"from": f"app@{DOMAIN}", "to": [user], "subject": f"size {n}", "text": text,
+                "attachments": [{"filename": "blob.bin", "content": base64.b64encode(att).decode()}]}
+        st, _, d = api.post(key, body)
+        assert st == 202, (n, d)
+    mails = api.srv.wait_mail(user, count=len(sizes))
+    got = {}
+    for raw in mails:
+        msg = msg_of(lf(raw))
+        text, blob = msg.iter_parts()
+        got[msg["Subject"]] = (text.get_content(), blob.get_content())
+    for n in sizes:
+        line = "%06d " % n + "y" * 60 + "\n"
+        assert got[f"size {n}"] == (line * (n // len(line)), bytes(range(256)) * (n // 256)), n
+
+
 def test_no_wrong_or_revoked_key(api):
     user, _ = api.srv.add_user()
     name, key = api.add_key()
