@@ -6,10 +6,10 @@
 #include "api/compose.h"
 
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <strings.h>
 
 #include "mime/hdrwrite.h"
@@ -146,8 +146,9 @@ static char *lf_text(const char *s, size_t *len_r)
  * quoted-printable would leave unchanged anyway. */
 static bool plain_7bit(const char *t, size_t len)
 {
-	if (memmem(t, len, "=_", 2) != NULL)
-		return false;
+	for (const char *eq = memchr(t, '=', len); eq != NULL; eq = memchr(eq + 1, '=', len - (size_t)(eq + 1 - t)))
+		if ((size_t)(eq + 1 - t) < len && eq[1] == '_')
+			return false;
 	for (size_t at = 0; at < len;) {
 		const char *nl = memchr(t + at, '\n', len - at);
 		size_t n = nl != NULL ? (size_t)(nl - (t + at)) : len - at;
@@ -271,8 +272,8 @@ void compose_message(const api_msg *m, const compose_opts *o, buf *out, char **m
 	unsigned char rnd[16];
 	if (o->random != NULL)
 		memcpy(rnd, o->random, sizeof rnd);
-	else if (RAND_bytes(rnd, sizeof rnd) != 1)
-		abort(); /* OpenSSL's generator failing is a broken environment */
+	else if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) /* the kernel's: a few µs less than RAND_bytes */
+		abort(); /* 16 bytes never come short once the pool is ready */
 	char hex[33];
 	for (size_t i = 0; i < sizeof rnd; i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);

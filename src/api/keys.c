@@ -25,6 +25,7 @@ struct apikeys {
 	sqlite3 *db;
 	pthread_mutex_t lock;    /* a call's statements run together */
 	sqlite3_stmt *find_st;   /* the key look-up of every request, prepared once */
+	sqlite3_stmt *version_st; /* PRAGMA data_version, prepared once */
 };
 
 static const char schema[] =
@@ -78,6 +79,7 @@ void apikeys_close(apikeys **ks)
 	if (*ks == NULL)
 		return;
 	sqlite3_finalize((*ks)->find_st);
+	sqlite3_finalize((*ks)->version_st);
 	sqlite3_close((*ks)->db);
 	pthread_mutex_destroy(&(*ks)->lock);
 	free(*ks);
@@ -138,7 +140,7 @@ static void fetch_sha256(void)
 	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-static void hash_hex(const char *secret, char out[2 * SHA256_DIGEST_LENGTH + 1])
+void apikeys_hash(const char *secret, char out[APIKEY_HASH_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[SHA256_DIGEST_LENGTH];
@@ -211,7 +213,7 @@ static apikeys_status add_locked(apikeys *ks, const char *name, const strlist *d
 		*err_r = xstrdup("no random bytes from OpenSSL");
 		return APIKEYS_ERROR;
 	}
-	hash_hex(secret, hash);
+	apikeys_hash(secret, hash);
 	char prefix[APIKEY_SHOWN + 1];
 	memcpy(prefix, secret, APIKEY_SHOWN);
 	prefix[APIKEY_SHOWN] = '\0';
@@ -353,7 +355,7 @@ apikeys_status apikeys_touch(apikeys *ks, int64_t id, int64_t now, char **err_r)
 static apikeys_status find_locked(apikeys *ks, const char *secret, apikey *out, char **err_r)
 {
 	char hash[65];
-	hash_hex(secret, hash);
+	apikeys_hash(secret, hash);
 	if (ks->find_st == NULL &&
 	    sqlite3_prepare_v2(ks->db, "SELECT " KEY_COLUMNS " FROM apikey WHERE hash = ?", -1, &ks->find_st,
 	                       NULL) != SQLITE_OK)
@@ -370,6 +372,23 @@ static apikeys_status find_locked(apikeys *ks, const char *secret, apikey *out, 
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return r;
+}
+
+apikeys_status apikeys_version(apikeys *ks, int64_t *version_r, char **err_r)
+{
+	pthread_mutex_lock(&ks->lock);
+	apikeys_status r = APIKEYS_OK;
+	if (ks->version_st == NULL &&
+	    sqlite3_prepare_v2(ks->db, "PRAGMA data_version", -1, &ks->version_st, NULL) != SQLITE_OK)
+		r = db_error(ks, err_r);
+	else if (sqlite3_step(ks->version_st) == SQLITE_ROW)
+		*version_r = sqlite3_column_int64(ks->version_st, 0);
+	else
+		r = db_error(ks, err_r);
+	if (ks->version_st != NULL)
+		sqlite3_reset(ks->version_st);
+	pthread_mutex_unlock(&ks->lock);
 	return r;
 }
 

@@ -83,6 +83,14 @@ void apikeys_list_free(apikey *v, size_t n);
 /* Revoke by name (a key revoked stays listed). */
 apikeys_status apikeys_revoke(apikeys *ks, const char *name, int64_t now, char **err_r);
 
+/* The hex SHA-256 of a secret: what the store keeps of a key. */
+#define APIKEY_HASH_LEN 64
+void apikeys_hash(const char *secret, char out[APIKEY_HASH_LEN + 1]);
+/* A number that changes whenever another handle or process commits to the
+ * store (SQLite's PRAGMA data_version): what was read from the store is
+ * still true while it stays the same.  Cheaper than a look-up. */
+apikeys_status apikeys_version(apikeys *ks, int64_t *version_r, char **err_r);
+
 /* The key whose secret this is (out filled on APIKEYS_OK and
  * APIKEYS_REVOKED).  A look-up by the secret's hash in a unique index:
  * short enough for the event loop on a handle used by nobody else (WAL:

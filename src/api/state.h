@@ -12,13 +12,16 @@
 #include "lib/strutil.h"
 #include "net/server.h"
 
-/* One API key as the running server knows it: refreshed from the store at
- * every request, kept for the server's life (so the request's principal
- * data stays valid), with its per-minute rate bucket.  At most as many as
- * there are keys in the store. */
+/* One API key as the running server knows it: read from the store again
+ * whenever the store has changed since (apikeys_version), kept for the
+ * server's life (so the request's principal data stays valid), with its
+ * per-minute rate bucket.  At most as many as there are keys in the
+ * store. */
 typedef struct api_caller {
 	struct api_caller *next;
 	int64_t id;
+	char hash[APIKEY_HASH_LEN + 1]; /* its secret's hash */
+	int64_t version;          /* the store's version when read; -1: unknown */
 	char *name;
 	strlist domains;
 	int64_t rate_per_min;     /* 0: no limit */

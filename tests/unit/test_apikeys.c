@@ -153,6 +153,45 @@ static void test_daily(void **state)
 	drop_cfg(cfg);
 }
 
+/* The store's version, on the loop's handle, moves when another handle
+ * commits (a key added or revoked) and stays while nobody writes: the
+ * access check keeps its answers only as long as it stays. */
+static void test_version(void **state)
+{
+	(void)state;
+	config *cfg = make_cfg();
+	char *err = NULL, *secret = NULL;
+	apikeys *writer = apikeys_open(cfg, true, &err);
+	apikeys *loop = apikeys_open(cfg, false, &err);
+	assert_non_null(writer);
+	assert_non_null(loop);
+	int64_t v1 = -1, v2 = -1, v3 = -1, v4 = -1;
+	assert_int_equal(apikeys_version(loop, &v1, &err), APIKEYS_OK);
+	strlist d;
+	strlist_init(&d);
+	strlist_add(&d, "example.org");
+	assert_int_equal(apikeys_add(writer, "app", &d, 0, 0, 1700000000, &secret, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_version(loop, &v2, &err), APIKEYS_OK);
+	assert_true(v2 != v1);
+	apikey k;
+	assert_int_equal(apikeys_find(loop, secret, &k, &err), APIKEYS_OK); /* a read changes nothing */
+	apikey_free(&k);
+	assert_int_equal(apikeys_version(loop, &v3, &err), APIKEYS_OK);
+	assert_true(v3 == v2);
+	assert_int_equal(apikeys_revoke(writer, "app", 1700000001, &err), APIKEYS_OK);
+	assert_int_equal(apikeys_version(loop, &v4, &err), APIKEYS_OK);
+	assert_true(v4 != v3);
+	/* the hash is the one the store keeps: a 64-digit hex SHA-256 */
+	char h[APIKEY_HASH_LEN + 1];
+	apikeys_hash("abc", h);
+	assert_string_equal(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	free(secret);
+	strlist_free(&d);
+	apikeys_close(&loop);
+	apikeys_close(&writer);
+	drop_cfg(cfg);
+}
+
 static void test_idempotency(void **state)
 {
 	config *cfg = make_cfg();
@@ -185,6 +224,7 @@ int main(void)
 	    cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_daily),
 	    cmocka_unit_test(test_idempotency),
+	    cmocka_unit_test(test_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
