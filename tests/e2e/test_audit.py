@@ -186,6 +186,13 @@ def test_timeline_local_remote_bounce_read_delete_restart(make_server, dns, mx, 
     (de,) = kinds(recs, "deleted", local)
     assert de["data"]["protocol"] == "imap", de
 
+    # the bounce puts the recipient on the suppression list: the follower
+    # does that from the trail within a second or so, and its record is
+    # part of the timeline (taken before it, the copy below missed it)
+    recs = wait_records(srv, qid, lambda r: kinds(r, "suppressed", bad), "SUPPRESSED after the bounce")
+    (sp,) = kinds(recs, "suppressed", bad)
+    assert sp["data"]["source"] == "bounce" and "550 5.1.1" in sp["data"]["reason"], sp
+
     # the timeline is complete after a restart, and the chain holds
     before = records(srv, qid)
     srv.restart()
