@@ -35,7 +35,7 @@
 #include "mime/header.h"
 
 /* Bodies up to this size are read and composed on the loop (a 4 KiB JSON
- * body takes some 20 µs); larger ones on the quick lane. */
+ * body takes some 30 µs); larger ones on the quick lane. */
 #define INLINE_BODY_MAX (64 * 1024)
 
 typedef struct send_req {
