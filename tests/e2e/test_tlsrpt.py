@@ -16,6 +16,7 @@ import json
 import ssl
 import threading
 import re
+import sqlite3
 import time
 
 import pytest
@@ -63,6 +64,24 @@ def deliver(srv, user, pw, rcpt, rx, n=1):
     assert wait_final(srv, qid, rcpt)["result"] == "sent"
 
 
+def wait_counts(srv, domain, ok, failed):
+    """Wait until tlsrpt.db holds today's session counts for domain (a
+    worker job writes each session's just after it ends, so the last one
+    may land after the delivery is logged)."""
+    day = int(time.time()) // 86400 * 86400
+
+    def counts():
+        db = sqlite3.connect(f"file:{srv.data_dir / 'tlsrpt.db'}?mode=ro", uri=True, timeout=5)
+        try:
+            return db.execute("SELECT coalesce(sum(ok), 0), coalesce(sum(failed), 0) FROM entries"
+                              " WHERE day = ? AND domain = ?", (day, domain)).fetchone()
+        except sqlite3.OperationalError:        # not created yet
+            return None
+        finally:
+            db.close()
+    wait_until(lambda: counts() == (ok, failed), TIMEOUT, what=f"{ok} success(es), {failed} failure(s) for {domain}")
+
+
 def report_today(srv, n_domains):
     """`send-now` for today once the counts of n_domains are in tlsrpt.db
     (a worker job writes them just after each session); the day."""
@@ -83,9 +102,9 @@ def test_report_after_a_failure_and_a_success(make_server, dns, mx, sts, test_ca
     qid = submit(srv, user, pw, [rcpt], make_message(user, rcpt, "tlsrpt", ["TLS-RPT"]))
     good.wait_messages(1, TIMEOUT)
     assert wait_final(srv, qid, rcpt)["result"] == "sent"
+    wait_counts(srv, REMOTE, 1, 1)
     day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    # the counts reach tlsrpt.db from a worker job just after the session
-    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    assert "1 policy domain(s)" in send_now(srv, day)
     (m,) = rua.wait_messages(1, TIMEOUT)
     assert m["rcpt_tos"] == [RUA]
     assert m["mail_from"] == f"tlsrpt-noreply@{DOMAIN}"
@@ -194,9 +213,9 @@ def test_dane_failures_reported_as_tlsa(make_server, sdns, mx, test_ca, tls_cert
     mx.add(IP2, hostname=mx2)                      # no STARTTLS
     # both MX hosts are tried; their counts are written just after
     rua, srv, qid = send_signed(make_server, d, anchor, mx, signed, "dane")
-    time.sleep(0.5)
+    wait_counts(srv, signed, 0, 2)
     day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
-    wait_until(lambda: "1 policy domain(s)" in send_now(srv, day), TIMEOUT, what="counts in tlsrpt.db")
+    assert "1 policy domain(s)" in send_now(srv, day)
     (m,) = rua.wait_messages(1, TIMEOUT)
     msg = email.message_from_bytes(m["content"], policy=email.policy.default)
     (part,) = [p for p in msg.iter_attachments() if p.get_content_type() == "application/tlsrpt+gzip"]
@@ -311,6 +330,7 @@ def test_cached_policy_applies_when_the_fetch_fails(make_server, dns, mx, sts, t
             sts.status[REMOTE] = (500, {})
         deliver(srv, user, pw, f"{uniq('cache')}@{REMOTE}", good, n + 1)
     assert len(sts.fetches(REMOTE)) == 2
+    wait_counts(srv, REMOTE, 2, 0)
     report_today(srv, 1)
     (pol,) = reports_by_domain(rua, 1)[REMOTE]["policies"]
     assert pol["policy"]["policy-type"] == "sts" and "mode: enforce" in pol["policy"]["policy-string"]
