@@ -339,6 +339,8 @@ def test_named_relay_from_the_transport_map(make_server, dns, test_ca):
         assert m["tls"] is not None and rx.auth_seen[0][1] == "relayuser"
         (m2,) = mx_rx.wait_messages(1, TIMEOUT)
         assert [r.lower() for r in m2["rcpt_tos"]] == [r2.lower()]
+        # the attempt line follows the relay's 250, which may come after the test sees the message
+        assert wait_final(srv, qid, r1, TIMEOUT)["result"] == "sent"
         (att,) = attempt_lines(srv, qid, r1)
         assert att["route"] == "office" and att["verified"] == "yes", att["_line"]
     finally:

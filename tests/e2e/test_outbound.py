@@ -270,6 +270,7 @@ def test_no_mx_uses_a_record(make_server, dns, mx):
     qid = submit(srv, user, pw, [rcpt], msg)
     (m,) = rx.wait_messages(1, DELIVERY_TIMEOUT)
     assert_arrived(m, user, [rcpt], msg)
+    assert wait_final(srv, qid, rcpt)["result"] == "sent"   # logged after the peer's 250
     (att,) = attempt_lines(srv, qid, rcpt)
     assert att["ip"] == IP2, att["_line"]
     wait_queue_empty(srv, qid)

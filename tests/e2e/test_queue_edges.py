@@ -575,7 +575,11 @@ def check_order(text, qids):
     after its rename, both finished before the 250 naming it is written."""
     fdmap, file_synced, renamed, dir_syncs, replied = {}, {}, {}, [], {}
     qid_re = re.compile(r"/(staging|active)/([0-9B-Z]{12})(\.p)?\"")
-    for start, end, name, args, res in parse_trace(text):
+    # A close gives its number back as it starts: another thread's openat
+    # can return that number before the close's own end is in the trace, so
+    # a close counts where it began and everything else where it ended.
+    events = sorted(parse_trace(text), key=lambda e: e[0] if e[2] == "close" else e[1])
+    for start, end, name, args, res in events:
         if name == "openat" and res >= 0:
             fdmap[res] = args
         elif name == "close":
