@@ -47,6 +47,7 @@ import tempfile
 import time
 
 import smtp_accept as sa
+from freshfs import FS, FreshFs
 
 REPO = sa.REPO
 SECTION = "## HTTP sending API (issue 12)"
@@ -62,8 +63,6 @@ ROWS = os.environ.get("ROWS", "api api-noquota smtp-data smtp-bdat").split()
 WARMUP_SECONDS = float(os.environ.get("WARMUP_SECONDS", "3"))
 WRITE_DOCS = os.environ.get("WRITE_DOCS", "auto")
 DELIVERY_TIMEOUT = float(os.environ.get("DELIVERY_TIMEOUT", "300"))
-FS = os.environ.get("FS", "image" if os.geteuid() == 0 else "tmp")
-FS_IMAGE_SIZE = os.environ.get("FS_IMAGE_SIZE", "6G")
 SENDER, RCPT, PASSWORD = "sender@bench.test", "sink@bench.test", "bench-password"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -112,15 +111,6 @@ def cpu_seconds(pid, tid=None):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def machine_busy_seconds():
-    """CPU seconds the whole machine spent busy, over all cores (/proc/stat:
-    user, nice, system, irq, softirq, steal; not idle or iowait): the
-    server, the client, the kernel's file system and disk threads."""
-    with open("/proc/stat") as f:
-        v = [int(x) for x in f.readline().split()[1:9]]
-    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
-
-
 def count_mail(maildir):
     n = 0
     for sub in ("new", "cur"):
@@ -166,47 +156,6 @@ class Server(sa.Yubin):
             if not keys:
                 raise sa.BenchError("no key in the output of yubin apikey add: %r" % out)
             self.keys[row] = keys[-1]
-
-
-class FreshFs:
-    """A directory for one row's server: a newly made, loop-mounted ext4
-    image (FS=image) or a new directory under the run's temporary one
-    (FS=tmp).  Images and mount points live outside the temporary directory
-    and are unmounted and removed by close(), also at exit."""
-    mounted = []
-
-    def __init__(self, tmp, n):
-        self.point = os.path.join(tmp, "row%d" % n)
-        self.image = None
-        os.mkdir(self.point)
-        if FS != "image":
-            return
-        self.point = tmp + "-row%d" % n
-        self.image = self.point + ".img"
-        os.mkdir(self.point)
-        for cmd in (["truncate", "-s", FS_IMAGE_SIZE, self.image],
-                    ["mkfs.ext4", "-q", "-F", "-i", "16384", self.image],
-                    ["mount", "-o", "loop", self.image, self.point]):
-            r = sa.run(cmd, timeout=120)
-            if r.returncode != 0:
-                self.close()
-                raise sa.BenchError("%s failed (rc %d): %s (FS=tmp runs without an image)"
-                                    % (" ".join(cmd), r.returncode, r.stderr.strip()))
-        FreshFs.mounted.append(self)
-
-    def close(self):
-        if self in FreshFs.mounted:
-            sa.run(["umount", self.point], timeout=120)
-            FreshFs.mounted.remove(self)
-        if self.image is not None:
-            if os.path.exists(self.image):
-                os.unlink(self.image)
-            os.rmdir(self.point)
-
-    @staticmethod
-    def close_all():
-        for f in list(FreshFs.mounted):
-            f.close()
 
 
 def run_smtp(srv, loader, msgfile, mode, seconds, limit, on_ready):
@@ -262,7 +211,7 @@ def run_api(srv, jsonfile, seconds, key):
 def measure(srv, row, loader, msgfile, jsonfile, seconds=SECONDS):
     pid = srv.proc.pid
     def sample():   # the server, its event loop (main thread), the machine
-        return [cpu_seconds(pid), cpu_seconds(pid, pid), machine_busy_seconds()]
+        return [cpu_seconds(pid), cpu_seconds(pid, pid), sa.machine_busy_seconds()]
     cpu0 = sample()
     if row.startswith("api"):
         r = run_api(srv, jsonfile, seconds, srv.keys[row])

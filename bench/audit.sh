@@ -2,8 +2,10 @@
 # Audit-trail benchmark (issue 12): what keeping every message's timeline
 # in data_dir/audit.db costs SMTP acceptance.  yubin with audit.enabled
 # true and false, the same smtp-source load as the SMTP acceptance section,
-# runs interleaved (on, off, on, off, ...), the median of REPEAT runs per
-# row.  Target: under 10 % fewer messages accepted per second.
+# runs interleaved (on, off, then off, on, ...), each on a fresh server and
+# a fresh file system (bench/freshfs.py), the median of REPEAT runs per row
+# and the cost round by round.  Target: under 10 % fewer messages accepted
+# per second.
 # Method: bench/audit.py; results: docs/BENCHMARKS.md ("Audit trail").
 #
 #   bench/audit.sh
@@ -12,10 +14,13 @@
 #   N=3000                  messages per run
 #   SESSIONS="10 50"        concurrent sessions
 #   MODES="reconnect persistent"
-#   REPEAT=3                runs per row and setting (median)
+#   REPEAT=5                runs per row and setting (median)
 #   SIZE=4096               message payload bytes
 #   WARMUP=200              messages before each measured run
 #   YUBIN_BIN=path          default build-release/yubin (built here)
+#   FS=image|tmp            each run on a fresh loop-mounted ext4 image
+#                           (default as root) or in a fresh directory
+#   FS_IMAGE_SIZE=6G        size of that (sparse) image
 #   WRITE_DOCS=auto|1|0     update docs/BENCHMARKS.md (auto: after a clean run)
 #   KEEP_TMP=1              keep the temporary directory
 #

@@ -324,6 +324,12 @@ def machine_cpu():
     return total - idle, total
 
 
+def machine_busy_seconds():
+    """machine_cpu()'s busy time in seconds (all cores): the server, the
+    client and the kernel's file system and disk threads."""
+    return machine_cpu()[0] / os.sysconf("SC_CLK_TCK")
+
+
 def client_cpu_seconds():
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return ru.ru_utime + ru.ru_stime
@@ -742,6 +748,7 @@ def measure(server, sessions, mode, count=None, quiet=False, probes=()):
         "cpu_s": sum(cpu1) - sum(cpu0), "cpu_sys_s": cpu1[1] - cpu0[1],
         "client_cpu_s": cli1 - cli0,
         "busy_pct": 100.0 * busy,
+        "machine_busy_s": (mach1[0] - mach0[0]) / os.sysconf("SC_CLK_TCK"),
         "server": server.name, "sessions": sessions, "mode": mode,
         "count": count, "cmd": cmd, "rc": rc, "stderr": err,
         "accept_s": t1 - t0,
