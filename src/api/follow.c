@@ -146,13 +146,23 @@ static bool queue_webhooks(follower *f, const webhook_defs *registered, const au
 	return ok;
 }
 
-/* The batch in one transaction; the new addresses into a (count *na_r). */
-static bool apply(follower *f, const audit_records *rs, added *a, size_t *na_r, char **err_r)
+/* The kinds the follower must see: bounces (the suppression list) and
+ * what any endpoint, configured or registered, wants. */
+static unsigned wanted_kinds(const webhook_defs *defs, const webhook_defs *registered)
+{
+	unsigned k = 1u << AUDIT_BOUNCED;
+	for (size_t i = 0; defs != NULL && i < defs->n; i++)
+		k |= defs->v[i].kinds;
+	for (size_t i = 0; registered != NULL && i < registered->n; i++)
+		k |= registered->v[i].kinds;
+	return k & event_kinds_all();
+}
+
+/* The records of rs; the new addresses into a (count *na_r). */
+static bool apply(follower *f, const webhook_defs *registered, const audit_records *rs, added *a, size_t *na_r)
 {
 	int64_t now = (int64_t)time(NULL);
-	bool ok = sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
-	webhook_defs *registered = ok ? whstore_defs(f->db) : NULL;
-	ok = ok && registered != NULL;
+	bool ok = true;
 	for (size_t i = 0; ok && i < rs->n; i++) {
 		const audit_record *r = &rs->v[i];
 		bool is_new = false;
@@ -162,13 +172,6 @@ static bool apply(follower *f, const audit_records *rs, added *a, size_t *na_r, 
 			(*na_r)++;
 		ok = ok && queue_webhooks(f, registered, r, now);
 	}
-	webhook_defs_free(&registered);
-	ok = ok && hooksdb_set_cursor(f->db, rs->v[rs->n - 1].id);
-	ok = ok && sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-	if (!ok) {
-		*err_r = xasprintf("hooks.db: %s", sqlite3_errmsg(f->db));
-		sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL);
-	}
 	return ok;
 }
 
@@ -177,20 +180,47 @@ bool follow_step(follower *f, bool *more_r, char **err_r)
 	*more_r = false;
 	if (!open_both(f, err_r))
 		return false;
-	long long cursor = hooksdb_cursor(f->db);
-	if (cursor < 0) {
+	/* One transaction on hooks.db for the endpoints registered, the batch
+	 * and the cursor.  Only the kinds someone wants are read (most of the
+	 * trail is RECEIVED records, parsed for nothing otherwise), up to the
+	 * last record now stored, and the cursor moves past the rest. */
+	if (sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		*err_r = xasprintf("hooks.db: %s", sqlite3_errmsg(f->db));
 		return false;
 	}
-	audit_filter flt = {.kinds = event_kinds_all(), .after_id = cursor, .limit = FOLLOW_BATCH};
+	webhook_defs *registered = whstore_defs(f->db);
+	long long cursor = hooksdb_cursor(f->db);
+	int64_t last = 0;
 	audit_records rs = {0};
-	if (!audit_query(f->trail, &flt, &rs, err_r))
-		return false;
-	if (rs.n == 0)
-		return true;
-	added *a = xcalloc(rs.n, sizeof(*a));
+	added *a = NULL;
 	size_t na = 0;
-	bool ok = apply(f, &rs, a, &na, err_r);
+	bool ok = registered != NULL && cursor >= 0;
+	char *qerr = NULL;
+	if (ok && (!audit_last_id(f->trail, &last, &qerr) || last <= cursor))
+		ok = qerr == NULL; /* nothing new, or an error of the trail */
+	else if (ok) {
+		audit_filter flt = {.kinds = wanted_kinds(f->defs, registered), .after_id = cursor, .upto_id = last,
+		                    .limit = FOLLOW_BATCH};
+		ok = audit_query(f->trail, &flt, &rs, &qerr);
+		if (ok && rs.n > 0) {
+			a = xcalloc(rs.n, sizeof(*a));
+			ok = apply(f, registered, &rs, a, &na);
+		}
+		/* a full batch stops at its last record; otherwise everything up
+		 * to last has been seen */
+		int64_t to = rs.n == FOLLOW_BATCH ? rs.v[rs.n - 1].id : last;
+		ok = ok && hooksdb_set_cursor(f->db, to);
+		*more_r = ok && rs.n == FOLLOW_BATCH;
+	}
+	webhook_defs_free(&registered);
+	ok = ok && sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	if (!ok) {
+		*err_r = qerr != NULL ? qerr : xasprintf("hooks.db: %s", sqlite3_errmsg(f->db));
+		qerr = NULL;
+		sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL);
+		*more_r = false;
+	}
+	free(qerr);
 	for (size_t i = 0; i < na; i++) {
 		if (ok) {
 			log_event(LOG_LVL_INFO, "suppress_add", "qid=%s address=%s source=bounce reason=%s", a[i].qid,
@@ -204,7 +234,6 @@ bool follow_step(follower *f, bool *more_r, char **err_r)
 		free(a[i].reason);
 	}
 	free(a);
-	*more_r = ok && rs.n == FOLLOW_BATCH;
 	audit_records_free(&rs);
 	return ok;
 }

@@ -13,12 +13,12 @@
 #include <ctype.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sha256.h"
 #include "policy/pdb.h"
 
 struct apikeys {
@@ -130,28 +130,9 @@ static apikeys_status db_error(apikeys *ks, char **err_r)
 	return APIKEYS_ERROR;
 }
 
-/* OpenSSL 3 looks an algorithm up by name at every one-shot SHA256()
- * (some µs on each request); it is fetched once instead. */
-static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-
-static void fetch_sha256(void)
-{
-	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
 void apikeys_hash(const char *secret, char out[APIKEY_HASH_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	pthread_once(&sha256_once, fetch_sha256);
-	if (sha256_md == NULL || !EVP_Digest(secret, strlen(secret), md, NULL, sha256_md, NULL))
-		abort(); /* OpenSSL without SHA-256: a broken environment */
-	for (size_t i = 0; i < sizeof md; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[2 * sizeof md] = '\0';
+	sha256_hex(secret, strlen(secret), out);
 }
 
 /* 32 random bytes as "yk_" + base64url, no padding. */

@@ -31,6 +31,7 @@
 #include "api/msgjson.h"
 #include "api/quota.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 #include "mime/address.h"
 #include "mime/header.h"
 
@@ -608,14 +609,13 @@ static void body_hash(send_req *s, int kind)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	if (c == NULL || !EVP_DigestInit_ex(c, EVP_sha256(), NULL) ||
+	if (c == NULL || !EVP_DigestInit_ex(c, sha256_md(), NULL) ||
 	    !EVP_DigestUpdate(c, kind == 1 ? "json\n" : "rfc822\n", kind == 1 ? 5 : 7) ||
 	    (s->to_param != NULL && !EVP_DigestUpdate(c, s->to_param, strlen(s->to_param) + 1)) ||
 	    !EVP_DigestUpdate(c, s->body, s->body_len) || !EVP_DigestFinal_ex(c, md, &n))
 		abort(); /* OpenSSL without SHA-256: a broken environment */
 	EVP_MD_CTX_free(c);
-	for (size_t i = 0; i < n && i < 32; i++)
-		snprintf(s->body_hash + 2 * i, 3, "%02x", md[i]);
+	hex_lower(md, n < 32 ? n : 32, s->body_hash);
 }
 
 void api_messages_post(http_req *r)

@@ -166,6 +166,7 @@ typedef struct audit_filter {
 	const char *status;     /* messages whose recipients' final state is this:
 	                         * "queued", "delivered", "deferred", "bounced" */
 	int64_t after_id;       /* cursor: only records with a larger id */
+	int64_t upto_id;        /* and not past this one (0: no bound) */
 	size_t limit;           /* at most this many (0: 100; at most 1000) */
 } audit_filter;
 
@@ -173,6 +174,9 @@ typedef struct audit_filter {
  * whole timeline of each matching message is returned (every record with
  * its qid).  False with *err_r on a database error. */
 bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, char **err_r);
+/* The id of the last record stored (0 for an empty trail) into *id_r;
+ * false with *err_r on a database error. */
+bool audit_last_id(audit_reader *r, int64_t *id_r, char **err_r);
 
 /* A message's recipients with their current state ("queued", "deferred",
  * "delivered", "bounced") and last reply, as JSON:

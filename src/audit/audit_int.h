@@ -15,12 +15,17 @@
 /* The prev_hash of record 1. */
 #define AUDIT_GENESIS "0000000000000000000000000000000000000000000000000000000000000000"
 
+/* A record's data as stored (records.data) and hashed: JSON with sorted
+ * keys and no blanks ({} for none).  malloc'd. */
+char *audit_data_text(const json_t *data);
 /* The bytes a record's hash covers: one JSON object with sorted keys and
- * no blanks, {"data":{...},"id":N,"kind":"...","prev":"HEX","qid":...,
- * "rcpt":...,"time":MS} (qid and rcpt null when absent).  malloc'd. */
-char *audit_canonical(const audit_record *rec, const char *prev_hash);
+ * no blanks, {"data":DATA_TEXT,"id":N,"kind":"...","prev":"HEX","qid":...,
+ * "rcpt":...,"time":MS} (qid and rcpt null when absent); rec->data is not
+ * read (data_text is its stored form).  malloc'd. */
+char *audit_canonical(const audit_record *rec, const char *data_text, const char *prev_hash);
 /* hex(SHA-256(canonical)) into out (65 bytes). */
-void audit_record_hash(const audit_record *rec, const char *prev_hash, char out[AUDIT_HASH_HEX + 1]);
+void audit_record_hash(const audit_record *rec, const char *data_text, const char *prev_hash,
+                       char out[AUDIT_HASH_HEX + 1]);
 
 /* The end of the chain: the last record's id and hash. */
 typedef struct audit_tip {

@@ -5,9 +5,11 @@
 #include "audit/audit_int.h"
 
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "lib/buf.h"
+#include "lib/sha256.h"
 
 static const char *const kind_names[AUDIT_KIND_COUNT] = {
 	"received", "policy", "attempt", "delivered", "deferred", "bounced", "suppressed",
@@ -27,38 +29,61 @@ int audit_kind_parse(const char *name)
 	return -1;
 }
 
-static json_t *str_or_null(const char *s)
+char *audit_data_text(const json_t *data)
 {
-	return s != NULL ? json_string(s) : json_null();
-}
-
-char *audit_canonical(const audit_record *rec, const char *prev_hash)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer(rec->id));
-	json_object_set_new(o, "time", json_integer(rec->time_ms));
-	json_object_set_new(o, "kind", json_string(audit_kind_name(rec->kind)));
-	json_object_set_new(o, "qid", str_or_null(rec->qid));
-	json_object_set_new(o, "rcpt", str_or_null(rec->rcpt));
-	json_object_set_new(o, "data", rec->data != NULL ? json_incref(rec->data) : json_object());
-	json_object_set_new(o, "prev", json_string(prev_hash));
+	json_t *empty = data == NULL ? json_object() : NULL;
+	char *s = json_dumps(data != NULL ? data : empty, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(empty);
 	/* strings that are not UTF-8 were refused by json_string: a record
 	 * is built by the trail from checked strings, so this is a bug */
-	char *s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
-	json_decref(o);
 	if (s == NULL)
 		abort();
 	return s;
 }
 
-void audit_record_hash(const audit_record *rec, const char *prev_hash, char out[AUDIT_HASH_HEX + 1])
+/* s as jansson writes a JSON string (null for none, or for bytes that
+ * are not UTF-8, which only an edited database holds). */
+static void put_string(buf *b, const char *s)
 {
-	char *c = audit_canonical(rec, prev_hash);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (EVP_Digest(c, strlen(c), md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		abort();
+	size_t n = 0;
+	while (s != NULL && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\')
+		n++;
+	if (s != NULL && s[n] == '\0') { /* printable ASCII that needs no escape: a queue id, most addresses */
+		BUF_PUTC(b, '"');
+		BUF_APPEND(b, s, n);
+		BUF_PUTC(b, '"');
+		return;
+	}
+	json_t *j = s != NULL ? json_string(s) : NULL;
+	char *t = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	BUF_PUTS(b, t != NULL ? t : "null");
+	free(t);
+	json_decref(j);
+}
+
+char *audit_canonical(const audit_record *rec, const char *data_text, const char *prev_hash)
+{
+	/* written out in the sorted order of the keys, which is the order
+	 * jansson gave when the record was one object dumped with
+	 * JSON_SORT_KEYS (records stored since then hash the same) */
+	buf b;
+	buf_init(&b, BUF_UNBOUNDED);
+	BUF_PUTS(&b, "{\"data\":");
+	BUF_PUTS(&b, data_text);
+	BUF_PRINTF(&b, ",\"id\":%lld,\"kind\":\"%s\",\"prev\":", (long long)rec->id, audit_kind_name(rec->kind));
+	put_string(&b, prev_hash);
+	BUF_PUTS(&b, ",\"qid\":");
+	put_string(&b, rec->qid);
+	BUF_PUTS(&b, ",\"rcpt\":");
+	put_string(&b, rec->rcpt);
+	BUF_PRINTF(&b, ",\"time\":%lld}", (long long)rec->time_ms);
+	return buf_steal(&b);
+}
+
+void audit_record_hash(const audit_record *rec, const char *data_text, const char *prev_hash,
+                       char out[AUDIT_HASH_HEX + 1])
+{
+	char *c = audit_canonical(rec, data_text, prev_hash);
+	sha256_hex(c, strlen(c), out);
 	free(c);
-	for (unsigned i = 0; i < n; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }

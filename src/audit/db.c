@@ -19,7 +19,9 @@ static const char schema[] =
 	" id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
 	" qid TEXT, rcpt TEXT, data TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS records_qid ON records(qid, id);"
-	"CREATE INDEX IF NOT EXISTS records_rcpt ON records(rcpt);"
+	/* no query looks records up by rcpt (message_rcpts answers that):
+	 * an index on it cost every append and is dropped from older trails */
+	"DROP INDEX IF EXISTS records_rcpt;"
 	"CREATE INDEX IF NOT EXISTS records_time ON records(time_ms);"
 	"CREATE TABLE IF NOT EXISTS messages ("
 	" qid TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, sender TEXT NOT NULL COLLATE NOCASE,"
@@ -35,10 +37,12 @@ static const char schema[] =
 	"CREATE INDEX IF NOT EXISTS message_rcpts_state ON message_rcpts(state, time_ms);";
 
 typedef enum {
-	ST_INSERT, ST_MESSAGE, ST_RCPT_NEW, ST_RCPT_STATE, ST_SEEN_GET, ST_READ, ST_DELETED, ST_REMOVED, ST_COUNT
+	ST_TIP, ST_INSERT, ST_MESSAGE, ST_RCPT_NEW, ST_RCPT_STATE, ST_SEEN_GET, ST_READ, ST_DELETED, ST_REMOVED,
+	ST_COUNT
 } stmt_id;
 
 static const char *const stmt_sql[ST_COUNT] = {
+	[ST_TIP] = "SELECT id, hash FROM records ORDER BY id DESC LIMIT 1",
 	[ST_INSERT] = "INSERT INTO records (id, time_ms, kind, qid, rcpt, data, prev_hash, hash)"
 	              " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_MESSAGE] = "INSERT OR REPLACE INTO messages (qid, time_ms, sender, listener, client_ip, user,"
@@ -138,14 +142,15 @@ bool audit_db_tip(audit_db *db, audit_tip *tip, char **err_r)
 {
 	tip->id = 0;
 	memcpy(tip->hash, AUDIT_GENESIS, sizeof tip->hash);
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(db->h, "SELECT id, hash FROM records ORDER BY id DESC LIMIT 1", -1, &st, NULL);
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	sqlite3_stmt *st = stmt(db, ST_TIP);
+	int rc = st != NULL ? sqlite3_step(st) : SQLITE_ERROR;
+	if (rc == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(st, 1);
 		tip->id = sqlite3_column_int64(st, 0);
 		snprintf(tip->hash, sizeof tip->hash, "%s", h ? h : "");
 	}
-	sqlite3_finalize(st);
+	if (st != NULL)
+		sqlite3_reset(st);
 	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
 		return true;
 	*err_r = xasprintf("cannot read the audit trail: %s", sqlite3_errmsg(db->h));
@@ -288,10 +293,10 @@ bool audit_db_append(audit_db *db, audit_record *rec, audit_tip *tip, bool *stor
 		return true;
 	rec->id = tip->id + 1;
 	char hash[AUDIT_HASH_HEX + 1];
-	audit_record_hash(rec, tip->hash, hash);
-	char *data = json_dumps(rec->data, JSON_SORT_KEYS | JSON_COMPACT);
+	char *data = audit_data_text(rec->data);
+	audit_record_hash(rec, data, tip->hash, hash);
 	sqlite3_stmt *st = stmt(db, ST_INSERT);
-	bool ok = st != NULL && data != NULL;
+	bool ok = st != NULL;
 	if (ok) {
 		sqlite3_bind_int64(st, 1, rec->id);
 		sqlite3_bind_int64(st, 2, rec->time_ms);

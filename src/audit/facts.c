@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/sha256.h"
 #include "lib/utf8.h"
 
 json_t *audit_str(const char *s)
@@ -18,6 +19,11 @@ json_t *audit_str(const char *s)
 	if (s == NULL)
 		return json_null();
 	size_t len = strnlen(s, AUDIT_STR_MAX);
+	if (imap_utf8_valid(s, len)) { /* the common case: taken as it is */
+		json_t *j = json_stringn(s, len);
+		if (j != NULL)
+			return j;
+	}
 	char *t = xcalloc(1, len + 1);
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
@@ -50,13 +56,8 @@ char *audit_subject_form(const config *cfg, const char *subject)
 		return NULL;
 	if (strcmp(mode, "plain") == 0)
 		return xstrdup(subject);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	if (EVP_Digest(subject, strlen(subject), md, &n, EVP_sha256(), NULL) != 1)
-		return NULL;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	for (unsigned i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	char hex[SHA256_HEX_LEN + 1];
+	sha256_hex(subject, strlen(subject), hex);
 	return xasprintf("sha256:%s", hex);
 }
 

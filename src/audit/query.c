@@ -129,6 +129,8 @@ static void build_query(const audit_filter *f, buf *sql, bind *b, size_t *nb)
 	}
 	if (f->after_id)
 		add(sql, b, nb, "id > ?", NULL, f->after_id, false);
+	if (f->upto_id)
+		add(sql, b, nb, "id <= ?", NULL, f->upto_id, false);
 	if (f->kinds != 0) {
 		BUF_PUTS(sql, " AND kind IN (''");
 		for (int k = 0; k < AUDIT_KIND_COUNT; k++)
@@ -146,7 +148,7 @@ bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, cha
 	out->n = 0;
 	buf sql;
 	buf_init(&sql, BUF_UNBOUNDED);
-	bind b[10];
+	bind b[12];
 	size_t nb = 0;
 	build_query(f, &sql, b, &nb);
 	sqlite3_stmt *st = NULL;
@@ -173,6 +175,21 @@ bool audit_query(audit_reader *r, const audit_filter *f, audit_records *out, cha
 		return false;
 	}
 	sqlite3_finalize(st);
+	return true;
+}
+
+bool audit_last_id(audit_reader *r, int64_t *id_r, char **err_r)
+{
+	*id_r = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(r->h, "SELECT max(id) FROM records", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		*id_r = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		*err_r = xasprintf("cannot read the audit trail: %s", sqlite3_errmsg(r->h));
+		return false;
+	}
 	return true;
 }
 

@@ -64,8 +64,10 @@ static char *check_one(sqlite3_stmt *st, int64_t want_id, const char *prev)
 	audit_record rec = {.id = id, .time_ms = sqlite3_column_int64(st, 1), .kind = (audit_kind)audit_kind_parse(kind),
 	                    .qid = (char *)sqlite3_column_text(st, 3), .rcpt = (char *)sqlite3_column_text(st, 4),
 	                    .data = data};
+	/* the hash covers the data as stored: an edit that leaves the JSON
+	 * the same value (a blank, the order of keys) is an edit too */
 	char hash[AUDIT_HASH_HEX + 1];
-	audit_record_hash(&rec, prev, hash);
+	audit_record_hash(&rec, text, prev, hash);
 	json_decref(data);
 	if (stored_hash == NULL || strcmp(hash, stored_hash) != 0)
 		return xasprintf("record %lld: its content does not match its hash (altered)", (long long)id);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/sha256.h"
 #include "msgauth/dkimcanon.h"
 
 void dkim_msg_parse(dkim_msg *m, const char *data, size_t len)
@@ -58,7 +59,7 @@ void dkim_body_hash(const dkim_msg *m, dkim_canon c, int64_t limit,
 		    unsigned char out[DKIM_HASH_LEN], uint64_t *canon_len_r)
 {
 	body_sink s = {.md = EVP_MD_CTX_new(), .left = limit < 0 ? UINT64_MAX : (uint64_t)limit};
-	if (s.md == NULL || !EVP_DigestInit_ex(s.md, EVP_sha256(), NULL))
+	if (s.md == NULL || !EVP_DigestInit_ex(s.md, sha256_md(), NULL))
 		abort();   /* SHA-256 is always there; out of memory is not a result */
 	dkim_canon_body(m->data + m->body, m->len - m->body, c, hash_sink, &s);
 	EVP_DigestFinal_ex(s.md, out, NULL);
@@ -92,7 +93,7 @@ void dkim_header_hash(const dkim_msg *m, dkim_canon c, const strlist *h,
 	free(used);
 	dkim_canon_header(&b, sig, sig_len, c);
 	b.len -= 2;   /* the signature field is hashed without its CRLF */
-	EVP_Digest(b.data, b.len, out, NULL, EVP_sha256(), NULL);
+	sha256_raw(b.data, b.len, out);
 	buf_free(&b);
 }
 

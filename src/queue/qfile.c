@@ -10,6 +10,7 @@
 
 #include <openssl/evp.h>
 
+#include "lib/sha256.h"
 #include "lib/strutil.h"
 #include "envelope/xtext.h"
 
@@ -31,7 +32,7 @@ qfile_sum *qfile_sum_new(void)
 {
 	qfile_sum *s = xmalloc(sizeof(*s));
 	s->ctx = EVP_MD_CTX_new();
-	if (s->ctx == NULL || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
+	if (s->ctx == NULL || EVP_DigestInit_ex(s->ctx, sha256_md(), NULL) != 1)
 		abort(); /* out of memory, or a libcrypto without SHA-256: broken environment */
 	return s;
 }

@@ -63,6 +63,58 @@ static char *outbox_types(sqlite3 *db)
 	return s;
 }
 
+/* Without endpoints only bounces are read, and the cursor still moves
+ * past every record; a full batch stops at its last record and says so. */
+static void test_follow_reads_only_what_is_wanted(void **state)
+{
+	char dir[] = "/tmp/yubin-test-follow-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	config *cfg = config_new_defaults();
+	free(cfg->data_dir);
+	cfg->data_dir = xstrdup(dir);
+	char *err = NULL;
+	assert_true(audit_open(cfg, &err));
+	follower *f = follower_new(cfg, NULL);
+	for (int i = 0; i < 3; i++)
+		audit_emit(AUDIT_RECEIVED, "Q1", NULL, json_pack("{s:s, s:[s]}", "sender", "a@example.org", "rcpts",
+		                                                  "b@example.net"));
+	audit_emit(AUDIT_DELIVERED, "Q1", "b@example.net", json_pack("{s:s}", "reply", "250 ok"));
+	audit_sync();
+	step(f);
+	sqlite3 *db = hooksdb_open(cfg, &err);
+	assert_non_null(db);
+	assert_int_equal(hooksdb_cursor(db), 4);
+	assert_int_equal(outbox_count(db), 0);
+
+	/* FOLLOW_BATCH + 2 bounces: two steps, the first a full batch */
+	for (int i = 0; i < FOLLOW_BATCH + 2; i++) {
+		char *rcpt = xasprintf("gone%d@example.net", i);
+		bounce("Q2", rcpt, "5.1.1", "550 5.1.1 no such user");
+		free(rcpt);
+	}
+	audit_sync();
+	bool more = false;
+	assert_true(follow_step(f, &more, &err));
+	assert_true(more);
+	assert_int_equal(hooksdb_cursor(db), 4 + FOLLOW_BATCH);
+	assert_int_equal(suppress_count(db), FOLLOW_BATCH);
+	assert_true(follow_step(f, &more, &err));
+	assert_false(more);
+	assert_int_equal(suppress_count(db), FOLLOW_BATCH + 2);
+	/* the SUPPRESSED records those steps emitted are not wanted here: skipped */
+	audit_sync();
+	step(f);
+	assert_int_equal(hooksdb_cursor(db), 4 + 2 * (FOLLOW_BATCH + 2));
+
+	follower_free(&f);
+	hooksdb_close(&db);
+	audit_close();
+	config_free(&cfg);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_follow(void **state)
 {
 	char dir[] = "/tmp/yubin-test-follow-XXXXXX";
@@ -163,6 +215,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_follow_reads_only_what_is_wanted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
