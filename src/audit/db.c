@@ -14,6 +14,11 @@
 #include "lib/log.h"
 #include "lib/sqlsetup.h"
 
+/* messages is keyed by its primary key alone (WITHOUT ROWID): one B-tree
+ * instead of a table and its key's index, for every message stored.
+ * message_rcpts keeps its rowid: a message's recipients are listed in the
+ * order they were added.  Trails made before keep their layout; the
+ * statements are the same for both. */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS records ("
 	" id INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, kind TEXT NOT NULL,"
@@ -26,7 +31,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS messages ("
 	" qid TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, sender TEXT NOT NULL COLLATE NOCASE,"
 	" listener TEXT, client_ip TEXT, user TEXT, apikey TEXT, size INTEGER, message_id TEXT,"
-	" subject TEXT);"
+	" subject TEXT) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS messages_sender ON messages(sender, time_ms);"
 	"CREATE INDEX IF NOT EXISTS messages_time ON messages(time_ms);"
 	"CREATE INDEX IF NOT EXISTS messages_apikey ON messages(apikey, time_ms);"

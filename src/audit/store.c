@@ -24,11 +24,10 @@
 /* How long the writer lets records gather before a transaction: each
  * commit is an fsync on the disk the queue syncs to and writes every page
  * the batch touched (the tails of the tables and their indexes, the same
- * few pages again and again), so few records a commit cost acceptance (25
- * ms cost about 3 % more than 100 in bench/audit.sh).  Nothing waits for
- * it: emitters never do, and a sync (audit_sync) or a full batch does not
- * wait for the gathering. */
-#define GATHER_MS 100
+ * few pages again and again), so few records a commit cost acceptance.
+ * Nothing waits for it: emitters never do, and a sync (audit_sync) or a
+ * full batch does not wait for the gathering. */
+#define GATHER_MS 1000
 
 typedef struct pending {
 	struct pending *next;

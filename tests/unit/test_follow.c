@@ -63,9 +63,8 @@ static char *outbox_types(sqlite3 *db)
 	return s;
 }
 
-/* Without endpoints only bounces are read, and the cursor still moves
- * past every record; a full batch stops at its last record and says so. */
-static void test_follow_reads_only_what_is_wanted(void **state)
+/* A configuration whose data_dir is a new directory, with the trail open. */
+static config *trail_open(void)
 {
 	char dir[] = "/tmp/yubin-test-follow-XXXXXX";
 	assert_non_null(mkdtemp(dir));
@@ -74,6 +73,24 @@ static void test_follow_reads_only_what_is_wanted(void **state)
 	cfg->data_dir = xstrdup(dir);
 	char *err = NULL;
 	assert_true(audit_open(cfg, &err));
+	return cfg;
+}
+
+static void trail_close(config *cfg)
+{
+	audit_close();
+	char *cmd = xasprintf("rm -rf %s", cfg->data_dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	config_free(&cfg);
+}
+
+/* Without endpoints only bounces are read, and the cursor still moves
+ * past every record; a full batch stops at its last record and says so. */
+static void test_follow_reads_only_what_is_wanted(void **state)
+{
+	config *cfg = trail_open();
+	char *err = NULL;
 	follower *f = follower_new(cfg, NULL);
 	for (int i = 0; i < 3; i++)
 		audit_emit(AUDIT_RECEIVED, "Q1", NULL, json_pack("{s:s, s:[s]}", "sender", "a@example.org", "rcpts",
@@ -108,22 +125,13 @@ static void test_follow_reads_only_what_is_wanted(void **state)
 
 	follower_free(&f);
 	hooksdb_close(&db);
-	audit_close();
-	config_free(&cfg);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	trail_close(cfg);
 }
 
 static void test_follow(void **state)
 {
-	char dir[] = "/tmp/yubin-test-follow-XXXXXX";
-	assert_non_null(mkdtemp(dir));
-	config *cfg = config_new_defaults();
-	free(cfg->data_dir);
-	cfg->data_dir = xstrdup(dir);
+	config *cfg = trail_open();
 	char *err = NULL;
-	assert_true(audit_open(cfg, &err));
 
 	follower *f = follower_new(cfg, NULL);
 	/* no records yet: nothing to do */
@@ -204,11 +212,7 @@ static void test_follow(void **state)
 	follower_free(&f);
 	hooksdb_close(&db);
 	webhook_defs_free(&defs);
-	audit_close();
-	config_free(&cfg);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
+	trail_close(cfg);
 }
 
 int main(void)
