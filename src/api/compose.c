@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <strings.h>
 
+#include "lib/strutil.h"
 #include "mime/hdrwrite.h"
 #include "mime/to7bit.h"
 
@@ -275,8 +276,7 @@ void compose_message(const api_msg *m, const compose_opts *o, buf *out, char **m
 	else if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) /* the kernel's: a few µs less than RAND_bytes */
 		abort(); /* 16 bytes never come short once the pool is ready */
 	char hex[33];
-	for (size_t i = 0; i < sizeof rnd; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	str_hex(rnd, sizeof rnd, hex);
 	parts p = {.m = m};
 	snprintf(p.boundary[0], sizeof p.boundary[0], "=_yubin_%s_m", hex);
 	snprintf(p.boundary[1], sizeof p.boundary[1], "=_yubin_%s_a", hex);

@@ -180,6 +180,17 @@ bool follow_step(follower *f, bool *more_r, char **err_r)
 	*more_r = false;
 	if (!open_both(f, err_r))
 		return false;
+	/* Nothing new: no transaction.  The follower alone moves the cursor. */
+	long long cursor = hooksdb_cursor(f->db);
+	int64_t last = 0;
+	if (cursor < 0) {
+		*err_r = xasprintf("hooks.db: %s", sqlite3_errmsg(f->db));
+		return false;
+	}
+	if (!audit_last_id(f->trail, &last, err_r))
+		return false;
+	if (last <= cursor)
+		return true;
 	/* One transaction on hooks.db for the endpoints registered, the batch
 	 * and the cursor.  Only the kinds someone wants are read (most of the
 	 * trail is RECEIVED records, parsed for nothing otherwise), up to the
@@ -189,16 +200,12 @@ bool follow_step(follower *f, bool *more_r, char **err_r)
 		return false;
 	}
 	webhook_defs *registered = whstore_defs(f->db);
-	long long cursor = hooksdb_cursor(f->db);
-	int64_t last = 0;
 	audit_records rs = {0};
 	added *a = NULL;
 	size_t na = 0;
-	bool ok = registered != NULL && cursor >= 0;
 	char *qerr = NULL;
-	if (ok && (!audit_last_id(f->trail, &last, &qerr) || last <= cursor))
-		ok = qerr == NULL; /* nothing new, or an error of the trail */
-	else if (ok) {
+	bool ok = registered != NULL;
+	if (ok) {
 		audit_filter flt = {.kinds = wanted_kinds(f->defs, registered), .after_id = cursor, .upto_id = last,
 		                    .limit = FOLLOW_BATCH};
 		ok = audit_query(f->trail, &flt, &rs, &qerr);

@@ -615,7 +615,7 @@ static void body_hash(send_req *s, int kind)
 	    !EVP_DigestUpdate(c, s->body, s->body_len) || !EVP_DigestFinal_ex(c, md, &n))
 		abort(); /* OpenSSL without SHA-256: a broken environment */
 	EVP_MD_CTX_free(c);
-	hex_lower(md, n < 32 ? n : 32, s->body_hash);
+	str_hex(md, n < 32 ? n : 32, s->body_hash);
 }
 
 void api_messages_post(http_req *r)

@@ -52,10 +52,9 @@ static void put_common(buf *out, const autoreply_info *i, const char *from, cons
 	unsigned char r[16];
 	if (RAND_bytes(r, sizeof r) != 1)
 		memset(r, 0, sizeof r); /* the time below still makes it unique enough */
-	BUF_PUTS(out, "\nMessage-ID: <");
-	for (size_t k = 0; k < sizeof r; k++)
-		BUF_PRINTF(out, "%02x", r[k]);
-	BUF_PRINTF(out, ".%lld@%s>\n", (long long)i->now, i->hostname);
+	char hex[2 * sizeof r + 1];
+	str_hex(r, sizeof r, hex);
+	BUF_PRINTF(out, "\nMessage-ID: <%s.%lld@%s>\n", hex, (long long)i->now, i->hostname);
 }
 
 /* One field copied as the original had it (unfolded), when present. */
@@ -124,10 +123,9 @@ void autoreply_refusal(const autoreply_info *i, const char *reason, const char *
 	unsigned char r[8];
 	if (RAND_bytes(r, sizeof r) != 1)
 		memset(r, 7, sizeof r);
-	char boundary[40];
-	int n = snprintf(boundary, sizeof boundary, "=_yubin_refusal_");
-	for (size_t k = 0; k < sizeof r; k++)
-		n += snprintf(boundary + n, sizeof boundary - (size_t)n, "%02x", r[k]);
+	char hex[2 * sizeof r + 1], boundary[40];
+	str_hex(r, sizeof r, hex);
+	snprintf(boundary, sizeof boundary, "=_yubin_refusal_%s", hex);
 	BUF_PRINTF(out,
 	           "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
 	           "Content-Type: multipart/report; report-type=disposition-notification;\n"

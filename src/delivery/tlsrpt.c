@@ -380,8 +380,7 @@ char *tlsrpt_message(const tlsrpt_sender *s, const char *from, const char *to, i
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
 		memset(rnd, 0x5a, sizeof rnd);
 	char hex[sizeof rnd * 2 + 1];
-	for (size_t i = 0; i < sizeof rnd; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	str_hex(rnd, sizeof rnd, hex);
 	char date[64];
 	struct tm tm;
 	gmtime_r(&now, &tm);

@@ -4,6 +4,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "lib/strutil.h"
+
 static EVP_MD *md;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -27,19 +29,9 @@ void sha256_raw(const void *data, size_t len, unsigned char out[32])
 		abort();
 }
 
-void hex_lower(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1])
 {
 	unsigned char raw[32];
 	sha256_raw(data, len, raw);
-	hex_lower(raw, sizeof raw, out);
+	str_hex(raw, sizeof raw, out);
 }

@@ -17,7 +17,5 @@ const EVP_MD *sha256_md(void);
 void sha256_raw(const void *data, size_t len, unsigned char out[32]);
 /* ... as 64 lowercase hex digits and a NUL. */
 void sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1]);
-/* n bytes as 2n lowercase hex digits and a NUL. */
-void hex_lower(const unsigned char *in, size_t n, char *out);
 
 #endif

@@ -175,6 +175,17 @@ void str_secure_free(char *s)
 	free(s);
 }
 
+void str_hex(const void *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = in;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 int str_hexval(char c)
 {
 	if (c >= '0' && c <= '9')

@@ -40,6 +40,8 @@ bool str_ascii_ieq(const char *a, const char *b);
 bool str_ascii_nieq(const char *a, const char *b, size_t n);
 /* The value of a hexadecimal digit (either case), or -1. */
 int str_hexval(char c);
+/* n bytes as 2n lowercase hex digits and a NUL into out (2n + 1 bytes). */
+void str_hex(const void *in, size_t n, char *out);
 /* The length of the run of printable ASCII (0x20 to 0x7e) that s[0, len)
  * starts with; eight bytes at a time, for the long texts the callers scan
  * before they look at the rare byte that is not. */

@@ -20,7 +20,6 @@ char *mtasts_own_id(const char *policy)
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256((const unsigned char *)policy, strlen(policy), md);
 	char *id = xmalloc(33);
-	for (int i = 0; i < 16; i++)
-		snprintf(id + 2 * i, 3, "%02x", md[i]);
+	str_hex(md, 16, id);
 	return id;
 }

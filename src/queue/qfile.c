@@ -59,8 +59,7 @@ static void sum_hex(qfile_sum *s, char hex[QFILE_SUM_HEX + 1])
 	unsigned int n = 0;
 	if (EVP_DigestFinal_ex(s->ctx, md, &n) != 1 || n * 2 != QFILE_SUM_HEX)
 		abort();
-	for (unsigned i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	str_hex(md, n, hex);
 }
 
 qrcpt *qenvelope_add_rcpt(qenvelope *env, const char *address, char kind)
@@ -173,8 +172,7 @@ void qfile_new_nonce(qenvelope *env)
 	unsigned char raw[QFILE_NONCE_LEN / 2];
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
 		abort(); /* the kernel's random source failing is a broken environment */
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(env->nonce + 2 * i, 3, "%02x", raw[i]);
+	str_hex(raw, sizeof raw, env->nonce);
 }
 
 bool qfile_format_trailer(const char *nonce, uint64_t body_len, qfile_sum *sum, buf *out)

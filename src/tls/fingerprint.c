@@ -62,9 +62,8 @@ bool tls_cert_info_read(const char *cert_file, tls_cert_info *info_r, char **err
 	bool hashed = der_len > 0 && EVP_Digest(der, (size_t)der_len, spki, &k, EVP_sha256(), NULL) == 1;
 	OPENSSL_free(der);
 	if (hashed) {
-		info_r->spki_sha256 = xcalloc(2 * (size_t)k + 1, 1);
-		for (unsigned i = 0; i < k; i++)
-			snprintf(info_r->spki_sha256 + 2 * i, 3, "%02x", spki[i]);
+		info_r->spki_sha256 = xmalloc(2 * (size_t)k + 1);
+		str_hex(spki, k, info_r->spki_sha256);
 	}
 	BIO *b = BIO_new(BIO_s_mem());
 	if (b != NULL && X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_ONELINE) >= 0)

@@ -52,12 +52,7 @@ bool web_token_new(char out[WEB_TOKEN_HEX + 1])
 	unsigned char raw[WEB_TOKEN_HEX / 2];
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return false;
-	static const char hex[] = "0123456789abcdef";
-	for (size_t i = 0; i < sizeof raw; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
-	}
-	out[WEB_TOKEN_HEX] = '\0';
+	str_hex(raw, sizeof raw, out);
 	OPENSSL_cleanse(raw, sizeof raw);
 	return true;
 }

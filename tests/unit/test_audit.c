@@ -332,6 +332,15 @@ static void test_trail_round_trip(void **state)
 	err = NULL;
 	exec_sql(dir, "UPDATE records SET data = replace(data, 'eve@', 'dan@') WHERE id = 3");
 	assert_true(verify(cfg, &n, &err));
+	/* the hash covers the stored text: a blank that leaves the JSON value
+	 * the same is an edit too */
+	exec_sql(dir, "UPDATE records SET data = replace(data, '{\"', '{ \"') WHERE id = 3");
+	assert_false(verify(cfg, &n, &err));
+	assert_non_null(strstr(err, "record 3:"));
+	free(err);
+	err = NULL;
+	exec_sql(dir, "UPDATE records SET data = replace(data, '{ \"', '{\"') WHERE id = 3");
+	assert_true(verify(cfg, &n, &err));
 	/* a deleted row too */
 	exec_sql(dir, "DELETE FROM records WHERE id = 4");
 	assert_false(verify(cfg, &n, &err));

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,24 @@ static bool slow_8bit(const char *s, size_t len)
 		if ((unsigned char)s[i] >= 0x80)
 			return true;
 	return false;
+}
+
+static void test_hex(void **state)
+{
+	char out[2 * 256 + 1];
+	unsigned char all[256];
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)i;
+	str_hex(all, sizeof all, out);
+	assert_int_equal(strlen(out), 512);
+	for (int i = 0; i < 256; i++) {
+		char want[3];
+		snprintf(want, sizeof want, "%02x", i);
+		assert_memory_equal(out + 2 * i, want, 2);
+	}
+	memset(out, 'x', sizeof out);
+	str_hex(all, 0, out);
+	assert_string_equal(out, "");
 }
 
 static void test_every_byte_everywhere(void **state)
@@ -95,6 +114,7 @@ static void test_utf8_fast_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_every_byte_everywhere),
 		cmocka_unit_test(test_utf8_fast_path),
 	};
